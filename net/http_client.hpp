@@ -14,7 +14,8 @@ struct ClientOptions {
   std::string base_url;   // "http://127.0.0.1:8080" or "https://fleet.example:8443"
   std::string ca_file;    // PEM; for https. Empty → the system's trust store.
   std::chrono::milliseconds timeout{30000};  // per request: connect + write + read
-  std::size_t max_response_bytes = 64 * 1024 * 1024;
+  std::size_t max_response_bytes = 64 * 1024 * 1024;  // header + body; larger → Error kTooLarge
+  std::string user_agent = "fleet-http-client";
 };
 
 struct ClientResponse {
@@ -30,7 +31,8 @@ class Client {
   virtual ~Client() = default;
   // path_and_query starts with "/". Transport failures (refused, timeout, TLS verification) are an Error with
   // code kUnavailable and a message that names the server and the cause; any HTTP status is a ClientResponse.
-  // Reconnects once when a kept-alive connection turns out to be closed.
+  // Reconnects once when a kept-alive connection turns out to be closed. Sends Host, User-Agent and, for a
+  // non-empty body without one, Content-Type: application/json; `headers` add to or override those.
   virtual Result<ClientResponse> request(const std::string& method, const std::string& path_and_query,
                                          const Headers& headers = {}, const std::string& body = {}) = 0;
 };

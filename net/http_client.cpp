@@ -1,0 +1,385 @@
+// The synchronous client drives Beast's asynchronous operations on a private io_context, one operation at a time:
+// only the async operations honour tcp_stream's timer, which is how every step (resolve, connect, TLS handshake,
+// write, read) shares one per-request deadline.
+#include "net/http_client.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <cctype>
+#include <optional>
+#include <utility>
+
+namespace fleet::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// Servers answer with small heads; a generous cap still stops a hostile server from growing memory without bound.
+constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// "Connection refused" → "connection refused": the message continues a sentence.
+std::string cause(const beast::error_code& ec) {
+  std::string m = ec.message();
+  if (!m.empty()) m[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(m[0])));
+  return m;
+}
+
+bool has_crlf(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
+
+// Errors that mean "the kept-alive connection was already closed by the peer" when nothing of the response came.
+bool is_stale_connection_error(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted || ec == ssl::error::stream_truncated;
+}
+
+struct Target {
+  bool tls = false;
+  std::string host;        // without brackets; used for DNS, SNI and certificate checks
+  std::string port;        // always set
+  std::string host_field;  // the Host header value
+  std::string display;     // "http://127.0.0.1:8080", for messages
+};
+
+Result<Target> parse_base_url(const std::string& base_url) {
+  auto bad = [&](const std::string& why) {
+    return make_error(ErrorCode::kInvalid, "invalid server URL \"" + base_url + "\": " + why);
+  };
+  auto parsed = boost::urls::parse_uri(base_url);
+  if (!parsed) return bad("expected http://host[:port] or https://host[:port]");
+  const auto& u = *parsed;
+  Target t;
+  const std::string scheme = lower(std::string(u.scheme()));
+  if (scheme == "https") {
+    t.tls = true;
+  } else if (scheme != "http") {
+    return bad("the scheme must be http or https");
+  }
+  if (!u.has_authority() || u.encoded_host().empty()) return bad("no host");
+  if (u.has_userinfo()) return bad("credentials in the URL are not supported; use a token");
+  if (!(u.encoded_path().empty() || u.encoded_path() == "/")) return bad("a path is not supported");
+  if (u.has_query() || u.has_fragment()) return bad("a query or fragment is not supported");
+  t.host = u.host_type() == boost::urls::host_type::ipv6 ? std::string(u.host_address()) : std::string(u.host());
+  if (u.has_port()) {
+    if (u.port().empty() || u.port_number() == 0) return bad("invalid port");
+    t.port = std::string(u.port());
+  } else {
+    t.port = t.tls ? "443" : "80";
+  }
+  const std::string host_literal = std::string(u.encoded_host_and_port());
+  t.host_field = host_literal;
+  t.display = scheme + "://" + host_literal;
+  return t;
+}
+
+class BeastClient final : public Client {
+ public:
+  BeastClient(ClientOptions options, Target target, std::optional<ssl::context> tls_context)
+      : options_(std::move(options)), target_(std::move(target)), tls_context_(std::move(tls_context)) {}
+
+  ~BeastClient() override { close(); }
+
+  Result<ClientResponse> request(const std::string& method, const std::string& path_and_query,
+                                 const Headers& headers, const std::string& body) override {
+    if (path_and_query.empty() || path_and_query[0] != '/' || has_crlf(path_and_query) ||
+        path_and_query.find(' ') != std::string::npos) {
+      return make_error(ErrorCode::kInvalid, "invalid request target \"" + path_and_query + "\"");
+    }
+    if (method.empty() || has_crlf(method) || method.find(' ') != std::string::npos) {
+      return make_error(ErrorCode::kInvalid, "invalid request method \"" + method + "\"");
+    }
+    for (const auto& [name, value] : headers) {
+      if (name.empty() || has_crlf(name) || has_crlf(value)) {
+        return make_error(ErrorCode::kInvalid, "invalid header \"" + name + "\"");
+      }
+    }
+    const auto deadline = Clock::now() + options_.timeout;
+    auto req = build_request(method, path_and_query, headers, body);
+
+    const bool reused = connected();
+    if (!reused) {
+      if (auto s = connect(deadline); !s) return s.error();
+    }
+    Attempt first = exchange(req, deadline);
+    if (first.response || !(reused && first.stale)) return finish(std::move(first));
+    // The server closed the idle keep-alive connection before we wrote: one silent retry on a fresh one.
+    close();
+    if (auto s = connect(deadline); !s) return s.error();
+    return finish(exchange(req, deadline));
+  }
+
+ private:
+  struct Attempt {
+    std::optional<ClientResponse> response;
+    std::optional<Error> error;
+    bool stale = false;  // failed like a connection the peer had already closed, with no response byte read
+  };
+
+  bool connected() const { return tcp_ != nullptr || tls_ != nullptr; }
+
+  beast::tcp_stream& lowest_layer() { return tls_ ? beast::get_lowest_layer(*tls_) : *tcp_; }
+
+  void close() {
+    beast::error_code ignored;
+    if (tls_) beast::get_lowest_layer(*tls_).socket().close(ignored);
+    if (tcp_) tcp_->socket().close(ignored);
+    // Drain handlers that a close may have completed, so no operation outlives its stream.
+    ioc_.restart();
+    ioc_.run();
+    tls_.reset();
+    tcp_.reset();
+  }
+
+  Result<ClientResponse> finish(Attempt attempt) {
+    if (attempt.response) return std::move(*attempt.response);
+    close();
+    return std::move(*attempt.error);
+  }
+
+  // Runs one asynchronous operation to completion or until `deadline`; `cancel` aborts it when time runs out.
+  template <class Start, class Cancel>
+  beast::error_code run_one(Start&& start, Cancel&& cancel, Clock::time_point deadline) {
+    std::optional<beast::error_code> result;
+    start([&result](beast::error_code ec) { result = ec; });
+    ioc_.restart();
+    // The stream timer normally fires first (error::timeout); the margin only matters for the resolver.
+    ioc_.run_until(deadline + std::chrono::milliseconds(50));
+    if (!result) {
+      cancel();
+      ioc_.restart();
+      ioc_.run();
+      if (!result || !*result) result = beast::error::timeout;
+      if (*result == asio::error::operation_aborted) result = beast::error::timeout;
+    }
+    return *result;
+  }
+
+  Error transport_error(const std::string& stage, const beast::error_code& ec) const {
+    if (ec == beast::error::timeout) {
+      return make_error(ErrorCode::kUnavailable, "cannot reach " + target_.display + ": timed out after " +
+                                                     std::to_string(options_.timeout.count()) + " ms (" + stage + ")");
+    }
+    return make_error(ErrorCode::kUnavailable, "cannot reach " + target_.display + ": " + cause(ec));
+  }
+
+  Status connect(Clock::time_point deadline) {
+    close();
+    tcp::resolver resolver(ioc_);
+    tcp::resolver::results_type endpoints;
+    auto ec = run_one(
+        [&](auto done) {
+          resolver.async_resolve(target_.host, target_.port,
+                                 [&endpoints, done](beast::error_code e, tcp::resolver::results_type r) {
+                                   endpoints = std::move(r);
+                                   done(e);
+                                 });
+        },
+        [&] { resolver.cancel(); }, deadline);
+    if (ec) return transport_error("resolving the host", ec);
+
+    if (target_.tls) {
+      tls_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc_, *tls_context_);
+      if (auto s = configure_tls(); !s) {
+        tls_.reset();
+        return s;
+      }
+    } else {
+      tcp_ = std::make_unique<beast::tcp_stream>(ioc_);
+    }
+    auto& stream = lowest_layer();
+    stream.expires_at(deadline);
+    ec = run_one(
+        [&](auto done) {
+          stream.async_connect(endpoints, [done](beast::error_code e, const tcp::endpoint&) { done(e); });
+        },
+        [&] { stream.cancel(); }, deadline);
+    if (ec) {
+      close();
+      return transport_error("connecting", ec);
+    }
+    if (!target_.tls) return Ok{};
+
+    ec = run_one([&](auto done) { tls_->async_handshake(ssl::stream_base::client, done); },
+                 [&] { stream.cancel(); }, deadline);
+    if (ec) {
+      const long verify = SSL_get_verify_result(tls_->native_handle());
+      close();
+      if (ec == beast::error::timeout) return transport_error("TLS handshake", ec);
+      if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+        return make_error(ErrorCode::kUnavailable, "cannot reach " + target_.display +
+                                                       ": TLS certificate verification failed: the certificate "
+                                                       "does not match the host name \"" + target_.host + "\"");
+      }
+      if (verify != X509_V_OK) {
+        return make_error(ErrorCode::kUnavailable, "cannot reach " + target_.display +
+                                                       ": TLS certificate verification failed: " +
+                                                       X509_verify_cert_error_string(verify));
+      }
+      return make_error(ErrorCode::kUnavailable, "cannot reach " + target_.display + ": TLS handshake failed: " +
+                                                     cause(ec));
+    }
+    return Ok{};
+  }
+
+  Status configure_tls() {
+    SSL* ssl_handle = tls_->native_handle();
+    beast::error_code ec;
+    (void)asio::ip::make_address(target_.host, ec);  // only "is it an IP literal" matters here
+    if (ec) {
+      // SNI is for names only (RFC 6066); the peer name check is OpenSSL's, with wildcard rules of RFC 6125.
+      if (!SSL_set_tlsext_host_name(ssl_handle, target_.host.c_str()) || !SSL_set1_host(ssl_handle, target_.host.c_str())) {
+        return make_error(ErrorCode::kInternal, "cannot set the TLS host name \"" + target_.host + "\"");
+      }
+    } else {
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
+      if (!X509_VERIFY_PARAM_set1_ip_asc(param, target_.host.c_str())) {
+        return make_error(ErrorCode::kInternal, "cannot set the TLS peer address \"" + target_.host + "\"");
+      }
+    }
+    return Ok{};
+  }
+
+  bhttp::request<bhttp::string_body> build_request(const std::string& method, const std::string& target,
+                                                   const Headers& headers, const std::string& body) const {
+    bhttp::request<bhttp::string_body> req;
+    const auto verb = bhttp::string_to_verb(method);
+    if (verb == bhttp::verb::unknown) {
+      req.method_string(method);
+    } else {
+      req.method(verb);
+    }
+    req.target(target);
+    req.version(11);
+    req.set(bhttp::field::host, target_.host_field);
+    req.set(bhttp::field::user_agent, options_.user_agent);
+    if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
+    for (const auto& [name, value] : headers) req.set(name, value);
+    req.body() = body;
+    req.prepare_payload();
+    return req;
+  }
+
+  Attempt exchange(bhttp::request<bhttp::string_body>& req, Clock::time_point deadline) {
+    Attempt attempt;
+    auto& stream = lowest_layer();
+    stream.expires_at(deadline);
+    auto cancel = [&] { stream.cancel(); };
+
+    auto ec = run_one(
+        [&](auto done) {
+          auto on_write = [done](beast::error_code e, std::size_t) { done(e); };
+          if (tls_) {
+            bhttp::async_write(*tls_, req, on_write);
+          } else {
+            bhttp::async_write(*tcp_, req, on_write);
+          }
+        },
+        cancel, deadline);
+    if (ec) {
+      attempt.stale = is_stale_connection_error(ec);
+      attempt.error = transport_error("sending the request", ec);
+      return attempt;
+    }
+
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(kMaxHeaderBytes, std::max<std::size_t>(options_.max_response_bytes, 1))));
+    parser.body_limit(options_.max_response_bytes);
+    if (req.method() == bhttp::verb::head) parser.skip(true);
+    ec = run_one(
+        [&](auto done) {
+          auto on_read = [done](beast::error_code e, std::size_t) { done(e); };
+          if (tls_) {
+            bhttp::async_read(*tls_, buffer_, parser, on_read);
+          } else {
+            bhttp::async_read(*tcp_, buffer_, parser, on_read);
+          }
+        },
+        cancel, deadline);
+    if (ec) {
+      if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+        attempt.error = make_error(ErrorCode::kTooLarge, "the response from " + target_.display + " exceeds " +
+                                                             std::to_string(options_.max_response_bytes) + " bytes");
+        return attempt;
+      }
+      attempt.stale = !parser.got_some() && is_stale_connection_error(ec);
+      if (parser.got_some() && ec != beast::error::timeout) {
+        attempt.error = make_error(ErrorCode::kUnavailable, "invalid response from " + target_.display + ": " + cause(ec));
+      } else {
+        attempt.error = transport_error("waiting for the response", ec);
+      }
+      return attempt;
+    }
+
+    auto res = parser.release();
+    ClientResponse out;
+    out.status = static_cast<int>(res.result_int());
+    for (const auto& field : res) {
+      auto name = lower(std::string(field.name_string()));
+      auto [it, inserted] = out.headers.emplace(name, std::string(field.value()));
+      if (!inserted) it->second += ", " + std::string(field.value());  // RFC 9110 §5.3: combine repeated fields
+    }
+    out.body = std::move(res.body());
+    const bool keep = res.keep_alive() && req.keep_alive();
+    attempt.response = std::move(out);
+    if (!keep) close();
+    return attempt;
+  }
+
+  ClientOptions options_;
+  Target target_;
+  std::optional<ssl::context> tls_context_;
+  asio::io_context ioc_;
+  std::unique_ptr<beast::tcp_stream> tcp_;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
+  beast::flat_buffer buffer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Client>> Client::create(ClientOptions options) {
+  auto target = parse_base_url(options.base_url);
+  if (!target) return target.error();
+  if (options.timeout.count() <= 0) return make_error(ErrorCode::kInvalid, "the request timeout must be positive");
+  std::optional<ssl::context> tls_context;
+  if (target->tls) {
+    tls_context.emplace(ssl::context::tls_client);
+    tls_context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                             ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    tls_context->set_verify_mode(ssl::verify_peer);
+    beast::error_code ec;
+    if (options.ca_file.empty()) {
+      tls_context->set_default_verify_paths(ec);
+      if (ec) return make_error(ErrorCode::kInternal, "cannot load the system's trusted CA certificates: " + cause(ec));
+    } else {
+      tls_context->load_verify_file(options.ca_file, ec);
+      if (ec) {
+        return make_error(ErrorCode::kInvalid, "cannot load the CA file \"" + options.ca_file + "\": " + cause(ec));
+      }
+    }
+  }
+  return std::unique_ptr<Client>(std::make_unique<BeastClient>(std::move(options), std::move(*target),
+                                                               std::move(tls_context)));
+}
+
+}  // namespace fleet::http
