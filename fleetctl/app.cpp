@@ -1,0 +1,208 @@
+#include "fleetctl/app.hpp"
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <ostream>
+
+#include "fleetctl/cluster_commands.hpp"
+#include "fleetctl/config_commands.hpp"
+#include "fleetctl/exit_codes.hpp"
+#include "fleetctl/output_format.hpp"
+#include "fleetctl/token_commands.hpp"
+#include "fleetctl/version.hpp"
+#include "fleetctl/version_command.hpp"
+
+namespace fleet::ctl {
+namespace {
+
+// Flag values land here during parsing; commands run only after a successful parse.
+struct Flags {
+  std::string config_path, context, server, token, ca_file;
+  int request_timeout = 30;
+  GetClustersOptions get_clusters;
+  std::size_t limit = 0;
+  std::string output;
+  std::string name;
+  CreateClusterOptions create_cluster;
+  std::string region, update_group;
+  LabelOptions label;
+  TaintOptions taint;
+  CreateTokenOptions create_token;
+  SetContextOptions set_context;
+  std::string ctx_server, ctx_token, ctx_ca_file;
+  bool client_only = false;
+};
+
+CLI::Option* add_output(CLI::App* cmd, std::string& target, bool with_tables) {
+  std::vector<std::string> names = with_tables ? output_format_names() : std::vector<std::string>{"json", "yaml"};
+  return cmd->add_option("-o,--output", target, "Output format")->check(CLI::IsMember(names));
+}
+
+ConnectionOverrides overrides_from(const Flags& f, const CLI::App& app) {
+  ConnectionOverrides o;
+  if (app.count("--context")) o.context = f.context;
+  if (app.count("--server")) o.server = f.server;
+  if (app.count("--token")) o.token = f.token;
+  if (app.count("--ca-file")) o.ca_file = f.ca_file;
+  return o;
+}
+
+int run(const std::vector<std::string>& args, Io io, const Environment& env) {
+  CLI::App app{"fleetctl controls a fleetd fleet manager: clusters, tokens and client contexts.", "fleetctl"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags are accepted after the subcommand too, as with kubectl
+  app.set_version_flag("--client-version", std::string(client_version()));
+  Flags f;
+  app.add_option("--config", f.config_path, "Config file (default $FLEETCTL_CONFIG or ~/.fleet/config.json)");
+  app.add_option("--context", f.context, "Context of the config file to use");
+  app.add_option("--server", f.server, "fleetd URL, e.g. http://127.0.0.1:8080 (overrides the context)");
+  app.add_option("--token", f.token, "Bearer token (overrides the context)");
+  app.add_option("--ca-file", f.ca_file, "PEM CA bundle to verify an https server (overrides the context)");
+  app.add_option("--request-timeout", f.request_timeout, "Seconds to wait for each request")
+      ->check(CLI::Range(1, 3600));
+
+  std::vector<std::pair<CLI::App*, std::function<int(Session&)>>> commands;
+  auto command = [&](CLI::App* cmd, std::function<int(Session&)> fn) { commands.emplace_back(cmd, std::move(fn)); };
+
+  // get
+  auto* get = app.add_subcommand("get", "Show one or many resources")->require_subcommand(1);
+  auto* get_clusters_cmd = get->add_subcommand("clusters", "List clusters, or show one by name")->alias("cluster");
+  get_clusters_cmd->add_option("name", f.get_clusters.name, "Cluster name");
+  get_clusters_cmd->add_option("-l,--selector", f.get_clusters.selector, "Label selector, e.g. env=prod,tier!=gold");
+  get_clusters_cmd->add_option("--limit", f.limit, "Return at most N clusters (default: all, fetching every page)");
+  add_output(get_clusters_cmd, f.get_clusters.output, true);
+  command(get_clusters_cmd, [&](Session& s) {
+    if (get_clusters_cmd->count("--limit")) f.get_clusters.limit = f.limit;
+    return get_clusters(s, f.get_clusters);
+  });
+  auto* get_tokens_cmd = get->add_subcommand("tokens", "List API tokens (admin)")->alias("token");
+  add_output(get_tokens_cmd, f.output, true);
+  command(get_tokens_cmd, [&](Session& s) { return get_tokens(s, f.output); });
+
+  // describe
+  auto* describe = app.add_subcommand("describe", "Show details of a resource")->require_subcommand(1);
+  auto* describe_cluster_cmd = describe->add_subcommand("cluster", "Describe a cluster")->alias("clusters");
+  describe_cluster_cmd->add_option("name", f.name, "Cluster name")->required();
+  command(describe_cluster_cmd, [&](Session& s) { return describe_cluster_command(s, f.name); });
+
+  // create
+  auto* create = app.add_subcommand("create", "Create a resource")->require_subcommand(1);
+  auto* create_cluster_cmd = create->add_subcommand("cluster", "Register a cluster");
+  auto& cc = f.create_cluster;
+  create_cluster_cmd->add_option("name", cc.name, "Cluster name (DNS-1123 label)");
+  create_cluster_cmd->add_option("--provider", cc.provider, "aks or arc");
+  create_cluster_cmd->add_option("--region", f.region, "Cloud region, e.g. westeurope");
+  create_cluster_cmd->add_option("--label", cc.labels, "Label key=value (repeatable)");
+  create_cluster_cmd->add_option("--taint", cc.taints, "Taint key=value:Effect (repeatable)");
+  create_cluster_cmd->add_option("--update-group", f.update_group, "Update group, e.g. canary");
+  create_cluster_cmd->add_option("-f,--filename", cc.file, "JSON file with the request body ('-' for stdin)");
+  add_output(create_cluster_cmd, cc.output, false);
+  command(create_cluster_cmd, [&](Session& s) {
+    if (create_cluster_cmd->count("--region")) cc.region = f.region;
+    if (create_cluster_cmd->count("--update-group")) cc.update_group = f.update_group;
+    if (cc.file.empty() && cc.name.empty()) {
+      return s.fail(make_error(ErrorCode::kInvalid, "a cluster name is required"));
+    }
+    return create_cluster(s, cc);
+  });
+  auto* create_token_cmd = create->add_subcommand("token", "Create an API token (admin); prints the secret once");
+  create_token_cmd->add_option("--role", f.create_token.role, "viewer, operator or admin")
+      ->required()
+      ->check(CLI::IsMember({"viewer", "operator", "admin"}));
+  create_token_cmd->add_option("--description", f.create_token.description, "What the token is for");
+  add_output(create_token_cmd, f.create_token.output, false);
+  command(create_token_cmd, [&](Session& s) { return create_token(s, f.create_token); });
+
+  // label, taint
+  auto* label = app.add_subcommand("label", "Add, change or remove labels")->require_subcommand(1);
+  auto* label_cluster_cmd = label->add_subcommand("cluster", "Label a cluster: k=v to set, k- to remove");
+  label_cluster_cmd->add_option("name", f.label.name, "Cluster name")->required();
+  label_cluster_cmd->add_option("changes", f.label.changes, "k=v or k-")->required();
+  label_cluster_cmd->add_flag("--overwrite", f.label.overwrite, "Allow changing the value of an existing label");
+  command(label_cluster_cmd, [&](Session& s) { return label_cluster(s, f.label); });
+
+  auto* taint = app.add_subcommand("taint", "Add or remove taints")->require_subcommand(1);
+  auto* taint_cluster_cmd =
+      taint->add_subcommand("cluster", "Taint a cluster: k=v:Effect to add, k:Effect- or k- to remove");
+  taint_cluster_cmd->add_option("name", f.taint.name, "Cluster name")->required();
+  taint_cluster_cmd->add_option("changes", f.taint.changes, "k=v:Effect, k:Effect- or k-")->required();
+  taint_cluster_cmd->add_flag("--overwrite", f.taint.overwrite, "Allow replacing a taint with the same key and effect");
+  command(taint_cluster_cmd, [&](Session& s) { return taint_cluster(s, f.taint); });
+
+  // delete
+  auto* del = app.add_subcommand("delete", "Delete a resource")->require_subcommand(1);
+  auto* delete_cluster_cmd = del->add_subcommand("cluster", "Delete a cluster")->alias("clusters");
+  delete_cluster_cmd->add_option("name", f.name, "Cluster name")->required();
+  command(delete_cluster_cmd, [&](Session& s) { return delete_cluster(s, f.name); });
+  auto* delete_token_cmd = del->add_subcommand("token", "Revoke an API token (admin)")->alias("tokens");
+  delete_token_cmd->add_option("id", f.name, "Token id")->required();
+  command(delete_token_cmd, [&](Session& s) { return delete_token(s, f.name); });
+
+  // version
+  auto* version = app.add_subcommand("version", "Print the client and server versions");
+  version->add_flag("--client", f.client_only, "Client version only (no server call)");
+  add_output(version, f.output, false);
+  command(version, [&](Session& s) { return version_command(s, f.client_only, f.output); });
+
+  // config
+  auto* config = app.add_subcommand("config", "Edit the client config file")->require_subcommand(1);
+  auto* get_contexts_cmd = config->add_subcommand("get-contexts", "List contexts");
+  command(get_contexts_cmd, [&](Session& s) { return get_contexts(s); });
+  auto* current_context_cmd = config->add_subcommand("current-context", "Print the current context");
+  command(current_context_cmd, [&](Session& s) { return current_context(s); });
+  auto* use_context_cmd = config->add_subcommand("use-context", "Make a context the current one");
+  use_context_cmd->add_option("name", f.name, "Context name")->required();
+  command(use_context_cmd, [&](Session& s) { return use_context(s, f.name); });
+  auto* set_context_cmd = config->add_subcommand("set-context", "Create or update a context");
+  set_context_cmd->add_option("name", f.set_context.name, "Context name")->required();
+  // Same names as the global overrides, so these are declared on this subcommand and read from it alone.
+  set_context_cmd->add_option("--server", f.ctx_server, "fleetd URL");
+  set_context_cmd->add_option("--token", f.ctx_token, "Bearer token");
+  set_context_cmd->add_option("--ca-file", f.ctx_ca_file, "PEM CA bundle for an https server");
+  command(set_context_cmd, [&](Session& s) {
+    if (set_context_cmd->count("--server")) f.set_context.server = f.ctx_server;
+    if (set_context_cmd->count("--token")) f.set_context.token = f.ctx_token;
+    if (set_context_cmd->count("--ca-file")) f.set_context.ca_file = f.ctx_ca_file;
+    return set_context(s, f.set_context);
+  });
+
+  std::vector<const char*> argv = {"fleetctl"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, io.out, io.err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, io.out, io.err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, io.out, io.err);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e, io.out, io.err);
+    return to_int(ExitCode::kUsage);
+  }
+
+  GlobalOptions global;
+  global.config_path = f.config_path;
+  global.overrides = overrides_from(f, app);
+  global.request_timeout_seconds = f.request_timeout;
+  Session session(io, env, std::move(global));
+  for (auto& [cmd, fn] : commands) {
+    if (cmd->parsed()) return fn(session);
+  }
+  io.err << "error: no command given; run fleetctl --help\n";
+  return to_int(ExitCode::kUsage);
+}
+
+}  // namespace
+
+int run_fleetctl(const std::vector<std::string>& args, Io io, const Environment& env) {
+  try {
+    return run(args, io, env);
+  } catch (const std::exception& e) {
+    // A bug, not a user error; still one line and a defined exit code rather than an abort.
+    io.err << "error: internal error: " << e.what() << "\n";
+    return to_int(ExitCode::kClientError);
+  }
+}
+
+}  // namespace fleet::ctl

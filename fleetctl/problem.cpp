@@ -1,0 +1,89 @@
+#include "fleetctl/problem.hpp"
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "fleetctl/exit_codes.hpp"
+
+namespace fleet::ctl {
+namespace {
+
+constexpr std::string_view kProblemTypePrefix = "urn:fleetd:problem:";
+// A proxy's HTML error page is not worth more than a glimpse on a terminal.
+constexpr std::size_t kMaxRawBodyInMessage = 200;
+
+std::string reason_phrase(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "HTTP " + std::to_string(status);
+  }
+}
+
+std::string string_member(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+Error error_from_response(const http::ClientResponse& response) {
+  Error error;
+  error.code = error_code_for_status(response.status);
+  const auto problem = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (problem.is_object()) {
+    const std::string type = string_member(problem, "type");
+    const std::string title = string_member(problem, "title");
+    if (type.starts_with(kProblemTypePrefix) && type.size() > kProblemTypePrefix.size()) {
+      error.type = type.substr(kProblemTypePrefix.size());
+    } else if (!title.empty()) {
+      error.type = title;
+    }
+    error.message = string_member(problem, "detail");
+    if (error.message.empty()) error.message = title;
+    error.field = string_member(problem, "field");
+  } else {
+    error.message = response.body.substr(0, kMaxRawBodyInMessage);
+  }
+  if (error.type.empty()) error.type = reason_phrase(response.status);
+  if (one_line(error.message).empty()) {
+    error.message = "the server answered HTTP " + std::to_string(response.status);
+  }
+  return error;
+}
+
+std::string render_error(const Error& error) {
+  if (error.type.empty()) return "error: " + one_line(error.message);
+  std::string line = "Error from server (" + one_line(error.type) + "): " + one_line(error.message);
+  if (!error.field.empty() && error.message.find(error.field) == std::string::npos) {
+    line += " (field \"" + one_line(error.field) + "\")";
+  }
+  return line;
+}
+
+}  // namespace fleet::ctl

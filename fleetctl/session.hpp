@@ -1,0 +1,67 @@
+#pragma once
+// What one fleetctl invocation shares between its command functions: the streams, the injected environment
+// (config location, clock, HTTP client factory — the seams tests use), the global flags, and the API client,
+// created on first use so `config` commands never need a server.
+#include <chrono>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/error.hpp"
+#include "fleetctl/api_client.hpp"
+#include "fleetctl/config.hpp"
+#include "net/http_client.hpp"
+
+namespace fleet::ctl {
+
+struct Io {
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+using ClientFactory = std::function<Result<std::unique_ptr<http::Client>>(http::ClientOptions)>;
+
+struct Environment {
+  std::optional<std::string> fleetctl_config;  // $FLEETCTL_CONFIG
+  std::optional<std::string> home;             // $HOME
+  std::function<std::chrono::system_clock::time_point()> now;
+  ClientFactory make_client;
+};
+
+// The real process environment, clock and Beast client.
+Environment system_environment();
+
+struct GlobalOptions {
+  std::string config_path;  // empty → default_config_path(...)
+  ConnectionOverrides overrides;
+  int request_timeout_seconds = 30;
+};
+
+class Session {
+ public:
+  Session(Io io, const Environment& env, GlobalOptions global)
+      : io_(io), env_(env), global_(std::move(global)) {}
+
+  std::ostream& out() { return io_.out; }
+  std::ostream& err() { return io_.err; }
+  std::istream& in() { return io_.in; }
+  std::chrono::system_clock::time_point now() const { return env_.now(); }
+  std::string config_path() const;
+
+  // Loads the config, resolves the connection and creates the client, once.
+  Result<ApiClient*> api();
+
+  // Prints the error's one line on stderr and returns the exit code for it.
+  int fail(const Error& error);
+
+ private:
+  Io io_;
+  const Environment& env_;
+  GlobalOptions global_;
+  std::unique_ptr<ApiClient> api_;
+};
+
+}  // namespace fleet::ctl
