@@ -19,6 +19,7 @@ struct ServerLimits {
   std::chrono::seconds idle_timeout{75};          // keep-alive connection with no request
   std::chrono::seconds write_timeout{30};
   std::chrono::seconds handler_timeout{60};       // a handler that never responds → 503 and the connection closes
+  std::chrono::seconds handshake_timeout{10};     // TLS only: the handshake must finish within this
   std::size_t max_connections = 10000;            // beyond → accept and close at once
 };
 
