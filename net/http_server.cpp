@@ -192,9 +192,7 @@ class Session final : public SessionBase {
 
   void start() { net::dispatch(executor_, beast::bind_front_handler(&Session::on_start, self())); }
 
-  void graceful_stop() override {
-    net::post(executor_, beast::bind_front_handler(&Session::on_graceful_stop, self()));
-  }
+  void graceful_stop() override { net::post(executor_, beast::bind_front_handler(&Session::on_graceful_stop, self())); }
   void force_close() override { net::post(executor_, beast::bind_front_handler(&Session::close_now, self())); }
 
  private:
@@ -280,8 +278,7 @@ class Session final : public SessionBase {
     if (req.version() >= 11 && beast::iequals(req[bhttp::field::expect], "100-continue")) {
       // The body fits (the parser rejected a larger Content-Length already): tell the client to send it.
       continue_response_ = {bhttp::status::continue_, 11};
-      bhttp::async_write(stream_, continue_response_,
-                         beast::bind_front_handler(&Session::on_continue_written, self()));
+      bhttp::async_write(stream_, continue_response_, beast::bind_front_handler(&Session::on_continue_written, self()));
       return;
     }
     read_body();
@@ -728,8 +725,8 @@ Status listen(Core& core) {
   const auto& o = core.options_;
   beast::error_code ec;
   tcp::resolver resolver(core.ioc_);
-  auto results = resolver.resolve(o.host, std::to_string(o.port),
-                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  auto results =
+      resolver.resolve(o.host, std::to_string(o.port), tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
     return make_error(ErrorCode::kInvalid,
                       "cannot resolve listen address " + o.host + ": " + (ec ? ec.message() : "no addresses"));
@@ -742,7 +739,8 @@ Status listen(Core& core) {
   }
   acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (acceptor.bind(endpoint, ec)) {
-    if (ec == net::error::address_in_use) return make_error(ErrorCode::kUnavailable, "address already in use: " + where);
+    if (ec == net::error::address_in_use)
+      return make_error(ErrorCode::kUnavailable, "address already in use: " + where);
     return make_error(ErrorCode::kUnavailable, "cannot bind " + where + ": " + ec.message());
   }
   if (acceptor.listen(net::socket_base::max_listen_connections, ec)) {

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -154,7 +155,8 @@ class Conn {
   bool closed_within(std::chrono::milliseconds within) {
     const auto deadline = std::chrono::steady_clock::now() + within;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left <= 0ms) return false;
       set_timeout(left);
       errno = 0;
@@ -208,8 +210,9 @@ std::string get(const std::string& target, const std::string& extra_headers = ""
 }
 
 std::string post(const std::string& target, const std::string& body) {
-  return "POST " + target + " HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "POST " + target +
+         " HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
 }
 
 ServerOptions test_options() {
@@ -311,7 +314,8 @@ class SelfSignedCert {
     X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
     X509_set_pubkey(cert, key);
     X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1,
+                               0);
     X509_set_issuer_name(cert, name);
     REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
     FILE* f = std::fopen(cert_file().c_str(), "w");
@@ -461,7 +465,7 @@ TEST_CASE("server echoes a valid X-Request-Id and replaces an invalid one", "[ht
   CHECK(res->header_or("x-request-id") == longest);
 
   for (const std::string& invalid : {std::string("has space"), std::string(129, 'a'), std::string("semi;colon"),
-                                    std::string("slash/no"), std::string("")}) {
+                                     std::string("slash/no"), std::string("")}) {
     INFO(invalid);
     REQUIRE(c.send(get("/", "X-Request-Id: " + invalid + "\r\n")));
     res = c.read_response();
@@ -531,6 +535,31 @@ TEST_CASE("server rejects a body over the limit with 413 without calling the han
   CHECK(calls == 0);
 }
 
+TEST_CASE("server answers 500 when the handler throws, and rejects invalid handler output", "[http-server]") {
+  TestServer server([](Request req, Respond respond) {
+    if (req.target == "/throw") throw std::runtime_error("boom");
+    if (req.target == "/bad-status") return respond(Response{42, {}, "x", "/"});
+    respond(Response{200, {{"x-evil", "a\r\nInjected: yes"}, {"content-length", "999"}}, "fine", "/"});
+  });
+  Conn c(server.port());
+  REQUIRE(c.send(get("/throw")));
+  auto res = c.read_response();
+  REQUIRE(res);
+  CHECK(res->status == 500);
+  CHECK(problem_of(*res)["type"] == "urn:fleetd:problem:internal");
+  REQUIRE(c.send(get("/bad-status")));
+  res = c.read_response();
+  REQUIRE(res);
+  CHECK(res->status == 500);
+  REQUIRE(c.send(get("/headers")));
+  res = c.read_response();
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body == "fine");
+  CHECK(res->headers.count("x-evil") == 0);
+  CHECK(res->headers.count("injected") == 0);
+}
+
 TEST_CASE("server answers Expect: 100-continue before reading the body", "[http-server]") {
   TestServer server(echo_handler);
   Conn c(server.port());
@@ -572,8 +601,9 @@ TEST_CASE("server answers garbage with 400 and closes the connection", "[http-se
     ++calls;
     echo_handler(std::move(req), std::move(respond));
   });
-  for (const std::string& garbage : {std::string("THIS IS NOT HTTP\r\n\r\n"), std::string("GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
-                                    std::string("POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n")}) {
+  for (const std::string& garbage :
+       {std::string("THIS IS NOT HTTP\r\n\r\n"), std::string("GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
+        std::string("POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n")}) {
     INFO(garbage);
     Conn c(server.port());
     REQUIRE(c.send(garbage));
@@ -640,8 +670,7 @@ TEST_CASE("server sends a response the handler gives from another thread later",
   CHECK(eventually([&] { return server->in_flight_requests() == 0; }));
 }
 
-TEST_CASE("server answers 503 when the handler does not respond in time, and ignores a late answer",
-          "[http-server]") {
+TEST_CASE("server answers 503 when the handler does not respond in time, and ignores a late answer", "[http-server]") {
   std::mutex mutex;
   std::vector<Respond> parked;
   ServerOptions options = test_options();
@@ -680,7 +709,9 @@ TEST_CASE("server shutdown lets an in-flight request finish, closes idle connect
   TestServer server([&](Request req, Respond respond) {
     if (req.target == "/slow") {
       slow_started = true;
-      workers.later(1500ms, [respond] { respond(Response{200, {{"content-type", "text/plain"}}, "slow done", "/slow"}); });
+      workers.later(1500ms, [respond] {
+        respond(Response{200, {{"content-type", "text/plain"}}, "slow done", "/slow"});
+      });
       return;
     }
     echo_handler(std::move(req), std::move(respond));
