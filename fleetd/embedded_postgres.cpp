@@ -298,7 +298,7 @@ std::string fnv1a_hex(const std::string& s) {
   return buf;
 }
 
-std::string server_settings(const fs::path& socket_dir) {
+std::string server_settings(const fs::path& socket_dir, bool durable) {
   // Sized for a small dedicated box (2 cores, ~24 GiB) that also runs fleetd itself. Durability is not
   // negotiable: an acknowledged write must survive fleetd, the server or the machine dying.
   std::string c;
@@ -315,9 +315,12 @@ std::string server_settings(const fs::path& socket_dir) {
   c += "work_mem = 8MB\n";
   c += "maintenance_work_mem = 128MB\n";
   c += "max_wal_size = 1GB\n";
-  c += "fsync = on\n";
-  c += "synchronous_commit = on\n";
-  c += "full_page_writes = on\n";
+  const std::string on = durable ? "on" : "off";
+  c += "fsync = " + on + "\n";
+  c += "synchronous_commit = " + on + "\n";
+  c += "full_page_writes = " + on + "\n";
+  // Crash recovery first syncs the data directory; one syncfs() is seconds faster than an fsync per file.
+  c += "recovery_init_sync_method = syncfs\n";
   c += "timezone = 'UTC'\n";
   c += "logging_collector = on\n";
   c += "log_directory = 'log'\n";
@@ -377,6 +380,22 @@ bool is_live_postmaster(pid_t pid, const fs::path& pgdata) {
   fs::path cwd = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", ec);
   if (ec) return true;  // cannot tell; let the connection check decide
   return cwd == pgdata;
+}
+
+// The newest server log: once the logging collector runs, startup failures are reported there.
+fs::path newest_server_log(const fs::path& log_dir) {
+  fs::path best;
+  fs::file_time_type best_time{};
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(log_dir, ec)) {
+    if (e.path().filename() == "startup.log") continue;
+    auto t = e.last_write_time(ec);
+    if (!ec && (best.empty() || t > best_time)) {
+      best = e.path();
+      best_time = t;
+    }
+  }
+  return best;
 }
 
 std::string tail_of(const fs::path& p, std::size_t max_bytes) {
@@ -530,6 +549,7 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
     }
     std::vector<std::string> initdb = {(*bin / "initdb").string(), "-D", scratch.string(), "-U", kSuperuser,
                                        "--auth=trust", "-E", "UTF8", "--data-checksums"};
+    if (!options.durable) initdb.push_back("--no-sync");
     auto r = run_command(with_user([&] {
       auto a = initdb;
       a.push_back("--locale=C.UTF-8");
@@ -552,7 +572,7 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
         (root && chown((scratch / "log").c_str(), server_uid, server_gid) != 0)) {
       return fail("cannot create " + (scratch / "log").string() + ": " + std::strerror(errno));
     }
-    if (auto s = write_file_durably(scratch / kConfFile, server_settings(socket_dir), root ? &server_user : nullptr);
+    if (auto s = write_file_durably(scratch / kConfFile, server_settings(socket_dir, options.durable), root ? &server_user : nullptr);
         !s.ok()) {
       return s.error();
     }
@@ -600,19 +620,21 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
                              "pg_ctl stop");
         if (!r.ok()) return r.error();
       }
-    } else if (kill(pf->pid, 0) == 0) {
-      // The PID belongs to a zombie or, after a reboot, to an unrelated process: PostgreSQL would refuse to start
-      // over it.
-      log::warn("removing stale postmaster.pid", {{"pgdata", pgdata.string()}, {"pid", pf->pid}});
-      fs::remove(pgdata / "postmaster.pid");
     }
   }
 
   if (!self->adopted_) {
-    if (auto pf = read_pid_file(pgdata); pf && !process_alive(pf->pid) && kill(pf->pid, 0) == 0) {
-      fs::remove(pgdata / "postmaster.pid");  // a zombie postmaster (see process_alive) that died while we waited
+    // PostgreSQL removes lock files of dead servers itself, but not those naming a PID that kill() still finds:
+    // a zombie (see process_alive) or, after a reboot, an unrelated process.
+    for (const fs::path& lock_file : {pgdata / "postmaster.pid", socket_dir / (socket_name + ".lock")}) {
+      auto content = read_file(lock_file);
+      const pid_t pid = content ? static_cast<pid_t>(std::atol(content->c_str())) : 0;
+      if (pid > 0 && kill(pid, 0) == 0 && !is_live_postmaster(pid, pgdata)) {
+        log::warn("removing stale lock file", {{"file", lock_file.string()}, {"pid", pid}});
+        fs::remove(lock_file);
+      }
     }
-    if (auto s = write_file_durably(pgdata / kConfFile, server_settings(socket_dir), root ? &server_user : nullptr);
+    if (auto s = write_file_durably(pgdata / kConfFile, server_settings(socket_dir, options.durable), root ? &server_user : nullptr);
         !s.ok()) {
       return s.error();
     }
@@ -633,15 +655,18 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
       auto r = run_command(start_cmd);
       if (!r.ok()) return r.error();
       if (r->exit_code == 0) break;
-      std::string log_tail = tail_of(startup_log, 2000);
+      std::string log_tail = startup_log.string() + ":\n" + tail_of(startup_log, 1500);
+      if (fs::path server_log = newest_server_log(log_dir); !server_log.empty()) {
+        log_tail += "\n" + server_log.string() + ":\n" + tail_of(server_log, 1500);
+      }
       // Backends of a postmaster that was killed outright still hold its shared memory for a moment.
       if (attempt < 5 && log_tail.find("is still in use") != std::string::npos) {
+        log::warn("old server processes still hold shared memory; retrying start", {{"attempt", attempt}});
         std::this_thread::sleep_for(std::chrono::seconds(1));
         continue;
       }
       return fail("cannot start PostgreSQL in " + pgdata.string() + " (" + describe_argv(start_cmd) +
-                  " exited " + std::to_string(r->exit_code) + "): " + r->output + "\n" + startup_log.string() +
-                  ":\n" + log_tail);
+                  " exited " + std::to_string(r->exit_code) + "): " + r->output + "\n" + log_tail);
     }
     log::info("embedded postgres started", {{"pgdata", pgdata.string()}, {"socket_dir", socket_dir.string()}});
   }
@@ -668,21 +693,25 @@ EmbeddedPostgres::~EmbeddedPostgres() { stop(); }
 void EmbeddedPostgres::stop() {
   if (!stopped_) {
     stopped_ = true;
-    std::vector<std::string> argv;
-    if (!run_as_.empty()) {
-      if (auto runuser = find_runuser()) argv = {runuser->string(), "-u", run_as_, "--"};
-    }
-    for (std::string a : {(bin_dir_ / "pg_ctl").string(), std::string("stop"), std::string("-D"), pgdata_.string(),
-                          std::string("-m"), std::string("fast"), std::string("-w"), std::string("-t"),
-                          std::string("60"), std::string("-s")}) {
-      argv.push_back(std::move(a));
-    }
-    auto r = run_command(argv);
-    if (!r.ok() || r->exit_code != 0) {
-      log::warn("embedded postgres stop failed",
-                {{"pgdata", pgdata_.string()}, {"output", r.ok() ? r->output : r.error().message}});
+    // pg_ctl would wait its full timeout on a postmaster that is already a zombie.
+    auto pf = read_pid_file(pgdata_);
+    if (!pf || !process_alive(pf->pid)) {
+      log::warn("embedded postgres was not running at stop", {{"pgdata", pgdata_.string()}});
     } else {
-      log::info("embedded postgres stopped", {{"pgdata", pgdata_.string()}});
+      std::vector<std::string> argv;
+      if (!run_as_.empty()) {
+        if (auto runuser = find_runuser()) argv = {runuser->string(), "-u", run_as_, "--"};
+      }
+      const std::vector<std::string> stop_cmd = {(bin_dir_ / "pg_ctl").string(), "stop", "-D", pgdata_.string(),
+                                                 "-m", "fast", "-w", "-t", "60", "-s"};
+      argv.insert(argv.end(), stop_cmd.begin(), stop_cmd.end());
+      auto r = run_command(argv);
+      if (!r.ok() || r->exit_code != 0) {
+        log::warn("embedded postgres stop failed",
+                  {{"pgdata", pgdata_.string()}, {"output", r.ok() ? r->output : r.error().message}});
+      } else {
+        log::info("embedded postgres stopped", {{"pgdata", pgdata_.string()}});
+      }
     }
     if (!socket_dir_.empty() && socket_dir_ != pgdata_) rmdir(socket_dir_.c_str());  // only if empty
   }

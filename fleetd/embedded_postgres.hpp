@@ -14,6 +14,8 @@ struct EmbeddedPostgresOptions {
   std::filesystem::path bin_dir;           // empty → discover (/usr/lib/postgresql/<newest>/bin, then PATH)
   std::string database = "fleet";          // created on first start
   std::string run_as_user = "postgres";    // used only when this process is root (PostgreSQL refuses root)
+  // false only for throwaway test servers: initdb --no-sync, fsync/synchronous_commit/full_page_writes off.
+  bool durable = true;
 };
 
 class EmbeddedPostgres {

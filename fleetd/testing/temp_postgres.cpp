@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kTemplate = "fleet_test_template";
 }
 
-Result<std::unique_ptr<TempPostgres>> TempPostgres::start() {
+Result<std::unique_ptr<TempPostgres>> TempPostgres::start(bool durable) {
   char pattern[] = "/tmp/fleet-test-XXXXXX";
   if (mkdtemp(pattern) == nullptr) {
     return make_error(ErrorCode::kInternal, std::string("mkdtemp: ") + std::strerror(errno));
@@ -26,6 +26,7 @@ Result<std::unique_ptr<TempPostgres>> TempPostgres::start() {
   }
   EmbeddedPostgresOptions options;
   options.data_dir = self->dir_;
+  options.durable = durable;
   auto server = EmbeddedPostgres::start(options);
   if (!server.ok()) return server.error();  // the destructor removes the directory
   self->server_ = std::move(server).value();

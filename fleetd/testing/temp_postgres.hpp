@@ -15,8 +15,9 @@ namespace fleet::testing {
 class TempPostgres {
  public:
   // mkdtemp("/tmp/fleet-test-XXXXXX"), chmod 0755 (so that the postgres user reaches it when tests run as root),
-  // then EmbeddedPostgres::start there.
-  static Result<std::unique_ptr<TempPostgres>> start();
+  // then EmbeddedPostgres::start there, by default without fsync (EmbeddedPostgresOptions::durable): faster, and
+  // nothing in a throwaway server needs to survive a machine crash.
+  static Result<std::unique_ptr<TempPostgres>> start(bool durable = false);
   // One server for the whole test process, started on first use and removed at exit.
   static Result<TempPostgres*> shared();
   ~TempPostgres();  // stops the server and removes the directory
