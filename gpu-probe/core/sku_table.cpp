@@ -169,6 +169,7 @@ double pcie_gbps(int gen, int width) {
 }
 
 fleet::Status apply_policy_json(Policy& policy, const nlohmann::json& j) {
+  if (j.is_null()) return fleet::Ok{};  // a SKU without overrides
   if (!j.is_object()) return invalid("policy overrides must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;

@@ -49,7 +49,7 @@ TEST_CASE("gpu-probe eval: a healthy H100 passes and exits 0", "[gpu-probe]") {
 }
 
 TEST_CASE("gpu-probe eval: a healthy 8-GPU node passes", "[gpu-probe]") {
-  auto r = eval(healthy_node(8), {.expect_gpus = 8});
+  auto r = eval(healthy_node(8), testing::context(8));
   CHECK(r.verdict == Verdict::kPass);
   CHECK(r.node_checks.size() == 2 + 56);
   CHECK(gpu_check(r, 3, "straggler_gemm").status == CheckStatus::kPass);
@@ -117,7 +117,10 @@ TEST_CASE("gpu-probe eval: correctness rules", "[gpu-probe]") {
 
 TEST_CASE("gpu-probe eval: unsupported dtypes are skipped and do not worsen the verdict", "[gpu-probe]") {
   auto m = healthy_node(1);
-  gemm(m, 0, "bf16") = GemmResult{.dtype = "bf16", .supported = false};
+  GemmResult unsupported;
+  unsupported.dtype = "bf16";
+  unsupported.supported = false;
+  gemm(m, 0, "bf16") = unsupported;
   auto r = eval(m);
   CHECK(gpu_check(r, 0, "gemm_bf16_throughput").status == CheckStatus::kSkipped);
   CHECK(gpu_check(r, 0, "gemm_bf16_correctness").status == CheckStatus::kSkipped);
@@ -148,13 +151,13 @@ TEST_CASE("gpu-probe eval: an unknown model gets relative checks only and a warn
 TEST_CASE("gpu-probe eval: GPU count against --expect-gpus", "[gpu-probe]") {
   auto m = healthy_node(2);
   CHECK(node_check(eval(m), "gpu_count").status == CheckStatus::kPass);
-  CHECK(node_check(eval(m, {.expect_gpus = 2}), "gpu_count").status == CheckStatus::kPass);
-  auto r = eval(m, {.expect_gpus = 8});
+  CHECK(node_check(eval(m, testing::context(2)), "gpu_count").status == CheckStatus::kPass);
+  auto r = eval(m, testing::context(8));
   CHECK(node_check(r, "gpu_count").status == CheckStatus::kFail);
   CHECK(*node_check(r, "gpu_count").measured == 2);
   CHECK(*node_check(r, "gpu_count").fail_threshold == 8);
   CHECK(r.verdict == Verdict::kFail);
-  CHECK(node_check(eval(m, {.expect_gpus = 1}), "gpu_count").status == CheckStatus::kWarn);
+  CHECK(node_check(eval(m, testing::context(1)), "gpu_count").status == CheckStatus::kWarn);
 }
 
 TEST_CASE("gpu-probe eval: driver and runtime versions", "[gpu-probe]") {
@@ -181,7 +184,10 @@ TEST_CASE("gpu-probe eval: memory size below the model's", "[gpu-probe]") {
 
 TEST_CASE("gpu-probe eval: burn", "[gpu-probe]") {
   auto m = healthy_node(1);
-  m.gpus[0].burn = {.ran = true, .seconds = 60, .window_tflops = {700, 695, 690}, .gemms = 100};
+  m.gpus[0].burn.ran = true;
+  m.gpus[0].burn.seconds = 60;
+  m.gpus[0].burn.window_tflops = {700, 695, 690};
+  m.gpus[0].burn.gemms = 100;
   auto r = eval(m);
   CHECK(gpu_check(r, 0, "burn").status == CheckStatus::kPass);
   m.gpus[0].burn.window_tflops = {700, 600};  // 14% drop
@@ -206,7 +212,7 @@ TEST_CASE("gpu-probe eval: stragglers on HBM and GEMM", "[gpu-probe]") {
   CHECK(gpu_check(r, 1, "straggler_gemm").details["median"] == Approx(720));
   CHECK(r.verdict == Verdict::kFail);
   // A wider margin from the command line lets them through.
-  CHECK(eval(m, {.straggler_margin = 0.15}).verdict == Verdict::kPass);
+  CHECK(eval(m, testing::context(std::nullopt, 0.15)).verdict == Verdict::kPass);
 }
 
 TEST_CASE("gpu-probe eval: peer-to-peer", "[gpu-probe]") {
@@ -227,16 +233,17 @@ TEST_CASE("gpu-probe eval: could not run", "[gpu-probe]") {
   NodeMeasurements m;
   m.env.built_with_cuda = true;
   m.env.could_not_run = CouldNotRun{"no-cuda-device", "no CUDA device: no NVIDIA driver found"};
-  auto r = eval(m, {.host = "n1", .started_at = "2026-01-01T00:00:00.000Z"});
+  auto r = eval(m, testing::context(std::nullopt, std::nullopt, {}, "n1"));
   CHECK(r.verdict == Verdict::kCouldNotRun);
   CHECK(exit_code_for(r.verdict) == 2);
   CHECK(r.could_not_run->reason.find("no CUDA device") != std::string::npos);
   CHECK(r.gpus.empty());
   CHECK(r.node_checks.empty());
   CHECK(r.host == "n1");
+  CHECK(r.started_at == "2026-03-01T10:00:00.000Z");
 }
 
 TEST_CASE("gpu-probe eval: injected faults are listed in the report", "[gpu-probe]") {
-  auto r = eval(healthy_node(1), {.injections = {Injection::kMemFlip, Injection::kEcc}});
+  auto r = eval(healthy_node(1), testing::context(std::nullopt, std::nullopt, {Injection::kMemFlip, Injection::kEcc}));
   CHECK(r.injected == std::vector<std::string>{"memflip", "ecc"});
 }

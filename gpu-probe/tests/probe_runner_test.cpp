@@ -111,7 +111,7 @@ TEST_CASE("gpu-probe runner: missing-gpu injection is caught by the count check"
     REQUIRE_FALSE(m.env.could_not_run);
     auto expect = effective_expected_gpus(o, m.env);
     CHECK(*expect == gpus);
-    auto r = evaluate(m, SkuTable::built_in(), {.expect_gpus = expect});
+    auto r = evaluate(m, SkuTable::built_in(), testing::context(expect));
     CHECK(find_check(r.node_checks, "gpu_count")->status == CheckStatus::kFail);
     CHECK(exit_code_for(r.verdict) == 1);
   }

@@ -14,8 +14,7 @@ Report sample_report() {
   m.gpus[1].memory.mismatches = 1;
   m.gpus[1].memory.first_mismatches.push_back({64, 0x7f00000040, 1, 3, "address"});
   return evaluate(m, SkuTable::built_in(),
-                  {.host = "gpu-node-7", .started_at = "2026-03-01T10:00:00.000Z", .mode = Mode::kQuick,
-                   .expect_gpus = 2, .injections = {Injection::kMemFlip}});
+                  testing::context(2, std::nullopt, {Injection::kMemFlip}, "gpu-node-7"));
 }
 }  // namespace
 
@@ -61,7 +60,7 @@ TEST_CASE("gpu-probe report: a could-not-run report says why", "[gpu-probe]") {
   env.built_with_cuda = true;
   env.runtime_version = 13000;
   auto r = could_not_run_report({"no-cuda-device", "no CUDA device: no NVIDIA driver found"},
-                                {.host = "ci", .started_at = "2026-03-01T10:00:00.000Z"}, env);
+                                testing::context(std::nullopt, std::nullopt, {}, "ci"), env);
   auto j = report_to_json(r);
   CHECK(j["verdict"] == "could-not-run");
   CHECK(j["exit_code"] == 2);

@@ -68,6 +68,7 @@ TEST_CASE("gpu-probe sku: override file changes, adds and validates", "[gpu-prob
       {"key": "h100-sxm", "hbm_gbps": 3000, "policy": {"hbm_fail_fraction": 0.6}},
       {"key": "lab-h100", "match": "h100 80gb hbm3 lab", "hbm_gbps": 2000, "fp32_tflops": 10, "memory_gb": 80}
     ]})");
+  INFO((st.ok() ? std::string() : st.error().message));
   REQUIRE(st.ok());
   CHECK(t.defaults().straggler_margin == Approx(0.05));
   CHECK(t.find("h100-sxm")->hbm_gbps == 3000);

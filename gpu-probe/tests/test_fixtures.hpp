@@ -1,5 +1,6 @@
 #pragma once
 // Healthy measurements for tests: each test starts from these and breaks exactly one thing.
+#include "gpu-probe/core/evaluator.hpp"
 #include "gpu-probe/core/measurements.hpp"
 
 namespace fleet::gpuprobe::testing {
@@ -72,6 +73,19 @@ inline NodeMeasurements healthy_node(int gpus) {
   }
   m.wall_ms = 6000;
   return m;
+}
+
+// Contexts for evaluate(); helpers rather than designated initializers, which -Wextra flags for the omitted members.
+inline EvaluationContext context(std::optional<int> expect_gpus = std::nullopt,
+                                 std::optional<double> straggler_margin = std::nullopt, InjectionSet injections = {},
+                                 std::string host = "test-host", std::string started_at = "2026-03-01T10:00:00.000Z") {
+  EvaluationContext c;
+  c.host = std::move(host);
+  c.started_at = std::move(started_at);
+  c.expect_gpus = expect_gpus;
+  c.straggler_margin = straggler_margin;
+  c.injections = std::move(injections);
+  return c;
 }
 
 }  // namespace fleet::gpuprobe::testing
