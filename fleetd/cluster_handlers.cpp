@@ -1,0 +1,287 @@
+// /v1/clusters: create, get, list, patch, delete. Every mutation commits with its audit row; creates honour
+// Idempotency-Key; writes honour If-Match.
+#include <openssl/evp.h>
+
+#include <charconv>
+#include <pqxx/pqxx>
+
+#include "api/cluster_json.hpp"
+#include "api/continue_token.hpp"
+#include "api/json_body.hpp"
+#include "api/label_selector.hpp"
+#include "api/problem.hpp"
+#include "fleetd/audit_store.hpp"
+#include "fleetd/cluster_store.hpp"
+#include "fleetd/handlers.hpp"
+#include "fleetd/idempotency_store.hpp"
+
+namespace fleet {
+namespace {
+
+constexpr int kDefaultListLimit = 100;
+constexpr int kMaxListLimit = 1000;
+constexpr std::size_t kMaxIdempotencyKey = 255;
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
+http::Response cluster_response(int status, const model::Cluster& c) {
+  auto r = json_response(status, api::to_json(c).dump());
+  r.headers["etag"] = "\"" + std::to_string(c.resource_version) + "\"";
+  return r;
+}
+
+store::AuditEntry audit_entry(const Call& call, std::string action, std::string name, std::string outcome) {
+  store::AuditEntry e;
+  e.actor = call.principal.actor();
+  e.action = std::move(action);
+  e.object_kind = "cluster";
+  e.object_name = std::move(name);
+  e.request_id = call.req.request_id;
+  e.outcome = std::move(outcome);
+  return e;
+}
+
+std::string outcome_of(const http::Response& r, const Error& e) {
+  if (!e.type.empty()) return e.type;
+  return "status-" + std::to_string(r.status);
+}
+
+// A mutation refused before it reached its own transaction (bad body, bad header): still audited.
+http::Response refuse(const Call& call, pqxx::connection_base& conn, const std::string& action, const std::string& name,
+                      const Error& error) {
+  auto resp = problem(call, error);
+  pqxx::work txn(conn);
+  store::write_audit(txn, audit_entry(call, action, name, outcome_of(resp, error)));
+  txn.commit();
+  return resp;
+}
+
+std::string path_name(const Call& call) {
+  auto it = call.path.find("name");
+  return it == call.path.end() ? std::string() : it->second;
+}
+
+http::Response create_cluster(Call& call, pqxx::connection_base& conn) {
+  const std::string action = "cluster.create";
+  auto body = api::parse_json_body(call.req, {"application/json"});
+  if (!body) return refuse(call, conn, action, "", body.error());
+  auto create = api::parse_cluster_create(*body);
+  if (!create) {
+    std::string name = body->is_object() && body->contains("name") && (*body)["name"].is_string()
+                           ? (*body)["name"].get<std::string>().substr(0, 253)
+                           : "";
+    return refuse(call, conn, action, name, create.error());
+  }
+
+  std::optional<store::IdempotencyKeyRef> idem;
+  if (const std::string* key = call.req.header("idempotency-key")) {
+    bool printable = !key->empty() && key->size() <= kMaxIdempotencyKey;
+    for (char c : *key) printable = printable && c >= 0x21 && c <= 0x7e;
+    if (!printable) {
+      return refuse(call, conn, action, create->name,
+                    make_error(ErrorCode::kInvalid, "Idempotency-Key must be 1-255 printable ASCII characters",
+                               "Idempotency-Key", "malformed-request"));
+    }
+    idem = store::IdempotencyKeyRef{call.principal.actor(), *key, call.req.method, call.path_only,
+                                    sha256_hex(call.req.body)};
+  }
+
+  pqxx::work txn(conn);
+  if (idem) {
+    if (auto earlier = store::claim_idempotency_key(txn, *idem)) {
+      if (earlier->request_hash != idem->request_hash || earlier->path != idem->path) {
+        auto err = make_error(ErrorCode::kConflict,
+                              "this Idempotency-Key was used with a different request body or endpoint",
+                              "Idempotency-Key", "idempotency-key-reused");
+        auto resp = problem(call, err);
+        store::write_audit(txn, audit_entry(call, action, create->name, err.type));
+        txn.commit();
+        return resp;
+      }
+      txn.commit();
+      bool problem_body = earlier->status >= 400;
+      auto resp = json_response(earlier->status, earlier->body);
+      if (problem_body) resp.headers["content-type"] = "application/problem+json";
+      resp.headers["idempotent-replayed"] = "true";
+      return resp;
+    }
+  }
+
+  http::Response resp;
+  std::string outcome = "success";
+  if (auto created = store::insert_cluster(txn, *create)) {
+    resp = cluster_response(201, *created);
+    resp.headers["location"] = "/v1/clusters/" + created->name;
+  } else {
+    auto err = make_error(ErrorCode::kConflict, "a cluster named \"" + create->name + "\" already exists", "name",
+                          "already-exists");
+    resp = problem(call, err);
+    outcome = err.type;
+  }
+  store::write_audit(txn, audit_entry(call, action, create->name, outcome));
+  if (idem) store::complete_idempotency_key(txn, *idem, resp.status, resp.body);
+  txn.commit();
+  return resp;
+}
+
+http::Response get_cluster(Call& call, pqxx::connection_base& conn) {
+  pqxx::read_transaction txn(conn);
+  auto c = store::get_cluster(txn, path_name(call));
+  txn.commit();
+  if (!c) {
+    return problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + path_name(call) + "\" not found", "",
+                                    "not-found"));
+  }
+  return cluster_response(200, *c);
+}
+
+http::Response list_clusters(Call& call, pqxx::connection_base& conn) {
+  store::ClusterListQuery q;
+  q.limit = kDefaultListLimit;
+  for (const auto& [key, value] : call.query) {
+    if (key == "limit") {
+      int n = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > kMaxListLimit) {
+        return problem(call, make_error(ErrorCode::kInvalid, "limit must be a whole number from 1 to 1000", "limit",
+                                        "invalid-query"));
+      }
+      q.limit = n;
+    } else if (key == "continue") {
+      auto after = api::decode_continue(value);
+      if (!after) return problem(call, after.error());
+      q.after_name = *after;
+    } else if (key == "labelSelector") {
+      auto sel = api::parse_label_selector(value);
+      if (!sel) return problem(call, sel.error());
+      if (!sel->requirements.empty()) {
+        nlohmann::json sql = api::to_sql_json(*sel);
+        nlohmann::json contains = nlohmann::json::object();
+        for (const auto& r : sql) {
+          const auto& op = r["op"];
+          if ((op == "=" || op == "in") && r["values"].size() == 1) contains[r["key"].get<std::string>()] = r["values"][0];
+        }
+        q.selector_json = sql.dump();
+        if (!contains.empty()) q.containment_json = contains.dump();
+      }
+    } else {
+      return problem(call, make_error(ErrorCode::kInvalid,
+                                      "unknown query parameter \"" + key.substr(0, 64) +
+                                          "\" (allowed: labelSelector, limit, continue)",
+                                      key.substr(0, 64), "invalid-query"));
+    }
+  }
+  pqxx::read_transaction txn(conn);
+  auto page = store::list_clusters(txn, q);
+  txn.commit();
+  std::optional<std::string> next;
+  if (page.more && !page.items.empty()) next = api::encode_continue(page.items.back().name);
+  auto out = api::to_list_json(page.items, next);
+  return json_response(200, out.dump());
+}
+
+http::Response precondition_failed(const Call& call, std::int64_t expected, std::int64_t actual) {
+  return problem(call, make_error(ErrorCode::kPreconditionFailed,
+                                  "If-Match " + std::to_string(expected) + " is stale: the cluster is at version " +
+                                      std::to_string(actual),
+                                  "If-Match", "precondition-failed"));
+}
+
+http::Response patch_cluster(Call& call, pqxx::connection_base& conn) {
+  const std::string action = "cluster.patch";
+  const std::string name = path_name(call);
+  auto if_match = parse_if_match(call);
+  if (!if_match) return refuse(call, conn, action, name, if_match.error());
+  auto body = api::parse_json_body(call.req, {"application/merge-patch+json", "application/json"});
+  if (!body) return refuse(call, conn, action, name, body.error());
+  auto patch = api::parse_cluster_patch(*body);
+  if (!patch) return refuse(call, conn, action, name, patch.error());
+
+  pqxx::work txn(conn);
+  auto finish = [&](http::Response resp, const std::string& outcome, nlohmann::json detail) {
+    auto entry = audit_entry(call, action, name, outcome);
+    entry.detail = std::move(detail);
+    store::write_audit(txn, entry);
+    txn.commit();
+    return resp;
+  };
+  auto current = store::lock_cluster(txn, name);
+  if (!current) {
+    return finish(problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + name + "\" not found", "",
+                                           "not-found")),
+                  "not-found", nlohmann::json::object());
+  }
+  if (*if_match && **if_match != current->resource_version) {
+    return finish(precondition_failed(call, **if_match, current->resource_version), "precondition-failed",
+                  nlohmann::json::object());
+  }
+  auto merged = api::apply_cluster_patch(*current, *patch);
+  if (!merged) return finish(problem(call, merged.error()), merged.error().type, nlohmann::json::object());
+  auto updated = store::update_cluster_spec(txn, *merged);
+  return finish(cluster_response(200, updated), "success", {{"patch", *body}});
+}
+
+http::Response delete_cluster(Call& call, pqxx::connection_base& conn) {
+  const std::string action = "cluster.delete";
+  const std::string name = path_name(call);
+  auto if_match = parse_if_match(call);
+  if (!if_match) return refuse(call, conn, action, name, if_match.error());
+  pqxx::work txn(conn);
+  http::Response resp;
+  std::string outcome = "success";
+  auto current = store::lock_cluster(txn, name);
+  if (!current) {
+    resp = problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + name + "\" not found", "", "not-found"));
+    outcome = "not-found";
+  } else if (*if_match && **if_match != current->resource_version) {
+    resp = precondition_failed(call, **if_match, current->resource_version);
+    outcome = "precondition-failed";
+  } else {
+    store::delete_cluster(txn, name);
+    resp.status = 204;
+  }
+  store::write_audit(txn, audit_entry(call, action, name, outcome));
+  txn.commit();
+  return resp;
+}
+
+}  // namespace
+
+Result<std::optional<std::int64_t>> parse_if_match(const Call& call) {
+  const std::string* h = call.req.header("if-match");
+  if (!h) return std::optional<std::int64_t>{};
+  std::string_view v = *h;
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v == "*") return std::optional<std::int64_t>{};
+  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < 0) {
+    return make_error(ErrorCode::kInvalid, "If-Match must be a resourceVersion such as \"42\"", "If-Match",
+                      "malformed-request");
+  }
+  return std::optional<std::int64_t>{n};
+}
+
+void register_cluster_routes(ApiService& api) {
+  api.add_db_route("POST", "/v1/clusters", Role::kOperator, create_cluster);
+  api.add_db_route("GET", "/v1/clusters", Role::kViewer, list_clusters);
+  api.add_db_route("GET", "/v1/clusters/{name}", Role::kViewer, get_cluster);
+  api.add_db_route("PATCH", "/v1/clusters/{name}", Role::kOperator, patch_cluster);
+  api.add_db_route("DELETE", "/v1/clusters/{name}", Role::kOperator, delete_cluster);
+}
+
+}  // namespace fleet

@@ -1,0 +1,40 @@
+#pragma once
+// fleetd's settings. Each comes from, in order of precedence: its command-line flag, its FLEETD_* environment
+// variable, the JSON config file (--config, keys are the flag names: {"listen": "…", "data-dir": "…"}), the
+// default.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace fleet {
+
+struct ServeConfig {
+  std::string config_file;
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "fleetd-data";
+  std::string database_url;  // empty → embedded PostgreSQL in data_dir
+  unsigned http_threads = 2;
+  unsigned db_connections = 8;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::string log_level = "info";
+  std::string port_file;  // written with the bound "host:port" once listening (scripts, tests)
+  unsigned shutdown_grace_seconds = 20;
+};
+
+// One setting as the three sources know it: used by --help, the env lookup and the file keys alike.
+struct SettingSource {
+  std::string flag;  // "listen" → --listen, FLEETD_LISTEN, {"listen": …}
+  std::string env;
+};
+
+// Fills `config` from env and file for every setting whose flag was not given on the command line.
+// `given_flags` lists those that were. Errors name the source and the setting.
+Status resolve_config(ServeConfig& config, const std::vector<std::string>& given_flags);
+
+// "127.0.0.1:8080" / "[::1]:8080" / "localhost:0" → host and port.
+Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& listen);
+
+}  // namespace fleet

@@ -1,0 +1,62 @@
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+
+#include "fleetd/config.hpp"
+
+using namespace fleet;
+
+namespace {
+struct EnvGuard {
+  std::string name;
+  EnvGuard(std::string n, const std::string& v) : name(std::move(n)) { setenv(name.c_str(), v.c_str(), 1); }
+  ~EnvGuard() { unsetenv(name.c_str()); }
+};
+std::string write_file(const std::string& content) {
+  std::string path = "/tmp/fleetd-config-test-" + std::to_string(::getpid()) + ".json";
+  std::ofstream(path) << content;
+  return path;
+}
+}  // namespace
+
+TEST_CASE("config precedence: flag > env > file > default", "[fleetd][config]") {
+  ServeConfig c;
+  c.config_file = write_file(R"({"listen": "127.0.0.1:9000", "data-dir": "/file/dir", "db-connections": 3})");
+  EnvGuard env("FLEETD_DATA_DIR", "/env/dir");
+  c.listen = "127.0.0.1:7000";  // as if given by the flag
+  REQUIRE(resolve_config(c, {"listen"}));
+  REQUIRE(c.listen == "127.0.0.1:7000");
+  REQUIRE(c.data_dir == "/env/dir");
+  REQUIRE(c.db_connections == 3);
+  REQUIRE(c.http_threads == 2);
+}
+
+TEST_CASE("config rejects unknown keys, bad numbers and unreadable files", "[fleetd][config]") {
+  ServeConfig c;
+  c.config_file = write_file(R"({"lisen": "x"})");
+  auto st = resolve_config(c, {});
+  REQUIRE_FALSE(st);
+  REQUIRE(st.error().message.find("unknown setting \"lisen\"") != std::string::npos);
+
+  ServeConfig d;
+  EnvGuard env("FLEETD_DB_CONNECTIONS", "lots");
+  auto st2 = resolve_config(d, {});
+  REQUIRE_FALSE(st2);
+  REQUIRE(st2.error().message.find("FLEETD_DB_CONNECTIONS") != std::string::npos);
+
+  ServeConfig e;
+  e.config_file = "/nonexistent/fleetd.json";
+  REQUIRE_FALSE(resolve_config(e, {}));
+  ServeConfig f;
+  f.config_file = write_file("[1,2]");
+  REQUIRE_FALSE(resolve_config(f, {}));
+}
+
+TEST_CASE("listen address parsing", "[fleetd][config]") {
+  REQUIRE(parse_listen("127.0.0.1:8080").value() == std::make_pair(std::string("127.0.0.1"), (unsigned short)8080));
+  REQUIRE(parse_listen("[::1]:0").value().first == "::1");
+  REQUIRE_FALSE(parse_listen("8080"));
+  REQUIRE_FALSE(parse_listen("host:70000"));
+  REQUIRE_FALSE(parse_listen("host:"));
+  REQUIRE_FALSE(parse_listen(":80"));
+}

@@ -1,0 +1,74 @@
+// fleetctl against a real fleetd: the config fleetd writes, the commands, output formats and exit codes.
+#include <catch2/catch.hpp>
+
+#include "integration-tests/fleetd_process.hpp"
+
+using namespace fleet::itest;
+using nlohmann::json;
+
+TEST_CASE("fleetctl drives the cluster registry with the config fleetd wrote", "[integration][fleetctl]") {
+  TempDir dir;
+  FleetdProcess fleetd({dir.path() / "data"});
+  const std::string config = (dir.path() / "data" / "fleetctl.json").string();
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {fleetctl_binary(), "--config", config});
+    return run_command(args);
+  };
+
+  auto v = ctl({"version"});
+  INFO(v.err);
+  REQUIRE(v.exit_code == 0);
+
+  auto created = ctl({"create", "cluster", "aks-weu-1", "--provider", "aks", "--region", "westeurope", "--label",
+                      "env=prod", "--taint", "dedicated=ml:NoSchedule", "--update-group", "canary"});
+  INFO(created.err);
+  REQUIRE(created.exit_code == 0);
+  REQUIRE(ctl({"create", "cluster", "arc-edge-1", "--provider", "arc", "--label", "env=dev"}).exit_code == 0);
+
+  auto table = ctl({"get", "clusters"});
+  REQUIRE(table.exit_code == 0);
+  REQUIRE(table.out.find("NAME") == 0);
+  REQUIRE(table.out.find("aks-weu-1") != std::string::npos);
+  REQUIRE(table.out.find("arc-edge-1") != std::string::npos);
+
+  auto filtered = ctl({"get", "clusters", "-l", "env=prod", "-o", "json"});
+  REQUIRE(filtered.exit_code == 0);
+  auto items = json::parse(filtered.out)["items"];
+  REQUIRE(items.size() == 1);
+  REQUIRE(items[0]["name"] == "aks-weu-1");
+
+  REQUIRE(ctl({"get", "clusters", "-o", "yaml"}).out.find("name: aks-weu-1") != std::string::npos);
+  REQUIRE(ctl({"get", "clusters", "-o", "wide"}).out.find("UPDATE-GROUP") != std::string::npos);
+  REQUIRE(ctl({"describe", "cluster", "aks-weu-1"}).out.find("dedicated=ml:NoSchedule") != std::string::npos);
+
+  // label: add, refuse to overwrite without --overwrite, overwrite, remove.
+  REQUIRE(ctl({"label", "cluster", "aks-weu-1", "tier=gold"}).exit_code == 0);
+  auto no_overwrite = ctl({"label", "cluster", "aks-weu-1", "tier=silver"});
+  REQUIRE(no_overwrite.exit_code != 0);
+  REQUIRE(ctl({"label", "cluster", "aks-weu-1", "tier=silver", "--overwrite"}).exit_code == 0);
+  REQUIRE(ctl({"label", "cluster", "aks-weu-1", "env-"}).exit_code == 0);
+  auto labels = fleetd.call_json("GET", "/v1/clusters/aks-weu-1")["labels"];
+  REQUIRE(labels == json{{"tier", "silver"}});
+
+  // taint: add one, remove by key.
+  REQUIRE(ctl({"taint", "cluster", "aks-weu-1", "gpu=h100:PreferNoSchedule"}).exit_code == 0);
+  REQUIRE(ctl({"taint", "cluster", "aks-weu-1", "dedicated-"}).exit_code == 0);
+  auto taints = fleetd.call_json("GET", "/v1/clusters/aks-weu-1")["taints"];
+  REQUIRE(taints.size() == 1);
+  REQUIRE(taints[0]["key"] == "gpu");
+
+  // Exit codes: usage 2, not found 3, conflict 4, auth 5, unreachable 6.
+  REQUIRE(ctl({"get", "clusters", "-o", "xml"}).exit_code == 2);
+  auto missing = ctl({"get", "cluster", "nope"});
+  REQUIRE(missing.exit_code == 3);
+  REQUIRE(missing.err.find("not-found") != std::string::npos);
+  REQUIRE(ctl({"create", "cluster", "aks-weu-1", "--provider", "aks"}).exit_code == 4);
+  REQUIRE(ctl({"--token", "fltd_wrong", "get", "clusters"}).exit_code == 5);
+  REQUIRE(ctl({"--server", "http://127.0.0.1:1", "get", "clusters"}).exit_code == 6);
+  auto invalid = ctl({"create", "cluster", "Bad_Name", "--provider", "aks"});
+  REQUIRE(invalid.exit_code == 1);
+  REQUIRE(invalid.err.find("name") != std::string::npos);
+
+  REQUIRE(ctl({"delete", "cluster", "arc-edge-1"}).exit_code == 0);
+  REQUIRE(ctl({"get", "cluster", "arc-edge-1"}).exit_code == 3);
+}

@@ -1,0 +1,123 @@
+#include "integration-tests/fleetd_process.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+namespace fleet::itest {
+namespace fs = std::filesystem;
+
+std::string fleetd_binary() { return FLEETD_BINARY; }
+std::string fleetctl_binary() { return FLEETCTL_BINARY; }
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/fleet-it-XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  ::chmod(tmpl, 0755);
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+FleetdProcess::FleetdProcess(FleetdOptions options) : options_(std::move(options)) {
+  if (options_.data_dir.empty()) throw std::runtime_error("FleetdOptions.data_dir is required (logs go there)");
+  fs::create_directories(options_.data_dir);
+  log_path_ = options_.data_dir / "fleetd.log";
+  port_file_ = options_.data_dir / "fleetd.port";
+  start();
+}
+
+FleetdProcess::~FleetdProcess() {
+  if (process_ && process_->running()) {
+    process_->signal(SIGTERM);
+    if (process_->wait(std::chrono::seconds(30)) < 0) process_->signal(SIGKILL);
+  }
+}
+
+void FleetdProcess::start() {
+  std::error_code ec;
+  fs::remove(port_file_, ec);
+  std::vector<std::string> argv = {fleetd_binary(), "--listen", "127.0.0.1:0", "--data-dir",
+                                   options_.data_dir.string(), "--port-file", port_file_.string()};
+  if (!options_.database_url.empty()) {
+    argv.push_back("--database-url");
+    argv.push_back(options_.database_url);
+  }
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  process_ = std::make_unique<ChildProcess>(argv, log_path_.string());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  std::string address;
+  while (address.empty()) {
+    if (!process_->running()) throw std::runtime_error("fleetd exited during start; see " + log_path_.string());
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("fleetd did not start in 90 s");
+    std::ifstream in(port_file_);
+    std::getline(in, address);
+    if (address.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  base_url_ = "http://" + address;
+  admin_token_ = options_.admin_token;
+  if (admin_token_.empty()) {
+    // The embedded mode writes the admin token just after the port file: wait for it too.
+    fs::path token_file = options_.data_dir / "fleetctl.json";
+    while (admin_token_.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::ifstream in(options_.data_dir / "admin-token");
+      std::getline(in, admin_token_);
+      if (admin_token_.empty() || !fs::exists(token_file)) {
+        admin_token_.clear();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+  auto client = http::Client::create({base_url_, "", std::chrono::milliseconds(30000)});
+  if (!client) throw std::runtime_error("client: " + client.error().message);
+  client_ = std::move(*client);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = client_->request("GET", "/readyz");
+    if (r && r->status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw std::runtime_error("fleetd never became ready");
+}
+
+http::ClientResponse FleetdProcess::call(const std::string& method, const std::string& path, const std::string& body,
+                                         http::Headers headers, std::optional<std::string> token) {
+  std::string t = token ? *token : admin_token_;
+  if (!t.empty()) headers["authorization"] = "Bearer " + t;
+  if (!body.empty() && !headers.count("content-type")) headers["content-type"] = "application/json";
+  auto r = client_->request(method, path, headers, body);
+  if (!r) throw std::runtime_error("request failed: " + r.error().message);
+  return std::move(*r);
+}
+
+nlohmann::json FleetdProcess::call_json(const std::string& method, const std::string& path, const std::string& body,
+                                        int expect_status) {
+  auto r = call(method, path, body);
+  if (r.status != expect_status) {
+    throw std::runtime_error(method + " " + path + ": status " + std::to_string(r.status) + " body " + r.body);
+  }
+  return r.body.empty() ? nlohmann::json() : nlohmann::json::parse(r.body);
+}
+
+void FleetdProcess::kill9() {
+  process_->signal(SIGKILL);
+  process_->wait(std::chrono::seconds(10));
+  client_.reset();
+}
+
+int FleetdProcess::terminate() {
+  process_->signal(SIGTERM);
+  int rc = process_->wait(std::chrono::seconds(60));
+  client_.reset();
+  return rc;
+}
+
+void FleetdProcess::restart() { start(); }
+
+}  // namespace fleet::itest

@@ -1,0 +1,69 @@
+#pragma once
+// A real fleetd for integration tests: its own temporary data directory (embedded PostgreSQL) or an external
+// database URL, an ephemeral port, and an HTTP client with the admin token.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "integration-tests/child_process.hpp"
+#include "net/http_client.hpp"
+
+namespace fleet::itest {
+
+// A directory under /tmp that the postgres user can traverse; removed at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct FleetdOptions {
+  std::filesystem::path data_dir;  // embedded mode when database_url is empty
+  std::string database_url;
+  std::vector<std::string> extra_args;
+  std::string admin_token;  // with an external database: a token made with `fleetd token create`
+};
+
+class FleetdProcess {
+ public:
+  explicit FleetdProcess(FleetdOptions options);  // starts and waits until /readyz answers 200
+  ~FleetdProcess();
+
+  const std::string& base_url() const { return base_url_; }
+  const std::string& admin_token() const { return admin_token_; }
+  const std::filesystem::path& log_path() const { return log_path_; }
+  ChildProcess& process() { return *process_; }
+
+  // Request with the admin token unless `token` is given ("" = no Authorization header).
+  http::ClientResponse call(const std::string& method, const std::string& path, const std::string& body = "",
+                            http::Headers headers = {}, std::optional<std::string> token = std::nullopt);
+  nlohmann::json call_json(const std::string& method, const std::string& path, const std::string& body = "",
+                           int expect_status = 200);
+
+  void kill9();
+  int terminate();  // SIGTERM and wait; the exit code
+  void restart();   // start again with the same options (after kill9/terminate)
+
+ private:
+  void start();
+  FleetdOptions options_;
+  std::filesystem::path log_path_;
+  std::filesystem::path port_file_;
+  std::unique_ptr<ChildProcess> process_;
+  std::string base_url_;
+  std::string admin_token_;
+  std::unique_ptr<http::Client> client_;
+};
+
+std::string fleetd_binary();
+std::string fleetctl_binary();
+
+}  // namespace fleet::itest
