@@ -16,8 +16,9 @@ using nlohmann::json;
 
 // Fields of the cluster object that only the server writes; named in errors so that a client echoing a GET
 // response back learns why it was refused.
-constexpr std::string_view kServerOwned[] = {"id",        "state",         "kubernetesVersion", "nodeImageVersion",
-                                             "lastHeartbeat", "resourceVersion", "createdAt",         "updatedAt"};
+constexpr std::string_view kServerOwned[] = {
+    "id",        "state",    "kubernetesVersion", "nodeImageVersion", "lastHeartbeat", "resourceVersion",
+    "createdAt", "updatedAt"};
 
 bool is_server_owned(std::string_view key) {
   for (std::string_view k : kServerOwned) {
@@ -56,8 +57,8 @@ Result<std::vector<model::Taint>> parse_taints(const json& j, std::string_view f
   if (!j.is_array()) return wrong_type(field, "an array", j);
   // Checked before parsing the elements so that a huge array costs nothing.
   if (j.size() > kMaxTaints) {
-    return invalid_field(field, "at most " + std::to_string(kMaxTaints) + " taints are allowed (got " +
-                                    std::to_string(j.size()) + ")");
+    return invalid_field(
+        field, "at most " + std::to_string(kMaxTaints) + " taints are allowed (got " + std::to_string(j.size()) + ")");
   }
   std::vector<model::Taint> taints;
   for (std::size_t i = 0; i < j.size(); ++i) {
@@ -72,8 +73,8 @@ Result<std::vector<model::Taint>> parse_taints(const json& j, std::string_view f
 Result<model::Labels> parse_labels(const json& j, std::string_view field) {
   if (!j.is_object()) return wrong_type(field, "an object", j);
   if (j.size() > kMaxLabels) {
-    return invalid_field(field, "at most " + std::to_string(kMaxLabels) + " labels are allowed (got " +
-                                    std::to_string(j.size()) + ")");
+    return invalid_field(
+        field, "at most " + std::to_string(kMaxLabels) + " labels are allowed (got " + std::to_string(j.size()) + ")");
   }
   model::Labels labels;
   for (const auto& [key, value] : j.items()) {
@@ -98,8 +99,7 @@ Result<std::optional<std::string>> nullable_string(const json& body, std::string
 Result<model::ClusterCreate> parse_cluster_create(const json& body) {
   if (!body.is_object()) return wrong_type("", "an object", body);
   if (auto s = reject_server_owned(body); !s) return s.error();
-  if (auto s = reject_unknown_fields(body, {"name", "provider", "region", "labels", "taints", "updateGroup"}, "");
-      !s) {
+  if (auto s = reject_unknown_fields(body, {"name", "provider", "region", "labels", "taints", "updateGroup"}, ""); !s) {
     return s.error();
   }
   model::ClusterCreate c;

@@ -70,16 +70,25 @@ std::string media_type(std::string_view content_type) {
 
 std::string json_type_name(const json& value) {
   switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
-    case json::value_t::binary: return "binary data";
-    case json::value_t::discarded: return "nothing";
+    case json::value_t::number_unsigned:
+      return "an integer";
+    case json::value_t::number_float:
+      return "a number";
+    case json::value_t::binary:
+      return "binary data";
+    case json::value_t::discarded:
+      return "nothing";
   }
   return "an unknown type";
 }
@@ -162,8 +171,8 @@ Result<json> parse_json_body(const http::Request& request, std::initializer_list
   }
   auto parsed = parse_json_text(request.body);
   if (!parsed) return parsed;
-  if (!parsed->is_object()) return invalid_field("", "request body must be a JSON object, got " +
-                                                         json_type_name(*parsed));
+  if (!parsed->is_object())
+    return invalid_field("", "request body must be a JSON object, got " + json_type_name(*parsed));
   return parsed;
 }
 

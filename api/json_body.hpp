@@ -37,7 +37,7 @@ std::string json_type_name(const nlohmann::json& value);
 Status reject_unknown_fields(const nlohmann::json& object, std::initializer_list<std::string_view> allowed,
                              std::string_view path);
 
-Error missing_field(std::string_view field);                                               // 422 missing-field
+Error missing_field(std::string_view field);                                                     // 422 missing-field
 Error wrong_type(std::string_view field, std::string_view expected, const nlohmann::json& got);  // 422 invalid-field
 
 // Typed members. An absent member is nullopt (or missing-field for the required ones); a member of another type,
@@ -53,7 +53,6 @@ Result<std::optional<std::int64_t>> optional_integer(const nlohmann::json& objec
 // The member itself when it is an object / array; nullopt when absent.
 Result<const nlohmann::json*> optional_object(const nlohmann::json& object, std::string_view key,
                                               std::string_view path);
-Result<const nlohmann::json*> optional_array(const nlohmann::json& object, std::string_view key,
-                                             std::string_view path);
+Result<const nlohmann::json*> optional_array(const nlohmann::json& object, std::string_view key, std::string_view path);
 
 }  // namespace fleet::api

@@ -16,8 +16,20 @@ constexpr std::string_view kField = "labelSelector";
 // Tokens echoed in messages are cut so that a 4 KiB garbage selector does not come back in full.
 constexpr std::size_t kMaxEchoedToken = 64;
 
-enum class Tok { kIdentifier, kNot, kEquals, kDoubleEquals, kNotEquals, kIn, kNotIn, kOpen, kClose, kComma, kEnd,
-                 kUnsupported };
+enum class Tok {
+  kIdentifier,
+  kNot,
+  kEquals,
+  kDoubleEquals,
+  kNotEquals,
+  kIn,
+  kNotIn,
+  kOpen,
+  kClose,
+  kComma,
+  kEnd,
+  kUnsupported
+};
 
 struct Token {
   Tok kind;
@@ -25,7 +37,9 @@ struct Token {
   std::size_t offset;
 };
 
-bool is_whitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_whitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 // Kubernetes' special symbols; `<` and `>` (gt/lt) are recognised only to be refused with a clear message.
 bool is_special(char c) {
   return c == '=' || c == '!' || c == '(' || c == ')' || c == ',' || c == '<' || c == '>';
@@ -47,12 +61,25 @@ std::vector<Token> lex(std::string_view s) {
       std::size_t len = 1;
       bool next_eq = i + 1 < s.size() && s[i + 1] == '=';
       switch (c) {
-        case '=': kind = next_eq ? Tok::kDoubleEquals : Tok::kEquals; len = next_eq ? 2 : 1; break;
-        case '!': kind = next_eq ? Tok::kNotEquals : Tok::kNot; len = next_eq ? 2 : 1; break;
-        case '(': kind = Tok::kOpen; break;
-        case ')': kind = Tok::kClose; break;
-        case ',': kind = Tok::kComma; break;
-        default: break;  // '<', '>'
+        case '=':
+          kind = next_eq ? Tok::kDoubleEquals : Tok::kEquals;
+          len = next_eq ? 2 : 1;
+          break;
+        case '!':
+          kind = next_eq ? Tok::kNotEquals : Tok::kNot;
+          len = next_eq ? 2 : 1;
+          break;
+        case '(':
+          kind = Tok::kOpen;
+          break;
+        case ')':
+          kind = Tok::kClose;
+          break;
+        case ',':
+          kind = Tok::kComma;
+          break;
+        default:
+          break;  // '<', '>'
       }
       out.push_back({kind, s.substr(start, len), start});
       i += len;
@@ -79,8 +106,8 @@ Error query_error(std::string message) {
 }
 
 Error unexpected(const Token& t, std::string_view expected) {
-  std::string msg = "unexpected " + describe(t) + " at offset " + std::to_string(t.offset) + "; expected " +
-                    std::string(expected);
+  std::string msg =
+      "unexpected " + describe(t) + " at offset " + std::to_string(t.offset) + "; expected " + std::string(expected);
   if (t.kind == Tok::kUnsupported) msg += " (the '<' and '>' operators are not supported)";
   return query_error(std::move(msg));
 }
@@ -232,12 +259,18 @@ bool contains(const std::vector<std::string>& values, const std::string& v) {
 
 const char* sql_op(Op op) {
   switch (op) {
-    case Op::kEquals: return "=";
-    case Op::kNotEquals: return "!=";
-    case Op::kIn: return "in";
-    case Op::kNotIn: return "notin";
-    case Op::kExists: return "exists";
-    case Op::kDoesNotExist: return "!";
+    case Op::kEquals:
+      return "=";
+    case Op::kNotEquals:
+      return "!=";
+    case Op::kIn:
+      return "in";
+    case Op::kNotIn:
+      return "notin";
+    case Op::kExists:
+      return "exists";
+    case Op::kDoesNotExist:
+      return "!";
   }
   return "";
 }
@@ -257,12 +290,24 @@ bool matches(const LabelSelector& selector, const model::Labels& labels) {
     const std::string* v = find(labels, r.key);
     bool ok = false;
     switch (r.op) {
-      case Op::kEquals: ok = v && !r.values.empty() && *v == r.values.front(); break;
-      case Op::kNotEquals: ok = !v || r.values.empty() || *v != r.values.front(); break;
-      case Op::kIn: ok = v && contains(r.values, *v); break;
-      case Op::kNotIn: ok = !v || !contains(r.values, *v); break;
-      case Op::kExists: ok = v != nullptr; break;
-      case Op::kDoesNotExist: ok = v == nullptr; break;
+      case Op::kEquals:
+        ok = v && !r.values.empty() && *v == r.values.front();
+        break;
+      case Op::kNotEquals:
+        ok = !v || r.values.empty() || *v != r.values.front();
+        break;
+      case Op::kIn:
+        ok = v && contains(r.values, *v);
+        break;
+      case Op::kNotIn:
+        ok = !v || !contains(r.values, *v);
+        break;
+      case Op::kExists:
+        ok = v != nullptr;
+        break;
+      case Op::kDoesNotExist:
+        ok = v == nullptr;
+        break;
     }
     if (!ok) return false;
   }
@@ -299,8 +344,12 @@ std::string to_string(const LabelSelector& selector) {
         out += ')';
         break;
       }
-      case Op::kExists: out += r.key; break;
-      case Op::kDoesNotExist: out += '!' + r.key; break;
+      case Op::kExists:
+        out += r.key;
+        break;
+      case Op::kDoesNotExist:
+        out += '!' + r.key;
+        break;
     }
   }
   return out;

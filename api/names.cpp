@@ -8,8 +8,12 @@
 namespace fleet::api {
 namespace {
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool is_alnum(char c) {
+  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
 
 std::string too_long(std::size_t size, std::size_t max) {
   return "must be at most " + std::to_string(max) + " characters (is " + std::to_string(size) + ")";
@@ -112,7 +116,9 @@ Status validate_dns1123_subdomain(std::string_view value, std::string_view field
   return check(dns1123_subdomain_problem(value), field);
 }
 
-Status validate_label_key(std::string_view key, std::string_view field) { return check(label_key_problem(key), field); }
+Status validate_label_key(std::string_view key, std::string_view field) {
+  return check(label_key_problem(key), field);
+}
 
 Status validate_label_value(std::string_view value, std::string_view field) {
   return check(label_value_problem(value), field);

@@ -9,7 +9,9 @@ namespace detail {
 extern const std::string_view kOpenApiYaml;  // generated from openapi.yaml (api/cmake/embed_text.cmake)
 }  // namespace detail
 
-std::string_view openapi_yaml() { return detail::kOpenApiYaml; }
+std::string_view openapi_yaml() {
+  return detail::kOpenApiYaml;
+}
 
 const std::string& openapi_json() {
   static const std::string json = [] {

@@ -43,16 +43,26 @@ const SlugInfo* find_slug(std::string_view slug) {
 
 std::string_view default_slug(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalid: return "invalid-field";
-    case ErrorCode::kUnauthenticated: return "unauthenticated";
-    case ErrorCode::kForbidden: return "forbidden";
-    case ErrorCode::kNotFound: return "not-found";
-    case ErrorCode::kConflict: return "already-exists";
-    case ErrorCode::kPreconditionFailed: return "precondition-failed";
-    case ErrorCode::kTooLarge: return "payload-too-large";
-    case ErrorCode::kUnsupportedMedia: return "unsupported-media-type";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kInvalid:
+      return "invalid-field";
+    case ErrorCode::kUnauthenticated:
+      return "unauthenticated";
+    case ErrorCode::kForbidden:
+      return "forbidden";
+    case ErrorCode::kNotFound:
+      return "not-found";
+    case ErrorCode::kConflict:
+      return "already-exists";
+    case ErrorCode::kPreconditionFailed:
+      return "precondition-failed";
+    case ErrorCode::kTooLarge:
+      return "payload-too-large";
+    case ErrorCode::kUnsupportedMedia:
+      return "unsupported-media-type";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "internal";
 }

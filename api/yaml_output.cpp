@@ -20,8 +20,8 @@ bool is_plain_safe_char(char c) {
 // Words some YAML reader resolves to a non-string: YAML 1.1 booleans (y/n/yes/on/…) and nulls in all their
 // spellings. Compared case-insensitively, which also covers the odd mixed-case forms some readers accept.
 bool is_reserved_word(std::string_view s) {
-  static constexpr std::string_view kWords[] = {"y",  "n",     "yes",  "no",   "on",  "off", "true",
-                                                "false", "null", "~",   "nan", "inf"};
+  static constexpr std::string_view kWords[] = {"y",    "n",     "yes",  "no", "on",  "off",
+                                                "true", "false", "null", "~",  "nan", "inf"};
   if (s.size() > 5) return false;
   std::string low(s);
   for (char& c : low) {
@@ -109,12 +109,23 @@ std::string scalar_string(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     std::uint32_t cp = next_code_point(s, i);
     switch (cp) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\r': out += "\\r"; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      default:
+        break;
     }
     if (is_printable(cp)) {
       append_utf8(out, cp);
@@ -132,10 +143,13 @@ std::string scalar_string(std::string_view s) {
 
 std::string scalar(const json& v) {
   switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return v.get<bool>() ? "true" : "false";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return v.dump();
+    case json::value_t::number_unsigned:
+      return v.dump();
     case json::value_t::number_float: {
       double d = v.get<double>();
       if (std::isnan(d)) return ".nan";
@@ -148,13 +162,19 @@ std::string scalar(const json& v) {
       }
       return text;
     }
-    case json::value_t::string: return scalar_string(v.get_ref<const std::string&>());
-    default: return "null";
+    case json::value_t::string:
+      return scalar_string(v.get_ref<const std::string&>());
+    default:
+      return "null";
   }
 }
 
-bool is_empty_container(const json& v) { return (v.is_object() || v.is_array()) && v.empty(); }
-bool is_collection(const json& v) { return (v.is_object() || v.is_array()) && !v.empty(); }
+bool is_empty_container(const json& v) {
+  return (v.is_object() || v.is_array()) && v.empty();
+}
+bool is_collection(const json& v) {
+  return (v.is_object() || v.is_array()) && !v.empty();
+}
 
 void emit(const json& v, int indent, std::string& out);
 
@@ -236,7 +256,8 @@ json to_json_node(const YAML::Node& node, int depth) {
   if (depth > 256) throw YAML::Exception(node.Mark(), "YAML nesting is too deep");
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null: return nullptr;
+    case YAML::NodeType::Null:
+      return nullptr;
     case YAML::NodeType::Scalar:
       // yaml-cpp tags untagged plain scalars "?" and quoted ones "!" (non-specific).
       if (node.Tag() == "?") return resolve_plain(node.Scalar());

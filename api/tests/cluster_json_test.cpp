@@ -25,11 +25,14 @@ std::string many_labels(int n) {
 
 std::string many_taints(int n) {
   std::string out = "[";
-  for (int i = 0; i < n; ++i) out += (i ? ",{\"key\":\"k" : "{\"key\":\"k") + std::to_string(i) + "\",\"effect\":\"NoSchedule\"}";
+  for (int i = 0; i < n; ++i)
+    out += (i ? ",{\"key\":\"k" : "{\"key\":\"k") + std::to_string(i) + "\",\"effect\":\"NoSchedule\"}";
   return out + "]";
 }
 
-std::string with(const std::string& members) { return R"({"name": "c1", "provider": "aks", )" + members + "}"; }
+std::string with(const std::string& members) {
+  return R"({"name": "c1", "provider": "aks", )" + members + "}";
+}
 }  // namespace
 
 TEST_CASE("cluster create: a full valid body", "[api][cluster]") {
@@ -112,7 +115,8 @@ TEST_CASE("cluster create: bad bodies", "[api][cluster]") {
       {with(R"("taints": [{"key": "gpu", "effect": "NoSchedule", "operator": "Equal"}])"), "unknown-field",
        "taints[0].operator"},
       {with(R"("taints": [{"key": "a b", "effect": "NoSchedule"}])"), "invalid-field", "taints[0].key"},
-      {with(R"("taints": [{"key": "gpu", "effect": "NoSchedule"}, {"key": "gpu", "value": "x", "effect": "NoSchedule"}])"),
+      {with(
+           R"("taints": [{"key": "gpu", "effect": "NoSchedule"}, {"key": "gpu", "value": "x", "effect": "NoSchedule"}])"),
        "invalid-field", "taints[1]"},
       {with("\"taints\": " + many_taints(33)), "invalid-field", "taints"},
       // unknown and server-owned
@@ -154,7 +158,8 @@ TEST_CASE("cluster patch: merge-patch semantics", "[api][cluster]") {
     REQUIRE(r);
     CHECK_FALSE(r->clear_labels);
     REQUIRE(r->patch.labels);
-    CHECK(*r->patch.labels == std::map<std::string, std::optional<std::string>>{{"env", "prod"}, {"old", std::nullopt}});
+    CHECK(*r->patch.labels ==
+          std::map<std::string, std::optional<std::string>>{{"env", "prod"}, {"old", std::nullopt}});
   }
   SECTION("labels: null removes all") {
     auto r = parse_cluster_patch(json::parse(R"({"labels": null})"));
@@ -170,8 +175,8 @@ TEST_CASE("cluster patch: merge-patch semantics", "[api][cluster]") {
     CHECK(r->patch.taints->empty());
     CHECK(r->patch.region == std::optional<std::string>(""));
     CHECK(r->patch.update_group == std::optional<std::string>(""));
-    auto t = parse_cluster_patch(
-        json::parse(R"({"taints": [{"key": "gpu", "effect": "NoSchedule"}], "region": "eastus", "updateGroup": "wave-2"})"));
+    auto t = parse_cluster_patch(json::parse(
+        R"({"taints": [{"key": "gpu", "effect": "NoSchedule"}], "region": "eastus", "updateGroup": "wave-2"})"));
     REQUIRE(t);
     CHECK(*t->patch.taints == std::vector<model::Taint>{{"gpu", "", "NoSchedule"}});
     CHECK(*t->patch.region == "eastus");

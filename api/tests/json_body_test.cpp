@@ -18,7 +18,9 @@ http::Request request(std::string body, std::string content_type = "application/
   return r;
 }
 
-std::string nested(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested(int depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
 std::string nested_in_object(int depth) {
   // depth counts the outer object too.
   return "{\"a\":" + nested(depth - 1) + "}";
@@ -119,7 +121,8 @@ TEST_CASE("json body: unknown fields", "[api][json]") {
 }
 
 TEST_CASE("json body: typed members", "[api][json]") {
-  json j = json::parse(R"({"s": "x", "n": 5, "f": 1.5, "b": true, "z": null, "o": {}, "a": [], "big": 18446744073709551615})");
+  json j = json::parse(
+      R"({"s": "x", "n": 5, "f": 1.5, "b": true, "z": null, "o": {}, "a": [], "big": 18446744073709551615})");
   CHECK(*required_string(j, "s", "") == "x");
   auto missing = required_string(j, "nope", "spec");
   REQUIRE_FALSE(missing);

@@ -120,8 +120,9 @@ TEST_CASE("label maps", "[api][names]") {
 }
 
 TEST_CASE("taints", "[api][names]") {
-  CHECK(validate_taints({{"dedicated", "ml", "NoSchedule"}, {"dedicated", "ml", "NoExecute"}, {"gpu", "", "PreferNoSchedule"}},
-                        "taints"));
+  CHECK(validate_taints(
+      {{"dedicated", "ml", "NoSchedule"}, {"dedicated", "ml", "NoExecute"}, {"gpu", "", "PreferNoSchedule"}},
+      "taints"));
   auto dup = validate_taints({{"dedicated", "ml", "NoSchedule"}, {"dedicated", "other", "NoSchedule"}}, "taints");
   REQUIRE_FALSE(dup);
   CHECK(dup.error().field == "taints[1]");

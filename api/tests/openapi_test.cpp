@@ -137,8 +137,8 @@ TEST_CASE("openapi: operations carry the documented headers and error responses"
     }
   }
   const json& schemas = doc()["components"]["schemas"];
-  for (const char* s : {"Cluster", "ClusterCreate", "ClusterPatch", "ClusterList", "Problem", "Token", "TokenCreate",
-                        "TokenCreated"}) {
+  for (const char* s :
+       {"Cluster", "ClusterCreate", "ClusterPatch", "ClusterList", "Problem", "Token", "TokenCreate", "TokenCreated"}) {
     CHECK(schemas.contains(s));
   }
   CHECK(doc()["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer");

@@ -69,7 +69,8 @@ TEST_CASE("problem: body shape", "[api][problem]") {
 }
 
 TEST_CASE("problem: field only when set; 500 hides internals; 401 challenges", "[api][problem]") {
-  json nf = json::parse(problem_response(make_error(ErrorCode::kNotFound, "cluster c1 not found"), "r", "/v1/clusters/c1").body);
+  json nf = json::parse(
+      problem_response(make_error(ErrorCode::kNotFound, "cluster c1 not found"), "r", "/v1/clusters/c1").body);
   CHECK_FALSE(nf.contains("field"));
   CHECK(nf["detail"] == "cluster c1 not found");
 

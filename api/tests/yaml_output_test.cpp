@@ -118,8 +118,9 @@ TEST_CASE("yaml: output round-trips through parse_yaml and yaml-cpp", "[api][yam
 }
 
 TEST_CASE("yaml: parse_yaml resolves plain scalars by the 1.2 core schema", "[api][yaml]") {
-  auto r = parse_yaml("a: 1\nb: 1.5\nc: true\nd: null\ne: ~\nf: \"1\"\ng: '2'\nh: yes\ni: 0x10\nj: 0o17\nk: -.inf\n"
-                      "l: text\nm:\nn: [1, two]\no: !!str 3\nanchor: &x {k: v}\nalias: *x\n");
+  auto r = parse_yaml(
+      "a: 1\nb: 1.5\nc: true\nd: null\ne: ~\nf: \"1\"\ng: '2'\nh: yes\ni: 0x10\nj: 0o17\nk: -.inf\n"
+      "l: text\nm:\nn: [1, two]\no: !!str 3\nanchor: &x {k: v}\nalias: *x\n");
   REQUIRE(r);
   json& j = *r;
   CHECK(j["a"] == 1);
