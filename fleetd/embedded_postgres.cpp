@@ -39,7 +39,9 @@ constexpr std::chrono::seconds kStartTimeout{60};
 constexpr const char* kConfFile = "fleetd.conf";
 constexpr const char* kIncludeLine = "include 'fleetd.conf'  # added by fleetd; settings live there";
 
-Error fail(std::string message) { return make_error(ErrorCode::kUnavailable, std::move(message)); }
+Error fail(std::string message) {
+  return make_error(ErrorCode::kUnavailable, std::move(message));
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Child processes: argv only (no shell), stdin from /dev/null, stdout+stderr captured, cwd "/" (the server user
@@ -112,7 +114,9 @@ Result<CommandResult> run_checked(const std::vector<std::string>& argv, const st
   return r;
 }
 
-bool is_executable(const fs::path& p) { return access(p.c_str(), X_OK) == 0 && !fs::is_directory(p); }
+bool is_executable(const fs::path& p) {
+  return access(p.c_str(), X_OK) == 0 && !fs::is_directory(p);
+}
 
 std::optional<fs::path> find_runuser() {
   for (const char* p : {"/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser", "/bin/runuser"}) {
@@ -238,8 +242,8 @@ Status ensure_private_dir(const fs::path& dir, uid_t uid, gid_t gid) {
   struct stat st {};
   if (lstat(dir.c_str(), &st) != 0) return fail("cannot stat " + dir.string() + ": " + std::strerror(errno));
   if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0) {
-    return fail(dir.string() + " exists but is not a private (0700) directory owned by uid " +
-                std::to_string(uid) + "; remove it and start again");
+    return fail(dir.string() + " exists but is not a private (0700) directory owned by uid " + std::to_string(uid) +
+                "; remove it and start again");
   }
   return Ok{};
 }
@@ -492,10 +496,9 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
                   "' (fleetd runs as root, which PostgreSQL refuses), but that user cannot reach the data dir " +
                   data_dir.string() + ": " + blocker.string() +
                   " is not traversable for it. Choose a --data-dir it can reach (e.g. under /var/lib/fleetd) "
-                  "or make the path traversable (chmod o+x " + blocker.string() + ")");
+                  "or make the path traversable (chmod o+x " +
+                  blocker.string() + ")");
     }
-  } else {
-    pw = nullptr;
   }
   const uid_t server_uid = root ? server_user.pw_uid : geteuid();
   const gid_t server_gid = root ? server_user.pw_gid : getegid();
@@ -525,9 +528,8 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
     if (!bin_major.ok()) return bin_major.error();
     if (*bin_major != data_major) {
       return fail("the data dir " + pgdata.string() + " was created by PostgreSQL " + std::to_string(data_major) +
-                  " but only PostgreSQL " + std::to_string(*bin_major) + " binaries are available (" +
-                  bin->string() + "); install postgresql-" + std::to_string(data_major) +
-                  " or upgrade the cluster with pg_upgrade");
+                  " but only PostgreSQL " + std::to_string(*bin_major) + " binaries are available (" + bin->string() +
+                  "); install postgresql-" + std::to_string(data_major) + " or upgrade the cluster with pg_upgrade");
     }
   }
 
@@ -536,19 +538,22 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
   if (data_major == 0) {
     if (fs::exists(pgdata)) {
       if (!fs::is_directory(pgdata) || !fs::is_empty(pgdata)) {
-        return fail(pgdata.string() + " exists but is not a PostgreSQL data directory (no PG_VERSION); move it "
+        return fail(pgdata.string() +
+                    " exists but is not a PostgreSQL data directory (no PG_VERSION); move it "
                     "away or choose another --data-dir");
       }
       fs::remove(pgdata);
     }
     const fs::path scratch = data_dir / "pg.initdb-tmp";
     fs::remove_all(scratch);
-    if (mkdir(scratch.c_str(), 0700) != 0) return fail("cannot create " + scratch.string() + ": " + std::strerror(errno));
+    if (mkdir(scratch.c_str(), 0700) != 0)
+      return fail("cannot create " + scratch.string() + ": " + std::strerror(errno));
     if (root && chown(scratch.c_str(), server_uid, server_gid) != 0) {
       return fail("cannot chown " + scratch.string() + ": " + std::strerror(errno));
     }
-    std::vector<std::string> initdb = {(*bin / "initdb").string(), "-D", scratch.string(), "-U", kSuperuser,
-                                       "--auth=trust", "-E", "UTF8", "--data-checksums"};
+    std::vector<std::string> initdb = {
+        (*bin / "initdb").string(), "-D", scratch.string(), "-U", kSuperuser, "--auth=trust", "-E", "UTF8",
+        "--data-checksums"};
     if (!options.durable) initdb.push_back("--no-sync");
     auto r = run_command(with_user([&] {
       auto a = initdb;
@@ -572,7 +577,8 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
         (root && chown((scratch / "log").c_str(), server_uid, server_gid) != 0)) {
       return fail("cannot create " + (scratch / "log").string() + ": " + std::strerror(errno));
     }
-    if (auto s = write_file_durably(scratch / kConfFile, server_settings(socket_dir, options.durable), root ? &server_user : nullptr);
+    if (auto s = write_file_durably(scratch / kConfFile, server_settings(socket_dir, options.durable),
+                                    root ? &server_user : nullptr);
         !s.ok()) {
       return s.error();
     }
@@ -601,7 +607,8 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
         if (conn.ok()) {
           pqxx::nontransaction tx(**conn);
           const std::string dir = tx.exec1("SHOW data_directory")[0].as<std::string>();
-          if (dir != pgdata.string()) {
+          std::error_code same_ec;
+          if (!fs::equivalent(dir, pgdata, same_ec)) {
             return fail("the server answering on " + socket_dir.string() + " serves " + dir + ", not " +
                         pgdata.string() + "; stop it (pg_ctl stop -D " + dir + ")");
           }
@@ -634,7 +641,8 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
         fs::remove(lock_file);
       }
     }
-    if (auto s = write_file_durably(pgdata / kConfFile, server_settings(socket_dir, options.durable), root ? &server_user : nullptr);
+    if (auto s = write_file_durably(pgdata / kConfFile, server_settings(socket_dir, options.durable),
+                                    root ? &server_user : nullptr);
         !s.ok()) {
       return s.error();
     }
@@ -649,8 +657,8 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
     }
     const fs::path startup_log = log_dir / "startup.log";
     // Output from before the logging collector takes over (bad settings, a locked data dir) lands here.
-    const std::vector<std::string> start_cmd = with_user(
-        {pg_ctl, "start", "-D", pgdata.string(), "-l", startup_log.string(), "-w", "-t", "60", "-s"});
+    const std::vector<std::string> start_cmd =
+        with_user({pg_ctl, "start", "-D", pgdata.string(), "-l", startup_log.string(), "-w", "-t", "60", "-s"});
     for (int attempt = 1;; ++attempt) {
       auto r = run_command(start_cmd);
       if (!r.ok()) return r.error();
@@ -665,8 +673,8 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
         std::this_thread::sleep_for(std::chrono::seconds(1));
         continue;
       }
-      return fail("cannot start PostgreSQL in " + pgdata.string() + " (" + describe_argv(start_cmd) +
-                  " exited " + std::to_string(r->exit_code) + "): " + r->output + "\n" + log_tail);
+      return fail("cannot start PostgreSQL in " + pgdata.string() + " (" + describe_argv(start_cmd) + " exited " +
+                  std::to_string(r->exit_code) + "): " + r->output + "\n" + log_tail);
     }
     log::info("embedded postgres started", {{"pgdata", pgdata.string()}, {"socket_dir", socket_dir.string()}});
   }
@@ -688,7 +696,9 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
   return make_error(ErrorCode::kUnavailable, std::string("embedded PostgreSQL: ") + e.what());
 }
 
-EmbeddedPostgres::~EmbeddedPostgres() { stop(); }
+EmbeddedPostgres::~EmbeddedPostgres() {
+  stop();
+}
 
 void EmbeddedPostgres::stop() {
   if (!stopped_) {
@@ -702,8 +712,8 @@ void EmbeddedPostgres::stop() {
       if (!run_as_.empty()) {
         if (auto runuser = find_runuser()) argv = {runuser->string(), "-u", run_as_, "--"};
       }
-      const std::vector<std::string> stop_cmd = {(bin_dir_ / "pg_ctl").string(), "stop", "-D", pgdata_.string(),
-                                                 "-m", "fast", "-w", "-t", "60", "-s"};
+      const std::vector<std::string> stop_cmd = {
+          (bin_dir_ / "pg_ctl").string(), "stop", "-D", pgdata_.string(), "-m", "fast", "-w", "-t", "60", "-s"};
       argv.insert(argv.end(), stop_cmd.begin(), stop_cmd.end());
       auto r = run_command(argv);
       if (!r.ok() || r->exit_code != 0) {

@@ -10,10 +10,10 @@
 namespace fleet {
 
 struct EmbeddedPostgresOptions {
-  std::filesystem::path data_dir;          // fleetd's data directory; the cluster lives in data_dir/"pg"
-  std::filesystem::path bin_dir;           // empty → discover (/usr/lib/postgresql/<newest>/bin, then PATH)
-  std::string database = "fleet";          // created on first start
-  std::string run_as_user = "postgres";    // used only when this process is root (PostgreSQL refuses root)
+  std::filesystem::path data_dir;        // fleetd's data directory; the cluster lives in data_dir/"pg"
+  std::filesystem::path bin_dir;         // empty → discover (/usr/lib/postgresql/<newest>/bin, then PATH)
+  std::string database = "fleet";        // created on first start
+  std::string run_as_user = "postgres";  // used only when this process is root (PostgreSQL refuses root)
   // false only for throwaway test servers: initdb --no-sync, fsync/synchronous_commit/full_page_writes off.
   bool durable = true;
 };
@@ -37,7 +37,7 @@ class EmbeddedPostgres {
   std::string connection_url_for(const std::string& database) const;
   const std::filesystem::path& socket_dir() const { return socket_dir_; }
   const std::filesystem::path& pgdata() const { return pgdata_; }  // data_dir/"pg"
-  bool adopted() const { return adopted_; }  // true when an already-running server was reused
+  bool adopted() const { return adopted_; }                        // true when an already-running server was reused
 
   // Fast shutdown (pg_ctl stop -m fast), idempotent.
   void stop();
@@ -51,7 +51,7 @@ class EmbeddedPostgres {
   std::string run_as_;  // empty when not switching user
   bool adopted_ = false;
   bool stopped_ = false;
-  int lock_fd_ = -1;    // flock on data_dir/embedded-postgres.lock, held until stop()
+  int lock_fd_ = -1;  // flock on data_dir/embedded-postgres.lock, held until stop()
 };
 
 }  // namespace fleet

@@ -120,8 +120,10 @@ class AdvisoryLock {
         }
       }
       if (std::chrono::steady_clock::now() >= deadline) {
-        return unavailable("another fleetd has held the migrations lock for over 10 minutes; check which process "
-                           "holds advisory lock " + std::to_string(kMigrationsAdvisoryLockKey) + " in pg_locks");
+        return unavailable(
+            "another fleetd has held the migrations lock for over 10 minutes; check which process "
+            "holds advisory lock " +
+            std::to_string(kMigrationsAdvisoryLockKey) + " in pg_locks");
       }
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::milliseconds(500));
@@ -199,8 +201,8 @@ Result<MigrationReport> apply_migrations(pqxx::connection_base& conn, const std:
     std::string what = e.what();
     while (!what.empty() && what.back() == '\n') what.pop_back();
     if (current != nullptr) {
-      return make_error(ErrorCode::kInternal,
-                        "migration " + current->name + " failed and was rolled back: " + what, {}, "migration-failed");
+      return make_error(ErrorCode::kInternal, "migration " + current->name + " failed and was rolled back: " + what, {},
+                        "migration-failed");
     }
     return make_error(ErrorCode::kInternal, "reading schema_migrations failed: " + what);
   }

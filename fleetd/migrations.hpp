@@ -18,8 +18,8 @@ class connection_base;
 namespace fleet {
 
 struct Migration {
-  int version;            // from the file name: 0001_init.sql → 1
-  std::string name;       // "0001_init"
+  int version;       // from the file name: 0001_init.sql → 1
+  std::string name;  // "0001_init"
   std::string sql;
 };
 

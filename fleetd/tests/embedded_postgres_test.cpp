@@ -164,7 +164,8 @@ TEST_CASE("embedded postgres: restarts over a killed server and keeps committed 
   const pid_t pid = postmaster_pid(pg->pgdata());
   REQUIRE(kill(pid, SIGKILL) == 0);
   wait_until_dead(pid);
-  pg.reset();  // its stop() finds no server; harmless
+  // Its stop() finds no server to stop; harmless.
+  pg.reset();
   REQUIRE(fs::exists(dir.path / "pg" / "postmaster.pid"));  // stale
 
   auto again = must_start(dir.path);

@@ -2,8 +2,8 @@
 #include "fleetd/migrations.hpp"
 
 #include <catch2/catch.hpp>
-#include <pqxx/pqxx>
 #include <optional>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "fleetd/testing/temp_postgres.hpp"
