@@ -8,16 +8,16 @@
 namespace fleet {
 
 enum class ErrorCode {
-  kInvalid,           // 400/422: the request is malformed or a field is wrong
-  kUnauthenticated,   // 401
-  kForbidden,         // 403
-  kNotFound,          // 404
-  kConflict,          // 409: already exists, or an idempotency key reused with another body
-  kPreconditionFailed,// 412: If-Match did not match
-  kTooLarge,          // 413
-  kUnsupportedMedia,  // 415
-  kUnavailable,       // 503: database down, pool saturated
-  kInternal,          // 500
+  kInvalid,             // 400/422: the request is malformed or a field is wrong
+  kUnauthenticated,     // 401
+  kForbidden,           // 403
+  kNotFound,            // 404
+  kConflict,            // 409: already exists, or an idempotency key reused with another body
+  kPreconditionFailed,  // 412: If-Match did not match
+  kTooLarge,            // 413
+  kUnsupportedMedia,    // 415
+  kUnavailable,         // 503: database down, pool saturated
+  kInternal,            // 500
 };
 
 struct Error {
@@ -35,8 +35,8 @@ inline Error make_error(ErrorCode code, std::string message, std::string field =
 template <class T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}     // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() & { return std::get<0>(v_); }

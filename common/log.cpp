@@ -16,16 +16,22 @@ std::string g_component = "fleet";
 
 const char* level_name(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
 }  // namespace
 
-void set_min_level(Level level) { g_min_level = static_cast<int>(level); }
+void set_min_level(Level level) {
+  g_min_level = static_cast<int>(level);
+}
 void set_component(std::string component) {
   std::lock_guard lock(g_mutex);
   g_component = std::move(component);

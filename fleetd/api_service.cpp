@@ -46,8 +46,7 @@ http::Response problem(const Call& call, const Error& error) {
 ApiService::ApiService(DbPool& pool, Metrics& metrics, ApiServiceOptions options)
     : pool_(pool), metrics_(metrics), options_(std::move(options)) {}
 
-void ApiService::add_db_route(std::string method, std::string route, std::optional<Role> min_role,
-                              DbHandler handler) {
+void ApiService::add_db_route(std::string method, std::string route, std::optional<Role> min_role, DbHandler handler) {
   auto segs = split_pattern(route);
   routes_.push_back({std::move(method), std::move(route), std::move(segs), min_role, std::move(handler), {}});
 }
@@ -67,8 +66,10 @@ const ApiService::Route* ApiService::match(const std::vector<std::string>& segme
     for (std::size_t i = 0; i < segments.size() && ok; ++i) {
       const auto& s = r.segments[i];
       if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
-        if (segments[i].empty()) ok = false;
-        else p[s.substr(1, s.size() - 2)] = segments[i];
+        if (segments[i].empty())
+          ok = false;
+        else
+          p[s.substr(1, s.size() - 2)] = segments[i];
       } else if (s != segments[i]) {
         ok = false;
       }
@@ -128,8 +129,8 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
   auto parsed = boost::urls::parse_origin_form(req->target);
   if (!parsed) {
     call->path_only = "";
-    respond(problem(*call, make_error(ErrorCode::kInvalid, "the request target is not a valid URL path", "",
-                                      "malformed-request")));
+    respond(problem(
+        *call, make_error(ErrorCode::kInvalid, "the request target is not a valid URL path", "", "malformed-request")));
     return;
   }
   std::vector<std::string> segments;
@@ -151,8 +152,8 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
       respond(problem(*call, make_error(ErrorCode::kInvalid, "method " + req->method + " is not allowed here", "",
                                         "method-not-allowed")));
     } else {
-      respond(problem(*call, make_error(ErrorCode::kNotFound, "no such endpoint: " + call->path_only, "",
-                                        "not-found")));
+      respond(
+          problem(*call, make_error(ErrorCode::kNotFound, "no such endpoint: " + call->path_only, "", "not-found")));
     }
     return;
   }
@@ -195,8 +196,8 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
         if (principal) remember_principal(token_hash, *principal);
       }
       if (!principal) {
-        auto resp = problem(*call, make_error(ErrorCode::kUnauthenticated, "the bearer token is unknown or revoked",
-                                              "", "unauthenticated"));
+        auto resp = problem(*call, make_error(ErrorCode::kUnauthenticated, "the bearer token is unknown or revoked", "",
+                                              "unauthenticated"));
         resp.headers["www-authenticate"] = "Bearer error=\"invalid_token\"";
         respond_once(std::move(resp));
         return;

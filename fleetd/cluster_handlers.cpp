@@ -101,9 +101,9 @@ http::Response create_cluster(Call& call, pqxx::connection_base& conn) {
   if (idem) {
     if (auto earlier = store::claim_idempotency_key(txn, *idem)) {
       if (earlier->request_hash != idem->request_hash || earlier->path != idem->path) {
-        auto err = make_error(ErrorCode::kConflict,
-                              "this Idempotency-Key was used with a different request body or endpoint",
-                              "Idempotency-Key", "idempotency-key-reused");
+        auto err =
+            make_error(ErrorCode::kConflict, "this Idempotency-Key was used with a different request body or endpoint",
+                       "Idempotency-Key", "idempotency-key-reused");
         auto resp = problem(call, err);
         store::write_audit(txn, audit_entry(call, action, create->name, err.type));
         txn.commit();
@@ -140,8 +140,8 @@ http::Response get_cluster(Call& call, pqxx::connection_base& conn) {
   auto c = store::get_cluster(txn, path_name(call));
   txn.commit();
   if (!c) {
-    return problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + path_name(call) + "\" not found", "",
-                                    "not-found"));
+    return problem(call,
+                   make_error(ErrorCode::kNotFound, "cluster \"" + path_name(call) + "\" not found", "", "not-found"));
   }
   return cluster_response(200, *c);
 }
@@ -170,7 +170,8 @@ http::Response list_clusters(Call& call, pqxx::connection_base& conn) {
         nlohmann::json contains = nlohmann::json::object();
         for (const auto& r : sql) {
           const auto& op = r["op"];
-          if ((op == "=" || op == "in") && r["values"].size() == 1) contains[r["key"].get<std::string>()] = r["values"][0];
+          if ((op == "=" || op == "in") && r["values"].size() == 1)
+            contains[r["key"].get<std::string>()] = r["values"][0];
         }
         q.selector_json = sql.dump();
         if (!contains.empty()) q.containment_json = contains.dump();
@@ -218,9 +219,9 @@ http::Response patch_cluster(Call& call, pqxx::connection_base& conn) {
   };
   auto current = store::lock_cluster(txn, name);
   if (!current) {
-    return finish(problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + name + "\" not found", "",
-                                           "not-found")),
-                  "not-found", nlohmann::json::object());
+    return finish(
+        problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + name + "\" not found", "", "not-found")),
+        "not-found", nlohmann::json::object());
   }
   if (*if_match && **if_match != current->resource_version) {
     return finish(precondition_failed(call, **if_match, current->resource_version), "precondition-failed",

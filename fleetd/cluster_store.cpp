@@ -95,8 +95,8 @@ std::optional<model::Cluster> insert_cluster(pqxx::transaction_base& txn, const 
 
 model::Cluster update_cluster_spec(pqxx::transaction_base& txn, const model::Cluster& c) {
   nlohmann::json labels(c.labels);
-  auto res = txn.exec_params(kUpdateSpec, c.name, labels.dump(), taints_json(c.taints).dump(), c.region,
-                             c.update_group);
+  auto res =
+      txn.exec_params(kUpdateSpec, c.name, labels.dump(), taints_json(c.taints).dump(), c.region, c.update_group);
   return row_to_cluster(res.at(0));
 }
 

@@ -10,7 +10,9 @@ DbPool::DbPool(DbPoolOptions options) : options_(std::move(options)) {
   for (unsigned i = 0; i < options_.connections; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
-DbPool::~DbPool() { stop(); }
+DbPool::~DbPool() {
+  stop();
+}
 
 bool DbPool::submit(DbJob job) {
   {

@@ -32,8 +32,8 @@ struct DbJob {
 struct DbPoolOptions {
   std::string url;
   unsigned connections = 8;
-  std::size_t max_queue = 1024;                       // submit() refuses beyond this
-  std::chrono::milliseconds max_queue_wait{10000};    // a job that waited longer fails instead of running
+  std::size_t max_queue = 1024;                     // submit() refuses beyond this
+  std::chrono::milliseconds max_queue_wait{10000};  // a job that waited longer fails instead of running
 };
 
 class DbPool {

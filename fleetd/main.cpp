@@ -125,8 +125,8 @@ Status write_local_access(const std::string& url, const fs::path& data_dir, cons
     try {
       pqxx::connection conn(url);
       pqxx::work txn(conn);
-      auto created = store::create_token(txn, Role::kAdmin, "embedded-mode admin (written to the data directory)",
-                                         "fleetd");
+      auto created =
+          store::create_token(txn, Role::kAdmin, "embedded-mode admin (written to the data directory)", "fleetd");
       txn.commit();
       token = created.token;
     } catch (const std::exception& e) {
@@ -198,9 +198,12 @@ int run_token_revoke(const std::string& id, const std::string& database_url, con
 
 int serve(ServeConfig cfg) {
   log::set_component("fleetd");
-  if (cfg.log_level == "debug") log::set_min_level(log::Level::kDebug);
-  else if (cfg.log_level == "warn") log::set_min_level(log::Level::kWarn);
-  else if (cfg.log_level == "error") log::set_min_level(log::Level::kError);
+  if (cfg.log_level == "debug")
+    log::set_min_level(log::Level::kDebug);
+  else if (cfg.log_level == "warn")
+    log::set_min_level(log::Level::kWarn);
+  else if (cfg.log_level == "error")
+    log::set_min_level(log::Level::kError);
 
   auto listen = parse_listen(cfg.listen);
   if (!listen) {
@@ -223,8 +226,8 @@ int serve(ServeConfig cfg) {
     return 1;
   }
   if (db->embedded) {
-    log::info("embedded PostgreSQL ready", {{"socketDir", db->embedded->socket_dir().string()},
-                                            {"adopted", db->embedded->adopted()}});
+    log::info("embedded PostgreSQL ready",
+              {{"socketDir", db->embedded->socket_dir().string()}, {"adopted", db->embedded->adopted()}});
   }
   if (auto st = migrate(db->url); !st) {
     log::error("migrations failed", {{"error", st.error().message}});
@@ -251,9 +254,8 @@ int serve(ServeConfig cfg) {
   sopts.threads = cfg.http_threads;
   sopts.limits.max_body_bytes = cfg.max_body_bytes;
   sopts.limits.max_header_bytes = cfg.max_header_bytes;
-  auto server = http::Server::create(sopts, [&api](http::Request req, http::Respond respond) {
-    api.handle(std::move(req), std::move(respond));
-  });
+  auto server = http::Server::create(
+      sopts, [&api](http::Request req, http::Respond respond) { api.handle(std::move(req), std::move(respond)); });
   if (!server) {
     log::error("cannot listen", {{"error", server.error().message}});
     std::cerr << "fleetd: " << server.error().message << "\n";
@@ -315,29 +317,28 @@ int main(int argc, char** argv) {
   ServeConfig cfg;
   app.add_option("--config", cfg.config_file, "JSON config file (keys are the flag names); env FLEETD_CONFIG");
   std::map<std::string, CLI::Option*> serve_flags;
-  serve_flags["listen"] = app.add_option("--listen", cfg.listen, "HOST:PORT to serve on; env FLEETD_LISTEN")
-                              ->capture_default_str();
-  serve_flags["data-dir"] =
-      app.add_option("--data-dir", cfg.data_dir, "data directory (embedded PostgreSQL, admin token); env FLEETD_DATA_DIR")
-          ->capture_default_str();
-  serve_flags["database-url"] = app.add_option(
-      "--database-url", cfg.database_url, "use this PostgreSQL (postgresql://…) instead of the embedded one");
+  serve_flags["listen"] =
+      app.add_option("--listen", cfg.listen, "HOST:PORT to serve on; env FLEETD_LISTEN")->capture_default_str();
+  serve_flags["data-dir"] = app.add_option("--data-dir", cfg.data_dir,
+                                           "data directory (embedded PostgreSQL, admin token); env FLEETD_DATA_DIR")
+                                ->capture_default_str();
+  serve_flags["database-url"] = app.add_option("--database-url", cfg.database_url,
+                                               "use this PostgreSQL (postgresql://…) instead of the embedded one");
   serve_flags["http-threads"] =
       app.add_option("--http-threads", cfg.http_threads, "HTTP I/O threads")->capture_default_str();
   serve_flags["db-connections"] =
       app.add_option("--db-connections", cfg.db_connections, "database connections (workers)")->capture_default_str();
   serve_flags["max-body-bytes"] =
       app.add_option("--max-body-bytes", cfg.max_body_bytes, "request body limit (413 above)")->capture_default_str();
-  serve_flags["max-header-bytes"] = app.add_option("--max-header-bytes", cfg.max_header_bytes,
-                                                   "request header limit (431 above)")
-                                        ->capture_default_str();
+  serve_flags["max-header-bytes"] =
+      app.add_option("--max-header-bytes", cfg.max_header_bytes, "request header limit (431 above)")
+          ->capture_default_str();
   serve_flags["log-level"] =
       app.add_option("--log-level", cfg.log_level, "debug|info|warn|error")->capture_default_str();
   serve_flags["port-file"] = app.add_option("--port-file", cfg.port_file, "write the bound HOST:PORT here");
-  serve_flags["shutdown-grace-seconds"] =
-      app.add_option("--shutdown-grace-seconds", cfg.shutdown_grace_seconds,
-                     "on SIGTERM, how long in-flight requests may take")
-          ->capture_default_str();
+  serve_flags["shutdown-grace-seconds"] = app.add_option("--shutdown-grace-seconds", cfg.shutdown_grace_seconds,
+                                                         "on SIGTERM, how long in-flight requests may take")
+                                              ->capture_default_str();
 
   auto* token = app.add_subcommand("token", "manage API tokens directly in the database (works offline)");
   token->require_subcommand(1);

@@ -56,16 +56,16 @@ std::string Metrics::render() const {
       << "# TYPE fleetd_http_requests_total counter\n";
   for (const auto& [key, count] : requests_) {
     const auto& [route, method, status] = key;
-    out << "fleetd_http_requests_total{route=\"" << escape(route) << "\",method=\"" << escape(method)
-        << "\",status=\"" << status << "\"} " << count << "\n";
+    out << "fleetd_http_requests_total{route=\"" << escape(route) << "\",method=\"" << escape(method) << "\",status=\""
+        << status << "\"} " << count << "\n";
   }
   out << "# HELP fleetd_http_request_duration_seconds HTTP request latency, from parsed request to response.\n"
       << "# TYPE fleetd_http_request_duration_seconds histogram\n";
   for (const auto& [key, h] : latency_) {
     std::string labels = "route=\"" + escape(key.first) + "\",method=\"" + escape(key.second) + "\"";
     for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-      out << "fleetd_http_request_duration_seconds_bucket{" << labels << ",le=\"" << num(kLatencyBuckets[i])
-          << "\"} " << h.buckets[i] << "\n";
+      out << "fleetd_http_request_duration_seconds_bucket{" << labels << ",le=\"" << num(kLatencyBuckets[i]) << "\"} "
+          << h.buckets[i] << "\n";
     }
     out << "fleetd_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << h.count << "\n";
     out << "fleetd_http_request_duration_seconds_sum{" << labels << "} " << num(h.sum) << "\n";

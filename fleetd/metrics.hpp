@@ -15,7 +15,7 @@ namespace fleet {
 class Metrics {
  public:
   static constexpr std::array<double, 14> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                              0.1,    0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
+                                                             0.1,    0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
 
   void observe_request(const std::string& route, const std::string& method, int status, double seconds);
   // A gauge read when /metrics is rendered (pool in use, connections, …).

@@ -8,11 +8,13 @@ namespace fleet {
 
 void register_system_routes(ApiService& api, Metrics& metrics, SystemInfo info) {
   api.add_plain_route("GET", "/healthz", [](Call&) { return json_response(200, R"({"status":"ok"})"); });
-  api.add_db_route("GET", "/readyz", std::nullopt, [readiness = info.readiness](Call& call, pqxx::connection_base& conn) {
-    auto st = readiness(conn);
-    if (!st) return problem(call, make_error(ErrorCode::kUnavailable, st.error().message, "", "unavailable"));
-    return json_response(200, R"({"status":"ready"})");
-  });
+  api.add_db_route("GET", "/readyz", std::nullopt,
+                   [readiness = info.readiness](Call& call, pqxx::connection_base& conn) {
+                     auto st = readiness(conn);
+                     if (!st)
+                       return problem(call, make_error(ErrorCode::kUnavailable, st.error().message, "", "unavailable"));
+                     return json_response(200, R"({"status":"ready"})");
+                   });
   api.add_plain_route("GET", "/metrics", [&metrics](Call&) {
     http::Response r;
     r.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";

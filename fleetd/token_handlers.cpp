@@ -32,8 +32,7 @@ bool looks_like_uuid(std::string_view s) {
   return true;
 }
 
-void audit(pqxx::transaction_base& txn, const Call& call, std::string action, std::string object,
-           std::string outcome) {
+void audit(pqxx::transaction_base& txn, const Call& call, std::string action, std::string object, std::string outcome) {
   store::AuditEntry e;
   e.actor = call.principal.actor();
   e.action = std::move(action);
@@ -49,13 +48,13 @@ http::Response create_token(Call& call, pqxx::connection_base& conn) {
   if (!body) return problem(call, body.error());
   if (auto st = api::reject_unknown_fields(*body, {"role", "description"}, ""); !st) return problem(call, st.error());
   if (!body->contains("role") || !(*body)["role"].is_string()) {
-    return problem(call, make_error(ErrorCode::kInvalid, "role is required: viewer, operator or admin", "role",
-                                    "missing-field"));
+    return problem(
+        call, make_error(ErrorCode::kInvalid, "role is required: viewer, operator or admin", "role", "missing-field"));
   }
   auto role = parse_role((*body)["role"].get<std::string>());
   if (!role) {
-    return problem(call, make_error(ErrorCode::kInvalid, "role must be viewer, operator or admin", "role",
-                                    "invalid-field"));
+    return problem(call,
+                   make_error(ErrorCode::kInvalid, "role must be viewer, operator or admin", "role", "invalid-field"));
   }
   std::string description;
   if (body->contains("description")) {
@@ -88,16 +87,16 @@ http::Response list_tokens(Call& call, pqxx::connection_base& conn) {
 http::Response revoke_token(Call& call, pqxx::connection_base& conn, ApiService& api) {
   const std::string id = call.path["id"];
   if (!looks_like_uuid(id)) {
-    return problem(call, make_error(ErrorCode::kNotFound, "token \"" + id.substr(0, 64) + "\" not found", "",
-                                    "not-found"));
+    return problem(call,
+                   make_error(ErrorCode::kNotFound, "token \"" + id.substr(0, 64) + "\" not found", "", "not-found"));
   }
   pqxx::work txn(conn);
   bool revoked = store::revoke_token(txn, id);
   audit(txn, call, "token.revoke", id, revoked ? "success" : "not-found");
   txn.commit();
   if (!revoked) {
-    return problem(call, make_error(ErrorCode::kNotFound, "token \"" + id + "\" not found or already revoked", "",
-                                    "not-found"));
+    return problem(
+        call, make_error(ErrorCode::kNotFound, "token \"" + id + "\" not found or already revoked", "", "not-found"));
   }
   api.invalidate_auth_cache();
   http::Response r;

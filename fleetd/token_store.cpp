@@ -17,8 +17,7 @@ const std::string kInsert = std::string(
 constexpr const char* kFindPrincipal =
     "SELECT id::text, role FROM api_tokens WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL";
 const std::string kList = std::string("SELECT ") + kTokenColumns + " FROM api_tokens ORDER BY created_at, id";
-constexpr const char* kRevoke =
-    "UPDATE api_tokens SET revoked_at = now() WHERE id::text = $1 AND revoked_at IS NULL";
+constexpr const char* kRevoke = "UPDATE api_tokens SET revoked_at = now() WHERE id::text = $1 AND revoked_at IS NULL";
 
 TokenRecord row_to_record(const pqxx::row& r) {
   TokenRecord t;

@@ -12,14 +12,13 @@ using nlohmann::json;
 
 namespace {
 json cluster_body(const std::string& name, json labels = json::object()) {
-  return {{"name", name}, {"provider", "aks"}, {"region", "westeurope"}, {"labels", labels},
-          {"updateGroup", "canary"}};
+  return {{"name", name}, {"provider", "aks"}, {"region", "westeurope"}, {"labels", labels}, {"updateGroup", "canary"}};
 }
 }  // namespace
 
 TEST_CASE("cluster CRUD round trip with resourceVersion, ETag, If-Match and audit", "[integration][clusters]") {
   TempDir dir;
-  FleetdProcess fleetd({dir.path() / "data"});
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
 
   auto created = fleetd.call("POST", "/v1/clusters", cluster_body("aks-westeurope-1", {{"env", "prod"}}).dump());
   REQUIRE(created.status == 201);
@@ -41,9 +40,10 @@ TEST_CASE("cluster CRUD round trip with resourceVersion, ETag, If-Match and audi
   REQUIRE(json::parse(dup.body)["type"] == "urn:fleetd:problem:already-exists");
 
   // Merge patch with a current If-Match.
-  auto patched = fleetd.call("PATCH", "/v1/clusters/aks-westeurope-1",
-                             R"({"labels": {"env": null, "tier": "gold"}, "taints": [{"key": "gpu", "effect": "NoSchedule"}]})",
-                             {{"content-type", "application/merge-patch+json"}, {"if-match", "\"" + rv + "\""}});
+  auto patched =
+      fleetd.call("PATCH", "/v1/clusters/aks-westeurope-1",
+                  R"({"labels": {"env": null, "tier": "gold"}, "taints": [{"key": "gpu", "effect": "NoSchedule"}]})",
+                  {{"content-type", "application/merge-patch+json"}, {"if-match", "\"" + rv + "\""}});
   REQUIRE(patched.status == 200);
   auto p = json::parse(patched.body);
   REQUIRE(p["labels"] == json{{"tier", "gold"}});
@@ -65,7 +65,8 @@ TEST_CASE("cluster CRUD round trip with resourceVersion, ETag, If-Match and audi
   // Every mutation attempt is in the audit log with its outcome.
   auto audit = fleetd.call_json("GET", "/v1/audit?limit=10");
   std::multiset<std::string> seen;
-  for (const auto& e : audit["items"]) seen.insert(e["action"].get<std::string>() + ":" + e["outcome"].get<std::string>());
+  for (const auto& e : audit["items"])
+    seen.insert(e["action"].get<std::string>() + ":" + e["outcome"].get<std::string>());
   REQUIRE(seen.count("cluster.create:success") == 1);
   REQUIRE(seen.count("cluster.create:already-exists") == 1);
   REQUIRE(seen.count("cluster.patch:success") == 1);
@@ -77,7 +78,7 @@ TEST_CASE("cluster CRUD round trip with resourceVersion, ETag, If-Match and audi
 TEST_CASE("list pages with limit/continue in stable order and filters with label selectors",
           "[integration][clusters]") {
   TempDir dir;
-  FleetdProcess fleetd({dir.path() / "data"});
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
   for (int i = 0; i < 25; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "c-%02d", i);
@@ -103,17 +104,17 @@ TEST_CASE("list pages with limit/continue in stable order and filters with label
     return fleetd.call_json("GET", "/v1/clusters?labelSelector=" + selector)["items"].size();
   };
   REQUIRE(count("env%3Dprod") == 12);
-  REQUIRE(count("env%3Dprod,tier!%3Dgold") == 10);       // odd indexes minus 5, 15
-  REQUIRE(count("tier") == 5);                            // exists
-  REQUIRE(count("!gpu") == 16);                           // 0,3,…,24 have gpu (9)
+  REQUIRE(count("env%3Dprod,tier!%3Dgold") == 10);  // odd indexes minus 5, 15
+  REQUIRE(count("tier") == 5);                      // exists
+  REQUIRE(count("!gpu") == 16);                     // 0,3,…,24 have gpu (9)
   REQUIRE(count("idx%20in%20(1,2,3)") == 3);
-  REQUIRE(count("env%20notin%20(prod),!tier") == 10);     // even and not multiple of 5: 13 - 3
-  REQUIRE(count("env%3D%3Ddev,gpu%3Dh100") == 5);         // 0,6,12,18,24
+  REQUIRE(count("env%20notin%20(prod),!tier") == 10);  // even and not multiple of 5: 13 - 3
+  REQUIRE(count("env%3D%3Ddev,gpu%3Dh100") == 5);      // 0,6,12,18,24
 }
 
 TEST_CASE("Idempotency-Key replays the first response and refuses another body", "[integration][clusters]") {
   TempDir dir;
-  FleetdProcess fleetd({dir.path() / "data"});
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
   auto body = cluster_body("idem-1").dump();
   auto first = fleetd.call("POST", "/v1/clusters", body, {{"idempotency-key", "key-123"}});
   REQUIRE(first.status == 201);
@@ -146,7 +147,7 @@ TEST_CASE("Idempotency-Key replays the first response and refuses another body",
 
 TEST_CASE("tokens: roles, 401/403, revocation, offline creation", "[integration][auth]") {
   TempDir dir;
-  FleetdProcess fleetd({dir.path() / "data"});
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
   auto viewer = fleetd.call_json("POST", "/v1/tokens", R"({"role": "viewer", "description": "ro"})", 201);
   auto op = fleetd.call_json("POST", "/v1/tokens", R"({"role": "operator"})", 201);
   std::string vt = viewer["token"], ot = op["token"];
@@ -163,8 +164,8 @@ TEST_CASE("tokens: roles, 401/403, revocation, offline creation", "[integration]
   REQUIRE(fleetd.call("DELETE", "/v1/tokens/not-a-uuid").status == 404);
 
   // `fleetd token create` while fleetd runs: straight to the database; the token works at once.
-  auto made = run_command({fleetd_binary(), "token", "create", "--role", "viewer", "--data-dir",
-                           (dir.path() / "data").string()});
+  auto made = run_command(
+      {fleetd_binary(), "token", "create", "--role", "viewer", "--data-dir", (dir.path() / "data").string()});
   REQUIRE(made.exit_code == 0);
   std::string offline = made.out.substr(0, made.out.find('\n'));
   REQUIRE(offline.rfind("fltd_", 0) == 0);
@@ -180,17 +181,17 @@ TEST_CASE("tokens: roles, 401/403, revocation, offline creation", "[integration]
   REQUIRE(ss.str().find(fleetd.admin_token()) == std::string::npos);
 }
 
-TEST_CASE("operational endpoints: healthz, readyz, metrics, openapi, version, request ids",
-          "[integration][ops]") {
+TEST_CASE("operational endpoints: healthz, readyz, metrics, openapi, version, request ids", "[integration][ops]") {
   TempDir dir;
-  FleetdProcess fleetd({dir.path() / "data"});
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
   REQUIRE(fleetd.call("GET", "/healthz", "", {}, std::string("")).status == 200);
   REQUIRE(fleetd.call("GET", "/readyz", "", {}, std::string("")).status == 200);
   fleetd.call("GET", "/v1/clusters/nope");
   auto metrics = fleetd.call("GET", "/metrics", "", {}, std::string(""));
   REQUIRE(metrics.status == 200);
-  REQUIRE(metrics.body.find("fleetd_http_requests_total{route=\"/v1/clusters/{name}\",method=\"GET\",status=\"404\"} 1") !=
-          std::string::npos);
+  REQUIRE(
+      metrics.body.find("fleetd_http_requests_total{route=\"/v1/clusters/{name}\",method=\"GET\",status=\"404\"} 1") !=
+      std::string::npos);
   REQUIRE(metrics.body.find("fleetd_http_request_duration_seconds_bucket") != std::string::npos);
   REQUIRE(metrics.body.find("fleetd_db_pool_in_use") != std::string::npos);
   REQUIRE(metrics.body.find("fleetd_build_info") != std::string::npos);

@@ -20,7 +20,7 @@ std::string body(const std::string& name) {
 
 TEST_CASE("data survives a clean restart; SIGTERM stops fleetd and its PostgreSQL", "[integration][durability]") {
   TempDir dir;
-  FleetdProcess fleetd({dir.path() / "data"});
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
   REQUIRE(fleetd.call("POST", "/v1/clusters", body("keep-me")).status == 201);
   REQUIRE(fleetd.terminate() == 0);
   // The embedded server is gone with it: no postmaster.pid left behind.
@@ -32,7 +32,7 @@ TEST_CASE("data survives a clean restart; SIGTERM stops fleetd and its PostgreSQ
 
 TEST_CASE("kill -9 during a burst of writes loses no acknowledged write", "[integration][durability]") {
   TempDir dir;
-  FleetdProcess fleetd({dir.path() / "data"});
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
   std::mutex mu;
   std::set<std::string> acknowledged;
   std::atomic<bool> stop{false};
@@ -42,10 +42,9 @@ TEST_CASE("kill -9 during a burst of writes loses no acknowledged write", "[inte
       auto client = fleet::http::Client::create({fleetd.base_url(), "", std::chrono::milliseconds(5000)});
       for (int i = 0; !stop; ++i) {
         std::string name = "burst-" + std::to_string(w) + "-" + std::to_string(i);
-        auto r = (*client)->request("POST", "/v1/clusters",
-                                    {{"authorization", "Bearer " + fleetd.admin_token()},
-                                     {"content-type", "application/json"}},
-                                    body(name));
+        auto r = (*client)->request(
+            "POST", "/v1/clusters",
+            {{"authorization", "Bearer " + fleetd.admin_token()}, {"content-type", "application/json"}}, body(name));
         if (!r) break;  // fleetd is gone
         if (r->status == 201) {
           std::lock_guard lock(mu);
@@ -94,8 +93,8 @@ TEST_CASE("two fleetd on one database: consistent reads, exactly one If-Match wi
   std::string token = made.out.substr(0, made.out.find('\n'));
 
   // Two processes starting together on one database: the migration lock keeps them apart.
-  FleetdOptions a{dir.path() / "a", url, {}, token};
-  FleetdOptions b{dir.path() / "b", url, {}, token};
+  FleetdOptions a(dir.path() / "a", url, {}, token);
+  FleetdOptions b(dir.path() / "b", url, {}, token);
   std::unique_ptr<FleetdProcess> fa, fb;
   std::thread ta([&] { fa = std::make_unique<FleetdProcess>(a); });
   std::thread tb([&] { fb = std::make_unique<FleetdProcess>(b); });

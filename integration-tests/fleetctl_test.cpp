@@ -1,5 +1,6 @@
 // fleetctl against a real fleetd: the config fleetd writes, the commands, output formats and exit codes.
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "integration-tests/fleetd_process.hpp"
 
@@ -8,7 +9,7 @@ using nlohmann::json;
 
 TEST_CASE("fleetctl drives the cluster registry with the config fleetd wrote", "[integration][fleetctl]") {
   TempDir dir;
-  FleetdProcess fleetd({dir.path() / "data"});
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
   const std::string config = (dir.path() / "data" / "fleetctl.json").string();
   auto ctl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {fleetctl_binary(), "--config", config});
@@ -65,9 +66,15 @@ TEST_CASE("fleetctl drives the cluster registry with the config fleetd wrote", "
   REQUIRE(ctl({"create", "cluster", "aks-weu-1", "--provider", "aks"}).exit_code == 4);
   REQUIRE(ctl({"--token", "fltd_wrong", "get", "clusters"}).exit_code == 5);
   REQUIRE(ctl({"--server", "http://127.0.0.1:1", "get", "clusters"}).exit_code == 6);
-  auto invalid = ctl({"create", "cluster", "Bad_Name", "--provider", "aks"});
+  // Caught by fleetctl itself: a usage error. Caught by the server (422): exit 1 with the field named.
+  auto bad_name = ctl({"create", "cluster", "Bad_Name", "--provider", "aks"});
+  REQUIRE(bad_name.exit_code == 2);
+  REQUIRE(bad_name.err.find("Bad_Name") != std::string::npos);
+  const std::string body_file = (dir.path() / "cluster.json").string();
+  std::ofstream(body_file) << R"({"name": "from-file", "provider": "aks", "colour": "blue"})";
+  auto invalid = ctl({"create", "cluster", "-f", body_file});
   REQUIRE(invalid.exit_code == 1);
-  REQUIRE(invalid.err.find("name") != std::string::npos);
+  REQUIRE(invalid.err.find("colour") != std::string::npos);
 
   REQUIRE(ctl({"delete", "cluster", "arc-edge-1"}).exit_code == 0);
   REQUIRE(ctl({"get", "cluster", "arc-edge-1"}).exit_code == 3);

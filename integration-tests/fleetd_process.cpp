@@ -11,8 +11,12 @@
 namespace fleet::itest {
 namespace fs = std::filesystem;
 
-std::string fleetd_binary() { return FLEETD_BINARY; }
-std::string fleetctl_binary() { return FLEETCTL_BINARY; }
+std::string fleetd_binary() {
+  return FLEETD_BINARY;
+}
+std::string fleetctl_binary() {
+  return FLEETCTL_BINARY;
+}
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/fleet-it-XXXXXX";
@@ -44,8 +48,9 @@ FleetdProcess::~FleetdProcess() {
 void FleetdProcess::start() {
   std::error_code ec;
   fs::remove(port_file_, ec);
-  std::vector<std::string> argv = {fleetd_binary(), "--listen", "127.0.0.1:0", "--data-dir",
-                                   options_.data_dir.string(), "--port-file", port_file_.string()};
+  std::vector<std::string> argv = {
+      fleetd_binary(), "--listen",         "127.0.0.1:0", "--data-dir", options_.data_dir.string(),
+      "--port-file",   port_file_.string()};
   if (!options_.database_url.empty()) {
     argv.push_back("--database-url");
     argv.push_back(options_.database_url);
@@ -118,6 +123,8 @@ int FleetdProcess::terminate() {
   return rc;
 }
 
-void FleetdProcess::restart() { start(); }
+void FleetdProcess::restart() {
+  start();
+}
 
 }  // namespace fleet::itest

@@ -26,6 +26,12 @@ class TempDir {
 };
 
 struct FleetdOptions {
+  FleetdOptions(std::filesystem::path dir, std::string url = {}, std::vector<std::string> extra = {},  // NOLINT
+                std::string token = {})
+      : data_dir(std::move(dir)),
+        database_url(std::move(url)),
+        extra_args(std::move(extra)),
+        admin_token(std::move(token)) {}
   std::filesystem::path data_dir;  // embedded mode when database_url is empty
   std::string database_url;
   std::vector<std::string> extra_args;

@@ -29,12 +29,13 @@ CREATE INDEX clusters_update_group ON clusters (update_group);
 
 -- Kubernetes label-selector semantics over a labels object. `selector` is a JSON array of
 -- {"key": k, "op": "=", "!=", "in", "notin", "exists", "!", "values": [...]}, produced by api/label_selector.
--- Kept in SQL so that a filtered list pages correctly with LIMIT and a keyset continue token.
+-- Kept in SQL so that a filtered list pages correctly with LIMIT and a keyset continue token. Every branch
+-- must yield true or false, never NULL: bool_and skips NULLs, so a NULL would silently match.
 CREATE FUNCTION fleet_labels_match(labels jsonb, selector jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT coalesce(bool_and(
     CASE r->>'op'
-      WHEN '='      THEN labels->>(r->>'key') = (r->'values'->>0)
+      WHEN '='      THEN coalesce(labels->>(r->>'key') = (r->'values'->>0), false)
       WHEN '!='     THEN (labels->>(r->>'key')) IS DISTINCT FROM (r->'values'->>0)
       WHEN 'in'     THEN coalesce(labels->>(r->>'key') IN (SELECT jsonb_array_elements_text(r->'values')), false)
       WHEN 'notin'  THEN labels->>(r->>'key') IS NULL
