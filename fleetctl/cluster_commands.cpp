@@ -20,9 +20,13 @@ namespace {
 // A 412 means someone else wrote in between our GET and PATCH: re-read and re-apply, a bounded number of times.
 constexpr int kMaxWriteAttempts = 3;
 
-Error usage(std::string message) { return make_error(ErrorCode::kInvalid, std::move(message)); }
+Error usage(std::string message) {
+  return make_error(ErrorCode::kInvalid, std::move(message));
+}
 
-std::string cluster_path(const std::string& name) { return "/v1/clusters/" + url_encode(name); }
+std::string cluster_path(const std::string& name) {
+  return "/v1/clusters/" + url_encode(name);
+}
 
 Status check_name(const std::string& name) {
   if (auto problem = api::dns1123_label_problem(name); !problem.empty()) {

@@ -9,7 +9,9 @@
 namespace fleet::ctl {
 namespace {
 
-std::string or_none(std::string s) { return s.empty() ? kNone : s; }
+std::string or_none(std::string s) {
+  return s.empty() ? kNone : s;
+}
 
 std::string scalar_text(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();

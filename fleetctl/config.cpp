@@ -120,8 +120,8 @@ Result<Connection> resolve_connection(const Config& config, const ConnectionOver
     if (context) {
       conn = Connection{context->name, context->server, context->token, context->ca_file};
     } else if (overrides.context || !overrides.server) {
-      return make_error(ErrorCode::kInvalid, "no context named \"" + name +
-                                                 "\" in the config file; see `fleetctl config get-contexts`");
+      return make_error(ErrorCode::kInvalid,
+                        "no context named \"" + name + "\" in the config file; see `fleetctl config get-contexts`");
     }
   }
   if (overrides.server) conn.server = *overrides.server;

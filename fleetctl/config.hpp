@@ -11,7 +11,7 @@ namespace fleet::ctl {
 
 struct Context {
   std::string name;
-  std::string server;   // "http://127.0.0.1:8080"
+  std::string server;  // "http://127.0.0.1:8080"
   std::string token;
   std::string ca_file;  // PEM; empty → the system trust store
   bool operator==(const Context&) const = default;

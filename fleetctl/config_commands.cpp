@@ -8,7 +8,9 @@
 namespace fleet::ctl {
 namespace {
 
-Error usage(std::string message) { return make_error(ErrorCode::kInvalid, std::move(message)); }
+Error usage(std::string message) {
+  return make_error(ErrorCode::kInvalid, std::move(message));
+}
 
 bool looks_like_server_url(const std::string& url) {
   return url.starts_with("http://") || url.starts_with("https://");
@@ -26,8 +28,8 @@ int get_contexts(Session& session) {
   }
   std::vector<TableRow> rows;
   for (const auto& c : config->contexts) {
-    rows.push_back({c.name == config->current_context ? "*" : "", c.name, c.server,
-                    c.ca_file.empty() ? kNone : c.ca_file});
+    rows.push_back(
+        {c.name == config->current_context ? "*" : "", c.name, c.server, c.ca_file.empty() ? kNone : c.ca_file});
   }
   session.out() << render_table({"CURRENT", "NAME", "SERVER", "CA-FILE"}, rows);
   return 0;
@@ -74,8 +76,8 @@ int set_context(Session& session, const SetContextOptions& options) {
   if (options.ca_file) {
     // Stored absolute: the file is read later from wherever fleetctl runs.
     std::error_code ec;
-    const auto absolute = options.ca_file->empty() ? std::filesystem::path()
-                                                   : std::filesystem::absolute(*options.ca_file, ec);
+    const auto absolute =
+        options.ca_file->empty() ? std::filesystem::path() : std::filesystem::absolute(*options.ca_file, ec);
     context->ca_file = ec ? *options.ca_file : absolute.string();
   }
   if (config->current_context.empty()) config->current_context = options.name;

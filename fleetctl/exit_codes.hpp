@@ -23,6 +23,8 @@ ErrorCode error_code_for_status(int status);
 // usage errors when kInvalid, transport failures when kUnavailable, otherwise plain client errors.
 ExitCode exit_code_for(const Error& error);
 
-inline int to_int(ExitCode code) { return static_cast<int>(code); }
+inline int to_int(ExitCode code) {
+  return static_cast<int>(code);
+}
 
 }  // namespace fleet::ctl

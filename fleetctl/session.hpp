@@ -42,8 +42,7 @@ struct GlobalOptions {
 
 class Session {
  public:
-  Session(Io io, const Environment& env, GlobalOptions global)
-      : io_(io), env_(env), global_(std::move(global)) {}
+  Session(Io io, const Environment& env, GlobalOptions global) : io_(io), env_(env), global_(std::move(global)) {}
 
   std::ostream& out() { return io_.out; }
   std::ostream& err() { return io_.err; }

@@ -23,7 +23,8 @@ std::string spec(const std::string& key, const std::string& effect) {
 }  // namespace
 
 Result<std::vector<TaintChange>> parse_taint_args(const std::vector<std::string>& args) {
-  if (args.empty()) return make_error(ErrorCode::kInvalid, "at least one taint is required (k=v:Effect, k:Effect- or k-)");
+  if (args.empty())
+    return make_error(ErrorCode::kInvalid, "at least one taint is required (k=v:Effect, k:Effect- or k-)");
   std::vector<TaintChange> changes;
   for (const auto& arg : args) {
     TaintChange change;
@@ -47,7 +48,8 @@ Result<std::vector<TaintChange>> parse_taint_args(const std::vector<std::string>
     if (!change.remove && change.effect.empty()) return bad(arg, "expected key=value:Effect or key:Effect");
     for (const auto& other : changes) {
       const bool same_key = other.key == change.key;
-      const bool overlapping = same_key && (other.effect == change.effect || other.effect.empty() || change.effect.empty());
+      const bool overlapping =
+          same_key && (other.effect == change.effect || other.effect.empty() || change.effect.empty());
       if (overlapping && other.remove != change.remove) {
         return bad(arg, "cannot both add and remove taint \"" + spec(change.key, change.effect) + "\" in one command");
       }
@@ -86,8 +88,8 @@ Result<TaintUpdate> apply_taint_changes(const std::vector<TaintChange>& changes,
     if (existing == taints.end()) {
       taints.push_back(std::move(taint));
     } else if (!overwrite) {
-      return make_error(ErrorCode::kConflict, "taint \"" + spec(change.key, change.effect) +
-                                                  "\" already exists, and --overwrite is false");
+      return make_error(ErrorCode::kConflict,
+                        "taint \"" + spec(change.key, change.effect) + "\" already exists, and --overwrite is false");
     } else {
       *existing = std::move(taint);
     }

@@ -6,6 +6,8 @@
 
 namespace fleet::ctl {
 
-std::string_view client_version() { return FLEETCTL_VERSION; }
+std::string_view client_version() {
+  return FLEETCTL_VERSION;
+}
 
 }  // namespace fleet::ctl

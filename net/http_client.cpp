@@ -45,7 +45,9 @@ std::string cause(const beast::error_code& ec) {
   return m;
 }
 
-bool has_crlf(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
+bool has_crlf(const std::string& s) {
+  return s.find_first_of("\r\n") != std::string::npos;
+}
 
 // Errors that mean "the kept-alive connection was already closed by the peer" when nothing of the response came.
 bool is_stale_connection_error(const beast::error_code& ec) {
@@ -99,8 +101,8 @@ class BeastClient final : public Client {
 
   ~BeastClient() override { close(); }
 
-  Result<ClientResponse> request(const std::string& method, const std::string& path_and_query,
-                                 const Headers& headers, const std::string& body) override {
+  Result<ClientResponse> request(const std::string& method, const std::string& path_and_query, const Headers& headers,
+                                 const std::string& body) override {
     if (path_and_query.empty() || path_and_query[0] != '/' || has_crlf(path_and_query) ||
         path_and_query.find(' ') != std::string::npos) {
       return make_error(ErrorCode::kInvalid, "invalid request target \"" + path_and_query + "\"");
@@ -219,8 +221,8 @@ class BeastClient final : public Client {
     }
     if (!target_.tls) return Ok{};
 
-    ec = run_one([&](auto done) { tls_->async_handshake(ssl::stream_base::client, done); },
-                 [&] { stream.cancel(); }, deadline);
+    ec = run_one([&](auto done) { tls_->async_handshake(ssl::stream_base::client, done); }, [&] { stream.cancel(); },
+                 deadline);
     if (ec) {
       const long verify = SSL_get_verify_result(tls_->native_handle());
       close();
@@ -228,15 +230,16 @@ class BeastClient final : public Client {
       if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
         return make_error(ErrorCode::kUnavailable, "cannot reach " + target_.display +
                                                        ": TLS certificate verification failed: the certificate "
-                                                       "does not match the host name \"" + target_.host + "\"");
+                                                       "does not match the host name \"" +
+                                                       target_.host + "\"");
       }
       if (verify != X509_V_OK) {
-        return make_error(ErrorCode::kUnavailable, "cannot reach " + target_.display +
-                                                       ": TLS certificate verification failed: " +
-                                                       X509_verify_cert_error_string(verify));
+        return make_error(ErrorCode::kUnavailable,
+                          "cannot reach " + target_.display +
+                              ": TLS certificate verification failed: " + X509_verify_cert_error_string(verify));
       }
-      return make_error(ErrorCode::kUnavailable, "cannot reach " + target_.display + ": TLS handshake failed: " +
-                                                     cause(ec));
+      return make_error(ErrorCode::kUnavailable,
+                        "cannot reach " + target_.display + ": TLS handshake failed: " + cause(ec));
     }
     return Ok{};
   }
@@ -247,7 +250,8 @@ class BeastClient final : public Client {
     (void)asio::ip::make_address(target_.host, ec);  // only "is it an IP literal" matters here
     if (ec) {
       // SNI is for names only (RFC 6066); the peer name check is OpenSSL's, with wildcard rules of RFC 6125.
-      if (!SSL_set_tlsext_host_name(ssl_handle, target_.host.c_str()) || !SSL_set1_host(ssl_handle, target_.host.c_str())) {
+      if (!SSL_set_tlsext_host_name(ssl_handle, target_.host.c_str()) ||
+          !SSL_set1_host(ssl_handle, target_.host.c_str())) {
         return make_error(ErrorCode::kInternal, "cannot set the TLS host name \"" + target_.host + "\"");
       }
     } else {
@@ -324,7 +328,8 @@ class BeastClient final : public Client {
       }
       attempt.stale = !parser.got_some() && is_stale_connection_error(ec);
       if (parser.got_some() && ec != beast::error::timeout) {
-        attempt.error = make_error(ErrorCode::kUnavailable, "invalid response from " + target_.display + ": " + cause(ec));
+        attempt.error =
+            make_error(ErrorCode::kUnavailable, "invalid response from " + target_.display + ": " + cause(ec));
       } else {
         attempt.error = transport_error("waiting for the response", ec);
       }
@@ -378,8 +383,8 @@ Result<std::unique_ptr<Client>> Client::create(ClientOptions options) {
       }
     }
   }
-  return std::unique_ptr<Client>(std::make_unique<BeastClient>(std::move(options), std::move(*target),
-                                                               std::move(tls_context)));
+  return std::unique_ptr<Client>(
+      std::make_unique<BeastClient>(std::move(options), std::move(*target), std::move(tls_context)));
 }
 
 }  // namespace fleet::http

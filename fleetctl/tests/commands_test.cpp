@@ -13,10 +13,14 @@ using testing::SeenRequest;
 namespace {
 
 nlohmann::json cluster_json(const std::string& name, const std::string& rv = "7") {
-  return {{"name", name},         {"provider", "aks"},       {"region", "westeurope"},
+  return {{"name", name},
+          {"provider", "aks"},
+          {"region", "westeurope"},
           {"labels", {{"env", "dev"}}},
           {"taints", nlohmann::json::array()},
-          {"state", "ready"},     {"kubernetesVersion", "1.29.2"}, {"resourceVersion", rv},
+          {"state", "ready"},
+          {"kubernetesVersion", "1.29.2"},
+          {"resourceVersion", rv},
           {"createdAt", "2026-11-23T11:00:00.000Z"}};
 }
 
@@ -51,7 +55,8 @@ TEST_CASE("get clusters follows continue tokens and sends the selector and token
 TEST_CASE("get clusters --limit stops after N items; empty lists say so on stderr", "[fleetctl]") {
   Harness h([](const SeenRequest& req) {
     if (req.target.find("labelSelector=env%3Dnone") != std::string::npos) return json_response(200, R"({"items": []})");
-    return json_response(200, nlohmann::json{{"items", {cluster_json("a"), cluster_json("b")}}, {"continue", "x"}}.dump());
+    return json_response(200,
+                         nlohmann::json{{"items", {cluster_json("a"), cluster_json("b")}}, {"continue", "x"}}.dump());
   });
   auto limited = h.run_with_server({"get", "clusters", "--limit", "2", "-o", "json"});
   REQUIRE(limited.exit_code == 0);
@@ -87,10 +92,16 @@ TEST_CASE("get cluster NAME and describe; -o json prints the object itself", "[f
 }
 
 TEST_CASE("exit codes for each class of server answer and for transport failures", "[fleetctl]") {
-  for (auto [status, slug, code] : std::vector<std::tuple<int, std::string, int>>{
-           {401, "unauthenticated", 5}, {403, "forbidden", 5}, {404, "not-found", 3}, {409, "already-exists", 4},
-           {412, "precondition-failed", 4}, {422, "invalid-field", 1}, {415, "unsupported-media-type", 1},
-           {400, "invalid-query", 1}, {500, "internal", 6}, {503, "unavailable", 6}}) {
+  for (auto [status, slug, code] : std::vector<std::tuple<int, std::string, int>>{{401, "unauthenticated", 5},
+                                                                                  {403, "forbidden", 5},
+                                                                                  {404, "not-found", 3},
+                                                                                  {409, "already-exists", 4},
+                                                                                  {412, "precondition-failed", 4},
+                                                                                  {422, "invalid-field", 1},
+                                                                                  {415, "unsupported-media-type", 1},
+                                                                                  {400, "invalid-query", 1},
+                                                                                  {500, "internal", 6},
+                                                                                  {503, "unavailable", 6}}) {
     Harness h([&](const SeenRequest&) { return json_response(status, problem(slug, status, "nope")); });
     auto r = h.run_with_server({"delete", "cluster", "a"});
     INFO(status);
@@ -110,28 +121,28 @@ TEST_CASE("exit codes for each class of server answer and for transport failures
 
 TEST_CASE("usage errors exit 2 before any request", "[fleetctl]") {
   Harness h([](const SeenRequest&) { return json_response(200, "{}"); });
-  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {},
-           {"get"},
-           {"get", "clusters", "-o", "xml"},
-           {"get", "clusters", "-l", "env in (a"},
-           {"get", "clusters", "--limit", "zero"},
-           {"get", "clusters", "--limit", "0"},
-           {"get", "cluster", "Bad_Name"},
-           {"label", "cluster", "a"},
-           {"label", "cluster", "a", "k=v", "k-"},
-           {"label", "cluster", "a", "bad key=v"},
-           {"taint", "cluster", "a", "k=v:Never"},
-           {"create", "cluster", "a"},
-           {"create", "cluster", "a", "--provider", "gke"},
-           {"create", "cluster", "a", "--provider", "aks", "--label", "novalue"},
-           {"create", "cluster", "a", "--provider", "aks", "--taint", "k=v"},
-           {"create", "cluster", "a", "--provider", "aks", "--region", "West Europe"},
-           {"create", "token", "--role", "root"},
-           {"create", "token"},
-           {"delete", "cluster"},
-           {"frobnicate"},
-           {"--request-timeout", "0", "version"}}) {
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"get"},
+                                             {"get", "clusters", "-o", "xml"},
+                                             {"get", "clusters", "-l", "env in (a"},
+                                             {"get", "clusters", "--limit", "zero"},
+                                             {"get", "clusters", "--limit", "0"},
+                                             {"get", "cluster", "Bad_Name"},
+                                             {"label", "cluster", "a"},
+                                             {"label", "cluster", "a", "k=v", "k-"},
+                                             {"label", "cluster", "a", "bad key=v"},
+                                             {"taint", "cluster", "a", "k=v:Never"},
+                                             {"create", "cluster", "a"},
+                                             {"create", "cluster", "a", "--provider", "gke"},
+                                             {"create", "cluster", "a", "--provider", "aks", "--label", "novalue"},
+                                             {"create", "cluster", "a", "--provider", "aks", "--taint", "k=v"},
+                                             {"create", "cluster", "a", "--provider", "aks", "--region", "West Europe"},
+                                             {"create", "token", "--role", "root"},
+                                             {"create", "token"},
+                                             {"delete", "cluster"},
+                                             {"frobnicate"},
+                                             {"--request-timeout", "0", "version"}}) {
     std::string joined;
     for (const auto& a : args) joined += a + " ";
     INFO(joined);
@@ -238,10 +249,13 @@ TEST_CASE("create cluster from flags and from -f", "[fleetctl]") {
 TEST_CASE("tokens: create prints the secret alone, get lists, delete revokes", "[fleetctl]") {
   Harness h([](const SeenRequest& req) {
     if (req.method == "POST") {
-      return json_response(201, R"({"id":"t1","role":"viewer","description":"ci","createdAt":"2026-11-23T11:00:00Z","token":"fleet_s3cret"})");
+      return json_response(
+          201,
+          R"({"id":"t1","role":"viewer","description":"ci","createdAt":"2026-11-23T11:00:00Z","token":"fleet_s3cret"})");
     }
     if (req.method == "GET") {
-      return json_response(200, R"({"items":[{"id":"t1","role":"viewer","description":"ci","createdAt":"2026-11-23T11:00:00Z"}]})");
+      return json_response(
+          200, R"({"items":[{"id":"t1","role":"viewer","description":"ci","createdAt":"2026-11-23T11:00:00Z"}]})");
     }
     return json_response(204, "");
   });
@@ -286,10 +300,15 @@ TEST_CASE("garbage from the server never crashes a command", "[fleetctl]") {
   for (const char* body : {"", "not json", "[]", "{\"items\": 5}", "{\"items\": [1, \"x\", null]}", "null"}) {
     Harness h([&](const SeenRequest&) { return json_response(200, body); });
     INFO(body);
-    for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-             {"get", "clusters"}, {"get", "clusters", "-o", "wide"}, {"get", "cluster", "a"},
-             {"describe", "cluster", "a"}, {"label", "cluster", "a", "k=v"}, {"taint", "cluster", "a", "k:NoSchedule"},
-             {"get", "tokens"}, {"version"}}) {
+    for (std::vector<std::string> args :
+         std::vector<std::vector<std::string>>{{"get", "clusters"},
+                                               {"get", "clusters", "-o", "wide"},
+                                               {"get", "cluster", "a"},
+                                               {"describe", "cluster", "a"},
+                                               {"label", "cluster", "a", "k=v"},
+                                               {"taint", "cluster", "a", "k:NoSchedule"},
+                                               {"get", "tokens"},
+                                               {"version"}}) {
       auto r = h.run_with_server(args);
       CHECK(r.exit_code >= 0);
       CHECK(r.exit_code <= 6);

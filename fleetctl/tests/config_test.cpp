@@ -55,7 +55,8 @@ TEST_CASE("config: a missing file is empty, save/load round-trips with mode 0600
 TEST_CASE("config: relative caFile is relative to the file; malformed files are errors", "[fleetctl]") {
   TempDir dir;
   const auto path = dir.path() / "config.json";
-  std::ofstream(path) << R"({"currentContext":"local","contexts":[{"name":"local","server":"https://h","caFile":"ca.pem"}]})";
+  std::ofstream(path)
+      << R"({"currentContext":"local","contexts":[{"name":"local","server":"https://h","caFile":"ca.pem"}]})";
   auto loaded = load_config(path.string());
   REQUIRE(loaded.ok());
   CHECK(loaded->contexts[0].ca_file == (dir.path() / "ca.pem").string());
@@ -117,8 +118,8 @@ TEST_CASE("config: flags override the chosen context field by field", "[fleetctl
 TEST_CASE("config commands: set-context, use-context, get-contexts, current-context", "[fleetctl]") {
   Harness h;
   const std::string path = (h.dir() / "c.json").string();
-  auto r = h.run({"config", "set-context", "local", "--server", "http://127.0.0.1:8080", "--token", "abc",
-                  "--config", path});
+  auto r = h.run(
+      {"config", "set-context", "local", "--server", "http://127.0.0.1:8080", "--token", "abc", "--config", path});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == "Context \"local\" created.\n");
   struct stat st {};

@@ -12,9 +12,17 @@ TEST_CASE("label args: k=v sets, k- removes, bad syntax is a usage error", "[fle
   CHECK(ok->set == std::map<std::string, std::string>{{"env", "prod"}, {"example.com/team", "ml"}, {"empty", ""}});
   CHECK(ok->remove == std::vector<std::string>{"old"});
 
-  for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{
-           {}, {"env"}, {"-"}, {"bad key=1"}, {"env=bad value"}, {"env=" + std::string(64, 'a')},
-           {"env=a", "env-"}, {"env-", "env=a"}, {"env=a", "env=b"}, {"/x=1"}, {"=v"}}) {
+  for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{{},
+                                                                            {"env"},
+                                                                            {"-"},
+                                                                            {"bad key=1"},
+                                                                            {"env=bad value"},
+                                                                            {"env=" + std::string(64, 'a')},
+                                                                            {"env=a", "env-"},
+                                                                            {"env-", "env=a"},
+                                                                            {"env=a", "env=b"},
+                                                                            {"/x=1"},
+                                                                            {"=v"}}) {
     auto result = parse_label_args(bad);
     INFO((bad.empty() ? std::string("<none>") : bad.front()));
     REQUIRE_FALSE(result.ok());
@@ -62,9 +70,17 @@ TEST_CASE("taint args: kubectl syntax, validated before any request", "[fleetctl
   CHECK((*ok)[3].remove);
   CHECK((*ok)[3].effect.empty());
 
-  for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{
-           {}, {"k=v"}, {"k=v:Sometimes"}, {"k"}, {":NoSchedule"}, {"bad key:NoSchedule"}, {"k=bad v:NoSchedule"},
-           {"k:NoSchedule", "k:NoSchedule-"}, {"k:NoSchedule", "k-"}, {"k=a:NoSchedule", "k=b:NoSchedule"}, {"-"}}) {
+  for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{{},
+                                                                            {"k=v"},
+                                                                            {"k=v:Sometimes"},
+                                                                            {"k"},
+                                                                            {":NoSchedule"},
+                                                                            {"bad key:NoSchedule"},
+                                                                            {"k=bad v:NoSchedule"},
+                                                                            {"k:NoSchedule", "k:NoSchedule-"},
+                                                                            {"k:NoSchedule", "k-"},
+                                                                            {"k=a:NoSchedule", "k=b:NoSchedule"},
+                                                                            {"-"}}) {
     auto result = parse_taint_args(bad);
     INFO((bad.empty() ? std::string("<none>") : bad.front()));
     REQUIRE_FALSE(result.ok());
@@ -94,7 +110,8 @@ TEST_CASE("taint changes produce the whole new taints array", "[fleetctl]") {
   CHECK(exit_code_for(exists.error()) == ExitCode::kClientError);
   auto overwrite = apply_taint_changes(*parse_taint_args({"dedicated=cpu:NoSchedule"}), current, true);
   REQUIRE(overwrite.ok());
-  CHECK(overwrite->taints[0] == nlohmann::json::parse(R"({"key": "dedicated", "value": "cpu", "effect": "NoSchedule"})"));
+  CHECK(overwrite->taints[0] ==
+        nlohmann::json::parse(R"({"key": "dedicated", "value": "cpu", "effect": "NoSchedule"})"));
   CHECK(overwrite->taints.size() == 3);
 
   auto missing = apply_taint_changes(*parse_taint_args({"nope:NoSchedule-"}), current, false);

@@ -18,8 +18,9 @@ nlohmann::json cluster(const std::string& name, const std::string& created) {
           {"provider", "aks"},
           {"region", "westeurope"},
           {"labels", {{"tier", "gold"}, {"env", "prod"}}},
-          {"taints", {{{"key", "dedicated"}, {"value", "ml"}, {"effect", "NoSchedule"}},
-                      {{"key", "gpu"}, {"value", ""}, {"effect", "NoExecute"}}}},
+          {"taints",
+           {{{"key", "dedicated"}, {"value", "ml"}, {"effect", "NoSchedule"}},
+            {{"key", "gpu"}, {"value", ""}, {"effect", "NoExecute"}}}},
           {"updateGroup", "canary"},
           {"state", "ready"},
           {"kubernetesVersion", "1.29.2"},
@@ -62,9 +63,9 @@ TEST_CASE("tables: upper-case headers, aligned columns, three spaces, no trailin
 }
 
 TEST_CASE("get clusters table and -o wide", "[fleetctl]") {
-  std::vector<nlohmann::json> items = {cluster("aks-westeurope-1", "2026-11-23T11:57:00.000Z"),
-                                       {{"name", "b"}, {"provider", "arc"}, {"state", "registering"},
-                                        {"createdAt", "2026-11-21T10:00:00.000Z"}}};
+  std::vector<nlohmann::json> items = {
+      cluster("aks-westeurope-1", "2026-11-23T11:57:00.000Z"),
+      {{"name", "b"}, {"provider", "arc"}, {"state", "registering"}, {"createdAt", "2026-11-21T10:00:00.000Z"}}};
   CHECK(clusters_table(items, false, test_now()) ==
         "NAME               PROVIDER   REGION       STATE         VERSION   AGE\n"
         "aks-westeurope-1   aks        westeurope   ready         1.29.2    3m\n"

@@ -15,12 +15,18 @@ TEST_CASE("problem+json becomes one line and an exit code per status class", "[f
     ExitCode exit;
   };
   const std::vector<Case> cases = {
-      {400, "malformed-json", ExitCode::kClientError},   {422, "invalid-field", ExitCode::kClientError},
-      {413, "payload-too-large", ExitCode::kClientError}, {415, "unsupported-media-type", ExitCode::kClientError},
-      {405, "method-not-allowed", ExitCode::kClientError}, {401, "unauthenticated", ExitCode::kAuth},
-      {403, "forbidden", ExitCode::kAuth},                {404, "not-found", ExitCode::kNotFound},
-      {409, "already-exists", ExitCode::kConflict},       {412, "precondition-failed", ExitCode::kConflict},
-      {500, "internal", ExitCode::kServer},               {503, "unavailable", ExitCode::kServer},
+      {400, "malformed-json", ExitCode::kClientError},
+      {422, "invalid-field", ExitCode::kClientError},
+      {413, "payload-too-large", ExitCode::kClientError},
+      {415, "unsupported-media-type", ExitCode::kClientError},
+      {405, "method-not-allowed", ExitCode::kClientError},
+      {401, "unauthenticated", ExitCode::kAuth},
+      {403, "forbidden", ExitCode::kAuth},
+      {404, "not-found", ExitCode::kNotFound},
+      {409, "already-exists", ExitCode::kConflict},
+      {412, "precondition-failed", ExitCode::kConflict},
+      {500, "internal", ExitCode::kServer},
+      {503, "unavailable", ExitCode::kServer},
   };
   for (const auto& c : cases) {
     INFO(c.status);
@@ -34,7 +40,8 @@ TEST_CASE("problem rendering: field, title fallback, non-JSON bodies", "[fleetct
   auto with_field = error_from_response(json_response(422, problem("invalid-field", 422, "too long", "labels.env")));
   CHECK(render_error(with_field) == "Error from server (invalid-field): too long (field \"labels.env\")");
   // When the detail already names the field (fleetd's style), it is not repeated.
-  auto named = error_from_response(json_response(422, problem("invalid-field", 422, "labels.env: too long", "labels.env")));
+  auto named =
+      error_from_response(json_response(422, problem("invalid-field", 422, "labels.env: too long", "labels.env")));
   CHECK(render_error(named) == "Error from server (invalid-field): labels.env: too long");
 
   auto titled = error_from_response(json_response(400, R"({"type":"about:blank","title":"Bad thing"})"));

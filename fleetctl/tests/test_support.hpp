@@ -1,6 +1,7 @@
 #pragma once
 // Test doubles for fleetctl: a scripted in-memory http::Client and a harness that runs the command line with
 // captured streams, a fixed clock and a temporary config file.
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -8,7 +9,6 @@
 #include <memory>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "common/time_format.hpp"
@@ -34,8 +34,8 @@ inline http::ClientResponse json_response(int status, const std::string& body, h
 
 inline std::string problem(const std::string& slug, int status, const std::string& detail,
                            const std::string& field = "") {
-  std::string body = R"({"type":"urn:fleetd:problem:)" + slug + R"(","title":"t","status":)" +
-                     std::to_string(status) + R"(,"detail":")" + detail + "\"";
+  std::string body = R"({"type":"urn:fleetd:problem:)" + slug + R"(","title":"t","status":)" + std::to_string(status) +
+                     R"(,"detail":")" + detail + "\"";
   if (!field.empty()) body += R"(,"field":")" + field + "\"";
   return body + "}";
 }
@@ -55,7 +55,9 @@ class FakeClient final : public http::Client {
   std::vector<SeenRequest>* seen_;
 };
 
-inline std::chrono::system_clock::time_point test_now() { return *parse_timestamp("2026-11-23T12:00:00.000Z"); }
+inline std::chrono::system_clock::time_point test_now() {
+  return *parse_timestamp("2026-11-23T12:00:00.000Z");
+}
 
 class TempDir {
  public:
@@ -89,7 +91,8 @@ class Harness {
     env_.now = [] { return test_now(); };
     env_.make_client = [this](http::ClientOptions options) -> Result<std::unique_ptr<http::Client>> {
       last_options_ = options;
-      if (!handler_) return make_error(ErrorCode::kUnavailable, "cannot reach " + options.base_url + ": connection refused");
+      if (!handler_)
+        return make_error(ErrorCode::kUnavailable, "cannot reach " + options.base_url + ": connection refused");
       return std::unique_ptr<http::Client>(std::make_unique<FakeClient>(handler_, &seen_));
     };
   }

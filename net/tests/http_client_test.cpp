@@ -94,8 +94,8 @@ struct SeenRequest {
 };
 
 struct Reply {
-  std::string raw;                  // the full response bytes
-  bool close_after = false;         // close the connection without saying so (a server's idle timeout)
+  std::string raw;           // the full response bytes
+  bool close_after = false;  // close the connection without saying so (a server's idle timeout)
   std::chrono::milliseconds delay{0};
 };
 
@@ -283,7 +283,8 @@ std::unique_ptr<Client> make_client(const std::string& url, std::chrono::millise
   return std::move(client.value());
 }
 
-std::string local_url(const TestServer& server, const std::string& scheme = "http", const std::string& host = "127.0.0.1") {
+std::string local_url(const TestServer& server, const std::string& scheme = "http",
+                      const std::string& host = "127.0.0.1") {
   return scheme + "://" + host + ":" + std::to_string(server.port());
 }
 
@@ -418,8 +419,8 @@ TEST_CASE("client enforces the response size limit", "[http-client]") {
 }
 
 TEST_CASE("client rejects malformed base URLs and request targets", "[http-client]") {
-  for (const char* url : {"", "127.0.0.1:8080", "ftp://host", "http://", "http://h/path", "http://u:p@h",
-                          "http://h:0", "http://h?q=1"}) {
+  for (const char* url :
+       {"", "127.0.0.1:8080", "ftp://host", "http://", "http://h/path", "http://u:p@h", "http://h:0", "http://h?q=1"}) {
     ClientOptions options;
     options.base_url = url;
     auto client = Client::create(options);
@@ -463,8 +464,7 @@ TEST_CASE("client verifies HTTPS servers against the CA file", "[http-client]") 
     CHECK(server.requests().empty());
   }
   SECTION("a certificate for another host name: refused as a mismatch") {
-    TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kWrongHostCertPem,
-                      kWrongHostKeyPem);
+    TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kWrongHostCertPem, kWrongHostKeyPem);
     auto client = make_client(local_url(server, "https", "localhost"), std::chrono::seconds(5), ca.path());
     auto res = client->request("GET", "/version");
     REQUIRE_FALSE(res.ok());
