@@ -50,7 +50,7 @@ Result<MigrationReport> apply_migrations(pqxx::connection_base& conn, const std:
 Result<int> check_migrations(pqxx::connection_base& conn, const std::vector<Migration>& migrations);
 
 namespace detail {
-// What the generated source holds; bundled_migrations() validates and copies it.
+// What the generated source holds; bundled_migrations() copies it (apply/check_migrations check the order).
 struct EmbeddedMigration {
   int version;
   const char* name;
