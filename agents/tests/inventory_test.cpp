@@ -105,7 +105,7 @@ TEST_CASE("inventory validation names the field", "[agent]") {
   CHECK(parse_error(j).field == "nodes[0].gpus[1].uuid");
 
   j = sample_inventory();
-  j["nodes"][0]["gpus"][1]["index"] = 0;
+  j["nodes"][0]["gpus"][0]["index"] = 0;
   CHECK(parse_error(j).field == "nodes[0].gpus[1].index");  // GPUs are sorted by index first
 
   j = sample_inventory();
