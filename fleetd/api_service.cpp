@@ -190,7 +190,7 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
     if (route->min_role) {
       auto principal = cached_principal(token_hash);
       if (!principal) {
-        pqxx::read_transaction txn(conn);
+        pqxx::nontransaction txn(conn);  // one SELECT: no BEGIN/COMMIT round trips
         principal = store::find_principal(txn, token_hash);
         txn.commit();
         if (principal) remember_principal(token_hash, *principal);

@@ -136,7 +136,7 @@ http::Response create_cluster(Call& call, pqxx::connection_base& conn) {
 }
 
 http::Response get_cluster(Call& call, pqxx::connection_base& conn) {
-  pqxx::read_transaction txn(conn);
+  pqxx::nontransaction txn(conn);  // one SELECT: no BEGIN/COMMIT round trips
   auto c = store::get_cluster(txn, path_name(call));
   txn.commit();
   if (!c) {
@@ -183,7 +183,7 @@ http::Response list_clusters(Call& call, pqxx::connection_base& conn) {
                                       key.substr(0, 64), "invalid-query"));
     }
   }
-  pqxx::read_transaction txn(conn);
+  pqxx::nontransaction txn(conn);  // one SELECT: no BEGIN/COMMIT round trips
   auto page = store::list_clusters(txn, q);
   txn.commit();
   std::optional<std::string> next;

@@ -75,7 +75,7 @@ http::Response create_token(Call& call, pqxx::connection_base& conn) {
 }
 
 http::Response list_tokens(Call& call, pqxx::connection_base& conn) {
-  pqxx::read_transaction txn(conn);
+  pqxx::nontransaction txn(conn);  // one SELECT: no BEGIN/COMMIT round trips
   auto tokens = store::list_tokens(txn);
   txn.commit();
   nlohmann::json out = {{"items", nlohmann::json::array()}};
@@ -122,7 +122,7 @@ http::Response list_audit(Call& call, pqxx::connection_base& conn) {
                                       key.substr(0, 64), "invalid-query"));
     }
   }
-  pqxx::read_transaction txn(conn);
+  pqxx::nontransaction txn(conn);  // one SELECT: no BEGIN/COMMIT round trips
   auto entries = store::list_audit(txn, before, limit + 1);
   txn.commit();
   nlohmann::json out = {{"items", nlohmann::json::array()}};

@@ -18,7 +18,7 @@ std::string body(const std::string& name) {
 }
 }  // namespace
 
-TEST_CASE("data survives a clean restart; SIGTERM stops fleetd and its PostgreSQL", "[integration][durability]") {
+TEST_CASE("data survives a clean restart, and SIGTERM stops fleetd and its PostgreSQL", "[integration][durability]") {
   TempDir dir;
   FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
   REQUIRE(fleetd.call("POST", "/v1/clusters", body("keep-me")).status == 201);

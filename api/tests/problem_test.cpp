@@ -68,7 +68,7 @@ TEST_CASE("problem: body shape", "[api][problem]") {
                      {"field", "labels.env"}});
 }
 
-TEST_CASE("problem: field only when set; 500 hides internals; 401 challenges", "[api][problem]") {
+TEST_CASE("problem: field only when set — 500 hides internals — 401 challenges", "[api][problem]") {
   json nf = json::parse(
       problem_response(make_error(ErrorCode::kNotFound, "cluster c1 not found"), "r", "/v1/clusters/c1").body);
   CHECK_FALSE(nf.contains("field"));

@@ -52,7 +52,7 @@ TEST_CASE("get clusters follows continue tokens and sends the selector and token
   CHECK(doc["items"][1]["name"] == "b");
 }
 
-TEST_CASE("get clusters --limit stops after N items; empty lists say so on stderr", "[fleetctl]") {
+TEST_CASE("get clusters --limit stops after N items — empty lists say so on stderr", "[fleetctl]") {
   Harness h([](const SeenRequest& req) {
     if (req.target.find("labelSelector=env%3Dnone") != std::string::npos) return json_response(200, R"({"items": []})");
     return json_response(200,
@@ -72,7 +72,7 @@ TEST_CASE("get clusters --limit stops after N items; empty lists say so on stder
   CHECK(nlohmann::json::parse(empty_json.out) == nlohmann::json::parse(R"({"items": []})"));
 }
 
-TEST_CASE("get cluster NAME and describe; -o json prints the object itself", "[fleetctl]") {
+TEST_CASE("get cluster NAME and describe — -o json prints the object itself", "[fleetctl]") {
   Harness h([](const SeenRequest& req) {
     if (req.target == "/v1/clusters/a") return json_response(200, cluster_json("a").dump());
     return json_response(404, problem("not-found", 404, "cluster \\\"x\\\" not found"));
@@ -154,7 +154,7 @@ TEST_CASE("usage errors exit 2 before any request", "[fleetctl]") {
   CHECK(h.run({"--help"}).exit_code == 0);
 }
 
-TEST_CASE("label: GET, then merge patch of labels with If-Match; --overwrite rules", "[fleetctl]") {
+TEST_CASE("label: GET, then merge patch of labels with If-Match — --overwrite rules", "[fleetctl]") {
   Harness h([](const SeenRequest& req) {
     if (req.method == "GET") return json_response(200, cluster_json("a", "7").dump(), {{"etag", "\"7\""}});
     return json_response(200, cluster_json("a", "8").dump());

@@ -52,7 +52,7 @@ TEST_CASE("config: a missing file is empty, save/load round-trips with mode 0600
   CHECK(loaded->contexts[1] == config.contexts[1]);
 }
 
-TEST_CASE("config: relative caFile is relative to the file; malformed files are errors", "[fleetctl]") {
+TEST_CASE("config: relative caFile is relative to the file — malformed files are errors", "[fleetctl]") {
   TempDir dir;
   const auto path = dir.path() / "config.json";
   std::ofstream(path)

@@ -71,7 +71,7 @@ TEST_CASE("gpu-probe runner: all GPUs are measured concurrently", "[gpu-probe]")
   CHECK(m.wall_ms > 0);
 }
 
-TEST_CASE("gpu-probe runner: --gpus selects devices; unknown ones are bad arguments", "[gpu-probe]") {
+TEST_CASE("gpu-probe runner: --gpus selects devices — unknown ones are bad arguments", "[gpu-probe]") {
   FakeBackend b(4);
   b.expected_concurrent_ = 2;
   auto m = run_measurements(b, make_measure_plan({}), std::vector<int>{0, 2}, fake_clock);
