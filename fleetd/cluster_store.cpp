@@ -79,8 +79,16 @@ std::optional<model::Cluster> first(const pqxx::result& res) {
 
 }  // namespace
 
+constexpr const char* kGetStatement = "fleet_cluster_get";
+constexpr const char* kListStatement = "fleet_cluster_list";
+
+void prepare_cluster_statements(pqxx::connection_base& conn) {
+  conn.prepare(kGetStatement, kSelectByName);
+  conn.prepare(kListStatement, kList);
+}
+
 std::optional<model::Cluster> get_cluster(pqxx::transaction_base& txn, std::string_view name) {
-  return first(txn.exec_params(kSelectByName, std::string(name)));
+  return first(txn.exec_prepared(kGetStatement, std::string(name)));
 }
 
 std::optional<model::Cluster> lock_cluster(pqxx::transaction_base& txn, std::string_view name) {
@@ -105,7 +113,7 @@ bool delete_cluster(pqxx::transaction_base& txn, std::string_view name) {
 }
 
 ClusterListPage list_clusters(pqxx::transaction_base& txn, const ClusterListQuery& q) {
-  auto res = txn.exec_params(kList, q.after_name, q.selector_json, q.containment_json, q.limit + 1);
+  auto res = txn.exec_prepared(kListStatement, q.after_name, q.selector_json, q.containment_json, q.limit + 1);
   ClusterListPage page;
   for (const auto& row : res) {
     if (static_cast<int>(page.items.size()) == q.limit) {

@@ -12,9 +12,14 @@
 
 namespace pqxx {
 class transaction_base;
+class connection_base;
 }
 
 namespace fleet::store {
+
+// Registers the hot-path statements on a connection (the DB pool calls it on connect). get_cluster and
+// list_clusters need them: parsing and planning would otherwise cost more than the lookups themselves.
+void prepare_cluster_statements(pqxx::connection_base& conn);
 
 std::optional<model::Cluster> get_cluster(pqxx::transaction_base& txn, std::string_view name);
 // Row-locks the cluster (SELECT … FOR UPDATE) for a read-modify-write.

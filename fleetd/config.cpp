@@ -50,7 +50,7 @@ std::map<std::string, Setter> setters(ServeConfig& c) {
       {"data-dir", str(c.data_dir)},
       {"database-url", str(c.database_url)},
       {"http-threads", uns(c.http_threads, 1, 64)},
-      {"db-connections", uns(c.db_connections, 1, 200)},
+      {"db-connections", uns(c.db_connections, 0, 200)},
       {"max-body-bytes", size(c.max_body_bytes, 1024, 64 * 1024 * 1024)},
       {"max-header-bytes", size(c.max_header_bytes, 1024, 1024 * 1024)},
       {"log-level", str(c.log_level)},

@@ -16,7 +16,7 @@ struct ServeConfig {
   std::string data_dir = "fleetd-data";
   std::string database_url;  // empty → embedded PostgreSQL in data_dir
   unsigned http_threads = 2;
-  unsigned db_connections = 8;
+  unsigned db_connections = 0;  // 0 → 2 per core, at least 4, at most 32 (more only adds context switches)
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   std::string log_level = "info";

@@ -69,6 +69,7 @@ void DbPool::worker_loop() {
           }
           try {
             conn = std::make_unique<pqxx::connection>(options_.url);
+            if (options_.on_connect) options_.on_connect(*conn);
             backoff = std::chrono::milliseconds(0);
           } catch (const std::exception&) {
             connect_failures_++;

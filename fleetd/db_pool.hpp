@@ -34,6 +34,8 @@ struct DbPoolOptions {
   unsigned connections = 8;
   std::size_t max_queue = 1024;                     // submit() refuses beyond this
   std::chrono::milliseconds max_queue_wait{10000};  // a job that waited longer fails instead of running
+  // Runs on every new connection before its first job (prepared statements of the hot paths).
+  std::function<void(pqxx::connection_base&)> on_connect;
 };
 
 class DbPool {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "fleetd/handlers.hpp"
 #include "fleetd/metrics.hpp"
 #include "fleetd/migrations.hpp"
+#include "fleetd/cluster_store.hpp"
 #include "fleetd/token_store.hpp"
 #include "net/http_server.hpp"
 
@@ -235,9 +237,13 @@ int serve(ServeConfig cfg) {
     return 1;
   }
 
+  if (cfg.db_connections == 0) cfg.db_connections = std::clamp(2 * std::thread::hardware_concurrency(), 4u, 32u);
   Metrics metrics;
   metrics.set_build_info(FLEET_VERSION, FLEET_GIT_COMMIT);
-  DbPool pool({db->url, cfg.db_connections, 4096, std::chrono::milliseconds(10000)});
+  DbPool pool({db->url, cfg.db_connections, 4096, std::chrono::milliseconds(10000), [](pqxx::connection_base& conn) {
+                 store::prepare_cluster_statements(conn);
+                 store::prepare_token_statements(conn);
+               }});
   ApiService api(pool, metrics, {std::chrono::seconds(5), FLEET_VERSION, FLEET_GIT_COMMIT});
   register_system_routes(api, metrics,
                          {FLEET_VERSION, FLEET_GIT_COMMIT, FLEET_BUILD_DATE, [](pqxx::connection_base& conn) -> Status {
@@ -327,7 +333,7 @@ int main(int argc, char** argv) {
   serve_flags["http-threads"] =
       app.add_option("--http-threads", cfg.http_threads, "HTTP I/O threads")->capture_default_str();
   serve_flags["db-connections"] =
-      app.add_option("--db-connections", cfg.db_connections, "database connections (workers)")->capture_default_str();
+      app.add_option("--db-connections", cfg.db_connections, "database connections (workers); 0 = 2 per core, 4 to 32")->capture_default_str();
   serve_flags["max-body-bytes"] =
       app.add_option("--max-body-bytes", cfg.max_body_bytes, "request body limit (413 above)")->capture_default_str();
   serve_flags["max-header-bytes"] =

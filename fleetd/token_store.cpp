@@ -42,8 +42,12 @@ CreatedToken create_token(pqxx::transaction_base& txn, Role role, std::string_vi
   return out;
 }
 
+constexpr const char* kFindPrincipalStatement = "fleet_token_find_principal";
+
+void prepare_token_statements(pqxx::connection_base& conn) { conn.prepare(kFindPrincipalStatement, kFindPrincipal); }
+
 std::optional<Principal> find_principal(pqxx::transaction_base& txn, std::string_view token_hash) {
-  auto res = txn.exec_params(kFindPrincipal, std::string(token_hash));
+  auto res = txn.exec_prepared(kFindPrincipalStatement, std::string(token_hash));
   if (res.empty()) return std::nullopt;
   auto role = parse_role(res[0][1].c_str());
   if (!role) return std::nullopt;

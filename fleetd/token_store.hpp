@@ -9,6 +9,7 @@
 
 namespace pqxx {
 class transaction_base;
+class connection_base;
 }
 
 namespace fleet::store {
@@ -29,7 +30,9 @@ struct CreatedToken {
 
 CreatedToken create_token(pqxx::transaction_base& txn, Role role, std::string_view description,
                           std::string_view created_by);
-// The principal a valid (not revoked) token hash belongs to.
+// Registers find_principal's statement on a connection (the DB pool calls it on connect).
+void prepare_token_statements(pqxx::connection_base& conn);
+// The principal a valid (not revoked) token hash belongs to. Needs prepare_token_statements.
 std::optional<Principal> find_principal(pqxx::transaction_base& txn, std::string_view token_hash);
 std::vector<TokenRecord> list_tokens(pqxx::transaction_base& txn);
 // false when no such token or already revoked.
