@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <map>
 #include <cmath>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -17,17 +17,17 @@
 namespace fleet::agent {
 namespace {
 
-using nlohmann::json;
 using api::index_path;
 using api::invalid_field;
 using api::member_path;
+using nlohmann::json;
 
 // Reads an optional member into `out` when present; returns the first error.
-#define FLEET_READ(expr, out)              \
-  do {                                     \
-    auto r_ = (expr);                      \
-    if (!r_) return r_.error();            \
-    if (*r_) out = std::move(**r_);        \
+#define FLEET_READ(expr, out)       \
+  do {                              \
+    auto r_ = (expr);               \
+    if (!r_) return r_.error();     \
+    if (*r_) out = std::move(**r_); \
   } while (false)
 
 Status require_object(const json& j, std::string_view path) {
@@ -35,8 +35,7 @@ Status require_object(const json& j, std::string_view path) {
   return Ok{};
 }
 
-Result<std::optional<const json*>> optional_object_member(const json& j, std::string_view key,
-                                                          std::string_view path) {
+Result<std::optional<const json*>> optional_object_member(const json& j, std::string_view key, std::string_view path) {
   auto o = api::optional_object(j, key, path);
   if (!o) return o.error();
   if (!*o) return std::optional<const json*>{};
@@ -47,8 +46,7 @@ Result<std::optional<std::string>> optional_version(const json& j, std::string_v
   return optional_token(j, key, path, kMaxVersionLength);
 }
 
-Result<std::optional<int>> optional_int(const json& j, std::string_view key, std::string_view path, int min,
-                                        int max) {
+Result<std::optional<int>> optional_int(const json& j, std::string_view key, std::string_view path, int min, int max) {
   auto v = api::optional_integer(j, key, path, min, max);
   if (!v) return v.error();
   if (!*v) return std::optional<int>{};
@@ -203,11 +201,11 @@ Result<FleetSpec> parse_fleet_spec(const json& j) {
   if (durations) {
     const json& d = **durations;
     Durations& out = spec.durations;
-    for (auto [key, field] : {std::pair<const char*, double*>{"controlPlaneUpgradeSeconds",
-                                                               &out.control_plane_upgrade_seconds},
-                              {"nodeUpgradeSeconds", &out.node_upgrade_seconds},
-                              {"drainSeconds", &out.drain_seconds},
-                              {"probeSeconds", &out.probe_seconds}}) {
+    for (auto [key, field] :
+         {std::pair<const char*, double*>{"controlPlaneUpgradeSeconds", &out.control_plane_upgrade_seconds},
+          {"nodeUpgradeSeconds", &out.node_upgrade_seconds},
+          {"drainSeconds", &out.drain_seconds},
+          {"probeSeconds", &out.probe_seconds}}) {
       FLEET_READ(optional_number(d, key, "durations", 0, kMaxDurationSeconds), *field);
     }
   }
@@ -289,8 +287,8 @@ json to_json(const FleetSpec& spec) {
 Result<std::vector<GpuMixEntry>> parse_gpu_mix(std::string_view mix) {
   auto bad = [&](const std::string& entry, const std::string& why) {
     return make_error(ErrorCode::kInvalid,
-                      "gpuMix: \"" + entry + "\" " + why + " (expected MODEL:GPUSxPERCENT%, e.g. h100:8x40%)",
-                      "gpuMix", "invalid-field");
+                      "gpuMix: \"" + entry + "\" " + why + " (expected MODEL:GPUSxPERCENT%, e.g. h100:8x40%)", "gpuMix",
+                      "invalid-field");
   };
   auto trim = [](std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -307,7 +305,8 @@ Result<std::vector<GpuMixEntry>> parse_gpu_mix(std::string_view mix) {
   std::size_t start = 0;
   while (start <= mix.size()) {
     std::size_t comma = mix.find(',', start);
-    std::string_view raw = trim(mix.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    std::string_view raw =
+        trim(mix.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     std::string entry(raw);
     std::size_t colon = raw.find(':');
     std::size_t x = raw.find('x', colon == std::string_view::npos ? 0 : colon);
@@ -379,7 +378,7 @@ Result<FleetSpec> generate_fleet_spec(int clusters, std::string_view gpu_mix, st
   SplitMix64 rng(SeededKey(seed).mix("generate_fleet_spec").value());
   for (std::size_t i = kinds.size(); i > 1; --i) std::swap(kinds[i - 1], kinds[rng.below(i)]);  // Fisher-Yates
 
-  static constexpr std::string_view kAksRegions[] = {"westeurope", "northeurope", "eastus",  "eastus2",
+  static constexpr std::string_view kAksRegions[] = {"westeurope", "northeurope",   "eastus",    "eastus2",
                                                      "westus3",    "southeastasia", "japaneast", "uksouth"};
   static constexpr std::string_view kArcSites[] = {"eastus", "westeurope", "centralus", "germanywestcentral"};
   FleetSpec spec;
@@ -392,7 +391,8 @@ Result<FleetSpec> generate_fleet_spec(int clusters, std::string_view gpu_mix, st
     // About one cluster in four is an Arc-enabled on-premises or edge cluster.
     bool arc = rng.chance(0.25);
     c.provider = arc ? "arc" : "aks";
-    c.region = std::string(arc ? kArcSites[rng.below(std::size(kArcSites))] : kAksRegions[rng.below(std::size(kAksRegions))]);
+    c.region =
+        std::string(arc ? kArcSites[rng.below(std::size(kArcSites))] : kAksRegions[rng.below(std::size(kAksRegions))]);
     std::string prefix = c.provider + "-" + c.region;
     c.name = prefix + "-" + std::to_string(++per_prefix[prefix]);
     c.update_group = i < canary ? "canary" : i < wave1 ? "wave1" : "wave2";
@@ -413,8 +413,8 @@ Result<FleetSpec> generate_fleet_spec(int clusters, std::string_view gpu_mix, st
       gs.count = e.gpus_per_node;
       gs.memory_gib = g->memory_gib;
       // Host sizing proportional to the GPUs, roughly like the cloud GPU VM sizes (8 GPUs: 96 cores, 1 TiB).
-      c.pools.push_back(make_pool("gpu", 2 + static_cast<int>(rng.below(7)), 12 * e.gpus_per_node,
-                                  128.0 * e.gpus_per_node, gs));
+      c.pools.push_back(
+          make_pool("gpu", 2 + static_cast<int>(rng.below(7)), 12 * e.gpus_per_node, 128.0 * e.gpus_per_node, gs));
     }
     spec.clusters.push_back(std::move(c));
   }

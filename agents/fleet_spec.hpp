@@ -109,8 +109,8 @@ nlohmann::json to_json(const FleetSpec& spec);
 
 // A GPU model the simulator knows by short key, for --gpu-mix and for `gpu.model` shorthands.
 struct KnownGpu {
-  std::string_view key;   // "h100"
-  std::string_view model; // "NVIDIA H100 80GB HBM3"
+  std::string_view key;    // "h100"
+  std::string_view model;  // "NVIDIA H100 80GB HBM3"
   double memory_gib;
 };
 const std::vector<KnownGpu>& known_gpus();

@@ -13,10 +13,10 @@
 namespace fleet::agent {
 namespace {
 
-using nlohmann::json;
 using api::index_path;
 using api::invalid_field;
 using api::member_path;
+using nlohmann::json;
 
 bool one_of(std::string_view value, const auto& allowed) {
   return std::any_of(std::begin(allowed), std::end(allowed), [&](const char* a) { return value == a; });
@@ -44,12 +44,11 @@ Status validate_gpu(const GpuInfo& g, std::string_view path) {
   if (g.index < 0 || g.index >= static_cast<int>(kMaxGpusPerNode)) {
     return invalid_field(member_path(path, "index"), "must be between 0 and " + std::to_string(kMaxGpusPerNode - 1));
   }
-  if (g.uuid.empty() || g.uuid.size() > kMaxGpuUuidLength ||
-      !std::all_of(g.uuid.begin(), g.uuid.end(), [](char c) {
+  if (g.uuid.empty() || g.uuid.size() > kMaxGpuUuidLength || !std::all_of(g.uuid.begin(), g.uuid.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
       })) {
-    return invalid_field(member_path(path, "uuid"), "must be 1-" + std::to_string(kMaxGpuUuidLength) +
-                                                        " letters, digits and '-' (\"GPU-…\")");
+    return invalid_field(member_path(path, "uuid"),
+                         "must be 1-" + std::to_string(kMaxGpuUuidLength) + " letters, digits and '-' (\"GPU-…\")");
   }
   if (g.model.empty() || g.model.size() > kMaxGpuModelLength ||
       !std::all_of(g.model.begin(), g.model.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
@@ -59,8 +58,10 @@ Status validate_gpu(const GpuInfo& g, std::string_view path) {
   if (auto s = check_range(g.memory_bytes, kMaxGpuMemoryBytes, member_path(path, "memoryBytes")); !s) return s;
   if (auto s = check_token(g.driver_version, member_path(path, "driverVersion"), kMaxVersionLength); !s) return s;
   if (auto s = check_token(g.cuda_version, member_path(path, "cudaVersion"), kMaxVersionLength); !s) return s;
-  if (!one_of(g.mig_mode, kMigModes)) return invalid_field(member_path(path, "migMode"), "must be one of " + list(kMigModes));
-  if (!one_of(g.health, kGpuHealth)) return invalid_field(member_path(path, "health"), "must be one of " + list(kGpuHealth));
+  if (!one_of(g.mig_mode, kMigModes))
+    return invalid_field(member_path(path, "migMode"), "must be one of " + list(kMigModes));
+  if (!one_of(g.health, kGpuHealth))
+    return invalid_field(member_path(path, "health"), "must be one of " + list(kGpuHealth));
   return Ok{};
 }
 
@@ -136,7 +137,9 @@ Result<Taint> parse_taint_string(std::string_view text, std::string_view field) 
   return t;
 }
 
-std::string format_taint(const Taint& taint) { return taint.key + "=" + taint.value + ":" + taint.effect; }
+std::string format_taint(const Taint& taint) {
+  return taint.key + "=" + taint.value + ":" + taint.effect;
+}
 
 void canonicalize(ClusterInventory& inventory) {
   std::sort(inventory.nodes.begin(), inventory.nodes.end(),
@@ -159,8 +162,8 @@ Status validate_node(const NodeInfo& n, std::string_view path) {
   if (auto s = api::validate_taints(n.taints, member_path(path, "taints")); !s) return s;
   if (auto s = validate_resources(n.capacity, member_path(path, "capacity")); !s) return s;
   if (auto s = validate_resources(n.allocatable, member_path(path, "allocatable")); !s) return s;
-  if (n.allocatable.cpu_millicores > n.capacity.cpu_millicores || n.allocatable.memory_bytes > n.capacity.memory_bytes ||
-      n.allocatable.gpus > n.capacity.gpus) {
+  if (n.allocatable.cpu_millicores > n.capacity.cpu_millicores ||
+      n.allocatable.memory_bytes > n.capacity.memory_bytes || n.allocatable.gpus > n.capacity.gpus) {
     return invalid_field(member_path(path, "allocatable"), "must not exceed capacity");
   }
   std::string gpus_path = member_path(path, "gpus");
@@ -202,10 +205,14 @@ Status validate_inventory(const ClusterInventory& inv) {
 }
 
 json to_json(const GpuInfo& g) {
-  return {{"index", g.index},           {"uuid", g.uuid},
-          {"model", g.model},           {"memoryBytes", g.memory_bytes},
-          {"driverVersion", g.driver_version}, {"cudaVersion", g.cuda_version},
-          {"migMode", g.mig_mode},      {"health", g.health}};
+  return {{"index", g.index},
+          {"uuid", g.uuid},
+          {"model", g.model},
+          {"memoryBytes", g.memory_bytes},
+          {"driverVersion", g.driver_version},
+          {"cudaVersion", g.cuda_version},
+          {"migMode", g.mig_mode},
+          {"health", g.health}};
 }
 
 json to_json(const ResourceList& r) {
@@ -311,7 +318,8 @@ Result<NodeInfo> node_from_json(const json& j, std::string_view path) {
   auto taints = optional_taints(j, "taints", path, false);
   if (!taints) return taints.error();
   if (*taints) n.taints = std::move(**taints);
-  for (auto [key, out] : {std::pair<const char*, ResourceList*>{"capacity", &n.capacity}, {"allocatable", &n.allocatable}}) {
+  for (auto [key, out] :
+       {std::pair<const char*, ResourceList*>{"capacity", &n.capacity}, {"allocatable", &n.allocatable}}) {
     auto it = j.find(key);
     if (it == j.end()) return api::missing_field(member_path(path, key));
     auto r = resources_from_json(*it, member_path(path, key));

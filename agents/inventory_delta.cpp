@@ -13,10 +13,10 @@
 namespace fleet::agent {
 namespace {
 
-using nlohmann::json;
 using api::index_path;
 using api::invalid_field;
 using api::member_path;
+using nlohmann::json;
 
 template <class T>
 void diff_member(const T& from, const T& to, std::optional<T>& out) {

@@ -35,9 +35,9 @@ struct NodeChange {
 struct InventoryDelta {
   std::optional<std::string> kubernetes_version;
   std::optional<std::string> node_image_version;
-  std::vector<NodeInfo> added;      // by name
-  std::vector<NodeChange> changed;  // by name
-  std::vector<std::string> removed; // sorted
+  std::vector<NodeInfo> added;       // by name
+  std::vector<NodeChange> changed;   // by name
+  std::vector<std::string> removed;  // sorted
   bool operator==(const InventoryDelta&) const = default;
   bool empty() const;
 };

@@ -31,14 +31,13 @@ Result<std::optional<double>> optional_number(const json& object, std::string_vi
   if (!it->is_number()) return api::wrong_type(field, "a number", *it);
   double v = it->get<double>();
   if (!std::isfinite(v) || v < min || v > max) {
-    return api::invalid_field(field, "must be between " + format_number(min) + " and " + format_number(max) +
-                                         " (is " + it->dump() + ")");
+    return api::invalid_field(
+        field, "must be between " + format_number(min) + " and " + format_number(max) + " (is " + it->dump() + ")");
   }
   return std::optional<double>{v};
 }
 
-Result<std::optional<std::uint64_t>> optional_uint64(const json& object, std::string_view key,
-                                                     std::string_view path) {
+Result<std::optional<std::uint64_t>> optional_uint64(const json& object, std::string_view key, std::string_view path) {
   auto it = object.find(key);
   std::string field = api::member_path(path, key);
   if (it == object.end()) return std::optional<std::uint64_t>{};
@@ -47,8 +46,7 @@ Result<std::optional<std::uint64_t>> optional_uint64(const json& object, std::st
   return api::wrong_type(field, "a non-negative integer", *it);
 }
 
-Result<std::optional<model::Labels>> optional_labels(const json& object, std::string_view key,
-                                                     std::string_view path) {
+Result<std::optional<model::Labels>> optional_labels(const json& object, std::string_view key, std::string_view path) {
   auto it = object.find(key);
   std::string field = api::member_path(path, key);
   if (it == object.end()) return std::optional<model::Labels>{};

@@ -14,8 +14,8 @@
 namespace fleet::agent {
 
 // A finite number (integer or not) within [min, max]; nullopt when absent.
-Result<std::optional<double>> optional_number(const nlohmann::json& object, std::string_view key,
-                                              std::string_view path, double min, double max);
+Result<std::optional<double>> optional_number(const nlohmann::json& object, std::string_view key, std::string_view path,
+                                              double min, double max);
 // A non-negative integer up to 2^64-1 (seeds, sequence numbers); nullopt when absent.
 Result<std::optional<std::uint64_t>> optional_uint64(const nlohmann::json& object, std::string_view key,
                                                      std::string_view path);

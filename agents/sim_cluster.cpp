@@ -17,8 +17,8 @@
 namespace fleet::agent {
 namespace {
 
-using nlohmann::json;
 using api::invalid_field;
+using nlohmann::json;
 
 using Version = std::array<int, 3>;
 
@@ -52,7 +52,8 @@ Result<int> parse_budget(const json& payload, std::string_view key, int pool_siz
   auto it = payload.find(key);
   if (it == payload.end()) return fallback;
   auto in_range = [&](long long v) -> Result<int> {
-    if (v < 0 || v > kMaxPoolNodes) return invalid_field(field, "must be between 0 and " + std::to_string(kMaxPoolNodes));
+    if (v < 0 || v > kMaxPoolNodes)
+      return invalid_field(field, "must be between 0 and " + std::to_string(kMaxPoolNodes));
     return static_cast<int>(v);
   };
   if (it->is_number_integer()) return in_range(it->get<long long>());
@@ -74,8 +75,8 @@ Result<int> parse_budget(const json& payload, std::string_view key, int pool_siz
 std::string label_safe(std::string_view text) {
   std::string out;
   for (char c : text) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     out += ok ? c : '-';
   }
   if (out.size() > api::kMaxLabelValue) out.resize(api::kMaxLabelValue);
@@ -151,7 +152,8 @@ ClusterInventory initial_inventory(const ClusterSpec& spec, std::uint64_t cluste
       n.capacity.cpu_millicores = std::int64_t{pool.cpu} * 1000;
       n.capacity.memory_bytes = std::llround(pool.memory_gib * 1073741824.0);
       // Roughly what kubelet reserves on AKS: 100m + 2% CPU, 750 MiB + 5% memory.
-      n.allocatable.cpu_millicores = std::max<std::int64_t>(0, n.capacity.cpu_millicores - 100 - n.capacity.cpu_millicores / 50);
+      n.allocatable.cpu_millicores =
+          std::max<std::int64_t>(0, n.capacity.cpu_millicores - 100 - n.capacity.cpu_millicores / 50);
       n.allocatable.memory_bytes =
           std::max<std::int64_t>(0, n.capacity.memory_bytes - (std::int64_t{750} << 20) - n.capacity.memory_bytes / 20);
       if (pool.gpu) {
@@ -191,7 +193,9 @@ SimCluster SimCluster::from_fleet_spec(const FleetSpec& fleet, std::size_t index
   return SimCluster(fleet.clusters.at(index), SimOptions{fleet.durations, fleet.faults, fleet.seed});
 }
 
-NodeInfo& SimCluster::node(const std::string& name) { return *inventory_.find_node(name); }
+NodeInfo& SimCluster::node(const std::string& name) {
+  return *inventory_.find_node(name);
+}
 
 double SimCluster::draw(std::string_view command_id, std::string_view node, std::string_view step) const {
   return SeededKey(seed_).mix(command_id).mix(node).mix(step).unit();
@@ -215,7 +219,9 @@ std::optional<CommandStatus> SimCluster::status(std::string_view id) const {
   return std::nullopt;
 }
 
-std::vector<SimEvent> SimCluster::take_events() { return std::exchange(events_, {}); }
+std::vector<SimEvent> SimCluster::take_events() {
+  return std::exchange(events_, {});
+}
 
 Status SimCluster::validate_command(const Command& c, Running& run) const {
   if (c.id.empty() || c.id.size() > 128) return invalid_field("id", "must be 1-128 characters");
@@ -265,7 +271,8 @@ Status SimCluster::validate_command(const Command& c, Running& run) const {
     for (const NodeInfo& n : inventory_.nodes) {
       if (n.pool == run.pool) nodes.push_back(&n);
     }
-    bool known = std::any_of(spec_.pools.begin(), spec_.pools.end(), [&](const PoolSpec& s) { return s.name == *pool; });
+    bool known =
+        std::any_of(spec_.pools.begin(), spec_.pools.end(), [&](const PoolSpec& s) { return s.name == *pool; });
     if (!known && nodes.empty()) {
       return make_error(ErrorCode::kNotFound, "payload.pool: no pool \"" + run.pool + "\" in this cluster",
                         "payload.pool", "not-found");
@@ -287,9 +294,8 @@ Status SimCluster::validate_command(const Command& c, Running& run) const {
       if (!target) return invalid_field("payload.kubernetesVersion", "must be a version such as 1.32.7");
       // Nodes may never be newer than the control plane: the control plane goes first.
       if (cp && *target > *cp) {
-        return conflict("payload.kubernetesVersion: " + run.kubernetes_version +
-                            " is newer than the control plane (" + inventory_.kubernetes_version +
-                            "); upgrade the control plane first",
+        return conflict("payload.kubernetesVersion: " + run.kubernetes_version + " is newer than the control plane (" +
+                            inventory_.kubernetes_version + "); upgrade the control plane first",
                         "payload.kubernetesVersion");
       }
     }
@@ -600,7 +606,8 @@ void SimCluster::step(Running& run) {
     }
   } else {
     run.status.state = failed > 0 ? CommandState::kFailed : CommandState::kSucceeded;
-    run.status.message = std::to_string(total - failed) + " of " + std::to_string(total) + " nodes passed the GPU probe";
+    run.status.message =
+        std::to_string(total - failed) + " of " + std::to_string(total) + " nodes passed the GPU probe";
     if (failed > 0) run.status.message += "; " + std::to_string(failed) + " quarantined";
   }
   finish(run, at);

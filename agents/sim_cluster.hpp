@@ -44,8 +44,8 @@ struct CommandStatus {
   std::string message;
   double started_at = 0;
   std::optional<double> finished_at;
-  int nodes_total = 0;   // nodes the command acts on (0 for control-plane and cordon commands)
-  int nodes_done = 0;    // finished, either way
+  int nodes_total = 0;  // nodes the command acts on (0 for control-plane and cordon commands)
+  int nodes_done = 0;   // finished, either way
   int nodes_failed = 0;
   nlohmann::json details = nlohmann::json::object();  // per-node outcome, {"node": "admitted" | "quarantined" | …}
   bool operator==(const CommandStatus&) const = default;
@@ -116,7 +116,7 @@ class SimCluster {
     Command command;
     std::uint64_t order = 0;  // start order: breaks ties between commands due at the same time
     CommandStatus status;
-    std::optional<double> due;  // upgrade_control_plane
+    std::optional<double> due;       // upgrade_control_plane
     std::string kubernetes_version;  // targets; empty = unchanged
     std::string node_image_version;
     std::string driver_version;

@@ -182,13 +182,19 @@ TEST_CASE("bad specs fail with errors that name the field", "[agent]") {
       {{{"pools", {{{"name", "a"}, {"count", 2.5}}}}}, false, "clusters[0].pools[0].count", "integer"},
       {{{"pools", {{{"name", "a"}, {"cpu", 0}}}}}, false, "clusters[0].pools[0].cpu", "from"},
       {{{"pools", {{{"name", "a"}, {"memoryGiB", "lots"}}}}}, false, "clusters[0].pools[0].memoryGiB", "number"},
-      {{{"pools", {{{"name", "a"}, {"gpu", {{"model", "h100"}, {"count", 17}}}}}}}, false,
-       "clusters[0].pools[0].gpu.count", "from"},
-      {{{"pools", {{{"name", "a"}, {"gpu", {{"model", "Mystery GPU"}}}}}}}, false,
-       "clusters[0].pools[0].gpu.memoryGiB", "does not know"},
+      {{{"pools", {{{"name", "a"}, {"gpu", {{"model", "h100"}, {"count", 17}}}}}}},
+       false,
+       "clusters[0].pools[0].gpu.count",
+       "from"},
+      {{{"pools", {{{"name", "a"}, {"gpu", {{"model", "Mystery GPU"}}}}}}},
+       false,
+       "clusters[0].pools[0].gpu.memoryGiB",
+       "does not know"},
       {{{"pools", {{{"name", "a"}, {"gpu", {{"count", 8}}}}}}}, false, "clusters[0].pools[0].gpu.model", "missing"},
-      {{{"pools", {{{"name", "a"}, {"initialAdmission", "quarantined"}}}}}, false,
-       "clusters[0].pools[0].initialAdmission", "pending_probe"},
+      {{{"pools", {{{"name", "a"}, {"initialAdmission", "quarantined"}}}}},
+       false,
+       "clusters[0].pools[0].initialAdmission",
+       "pending_probe"},
       {{{"faults", {{"probeFailure", 1.5}}}}, true, "faults.probeFailure", "between 0 and 1"},
       {{{"faults", {{"drainTimeout", -0.1}}}}, true, "faults.drainTimeout", "between 0 and 1"},
       {{{"timeScale", 0}}, true, "timeScale", "greater than 0"},
@@ -215,7 +221,8 @@ TEST_CASE("bad specs fail with errors that name the field", "[agent]") {
 
   json many = json::parse(kDesignExample);
   many["clusters"][0]["pools"] = json::array();
-  for (int i = 0; i < 6; ++i) many["clusters"][0]["pools"].push_back({{"name", "p" + std::to_string(i)}, {"count", 1000}});
+  for (int i = 0; i < 6; ++i)
+    many["clusters"][0]["pools"].push_back({{"name", "p" + std::to_string(i)}, {"count", 1000}});
   CHECK(spec_error(many.dump()).field == "clusters[0].pools");
 
   CHECK(spec_error("{").code == ErrorCode::kInvalid);

@@ -19,7 +19,8 @@ inline NodeInfo random_node(SplitMix64& rng, const std::string& name) {
   if (rng.chance(0.3)) n.labels["team"] = "t" + std::to_string(rng.below(5));
   if (rng.chance(0.3)) n.taints.push_back({std::string(kTaintGpuUnverified), "", "NoSchedule"});
   if (rng.chance(0.1)) n.taints.push_back({std::string(kTaintGpuQuarantined), "", "NoSchedule"});
-  n.capacity = {static_cast<std::int64_t>(1000 * (1 + rng.below(96))), static_cast<std::int64_t>(rng.below(1) + 1) << 35, 0};
+  n.capacity = {static_cast<std::int64_t>(1000 * (1 + rng.below(96))),
+                static_cast<std::int64_t>(rng.below(1) + 1) << 35, 0};
   n.allocatable = {n.capacity.cpu_millicores - 100, n.capacity.memory_bytes >> 1, 0};
   if (n.pool == "gpu") {
     int count = 1 + static_cast<int>(rng.below(8));
@@ -61,15 +62,26 @@ inline ClusterInventory mutate(SplitMix64& rng, ClusterInventory inv) {
   if (rng.chance(0.2)) inv.node_image_version = "AKSUbuntu-2204gen2containerd-202511.01.0";
   for (NodeInfo& n : inv.nodes) {
     switch (rng.below(8)) {
-      case 0: n.schedulable = !n.schedulable; break;
-      case 1: n.admission = static_cast<Admission>(rng.below(3)); break;
-      case 2: n.labels["changed"] = "yes"; break;
-      case 3: n.taints.clear(); break;
-      case 4: n.node_image_version = "AKSUbuntu-2204gen2containerd-202511.01.0"; break;
+      case 0:
+        n.schedulable = !n.schedulable;
+        break;
+      case 1:
+        n.admission = static_cast<Admission>(rng.below(3));
+        break;
+      case 2:
+        n.labels["changed"] = "yes";
+        break;
+      case 3:
+        n.taints.clear();
+        break;
+      case 4:
+        n.node_image_version = "AKSUbuntu-2204gen2containerd-202511.01.0";
+        break;
       case 5:
         if (!n.gpus.empty()) n.gpus[rng.below(n.gpus.size())].health = "unknown";
         break;
-      default: break;
+      default:
+        break;
     }
   }
   std::erase_if(inv.nodes, [&](const NodeInfo&) { return rng.chance(0.1); });

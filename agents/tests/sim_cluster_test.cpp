@@ -15,7 +15,8 @@ ClusterSpec cluster_spec(int system_nodes = 3, int gpu_nodes = 4) {
   c.name = "aks-westeurope-1";
   c.region = "westeurope";
   c.pools.push_back(make_pool("system", system_nodes, 8, 32));
-  c.pools.push_back(make_pool("gpu", gpu_nodes, 96, 1024, GpuSpec{"NVIDIA H100 80GB HBM3", 8, 80, "550.90.07", "12.4"}));
+  c.pools.push_back(
+      make_pool("gpu", gpu_nodes, 96, 1024, GpuSpec{"NVIDIA H100 80GB HBM3", 8, 80, "550.90.07", "12.4"}));
   return c;
 }
 
@@ -52,7 +53,8 @@ std::vector<std::string> types_for(const std::vector<SimEvent>& events, const st
 }
 
 int count_type(const std::vector<SimEvent>& events, std::string_view type) {
-  return static_cast<int>(std::count_if(events.begin(), events.end(), [&](const SimEvent& e) { return e.type == type; }));
+  return static_cast<int>(
+      std::count_if(events.begin(), events.end(), [&](const SimEvent& e) { return e.type == type; }));
 }
 
 // Nodes are never left cordoned and forgotten, and admission state agrees with the taints.
@@ -223,8 +225,8 @@ TEST_CASE("node pool upgrade: cordon, drain, upgrade, probe, admit, one node at 
   CHECK(s.details[first] == "upgraded");
   check_node_invariants(sim);
   auto events = sim.take_events();
-  CHECK(types_for(events, first) == std::vector<std::string>{"node_cordoned", "node_drained", "node_upgraded",
-                                                             "node_admitted", "node_uncordoned"});
+  CHECK(types_for(events, first) ==
+        std::vector<std::string>{"node_cordoned", "node_drained", "node_upgraded", "node_admitted", "node_uncordoned"});
   CHECK(events.back().type == "command_succeeded");
   // The system pool was not touched, so the cluster's node image stays.
   CHECK(sim.inventory().node_image_version == kDefaultNodeImageVersion);
@@ -287,7 +289,7 @@ TEST_CASE("commands are idempotent by id", "[agent]") {
   CHECK(reused.error().field == "id");
 }
 
-TEST_CASE("faults: drain timeout and upgrade failure restore the node; probe failure quarantines", "[agent]") {
+TEST_CASE("faults: drain timeout and upgrade failure restore the node — probe failure quarantines", "[agent]") {
   SECTION("drain timeout") {
     SimCluster sim = make_sim(rates(0, 0, 1.0));
     CommandStatus s = run_to_end(sim, pool_upgrade("u"));
@@ -331,8 +333,7 @@ TEST_CASE("faults: drain timeout and upgrade failure restore the node; probe fai
 TEST_CASE("fault rates hold statistically (seeded)", "[agent]") {
   // 1000 GPU nodes all in flight at once; each rate 0.1. Expected counts: drain timeouts 100, upgrade failures
   // 0.9·0.1·1000 = 90, quarantines 0.81·0.1·1000 = 81; the bounds are about ±4 standard deviations.
-  SimCluster sim = make_sim(rates(0.1, 0.1, 0.1), 5,
-                            cluster_spec(0, 1000));
+  SimCluster sim = make_sim(rates(0.1, 0.1, 0.1), 5, cluster_spec(0, 1000));
   CommandStatus s = run_to_end(sim, pool_upgrade("u", {{"maxSurge", "100%"}, {"maxFailedNodes", 1000}}));
   auto events = sim.take_events();
   int drains = count_type(events, "node_drain_timed_out");
@@ -359,13 +360,17 @@ TEST_CASE("same seed and inputs give the same events, however often advance() is
     std::vector<SimEvent> all;
     REQUIRE(sim.start(Command{"cp", "upgrade_control_plane", {{"kubernetesVersion", "1.32.7"}}}, 0).ok());
     sim.advance(1000);
-    REQUIRE(sim.start(pool_upgrade("gpu-up", {{"kubernetesVersion", "1.32.7"}, {"maxSurge", 3},
-                                              {"maxFailedNodes", 12}}), 1000)
-                .ok());
+    REQUIRE(
+        sim.start(pool_upgrade("gpu-up", {{"kubernetesVersion", "1.32.7"}, {"maxSurge", 3}, {"maxFailedNodes", 12}}),
+                  1000)
+            .ok());
     for (double t = 1000; t <= 1000 + 12 * 315; t += tick) sim.advance(t);
     REQUIRE(sim.start(Command{"probe", "run_probe", json::object()}, 6000).ok());
-    REQUIRE(sim.start(Command{"sys-up", "upgrade_node_pool", {{"pool", "system"}, {"kubernetesVersion", "1.32.7"},
-                                                              {"maxFailedNodes", 5}}}, 6000).ok());
+    REQUIRE(sim.start(Command{"sys-up",
+                              "upgrade_node_pool",
+                              {{"pool", "system"}, {"kubernetesVersion", "1.32.7"}, {"maxFailedNodes", 5}}},
+                      6000)
+                .ok());
     sim.advance(20000);
     all = sim.take_events();
     return std::make_pair(all, sim.inventory());
@@ -417,7 +422,7 @@ TEST_CASE("run_probe admits or quarantines GPU nodes", "[agent]") {
   CHECK(clash.error().code == ErrorCode::kConflict);
 }
 
-TEST_CASE("cordon_cluster cordons every node; upgrades leave them cordoned until uncordon", "[agent]") {
+TEST_CASE("cordon_cluster cordons every node — upgrades leave them cordoned until uncordon", "[agent]") {
   SimCluster sim = make_sim();
   auto r = sim.start(Command{"cordon", "cordon_cluster", json::object()}, 0);
   REQUIRE(r.ok());
