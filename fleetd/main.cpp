@@ -14,13 +14,13 @@
 
 #include "common/log.hpp"
 #include "fleetd/api_service.hpp"
+#include "fleetd/cluster_store.hpp"
 #include "fleetd/config.hpp"
 #include "fleetd/db_pool.hpp"
 #include "fleetd/embedded_postgres.hpp"
 #include "fleetd/handlers.hpp"
 #include "fleetd/metrics.hpp"
 #include "fleetd/migrations.hpp"
-#include "fleetd/cluster_store.hpp"
 #include "fleetd/token_store.hpp"
 #include "net/http_server.hpp"
 
@@ -333,7 +333,8 @@ int main(int argc, char** argv) {
   serve_flags["http-threads"] =
       app.add_option("--http-threads", cfg.http_threads, "HTTP I/O threads")->capture_default_str();
   serve_flags["db-connections"] =
-      app.add_option("--db-connections", cfg.db_connections, "database connections (workers); 0 = 2 per core, 4 to 32")->capture_default_str();
+      app.add_option("--db-connections", cfg.db_connections, "database connections (workers); 0 = 2 per core, 4 to 32")
+          ->capture_default_str();
   serve_flags["max-body-bytes"] =
       app.add_option("--max-body-bytes", cfg.max_body_bytes, "request body limit (413 above)")->capture_default_str();
   serve_flags["max-header-bytes"] =

@@ -44,7 +44,9 @@ CreatedToken create_token(pqxx::transaction_base& txn, Role role, std::string_vi
 
 constexpr const char* kFindPrincipalStatement = "fleet_token_find_principal";
 
-void prepare_token_statements(pqxx::connection_base& conn) { conn.prepare(kFindPrincipalStatement, kFindPrincipal); }
+void prepare_token_statements(pqxx::connection_base& conn) {
+  conn.prepare(kFindPrincipalStatement, kFindPrincipal);
+}
 
 std::optional<Principal> find_principal(pqxx::transaction_base& txn, std::string_view token_hash) {
   auto res = txn.exec_prepared(kFindPrincipalStatement, std::string(token_hash));

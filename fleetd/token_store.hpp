@@ -10,7 +10,7 @@
 namespace pqxx {
 class transaction_base;
 class connection_base;
-}
+}  // namespace pqxx
 
 namespace fleet::store {
 

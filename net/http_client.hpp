@@ -11,9 +11,9 @@
 namespace fleet::http {
 
 struct ClientOptions {
-  std::string base_url;   // "http://127.0.0.1:8080" or "https://fleet.example:8443"
-  std::string ca_file;    // PEM; for https. Empty → the system's trust store.
-  std::chrono::milliseconds timeout{30000};  // per request: connect + write + read
+  std::string base_url;                               // "http://127.0.0.1:8080" or "https://fleet.example:8443"
+  std::string ca_file;                                // PEM; for https. Empty → the system's trust store.
+  std::chrono::milliseconds timeout{30000};           // per request: connect + write + read
   std::size_t max_response_bytes = 64 * 1024 * 1024;  // header + body; larger → Error kTooLarge
   std::string user_agent = "fleet-http-client";
 };

@@ -1,8 +1,8 @@
 #pragma once
 // HTTP/1.1 server on Boost.Beast/Asio. This header stays free of Beast and Asio: the implementation lives in
 // http_server.cpp alone, which is the one place fleetd compiles them for serving.
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,14 +13,14 @@
 namespace fleet::http {
 
 struct ServerLimits {
-  std::size_t max_header_bytes = 16 * 1024;       // larger → 431
-  std::size_t max_body_bytes = 1024 * 1024;       // larger → 413 (checked against Content-Length before reading)
-  std::chrono::seconds read_timeout{30};          // a request's head and body must arrive within this
-  std::chrono::seconds idle_timeout{75};          // keep-alive connection with no request
+  std::size_t max_header_bytes = 16 * 1024;  // larger → 431
+  std::size_t max_body_bytes = 1024 * 1024;  // larger → 413 (checked against Content-Length before reading)
+  std::chrono::seconds read_timeout{30};     // a request's head and body must arrive within this
+  std::chrono::seconds idle_timeout{75};     // keep-alive connection with no request
   std::chrono::seconds write_timeout{30};
-  std::chrono::seconds handler_timeout{60};       // a handler that never responds → 503 and the connection closes
-  std::chrono::seconds handshake_timeout{10};     // TLS only: the handshake must finish within this
-  std::size_t max_connections = 10000;            // beyond → accept and close at once
+  std::chrono::seconds handler_timeout{60};    // a handler that never responds → 503 and the connection closes
+  std::chrono::seconds handshake_timeout{10};  // TLS only: the handshake must finish within this
+  std::size_t max_connections = 10000;         // beyond → accept and close at once
 };
 
 struct ServerOptions {

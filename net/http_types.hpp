@@ -14,8 +14,8 @@ namespace fleet::http {
 using Headers = std::map<std::string, std::string>;
 
 struct Request {
-  std::string method;   // "GET", "POST", …
-  std::string target;   // path plus query, as received: "/v1/clusters?limit=5"
+  std::string method;  // "GET", "POST", …
+  std::string target;  // path plus query, as received: "/v1/clusters?limit=5"
   Headers headers;
   std::string body;
   std::string remote_address;  // "127.0.0.1:53422"

@@ -83,9 +83,9 @@ int main(int argc, char** argv) {
   gp::SkuTable table = gp::SkuTable::built_in();
   if (options.thresholds_path) {
     auto text = read_file(*options.thresholds_path);
-    fleet::Status st = text ? table.apply_overrides(*text)
-                            : fleet::Status(fleet::make_error(fleet::ErrorCode::kInvalid,
-                                                              "cannot read " + *options.thresholds_path));
+    fleet::Status st =
+        text ? table.apply_overrides(*text)
+             : fleet::Status(fleet::make_error(fleet::ErrorCode::kInvalid, "cannot read " + *options.thresholds_path));
     if (!st) {
       return emit(gp::could_not_run_report({"bad-arguments", "--thresholds: " + st.error().message}, ctx, {}),
                   options.human, options.output_path);
@@ -97,8 +97,7 @@ int main(int argc, char** argv) {
   auto now_ms = [clock_start] {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - clock_start).count();
   };
-  gp::NodeMeasurements m =
-      gp::run_measurements(*backend, gp::make_measure_plan(options), options.gpus, now_ms);
+  gp::NodeMeasurements m = gp::run_measurements(*backend, gp::make_measure_plan(options), options.gpus, now_ms);
   ctx.expect_gpus = gp::effective_expected_gpus(options, m.env);
   return emit(gp::evaluate(m, table, ctx), options.human, options.output_path);
 }

@@ -6,7 +6,9 @@
 
 namespace fleet::gpuprobe {
 
-std::string_view to_string(Mode m) { return m == Mode::kQuick ? "quick" : "full"; }
+std::string_view to_string(Mode m) {
+  return m == Mode::kQuick ? "quick" : "full";
+}
 
 namespace {
 
@@ -82,9 +84,9 @@ fleet::Result<ProbeOptions> parse_arguments(std::span<const std::string_view> ar
       if (arg == "--version") o.show_version = true;
       continue;
     }
-    static const std::set<std::string_view> kValueFlags = {
-        "--gpus",         "--expect-gpus", "--output",     "--inject",          "--burn-seconds",
-        "--mem-fraction", "--thresholds",  "--straggler-margin"};
+    static const std::set<std::string_view> kValueFlags = {"--gpus",       "--expect-gpus",     "--output",
+                                                           "--inject",     "--burn-seconds",    "--mem-fraction",
+                                                           "--thresholds", "--straggler-margin"};
     if (!kValueFlags.count(arg)) return bad(flag, "unknown argument '" + std::string(args[i]) + "'");
     auto v = take_value();
     if (!v || v->empty()) return bad(flag, flag + " needs a value");
@@ -94,8 +96,8 @@ fleet::Result<ProbeOptions> parse_arguments(std::span<const std::string_view> ar
       std::vector<int> gpus;
       for (auto part : split_commas(*v)) {
         auto n = parse_int(part);
-        if (!n || *n < 0 || *n > 1023) return bad(flag, "--gpus wants comma-separated device indices, got '" +
-                                                            std::string(*v) + "'");
+        if (!n || *n < 0 || *n > 1023)
+          return bad(flag, "--gpus wants comma-separated device indices, got '" + std::string(*v) + "'");
         for (int g : gpus) {
           if (g == *n) return bad(flag, "--gpus lists device " + std::to_string(*n) + " twice");
         }

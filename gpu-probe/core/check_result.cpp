@@ -4,10 +4,14 @@ namespace fleet::gpuprobe {
 
 std::string_view to_string(Comparison c) {
   switch (c) {
-    case Comparison::kNone: return "none";
-    case Comparison::kAtLeast: return "at-least";
-    case Comparison::kAtMost: return "at-most";
-    case Comparison::kEqual: return "equal";
+    case Comparison::kNone:
+      return "none";
+    case Comparison::kAtLeast:
+      return "at-least";
+    case Comparison::kAtMost:
+      return "at-most";
+    case Comparison::kEqual:
+      return "equal";
   }
   return "none";
 }

@@ -4,20 +4,28 @@ namespace fleet::gpuprobe {
 
 std::string_view to_string(CheckStatus s) {
   switch (s) {
-    case CheckStatus::kPass: return "pass";
-    case CheckStatus::kWarn: return "warn";
-    case CheckStatus::kFail: return "fail";
-    case CheckStatus::kSkipped: return "skipped";
+    case CheckStatus::kPass:
+      return "pass";
+    case CheckStatus::kWarn:
+      return "warn";
+    case CheckStatus::kFail:
+      return "fail";
+    case CheckStatus::kSkipped:
+      return "skipped";
   }
   return "fail";
 }
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::kPass: return "pass";
-    case Verdict::kWarn: return "warn";
-    case Verdict::kFail: return "fail";
-    case Verdict::kCouldNotRun: return "could-not-run";
+    case Verdict::kPass:
+      return "pass";
+    case Verdict::kWarn:
+      return "warn";
+    case Verdict::kFail:
+      return "fail";
+    case Verdict::kCouldNotRun:
+      return "could-not-run";
   }
   return "fail";
 }
@@ -39,23 +47,32 @@ std::optional<Verdict> parse_verdict(std::string_view s) {
 namespace {
 int rank(CheckStatus s) {
   switch (s) {
-    case CheckStatus::kSkipped: return 0;
-    case CheckStatus::kPass: return 1;
-    case CheckStatus::kWarn: return 2;
-    case CheckStatus::kFail: return 3;
+    case CheckStatus::kSkipped:
+      return 0;
+    case CheckStatus::kPass:
+      return 1;
+    case CheckStatus::kWarn:
+      return 2;
+    case CheckStatus::kFail:
+      return 3;
   }
   return 3;
 }
 }  // namespace
 
-CheckStatus worse(CheckStatus a, CheckStatus b) { return rank(a) >= rank(b) ? a : b; }
+CheckStatus worse(CheckStatus a, CheckStatus b) {
+  return rank(a) >= rank(b) ? a : b;
+}
 
 Verdict verdict_from(CheckStatus worst_status) {
   switch (worst_status) {
-    case CheckStatus::kFail: return Verdict::kFail;
-    case CheckStatus::kWarn: return Verdict::kWarn;
+    case CheckStatus::kFail:
+      return Verdict::kFail;
+    case CheckStatus::kWarn:
+      return Verdict::kWarn;
     case CheckStatus::kPass:
-    case CheckStatus::kSkipped: return Verdict::kPass;
+    case CheckStatus::kSkipped:
+      return Verdict::kPass;
   }
   return Verdict::kFail;
 }
@@ -63,9 +80,12 @@ Verdict verdict_from(CheckStatus worst_status) {
 int exit_code_for(Verdict v) {
   switch (v) {
     case Verdict::kPass:
-    case Verdict::kWarn: return 0;
-    case Verdict::kFail: return 1;
-    case Verdict::kCouldNotRun: return 2;
+    case Verdict::kWarn:
+      return 0;
+    case Verdict::kFail:
+      return 1;
+    case Verdict::kCouldNotRun:
+      return 2;
   }
   return 2;
 }

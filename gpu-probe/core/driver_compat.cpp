@@ -22,8 +22,9 @@ std::optional<DriverRequirement> driver_requirement_for_runtime(int runtime_vers
   }
   if (!best) return std::nullopt;
   // Minor-version compatibility floor per major (release notes, "CUDA minor version compatibility").
-  const char* minor = runtime_version / 1000 == 11 ? "450.80.02" : runtime_version / 1000 == 12 ? "525.60.13"
-                                                                                                  : "580.65.06";
+  const char* minor = runtime_version / 1000 == 11   ? "450.80.02"
+                      : runtime_version / 1000 == 12 ? "525.60.13"
+                                                     : "580.65.06";
   return DriverRequirement{best->full, minor};
 }
 
@@ -54,6 +55,8 @@ std::optional<int> compare_driver_versions(std::string_view a, std::string_view 
   return 0;
 }
 
-std::string cuda_version_string(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
+std::string cuda_version_string(int v) {
+  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+}
 
 }  // namespace fleet::gpuprobe

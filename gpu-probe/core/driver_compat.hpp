@@ -7,8 +7,8 @@
 namespace fleet::gpuprobe {
 
 struct DriverRequirement {
-  std::string full;         // minimum Linux driver for every feature of this CUDA runtime
-  std::string minor_compat; // minimum for CUDA minor-version compatibility (same major)
+  std::string full;          // minimum Linux driver for every feature of this CUDA runtime
+  std::string minor_compat;  // minimum for CUDA minor-version compatibility (same major)
 };
 
 // From the CUDA toolkit release notes, table "CUDA Toolkit and Corresponding Driver Versions" (Linux x86_64).

@@ -20,8 +20,8 @@ namespace {
 constexpr std::string_view kRelativeOnly = "no spec figure for this model: measured only, relative checks apply";
 
 EnvironmentSummary summarise(const EnvironmentInfo& env) {
-  return {env.built_with_cuda, env.runtime_version, env.driver_cuda_version, env.driver_version, env.nvml_available,
-          env.nvml_error};
+  return {env.built_with_cuda, env.runtime_version, env.driver_cuda_version,
+          env.driver_version,  env.nvml_available,  env.nvml_error};
 }
 
 std::vector<std::string> injection_names(const InjectionSet& set) {
@@ -130,8 +130,11 @@ void add_throughput_checks(const GpuMeasurements& g, const GpuContext& ctx, std:
       c.details["patterns"] = g.memory.patterns;
       nlohmann::json first = nlohmann::json::array();
       for (const auto& mm : g.memory.first_mismatches) {
-        first.push_back({{"offset", mm.offset_bytes}, {"address", mm.device_address}, {"expected", mm.expected},
-                         {"actual", mm.actual}, {"pattern", mm.pattern}});
+        first.push_back({{"offset", mm.offset_bytes},
+                         {"address", mm.device_address},
+                         {"expected", mm.expected},
+                         {"actual", mm.actual},
+                         {"pattern", mm.pattern}});
       }
       c.details["first_mismatches"] = first;
       out.push_back(c);
@@ -193,8 +196,8 @@ void add_throughput_checks(const GpuMeasurements& g, const GpuContext& ctx, std:
     if (!r->error.empty()) {
       out.push_back(failed_measurement(name, r->error, r->duration_ms));
     } else if (r->ran) {
-      out.push_back(throughput_check(name, r->gbps, link, p.host_link_warn_fraction, p.host_link_fail_fraction,
-                                     "GB/s", r->duration_ms));
+      out.push_back(throughput_check(name, r->gbps, link, p.host_link_warn_fraction, p.host_link_fail_fraction, "GB/s",
+                                     r->duration_ms));
     }
   }
 
@@ -279,8 +282,8 @@ void add_peer_checks(const NodeMeasurements& m, double margin, std::vector<Check
       continue;
     }
     if (!p.ran) continue;
-    CheckResult c = exactness_check(name, p.mismatches, "words", p.duration_ms,
-                                    "peer-to-peer copy delivered wrong data");
+    CheckResult c =
+        exactness_check(name, p.mismatches, "words", p.duration_ms, "peer-to-peer copy delivered wrong data");
     c.details = {{"gbps", p.gbps}, {"peer_access", p.peer_access}, {"median_gbps", median}};
     if (p.mismatches == 0) {
       if (!p.peer_access) {

@@ -4,12 +4,18 @@ namespace fleet::gpuprobe {
 
 std::string_view to_string(Injection i) {
   switch (i) {
-    case Injection::kMemFlip: return "memflip";
-    case Injection::kGemmCorrupt: return "gemm-corrupt";
-    case Injection::kSlowBandwidth: return "slow-bandwidth";
-    case Injection::kEcc: return "ecc";
-    case Injection::kThrottle: return "throttle";
-    case Injection::kMissingGpu: return "missing-gpu";
+    case Injection::kMemFlip:
+      return "memflip";
+    case Injection::kGemmCorrupt:
+      return "gemm-corrupt";
+    case Injection::kSlowBandwidth:
+      return "slow-bandwidth";
+    case Injection::kEcc:
+      return "ecc";
+    case Injection::kThrottle:
+      return "throttle";
+    case Injection::kMissingGpu:
+      return "missing-gpu";
   }
   return "?";
 }

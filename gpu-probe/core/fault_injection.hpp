@@ -19,6 +19,8 @@ using InjectionSet = std::set<Injection>;
 
 std::string_view to_string(Injection i);
 std::optional<Injection> parse_injection(std::string_view s);
-inline bool has(const InjectionSet& set, Injection i) { return set.count(i) != 0; }
+inline bool has(const InjectionSet& set, Injection i) {
+  return set.count(i) != 0;
+}
 
 }  // namespace fleet::gpuprobe

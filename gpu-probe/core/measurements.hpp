@@ -22,17 +22,17 @@ struct DeviceInfo {
 
 // Why the probe could not measure at all (exit 2). Codes are stable strings for machines; reason is for people.
 struct CouldNotRun {
-  std::string code;    // "no-cuda-build", "no-cuda-device", "bad-arguments", "internal"
+  std::string code;  // "no-cuda-build", "no-cuda-device", "bad-arguments", "internal"
   std::string reason;
 };
 
 struct EnvironmentInfo {
   bool built_with_cuda = false;
-  int runtime_version = 0;       // cudaRuntimeGetVersion, e.g. 13000
-  int driver_cuda_version = 0;   // cudaDriverGetVersion: newest CUDA the driver supports; 0 = no driver
-  std::string driver_version;    // NVML "580.65.06"; empty when NVML is absent
+  int runtime_version = 0;      // cudaRuntimeGetVersion, e.g. 13000
+  int driver_cuda_version = 0;  // cudaDriverGetVersion: newest CUDA the driver supports; 0 = no driver
+  std::string driver_version;   // NVML "580.65.06"; empty when NVML is absent
   bool nvml_available = false;
-  std::string nvml_error;        // why NVML is unavailable
+  std::string nvml_error;          // why NVML is unavailable
   int devices_seen_by_driver = 0;  // before the missing-gpu injection hides one
   std::vector<DeviceInfo> devices;
   std::optional<CouldNotRun> could_not_run;

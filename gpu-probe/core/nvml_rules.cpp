@@ -22,7 +22,10 @@ CheckResult count_check(std::string name, std::uint64_t value, double limit, Che
   c.measured = static_cast<double>(value);
   c.comparison = Comparison::kAtMost;
   c.unit = "count";
-  if (over == CheckStatus::kFail) c.fail_threshold = limit; else c.warn_threshold = limit;
+  if (over == CheckStatus::kFail)
+    c.fail_threshold = limit;
+  else
+    c.warn_threshold = limit;
   c.status = static_cast<double>(value) > limit ? over : CheckStatus::kPass;
   if (c.status != CheckStatus::kPass) c.message = std::move(msg);
   return c;
@@ -44,9 +47,9 @@ std::vector<CheckResult> evaluate_nvml(const NvmlHealth& h, const BurnResult& bu
   const NvmlSnapshot& b = h.before;
   if (!b.available) {
     std::string why = "NVML unavailable: " + (b.error.empty() ? std::string("not loaded") : b.error);
-    for (const char* n : {"ecc_uncorrected_volatile", "ecc_uncorrected_aggregate", "retired_pages", "remapped_rows",
-                          "throttle_reasons", "pcie_link", "pcie_replay", "temperature", "power", "xid_events",
-                          "counters_after_load"}) {
+    for (const char* n :
+         {"ecc_uncorrected_volatile", "ecc_uncorrected_aggregate", "retired_pages", "remapped_rows", "throttle_reasons",
+          "pcie_link", "pcie_replay", "temperature", "power", "xid_events", "counters_after_load"}) {
       out.push_back(skipped(n, why));
     }
     return out;
@@ -94,7 +97,8 @@ std::vector<CheckResult> evaluate_nvml(const NvmlHealth& h, const BurnResult& bu
     c.warn_threshold = policy.remapped_rows_warn;
     c.comparison = Comparison::kAtMost;
     c.unit = "rows";
-    c.details = {{"pending", b.remap_pending.value_or(false)}, {"failure", b.remap_failure.value_or(false)},
+    c.details = {{"pending", b.remap_pending.value_or(false)},
+                 {"failure", b.remap_failure.value_or(false)},
                  {"correctable_rows", b.remapped_rows_correctable.value_or(0)}};
     c.status = CheckStatus::kPass;
     if (b.remap_failure.value_or(false)) {
@@ -159,7 +163,9 @@ std::vector<CheckResult> evaluate_nvml(const NvmlHealth& h, const BurnResult& bu
       c.fail_threshold = *s.pcie_width_max;
       c.comparison = Comparison::kAtLeast;
       c.unit = "lanes";
-      c.details = {{"gen", *s.pcie_gen_current}, {"gen_max", *s.pcie_gen_max}, {"width", *s.pcie_width_current},
+      c.details = {{"gen", *s.pcie_gen_current},
+                   {"gen_max", *s.pcie_gen_max},
+                   {"width", *s.pcie_width_current},
                    {"width_max", *s.pcie_width_max}};
       c.status = CheckStatus::kPass;
       // Read under load: an idle GPU may legitimately drop its link speed to save power.
@@ -176,7 +182,8 @@ std::vector<CheckResult> evaluate_nvml(const NvmlHealth& h, const BurnResult& bu
 
   if (b.pcie_replay_counter && h.after.pcie_replay_counter) {
     std::uint64_t delta = *h.after.pcie_replay_counter >= *b.pcie_replay_counter
-                              ? *h.after.pcie_replay_counter - *b.pcie_replay_counter : 0;
+                              ? *h.after.pcie_replay_counter - *b.pcie_replay_counter
+                              : 0;
     auto c = count_check("pcie_replay", delta, policy.pcie_replay_new_max, CheckStatus::kFail,
                          "PCIe replays during the probe: the link is corrupting transfers");
     c.details = {{"before", *b.pcie_replay_counter}, {"after", *h.after.pcie_replay_counter}};
@@ -201,8 +208,9 @@ std::vector<CheckResult> evaluate_nvml(const NvmlHealth& h, const BurnResult& bu
       c.fail_threshold = policy.temperature_fail_c;
       c.comparison = Comparison::kAtMost;
       c.unit = "C";
-      c.status = *t >= policy.temperature_fail_c ? CheckStatus::kFail
-                 : *t >= policy.temperature_warn_c ? CheckStatus::kWarn : CheckStatus::kPass;
+      c.status = *t >= policy.temperature_fail_c   ? CheckStatus::kFail
+                 : *t >= policy.temperature_warn_c ? CheckStatus::kWarn
+                                                   : CheckStatus::kPass;
       if (c.status != CheckStatus::kPass) c.message = "GPU temperature high under load: check cooling";
       out.push_back(c);
     }

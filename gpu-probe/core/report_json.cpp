@@ -73,30 +73,30 @@ nlohmann::json report_to_json(const Report& r) {
   j["injected"] = r.injected;
   j["verdict"] = std::string(to_string(r.verdict));
   j["exit_code"] = exit_code_for(r.verdict);
-  j["could_not_run"] = r.could_not_run ? nlohmann::json{{"code", r.could_not_run->code},
-                                                         {"reason", r.could_not_run->reason}}
-                                       : nlohmann::json(nullptr);
+  j["could_not_run"] = r.could_not_run
+                           ? nlohmann::json{{"code", r.could_not_run->code}, {"reason", r.could_not_run->reason}}
+                           : nlohmann::json(nullptr);
   const auto& e = r.environment;
-  j["environment"] = {{"built_with_cuda", e.built_with_cuda},       {"runtime_version", e.runtime_version},
+  j["environment"] = {{"built_with_cuda", e.built_with_cuda},         {"runtime_version", e.runtime_version},
                       {"driver_cuda_version", e.driver_cuda_version}, {"driver_version", e.driver_version},
-                      {"nvml_available", e.nvml_available},         {"nvml_error", e.nvml_error}};
+                      {"nvml_available", e.nvml_available},           {"nvml_error", e.nvml_error}};
   j["wall_ms"] = r.wall_ms;
   j["node_checks"] = nlohmann::json::array();
   for (const auto& c : r.node_checks) j["node_checks"].push_back(check_to_json(c));
   j["gpus"] = nlohmann::json::array();
   for (const auto& g : r.gpus) {
-    nlohmann::json gj = {{"index", g.device.index},
-                         {"name", g.device.name},
-                         {"pci_bus_id", g.device.pci_bus_id},
-                         {"uuid", g.device.uuid},
-                         {"memory_bytes", g.device.total_memory_bytes},
-                         {"compute_capability", std::to_string(g.device.cc_major) + "." +
-                                                    std::to_string(g.device.cc_minor)},
-                         {"multiprocessors", g.device.multiprocessors},
-                         {"sku", g.sku.empty() ? nlohmann::json(nullptr) : nlohmann::json(g.sku)},
-                         {"status", to_string(g.status)},
-                         {"duration_ms", g.duration_ms},
-                         {"checks", nlohmann::json::array()}};
+    nlohmann::json gj = {
+        {"index", g.device.index},
+        {"name", g.device.name},
+        {"pci_bus_id", g.device.pci_bus_id},
+        {"uuid", g.device.uuid},
+        {"memory_bytes", g.device.total_memory_bytes},
+        {"compute_capability", std::to_string(g.device.cc_major) + "." + std::to_string(g.device.cc_minor)},
+        {"multiprocessors", g.device.multiprocessors},
+        {"sku", g.sku.empty() ? nlohmann::json(nullptr) : nlohmann::json(g.sku)},
+        {"status", to_string(g.status)},
+        {"duration_ms", g.duration_ms},
+        {"checks", nlohmann::json::array()}};
     for (const auto& c : g.checks) gj["checks"].push_back(check_to_json(c));
     j["gpus"].push_back(gj);
   }
@@ -122,13 +122,13 @@ fleet::Result<Report> report_from_json(const nlohmann::json& j) {
     r.verdict = *v;
     if (req<int>(j, "exit_code") != exit_code_for(r.verdict)) return bad_report("exit_code does not match verdict");
     if (!j.at("could_not_run").is_null()) {
-      r.could_not_run = CouldNotRun{req<std::string>(j["could_not_run"], "code"),
-                                    req<std::string>(j["could_not_run"], "reason")};
+      r.could_not_run =
+          CouldNotRun{req<std::string>(j["could_not_run"], "code"), req<std::string>(j["could_not_run"], "reason")};
     }
     const auto& e = j.at("environment");
-    r.environment = {req<bool>(e, "built_with_cuda"),        req<int>(e, "runtime_version"),
-                     req<int>(e, "driver_cuda_version"),     req<std::string>(e, "driver_version"),
-                     req<bool>(e, "nvml_available"),         req<std::string>(e, "nvml_error")};
+    r.environment = {req<bool>(e, "built_with_cuda"),    req<int>(e, "runtime_version"),
+                     req<int>(e, "driver_cuda_version"), req<std::string>(e, "driver_version"),
+                     req<bool>(e, "nvml_available"),     req<std::string>(e, "nvml_error")};
     r.wall_ms = req<double>(j, "wall_ms");
     for (const auto& c : j.at("node_checks")) r.node_checks.push_back(check_from_json(c));
     for (const auto& gj : j.at("gpus")) {

@@ -16,51 +16,198 @@ std::vector<SkuSpec> built_in_skus() {
   std::vector<SkuSpec> v;
   // NVIDIA H100 Tensor Core GPU data sheet (2023), H100 SXM column: 80 GB HBM3, 3.35 TB/s, BF16/FP16 1,979
   // TFLOPS sparse, TF32 989 sparse, FP32 67 TFLOPS, PCIe Gen5 x16. CUDA names it "NVIDIA H100 80GB HBM3".
-  v.push_back({"h100-sxm", "NVIDIA H100 SXM 80GB", "h100.*(sxm|hbm3)", 80, 3350, 989.4, 989.4, 494.7, 66.9, 5, 16,
-               "NVIDIA H100 Tensor Core GPU data sheet (2023), H100 SXM", {}});
+  v.push_back({"h100-sxm",
+               "NVIDIA H100 SXM 80GB",
+               "h100.*(sxm|hbm3)",
+               80,
+               3350,
+               989.4,
+               989.4,
+               494.7,
+               66.9,
+               5,
+               16,
+               "NVIDIA H100 Tensor Core GPU data sheet (2023), H100 SXM",
+               {}});
   // Same data sheet, H100 NVL column: 94 GB HBM3, 3.9 TB/s, BF16 1,671 sparse, TF32 835 sparse, FP32 60.
-  v.push_back({"h100-nvl", "NVIDIA H100 NVL 94GB", "h100 nvl", 94, 3900, 835.5, 835.5, 417.5, 60, 5, 16,
-               "NVIDIA H100 Tensor Core GPU data sheet (2023), H100 NVL", {}});
+  v.push_back({"h100-nvl",
+               "NVIDIA H100 NVL 94GB",
+               "h100 nvl",
+               94,
+               3900,
+               835.5,
+               835.5,
+               417.5,
+               60,
+               5,
+               16,
+               "NVIDIA H100 Tensor Core GPU data sheet (2023), H100 NVL",
+               {}});
   // Same data sheet, H100 PCIe column: 80 GB HBM2e, 2 TB/s, BF16 1,513 sparse, TF32 756 sparse, FP32 51.
-  v.push_back({"h100-pcie", "NVIDIA H100 PCIe 80GB", "h100.*pcie", 80, 2000, 756.5, 756.5, 378, 51.2, 5, 16,
-               "NVIDIA H100 Tensor Core GPU data sheet (2023), H100 PCIe", {}});
+  v.push_back({"h100-pcie",
+               "NVIDIA H100 PCIe 80GB",
+               "h100.*pcie",
+               80,
+               2000,
+               756.5,
+               756.5,
+               378,
+               51.2,
+               5,
+               16,
+               "NVIDIA H100 Tensor Core GPU data sheet (2023), H100 PCIe",
+               {}});
   // NVIDIA H200 Tensor Core GPU data sheet (2024), H200 NVL column: 141 GB HBM3e, 4.8 TB/s, BF16 1,671 sparse,
   // TF32 835 sparse, FP32 60. Listed before the SXM entry because its name also contains "H200".
-  v.push_back({"h200-nvl", "NVIDIA H200 NVL 141GB", "h200 nvl", 141, 4800, 835.5, 835.5, 417.5, 60, 5, 16,
-               "NVIDIA H200 Tensor Core GPU data sheet (2024), H200 NVL", {}});
+  v.push_back({"h200-nvl",
+               "NVIDIA H200 NVL 141GB",
+               "h200 nvl",
+               141,
+               4800,
+               835.5,
+               835.5,
+               417.5,
+               60,
+               5,
+               16,
+               "NVIDIA H200 Tensor Core GPU data sheet (2024), H200 NVL",
+               {}});
   // Same data sheet, H200 SXM column: 141 GB HBM3e, 4.8 TB/s, BF16 1,979 sparse, TF32 989 sparse, FP32 67.
-  v.push_back({"h200-sxm", "NVIDIA H200 SXM 141GB", "h200", 141, 4800, 989.4, 989.4, 494.7, 66.9, 5, 16,
-               "NVIDIA H200 Tensor Core GPU data sheet (2024), H200 SXM", {}});
+  v.push_back({"h200-sxm",
+               "NVIDIA H200 SXM 141GB",
+               "h200",
+               141,
+               4800,
+               989.4,
+               989.4,
+               494.7,
+               66.9,
+               5,
+               16,
+               "NVIDIA H200 Tensor Core GPU data sheet (2024), H200 SXM",
+               {}});
   // NVIDIA A100 Tensor Core GPU data sheet (2021): BF16/FP16 312 TFLOPS, TF32 156, FP32 19.5, PCIe Gen4 x16;
   // bandwidth 1,555 GB/s (40GB), 2,039 GB/s (80GB SXM), 1,935 GB/s (80GB PCIe).
-  v.push_back({"a100-sxm-80gb", "NVIDIA A100 SXM4 80GB", "a100.*sxm.*80", 80, 2039, 312, 312, 156, 19.5, 4, 16,
-               "NVIDIA A100 Tensor Core GPU data sheet (2021), A100 80GB SXM", {}});
-  v.push_back({"a100-pcie-80gb", "NVIDIA A100 PCIe 80GB", "a100.*80gb.*pcie|a100.*pcie.*80", 80, 1935, 312, 312,
-               156, 19.5, 4, 16, "NVIDIA A100 Tensor Core GPU data sheet (2021), A100 80GB PCIe", {}});
-  v.push_back({"a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", "a100.*sxm.*40", 40, 1555, 312, 312, 156, 19.5, 4, 16,
-               "NVIDIA A100 Tensor Core GPU data sheet (2021), A100 40GB SXM", {}});
-  v.push_back({"a100-pcie-40gb", "NVIDIA A100 PCIe 40GB", "a100.*pcie.*40|a100.*40gb.*pcie", 40, 1555, 312, 312,
-               156, 19.5, 4, 16, "NVIDIA A100 Tensor Core GPU data sheet (2021), A100 40GB PCIe", {}});
+  v.push_back({"a100-sxm-80gb",
+               "NVIDIA A100 SXM4 80GB",
+               "a100.*sxm.*80",
+               80,
+               2039,
+               312,
+               312,
+               156,
+               19.5,
+               4,
+               16,
+               "NVIDIA A100 Tensor Core GPU data sheet (2021), A100 80GB SXM",
+               {}});
+  v.push_back({"a100-pcie-80gb",
+               "NVIDIA A100 PCIe 80GB",
+               "a100.*80gb.*pcie|a100.*pcie.*80",
+               80,
+               1935,
+               312,
+               312,
+               156,
+               19.5,
+               4,
+               16,
+               "NVIDIA A100 Tensor Core GPU data sheet (2021), A100 80GB PCIe",
+               {}});
+  v.push_back({"a100-sxm-40gb",
+               "NVIDIA A100 SXM4 40GB",
+               "a100.*sxm.*40",
+               40,
+               1555,
+               312,
+               312,
+               156,
+               19.5,
+               4,
+               16,
+               "NVIDIA A100 Tensor Core GPU data sheet (2021), A100 40GB SXM",
+               {}});
+  v.push_back({"a100-pcie-40gb",
+               "NVIDIA A100 PCIe 40GB",
+               "a100.*pcie.*40|a100.*40gb.*pcie",
+               40,
+               1555,
+               312,
+               312,
+               156,
+               19.5,
+               4,
+               16,
+               "NVIDIA A100 Tensor Core GPU data sheet (2021), A100 40GB PCIe",
+               {}});
   // NVIDIA L40S data sheet (2023): 48 GB GDDR6, 864 GB/s, BF16/FP16 733 sparse (362 dense), TF32 366 sparse,
   // FP32 91.6, PCIe Gen4 x16.
-  v.push_back({"l40s", "NVIDIA L40S 48GB", "l40s", 48, 864, 362.05, 362.05, 183, 91.6, 4, 16,
-               "NVIDIA L40S GPU data sheet (2023)", {}});
+  v.push_back({"l40s",
+               "NVIDIA L40S 48GB",
+               "l40s",
+               48,
+               864,
+               362.05,
+               362.05,
+               183,
+               91.6,
+               4,
+               16,
+               "NVIDIA L40S GPU data sheet (2023)",
+               {}});
   // NVIDIA L4 Tensor Core GPU data sheet (2023): 24 GB GDDR6, 300 GB/s, BF16/FP16 242 sparse, TF32 120 sparse,
   // FP32 30.3, PCIe Gen4 x16. At 72 W it is power-capped far below peak, hence the lower GEMM fractions.
-  v.push_back({"l4", "NVIDIA L4 24GB", "^nvidia l4$", 24, 300, 121, 121, 60, 30.3, 4, 16,
+  v.push_back({"l4",
+               "NVIDIA L4 24GB",
+               "^nvidia l4$",
+               24,
+               300,
+               121,
+               121,
+               60,
+               30.3,
+               4,
+               16,
                "NVIDIA L4 Tensor Core GPU data sheet (2023)",
-               {{"gemm_warn_fraction", 0.35}, {"gemm_fail_fraction", 0.20}, {"fp32_warn_fraction", 0.30},
+               {{"gemm_warn_fraction", 0.35},
+                {"gemm_fail_fraction", 0.20},
+                {"fp32_warn_fraction", 0.30},
                 {"fp32_fail_fraction", 0.15}}});
   // NVIDIA A10 Tensor Core GPU data sheet (2021): 24 GB GDDR6, 600 GB/s, BF16/FP16 250 sparse (125 dense),
   // TF32 125 sparse, FP32 31.2, PCIe Gen4 x16.
-  v.push_back({"a10", "NVIDIA A10 24GB", "^nvidia a10$", 24, 600, 125, 125, 62.5, 31.2, 4, 16,
-               "NVIDIA A10 Tensor Core GPU data sheet (2021)", {}});
+  v.push_back({"a10",
+               "NVIDIA A10 24GB",
+               "^nvidia a10$",
+               24,
+               600,
+               125,
+               125,
+               62.5,
+               31.2,
+               4,
+               16,
+               "NVIDIA A10 Tensor Core GPU data sheet (2021)",
+               {}});
   // NVIDIA T4 Tensor Core GPU data sheet (2019): 16 GB GDDR6, 320 GB/s, FP16 mixed 65 TFLOPS, FP32 8.1, no BF16
   // and no TF32, PCIe Gen3 x16, 70 W: ECC on GDDR6 and the power cap keep it well below the sheet figures.
-  v.push_back({"t4", "NVIDIA T4 16GB", "tesla t4|^nvidia t4$", 16, 320, std::nullopt, 65, std::nullopt, 8.1, 3, 16,
+  v.push_back({"t4",
+               "NVIDIA T4 16GB",
+               "tesla t4|^nvidia t4$",
+               16,
+               320,
+               std::nullopt,
+               65,
+               std::nullopt,
+               8.1,
+               3,
+               16,
                "NVIDIA T4 Tensor Core GPU data sheet (2019)",
-               {{"hbm_warn_fraction", 0.55}, {"hbm_fail_fraction", 0.40}, {"gemm_warn_fraction", 0.30},
-                {"gemm_fail_fraction", 0.15}, {"fp32_warn_fraction", 0.30}, {"fp32_fail_fraction", 0.15}}});
+               {{"hbm_warn_fraction", 0.55},
+                {"hbm_fail_fraction", 0.40},
+                {"gemm_warn_fraction", 0.30},
+                {"gemm_fail_fraction", 0.15},
+                {"fp32_warn_fraction", 0.30},
+                {"fp32_fail_fraction", 0.15}}});
   return v;
 }
 
@@ -116,8 +263,10 @@ fleet::Status apply_sku_json(SkuSpec& s, const nlohmann::json& j, const std::str
     };
     fleet::Status st = fleet::Ok{};
     double tmp = 0;
-    if (k == "key") continue;
-    else if (k == "display_name") st = str(s.display_name);
+    if (k == "key")
+      continue;
+    else if (k == "display_name")
+      st = str(s.display_name);
     else if (k == "match") {
       st = str(s.match);
       if (st) {
@@ -127,16 +276,23 @@ fleet::Status apply_sku_json(SkuSpec& s, const nlohmann::json& j, const std::str
           return invalid(where + ".match is not a valid regular expression", k);
         }
       }
-    } else if (k == "memory_gb") st = num(s.memory_gb);
-    else if (k == "hbm_gbps") st = num(s.hbm_gbps);
-    else if (k == "bf16_tflops") st = opt_num(s.bf16_tflops);
-    else if (k == "fp16_tflops") st = opt_num(s.fp16_tflops);
-    else if (k == "tf32_tflops") st = opt_num(s.tf32_tflops);
-    else if (k == "fp32_tflops") st = opt_num(s.fp32_tflops);
+    } else if (k == "memory_gb")
+      st = num(s.memory_gb);
+    else if (k == "hbm_gbps")
+      st = num(s.hbm_gbps);
+    else if (k == "bf16_tflops")
+      st = opt_num(s.bf16_tflops);
+    else if (k == "fp16_tflops")
+      st = opt_num(s.fp16_tflops);
+    else if (k == "tf32_tflops")
+      st = opt_num(s.tf32_tflops);
+    else if (k == "fp32_tflops")
+      st = opt_num(s.fp32_tflops);
     else if (k == "pcie_gen" || k == "pcie_width") {
       st = num(tmp);
       if (st) (k == "pcie_gen" ? s.pcie_gen : s.pcie_width) = static_cast<int>(tmp);
-    } else if (k == "source") st = str(s.source);
+    } else if (k == "source")
+      st = str(s.source);
     else if (k == "policy") {
       Policy probe;  // validate now so that a bad field is reported against the file, not at evaluation time
       if (!val.is_object()) return invalid(where + ".policy must be an object", k);
@@ -157,13 +313,29 @@ double pcie_gbps(int gen, int width) {
   double gts = 0;
   double eff = 128.0 / 130.0;
   switch (gen) {
-    case 1: gts = 2.5; eff = 0.8; break;
-    case 2: gts = 5; eff = 0.8; break;
-    case 3: gts = 8; break;
-    case 4: gts = 16; break;
-    case 5: gts = 32; break;
-    case 6: gts = 64; eff = 1.0; break;  // FLIT mode; close enough for a threshold
-    default: return 0;
+    case 1:
+      gts = 2.5;
+      eff = 0.8;
+      break;
+    case 2:
+      gts = 5;
+      eff = 0.8;
+      break;
+    case 3:
+      gts = 8;
+      break;
+    case 4:
+      gts = 16;
+      break;
+    case 5:
+      gts = 32;
+      break;
+    case 6:
+      gts = 64;
+      eff = 1.0;
+      break;  // FLIT mode; close enough for a threshold
+    default:
+      return 0;
   }
   return gts * eff * width / 8.0;
 }

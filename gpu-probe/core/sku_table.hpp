@@ -15,38 +15,38 @@ namespace fleet::gpuprobe {
 struct Policy {
   double hbm_warn_fraction = 0.70;
   double hbm_fail_fraction = 0.50;
-  double gemm_warn_fraction = 0.50;      // BF16/FP16/TF32 (tensor cores)
+  double gemm_warn_fraction = 0.50;  // BF16/FP16/TF32 (tensor cores)
   double gemm_fail_fraction = 0.30;
-  double fp32_warn_fraction = 0.45;      // FP32 on CUDA cores
+  double fp32_warn_fraction = 0.45;  // FP32 on CUDA cores
   double fp32_fail_fraction = 0.25;
-  double host_link_warn_fraction = 0.45; // of the PCIe link's per-direction rate
+  double host_link_warn_fraction = 0.45;  // of the PCIe link's per-direction rate
   double host_link_fail_fraction = 0.20;
   double temperature_warn_c = 85;
   double temperature_fail_c = 92;
-  double straggler_margin = 0.08;        // below the node median by more than this fails
-  double burn_drop_warn_fraction = 0.10; // last burn window this much below the first
+  double straggler_margin = 0.08;         // below the node median by more than this fails
+  double burn_drop_warn_fraction = 0.10;  // last burn window this much below the first
   double burn_drop_fail_fraction = 0.25;
-  double retired_pages_fail = 60;        // pre-Ampere parts retire at most 64 pages; near that = RMA
-  double remapped_rows_warn = 8;         // uncorrectable-error rows already remapped
-  double pcie_replay_new_max = 0;        // replays during the run; any is a link error
+  double retired_pages_fail = 60;  // pre-Ampere parts retire at most 64 pages; near that = RMA
+  double remapped_rows_warn = 8;   // uncorrectable-error rows already remapped
+  double pcie_replay_new_max = 0;  // replays during the run; any is a link error
   double power_over_limit_warn_fraction = 1.10;
   double memory_size_fail_fraction = 0.95;  // reported memory below this share of the nominal size
 };
 
 // Data-sheet figures of one GPU model. TFLOP/s are dense (without 2:4 sparsity).
 struct SkuSpec {
-  std::string key;           // stable id, e.g. "h100-sxm"
+  std::string key;  // stable id, e.g. "h100-sxm"
   std::string display_name;
-  std::string match;         // ECMAScript regex, case-insensitive, searched in the CUDA device name
-  double memory_gb = 0;      // nominal, 1e9 bytes
-  double hbm_gbps = 0;       // memory bandwidth, 1e9 bytes/s
+  std::string match;     // ECMAScript regex, case-insensitive, searched in the CUDA device name
+  double memory_gb = 0;  // nominal, 1e9 bytes
+  double hbm_gbps = 0;   // memory bandwidth, 1e9 bytes/s
   std::optional<double> bf16_tflops;
   std::optional<double> fp16_tflops;
   std::optional<double> tf32_tflops;
   std::optional<double> fp32_tflops;
   int pcie_gen = 0;
   int pcie_width = 0;
-  std::string source;        // where the figures come from
+  std::string source;  // where the figures come from
   nlohmann::json policy_overrides = nlohmann::json::object();
 };
 

@@ -12,8 +12,7 @@ double median_of(std::vector<double> values) {
 }
 
 std::vector<std::optional<StragglerFinding>> detect_stragglers(const std::vector<std::optional<double>>& values,
-                                                               const std::vector<std::string>& groups,
-                                                               double margin) {
+                                                               const std::vector<std::string>& groups, double margin) {
   std::vector<std::optional<StragglerFinding>> out(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
     if (!values[i]) continue;

@@ -4,11 +4,23 @@ namespace fleet::gpuprobe {
 
 XidClass classify_xid(std::uint64_t xid) {
   switch (xid) {
-    case 48: case 64: case 74: case 79: case 92: case 95: case 119: case 120: case 140:
+    case 48:
+    case 64:
+    case 74:
+    case 79:
+    case 92:
+    case 95:
+    case 119:
+    case 120:
+    case 140:
       return XidClass::kDrain;
-    case 63: case 94:
+    case 63:
+    case 94:
       return XidClass::kResetReprobe;
-    case 13: case 31: case 43: case 45:
+    case 13:
+    case 31:
+    case 43:
+    case 45:
       return XidClass::kWarn;
     default:
       break;
@@ -19,10 +31,14 @@ XidClass classify_xid(std::uint64_t xid) {
 
 std::string_view to_string(XidClass c) {
   switch (c) {
-    case XidClass::kDrain: return "drain";
-    case XidClass::kResetReprobe: return "reset-then-reprobe";
-    case XidClass::kWarn: return "warn";
-    case XidClass::kUnknown: return "unknown";
+    case XidClass::kDrain:
+      return "drain";
+    case XidClass::kResetReprobe:
+      return "reset-then-reprobe";
+    case XidClass::kWarn:
+      return "warn";
+    case XidClass::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }

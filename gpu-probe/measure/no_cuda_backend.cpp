@@ -9,8 +9,9 @@ class NoCudaBackend final : public MeasurementBackend {
   EnvironmentInfo enumerate(const MeasurePlan&) override {
     EnvironmentInfo env;
     env.built_with_cuda = false;
-    env.could_not_run = CouldNotRun{"no-cuda-build", "gpu-probe was built without CUDA (no nvcc at build time): "
-                                                     "it cannot measure GPUs; rebuild with FLEET_WITH_CUDA=ON"};
+    env.could_not_run = CouldNotRun{"no-cuda-build",
+                                    "gpu-probe was built without CUDA (no nvcc at build time): "
+                                    "it cannot measure GPUs; rebuild with FLEET_WITH_CUDA=ON"};
     return env;
   }
   GpuMeasurements measure_gpu(const DeviceInfo& device, const MeasurePlan&) override {
@@ -24,6 +25,8 @@ class NoCudaBackend final : public MeasurementBackend {
 
 }  // namespace
 
-std::unique_ptr<MeasurementBackend> make_measurement_backend() { return std::make_unique<NoCudaBackend>(); }
+std::unique_ptr<MeasurementBackend> make_measurement_backend() {
+  return std::make_unique<NoCudaBackend>();
+}
 
 }  // namespace fleet::gpuprobe

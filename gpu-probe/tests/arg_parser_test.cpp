@@ -24,8 +24,8 @@ TEST_CASE("gpu-probe args: defaults are quick mode on every GPU", "[gpu-probe]")
 
 TEST_CASE("gpu-probe args: every flag lands in the options", "[gpu-probe]") {
   auto o = parse({"--full", "--burn-seconds", "30", "--gpus", "0,2", "--expect-gpus", "8", "--output", "r.json",
-                  "--human", "--inject", "memflip,ecc", "--inject=throttle", "--mem-fraction", "0.9",
-                  "--thresholds", "t.json", "--straggler-margin=0.1"});
+                  "--human", "--inject", "memflip,ecc", "--inject=throttle", "--mem-fraction", "0.9", "--thresholds",
+                  "t.json", "--straggler-margin=0.1"});
   REQUIRE(o.ok());
   CHECK(o->mode == Mode::kFull);
   CHECK(*o->burn_seconds == 30);

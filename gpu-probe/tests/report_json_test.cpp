@@ -13,8 +13,7 @@ Report sample_report() {
   auto m = healthy_node(2);
   m.gpus[1].memory.mismatches = 1;
   m.gpus[1].memory.first_mismatches.push_back({64, 0x7f00000040, 1, 3, "address"});
-  return evaluate(m, SkuTable::built_in(),
-                  testing::context(2, std::nullopt, {Injection::kMemFlip}, "gpu-node-7"));
+  return evaluate(m, SkuTable::built_in(), testing::context(2, std::nullopt, {Injection::kMemFlip}, "gpu-node-7"));
 }
 }  // namespace
 

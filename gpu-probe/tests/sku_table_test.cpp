@@ -7,12 +7,18 @@ using namespace fleet::gpuprobe;
 TEST_CASE("gpu-probe sku: CUDA device names map to the right SKU", "[gpu-probe]") {
   auto t = SkuTable::built_in();
   std::vector<std::pair<std::string, std::string>> cases = {
-      {"NVIDIA H100 80GB HBM3", "h100-sxm"},   {"NVIDIA H100 PCIe", "h100-pcie"},
-      {"NVIDIA H100 NVL", "h100-nvl"},         {"NVIDIA H200", "h200-sxm"},
-      {"NVIDIA H200 NVL", "h200-nvl"},         {"NVIDIA A100-SXM4-40GB", "a100-sxm-40gb"},
-      {"NVIDIA A100-SXM4-80GB", "a100-sxm-80gb"}, {"NVIDIA A100-PCIE-40GB", "a100-pcie-40gb"},
-      {"NVIDIA A100 80GB PCIe", "a100-pcie-80gb"}, {"NVIDIA L40S", "l40s"},
-      {"NVIDIA L4", "l4"},                     {"NVIDIA A10", "a10"},
+      {"NVIDIA H100 80GB HBM3", "h100-sxm"},
+      {"NVIDIA H100 PCIe", "h100-pcie"},
+      {"NVIDIA H100 NVL", "h100-nvl"},
+      {"NVIDIA H200", "h200-sxm"},
+      {"NVIDIA H200 NVL", "h200-nvl"},
+      {"NVIDIA A100-SXM4-40GB", "a100-sxm-40gb"},
+      {"NVIDIA A100-SXM4-80GB", "a100-sxm-80gb"},
+      {"NVIDIA A100-PCIE-40GB", "a100-pcie-40gb"},
+      {"NVIDIA A100 80GB PCIe", "a100-pcie-80gb"},
+      {"NVIDIA L40S", "l40s"},
+      {"NVIDIA L4", "l4"},
+      {"NVIDIA A10", "a10"},
       {"Tesla T4", "t4"},
   };
   for (const auto& [name, key] : cases) {

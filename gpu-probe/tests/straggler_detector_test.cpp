@@ -20,7 +20,7 @@ TEST_CASE("gpu-probe stragglers: a GPU below the margin is flagged, per model", 
   CHECK(f[0]->median == Approx(2995));
   CHECK(f[3]->straggler);  // 2700 < 0.92 * 2995
   CHECK(f[3]->ratio == Approx(2700.0 / 2995));
-  CHECK_FALSE(f[4]);       // not measured
+  CHECK_FALSE(f[4]);             // not measured
   CHECK_FALSE(f[5]->straggler);  // the L4s only compare with each other
   CHECK(f[5]->group_size == 2);
 }

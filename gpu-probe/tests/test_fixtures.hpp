@@ -29,8 +29,15 @@ inline NvmlSnapshot healthy_snapshot() {
 
 inline GpuMeasurements healthy_h100(int index) {
   GpuMeasurements g;
-  g.device = {index, "NVIDIA H100 80GB HBM3", "00000000:1" + std::to_string(index) + ":00.0",
-              "GPU-" + std::to_string(index), 85'520'809'984ULL, 84'000'000'000ULL, 9, 0, 132};
+  g.device = {index,
+              "NVIDIA H100 80GB HBM3",
+              "00000000:1" + std::to_string(index) + ":00.0",
+              "GPU-" + std::to_string(index),
+              85'520'809'984ULL,
+              84'000'000'000ULL,
+              9,
+              0,
+              132};
   g.memory = {true, "", 40'000'000'000ULL, {"walking-ones/0", "walking-zeros/0"}, 0, {}, 300};
   g.hbm = {true, "", 3000, 2ULL << 30, 30, 40};
   for (auto [d, tf] : {std::pair{"bf16", 720.0}, {"fp16", 730.0}, {"tf32", 380.0}, {"fp32", 50.0}}) {

@@ -25,7 +25,9 @@ std::string format_uuid(const cudaUUID_t& u) {
   return s;
 }
 
-CouldNotRun no_device(const std::string& detail) { return {"no-cuda-device", "no CUDA device: " + detail}; }
+CouldNotRun no_device(const std::string& detail) {
+  return {"no-cuda-device", "no CUDA device: " + detail};
+}
 
 class CudaBackend final : public MeasurementBackend {
  public:
@@ -59,8 +61,8 @@ class CudaBackend final : public MeasurementBackend {
       return env;
     }
     if (e != cudaSuccess) {
-      env.could_not_run = no_device(std::string("cudaGetDeviceCount: ") + cudaGetErrorName(e) + " (" +
-                                    cudaGetErrorString(e) + ")");
+      env.could_not_run =
+          no_device(std::string("cudaGetDeviceCount: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
       return env;
     }
     env.devices_seen_by_driver = count;
@@ -166,6 +168,8 @@ class CudaBackend final : public MeasurementBackend {
 
 }  // namespace
 
-std::unique_ptr<MeasurementBackend> make_measurement_backend() { return std::make_unique<CudaBackend>(); }
+std::unique_ptr<MeasurementBackend> make_measurement_backend() {
+  return std::make_unique<CudaBackend>();
+}
 
 }  // namespace fleet::gpuprobe

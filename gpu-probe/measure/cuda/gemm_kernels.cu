@@ -25,19 +25,30 @@ __device__ __forceinline__ int small_value(std::uint32_t h) {
 }
 
 __device__ __forceinline__ int a_value(int i, int l, std::uint32_t seed) {
-  return small_value(hash32(static_cast<std::uint32_t>(i) * 0x9E3779B1U ^ hash32(static_cast<std::uint32_t>(l) + seed)));
+  return small_value(
+      hash32(static_cast<std::uint32_t>(i) * 0x9E3779B1U ^ hash32(static_cast<std::uint32_t>(l) + seed)));
 }
-__device__ __forceinline__ int t_value(int l, std::uint32_t seed) { return small_value(hash32(l ^ (seed * 3U + 1U))); }
-__device__ __forceinline__ int b_value(int j, std::uint32_t seed) { return small_value(hash32(j ^ (seed * 5U + 7U))); }
+__device__ __forceinline__ int t_value(int l, std::uint32_t seed) {
+  return small_value(hash32(l ^ (seed * 3U + 1U)));
+}
+__device__ __forceinline__ int b_value(int j, std::uint32_t seed) {
+  return small_value(hash32(j ^ (seed * 5U + 7U)));
+}
 
 template <class T>
 __device__ __forceinline__ T from_int(int v);
 template <>
-__device__ __forceinline__ __nv_bfloat16 from_int(int v) { return __int2bfloat16_rn(v); }
+__device__ __forceinline__ __nv_bfloat16 from_int(int v) {
+  return __int2bfloat16_rn(v);
+}
 template <>
-__device__ __forceinline__ __half from_int(int v) { return __int2half_rn(v); }
+__device__ __forceinline__ __half from_int(int v) {
+  return __int2half_rn(v);
+}
 template <>
-__device__ __forceinline__ float from_int(int v) { return static_cast<float>(v); }
+__device__ __forceinline__ float from_int(int v) {
+  return static_cast<float>(v);
+}
 
 template <class T>
 __global__ void fill_inputs(T* a, T* b, int m, int n, int k, std::uint32_t seed) {

@@ -40,11 +40,16 @@ struct GemmTypes {
 };
 
 bool types_for(const std::string& dtype, GemmTypes& out) {
-  if (dtype == "bf16") out = {GemmInput::kBf16, CUDA_R_16BF, CUBLAS_COMPUTE_32F, 2, 8};
-  else if (dtype == "fp16") out = {GemmInput::kFp16, CUDA_R_16F, CUBLAS_COMPUTE_32F, 2, 7};
-  else if (dtype == "tf32") out = {GemmInput::kFp32, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32, 4, 8};
-  else if (dtype == "fp32") out = {GemmInput::kFp32, CUDA_R_32F, CUBLAS_COMPUTE_32F, 4, 0};
-  else return false;
+  if (dtype == "bf16")
+    out = {GemmInput::kBf16, CUDA_R_16BF, CUBLAS_COMPUTE_32F, 2, 8};
+  else if (dtype == "fp16")
+    out = {GemmInput::kFp16, CUDA_R_16F, CUBLAS_COMPUTE_32F, 2, 7};
+  else if (dtype == "tf32")
+    out = {GemmInput::kFp32, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32, 4, 8};
+  else if (dtype == "fp32")
+    out = {GemmInput::kFp32, CUDA_R_32F, CUBLAS_COMPUTE_32F, 4, 0};
+  else
+    return false;
   return true;
 }
 
@@ -52,7 +57,11 @@ bool types_for(const std::string& dtype, GemmTypes& out) {
 class GemmSetup {
  public:
   GemmSetup(const GemmTypes& t, int size, std::uint32_t seed, cudaStream_t s)
-      : types_(t), n_(size), seed_(seed), stream_(s), handle_(s),
+      : types_(t),
+        n_(size),
+        seed_(seed),
+        stream_(s),
+        handle_(s),
         a_(static_cast<std::size_t>(size) * size * t.elem_bytes),
         b_(static_cast<std::size_t>(size) * size * t.elem_bytes),
         c_(static_cast<std::size_t>(size) * size * sizeof(float)),
@@ -75,8 +84,7 @@ class GemmSetup {
           "cublasGemmEx");
   }
   void check_result() {
-    check(launch_check_gemm(c_.get<float>(), r_.get<int>(), n_, n_, seed_, counters_.get<GemmCheckCounters>(),
-                            stream_),
+    check(launch_check_gemm(c_.get<float>(), r_.get<int>(), n_, n_, seed_, counters_.get<GemmCheckCounters>(), stream_),
           "GEMM check kernel");
   }
   void corrupt() {

@@ -68,7 +68,9 @@ __global__ void verify_kernel(const std::uint32_t* buf, std::uint64_t vecs, Patt
   }
 }
 
-__global__ void flip_kernel(std::uint32_t* word, std::uint32_t mask) { *word ^= mask; }
+__global__ void flip_kernel(std::uint32_t* word, std::uint32_t mask) {
+  *word ^= mask;
+}
 
 unsigned grid_for(std::uint64_t vecs) {
   // Enough blocks to saturate any current GPU; the grid-stride loop covers the rest.
@@ -84,8 +86,8 @@ cudaError_t launch_fill_pattern(std::uint32_t* buf, std::uint64_t words, Pattern
   return cudaGetLastError();
 }
 
-cudaError_t launch_verify_pattern(const std::uint32_t* buf, std::uint64_t words, Pattern p,
-                                  MismatchCounters* counters, cudaStream_t s) {
+cudaError_t launch_verify_pattern(const std::uint32_t* buf, std::uint64_t words, Pattern p, MismatchCounters* counters,
+                                  cudaStream_t s) {
   std::uint64_t vecs = words / 4;
   verify_kernel<<<grid_for(vecs), kThreads, 0, s>>>(buf, vecs, p, counters);
   return cudaGetLastError();

@@ -11,9 +11,9 @@ enum class PatternKind : std::uint32_t { kWalkingOnes = 0, kAddress = 1, kRandom
 
 struct Pattern {
   PatternKind kind = PatternKind::kWalkingOnes;
-  bool inverse = false;      // walking zeros = inverse walking ones
-  std::uint32_t param = 0;   // rotation for walking patterns, seed for random
-  std::uint32_t id = 0;      // recorded with each mismatch, to name the pattern in the report
+  bool inverse = false;     // walking zeros = inverse walking ones
+  std::uint32_t param = 0;  // rotation for walking patterns, seed for random
+  std::uint32_t id = 0;     // recorded with each mismatch, to name the pattern in the report
 };
 
 inline constexpr int kMaxRecordedMismatches = 32;
@@ -37,8 +37,8 @@ struct MismatchCounters {
 // `words` must be a multiple of 4 (16-byte vector accesses). Launch errors are returned, not thrown: the caller
 // checks them with check().
 cudaError_t launch_fill_pattern(std::uint32_t* buf, std::uint64_t words, Pattern p, cudaStream_t s);
-cudaError_t launch_verify_pattern(const std::uint32_t* buf, std::uint64_t words, Pattern p,
-                                  MismatchCounters* counters, cudaStream_t s);
+cudaError_t launch_verify_pattern(const std::uint32_t* buf, std::uint64_t words, Pattern p, MismatchCounters* counters,
+                                  cudaStream_t s);
 // Flips one bit of one word: the memflip injection, between a fill and its verify.
 cudaError_t launch_flip_bit(std::uint32_t* word, std::uint32_t mask, cudaStream_t s);
 

@@ -30,10 +30,10 @@ inline constexpr unsigned long long kEventTypeXidCriticalError = 0x8;
 inline constexpr int kMemoryErrorUncorrected = 1;  // nvmlMemoryErrorType_t
 inline constexpr int kVolatileEcc = 0;             // nvmlEccCounterType_t
 inline constexpr int kAggregateEcc = 1;
-inline constexpr int kRetiredMultipleSbe = 0;      // nvmlPageRetirementCause_t
+inline constexpr int kRetiredMultipleSbe = 0;  // nvmlPageRetirementCause_t
 inline constexpr int kRetiredDbe = 1;
-inline constexpr int kTemperatureGpu = 0;          // nvmlTemperatureSensors_t
-inline constexpr int kClockSm = 1;                 // nvmlClockType_t
+inline constexpr int kTemperatureGpu = 0;  // nvmlTemperatureSensors_t
+inline constexpr int kClockSm = 1;         // nvmlClockType_t
 
 class Library {
  public:
