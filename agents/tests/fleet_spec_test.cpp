@@ -230,7 +230,7 @@ TEST_CASE("bad specs fail with errors that name the field", "[agent]") {
   CHECK(spec_error("[]").field == "(root)");
 }
 
-TEST_CASE("--gpu-mix syntax", "[agent]") {
+TEST_CASE("gpu-mix syntax", "[agent]") {
   auto mix = parse_gpu_mix("h100:8x40%,a100:8x30%,l40s:4x30%");
   REQUIRE(mix.ok());
   CHECK(*mix == std::vector<GpuMixEntry>{{"h100", 8, 40}, {"a100", 8, 30}, {"l40s", 4, 30}});

@@ -103,7 +103,7 @@ TEST_CASE("describe cluster is a kubectl-like key/value view", "[fleetctl]") {
   CHECK_NOTHROW(describe_cluster({{"labels", 5}, {"taints", "x"}, {"name", 3}}, test_now()));
 }
 
-TEST_CASE("-o json and -o yaml: a list is an items object, one object is itself", "[fleetctl]") {
+TEST_CASE("output json and yaml: a list is an items object, one object is itself", "[fleetctl]") {
   const auto list = as_list({{{"name", "a"}}, {{"name", "b"}}});
   CHECK(nlohmann::json::parse(render_document(list, OutputFormat::kJson)) ==
         nlohmann::json{{"items", {{{"name", "a"}}, {{"name", "b"}}}}});
