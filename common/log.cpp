@@ -29,6 +29,10 @@ const char* level_name(Level l) {
 }
 }  // namespace
 
+bool enabled(Level level) {
+  return static_cast<int>(level) >= g_min_level.load(std::memory_order_relaxed);
+}
+
 void set_min_level(Level level) {
   g_min_level = static_cast<int>(level);
 }

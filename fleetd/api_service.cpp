@@ -117,12 +117,14 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
     resp.route = *route_name;
     double secs = seconds_since(req->received_at);
     metrics_.observe_request(resp.route, req->method, resp.status, secs);
-    log::info("request", {{"requestId", req->request_id},
-                          {"method", req->method},
-                          {"route", resp.route},
-                          {"status", resp.status},
-                          {"durationMs", secs * 1000.0},
-                          {"remote", req->remote_address}});
+    if (log::enabled(log::Level::kInfo)) {
+      log::info("request", {{"requestId", req->request_id},
+                            {"method", req->method},
+                            {"route", resp.route},
+                            {"status", resp.status},
+                            {"durationMs", secs * 1000.0},
+                            {"remote", req->remote_address}});
+    }
     respond_in(std::move(resp));
   };
 
