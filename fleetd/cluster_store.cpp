@@ -3,13 +3,12 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "common/time_format.hpp"
-
 namespace fleet::store {
 namespace {
 
-// Timestamps leave PostgreSQL as RFC 3339 UTC text so no time-zone setting of the session can change them.
-#define FLEET_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+// Timestamps leave PostgreSQL as milliseconds since the epoch: independent of the session's TimeZone and
+// DateStyle, and far cheaper on both sides than formatting and parsing text (this is the hottest read).
+#define FLEET_TS(col) "(date_part('epoch', " col ") * 1000)::bigint"
 constexpr const char* kClusterColumns =
     "id::text, name, provider, region, labels::text, taints::text, update_group, kubernetes_version, "
     "node_image_version, state, " FLEET_TS("last_heartbeat") ", resource_version, " FLEET_TS(
@@ -43,8 +42,7 @@ nlohmann::json taints_json(const std::vector<model::Taint>& taints) {
 }
 
 std::chrono::system_clock::time_point ts(const pqxx::field& f) {
-  auto parsed = parse_timestamp(f.c_str());
-  return parsed ? *parsed : std::chrono::system_clock::time_point{};
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(f.as<std::int64_t>()));
 }
 
 model::Cluster row_to_cluster(const pqxx::row& r) {
