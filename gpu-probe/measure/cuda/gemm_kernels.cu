@@ -1,6 +1,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "gpu-probe/measure/cuda/device_hash.cuh"
 #include "gpu-probe/measure/cuda/gemm_kernels.hpp"
 
 namespace fleet::gpuprobe::cuda {
@@ -9,15 +10,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ std::uint32_t hash32(std::uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352dU;
-  x ^= x >> 15;
-  x *= 0x846ca68bU;
-  x ^= x >> 16;
-  return x;
-}
-
 // Maps a hash to {-2,-1,1,2}: never zero, so no element can hide a fault by multiplying it away.
 __device__ __forceinline__ int small_value(std::uint32_t h) {
   int v = static_cast<int>(h & 1U) + 1;
@@ -25,14 +17,13 @@ __device__ __forceinline__ int small_value(std::uint32_t h) {
 }
 
 __device__ __forceinline__ int a_value(int i, int l, std::uint32_t seed) {
-  return small_value(
-      hash32(static_cast<std::uint32_t>(i) * 0x9E3779B1U ^ hash32(static_cast<std::uint32_t>(l) + seed)));
+  return small_value(mix32(static_cast<std::uint32_t>(i) * 0x9E3779B1U ^ mix32(static_cast<std::uint32_t>(l) + seed)));
 }
 __device__ __forceinline__ int t_value(int l, std::uint32_t seed) {
-  return small_value(hash32(l ^ (seed * 3U + 1U)));
+  return small_value(mix32(l ^ (seed * 3U + 1U)));
 }
 __device__ __forceinline__ int b_value(int j, std::uint32_t seed) {
-  return small_value(hash32(j ^ (seed * 5U + 7U)));
+  return small_value(mix32(j ^ (seed * 5U + 7U)));
 }
 
 template <class T>

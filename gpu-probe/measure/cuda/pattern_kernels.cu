@@ -1,3 +1,4 @@
+#include "gpu-probe/measure/cuda/device_hash.cuh"
 #include "gpu-probe/measure/cuda/pattern_kernels.hpp"
 
 namespace fleet::gpuprobe::cuda {
@@ -5,16 +6,6 @@ namespace fleet::gpuprobe::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-
-__device__ __forceinline__ std::uint32_t mix32(std::uint32_t x) {
-  // lowbias32 (Chris Wellons): a cheap bijective hash, so seeded "random" data is reproducible at verify time.
-  x ^= x >> 16;
-  x *= 0x7feb352dU;
-  x ^= x >> 15;
-  x *= 0x846ca68bU;
-  x ^= x >> 16;
-  return x;
-}
 
 __device__ __forceinline__ std::uint32_t pattern_value(const std::uint32_t* base, std::uint64_t i, Pattern p) {
   std::uint32_t v;
