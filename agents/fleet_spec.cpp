@@ -23,11 +23,11 @@ using api::member_path;
 using nlohmann::json;
 
 // Reads an optional member into `out` when present; returns the first error.
-#define FLEET_READ(expr, out)       \
-  do {                              \
-    auto r_ = (expr);               \
-    if (!r_) return r_.error();     \
-    if (*r_) out = std::move(**r_); \
+#define FLEET_READ(expr, out)         \
+  do {                                \
+    auto r_ = (expr);                 \
+    if (!r_) return r_.error();       \
+    if (*r_) (out) = std::move(**r_); \
   } while (false)
 
 Status require_object(const json& j, std::string_view path) {

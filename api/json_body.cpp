@@ -189,7 +189,10 @@ Status reject_unknown_fields(const json& object, std::initializer_list<std::stri
       if (!list.empty()) list += ", ";
       list += a;
     }
-    return make_error(ErrorCode::kInvalid, field + ": unknown field; allowed here: " + list, field, "unknown-field");
+    std::string message = field;
+    message += ": unknown field; allowed here: ";
+    message += list;
+    return make_error(ErrorCode::kInvalid, std::move(message), field, "unknown-field");
   }
   return Ok{};
 }

@@ -102,7 +102,7 @@ Error invalid_field(std::string_view field, std::string_view problem) {
 }
 
 namespace {
-Status check(std::string problem, std::string_view field) {
+Status check(const std::string& problem, std::string_view field) {
   if (problem.empty()) return Ok{};
   return invalid_field(field, problem);
 }

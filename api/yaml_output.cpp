@@ -157,7 +157,7 @@ std::string scalar(const json& v) {
       std::string text = v.dump();
       // "1.0e+20" is a float to YAML 1.2 readers, but YAML 1.1 wants a dot; nlohmann writes one except for
       // exponents without it ("1e+20"), which we repair.
-      if (text.find_first_of(".") == std::string::npos && text.find_first_of("eE") != std::string::npos) {
+      if (text.find('.') == std::string::npos && text.find_first_of("eE") != std::string::npos) {
         text.insert(text.find_first_of("eE"), ".0");
       }
       return text;
@@ -191,7 +191,7 @@ void emit_after_marker(const json& v, int indent, std::string& out, bool in_sequ
     out += ' ';
     std::string nested;
     emit(v, indent + 2, nested);
-    out += nested.substr(static_cast<std::size_t>(indent + 2));
+    out += nested.substr(static_cast<std::size_t>(indent) + 2);
     return;
   }
   out += '\n';
