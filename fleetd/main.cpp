@@ -253,6 +253,7 @@ int serve(ServeConfig cfg) {
                           }});
   register_cluster_routes(api);
   register_token_routes(api);
+  register_agent_routes(api);
 
   http::ServerOptions sopts;
   sopts.host = listen->first;
