@@ -28,6 +28,7 @@ struct Flags {
   LabelOptions label;
   TaintOptions taint;
   CreateTokenOptions create_token;
+  CreateBootstrapTokenOptions create_bootstrap;
   SetContextOptions set_context;
   std::string ctx_server, ctx_token, ctx_ca_file;
   bool client_only = false;
@@ -112,6 +113,13 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   create_token_cmd->add_option("--description", f.create_token.description, "What the token is for");
   add_output(create_token_cmd, f.create_token.output, false);
   command(create_token_cmd, [&](Session& s) { return create_token(s, f.create_token); });
+  auto* create_bootstrap_cmd = create->add_subcommand(
+      "bootstrap-token", "Create a one-time registration token for a cluster's agent (operator)");
+  create_bootstrap_cmd->add_option("--cluster", f.create_bootstrap.cluster, "Cluster name")->required();
+  create_bootstrap_cmd->add_option("--ttl", f.create_bootstrap.ttl, "How long it stays valid: 90s, 15m, 1h, 7d")
+      ->capture_default_str();
+  add_output(create_bootstrap_cmd, f.create_bootstrap.output, false);
+  command(create_bootstrap_cmd, [&](Session& s) { return create_bootstrap_token(s, f.create_bootstrap); });
 
   // label, taint
   auto* label = app.add_subcommand("label", "Add, change or remove labels")->require_subcommand(1);

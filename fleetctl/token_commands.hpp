@@ -1,6 +1,10 @@
 #pragma once
 // create / get / delete for API tokens (admin role on the server).
+#include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "common/error.hpp"
 
 #include "fleetctl/session.hpp"
 
@@ -15,6 +19,17 @@ struct CreateTokenOptions {
 int create_token(Session& session, const CreateTokenOptions& options);
 
 int get_tokens(Session& session, const std::string& output);
+
+struct CreateBootstrapTokenOptions {
+  std::string cluster;
+  std::string ttl = "1h";
+  std::string output;
+};
+// A one-time token the cluster's agent registers with (operator). Prints only the secret on stdout.
+int create_bootstrap_token(Session& session, const CreateBootstrapTokenOptions& options);
+
+// "90s", "15m", "1h", "7d" or plain seconds → seconds; kInvalid (usage) otherwise.
+Result<std::int64_t> parse_ttl_seconds(std::string_view text);
 
 int delete_token(Session& session, const std::string& id);
 

@@ -58,6 +58,20 @@ TEST_CASE("bootstrap tokens register an agent once, for their own cluster only",
   }
   REQUIRE(fleetd.call("POST", "/v1/agents/register", "", {}, late).status == 401);
 
+  // fleetctl mints them too (operator), printing only the secret on stdout.
+  const std::string config = (dir.path() / "data" / "fleetctl.json").string();
+  auto made = run_command(
+      {fleetctl_binary(), "--config", config, "create", "bootstrap-token", "--cluster", "edge-1", "--ttl", "15m"});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  std::string from_cli = made.out.substr(0, made.out.find('\n'));
+  REQUIRE(fleetd.call("POST", "/v1/agents/register", "", {}, from_cli).status == 200);
+  REQUIRE(run_command({fleetctl_binary(), "--config", config, "create", "bootstrap-token", "--cluster", "edge-1",
+                       "--ttl", "5x"})
+              .exit_code == 2);
+  REQUIRE(run_command({fleetctl_binary(), "--config", config, "create", "bootstrap-token", "--cluster", "nope"})
+              .exit_code == 3);
+
   // An agent credential is not an API token.
   REQUIRE(fleetd.call("GET", "/v1/clusters", "", {}, body["credential"].get<std::string>()).status == 401);
 
@@ -70,5 +84,5 @@ TEST_CASE("bootstrap tokens register an agent once, for their own cluster only",
       REQUIRE(e["actor"].get<std::string>().rfind("agent:edge-", 0) == 0);
     }
   }
-  REQUIRE(registrations == 2);
+  REQUIRE(registrations == 3);
 }

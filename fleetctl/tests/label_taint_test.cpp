@@ -3,6 +3,7 @@
 #include "fleetctl/exit_codes.hpp"
 #include "fleetctl/label_args.hpp"
 #include "fleetctl/taint_args.hpp"
+#include "fleetctl/token_commands.hpp"
 
 namespace fleet::ctl {
 
@@ -124,3 +125,18 @@ TEST_CASE("taint changes produce the whole new taints array", "[fleetctl]") {
 }
 
 }  // namespace fleet::ctl
+
+TEST_CASE("bootstrap token --ttl durations", "[fleetctl]") {
+  using fleet::ctl::parse_ttl_seconds;
+  REQUIRE(parse_ttl_seconds("90s").value() == 90);
+  REQUIRE(parse_ttl_seconds("15m").value() == 900);
+  REQUIRE(parse_ttl_seconds("1h").value() == 3600);
+  REQUIRE(parse_ttl_seconds("7d").value() == 7 * 86400);
+  REQUIRE(parse_ttl_seconds("600").value() == 600);
+  for (const char* bad : {"", "h", "0s", "-5m", "5x", "1.5h", "1h30m", "99999999999999999d", "400d"}) {
+    INFO(bad);
+    auto r = parse_ttl_seconds(bad);
+    REQUIRE_FALSE(r);
+    REQUIRE(r.error().message.find("--ttl") != std::string::npos);
+  }
+}
