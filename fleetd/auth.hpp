@@ -14,8 +14,12 @@ const char* role_name(Role role);
 
 // "fltd_" + 43 base64url characters. The prefix lets secret scanners spot leaked tokens.
 std::string generate_token();
-// Lower-case hex SHA-256 of the token: what the database stores and looks up.
-std::string hash_token(std::string_view token);
+// Lower-case hex SHA-256 of any bytes (tokens, request bodies for Idempotency-Key).
+std::string sha256_hex(std::string_view data);
+// What the database stores and looks up for a token: its sha256_hex.
+inline std::string hash_token(std::string_view token) {
+  return sha256_hex(token);
+}
 // Tokens longer than this are refused before hashing (an untrusted header has a size limit).
 inline constexpr std::size_t kMaxTokenLength = 256;
 

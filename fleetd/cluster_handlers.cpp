@@ -1,7 +1,5 @@
 // /v1/clusters: create, get, list, patch, delete. Every mutation commits with its audit row; creates honour
 // Idempotency-Key; writes honour If-Match.
-#include <openssl/evp.h>
-
 #include <charconv>
 #include <pqxx/pqxx>
 
@@ -11,6 +9,7 @@
 #include "api/label_selector.hpp"
 #include "api/problem.hpp"
 #include "fleetd/audit_store.hpp"
+#include "fleetd/auth.hpp"
 #include "fleetd/cluster_store.hpp"
 #include "fleetd/handlers.hpp"
 #include "fleetd/idempotency_store.hpp"
@@ -21,19 +20,6 @@ namespace {
 constexpr int kDefaultListLimit = 100;
 constexpr int kMaxListLimit = 1000;
 constexpr std::size_t kMaxIdempotencyKey = 255;
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
-}
 
 http::Response cluster_response(int status, const model::Cluster& c) {
   auto r = json_response(status, api::to_json(c).dump());
