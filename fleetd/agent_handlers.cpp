@@ -2,10 +2,12 @@
 // its long-lived credential (DESIGN §5 step 1).
 #include <pqxx/pqxx>
 
+#include "agents/inventory_delta.hpp"
 #include "api/json_body.hpp"
 #include "fleetd/agent_store.hpp"
 #include "fleetd/audit_store.hpp"
 #include "fleetd/handlers.hpp"
+#include "fleetd/inventory_store.hpp"
 
 namespace fleet {
 namespace {
@@ -83,9 +85,54 @@ http::Response register_agent(Call& call, pqxx::connection_base& conn) {
   return json_response(200, out.dump());
 }
 
+// POST /v1/agents/{cluster}/heartbeat: the agent's credential must be this cluster's. A full inventory replaces
+// the stored one; a delta applies only on top of sequence-1, otherwise the answer asks for a full resync.
+http::Response heartbeat(Call& call, pqxx::connection_base& conn) {
+  const std::string cluster = call.path["cluster"];
+  const std::string* authz = call.req.header("authorization");
+  std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
+  if (!credential) {
+    return problem(
+        call, make_error(ErrorCode::kUnauthenticated, "heartbeats need the agent's credential", "", "unauthenticated"));
+  }
+  pqxx::work txn(conn);
+  auto owner = store::find_agent_cluster(txn, hash_token(*credential));
+  if (!owner) {
+    return problem(call, make_error(ErrorCode::kUnauthenticated, "unknown agent credential (register again)", "",
+                                    "unauthenticated"));
+  }
+  if (*owner != cluster) {
+    return problem(call, make_error(ErrorCode::kForbidden,
+                                    "this credential belongs to cluster \"" + *owner + "\", not \"" + cluster + "\"",
+                                    "", "forbidden"));
+  }
+  auto body = api::parse_json_body(call.req, {"application/json"});
+  if (!body) return problem(call, body.error());
+  auto envelope = agent::heartbeat_from_json(*body);
+  if (!envelope) return problem(call, envelope.error());
+  auto stored = store::load_inventory(txn, cluster);
+  auto outcome = agent::apply_heartbeat(stored, *envelope);
+  if (!outcome) return problem(call, outcome.error());
+  nlohmann::json out;
+  if (auto* resync = std::get_if<agent::ResyncNeeded>(&*outcome)) {
+    store::touch_agent(txn, cluster);
+    out = {{"resync", true}, {"reason", resync->reason}};
+  } else {
+    const auto& applied = std::get<agent::HeartbeatApplied>(*outcome);
+    store::save_heartbeat(txn, cluster, applied, envelope->agent_version);
+    out = {{"resync", false},
+           {"sequence", applied.stored.sequence},
+           {"nodesChanged",
+            applied.changes.added.size() + applied.changes.changed.size() + applied.changes.removed.size()}};
+  }
+  txn.commit();
+  return json_response(200, out.dump());
+}
+
 }  // namespace
 
 void register_agent_routes(ApiService& api) {
+  api.add_db_route("POST", "/v1/agents/{cluster}/heartbeat", std::nullopt, heartbeat);
   api.add_db_route("POST", "/v1/clusters/{name}/bootstrap-tokens", Role::kOperator, create_bootstrap_token);
   // No API token here: the bootstrap token in the Authorization header is the credential.
   api.add_db_route("POST", "/v1/agents/register", std::nullopt, register_agent);

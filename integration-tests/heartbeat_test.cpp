@@ -1,0 +1,111 @@
+// Inventory heartbeats: a full inventory on connect, deltas after, a resync on a gap; only the agent's own
+// cluster; writes follow what changed.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <pqxx/pqxx>
+
+#include "agents/fleet_spec.hpp"
+#include "agents/inventory_delta.hpp"
+#include "agents/sim_cluster.hpp"
+#include "integration-tests/fleetd_process.hpp"
+
+using namespace fleet::itest;
+using nlohmann::json;
+namespace agent = fleet::agent;
+
+namespace {
+
+std::string register_cluster(FleetdProcess& fleetd, const agent::ClusterSpec& spec) {
+  fleetd.call_json("POST", "/v1/clusters", json{{"name", spec.name}, {"provider", spec.provider}}.dump(), 201);
+  auto bootstrap = fleetd.call_json("POST", "/v1/clusters/" + spec.name + "/bootstrap-tokens", "", 201)["token"];
+  auto reg = fleetd.call("POST", "/v1/agents/register", "", {}, bootstrap.get<std::string>());
+  REQUIRE(reg.status == 200);
+  return json::parse(reg.body)["credential"];
+}
+
+json send(FleetdProcess& f, const std::string& cluster, const std::string& credential, const json& body,
+          int expect = 200) {
+  auto r = f.call("POST", "/v1/agents/" + cluster + "/heartbeat", body.dump(), {}, credential);
+  INFO(r.body);
+  REQUIRE(r.status == expect);
+  return json::parse(r.body);
+}
+
+long long count(const std::filesystem::path& data_dir, const std::string& sql) {
+  std::ifstream pid_file(data_dir / "pg" / "postmaster.pid");
+  std::vector<std::string> lines(5);
+  for (auto& line : lines) std::getline(pid_file, line);
+  pqxx::connection conn("host=" + lines[4] + " port=" + lines[3] + " dbname=fleet user=fleet");
+  pqxx::nontransaction txn(conn);
+  return txn.exec(sql)[0][0].as<long long>();
+}
+
+}  // namespace
+
+TEST_CASE("heartbeats store the inventory, apply deltas in order and ask for a resync on a gap",
+          "[integration][agents]") {
+  TempDir dir;
+  const auto data_dir = dir.path() / "data";
+  FleetdProcess fleetd{FleetdOptions(data_dir)};
+  auto spec = agent::generate_fleet_spec(2, "h100:8x100%", 7);
+  REQUIRE(spec);
+  const auto& a = spec->clusters[0];
+  const auto& b = spec->clusters[1];
+  const std::string cred_a = register_cluster(fleetd, a);
+  const std::string cred_b = register_cluster(fleetd, b);
+
+  agent::ClusterInventory inv = agent::initial_inventory(a, 7);
+  std::size_t gpus = 0;
+  for (const auto& n : inv.nodes) gpus += n.gpus.size();
+  REQUIRE(gpus > 0);
+  agent::HeartbeatSender sender("0.1.0-itest");
+
+  // A delta before any full inventory: resync.
+  agent::HeartbeatEnvelope early = sender.next(inv);  // full, sequence 1
+  early.full = false;
+  early.delta = agent::InventoryDelta{};
+  early.inventory.reset();
+  REQUIRE(send(fleetd, a.name, cred_a, agent::to_json(early))["resync"] == true);
+
+  sender.request_full();
+  auto first = send(fleetd, a.name, cred_a, agent::to_json(sender.next(inv)));
+  REQUIRE(first["resync"] == false);
+  REQUIRE(first["nodesChanged"] == inv.nodes.size());
+  auto cluster = fleetd.call_json("GET", "/v1/clusters/" + a.name);
+  REQUIRE(cluster["state"] == "ready");
+  REQUIRE(cluster["kubernetesVersion"] == a.kubernetes_version);
+  REQUIRE_FALSE(cluster["lastHeartbeat"].is_null());
+  REQUIRE(count(data_dir, "SELECT count(*) FROM nodes") == static_cast<long long>(inv.nodes.size()));
+  REQUIRE(count(data_dir, "SELECT count(*) FROM gpus") == static_cast<long long>(gpus));
+
+  // An unchanged inventory: a delta that writes no node.
+  auto same = send(fleetd, a.name, cred_a, agent::to_json(sender.next(inv)));
+  REQUIRE(same["nodesChanged"] == 0);
+
+  // One node cordoned: one node written.
+  inv.nodes[0].schedulable = false;
+  auto env = sender.next(inv);
+  REQUIRE_FALSE(env.full);
+  REQUIRE(send(fleetd, a.name, cred_a, agent::to_json(env))["nodesChanged"] == 1);
+  REQUIRE(count(data_dir, "SELECT count(*) FROM nodes WHERE NOT schedulable") == 1);
+
+  // The same delta again (a retry) and a gap both ask for a full resync; nothing changes.
+  REQUIRE(send(fleetd, a.name, cred_a, agent::to_json(env))["resync"] == true);
+  env.sequence += 5;
+  REQUIRE(send(fleetd, a.name, cred_a, agent::to_json(env))["resync"] == true);
+  sender.request_full();
+  REQUIRE(send(fleetd, a.name, cred_a, agent::to_json(sender.next(inv)))["resync"] == false);
+
+  // Another cluster's credential, no credential, a malformed body.
+  auto forbidden =
+      fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat", agent::to_json(sender.next(inv)).dump(), {}, cred_b);
+  REQUIRE(forbidden.status == 403);
+  REQUIRE(fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat", "{}", {}, std::string("")).status == 401);
+  REQUIRE(fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat", "{\"sequence\": \"x\"}", {}, cred_a).status ==
+          422);
+  REQUIRE(fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat", "{", {}, cred_a).status == 400);
+  REQUIRE(count(data_dir, "SELECT count(*) FROM nodes") == static_cast<long long>(inv.nodes.size()));
+
+  // Cluster b never sent a heartbeat: still registering, no nodes.
+  REQUIRE(fleetd.call_json("GET", "/v1/clusters/" + b.name)["state"] == "registering");
+}
