@@ -10,6 +10,7 @@ namespace fleet {
 void register_cluster_routes(ApiService& api);
 void register_token_routes(ApiService& api);
 void register_agent_routes(ApiService& api);
+void register_inventory_routes(ApiService& api);
 
 struct SystemInfo {
   std::string version;

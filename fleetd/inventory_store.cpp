@@ -88,3 +88,55 @@ void touch_agent(pqxx::transaction_base& txn, std::string_view cluster) {
 }
 
 }  // namespace fleet::store
+
+namespace fleet::store {
+namespace {
+constexpr const char* kClusterExists = "SELECT 1 FROM clusters WHERE name = $1";
+constexpr const char* kNodesOfCluster =
+    "SELECT n.data::text FROM nodes n JOIN clusters c ON c.id = n.cluster_id WHERE c.name = $1 ORDER BY n.name";
+// Empty filter values match everything; the keyset starts after ($5, $6, $7) when $8.
+constexpr const char* kGpuFilter =
+    " FROM gpus g JOIN clusters c ON c.id = g.cluster_id "
+    "JOIN nodes n ON n.cluster_id = g.cluster_id AND n.name = g.node_name "
+    "WHERE ($1 = '' OR g.model = $1) AND ($2 = '' OR c.name = $2) AND ($3 = '' OR g.health = $3) "
+    "AND ($4 = '' OR n.admission = $4)";
+const std::string kGpuPage =
+    std::string(
+        "SELECT c.name, g.node_name, g.idx, g.uuid, g.model, g.memory_bytes, g.driver_version, "
+        "g.cuda_version, g.mig_mode, g.health, n.admission") +
+    kGpuFilter +
+    " AND (NOT $8 OR (c.name, g.node_name, g.idx) > ($5, $6, $7)) ORDER BY c.name, g.node_name, g.idx "
+    "LIMIT $9";
+const std::string kGpuTotals =
+    std::string("SELECT g.model, count(*)") + kGpuFilter + " GROUP BY g.model ORDER BY g.model";
+}  // namespace
+
+std::optional<std::vector<std::string>> list_node_json(pqxx::transaction_base& txn, std::string_view cluster) {
+  if (txn.exec_params(kClusterExists, std::string(cluster)).empty()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& row : txn.exec_params(kNodesOfCluster, std::string(cluster))) out.emplace_back(row[0].c_str());
+  return out;
+}
+
+GpuPage list_gpus(pqxx::transaction_base& txn, const GpuFilter& f,
+                  const std::optional<std::tuple<std::string, std::string, int>>& after, int limit) {
+  GpuPage page;
+  auto [ac, an, ai] = after.value_or(std::tuple<std::string, std::string, int>{"", "", 0});
+  auto rows =
+      txn.exec_params(kGpuPage, f.model, f.cluster, f.health, f.admission, ac, an, ai, after.has_value(), limit + 1);
+  for (const auto& r : rows) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.more = true;
+      break;
+    }
+    page.items.push_back({r[0].c_str(), r[1].c_str(), r[2].as<int>(), r[3].c_str(), r[4].c_str(),
+                          r[5].as<std::int64_t>(), r[6].c_str(), r[7].c_str(), r[8].c_str(), r[9].c_str(),
+                          r[10].c_str()});
+  }
+  for (const auto& r : txn.exec_params(kGpuTotals, f.model, f.cluster, f.health, f.admission)) {
+    page.totals_by_model.emplace_back(r[0].c_str(), r[1].as<std::int64_t>());
+  }
+  return page;
+}
+
+}  // namespace fleet::store

@@ -2,9 +2,13 @@
 // The inventory agents report, in PostgreSQL: loaded as the base a heartbeat delta applies to, and written back
 // as only what changed (nodes upserted or deleted, their GPUs replaced), so database writes follow change, not
 // heartbeat count.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "agents/inventory_delta.hpp"
 
@@ -24,5 +28,31 @@ void save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster, const
 
 // Marks the agent as seen without applying anything (a heartbeat that asked for a resync).
 void touch_agent(pqxx::transaction_base& txn, std::string_view cluster);
+
+}  // namespace fleet::store
+
+namespace fleet::store {
+
+// The nodes of a cluster as their agent reported them (JSON text each), by name; nullopt when no such cluster.
+std::optional<std::vector<std::string>> list_node_json(pqxx::transaction_base& txn, std::string_view cluster);
+
+struct GpuFilter {
+  std::string model, cluster, health, admission;  // empty = any
+};
+struct GpuRow {
+  std::string cluster, node;
+  int index = 0;
+  std::string uuid, model;
+  std::int64_t memory_bytes = 0;
+  std::string driver_version, cuda_version, mig_mode, health, admission;
+};
+struct GpuPage {
+  std::vector<GpuRow> items;
+  bool more = false;
+  std::vector<std::pair<std::string, std::int64_t>> totals_by_model;  // over the whole filter, not the page
+};
+// Keyset paging on (cluster, node, index): rows strictly after `after` when given.
+GpuPage list_gpus(pqxx::transaction_base& txn, const GpuFilter& filter,
+                  const std::optional<std::tuple<std::string, std::string, int>>& after, int limit);
 
 }  // namespace fleet::store

@@ -254,6 +254,7 @@ int serve(ServeConfig cfg) {
   register_cluster_routes(api);
   register_token_routes(api);
   register_agent_routes(api);
+  register_inventory_routes(api);
 
   http::ServerOptions sopts;
   sopts.host = listen->first;

@@ -2,6 +2,7 @@
 // cluster; writes follow what changed.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <map>
 #include <pqxx/pqxx>
 
 #include "agents/fleet_spec.hpp"
@@ -77,6 +78,29 @@ TEST_CASE("heartbeats store the inventory, apply deltas in order and ask for a r
   REQUIRE_FALSE(cluster["lastHeartbeat"].is_null());
   REQUIRE(count(data_dir, "SELECT count(*) FROM nodes") == static_cast<long long>(inv.nodes.size()));
   REQUIRE(count(data_dir, "SELECT count(*) FROM gpus") == static_cast<long long>(gpus));
+
+  // The inventory API reads it back: nodes of the cluster, and the fleet's GPUs with totals, paged.
+  REQUIRE(fleetd.call_json("GET", "/v1/clusters/" + a.name + "/nodes")["items"].size() == inv.nodes.size());
+  REQUIRE(fleetd.call("GET", "/v1/clusters/nope/nodes").status == 404);
+  std::map<std::string, long long> by_model;
+  for (const auto& n : inv.nodes) {
+    for (const auto& g : n.gpus) by_model[g.model]++;
+  }
+  auto all = fleetd.call_json("GET", "/v1/gpus?cluster=" + a.name);
+  REQUIRE(all["total"] == static_cast<long long>(gpus));
+  for (const auto& [model, n] : by_model) REQUIRE(all["totals"][model] == n);
+  std::size_t paged = 0;
+  std::string cont;
+  do {
+    auto page = fleetd.call_json("GET", "/v1/gpus?limit=5" + (cont.empty() ? "" : "&continue=" + cont));
+    paged += page["items"].size();
+    cont = page.contains("continue") ? page["continue"].get<std::string>() : "";
+  } while (!cont.empty());
+  REQUIRE(paged == gpus);
+  REQUIRE(fleetd.call_json("GET", "/v1/gpus?model=none")["total"] == 0);
+  REQUIRE(fleetd.call("GET", "/v1/gpus?colour=red").status == 400);
+  REQUIRE(fleetd.call("GET", "/v1/gpus?limit=0").status == 400);
+  REQUIRE(fleetd.call("GET", "/v1/gpus?continue=abc").status == 400);
 
   // An unchanged inventory: a delta that writes no node.
   auto same = send(fleetd, a.name, cred_a, agent::to_json(sender.next(inv)));
