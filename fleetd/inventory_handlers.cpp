@@ -74,22 +74,16 @@ http::Response list_gpus(Call& call, pqxx::connection_base& conn) {
     total += n;
   }
   out["total"] = total;
-  for (const auto& g : page.items) {
-    out["items"].push_back({{"cluster", g.cluster},
-                            {"node", g.node},
-                            {"index", g.index},
-                            {"uuid", g.uuid},
-                            {"model", g.model},
-                            {"memoryBytes", g.memory_bytes},
-                            {"driverVersion", g.driver_version},
-                            {"cudaVersion", g.cuda_version},
-                            {"migMode", g.mig_mode},
-                            {"health", g.health},
-                            {"admission", g.admission}});
+  for (const auto& row : page.items) {
+    auto item = agent::to_json(row.gpu);  // the fields an agent reports, named as it reports them
+    item["cluster"] = row.cluster;
+    item["node"] = row.node;
+    item["admission"] = row.admission;
+    out["items"].push_back(std::move(item));
   }
   if (page.more && !page.items.empty()) {
     const auto& last = page.items.back();
-    out["continue"] = api::encode_continue(nlohmann::json::array({last.cluster, last.node, last.index}).dump());
+    out["continue"] = api::encode_continue(nlohmann::json::array({last.cluster, last.node, last.gpu.index}).dump());
   }
   return json_response(200, out.dump());
 }

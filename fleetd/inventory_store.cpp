@@ -129,9 +129,10 @@ GpuPage list_gpus(pqxx::transaction_base& txn, const GpuFilter& f,
       page.more = true;
       break;
     }
-    page.items.push_back({r[0].c_str(), r[1].c_str(), r[2].as<int>(), r[3].c_str(), r[4].c_str(),
-                          r[5].as<std::int64_t>(), r[6].c_str(), r[7].c_str(), r[8].c_str(), r[9].c_str(),
-                          r[10].c_str()});
+    GpuRow row{r[0].c_str(), r[1].c_str(), r[10].c_str(), {}};
+    row.gpu = {r[2].as<int>(), r[3].c_str(), r[4].c_str(), r[5].as<std::int64_t>(),
+               r[6].c_str(),   r[7].c_str(), r[8].c_str(), r[9].c_str()};
+    page.items.push_back(std::move(row));
   }
   for (const auto& r : txn.exec_params(kGpuTotals, f.model, f.cluster, f.health, f.admission)) {
     page.totals_by_model.emplace_back(r[0].c_str(), r[1].as<std::int64_t>());

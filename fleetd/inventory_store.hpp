@@ -40,11 +40,8 @@ struct GpuFilter {
   std::string model, cluster, health, admission;  // empty = any
 };
 struct GpuRow {
-  std::string cluster, node;
-  int index = 0;
-  std::string uuid, model;
-  std::int64_t memory_bytes = 0;
-  std::string driver_version, cuda_version, mig_mode, health, admission;
+  std::string cluster, node, admission;  // where it is, and whether its node is admitted
+  agent::GpuInfo gpu;
 };
 struct GpuPage {
   std::vector<GpuRow> items;
