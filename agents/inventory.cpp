@@ -326,23 +326,30 @@ Result<NodeInfo> node_from_json(const json& j, std::string_view path) {
     if (!r) return r.error();
     *out = *r;
   }
-  auto gpus = api::optional_array(j, "gpus", path);
+  auto gpus = gpus_member_from_json(j, path);
   if (!gpus) return gpus.error();
-  if (*gpus) {
-    std::string gpath = member_path(path, "gpus");
-    if ((*gpus)->size() > kMaxGpusPerNode) {
-      return invalid_field(gpath, "at most " + std::to_string(kMaxGpusPerNode) + " GPUs per node are allowed (got " +
-                                      std::to_string((*gpus)->size()) + ")");
-    }
-    for (std::size_t i = 0; i < (*gpus)->size(); ++i) {
-      auto g = gpu_from_json((**gpus)[i], index_path(gpath, i));
-      if (!g) return g.error();
-      n.gpus.push_back(std::move(g).value());
-    }
-  }
-  std::sort(n.gpus.begin(), n.gpus.end(), [](const GpuInfo& a, const GpuInfo& b) { return a.index < b.index; });
+  if (*gpus) n.gpus = std::move(**gpus);
   if (auto s = validate_node(n, path); !s) return s.error();
   return n;
+}
+
+Result<std::optional<std::vector<GpuInfo>>> gpus_member_from_json(const json& j, std::string_view path) {
+  auto gpus = api::optional_array(j, "gpus", path);
+  if (!gpus) return gpus.error();
+  if (!*gpus) return std::optional<std::vector<GpuInfo>>{};
+  std::string gpath = member_path(path, "gpus");
+  if ((*gpus)->size() > kMaxGpusPerNode) {
+    return invalid_field(gpath, "at most " + std::to_string(kMaxGpusPerNode) + " GPUs per node are allowed (got " +
+                                    std::to_string((*gpus)->size()) + ")");
+  }
+  std::vector<GpuInfo> list;
+  for (std::size_t i = 0; i < (*gpus)->size(); ++i) {
+    auto g = gpu_from_json((**gpus)[i], index_path(gpath, i));
+    if (!g) return g.error();
+    list.push_back(std::move(g).value());
+  }
+  std::sort(list.begin(), list.end(), [](const GpuInfo& a, const GpuInfo& b) { return a.index < b.index; });
+  return std::optional<std::vector<GpuInfo>>{std::move(list)};
 }
 
 Result<ClusterInventory> inventory_from_json(const json& j, std::string_view path) {

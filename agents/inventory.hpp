@@ -106,6 +106,9 @@ nlohmann::json to_json(const ClusterInventory& inventory);
 // Unknown members are ignored, so that a newer agent can report more than this fleetd knows. `path` prefixes
 // error fields when the object is nested in a larger document ("inventory").
 Result<GpuInfo> gpu_from_json(const nlohmann::json& j, std::string_view path);
+// The optional "gpus" member of a node or node change: at most kMaxGpusPerNode, each valid, sorted by index.
+// nullopt when the member is absent.
+Result<std::optional<std::vector<GpuInfo>>> gpus_member_from_json(const nlohmann::json& j, std::string_view path);
 Result<ResourceList> resources_from_json(const nlohmann::json& j, std::string_view path);
 Result<NodeInfo> node_from_json(const nlohmann::json& j, std::string_view path);
 Result<ClusterInventory> inventory_from_json(const nlohmann::json& j, std::string_view path = {});

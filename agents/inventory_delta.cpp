@@ -96,22 +96,9 @@ Result<NodeChange> change_from_json(const json& j, std::string_view path) {
       *out = *r;
     }
   }
-  auto gpus = api::optional_array(j, "gpus", path);
+  auto gpus = gpus_member_from_json(j, path);
   if (!gpus) return gpus.error();
-  if (*gpus) {
-    std::string gpath = member_path(path, "gpus");
-    if ((*gpus)->size() > kMaxGpusPerNode) {
-      return invalid_field(gpath, "at most " + std::to_string(kMaxGpusPerNode) + " GPUs per node are allowed");
-    }
-    std::vector<GpuInfo> list;
-    for (std::size_t i = 0; i < (*gpus)->size(); ++i) {
-      auto g = gpu_from_json((**gpus)[i], index_path(gpath, i));
-      if (!g) return g.error();
-      list.push_back(std::move(g).value());
-    }
-    std::sort(list.begin(), list.end(), [](const GpuInfo& a, const GpuInfo& b) { return a.index < b.index; });
-    c.gpus = std::move(list);
-  }
+  if (*gpus) c.gpus = std::move(**gpus);
   return c;
 }
 
