@@ -137,13 +137,9 @@ http::Response list_clusters(Call& call, pqxx::connection_base& conn) {
   q.limit = kDefaultListLimit;
   for (const auto& [key, value] : call.query) {
     if (key == "limit") {
-      int n = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > kMaxListLimit) {
-        return problem(call, make_error(ErrorCode::kInvalid, "limit must be a whole number from 1 to 1000", "limit",
-                                        "invalid-query"));
-      }
-      q.limit = n;
+      auto limit = parse_limit(value, kMaxListLimit);
+      if (!limit) return problem(call, limit.error());
+      q.limit = *limit;
     } else if (key == "continue") {
       auto after = api::decode_continue(value);
       if (!after) return problem(call, after.error());
@@ -244,6 +240,16 @@ http::Response delete_cluster(Call& call, pqxx::connection_base& conn) {
 }
 
 }  // namespace
+
+Result<int> parse_limit(const std::string& value, int max) {
+  int n = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || ec != std::errc() || p != value.data() + value.size() || n < 1 || n > max) {
+    return make_error(ErrorCode::kInvalid, "limit must be a whole number from 1 to " + std::to_string(max), "limit",
+                      "invalid-query");
+  }
+  return n;
+}
 
 Result<std::optional<std::int64_t>> parse_if_match(const Call& call) {
   const std::string* h = call.req.header("if-match");

@@ -21,6 +21,9 @@ struct SystemInfo {
 };
 void register_system_routes(ApiService& api, Metrics& metrics, SystemInfo info);
 
+// The `limit` query parameter of a list: a whole number from 1 to `max`, else invalid-query naming the range.
+Result<int> parse_limit(const std::string& value, int max);
+
 // If-Match: "<n>", <n>, W/"<n>" or *. nullopt when absent or *; an Error when malformed.
 Result<std::optional<std::int64_t>> parse_if_match(const Call& call);
 

@@ -1,5 +1,4 @@
 // Inventory reads: the nodes of a cluster and the fleet's GPUs (filters, totals by model).
-#include <charconv>
 #include <pqxx/pqxx>
 
 #include "api/continue_token.hpp"
@@ -47,10 +46,9 @@ http::Response list_gpus(Call& call, pqxx::connection_base& conn) {
     else if (key == "admission")
       filter.admission = value;
     else if (key == "limit") {
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
-      if (value.empty() || ec != std::errc() || p != value.data() + value.size() || limit < 1 || limit > kMaxGpuLimit) {
-        return invalid("limit", "limit must be a whole number from 1 to 10000");
-      }
+      auto parsed = parse_limit(value, kMaxGpuLimit);
+      if (!parsed) return problem(call, parsed.error());
+      limit = *parsed;
     } else if (key == "continue") {
       auto decoded = api::decode_continue(value);
       if (!decoded) return problem(call, decoded.error());

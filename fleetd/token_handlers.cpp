@@ -108,12 +108,16 @@ http::Response list_audit(Call& call, pqxx::connection_base& conn) {
   int limit = 100;
   std::int64_t before = 0;
   for (const auto& [key, value] : call.query) {
+    if (key == "limit") {
+      auto parsed = parse_limit(value, 1000);
+      if (!parsed) return problem(call, parsed.error());
+      limit = *parsed;
+      continue;
+    }
     std::int64_t n = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     bool numeric = !value.empty() && ec == std::errc() && p == value.data() + value.size();
-    if (key == "limit" && numeric && n >= 1 && n <= 1000) {
-      limit = static_cast<int>(n);
-    } else if (key == "continue" && numeric && n > 0) {
+    if (key == "continue" && numeric && n > 0) {
       before = n;
     } else {
       return problem(call, make_error(ErrorCode::kInvalid,
