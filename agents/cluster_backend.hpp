@@ -1,0 +1,43 @@
+#pragma once
+// What fleet-agent drives: one member cluster, behind an interface with two implementations, `sim` (SimCluster
+// on a scaled clock) and `kubernetes` (the cluster's API server). The agent's protocol loop (register, heartbeat,
+// pull commands, report) is the same for both; only this interface differs.
+//
+// Threading: the agent calls every method from one thread. A backend whose work blocks (a drain waiting on a
+// PodDisruptionBudget) runs it on threads of its own, so that heartbeats keep flowing while a command runs.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agents/inventory.hpp"
+#include "agents/sim_cluster.hpp"  // Command, CommandStatus, StartResult, SimEvent: the command vocabulary
+#include "common/error.hpp"
+
+namespace fleet::agent {
+
+class ClusterBackend {
+ public:
+  virtual ~ClusterBackend() = default;
+
+  virtual std::string_view name() const = 0;  // "sim" | "kubernetes"
+
+  // The cluster as it is now, canonical and valid (validate_inventory). An Error when the cluster cannot be read
+  // (the API server is down): the agent then skips this heartbeat's inventory rather than report a guess.
+  virtual Result<ClusterInventory> inventory() = 0;
+
+  // Starts a command, idempotent by id: a known id is not run again (started=false, its current status or stored
+  // result). Returns at once; the work goes on in the background (or on the simulated clock). Errors: an unknown
+  // kind or a bad payload (kInvalid), an unsupported kind for this backend (kInvalid, saying so), a conflict with
+  // a command in flight (kConflict), a missing node or pool (kNotFound).
+  virtual Result<StartResult> start(const Command& command) = 0;
+
+  // Moves work forward to now (the sim advances its clock; the kubernetes backend collects finished steps) and
+  // returns the step events since the last call, oldest first. The agent logs them and reports progress.
+  virtual std::vector<SimEvent> poll() = 0;
+
+  // The progress of a command this backend has seen, or its stored result once finished; nullopt when unknown.
+  virtual std::optional<CommandStatus> status(std::string_view command_id) const = 0;
+};
+
+}  // namespace fleet::agent
