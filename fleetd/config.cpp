@@ -56,6 +56,16 @@ std::map<std::string, Setter> setters(ServeConfig& c) {
       {"log-level", str(c.log_level)},
       {"port-file", str(c.port_file)},
       {"shutdown-grace-seconds", uns(c.shutdown_grace_seconds, 0, 3600)},
+      {"tls", str(c.tls)},
+      {"tls-cert", str(c.tls_cert)},
+      {"tls-key", str(c.tls_key)},
+      {"tls-ca", str(c.tls_ca)},
+      // One string from env or file ("a.example.com,10.0.0.5"); tls_setup splits the commas.
+      {"tls-san",
+       [&c](const std::string& v, const std::string&) -> Status {
+         c.tls_sans = {v};
+         return Ok{};
+       }},
   };
 }
 

@@ -22,6 +22,12 @@ struct ServeConfig {
   std::string log_level = "info";
   std::string port_file;  // written with the bound "host:port" once listening (scripts, tests)
   unsigned shutdown_grace_seconds = 20;
+  // TLS (fleetd/tls_setup.hpp): "" → off on a loopback listen address, auto on any other.
+  std::string tls;                    // "auto" | "off"
+  std::string tls_cert;               // PEM chain; with tls_key → HTTPS with these files
+  std::string tls_key;                // PEM private key
+  std::string tls_ca;                 // the CA behind tls_cert, written into the local fleetctl config
+  std::vector<std::string> tls_sans;  // extra names for the auto certificate; env/file: a comma-separated list
 };
 
 // One setting as the three sources know it: used by --help, the env lookup and the file keys alike.

@@ -21,6 +21,7 @@
 #include "fleetd/handlers.hpp"
 #include "fleetd/metrics.hpp"
 #include "fleetd/migrations.hpp"
+#include "fleetd/tls_setup.hpp"
 #include "fleetd/token_store.hpp"
 #include "net/http_server.hpp"
 
@@ -119,7 +120,8 @@ Status write_private_file(const fs::path& path, const std::string& content) {
 
 // In the embedded mode the data directory holds a first admin token and a fleetctl config pointing at this
 // fleetd, so that a fresh install is usable without any bootstrap ceremony.
-Status write_local_access(const std::string& url, const fs::path& data_dir, const std::string& server_url) {
+Status write_local_access(const std::string& url, const fs::path& data_dir, const std::string& server_url,
+                          const std::string& ca_file) {
   fs::path token_file = data_dir / "admin-token";
   std::string token;
   if (std::ifstream in(token_file); in) std::getline(in, token);
@@ -136,8 +138,9 @@ Status write_local_access(const std::string& url, const fs::path& data_dir, cons
     }
     if (auto st = write_private_file(token_file, token + "\n"); !st) return st;
   }
-  nlohmann::json cfg = {{"currentContext", "local"},
-                        {"contexts", {{{"name", "local"}, {"server", server_url}, {"token", token}, {"caFile", ""}}}}};
+  nlohmann::json cfg = {
+      {"currentContext", "local"},
+      {"contexts", {{{"name", "local"}, {"server", server_url}, {"token", token}, {"caFile", ca_file}}}}};
   return write_private_file(data_dir / "fleetctl.json", cfg.dump(2) + "\n");
 }
 
@@ -212,6 +215,12 @@ int serve(ServeConfig cfg) {
     std::cerr << "fleetd: " << listen.error().message << "\n";
     return 2;
   }
+  // Before the database starts: a refused plain-HTTP address is a usage error and costs nothing.
+  auto tls = prepare_tls({cfg.tls, cfg.tls_cert, cfg.tls_key, cfg.tls_ca, cfg.tls_sans}, listen->first, cfg.data_dir);
+  if (!tls) {
+    std::cerr << "fleetd: " << tls.error().message << "\n";
+    return tls.error().code == ErrorCode::kInvalid ? 2 : 1;
+  }
 
   // Signals are taken by one thread with sigwait; every other thread inherits the blocked mask.
   sigset_t signals;
@@ -262,6 +271,8 @@ int serve(ServeConfig cfg) {
   sopts.threads = cfg.http_threads;
   sopts.limits.max_body_bytes = cfg.max_body_bytes;
   sopts.limits.max_header_bytes = cfg.max_header_bytes;
+  sopts.tls_cert_file = tls->cert_file;
+  sopts.tls_key_file = tls->key_file;
   auto server = http::Server::create(
       sopts, [&api](http::Request req, http::Respond respond) { api.handle(std::move(req), std::move(respond)); });
   if (!server) {
@@ -281,7 +292,8 @@ int serve(ServeConfig cfg) {
   metrics.add_gauge("fleetd_http_in_flight_requests", "HTTP requests being handled.",
                     [&srv] { return static_cast<double>(srv.in_flight_requests()); });
 
-  std::string server_url = "http://" + srv.bound_address();
+  const std::string scheme = tls->mode == TlsMode::kOff ? "http://" : "https://";
+  std::string server_url = scheme + srv.bound_address();
   if (!cfg.port_file.empty()) {
     if (auto st = write_private_file(cfg.port_file, srv.bound_address() + "\n"); !st) {
       std::cerr << "fleetd: " << st.error().message << "\n";
@@ -290,9 +302,15 @@ int serve(ServeConfig cfg) {
   }
   log::info("listening", {{"address", srv.bound_address()}, {"version", FLEET_VERSION}});
   std::cout << "fleetd " << FLEET_VERSION << " listening on " << server_url << "\n";
+  if (tls->mode == TlsMode::kAuto) {
+    if (tls->created_ca) log::info("created a new CA for --tls auto", {{"caFile", tls->client_ca_file}});
+    std::cout << "CA certificate: " << tls->client_ca_file << " — give it to agents and fleetctl with --ca-file\n";
+  }
   if (db->embedded) {
     fs::path dir = fs::absolute(cfg.data_dir);
-    if (auto st = write_local_access(db->url, dir, server_url); !st) {
+    if (auto st =
+            write_local_access(db->url, dir, scheme + local_dial_address(srv.bound_address()), tls->client_ca_file);
+        !st) {
       log::error("cannot write local access files", {{"error", st.error().message}});
     } else {
       std::cout << "admin token and fleetctl config written to " << dir.string() << " (mode 0600)\n"
@@ -348,6 +366,17 @@ int main(int argc, char** argv) {
   serve_flags["shutdown-grace-seconds"] = app.add_option("--shutdown-grace-seconds", cfg.shutdown_grace_seconds,
                                                          "on SIGTERM, how long in-flight requests may take")
                                               ->capture_default_str();
+  serve_flags["tls"] = app.add_option("--tls", cfg.tls,
+                                      "auto|off; default: off on a loopback address, auto (fleetd's own CA in "
+                                      "DATA-DIR/tls) on any other. Plain HTTP is refused off loopback; env FLEETD_TLS")
+                           ->check(CLI::IsMember({"auto", "off"}));
+  serve_flags["tls-cert"] = app.add_option("--tls-cert", cfg.tls_cert, "serve HTTPS with this PEM certificate chain");
+  serve_flags["tls-key"] = app.add_option("--tls-key", cfg.tls_key, "the PEM private key of --tls-cert");
+  serve_flags["tls-ca"] = app.add_option(
+      "--tls-ca", cfg.tls_ca, "the CA that signed --tls-cert (only written into DATA-DIR/fleetctl.json as caFile)");
+  serve_flags["tls-san"] = app.add_option("--tls-san", cfg.tls_sans,
+                                          "extra DNS name or IP for the auto server certificate (repeatable, or a "
+                                          "comma-separated list)");
 
   auto* token = app.add_subcommand("token", "manage API tokens directly in the database (works offline)");
   token->require_subcommand(1);

@@ -60,3 +60,20 @@ TEST_CASE("listen address parsing", "[fleetd][config]") {
   REQUIRE_FALSE(parse_listen("host:"));
   REQUIRE_FALSE(parse_listen(":80"));
 }
+
+TEST_CASE("tls settings come from flags, env and file like the others", "[fleetd][config]") {
+  ServeConfig c;
+  c.config_file = write_file(R"({"tls": "auto", "tls-san": "a.example.com,10.0.0.5", "tls-cert": "/file/c.pem"})");
+  EnvGuard env("FLEETD_TLS_CERT", "/env/c.pem");
+  REQUIRE(resolve_config(c, {}));
+  CHECK(c.tls == "auto");
+  CHECK(c.tls_cert == "/env/c.pem");
+  REQUIRE(c.tls_sans.size() == 1);
+  CHECK(c.tls_sans[0] == "a.example.com,10.0.0.5");
+
+  ServeConfig d;
+  EnvGuard tls_env("FLEETD_TLS", "off");
+  d.tls = "auto";  // as if given by --tls
+  REQUIRE(resolve_config(d, {"tls"}));
+  CHECK(d.tls == "auto");
+}
