@@ -49,7 +49,7 @@ void FleetdProcess::start() {
   std::error_code ec;
   fs::remove(port_file_, ec);
   std::vector<std::string> argv = {
-      fleetd_binary(), "--listen",         "127.0.0.1:0", "--data-dir", options_.data_dir.string(),
+      fleetd_binary(), "--listen",         options_.listen, "--data-dir", options_.data_dir.string(),
       "--port-file",   port_file_.string()};
   if (!options_.database_url.empty()) {
     argv.push_back("--database-url");
@@ -66,7 +66,8 @@ void FleetdProcess::start() {
     std::getline(in, address);
     if (address.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  base_url_ = "http://" + address;
+  if (address.rfind("0.0.0.0:", 0) == 0) address = "127.0.0.1" + address.substr(7);
+  base_url_ = (options_.ca_file.empty() ? "http://" : "https://") + address;
   admin_token_ = options_.admin_token;
   if (admin_token_.empty()) {
     // The embedded mode writes the admin token just after the port file: wait for it too.
@@ -80,7 +81,11 @@ void FleetdProcess::start() {
       }
     }
   }
-  auto client = http::Client::create({base_url_, "", std::chrono::milliseconds(30000)});
+  http::ClientOptions client_options;
+  client_options.base_url = base_url_;
+  client_options.ca_file = options_.ca_file;
+  client_options.timeout = std::chrono::milliseconds(30000);
+  auto client = http::Client::create(client_options);
   if (!client) throw std::runtime_error("client: " + client.error().message);
   client_ = std::move(*client);
   while (std::chrono::steady_clock::now() < deadline) {

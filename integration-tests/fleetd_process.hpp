@@ -36,6 +36,11 @@ struct FleetdOptions {
   std::string database_url;
   std::vector<std::string> extra_args;
   std::string admin_token;  // with an external database: a token made with `fleetd token create`
+  std::string listen = "127.0.0.1:0";
+  // Set → fleetd serves HTTPS (by --tls auto or extra_args): base_url() is https:// and the test's client and the
+  // readiness check verify the server against this CA (for --tls auto: data_dir / "tls" / "ca.crt"). A wildcard
+  // listen address is dialled as 127.0.0.1.
+  std::string ca_file;
 };
 
 class FleetdProcess {
