@@ -7,6 +7,8 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -32,6 +34,12 @@ using Clock = std::chrono::steady_clock;
 
 // Servers answer with small heads; a generous cap still stops a hostile server from growing memory without bound.
 constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;
+// How often a blocked call looks at cancel(): the io_context runs in slices this long.
+constexpr auto kCancelPoll = std::chrono::milliseconds(50);
+// One read of a streamed body; a watch event is usually smaller, so events reach the caller as they arrive.
+constexpr std::size_t kStreamChunkBytes = 16 * 1024;
+
+using DataFn = std::function<bool(std::string_view)>;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -103,6 +111,27 @@ class BeastClient final : public Client {
 
   Result<ClientResponse> request(const std::string& method, const std::string& path_and_query, const Headers& headers,
                                  const std::string& body) override {
+    return call(method, path_and_query, headers, body, nullptr, options_.timeout);
+  }
+
+  Result<ClientResponse> stream(const std::string& method, const std::string& path_and_query, const Headers& headers,
+                                const std::string& body, const DataFn& on_data,
+                                std::chrono::milliseconds timeout) override {
+    if (timeout.count() <= 0) return make_error(ErrorCode::kInvalid, "the stream timeout must be positive");
+    return call(method, path_and_query, headers, body, &on_data, timeout);
+  }
+
+  void cancel() override { cancelled_ = true; }
+
+ private:
+  struct Attempt {
+    std::optional<ClientResponse> response;
+    std::optional<Error> error;
+    bool stale = false;  // failed like a connection the peer had already closed, with no response byte read
+  };
+
+  Result<ClientResponse> call(const std::string& method, const std::string& path_and_query, const Headers& headers,
+                              const std::string& body, const DataFn* on_data, std::chrono::milliseconds timeout) {
     if (path_and_query.empty() || path_and_query[0] != '/' || has_crlf(path_and_query) ||
         path_and_query.find(' ') != std::string::npos) {
       return make_error(ErrorCode::kInvalid, "invalid request target \"" + path_and_query + "\"");
@@ -115,27 +144,26 @@ class BeastClient final : public Client {
         return make_error(ErrorCode::kInvalid, "invalid header \"" + name + "\"");
       }
     }
-    const auto deadline = Clock::now() + options_.timeout;
+    if (cancelled_) return cancelled_error();
+    const auto deadline = Clock::now() + timeout;
     auto req = build_request(method, path_and_query, headers, body);
 
     const bool reused = connected();
     if (!reused) {
       if (auto s = connect(deadline); !s) return s.error();
     }
-    Attempt first = exchange(req, deadline);
+    Attempt first = exchange(req, deadline, on_data);
     if (first.response || !(reused && first.stale)) return finish(std::move(first));
-    // The server closed the idle keep-alive connection before we wrote: one silent retry on a fresh one.
+    // The server closed the idle keep-alive connection before we wrote: one silent retry on a fresh one (a stale
+    // failure means no response byte arrived, so a stream has delivered nothing yet either).
     close();
     if (auto s = connect(deadline); !s) return s.error();
-    return finish(exchange(req, deadline));
+    return finish(exchange(req, deadline, on_data));
   }
 
- private:
-  struct Attempt {
-    std::optional<ClientResponse> response;
-    std::optional<Error> error;
-    bool stale = false;  // failed like a connection the peer had already closed, with no response byte read
-  };
+  Error cancelled_error() const {
+    return make_error(ErrorCode::kUnavailable, "call to " + target_.display + " cancelled");
+  }
 
   bool connected() const { return tcp_ != nullptr || tls_ != nullptr; }
 
@@ -150,6 +178,8 @@ class BeastClient final : public Client {
     ioc_.run();
     tls_.reset();
     tcp_.reset();
+    buffer_.consume(
+        buffer_.size());  // bytes of the old connection (a stream stopped early) must not leak into the next
   }
 
   Result<ClientResponse> finish(Attempt attempt) {
@@ -163,9 +193,13 @@ class BeastClient final : public Client {
   beast::error_code run_one(Start&& start, Cancel&& cancel, Clock::time_point deadline) {
     std::optional<beast::error_code> result;
     start([&result](beast::error_code ec) { result = ec; });
-    ioc_.restart();
-    // The stream timer normally fires first (error::timeout); the margin only matters for the resolver.
-    ioc_.run_until(deadline + std::chrono::milliseconds(50));
+    // The stream timer normally fires first (error::timeout); the margin only matters for the resolver. Short
+    // slices so that cancel() from another thread takes effect within one.
+    const auto limit = deadline + std::chrono::milliseconds(50);
+    while (!result && !cancelled_ && Clock::now() < limit) {
+      ioc_.restart();
+      ioc_.run_until(std::min(limit, Clock::now() + kCancelPoll));
+    }
     if (!result) {
       cancel();
       ioc_.restart();
@@ -177,6 +211,7 @@ class BeastClient final : public Client {
   }
 
   Error transport_error(const std::string& stage, const beast::error_code& ec) const {
+    if (cancelled_) return cancelled_error();
     if (ec == beast::error::timeout) {
       return make_error(ErrorCode::kUnavailable, "cannot reach " + target_.display + ": timed out after " +
                                                      std::to_string(options_.timeout.count()) + " ms (" + stage + ")");
@@ -283,7 +318,7 @@ class BeastClient final : public Client {
     return req;
   }
 
-  Attempt exchange(bhttp::request<bhttp::string_body>& req, Clock::time_point deadline) {
+  Attempt exchange(bhttp::request<bhttp::string_body>& req, Clock::time_point deadline, const DataFn* on_data) {
     Attempt attempt;
     auto& stream = lowest_layer();
     stream.expires_at(deadline);
@@ -304,6 +339,8 @@ class BeastClient final : public Client {
       attempt.error = transport_error("sending the request", ec);
       return attempt;
     }
+
+    if (on_data) return read_streamed(req, deadline, *on_data);
 
     bhttp::response_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(
@@ -337,6 +374,16 @@ class BeastClient final : public Client {
     }
 
     auto res = parser.release();
+    ClientResponse out = head_of(res);
+    out.body = std::move(res.body());
+    const bool keep = res.keep_alive() && req.keep_alive();
+    attempt.response = std::move(out);
+    if (!keep) close();
+    return attempt;
+  }
+
+  template <class Body>
+  static ClientResponse head_of(const bhttp::response<Body>& res) {
     ClientResponse out;
     out.status = static_cast<int>(res.result_int());
     for (const auto& field : res) {
@@ -344,8 +391,72 @@ class BeastClient final : public Client {
       auto [it, inserted] = out.headers.emplace(name, std::string(field.value()));
       if (!inserted) it->second += ", " + std::string(field.value());  // RFC 9110 §5.3: combine repeated fields
     }
-    out.body = std::move(res.body());
-    const bool keep = res.keep_alive() && req.keep_alive();
+    return out;
+  }
+
+  // The body of a 2xx response goes to `on_data` as it arrives: read_some, not read, so that a few bytes followed
+  // by a pause (one watch event, then quiet) reach the caller at once instead of waiting for a full buffer.
+  Attempt read_streamed(const bhttp::request<bhttp::string_body>& req, Clock::time_point deadline,
+                        const DataFn& on_data) {
+    Attempt attempt;
+    auto& stream = lowest_layer();
+    auto cancel = [&] { stream.cancel(); };
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(kMaxHeaderBytes, std::max<std::size_t>(options_.max_response_bytes, 1))));
+    parser.body_limit(boost::none);  // a watch is unbounded; on_data decides what to keep
+    auto fail = [&](const beast::error_code& ec, const char* stage) {
+      attempt.stale = !parser.got_some() && is_stale_connection_error(ec);
+      attempt.error = parser.got_some() && ec != beast::error::timeout && !cancelled_
+                          ? make_error(ErrorCode::kUnavailable,
+                                       "invalid or interrupted response from " + target_.display + ": " + cause(ec))
+                          : transport_error(stage, ec);
+      return attempt;
+    };
+    auto ec = run_one(
+        [&](auto done) {
+          auto on_read = [done](beast::error_code e, std::size_t) { done(e); };
+          if (tls_) {
+            bhttp::async_read_header(*tls_, buffer_, parser, on_read);
+          } else {
+            bhttp::async_read_header(*tcp_, buffer_, parser, on_read);
+          }
+        },
+        cancel, deadline);
+    if (ec) return fail(ec, "waiting for the response");
+
+    ClientResponse out = head_of(parser.get());
+    const bool success = out.status >= 200 && out.status < 300;
+    bool stopped = false;
+    std::array<char, kStreamChunkBytes> chunk{};
+    while (!parser.is_done() && !stopped) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      ec = run_one(
+          [&](auto done) {
+            auto on_read = [done](beast::error_code e, std::size_t) { done(e); };
+            if (tls_) {
+              bhttp::async_read_some(*tls_, buffer_, parser, on_read);
+            } else {
+              bhttp::async_read_some(*tcp_, buffer_, parser, on_read);
+            }
+          },
+          cancel, deadline);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) return fail(ec, "reading the response");
+      const std::size_t n = chunk.size() - parser.get().body().size;
+      if (n == 0) continue;
+      if (success) {
+        stopped = !on_data(std::string_view(chunk.data(), n));
+      } else if (out.body.size() + n > options_.max_response_bytes) {
+        attempt.error = make_error(ErrorCode::kTooLarge, "the response from " + target_.display + " exceeds " +
+                                                             std::to_string(options_.max_response_bytes) + " bytes");
+        return attempt;
+      } else {
+        out.body.append(chunk.data(), n);
+      }
+    }
+    const bool keep = !stopped && parser.get().keep_alive() && req.keep_alive();
     attempt.response = std::move(out);
     if (!keep) close();
     return attempt;
@@ -358,9 +469,55 @@ class BeastClient final : public Client {
   std::unique_ptr<beast::tcp_stream> tcp_;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
   beast::flat_buffer buffer_;
+  std::atomic<bool> cancelled_{false};
 };
 
+// Each part from a file or from memory; a certificate without its key (or the reverse) is a mistake, not a choice.
+Status load_client_certificate(ssl::context& tls, const ClientOptions& o) {
+  const bool has_cert = !o.client_cert_file.empty() || !o.client_cert_pem.empty();
+  const bool has_key = !o.client_key_file.empty() || !o.client_key_pem.empty();
+  if (!has_cert && !has_key) return Ok{};
+  if (has_cert != has_key) {
+    return make_error(ErrorCode::kInvalid, "a client certificate needs both the certificate and its private key");
+  }
+  beast::error_code ec;
+  if (!o.client_cert_file.empty()) {
+    tls.use_certificate_chain_file(o.client_cert_file, ec);
+  } else {
+    tls.use_certificate_chain(asio::buffer(o.client_cert_pem), ec);
+  }
+  if (ec) {
+    const std::string where = o.client_cert_file.empty() ? "given as PEM" : "\"" + o.client_cert_file + "\"";
+    return make_error(ErrorCode::kInvalid, "cannot load the client certificate " + where + ": " + cause(ec));
+  }
+  if (!o.client_key_file.empty()) {
+    tls.use_private_key_file(o.client_key_file, ssl::context::pem, ec);
+  } else {
+    tls.use_private_key(asio::buffer(o.client_key_pem), ssl::context::pem, ec);
+  }
+  if (ec) {
+    const std::string where = o.client_key_file.empty() ? "given as PEM" : "\"" + o.client_key_file + "\"";
+    return make_error(ErrorCode::kInvalid, "cannot load the client private key " + where + ": " + cause(ec));
+  }
+  if (SSL_CTX_check_private_key(tls.native_handle()) != 1) {
+    return make_error(ErrorCode::kInvalid, "the client private key does not match the client certificate");
+  }
+  return Ok{};
+}
+
 }  // namespace
+
+Result<ClientResponse> Client::stream(const std::string& method, const std::string& path_and_query,
+                                      const Headers& headers, const std::string& body, const DataFn& on_data,
+                                      std::chrono::milliseconds /*timeout*/) {
+  auto response = request(method, path_and_query, headers, body);
+  if (!response) return response;
+  if (response->status >= 200 && response->status < 300) {
+    if (!response->body.empty()) on_data(response->body);
+    response->body.clear();
+  }
+  return response;
+}
 
 Result<std::unique_ptr<Client>> Client::create(ClientOptions options) {
   auto target = parse_base_url(options.base_url);
@@ -373,15 +530,21 @@ Result<std::unique_ptr<Client>> Client::create(ClientOptions options) {
                              ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     tls_context->set_verify_mode(ssl::verify_peer);
     beast::error_code ec;
-    if (options.ca_file.empty()) {
+    if (options.ca_file.empty() && options.ca_pem.empty()) {
       tls_context->set_default_verify_paths(ec);
       if (ec) return make_error(ErrorCode::kInternal, "cannot load the system's trusted CA certificates: " + cause(ec));
-    } else {
+    }
+    if (!options.ca_file.empty()) {
       tls_context->load_verify_file(options.ca_file, ec);
       if (ec) {
         return make_error(ErrorCode::kInvalid, "cannot load the CA file \"" + options.ca_file + "\": " + cause(ec));
       }
     }
+    if (!options.ca_pem.empty()) {
+      tls_context->add_certificate_authority(asio::buffer(options.ca_pem), ec);
+      if (ec) return make_error(ErrorCode::kInvalid, "cannot load the CA certificates given as PEM: " + cause(ec));
+    }
+    if (auto s = load_client_certificate(*tls_context, options); !s) return s.error();
   }
   return std::unique_ptr<Client>(
       std::make_unique<BeastClient>(std::move(options), std::move(*target), std::move(tls_context)));

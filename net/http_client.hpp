@@ -1,9 +1,12 @@
 #pragma once
 // A small synchronous HTTP/1.1 client (Beast) for fleetctl and fleet-agent: keep-alive, a timeout on every
-// call, HTTPS verified against a CA file. No Beast or Asio types in this header.
+// call, HTTPS verified against a CA file, optionally a client certificate, and a streaming call for long
+// responses (Kubernetes watches). No Beast or Asio types in this header.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/error.hpp"
 #include "net/http_types.hpp"
@@ -11,8 +14,14 @@
 namespace fleet::http {
 
 struct ClientOptions {
-  std::string base_url;                               // "http://127.0.0.1:8080" or "https://fleet.example:8443"
-  std::string ca_file;                                // PEM; for https. Empty → the system's trust store.
+  std::string base_url;  // "http://127.0.0.1:8080" or "https://fleet.example:8443"
+  std::string ca_file;   // PEM; for https. Empty → the system's trust store.
+  std::string ca_pem;    // PEM CA certificates in memory (a kubeconfig's certificate-authority-data), besides ca_file
+  // A client certificate for mutual TLS, each part from a file or PEM in memory (a kubeconfig carries either).
+  std::string client_cert_file;
+  std::string client_key_file;
+  std::string client_cert_pem;
+  std::string client_key_pem;
   std::chrono::milliseconds timeout{30000};           // per request: connect + write + read
   std::size_t max_response_bytes = 64 * 1024 * 1024;  // header + body; larger → Error kTooLarge
   std::string user_agent = "fleet-http-client";
@@ -35,6 +44,21 @@ class Client {
   // non-empty body without one, Content-Type: application/json; `headers` add to or override those.
   virtual Result<ClientResponse> request(const std::string& method, const std::string& path_and_query,
                                          const Headers& headers = {}, const std::string& body = {}) = 0;
+
+  // For a response read as it arrives (a Kubernetes watch). A 2xx body goes to `on_data` piece by piece as the
+  // bytes come (pieces follow no message boundary) and the returned body stays empty; `on_data` returning false
+  // stops reading and closes the connection. Any other status comes back whole in `body`, as from request().
+  // The whole call, connect to last byte, is bounded by `timeout` rather than options.timeout. No silent retry:
+  // a watch that fails is the caller's to resume. The default, for test doubles, calls request() and hands the
+  // body over in one piece.
+  virtual Result<ClientResponse> stream(const std::string& method, const std::string& path_and_query,
+                                        const Headers& headers, const std::string& body,
+                                        const std::function<bool(std::string_view)>& on_data,
+                                        std::chrono::milliseconds timeout);
+
+  // Thread-safe: makes the call in progress (on whatever thread) and every later one fail at once with
+  // kUnavailable "cancelled", so that a thread blocked in a long stream() can be shut down. Not undone.
+  virtual void cancel() {}
 };
 
 }  // namespace fleet::http

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -141,6 +142,17 @@ class TestServer {
 
   int port() const { return port_; }
   int connections() const { return connections_; }
+
+  // Asks each TLS client for a certificate (any will do: this checks that one is sent, not who signed it) and
+  // refuses a client without one. Call before the first connection.
+  void require_client_certificate() {
+    SSL_CTX_set_verify(tls_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, [](int, X509_STORE_CTX*) { return 1; });
+  }
+  // The subject CN of the last client certificate presented.
+  std::string client_cn() {
+    std::lock_guard lock(mutex_);
+    return client_cn_;
+  }
   std::vector<SeenRequest> requests() {
     std::lock_guard lock(mutex_);
     return requests_;
@@ -186,6 +198,13 @@ class TestServer {
           SSL_free(ssl);
           ::close(fd);
           continue;
+        }
+        if (X509* peer = SSL_get1_peer_certificate(ssl)) {
+          char cn[256] = {};
+          X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+          std::lock_guard lock(mutex_);
+          client_cn_ = cn;
+          X509_free(peer);
         }
       }
       serve_connection(fd, ssl);
@@ -269,6 +288,7 @@ class TestServer {
   std::atomic<int> connections_{0};
   std::mutex mutex_;
   std::vector<SeenRequest> requests_;
+  std::string client_cn_;
   std::thread thread_;
 };
 
@@ -479,6 +499,140 @@ TEST_CASE("client verifies HTTPS servers against the CA file", "[http-client]") 
     REQUIRE_FALSE(client.ok());
     CHECK_THAT(client.error().message, Catch::Contains("/nonexistent/ca.pem"));
   }
+}
+
+TEST_CASE("client trusts CA certificates given as PEM in memory", "[http-client]") {
+  TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kServerCertPem, kServerKeyPem);
+  ClientOptions options;
+  options.base_url = local_url(server, "https");
+  options.ca_pem = kCaPem;
+  {
+    auto client = Client::create(options);
+    REQUIRE(client.ok());
+    CHECK((*client)->request("GET", "/").ok());
+  }  // the test server serves one connection at a time: this one must close first
+
+  options.ca_pem = kOtherCaPem;
+  auto other = Client::create(options);
+  REQUIRE(other.ok());
+  auto res = (*other)->request("GET", "/");
+  REQUIRE_FALSE(res.ok());
+  CHECK_THAT(res.error().message, Catch::Contains("certificate verification failed"));
+
+  options.ca_pem = "not a certificate";
+  CHECK_FALSE(Client::create(options).ok());
+}
+
+TEST_CASE("client presents a client certificate from PEM or from files", "[http-client]") {
+  TempFile ca(kCaPem);
+  TempFile cert(kServerCertPem);  // any certificate with its key will do as the client's
+  TempFile key(kServerKeyPem);
+  TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kServerCertPem, kServerKeyPem);
+  server.require_client_certificate();
+  ClientOptions options;
+  options.base_url = local_url(server, "https");
+  options.ca_file = ca.path();
+
+  SECTION("none: the server refuses the handshake") {
+    auto client = Client::create(options);
+    REQUIRE(client.ok());
+    CHECK_FALSE((*client)->request("GET", "/").ok());
+  }
+  SECTION("from PEM") {
+    options.client_cert_pem = kServerCertPem;
+    options.client_key_pem = kServerKeyPem;
+    auto client = Client::create(options);
+    REQUIRE(client.ok());
+    REQUIRE((*client)->request("GET", "/").ok());
+    CHECK(server.client_cn() == "server");
+  }
+  SECTION("from files") {
+    options.client_cert_file = cert.path();
+    options.client_key_file = key.path();
+    auto client = Client::create(options);
+    REQUIRE(client.ok());
+    REQUIRE((*client)->request("GET", "/").ok());
+    CHECK(server.client_cn() == "server");
+  }
+  SECTION("a certificate without its key, or with another key: an error at creation") {
+    options.client_cert_pem = kServerCertPem;
+    auto alone = Client::create(options);
+    REQUIRE_FALSE(alone.ok());
+    CHECK_THAT(alone.error().message, Catch::Contains("both the certificate and its private key"));
+    options.client_key_pem = kWrongHostKeyPem;
+    auto mismatch = Client::create(options);
+    REQUIRE_FALSE(mismatch.ok());
+    CHECK_THAT(mismatch.error().message, Catch::Contains("private key"));
+  }
+}
+
+TEST_CASE("client streams a response body to a callback", "[http-client]") {
+  const std::string chunked =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "6\r\nline1\n\r\n6\r\nline2\n\r\n0\r\n\r\n";
+  TestServer server([&](const SeenRequest& req) {
+    if (req.target == "/missing") {
+      return Reply{"HTTP/1.1 410 Gone\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{\"code\":410}"};
+    }
+    return Reply{chunked};
+  });
+  auto client = make_client(local_url(server));
+  std::string seen;
+  auto res = client->stream(
+      "GET", "/watch", {}, {},
+      [&](std::string_view data) {
+        seen.append(data);
+        return true;
+      },
+      std::chrono::seconds(5));
+  REQUIRE(res.ok());
+  CHECK(res->status == 200);
+  CHECK(res->body.empty());
+  CHECK(seen == "line1\nline2\n");
+
+  // Another status comes back whole, not through the callback.
+  seen.clear();
+  res = client->stream(
+      "GET", "/missing", {}, {},
+      [&](std::string_view data) {
+        seen.append(data);
+        return true;
+      },
+      std::chrono::seconds(5));
+  REQUIRE(res.ok());
+  CHECK(res->status == 410);
+  CHECK(res->body == R"({"code":410})");
+  CHECK(seen.empty());
+  CHECK(server.connections() == 1);  // kept alive across both
+
+  // Stopping early closes the connection; the next call opens a new one.
+  res = client->stream(
+      "GET", "/watch", {}, {}, [](std::string_view) { return false; }, std::chrono::seconds(5));
+  REQUIRE(res.ok());
+  auto after = client->request("GET", "/after");
+  INFO((after.ok() ? std::string() : after.error().message));
+  REQUIRE(after.ok());
+  CHECK(server.connections() == 2);
+}
+
+TEST_CASE("client cancel() ends a blocked call at once, and every later one", "[http-client]") {
+  TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}"), false, std::chrono::milliseconds(3000)}; });
+  auto client = make_client(local_url(server), std::chrono::seconds(10));
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    client->cancel();
+  });
+  const auto began = std::chrono::steady_clock::now();
+  auto res = client->stream(
+      "GET", "/watch", {}, {}, [](std::string_view) { return true; }, std::chrono::seconds(10));
+  canceller.join();
+  CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds(2));
+  REQUIRE_FALSE(res.ok());
+  CHECK(res.error().code == ErrorCode::kUnavailable);
+  CHECK_THAT(res.error().message, Catch::Contains("cancelled"));
+  auto later = client->request("GET", "/later");
+  REQUIRE_FALSE(later.ok());
+  CHECK_THAT(later.error().message, Catch::Contains("cancelled"));
 }
 
 }  // namespace fleet::http

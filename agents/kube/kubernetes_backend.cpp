@@ -1,0 +1,484 @@
+#include "agents/kube/kubernetes_backend.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "agents/json_read.hpp"
+#include "agents/kube/commands.hpp"
+#include "agents/kube/kube_api.hpp"
+#include "agents/kube/manifest_url.hpp"
+#include "agents/kube/node_informer.hpp"
+#include "agents/kube/node_mapping.hpp"
+#include "agents/kube/resource_slices.hpp"
+#include "api/names.hpp"
+#include "common/log.hpp"
+
+namespace fleet::agent {
+namespace kube {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxManifests = 256;
+constexpr std::string_view kResourceSlicePaths[] = {"/apis/resource.k8s.io/v1/resourceslices",
+                                                    "/apis/resource.k8s.io/v1beta1/resourceslices"};
+
+enum class Op { kCordonCluster, kCordonNode, kDrainNode, kTaintNode, kApply, kDelete };
+
+struct Parsed {
+  Op op = Op::kCordonCluster;
+  bool cordon = true;
+  std::string node;
+  DrainRequest drain;
+  TaintChange taints;
+  std::vector<json> manifests;
+};
+
+Error invalid(const std::string& field, const std::string& message) {
+  return make_error(ErrorCode::kInvalid, field + ": " + message, field, "invalid-field");
+}
+
+Result<std::string> node_member(const json& payload) {
+  auto it = payload.find("node");
+  if (it == payload.end() || !it->is_string() || it->get<std::string>().empty()) {
+    return invalid("payload.node", "the node name is required");
+  }
+  if (std::string problem = api::dns1123_subdomain_problem(it->get<std::string>()); !problem.empty()) {
+    return invalid("payload.node", problem);
+  }
+  return it->get<std::string>();
+}
+
+Result<bool> bool_member(const json& payload, const char* key, bool fallback) {
+  auto it = payload.find(key);
+  if (it == payload.end()) return fallback;
+  if (!it->is_boolean()) return invalid(std::string("payload.") + key, "must be a boolean");
+  return it->get<bool>();
+}
+
+// "remove": keys ("fleet.io/gpu-unverified"), "key:Effect" / "key=value:Effect" strings, or {"key", "effect"?}.
+Result<std::vector<Taint>> removals(const json& payload) {
+  std::vector<Taint> out;
+  auto it = payload.find("remove");
+  if (it == payload.end()) return out;
+  if (!it->is_array()) return invalid("payload.remove", "must be an array");
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const json& r = (*it)[i];
+    const std::string field = "payload.remove[" + std::to_string(i) + "]";
+    Taint t;
+    if (r.is_string()) {
+      const std::string text = r.get<std::string>();
+      if (text.find(':') != std::string::npos) {
+        auto parsed = parse_taint_string(text, field);
+        if (!parsed) return parsed.error();
+        t = Taint{parsed->key, "", parsed->effect};
+      } else {
+        t.key = text;
+      }
+    } else if (r.is_object() && r.contains("key") && r["key"].is_string()) {
+      t.key = r["key"].get<std::string>();
+      if (r.contains("effect") && r["effect"].is_string()) t.effect = r["effect"].get<std::string>();
+    } else {
+      return invalid(field, "must be a taint key, \"key:Effect\" or {\"key\", \"effect\"}");
+    }
+    if (t.key.empty()) return invalid(field, "the taint key is empty");
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<std::vector<json>> manifests_member(const json& payload, const std::string& default_namespace) {
+  auto it = payload.find("manifests");
+  if (it == payload.end() || !it->is_array() || it->empty()) {
+    return invalid("payload.manifests", "a non-empty array of Kubernetes objects is required");
+  }
+  if (it->size() > kMaxManifests) {
+    return invalid("payload.manifests", "at most " + std::to_string(kMaxManifests) + " manifests are allowed");
+  }
+  std::vector<json> out;
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    if (auto ref = object_ref((*it)[i], default_namespace); !ref) {
+      return invalid("payload.manifests[" + std::to_string(i) + "]", ref.error().message);
+    }
+    out.push_back((*it)[i]);
+  }
+  return out;
+}
+
+Error unsupported(std::string_view kind, std::string_view why) {
+  return make_error(ErrorCode::kInvalid,
+                    "not supported by the kubernetes backend: " + std::string(kind) + " (" + std::string(why) + ")",
+                    "kind", "unsupported-command");
+}
+
+Result<Parsed> parse_command(const Command& c, const KubernetesBackendOptions& o, const std::string& default_ns) {
+  if (c.id.empty()) return invalid("id", "the command id is required");
+  if (c.kind == kCommandUpgradeControlPlane || c.kind == kCommandUpgradeNodePool) {
+    return unsupported(c.kind,
+                       "provider upgrades go through the AKS or Azure Arc management API, which this backend does "
+                       "not call; it cordons, drains and taints nodes for them");
+  }
+  if (c.kind == kCommandRunProbe) {
+    return unsupported(c.kind,
+                       "running gpu-probe needs a pod on each GPU node (deploy/ has the probe's "
+                       "manifests); this backend does not launch it");
+  }
+  if (!c.payload.is_object()) return invalid("payload", "must be an object");
+  const json& p = c.payload;
+  Parsed out;
+  if (c.kind == kCommandCordonCluster) {
+    out.op = Op::kCordonCluster;
+    auto cordon = bool_member(p, "cordon", true);
+    if (!cordon) return cordon.error();
+    out.cordon = *cordon;
+  } else if (c.kind == kCommandCordonNode) {
+    out.op = Op::kCordonNode;
+    auto node = node_member(p);
+    if (!node) return node.error();
+    auto cordon = bool_member(p, "cordon", true);
+    if (!cordon) return cordon.error();
+    out.node = *node;
+    out.cordon = *cordon;
+  } else if (c.kind == kCommandDrainNode) {
+    out.op = Op::kDrainNode;
+    auto node = node_member(p);
+    if (!node) return node.error();
+    out.node = *node;
+    out.drain.node = *node;
+    out.drain.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.drain_timeout);
+    auto timeout = optional_number(p, "timeoutSeconds", "payload", 0.001, 86400);
+    if (!timeout) return timeout.error();
+    if (*timeout) out.drain.timeout = std::chrono::milliseconds(static_cast<long long>(**timeout * 1000));
+    auto grace = optional_number(p, "gracePeriodSeconds", "payload", 0, 86400);
+    if (!grace) return grace.error();
+    if (*grace) out.drain.grace_period_seconds = static_cast<int>(**grace);
+  } else if (c.kind == kCommandTaintNode) {
+    out.op = Op::kTaintNode;
+    auto node = node_member(p);
+    if (!node) return node.error();
+    out.node = *node;
+    out.taints.node = *node;
+    auto add = optional_taints(p, "add", "payload", true);
+    if (!add) return add.error();
+    if (*add) out.taints.add = std::move(**add);
+    auto remove = removals(p);
+    if (!remove) return remove.error();
+    out.taints.remove = std::move(*remove);
+    if (out.taints.add.empty() && out.taints.remove.empty()) {
+      return invalid("payload", "give taints to add and/or remove");
+    }
+  } else if (c.kind == kCommandApplyWorkload || c.kind == kCommandDeleteWorkload) {
+    out.op = c.kind == kCommandApplyWorkload ? Op::kApply : Op::kDelete;
+    auto manifests = manifests_member(p, default_ns);
+    if (!manifests) return manifests.error();
+    out.manifests = std::move(*manifests);
+  } else {
+    return make_error(ErrorCode::kInvalid, "unknown command kind \"" + c.kind + "\"", "kind", "unknown-command");
+  }
+  return out;
+}
+
+// The most common node image is the cluster's current one (nodes being upgraded are the minority).
+std::string dominant_image(const std::vector<NodeInfo>& nodes) {
+  std::map<std::string, int> counts;
+  for (const NodeInfo& n : nodes) ++counts[n.node_image_version];
+  std::string best = "unknown";
+  int best_count = 0;
+  for (const auto& [image, count] : counts) {
+    if (count >= best_count) {
+      best = image;
+      best_count = count;
+    }
+  }
+  return best;
+}
+
+class KubernetesBackend final : public ClusterBackend {
+ public:
+  KubernetesBackend(KubernetesBackendOptions options, KubeConnection connection, std::unique_ptr<KubeApi> api)
+      : options_(std::move(options)),
+        connection_(std::move(connection)),
+        api_(std::move(api)),
+        informer_([this] { return make_api(); },
+                  InformerOptions{options_.list_page_size, options_.watch_timeout, options_.watch_retry,
+                                  NodeMappingOptions{options_.cluster_name, options_.gpu_uuid_seed}}) {}
+
+  ~KubernetesBackend() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      for (KubeApi* api : worker_apis_) api->cancel();
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+  }
+
+  std::string_view name() const override { return "kubernetes"; }
+
+  Result<ClusterInventory> inventory() override {
+    // /version first: it is the cheapest call, and a wrong CA, a bad token or a down server show up here.
+    auto version = api_->get("/version");
+    if (!version) return version.error();
+    if (auto s = informer_.ensure_synced(*api_); !s) return s.error();
+    refresh_resource_slices();
+
+    ClusterInventory inv;
+    std::string git = version->value("gitVersion", "");
+    if (!git.empty() && git.front() == 'v') git.erase(0, 1);
+    inv.kubernetes_version = version_token(git);
+    inv.nodes = informer_.nodes();
+    for (NodeInfo& n : inv.nodes) {
+      if (auto it = dra_gpus_.find(n.name); it != dra_gpus_.end()) apply_dra_gpus(n, it->second);
+    }
+    inv.node_image_version = dominant_image(inv.nodes);
+    canonicalize(inv);
+    if (auto s = validate_inventory(inv); !s) {
+      return make_error(ErrorCode::kInternal, "the inventory read from the cluster is not valid: " + s.error().message);
+    }
+    return inv;
+  }
+
+  Result<StartResult> start(const Command& command) override {
+    std::lock_guard lock(mutex_);
+    if (auto it = commands_.find(command.id); it != commands_.end()) {
+      if (it->second.command.kind != command.kind || it->second.command.payload != command.payload) {
+        return make_error(ErrorCode::kConflict, "command id \"" + command.id + "\" was used for another command", "id",
+                          "command-conflict");
+      }
+      return StartResult{false, it->second.status};
+    }
+    auto parsed = parse_command(command, options_, connection_.default_namespace);
+    if (!parsed) return parsed.error();
+    if (!parsed->node.empty() && informer_.synced() && !informer_.has_node(parsed->node)) {
+      return make_error(ErrorCode::kNotFound, "node \"" + parsed->node + "\" does not exist", "payload.node");
+    }
+    for (const auto& [id, entry] : commands_) {
+      if (entry.status.state != CommandState::kRunning || entry.command.kind != command.kind) continue;
+      if (entry.parsed.node == parsed->node && parsed->op != Op::kApply && parsed->op != Op::kDelete) {
+        return make_error(ErrorCode::kConflict,
+                          "command " + id + " (" + command.kind + (parsed->node.empty() ? "" : " " + parsed->node) +
+                              ") is still running",
+                          {}, "command-conflict");
+      }
+    }
+    Entry entry;
+    entry.command = command;
+    entry.parsed = std::move(*parsed);
+    entry.status.id = command.id;
+    entry.status.kind = command.kind;
+    entry.status.state = CommandState::kRunning;
+    entry.status.message = "queued";
+    entry.status.started_at = now();
+    entry.status.nodes_total = entry.parsed.node.empty() ? 0 : 1;
+    auto [it, inserted] = commands_.emplace(command.id, std::move(entry));
+    queue_.push_back(command.id);
+    if (workers_.size() < static_cast<std::size_t>(std::max(1, options_.workers))) {
+      workers_.emplace_back([this] { worker_loop(); });
+    }
+    wake_.notify_one();
+    return StartResult{true, it->second.status};
+  }
+
+  std::vector<SimEvent> poll() override {
+    std::lock_guard lock(mutex_);
+    return std::exchange(events_, {});
+  }
+
+  std::optional<CommandStatus> status(std::string_view command_id) const override {
+    std::lock_guard lock(mutex_);
+    auto it = commands_.find(command_id);
+    if (it == commands_.end()) return std::nullopt;
+    return it->second.status;
+  }
+
+ private:
+  struct Entry {
+    Command command;
+    Parsed parsed;
+    CommandStatus status;
+  };
+
+  double now() const {
+    if (options_.clock) return options_.clock();
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  Result<std::unique_ptr<KubeApi>> make_api() const { return KubeApi::create(connection_, options_.request_timeout); }
+
+  // Caller holds mutex_.
+  void emit_locked(const std::string& command_id, std::string type, std::string node, std::string message) {
+    events_.push_back(SimEvent{now(), command_id, std::move(type), std::move(node), std::move(message)});
+  }
+
+  void refresh_resource_slices() {
+    const auto t = Clock::now();
+    if (slices_read_ && t - slices_read_at_ < options_.resource_slice_refresh) return;
+    const std::string selector = "?fieldSelector=" + url_encode("spec.driver=" + std::string(kNvidiaDraDriver));
+    for (std::string_view path : kResourceSlicePaths) {
+      if (!slice_path_.empty() && slice_path_ != path) continue;
+      auto list = api_->list(std::string(path) + selector, options_.list_page_size);
+      if (!list && list.error().code == ErrorCode::kNotFound) continue;  // this version (or DRA) is not served
+      slices_read_ = true;
+      slices_read_at_ = t;
+      if (!list) {
+        // Keep the last known devices: a transient error should not make GPUs vanish from the fleet's view.
+        log::warn("kubernetes: cannot list ResourceSlices", {{"error", list.error().message}});
+        return;
+      }
+      slice_path_ = std::string(path);
+      dra_gpus_ = gpus_from_resource_slices(*list);
+      return;
+    }
+    // Neither v1 nor v1beta1: the cluster does not serve DRA (or the version moved); look again next time.
+    slices_read_ = true;
+    slices_read_at_ = t;
+    slice_path_.clear();
+    dra_gpus_.clear();
+  }
+
+  void worker_loop() {
+    std::unique_ptr<KubeApi> api;
+    while (true) {
+      std::string id;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (stopping_) break;
+        id = queue_.front();
+        queue_.pop_front();
+      }
+      if (!api) {
+        auto made = make_api();
+        if (!made) {
+          finish(id, made.error());
+          continue;
+        }
+        api = std::move(*made);
+        std::lock_guard lock(mutex_);
+        worker_apis_.push_back(api.get());
+        if (stopping_) api->cancel();
+      }
+      execute(id, *api);
+    }
+    std::lock_guard lock(mutex_);
+    std::erase(worker_apis_, api.get());
+  }
+
+  void finish(const std::string& id, const Outcome& outcome) {
+    std::lock_guard lock(mutex_);
+    CommandStatus& st = commands_.at(id).status;
+    st.state = outcome ? CommandState::kSucceeded : CommandState::kFailed;
+    st.message = outcome ? *outcome : outcome.error().message;
+    st.finished_at = now();
+    emit_locked(id, outcome ? "command_succeeded" : "command_failed", "", st.message);
+  }
+
+  void execute(const std::string& id, KubeApi& api) {
+    Parsed p;
+    {
+      std::lock_guard lock(mutex_);
+      Entry& e = commands_.at(id);
+      p = e.parsed;
+      e.status.message = "running";
+      emit_locked(id, "command_started", p.node, e.command.kind);
+    }
+    CommandContext ctx{api,
+                       options_.field_manager,
+                       connection_.default_namespace,
+                       options_.eviction_retry,
+                       options_.pod_poll_interval,
+                       options_.list_page_size,
+                       options_.conflict_retries,
+                       [&](const std::string& type, const std::string& node, const std::string& message) {
+                         std::lock_guard lock(mutex_);
+                         emit_locked(id, type, node, message);
+                       },
+                       [&](const std::function<void(CommandStatus&)>& change) {
+                         std::lock_guard lock(mutex_);
+                         change(commands_.at(id).status);
+                       },
+                       [&](std::chrono::milliseconds d) {
+                         std::unique_lock lock(mutex_);
+                         wake_.wait_for(lock, d, [&] { return stopping_; });
+                         return !stopping_;
+                       }};
+    Outcome outcome = std::string();
+    switch (p.op) {
+      case Op::kCordonCluster:
+        outcome = run_cordon_cluster(ctx, p.cordon);
+        break;
+      case Op::kCordonNode:
+        outcome = run_cordon_node(ctx, p.node, p.cordon);
+        break;
+      case Op::kDrainNode:
+        outcome = run_drain_node(ctx, p.drain);
+        break;
+      case Op::kTaintNode:
+        outcome = run_taint_node(ctx, p.taints);
+        break;
+      case Op::kApply:
+        outcome = run_apply(ctx, p.manifests);
+        break;
+      case Op::kDelete:
+        outcome = run_delete(ctx, p.manifests);
+        break;
+    }
+    finish(id, outcome);
+  }
+
+  KubernetesBackendOptions options_;
+  KubeConnection connection_;
+  std::unique_ptr<KubeApi> api_;  // inventory()'s, on the agent's thread
+  NodeInformer informer_;
+
+  // ResourceSlices, refreshed by inventory() on the agent's thread.
+  std::map<std::string, std::vector<GpuInfo>> dra_gpus_;
+  std::string slice_path_;  // the served version's path, once found
+  bool slices_read_ = false;
+  Clock::time_point slices_read_at_{};
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<std::string, Entry, std::less<>> commands_;
+  std::deque<std::string> queue_;
+  std::vector<SimEvent> events_;
+  std::vector<std::thread> workers_;
+  std::vector<KubeApi*> worker_apis_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+}  // namespace kube
+
+Result<std::unique_ptr<ClusterBackend>> make_kubernetes_backend(const KubernetesBackendOptions& options) {
+  if (options.drain_timeout.count() <= 0 || options.eviction_retry.count() <= 0 ||
+      options.request_timeout.count() <= 0 || options.watch_timeout.count() <= 0 ||
+      options.pod_poll_interval.count() <= 0 || options.list_page_size == 0 || options.workers < 1 ||
+      options.conflict_retries < 0) {
+    return make_error(ErrorCode::kInvalid,
+                      "kubernetes backend: timeouts, intervals, page size and workers must be "
+                      "positive");
+  }
+  if (options.field_manager.empty()) {
+    return make_error(ErrorCode::kInvalid, "kubernetes backend: the field manager must not be empty");
+  }
+  Result<kube::KubeConnection> connection =
+      options.connection            ? Result<kube::KubeConnection>(*options.connection)
+      : !options.kubeconfig.empty() ? kube::load_kubeconfig(options.kubeconfig, options.context)
+                                    : kube::in_cluster_connection([](const char* n) { return std::getenv(n); });
+  if (!connection) return connection.error();
+  auto api = kube::KubeApi::create(*connection, options.request_timeout);
+  if (!api) return api.error();
+  return std::unique_ptr<ClusterBackend>(
+      std::make_unique<kube::KubernetesBackend>(options, std::move(*connection), std::move(*api)));
+}
+
+}  // namespace fleet::agent
