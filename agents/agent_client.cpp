@@ -1,0 +1,158 @@
+#include "agents/agent_client.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace fleet::agent {
+namespace {
+
+using nlohmann::json;
+
+// The longest wait fleetd grants (docs/api.md); the long-poll connection times out a little after it.
+constexpr std::chrono::seconds kMaxPollWait{55};
+constexpr std::chrono::seconds kPollTimeoutMargin{15};
+
+std::string wait_param(std::chrono::milliseconds wait) {
+  if (wait.count() % 1000 == 0) return std::to_string(wait.count() / 1000) + "s";
+  return std::to_string(wait.count()) + "ms";
+}
+
+std::optional<int> optional_int(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<int>();
+}
+
+Error bad_reply(const std::string& what, const std::string& why) {
+  return make_error(ErrorCode::kInternal, "fleetd's answer to " + what + " is malformed: " + why, "",
+                    "invalid-response");
+}
+
+}  // namespace
+
+Error error_from_status(int status, const std::string& body, const std::string& what) {
+  std::string detail;
+  std::string type;
+  json problem = json::parse(body, nullptr, false);
+  if (problem.is_object()) {
+    if (auto it = problem.find("detail"); it != problem.end() && it->is_string()) detail = it->get<std::string>();
+    if (auto it = problem.find("type"); it != problem.end() && it->is_string()) type = it->get<std::string>();
+  }
+  if (detail.empty()) detail = body.substr(0, 200);
+  std::string message = what + ": HTTP " + std::to_string(status) + (detail.empty() ? "" : ": " + detail);
+  ErrorCode code = ErrorCode::kInvalid;
+  if (status >= 500 || status == 429 || status == 408) {
+    code = ErrorCode::kUnavailable;
+  } else if (status == 401) {
+    code = ErrorCode::kUnauthenticated;
+  } else if (status == 403) {
+    code = ErrorCode::kForbidden;
+  } else if (status == 404) {
+    code = ErrorCode::kNotFound;
+  } else if (status == 409) {
+    code = ErrorCode::kConflict;
+  } else if (status == 413) {
+    code = ErrorCode::kTooLarge;
+  }
+  return make_error(code, std::move(message), "", std::move(type));
+}
+
+Result<std::unique_ptr<AgentClient>> AgentClient::create(AgentClientOptions options) {
+  http::ClientOptions quick;
+  quick.base_url = options.server;
+  quick.ca_file = options.ca_file;
+  quick.timeout = options.request_timeout;
+  quick.max_response_bytes = 8 * 1024 * 1024;
+  quick.user_agent = "fleet-agent/" + options.agent_version;
+  auto quick_client = http::Client::create(quick);
+  if (!quick_client) return quick_client.error();
+  http::ClientOptions poll = quick;
+  poll.timeout = kMaxPollWait + kPollTimeoutMargin;
+  auto poll_client = http::Client::create(poll);
+  if (!poll_client) return poll_client.error();
+  return std::unique_ptr<AgentClient>(
+      new AgentClient(std::move(options), std::move(*quick_client), std::move(*poll_client)));
+}
+
+AgentClient::AgentClient(AgentClientOptions options, std::unique_ptr<http::Client> quick,
+                         std::unique_ptr<http::Client> poll)
+    : options_(std::move(options)), quick_(std::move(quick)), poll_(std::move(poll)) {}
+
+Result<json> AgentClient::call(http::Client& client, const std::string& method, const std::string& path,
+                               const std::string& credential, const std::string& body) {
+  http::Headers headers = {{"Accept", "application/json"}, {"Authorization", "Bearer " + credential}};
+  if (!body.empty()) headers["Content-Type"] = "application/json";
+  auto response = client.request(method, path, headers, body);
+  const std::string what = method + " " + path;
+  if (!response) return response.error();
+  if (response->status < 200 || response->status >= 300) {
+    return error_from_status(response->status, response->body, what);
+  }
+  json out = json::parse(response->body, nullptr, false);
+  if (!out.is_object()) return bad_reply(what, "not a JSON object");
+  return out;
+}
+
+Result<RegisterReply> AgentClient::register_agent(const std::string& bootstrap_token) {
+  json body = {{"agentVersion", options_.agent_version}};
+  auto reply = call(*quick_, "POST", "/v1/agents/register", bootstrap_token, body.dump());
+  if (!reply) return reply.error();
+  RegisterReply out;
+  auto cluster = reply->find("cluster");
+  auto credential = reply->find("credential");
+  if (cluster == reply->end() || !cluster->is_string() || credential == reply->end() || !credential->is_string()) {
+    return bad_reply("POST /v1/agents/register", "no cluster or credential");
+  }
+  out.identity = {cluster->get<std::string>(), credential->get<std::string>()};
+  out.heartbeat_interval_seconds = optional_int(*reply, "heartbeatIntervalSeconds");
+  return out;
+}
+
+Result<HeartbeatReply> AgentClient::heartbeat(const AgentIdentity& who, const json& envelope) {
+  auto reply = call(*quick_, "POST", "/v1/agents/" + who.cluster + "/heartbeat", who.credential, envelope.dump());
+  if (!reply) return reply.error();
+  HeartbeatReply out;
+  out.resync = reply->value("resync", false);
+  out.reason = reply->value("reason", "");
+  out.heartbeat_interval_seconds = optional_int(*reply, "heartbeatIntervalSeconds");
+  if (auto it = reply->find("commandsQueued"); it != reply->end() && it->is_number_integer()) {
+    out.commands_queued = it->get<std::int64_t>();
+  }
+  return out;
+}
+
+Result<CommandPoll> AgentClient::poll_commands(const AgentIdentity& who, std::chrono::milliseconds wait, int limit) {
+  wait = std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(kMaxPollWait));
+  const std::string path =
+      "/v1/agents/" + who.cluster + "/commands?wait=" + wait_param(wait) + "&limit=" + std::to_string(limit);
+  // A wait of 0 is quick: it shares the heartbeat connection instead of opening the long-poll one.
+  auto reply = call(wait.count() == 0 ? *quick_ : *poll_, "GET", path, who.credential, "");
+  if (!reply) return reply.error();
+  CommandPoll out;
+  out.lease_seconds = optional_int(*reply, "leaseSeconds");
+  auto list = reply->find("commands");
+  if (list == reply->end() || !list->is_array()) return bad_reply("GET " + path, "no commands array");
+  for (const auto& item : *list) {
+    if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("kind") ||
+        !item["kind"].is_string()) {
+      return bad_reply("GET " + path, "a command without id or kind");
+    }
+    LeasedCommand leased;
+    leased.command.id = item["id"].get<std::string>();
+    leased.command.kind = item["kind"].get<std::string>();
+    leased.command.payload = item.value("payload", json::object());
+    leased.attempt = item.value("attempt", 1);
+    out.commands.push_back(std::move(leased));
+  }
+  return out;
+}
+
+Status AgentClient::report(const AgentIdentity& who, const CommandReport& report) {
+  json body = {{"state", report.state}, {"message", report.message}, {"progress", report.progress}};
+  auto reply = call(*quick_, "POST", "/v1/agents/" + who.cluster + "/commands/" + report.id, who.credential,
+                    body.dump(-1, ' ', false, json::error_handler_t::replace));
+  if (!reply) return reply.error();
+  return Ok{};
+}
+
+}  // namespace fleet::agent

@@ -1,0 +1,85 @@
+#pragma once
+// The agent's side of the fleetd protocol (DESIGN §5, docs/api.md "Agents"): register with a bootstrap token,
+// heartbeat, long-poll commands, report on them. One AgentClient per agent; not thread-safe. Every answer is a
+// value: transport failures and 5xx/429 are kUnavailable (retry later), 401 is kUnauthenticated (the credential
+// is gone: register again), other 4xx keep their code and carry fleetd's problem detail.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agents/sim_cluster.hpp"
+#include "common/error.hpp"
+#include "net/http_client.hpp"
+
+namespace fleet::agent {
+
+struct AgentIdentity {
+  std::string cluster;
+  std::string credential;
+};
+
+struct RegisterReply {
+  AgentIdentity identity;
+  std::optional<int> heartbeat_interval_seconds;
+};
+
+struct HeartbeatReply {
+  bool resync = false;
+  std::string reason;
+  std::optional<int> heartbeat_interval_seconds;
+  std::optional<std::int64_t> commands_queued;  // a hint, when fleetd sends it
+};
+
+struct LeasedCommand {
+  Command command;
+  int attempt = 1;
+};
+
+struct CommandPoll {
+  std::vector<LeasedCommand> commands;
+  std::optional<int> lease_seconds;
+};
+
+struct CommandReport {
+  std::string id;
+  std::string state;  // "running" | "succeeded" | "failed"
+  std::string message;
+  nlohmann::json progress = nlohmann::json::object();
+};
+
+struct AgentClientOptions {
+  std::string server;   // https://fleet.example:8443
+  std::string ca_file;  // PEM; empty → the system trust store
+  std::string agent_version;
+  std::chrono::milliseconds request_timeout{15000};  // everything but the long poll
+};
+
+class AgentClient {
+ public:
+  static Result<std::unique_ptr<AgentClient>> create(AgentClientOptions options);
+
+  Result<RegisterReply> register_agent(const std::string& bootstrap_token);
+  Result<HeartbeatReply> heartbeat(const AgentIdentity& who, const nlohmann::json& envelope);
+  // wait 0 answers at once; a longer wait holds the request on fleetd until a command is queued.
+  Result<CommandPoll> poll_commands(const AgentIdentity& who, std::chrono::milliseconds wait, int limit = 10);
+  Status report(const AgentIdentity& who, const CommandReport& report);
+
+ private:
+  AgentClient(AgentClientOptions options, std::unique_ptr<http::Client> quick, std::unique_ptr<http::Client> poll);
+  Result<nlohmann::json> call(http::Client& client, const std::string& method, const std::string& path,
+                              const std::string& credential, const std::string& body);
+
+  AgentClientOptions options_;
+  std::unique_ptr<http::Client> quick_;  // heartbeats, reports, registration
+  std::unique_ptr<http::Client> poll_;   // long polls: a longer timeout, its own connection
+};
+
+// fleetd's problem+json (or any non-2xx answer) as an Error with the matching code and the server's detail.
+Error error_from_status(int status, const std::string& body, const std::string& what);
+
+}  // namespace fleet::agent

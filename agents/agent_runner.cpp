@@ -1,0 +1,273 @@
+#include "agents/agent_runner.hpp"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "common/log.hpp"
+
+namespace fleet::agent {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+bool is_final(CommandState state) {
+  return state != CommandState::kRunning;
+}
+
+// Events that end a command: the step log's "finished" lines. Each command id finishes at most once per agent,
+// because the backend runs an id once; a re-delivered command is answered from the stored result instead.
+bool is_finish_event(const SimEvent& e) {
+  return e.type == "command_succeeded" || e.type == "command_failed";
+}
+
+}  // namespace
+
+CommandReport report_for(const CommandStatus& status) {
+  CommandReport r;
+  r.id = status.id;
+  r.state = std::string(to_string(status.state));
+  r.message = status.message;
+  r.progress = to_json(status);
+  return r;
+}
+
+AgentRunner::AgentRunner(AgentRunnerOptions options, AgentClient& client, ClusterBackend& backend,
+                         AgentIdentity identity, BackendHints hints, Reregister reregister)
+    : options_(std::move(options)),
+      client_(client),
+      backend_(backend),
+      identity_(std::move(identity)),
+      hints_(std::move(hints)),
+      reregister_(std::move(reregister)),
+      sender_(options_.agent_version),
+      backoff_(options_.backoff_base, options_.backoff_cap, options_.seed) {}
+
+void AgentRunner::stop() {
+  std::lock_guard lock(stop_mutex_);
+  stopping_ = true;
+  stop_cv_.notify_all();
+}
+
+void AgentRunner::sleep_for(milliseconds d) {
+  std::unique_lock lock(stop_mutex_);
+  stop_cv_.wait_for(lock, d, [this] { return stopping_; });
+}
+
+void AgentRunner::run() {
+  const auto start = Clock::now();
+  next_heartbeat_ = start + options_.first_heartbeat_delay;
+  next_lease_renewal_ = start + lease_renewal_every_;
+  log::info("agent started", {{"cluster", identity_.cluster}, {"backend", backend_.name()}});
+  while (true) {
+    {
+      std::lock_guard lock(stop_mutex_);
+      if (stopping_) break;
+    }
+    collect_progress();
+    if (hints_.disconnected && hints_.disconnected()) {
+      // The simulated cut-off: the cluster's work goes on, but nothing reaches fleetd.
+      sleep_for(milliseconds(200));
+      continue;
+    }
+    bool ok = flush_reports();
+    auto now = Clock::now();
+    if (ok && now >= next_heartbeat_) {
+      ok = send_heartbeat();
+      next_heartbeat_ = Clock::now() + options_.heartbeat_interval;
+    }
+    if (ok && now >= next_lease_renewal_) {
+      renew_leases(now);
+      ok = flush_reports();
+    }
+    if (!ok) {
+      auto wait = backoff_.next();
+      // The heartbeat schedule restarts when fleetd answers again; until then the backoff decides.
+      next_heartbeat_ = std::min(next_heartbeat_, Clock::now() + wait);
+      sleep_for(wait);
+      continue;
+    }
+    backoff_.reset();
+    auto wait = next_wakeup(Clock::now());
+    if (options_.long_poll && wait >= milliseconds(1000)) {
+      if (!poll_commands(std::chrono::duration_cast<std::chrono::seconds>(wait))) sleep_for(backoff_.next());
+    } else if (poll_now_) {
+      poll_now_ = false;
+      if (!poll_commands(milliseconds(0))) sleep_for(backoff_.next());
+    } else if (wait.count() > 0) {
+      sleep_for(wait);
+    }
+  }
+  log::info("agent stopped", {{"cluster", identity_.cluster}});
+}
+
+milliseconds AgentRunner::next_wakeup(Clock::time_point now) const {
+  milliseconds wait = std::chrono::duration_cast<milliseconds>(next_heartbeat_ - now);
+  wait = std::min(wait, options_.poll_wait);
+  wait = std::min(wait, std::chrono::duration_cast<milliseconds>(next_lease_renewal_ - now));
+  if (hints_.next_due) {
+    if (auto due = hints_.next_due()) wait = std::min(wait, std::max(*due, milliseconds(50)));
+  }
+  if (!pending_reports_.empty()) wait = std::min(wait, milliseconds(0));
+  return std::max(wait, milliseconds(0));
+}
+
+void AgentRunner::collect_progress() {
+  for (const SimEvent& event : backend_.poll()) {
+    json line = to_json(event);
+    line["cluster"] = identity_.cluster;
+    if (is_finish_event(event)) {
+      counters_.commands_finished.fetch_add(1);
+      log::info("command finished", line);
+    } else {
+      log::info("step", line);
+    }
+    if (event.command_id.empty()) continue;
+    if (auto status = backend_.status(event.command_id)) queue_report(*status);
+  }
+}
+
+void AgentRunner::queue_report(const CommandStatus& status) {
+  pending_reports_[status.id] = report_for(status);
+  if (is_final(status.state)) {
+    in_flight_.erase(status.id);
+  } else {
+    in_flight_.insert(status.id);
+  }
+}
+
+// A running command's lease must outlive the work: each renewal is a "running" report.
+void AgentRunner::renew_leases(Clock::time_point now) {
+  next_lease_renewal_ = now + lease_renewal_every_;
+  for (const auto& id : in_flight_) {
+    if (pending_reports_.count(id)) continue;
+    if (auto status = backend_.status(id)) pending_reports_[id] = report_for(*status);
+  }
+}
+
+bool AgentRunner::flush_reports() {
+  for (auto it = pending_reports_.begin(); it != pending_reports_.end();) {
+    auto sent = client_.report(identity_, it->second);
+    if (!sent) {
+      const Error& e = sent.error();
+      if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kInternal) {
+        log::warn("cannot report a command; keeping it",
+                  {{"cluster", identity_.cluster}, {"command", it->first}, {"error", e.message}});
+        return false;
+      }
+      if (e.code == ErrorCode::kUnauthenticated) {
+        on_unauthenticated(e);
+        return false;
+      }
+      // fleetd refuses this report for good (the command was deleted, or the report is invalid): drop it.
+      log::warn("fleetd refused a command report",
+                {{"cluster", identity_.cluster}, {"command", it->first}, {"error", e.message}});
+    } else {
+      counters_.reports_sent.fetch_add(1);
+    }
+    it = pending_reports_.erase(it);
+  }
+  return true;
+}
+
+bool AgentRunner::send_heartbeat() {
+  auto inventory = backend_.inventory();
+  if (!inventory) {
+    // Nothing trustworthy to report; fleetd will see the silence and mark the cluster unreachable.
+    log::warn("cannot read the cluster's inventory",
+              {{"cluster", identity_.cluster}, {"error", inventory.error().message}});
+    return true;
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    HeartbeatEnvelope envelope = sender_.next(*inventory);
+    const auto t0 = Clock::now();
+    auto reply = client_.heartbeat(identity_, to_json(envelope));
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+    if (latency_sink_) latency_sink_(micros, reply.ok());
+    if (!reply) {
+      counters_.heartbeat_errors.fetch_add(1);
+      // fleetd may or may not have applied it: the next one is full, so no delta builds on an unknown base.
+      sender_.request_full();
+      if (reply.error().code == ErrorCode::kUnauthenticated) {
+        on_unauthenticated(reply.error());
+      } else {
+        log::warn("heartbeat failed", {{"cluster", identity_.cluster}, {"error", reply.error().message}});
+      }
+      return false;
+    }
+    if (reply->heartbeat_interval_seconds && *reply->heartbeat_interval_seconds > 0) {
+      options_.heartbeat_interval = std::chrono::seconds(*reply->heartbeat_interval_seconds);
+    }
+    if (reply->commands_queued && *reply->commands_queued > 0) poll_now_ = true;
+    if (!reply->resync) {
+      counters_.heartbeats_ok.fetch_add(1);
+      return true;
+    }
+    counters_.resyncs.fetch_add(1);
+    log::info("fleetd asked for a full inventory", {{"cluster", identity_.cluster}, {"reason", reply->reason}});
+    sender_.request_full();
+  }
+  return true;
+}
+
+bool AgentRunner::poll_commands(milliseconds wait) {
+  auto polled = client_.poll_commands(identity_, wait);
+  if (!polled) {
+    if (polled.error().code == ErrorCode::kUnauthenticated) {
+      on_unauthenticated(polled.error());
+    } else {
+      log::warn("command poll failed", {{"cluster", identity_.cluster}, {"error", polled.error().message}});
+    }
+    return false;
+  }
+  if (polled->lease_seconds && *polled->lease_seconds > 0) {
+    // Renew at a third of the lease, so one lost renewal does not lose the lease.
+    lease_renewal_every_ = std::max(milliseconds(500), milliseconds(*polled->lease_seconds * 1000 / 3));
+  }
+  for (const auto& leased : polled->commands) accept(leased);
+  return true;
+}
+
+void AgentRunner::accept(const LeasedCommand& leased) {
+  counters_.commands_received.fetch_add(1);
+  const Command& cmd = leased.command;
+  json fields = {{"cluster", identity_.cluster}, {"command", cmd.id}, {"kind", cmd.kind}, {"attempt", leased.attempt}};
+  auto started = backend_.start(cmd);
+  if (!started) {
+    fields["error"] = started.error().message;
+    log::warn("command rejected", fields);
+    CommandStatus failed;
+    failed.id = cmd.id;
+    failed.kind = cmd.kind;
+    failed.state = CommandState::kFailed;
+    failed.message = started.error().message;
+    pending_reports_[cmd.id] = report_for(failed);
+    return;
+  }
+  if (started->started) {
+    log::info("command accepted", fields);
+  } else {
+    // Delivered again (a lease expired while fleetd or this agent was away): never run twice, report what we have.
+    fields["state"] = to_string(started->status.state);
+    log::info("command already known; reporting its state again", fields);
+  }
+  queue_report(started->status);
+  collect_progress();  // commands that finish at once (cordon_cluster) report in the same round
+}
+
+void AgentRunner::on_unauthenticated(const Error& error) {
+  log::error("fleetd does not know this agent's credential",
+             {{"cluster", identity_.cluster}, {"error", error.message}});
+  if (!reregister_) return;
+  auto fresh = reregister_();
+  if (!fresh) {
+    log::error("cannot register again", {{"cluster", identity_.cluster}, {"error", fresh.error().message}});
+    return;
+  }
+  identity_ = *fresh;
+  sender_.request_full();
+  log::info("registered again", {{"cluster", identity_.cluster}});
+}
+
+}  // namespace fleet::agent

@@ -1,0 +1,109 @@
+#pragma once
+// One agent's protocol loop, the same for every backend: heartbeat the inventory (full on connect, deltas after),
+// long-poll commands, start them on the backend, log each step and report progress and results until fleetd has
+// them. While fleetd is away it keeps the work in hand going, backs off with jitter, and keeps unreported results
+// in memory; when fleetd returns it resends the full inventory and every pending report.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "agents/agent_client.hpp"
+#include "agents/backoff.hpp"
+#include "agents/cluster_backend.hpp"
+#include "agents/inventory_delta.hpp"
+
+namespace fleet::agent {
+
+struct AgentRunnerOptions {
+  std::string agent_version = "0.0.0";
+  std::chrono::milliseconds heartbeat_interval{10000};  // until fleetd says otherwise
+  std::chrono::milliseconds poll_wait{30000};           // the longest long poll
+  // false: no long poll; poll once (wait 0) after a heartbeat whose reply says commands are queued. For running
+  // thousands of simulated agents in one process, where a held request per agent would cost a thread each.
+  bool long_poll = true;
+  std::chrono::milliseconds first_heartbeat_delay{0};  // spreads the first heartbeats of many agents
+  std::chrono::milliseconds backoff_base{500};
+  std::chrono::milliseconds backoff_cap{30000};
+  std::uint64_t seed = 1;  // jitter
+};
+
+// Optional knowledge from the backend that the loop uses when present (the sim has both).
+struct BackendHints {
+  std::function<std::optional<std::chrono::milliseconds>()> next_due;  // when progress is next expected
+  std::function<bool()> disconnected;                                  // the agentDisconnect fault
+};
+
+// Called when fleetd no longer knows the credential (401): a fresh identity, or an Error to keep retrying later.
+using Reregister = std::function<Result<AgentIdentity>()>;
+
+struct AgentCounters {
+  std::atomic<std::uint64_t> heartbeats_ok{0};
+  std::atomic<std::uint64_t> heartbeat_errors{0};
+  std::atomic<std::uint64_t> resyncs{0};
+  std::atomic<std::uint64_t> commands_received{0};
+  std::atomic<std::uint64_t> commands_finished{0};
+  std::atomic<std::uint64_t> reports_sent{0};
+};
+
+class AgentRunner {
+ public:
+  AgentRunner(AgentRunnerOptions options, AgentClient& client, ClusterBackend& backend, AgentIdentity identity,
+              BackendHints hints = {}, Reregister reregister = {});
+
+  // Runs until stop() (from any thread). Never throws for network trouble.
+  void run();
+  void stop();
+
+  const AgentIdentity& identity() const { return identity_; }
+  const AgentCounters& counters() const { return counters_; }
+  // Latency of each successful heartbeat call, for fleet-sim's summary (microseconds).
+  void set_latency_sink(std::function<void(std::int64_t micros, bool ok)> sink) { latency_sink_ = std::move(sink); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void collect_progress();
+  bool send_heartbeat();
+  bool flush_reports();
+  bool poll_commands(std::chrono::milliseconds wait);
+  void accept(const LeasedCommand& leased);
+  void queue_report(const CommandStatus& status);
+  void renew_leases(Clock::time_point now);
+  void on_unauthenticated(const Error& error);
+  void sleep_for(std::chrono::milliseconds d);
+  std::chrono::milliseconds next_wakeup(Clock::time_point now) const;
+
+  AgentRunnerOptions options_;
+  AgentClient& client_;
+  ClusterBackend& backend_;
+  AgentIdentity identity_;
+  BackendHints hints_;
+  Reregister reregister_;
+  HeartbeatSender sender_;
+  Backoff backoff_;
+  AgentCounters counters_;
+  std::function<void(std::int64_t, bool)> latency_sink_;
+
+  Clock::time_point next_heartbeat_;
+  Clock::time_point next_lease_renewal_;
+  std::chrono::milliseconds lease_renewal_every_{20000};
+  bool poll_now_ = false;                                 // a heartbeat reply said commands are queued
+  std::map<std::string, CommandReport> pending_reports_;  // by command id; the newest state wins
+  std::set<std::string> in_flight_;                       // started here, not finished yet
+
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+};
+
+// The report fleetd gets for a backend status.
+CommandReport report_for(const CommandStatus& status);
+
+}  // namespace fleet::agent

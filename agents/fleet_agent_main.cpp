@@ -1,0 +1,247 @@
+// fleet-agent: one per member cluster. Registers once (bootstrap token → credential, kept in a 0600 state file),
+// then runs the protocol loop (agent_runner.hpp) against the chosen backend until SIGTERM.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "agents/agent_client.hpp"
+#include "agents/agent_runner.hpp"
+#include "agents/agent_state.hpp"
+#include "agents/fleet_spec.hpp"
+#include "agents/sim_backend.hpp"
+#include "common/log.hpp"
+#ifdef FLEET_WITH_KUBE_BACKEND
+#include "agents/kube/kubernetes_backend.hpp"
+#endif
+
+#ifndef FLEET_VERSION
+#define FLEET_VERSION "0.0.0"
+#endif
+
+using namespace fleet;
+using namespace fleet::agent;
+
+namespace {
+
+struct Flags {
+  std::string server;
+  std::string ca_file;
+  std::string bootstrap_token;
+  std::string bootstrap_token_file;
+  std::string backend = "sim";
+  std::string state_file = "fleet-agent-state.json";
+  std::string sim_spec;
+  std::string sim_cluster;
+  double time_scale = 0;  // 0 → the spec's
+  std::string kubeconfig;
+  std::string kube_context;
+  int drain_timeout_seconds = 600;
+  int heartbeat_interval_seconds = 10;
+  std::string log_level = "info";
+};
+
+Result<std::string> read_text_file(const std::string& path, std::size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::kInvalid, "cannot read " + path);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  std::string text = buf.str();
+  if (text.size() > limit) return make_error(ErrorCode::kInvalid, path + " is larger than its limit");
+  return text;
+}
+
+// The bootstrap token from --bootstrap-token or, re-read on every call, --bootstrap-token-file (a mounted Secret
+// an operator can refresh).
+Result<std::string> bootstrap_token(const Flags& f) {
+  if (!f.bootstrap_token.empty()) return f.bootstrap_token;
+  if (f.bootstrap_token_file.empty()) {
+    return make_error(ErrorCode::kInvalid,
+                      "no state file and no bootstrap token: pass --bootstrap-token or --bootstrap-token-file "
+                      "(an operator makes one with `fleetctl create bootstrap-token --cluster NAME`)");
+  }
+  auto text = read_text_file(f.bootstrap_token_file, 4096);
+  if (!text) return text.error();
+  while (!text->empty() && (text->back() == '\n' || text->back() == '\r' || text->back() == ' ')) text->pop_back();
+  if (text->empty()) return make_error(ErrorCode::kInvalid, f.bootstrap_token_file + " is empty");
+  return *text;
+}
+
+Result<AgentIdentity> register_and_save(AgentClient& client, const Flags& f) {
+  auto token = bootstrap_token(f);
+  if (!token) return token.error();
+  auto reg = client.register_agent(*token);
+  if (!reg) return reg.error();
+  AgentState state{f.server, {{reg->identity.cluster, reg->identity.credential}}};
+  if (auto st = save_agent_state(f.state_file, state); !st) return st.error();
+  log::info("registered", {{"cluster", reg->identity.cluster}, {"stateFile", f.state_file}});
+  return reg->identity;
+}
+
+// The saved identity, or a registration. Registration is retried with backoff while fleetd is unreachable; a
+// refused token is final (exit 1), since retrying a used token cannot succeed.
+Result<AgentIdentity> obtain_identity(AgentClient& client, const Flags& f) {
+  auto saved = load_agent_state(f.state_file);
+  if (!saved) return saved.error();
+  if (*saved) {
+    const AgentState& st = **saved;
+    if (st.server != f.server) {
+      return make_error(ErrorCode::kInvalid, "the state file " + f.state_file + " is for " + st.server + ", not " +
+                                                 f.server + "; remove it to register with this server");
+    }
+    if (st.credentials.size() != 1) {
+      return make_error(ErrorCode::kInvalid, "the state file " + f.state_file + " must hold exactly one agent");
+    }
+    log::info("using the saved credential", {{"cluster", st.credentials.begin()->first}});
+    return AgentIdentity{st.credentials.begin()->first, st.credentials.begin()->second};
+  }
+  Backoff backoff(std::chrono::milliseconds(500), std::chrono::milliseconds(30000), std::random_device{}());
+  while (true) {
+    auto id = register_and_save(client, f);
+    if (id || id.error().code != ErrorCode::kUnavailable) return id;
+    auto wait = backoff.next();
+    log::warn("cannot register yet; retrying", {{"error", id.error().message}, {"retryInMs", wait.count()}});
+    std::this_thread::sleep_for(wait);
+  }
+}
+
+struct Backend {
+  std::unique_ptr<ClusterBackend> backend;
+  BackendHints hints;
+};
+
+Result<Backend> make_sim_backend(const Flags& f, const std::string& cluster) {
+  if (f.sim_spec.empty()) return make_error(ErrorCode::kInvalid, "--backend sim needs --sim-spec FILE (a fleet spec)");
+  auto text = read_text_file(f.sim_spec, 16 * 1024 * 1024);
+  if (!text) return text.error();
+  auto spec = parse_fleet_spec_text(*text);
+  if (!spec) return make_error(ErrorCode::kInvalid, f.sim_spec + ": " + spec.error().message);
+  const std::string want = f.sim_cluster.empty() ? cluster : f.sim_cluster;
+  std::size_t index = spec->clusters.size();
+  for (std::size_t i = 0; i < spec->clusters.size(); ++i) {
+    if (spec->clusters[i].name == want) index = i;
+  }
+  if (index == spec->clusters.size()) {
+    if (spec->clusters.size() != 1) {
+      return make_error(ErrorCode::kInvalid, f.sim_spec + " has no cluster named \"" + want + "\"");
+    }
+    index = 0;  // a one-cluster spec describes this cluster whatever its name
+    spec->clusters[0].name = cluster;
+  }
+  double scale = f.time_scale > 0 ? f.time_scale : spec->time_scale;
+  auto sim = std::make_unique<SimBackend>(SimCluster::from_fleet_spec(*spec, index), scaled_steady_clock(scale));
+  Backend out;
+  SimBackend* raw = sim.get();
+  out.hints.next_due = [raw, scale]() -> std::optional<std::chrono::milliseconds> {
+    auto left = raw->seconds_until_due();
+    if (!left) return std::nullopt;
+    return std::chrono::milliseconds(static_cast<std::int64_t>(*left / scale * 1000.0));
+  };
+  out.hints.disconnected = [raw] { return raw->disconnected(); };
+  out.backend = std::move(sim);
+  return out;
+}
+
+Result<Backend> make_backend(const Flags& f, const std::string& cluster) {
+  if (f.backend == "sim") return make_sim_backend(f, cluster);
+#ifdef FLEET_WITH_KUBE_BACKEND
+  KubernetesBackendOptions opts;
+  opts.kubeconfig = f.kubeconfig;
+  opts.context = f.kube_context;
+  opts.drain_timeout = std::chrono::seconds(f.drain_timeout_seconds);
+  auto kube = make_kubernetes_backend(opts);
+  if (!kube) return kube.error();
+  Backend out;
+  out.backend = std::move(*kube);
+  return out;
+#else
+  return make_error(ErrorCode::kInvalid, "this fleet-agent was built without the kubernetes backend");
+#endif
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fleet-agent: connects one member cluster to fleetd (inventory heartbeats, commands)"};
+  app.set_version_flag("--version", std::string("fleet-agent ") + FLEET_VERSION);
+  Flags f;
+  app.add_option("--server", f.server, "fleetd's URL, https://host:port (http only for loopback)")->required();
+  app.add_option("--ca-file", f.ca_file, "PEM CA that signed fleetd's certificate (fleetd --tls auto prints it)");
+  app.add_option("--bootstrap-token", f.bootstrap_token, "one-time token for the first registration");
+  app.add_option("--bootstrap-token-file", f.bootstrap_token_file, "file holding the bootstrap token (a Secret)");
+  app.add_option("--backend", f.backend, "kubernetes|sim")
+      ->check(CLI::IsMember({"kubernetes", "sim"}))
+      ->capture_default_str();
+  app.add_option("--state-file", f.state_file, "where the credential is kept (mode 0600)")->capture_default_str();
+  app.add_option("--sim-spec", f.sim_spec, "sim backend: fleet spec JSON (docs/fleet-spec.md)");
+  app.add_option("--sim-cluster", f.sim_cluster, "sim backend: the spec cluster to simulate (default: ours)");
+  app.add_option("--time-scale", f.time_scale, "sim backend: simulated seconds per real second (default: spec's)")
+      ->check(CLI::Range(0.001, 1e6));
+  app.add_option("--kubeconfig", f.kubeconfig, "kubernetes backend: kubeconfig path (default: in-cluster)");
+  app.add_option("--kube-context", f.kube_context, "kubernetes backend: kubeconfig context");
+  app.add_option("--drain-timeout", f.drain_timeout_seconds, "kubernetes backend: seconds a drain may take")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app.add_option("--heartbeat-interval", f.heartbeat_interval_seconds,
+                 "seconds between heartbeats until fleetd says otherwise")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  app.add_option("--log-level", f.log_level, "debug|info|warn|error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  log::set_component("fleet-agent");
+  if (f.log_level == "debug") log::set_min_level(log::Level::kDebug);
+  if (f.log_level == "warn") log::set_min_level(log::Level::kWarn);
+  if (f.log_level == "error") log::set_min_level(log::Level::kError);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto client = AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000)});
+  if (!client) {
+    std::cerr << "fleet-agent: " << client.error().message << "\n";
+    return 2;
+  }
+  auto identity = obtain_identity(**client, f);
+  if (!identity) {
+    std::cerr << "fleet-agent: " << identity.error().message << "\n";
+    return 1;
+  }
+  auto backend = make_backend(f, identity->cluster);
+  if (!backend) {
+    std::cerr << "fleet-agent: " << backend.error().message << "\n";
+    return 2;
+  }
+  AgentRunnerOptions opts;
+  opts.agent_version = FLEET_VERSION;
+  opts.heartbeat_interval = std::chrono::seconds(f.heartbeat_interval_seconds);
+  opts.seed = std::random_device{}();
+  AgentRunner runner(opts, **client, *backend->backend, *identity, backend->hints,
+                     [&] { return register_and_save(**client, f); });
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log::info("stopping", {{"signal", sig}});
+    runner.stop();
+    // A long poll in flight ends within its wait; nothing is lost by not waiting for it: fleetd re-delivers an
+    // unreported command when its lease expires, and the backend answers it from its stored result.
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::_Exit(0);
+  });
+  signal_thread.detach();
+  runner.run();
+  return 0;
+}

@@ -1,0 +1,41 @@
+#pragma once
+// The sim backend: a SimCluster on a clock the caller supplies (fleet-agent and fleet-sim map real time through
+// the spec's timeScale; tests drive it by hand). All the cluster's behaviour lives in SimCluster; this adapter
+// only keeps its clock moving.
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "agents/cluster_backend.hpp"
+#include "agents/sim_cluster.hpp"
+
+namespace fleet::agent {
+
+class SimBackend final : public ClusterBackend {
+ public:
+  // `clock` returns simulated seconds; it must not go backwards.
+  SimBackend(SimCluster cluster, std::function<double()> clock);
+
+  std::string_view name() const override { return "sim"; }
+  Result<ClusterInventory> inventory() override;
+  Result<StartResult> start(const Command& command) override;
+  std::vector<SimEvent> poll() override;
+  std::optional<CommandStatus> status(std::string_view command_id) const override;
+
+  // Simulated seconds until the next transition is due (nullopt when nothing runs), so that the agent loop can
+  // wake up in time to report it.
+  std::optional<double> seconds_until_due() const;
+  // The agentDisconnect fault, now.
+  bool disconnected() const;
+  const SimCluster& cluster() const { return cluster_; }
+
+ private:
+  SimCluster cluster_;
+  std::function<double()> clock_;
+};
+
+// Simulated seconds since `start` at `time_scale` simulated seconds per real second.
+std::function<double()> scaled_steady_clock(double time_scale);
+
+}  // namespace fleet::agent

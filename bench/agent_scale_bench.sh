@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Agent scale benchmark (issue #3): N simulated clusters × M nodes heartbeating every I seconds against one fleetd
+# on its embedded PostgreSQL, all on this machine. After registration and a warm-up (every agent has sent its
+# full inventory) it measures a window of D seconds and prints:
+#   - heartbeat round trip p50/p90/p99/max and errors (from fleet-sim's histogram, whole run and window),
+#   - fleetd's and PostgreSQL's CPU (cores used) and memory (fleetd RSS, PostgreSQL PSS summed over its processes),
+#   - rows written per second (inserts + updates + deletes over all tables, from pg_stat_user_tables), WAL bytes
+#     per second and transactions per second, next to heartbeats per second.
+# Usage: bench/agent_scale_bench.sh [--clusters N] [--nodes M] [--interval I] [--duration D] [--warmup W] [--out FILE.md]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+clusters=10000 nodes=20 interval=10 duration=300 warmup=60 out=""
+while (($#)); do
+  case $1 in
+    --clusters) clusters=$2; shift 2 ;;
+    --nodes) nodes=$2; shift 2 ;;
+    --interval) interval=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+fleetd=build/fleetd/fleetd
+sim=build/agents/fleet-sim
+[[ -x $fleetd && -x $sim ]] || scripts/build
+ulimit -n "$(ulimit -Hn)"
+
+work=$(mktemp -d /tmp/fleet-scale-XXXXXX)
+chmod 755 "$work"
+port_file=$work/port
+"$fleetd" --listen 127.0.0.1:0 --data-dir "$work/data" --port-file "$port_file" --log-level warn \
+  --heartbeat-interval "$interval" >"$work/fleetd.out" 2>"$work/fleetd.log" &
+fleetd_pid=$!
+sim_pid=""
+cleanup() {
+  [[ -n $sim_pid ]] && kill -TERM "$sim_pid" 2>/dev/null || true
+  kill -TERM $fleetd_pid 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+for _ in $(seq 1 600); do [[ -s $port_file && -s $work/data/admin-token ]] && break; sleep 0.1; done
+addr=$(cat "$port_file")
+token=$(cat "$work/data/admin-token")
+sock=$(sed -n 5p "$work/data/pg/postmaster.pid")
+pgport=$(sed -n 4p "$work/data/pg/postmaster.pid")
+pg_pid=$(sed -n 1p "$work/data/pg/postmaster.pid")
+psql_fleet() { "$pgbin/psql" -h "$sock" -p "$pgport" -U fleet -d fleet -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+# CPU seconds (utime + stime) of a set of pids; memory of fleetd (RSS) and of PostgreSQL (PSS, which counts
+# shared buffers once rather than once per backend).
+cpu_seconds() { local t=0; for p in "$@"; do [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+pg_pids() { echo "$pg_pid"; pgrep -P "$pg_pid" || true; }
+rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+pss_mib() { local t=0; for p in $(pg_pids); do t=$((t + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0))); done; echo $((t / 1024)); }
+db_counters() {
+  psql_fleet -c "SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables),
+                        pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,
+                        (SELECT xact_commit FROM pg_stat_database WHERE datname = 'fleet')" | tr '|' ' '
+}
+hz=$(getconf CLK_TCK)
+
+echo "registering $clusters clusters × $nodes nodes …" >&2
+t0=$(date +%s)
+"$sim" --server "http://$addr" --token "$token" --clusters "$clusters" --nodes-per-cluster "$nodes" --seed 1 \
+  --heartbeat-interval "$interval" --state-file "$work/sim-state.json" --stats-interval 30 --log-level warn \
+  --report-file "$work/report.json" --duration $((warmup + duration + 3600)) >"$work/sim.out" 2>"$work/sim.log" &
+sim_pid=$!
+# Registration is done when fleet-sim prints its start line.
+for _ in $(seq 1 3600); do grep -q "simulated clusters running" "$work/sim.out" 2>/dev/null && break; sleep 1; done
+t1=$(date +%s)
+echo "registered in $((t1 - t0)) s; warming up ${warmup} s" >&2
+sleep "$warmup"
+ready=$(psql_fleet -c "SELECT count(*) FROM clusters WHERE state = 'ready'")
+echo "ready clusters after warm-up: $ready / $clusters; measuring ${duration} s" >&2
+
+read -r rows0 wal0 xact0 < <(db_counters)
+f_cpu0=$(cpu_seconds $fleetd_pid); p_cpu0=$(cpu_seconds $(pg_pids)); s_cpu0=$(cpu_seconds $sim_pid)
+start=$(date +%s.%N)
+f_rss_max=0 p_pss_max=0
+end_at=$(($(date +%s) + duration))
+while (($(date +%s) < end_at)); do
+  sleep 10
+  r=$(rss_mib $fleetd_pid); ((r > f_rss_max)) && f_rss_max=$r
+  p=$(pss_mib); ((p > p_pss_max)) && p_pss_max=$p
+done
+read -r rows1 wal1 xact1 < <(db_counters)
+f_cpu1=$(cpu_seconds $fleetd_pid); p_cpu1=$(cpu_seconds $(pg_pids)); s_cpu1=$(cpu_seconds $sim_pid)
+secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {print e - s}')
+kill -TERM "$sim_pid"
+wait "$sim_pid" || true
+sim_pid=""
+report=$work/report.json
+ready_end=$(psql_fleet -c "SELECT count(*) FROM clusters WHERE state = 'ready'")
+nodes_stored=$(psql_fleet -c "SELECT count(*) FROM nodes")
+rate() { awk -v a="$1" -v b="$2" -v s="$secs" 'BEGIN { printf "%.1f", (b - a) / s }'; }
+cores() { awk -v a="$1" -v b="$2" -v s="$secs" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz / s }'; }
+j() { python3 -c "import json,sys; d=json.load(open('$report')); print($1)"; }
+hb_rate=$(j "round(d['heartbeatsPerSecond'], 1)")
+table=$(cat <<TABLE
+| $clusters clusters × $nodes nodes, heartbeat every ${interval} s, ${duration} s measured | value |
+| --- | ---: |
+| heartbeats/s (whole run) | $hb_rate |
+| heartbeat p50 / p90 / p99 / max ms (whole run) | $(j "d['latencyMs']['p50']"|xargs printf '%.1f') / $(j "d['latencyMs']['p90']"|xargs printf '%.1f') / $(j "d['latencyMs']['p99']"|xargs printf '%.1f') / $(j "d['latencyMs']['max']"|xargs printf '%.0f') |
+| heartbeat errors (failed calls) | $(j "d['heartbeatErrors']") ($(j "d['failedCalls']")) |
+| resyncs asked by fleetd | $(j "d['resyncs']") |
+| clusters ready (after warm-up / at the end) | $ready / $ready_end |
+| nodes stored | $nodes_stored |
+| fleetd CPU (cores) / RSS max MiB | $(cores "$f_cpu0" "$f_cpu1") / $f_rss_max |
+| PostgreSQL CPU (cores) / PSS max MiB | $(cores "$p_cpu0" "$p_cpu1") / $p_pss_max |
+| fleet-sim CPU (cores, same machine) | $(cores "$s_cpu0" "$s_cpu1") |
+| rows written/s (ins+upd+del) | $(rate "$rows0" "$rows1") |
+| WAL bytes/s | $(rate "$wal0" "$wal1") |
+| transactions/s | $(rate "$xact0" "$xact1") |
+TABLE
+)
+echo "$table"
+if [[ -n $out ]]; then
+  {
+    echo "## $(date -u +%Y-%m-%d) on $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, fleetd $(git rev-parse --short HEAD)"
+    echo
+    echo "$table"
+    echo
+  } >>"$out"
+fi
