@@ -1,5 +1,6 @@
 #include "agents/kube/node_informer.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "agents/kube/manifest_url.hpp"
@@ -160,6 +161,14 @@ Result<NodeInformer::Outcome> NodeInformer::watch_once(KubeApi& api) {
 void NodeInformer::watch_loop() {
   std::unique_ptr<KubeApi> api;
   bool relist = false;
+  int failures = 0;  // in a row: the backoff doubles with each, up to kMaxBackoff, so a down server is not hammered
+  auto backoff = [&] {
+    constexpr auto kMaxBackoff = std::chrono::milliseconds(30000);
+    auto d = options_.retry_backoff;
+    for (int i = 0; i < std::min(failures, 10) && d < kMaxBackoff; ++i) d *= 2;
+    ++failures;
+    return wait(std::min(d, kMaxBackoff));
+  };
   while (true) {
     {
       std::lock_guard lock(mutex_);
@@ -169,7 +178,7 @@ void NodeInformer::watch_loop() {
       auto made = make_api_();
       if (!made) {
         log::error("kubernetes: cannot create the watch client", {{"error", made.error().message}});
-        if (!wait(options_.retry_backoff)) break;
+        if (!backoff()) break;
         continue;
       }
       api = std::move(*made);
@@ -181,7 +190,7 @@ void NodeInformer::watch_loop() {
       auto listed = list(*api);
       if (!listed) {
         log::warn("kubernetes: relisting nodes failed", {{"error", listed.error().message}});
-        if (!wait(options_.retry_backoff)) break;
+        if (!backoff()) break;
         continue;
       }
       std::lock_guard lock(mutex_);
@@ -194,9 +203,10 @@ void NodeInformer::watch_loop() {
     auto outcome = watch_once(*api);
     if (!outcome) {
       log::warn("kubernetes: the node watch failed; resuming", {{"error", outcome.error().message}});
-      if (!wait(options_.retry_backoff)) break;
+      if (!backoff()) break;
       continue;
     }
+    failures = 0;
     if (*outcome == Outcome::kGone) {
       log::info("kubernetes: the node watch's resourceVersion is too old (410 Gone); relisting");
       std::lock_guard lock(mutex_);

@@ -27,7 +27,7 @@ namespace fleet::agent::kube {
 struct InformerOptions {
   std::size_t page_size = 500;
   std::chrono::seconds watch_timeout{300};        // timeoutSeconds of each watch request
-  std::chrono::milliseconds retry_backoff{1000};  // after a failed list or watch
+  std::chrono::milliseconds retry_backoff{1000};  // after a failed list or watch; doubles up to 30 s
   NodeMappingOptions mapping;
 };
 

@@ -216,7 +216,7 @@ struct KubeApiDouble::State {
     }
   }
 
-  void handle(http::Request req, const http::Respond& respond);
+  void handle(const http::Request& req, const http::Respond& respond);
   void handle_locked(const http::Request& req, const std::string& path, const std::map<std::string, std::string>& q,
                      const http::Respond& respond);
   void list(const std::map<std::string, json>& items, const std::string& kind,
@@ -229,7 +229,7 @@ struct KubeApiDouble::State {
   void timer_loop();
 };
 
-void KubeApiDouble::State::handle(http::Request req, const http::Respond& respond) {
+void KubeApiDouble::State::handle(const http::Request& req, const http::Respond& respond) {
   const auto qpos = req.target.find('?');
   const std::string path = req.target.substr(0, qpos);
   const std::string raw_query = qpos == std::string::npos ? "" : req.target.substr(qpos + 1);
@@ -538,8 +538,8 @@ Result<std::unique_ptr<KubeApiDouble>> KubeApiDouble::start(KubeApiDoubleOptions
   so.threads = 2;
   so.tls_cert_file = s->options.tls_cert_file;
   so.tls_key_file = s->options.tls_key_file;
-  auto server =
-      http::Server::create(so, [s](http::Request req, http::Respond respond) { s->handle(std::move(req), respond); });
+  auto server = http::Server::create(
+      so, [s](const http::Request& req, const http::Respond& respond) { s->handle(req, respond); });
   if (!server) return server.error();
   s->server = std::move(*server);
   s->server_thread = std::thread([s] { s->server->run(); });
