@@ -51,7 +51,7 @@ http::Response create_bootstrap_token(Call& call, pqxx::connection_base& conn) {
   return json_response(201, out.dump());
 }
 
-http::Response register_agent(Call& call, pqxx::connection_base& conn) {
+http::Response register_agent(Call& call, pqxx::connection_base& conn, const AgentRouteOptions& options) {
   const std::string* authz = call.req.header("authorization");
   std::optional<std::string> token = authz ? bearer_token(*authz) : std::nullopt;
   auto refused = [&] {
@@ -81,31 +81,18 @@ http::Response register_agent(Call& call, pqxx::connection_base& conn) {
   if (!reg) return refused();  // nothing written: the transaction is abandoned
   audit(txn, call, "agent:" + reg->cluster, "agent.register", reg->cluster, "success");
   txn.commit();
-  nlohmann::json out = {{"cluster", reg->cluster}, {"credential", reg->credential}};
+  nlohmann::json out = {{"cluster", reg->cluster},
+                        {"credential", reg->credential},
+                        {"heartbeatIntervalSeconds", options.heartbeat_interval_seconds}};
   return json_response(200, out.dump());
 }
 
 // POST /v1/agents/{cluster}/heartbeat: the agent's credential must be this cluster's. A full inventory replaces
 // the stored one; a delta applies only on top of sequence-1, otherwise the answer asks for a full resync.
-http::Response heartbeat(Call& call, pqxx::connection_base& conn) {
+http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRouteOptions& options) {
   const std::string cluster = call.path["cluster"];
-  const std::string* authz = call.req.header("authorization");
-  std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
-  if (!credential) {
-    return problem(
-        call, make_error(ErrorCode::kUnauthenticated, "heartbeats need the agent's credential", "", "unauthenticated"));
-  }
   pqxx::work txn(conn);
-  auto owner = store::find_agent_cluster(txn, hash_token(*credential));
-  if (!owner) {
-    return problem(call, make_error(ErrorCode::kUnauthenticated, "unknown agent credential (register again)", "",
-                                    "unauthenticated"));
-  }
-  if (*owner != cluster) {
-    return problem(call, make_error(ErrorCode::kForbidden,
-                                    "this credential belongs to cluster \"" + *owner + "\", not \"" + cluster + "\"",
-                                    "", "forbidden"));
-  }
+  if (auto refused = refuse_agent(call, txn, cluster)) return std::move(*refused);
   auto body = api::parse_json_body(call.req, {"application/json"});
   if (!body) return problem(call, body.error());
   auto envelope = agent::heartbeat_from_json(*body);
@@ -125,17 +112,42 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn) {
            {"nodesChanged",
             applied.changes.added.size() + applied.changes.changed.size() + applied.changes.removed.size()}};
   }
+  out["heartbeatIntervalSeconds"] = options.heartbeat_interval_seconds;
   txn.commit();
   return json_response(200, out.dump());
 }
 
 }  // namespace
 
-void register_agent_routes(ApiService& api) {
-  api.add_db_route("POST", "/v1/agents/{cluster}/heartbeat", std::nullopt, heartbeat);
+std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_base& txn, const std::string& cluster) {
+  const std::string* authz = call.req.header("authorization");
+  std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
+  if (!credential) {
+    auto resp = problem(call, make_error(ErrorCode::kUnauthenticated, "agent endpoints need the agent's credential",
+                                         "", "unauthenticated"));
+    resp.headers["www-authenticate"] = "Bearer";
+    return resp;
+  }
+  auto owner = store::find_agent_cluster(txn, hash_token(*credential));
+  if (!owner) {
+    return problem(call, make_error(ErrorCode::kUnauthenticated, "unknown agent credential (register again)", "",
+                                    "unauthenticated"));
+  }
+  if (*owner != cluster) {
+    return problem(call, make_error(ErrorCode::kForbidden,
+                                    "this credential belongs to cluster \"" + *owner + "\", not \"" + cluster + "\"",
+                                    "", "forbidden"));
+  }
+  return std::nullopt;
+}
+
+void register_agent_routes(ApiService& api, AgentRouteOptions options) {
+  api.add_db_route("POST", "/v1/agents/{cluster}/heartbeat", std::nullopt,
+                   [options](Call& call, pqxx::connection_base& conn) { return heartbeat(call, conn, options); });
   api.add_db_route("POST", "/v1/clusters/{name}/bootstrap-tokens", Role::kOperator, create_bootstrap_token);
   // No API token here: the bootstrap token in the Authorization header is the credential.
-  api.add_db_route("POST", "/v1/agents/register", std::nullopt, register_agent);
+  api.add_db_route("POST", "/v1/agents/register", std::nullopt,
+                   [options](Call& call, pqxx::connection_base& conn) { return register_agent(call, conn, options); });
 }
 
 }  // namespace fleet

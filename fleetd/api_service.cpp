@@ -48,12 +48,17 @@ ApiService::ApiService(DbPool& pool, Metrics& metrics, ApiServiceOptions options
 
 void ApiService::add_db_route(std::string method, std::string route, std::optional<Role> min_role, DbHandler handler) {
   auto segs = split_pattern(route);
-  routes_.push_back({std::move(method), std::move(route), std::move(segs), min_role, std::move(handler), {}});
+  routes_.push_back({std::move(method), std::move(route), std::move(segs), min_role, std::move(handler), {}, {}});
 }
 
 void ApiService::add_plain_route(std::string method, std::string route, PlainHandler handler) {
   auto segs = split_pattern(route);
-  routes_.push_back({std::move(method), std::move(route), std::move(segs), std::nullopt, {}, std::move(handler)});
+  routes_.push_back({std::move(method), std::move(route), std::move(segs), std::nullopt, {}, std::move(handler), {}});
+}
+
+void ApiService::add_async_route(std::string method, std::string route, AsyncHandler handler) {
+  auto segs = split_pattern(route);
+  routes_.push_back({std::move(method), std::move(route), std::move(segs), std::nullopt, {}, {}, std::move(handler)});
 }
 
 const ApiService::Route* ApiService::match(const std::vector<std::string>& segments, const std::string& method,
@@ -109,7 +114,7 @@ void ApiService::invalidate_auth_cache() {
 void ApiService::handle(http::Request req_in, http::Respond respond_in) {
   // The request lives in a shared block: the handler may run later on a database worker.
   auto req = std::make_shared<http::Request>(std::move(req_in));
-  auto call = std::make_shared<Call>(Call{*req, {}, {}, {}, {}});
+  auto call = std::make_shared<Call>(Call{*req, {}, {}, {}, {}, req});
   auto route_name = std::make_shared<std::string>("unmatched");
 
   // Every response passes here once: metrics and the access log.
@@ -163,6 +168,13 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
 
   if (route->plain_handler) {
     respond(route->plain_handler(*call));
+    return;
+  }
+  if (route->async_handler) {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    route->async_handler(call, [respond, answered](http::Response r) {
+      if (!answered->exchange(true)) respond(std::move(r));
+    });
     return;
   }
 

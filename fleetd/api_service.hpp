@@ -31,10 +31,16 @@ struct Call {
   std::map<std::string, std::string> query;  // decoded query parameters
   std::string path_only;                     // the decoded path, for problem "instance"
   Principal principal;
+  // Owns `req` for handlers that answer later (async routes keep the Call, and with it the request).
+  std::shared_ptr<const http::Request> request_owner;
 };
 
 using DbHandler = std::function<http::Response(Call&, pqxx::connection_base&)>;
 using PlainHandler = std::function<http::Response(Call&)>;
+// A request answered later (the agents' long poll). Runs on an HTTP thread and must not block: database work
+// goes to the pool. It keeps `call` as long as it needs the request and answers through `respond` exactly once,
+// from any thread.
+using AsyncHandler = std::function<void(std::shared_ptr<Call> call, http::Respond respond)>;
 
 struct ApiServiceOptions {
   std::chrono::seconds auth_cache_ttl{5};  // a revoked token may work this long on other replicas
@@ -49,6 +55,10 @@ class ApiService {
   // Registration, before serving. `route` is a template such as "/v1/clusters/{name}".
   void add_db_route(std::string method, std::string route, std::optional<Role> min_role, DbHandler handler);
   void add_plain_route(std::string method, std::string route, PlainHandler handler);
+  // No API token check: the handler authenticates the caller itself (agent credentials).
+  void add_async_route(std::string method, std::string route, AsyncHandler handler);
+
+  DbPool& pool() { return pool_; }
 
   // The http::Handler given to the server.
   void handle(http::Request req, http::Respond respond);
@@ -64,6 +74,7 @@ class ApiService {
     std::optional<Role> min_role;  // for DB routes: nullopt = no token needed
     DbHandler db_handler;
     PlainHandler plain_handler;
+    AsyncHandler async_handler;
   };
   struct CachedPrincipal {
     Principal principal;

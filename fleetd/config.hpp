@@ -22,6 +22,11 @@ struct ServeConfig {
   std::string log_level = "info";
   std::string port_file;  // written with the bound "host:port" once listening (scripts, tests)
   unsigned shutdown_grace_seconds = 20;
+  // Agent liveness and the command queue.
+  unsigned heartbeat_interval_seconds = 10;  // told to agents; the liveness loop checks every half interval
+  unsigned unreachable_after_seconds = 0;    // 0 → 3 × the heartbeat interval
+  unsigned command_lease_seconds = 60;       // a leased command returns to the queue after this much silence
+  unsigned command_max_attempts = 5;         // deliveries before an expired lease fails the command
   // TLS (fleetd/tls_setup.hpp): "" → off on a loopback listen address, auto on any other.
   std::string tls;                    // "auto" | "off"
   std::string tls_cert;               // PEM chain; with tls_key → HTTPS with these files

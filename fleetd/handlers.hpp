@@ -1,15 +1,37 @@
 #pragma once
 // Route registration for every endpoint fleetd serves. Each group lives in its own file.
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "fleetd/api_service.hpp"
 
+namespace pqxx {
+class transaction_base;
+}
+
 namespace fleet {
+
+class CommandNotifier;
 
 void register_cluster_routes(ApiService& api);
 void register_token_routes(ApiService& api);
-void register_agent_routes(ApiService& api);
+// What agents learn from fleetd in the register and heartbeat answers.
+struct AgentRouteOptions {
+  unsigned heartbeat_interval_seconds = 10;
+};
+void register_agent_routes(ApiService& api, AgentRouteOptions options = {});
+// For the agent endpoints: nullopt when the request's bearer credential is `cluster`'s agent's, else the answer
+// (401 no or unknown credential, 403 another cluster's).
+std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_base& txn, const std::string& cluster);
+
+// The agent command queue (fleetd/command_handlers.cpp).
+struct CommandQueueOptions {
+  std::chrono::seconds lease{60};  // a leased command returns to the queue when its agent stays silent this long
+  int max_attempts = 5;            // deliveries before an expired lease fails the command instead
+};
+void register_command_routes(ApiService& api, CommandNotifier& notifier, CommandQueueOptions options);
 void register_inventory_routes(ApiService& api);
 
 struct SystemInfo {

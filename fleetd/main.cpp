@@ -15,10 +15,13 @@
 #include "common/log.hpp"
 #include "fleetd/api_service.hpp"
 #include "fleetd/cluster_store.hpp"
+#include "fleetd/command_notifier.hpp"
 #include "fleetd/config.hpp"
 #include "fleetd/db_pool.hpp"
 #include "fleetd/embedded_postgres.hpp"
 #include "fleetd/handlers.hpp"
+#include "fleetd/lease_sweeper.hpp"
+#include "fleetd/liveness_monitor.hpp"
 #include "fleetd/metrics.hpp"
 #include "fleetd/migrations.hpp"
 #include "fleetd/tls_setup.hpp"
@@ -262,8 +265,18 @@ int serve(ServeConfig cfg) {
                           }});
   register_cluster_routes(api);
   register_token_routes(api);
-  register_agent_routes(api);
+  register_agent_routes(api, {cfg.heartbeat_interval_seconds});
   register_inventory_routes(api);
+  // The command queue: long polls wait in the notifier (LISTEN fleet_commands), leases expire in the sweeper;
+  // the liveness monitor marks silent clusters unreachable. Both loops run on one replica at a time.
+  const auto heartbeat_interval = std::chrono::seconds(cfg.heartbeat_interval_seconds);
+  const auto unreachable_after = std::chrono::seconds(
+      cfg.unreachable_after_seconds ? cfg.unreachable_after_seconds : 3 * cfg.heartbeat_interval_seconds);
+  const int max_attempts = static_cast<int>(cfg.command_max_attempts);
+  CommandNotifier notifier({db->url});
+  register_command_routes(api, notifier, {std::chrono::seconds(cfg.command_lease_seconds), max_attempts});
+  LeaseSweeper lease_sweeper({db->url, max_attempts});
+  LivenessMonitor liveness({db->url, heartbeat_interval, unreachable_after});
 
   http::ServerOptions sopts;
   sopts.host = listen->first;
@@ -291,6 +304,17 @@ int serve(ServeConfig cfg) {
                     [&srv] { return static_cast<double>(srv.open_connections()); });
   metrics.add_gauge("fleetd_http_in_flight_requests", "HTTP requests being handled.",
                     [&srv] { return static_cast<double>(srv.in_flight_requests()); });
+  metrics.add_gauge("fleetd_command_polls_waiting", "Agent command long polls held in memory.",
+                    [&notifier] { return static_cast<double>(notifier.waiters()); });
+  metrics.add_gauge("fleetd_command_leases_expired", "Command leases this replica returned to the queue.",
+                    [&lease_sweeper] { return static_cast<double>(lease_sweeper.requeued()); });
+  metrics.add_gauge("fleetd_command_lease_failures", "Commands this replica failed after too many expired leases.",
+                    [&lease_sweeper] { return static_cast<double>(lease_sweeper.failed()); });
+  metrics.add_gauge("fleetd_clusters_marked_unreachable", "Clusters this replica marked unreachable.",
+                    [&liveness] { return static_cast<double>(liveness.marked_unreachable()); });
+  notifier.start();
+  lease_sweeper.start();
+  liveness.start();
 
   const std::string scheme = tls->mode == TlsMode::kOff ? "http://" : "https://";
   std::string server_url = scheme + srv.bound_address();
@@ -323,12 +347,16 @@ int serve(ServeConfig cfg) {
     int sig = 0;
     sigwait(&signals, &sig);
     log::info("shutting down", {{"signal", sig}});
+    notifier.stop();  // held long polls answer at once (empty), so they do not hold up the grace period
     srv.shutdown(std::chrono::seconds(cfg.shutdown_grace_seconds));
   });
   srv.run();
   // run() returns after shutdown(); wake the signal thread if run() ended for another reason.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
+  liveness.stop();
+  lease_sweeper.stop();
+  notifier.stop();
   pool.stop();
   if (db->embedded) db->embedded->stop();
   log::info("stopped");
@@ -366,6 +394,21 @@ int main(int argc, char** argv) {
   serve_flags["shutdown-grace-seconds"] = app.add_option("--shutdown-grace-seconds", cfg.shutdown_grace_seconds,
                                                          "on SIGTERM, how long in-flight requests may take")
                                               ->capture_default_str();
+  serve_flags["heartbeat-interval"] =
+      app.add_option("--heartbeat-interval", cfg.heartbeat_interval_seconds, "seconds between agent heartbeats")
+          ->capture_default_str();
+  serve_flags["unreachable-after"] = app.add_option("--unreachable-after", cfg.unreachable_after_seconds,
+                                                    "seconds without a heartbeat before a cluster is unreachable; "
+                                                    "0 = 3 x --heartbeat-interval")
+                                         ->capture_default_str();
+  serve_flags["command-lease-seconds"] =
+      app.add_option("--command-lease-seconds", cfg.command_lease_seconds,
+                     "a leased agent command returns to the queue after this many seconds without a report")
+          ->capture_default_str();
+  serve_flags["command-max-attempts"] =
+      app.add_option("--command-max-attempts", cfg.command_max_attempts,
+                     "deliveries of a command before an expired lease fails it")
+          ->capture_default_str();
   serve_flags["tls"] = app.add_option("--tls", cfg.tls,
                                       "auto|off; default: off on a loopback address, auto (fleetd's own CA in "
                                       "DATA-DIR/tls) on any other. Plain HTTP is refused off loopback; env FLEETD_TLS")

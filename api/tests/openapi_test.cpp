@@ -130,8 +130,10 @@ TEST_CASE("openapi: operations carry the documented headers and error responses"
         CHECK(responses.contains("412"));
       }
       // Creating POSTs honour Idempotency-Key, except those that mint a secret: a replay would have to store it.
-      // A heartbeat creates nothing: it is ordered by its sequence number, not by a key.
-      if (method == "post" && path != "/v1/agents/{cluster}/heartbeat") {
+      // A heartbeat creates nothing: it is ordered by its sequence number, not by a key. A command report is
+      // idempotent by the command's id.
+      if (method == "post" && path != "/v1/agents/{cluster}/heartbeat" &&
+          path != "/v1/agents/{cluster}/commands/{id}") {
         bool key = false;
         for (const json& p : op["parameters"]) key = key || p["$ref"] == "#/components/parameters/IdempotencyKey";
         const bool mints_secret =

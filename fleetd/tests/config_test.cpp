@@ -77,3 +77,24 @@ TEST_CASE("tls settings come from flags, env and file like the others", "[fleetd
   REQUIRE(resolve_config(d, {"tls"}));
   CHECK(d.tls == "auto");
 }
+
+TEST_CASE("liveness and command queue settings: defaults, env and file", "[fleetd][config]") {
+  ServeConfig c;
+  REQUIRE(resolve_config(c, {}));
+  CHECK(c.heartbeat_interval_seconds == 10);
+  CHECK(c.unreachable_after_seconds == 0);  // 3 × interval, resolved by fleetd
+  CHECK(c.command_lease_seconds == 60);
+  CHECK(c.command_max_attempts == 5);
+
+  ServeConfig d;
+  d.config_file = write_file(R"({"heartbeat-interval": 2, "command-lease-seconds": "5"})");
+  EnvGuard env("FLEETD_COMMAND_MAX_ATTEMPTS", "3");
+  REQUIRE(resolve_config(d, {}));
+  CHECK(d.heartbeat_interval_seconds == 2);
+  CHECK(d.command_lease_seconds == 5);
+  CHECK(d.command_max_attempts == 3);
+
+  ServeConfig e;
+  EnvGuard bad("FLEETD_HEARTBEAT_INTERVAL", "0");
+  REQUIRE_FALSE(resolve_config(e, {}));
+}

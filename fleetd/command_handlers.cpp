@@ -1,0 +1,472 @@
+// The agent command queue over HTTP (DESIGN §5 step 3). Operators enqueue commands for a cluster; its agent
+// long-polls for them (held in memory by CommandNotifier, never on a database worker), leases them and reports
+// progress and the result. Every command is idempotent by id: a retried create or a retried final report is
+// harmless.
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <pqxx/pqxx>
+#include <regex>
+#include <set>
+
+#include "api/continue_token.hpp"
+#include "api/json_body.hpp"
+#include "fleetd/audit_store.hpp"
+#include "fleetd/auth.hpp"
+#include "fleetd/command_notifier.hpp"
+#include "fleetd/command_store.hpp"
+#include "fleetd/handlers.hpp"
+#include "fleetd/idempotency_store.hpp"
+
+namespace fleet {
+namespace {
+
+constexpr std::chrono::milliseconds kDefaultWait{30000};
+constexpr std::chrono::milliseconds kMaxWait{55000};  // under the server's 60 s handler timeout
+constexpr int kDefaultPollLimit = 10;
+constexpr int kMaxPollLimit = 100;
+constexpr int kDefaultListLimit = 100;
+constexpr int kMaxListLimit = 1000;
+constexpr std::size_t kMaxPayloadBytes = 64 * 1024;
+constexpr std::size_t kMaxMessageBytes = 4 * 1024;
+constexpr std::size_t kMaxIdempotencyKey = 255;
+constexpr std::array<std::string_view, 7> kKinds = {
+    "upgrade_control_plane", "upgrade_node_pool", "run_probe", "apply_workload",
+    "delete_workload",       "cordon_cluster",    "drain_node"};
+
+std::string kinds_text() {
+  std::string out;
+  for (auto k : kKinds) out += (out.empty() ? "" : ", ") + std::string(k);
+  return out;
+}
+
+nlohmann::json or_null(const std::optional<std::string>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json();
+}
+
+nlohmann::json command_json(const store::Command& c) {
+  return {{"id", c.id},
+          {"cluster", c.cluster},
+          {"kind", c.kind},
+          {"payload", c.payload},
+          {"state", c.state},
+          {"attempts", c.attempts},
+          {"leaseExpiresAt", or_null(c.lease_until)},
+          {"message", c.message},
+          {"progress", c.progress},
+          {"createdBy", c.created_by},
+          {"createdAt", c.created_at},
+          {"updatedAt", c.updated_at},
+          {"finishedAt", or_null(c.finished_at)},
+          {"resourceVersion", std::to_string(c.resource_version)}};
+}
+
+http::Response command_response(int status, const store::Command& c) {
+  auto r = json_response(status, command_json(c).dump());
+  r.headers["etag"] = "\"" + std::to_string(c.resource_version) + "\"";
+  return r;
+}
+
+Error not_found(const std::string& id) {
+  return make_error(ErrorCode::kNotFound, "command \"" + id + "\" not found", "", "not-found");
+}
+
+// "30s", "30" (seconds) or "500ms"; 0 to 55 s.
+Result<std::chrono::milliseconds> parse_wait(const std::string& text) {
+  auto bad = [&] {
+    return make_error(ErrorCode::kInvalid, "wait must be a duration from 0 to 55 seconds, such as 30s, 30 or 500ms",
+                      "wait", "invalid-query");
+  };
+  std::string_view v = text;
+  long long scale = 1000;
+  if (v.size() > 2 && v.substr(v.size() - 2) == "ms") {
+    v.remove_suffix(2);
+    scale = 1;
+  } else if (v.size() > 1 && v.back() == 's') {
+    v.remove_suffix(1);
+  }
+  long long n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < 0 || n > kMaxWait.count()) return bad();
+  std::chrono::milliseconds wait{n * scale};
+  if (wait > kMaxWait) return bad();
+  return wait;
+}
+
+Result<std::string> state_filter(const std::string& v) {
+  static const std::set<std::string> states = {"queued", "leased", "running", "succeeded", "failed"};
+  if (!states.count(v)) {
+    return make_error(ErrorCode::kInvalid, "state must be one of queued, leased, running, succeeded, failed", "state",
+                      "invalid-query");
+  }
+  return v;
+}
+
+// ---- the long poll ----------------------------------------------------------------------------------------
+
+struct Poll {
+  std::shared_ptr<Call> call;
+  http::Respond respond;
+  std::string cluster;
+  int limit = kDefaultPollLimit;
+  CommandNotifier::Clock::time_point deadline;
+  DbPool* pool = nullptr;
+  CommandNotifier* notifier = nullptr;
+  CommandQueueOptions options;
+};
+
+http::Response delivery(const std::vector<store::Command>& commands, std::chrono::seconds lease) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& c : commands) {
+    items.push_back({{"id", c.id},
+                     {"kind", c.kind},
+                     {"payload", c.payload},
+                     {"attempt", c.attempts},
+                     {"leaseExpiresAt", or_null(c.lease_until)}});
+  }
+  nlohmann::json out = {{"commands", std::move(items)}, {"leaseSeconds", lease.count()}};
+  return json_response(200, out.dump());
+}
+
+void claim(const std::shared_ptr<Poll>& poll, bool authenticate);
+
+void park(const std::shared_ptr<Poll>& poll, CommandNotifier::Generation seen) {
+  bool parked = poll->notifier->park(poll->cluster, seen, poll->deadline, [poll](CommandNotifier::Wake wake) {
+    if (wake == CommandNotifier::Wake::kNotified) {
+      claim(poll, false);
+    } else {
+      poll->respond(delivery({}, poll->options.lease));  // the wait ended, or fleetd is stopping
+    }
+  });
+  if (parked) return;
+  if (poll->notifier->stopping()) {
+    poll->respond(delivery({}, poll->options.lease));
+    return;
+  }
+  auto resp =
+      problem(*poll->call, make_error(ErrorCode::kUnavailable,
+                                      "fleetd holds too many waiting command polls; retry shortly", "", "unavailable"));
+  resp.headers["retry-after"] = "1";
+  poll->respond(std::move(resp));
+}
+
+// Runs the claim on a database worker; answers when it leased something or the wait is over, else parks.
+void claim(const std::shared_ptr<Poll>& poll, bool authenticate) {
+  DbJob job;
+  job.run = [poll, authenticate](pqxx::connection_base& conn) {
+    // Read before the claim: a notification after this point re-runs the claim (see CommandNotifier).
+    auto seen = poll->notifier->generation(poll->cluster);
+    pqxx::work txn(conn);
+    if (authenticate) {
+      if (auto refused = refuse_agent(*poll->call, txn, poll->cluster)) {
+        poll->respond(std::move(*refused));
+        return;
+      }
+    }
+    auto commands =
+        store::claim_commands(txn, poll->cluster, poll->limit, poll->options.lease, poll->options.max_attempts);
+    txn.commit();
+    if (!commands.empty() || CommandNotifier::Clock::now() >= poll->deadline) {
+      poll->respond(delivery(commands, poll->options.lease));
+      return;
+    }
+    park(poll, seen);
+  };
+  job.fail = [poll](const std::string& message) {
+    poll->respond(problem(*poll->call, make_error(ErrorCode::kUnavailable, message, "", "unavailable")));
+  };
+  auto fail = job.fail;
+  if (!poll->pool->submit(std::move(job))) fail("fleetd is overloaded: too many requests are waiting for the database");
+}
+
+void poll_commands(std::shared_ptr<Call> call, http::Respond respond, DbPool& pool, CommandNotifier& notifier,
+                   const CommandQueueOptions& options) {
+  auto wait = kDefaultWait;
+  int limit = kDefaultPollLimit;
+  for (const auto& [key, value] : call->query) {
+    if (key == "wait") {
+      auto w = parse_wait(value);
+      if (!w) return respond(problem(*call, w.error()));
+      wait = *w;
+    } else if (key == "limit") {
+      auto l = parse_limit(value, kMaxPollLimit);
+      if (!l) return respond(problem(*call, l.error()));
+      limit = *l;
+    } else {
+      return respond(
+          problem(*call, make_error(ErrorCode::kInvalid,
+                                    "unknown query parameter \"" + key.substr(0, 64) + "\" (allowed: wait, limit)",
+                                    key.substr(0, 64), "invalid-query")));
+    }
+  }
+  auto poll = std::make_shared<Poll>();
+  poll->cluster = call->path["cluster"];
+  poll->call = std::move(call);
+  poll->respond = std::move(respond);
+  poll->limit = limit;
+  poll->deadline = CommandNotifier::Clock::now() + wait;
+  poll->pool = &pool;
+  poll->notifier = &notifier;
+  poll->options = options;
+  claim(poll, true);
+}
+
+// ---- the agent's report -------------------------------------------------------------------------------------
+
+http::Response report(Call& call, pqxx::connection_base& conn, const CommandQueueOptions& options) {
+  const std::string cluster = call.path["cluster"];
+  const std::string id = call.path["id"];
+  pqxx::work txn(conn);
+  if (auto refused = refuse_agent(call, txn, cluster)) return std::move(*refused);
+  auto body = api::parse_json_body(call.req, {"application/json"});
+  if (!body) return problem(call, body.error());
+  if (auto st = api::reject_unknown_fields(*body, {"state", "message", "progress"}, ""); !st) {
+    return problem(call, st.error());
+  }
+  store::Report r;
+  auto state = api::required_string(*body, "state", "");
+  if (!state) return problem(call, state.error());
+  if (*state != "running" && *state != "succeeded" && *state != "failed") {
+    return problem(
+        call, make_error(ErrorCode::kInvalid, "state: must be running, succeeded or failed", "state", "invalid-field"));
+  }
+  r.state = *state;
+  auto message = api::optional_string(*body, "message", "");
+  if (!message) return problem(call, message.error());
+  if (*message && (*message)->size() > kMaxMessageBytes) {
+    return problem(call, make_error(ErrorCode::kInvalid, "message: at most 4096 bytes", "message", "invalid-field"));
+  }
+  r.message = *message;
+  auto progress = api::optional_object(*body, "progress", "");
+  if (!progress) return problem(call, progress.error());
+  if (*progress) {
+    if ((*progress)->dump().size() > kMaxPayloadBytes) {
+      return problem(call,
+                     make_error(ErrorCode::kInvalid, "progress: at most 64 KiB of JSON", "progress", "invalid-field"));
+    }
+    r.progress = **progress;
+  }
+
+  auto result = store::report_command(txn, cluster, id, r, options.lease);
+  // Another cluster's command is "not found" too: its existence is not this agent's business.
+  if (!result.command) return problem(call, not_found(id));
+  if (!result.duplicate && store::is_final_state(r.state)) {
+    // Progress reports are frequent and change nothing an operator acts on; the outcome is audited.
+    store::AuditEntry e;
+    e.actor = "agent:" + cluster;
+    e.action = "command." + r.state;
+    e.object_kind = "command";
+    e.object_name = id;
+    e.request_id = call.req.request_id;
+    e.outcome = "success";
+    e.detail = {{"cluster", cluster}, {"kind", result.command->kind}, {"attempts", result.command->attempts}};
+    store::write_audit(txn, e);
+  }
+  txn.commit();
+  auto out = command_json(*result.command);
+  out["duplicate"] = result.duplicate;
+  return json_response(200, out.dump());
+}
+
+// ---- operator endpoints -------------------------------------------------------------------------------------
+
+store::AuditEntry audit_entry(const Call& call, const std::string& id, const std::string& cluster,
+                              std::string outcome) {
+  store::AuditEntry e;
+  e.actor = call.principal.actor();
+  e.action = "command.create";
+  e.object_kind = "command";
+  e.object_name = id;
+  e.request_id = call.req.request_id;
+  e.outcome = std::move(outcome);
+  e.detail = {{"cluster", cluster}};
+  return e;
+}
+
+// A create refused before its own transaction (bad body, bad header): still audited.
+http::Response refuse(const Call& call, pqxx::connection_base& conn, const std::string& id, const Error& error) {
+  auto resp = problem(call, error);
+  pqxx::work txn(conn);
+  auto it = call.path.find("name");
+  store::write_audit(txn, audit_entry(call, id, it == call.path.end() ? "" : it->second,
+                                      error.type.empty() ? "status-" + std::to_string(resp.status) : error.type));
+  txn.commit();
+  return resp;
+}
+
+bool valid_command_id(const std::string& id) {
+  static const std::regex pattern("^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$");
+  return std::regex_match(id, pattern);
+}
+
+http::Response create_command(Call& call, pqxx::connection_base& conn) {
+  const std::string cluster = call.path["name"];
+  auto body = api::parse_json_body(call.req, {"application/json"});
+  if (!body) return refuse(call, conn, "", body.error());
+  if (auto st = api::reject_unknown_fields(*body, {"id", "kind", "payload"}, ""); !st) {
+    return refuse(call, conn, "", st.error());
+  }
+  auto id = api::optional_string(*body, "id", "");
+  if (!id) return refuse(call, conn, "", id.error());
+  if (*id && !valid_command_id(**id)) {
+    return refuse(call, conn, "",
+                  make_error(ErrorCode::kInvalid,
+                             "id: lower-case letters, digits, '.' and '-', 1-63 characters, starting and ending "
+                             "with a letter or digit",
+                             "id", "invalid-field"));
+  }
+  const std::string command_id = id->value_or("");
+  auto kind = api::required_string(*body, "kind", "");
+  if (!kind) return refuse(call, conn, command_id, kind.error());
+  if (std::find(kKinds.begin(), kKinds.end(), *kind) == kKinds.end()) {
+    return refuse(call, conn, command_id,
+                  make_error(ErrorCode::kInvalid, "kind: must be one of " + kinds_text(), "kind", "invalid-field"));
+  }
+  auto payload_member = api::optional_object(*body, "payload", "");
+  if (!payload_member) return refuse(call, conn, command_id, payload_member.error());
+  nlohmann::json payload = nlohmann::json::object();
+  if (*payload_member) {
+    payload = **payload_member;
+  }
+  if (payload.dump().size() > kMaxPayloadBytes) {
+    return refuse(call, conn, command_id,
+                  make_error(ErrorCode::kInvalid, "payload: at most 64 KiB of JSON", "payload", "invalid-field"));
+  }
+
+  std::optional<store::IdempotencyKeyRef> idem;
+  if (const std::string* key = call.req.header("idempotency-key")) {
+    bool printable = !key->empty() && key->size() <= kMaxIdempotencyKey;
+    for (char c : *key) printable = printable && c >= 0x21 && c <= 0x7e;
+    if (!printable) {
+      return refuse(call, conn, command_id,
+                    make_error(ErrorCode::kInvalid, "Idempotency-Key must be 1-255 printable ASCII characters",
+                               "Idempotency-Key", "malformed-request"));
+    }
+    idem = store::IdempotencyKeyRef{call.principal.actor(), *key, call.req.method, call.path_only,
+                                    sha256_hex(call.req.body)};
+  }
+
+  pqxx::work txn(conn);
+  if (idem) {
+    if (auto earlier = store::claim_idempotency_key(txn, *idem)) {
+      if (earlier->request_hash != idem->request_hash || earlier->path != idem->path) {
+        auto err =
+            make_error(ErrorCode::kConflict, "this Idempotency-Key was used with a different request body or endpoint",
+                       "Idempotency-Key", "idempotency-key-reused");
+        store::write_audit(txn, audit_entry(call, command_id, cluster, err.type));
+        txn.commit();
+        return problem(call, err);
+      }
+      txn.commit();
+      auto resp = json_response(earlier->status, earlier->body);
+      if (earlier->status >= 400) resp.headers["content-type"] = "application/problem+json";
+      resp.headers["idempotent-replayed"] = "true";
+      return resp;
+    }
+  }
+
+  auto result = store::enqueue_command(txn, cluster, command_id, *kind, payload, call.principal.actor());
+  http::Response resp;
+  std::string outcome = "success";
+  std::string audited_id = result.command ? result.command->id : command_id;
+  using Outcome = store::EnqueueResult::Outcome;
+  switch (result.outcome) {
+    case Outcome::kCreated:
+      resp = command_response(201, *result.command);
+      resp.headers["location"] = "/v1/commands/" + result.command->id;
+      break;
+    case Outcome::kExisting:
+      resp = command_response(200, *result.command);
+      outcome = "existing";
+      break;
+    case Outcome::kConflict: {
+      auto err = make_error(ErrorCode::kConflict,
+                            "a command with id \"" + command_id +
+                                "\" exists already for another cluster, kind or payload (ids are idempotency keys)",
+                            "id", "already-exists");
+      resp = problem(call, err);
+      outcome = err.type;
+      break;
+    }
+    case Outcome::kNoCluster: {
+      auto err = make_error(ErrorCode::kNotFound, "cluster \"" + cluster + "\" not found", "", "not-found");
+      resp = problem(call, err);
+      outcome = err.type;
+      break;
+    }
+  }
+  store::write_audit(txn, audit_entry(call, audited_id, cluster, outcome));
+  if (idem) store::complete_idempotency_key(txn, *idem, resp.status, resp.body);
+  txn.commit();
+  return resp;
+}
+
+http::Response list_commands(Call& call, pqxx::connection_base& conn) {
+  store::CommandListQuery q;
+  q.cluster = call.path["name"];
+  q.limit = kDefaultListLimit;
+  for (const auto& [key, value] : call.query) {
+    if (key == "limit") {
+      auto limit = parse_limit(value, kMaxListLimit);
+      if (!limit) return problem(call, limit.error());
+      q.limit = *limit;
+    } else if (key == "continue") {
+      auto after = api::decode_continue(value);
+      if (!after) return problem(call, after.error());
+      std::int64_t seq = 0;
+      auto [p, ec] = std::from_chars(after->data(), after->data() + after->size(), seq);
+      if (ec != std::errc() || p != after->data() + after->size() || seq <= 0) {
+        return problem(
+            call, make_error(ErrorCode::kInvalid, "continue: not a token from this list", "continue", "invalid-query"));
+      }
+      q.before_seq = seq;
+    } else if (key == "state") {
+      auto state = state_filter(value);
+      if (!state) return problem(call, state.error());
+      q.state = *state;
+    } else {
+      return problem(
+          call, make_error(ErrorCode::kInvalid,
+                           "unknown query parameter \"" + key.substr(0, 64) + "\" (allowed: state, limit, continue)",
+                           key.substr(0, 64), "invalid-query"));
+    }
+  }
+  pqxx::nontransaction txn(conn);  // one cluster check and one SELECT
+  auto page = store::list_commands(txn, q);
+  txn.commit();
+  if (!page) {
+    return problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + q.cluster + "\" not found", "", "not-found"));
+  }
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& c : page->items) items.push_back(command_json(c));
+  nlohmann::json out = {{"items", std::move(items)}};
+  if (page->more && !page->items.empty())
+    out["continue"] = api::encode_continue(std::to_string(page->items.back().seq));
+  return json_response(200, out.dump());
+}
+
+http::Response get_command(Call& call, pqxx::connection_base& conn) {
+  const std::string id = call.path["id"];
+  pqxx::nontransaction txn(conn);
+  auto c = store::get_command(txn, id);
+  txn.commit();
+  if (!c) return problem(call, not_found(id));
+  return command_response(200, *c);
+}
+
+}  // namespace
+
+void register_command_routes(ApiService& api, CommandNotifier& notifier, CommandQueueOptions options) {
+  DbPool& pool = api.pool();
+  api.add_async_route("GET", "/v1/agents/{cluster}/commands",
+                      [&pool, &notifier, options](std::shared_ptr<Call> call, http::Respond respond) {
+                        poll_commands(std::move(call), std::move(respond), pool, notifier, options);
+                      });
+  api.add_db_route("POST", "/v1/agents/{cluster}/commands/{id}", std::nullopt,
+                   [options](Call& call, pqxx::connection_base& conn) { return report(call, conn, options); });
+  api.add_db_route("POST", "/v1/clusters/{name}/commands", Role::kOperator, create_command);
+  api.add_db_route("GET", "/v1/clusters/{name}/commands", Role::kViewer, list_commands);
+  api.add_db_route("GET", "/v1/commands/{id}", Role::kViewer, get_command);
+}
+
+}  // namespace fleet

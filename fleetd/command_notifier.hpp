@@ -1,0 +1,86 @@
+#pragma once
+// Wakes long-polling agents when their cluster gets a command. One thread LISTENs on PostgreSQL's
+// `fleet_commands` channel (so a command enqueued through any replica wakes the waiter on this one); waiters are
+// callbacks parked in memory with a deadline, so a held poll occupies no database worker and no thread. A second
+// thread fires deadlines.
+//
+// No lost wake-ups: a poller reads generation(cluster) before its claim query and parks with it; a notification
+// that arrived after that read (its command may have committed after the claim's snapshot) wakes it at once.
+// Notifications missed while the LISTEN connection was down count as a notification of every cluster.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+namespace fleet {
+
+class CommandNotifier {
+ public:
+  struct Options {
+    std::string database_url;  // empty: no LISTEN thread (in-process notify() only; tests)
+    std::size_t max_waiters = 20000;
+  };
+  enum class Wake { kNotified, kTimeout, kShutdown };
+  using Generation = std::uint64_t;
+  using Clock = std::chrono::steady_clock;
+
+  explicit CommandNotifier(Options options);
+  ~CommandNotifier();  // stop()
+  CommandNotifier(const CommandNotifier&) = delete;
+  CommandNotifier& operator=(const CommandNotifier&) = delete;
+
+  void start();
+  // Wakes every waiter with kShutdown and refuses new ones, then joins the threads. Idempotent.
+  void stop();
+
+  Generation generation(const std::string& cluster) const;
+  // `on_wake` runs exactly once, on a notifier thread (it must not block): when `cluster` is notified after
+  // `seen` (at once if that has happened already), at `deadline`, or on stop(). false, and no call, when the
+  // notifier is stopping or holds max_waiters already.
+  bool park(const std::string& cluster, Generation seen, Clock::time_point deadline, std::function<void(Wake)> on_wake);
+
+  // What the LISTEN thread calls per notification; also usable in-process.
+  void notify(const std::string& cluster);
+  void notify_all();
+
+  std::size_t waiters() const;
+  bool stopping() const;
+  bool listening() const { return listening_.load(); }
+  std::uint64_t notifications() const { return notifications_.load(); }
+
+ private:
+  struct Waiter {
+    std::string cluster;
+    Clock::time_point deadline;
+    std::function<void(Wake)> on_wake;
+  };
+  Generation generation_locked(const std::string& cluster) const;
+  void listen_loop();
+  void timer_loop();
+
+  Options options_;
+  mutable std::mutex mutex_;
+  std::condition_variable timer_cv_;
+  std::condition_variable stop_cv_;  // interrupts the LISTEN reconnect back-off
+  bool stopping_ = false;
+  Generation counter_ = 0;
+  Generation all_ = 0;  // the generation of the last notify_all
+  std::unordered_map<std::string, Generation> cluster_generation_;
+  std::uint64_t next_id_ = 0;
+  std::map<std::uint64_t, Waiter> waiters_;
+  std::unordered_multimap<std::string, std::uint64_t> by_cluster_;
+  std::set<std::pair<Clock::time_point, std::uint64_t>> by_deadline_;
+  std::thread listen_thread_;
+  std::thread timer_thread_;
+  std::atomic<bool> listening_{false};
+  std::atomic<std::uint64_t> notifications_{0};
+};
+
+}  // namespace fleet

@@ -1,0 +1,386 @@
+// The agent command queue: long polls that wake on an enqueue, leases that expire and re-deliver, idempotent
+// creates and reports, per-cluster credentials, and no command lost or finished twice across a kill -9.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "integration-tests/fleetd_process.hpp"
+
+using namespace fleet::itest;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string register_agent(FleetdProcess& fleetd, const std::string& cluster) {
+  fleetd.call_json("POST", "/v1/clusters", json{{"name", cluster}, {"provider", "aks"}}.dump(), 201);
+  auto bootstrap = fleetd.call_json("POST", "/v1/clusters/" + cluster + "/bootstrap-tokens", "", 201)["token"];
+  auto reg = fleetd.call("POST", "/v1/agents/register", "", {}, bootstrap.get<std::string>());
+  REQUIRE(reg.status == 200);
+  return json::parse(reg.body)["credential"];
+}
+
+// The agent's side: its own connection, so a held poll does not block the operator's calls.
+struct Agent {
+  Agent(const std::string& base_url, std::string cluster_name, std::string cred)
+      : cluster(std::move(cluster_name)), credential(std::move(cred)) {
+    fleet::http::ClientOptions options;
+    options.base_url = base_url;
+    options.timeout = std::chrono::milliseconds(70000);  // longer than the longest poll
+    auto c = fleet::http::Client::create(options);
+    REQUIRE(c);
+    client = std::move(*c);
+  }
+  fleet::http::ClientResponse request(const std::string& method, const std::string& path,
+                                      const std::string& body = "") {
+    fleet::http::Headers h{{"authorization", "Bearer " + credential}};
+    if (!body.empty()) h["content-type"] = "application/json";
+    auto r = client->request(method, path, h, body);
+    REQUIRE(r);
+    return std::move(*r);
+  }
+  json poll(const std::string& query) {
+    auto r = request("GET", "/v1/agents/" + cluster + "/commands?" + query);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    return json::parse(r.body);
+  }
+  json report(const std::string& id, const json& body, int expect = 200) {
+    auto r = request("POST", "/v1/agents/" + cluster + "/commands/" + id, body.dump());
+    INFO(r.body);
+    REQUIRE(r.status == expect);
+    return json::parse(r.body);
+  }
+  std::string cluster, credential;
+  std::unique_ptr<fleet::http::Client> client;
+};
+
+json enqueue(FleetdProcess& fleetd, const std::string& cluster, const json& body, int expect = 201) {
+  return fleetd.call_json("POST", "/v1/clusters/" + cluster + "/commands", body.dump(), expect);
+}
+
+}  // namespace
+
+TEST_CASE("a command long poll wakes within a second of an enqueue and ends empty when the wait is over",
+          "[integration][commands]") {
+  TempDir dir;
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
+  Agent agent(fleetd.base_url(), "poll-1", register_agent(fleetd, "poll-1"));
+
+  // Nothing queued: the poll is held for the whole wait and answers an empty list.
+  auto start = Clock::now();
+  auto empty = agent.poll("wait=2s");
+  double waited = seconds_since(start);
+  REQUIRE(empty["commands"].empty());
+  REQUIRE(empty["leaseSeconds"] == 60);
+  CHECK(waited >= 1.9);
+  CHECK(waited < 3.0);
+  start = Clock::now();
+  REQUIRE(agent.poll("wait=500ms")["commands"].empty());
+  CHECK(seconds_since(start) >= 0.45);
+  REQUIRE(agent.poll("wait=0")["commands"].empty());
+
+  // A held poll wakes when an operator enqueues (through LISTEN/NOTIFY).
+  for (int round = 0; round < 3; ++round) {
+    auto held = std::async(std::launch::async, [&] {
+      auto got = agent.poll("wait=20s");
+      return std::make_pair(got, Clock::now());  // the answer's time, taken after it arrived
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    REQUIRE(held.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);  // still held
+    auto enqueued_at = Clock::now();
+    auto created =
+        enqueue(fleetd, "poll-1", {{"kind", "run_probe"}, {"payload", {{"node", "n-" + std::to_string(round)}}}});
+    auto [got, answered_at] = held.get();
+    double latency = std::chrono::duration<double>(answered_at - enqueued_at).count();
+    std::cerr << "long-poll wake latency (enqueue request sent -> poll answered): " << latency * 1000 << " ms\n";
+    CHECK(latency < 1.0);
+    REQUIRE(got["commands"].size() == 1);
+    const auto& c = got["commands"][0];
+    REQUIRE(c["id"] == created["id"]);
+    REQUIRE(c["kind"] == "run_probe");
+    REQUIRE(c["payload"]["node"] == "n-" + std::to_string(round));
+    REQUIRE(c["attempt"] == 1);
+    REQUIRE(c["leaseExpiresAt"].is_string());
+    REQUIRE(created["state"] == "queued");
+    REQUIRE(fleetd.call_json("GET", "/v1/commands/" + c["id"].get<std::string>())["state"] == "leased");
+  }
+
+  // Queued commands come back at once, oldest first, at most `limit`.
+  for (int i = 0; i < 3; ++i)
+    enqueue(fleetd, "poll-1", {{"id", "batch-" + std::to_string(i)}, {"kind", "cordon_cluster"}});
+  start = Clock::now();
+  auto two = agent.poll("wait=30s&limit=2");
+  CHECK(seconds_since(start) < 1.0);
+  REQUIRE(two["commands"].size() == 2);
+  REQUIRE(two["commands"][0]["id"] == "batch-0");
+  REQUIRE(two["commands"][1]["id"] == "batch-1");
+  REQUIRE(agent.poll("wait=30")["commands"][0]["id"] == "batch-2");
+
+  // Bad query parameters.
+  for (std::string q : {"wait=56s", "wait=abc", "wait=-1", "wait=1m", "limit=0", "limit=101", "colour=red"}) {
+    auto r = agent.request("GET", "/v1/agents/poll-1/commands?" + q);
+    INFO(q << " " << r.body);
+    REQUIRE(r.status == 400);
+    REQUIRE(r.headers["content-type"] == "application/problem+json");
+  }
+
+  // The gauge of held polls is back to zero, and SIGTERM ends a held poll cleanly.
+  auto held =
+      std::async(std::launch::async, [&] { return agent.request("GET", "/v1/agents/poll-1/commands?wait=50s"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto metrics = fleetd.call("GET", "/metrics").body;
+  REQUIRE(metrics.find("fleetd_command_polls_waiting 1") != std::string::npos);
+  start = Clock::now();
+  REQUIRE(fleetd.terminate() == 0);
+  CHECK(seconds_since(start) < 10.0);
+  auto answered = held.get();
+  REQUIRE(answered.status == 200);
+  REQUIRE(json::parse(answered.body)["commands"].empty());
+}
+
+TEST_CASE("command leases expire and re-deliver, reports extend and finish them, duplicates are harmless",
+          "[integration][commands]") {
+  TempDir dir;
+  FleetdProcess fleetd(
+      FleetdOptions(dir.path() / "data", "", {"--command-lease-seconds", "2", "--command-max-attempts", "3"}));
+  Agent agent(fleetd.base_url(), "lease-1", register_agent(fleetd, "lease-1"));
+
+  enqueue(fleetd, "lease-1", {{"id", "up-1"}, {"kind", "upgrade_node_pool"}, {"payload", {{"pool", "gpu"}}}});
+  auto first = agent.poll("wait=5s");
+  REQUIRE(first["leaseSeconds"] == 2);
+  REQUIRE(first["commands"][0]["attempt"] == 1);
+
+  // No report: the lease passes and a held poll gets it again, attempt 2.
+  auto start = Clock::now();
+  auto again = agent.poll("wait=10s");
+  double redelivery = seconds_since(start);
+  std::cerr << "lease re-delivery after a 2 s lease: " << redelivery << " s after the poll started\n";
+  REQUIRE(again["commands"].size() == 1);
+  REQUIRE(again["commands"][0]["id"] == "up-1");
+  REQUIRE(again["commands"][0]["attempt"] == 2);
+  CHECK(redelivery < 4.0);
+
+  // Running reports keep it leased past the original lease.
+  for (int i = 0; i < 4; ++i) {
+    auto r = agent.report("up-1", {{"state", "running"}, {"progress", {{"step", i}}}});
+    REQUIRE(r["state"] == "running");
+    REQUIRE(r["duplicate"] == false);
+    REQUIRE(r["leaseExpiresAt"].is_string());
+    std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  }
+  agent.report("up-1", {{"state", "running"}});
+  REQUIRE(agent.poll("wait=1s")["commands"].empty());
+  REQUIRE(fleetd.call_json("GET", "/v1/commands/up-1")["attempts"] == 2);
+
+  auto done =
+      agent.report("up-1", {{"state", "succeeded"}, {"message", "pool gpu at 1.32.7"}, {"progress", {{"step", 9}}}});
+  REQUIRE(done["state"] == "succeeded");
+  REQUIRE(done["duplicate"] == false);
+  REQUIRE(done["finishedAt"].is_string());
+  REQUIRE(done["leaseExpiresAt"].is_null());
+  REQUIRE(done["progress"]["step"] == 9);
+  // A retried final report (even a contradicting one) changes nothing.
+  auto dup = agent.report("up-1", {{"state", "failed"}, {"message", "late"}});
+  REQUIRE(dup["duplicate"] == true);
+  REQUIRE(dup["state"] == "succeeded");
+  REQUIRE(dup["message"] == "pool gpu at 1.32.7");
+  REQUIRE(dup["updatedAt"] == done["updatedAt"]);
+  REQUIRE(agent.report("up-1", {{"state", "running"}})["duplicate"] == true);
+
+  // A command whose lease passed while its agent was cut off: the agent's late final report still finishes it.
+  enqueue(fleetd, "lease-1", {{"id", "probe-1"}, {"kind", "run_probe"}});
+  REQUIRE(agent.poll("wait=5s")["commands"][0]["id"] == "probe-1");
+  for (int i = 0; i < 50 && fleetd.call_json("GET", "/v1/commands/probe-1")["state"] != "queued"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(fleetd.call_json("GET", "/v1/commands/probe-1")["state"] == "queued");
+  auto late = agent.report("probe-1", {{"state", "succeeded"}});
+  REQUIRE(late["state"] == "succeeded");
+  REQUIRE(late["duplicate"] == false);
+
+  // Never reported: after max attempts (3) the command fails.
+  enqueue(fleetd, "lease-1", {{"id", "drain-1"}, {"kind", "drain_node"}, {"payload", {{"node", "n1"}}}});
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto got = agent.poll("wait=10s");
+    REQUIRE(got["commands"].size() == 1);
+    REQUIRE(got["commands"][0]["attempt"] == attempt);
+  }
+  json failed;
+  for (int i = 0; i < 60; ++i) {
+    failed = fleetd.call_json("GET", "/v1/commands/drain-1");
+    if (failed["state"] == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(failed["state"] == "failed");
+  REQUIRE(failed["message"] == "lease expired 3 times");
+  REQUIRE(failed["attempts"] == 3);
+  REQUIRE(agent.poll("wait=0")["commands"].empty());
+  REQUIRE(fleetd.call("GET", "/metrics").body.find("fleetd_command_lease_failures 1") != std::string::npos);
+
+  // Bad reports.
+  REQUIRE(agent.report("drain-1", {{"state", "done"}}, 422)["type"] == "urn:fleetd:problem:invalid-field");
+  agent.report("drain-1", json::object(), 422);
+  agent.report("drain-1", {{"state", "running"}, {"colour", "red"}}, 422);
+  agent.report("drain-1", {{"state", "running"}, {"progress", "50%"}}, 422);
+  agent.report("drain-1", {{"state", "running"}, {"message", std::string(5000, 'x')}}, 422);
+  agent.report("nope", {{"state", "running"}}, 404);
+}
+
+TEST_CASE("command creation is idempotent by id, validated, audited and listed", "[integration][commands]") {
+  TempDir dir;
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
+  const std::string cred_a = register_agent(fleetd, "cmd-a");
+  const std::string cred_b = register_agent(fleetd, "cmd-b");
+
+  json body = {{"id", "cp-1.32"}, {"kind", "upgrade_control_plane"}, {"payload", {{"version", "1.32.7"}, {"x", 1}}}};
+  auto created = enqueue(fleetd, "cmd-a", body);
+  REQUIRE(created["id"] == "cp-1.32");
+  REQUIRE(created["cluster"] == "cmd-a");
+  REQUIRE(created["state"] == "queued");
+  REQUIRE(created["attempts"] == 0);
+  REQUIRE(created["leaseExpiresAt"].is_null());
+  REQUIRE(created["finishedAt"].is_null());
+  REQUIRE(created["progress"].is_null());
+  REQUIRE(created["createdBy"].get<std::string>().rfind("token:", 0) == 0);
+  // The same command again (keys in another order): 200 and the stored one.
+  json reordered = {
+      {"payload", {{"x", 1}, {"version", "1.32.7"}}}, {"kind", "upgrade_control_plane"}, {"id", "cp-1.32"}};
+  REQUIRE(enqueue(fleetd, "cmd-a", reordered, 200) == created);
+  // Anything different under that id: 409.
+  body["payload"]["version"] = "1.33.0";
+  REQUIRE(fleetd.call("POST", "/v1/clusters/cmd-a/commands", body.dump()).status == 409);
+  REQUIRE(fleetd.call("POST", "/v1/clusters/cmd-b/commands", reordered.dump()).status == 409);
+  REQUIRE(fleetd.call("POST", "/v1/clusters/cmd-a/commands", json{{"id", "cp-1.32"}, {"kind", "run_probe"}}.dump())
+              .status == 409);
+
+  // Without an id: a generated uuid; with an Idempotency-Key the retry returns the same command.
+  auto r1 = fleetd.call("POST", "/v1/clusters/cmd-a/commands", R"({"kind": "run_probe"})", {{"idempotency-key", "k1"}});
+  REQUIRE(r1.status == 201);
+  auto generated = json::parse(r1.body)["id"].get<std::string>();
+  REQUIRE(generated.size() == 36);
+  auto r2 = fleetd.call("POST", "/v1/clusters/cmd-a/commands", R"({"kind": "run_probe"})", {{"idempotency-key", "k1"}});
+  REQUIRE(r2.status == 201);
+  REQUIRE(r2.headers["idempotent-replayed"] == "true");
+  REQUIRE(json::parse(r2.body)["id"] == generated);
+
+  // Validation.
+  auto expect = [&](const std::string& cluster, const std::string& b, int status) {
+    auto r = fleetd.call("POST", "/v1/clusters/" + cluster + "/commands", b);
+    INFO(b << " -> " << r.body);
+    REQUIRE(r.status == status);
+    if (status >= 400) REQUIRE(r.headers["content-type"] == "application/problem+json");
+  };
+  expect("nope", R"({"kind": "run_probe"})", 404);
+  expect("cmd-a", R"({"kind": "reboot"})", 422);
+  expect("cmd-a", R"({"payload": {}})", 422);
+  expect("cmd-a", R"({"kind": "run_probe", "id": "Bad_ID"})", 422);
+  expect("cmd-a", R"({"kind": "run_probe", "id": "-x"})", 422);
+  expect("cmd-a", R"({"kind": "run_probe", "id": ""})", 422);
+  expect("cmd-a", R"({"kind": "run_probe", "payload": []})", 422);
+  expect("cmd-a", R"({"kind": "run_probe", "colour": "red"})", 422);
+  expect("cmd-a", R"({"kind": "run_probe")", 400);
+  expect("cmd-a", json{{"kind", "apply_workload"}, {"payload", {{"blob", std::string(70 * 1024, 'x')}}}}.dump(), 422);
+  auto viewer = fleetd.call_json("POST", "/v1/tokens", R"({"role": "viewer"})", 201)["token"].get<std::string>();
+  REQUIRE(fleetd.call("POST", "/v1/clusters/cmd-a/commands", R"({"kind": "run_probe"})", {}, viewer).status == 403);
+  REQUIRE(fleetd.call("POST", "/v1/clusters/cmd-a/commands", R"({"kind": "run_probe"})", {}, std::string("")).status ==
+          401);
+
+  // Reads: one command, a cluster's list newest first with a state filter and keyset pages.
+  REQUIRE(fleetd.call("GET", "/v1/commands/cp-1.32", "", {}, viewer).status == 200);
+  REQUIRE(fleetd.call("GET", "/v1/commands/nope").status == 404);
+  for (int i = 0; i < 3; ++i)
+    enqueue(fleetd, "cmd-a", {{"id", "list-" + std::to_string(i)}, {"kind", "cordon_cluster"}});
+  std::vector<std::string> ids;
+  std::string cont;
+  do {
+    auto page =
+        fleetd.call_json("GET", "/v1/clusters/cmd-a/commands?limit=2" + (cont.empty() ? "" : "&continue=" + cont));
+    REQUIRE(page["items"].size() <= 2);
+    for (const auto& c : page["items"]) ids.push_back(c["id"]);
+    cont = page.contains("continue") ? page["continue"].get<std::string>() : "";
+  } while (!cont.empty());
+  REQUIRE(ids.size() == 5);
+  REQUIRE(ids[0] == "list-2");
+  REQUIRE(ids[4] == "cp-1.32");
+  REQUIRE(fleetd.call_json("GET", "/v1/clusters/cmd-a/commands?state=queued")["items"].size() == 5);
+  REQUIRE(fleetd.call_json("GET", "/v1/clusters/cmd-a/commands?state=succeeded")["items"].empty());
+  REQUIRE(fleetd.call_json("GET", "/v1/clusters/cmd-b/commands")["items"].empty());
+  REQUIRE(fleetd.call("GET", "/v1/clusters/nope/commands").status == 404);
+  REQUIRE(fleetd.call("GET", "/v1/clusters/cmd-a/commands?state=done").status == 400);
+  REQUIRE(fleetd.call("GET", "/v1/clusters/cmd-a/commands?continue=xyz").status == 400);
+
+  // An agent acts only as its own cluster: another cluster's credential is refused, a command of another cluster
+  // is not found, and no credential is 401.
+  Agent a(fleetd.base_url(), "cmd-a", cred_a);
+  Agent b_as_a(fleetd.base_url(), "cmd-a", cred_b);
+  Agent b(fleetd.base_url(), "cmd-b", cred_b);
+  REQUIRE(b_as_a.request("GET", "/v1/agents/cmd-a/commands?wait=0").status == 403);
+  REQUIRE(b_as_a.request("POST", "/v1/agents/cmd-a/commands/cp-1.32", R"({"state": "succeeded"})").status == 403);
+  REQUIRE(b.request("POST", "/v1/agents/cmd-b/commands/cp-1.32", R"({"state": "succeeded"})").status == 404);
+  REQUIRE(b.poll("wait=0")["commands"].empty());
+  Agent anonymous(fleetd.base_url(), "cmd-a", "");
+  auto no_cred = anonymous.client->request("GET", "/v1/agents/cmd-a/commands?wait=0");
+  REQUIRE(no_cred->status == 401);
+  REQUIRE(anonymous.client
+              ->request("POST", "/v1/agents/cmd-a/commands/cp-1.32", {{"content-type", "application/json"}},
+                        R"({"state": "succeeded"})")
+              ->status == 401);
+  Agent unknown(fleetd.base_url(), "cmd-a", "fltd_not-a-credential");
+  REQUIRE(unknown.request("GET", "/v1/agents/cmd-a/commands?wait=0").status == 401);
+  REQUIRE(fleetd.call_json("GET", "/v1/commands/cp-1.32")["state"] == "queued");  // untouched by all that
+  REQUIRE(a.poll("wait=0&limit=100")["commands"].size() == 5);
+
+  // Every create attempt is in the audit log.
+  auto audit = fleetd.call_json("GET", "/v1/audit?limit=1000");
+  int creates = 0;
+  for (const auto& e : audit["items"]) creates += e["action"] == "command.create" ? 1 : 0;
+  REQUIRE(creates >= 18);
+}
+
+TEST_CASE("kill -9 with commands queued and leased: none lost, each finishes once", "[integration][commands]") {
+  TempDir dir;
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data", "", {"--command-lease-seconds", "3"}));
+  const std::string cred = register_agent(fleetd, "crash-1");
+  enqueue(fleetd, "crash-1", {{"id", "leased-1"}, {"kind", "upgrade_node_pool"}});
+  enqueue(fleetd, "crash-1", {{"id", "queued-1"}, {"kind", "run_probe"}});
+  {
+    Agent agent(fleetd.base_url(), "crash-1", cred);
+    auto got = agent.poll("wait=5s&limit=1");
+    REQUIRE(got["commands"][0]["id"] == "leased-1");
+  }
+  fleetd.kill9();
+  fleetd.restart();
+
+  Agent agent(fleetd.base_url(), "crash-1", cred);
+  std::map<std::string, int> attempt_of;
+  auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (attempt_of.size() < 2 && Clock::now() < deadline) {
+    for (const auto& c : agent.poll("wait=10s")["commands"]) attempt_of[c["id"]] = c["attempt"];
+  }
+  REQUIRE(attempt_of.size() == 2);
+  REQUIRE(attempt_of["queued-1"] == 1);
+  REQUIRE(attempt_of["leased-1"] == 2);  // re-delivered only after its lease passed
+
+  // The agent finishes each; its retried final reports are duplicates; nothing is delivered again.
+  for (const std::string id : {"leased-1", "queued-1"}) {
+    REQUIRE(agent.report(id, {{"state", "succeeded"}})["duplicate"] == false);
+    REQUIRE(agent.report(id, {{"state", "succeeded"}})["duplicate"] == true);
+  }
+  REQUIRE(agent.poll("wait=4s")["commands"].empty());  // longer than a lease: nothing comes back
+  int finished = 0;
+  for (const auto& e : fleetd.call_json("GET", "/v1/audit?limit=1000")["items"]) {
+    finished += e["action"] == "command.succeeded" ? 1 : 0;
+  }
+  REQUIRE(finished == 2);
+  for (const std::string id : {"leased-1", "queued-1"}) {
+    REQUIRE(fleetd.call_json("GET", "/v1/commands/" + id)["state"] == "succeeded");
+  }
+}
