@@ -132,7 +132,12 @@ TEST_CASE("Idempotency-Key replays the first response and refuses another body",
   std::atomic<int> created{0};
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
-      auto client = fleet::http::Client::create({fleetd.base_url(), "", std::chrono::milliseconds(30000)});
+      auto client = fleet::http::Client::create([&] {
+        fleet::http::ClientOptions o;
+        o.base_url = fleetd.base_url();
+        o.timeout = std::chrono::milliseconds(30000);
+        return o;
+      }());
       auto r = (*client)->request("POST", "/v1/clusters",
                                   {{"authorization", "Bearer " + fleetd.admin_token()},
                                    {"content-type", "application/json"},

@@ -39,7 +39,12 @@ TEST_CASE("kill -9 during a burst of writes loses no acknowledged write", "[inte
   std::vector<std::thread> writers;
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&, w] {
-      auto client = fleet::http::Client::create({fleetd.base_url(), "", std::chrono::milliseconds(5000)});
+      auto client = fleet::http::Client::create([&] {
+        fleet::http::ClientOptions o;
+        o.base_url = fleetd.base_url();
+        o.timeout = std::chrono::milliseconds(5000);
+        return o;
+      }());
       for (int i = 0; !stop; ++i) {
         std::string name = "burst-" + std::to_string(w) + "-" + std::to_string(i);
         auto r = (*client)->request(
