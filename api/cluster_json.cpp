@@ -17,8 +17,8 @@ using nlohmann::json;
 // Fields of the cluster object that only the server writes; named in errors so that a client echoing a GET
 // response back learns why it was refused.
 constexpr std::string_view kServerOwned[] = {
-    "id",        "state",    "kubernetesVersion", "nodeImageVersion", "lastHeartbeat", "resourceVersion",
-    "createdAt", "updatedAt"};
+    "id",        "state",     "kubernetesVersion", "nodeImageVersion", "lastHeartbeat", "resourceVersion",
+    "createdAt", "updatedAt", "agentVersion"};
 
 bool is_server_owned(std::string_view key) {
   for (std::string_view k : kServerOwned) {
@@ -227,7 +227,7 @@ json to_json(const model::Cluster& c) {
   for (const model::Taint& t : c.taints) taints.push_back(to_json(t));
   json labels = json::object();
   for (const auto& [k, v] : c.labels) labels[k] = v;
-  return {
+  json out = {
       {"id", c.id},
       {"name", c.name},
       {"provider", c.provider},
@@ -243,6 +243,9 @@ json to_json(const model::Cluster& c) {
       {"createdAt", format_rfc3339(c.created_at)},
       {"updatedAt", format_rfc3339(c.updated_at)},
   };
+  // Only once an agent has reported one: a cluster without an agent has no agent version, not an empty one.
+  if (!c.agent_version.empty()) out["agentVersion"] = c.agent_version;
+  return out;
 }
 
 json to_list_json(const std::vector<model::Cluster>& items, const std::optional<std::string>& next_token) {

@@ -7,6 +7,7 @@
 #include "fleetctl/cluster_commands.hpp"
 #include "fleetctl/config_commands.hpp"
 #include "fleetctl/exit_codes.hpp"
+#include "fleetctl/inventory_commands.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/token_commands.hpp"
 #include "fleetctl/version.hpp"
@@ -20,6 +21,8 @@ struct Flags {
   std::string config_path, context, server, token, ca_file;
   int request_timeout = 30;
   GetClustersOptions get_clusters;
+  GetNodesOptions get_nodes;
+  GetGpusOptions get_gpus;
   std::size_t limit = 0;
   std::string output;
   std::string name;
@@ -79,6 +82,27 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   auto* get_tokens_cmd = get->add_subcommand("tokens", "List API tokens (admin)")->alias("token");
   add_output(get_tokens_cmd, f.output, true);
   command(get_tokens_cmd, [&](Session& s) { return get_tokens(s, f.output); });
+  auto* get_nodes_cmd = get->add_subcommand("nodes", "List the nodes of a cluster")->alias("node");
+  get_nodes_cmd->add_option("--cluster", f.get_nodes.cluster, "Cluster name")->required();
+  get_nodes_cmd->add_option("--limit", f.limit, "Return at most N nodes (default: all)");
+  add_output(get_nodes_cmd, f.get_nodes.output, true);
+  command(get_nodes_cmd, [&](Session& s) {
+    if (get_nodes_cmd->count("--limit")) f.get_nodes.limit = f.limit;
+    return get_nodes(s, f.get_nodes);
+  });
+  auto* get_gpus_cmd = get->add_subcommand("gpus", "List the fleet's GPUs, with totals by model")->alias("gpu");
+  get_gpus_cmd->add_option("--cluster", f.get_gpus.cluster, "Only this cluster's GPUs");
+  get_gpus_cmd->add_option("--model", f.get_gpus.model, "Only this model, e.g. \"NVIDIA H100 80GB HBM3\"");
+  get_gpus_cmd->add_option("--health", f.get_gpus.health, "healthy, unhealthy or unknown")
+      ->check(CLI::IsMember({"healthy", "unhealthy", "unknown"}));
+  get_gpus_cmd->add_option("--admission", f.get_gpus.admission, "pending_probe, admitted or quarantined")
+      ->check(CLI::IsMember({"pending_probe", "admitted", "quarantined"}));
+  get_gpus_cmd->add_option("--limit", f.limit, "Return at most N GPUs (default: all, fetching every page)");
+  add_output(get_gpus_cmd, f.get_gpus.output, true);
+  command(get_gpus_cmd, [&](Session& s) {
+    if (get_gpus_cmd->count("--limit")) f.get_gpus.limit = f.limit;
+    return get_gpus(s, f.get_gpus);
+  });
 
   // describe
   auto* describe = app.add_subcommand("describe", "Show details of a resource")->require_subcommand(1);

@@ -9,6 +9,7 @@
 #include "api/names.hpp"
 #include "fleetctl/cluster_view.hpp"
 #include "fleetctl/exit_codes.hpp"
+#include "fleetctl/inventory_commands.hpp"
 #include "fleetctl/json_fields.hpp"
 #include "fleetctl/label_args.hpp"
 #include "fleetctl/output_format.hpp"
@@ -131,7 +132,7 @@ int describe_cluster_command(Session& session, const std::string& name) {
   if (!api) return session.fail(api.error());
   auto got = (*api)->call("GET", cluster_path(name));
   if (!got) return session.fail(got.error());
-  session.out() << describe_cluster(got->body, session.now());
+  session.out() << describe_cluster(got->body, session.now()) << describe_cluster_inventory(session, **api, name);
   return 0;
 }
 

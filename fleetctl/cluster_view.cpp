@@ -108,6 +108,7 @@ std::string describe_cluster(const nlohmann::json& c, std::chrono::system_clock:
   lines.push_back({"Versions", ""});
   add("  Kubernetes", string_field(c, "kubernetesVersion"));
   add("  Node Image", string_field(c, "nodeImageVersion"));
+  add("  Agent", string_field(c, "agentVersion"));
   add_multi("Labels", label_parts(member_or_null(c, "labels")));
   add_multi("Taints", taint_parts(member_or_null(c, "taints")));
   add("Last Heartbeat", timestamp_with_age(string_field(c, "lastHeartbeat"), now));

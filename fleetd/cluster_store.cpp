@@ -12,7 +12,9 @@ namespace {
 constexpr const char* kClusterColumns =
     "id::text, name, provider, region, labels::text, taints::text, update_group, kubernetes_version, "
     "node_image_version, state, " FLEET_TS("last_heartbeat") ", resource_version, " FLEET_TS(
-        "created_at") ", " FLEET_TS("updated_at");
+        "created_at") ", " FLEET_TS("updated_at") ", "
+    // The agent's version lives with its credential (one row per cluster, keyed by cluster_id): an index lookup.
+    "COALESCE((SELECT a.agent_version FROM agents a WHERE a.cluster_id = clusters.id), '')";
 #undef FLEET_TS
 
 const std::string kSelectByName = std::string("SELECT ") + kClusterColumns + " FROM clusters WHERE name = $1";
@@ -67,6 +69,7 @@ model::Cluster row_to_cluster(const pqxx::row& r) {
   c.resource_version = r[11].as<std::int64_t>();
   c.created_at = ts(r[12]);
   c.updated_at = ts(r[13]);
+  c.agent_version = r[14].c_str();
   return c;
 }
 

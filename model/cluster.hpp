@@ -34,6 +34,7 @@ struct Cluster {
   std::string node_image_version;
   std::string state = "registering";
   std::optional<std::chrono::system_clock::time_point> last_heartbeat;
+  std::string agent_version;  // as the cluster's agent last reported it; empty before an agent registers
   std::int64_t resource_version = 0;
   std::chrono::system_clock::time_point created_at;
   std::chrono::system_clock::time_point updated_at;

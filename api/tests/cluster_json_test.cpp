@@ -313,3 +313,16 @@ TEST_CASE("cluster: to_json output parses back as a create body minus server-own
   CHECK(back->labels == c.labels);
   CHECK(back->taints == c.taints);
 }
+
+TEST_CASE("cluster to_json: agentVersion once an agent reported one", "[api][cluster]") {
+  model::Cluster c;
+  c.name = "c1";
+  c.provider = "aks";
+  CHECK_FALSE(to_json(c).contains("agentVersion"));
+  c.agent_version = "0.3.0";
+  CHECK(to_json(c)["agentVersion"] == "0.3.0");
+  json body = {{"name", "c1"}, {"provider", "aks"}, {"agentVersion", "1"}};
+  auto refused = parse_cluster_create(body);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().field == "agentVersion");
+}

@@ -91,6 +91,7 @@ TEST_CASE("describe cluster is a kubectl-like key/value view", "[fleetctl]") {
         "Versions:\n"
         "  Kubernetes:      1.29.2\n"
         "  Node Image:      <none>\n"
+        "  Agent:           <none>\n"
         "Labels:            env=prod\n"
         "                   tier=gold\n"
         "Taints:            dedicated=ml:NoSchedule\n"
