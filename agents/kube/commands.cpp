@@ -219,6 +219,7 @@ Outcome run_drain_node(CommandContext& ctx, const DrainRequest& req) {
     }
     if (pending.empty()) break;
     if (Clock::now() + ctx.eviction_retry > deadline) {
+      if (blocked.empty()) return timed_out(std::to_string(pending.size()) + " pods not yet evicted");
       const auto& [key, why] = *blocked.begin();
       return timed_out("eviction of pod " + key + " is blocked by a PodDisruptionBudget: " + why);
     }
