@@ -90,8 +90,8 @@ void AgentRunner::run() {
     }
     backoff_.reset();
     auto wait = next_wakeup(Clock::now());
-    if (options_.long_poll && wait >= milliseconds(1000)) {
-      if (!poll_commands(std::chrono::duration_cast<std::chrono::seconds>(wait))) sleep_for(backoff_.next());
+    if (options_.long_poll && wait >= milliseconds(100)) {
+      if (!poll_commands(wait)) sleep_for(backoff_.next());
     } else if (poll_now_) {
       poll_now_ = false;
       if (!poll_commands(milliseconds(0))) sleep_for(backoff_.next());

@@ -129,6 +129,12 @@ int FleetdProcess::terminate() {
 }
 
 void FleetdProcess::restart() {
+  // The same port as before: agents and other clients hold the URL, as they would in production.
+  const auto colon = options_.listen.rfind(':');
+  const auto port_at = base_url_.rfind(':');
+  if (colon != std::string::npos && options_.listen.substr(colon) == ":0" && port_at != std::string::npos) {
+    options_.listen = options_.listen.substr(0, colon) + base_url_.substr(port_at);
+  }
   start();
 }
 
