@@ -363,7 +363,8 @@ TEST_CASE("kill -9 with commands queued and leased: none lost, each finishes onc
   std::map<std::string, int> attempt_of;
   auto deadline = Clock::now() + std::chrono::seconds(20);
   while (attempt_of.size() < 2 && Clock::now() < deadline) {
-    for (const auto& c : agent.poll("wait=10s")["commands"]) attempt_of[c["id"]] = c["attempt"];
+    const auto got = agent.poll("wait=10s");  // a named value: a range-for over a temporary's member would dangle
+    for (const auto& c : got["commands"]) attempt_of[c["id"].get<std::string>()] = c["attempt"].get<int>();
   }
   REQUIRE(attempt_of.size() == 2);
   REQUIRE(attempt_of["queued-1"] == 1);
@@ -376,7 +377,8 @@ TEST_CASE("kill -9 with commands queued and leased: none lost, each finishes onc
   }
   REQUIRE(agent.poll("wait=4s")["commands"].empty());  // longer than a lease: nothing comes back
   int finished = 0;
-  for (const auto& e : fleetd.call_json("GET", "/v1/audit?limit=1000")["items"]) {
+  const auto audit = fleetd.call_json("GET", "/v1/audit?limit=1000");  // kept: the loop below references into it
+  for (const auto& e : audit["items"]) {
     finished += e["action"] == "command.succeeded" ? 1 : 0;
   }
   REQUIRE(finished == 2);

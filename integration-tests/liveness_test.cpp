@@ -61,7 +61,8 @@ double seconds_until_not(FleetdProcess& fleetd, const std::string& cluster, cons
 
 int audit_count(FleetdProcess& fleetd, const std::string& action, const std::string& name) {
   int n = 0;
-  for (const auto& e : fleetd.call_json("GET", "/v1/audit?limit=1000")["items"]) {
+  const auto audit = fleetd.call_json("GET", "/v1/audit?limit=1000");  // kept: the loop references into it
+  for (const auto& e : audit["items"]) {
     if (e["action"] == action && e["objectName"] == name) {
       REQUIRE(e["actor"] == "fleetd");
       n++;
