@@ -11,7 +11,7 @@
 namespace fleet::ctl {
 namespace {
 
-std::string or_none(std::string s) {
+std::string or_none(const std::string& s) {
   return s.empty() ? kNone : s;
 }
 
@@ -190,6 +190,7 @@ std::string describe_inventory(const std::string& cluster, const std::vector<nlo
   std::string out = key_line("Nodes", std::to_string(nodes.size()));
   if (!nodes.empty()) {
     std::vector<TableRow> pool_rows;
+    pool_rows.reserve(pools.size());
     for (const auto& [name, c] : pools) {
       pool_rows.push_back(
           {name, std::to_string(c.nodes), std::to_string(c.nodes - c.unschedulable), std::to_string(c.gpus)});
@@ -207,10 +208,12 @@ std::string describe_inventory(const std::string& cluster, const std::vector<nlo
   out += key_line("GPUs", std::to_string(gpu_total));
   if (gpu_total > 0) {
     std::vector<TableRow> model_rows;
+    model_rows.reserve(models.size());
     for (const auto& [model, c] : models) {
-      auto count = [&c](const char* health) {
-        auto it = c.by_health.find(health);
-        return std::to_string(it == c.by_health.end() ? 0 : it->second);
+      const auto& by_health = c.by_health;  // a lambda may not capture a structured binding before C++20 in clang
+      auto count = [&by_health](const char* health) {
+        auto it = by_health.find(health);
+        return std::to_string(it == by_health.end() ? 0 : it->second);
       };
       model_rows.push_back({model, std::to_string(c.total), count("healthy"), count("unhealthy"), count("unknown")});
     }
