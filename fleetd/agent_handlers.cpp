@@ -123,8 +123,8 @@ std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_b
   const std::string* authz = call.req.header("authorization");
   std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
   if (!credential) {
-    auto resp = problem(call, make_error(ErrorCode::kUnauthenticated, "agent endpoints need the agent's credential",
-                                         "", "unauthenticated"));
+    auto resp = problem(call, make_error(ErrorCode::kUnauthenticated, "agent endpoints need the agent's credential", "",
+                                         "unauthenticated"));
     resp.headers["www-authenticate"] = "Bearer";
     return resp;
   }

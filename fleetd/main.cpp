@@ -405,10 +405,9 @@ int main(int argc, char** argv) {
       app.add_option("--command-lease-seconds", cfg.command_lease_seconds,
                      "a leased agent command returns to the queue after this many seconds without a report")
           ->capture_default_str();
-  serve_flags["command-max-attempts"] =
-      app.add_option("--command-max-attempts", cfg.command_max_attempts,
-                     "deliveries of a command before an expired lease fails it")
-          ->capture_default_str();
+  serve_flags["command-max-attempts"] = app.add_option("--command-max-attempts", cfg.command_max_attempts,
+                                                       "deliveries of a command before an expired lease fails it")
+                                            ->capture_default_str();
   serve_flags["tls"] = app.add_option("--tls", cfg.tls,
                                       "auto|off; default: off on a loopback address, auto (fleetd's own CA in "
                                       "DATA-DIR/tls) on any other. Plain HTTP is refused off loopback; env FLEETD_TLS")
