@@ -7,7 +7,9 @@
 #include "fleetd/agent_store.hpp"
 #include "fleetd/audit_store.hpp"
 #include "fleetd/handlers.hpp"
+#include "fleetd/heartbeat_cache.hpp"
 #include "fleetd/inventory_store.hpp"
+#include "fleetd/liveness_recorder.hpp"
 
 namespace fleet {
 namespace {
@@ -87,34 +89,101 @@ http::Response register_agent(Call& call, pqxx::connection_base& conn, const Age
   return json_response(200, out.dump());
 }
 
+nlohmann::json applied_json(const agent::HeartbeatApplied& applied) {
+  return {
+      {"resync", false},
+      {"sequence", applied.stored.sequence},
+      {"nodesChanged", applied.changes.added.size() + applied.changes.changed.size() + applied.changes.removed.size()}};
+}
+
+// The agent credential check of the heartbeat: from the cache when it knows the credential, else one read.
+std::optional<http::Response> refuse_heartbeat(const Call& call, pqxx::connection_base& conn,
+                                               const std::string& cluster, HeartbeatCache* cache) {
+  const std::string* authz = call.req.header("authorization");
+  std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
+  if (cache && credential) {
+    const std::string hash = hash_token(*credential);
+    if (auto owner = cache->credential_owner(hash); owner && *owner == cluster) return std::nullopt;
+    pqxx::nontransaction read(conn);
+    auto refused = refuse_agent(call, read, cluster);
+    if (!refused) cache->remember_credential(hash, cluster);
+    return refused;
+  }
+  pqxx::nontransaction read(conn);
+  return refuse_agent(call, read, cluster);
+}
+
 // POST /v1/agents/{cluster}/heartbeat: the agent's credential must be this cluster's. A full inventory replaces
-// the stored one; a delta applies only on top of sequence-1, otherwise the answer asks for a full resync.
+// the stored one; a delta applies only on top of sequence-1, otherwise the answer asks for a full resync. A delta
+// that changes nothing is answered from the replica's cache without touching the database (heartbeat_cache.hpp);
+// liveness is recorded in batches (liveness_recorder.hpp).
 http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRouteOptions& options) {
   const std::string cluster = call.path["cluster"];
-  pqxx::work txn(conn);
-  if (auto refused = refuse_agent(call, txn, cluster)) return std::move(*refused);
+  if (auto refused = refuse_heartbeat(call, conn, cluster, options.cache)) return std::move(*refused);
   auto body = api::parse_json_body(call.req, {"application/json"});
   if (!body) return problem(call, body.error());
   auto envelope = agent::heartbeat_from_json(*body);
   if (!envelope) return problem(call, envelope.error());
-  auto stored = store::load_inventory(txn, cluster);
-  auto outcome = agent::apply_heartbeat(stored, *envelope);
-  if (!outcome) return problem(call, outcome.error());
-  nlohmann::json out;
-  if (auto* resync = std::get_if<agent::ResyncNeeded>(&*outcome)) {
-    store::touch_agent(txn, cluster);
-    out = {{"resync", true}, {"reason", resync->reason}};
-  } else {
-    const auto& applied = std::get<agent::HeartbeatApplied>(*outcome);
-    store::save_heartbeat(txn, cluster, applied, envelope->agent_version);
-    out = {{"resync", false},
-           {"sequence", applied.stored.sequence},
-           {"nodesChanged",
-            applied.changes.added.size() + applied.changes.changed.size() + applied.changes.removed.size()}};
+  auto reply = [&](nlohmann::json out) {
+    out["heartbeatIntervalSeconds"] = options.heartbeat_interval_seconds;
+    return json_response(200, out.dump());
+  };
+  auto seen = [&] {
+    if (options.liveness && options.liveness->seen(cluster)) options.liveness->write_now(conn, cluster);
+  };
+  auto written = [&](const agent::HeartbeatApplied& applied, std::int64_t generation) {
+    if (options.cache) options.cache->put(cluster, {applied.stored, generation, envelope->agent_version});
+    if (options.liveness) options.liveness->written(cluster);
+  };
+
+  if (options.cache && !envelope->full) {
+    auto fast = options.cache->apply_delta(cluster, *envelope);
+    if (auto* resync = std::get_if<agent::ResyncNeeded>(&fast)) {
+      seen();
+      return reply({{"resync", true}, {"reason", resync->reason}});
+    }
+    if (auto* delta = std::get_if<HeartbeatCache::DeltaApplied>(&fast)) {
+      if (!delta->needs_write) {
+        seen();
+        return reply(applied_json(delta->applied));
+      }
+      pqxx::work txn(conn);
+      if (!store::save_heartbeat(txn, cluster, delta->applied, envelope->agent_version, delta->generation)) {
+        // Another replica wrote this inventory since it was cached here: rebuild from a full one.
+        txn.abort();
+        options.cache->erase(cluster);
+        seen();
+        return reply({{"resync", true}, {"reason", "the stored inventory changed since this replica read it"}});
+      }
+      txn.commit();
+      written(delta->applied, delta->generation + 1);
+      return reply(applied_json(delta->applied));
+    }
+    // No cached inventory (a restart, another replica had the agent): the database decides below.
   }
-  out["heartbeatIntervalSeconds"] = options.heartbeat_interval_seconds;
+
+  pqxx::work txn(conn);
+  auto loaded = store::load_inventory(txn, cluster);
+  if (!loaded) {
+    return problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + cluster + "\" has no agent", "", "not-found"));
+  }
+  auto outcome = agent::apply_heartbeat(loaded->stored, *envelope);
+  if (!outcome) return problem(call, outcome.error());
+  if (auto* resync = std::get_if<agent::ResyncNeeded>(&*outcome)) {
+    txn.abort();  // nothing to write; and seen() may need the connection
+    seen();
+    return reply({{"resync", true}, {"reason", resync->reason}});
+  }
+  const auto& applied = std::get<agent::HeartbeatApplied>(*outcome);
+  // The agent row is locked by load_inventory, so the compare-and-set cannot lose here.
+  if (!store::save_heartbeat(txn, cluster, applied, envelope->agent_version, loaded->generation)) {
+    txn.abort();
+    seen();
+    return reply({{"resync", true}, {"reason", "the stored inventory changed while it was read"}});
+  }
   txn.commit();
-  return json_response(200, out.dump());
+  written(applied, loaded->generation + 1);
+  return reply(applied_json(applied));
 }
 
 }  // namespace

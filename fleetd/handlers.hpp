@@ -14,12 +14,16 @@ class transaction_base;
 namespace fleet {
 
 class CommandNotifier;
+class HeartbeatCache;
+class LivenessRecorder;
 
 void register_cluster_routes(ApiService& api);
 void register_token_routes(ApiService& api);
-// What agents learn from fleetd in the register and heartbeat answers.
 struct AgentRouteOptions {
-  unsigned heartbeat_interval_seconds = 10;
+  unsigned heartbeat_interval_seconds = 10;  // what agents learn in the register and heartbeat answers
+  // Both optional (null: every heartbeat is a transaction that also sets last_heartbeat); fleetd passes both.
+  HeartbeatCache* cache = nullptr;
+  LivenessRecorder* liveness = nullptr;
 };
 void register_agent_routes(ApiService& api, AgentRouteOptions options = {});
 // For the agent endpoints: nullopt when the request's bearer credential is `cluster`'s agent's, else the answer

@@ -6,7 +6,8 @@ namespace fleet::store {
 namespace {
 
 constexpr const char* kLockAgent =
-    "SELECT a.heartbeat_sequence, c.kubernetes_version, c.node_image_version FROM agents a "
+    "SELECT a.heartbeat_sequence, c.kubernetes_version, c.node_image_version, a.inventory_generation, "
+    "a.agent_version FROM agents a "
     "JOIN clusters c ON c.id = a.cluster_id WHERE c.name = $1 FOR UPDATE OF a";
 constexpr const char* kLoadNodes =
     "SELECT n.data::text FROM nodes n JOIN clusters c ON c.id = n.cluster_id WHERE c.name = $1 ORDER BY n.name";
@@ -23,10 +24,9 @@ constexpr const char* kInsertGpu =
     "INSERT INTO gpus (cluster_id, node_name, idx, uuid, model, memory_bytes, driver_version, cuda_version, "
     "mig_mode, health) SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM clusters WHERE name = $1";
 constexpr const char* kUpdateAgent =
-    "UPDATE agents a SET heartbeat_sequence = $2, agent_version = $3, last_seen = now() FROM clusters c "
-    "WHERE c.id = a.cluster_id AND c.name = $1";
-constexpr const char* kTouchAgent =
-    "UPDATE agents a SET last_seen = now() FROM clusters c WHERE c.id = a.cluster_id AND c.name = $1";
+    "UPDATE agents a SET heartbeat_sequence = $2, agent_version = $3, last_seen = now(), "
+    "inventory_generation = a.inventory_generation + 1 FROM clusters c "
+    "WHERE c.id = a.cluster_id AND c.name = $1 AND a.inventory_generation = $4";
 // The cluster row changes on every heartbeat (last_heartbeat); its resourceVersion only when something a user
 // sees changed (versions or state), so watchers are not woken by liveness alone.
 constexpr const char* kUpdateCluster =
@@ -50,11 +50,14 @@ void write_node(pqxx::transaction_base& txn, const std::string& cluster, const a
 
 }  // namespace
 
-std::optional<agent::StoredInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster) {
+std::optional<LoadedInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster) {
   auto agent_row = txn.exec_params(kLockAgent, std::string(cluster));
   if (agent_row.empty()) return std::nullopt;
+  LoadedInventory out;
+  out.generation = agent_row[0][3].as<std::int64_t>();
+  out.agent_version = agent_row[0][4].c_str();
   auto sequence = agent_row[0][0].as<std::int64_t>();
-  if (sequence <= 0) return std::nullopt;
+  if (sequence <= 0) return out;
   agent::StoredInventory stored;
   stored.sequence = static_cast<std::uint64_t>(sequence);
   stored.inventory.kubernetes_version = agent_row[0][1].c_str();
@@ -62,29 +65,29 @@ std::optional<agent::StoredInventory> load_inventory(pqxx::transaction_base& txn
   for (const auto& row : txn.exec_params(kLoadNodes, std::string(cluster))) {
     auto node = agent::node_from_json(nlohmann::json::parse(row[0].c_str()), "node");
     // Rows were written from validated nodes; one that no longer parses makes the base unusable: resync.
-    if (!node) return std::nullopt;
+    if (!node) return out;
     stored.inventory.nodes.push_back(std::move(node).value());
   }
   agent::canonicalize(stored.inventory);
-  return stored;
+  out.stored = std::move(stored);
+  return out;
 }
 
-void save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view, const agent::HeartbeatApplied& applied,
-                    std::string_view agent_version) {
+bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view, const agent::HeartbeatApplied& applied,
+                    std::string_view agent_version, std::int64_t generation) {
   const std::string cluster(cluster_view);
+  // The compare-and-set first: a lost race writes nothing else.
+  auto agent = txn.exec_params(kUpdateAgent, cluster, static_cast<std::int64_t>(applied.stored.sequence),
+                               std::string(agent_version), generation);
+  if (agent.affected_rows() != 1) return false;
   const auto& inv = applied.stored.inventory;
   for (const auto& name : applied.changes.removed) txn.exec_params(kDeleteNode, cluster, name);
   for (const auto& node : applied.changes.added) write_node(txn, cluster, node);
   for (const auto& change : applied.changes.changed) {
     if (const auto* node = inv.find_node(change.name)) write_node(txn, cluster, *node);
   }
-  txn.exec_params(kUpdateAgent, cluster, static_cast<std::int64_t>(applied.stored.sequence),
-                  std::string(agent_version));
   txn.exec_params(kUpdateCluster, cluster, inv.kubernetes_version, inv.node_image_version);
-}
-
-void touch_agent(pqxx::transaction_base& txn, std::string_view cluster) {
-  txn.exec_params(kTouchAgent, std::string(cluster));
+  return true;
 }
 
 }  // namespace fleet::store

@@ -18,16 +18,21 @@ class transaction_base;
 
 namespace fleet::store {
 
-// Locks the cluster's agent row for this heartbeat. nullopt when the agent has not sent a heartbeat yet.
-std::optional<agent::StoredInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster);
+// The stored inventory of a cluster, its generation (migrations/0005) and the agent version, with the agent row
+// locked for this transaction. `stored` is nullopt when the agent has not sent an inventory yet (or a stored node
+// no longer parses: then a resync rebuilds it).
+struct LoadedInventory {
+  std::optional<agent::StoredInventory> stored;
+  std::int64_t generation = 0;
+  std::string agent_version;
+};
+std::optional<LoadedInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster);
 
-// Writes an applied heartbeat: the changed nodes and GPUs, the agent's sequence and version, and the cluster's
-// versions, state `ready` and last_heartbeat.
-void save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster, const agent::HeartbeatApplied& applied,
-                    std::string_view agent_version);
-
-// Marks the agent as seen without applying anything (a heartbeat that asked for a resync).
-void touch_agent(pqxx::transaction_base& txn, std::string_view cluster);
+// Writes an applied heartbeat if the stored generation is still `generation` (compare-and-set; false, and nothing
+// written, when another writer got there first): the changed nodes and GPUs, the agent's sequence and version,
+// generation + 1, and the cluster's versions, state `ready` and last_heartbeat.
+bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster, const agent::HeartbeatApplied& applied,
+                    std::string_view agent_version, std::int64_t generation);
 
 }  // namespace fleet::store
 

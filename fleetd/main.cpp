@@ -21,7 +21,9 @@
 #include "fleetd/embedded_postgres.hpp"
 #include "fleetd/handlers.hpp"
 #include "fleetd/lease_sweeper.hpp"
+#include "fleetd/heartbeat_cache.hpp"
 #include "fleetd/liveness_monitor.hpp"
+#include "fleetd/liveness_recorder.hpp"
 #include "fleetd/metrics.hpp"
 #include "fleetd/migrations.hpp"
 #include "fleetd/tls_setup.hpp"
@@ -265,13 +267,18 @@ int serve(ServeConfig cfg) {
                           }});
   register_cluster_routes(api);
   register_token_routes(api);
-  register_agent_routes(api, {cfg.heartbeat_interval_seconds});
-  register_inventory_routes(api);
-  // The command queue: long polls wait in the notifier (LISTEN fleet_commands), leases expire in the sweeper;
-  // the liveness monitor marks silent clusters unreachable. Both loops run on one replica at a time.
   const auto heartbeat_interval = std::chrono::seconds(cfg.heartbeat_interval_seconds);
   const auto unreachable_after = std::chrono::seconds(
       cfg.unreachable_after_seconds ? cfg.unreachable_after_seconds : 3 * cfg.heartbeat_interval_seconds);
+  // Heartbeats that change nothing cost no SQL; their times reach clusters.last_heartbeat in batches.
+  HeartbeatCache heartbeat_cache;
+  LivenessRecorder liveness_recorder(
+      pool, {liveness_persist_every(heartbeat_interval, unreachable_after),
+             std::chrono::duration_cast<std::chrono::milliseconds>(unreachable_after), std::chrono::milliseconds(250)});
+  register_agent_routes(api, {cfg.heartbeat_interval_seconds, &heartbeat_cache, &liveness_recorder});
+  register_inventory_routes(api);
+  // The command queue: long polls wait in the notifier (LISTEN fleet_commands), leases expire in the sweeper;
+  // the liveness monitor marks silent clusters unreachable. Both loops run on one replica at a time.
   const int max_attempts = static_cast<int>(cfg.command_max_attempts);
   CommandNotifier notifier({db->url});
   register_command_routes(api, notifier, {std::chrono::seconds(cfg.command_lease_seconds), max_attempts});
@@ -312,9 +319,14 @@ int serve(ServeConfig cfg) {
                     [&lease_sweeper] { return static_cast<double>(lease_sweeper.failed()); });
   metrics.add_gauge("fleetd_clusters_marked_unreachable", "Clusters this replica marked unreachable.",
                     [&liveness] { return static_cast<double>(liveness.marked_unreachable()); });
+  metrics.add_gauge("fleetd_heartbeat_cache_clusters", "Clusters whose inventory this replica holds in memory.",
+                    [&heartbeat_cache] { return static_cast<double>(heartbeat_cache.size()); });
+  metrics.add_gauge("fleetd_liveness_rows_written", "Heartbeat times written to clusters.last_heartbeat in batches.",
+                    [&liveness_recorder] { return static_cast<double>(liveness_recorder.rows_written()); });
   notifier.start();
   lease_sweeper.start();
   liveness.start();
+  liveness_recorder.start();
 
   const std::string scheme = tls->mode == TlsMode::kOff ? "http://" : "https://";
   std::string server_url = scheme + srv.bound_address();
@@ -356,6 +368,7 @@ int serve(ServeConfig cfg) {
   signal_thread.join();
   liveness.stop();
   lease_sweeper.stop();
+  liveness_recorder.stop();  // before the pool: its last batch goes through it
   notifier.stop();
   pool.stop();
   if (db->embedded) db->embedded->stop();

@@ -1,0 +1,72 @@
+#pragma once
+// Heartbeats without the database when nothing changed (issue #3: "database writes proportional to what changed,
+// not to the number of heartbeats"). Each replica keeps, per cluster, the inventory it last stored with its
+// sequence and generation (migrations/0005), and the owner of each agent credential it has checked:
+//   - a delta numbered last+1 applies to the cached inventory in memory; when it changes nothing, the heartbeat is
+//     answered with no SQL at all;
+//   - when it changes something, the write goes through only if the stored generation is still the cached one
+//     (compare-and-set), so two replicas never build on each other's stale copies;
+//   - anything unexpected (no entry, a gap, a failed compare-and-set) falls back to the database path or a resync,
+//     which is always safe.
+// Pure and thread-safe: no I/O here.
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+
+#include "agents/inventory_delta.hpp"
+
+namespace fleet {
+
+struct CachedInventory {
+  agent::StoredInventory stored;
+  std::int64_t generation = 0;
+  std::string agent_version;
+};
+
+class HeartbeatCache {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  struct NoEntry {};
+  struct DeltaApplied {
+    agent::HeartbeatApplied applied;
+    std::int64_t generation = 0;  // of the cached base: the compare-and-set value for a write
+    bool needs_write = false;     // something a user or the store sees changed
+  };
+  using DeltaOutcome = std::variant<NoEntry, agent::ResyncNeeded, DeltaApplied>;
+
+  explicit HeartbeatCache(std::chrono::milliseconds credential_ttl = std::chrono::seconds(5),
+                          std::size_t max_clusters = 1'000'000);
+
+  // The cluster an agent credential (its hash) belongs to, while the remembered answer is fresh. A credential
+  // replaced by a new registration stops working here within the TTL, as API tokens do.
+  std::optional<std::string> credential_owner(const std::string& credential_hash);
+  void remember_credential(const std::string& credential_hash, const std::string& cluster);
+
+  // A delta against the cached inventory. When nothing needs writing, the cache already holds the result (the
+  // heartbeat is done); otherwise the caller writes with generation as the compare-and-set value and calls put()
+  // with generation + 1, or erase() if the write lost.
+  DeltaOutcome apply_delta(const std::string& cluster, const agent::HeartbeatEnvelope& envelope);
+
+  // Stores what was written, unless the cache holds a newer generation already.
+  void put(const std::string& cluster, CachedInventory entry);
+  void erase(const std::string& cluster);
+  std::size_t size() const;
+
+ private:
+  struct Credential {
+    std::string cluster;
+    Clock::time_point expires;
+  };
+  std::chrono::milliseconds credential_ttl_;
+  std::size_t max_clusters_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, CachedInventory> inventories_;
+  std::unordered_map<std::string, Credential> credentials_;
+};
+
+}  // namespace fleet

@@ -1,0 +1,85 @@
+#pragma once
+// When each cluster's agent was last heard, written to clusters.last_heartbeat in batches rather than once per
+// heartbeat. A cluster's time is written when it was never written by this replica, or when the written one is
+// `persist_every` old; one UPDATE carries every such cluster, every `flush_period`. Writes then follow the number
+// of clusters, not the number of heartbeats. The same UPDATE turns `registering`/`unreachable` clusters `ready`.
+//
+// Why it is safe for the liveness monitor (unreachable when last_heartbeat < now - unreachable_after): with
+// persist_every = unreachable_after - interval - 2 s, a live agent's stored time is never older than
+// persist_every + interval + flush_period, 1.75 s short of unreachable_after. The price: a dead agent is marked
+// between unreachable_after and unreachable_after + persist_every after its last heartbeat (30-48 s with the
+// defaults), and lastHeartbeat in the API may lag by up to persist_every.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+namespace pqxx {
+class connection_base;
+}
+
+namespace fleet {
+
+class DbPool;
+
+struct LivenessRecorderOptions {
+  std::chrono::milliseconds persist_every{18000};
+  // A heartbeat after this much silence is written at once, in its own request: the liveness monitor may have
+  // marked the cluster unreachable, and "ready on the next heartbeat" should not wait for a batch.
+  std::chrono::milliseconds write_at_once_after{30000};
+  std::chrono::milliseconds flush_period{250};
+};
+
+// persist_every for a heartbeat interval and an unreachable limit (see above); 0 writes every heartbeat (the
+// case when unreachable_after ≤ interval + 2 s).
+std::chrono::milliseconds liveness_persist_every(std::chrono::seconds heartbeat_interval,
+                                                 std::chrono::seconds unreachable_after);
+
+class LivenessRecorder {
+ public:
+  using SystemClock = std::chrono::system_clock;
+
+  LivenessRecorder(DbPool& pool, LivenessRecorderOptions options);
+  ~LivenessRecorder();  // stop()
+  LivenessRecorder(const LivenessRecorder&) = delete;
+  LivenessRecorder& operator=(const LivenessRecorder&) = delete;
+
+  void start();
+  // Writes what is pending, then stops the flusher.
+  void stop();
+
+  // A heartbeat from `cluster` now. true: write it at once with write_now() (see write_at_once_after).
+  bool seen(const std::string& cluster);
+  // Writes `cluster`'s time now on the caller's connection (a database worker's), and records it as written.
+  void write_now(pqxx::connection_base& conn, const std::string& cluster);
+  // A heartbeat whose own transaction set last_heartbeat (and the state) already.
+  void written(const std::string& cluster);
+
+  std::uint64_t rows_written() const;
+  std::uint64_t flushes() const;
+
+ private:
+  struct Entry {
+    SystemClock::time_point seen;
+    SystemClock::time_point written;  // epoch = never by this replica
+    bool pending = false;
+  };
+  void run();
+  void flush();
+
+  DbPool& pool_;
+  LivenessRecorderOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::unordered_map<std::string, Entry> entries_;
+  std::thread thread_;
+  std::uint64_t rows_written_ = 0;
+  std::uint64_t flushes_ = 0;
+};
+
+}  // namespace fleet

@@ -1,0 +1,120 @@
+// The heartbeat cache: unchanged deltas are answered in memory, changes need a compare-and-set write, and every
+// doubt (no entry, a gap, a stale generation) falls back to the database or a resync.
+#include "fleetd/heartbeat_cache.hpp"
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "agents/fleet_spec.hpp"
+#include "agents/sim_cluster.hpp"
+#include "fleetd/liveness_recorder.hpp"
+
+namespace fleet {
+namespace {
+
+agent::ClusterInventory inventory() {
+  agent::ClusterSpec c;
+  c.name = "aks-cache-1";
+  c.pools.push_back(
+      agent::make_pool("gpu", 4, 96, 1024, agent::GpuSpec{"NVIDIA H100 80GB HBM3", 8, 80, "550.90.07", "12.4"}));
+  return agent::initial_inventory(c, 9);
+}
+
+// What fleetd holds after the agent's first (full) heartbeat was written with generation 1.
+struct Primed {
+  HeartbeatCache cache;
+  agent::HeartbeatSender sender{"1.0"};
+  explicit Primed(const agent::ClusterInventory& inv) {
+    auto first = sender.next(inv);
+    REQUIRE(first.full);
+    auto applied = agent::apply_heartbeat(std::nullopt, first);
+    REQUIRE(applied.ok());
+    cache.put("aks-cache-1", {std::get<agent::HeartbeatApplied>(*applied).stored, 1, "1.0"});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an unchanged delta is answered from the cache with no write", "[fleetd][heartbeat-cache]") {
+  auto inv = inventory();
+  Primed p(inv);
+  auto& cache = p.cache;
+  auto& sender = p.sender;
+  for (int i = 0; i < 5; ++i) {
+    auto outcome = cache.apply_delta("aks-cache-1", sender.next(inv));
+    auto* d = std::get_if<HeartbeatCache::DeltaApplied>(&outcome);
+    REQUIRE(d);
+    CHECK_FALSE(d->needs_write);
+    CHECK(d->generation == 1);
+    CHECK(d->applied.stored.sequence == static_cast<std::uint64_t>(i + 2));
+  }
+  CHECK(cache.size() == 1);
+}
+
+TEST_CASE("a changed delta needs a write at the cached generation and put() keeps the newest",
+          "[fleetd][heartbeat-cache]") {
+  auto inv = inventory();
+  Primed p(inv);
+  auto& cache = p.cache;
+  auto& sender = p.sender;
+  inv.nodes[0].schedulable = false;
+  auto outcome = cache.apply_delta("aks-cache-1", sender.next(inv));
+  auto* d = std::get_if<HeartbeatCache::DeltaApplied>(&outcome);
+  REQUIRE(d);
+  CHECK(d->needs_write);
+  CHECK(d->generation == 1);
+  CHECK(d->applied.changes.changed.size() == 1);
+  // Until the write is stored, the cache still holds the old base: a retry of the same delta is not a gap.
+  cache.put("aks-cache-1", {d->applied.stored, 2, "1.0"});
+  cache.put("aks-cache-1", {d->applied.stored, 1, "1.0"});  // an older write finishing late changes nothing
+  auto next = cache.apply_delta("aks-cache-1", sender.next(inv));
+  auto* n = std::get_if<HeartbeatCache::DeltaApplied>(&next);
+  REQUIRE(n);
+  CHECK(n->generation == 2);
+  CHECK_FALSE(n->needs_write);
+}
+
+TEST_CASE("no entry, a gap or a new agent version leave the fast path", "[fleetd][heartbeat-cache]") {
+  auto inv = inventory();
+  Primed p(inv);
+  auto& cache = p.cache;
+  auto& sender = p.sender;
+  CHECK(std::holds_alternative<HeartbeatCache::NoEntry>(cache.apply_delta("other-cluster", sender.next(inv))));
+
+  auto skipped = sender.next(inv);
+  auto gap = sender.next(inv);  // `skipped` never arrives
+  (void)skipped;
+  auto outcome = cache.apply_delta("aks-cache-1", gap);
+  CHECK(std::holds_alternative<agent::ResyncNeeded>(outcome));
+  // The entry is gone: the full inventory that follows goes through the database.
+  CHECK(cache.size() == 0);
+
+  Primed p2(inv);
+  auto& cache2 = p2.cache;
+  auto& sender2 = p2.sender;
+  auto env = sender2.next(inv);
+  env.agent_version = "2.0";
+  auto v = cache2.apply_delta("aks-cache-1", env);
+  auto* d = std::get_if<HeartbeatCache::DeltaApplied>(&v);
+  REQUIRE(d);
+  CHECK(d->needs_write);  // the agent version is stored
+}
+
+TEST_CASE("remembered credentials expire", "[fleetd][heartbeat-cache]") {
+  HeartbeatCache cache(std::chrono::milliseconds(50));
+  CHECK_FALSE(cache.credential_owner("h1"));
+  cache.remember_credential("h1", "aks-1");
+  CHECK(cache.credential_owner("h1") == std::optional<std::string>("aks-1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  CHECK_FALSE(cache.credential_owner("h1"));
+}
+
+TEST_CASE("liveness writes follow the unreachable limit, not the heartbeat rate", "[fleetd][heartbeat-cache]") {
+  using std::chrono::seconds;
+  CHECK(liveness_persist_every(seconds(10), seconds(30)) == std::chrono::milliseconds(18000));
+  CHECK(liveness_persist_every(seconds(5), seconds(30)) == std::chrono::milliseconds(23000));
+  CHECK(liveness_persist_every(seconds(1), seconds(3)) == std::chrono::milliseconds(0));
+  CHECK(liveness_persist_every(seconds(10), seconds(10)) == std::chrono::milliseconds(0));
+}
+
+}  // namespace fleet
