@@ -414,7 +414,7 @@ TEST_CASE("kubernetes backend: a drain blocked past its timeout fails naming the
   CHECK_THAT(s.message, Catch::Contains("The disruption budget web-pdb"));
   CHECK_THAT(s.message, Catch::Contains("stays cordoned"));
   CHECK(s.nodes_failed == 1);
-  CHECK(f.api->eviction_attempts("default", "web-1") >= 3);
+  CHECK(f.api->eviction_attempts("default", "web-1") >= 2);  // refused, waited, retried (more when the machine is fast)
   CHECK(f.api->pod("default", "web-1").has_value());
   CHECK(f.count_events("node_drain_timed_out") == 1);
   CHECK(f.count_events("command_failed") == 1);
