@@ -54,6 +54,9 @@ Error error_from_status(int status, const std::string& body, const std::string& 
   } else if (status == 413) {
     code = ErrorCode::kTooLarge;
   }
+  // An answer from fleetd, unlike a transport failure, always has a type: callers tell "fleetd refused it"
+  // (nothing was applied) from "unknown whether it arrived" by it.
+  if (type.empty()) type = "http-" + std::to_string(status);
   return make_error(code, std::move(message), "", std::move(type));
 }
 

@@ -12,6 +12,11 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
+// Errors made from an HTTP answer carry a type (error_from_status); transport failures do not.
+bool answered_by_fleetd(const Error& e) {
+  return !e.type.empty();
+}
+
 bool is_final(CommandState state) {
   return state != CommandState::kRunning;
 }
@@ -187,8 +192,13 @@ bool AgentRunner::send_heartbeat() {
     if (latency_sink_) latency_sink_(micros, reply.ok());
     if (!reply) {
       counters_.heartbeat_errors.fetch_add(1);
-      // fleetd may or may not have applied it: the next one is full, so no delta builds on an unknown base.
-      sender_.request_full();
+      if (answered_by_fleetd(reply.error())) {
+        // fleetd refused it (overloaded, say), so it applied nothing: the next delta builds on what it has.
+        sender_.not_applied();
+      } else {
+        // It may or may not have arrived: the next one is full, so no delta builds on an unknown base.
+        sender_.request_full();
+      }
       if (reply.error().code == ErrorCode::kUnauthenticated) {
         on_unauthenticated(reply.error());
       } else {

@@ -152,6 +152,7 @@ Result<Backend> make_backend(const Flags& f, const std::string& cluster) {
   opts.kubeconfig = f.kubeconfig;
   opts.context = f.kube_context;
   opts.drain_timeout = std::chrono::seconds(f.drain_timeout_seconds);
+  opts.cluster_name = cluster;  // seeds generated GPU uuids: two clusters with the same node names must differ
   auto kube = make_kubernetes_backend(opts);
   if (!kube) return kube.error();
   Backend out;
@@ -237,7 +238,7 @@ int main(int argc, char** argv) {
     log::info("stopping", {{"signal", sig}});
     runner.stop();
     // A long poll in flight ends within its wait; nothing is lost by not waiting for it: fleetd re-delivers an
-    // unreported command when its lease expires, and the backend answers it from its stored result.
+    // unreported command when its lease expires.
     std::this_thread::sleep_for(std::chrono::seconds(2));
     std::_Exit(0);
   });

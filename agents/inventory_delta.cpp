@@ -355,9 +355,18 @@ Result<HeartbeatOutcome> apply_heartbeat(const std::optional<StoredInventory>& s
 
 HeartbeatSender::HeartbeatSender(std::string agent_version) : agent_version_(std::move(agent_version)) {}
 
+void HeartbeatSender::not_applied() {
+  if (!previous_) return;
+  sequence_ = previous_->sequence;
+  need_full_ = previous_->need_full;
+  last_sent_ = std::move(previous_->last_sent);
+  previous_.reset();
+}
+
 HeartbeatEnvelope HeartbeatSender::next(const ClusterInventory& current) {
   HeartbeatEnvelope e;
   e.agent_version = agent_version_;
+  previous_ = Previous{sequence_, need_full_, last_sent_};
   e.sequence = ++sequence_;
   ClusterInventory canonical = current;
   canonicalize(canonical);

@@ -103,6 +103,9 @@ class HeartbeatSender {
   explicit HeartbeatSender(std::string agent_version);
   HeartbeatEnvelope next(const ClusterInventory& current);
   void request_full() { need_full_ = true; }
+  // fleetd answered the last envelope with an error, so it certainly did not apply it (it answers 2xx only after
+  // committing): forget it, so that the next one builds on what fleetd has instead of forcing a resync.
+  void not_applied();
   std::uint64_t last_sequence() const { return sequence_; }
 
  private:
@@ -110,6 +113,12 @@ class HeartbeatSender {
   std::uint64_t sequence_ = 0;
   bool need_full_ = true;
   ClusterInventory last_sent_;
+  struct Previous {
+    std::uint64_t sequence = 0;
+    bool need_full = true;
+    ClusterInventory last_sent;
+  };
+  std::optional<Previous> previous_;  // the state before the last next(), for not_applied()
 };
 
 }  // namespace fleet::agent

@@ -11,18 +11,27 @@ constexpr const char* kLockAgent =
     "JOIN clusters c ON c.id = a.cluster_id WHERE c.name = $1 FOR UPDATE OF a";
 constexpr const char* kLoadNodes =
     "SELECT n.data::text FROM nodes n JOIN clusters c ON c.id = n.cluster_id WHERE c.name = $1 ORDER BY n.name";
-constexpr const char* kUpsertNode =
+// Set-based writes: one statement per kind of change, whatever the number of nodes and GPUs, so a full
+// inventory of hundreds of nodes costs a handful of round trips. Rows travel as one JSON array each.
+constexpr const char* kUpsertNodes =
     "INSERT INTO nodes (cluster_id, name, pool, admission, schedulable, data) "
-    "SELECT id, $2, $3, $4, $5, $6::jsonb FROM clusters WHERE name = $1 "
+    "SELECT c.id, x.name, x.pool, x.admission, x.schedulable, x.data FROM clusters c, "
+    "jsonb_to_recordset($2::jsonb) AS x(name text, pool text, admission text, schedulable boolean, data jsonb) "
+    "WHERE c.name = $1 "
     "ON CONFLICT (cluster_id, name) DO UPDATE SET pool = EXCLUDED.pool, admission = EXCLUDED.admission, "
     "schedulable = EXCLUDED.schedulable, data = EXCLUDED.data, updated_at = now()";
-constexpr const char* kDeleteNode =
-    "DELETE FROM nodes n USING clusters c WHERE c.id = n.cluster_id AND c.name = $1 AND n.name = $2";
+constexpr const char* kDeleteNodes =
+    "DELETE FROM nodes n USING clusters c WHERE c.id = n.cluster_id AND c.name = $1 "
+    "AND n.name IN (SELECT jsonb_array_elements_text($2::jsonb))";
 constexpr const char* kDeleteGpus =
-    "DELETE FROM gpus g USING clusters c WHERE c.id = g.cluster_id AND c.name = $1 AND g.node_name = $2";
-constexpr const char* kInsertGpu =
+    "DELETE FROM gpus g USING clusters c WHERE c.id = g.cluster_id AND c.name = $1 "
+    "AND g.node_name IN (SELECT jsonb_array_elements_text($2::jsonb))";
+constexpr const char* kInsertGpus =
     "INSERT INTO gpus (cluster_id, node_name, idx, uuid, model, memory_bytes, driver_version, cuda_version, "
-    "mig_mode, health) SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM clusters WHERE name = $1";
+    "mig_mode, health) SELECT c.id, x.node, x.idx, x.uuid, x.model, x.memory_bytes, x.driver_version, "
+    "x.cuda_version, x.mig_mode, x.health FROM clusters c, jsonb_to_recordset($2::jsonb) AS x(node text, idx int, "
+    "uuid text, model text, memory_bytes bigint, driver_version text, cuda_version text, mig_mode text, "
+    "health text) WHERE c.name = $1";
 constexpr const char* kUpdateAgent =
     "UPDATE agents a SET heartbeat_sequence = $2, agent_version = $3, last_seen = now(), "
     "inventory_generation = a.inventory_generation + 1 FROM clusters c "
@@ -38,14 +47,35 @@ constexpr const char* kUpdateCluster =
     "state = CASE WHEN state IN ('registering', 'unreachable') THEN 'ready' ELSE state END, "
     "kubernetes_version = $2, node_image_version = $3 WHERE name = $1";
 
-void write_node(pqxx::transaction_base& txn, const std::string& cluster, const agent::NodeInfo& node) {
-  txn.exec_params(kUpsertNode, cluster, node.name, node.pool, std::string(agent::to_string(node.admission)),
-                  node.schedulable, agent::to_json(node).dump());
-  txn.exec_params(kDeleteGpus, cluster, node.name);
-  for (const auto& g : node.gpus) {
-    txn.exec_params(kInsertGpu, cluster, node.name, g.index, g.uuid, g.model, g.memory_bytes, g.driver_version,
-                    g.cuda_version, g.mig_mode, g.health);
+// Upserts `nodes` and replaces their GPUs.
+void write_nodes(pqxx::transaction_base& txn, const std::string& cluster,
+                 const std::vector<const agent::NodeInfo*>& nodes) {
+  if (nodes.empty()) return;
+  nlohmann::json node_rows = nlohmann::json::array();
+  nlohmann::json names = nlohmann::json::array();
+  nlohmann::json gpu_rows = nlohmann::json::array();
+  for (const auto* node : nodes) {
+    node_rows.push_back({{"name", node->name},
+                         {"pool", node->pool},
+                         {"admission", agent::to_string(node->admission)},
+                         {"schedulable", node->schedulable},
+                         {"data", agent::to_json(*node)}});
+    names.push_back(node->name);
+    for (const auto& g : node->gpus) {
+      gpu_rows.push_back({{"node", node->name},
+                          {"idx", g.index},
+                          {"uuid", g.uuid},
+                          {"model", g.model},
+                          {"memory_bytes", g.memory_bytes},
+                          {"driver_version", g.driver_version},
+                          {"cuda_version", g.cuda_version},
+                          {"mig_mode", g.mig_mode},
+                          {"health", g.health}});
+    }
   }
+  txn.exec_params(kUpsertNodes, cluster, node_rows.dump());
+  txn.exec_params(kDeleteGpus, cluster, names.dump());
+  if (!gpu_rows.empty()) txn.exec_params(kInsertGpus, cluster, gpu_rows.dump());
 }
 
 }  // namespace
@@ -81,11 +111,15 @@ bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view, 
                                std::string(agent_version), generation);
   if (agent.affected_rows() != 1) return false;
   const auto& inv = applied.stored.inventory;
-  for (const auto& name : applied.changes.removed) txn.exec_params(kDeleteNode, cluster, name);
-  for (const auto& node : applied.changes.added) write_node(txn, cluster, node);
-  for (const auto& change : applied.changes.changed) {
-    if (const auto* node = inv.find_node(change.name)) write_node(txn, cluster, *node);
+  if (!applied.changes.removed.empty()) {
+    txn.exec_params(kDeleteNodes, cluster, nlohmann::json(applied.changes.removed).dump());
   }
+  std::vector<const agent::NodeInfo*> upserts;
+  for (const auto& node : applied.changes.added) upserts.push_back(&node);
+  for (const auto& change : applied.changes.changed) {
+    if (const auto* node = inv.find_node(change.name)) upserts.push_back(node);
+  }
+  write_nodes(txn, cluster, upserts);
   txn.exec_params(kUpdateCluster, cluster, inv.kubernetes_version, inv.node_image_version);
   return true;
 }

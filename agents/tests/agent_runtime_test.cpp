@@ -162,3 +162,30 @@ TEST_CASE("fleetd's answers map to error codes the agent loop acts on", "[agent]
 }
 
 }  // namespace fleet::agent
+
+namespace fleet::agent {
+
+TEST_CASE("a heartbeat fleetd refused is sent again under the same sequence", "[agent][runtime]") {
+  auto inv = initial_inventory(gpu_cluster(), 3);
+  HeartbeatSender sender("1.0");
+  auto first = sender.next(inv);
+  REQUIRE(first.full);
+  inv.nodes[0].schedulable = false;
+  auto second = sender.next(inv);
+  REQUIRE(second.sequence == 2);
+  REQUIRE(second.delta->changed.size() == 1);
+  sender.not_applied();  // fleetd answered 503: it applied nothing
+  inv.nodes[1].schedulable = false;
+  auto retry = sender.next(inv);
+  CHECK(retry.sequence == 2);
+  REQUIRE(retry.delta);
+  CHECK(retry.delta->changed.size() == 2);  // both changes, on the base fleetd has
+  // A refused first (full) heartbeat stays full.
+  HeartbeatSender fresh("1.0");
+  (void)fresh.next(inv);
+  fresh.not_applied();
+  CHECK(fresh.next(inv).full);
+  CHECK(fresh.last_sequence() == 1);
+}
+
+}  // namespace fleet::agent
