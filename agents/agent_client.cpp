@@ -118,8 +118,8 @@ Result<HeartbeatReply> AgentClient::heartbeat(const AgentIdentity& who, const js
   out.resync = reply->value("resync", false);
   out.reason = reply->value("reason", "");
   out.heartbeat_interval_seconds = optional_int(*reply, "heartbeatIntervalSeconds");
-  if (auto it = reply->find("commandsQueued"); it != reply->end() && it->is_number_integer()) {
-    out.commands_queued = it->get<std::int64_t>();
+  if (auto it = reply->find("commandsPending"); it != reply->end() && it->is_boolean()) {
+    out.commands_pending = it->get<bool>();
   }
   return out;
 }

@@ -32,7 +32,9 @@ struct HeartbeatReply {
   bool resync = false;
   std::string reason;
   std::optional<int> heartbeat_interval_seconds;
-  std::optional<std::int64_t> commands_queued;  // a hint, when fleetd sends it
+  // fleetd's hint: false when nothing can be queued for this cluster since its last empty poll. Agents that do
+  // not long-poll poll (wait 0) only when it is true.
+  bool commands_pending = true;
 };
 
 struct LeasedCommand {

@@ -209,7 +209,7 @@ bool AgentRunner::send_heartbeat() {
     if (reply->heartbeat_interval_seconds && *reply->heartbeat_interval_seconds > 0) {
       options_.heartbeat_interval = std::chrono::seconds(*reply->heartbeat_interval_seconds);
     }
-    if (reply->commands_queued && *reply->commands_queued > 0) poll_now_ = true;
+    if (reply->commands_pending) poll_now_ = true;
     if (!reply->resync) {
       counters_.heartbeats_ok.fetch_add(1);
       return true;

@@ -6,6 +6,7 @@
 #include "api/json_body.hpp"
 #include "fleetd/agent_store.hpp"
 #include "fleetd/audit_store.hpp"
+#include "fleetd/command_notifier.hpp"
 #include "fleetd/handlers.hpp"
 #include "fleetd/heartbeat_cache.hpp"
 #include "fleetd/inventory_store.hpp"
@@ -126,6 +127,8 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
   if (!envelope) return problem(call, envelope.error());
   auto reply = [&](nlohmann::json out) {
     out["heartbeatIntervalSeconds"] = options.heartbeat_interval_seconds;
+    CommandNotifier::Generation ignored = 0;
+    out["commandsPending"] = !(options.notifier && options.notifier->known_empty(cluster, ignored));
     return json_response(200, out.dump());
   };
   auto seen = [&] {

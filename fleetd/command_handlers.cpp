@@ -16,6 +16,7 @@
 #include "fleetd/command_notifier.hpp"
 #include "fleetd/command_store.hpp"
 #include "fleetd/handlers.hpp"
+#include "fleetd/heartbeat_cache.hpp"
 #include "fleetd/idempotency_store.hpp"
 
 namespace fleet {
@@ -166,6 +167,7 @@ void claim(const std::shared_ptr<Poll>& poll, bool authenticate) {
     auto commands =
         store::claim_commands(txn, poll->cluster, poll->limit, poll->options.lease, poll->options.max_attempts);
     txn.commit();
+    if (commands.empty()) poll->notifier->mark_empty(poll->cluster, seen);
     if (!commands.empty() || CommandNotifier::Clock::now() >= poll->deadline) {
       poll->respond(delivery(commands, poll->options.lease));
       return;
@@ -208,7 +210,25 @@ void poll_commands(std::shared_ptr<Call> call, http::Respond respond, DbPool& po
   poll->pool = &pool;
   poll->notifier = &notifier;
   poll->options = options;
-  claim(poll, true);
+  // The common case at scale: an agent whose credential this replica checked lately polls a cluster with nothing
+  // queued since its last empty claim. It parks (or answers empty) without a database round trip.
+  bool authenticated = false;
+  if (options.credentials) {
+    const std::string* authz = poll->call->req.header("authorization");
+    auto credential = authz ? bearer_token(*authz) : std::nullopt;
+    auto owner = credential ? options.credentials->credential_owner(hash_token(*credential)) : std::nullopt;
+    authenticated = owner && *owner == poll->cluster;
+  }
+  CommandNotifier::Generation seen = 0;
+  if (authenticated && notifier.known_empty(poll->cluster, seen)) {
+    if (CommandNotifier::Clock::now() >= poll->deadline) {
+      poll->respond(delivery({}, options.lease));
+    } else {
+      park(poll, seen);
+    }
+    return;
+  }
+  claim(poll, !authenticated);
 }
 
 // ---- the agent's report -------------------------------------------------------------------------------------

@@ -60,6 +60,21 @@ CommandNotifier::Generation CommandNotifier::generation(const std::string& clust
   return generation_locked(cluster);
 }
 
+void CommandNotifier::mark_empty(const std::string& cluster, Generation seen) {
+  std::lock_guard lock(mutex_);
+  empty_at_[cluster] = seen;
+}
+
+bool CommandNotifier::known_empty(const std::string& cluster, Generation& seen) const {
+  std::lock_guard lock(mutex_);
+  auto it = empty_at_.find(cluster);
+  if (it == empty_at_.end()) return false;
+  Generation now = generation_locked(cluster);
+  if (now != it->second) return false;
+  seen = now;
+  return true;
+}
+
 bool CommandNotifier::park(const std::string& cluster, Generation seen, Clock::time_point deadline,
                            std::function<void(Wake)> on_wake) {
   bool now = false;

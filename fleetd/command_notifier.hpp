@@ -46,6 +46,13 @@ class CommandNotifier {
   // notifier is stopping or holds max_waiters already.
   bool park(const std::string& cluster, Generation seen, Clock::time_point deadline, std::function<void(Wake)> on_wake);
 
+  // Quiet clusters: a claim that found nothing for `cluster`, with `seen` read before it, records that. Until the
+  // cluster is notified again (a command queued or a lease returned), known_empty() says so, and a poll can park
+  // without asking the database: with thousands of agents polling, most polls then cost no SQL.
+  void mark_empty(const std::string& cluster, Generation seen);
+  // true, with the generation to park with, when nothing can be queued for `cluster` since its last empty claim.
+  bool known_empty(const std::string& cluster, Generation& seen) const;
+
   // What the LISTEN thread calls per notification; also usable in-process.
   void notify(const std::string& cluster);
   void notify_all();
@@ -73,6 +80,7 @@ class CommandNotifier {
   Generation counter_ = 0;
   Generation all_ = 0;  // the generation of the last notify_all
   std::unordered_map<std::string, Generation> cluster_generation_;
+  std::unordered_map<std::string, Generation> empty_at_;  // generation of the cluster's last empty claim
   std::uint64_t next_id_ = 0;
   std::map<std::uint64_t, Waiter> waiters_;
   std::unordered_multimap<std::string, std::uint64_t> by_cluster_;

@@ -24,6 +24,9 @@ struct AgentRouteOptions {
   // Both optional (null: every heartbeat is a transaction that also sets last_heartbeat); fleetd passes both.
   HeartbeatCache* cache = nullptr;
   LivenessRecorder* liveness = nullptr;
+  // Optional: answers "commandsPending" in heartbeat replies (false once a poll found the cluster's queue empty
+  // and nothing was queued since), for agents that do not hold a long poll.
+  CommandNotifier* notifier = nullptr;
 };
 void register_agent_routes(ApiService& api, AgentRouteOptions options = {});
 // For the agent endpoints: nullopt when the request's bearer credential is `cluster`'s agent's, else the answer
@@ -34,6 +37,9 @@ std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_b
 struct CommandQueueOptions {
   std::chrono::seconds lease{60};  // a leased command returns to the queue when its agent stays silent this long
   int max_attempts = 5;            // deliveries before an expired lease fails the command instead
+  // Optional: agent credentials checked lately (shared with the heartbeat route), so a poll of a quiet cluster
+  // needs no database at all.
+  HeartbeatCache* credentials = nullptr;
 };
 void register_command_routes(ApiService& api, CommandNotifier& notifier, CommandQueueOptions options);
 void register_inventory_routes(ApiService& api);

@@ -20,8 +20,8 @@
 #include "fleetd/db_pool.hpp"
 #include "fleetd/embedded_postgres.hpp"
 #include "fleetd/handlers.hpp"
-#include "fleetd/lease_sweeper.hpp"
 #include "fleetd/heartbeat_cache.hpp"
+#include "fleetd/lease_sweeper.hpp"
 #include "fleetd/liveness_monitor.hpp"
 #include "fleetd/liveness_recorder.hpp"
 #include "fleetd/metrics.hpp"
@@ -270,18 +270,19 @@ int serve(ServeConfig cfg) {
   const auto heartbeat_interval = std::chrono::seconds(cfg.heartbeat_interval_seconds);
   const auto unreachable_after = std::chrono::seconds(
       cfg.unreachable_after_seconds ? cfg.unreachable_after_seconds : 3 * cfg.heartbeat_interval_seconds);
+  CommandNotifier notifier({db->url});
   // Heartbeats that change nothing cost no SQL; their times reach clusters.last_heartbeat in batches.
   HeartbeatCache heartbeat_cache;
   LivenessRecorder liveness_recorder(
       pool, {liveness_persist_every(heartbeat_interval, unreachable_after),
              std::chrono::duration_cast<std::chrono::milliseconds>(unreachable_after), std::chrono::milliseconds(250)});
-  register_agent_routes(api, {cfg.heartbeat_interval_seconds, &heartbeat_cache, &liveness_recorder});
+  register_agent_routes(api, {cfg.heartbeat_interval_seconds, &heartbeat_cache, &liveness_recorder, &notifier});
   register_inventory_routes(api);
   // The command queue: long polls wait in the notifier (LISTEN fleet_commands), leases expire in the sweeper;
   // the liveness monitor marks silent clusters unreachable. Both loops run on one replica at a time.
   const int max_attempts = static_cast<int>(cfg.command_max_attempts);
-  CommandNotifier notifier({db->url});
-  register_command_routes(api, notifier, {std::chrono::seconds(cfg.command_lease_seconds), max_attempts});
+  register_command_routes(api, notifier,
+                          {std::chrono::seconds(cfg.command_lease_seconds), max_attempts, &heartbeat_cache});
   LeaseSweeper lease_sweeper({db->url, max_attempts});
   LivenessMonitor liveness({db->url, heartbeat_interval, unreachable_after});
 
