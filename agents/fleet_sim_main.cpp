@@ -51,6 +51,7 @@ struct Flags {
   int setup_threads = 8;
   int stack_kib = 256;
   int stats_interval_seconds = 30;
+  int measure_after_seconds = 0;  // latency and rates count from here (a benchmark's warm-up is left out)
   std::string report_file;
   std::string log_level = "info";
 };
@@ -274,6 +275,9 @@ int main(int argc, char** argv) {
   app.add_option("--stats-interval", f.stats_interval_seconds, "seconds between summary log lines (0: none)")
       ->check(CLI::Range(0, 3600));
   app.add_option("--report-file", f.report_file, "write the final summary JSON here");
+  app.add_option("--measure-after", f.measure_after_seconds,
+                 "seconds after the agents start before latency and rates are counted (a warm-up)")
+      ->check(CLI::Range(0, 86400));
   app.add_option("--log-level", f.log_level, "debug|info|warn|error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -324,6 +328,7 @@ int main(int argc, char** argv) {
   const double scale = f.time_scale > 0 ? f.time_scale : spec->time_scale;
   auto clock = scaled_steady_clock(scale);
   LatencyHistogram latency;
+  std::atomic<bool> measuring{f.measure_after_seconds == 0};
   std::atomic<std::uint64_t> failed_calls{0};
   std::mutex state_mutex;
   std::vector<std::unique_ptr<SimAgent>> agents;
@@ -372,7 +377,8 @@ int main(int argc, char** argv) {
     a->runner = std::make_unique<AgentRunner>(opts, *a->client, *a->backend,
                                               AgentIdentity{a->spec.name, state.credentials.at(a->spec.name)}, hints,
                                               reregister);
-    a->runner->set_latency_sink([&latency, &failed_calls](std::int64_t micros, bool ok) {
+    a->runner->set_latency_sink([&latency, &failed_calls, &measuring](std::int64_t micros, bool ok) {
+      if (!measuring.load(std::memory_order_relaxed)) return;
       if (ok) {
         latency.record(micros);
       } else {
@@ -397,8 +403,25 @@ int main(int argc, char** argv) {
   std::cout << "fleet-sim: " << agents.size() << " simulated clusters running against " << f.server
             << (long_poll ? " (long poll)" : " (poll on hint)") << "; time scale " << scale << std::endl;
 
-  const auto started = std::chrono::steady_clock::now();
+  // Start of the measured window; moved by the warm-up thread, read by the stats thread.
+  std::atomic<std::chrono::steady_clock::rep> started{std::chrono::steady_clock::now().time_since_epoch().count()};
+  auto elapsed = [&started] {
+    auto from = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(started.load()));
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+  };
   std::atomic<bool> stopping{false};
+  // Counters at the start of the measured window, subtracted in the summary.
+  json baseline = summary(agents, latency, failed_calls, 0);
+  std::thread warmup([&] {
+    for (int i = 0; i < f.measure_after_seconds * 10 && !stopping; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (stopping || f.measure_after_seconds == 0) return;
+    baseline = summary(agents, latency, failed_calls, 0);
+    started = std::chrono::steady_clock::now().time_since_epoch().count();
+    measuring = true;
+    log::info("measuring from now", {{"afterSeconds", f.measure_after_seconds}});
+  });
   std::thread stats([&] {
     if (f.stats_interval_seconds <= 0) return;
     while (!stopping) {
@@ -406,8 +429,7 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       if (stopping) break;
-      std::chrono::duration<double> secs = std::chrono::steady_clock::now() - started;
-      log::info("summary", summary(agents, latency, failed_calls, secs.count()));
+      log::info("summary", summary(agents, latency, failed_calls, elapsed()));
     }
   });
 
@@ -420,8 +442,16 @@ int main(int argc, char** argv) {
   }
   stopping = true;
   stats.join();
-  std::chrono::duration<double> secs = std::chrono::steady_clock::now() - started;
-  json final_summary = summary(agents, latency, failed_calls, secs.count());
+  warmup.join();
+  const double secs = elapsed();
+  json final_summary = summary(agents, latency, failed_calls, secs);
+  for (const char* key :
+       {"heartbeats", "heartbeatErrors", "resyncs", "commandsReceived", "commandsFinished", "reportsSent"}) {
+    final_summary[key] = final_summary[key].get<std::uint64_t>() - baseline[key].get<std::uint64_t>();
+  }
+  final_summary["heartbeatsPerSecond"] =
+      secs > 0 ? static_cast<double>(final_summary["heartbeats"].get<std::uint64_t>()) / secs : 0.0;
+  final_summary["measuredAfterSeconds"] = f.measure_after_seconds;
   log::info("stopping", final_summary);
   if (!f.report_file.empty()) {
     if (auto st = write_private_file(f.report_file, final_summary.dump(2) + "\n"); !st) {

@@ -39,11 +39,13 @@ class HeartbeatCache {
   };
   using DeltaOutcome = std::variant<NoEntry, agent::ResyncNeeded, DeltaApplied>;
 
-  explicit HeartbeatCache(std::chrono::milliseconds credential_ttl = std::chrono::seconds(5),
+  // The credential TTL is longer than a heartbeat interval, or every heartbeat would look it up again. The cost: a
+  // credential replaced by a new registration keeps working on this replica for up to a minute.
+  explicit HeartbeatCache(std::chrono::milliseconds credential_ttl = std::chrono::seconds(60),
                           std::size_t max_clusters = 1'000'000);
 
   // The cluster an agent credential (its hash) belongs to, while the remembered answer is fresh. A credential
-  // replaced by a new registration stops working here within the TTL, as API tokens do.
+  // replaced by a new registration stops working here within the TTL.
   std::optional<std::string> credential_owner(const std::string& credential_hash);
   void remember_credential(const std::string& credential_hash, const std::string& cluster);
 

@@ -35,7 +35,6 @@ using Clock = std::chrono::steady_clock;
 // Servers answer with small heads; a generous cap still stops a hostile server from growing memory without bound.
 constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;
 // How often a blocked call looks at cancel(): the io_context runs in slices this long.
-constexpr auto kCancelPoll = std::chrono::milliseconds(50);
 // One read of a streamed body; a watch event is usually smaller, so events reach the caller as they arrive.
 constexpr std::size_t kStreamChunkBytes = 16 * 1024;
 
@@ -121,7 +120,10 @@ class BeastClient final : public Client {
     return call(method, path_and_query, headers, body, &on_data, timeout);
   }
 
-  void cancel() override { cancelled_ = true; }
+  void cancel() override {
+    cancelled_ = true;
+    ioc_.stop();  // thread-safe: a run_until() in progress returns at once
+  }
 
  private:
   struct Attempt {
@@ -193,12 +195,14 @@ class BeastClient final : public Client {
   beast::error_code run_one(Start&& start, Cancel&& cancel, Clock::time_point deadline) {
     std::optional<beast::error_code> result;
     start([&result](beast::error_code ec) { result = ec; });
-    // The stream timer normally fires first (error::timeout); the margin only matters for the resolver. Short
-    // slices so that cancel() from another thread takes effect within one.
+    // The stream timer normally fires first (error::timeout); the margin only matters for the resolver. No time
+    // slices: cancel() from another thread stops the io_context, which ends run_until() at once (thousands of
+    // agents in one fleet-sim each hold a long poll, and waking each every few ms cost whole cores).
     const auto limit = deadline + std::chrono::milliseconds(50);
     while (!result && !cancelled_ && Clock::now() < limit) {
       ioc_.restart();
-      ioc_.run_until(std::min(limit, Clock::now() + kCancelPoll));
+      if (cancelled_) break;  // a stop() before the restart() was undone by it; one after it still holds
+      ioc_.run_until(limit);
     }
     if (!result) {
       cancel();
