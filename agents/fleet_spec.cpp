@@ -342,8 +342,8 @@ Result<std::vector<GpuMixEntry>> parse_gpu_mix(std::string_view mix) {
 }
 
 Result<FleetSpec> generate_fleet_spec(int clusters, std::string_view gpu_mix, std::uint64_t seed) {
-  if (clusters < 1 || clusters > static_cast<int>(kMaxSpecClusters)) {
-    return make_error(ErrorCode::kInvalid, "clusters: must be between 1 and " + std::to_string(kMaxSpecClusters),
+  if (clusters < 1 || clusters > static_cast<int>(kMaxGeneratedClusters)) {
+    return make_error(ErrorCode::kInvalid, "clusters: must be between 1 and " + std::to_string(kMaxGeneratedClusters),
                       "clusters", "invalid-field");
   }
   auto mix = parse_gpu_mix(gpu_mix);

@@ -16,7 +16,8 @@
 
 namespace fleet::agent {
 
-inline constexpr std::size_t kMaxSpecClusters = 2000;
+inline constexpr std::size_t kMaxSpecClusters = 2000;          // in a spec file (which is at most 1 MiB anyway)
+inline constexpr std::size_t kMaxGeneratedClusters = 100'000;  // generate_fleet_spec: scale runs
 inline constexpr std::size_t kMaxPoolsPerCluster = 32;
 inline constexpr int kMaxPoolNodes = 1000;
 inline constexpr int kMaxNodeCpu = 4096;
