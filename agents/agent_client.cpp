@@ -60,26 +60,37 @@ Error error_from_status(int status, const std::string& body, const std::string& 
   return make_error(code, std::move(message), "", std::move(type));
 }
 
+namespace {
+http::ClientOptions client_options(const AgentClientOptions& options, std::chrono::milliseconds timeout) {
+  http::ClientOptions o;
+  o.base_url = options.server;
+  o.ca_file = options.ca_file;
+  o.timeout = timeout;
+  o.max_response_bytes = 8 * 1024 * 1024;
+  o.user_agent = "fleet-agent/" + options.agent_version;
+  return o;
+}
+}  // namespace
+
 Result<std::unique_ptr<AgentClient>> AgentClient::create(AgentClientOptions options) {
-  http::ClientOptions quick;
-  quick.base_url = options.server;
-  quick.ca_file = options.ca_file;
-  quick.timeout = options.request_timeout;
-  quick.max_response_bytes = 8 * 1024 * 1024;
-  quick.user_agent = "fleet-agent/" + options.agent_version;
-  auto quick_client = http::Client::create(quick);
-  if (!quick_client) return quick_client.error();
-  http::ClientOptions poll = quick;
-  poll.timeout = kMaxPollWait + kPollTimeoutMargin;
-  auto poll_client = http::Client::create(poll);
-  if (!poll_client) return poll_client.error();
-  return std::unique_ptr<AgentClient>(
-      new AgentClient(std::move(options), std::move(*quick_client), std::move(*poll_client)));
+  auto quick = http::Client::create(client_options(options, options.request_timeout));
+  if (!quick) return quick.error();
+  return std::unique_ptr<AgentClient>(new AgentClient(std::move(options), std::move(*quick)));
 }
 
-AgentClient::AgentClient(AgentClientOptions options, std::unique_ptr<http::Client> quick,
-                         std::unique_ptr<http::Client> poll)
-    : options_(std::move(options)), quick_(std::move(quick)), poll_(std::move(poll)) {}
+AgentClient::AgentClient(AgentClientOptions options, std::unique_ptr<http::Client> quick)
+    : options_(std::move(options)), quick_(std::move(quick)) {}
+
+// The long-poll client is made on first use: agents that never hold a long poll (fleet-sim at scale) then own one
+// connection and one event loop each, not two, which is what bounds how many fit under a file descriptor limit.
+Result<http::Client*> AgentClient::poll_client() {
+  if (!poll_) {
+    auto made = http::Client::create(client_options(options_, kMaxPollWait + kPollTimeoutMargin));
+    if (!made) return made.error();
+    poll_ = std::move(*made);
+  }
+  return poll_.get();
+}
 
 Result<json> AgentClient::call(http::Client& client, const std::string& method, const std::string& path,
                                const std::string& credential, const std::string& body) {
@@ -129,7 +140,13 @@ Result<CommandPoll> AgentClient::poll_commands(const AgentIdentity& who, std::ch
   const std::string path =
       "/v1/agents/" + who.cluster + "/commands?wait=" + wait_param(wait) + "&limit=" + std::to_string(limit);
   // A wait of 0 is quick: it shares the heartbeat connection instead of opening the long-poll one.
-  auto reply = call(wait.count() == 0 ? *quick_ : *poll_, "GET", path, who.credential, "");
+  http::Client* client = quick_.get();
+  if (wait.count() > 0) {
+    auto poll = poll_client();
+    if (!poll) return poll.error();
+    client = *poll;
+  }
+  auto reply = call(*client, "GET", path, who.credential, "");
   if (!reply) return reply.error();
   CommandPoll out;
   out.lease_seconds = optional_int(*reply, "leaseSeconds");

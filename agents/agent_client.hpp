@@ -72,13 +72,14 @@ class AgentClient {
   Status report(const AgentIdentity& who, const CommandReport& report);
 
  private:
-  AgentClient(AgentClientOptions options, std::unique_ptr<http::Client> quick, std::unique_ptr<http::Client> poll);
+  AgentClient(AgentClientOptions options, std::unique_ptr<http::Client> quick);
+  Result<http::Client*> poll_client();
   Result<nlohmann::json> call(http::Client& client, const std::string& method, const std::string& path,
                               const std::string& credential, const std::string& body);
 
   AgentClientOptions options_;
   std::unique_ptr<http::Client> quick_;  // heartbeats, reports, registration
-  std::unique_ptr<http::Client> poll_;   // long polls: a longer timeout, its own connection
+  std::unique_ptr<http::Client> poll_;   // long polls: a longer timeout, its own connection; made on first use
 };
 
 // fleetd's problem+json (or any non-2xx answer) as an Error with the matching code and the server's detail.

@@ -4,6 +4,7 @@
 // does not register again), and runs the agents until SIGTERM or --duration.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -51,7 +52,9 @@ struct Flags {
   int setup_threads = 8;
   int stack_kib = 256;
   int stats_interval_seconds = 30;
-  int measure_after_seconds = 0;  // latency and rates count from here (a benchmark's warm-up is left out)
+  int measure_after_seconds = 0;
+  std::string shard;  // "I/K": run only the clusters whose index is I modulo K (one process holds ~6,000 agents)  //
+                      // latency and rates count from here (a benchmark's warm-up is left out)
   std::string report_file;
   std::string log_level = "info";
 };
@@ -232,6 +235,7 @@ json summary(const std::vector<std::unique_ptr<SimAgent>>& agents, const Latency
             {"p90", latency.quantile_micros(0.90) / 1000.0},
             {"p99", latency.quantile_micros(0.99) / 1000.0},
             {"max", latency.quantile_micros(1.0) / 1000.0}}},
+          {"latencyHistogram", latency.buckets()},
           {"commandsReceived", received},
           {"commandsFinished", finished},
           {"reportsSent", reports}};
@@ -275,6 +279,9 @@ int main(int argc, char** argv) {
   app.add_option("--stats-interval", f.stats_interval_seconds, "seconds between summary log lines (0: none)")
       ->check(CLI::Range(0, 3600));
   app.add_option("--report-file", f.report_file, "write the final summary JSON here");
+  app.add_option("--shard", f.shard,
+                 "I/K: run only clusters I, I+K, I+2K, … of the spec (split a big fleet over processes, each with "
+                 "its own open-file limit)");
   app.add_option("--measure-after", f.measure_after_seconds,
                  "seconds after the agents start before latency and rates are counted (a warm-up)")
       ->check(CLI::Range(0, 86400));
@@ -305,6 +312,18 @@ int main(int argc, char** argv) {
     std::cerr << "fleet-sim: " << spec.error().message << "\n";
     return 2;
   }
+  if (!f.shard.empty()) {
+    unsigned index = 0, count = 0;
+    char slash = 0;
+    std::istringstream in(f.shard);
+    if (!(in >> index >> slash >> count) || slash != '/' || count == 0 || index >= count || !in.eof()) {
+      std::cerr << "fleet-sim: --shard must be I/K with 0 <= I < K, such as 0/2\n";
+      return 2;
+    }
+    std::vector<ClusterSpec> mine;
+    for (std::size_t i = index; i < spec->clusters.size(); i += count) mine.push_back(spec->clusters[i]);
+    spec->clusters = std::move(mine);  // each cluster's draws come from the seed and its name, not its index
+  }
   auto loaded = load_agent_state(f.state_file);
   if (!loaded) {
     std::cerr << "fleet-sim: " << loaded.error().message << "\n";
@@ -331,6 +350,22 @@ int main(int argc, char** argv) {
   std::atomic<bool> measuring{f.measure_after_seconds == 0};
   std::atomic<std::uint64_t> failed_calls{0};
   std::mutex state_mutex;
+  // Each agent holds a connection and an event loop (three descriptors, six with a long poll): raise the limit
+  // to what the fleet needs (root may raise the hard limit too), or say why it will not fit.
+  {
+    const rlim_t need = static_cast<rlim_t>(spec->clusters.size()) * (long_poll ? 6 : 3) + 1024;
+    rlimit lim{};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    if (lim.rlim_cur < need) {
+      rlimit want{need, std::max(need, lim.rlim_max)};
+      if (setrlimit(RLIMIT_NOFILE, &want) != 0) {
+        want = {std::min(need, lim.rlim_max), lim.rlim_max};
+        setrlimit(RLIMIT_NOFILE, &want);
+        log::warn("the open-file limit is below what this fleet needs; agents may fail to connect",
+                  {{"need", need}, {"limit", want.rlim_cur}});
+      }
+    }
+  }
   std::vector<std::unique_ptr<SimAgent>> agents;
   agents.reserve(spec->clusters.size());
   for (std::size_t i = 0; i < spec->clusters.size(); ++i) {
@@ -348,9 +383,12 @@ int main(int argc, char** argv) {
     opts.heartbeat_interval = std::chrono::seconds(f.heartbeat_interval_seconds);
     opts.long_poll = long_poll;
     opts.seed = spec->seed * 1000003 + i;
-    // Spread the first heartbeats over one interval: no thundering herd at start.
+    // Spread the first (full) heartbeats over one interval, or longer for big fleets (200 a second at most): no
+    // thundering herd of full inventories at start.
+    const double spread_seconds =
+        std::max(static_cast<double>(f.heartbeat_interval_seconds), static_cast<double>(spec->clusters.size()) / 200.0);
     opts.first_heartbeat_delay = std::chrono::milliseconds(static_cast<std::int64_t>(
-        f.heartbeat_interval_seconds * 1000.0 * static_cast<double>(i) / static_cast<double>(spec->clusters.size())));
+        spread_seconds * 1000.0 * static_cast<double>(i) / static_cast<double>(spec->clusters.size())));
     SimBackend* backend = a->backend.get();
     BackendHints hints;
     hints.next_due = [backend, scale]() -> std::optional<std::chrono::milliseconds> {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 namespace fleet::agent {
 
@@ -31,6 +32,13 @@ class LatencyHistogram {
       if (seen >= rank) return upper_edge(i);
     }
     return upper_edge(kBuckets - 1);
+  }
+
+  // Counts per bucket (bucket i ends at upper_edge(i)), so that histograms of several processes can be merged.
+  std::vector<std::uint64_t> buckets() const {
+    std::vector<std::uint64_t> out(kBuckets);
+    for (std::size_t i = 0; i < kBuckets; ++i) out[i] = buckets_[i].load(std::memory_order_relaxed);
+    return out;
   }
 
   static std::size_t bucket_of(std::int64_t micros) {

@@ -9,7 +9,7 @@
 # Usage: bench/agent_scale_bench.sh [--clusters N] [--nodes M] [--interval I] [--duration D] [--warmup W] [--out FILE.md]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-clusters=10000 nodes=20 interval=10 duration=300 warmup=60 out=""
+clusters=10000 nodes=20 interval=10 duration=300 warmup=90 out=""
 while (($#)); do
   case $1 in
     --clusters) clusters=$2; shift 2 ;;
@@ -35,7 +35,7 @@ port_file=$work/port
 fleetd_pid=$!
 sim_pid=""
 cleanup() {
-  [[ -n $sim_pid ]] && kill -TERM "$sim_pid" 2>/dev/null || true
+  [[ -n $sim_pid ]] && kill -TERM $sim_pid 2>/dev/null || true
   kill -TERM $fleetd_pid 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -64,20 +64,31 @@ hz=$(getconf CLK_TCK)
 
 echo "registering $clusters clusters × $nodes nodes …" >&2
 t0=$(date +%s)
-"$sim" --server "http://$addr" --token "$token" --clusters "$clusters" --nodes-per-cluster "$nodes" --seed 1 \
-  --heartbeat-interval "$interval" --state-file "$work/sim-state.json" --stats-interval 30 --log-level warn \
-  --report-file "$work/report.json" --duration $((warmup + duration + 3600)) --measure-after "$warmup" >"$work/sim.out" 2>"$work/sim.log" &
-sim_pid=$!
-# Registration is done when fleet-sim prints its start line.
-for _ in $(seq 1 3600); do grep -q "simulated clusters running" "$work/sim.out" 2>/dev/null && break; sleep 1; done
+# One fleet-sim holds about 6,000 agents under a 20,000 open-file limit (3 descriptors each): run shards.
+shards=$(((clusters + 4999) / 5000))
+sim_pids=()
+for ((i = 0; i < shards; i++)); do
+  "$sim" --server "http://$addr" --token "$token" --clusters "$clusters" --nodes-per-cluster "$nodes" --seed 1 \
+    --shard "$i/$shards" --heartbeat-interval "$interval" --state-file "$work/sim-state-$i.json" --stats-interval 30 \
+    --log-level warn --report-file "$work/report-$i.json" --duration $((warmup + duration + 3600)) \
+    --measure-after "$warmup" >"$work/sim-$i.out" 2>"$work/sim-$i.log" &
+  sim_pids+=($!)
+done
+sim_pid="${sim_pids[*]}"
+# Registration is done when every fleet-sim prints its start line.
+for _ in $(seq 1 3600); do
+  n=$(cat "$work"/sim-*.out 2>/dev/null | grep -c "simulated clusters running" || true)
+  ((n == shards)) && break
+  sleep 1
+done
 t1=$(date +%s)
-echo "registered in $((t1 - t0)) s; warming up ${warmup} s" >&2
+echo "registered in $((t1 - t0)) s ($shards fleet-sim processes); warming up ${warmup} s" >&2
 sleep "$warmup"
 ready=$(psql_fleet -c "SELECT count(*) FROM clusters WHERE state = 'ready'")
 echo "ready clusters after warm-up: $ready / $clusters; measuring ${duration} s" >&2
 
 read -r rows0 wal0 xact0 < <(db_counters)
-f_cpu0=$(cpu_seconds $fleetd_pid); p_cpu0=$(cpu_seconds $(pg_pids)); s_cpu0=$(cpu_seconds $sim_pid)
+f_cpu0=$(cpu_seconds $fleetd_pid); p_cpu0=$(cpu_seconds $(pg_pids)); s_cpu0=$(cpu_seconds "${sim_pids[@]}")
 start=$(date +%s.%N)
 f_rss_max=0 p_pss_max=0
 end_at=$(($(date +%s) + duration))
@@ -87,30 +98,45 @@ while (($(date +%s) < end_at)); do
   p=$(pss_mib); ((p > p_pss_max)) && p_pss_max=$p
 done
 read -r rows1 wal1 xact1 < <(db_counters)
-f_cpu1=$(cpu_seconds $fleetd_pid); p_cpu1=$(cpu_seconds $(pg_pids)); s_cpu1=$(cpu_seconds $sim_pid)
+f_cpu1=$(cpu_seconds $fleetd_pid); p_cpu1=$(cpu_seconds $(pg_pids)); s_cpu1=$(cpu_seconds "${sim_pids[@]}")
 secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {print e - s}')
-kill -TERM "$sim_pid"
-wait "$sim_pid" || true
+kill -TERM "${sim_pids[@]}"
+wait "${sim_pids[@]}" || true
 sim_pid=""
-report=$work/report.json
 ready_end=$(psql_fleet -c "SELECT count(*) FROM clusters WHERE state = 'ready'")
 nodes_stored=$(psql_fleet -c "SELECT count(*) FROM nodes")
 rate() { awk -v a="$1" -v b="$2" -v s="$secs" 'BEGIN { printf "%.1f", (b - a) / s }'; }
 cores() { awk -v a="$1" -v b="$2" -v s="$secs" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz / s }'; }
-j() { python3 -c "import json,sys; d=json.load(open('$report')); print($1)"; }
-hb_rate=$(j "round(d['heartbeatsPerSecond'], 1)")
+# The shards' reports merged: counts add up, latency histograms (same buckets) add up before the percentiles.
+read -r hb_rate p50 p90 p99 pmax hb_err failed resyncs < <(python3 - "$work"/report-*.json <<'PY'
+import json, math, sys
+reports = [json.load(open(p)) for p in sys.argv[1:]]
+hist = [sum(col) for col in zip(*(r["latencyHistogram"] for r in reports))]
+total = sum(hist)
+def q(x):
+    rank, seen = math.ceil(x * total), 0
+    for i, n in enumerate(hist):
+        seen += n
+        if seen >= rank and total:
+            return 10.0 * 1.05 ** i / 1000.0
+    return 0.0
+print(f"{sum(r['heartbeatsPerSecond'] for r in reports):.1f} {q(.5):.1f} {q(.9):.1f} {q(.99):.1f} {q(1):.0f}",
+      sum(r["heartbeatErrors"] for r in reports), sum(r["failedCalls"] for r in reports),
+      sum(r["resyncs"] for r in reports))
+PY
+)
 table=$(cat <<TABLE
 | $clusters clusters × $nodes nodes, heartbeat every ${interval} s, ${duration} s measured | value |
 | --- | ---: |
 | heartbeats/s (measured window) | $hb_rate |
-| heartbeat p50 / p90 / p99 / max ms (measured window) | $(j "d['latencyMs']['p50']"|xargs printf '%.1f') / $(j "d['latencyMs']['p90']"|xargs printf '%.1f') / $(j "d['latencyMs']['p99']"|xargs printf '%.1f') / $(j "d['latencyMs']['max']"|xargs printf '%.0f') |
-| heartbeat errors (failed calls) | $(j "d['heartbeatErrors']") ($(j "d['failedCalls']")) |
-| resyncs asked by fleetd | $(j "d['resyncs']") |
+| heartbeat p50 / p90 / p99 / max ms (measured window) | $p50 / $p90 / $p99 / $pmax |
+| heartbeat errors (failed calls) | $hb_err ($failed) |
+| resyncs asked by fleetd | $resyncs |
 | clusters ready (after warm-up / at the end) | $ready / $ready_end |
 | nodes stored | $nodes_stored |
 | fleetd CPU (cores) / RSS max MiB | $(cores "$f_cpu0" "$f_cpu1") / $f_rss_max |
 | PostgreSQL CPU (cores) / PSS max MiB | $(cores "$p_cpu0" "$p_cpu1") / $p_pss_max |
-| fleet-sim CPU (cores, same machine) | $(cores "$s_cpu0" "$s_cpu1") |
+| fleet-sim CPU (cores, same machine, $shards processes) | $(cores "$s_cpu0" "$s_cpu1") |
 | rows written/s (ins+upd+del) | $(rate "$rows0" "$rows1") |
 | WAL bytes/s | $(rate "$wal0" "$wal1") |
 | transactions/s | $(rate "$xact0" "$xact1") |
