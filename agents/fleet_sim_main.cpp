@@ -52,9 +52,9 @@ struct Flags {
   int setup_threads = 8;
   int stack_kib = 256;
   int stats_interval_seconds = 30;
-  int measure_after_seconds = 0;
-  std::string shard;  // "I/K": run only the clusters whose index is I modulo K (one process holds ~6,000 agents)  //
-                      // latency and rates count from here (a benchmark's warm-up is left out)
+  int measure_after_seconds = 0;  // latency and rates count from here (a benchmark's warm-up is left out)
+  double ramp_per_second = 200;   // first (full) heartbeats per second across the whole fleet, at most
+  std::string shard;  // "I/K": run only the clusters whose index is I modulo K (one process holds ~4,500 agents)
   std::string report_file;
   std::string log_level = "info";
 };
@@ -282,6 +282,10 @@ int main(int argc, char** argv) {
   app.add_option("--shard", f.shard,
                  "I/K: run only clusters I, I+K, I+2K, … of the spec (split a big fleet over processes, each with "
                  "its own open-file limit)");
+  app.add_option("--ramp", f.ramp_per_second,
+                 "first heartbeats (full inventories) per second across the fleet, all shards together")
+      ->check(CLI::Range(1.0, 1e6))
+      ->capture_default_str();
   app.add_option("--measure-after", f.measure_after_seconds,
                  "seconds after the agents start before latency and rates are counted (a warm-up)")
       ->check(CLI::Range(0, 86400));
@@ -312,6 +316,7 @@ int main(int argc, char** argv) {
     std::cerr << "fleet-sim: " << spec.error().message << "\n";
     return 2;
   }
+  std::size_t fleet_clusters = spec->clusters.size();  // all shards together
   if (!f.shard.empty()) {
     unsigned index = 0, count = 0;
     char slash = 0;
@@ -320,6 +325,7 @@ int main(int argc, char** argv) {
       std::cerr << "fleet-sim: --shard must be I/K with 0 <= I < K, such as 0/2\n";
       return 2;
     }
+    fleet_clusters = spec->clusters.size();
     std::vector<ClusterSpec> mine;
     for (std::size_t i = index; i < spec->clusters.size(); i += count) mine.push_back(spec->clusters[i]);
     spec->clusters = std::move(mine);  // each cluster's draws come from the seed and its name, not its index
@@ -350,10 +356,10 @@ int main(int argc, char** argv) {
   std::atomic<bool> measuring{f.measure_after_seconds == 0};
   std::atomic<std::uint64_t> failed_calls{0};
   std::mutex state_mutex;
-  // Each agent holds a connection and an event loop (three descriptors, six with a long poll): raise the limit
+  // Each agent holds a connection and an event loop (four descriptors, eight with a long poll): raise the limit
   // to what the fleet needs (root may raise the hard limit too), or say why it will not fit.
   {
-    const rlim_t need = static_cast<rlim_t>(spec->clusters.size()) * (long_poll ? 6 : 3) + 1024;
+    const rlim_t need = static_cast<rlim_t>(spec->clusters.size()) * (long_poll ? 8 : 4) + 1024;
     rlimit lim{};
     getrlimit(RLIMIT_NOFILE, &lim);
     if (lim.rlim_cur < need) {
@@ -383,10 +389,10 @@ int main(int argc, char** argv) {
     opts.heartbeat_interval = std::chrono::seconds(f.heartbeat_interval_seconds);
     opts.long_poll = long_poll;
     opts.seed = spec->seed * 1000003 + i;
-    // Spread the first (full) heartbeats over one interval, or longer for big fleets (200 a second at most): no
+    // Spread the first (full) heartbeats over one interval, or longer for big fleets (--ramp a second at most): no
     // thundering herd of full inventories at start.
-    const double spread_seconds =
-        std::max(static_cast<double>(f.heartbeat_interval_seconds), static_cast<double>(spec->clusters.size()) / 200.0);
+    const double spread_seconds = std::max(static_cast<double>(f.heartbeat_interval_seconds),
+                                           static_cast<double>(fleet_clusters) / f.ramp_per_second);
     opts.first_heartbeat_delay = std::chrono::milliseconds(static_cast<std::int64_t>(
         spread_seconds * 1000.0 * static_cast<double>(i) / static_cast<double>(spec->clusters.size())));
     SimBackend* backend = a->backend.get();

@@ -6,10 +6,11 @@
 #   - fleetd's and PostgreSQL's CPU (cores used) and memory (fleetd RSS, PostgreSQL PSS summed over its processes),
 #   - rows written per second (inserts + updates + deletes over all tables, from pg_stat_user_tables), WAL bytes
 #     per second and transactions per second, next to heartbeats per second.
-# Usage: bench/agent_scale_bench.sh [--clusters N] [--nodes M] [--interval I] [--duration D] [--warmup W] [--out FILE.md]
+# Usage: bench/agent_scale_bench.sh [--clusters N] [--nodes M] [--interval I] [--duration D] [--warmup W]
+#                                  [--ramp R] [--out FILE.md]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-clusters=10000 nodes=20 interval=10 duration=300 warmup=90 out=""
+clusters=10000 nodes=20 interval=10 duration=300 warmup="" ramp=50 out=""
 while (($#)); do
   case $1 in
     --clusters) clusters=$2; shift 2 ;;
@@ -17,10 +18,14 @@ while (($#)); do
     --interval) interval=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
+    --ramp) ramp=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
+# The first heartbeats carry full inventories (the expensive writes): they ramp up at $ramp a second, and the
+# measured window starts 60 s after the last of them.
+[[ -n $warmup ]] || warmup=$((clusters / ramp + 60))
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 fleetd=build/fleetd/fleetd
 sim=build/agents/fleet-sim
@@ -64,12 +69,12 @@ hz=$(getconf CLK_TCK)
 
 echo "registering $clusters clusters × $nodes nodes …" >&2
 t0=$(date +%s)
-# One fleet-sim holds about 6,000 agents under a 20,000 open-file limit (3 descriptors each): run shards.
-shards=$(((clusters + 4999) / 5000))
+# One fleet-sim holds about 4,500 agents under a 20,000 open-file limit (4 descriptors each): run shards.
+shards=$(((clusters + 3332) / 3333))
 sim_pids=()
 for ((i = 0; i < shards; i++)); do
   "$sim" --server "http://$addr" --token "$token" --clusters "$clusters" --nodes-per-cluster "$nodes" --seed 1 \
-    --shard "$i/$shards" --heartbeat-interval "$interval" --state-file "$work/sim-state-$i.json" --stats-interval 30 \
+    --shard "$i/$shards" --ramp "$ramp" --heartbeat-interval "$interval" --state-file "$work/sim-state-$i.json" --stats-interval 30 \
     --log-level warn --report-file "$work/report-$i.json" --duration $((warmup + duration + 3600)) \
     --measure-after "$warmup" >"$work/sim-$i.out" 2>"$work/sim-$i.log" &
   sim_pids+=($!)
