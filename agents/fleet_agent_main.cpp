@@ -14,6 +14,7 @@
 #include "agents/fleet_spec.hpp"
 #include "agents/sim_backend.hpp"
 #include "common/log.hpp"
+#include "common/stop_signals.hpp"
 #ifdef FLEET_WITH_KUBE_BACKEND
 #include "agents/kube/kubernetes_backend.hpp"
 #endif
@@ -199,16 +200,8 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   log::set_component("fleet-agent");
-  if (f.log_level == "debug") log::set_min_level(log::Level::kDebug);
-  if (f.log_level == "warn") log::set_min_level(log::Level::kWarn);
-  if (f.log_level == "error") log::set_min_level(log::Level::kError);
-
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  log::set_min_level(f.log_level);
+  sigset_t signals = block_stop_signals();
 
   auto client = AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000)});
   if (!client) {

@@ -22,6 +22,7 @@
 #include "agents/latency_histogram.hpp"
 #include "agents/sim_backend.hpp"
 #include "common/log.hpp"
+#include "common/stop_signals.hpp"
 #include "net/http_client.hpp"
 
 #ifndef FLEET_VERSION
@@ -300,16 +301,8 @@ int main(int argc, char** argv) {
   }
   f.seed_given = app.count("--seed") > 0;
   log::set_component("fleet-sim");
-  if (f.log_level == "debug") log::set_min_level(log::Level::kDebug);
-  if (f.log_level == "warn") log::set_min_level(log::Level::kWarn);
-  if (f.log_level == "error") log::set_min_level(log::Level::kError);
-
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  log::set_min_level(f.log_level);
+  sigset_t signals = block_stop_signals();
 
   auto spec = load_spec(f);
   if (!spec) {

@@ -73,7 +73,9 @@ t0=$(date +%s)
 shards=$(((clusters + 3332) / 3333))
 sim_pids=()
 for ((i = 0; i < shards; i++)); do
-  "$sim" --server "http://$addr" --token "$token" --clusters "$clusters" --nodes-per-cluster "$nodes" --seed 1 \
+  # nice 19: the Linux scheduler shares CPU per thread, and fleet-sim's thousands of agent threads would otherwise
+  # starve fleetd's handful (the system under test) on a small machine.
+  nice -n 19 "$sim" --server "http://$addr" --token "$token" --clusters "$clusters" --nodes-per-cluster "$nodes" --seed 1 \
     --shard "$i/$shards" --ramp "$ramp" --heartbeat-interval "$interval" --state-file "$work/sim-state-$i.json" --stats-interval 30 \
     --log-level warn --report-file "$work/report-$i.json" --duration $((warmup + duration + 3600)) \
     --measure-after "$warmup" >"$work/sim-$i.out" 2>"$work/sim-$i.log" &

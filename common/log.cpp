@@ -62,4 +62,11 @@ void write(Level level, std::string_view msg, const nlohmann::json& fields) {
   std::fflush(stderr);
 }
 
+void set_min_level(std::string_view name) {
+  if (name == "debug") set_min_level(Level::kDebug);
+  if (name == "info") set_min_level(Level::kInfo);
+  if (name == "warn") set_min_level(Level::kWarn);
+  if (name == "error") set_min_level(Level::kError);
+}
+
 }  // namespace fleet::log

@@ -8,6 +8,8 @@ namespace fleet::log {
 enum class Level { kDebug, kInfo, kWarn, kError };
 
 void set_min_level(Level level);
+// "debug" | "info" | "warn" | "error" (what the --log-level flags accept); anything else leaves the level as is.
+void set_min_level(std::string_view name);
 // Lets a hot path skip building the fields of a line that would be dropped.
 bool enabled(Level level);
 void set_component(std::string component);  // "fleetd", "fleet-agent", …; written into every line

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "common/stop_signals.hpp"
 #include "fleetd/api_service.hpp"
 #include "fleetd/cluster_store.hpp"
 #include "fleetd/command_notifier.hpp"
@@ -208,12 +209,7 @@ int run_token_revoke(const std::string& id, const std::string& database_url, con
 
 int serve(ServeConfig cfg) {
   log::set_component("fleetd");
-  if (cfg.log_level == "debug")
-    log::set_min_level(log::Level::kDebug);
-  else if (cfg.log_level == "warn")
-    log::set_min_level(log::Level::kWarn);
-  else if (cfg.log_level == "error")
-    log::set_min_level(log::Level::kError);
+  log::set_min_level(cfg.log_level);
 
   auto listen = parse_listen(cfg.listen);
   if (!listen) {
@@ -228,12 +224,7 @@ int serve(ServeConfig cfg) {
   }
 
   // Signals are taken by one thread with sigwait; every other thread inherits the blocked mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = block_stop_signals();
 
   auto db = open_database(cfg.database_url, cfg.data_dir);
   if (!db) {
