@@ -7,6 +7,7 @@
 #include "fleetd/agent_store.hpp"
 #include "fleetd/audit_store.hpp"
 #include "fleetd/command_notifier.hpp"
+#include "fleetd/db_pool.hpp"
 #include "fleetd/handlers.hpp"
 #include "fleetd/heartbeat_cache.hpp"
 #include "fleetd/inventory_store.hpp"
@@ -189,6 +190,48 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
   return reply(applied_json(applied));
 }
 
+// The heartbeat's front, on the HTTP thread. A delta from a credential this replica knows, for a cluster whose
+// inventory it caches, that changes nothing (or asks for a resync) is answered here: no database worker, no
+// queue. Anything else (a full inventory, a change to write, an unknown credential, a liveness write due) goes
+// to a database worker and the full handler above, before the cache is touched.
+void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& respond,
+                     const AgentRouteOptions& options) {
+  auto to_database = [&] {
+    DbJob job;
+    job.run = [call, respond, options](pqxx::connection_base& conn) { respond(heartbeat(*call, conn, options)); };
+    job.fail = [call, respond](const std::string& message) {
+      respond(problem(*call, make_error(ErrorCode::kUnavailable, message, "", "unavailable")));
+    };
+    auto fail = job.fail;
+    if (!options.pool->submit(std::move(job)))
+      fail("fleetd is overloaded: too many requests are waiting for the database");
+  };
+  const std::string cluster = call->path["cluster"];
+  const std::string* authz = call->req.header("authorization");
+  std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
+  auto owner = credential ? options.cache->credential_owner(hash_token(*credential)) : std::nullopt;
+  if (!owner || *owner != cluster || options.liveness->needs_write_now(cluster)) return to_database();
+  auto body = api::parse_json_body(call->req, {"application/json"});
+  if (!body) return respond(problem(*call, body.error()));
+  auto envelope = agent::heartbeat_from_json(*body);
+  if (!envelope) return respond(problem(*call, envelope.error()));
+  if (envelope->full) return to_database();
+  auto fast = options.cache->apply_delta(cluster, *envelope);
+  nlohmann::json out;
+  if (auto* resync = std::get_if<agent::ResyncNeeded>(&fast)) {
+    out = {{"resync", true}, {"reason", resync->reason}};
+  } else if (auto* delta = std::get_if<HeartbeatCache::DeltaApplied>(&fast); delta && !delta->needs_write) {
+    out = applied_json(delta->applied);
+  } else {
+    return to_database();  // the cache was left as it was: the handler applies the same delta again
+  }
+  options.liveness->seen(cluster);  // not due at once: checked above
+  out["heartbeatIntervalSeconds"] = options.heartbeat_interval_seconds;
+  CommandNotifier::Generation ignored = 0;
+  out["commandsPending"] = !(options.notifier && options.notifier->known_empty(cluster, ignored));
+  respond(json_response(200, out.dump()));
+}
+
 }  // namespace
 
 std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_base& txn, const std::string& cluster) {
@@ -214,8 +257,14 @@ std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_b
 }
 
 void register_agent_routes(ApiService& api, AgentRouteOptions options) {
-  api.add_db_route("POST", "/v1/agents/{cluster}/heartbeat", std::nullopt,
-                   [options](Call& call, pqxx::connection_base& conn) { return heartbeat(call, conn, options); });
+  if (options.cache && options.liveness && options.pool) {
+    api.add_async_route(
+        "POST", "/v1/agents/{cluster}/heartbeat",
+        [options](std::shared_ptr<Call> call, http::Respond respond) { heartbeat_front(call, respond, options); });
+  } else {
+    api.add_db_route("POST", "/v1/agents/{cluster}/heartbeat", std::nullopt,
+                     [options](Call& call, pqxx::connection_base& conn) { return heartbeat(call, conn, options); });
+  }
   api.add_db_route("POST", "/v1/clusters/{name}/bootstrap-tokens", Role::kOperator, create_bootstrap_token);
   // No API token here: the bootstrap token in the Authorization header is the credential.
   api.add_db_route("POST", "/v1/agents/register", std::nullopt,

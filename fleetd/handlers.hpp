@@ -27,6 +27,9 @@ struct AgentRouteOptions {
   // Optional: answers "commandsPending" in heartbeat replies (false once a poll found the cluster's queue empty
   // and nothing was queued since), for agents that do not hold a long poll.
   CommandNotifier* notifier = nullptr;
+  // With cache, liveness and pool set, a heartbeat the cache answers alone is answered on the HTTP thread and
+  // never waits in the database queue behind heavier work.
+  DbPool* pool = nullptr;
 };
 void register_agent_routes(ApiService& api, AgentRouteOptions options = {});
 // For the agent endpoints: nullopt when the request's bearer credential is `cluster`'s agent's, else the answer

@@ -82,6 +82,12 @@ bool LivenessRecorder::seen(const std::string& cluster) {
   return false;
 }
 
+bool LivenessRecorder::needs_write_now(const std::string& cluster) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(cluster);
+  return it == entries_.end() || SystemClock::now() - it->second.written >= options_.write_at_once_after;
+}
+
 void LivenessRecorder::write_now(pqxx::connection_base& conn, const std::string& cluster) {
   const auto now = SystemClock::now();
   const std::string epoch = "{" + std::to_string(std::chrono::duration<double>(now.time_since_epoch()).count()) + "}";

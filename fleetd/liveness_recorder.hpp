@@ -53,6 +53,8 @@ class LivenessRecorder {
 
   // A heartbeat from `cluster` now. true: write it at once with write_now() (see write_at_once_after).
   bool seen(const std::string& cluster);
+  // Whether a heartbeat now would have to be written at once (see seen()), without recording one.
+  bool needs_write_now(const std::string& cluster) const;
   // Writes `cluster`'s time now on the caller's connection (a database worker's), and records it as written.
   void write_now(pqxx::connection_base& conn, const std::string& cluster);
   // A heartbeat whose own transaction set last_heartbeat (and the state) already.

@@ -267,7 +267,7 @@ int serve(ServeConfig cfg) {
   LivenessRecorder liveness_recorder(
       pool, {liveness_persist_every(heartbeat_interval, unreachable_after),
              std::chrono::duration_cast<std::chrono::milliseconds>(unreachable_after), std::chrono::milliseconds(250)});
-  register_agent_routes(api, {cfg.heartbeat_interval_seconds, &heartbeat_cache, &liveness_recorder, &notifier});
+  register_agent_routes(api, {cfg.heartbeat_interval_seconds, &heartbeat_cache, &liveness_recorder, &notifier, &pool});
   register_inventory_routes(api);
   // The command queue: long polls wait in the notifier (LISTEN fleet_commands), leases expire in the sweeper;
   // the liveness monitor marks silent clusters unreachable. Both loops run on one replica at a time.
