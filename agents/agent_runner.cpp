@@ -185,7 +185,11 @@ bool AgentRunner::send_heartbeat() {
     return true;
   }
   for (int attempt = 0; attempt < 2; ++attempt) {
-    HeartbeatEnvelope envelope = sender_.next(*inventory);
+    if (attempt > 0) {
+      inventory = backend_.inventory();  // the first one was moved into the sender
+      if (!inventory) return true;
+    }
+    HeartbeatEnvelope envelope = sender_.next(std::move(*inventory));
     const auto t0 = Clock::now();
     auto reply = client_.heartbeat(identity_, to_json(envelope));
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();

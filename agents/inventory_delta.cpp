@@ -363,21 +363,21 @@ void HeartbeatSender::not_applied() {
   previous_.reset();
 }
 
-HeartbeatEnvelope HeartbeatSender::next(const ClusterInventory& current) {
+HeartbeatEnvelope HeartbeatSender::next(ClusterInventory current) {
   HeartbeatEnvelope e;
   e.agent_version = agent_version_;
-  previous_ = Previous{sequence_, need_full_, last_sent_};
+  // The base moves aside (not copied) so that not_applied() can put it back.
+  previous_ = Previous{sequence_, need_full_, std::move(last_sent_)};
   e.sequence = ++sequence_;
-  ClusterInventory canonical = current;
-  canonicalize(canonical);
+  canonicalize(current);
   if (need_full_) {
     e.full = true;
-    e.inventory = canonical;
+    e.inventory = current;
     need_full_ = false;
   } else {
-    e.delta = diff_inventory(last_sent_, canonical);
+    e.delta = diff_inventory(previous_->last_sent, current);
   }
-  last_sent_ = std::move(canonical);
+  last_sent_ = std::move(current);
   return e;
 }
 

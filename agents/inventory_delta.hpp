@@ -101,7 +101,8 @@ Result<HeartbeatOutcome> apply_heartbeat(const std::optional<StoredInventory>& s
 class HeartbeatSender {
  public:
   explicit HeartbeatSender(std::string agent_version);
-  HeartbeatEnvelope next(const ClusterInventory& current);
+  // By value: a caller done with its inventory moves it in, and a heartbeat copies no inventory at all.
+  HeartbeatEnvelope next(ClusterInventory current);
   void request_full() { need_full_ = true; }
   // fleetd answered the last envelope with an error, so it certainly did not apply it (it answers 2xx only after
   // committing): forget it, so that the next one builds on what fleetd has instead of forcing a resync.

@@ -91,13 +91,23 @@ http::Response register_agent(Call& call, pqxx::connection_base& conn, const Age
   return json_response(200, out.dump());
 }
 
-nlohmann::json applied_json(const agent::HeartbeatApplied& applied) {
-  return {
-      {"resync", false},
-      {"sequence", applied.stored.sequence},
-      {"nodesChanged", applied.changes.added.size() + applied.changes.changed.size() + applied.changes.removed.size()}};
+nlohmann::json applied_json(std::uint64_t sequence, const agent::InventoryDelta& changes) {
+  return {{"resync", false},
+          {"sequence", sequence},
+          {"nodesChanged", changes.added.size() + changes.changed.size() + changes.removed.size()}};
 }
 
+nlohmann::json unchanged_json(std::uint64_t sequence) {
+  return {{"resync", false}, {"sequence", sequence}, {"nodesChanged", 0}};
+}
+
+// Every heartbeat answer, from the cache or the database, carries the interval and the command hint.
+http::Response heartbeat_reply(nlohmann::json out, const AgentRouteOptions& options, const std::string& cluster) {
+  out["heartbeatIntervalSeconds"] = options.heartbeat_interval_seconds;
+  CommandNotifier::Generation ignored = 0;
+  out["commandsPending"] = !(options.notifier && options.notifier->known_empty(cluster, ignored));
+  return json_response(200, out.dump());
+}
 // The agent credential check of the heartbeat: from the cache when it knows the credential, else one read.
 std::optional<http::Response> refuse_heartbeat(const Call& call, pqxx::connection_base& conn,
                                                const std::string& cluster, HeartbeatCache* cache) {
@@ -126,12 +136,7 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
   if (!body) return problem(call, body.error());
   auto envelope = agent::heartbeat_from_json(*body);
   if (!envelope) return problem(call, envelope.error());
-  auto reply = [&](nlohmann::json out) {
-    out["heartbeatIntervalSeconds"] = options.heartbeat_interval_seconds;
-    CommandNotifier::Generation ignored = 0;
-    out["commandsPending"] = !(options.notifier && options.notifier->known_empty(cluster, ignored));
-    return json_response(200, out.dump());
-  };
+  auto reply = [&](nlohmann::json out) { return heartbeat_reply(std::move(out), options, cluster); };
   auto seen = [&] {
     if (options.liveness && options.liveness->seen(cluster)) options.liveness->write_now(conn, cluster);
   };
@@ -149,10 +154,11 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
     if (auto* delta = std::get_if<HeartbeatCache::DeltaApplied>(&fast)) {
       if (!delta->needs_write) {
         seen();
-        return reply(applied_json(delta->applied));
+        return reply(unchanged_json(delta->sequence));
       }
+      const agent::HeartbeatApplied& applied = *delta->applied;
       pqxx::work txn(conn);
-      if (!store::save_heartbeat(txn, cluster, delta->applied, envelope->agent_version, delta->generation)) {
+      if (!store::save_heartbeat(txn, cluster, applied, envelope->agent_version, delta->generation)) {
         // Another replica wrote this inventory since it was cached here: rebuild from a full one.
         txn.abort();
         options.cache->erase(cluster);
@@ -160,8 +166,8 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
         return reply({{"resync", true}, {"reason", "the stored inventory changed since this replica read it"}});
       }
       txn.commit();
-      written(delta->applied, delta->generation + 1);
-      return reply(applied_json(delta->applied));
+      written(applied, delta->generation + 1);
+      return reply(applied_json(applied.stored.sequence, applied.changes));
     }
     // No cached inventory (a restart, another replica had the agent): the database decides below.
   }
@@ -187,7 +193,7 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
   }
   txn.commit();
   written(applied, loaded->generation + 1);
-  return reply(applied_json(applied));
+  return reply(applied_json(applied.stored.sequence, applied.changes));
 }
 
 // The heartbeat's front, on the HTTP thread. A delta from a credential this replica knows, for a cluster whose
@@ -221,15 +227,12 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   if (auto* resync = std::get_if<agent::ResyncNeeded>(&fast)) {
     out = {{"resync", true}, {"reason", resync->reason}};
   } else if (auto* delta = std::get_if<HeartbeatCache::DeltaApplied>(&fast); delta && !delta->needs_write) {
-    out = applied_json(delta->applied);
+    out = unchanged_json(delta->sequence);
   } else {
     return to_database();  // the cache was left as it was: the handler applies the same delta again
   }
   options.liveness->seen(cluster);  // not due at once: checked above
-  out["heartbeatIntervalSeconds"] = options.heartbeat_interval_seconds;
-  CommandNotifier::Generation ignored = 0;
-  out["commandsPending"] = !(options.notifier && options.notifier->known_empty(cluster, ignored));
-  respond(json_response(200, out.dump()));
+  respond(heartbeat_reply(std::move(out), options, cluster));
 }
 
 }  // namespace

@@ -27,37 +27,62 @@ void HeartbeatCache::remember_credential(const std::string& credential_hash, con
 
 HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& cluster,
                                                          const agent::HeartbeatEnvelope& envelope) {
-  std::lock_guard lock(mutex_);
-  auto it = inventories_.find(cluster);
-  if (it == inventories_.end()) return NoEntry{};
-  auto outcome = agent::apply_heartbeat(it->second.stored, envelope);
+  Entry base;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = inventories_.find(cluster);
+    if (it == inventories_.end()) return NoEntry{};
+    Entry& e = it->second;
+    if (envelope.delta && envelope.delta->empty() && envelope.sequence == e.sequence + 1 &&
+        envelope.agent_version == e.agent_version) {
+      // Nothing changed, the sequence follows: the whole heartbeat is this assignment.
+      e.sequence = envelope.sequence;
+      return DeltaApplied{envelope.sequence, e.generation, false, std::nullopt};
+    }
+    base = e;  // shares the inventory; the copy for apply_heartbeat is made outside the lock
+  }
+  auto outcome = agent::apply_heartbeat(agent::StoredInventory{base.sequence, *base.inventory}, envelope);
   if (!outcome) {
     // Over the limits: the database path reports the error with the same rules.
     return NoEntry{};
   }
   if (auto* resync = std::get_if<agent::ResyncNeeded>(&*outcome)) {
-    inventories_.erase(it);  // the agent sends a full inventory next; that goes through the database
+    // The agent sends a full inventory next; that goes through the database.
+    std::lock_guard lock(mutex_);
+    if (auto it = inventories_.find(cluster); it != inventories_.end() && it->second.generation == base.generation) {
+      inventories_.erase(it);
+    }
     return std::move(*resync);
   }
   auto& applied = std::get<agent::HeartbeatApplied>(*outcome);
-  DeltaApplied out;
-  out.generation = it->second.generation;
-  out.needs_write = !applied.changes.empty() || envelope.agent_version != it->second.agent_version;
-  if (!out.needs_write) it->second.stored = applied.stored;  // only the sequence moved
-  out.applied = std::move(applied);
+  DeltaApplied out{envelope.sequence, base.generation, false, std::nullopt};
+  out.needs_write = !applied.changes.empty() || envelope.agent_version != base.agent_version;
+  if (out.needs_write) {
+    out.applied = std::move(applied);
+    return out;
+  }
+  // Entries that changed nothing: only the sequence moves, if no other heartbeat moved it meanwhile.
+  std::lock_guard lock(mutex_);
+  auto it = inventories_.find(cluster);
+  if (it == inventories_.end() || it->second.generation != base.generation || it->second.sequence != base.sequence) {
+    return NoEntry{};  // raced with another heartbeat of this cluster: let the database decide
+  }
+  it->second.sequence = envelope.sequence;
   return out;
 }
 
 void HeartbeatCache::put(const std::string& cluster, CachedInventory entry) {
+  Entry e{std::make_shared<const agent::ClusterInventory>(std::move(entry.stored.inventory)), entry.stored.sequence,
+          entry.generation, std::move(entry.agent_version)};
   std::lock_guard lock(mutex_);
   auto it = inventories_.find(cluster);
   if (it != inventories_.end()) {
-    if (it->second.generation > entry.generation) return;
-    it->second = std::move(entry);
+    if (it->second.generation > e.generation) return;
+    it->second = std::move(e);
     return;
   }
   if (inventories_.size() >= max_clusters_) inventories_.clear();  // a cold cache costs one resync per agent
-  inventories_.emplace(cluster, std::move(entry));
+  inventories_.emplace(cluster, std::move(e));
 }
 
 void HeartbeatCache::erase(const std::string& cluster) {

@@ -3,14 +3,19 @@
 // not to the number of heartbeats"). Each replica keeps, per cluster, the inventory it last stored with its
 // sequence and generation (migrations/0005), and the owner of each agent credential it has checked:
 //   - a delta numbered last+1 applies to the cached inventory in memory; when it changes nothing, the heartbeat is
-//     answered with no SQL at all;
+//     answered with no SQL at all. The common case, an empty delta from the same agent version, only moves the
+//     sequence: no copy of the inventory, a few hundred nanoseconds under the lock;
 //   - when it changes something, the write goes through only if the stored generation is still the cached one
 //     (compare-and-set), so two replicas never build on each other's stale copies;
 //   - anything unexpected (no entry, a gap, a failed compare-and-set) falls back to the database path or a resync,
 //     which is always safe.
+// Cached inventories are immutable and shared: the lock guards only the map and the sequence numbers, and the
+// slower work (applying a non-empty delta, diffing) runs outside it, so heartbeats of different clusters never
+// wait on each other's copies.
 // Pure and thread-safe: no I/O here.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,7 +27,7 @@
 namespace fleet {
 
 struct CachedInventory {
-  agent::StoredInventory stored;
+  agent::StoredInventory stored;  // canonical, as apply_heartbeat returns it
   std::int64_t generation = 0;
   std::string agent_version;
 };
@@ -33,9 +38,11 @@ class HeartbeatCache {
 
   struct NoEntry {};
   struct DeltaApplied {
-    agent::HeartbeatApplied applied;
+    std::uint64_t sequence = 0;   // the heartbeat's, now the cached one unless a write is needed
     std::int64_t generation = 0;  // of the cached base: the compare-and-set value for a write
     bool needs_write = false;     // something a user or the store sees changed
+    // Only when needs_write: what to store and what differs (the cache is not touched until put()).
+    std::optional<agent::HeartbeatApplied> applied;
   };
   using DeltaOutcome = std::variant<NoEntry, agent::ResyncNeeded, DeltaApplied>;
 
@@ -60,6 +67,12 @@ class HeartbeatCache {
   std::size_t size() const;
 
  private:
+  struct Entry {
+    std::shared_ptr<const agent::ClusterInventory> inventory;
+    std::uint64_t sequence = 0;
+    std::int64_t generation = 0;
+    std::string agent_version;
+  };
   struct Credential {
     std::string cluster;
     Clock::time_point expires;
@@ -67,7 +80,7 @@ class HeartbeatCache {
   std::chrono::milliseconds credential_ttl_;
   std::size_t max_clusters_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, CachedInventory> inventories_;
+  std::unordered_map<std::string, Entry> inventories_;
   std::unordered_map<std::string, Credential> credentials_;
 };
 

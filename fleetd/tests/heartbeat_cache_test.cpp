@@ -3,7 +3,9 @@
 #include "fleetd/heartbeat_cache.hpp"
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include "agents/fleet_spec.hpp"
 #include "agents/sim_cluster.hpp"
@@ -46,7 +48,8 @@ TEST_CASE("an unchanged delta is answered from the cache with no write", "[fleet
     REQUIRE(d);
     CHECK_FALSE(d->needs_write);
     CHECK(d->generation == 1);
-    CHECK(d->applied.stored.sequence == static_cast<std::uint64_t>(i + 2));
+    CHECK(d->sequence == static_cast<std::uint64_t>(i + 2));
+    CHECK_FALSE(d->applied);
   }
   CHECK(cache.size() == 1);
 }
@@ -63,15 +66,67 @@ TEST_CASE("a changed delta needs a write at the cached generation and put() keep
   REQUIRE(d);
   CHECK(d->needs_write);
   CHECK(d->generation == 1);
-  CHECK(d->applied.changes.changed.size() == 1);
+  REQUIRE(d->applied);
+  CHECK(d->applied->changes.changed.size() == 1);
   // Until the write is stored, the cache still holds the old base: a retry of the same delta is not a gap.
-  cache.put("aks-cache-1", {d->applied.stored, 2, "1.0"});
-  cache.put("aks-cache-1", {d->applied.stored, 1, "1.0"});  // an older write finishing late changes nothing
+  cache.put("aks-cache-1", {d->applied->stored, 2, "1.0"});
+  cache.put("aks-cache-1", {d->applied->stored, 1, "1.0"});  // an older write finishing late changes nothing
   auto next = cache.apply_delta("aks-cache-1", sender.next(inv));
   auto* n = std::get_if<HeartbeatCache::DeltaApplied>(&next);
   REQUIRE(n);
   CHECK(n->generation == 2);
   CHECK_FALSE(n->needs_write);
+}
+
+TEST_CASE("a delta whose entries change nothing moves only the sequence", "[fleetd][heartbeat-cache]") {
+  auto inv = inventory();
+  Primed p(inv);
+  auto env = p.sender.next(inv);
+  REQUIRE(env.delta);
+  REQUIRE(env.delta->empty());
+  // A sender may repeat a node as it is (fleetd re-diffs rather than trusting the delta).
+  agent::NodeChange same;
+  same.name = inv.nodes[0].name;
+  same.schedulable = inv.nodes[0].schedulable;
+  env.delta->changed.push_back(same);
+  auto outcome = p.cache.apply_delta("aks-cache-1", env);
+  auto* d = std::get_if<HeartbeatCache::DeltaApplied>(&outcome);
+  REQUIRE(d);
+  CHECK_FALSE(d->needs_write);
+  CHECK(d->sequence == 2);
+  // The cache moved to sequence 2: the next empty delta (3) follows it.
+  auto next = p.cache.apply_delta("aks-cache-1", p.sender.next(inv));
+  auto* n = std::get_if<HeartbeatCache::DeltaApplied>(&next);
+  REQUIRE(n);
+  CHECK(n->sequence == 3);
+}
+
+TEST_CASE("heartbeats of many clusters from many threads keep each cluster's sequence", "[fleetd][heartbeat-cache]") {
+  auto inv = inventory();
+  HeartbeatCache cache;
+  constexpr int kClusters = 16;
+  constexpr int kBeats = 200;
+  std::vector<agent::HeartbeatSender> senders(kClusters, agent::HeartbeatSender("1.0"));
+  for (int c = 0; c < kClusters; ++c) {
+    auto first = senders[c].next(inv);
+    auto applied = agent::apply_heartbeat(std::nullopt, first);
+    REQUIRE(applied.ok());
+    cache.put("c" + std::to_string(c), {std::get<agent::HeartbeatApplied>(*applied).stored, 1, "1.0"});
+  }
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClusters; ++c) {
+    threads.emplace_back([&, c] {
+      for (int i = 0; i < kBeats; ++i) {
+        auto outcome = cache.apply_delta("c" + std::to_string(c), senders[c].next(inv));
+        auto* d = std::get_if<HeartbeatCache::DeltaApplied>(&outcome);
+        if (!d || d->needs_write || d->sequence != static_cast<std::uint64_t>(i + 2)) ++unexpected;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(unexpected == 0);
+  CHECK(cache.size() == kClusters);
 }
 
 TEST_CASE("no entry, a gap or a new agent version leave the fast path", "[fleetd][heartbeat-cache]") {
