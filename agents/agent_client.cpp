@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "net/http_status.hpp"
+
 namespace fleet::agent {
 namespace {
 
@@ -40,20 +42,7 @@ Error error_from_status(int status, const std::string& body, const std::string& 
   }
   if (detail.empty()) detail = body.substr(0, 200);
   std::string message = what + ": HTTP " + std::to_string(status) + (detail.empty() ? "" : ": " + detail);
-  ErrorCode code = ErrorCode::kInvalid;
-  if (status >= 500 || status == 429 || status == 408) {
-    code = ErrorCode::kUnavailable;
-  } else if (status == 401) {
-    code = ErrorCode::kUnauthenticated;
-  } else if (status == 403) {
-    code = ErrorCode::kForbidden;
-  } else if (status == 404) {
-    code = ErrorCode::kNotFound;
-  } else if (status == 409) {
-    code = ErrorCode::kConflict;
-  } else if (status == 413) {
-    code = ErrorCode::kTooLarge;
-  }
+  const ErrorCode code = http::error_code_for_status(status);
   // An answer from fleetd, unlike a transport failure, always has a type: callers tell "fleetd refused it"
   // (nothing was applied) from "unknown whether it arrived" by it.
   if (type.empty()) type = "http-" + std::to_string(status);

@@ -102,7 +102,7 @@ Result<AgentIdentity> obtain_identity(AgentClient& client, const Flags& f) {
   Backoff backoff(std::chrono::milliseconds(500), std::chrono::milliseconds(30000), std::random_device{}());
   while (true) {
     auto id = register_and_save(client, f);
-    if (id || id.error().code != ErrorCode::kUnavailable) return id;
+    if (id || (id.error().code != ErrorCode::kUnavailable && id.error().code != ErrorCode::kInternal)) return id;
     auto wait = backoff.next();
     log::warn("cannot register yet; retrying", {{"error", id.error().message}, {"retryInMs", wait.count()}});
     std::this_thread::sleep_for(wait);

@@ -26,33 +26,19 @@ done
 # The first heartbeats carry full inventories (the expensive writes): they ramp up at $ramp a second, and the
 # measured window starts 60 s after the last of them.
 [[ -n $warmup ]] || warmup=$((clusters / ramp + 60))
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-fleetd=build/fleetd/fleetd
+source bench/lib.sh
 sim=build/agents/fleet-sim
 [[ -x $fleetd && -x $sim ]] || scripts/build
 ulimit -n "$(ulimit -Hn)"
 
-work=$(mktemp -d /tmp/fleet-scale-XXXXXX)
-chmod 755 "$work"
-port_file=$work/port
-"$fleetd" --listen 127.0.0.1:0 --data-dir "$work/data" --port-file "$port_file" --log-level warn \
-  --heartbeat-interval "$interval" >"$work/fleetd.out" 2>"$work/fleetd.log" &
-fleetd_pid=$!
 sim_pid=""
 cleanup() {
   [[ -n $sim_pid ]] && kill -TERM $sim_pid 2>/dev/null || true
-  kill -TERM $fleetd_pid 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
+  wait $sim_pid 2>/dev/null || true
+  bench_stop_fleetd
 }
 trap cleanup EXIT
-for _ in $(seq 1 600); do [[ -s $port_file && -s $work/data/admin-token ]] && break; sleep 0.1; done
-addr=$(cat "$port_file")
-token=$(cat "$work/data/admin-token")
-sock=$(sed -n 5p "$work/data/pg/postmaster.pid")
-pgport=$(sed -n 4p "$work/data/pg/postmaster.pid")
-pg_pid=$(sed -n 1p "$work/data/pg/postmaster.pid")
-psql_fleet() { "$pgbin/psql" -h "$sock" -p "$pgport" -U fleet -d fleet -v ON_ERROR_STOP=1 -qAt "$@"; }
+bench_start_fleetd --heartbeat-interval "$interval"
 
 # CPU seconds (utime + stime) of a set of pids; memory of fleetd (RSS) and of PostgreSQL (PSS, which counts
 # shared buffers once rather than once per backend).

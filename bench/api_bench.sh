@@ -18,24 +18,11 @@ while (($#)); do
   esac
 done
 command -v wrk >/dev/null || { echo "wrk missing: run scripts/setup" >&2; exit 1; }
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-fleetd=build/fleetd/fleetd
+source bench/lib.sh
 [[ -x $fleetd ]] || scripts/build
 
-work=$(mktemp -d /tmp/fleet-bench-XXXXXX)
-chmod 755 "$work"
-port_file=$work/port
-"$fleetd" --listen 127.0.0.1:0 --data-dir "$work/data" --port-file "$port_file" --log-level warn \
-  >"$work/fleetd.out" 2>"$work/fleetd.log" &
-fleetd_pid=$!
-cleanup() { kill -TERM $fleetd_pid 2>/dev/null || true; wait $fleetd_pid 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-for _ in $(seq 1 600); do [[ -s $port_file && -s $work/data/admin-token ]] && break; sleep 0.1; done
-addr=$(cat "$port_file")
-token=$(cat "$work/data/admin-token")
-sock=$(sed -n 5p "$work/data/pg/postmaster.pid")
-pgport=$(sed -n 4p "$work/data/pg/postmaster.pid")
-psql_fleet() { "$pgbin/psql" -h "$sock" -p "$pgport" -U fleet -d fleet -v ON_ERROR_STOP=1 -qAt "$@"; }
+trap bench_stop_fleetd EXIT
+bench_start_fleetd
 
 # Seeding goes straight to SQL (10,000 POSTs would measure the seeding, not the reads).
 psql_fleet -c "INSERT INTO clusters (name, provider, region, labels, update_group)

@@ -6,6 +6,7 @@
 
 #include "fleetctl/json_fields.hpp"
 #include "fleetctl/problem.hpp"
+#include "net/url_encode.hpp"
 
 namespace fleet::ctl {
 namespace {
@@ -19,22 +20,6 @@ Error invalid_response(const std::string& why) {
 }
 
 }  // namespace
-
-std::string url_encode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0x0F];
-    }
-  }
-  return out;
-}
 
 Result<ApiResponse> ApiClient::call(const std::string& method, const std::string& path_and_query,
                                     const std::optional<nlohmann::json>& body, const http::Headers& extra_headers) {
@@ -74,7 +59,7 @@ Result<std::vector<nlohmann::json>> ApiClient::list(const std::string& path, con
     std::vector<std::string> params;
     if (paged) params.push_back("limit=" + std::to_string(page));
     if (!query.empty()) params.push_back(query);
-    if (!continue_token.empty()) params.push_back("continue=" + url_encode(continue_token));
+    if (!continue_token.empty()) params.push_back("continue=" + http::url_encode(continue_token));
     std::string target = path;
     for (std::size_t i = 0; i < params.size(); ++i) target += (i == 0 ? "?" : "&") + params[i];
     auto response = call("GET", target);

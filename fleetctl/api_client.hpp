@@ -39,7 +39,5 @@ class ApiClient {
   std::string token_;
 };
 
-// Percent-encodes everything but RFC 3986 unreserved characters: for path segments and query values.
-std::string url_encode(const std::string& text);
 
 }  // namespace fleet::ctl

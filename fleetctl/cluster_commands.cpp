@@ -14,6 +14,7 @@
 #include "fleetctl/label_args.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/taint_args.hpp"
+#include "net/url_encode.hpp"
 
 namespace fleet::ctl {
 namespace {
@@ -26,7 +27,7 @@ Error usage(std::string message) {
 }
 
 std::string cluster_path(const std::string& name) {
-  return "/v1/clusters/" + url_encode(name);
+  return "/v1/clusters/" + http::url_encode(name);
 }
 
 Status check_name(const std::string& name) {
@@ -98,7 +99,7 @@ int get_clusters(Session& session, const GetClustersOptions& options) {
   if (!options.selector.empty()) {
     auto parsed = api::parse_label_selector(options.selector);
     if (!parsed) return session.fail(usage("invalid label selector: " + parsed.error().message));
-    query = "labelSelector=" + url_encode(options.selector);
+    query = "labelSelector=" + http::url_encode(options.selector);
   }
   auto api = session.api();
   if (!api) return session.fail(api.error());

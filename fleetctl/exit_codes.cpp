@@ -2,33 +2,6 @@
 
 namespace fleet::ctl {
 
-ErrorCode error_code_for_status(int status) {
-  switch (status) {
-    case 401:
-      return ErrorCode::kUnauthenticated;
-    case 403:
-      return ErrorCode::kForbidden;
-    case 404:
-      return ErrorCode::kNotFound;
-    case 409:
-      return ErrorCode::kConflict;
-    case 412:
-      return ErrorCode::kPreconditionFailed;
-    case 413:
-      return ErrorCode::kTooLarge;
-    case 415:
-      return ErrorCode::kUnsupportedMedia;
-    case 502:
-    case 503:
-    case 504:
-      return ErrorCode::kUnavailable;
-    default:
-      break;
-  }
-  if (status >= 500) return ErrorCode::kInternal;
-  return ErrorCode::kInvalid;
-}
-
 ExitCode exit_code_for(const Error& error) {
   if (error.type.empty()) {
     switch (error.code) {

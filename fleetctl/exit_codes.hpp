@@ -15,10 +15,6 @@ enum class ExitCode : int {
   kServer = 6,       // 5xx, or the server could not be reached
 };
 
-// An HTTP error status as the ErrorCode fleetctl reasons with (an unknown 4xx is kInvalid, any 5xx kInternal or
-// kUnavailable).
-ErrorCode error_code_for_status(int status);
-
 // Errors from the server carry a non-empty `type` (the problem slug); those map by code. Local errors (no type) are
 // usage errors when kInvalid, transport failures when kUnavailable, otherwise plain client errors.
 ExitCode exit_code_for(const Error& error);

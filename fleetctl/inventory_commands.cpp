@@ -9,6 +9,7 @@
 #include "fleetctl/json_fields.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/problem.hpp"
+#include "net/url_encode.hpp"
 
 namespace fleet::ctl {
 namespace {
@@ -32,7 +33,7 @@ Status check_cluster_name(const std::string& name) {
 }
 
 std::string nodes_path(const std::string& cluster) {
-  return "/v1/clusters/" + url_encode(cluster) + "/nodes";
+  return "/v1/clusters/" + http::url_encode(cluster) + "/nodes";
 }
 
 // The GPU list as one document: every page's items (or the first `limit`), with the totals of the first page —
@@ -47,7 +48,7 @@ Result<nlohmann::json> fetch_gpus(ApiClient& api, const std::string& query, std:
     if (limit) page = std::min(*limit - doc["items"].size(), kMaxGpuPage);
     std::string target = "/v1/gpus?limit=" + std::to_string(page);
     if (!query.empty()) target += "&" + query;
-    if (!continue_token.empty()) target += "&continue=" + url_encode(continue_token);
+    if (!continue_token.empty()) target += "&continue=" + http::url_encode(continue_token);
     auto response = api.call("GET", target);
     if (!response) return response.error();
     const auto& items = member_or_null(response->body, "items");
@@ -104,7 +105,7 @@ int get_gpus(Session& session, const GetGpusOptions& options) {
                                    {"model", options.model},
                                    {"health", options.health},
                                    {"admission", options.admission}}) {
-    if (!value.empty()) params.push_back(std::string(key) + "=" + url_encode(value));
+    if (!value.empty()) params.push_back(std::string(key) + "=" + http::url_encode(value));
   }
   std::string query;
   for (const auto& p : params) query += (query.empty() ? "" : "&") + p;

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "fleetctl/exit_codes.hpp"
+#include "net/http_status.hpp"
 
 namespace fleet::ctl {
 namespace {
@@ -71,7 +72,7 @@ std::string one_line(std::string_view text) {
 
 Error error_from_response(const http::ClientResponse& response) {
   Error error;
-  error.code = error_code_for_status(response.status);
+  error.code = http::error_code_for_status(response.status);
   const auto problem = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (problem.is_object()) {
     const std::string type = string_member(problem, "type");

@@ -9,6 +9,7 @@
 #include "fleetctl/json_fields.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/token_view.hpp"
+#include "net/url_encode.hpp"
 
 namespace fleet::ctl {
 
@@ -74,7 +75,7 @@ int create_bootstrap_token(Session& session, const CreateBootstrapTokenOptions& 
   if (!ttl) return session.fail(ttl.error());
   auto api = session.api();
   if (!api) return session.fail(api.error());
-  auto created = (*api)->call("POST", "/v1/clusters/" + url_encode(options.cluster) + "/bootstrap-tokens",
+  auto created = (*api)->call("POST", "/v1/clusters/" + http::url_encode(options.cluster) + "/bootstrap-tokens",
                               nlohmann::json{{"ttlSeconds", *ttl}});
   if (!created) return session.fail(created.error());
   if (format == OutputFormat::kJson || format == OutputFormat::kYaml) {
@@ -107,7 +108,7 @@ int delete_token(Session& session, const std::string& id) {
   if (id.empty()) return session.fail(make_error(ErrorCode::kInvalid, "a token id is required"));
   auto api = session.api();
   if (!api) return session.fail(api.error());
-  auto deleted = (*api)->call("DELETE", "/v1/tokens/" + url_encode(id));
+  auto deleted = (*api)->call("DELETE", "/v1/tokens/" + http::url_encode(id));
   if (!deleted) return session.fail(deleted.error());
   session.out() << "token \"" << id << "\" revoked\n";
   return 0;

@@ -13,13 +13,13 @@
 #include "fleetd/cluster_store.hpp"
 #include "fleetd/handlers.hpp"
 #include "fleetd/idempotency_store.hpp"
+#include "fleetd/idempotent_create.hpp"
 
 namespace fleet {
 namespace {
 
 constexpr int kDefaultListLimit = 100;
 constexpr int kMaxListLimit = 1000;
-constexpr std::size_t kMaxIdempotencyKey = 255;
 
 http::Response cluster_response(int status, const model::Cluster& c) {
   auto r = json_response(status, api::to_json(c).dump());
@@ -70,37 +70,16 @@ http::Response create_cluster(Call& call, pqxx::connection_base& conn) {
     return refuse(call, conn, action, name, create.error());
   }
 
-  std::optional<store::IdempotencyKeyRef> idem;
-  if (const std::string* key = call.req.header("idempotency-key")) {
-    bool printable = !key->empty() && key->size() <= kMaxIdempotencyKey;
-    for (char c : *key) printable = printable && c >= 0x21 && c <= 0x7e;
-    if (!printable) {
-      return refuse(call, conn, action, create->name,
-                    make_error(ErrorCode::kInvalid, "Idempotency-Key must be 1-255 printable ASCII characters",
-                               "Idempotency-Key", "malformed-request"));
-    }
-    idem = store::IdempotencyKeyRef{call.principal.actor(), *key, call.req.method, call.path_only,
-                                    sha256_hex(call.req.body)};
-  }
+  auto key = idempotency_key(call);
+  if (!key) return refuse(call, conn, action, create->name, key.error());
+  const std::optional<store::IdempotencyKeyRef>& idem = *key;
 
   pqxx::work txn(conn);
   if (idem) {
-    if (auto earlier = store::claim_idempotency_key(txn, *idem)) {
-      if (earlier->request_hash != idem->request_hash || earlier->path != idem->path) {
-        auto err =
-            make_error(ErrorCode::kConflict, "this Idempotency-Key was used with a different request body or endpoint",
-                       "Idempotency-Key", "idempotency-key-reused");
-        auto resp = problem(call, err);
-        store::write_audit(txn, audit_entry(call, action, create->name, err.type));
-        txn.commit();
-        return resp;
-      }
+    if (auto earlier = claim_or_replay(call, txn, *idem)) {
+      if (earlier->refused) store::write_audit(txn, audit_entry(call, action, create->name, earlier->refused->type));
       txn.commit();
-      bool problem_body = earlier->status >= 400;
-      auto resp = json_response(earlier->status, earlier->body);
-      if (problem_body) resp.headers["content-type"] = "application/problem+json";
-      resp.headers["idempotent-replayed"] = "true";
-      return resp;
+      return std::move(earlier->response);
     }
   }
 

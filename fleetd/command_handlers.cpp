@@ -18,6 +18,7 @@
 #include "fleetd/handlers.hpp"
 #include "fleetd/heartbeat_cache.hpp"
 #include "fleetd/idempotency_store.hpp"
+#include "fleetd/idempotent_create.hpp"
 
 namespace fleet {
 namespace {
@@ -30,7 +31,6 @@ constexpr int kDefaultListLimit = 100;
 constexpr int kMaxListLimit = 1000;
 constexpr std::size_t kMaxPayloadBytes = 64 * 1024;
 constexpr std::size_t kMaxMessageBytes = 4 * 1024;
-constexpr std::size_t kMaxIdempotencyKey = 255;
 constexpr std::array<std::string_view, 7> kKinds = {
     "upgrade_control_plane", "upgrade_node_pool", "run_probe", "apply_workload",
     "delete_workload",       "cordon_cluster",    "drain_node"};
@@ -353,35 +353,16 @@ http::Response create_command(Call& call, pqxx::connection_base& conn) {
                   make_error(ErrorCode::kInvalid, "payload: at most 64 KiB of JSON", "payload", "invalid-field"));
   }
 
-  std::optional<store::IdempotencyKeyRef> idem;
-  if (const std::string* key = call.req.header("idempotency-key")) {
-    bool printable = !key->empty() && key->size() <= kMaxIdempotencyKey;
-    for (char c : *key) printable = printable && c >= 0x21 && c <= 0x7e;
-    if (!printable) {
-      return refuse(call, conn, command_id,
-                    make_error(ErrorCode::kInvalid, "Idempotency-Key must be 1-255 printable ASCII characters",
-                               "Idempotency-Key", "malformed-request"));
-    }
-    idem = store::IdempotencyKeyRef{call.principal.actor(), *key, call.req.method, call.path_only,
-                                    sha256_hex(call.req.body)};
-  }
+  auto key = idempotency_key(call);
+  if (!key) return refuse(call, conn, command_id, key.error());
+  const std::optional<store::IdempotencyKeyRef>& idem = *key;
 
   pqxx::work txn(conn);
   if (idem) {
-    if (auto earlier = store::claim_idempotency_key(txn, *idem)) {
-      if (earlier->request_hash != idem->request_hash || earlier->path != idem->path) {
-        auto err =
-            make_error(ErrorCode::kConflict, "this Idempotency-Key was used with a different request body or endpoint",
-                       "Idempotency-Key", "idempotency-key-reused");
-        store::write_audit(txn, audit_entry(call, command_id, cluster, err.type));
-        txn.commit();
-        return problem(call, err);
-      }
+    if (auto earlier = claim_or_replay(call, txn, *idem)) {
+      if (earlier->refused) store::write_audit(txn, audit_entry(call, command_id, cluster, earlier->refused->type));
       txn.commit();
-      auto resp = json_response(earlier->status, earlier->body);
-      if (earlier->status >= 400) resp.headers["content-type"] = "application/problem+json";
-      resp.headers["idempotent-replayed"] = "true";
-      return resp;
+      return std::move(earlier->response);
     }
   }
 

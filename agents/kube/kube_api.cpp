@@ -6,6 +6,8 @@
 
 #include "agents/kube/manifest_url.hpp"
 #include "net/http_client.hpp"
+#include "net/http_status.hpp"
+#include "net/url_encode.hpp"
 
 namespace fleet::agent::kube {
 namespace {
@@ -45,26 +47,6 @@ std::string reason_phrase(int status) {
   }
 }
 
-ErrorCode code_for(int status) {
-  switch (status) {
-    case 401:
-      return ErrorCode::kUnauthenticated;
-    case 403:
-      return ErrorCode::kForbidden;
-    case 404:
-      return ErrorCode::kNotFound;
-    case 409:
-      return ErrorCode::kConflict;
-    case 400:
-    case 422:
-      return ErrorCode::kInvalid;
-    case 415:
-      return ErrorCode::kUnsupportedMedia;
-    default:
-      return status == 429 || status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
-  }
-}
-
 }  // namespace
 
 std::string status_message(const ApiResponse& r) {
@@ -92,7 +74,7 @@ Error api_error(std::string_view method, std::string_view path, const ApiRespons
                         reason_phrase(r.status) + ": " + status_message(r);
   if (r.status == 401) message += " (check the bearer token or client certificate)";
   if (r.status == 403) message += " (check the agent's ClusterRole)";
-  return make_error(code_for(r.status), std::move(message));
+  return make_error(http::error_code_for_status(r.status), std::move(message));
 }
 
 KubeApi::KubeApi(KubeConnection connection, std::unique_ptr<http::Client> client)
@@ -169,7 +151,7 @@ Result<nlohmann::json> KubeApi::list(const std::string& path, std::size_t page_s
   const char sep = path.find('?') == std::string::npos ? '?' : '&';
   do {
     std::string page_path = path + sep + "limit=" + std::to_string(page_size);
-    if (!continue_token.empty()) page_path += "&continue=" + url_encode(continue_token);
+    if (!continue_token.empty()) page_path += "&continue=" + http::url_encode(continue_token);
     auto page = get(page_path);
     if (!page) return page.error();
     if (auto items = page->find("items"); items != page->end() && items->is_array()) {

@@ -19,6 +19,7 @@
 #include "agents/kube/resource_slices.hpp"
 #include "api/names.hpp"
 #include "common/log.hpp"
+#include "net/url_encode.hpp"
 
 namespace fleet::agent {
 namespace kube {
@@ -321,7 +322,7 @@ class KubernetesBackend final : public ClusterBackend {
   void refresh_resource_slices() {
     const auto t = Clock::now();
     if (slices_read_ && t - slices_read_at_ < options_.resource_slice_refresh) return;
-    const std::string selector = "?fieldSelector=" + url_encode("spec.driver=" + std::string(kNvidiaDraDriver));
+    const std::string selector = "?fieldSelector=" + http::url_encode("spec.driver=" + std::string(kNvidiaDraDriver));
     for (std::string_view path : kResourceSlicePaths) {
       if (!slice_path_.empty() && slice_path_ != path) continue;
       auto list = api_->list(std::string(path) + selector, options_.list_page_size);

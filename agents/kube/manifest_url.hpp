@@ -29,7 +29,5 @@ Result<ObjectRef> object_ref(const nlohmann::json& manifest, std::string_view de
 std::string plural_of(std::string_view kind);
 bool is_cluster_scoped(std::string_view kind);
 
-// Percent-encodes a query parameter value (RFC 3986 unreserved characters stay as they are).
-std::string url_encode(std::string_view text);
 
 }  // namespace fleet::agent::kube

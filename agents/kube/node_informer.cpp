@@ -5,6 +5,7 @@
 
 #include "agents/kube/manifest_url.hpp"
 #include "common/log.hpp"
+#include "net/url_encode.hpp"
 
 namespace fleet::agent::kube {
 namespace {
@@ -141,7 +142,7 @@ Result<NodeInformer::Outcome> NodeInformer::watch_once(KubeApi& api) {
     rv = resource_version_;
     ++stats_.watches;
   }
-  const std::string path = "/api/v1/nodes?watch=1&resourceVersion=" + url_encode(rv) +
+  const std::string path = "/api/v1/nodes?watch=1&resourceVersion=" + http::url_encode(rv) +
                            "&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(options_.watch_timeout.count());
   Outcome outcome = Outcome::kContinue;
   auto r = api.watch(

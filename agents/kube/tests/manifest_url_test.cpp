@@ -56,9 +56,4 @@ TEST_CASE("manifest paths: default plurals and invalid manifests", "[kube]") {
   CHECK_FALSE(object_ref(json::parse(R"(["not an object"])"), "default").ok());
 }
 
-TEST_CASE("url_encode keeps unreserved characters and escapes the rest", "[kube]") {
-  CHECK(url_encode("spec.nodeName=aks-gpu-1") == "spec.nodeName%3Daks-gpu-1");
-  CHECK(url_encode("a b/c~_") == "a%20b%2Fc~_");
-}
-
 }  // namespace fleet::agent::kube

@@ -1,0 +1,33 @@
+#include "net/http_status.hpp"
+
+namespace fleet::http {
+
+ErrorCode error_code_for_status(int status) {
+  switch (status) {
+    case 401:
+      return ErrorCode::kUnauthenticated;
+    case 403:
+      return ErrorCode::kForbidden;
+    case 404:
+      return ErrorCode::kNotFound;
+    case 409:
+      return ErrorCode::kConflict;
+    case 412:
+      return ErrorCode::kPreconditionFailed;
+    case 413:
+      return ErrorCode::kTooLarge;
+    case 415:
+      return ErrorCode::kUnsupportedMedia;
+    case 408:
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return ErrorCode::kUnavailable;
+    default:
+      break;
+  }
+  return status >= 500 ? ErrorCode::kInternal : ErrorCode::kInvalid;
+}
+
+}  // namespace fleet::http
