@@ -319,7 +319,7 @@ Result<HeartbeatEnvelope> heartbeat_from_json(const json& j) {
 }
 
 Result<HeartbeatOutcome> apply_heartbeat(const std::optional<StoredInventory>& stored,
-                                         const HeartbeatEnvelope& envelope) {
+                                         const HeartbeatEnvelope& envelope, SequenceCheck check) {
   if (envelope.full) {
     if (!envelope.inventory) return invalid_field("inventory", "a full heartbeat needs an inventory");
     ClusterInventory inv = *envelope.inventory;
@@ -337,7 +337,9 @@ Result<HeartbeatOutcome> apply_heartbeat(const std::optional<StoredInventory>& s
   }
   if (!envelope.delta) return invalid_field("delta", "a delta heartbeat needs a delta");
   if (!stored) return HeartbeatOutcome{ResyncNeeded{"no inventory is stored for this cluster yet"}};
-  if (envelope.sequence != stored->sequence + 1) {
+  const bool follows = check == SequenceCheck::kNext ? envelope.sequence == stored->sequence + 1
+                                                     : envelope.sequence > stored->sequence;
+  if (!follows) {
     return HeartbeatOutcome{ResyncNeeded{"heartbeat sequence " + std::to_string(envelope.sequence) +
                                          " does not follow the stored " + std::to_string(stored->sequence)}};
   }

@@ -85,12 +85,24 @@ struct ResyncNeeded {
 };
 using HeartbeatOutcome = std::variant<HeartbeatApplied, ResyncNeeded>;
 
+// How a delta's sequence must follow the stored one.
+enum class SequenceCheck {
+  // Exactly stored + 1: for a base that saw every acknowledged heartbeat (a replica's cache).
+  kNext,
+  // Any later sequence: for the database, which keeps the sequence of the last heartbeat that was *written*. An
+  // agent sends N only after N-1 was acknowledged (an error answer makes it resend N-1's base, a lost answer makes
+  // it send a full inventory), and a heartbeat that changes something is acknowledged only once written; so every
+  // heartbeat acknowledged after the stored one changed nothing, and the stored inventory is the agent's base.
+  kAfterStored,
+};
+
 // A full heartbeat always replaces the stored inventory (an agent restarts its sequence at 1). A delta applies
-// only when something is stored, its sequence is exactly stored + 1 and it fits the stored inventory; anything
-// else (a gap, a repeat, a delta that does not fit) asks for a resync. Errors are for deltas whose result breaks
-// the inventory limits (kInvalid), which a resync would not cure.
+// only when something is stored, its sequence follows the stored one (`check`) and it fits the stored inventory;
+// anything else (a gap, a repeat, a delta that does not fit) asks for a resync. Errors are for deltas whose result
+// breaks the inventory limits (kInvalid), which a resync would not cure.
 Result<HeartbeatOutcome> apply_heartbeat(const std::optional<StoredInventory>& stored,
-                                         const HeartbeatEnvelope& envelope);
+                                         const HeartbeatEnvelope& envelope,
+                                         SequenceCheck check = SequenceCheck::kNext);
 
 // ---- the agent's side ----
 

@@ -6,11 +6,14 @@
 #   - fleetd's and PostgreSQL's CPU (cores used) and memory (fleetd RSS, PostgreSQL PSS summed over its processes),
 #   - rows written per second (inserts + updates + deletes over all tables, from pg_stat_user_tables), WAL bytes
 #     per second and transactions per second, next to heartbeats per second.
+# With --restart-at S, fleetd is stopped (SIGTERM) S seconds into the window and started again at once on the
+# same port and data directory: the agents' errors, resyncs and the lowest count of ready clusters show what a
+# restart costs the fleet.
 # Usage: bench/agent_scale_bench.sh [--clusters N] [--nodes M] [--interval I] [--duration D] [--warmup W]
-#                                  [--ramp R] [--out FILE.md]
+#                                  [--ramp R] [--restart-at S] [--out FILE.md]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-clusters=10000 nodes=20 interval=10 duration=300 warmup="" ramp=50 out=""
+clusters=10000 nodes=20 interval=10 duration=300 warmup="" ramp=50 restart_at="" out=""
 while (($#)); do
   case $1 in
     --clusters) clusters=$2; shift 2 ;;
@@ -19,6 +22,7 @@ while (($#)); do
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --ramp) ramp=$2; shift 2 ;;
+    --restart-at) restart_at=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -83,15 +87,29 @@ echo "ready clusters after warm-up: $ready / $clusters; measuring ${duration} s"
 read -r rows0 wal0 xact0 < <(db_counters)
 f_cpu0=$(cpu_seconds $fleetd_pid); p_cpu0=$(cpu_seconds $(pg_pids)); s_cpu0=$(cpu_seconds "${sim_pids[@]}")
 start=$(date +%s.%N)
-f_rss_max=0 p_pss_max=0
+f_rss_max=0 p_pss_max=0 ready_min=$ready restart_note=""
+# CPU of processes that exit during the window (a restarted fleetd and its PostgreSQL) is added up here.
+f_cpu_done=0 p_cpu_done=0
 end_at=$(($(date +%s) + duration))
+restart_when=$((${restart_at:-$((duration + 1))} + $(date +%s)))
 while (($(date +%s) < end_at)); do
-  sleep 10
+  if (($(date +%s) >= restart_when)); then
+    f_cpu_done=$((f_cpu_done + $(cpu_seconds $fleetd_pid) - f_cpu0)); p_cpu_done=$((p_cpu_done + $(cpu_seconds $(pg_pids)) - p_cpu0))
+    r0=$(date +%s.%N)
+    bench_restart_fleetd
+    f_cpu0=0 p_cpu0=0
+    restart_when=$((end_at + 1))
+    restart_note="fleetd restarted at ${restart_at} s, answering again after $(awk -v s="$r0" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}') s"
+    echo "$restart_note" >&2
+  fi
+  sleep 5
   r=$(rss_mib $fleetd_pid); ((r > f_rss_max)) && f_rss_max=$r
   p=$(pss_mib); ((p > p_pss_max)) && p_pss_max=$p
+  n=$(psql_fleet -c "SELECT count(*) FROM clusters WHERE state = 'ready'" 2>/dev/null || echo "$ready_min")
+  ((n < ready_min)) && ready_min=$n
 done
 read -r rows1 wal1 xact1 < <(db_counters)
-f_cpu1=$(cpu_seconds $fleetd_pid); p_cpu1=$(cpu_seconds $(pg_pids)); s_cpu1=$(cpu_seconds "${sim_pids[@]}")
+f_cpu1=$((f_cpu_done + $(cpu_seconds $fleetd_pid))); p_cpu1=$((p_cpu_done + $(cpu_seconds $(pg_pids)))); s_cpu1=$(cpu_seconds "${sim_pids[@]}")
 secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {print e - s}')
 kill -TERM "${sim_pids[@]}"
 wait "${sim_pids[@]}" || true
@@ -125,7 +143,7 @@ table=$(cat <<TABLE
 | heartbeat p50 / p90 / p99 / max ms (measured window) | $p50 / $p90 / $p99 / $pmax |
 | heartbeat errors (failed calls) | $hb_err ($failed) |
 | resyncs asked by fleetd | $resyncs |
-| clusters ready (after warm-up / at the end) | $ready / $ready_end |
+| clusters ready (after warm-up / lowest in the window / at the end) | $ready / $ready_min / $ready_end |
 | nodes stored | $nodes_stored |
 | fleetd CPU (cores) / RSS max MiB | $(cores "$f_cpu0" "$f_cpu1") / $f_rss_max |
 | PostgreSQL CPU (cores) / PSS max MiB | $(cores "$p_cpu0" "$p_cpu1") / $p_pss_max |
@@ -135,6 +153,7 @@ table=$(cat <<TABLE
 | transactions/s | $(rate "$xact0" "$xact1") |
 TABLE
 )
+[[ -n $restart_note ]] && table+=$'\n'"| restart | $restart_note |"
 echo "$table"
 if [[ -n $out ]]; then
   {

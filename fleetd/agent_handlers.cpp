@@ -161,7 +161,7 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
       if (!store::save_heartbeat(txn, cluster, applied, envelope->agent_version, delta->generation)) {
         // Another replica wrote this inventory since it was cached here: rebuild from a full one.
         txn.abort();
-        options.cache->erase(cluster);
+        options.cache->demand_full(cluster);
         seen();
         return reply({{"resync", true}, {"reason", "the stored inventory changed since this replica read it"}});
       }
@@ -177,17 +177,30 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
   if (!loaded) {
     return problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + cluster + "\" has no agent", "", "not-found"));
   }
-  auto outcome = agent::apply_heartbeat(loaded->stored, *envelope);
+  // The database keeps the sequence of the last heartbeat written, not of the unchanged ones acknowledged since:
+  // any later delta builds on it (SequenceCheck::kAfterStored). After a restart of fleetd, that is what lets
+  // every agent carry on with its next delta instead of sending its whole inventory again.
+  auto outcome = agent::apply_heartbeat(loaded->stored, *envelope, agent::SequenceCheck::kAfterStored);
   if (!outcome) return problem(call, outcome.error());
   if (auto* resync = std::get_if<agent::ResyncNeeded>(&*outcome)) {
     txn.abort();  // nothing to write; and seen() may need the connection
+    if (options.cache) options.cache->demand_full(cluster);
     seen();
     return reply({{"resync", true}, {"reason", resync->reason}});
   }
-  const auto& applied = std::get<agent::HeartbeatApplied>(*outcome);
+  auto& applied = std::get<agent::HeartbeatApplied>(*outcome);
+  if (!envelope->full && applied.changes.empty() && envelope->agent_version == loaded->agent_version) {
+    // A delta that changes nothing is not written here either; the cache starts from the stored generation.
+    // (A full heartbeat is always written: it may restart the sequence below the stored one.)
+    txn.abort();
+    seen();
+    if (options.cache) options.cache->put(cluster, {std::move(applied.stored), loaded->generation, envelope->agent_version});
+    return reply(applied_json(envelope->sequence, applied.changes));
+  }
   // The agent row is locked by load_inventory, so the compare-and-set cannot lose here.
   if (!store::save_heartbeat(txn, cluster, applied, envelope->agent_version, loaded->generation)) {
     txn.abort();
+    if (options.cache) options.cache->demand_full(cluster);
     seen();
     return reply({{"resync", true}, {"reason", "the stored inventory changed while it was read"}});
   }

@@ -30,6 +30,9 @@ HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& clus
   Entry base;
   {
     std::lock_guard lock(mutex_);
+    if (full_demanded_.count(cluster)) {
+      return agent::ResyncNeeded{"fleetd asked for a full inventory and has not had it yet"};
+    }
     auto it = inventories_.find(cluster);
     if (it == inventories_.end()) return NoEntry{};
     Entry& e = it->second;
@@ -48,10 +51,7 @@ HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& clus
   }
   if (auto* resync = std::get_if<agent::ResyncNeeded>(&*outcome)) {
     // The agent sends a full inventory next; that goes through the database.
-    std::lock_guard lock(mutex_);
-    if (auto it = inventories_.find(cluster); it != inventories_.end() && it->second.generation == base.generation) {
-      inventories_.erase(it);
-    }
+    demand_full(cluster);
     return std::move(*resync);
   }
   auto& applied = std::get<agent::HeartbeatApplied>(*outcome);
@@ -75,6 +75,7 @@ void HeartbeatCache::put(const std::string& cluster, CachedInventory entry) {
   Entry e{std::make_shared<const agent::ClusterInventory>(std::move(entry.stored.inventory)), entry.stored.sequence,
           entry.generation, std::move(entry.agent_version)};
   std::lock_guard lock(mutex_);
+  full_demanded_.erase(cluster);
   auto it = inventories_.find(cluster);
   if (it != inventories_.end()) {
     if (it->second.generation > e.generation) return;
@@ -85,9 +86,11 @@ void HeartbeatCache::put(const std::string& cluster, CachedInventory entry) {
   inventories_.emplace(cluster, std::move(e));
 }
 
-void HeartbeatCache::erase(const std::string& cluster) {
+void HeartbeatCache::demand_full(const std::string& cluster) {
   std::lock_guard lock(mutex_);
   inventories_.erase(cluster);
+  if (full_demanded_.size() >= max_clusters_) full_demanded_.clear();  // bounded like the inventories
+  full_demanded_.insert(cluster);
 }
 
 std::size_t HeartbeatCache::size() const {

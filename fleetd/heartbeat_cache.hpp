@@ -8,7 +8,9 @@
 //   - when it changes something, the write goes through only if the stored generation is still the cached one
 //     (compare-and-set), so two replicas never build on each other's stale copies;
 //   - anything unexpected (no entry, a gap, a failed compare-and-set) falls back to the database path or a resync,
-//     which is always safe.
+//     which is always safe. Once this replica asked an agent for a full inventory, it answers every delta of that
+//     agent with the same request until the full inventory is written: the database path, which accepts any delta
+//     after the last written sequence (SequenceCheck::kAfterStored), never sees those deltas.
 // Cached inventories are immutable and shared: the lock guards only the map and the sequence numbers, and the
 // slower work (applying a non-empty delta, diffing) runs outside it, so heartbeats of different clusters never
 // wait on each other's copies.
@@ -20,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include "agents/inventory_delta.hpp"
@@ -61,10 +64,12 @@ class HeartbeatCache {
   // with generation + 1, or erase() if the write lost.
   DeltaOutcome apply_delta(const std::string& cluster, const agent::HeartbeatEnvelope& envelope);
 
-  // Stores what was written, unless the cache holds a newer generation already.
+  // Stores what was written, unless the cache holds a newer generation already; ends a demand_full().
   void put(const std::string& cluster, CachedInventory entry);
-  void erase(const std::string& cluster);
-  std::size_t size() const;
+  // Forgets the cluster's inventory and answers its deltas with a resync until put() (this replica asked the agent
+  // for a full inventory, or lost a compare-and-set).
+  void demand_full(const std::string& cluster);
+  std::size_t size() const;  // cached inventories
 
  private:
   struct Entry {
@@ -81,6 +86,7 @@ class HeartbeatCache {
   std::size_t max_clusters_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> inventories_;
+  std::unordered_set<std::string> full_demanded_;
   std::unordered_map<std::string, Credential> credentials_;
 };
 

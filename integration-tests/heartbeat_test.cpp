@@ -133,3 +133,40 @@ TEST_CASE("heartbeats store the inventory, apply deltas in order and ask for a r
   // Cluster b never sent a heartbeat: still registering, no nodes.
   REQUIRE(fleetd.call_json("GET", "/v1/clusters/" + b.name)["state"] == "registering");
 }
+
+TEST_CASE("after a restart of fleetd agents go on with deltas: no resync and no write for unchanged ones",
+          "[integration][agents]") {
+  TempDir dir;
+  const auto data_dir = dir.path() / "data";
+  FleetdProcess fleetd{FleetdOptions(data_dir)};
+  auto spec = agent::generate_fleet_spec(1, "h100:8x100%", 11);
+  REQUIRE(spec);
+  const auto& a = spec->clusters[0];
+  const std::string cred = register_cluster(fleetd, a);
+  agent::ClusterInventory inv = agent::initial_inventory(a, 11);
+  agent::HeartbeatSender sender("1.0.0");
+  REQUIRE(send(fleetd, a.name, cred, agent::to_json(sender.next(inv)))["resync"] == false);
+  // Unchanged deltas are answered from the cache: the stored sequence stays at the full heartbeat's.
+  for (int i = 0; i < 3; ++i) REQUIRE(send(fleetd, a.name, cred, agent::to_json(sender.next(inv)))["resync"] == false);
+  REQUIRE(count(data_dir, "SELECT heartbeat_sequence FROM agents") == 1);
+
+  // Rows keep their xmin until written again: the proof that nothing was.
+  const long long newest = count(data_dir, "SELECT max(xmin::text::bigint) FROM nodes");
+  const std::string rewritten = "SELECT count(*) FROM nodes WHERE xmin::text::bigint > " + std::to_string(newest);
+
+  fleetd.restart();
+  // Sequence 5 builds on the acknowledged 4; the database has 1 and the same inventory: applied, nothing written.
+  auto next = send(fleetd, a.name, cred, agent::to_json(sender.next(inv)));
+  CHECK(next["resync"] == false);
+  CHECK(next["sequence"] == 5);
+  CHECK(count(data_dir, "SELECT heartbeat_sequence FROM agents") == 1);
+  CHECK(count(data_dir, rewritten) == 0);
+  // And the cache carries on from there: a change is written with its sequence, one node row.
+  inv.nodes[0].schedulable = false;
+  auto changed = send(fleetd, a.name, cred, agent::to_json(sender.next(inv)));
+  CHECK(changed["nodesChanged"] == 1);
+  CHECK(count(data_dir, "SELECT heartbeat_sequence FROM agents") == 6);
+  CHECK(count(data_dir, "SELECT count(*) FROM nodes WHERE NOT schedulable") == 1);
+  CHECK(count(data_dir, rewritten) == 1);
+  REQUIRE(fleetd.call_json("GET", "/v1/clusters/" + a.name)["state"] == "ready");
+}

@@ -227,6 +227,20 @@ TEST_CASE("apply_heartbeat: full, in-order deltas, gaps and misfits", "[agent]")
     CHECK_FALSE(resync(apply_heartbeat(a.stored, repeat)).empty());
     (void)lost;
   }
+  SECTION("against the database's sequence any later delta applies, and an earlier or equal one does not") {
+    StoredInventory stored = applied(apply_heartbeat(std::nullopt, first)).stored;  // sequence 1, as written
+    for (int i = 0; i < 3; ++i) (void)sender.next(inv);  // 2..4: acknowledged, changed nothing, not written
+    inv.nodes[0].schedulable = false;
+    HeartbeatApplied a = applied(apply_heartbeat(stored, sender.next(inv), SequenceCheck::kAfterStored));
+    CHECK(a.stored.sequence == 5);
+    CHECK(a.changes.changed.size() == 1);
+    CHECK(resync(apply_heartbeat(stored, delta_beat(5, InventoryDelta{}), SequenceCheck::kNext))
+              .find("sequence 5") != std::string::npos);
+    CHECK_FALSE(resync(apply_heartbeat(a.stored, delta_beat(5, InventoryDelta{}), SequenceCheck::kAfterStored))
+                    .empty());
+    CHECK_FALSE(resync(apply_heartbeat(a.stored, delta_beat(2, InventoryDelta{}), SequenceCheck::kAfterStored))
+                    .empty());
+  }
   SECTION("a delta that does not fit the stored inventory asks for a resync") {
     StoredInventory stored = applied(apply_heartbeat(std::nullopt, first)).stored;
     InventoryDelta d;

@@ -141,8 +141,21 @@ TEST_CASE("no entry, a gap or a new agent version leave the fast path", "[fleetd
   (void)skipped;
   auto outcome = cache.apply_delta("aks-cache-1", gap);
   CHECK(std::holds_alternative<agent::ResyncNeeded>(outcome));
-  // The entry is gone: the full inventory that follows goes through the database.
+  // The entry is gone: the full inventory that follows goes through the database. Until it is written, every
+  // delta gets the same answer, even one that would follow (the database path would accept it).
   CHECK(cache.size() == 0);
+  auto after = gap;
+  after.sequence += 1;
+  CHECK(std::holds_alternative<agent::ResyncNeeded>(cache.apply_delta("aks-cache-1", after)));
+  sender.request_full();
+  auto full = sender.next(inv);
+  auto rewritten = agent::apply_heartbeat(std::nullopt, full);
+  REQUIRE(rewritten.ok());
+  cache.put("aks-cache-1", {std::get<agent::HeartbeatApplied>(*rewritten).stored, 2, "1.0"});
+  auto resumed = cache.apply_delta("aks-cache-1", sender.next(inv));
+  auto* r = std::get_if<HeartbeatCache::DeltaApplied>(&resumed);
+  REQUIRE(r);
+  CHECK_FALSE(r->needs_write);
 
   Primed p2(inv);
   auto& cache2 = p2.cache;
