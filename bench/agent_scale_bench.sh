@@ -37,8 +37,11 @@ ulimit -n "$(ulimit -Hn)"
 
 sim_pid=""
 cleanup() {
-  [[ -n $sim_pid ]] && kill -TERM $sim_pid 2>/dev/null || true
-  wait $sim_pid 2>/dev/null || true
+  # Only the simulators' pids: a bare `wait` would wait for fleetd too, for ever.
+  if [[ -n $sim_pid ]]; then
+    kill -TERM $sim_pid 2>/dev/null || true
+    wait $sim_pid 2>/dev/null || true
+  fi
   bench_stop_fleetd
 }
 trap cleanup EXIT

@@ -60,6 +60,11 @@ CommandNotifier::Generation CommandNotifier::generation(const std::string& clust
   return generation_locked(cluster);
 }
 
+CommandNotifier::Generation CommandNotifier::latest() const {
+  std::lock_guard lock(mutex_);
+  return counter_;
+}
+
 void CommandNotifier::mark_empty(const std::string& cluster, Generation seen) {
   std::lock_guard lock(mutex_);
   empty_at_[cluster] = seen;

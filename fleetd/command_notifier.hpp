@@ -41,6 +41,9 @@ class CommandNotifier {
   void stop();
 
   Generation generation(const std::string& cluster) const;
+  // The newest generation of any cluster: a cluster whose generation is at most this value, read before a query,
+  // was not notified after it.
+  Generation latest() const;
   // `on_wake` runs exactly once, on a notifier thread (it must not block): when `cluster` is notified after
   // `seen` (at once if that has happened already), at `deadline`, or on stop(). false, and no call, when the
   // notifier is stopping or holds max_waiters already.

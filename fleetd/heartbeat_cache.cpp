@@ -1,11 +1,21 @@
 #include "fleetd/heartbeat_cache.hpp"
 
+#include <functional>
 #include <utility>
 
 namespace fleet {
 
 HeartbeatCache::HeartbeatCache(std::chrono::milliseconds credential_ttl, std::size_t max_clusters)
     : credential_ttl_(credential_ttl), max_clusters_(max_clusters) {}
+
+void HeartbeatCache::prime_credential(const std::string& credential_hash, const std::string& cluster) {
+  const auto half = credential_ttl_ / 2;
+  const auto spread = std::chrono::milliseconds(
+      half.count() > 0 ? static_cast<std::int64_t>(std::hash<std::string>{}(credential_hash) % half.count()) : 0);
+  std::lock_guard lock(mutex_);
+  if (credentials_.size() >= max_clusters_) return;
+  credentials_.emplace(credential_hash, Credential{cluster, Clock::now() + half + spread});
+}
 
 std::optional<std::string> HeartbeatCache::credential_owner(const std::string& credential_hash) {
   std::lock_guard lock(mutex_);
@@ -36,15 +46,17 @@ HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& clus
     auto it = inventories_.find(cluster);
     if (it == inventories_.end()) return NoEntry{};
     Entry& e = it->second;
-    if (envelope.delta && envelope.delta->empty() && envelope.sequence == e.sequence + 1 &&
-        envelope.agent_version == e.agent_version) {
+    const bool follows = e.exact ? envelope.sequence == e.sequence + 1 : envelope.sequence > e.sequence;
+    if (envelope.delta && envelope.delta->empty() && follows && envelope.agent_version == e.agent_version) {
       // Nothing changed, the sequence follows: the whole heartbeat is this assignment.
       e.sequence = envelope.sequence;
+      e.exact = true;
       return DeltaApplied{envelope.sequence, e.generation, false, std::nullopt};
     }
     base = e;  // shares the inventory; the copy for apply_heartbeat is made outside the lock
   }
-  auto outcome = agent::apply_heartbeat(agent::StoredInventory{base.sequence, *base.inventory}, envelope);
+  auto outcome = agent::apply_heartbeat(agent::StoredInventory{base.sequence, *base.inventory}, envelope,
+                                        base.exact ? agent::SequenceCheck::kNext : agent::SequenceCheck::kAfterStored);
   if (!outcome) {
     // Over the limits: the database path reports the error with the same rules.
     return NoEntry{};
@@ -68,12 +80,13 @@ HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& clus
     return NoEntry{};  // raced with another heartbeat of this cluster: let the database decide
   }
   it->second.sequence = envelope.sequence;
+  it->second.exact = true;
   return out;
 }
 
 void HeartbeatCache::put(const std::string& cluster, CachedInventory entry) {
   Entry e{std::make_shared<const agent::ClusterInventory>(std::move(entry.stored.inventory)), entry.stored.sequence,
-          entry.generation, std::move(entry.agent_version)};
+          entry.generation, std::move(entry.agent_version), true};
   std::lock_guard lock(mutex_);
   full_demanded_.erase(cluster);
   auto it = inventories_.find(cluster);
@@ -84,6 +97,14 @@ void HeartbeatCache::put(const std::string& cluster, CachedInventory entry) {
   }
   if (inventories_.size() >= max_clusters_) inventories_.clear();  // a cold cache costs one resync per agent
   inventories_.emplace(cluster, std::move(e));
+}
+
+void HeartbeatCache::prime(const std::string& cluster, CachedInventory entry) {
+  Entry e{std::make_shared<const agent::ClusterInventory>(std::move(entry.stored.inventory)), entry.stored.sequence,
+          entry.generation, std::move(entry.agent_version), false};
+  std::lock_guard lock(mutex_);
+  if (inventories_.size() >= max_clusters_ || full_demanded_.count(cluster)) return;
+  inventories_.emplace(cluster, std::move(e));  // an entry from a heartbeat already is newer: kept
 }
 
 void HeartbeatCache::demand_full(const std::string& cluster) {

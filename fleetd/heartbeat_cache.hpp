@@ -58,6 +58,9 @@ class HeartbeatCache {
   // replaced by a new registration stops working here within the TTL.
   std::optional<std::string> credential_owner(const std::string& credential_hash);
   void remember_credential(const std::string& credential_hash, const std::string& cluster);
+  // The same for a warm start: the answer expires somewhere between half the TTL and the TTL (by the hash), so
+  // thousands of credentials loaded at once are not looked up again all in the same second.
+  void prime_credential(const std::string& credential_hash, const std::string& cluster);
 
   // A delta against the cached inventory. When nothing needs writing, the cache already holds the result (the
   // heartbeat is done); otherwise the caller writes with generation as the compare-and-set value and calls put()
@@ -66,6 +69,10 @@ class HeartbeatCache {
 
   // Stores what was written, unless the cache holds a newer generation already; ends a demand_full().
   void put(const std::string& cluster, CachedInventory entry);
+  // A warm start's entry, read from the database (unless the cluster has one already). The database holds the
+  // sequence of the last heartbeat written, not of the unchanged ones acknowledged since, so until its first
+  // delta this entry takes any later sequence (SequenceCheck::kAfterStored) instead of exactly the next one.
+  void prime(const std::string& cluster, CachedInventory entry);
   // Forgets the cluster's inventory and answers its deltas with a resync until put() (this replica asked the agent
   // for a full inventory, or lost a compare-and-set).
   void demand_full(const std::string& cluster);
@@ -77,6 +84,7 @@ class HeartbeatCache {
     std::uint64_t sequence = 0;
     std::int64_t generation = 0;
     std::string agent_version;
+    bool exact = true;  // the sequence is the last one acknowledged (false: the last one written; see prime())
   };
   struct Credential {
     std::string cluster;

@@ -28,6 +28,18 @@ struct LoadedInventory {
 };
 std::optional<LoadedInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster);
 
+// What a replica needs to know about an agent to answer its heartbeats and polls from memory after a (re)start.
+struct AgentSnapshot {
+  std::string cluster;
+  std::string credential_hash;  // hex, as hash_token() makes it
+  LoadedInventory inventory;
+  std::optional<double> last_heartbeat_epoch;  // seconds since the epoch; nullopt when never heard
+  bool commands_open = false;                  // queued, leased or running commands
+};
+// A page of registered agents in cluster-name order, after `after` (empty: from the start), at most `limit`:
+// three queries per page, whatever its size, and no locks.
+std::vector<AgentSnapshot> load_agent_page(pqxx::transaction_base& txn, const std::string& after, int limit);
+
 // Writes an applied heartbeat if the stored generation is still `generation` (compare-and-set; false, and nothing
 // written, when another writer got there first): the changed nodes and GPUs, the agent's sequence and version,
 // generation + 1, and the cluster's versions, state `ready` and last_heartbeat.

@@ -108,6 +108,14 @@ void LivenessRecorder::written(const std::string& cluster) {
   e.pending = false;
 }
 
+void LivenessRecorder::prime(const std::string& cluster, SystemClock::time_point last_written) {
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = entries_.try_emplace(cluster);
+  if (!inserted) return;  // heard already: that is newer
+  it->second.seen = last_written;
+  it->second.written = last_written;
+}
+
 std::uint64_t LivenessRecorder::rows_written() const {
   std::lock_guard lock(mutex_);
   return rows_written_;

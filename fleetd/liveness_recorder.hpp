@@ -59,6 +59,9 @@ class LivenessRecorder {
   void write_now(pqxx::connection_base& conn, const std::string& cluster);
   // A heartbeat whose own transaction set last_heartbeat (and the state) already.
   void written(const std::string& cluster);
+  // A warm start: `cluster`'s last_heartbeat as stored. Its next heartbeat joins a batch unless that time is older
+  // than write_at_once_after (without this, every cluster's first heartbeat after a restart is its own write).
+  void prime(const std::string& cluster, SystemClock::time_point last_written);
 
   std::uint64_t rows_written() const;
   std::uint64_t flushes() const;

@@ -29,6 +29,7 @@
 #include "fleetd/migrations.hpp"
 #include "fleetd/tls_setup.hpp"
 #include "fleetd/token_store.hpp"
+#include "fleetd/warm_start.hpp"
 #include "net/http_server.hpp"
 
 #ifndef FLEET_VERSION
@@ -277,6 +278,23 @@ int serve(ServeConfig cfg) {
   LeaseSweeper lease_sweeper({db->url, max_attempts});
   LivenessMonitor liveness({db->url, heartbeat_interval, unreachable_after});
 
+  // Before listening: what every agent's heartbeat and poll needs, read in bulk (fleetd/warm_start.hpp). The
+  // notifier listens first, so a command queued meanwhile still reaches its agent.
+  notifier.start();
+  for (int i = 0; i < 50 && !notifier.listening(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  try {
+    pqxx::connection conn(db->url);
+    const WarmStartTotals warm = warm_start(conn, heartbeat_cache, liveness_recorder, notifier);
+    log::info("warm start", {{"agents", warm.agents},
+                             {"inventories", warm.inventories},
+                             {"nodes", warm.nodes},
+                             {"quietClusters", warm.quiet_clusters},
+                             {"ms", warm.took.count()}});
+  } catch (const std::exception& e) {
+    // Not fatal: heartbeats and polls then find their answers in the database, one by one.
+    log::warn("warm start failed; agents are served from the database until cached", {{"error", e.what()}});
+  }
+
   http::ServerOptions sopts;
   sopts.host = listen->first;
   sopts.port = listen->second;
@@ -315,7 +333,6 @@ int serve(ServeConfig cfg) {
                     [&heartbeat_cache] { return static_cast<double>(heartbeat_cache.size()); });
   metrics.add_gauge("fleetd_liveness_rows_written", "Heartbeat times written to clusters.last_heartbeat in batches.",
                     [&liveness_recorder] { return static_cast<double>(liveness_recorder.rows_written()); });
-  notifier.start();
   lease_sweeper.start();
   liveness.start();
   liveness_recorder.start();

@@ -154,11 +154,15 @@ TEST_CASE("after a restart of fleetd agents go on with deltas: no resync and no 
   const long long newest = count(data_dir, "SELECT max(xmin::text::bigint) FROM nodes");
   const std::string rewritten = "SELECT count(*) FROM nodes WHERE xmin::text::bigint > " + std::to_string(newest);
 
+  REQUIRE(fleetd.terminate() == 0);
   fleetd.restart();
+  // The warm start cached the inventory before fleetd listened.
+  CHECK(fleetd.call("GET", "/metrics").body.find("fleetd_heartbeat_cache_clusters 1") != std::string::npos);
   // Sequence 5 builds on the acknowledged 4; the database has 1 and the same inventory: applied, nothing written.
   auto next = send(fleetd, a.name, cred, agent::to_json(sender.next(inv)));
   CHECK(next["resync"] == false);
   CHECK(next["sequence"] == 5);
+  CHECK(next["commandsPending"] == false);  // no command open: the warm start marked the cluster quiet
   CHECK(count(data_dir, "SELECT heartbeat_sequence FROM agents") == 1);
   CHECK(count(data_dir, rewritten) == 0);
   // And the cache carries on from there: a change is written with its sequence, one node row.
@@ -169,4 +173,13 @@ TEST_CASE("after a restart of fleetd agents go on with deltas: no resync and no 
   CHECK(count(data_dir, "SELECT count(*) FROM nodes WHERE NOT schedulable") == 1);
   CHECK(count(data_dir, rewritten) == 1);
   REQUIRE(fleetd.call_json("GET", "/v1/clusters/" + a.name)["state"] == "ready");
+
+  // A cluster with an open command is not marked quiet by the warm start.
+  fleetd.call_json("POST", "/v1/clusters/" + a.name + "/commands",
+                   json{{"id", "warm-1"}, {"kind", "cordon_cluster"}}.dump(), 201);
+  REQUIRE(fleetd.terminate() == 0);
+  fleetd.restart();
+  auto pending = send(fleetd, a.name, cred, agent::to_json(sender.next(inv)));
+  CHECK(pending["resync"] == false);
+  CHECK(pending["commandsPending"] == true);
 }

@@ -22,6 +22,15 @@ agent::ClusterInventory inventory() {
   return agent::initial_inventory(c, 9);
 }
 
+// An empty delta numbered `sequence`.
+agent::HeartbeatEnvelope delta_after(std::uint64_t previous) {
+  agent::HeartbeatEnvelope e;
+  e.agent_version = "1.0";
+  e.sequence = previous + 1;
+  e.delta = agent::InventoryDelta{};
+  return e;
+}
+
 // What fleetd holds after the agent's first (full) heartbeat was written with generation 1.
 struct Primed {
   HeartbeatCache cache;
@@ -166,6 +175,47 @@ TEST_CASE("no entry, a gap or a new agent version leave the fast path", "[fleetd
   auto* d = std::get_if<HeartbeatCache::DeltaApplied>(&v);
   REQUIRE(d);
   CHECK(d->needs_write);  // the agent version is stored
+}
+
+TEST_CASE("a warm-start entry takes any later sequence once, then exactly the next", "[fleetd][heartbeat-cache]") {
+  auto inv = inventory();
+  agent::HeartbeatSender sender("1.0");
+  auto first = sender.next(inv);
+  auto applied = agent::apply_heartbeat(std::nullopt, first);
+  REQUIRE(applied.ok());
+  HeartbeatCache cache;
+  // The database holds sequence 1; the agent had 2..4 acknowledged by the previous process, unwritten.
+  cache.prime("aks-cache-1", {std::get<agent::HeartbeatApplied>(*applied).stored, 1, "1.0"});
+  for (int i = 0; i < 3; ++i) (void)sender.next(inv);
+  auto fifth = cache.apply_delta("aks-cache-1", sender.next(inv));
+  auto* d = std::get_if<HeartbeatCache::DeltaApplied>(&fifth);
+  REQUIRE(d);
+  CHECK_FALSE(d->needs_write);
+  CHECK(d->sequence == 5);
+  // Exact from now on: a skipped sequence is a gap again.
+  (void)sender.next(inv);
+  CHECK(std::holds_alternative<agent::ResyncNeeded>(cache.apply_delta("aks-cache-1", sender.next(inv))));
+  // A primed entry never replaces one from a heartbeat.
+  HeartbeatCache other;
+  other.put("c", {std::get<agent::HeartbeatApplied>(*applied).stored, 7, "1.0"});
+  other.prime("c", {std::get<agent::HeartbeatApplied>(*applied).stored, 3, "1.0"});
+  auto next = other.apply_delta("c", delta_after(1));
+  auto* n = std::get_if<HeartbeatCache::DeltaApplied>(&next);
+  REQUIRE(n);
+  CHECK(n->generation == 7);
+}
+
+TEST_CASE("primed credentials expire between half the TTL and the TTL", "[fleetd][heartbeat-cache]") {
+  HeartbeatCache cache(std::chrono::milliseconds(200));
+  for (int i = 0; i < 50; ++i) cache.prime_credential("h" + std::to_string(i), "c" + std::to_string(i));
+  std::this_thread::sleep_for(std::chrono::milliseconds(90));
+  int known = 0;
+  for (int i = 0; i < 50; ++i) known += cache.credential_owner("h" + std::to_string(i)) ? 1 : 0;
+  CHECK(known == 50);
+  std::this_thread::sleep_for(std::chrono::milliseconds(160));
+  known = 0;
+  for (int i = 0; i < 50; ++i) known += cache.credential_owner("h" + std::to_string(i)) ? 1 : 0;
+  CHECK(known == 0);
 }
 
 TEST_CASE("remembered credentials expire", "[fleetd][heartbeat-cache]") {
