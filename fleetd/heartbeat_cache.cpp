@@ -53,6 +53,15 @@ HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& clus
       e.exact = true;
       return DeltaApplied{envelope.sequence, e.generation, false, std::nullopt};
     }
+    if (!e.inventory) {
+      if (follows) return NoEntry{};  // a change: the database path loads the inventory and applies it
+      std::string reason = "heartbeat sequence " + std::to_string(envelope.sequence) + " does not follow the stored " +
+                           std::to_string(e.sequence);
+      inventories_.erase(it);
+      if (full_demanded_.size() >= max_clusters_) full_demanded_.clear();
+      full_demanded_.insert(cluster);
+      return agent::ResyncNeeded{std::move(reason)};
+    }
     base = e;  // shares the inventory; the copy for apply_heartbeat is made outside the lock
   }
   auto outcome = agent::apply_heartbeat(agent::StoredInventory{base.sequence, *base.inventory}, envelope,
@@ -99,9 +108,9 @@ void HeartbeatCache::put(const std::string& cluster, CachedInventory entry) {
   inventories_.emplace(cluster, std::move(e));
 }
 
-void HeartbeatCache::prime(const std::string& cluster, CachedInventory entry) {
-  Entry e{std::make_shared<const agent::ClusterInventory>(std::move(entry.stored.inventory)), entry.stored.sequence,
-          entry.generation, std::move(entry.agent_version), false};
+void HeartbeatCache::prime(const std::string& cluster, std::uint64_t sequence, std::int64_t generation,
+                           std::string agent_version) {
+  Entry e{nullptr, sequence, generation, std::move(agent_version), false};
   std::lock_guard lock(mutex_);
   if (inventories_.size() >= max_clusters_ || full_demanded_.count(cluster)) return;
   inventories_.emplace(cluster, std::move(e));  // an entry from a heartbeat already is newer: kept

@@ -69,18 +69,20 @@ class HeartbeatCache {
 
   // Stores what was written, unless the cache holds a newer generation already; ends a demand_full().
   void put(const std::string& cluster, CachedInventory entry);
-  // A warm start's entry, read from the database (unless the cluster has one already). The database holds the
-  // sequence of the last heartbeat written, not of the unchanged ones acknowledged since, so until its first
+  // A warm start's entry, read from the database (unless the cluster has one already): the stored sequence,
+  // generation and agent version, without the inventory. That is all an unchanged delta needs; the first delta
+  // that changes something finds no inventory here and goes to the database, which loads it. The database holds
+  // the sequence of the last heartbeat written, not of the unchanged ones acknowledged since, so until its first
   // delta this entry takes any later sequence (SequenceCheck::kAfterStored) instead of exactly the next one.
-  void prime(const std::string& cluster, CachedInventory entry);
+  void prime(const std::string& cluster, std::uint64_t sequence, std::int64_t generation, std::string agent_version);
   // Forgets the cluster's inventory and answers its deltas with a resync until put() (this replica asked the agent
   // for a full inventory, or lost a compare-and-set).
   void demand_full(const std::string& cluster);
-  std::size_t size() const;  // cached inventories
+  std::size_t size() const;  // clusters whose unchanged heartbeats are answered from memory
 
  private:
   struct Entry {
-    std::shared_ptr<const agent::ClusterInventory> inventory;
+    std::shared_ptr<const agent::ClusterInventory> inventory;  // null: not loaded (a warm start's entry)
     std::uint64_t sequence = 0;
     std::int64_t generation = 0;
     std::string agent_version;

@@ -1,5 +1,6 @@
 #include "fleetd/inventory_store.hpp"
 
+#include <algorithm>
 #include <pqxx/pqxx>
 
 namespace fleet::store {
@@ -10,13 +11,10 @@ constexpr const char* kLockAgent =
     "a.agent_version FROM agents a "
     "JOIN clusters c ON c.id = a.cluster_id WHERE c.name = $1 FOR UPDATE OF a";
 constexpr const char* kAgentPage =
-    "SELECT c.name, encode(a.credential_hash, 'hex'), a.heartbeat_sequence, c.kubernetes_version, "
-    "c.node_image_version, a.inventory_generation, a.agent_version, extract(epoch FROM c.last_heartbeat)::float8, "
+    "SELECT c.name, encode(a.credential_hash, 'hex'), a.heartbeat_sequence, a.inventory_generation, "
+    "a.agent_version, extract(epoch FROM c.last_heartbeat)::float8, "
     "EXISTS (SELECT 1 FROM agent_commands q WHERE q.cluster_id = c.id AND q.state IN ('queued', 'leased', 'running')) "
     "FROM agents a JOIN clusters c ON c.id = a.cluster_id WHERE c.name > $1 ORDER BY c.name LIMIT $2";
-constexpr const char* kNodesOfRange =
-    "SELECT c.name, n.data::text FROM nodes n JOIN clusters c ON c.id = n.cluster_id "
-    "WHERE c.name > $1 AND c.name <= $2 ORDER BY c.name, n.name";
 constexpr const char* kLoadNodes =
     "SELECT n.data::text FROM nodes n JOIN clusters c ON c.id = n.cluster_id WHERE c.name = $1 ORDER BY n.name";
 // Set-based writes: one statement per kind of change, whatever the number of nodes and GPUs, so a full
@@ -117,40 +115,12 @@ std::vector<AgentSnapshot> load_agent_page(pqxx::transaction_base& txn, const st
     AgentSnapshot a;
     a.cluster = row[0].c_str();
     a.credential_hash = row[1].c_str();
-    a.inventory.generation = row[5].as<std::int64_t>();
-    a.inventory.agent_version = row[6].c_str();
-    if (!row[7].is_null()) a.last_heartbeat_epoch = row[7].as<double>();
-    a.commands_open = row[8].as<bool>();
-    if (const auto sequence = row[2].as<std::int64_t>(); sequence > 0) {
-      agent::StoredInventory stored;
-      stored.sequence = static_cast<std::uint64_t>(sequence);
-      stored.inventory.kubernetes_version = row[3].c_str();
-      stored.inventory.node_image_version = row[4].c_str();
-      a.inventory.stored = std::move(stored);
-    }
+    a.sequence = static_cast<std::uint64_t>(std::max<std::int64_t>(0, row[2].as<std::int64_t>()));
+    a.generation = row[3].as<std::int64_t>();
+    a.agent_version = row[4].c_str();
+    if (!row[5].is_null()) a.last_heartbeat_epoch = row[5].as<double>();
+    a.commands_open = row[6].as<bool>();
     page.push_back(std::move(a));
-  }
-  if (page.empty()) return page;
-  // Both lists are in name order: one merge pass puts each node under its cluster.
-  std::size_t at = 0;
-  std::vector<bool> unusable(page.size(), false);
-  for (const auto& row : txn.exec_params(kNodesOfRange, after, page.back().cluster)) {
-    const std::string_view cluster = row[0].c_str();
-    while (at < page.size() && page[at].cluster < cluster) ++at;
-    if (at == page.size() || page[at].cluster != cluster || !page[at].inventory.stored || unusable[at]) continue;
-    auto node = agent::node_from_json(nlohmann::json::parse(row[1].c_str(), nullptr, false), "node");
-    if (!node) {
-      unusable[at] = true;  // as in load_inventory: the agent's next heartbeat goes to the database, which resyncs
-      continue;
-    }
-    page[at].inventory.stored->inventory.nodes.push_back(std::move(node).value());
-  }
-  for (std::size_t i = 0; i < page.size(); ++i) {
-    if (unusable[i]) {
-      page[i].inventory.stored.reset();
-    } else if (page[i].inventory.stored) {
-      agent::canonicalize(page[i].inventory.stored->inventory);
-    }
   }
   return page;
 }

@@ -28,16 +28,19 @@ struct LoadedInventory {
 };
 std::optional<LoadedInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster);
 
-// What a replica needs to know about an agent to answer its heartbeats and polls from memory after a (re)start.
+// What a replica needs to know about an agent to answer its unchanged heartbeats and its polls from memory after
+// a (re)start. Not the inventory: reading and parsing 200,000 nodes takes longer than agents wait.
 struct AgentSnapshot {
   std::string cluster;
   std::string credential_hash;  // hex, as hash_token() makes it
-  LoadedInventory inventory;
+  std::uint64_t sequence = 0;   // of the last heartbeat written; 0: no inventory stored yet
+  std::int64_t generation = 0;
+  std::string agent_version;
   std::optional<double> last_heartbeat_epoch;  // seconds since the epoch; nullopt when never heard
   bool commands_open = false;                  // queued, leased or running commands
 };
 // A page of registered agents in cluster-name order, after `after` (empty: from the start), at most `limit`:
-// three queries per page, whatever its size, and no locks.
+// one query, no locks.
 std::vector<AgentSnapshot> load_agent_page(pqxx::transaction_base& txn, const std::string& after, int limit);
 
 // Writes an applied heartbeat if the stored generation is still `generation` (compare-and-set; false, and nothing

@@ -287,7 +287,6 @@ int serve(ServeConfig cfg) {
     const WarmStartTotals warm = warm_start(conn, heartbeat_cache, liveness_recorder, notifier);
     log::info("warm start", {{"agents", warm.agents},
                              {"inventories", warm.inventories},
-                             {"nodes", warm.nodes},
                              {"quietClusters", warm.quiet_clusters},
                              {"ms", warm.took.count()}});
   } catch (const std::exception& e) {

@@ -47,10 +47,9 @@ WarmStartTotals warm_start(pqxx::connection_base& conn, HeartbeatCache& cache, L
           ++totals.quiet_clusters;
         }
       }
-      if (a.inventory.stored) {
+      if (a.sequence > 0) {
         ++totals.inventories;
-        totals.nodes += a.inventory.stored->inventory.nodes.size();
-        cache.prime(a.cluster, {std::move(*a.inventory.stored), a.inventory.generation, a.inventory.agent_version});
+        cache.prime(a.cluster, a.sequence, a.generation, a.agent_version);
       }
     }
     after = page.back().cluster;

@@ -185,20 +185,26 @@ TEST_CASE("a warm-start entry takes any later sequence once, then exactly the ne
   REQUIRE(applied.ok());
   HeartbeatCache cache;
   // The database holds sequence 1; the agent had 2..4 acknowledged by the previous process, unwritten.
-  cache.prime("aks-cache-1", {std::get<agent::HeartbeatApplied>(*applied).stored, 1, "1.0"});
+  cache.prime("aks-cache-1", 1, 1, "1.0");
   for (int i = 0; i < 3; ++i) (void)sender.next(inv);
   auto fifth = cache.apply_delta("aks-cache-1", sender.next(inv));
   auto* d = std::get_if<HeartbeatCache::DeltaApplied>(&fifth);
   REQUIRE(d);
   CHECK_FALSE(d->needs_write);
   CHECK(d->sequence == 5);
+  // A change needs the inventory, which a warm start does not load: the database path decides.
+  inv.nodes[0].schedulable = false;
+  auto changed = cache.apply_delta("aks-cache-1", sender.next(inv));
+  CHECK(std::holds_alternative<HeartbeatCache::NoEntry>(changed));
   // Exact from now on: a skipped sequence is a gap again.
-  (void)sender.next(inv);
-  CHECK(std::holds_alternative<agent::ResyncNeeded>(cache.apply_delta("aks-cache-1", sender.next(inv))));
+  HeartbeatCache exact;
+  exact.prime("c", 1, 1, "1.0");
+  CHECK(std::holds_alternative<HeartbeatCache::DeltaApplied>(exact.apply_delta("c", delta_after(3))));
+  CHECK(std::holds_alternative<agent::ResyncNeeded>(exact.apply_delta("c", delta_after(5))));
   // A primed entry never replaces one from a heartbeat.
   HeartbeatCache other;
   other.put("c", {std::get<agent::HeartbeatApplied>(*applied).stored, 7, "1.0"});
-  other.prime("c", {std::get<agent::HeartbeatApplied>(*applied).stored, 3, "1.0"});
+  other.prime("c", 1, 3, "1.0");
   auto next = other.apply_delta("c", delta_after(1));
   auto* n = std::get_if<HeartbeatCache::DeltaApplied>(&next);
   REQUIRE(n);
