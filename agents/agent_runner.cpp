@@ -12,11 +12,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-// Errors made from an HTTP answer carry a type (error_from_status); transport failures do not.
-bool answered_by_fleetd(const Error& e) {
-  return !e.type.empty();
-}
-
 bool is_final(CommandState state) {
   return state != CommandState::kRunning;
 }
@@ -196,13 +191,12 @@ bool AgentRunner::send_heartbeat() {
     if (latency_sink_) latency_sink_(micros, reply.ok());
     if (!reply) {
       counters_.heartbeat_errors.fetch_add(1);
-      if (answered_by_fleetd(reply.error())) {
-        // fleetd refused it (overloaded, say), so it applied nothing: the next delta builds on what it has.
-        sender_.not_applied();
-      } else {
-        // It may or may not have arrived: the next one is full, so no delta builds on an unknown base.
-        sender_.request_full();
-      }
+      // Send the same base again under the same sequence. fleetd refused it (an HTTP answer: it applied nothing),
+      // or it never got there (connection refused while fleetd restarts), or it is unknown whether it arrived
+      // (a timeout): if it was applied, fleetd sees the sequence again and asks for a full inventory (a repeat
+      // is a gap); if not, the delta simply applies. Either way no full inventory is sent unless fleetd asks,
+      // so thousands of agents coming back from an outage do not all send one.
+      sender_.not_applied();
       if (reply.error().code == ErrorCode::kUnauthenticated) {
         on_unauthenticated(reply.error());
       } else {

@@ -93,11 +93,11 @@ std::string json_type_name(const json& value) {
   return "an unknown type";
 }
 
-Result<json> parse_json_text(std::string_view body) {
-  if (body.size() > kMaxBodyBytes) {
+Result<json> parse_json_text(std::string_view body, std::size_t max_bytes) {
+  if (body.size() > max_bytes) {
     return make_error(ErrorCode::kTooLarge,
                       "request body is " + std::to_string(body.size()) + " bytes; at most " +
-                          std::to_string(kMaxBodyBytes) + " are allowed",
+                          std::to_string(max_bytes) + " are allowed",
                       {}, "payload-too-large");
   }
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
@@ -141,7 +141,8 @@ Result<json> parse_json_text(std::string_view body) {
   }
 }
 
-Result<json> parse_json_body(const http::Request& request, std::initializer_list<std::string_view> accepted) {
+Result<json> parse_json_body(const http::Request& request, std::initializer_list<std::string_view> accepted,
+                             std::size_t max_bytes) {
   const std::string* content_type = request.header("content-type");
   std::string accepted_list;
   for (std::string_view a : accepted) {
@@ -169,7 +170,7 @@ Result<json> parse_json_body(const http::Request& request, std::initializer_list
                         "unsupported-media-type");
     }
   }
-  auto parsed = parse_json_text(request.body);
+  auto parsed = parse_json_text(request.body, max_bytes);
   if (!parsed) return parsed;
   if (!parsed->is_object())
     return invalid_field("", "request body must be a JSON object, got " + json_type_name(*parsed));

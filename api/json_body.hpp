@@ -16,6 +16,8 @@
 namespace fleet::api {
 
 inline constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
+// The one larger request: an agent heartbeat with a full inventory of up to 5,000 nodes (agents/inventory.hpp).
+inline constexpr std::size_t kMaxHeartbeatBodyBytes = 16 * 1024 * 1024;
 inline constexpr int kMaxJsonDepth = 32;
 
 // Media type of a Content-Type value, lower-cased, without parameters ("application/json"); "" when absent.
@@ -26,9 +28,10 @@ std::string media_type(std::string_view content_type);
 // safe on its own); empty, truncated, invalid UTF-8, duplicate keys, nesting deeper than kMaxJsonDepth → 400
 // malformed-json; a top level other than an object → 422 invalid-field.
 Result<nlohmann::json> parse_json_body(const http::Request& request,
-                                       std::initializer_list<std::string_view> accepted_media_types);
+                                       std::initializer_list<std::string_view> accepted_media_types,
+                                       std::size_t max_bytes = kMaxBodyBytes);
 // The same on a bare body, for callers without a Request (fleetctl reading a file).
-Result<nlohmann::json> parse_json_text(std::string_view body);
+Result<nlohmann::json> parse_json_text(std::string_view body, std::size_t max_bytes = kMaxBodyBytes);
 
 // "a string", "an object", "null", … for messages.
 std::string json_type_name(const nlohmann::json& value);

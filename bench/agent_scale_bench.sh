@@ -42,6 +42,10 @@ cleanup() {
     kill -TERM $sim_pid 2>/dev/null || true
     wait $sim_pid 2>/dev/null || true
   fi
+  # The logs of the last run outlive it, for a look at what went wrong.
+  if [[ -n ${work:-} && -d $work ]]; then
+    rm -rf /tmp/agent-scale-last && mkdir -p /tmp/agent-scale-last && cp "$work"/*.log /tmp/agent-scale-last/ 2>/dev/null || true
+  fi
   bench_stop_fleetd
 }
 trap cleanup EXIT

@@ -132,7 +132,7 @@ std::optional<http::Response> refuse_heartbeat(const Call& call, pqxx::connectio
 http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRouteOptions& options) {
   const std::string cluster = call.path["cluster"];
   if (auto refused = refuse_heartbeat(call, conn, cluster, options.cache)) return std::move(*refused);
-  auto body = api::parse_json_body(call.req, {"application/json"});
+  auto body = api::parse_json_body(call.req, {"application/json"}, api::kMaxHeartbeatBodyBytes);
   if (!body) return problem(call, body.error());
   auto envelope = agent::heartbeat_from_json(*body);
   if (!envelope) return problem(call, envelope.error());
@@ -230,7 +230,7 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
   auto owner = credential ? options.cache->credential_owner(hash_token(*credential)) : std::nullopt;
   if (!owner || *owner != cluster || options.liveness->needs_write_now(cluster)) return to_database();
-  auto body = api::parse_json_body(call->req, {"application/json"});
+  auto body = api::parse_json_body(call->req, {"application/json"}, api::kMaxHeartbeatBodyBytes);
   if (!body) return respond(problem(*call, body.error()));
   auto envelope = agent::heartbeat_from_json(*body);
   if (!envelope) return respond(problem(*call, envelope.error()));

@@ -55,6 +55,7 @@ void LivenessRecorder::start() {
   std::lock_guard lock(mutex_);
   if (started_) return;
   started_ = true;
+  started_at_ = SystemClock::now();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -77,15 +78,24 @@ bool LivenessRecorder::seen(const std::string& cluster) {
   std::lock_guard lock(mutex_);
   Entry& e = entries_[cluster];
   e.seen = now;
-  if (now - e.written >= options_.write_at_once_after) return true;
+  if (now - e.written >= options_.write_at_once_after && !in_startup_grace(now)) return true;
   if (now - e.written >= options_.persist_every) e.pending = true;
   return false;
 }
 
 bool LivenessRecorder::needs_write_now(const std::string& cluster) const {
+  const auto now = SystemClock::now();
   std::lock_guard lock(mutex_);
+  if (in_startup_grace(now)) return false;
   auto it = entries_.find(cluster);
-  return it == entries_.end() || SystemClock::now() - it->second.written >= options_.write_at_once_after;
+  return it == entries_.end() || now - it->second.written >= options_.write_at_once_after;
+}
+
+// Right after fleetd starts, every agent looks long silent (fleetd was away, not they) and the liveness monitor
+// marks nothing for as long (liveness_monitor.cpp): writing each agent's first heartbeat at once would be
+// thousands of single-row transactions in one interval, so they join the batches instead.
+bool LivenessRecorder::in_startup_grace(SystemClock::time_point now) const {
+  return started_ && now - started_at_ < options_.write_at_once_after;
 }
 
 void LivenessRecorder::write_now(pqxx::connection_base& conn, const std::string& cluster) {

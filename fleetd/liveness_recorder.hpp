@@ -74,6 +74,7 @@ class LivenessRecorder {
   };
   void run();
   void flush();
+  bool in_startup_grace(SystemClock::time_point now) const;
 
   DbPool& pool_;
   LivenessRecorderOptions options_;
@@ -81,6 +82,7 @@ class LivenessRecorder {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool started_ = false;
+  SystemClock::time_point started_at_;
   std::unordered_map<std::string, Entry> entries_;
   std::thread thread_;
   std::uint64_t rows_written_ = 0;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/json_body.hpp"
 #include "common/log.hpp"
 #include "common/stop_signals.hpp"
 #include "fleetd/api_service.hpp"
@@ -299,6 +300,16 @@ int serve(ServeConfig cfg) {
   sopts.port = listen->second;
   sopts.threads = cfg.http_threads;
   sopts.limits.max_body_bytes = cfg.max_body_bytes;
+  // A full inventory of a large cluster (up to 5,000 nodes, agents/inventory.hpp) is several MiB; it is the one
+  // request allowed more, and only with credentials (the handler checks they are the cluster's agent's).
+  sopts.limits.large_body_bytes = std::max(cfg.max_body_bytes, api::kMaxHeartbeatBodyBytes);
+  sopts.limits.allows_large_body = [](std::string_view method, std::string_view target) {
+    constexpr std::string_view kPrefix = "/v1/agents/";
+    constexpr std::string_view kSuffix = "/heartbeat";
+    const std::string_view path = target.substr(0, target.find('?'));
+    return method == "POST" && path.size() > kPrefix.size() + kSuffix.size() && path.substr(0, kPrefix.size()) == kPrefix &&
+           path.substr(path.size() - kSuffix.size()) == kSuffix;
+  };
   sopts.limits.max_header_bytes = cfg.max_header_bytes;
   sopts.tls_cert_file = tls->cert_file;
   sopts.tls_key_file = tls->key_file;

@@ -183,3 +183,33 @@ TEST_CASE("after a restart of fleetd agents go on with deltas: no resync and no 
   CHECK(pending["resync"] == false);
   CHECK(pending["commandsPending"] == true);
 }
+
+TEST_CASE("a large cluster's full inventory fits the heartbeat's own body limit, and nothing larger does",
+          "[integration][agents]") {
+  TempDir dir;
+  const auto data_dir = dir.path() / "data";
+  FleetdProcess fleetd{FleetdOptions(data_dir)};
+  agent::ClusterSpec big;
+  big.name = "aks-large-1";
+  big.provider = "aks";
+  big.pools.push_back(agent::make_pool("gpu", 3000, 96, 1024, agent::GpuSpec{"NVIDIA H100 80GB HBM3", 8, 80, "550.90.07", "12.4"}));
+  const std::string cred = register_cluster(fleetd, big);
+  agent::ClusterInventory inv = agent::initial_inventory(big, 3);
+  agent::HeartbeatSender sender("1.0.0");
+  const std::string body = agent::to_json(sender.next(inv)).dump();
+  REQUIRE(body.size() > 1024 * 1024);  // over the limit of every other request
+  auto stored = fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", body, {}, cred);
+  INFO(stored.body);
+  REQUIRE(stored.status == 200);
+  CHECK(count(data_dir, "SELECT count(*) FROM nodes") == 3000);
+  CHECK(count(data_dir, "SELECT count(*) FROM gpus") == 24000);
+
+  // The same size anywhere else is refused before it is read; so is a heartbeat without a credential.
+  auto elsewhere = fleetd.call("POST", "/v1/clusters", body);
+  CHECK(elsewhere.status == 413);
+  CHECK(fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", body, {}, std::string("")).status == 413);
+  // Past the heartbeat's own limit (16 MiB): 413, and the stored inventory is unchanged.
+  auto huge = fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", std::string(17 * 1024 * 1024, ' '), {}, cred);
+  CHECK(huge.status == 413);
+  CHECK(count(data_dir, "SELECT count(*) FROM nodes") == 3000);
+}

@@ -242,7 +242,11 @@ class Session final : public SessionBase {
     if (stop_requested_ || core_->stopping_.load()) return close_now();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits().max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(static_cast<std::uint64_t>(limits().max_body_bytes));
+    // The largest limit any request may have: the request's own is set once its head is read (on_read_header).
+    body_limit_ = limits().max_body_bytes;
+    parser_->body_limit(static_cast<std::uint64_t>(
+        limits().allows_large_body ? std::max(limits().max_body_bytes, limits().large_body_bytes)
+                                   : limits().max_body_bytes));
     if (first_request_) {
       read_deadline_ = Clock::now() + limits().read_timeout;
       lowest().expires_at(read_deadline_);
@@ -273,8 +277,13 @@ class Session final : public SessionBase {
   void on_read_header(beast::error_code ec, std::size_t) {
     if (closed_) return;
     if (ec) return on_read_error(ec);
-    if (parser_->is_done()) return handle_request();
     auto& req = parser_->get();
+    body_limit_ = request_body_limit();
+    if (auto length = parser_->content_length(); length && *length > body_limit_) {
+      return on_read_error(bhttp::error::body_limit);
+    }
+    if (parser_->is_done()) return handle_request();
+    parser_->body_limit(static_cast<std::uint64_t>(body_limit_));
     if (req.version() >= 11 && beast::iequals(req[bhttp::field::expect], "100-continue")) {
       // The body fits (the parser rejected a larger Content-Length already): tell the client to send it.
       continue_response_ = {bhttp::status::continue_, 11};
@@ -306,8 +315,9 @@ class Session final : public SessionBase {
                            "the request head exceeds " + std::to_string(limits().max_header_bytes) + " bytes"});
     }
     if (ec == bhttp::error::body_limit) {
+      body_limit_ = request_body_limit();  // a Content-Length over every limit stops the parser in the head
       return send_problem({413, "payload-too-large", "Payload too large",
-                           "the request body exceeds " + std::to_string(limits().max_body_bytes) + " bytes"});
+                           "the request body exceeds " + std::to_string(body_limit_) + " bytes"});
     }
     // A peer that went away, a timeout (Beast has closed the socket already) or our own cancellation.
     if (ec.category() != http_error_category() || ec == bhttp::error::end_of_stream ||
@@ -316,6 +326,17 @@ class Session final : public SessionBase {
       return close_now();
     }
     send_problem({400, "malformed-request", "Malformed request", "the request is not valid HTTP/1.1: " + ec.message()});
+  }
+
+  // The body limit of the request whose head is parsed (its start line and fields, at least up to the error).
+  std::size_t request_body_limit() const {
+    const auto& req = parser_->get();
+    if (limits().allows_large_body && req.find(bhttp::field::authorization) != req.end() &&
+        limits().allows_large_body(std::string_view(req.method_string().data(), req.method_string().size()),
+                                   std::string_view(req.target().data(), req.target().size()))) {
+      return std::max(limits().max_body_bytes, limits().large_body_bytes);
+    }
+    return limits().max_body_bytes;
   }
 
   // Also used for error responses: the parser fills in each field as soon as it is complete, so the id is there
@@ -540,6 +561,7 @@ class Session final : public SessionBase {
   bool first_request_ = true;
   bool stop_requested_ = false;
   bool keep_alive_ = false;
+  std::size_t body_limit_ = 0;  // this request's
   bool close_after_write_ = false;
   bool head_request_ = false;
   bool in_flight_ = false;

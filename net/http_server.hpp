@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/error.hpp"
 #include "net/http_types.hpp"
@@ -21,6 +22,12 @@ struct ServerLimits {
   std::chrono::seconds handler_timeout{60};    // a handler that never responds → 503 and the connection closes
   std::chrono::seconds handshake_timeout{10};  // TLS only: the handshake must finish within this
   std::size_t max_connections = 10000;         // beyond → accept and close at once
+  // Some requests may carry more than max_body_bytes (a full inventory heartbeat of a 5,000-node cluster is
+  // several MiB): those for which this returns true, and that carry an Authorization header, get
+  // large_body_bytes instead. Unauthenticated requests never do, so they cannot make the server hold large
+  // bodies. Empty: every request gets max_body_bytes.
+  std::function<bool(std::string_view method, std::string_view target)> allows_large_body;
+  std::size_t large_body_bytes = 16 * 1024 * 1024;
 };
 
 struct ServerOptions {

@@ -535,6 +535,66 @@ TEST_CASE("server rejects a body over the limit with 413 without calling the han
   CHECK(calls == 0);
 }
 
+TEST_CASE("server lets chosen authenticated requests carry a larger body", "[http-server]") {
+  std::atomic<int> calls{0};
+  ServerOptions options = test_options();
+  options.limits.max_body_bytes = 1024;
+  options.limits.large_body_bytes = 8192;
+  options.limits.allows_large_body = [](std::string_view method, std::string_view target) {
+    return method == "POST" && target == "/big";
+  };
+  TestServer server(
+      [&](Request req, Respond respond) {
+        ++calls;
+        echo_handler(std::move(req), std::move(respond));
+      },
+      options);
+  auto request = [](const std::string& target, std::size_t bytes, bool authorized) {
+    return "POST " + target + " HTTP/1.1\r\nHost: test\r\n" + (authorized ? "Authorization: Bearer x\r\n" : "") +
+           "Content-Length: " + std::to_string(bytes) + "\r\n\r\n" + std::string(bytes, 'b');
+  };
+  SECTION("the chosen route takes up to the large limit") {
+    Conn c(server.port());
+    REQUIRE(c.send(request("/big", 8192, true)));
+    auto res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(calls == 1);
+  }
+  SECTION("and no more") {
+    Conn c(server.port());
+    REQUIRE(c.send("POST /big HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer x\r\nContent-Length: 8193\r\n\r\n"));
+    auto res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 413);
+    CHECK(problem_of(*res)["detail"] == "the request body exceeds 8192 bytes");
+  }
+  SECTION("other routes, and the chosen one without credentials, keep the normal limit") {
+    Conn c(server.port());
+    REQUIRE(c.send("POST /small HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer x\r\nContent-Length: 2000\r\n\r\n"));
+    auto res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 413);
+    CHECK(problem_of(*res)["detail"] == "the request body exceeds 1024 bytes");
+    Conn d(server.port());
+    REQUIRE(d.send("POST /big HTTP/1.1\r\nHost: test\r\nContent-Length: 2000\r\n\r\n"));
+    res = d.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 413);
+    CHECK(calls == 0);
+  }
+  SECTION("a chunked body on the chosen route is held to the large limit too") {
+    Conn c(server.port());
+    std::string chunked = "POST /big HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 20; ++i) chunked += "200\r\n" + std::string(512, 'x') + "\r\n";
+    chunked += "0\r\n\r\n";
+    REQUIRE(c.send(chunked));
+    auto res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 413);
+  }
+}
+
 TEST_CASE("server answers 500 when the handler throws, and rejects invalid handler output", "[http-server]") {
   TestServer server([](Request req, Respond respond) {
     if (req.target == "/throw") throw std::runtime_error("boom");
