@@ -337,8 +337,8 @@ Result<HeartbeatOutcome> apply_heartbeat(const std::optional<StoredInventory>& s
   }
   if (!envelope.delta) return invalid_field("delta", "a delta heartbeat needs a delta");
   if (!stored) return HeartbeatOutcome{ResyncNeeded{"no inventory is stored for this cluster yet"}};
-  const bool follows = check == SequenceCheck::kNext ? envelope.sequence == stored->sequence + 1
-                                                     : envelope.sequence > stored->sequence;
+  const bool follows =
+      check == SequenceCheck::kNext ? envelope.sequence == stored->sequence + 1 : envelope.sequence > stored->sequence;
   if (!follows) {
     return HeartbeatOutcome{ResyncNeeded{"heartbeat sequence " + std::to_string(envelope.sequence) +
                                          " does not follow the stored " + std::to_string(stored->sequence)}};

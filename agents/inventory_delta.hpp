@@ -101,8 +101,7 @@ enum class SequenceCheck {
 // anything else (a gap, a repeat, a delta that does not fit) asks for a resync. Errors are for deltas whose result
 // breaks the inventory limits (kInvalid), which a resync would not cure.
 Result<HeartbeatOutcome> apply_heartbeat(const std::optional<StoredInventory>& stored,
-                                         const HeartbeatEnvelope& envelope,
-                                         SequenceCheck check = SequenceCheck::kNext);
+                                         const HeartbeatEnvelope& envelope, SequenceCheck check = SequenceCheck::kNext);
 
 // ---- the agent's side ----
 

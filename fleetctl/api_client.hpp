@@ -39,5 +39,4 @@ class ApiClient {
   std::string token_;
 };
 
-
 }  // namespace fleet::ctl

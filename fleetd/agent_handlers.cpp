@@ -194,7 +194,8 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
     // (A full heartbeat is always written: it may restart the sequence below the stored one.)
     txn.abort();
     seen();
-    if (options.cache) options.cache->put(cluster, {std::move(applied.stored), loaded->generation, envelope->agent_version});
+    if (options.cache)
+      options.cache->put(cluster, {std::move(applied.stored), loaded->generation, envelope->agent_version});
     return reply(applied_json(envelope->sequence, applied.changes));
   }
   // The agent row is locked by load_inventory, so the compare-and-set cannot lose here.

@@ -18,8 +18,8 @@ Result<std::optional<store::IdempotencyKeyRef>> idempotency_key(const Call& call
     return make_error(ErrorCode::kInvalid, "Idempotency-Key must be 1-255 printable ASCII characters",
                       "Idempotency-Key", "malformed-request");
   }
-  return std::optional<store::IdempotencyKeyRef>(store::IdempotencyKeyRef{
-      call.principal.actor(), *key, call.req.method, call.path_only, sha256_hex(call.req.body)});
+  return std::optional<store::IdempotencyKeyRef>(store::IdempotencyKeyRef{call.principal.actor(), *key, call.req.method,
+                                                                          call.path_only, sha256_hex(call.req.body)});
 }
 
 std::optional<EarlierAnswer> claim_or_replay(const Call& call, pqxx::transaction_base& txn,
@@ -27,8 +27,9 @@ std::optional<EarlierAnswer> claim_or_replay(const Call& call, pqxx::transaction
   auto earlier = store::claim_idempotency_key(txn, key);
   if (!earlier) return std::nullopt;
   if (earlier->request_hash != key.request_hash || earlier->path != key.path) {
-    auto err = make_error(ErrorCode::kConflict, "this Idempotency-Key was used with a different request body or endpoint",
-                          "Idempotency-Key", "idempotency-key-reused");
+    auto err =
+        make_error(ErrorCode::kConflict, "this Idempotency-Key was used with a different request body or endpoint",
+                   "Idempotency-Key", "idempotency-key-reused");
     return EarlierAnswer{problem(call, err), err};
   }
   auto resp = json_response(earlier->status, earlier->body);

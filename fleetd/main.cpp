@@ -307,8 +307,8 @@ int serve(ServeConfig cfg) {
     constexpr std::string_view kPrefix = "/v1/agents/";
     constexpr std::string_view kSuffix = "/heartbeat";
     const std::string_view path = target.substr(0, target.find('?'));
-    return method == "POST" && path.size() > kPrefix.size() + kSuffix.size() && path.substr(0, kPrefix.size()) == kPrefix &&
-           path.substr(path.size() - kSuffix.size()) == kSuffix;
+    return method == "POST" && path.size() > kPrefix.size() + kSuffix.size() &&
+           path.substr(0, kPrefix.size()) == kPrefix && path.substr(path.size() - kSuffix.size()) == kSuffix;
   };
   sopts.limits.max_header_bytes = cfg.max_header_bytes;
   sopts.tls_cert_file = tls->cert_file;

@@ -192,7 +192,8 @@ TEST_CASE("a large cluster's full inventory fits the heartbeat's own body limit,
   agent::ClusterSpec big;
   big.name = "aks-large-1";
   big.provider = "aks";
-  big.pools.push_back(agent::make_pool("gpu", 3000, 96, 1024, agent::GpuSpec{"NVIDIA H100 80GB HBM3", 8, 80, "550.90.07", "12.4"}));
+  big.pools.push_back(
+      agent::make_pool("gpu", 3000, 96, 1024, agent::GpuSpec{"NVIDIA H100 80GB HBM3", 8, 80, "550.90.07", "12.4"}));
   const std::string cred = register_cluster(fleetd, big);
   agent::ClusterInventory inv = agent::initial_inventory(big, 3);
   agent::HeartbeatSender sender("1.0.0");
@@ -209,7 +210,8 @@ TEST_CASE("a large cluster's full inventory fits the heartbeat's own body limit,
   CHECK(elsewhere.status == 413);
   CHECK(fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", body, {}, std::string("")).status == 413);
   // Past the heartbeat's own limit (16 MiB): 413, and the stored inventory is unchanged.
-  auto huge = fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", std::string(17 * 1024 * 1024, ' '), {}, cred);
+  auto huge =
+      fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", std::string(17 * 1024 * 1024, ' '), {}, cred);
   CHECK(huge.status == 413);
   CHECK(count(data_dir, "SELECT count(*) FROM nodes") == 3000);
 }

@@ -244,9 +244,9 @@ class Session final : public SessionBase {
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits().max_header_bytes, UINT32_MAX)));
     // The largest limit any request may have: the request's own is set once its head is read (on_read_header).
     body_limit_ = limits().max_body_bytes;
-    parser_->body_limit(static_cast<std::uint64_t>(
-        limits().allows_large_body ? std::max(limits().max_body_bytes, limits().large_body_bytes)
-                                   : limits().max_body_bytes));
+    parser_->body_limit(static_cast<std::uint64_t>(limits().allows_large_body
+                                                       ? std::max(limits().max_body_bytes, limits().large_body_bytes)
+                                                       : limits().max_body_bytes));
     if (first_request_) {
       read_deadline_ = Clock::now() + limits().read_timeout;
       lowest().expires_at(read_deadline_);

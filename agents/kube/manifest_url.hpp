@@ -29,5 +29,4 @@ Result<ObjectRef> object_ref(const nlohmann::json& manifest, std::string_view de
 std::string plural_of(std::string_view kind);
 bool is_cluster_scoped(std::string_view kind);
 
-
 }  // namespace fleet::agent::kube

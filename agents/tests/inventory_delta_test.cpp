@@ -234,12 +234,12 @@ TEST_CASE("apply_heartbeat: full, in-order deltas, gaps and misfits", "[agent]")
     HeartbeatApplied a = applied(apply_heartbeat(stored, sender.next(inv), SequenceCheck::kAfterStored));
     CHECK(a.stored.sequence == 5);
     CHECK(a.changes.changed.size() == 1);
-    CHECK(resync(apply_heartbeat(stored, delta_beat(5, InventoryDelta{}), SequenceCheck::kNext))
-              .find("sequence 5") != std::string::npos);
-    CHECK_FALSE(resync(apply_heartbeat(a.stored, delta_beat(5, InventoryDelta{}), SequenceCheck::kAfterStored))
-                    .empty());
-    CHECK_FALSE(resync(apply_heartbeat(a.stored, delta_beat(2, InventoryDelta{}), SequenceCheck::kAfterStored))
-                    .empty());
+    CHECK(resync(apply_heartbeat(stored, delta_beat(5, InventoryDelta{}), SequenceCheck::kNext)).find("sequence 5") !=
+          std::string::npos);
+    CHECK_FALSE(
+        resync(apply_heartbeat(a.stored, delta_beat(5, InventoryDelta{}), SequenceCheck::kAfterStored)).empty());
+    CHECK_FALSE(
+        resync(apply_heartbeat(a.stored, delta_beat(2, InventoryDelta{}), SequenceCheck::kAfterStored)).empty());
   }
   SECTION("a delta that does not fit the stored inventory asks for a resync") {
     StoredInventory stored = applied(apply_heartbeat(std::nullopt, first)).stored;

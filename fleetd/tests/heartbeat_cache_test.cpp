@@ -2,8 +2,8 @@
 // doubt (no entry, a gap, a stale generation) falls back to the database or a resync.
 #include "fleetd/heartbeat_cache.hpp"
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
 

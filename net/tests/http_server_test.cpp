@@ -585,7 +585,8 @@ TEST_CASE("server lets chosen authenticated requests carry a larger body", "[htt
   }
   SECTION("a chunked body on the chosen route is held to the large limit too") {
     Conn c(server.port());
-    std::string chunked = "POST /big HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    std::string chunked =
+        "POST /big HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer x\r\nTransfer-Encoding: chunked\r\n\r\n";
     for (int i = 0; i < 20; ++i) chunked += "200\r\n" + std::string(512, 'x') + "\r\n";
     chunked += "0\r\n\r\n";
     REQUIRE(c.send(chunked));
