@@ -318,7 +318,6 @@ int main(int argc, char** argv) {
       std::cerr << "fleet-sim: --shard must be I/K with 0 <= I < K, such as 0/2\n";
       return 2;
     }
-    fleet_clusters = spec->clusters.size();
     std::vector<ClusterSpec> mine;
     for (std::size_t i = index; i < spec->clusters.size(); i += count) mine.push_back(spec->clusters[i]);
     spec->clusters = std::move(mine);  // each cluster's draws come from the seed and its name, not its index

@@ -90,9 +90,10 @@ enum class SequenceCheck {
   // Exactly stored + 1: for a base that saw every acknowledged heartbeat (a replica's cache).
   kNext,
   // Any later sequence: for the database, which keeps the sequence of the last heartbeat that was *written*. An
-  // agent sends N only after N-1 was acknowledged (an error answer makes it resend N-1's base, a lost answer makes
-  // it send a full inventory), and a heartbeat that changes something is acknowledged only once written; so every
-  // heartbeat acknowledged after the stored one changed nothing, and the stored inventory is the agent's base.
+  // agent sends N only after N-1 was acknowledged (a failed heartbeat is resent under its own sequence, and one
+  // that was applied after all is then a repeat, which asks for a resync), and a heartbeat that changes something
+  // is acknowledged only once written; so every heartbeat acknowledged after the stored one changed nothing, and
+  // the stored inventory is the agent's base.
   kAfterStored,
 };
 

@@ -108,17 +108,21 @@ http::Response heartbeat_reply(nlohmann::json out, const AgentRouteOptions& opti
   out["commandsPending"] = !(options.notifier && options.notifier->known_empty(cluster, ignored));
   return json_response(200, out.dump());
 }
+Result<agent::HeartbeatEnvelope> parse_heartbeat(const Call& call) {
+  auto body = api::parse_json_body(call.req, {"application/json"}, api::kMaxHeartbeatBodyBytes);
+  if (!body) return body.error();
+  return agent::heartbeat_from_json(*body);
+}
+
 // The agent credential check of the heartbeat: from the cache when it knows the credential, else one read.
 std::optional<http::Response> refuse_heartbeat(const Call& call, pqxx::connection_base& conn,
                                                const std::string& cluster, HeartbeatCache* cache) {
-  const std::string* authz = call.req.header("authorization");
-  std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
-  if (cache && credential) {
-    const std::string hash = hash_token(*credential);
-    if (auto owner = cache->credential_owner(hash); owner && *owner == cluster) return std::nullopt;
+  const std::optional<std::string> hash = agent_credential_hash(call);
+  if (cache && hash) {
+    if (auto owner = cache->credential_owner(*hash); owner && *owner == cluster) return std::nullopt;
     pqxx::nontransaction read(conn);
     auto refused = refuse_agent(call, read, cluster);
-    if (!refused) cache->remember_credential(hash, cluster);
+    if (!refused) cache->remember_credential(*hash, cluster);
     return refused;
   }
   pqxx::nontransaction read(conn);
@@ -129,13 +133,17 @@ std::optional<http::Response> refuse_heartbeat(const Call& call, pqxx::connectio
 // the stored one; a delta applies only on top of sequence-1, otherwise the answer asks for a full resync. A delta
 // that changes nothing is answered from the replica's cache without touching the database (heartbeat_cache.hpp);
 // liveness is recorded in batches (liveness_recorder.hpp).
-http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRouteOptions& options) {
+// `parsed`: the envelope when heartbeat_front read it already (a full inventory may be megabytes of JSON).
+http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRouteOptions& options,
+                         std::shared_ptr<const agent::HeartbeatEnvelope> parsed = nullptr) {
   const std::string cluster = call.path["cluster"];
   if (auto refused = refuse_heartbeat(call, conn, cluster, options.cache)) return std::move(*refused);
-  auto body = api::parse_json_body(call.req, {"application/json"}, api::kMaxHeartbeatBodyBytes);
-  if (!body) return problem(call, body.error());
-  auto envelope = agent::heartbeat_from_json(*body);
-  if (!envelope) return problem(call, envelope.error());
+  if (!parsed) {
+    auto read = parse_heartbeat(call);
+    if (!read) return problem(call, read.error());
+    parsed = std::make_shared<const agent::HeartbeatEnvelope>(std::move(read).value());
+  }
+  const auto& envelope = parsed;
   auto reply = [&](nlohmann::json out) { return heartbeat_reply(std::move(out), options, cluster); };
   auto seen = [&] {
     if (options.liveness && options.liveness->seen(cluster)) options.liveness->write_now(conn, cluster);
@@ -216,9 +224,11 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
 // to a database worker and the full handler above, before the cache is touched.
 void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& respond,
                      const AgentRouteOptions& options) {
-  auto to_database = [&] {
+  auto to_database = [&](std::shared_ptr<const agent::HeartbeatEnvelope> parsed) {
     DbJob job;
-    job.run = [call, respond, options](pqxx::connection_base& conn) { respond(heartbeat(*call, conn, options)); };
+    job.run = [call, respond, options, parsed](pqxx::connection_base& conn) {
+      respond(heartbeat(*call, conn, options, parsed));
+    };
     job.fail = [call, respond](const std::string& message) {
       respond(problem(*call, make_error(ErrorCode::kUnavailable, message, "", "unavailable")));
     };
@@ -227,15 +237,17 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
       fail("fleetd is overloaded: too many requests are waiting for the database");
   };
   const std::string cluster = call->path["cluster"];
-  const std::string* authz = call->req.header("authorization");
-  std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
-  auto owner = credential ? options.cache->credential_owner(hash_token(*credential)) : std::nullopt;
-  if (!owner || *owner != cluster || options.liveness->needs_write_now(cluster)) return to_database();
-  auto body = api::parse_json_body(call->req, {"application/json"}, api::kMaxHeartbeatBodyBytes);
-  if (!body) return respond(problem(*call, body.error()));
-  auto envelope = agent::heartbeat_from_json(*body);
-  if (!envelope) return respond(problem(*call, envelope.error()));
-  if (envelope->full) return to_database();
+  const std::optional<std::string> hash = agent_credential_hash(*call);
+  auto owner = hash ? options.cache->credential_owner(*hash) : std::nullopt;
+  if (!owner || *owner != cluster || options.liveness->needs_write_now(cluster)) return to_database(nullptr);
+  // Unchanged deltas are a few hundred bytes; a body this large is a full inventory or many changes, both of which
+  // go to the database anyway: parse it there, not on an HTTP thread that other agents' heartbeats wait for.
+  constexpr std::size_t kFrontParseLimit = 64 * 1024;
+  if (call->req.body.size() > kFrontParseLimit) return to_database(nullptr);
+  auto parsed = parse_heartbeat(*call);
+  if (!parsed) return respond(problem(*call, parsed.error()));
+  auto envelope = std::make_shared<const agent::HeartbeatEnvelope>(std::move(parsed).value());
+  if (envelope->full) return to_database(envelope);
   auto fast = options.cache->apply_delta(cluster, *envelope);
   nlohmann::json out;
   if (auto* resync = std::get_if<agent::ResyncNeeded>(&fast)) {
@@ -243,7 +255,7 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   } else if (auto* delta = std::get_if<HeartbeatCache::DeltaApplied>(&fast); delta && !delta->needs_write) {
     out = unchanged_json(delta->sequence);
   } else {
-    return to_database();  // the cache was left as it was: the handler applies the same delta again
+    return to_database(envelope);  // the cache was left as it was: the handler applies the same delta again
   }
   options.liveness->seen(cluster);  // not due at once: checked above
   respond(heartbeat_reply(std::move(out), options, cluster));
@@ -251,16 +263,22 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
 
 }  // namespace
 
-std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_base& txn, const std::string& cluster) {
+std::optional<std::string> agent_credential_hash(const Call& call) {
   const std::string* authz = call.req.header("authorization");
   std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
-  if (!credential) {
+  if (!credential) return std::nullopt;
+  return hash_token(*credential);
+}
+
+std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_base& txn, const std::string& cluster) {
+  const std::optional<std::string> hash = agent_credential_hash(call);
+  if (!hash) {
     auto resp = problem(call, make_error(ErrorCode::kUnauthenticated, "agent endpoints need the agent's credential", "",
                                          "unauthenticated"));
     resp.headers["www-authenticate"] = "Bearer";
     return resp;
   }
-  auto owner = store::find_agent_cluster(txn, hash_token(*credential));
+  auto owner = store::find_agent_cluster(txn, *hash);
   if (!owner) {
     return problem(call, make_error(ErrorCode::kUnauthenticated, "unknown agent credential (register again)", "",
                                     "unauthenticated"));

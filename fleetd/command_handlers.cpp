@@ -214,9 +214,8 @@ void poll_commands(std::shared_ptr<Call> call, http::Respond respond, DbPool& po
   // queued since its last empty claim. It parks (or answers empty) without a database round trip.
   bool authenticated = false;
   if (options.credentials) {
-    const std::string* authz = poll->call->req.header("authorization");
-    auto credential = authz ? bearer_token(*authz) : std::nullopt;
-    auto owner = credential ? options.credentials->credential_owner(hash_token(*credential)) : std::nullopt;
+    const std::optional<std::string> hash = agent_credential_hash(*poll->call);
+    auto owner = hash ? options.credentials->credential_owner(*hash) : std::nullopt;
     authenticated = owner && *owner == poll->cluster;
   }
   CommandNotifier::Generation seen = 0;

@@ -32,6 +32,9 @@ struct AgentRouteOptions {
   DbPool* pool = nullptr;
 };
 void register_agent_routes(ApiService& api, AgentRouteOptions options = {});
+// The hash (hash_token) of the request's bearer credential, as agent credentials are stored and cached; nullopt
+// when it has none.
+std::optional<std::string> agent_credential_hash(const Call& call);
 // For the agent endpoints: nullopt when the request's bearer credential is `cluster`'s agent's, else the answer
 // (401 no or unknown credential, 403 another cluster's).
 std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_base& txn, const std::string& cluster);

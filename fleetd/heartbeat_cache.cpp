@@ -57,9 +57,7 @@ HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& clus
       if (follows) return NoEntry{};  // a change: the database path loads the inventory and applies it
       std::string reason = "heartbeat sequence " + std::to_string(envelope.sequence) + " does not follow the stored " +
                            std::to_string(e.sequence);
-      inventories_.erase(it);
-      if (full_demanded_.size() >= max_clusters_) full_demanded_.clear();
-      full_demanded_.insert(cluster);
+      demand_full_locked(cluster);
       return agent::ResyncNeeded{std::move(reason)};
     }
     base = e;  // shares the inventory; the copy for apply_heartbeat is made outside the lock
@@ -118,6 +116,10 @@ void HeartbeatCache::prime(const std::string& cluster, std::uint64_t sequence, s
 
 void HeartbeatCache::demand_full(const std::string& cluster) {
   std::lock_guard lock(mutex_);
+  demand_full_locked(cluster);
+}
+
+void HeartbeatCache::demand_full_locked(const std::string& cluster) {
   inventories_.erase(cluster);
   if (full_demanded_.size() >= max_clusters_) full_demanded_.clear();  // bounded like the inventories
   full_demanded_.insert(cluster);

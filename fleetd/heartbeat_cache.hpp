@@ -92,6 +92,8 @@ class HeartbeatCache {
     std::string cluster;
     Clock::time_point expires;
   };
+  void demand_full_locked(const std::string& cluster);  // mutex_ held
+
   std::chrono::milliseconds credential_ttl_;
   std::size_t max_clusters_;
   mutable std::mutex mutex_;
