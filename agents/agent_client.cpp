@@ -147,17 +147,17 @@ Result<CommandPoll> AgentClient::poll_commands(const AgentIdentity& who, std::ch
       return bad_reply("GET " + path, "a command without id or kind");
     }
     LeasedCommand leased;
-    leased.command.id = item["id"].get<std::string>();
-    leased.command.kind = item["kind"].get<std::string>();
-    leased.command.payload = item.value("payload", json::object());
+    leased.id = item["id"].get<std::string>();
+    leased.kind = item["kind"].get<std::string>();
+    leased.payload = item.value("payload", json::object());
     leased.attempt = item.value("attempt", 1);
     out.commands.push_back(std::move(leased));
   }
   return out;
 }
 
-Status AgentClient::report(const AgentIdentity& who, const CommandReport& report) {
-  json body = {{"state", report.state}, {"message", report.message}, {"progress", report.progress}};
+Status AgentClient::report(const AgentIdentity& who, const protocol::CommandReport& report) {
+  const json body = protocol::to_json(report);
   auto reply = call(*quick_, "POST", "/v1/agents/" + who.cluster + "/commands/" + report.id, who.credential,
                     body.dump(-1, ' ', false, json::error_handler_t::replace));
   if (!reply) return reply.error();

@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agents/sim_cluster.hpp"
 #include "common/error.hpp"
 #include "net/http_client.hpp"
+#include "protocol/command_report.hpp"
 
 namespace fleet::agent {
 
@@ -37,21 +37,17 @@ struct HeartbeatReply {
   bool commands_pending = true;
 };
 
+// A command as fleetd delivered it; the runner parses it (protocol::parse_command) before a backend sees it.
 struct LeasedCommand {
-  Command command;
+  std::string id;
+  std::string kind;
+  nlohmann::json payload = nlohmann::json::object();
   int attempt = 1;
 };
 
 struct CommandPoll {
   std::vector<LeasedCommand> commands;
   std::optional<int> lease_seconds;
-};
-
-struct CommandReport {
-  std::string id;
-  std::string state;  // "running" | "succeeded" | "failed"
-  std::string message;
-  nlohmann::json progress = nlohmann::json::object();
 };
 
 struct AgentClientOptions {
@@ -69,7 +65,7 @@ class AgentClient {
   Result<HeartbeatReply> heartbeat(const AgentIdentity& who, const nlohmann::json& envelope);
   // wait 0 answers at once; a longer wait holds the request on fleetd until a command is queued.
   Result<CommandPoll> poll_commands(const AgentIdentity& who, std::chrono::milliseconds wait, int limit = 10);
-  Status report(const AgentIdentity& who, const CommandReport& report);
+  Status report(const AgentIdentity& who, const protocol::CommandReport& report);
 
  private:
   AgentClient(AgentClientOptions options, std::unique_ptr<http::Client> quick);

@@ -12,26 +12,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-bool is_final(CommandState state) {
-  return state != CommandState::kRunning;
-}
-
-// Events that end a command: the step log's "finished" lines. Each command id finishes at most once per agent,
-// because the backend runs an id once; a re-delivered command is answered from the stored result instead.
-bool is_finish_event(const SimEvent& e) {
-  return e.type == "command_succeeded" || e.type == "command_failed";
-}
-
 }  // namespace
-
-CommandReport report_for(const CommandStatus& status) {
-  CommandReport r;
-  r.id = status.id;
-  r.state = std::string(to_string(status.state));
-  r.message = status.message;
-  r.progress = to_json(status);
-  return r;
-}
 
 AgentRunner::AgentRunner(AgentRunnerOptions options, AgentClient& client, ClusterBackend& backend,
                          AgentIdentity identity, BackendHints hints, Reregister reregister)
@@ -114,10 +95,10 @@ milliseconds AgentRunner::next_wakeup(Clock::time_point now) const {
 }
 
 void AgentRunner::collect_progress() {
-  for (const SimEvent& event : backend_.poll()) {
+  for (const protocol::CommandEvent& event : backend_.poll()) {
     json line = to_json(event);
     line["cluster"] = identity_.cluster;
-    if (is_finish_event(event)) {
+    if (protocol::is_finish_event(event)) {
       counters_.commands_finished.fetch_add(1);
       log::info("command finished", line);
     } else {
@@ -128,9 +109,9 @@ void AgentRunner::collect_progress() {
   }
 }
 
-void AgentRunner::queue_report(const CommandStatus& status) {
-  pending_reports_[status.id] = report_for(status);
-  if (is_final(status.state)) {
+void AgentRunner::queue_report(const protocol::CommandStatus& status) {
+  pending_reports_[status.id] = protocol::report_for(status);
+  if (protocol::is_final(status.state)) {
     in_flight_.erase(status.id);
   } else {
     in_flight_.insert(status.id);
@@ -142,7 +123,7 @@ void AgentRunner::renew_leases(Clock::time_point now) {
   next_lease_renewal_ = now + lease_renewal_every_;
   for (const auto& id : in_flight_) {
     if (pending_reports_.count(id)) continue;
-    if (auto status = backend_.status(id)) pending_reports_[id] = report_for(*status);
+    if (auto status = backend_.status(id)) pending_reports_[id] = protocol::report_for(*status);
   }
 }
 
@@ -184,7 +165,7 @@ bool AgentRunner::send_heartbeat() {
       inventory = backend_.inventory();  // the first one was moved into the sender
       if (!inventory) return true;
     }
-    HeartbeatEnvelope envelope = sender_.next(std::move(*inventory));
+    protocol::HeartbeatEnvelope envelope = sender_.next(std::move(*inventory));
     const auto t0 = Clock::now();
     auto reply = client_.heartbeat(identity_, to_json(envelope));
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
@@ -239,20 +220,23 @@ bool AgentRunner::poll_commands(milliseconds wait) {
 
 void AgentRunner::accept(const LeasedCommand& leased) {
   counters_.commands_received.fetch_add(1);
-  const Command& cmd = leased.command;
-  json fields = {{"cluster", identity_.cluster}, {"command", cmd.id}, {"kind", cmd.kind}, {"attempt", leased.attempt}};
-  auto started = backend_.start(cmd);
-  if (!started) {
-    fields["error"] = started.error().message;
+  json fields = {
+      {"cluster", identity_.cluster}, {"command", leased.id}, {"kind", leased.kind}, {"attempt", leased.attempt}};
+  auto refuse = [&](const Error& error) {
+    fields["error"] = error.message;
     log::warn("command rejected", fields);
-    CommandStatus failed;
-    failed.id = cmd.id;
-    failed.kind = cmd.kind;
-    failed.state = CommandState::kFailed;
-    failed.message = started.error().message;
-    pending_reports_[cmd.id] = report_for(failed);
-    return;
-  }
+    protocol::CommandStatus failed;
+    failed.id = leased.id;
+    failed.kind = leased.kind;
+    failed.state = protocol::CommandState::kFailed;
+    failed.message = error.message;
+    pending_reports_[leased.id] = protocol::report_for(failed);
+  };
+  // fleetd checked the payload when it was queued; a newer fleetd may still send what this agent cannot read.
+  auto command = protocol::parse_command(leased.id, leased.kind, leased.payload);
+  if (!command) return refuse(command.error());
+  auto started = backend_.start(*command);
+  if (!started) return refuse(started.error());
   if (started->started) {
     log::info("command accepted", fields);
   } else {

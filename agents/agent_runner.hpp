@@ -17,7 +17,7 @@
 #include "agents/agent_client.hpp"
 #include "agents/backoff.hpp"
 #include "agents/cluster_backend.hpp"
-#include "agents/inventory_delta.hpp"
+#include "protocol/heartbeat_sender.hpp"
 
 namespace fleet::agent {
 
@@ -74,7 +74,7 @@ class AgentRunner {
   bool flush_reports();
   bool poll_commands(std::chrono::milliseconds wait);
   void accept(const LeasedCommand& leased);
-  void queue_report(const CommandStatus& status);
+  void queue_report(const protocol::CommandStatus& status);
   void renew_leases(Clock::time_point now);
   void on_unauthenticated(const Error& error);
   void sleep_for(std::chrono::milliseconds d);
@@ -86,7 +86,7 @@ class AgentRunner {
   AgentIdentity identity_;
   BackendHints hints_;
   Reregister reregister_;
-  HeartbeatSender sender_;
+  protocol::HeartbeatSender sender_;
   Backoff backoff_;
   AgentCounters counters_;
   std::function<void(std::int64_t, bool)> latency_sink_;
@@ -94,16 +94,13 @@ class AgentRunner {
   Clock::time_point next_heartbeat_;
   Clock::time_point next_lease_renewal_;
   std::chrono::milliseconds lease_renewal_every_{20000};
-  bool poll_now_ = false;                                 // a heartbeat reply said commands are queued
-  std::map<std::string, CommandReport> pending_reports_;  // by command id; the newest state wins
-  std::set<std::string> in_flight_;                       // started here, not finished yet
+  bool poll_now_ = false;                                           // a heartbeat reply said commands are queued
+  std::map<std::string, protocol::CommandReport> pending_reports_;  // by command id; the newest state wins
+  std::set<std::string> in_flight_;                                 // started here, not finished yet
 
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
 };
-
-// The report fleetd gets for a backend status.
-CommandReport report_for(const CommandStatus& status);
 
 }  // namespace fleet::agent

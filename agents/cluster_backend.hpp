@@ -10,11 +10,17 @@
 #include <string_view>
 #include <vector>
 
-#include "agents/inventory.hpp"
-#include "agents/sim_cluster.hpp"  // Command, CommandStatus, StartResult, SimEvent: the command vocabulary
 #include "common/error.hpp"
+#include "model/inventory.hpp"
+#include "protocol/command.hpp"
+#include "protocol/command_status.hpp"
 
 namespace fleet::agent {
+
+struct StartResult {
+  bool started = false;  // false: the id was known; `status` is its current progress or stored result
+  protocol::CommandStatus status;
+};
 
 class ClusterBackend {
  public:
@@ -24,20 +30,21 @@ class ClusterBackend {
 
   // The cluster as it is now, canonical and valid (validate_inventory). An Error when the cluster cannot be read
   // (the API server is down): the agent then skips this heartbeat's inventory rather than report a guess.
-  virtual Result<ClusterInventory> inventory() = 0;
+  virtual Result<model::ClusterInventory> inventory() = 0;
 
-  // Starts a command, idempotent by id: a known id is not run again (started=false, its current status or stored
-  // result). Returns at once; the work goes on in the background (or on the simulated clock). Errors: an unknown
-  // kind or a bad payload (kInvalid), an unsupported kind for this backend (kInvalid, saying so), a conflict with
-  // a command in flight (kConflict), a missing node or pool (kNotFound).
-  virtual Result<StartResult> start(const Command& command) = 0;
+  // Starts a command whose payload parsed (protocol/command.hpp), idempotent by id: a known id is not run again
+  // (started=false, its current status or stored result). Returns at once; the work goes on in the background (or
+  // on the simulated clock). Errors: a kind this backend does not run (kInvalid `unsupported-command`, saying
+  // why), what the cluster's state refuses (kInvalid), a conflict with a command in flight or a known id with
+  // another payload (kConflict), a missing node or pool (kNotFound).
+  virtual Result<StartResult> start(const protocol::Command& command) = 0;
 
   // Moves work forward to now (the sim advances its clock; the kubernetes backend collects finished steps) and
   // returns the step events since the last call, oldest first. The agent logs them and reports progress.
-  virtual std::vector<SimEvent> poll() = 0;
+  virtual std::vector<protocol::CommandEvent> poll() = 0;
 
   // The progress of a command this backend has seen, or its stored result once finished; nullopt when unknown.
-  virtual std::optional<CommandStatus> status(std::string_view command_id) const = 0;
+  virtual std::optional<protocol::CommandStatus> status(std::string_view command_id) const = 0;
 };
 
 }  // namespace fleet::agent

@@ -8,18 +8,18 @@
 #include <set>
 #include <utility>
 
-#include "agents/json_read.hpp"
-#include "agents/sim_random.hpp"
-#include "api/field_path.hpp"
-#include "api/json_body.hpp"
-#include "api/names.hpp"
+#include "common/json_text.hpp"
+#include "common/seeded_random.hpp"
+#include "model/field_path.hpp"
+#include "model/json_read.hpp"
+#include "model/names.hpp"
 
 namespace fleet::agent {
 namespace {
 
-using api::index_path;
-using api::invalid_field;
-using api::member_path;
+using model::index_path;
+using model::invalid_field;
+using model::member_path;
 using nlohmann::json;
 
 // Reads an optional member into `out` when present; returns the first error.
@@ -31,23 +31,23 @@ using nlohmann::json;
   } while (false)
 
 Status require_object(const json& j, std::string_view path) {
-  if (!j.is_object()) return api::wrong_type(path.empty() ? "(root)" : path, "an object", j);
+  if (!j.is_object()) return model::wrong_type(path.empty() ? "(root)" : path, "an object", j);
   return Ok{};
 }
 
 Result<std::optional<const json*>> optional_object_member(const json& j, std::string_view key, std::string_view path) {
-  auto o = api::optional_object(j, key, path);
+  auto o = model::optional_object(j, key, path);
   if (!o) return o.error();
   if (!*o) return std::optional<const json*>{};
   return std::optional<const json*>{*o};
 }
 
 Result<std::optional<std::string>> optional_version(const json& j, std::string_view key, std::string_view path) {
-  return optional_token(j, key, path, kMaxVersionLength);
+  return model::optional_token(j, key, path, model::kMaxVersionLength);
 }
 
 Result<std::optional<int>> optional_int(const json& j, std::string_view key, std::string_view path, int min, int max) {
-  auto v = api::optional_integer(j, key, path, min, max);
+  auto v = model::optional_integer(j, key, path, min, max);
   if (!v) return v.error();
   if (!*v) return std::optional<int>{};
   return std::optional<int>{static_cast<int>(**v)};
@@ -56,29 +56,30 @@ Result<std::optional<int>> optional_int(const json& j, std::string_view key, std
 Result<GpuSpec> parse_gpu(const json& j, std::string_view path) {
   if (auto s = require_object(j, path); !s) return s.error();
   GpuSpec g;
-  auto model = api::required_string(j, "model", path);
+  auto model = model::required_string(j, "model", path);
   if (!model) return model.error();
   g.model = std::move(model).value();
   const KnownGpu* known = find_known_gpu(g.model);
   if (known) g.model = std::string(known->model);
-  if (g.model.empty() || g.model.size() > kMaxGpuModelLength ||
+  if (g.model.empty() || g.model.size() > model::kMaxGpuModelLength ||
       !std::all_of(g.model.begin(), g.model.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
-    return invalid_field(member_path(path, "model"),
-                         "must be 1-" + std::to_string(kMaxGpuModelLength) + " printable ASCII characters");
+    return model::invalid_field(
+        model::member_path(path, "model"),
+        "must be 1-" + std::to_string(model::kMaxGpuModelLength) + " printable ASCII characters");
   }
-  FLEET_READ(optional_int(j, "count", path, 1, static_cast<int>(kMaxGpusPerNode)), g.count);
+  FLEET_READ(optional_int(j, "count", path, 1, static_cast<int>(model::kMaxGpusPerNode)), g.count);
   std::optional<double> mem;
-  FLEET_READ(optional_number(j, "memoryGiB", path, 1, kMaxGpuMemoryGiB), mem);
+  FLEET_READ(model::optional_number(j, "memoryGiB", path, 1, kMaxGpuMemoryGiB), mem);
   if (mem) {
     g.memory_gib = *mem;
   } else if (known) {
     g.memory_gib = known->memory_gib;
   } else {
     return make_error(ErrorCode::kInvalid,
-                      std::string(member_path(path, "memoryGiB")) +
+                      std::string(model::member_path(path, "memoryGiB")) +
                           ": required for a GPU model the simulator does not know (known: h100, h200, a100, l40s, "
                           "l4, a10)",
-                      member_path(path, "memoryGiB"), "missing-field");
+                      model::member_path(path, "memoryGiB"), "missing-field");
   }
   FLEET_READ(optional_version(j, "driverVersion", path), g.driver_version);
   FLEET_READ(optional_version(j, "cudaVersion", path), g.cuda_version);
@@ -88,24 +89,24 @@ Result<GpuSpec> parse_gpu(const json& j, std::string_view path) {
 Result<PoolSpec> parse_pool(const json& j, std::string_view path) {
   if (auto s = require_object(j, path); !s) return s.error();
   PoolSpec p;
-  auto name = api::required_string(j, "name", path);
+  auto name = model::required_string(j, "name", path);
   if (!name) return name.error();
   p.name = std::move(name).value();
-  if (auto s = api::validate_dns1123_label(p.name, member_path(path, "name")); !s) return s.error();
+  if (auto s = model::validate_dns1123_label(p.name, model::member_path(path, "name")); !s) return s.error();
   FLEET_READ(optional_int(j, "count", path, 0, kMaxPoolNodes), p.count);
   FLEET_READ(optional_int(j, "cpu", path, 1, kMaxNodeCpu), p.cpu);
-  FLEET_READ(optional_number(j, "memoryGiB", path, 0.25, kMaxNodeMemoryGiB), p.memory_gib);
+  FLEET_READ(model::optional_number(j, "memoryGiB", path, 0.25, kMaxNodeMemoryGiB), p.memory_gib);
   if (auto it = j.find("gpu"); it != j.end() && !it->is_null()) {
-    auto g = parse_gpu(*it, member_path(path, "gpu"));
+    auto g = parse_gpu(*it, model::member_path(path, "gpu"));
     if (!g) return g.error();
     p.gpu = std::move(g).value();
   }
   std::optional<std::string> admission;
-  FLEET_READ(api::optional_string(j, "initialAdmission", path), admission);
+  FLEET_READ(model::optional_string(j, "initialAdmission", path), admission);
   if (admission) {
-    auto a = parse_admission(*admission);
-    if (!a || *a == Admission::kQuarantined) {
-      return invalid_field(member_path(path, "initialAdmission"), "must be admitted or pending_probe");
+    auto a = model::parse_admission(*admission);
+    if (!a || *a == model::Admission::kQuarantined) {
+      return model::invalid_field(model::member_path(path, "initialAdmission"), "must be admitted or pending_probe");
     }
     p.initial_admission = *a;
   }
@@ -115,47 +116,48 @@ Result<PoolSpec> parse_pool(const json& j, std::string_view path) {
 Result<ClusterSpec> parse_cluster(const json& j, std::string_view path) {
   if (auto s = require_object(j, path); !s) return s.error();
   ClusterSpec c;
-  auto name = api::required_string(j, "name", path);
+  auto name = model::required_string(j, "name", path);
   if (!name) return name.error();
   c.name = std::move(name).value();
-  if (auto s = api::validate_dns1123_label(c.name, member_path(path, "name")); !s) return s.error();
-  FLEET_READ(api::optional_string(j, "provider", path), c.provider);
-  if (auto s = api::validate_provider(c.provider, member_path(path, "provider")); !s) return s.error();
-  FLEET_READ(api::optional_string(j, "region", path), c.region);
-  if (auto s = api::validate_region(c.region, member_path(path, "region")); !s) return s.error();
-  FLEET_READ(api::optional_string(j, "updateGroup", path), c.update_group);
-  if (auto s = api::validate_update_group(c.update_group, member_path(path, "updateGroup")); !s) return s.error();
-  FLEET_READ(optional_labels(j, "labels", path), c.labels);
-  FLEET_READ(optional_taints(j, "taints", path, true), c.taints);
+  if (auto s = model::validate_dns1123_label(c.name, model::member_path(path, "name")); !s) return s.error();
+  FLEET_READ(model::optional_string(j, "provider", path), c.provider);
+  if (auto s = model::validate_provider(c.provider, model::member_path(path, "provider")); !s) return s.error();
+  FLEET_READ(model::optional_string(j, "region", path), c.region);
+  if (auto s = model::validate_region(c.region, model::member_path(path, "region")); !s) return s.error();
+  FLEET_READ(model::optional_string(j, "updateGroup", path), c.update_group);
+  if (auto s = model::validate_update_group(c.update_group, model::member_path(path, "updateGroup")); !s)
+    return s.error();
+  FLEET_READ(model::optional_labels(j, "labels", path), c.labels);
+  FLEET_READ(model::optional_taints(j, "taints", path, true), c.taints);
   FLEET_READ(optional_version(j, "kubernetesVersion", path), c.kubernetes_version);
   FLEET_READ(optional_version(j, "nodeImageVersion", path), c.node_image_version);
-  auto pools = api::optional_array(j, "pools", path);
+  auto pools = model::optional_array(j, "pools", path);
   if (!pools) return pools.error();
   if (!*pools) {
     c.pools.push_back(make_pool("system", 3, 8, 32));
     return c;
   }
-  std::string pp = member_path(path, "pools");
-  if ((*pools)->empty()) return invalid_field(pp, "must list at least one pool");
+  std::string pp = model::member_path(path, "pools");
+  if ((*pools)->empty()) return model::invalid_field(pp, "must list at least one pool");
   if ((*pools)->size() > kMaxPoolsPerCluster) {
-    return invalid_field(pp, "at most " + std::to_string(kMaxPoolsPerCluster) + " pools are allowed (got " +
-                                 std::to_string((*pools)->size()) + ")");
+    return model::invalid_field(pp, "at most " + std::to_string(kMaxPoolsPerCluster) + " pools are allowed (got " +
+                                        std::to_string((*pools)->size()) + ")");
   }
   std::set<std::string> names;
   std::size_t nodes = 0;
   for (std::size_t i = 0; i < (*pools)->size(); ++i) {
-    std::string ip = index_path(pp, i);
+    std::string ip = model::index_path(pp, i);
     auto p = parse_pool((**pools)[i], ip);
     if (!p) return p.error();
     if (!names.insert(p->name).second) {
-      return invalid_field(member_path(ip, "name"), "duplicate pool name \"" + p->name + "\"");
+      return model::invalid_field(model::member_path(ip, "name"), "duplicate pool name \"" + p->name + "\"");
     }
     nodes += static_cast<std::size_t>(p->count);
     c.pools.push_back(std::move(p).value());
   }
-  if (nodes > kMaxNodes) {
-    return invalid_field(pp, "the pools hold " + std::to_string(nodes) + " nodes; at most " +
-                                 std::to_string(kMaxNodes) + " per cluster are allowed");
+  if (nodes > model::kMaxNodes) {
+    return model::invalid_field(pp, "the pools hold " + std::to_string(nodes) + " nodes; at most " +
+                                        std::to_string(model::kMaxNodes) + " per cluster are allowed");
   }
   return c;
 }
@@ -189,11 +191,11 @@ const KnownGpu* find_known_gpu(std::string_view key_or_model) {
 Result<FleetSpec> parse_fleet_spec(const json& j) {
   if (auto s = require_object(j, ""); !s) return s.error();
   FleetSpec spec;
-  FLEET_READ(optional_uint64(j, "seed", ""), spec.seed);
+  FLEET_READ(model::optional_uint64(j, "seed", ""), spec.seed);
   std::optional<double> scale;
-  FLEET_READ(optional_number(j, "timeScale", "", 0, kMaxTimeScale), scale);
+  FLEET_READ(model::optional_number(j, "timeScale", "", 0, kMaxTimeScale), scale);
   if (scale) {
-    if (*scale <= 0) return invalid_field("timeScale", "must be greater than 0");
+    if (*scale <= 0) return model::invalid_field("timeScale", "must be greater than 0");
     spec.time_scale = *scale;
   }
   std::optional<const json*> durations;
@@ -206,7 +208,7 @@ Result<FleetSpec> parse_fleet_spec(const json& j) {
           {"nodeUpgradeSeconds", &out.node_upgrade_seconds},
           {"drainSeconds", &out.drain_seconds},
           {"probeSeconds", &out.probe_seconds}}) {
-      FLEET_READ(optional_number(d, key, "durations", 0, kMaxDurationSeconds), *field);
+      FLEET_READ(model::optional_number(d, key, "durations", 0, kMaxDurationSeconds), *field);
     }
   }
   std::optional<const json*> faults;
@@ -218,23 +220,24 @@ Result<FleetSpec> parse_fleet_spec(const json& j) {
                               {"probeFailure", &out.probe_failure},
                               {"drainTimeout", &out.drain_timeout},
                               {"agentDisconnect", &out.agent_disconnect}}) {
-      FLEET_READ(optional_number(f, key, "faults", 0, 1), *field);
+      FLEET_READ(model::optional_number(f, key, "faults", 0, 1), *field);
     }
   }
-  auto clusters = api::optional_array(j, "clusters", "");
+  auto clusters = model::optional_array(j, "clusters", "");
   if (!clusters) return clusters.error();
-  if (!*clusters) return api::missing_field("clusters");
+  if (!*clusters) return model::missing_field("clusters");
   if ((*clusters)->size() > kMaxSpecClusters) {
-    return invalid_field("clusters", "at most " + std::to_string(kMaxSpecClusters) + " clusters are allowed (got " +
-                                         std::to_string((*clusters)->size()) + ")");
+    return model::invalid_field("clusters", "at most " + std::to_string(kMaxSpecClusters) +
+                                                " clusters are allowed (got " + std::to_string((*clusters)->size()) +
+                                                ")");
   }
   std::set<std::string> names;
   for (std::size_t i = 0; i < (*clusters)->size(); ++i) {
-    std::string cp = index_path("clusters", i);
+    std::string cp = model::index_path("clusters", i);
     auto c = parse_cluster((**clusters)[i], cp);
     if (!c) return c.error();
     if (!names.insert(c->name).second) {
-      return invalid_field(member_path(cp, "name"), "duplicate cluster name \"" + c->name + "\"");
+      return model::invalid_field(model::member_path(cp, "name"), "duplicate cluster name \"" + c->name + "\"");
     }
     spec.clusters.push_back(std::move(c).value());
   }
@@ -242,7 +245,7 @@ Result<FleetSpec> parse_fleet_spec(const json& j) {
 }
 
 Result<FleetSpec> parse_fleet_spec_text(std::string_view text) {
-  auto j = api::parse_json_text(text);
+  auto j = parse_json_text(text);
   if (!j) return j.error();
   return parse_fleet_spec(*j);
 }
@@ -258,7 +261,7 @@ json to_json(const FleetSpec& spec) {
       pools.push_back(std::move(pj));
     }
     json taints = json::array();
-    for (const Taint& t : c.taints) taints.push_back({{"key", t.key}, {"value", t.value}, {"effect", t.effect}});
+    for (const model::Taint& t : c.taints) taints.push_back({{"key", t.key}, {"value", t.value}, {"effect", t.effect}});
     clusters.push_back({{"name", c.name},
                         {"provider", c.provider},
                         {"region", c.region},
@@ -323,8 +326,8 @@ Result<std::vector<GpuMixEntry>> parse_gpu_mix(std::string_view mix) {
       return bad(entry, "names an unknown GPU model; known: " + keys);
     }
     if (!parse_int(raw.substr(colon + 1, x - colon - 1), e.gpus_per_node) || e.gpus_per_node < 1 ||
-        e.gpus_per_node > static_cast<int>(kMaxGpusPerNode)) {
-      return bad(entry, "needs 1-" + std::to_string(kMaxGpusPerNode) + " GPUs per node");
+        e.gpus_per_node > static_cast<int>(model::kMaxGpusPerNode)) {
+      return bad(entry, "needs 1-" + std::to_string(model::kMaxGpusPerNode) + " GPUs per node");
     }
     if (!parse_int(raw.substr(x + 1, raw.size() - x - 2), e.percent) || e.percent < 0 || e.percent > 100) {
       return bad(entry, "needs a whole percent between 0 and 100");

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agents/inventory.hpp"
 #include "common/error.hpp"
+#include "model/inventory.hpp"
 
 namespace fleet::agent {
 
@@ -47,7 +47,7 @@ struct PoolSpec {
   double memory_gib = 32;
   std::optional<GpuSpec> gpu;
   // Extra field: GPU nodes of a fresh sim start admitted (an estate already probed) unless this is pending_probe.
-  Admission initial_admission = Admission::kAdmitted;
+  model::Admission initial_admission = model::Admission::kAdmitted;
   bool operator==(const PoolSpec&) const = default;
 };
 
@@ -67,8 +67,8 @@ struct ClusterSpec {
   std::string provider = "aks";
   std::string region;
   std::string update_group;
-  Labels labels;
-  std::vector<Taint> taints;
+  model::Labels labels;
+  std::vector<model::Taint> taints;
   std::string kubernetes_version = std::string(kDefaultKubernetesVersion);
   std::string node_image_version = std::string(kDefaultNodeImageVersion);
   std::vector<PoolSpec> pools;
@@ -103,7 +103,7 @@ struct FleetSpec {
 };
 
 Result<FleetSpec> parse_fleet_spec(const nlohmann::json& j);
-// The same from text: JSON limits of api::parse_json_text (1 MiB, depth, duplicate keys).
+// The same from text: JSON limits of fleet::parse_json_text (1 MiB, depth, duplicate keys).
 Result<FleetSpec> parse_fleet_spec_text(std::string_view text);
 // Every field written out, defaults included; parse_fleet_spec(to_json(s)) == s.
 nlohmann::json to_json(const FleetSpec& spec);

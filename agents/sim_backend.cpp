@@ -8,21 +8,21 @@ namespace fleet::agent {
 SimBackend::SimBackend(SimCluster cluster, std::function<double()> clock)
     : cluster_(std::move(cluster)), clock_(std::move(clock)) {}
 
-Result<ClusterInventory> SimBackend::inventory() {
+Result<model::ClusterInventory> SimBackend::inventory() {
   cluster_.advance(clock_());
   return cluster_.inventory();
 }
 
-Result<StartResult> SimBackend::start(const Command& command) {
+Result<StartResult> SimBackend::start(const protocol::Command& command) {
   return cluster_.start(command, clock_());
 }
 
-std::vector<SimEvent> SimBackend::poll() {
+std::vector<protocol::CommandEvent> SimBackend::poll() {
   cluster_.advance(clock_());
   return cluster_.take_events();
 }
 
-std::optional<CommandStatus> SimBackend::status(std::string_view command_id) const {
+std::optional<protocol::CommandStatus> SimBackend::status(std::string_view command_id) const {
   return cluster_.status(command_id);
 }
 

@@ -18,10 +18,10 @@ class SimBackend final : public ClusterBackend {
   SimBackend(SimCluster cluster, std::function<double()> clock);
 
   std::string_view name() const override { return "sim"; }
-  Result<ClusterInventory> inventory() override;
-  Result<StartResult> start(const Command& command) override;
-  std::vector<SimEvent> poll() override;
-  std::optional<CommandStatus> status(std::string_view command_id) const override;
+  Result<model::ClusterInventory> inventory() override;
+  Result<StartResult> start(const protocol::Command& command) override;
+  std::vector<protocol::CommandEvent> poll() override;
+  std::optional<protocol::CommandStatus> status(std::string_view command_id) const override;
 
   // Simulated seconds until the next transition is due (nullopt when nothing runs), so that the agent loop can
   // wake up in time to report it.

@@ -1,75 +1,22 @@
 #include "agents/sim_cluster.hpp"
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <set>
 #include <utility>
+#include <variant>
 
-#include "agents/json_read.hpp"
-#include "agents/sim_random.hpp"
-#include "api/field_path.hpp"
-#include "api/json_body.hpp"
-#include "api/names.hpp"
+#include "common/seeded_random.hpp"
+#include "model/field_path.hpp"
+#include "model/names.hpp"
+#include "model/version.hpp"
 
 namespace fleet::agent {
 namespace {
 
-using api::invalid_field;
-using nlohmann::json;
-
-using Version = std::array<int, 3>;
-
-// "1.31.4" (a leading "v" allowed) → {1, 31, 4}; nullopt for anything else.
-std::optional<Version> parse_version(std::string_view text) {
-  if (!text.empty() && text.front() == 'v') text.remove_prefix(1);
-  Version v{};
-  const char* p = text.data();
-  const char* end = text.data() + text.size();
-  for (int i = 0; i < 3; ++i) {
-    auto [next, ec] = std::from_chars(p, end, v[static_cast<std::size_t>(i)]);
-    if (ec != std::errc() || v[static_cast<std::size_t>(i)] < 0) return std::nullopt;
-    p = next;
-    if (i < 2) {
-      if (p == end || *p != '.') return std::nullopt;
-      ++p;
-    }
-  }
-  if (p != end) return std::nullopt;
-  return v;
-}
-
 Error conflict(std::string message, std::string field = {}) {
   return make_error(ErrorCode::kConflict, std::move(message), std::move(field), "command-conflict");
-}
-
-// maxSurge / maxUnavailable: a count (1, "1") or a percent of the pool ("33%"). Percents of surge round up and of
-// unavailability down, as Kubernetes rolling updates do, so that a percent never makes an upgrade more disruptive.
-Result<int> parse_budget(const json& payload, std::string_view key, int pool_size, int fallback, bool round_up) {
-  std::string field = api::member_path("payload", key);
-  auto it = payload.find(key);
-  if (it == payload.end()) return fallback;
-  auto in_range = [&](long long v) -> Result<int> {
-    if (v < 0 || v > kMaxPoolNodes)
-      return invalid_field(field, "must be between 0 and " + std::to_string(kMaxPoolNodes));
-    return static_cast<int>(v);
-  };
-  if (it->is_number_integer()) return in_range(it->get<long long>());
-  if (!it->is_string()) return api::wrong_type(field, "an integer or a string such as \"25%\"", *it);
-  std::string text = it->get<std::string>();
-  bool percent = !text.empty() && text.back() == '%';
-  if (percent) text.pop_back();
-  long long v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || text.empty()) {
-    return invalid_field(field, "must be an integer or a percent such as \"25%\"");
-  }
-  if (!percent) return in_range(v);
-  if (v < 0 || v > 100) return invalid_field(field, "percent must be between 0% and 100%");
-  double exact = static_cast<double>(pool_size) * static_cast<double>(v) / 100.0;
-  return static_cast<int>(round_up ? std::ceil(exact) : std::floor(exact));
 }
 
 std::string label_safe(std::string_view text) {
@@ -79,60 +26,30 @@ std::string label_safe(std::string_view text) {
         (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     out += ok ? c : '-';
   }
-  if (out.size() > api::kMaxLabelValue) out.resize(api::kMaxLabelValue);
+  if (out.size() > model::kMaxLabelValue) out.resize(model::kMaxLabelValue);
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
   while (!out.empty() && !alnum(out.back())) out.pop_back();
   while (!out.empty() && !alnum(out.front())) out.erase(out.begin());
   return out;
 }
 
-void set_taint(NodeInfo& node, std::string_view key) {
-  if (!node.has_taint(key)) node.taints.push_back(Taint{std::string(key), "", "NoSchedule"});
+void set_taint(model::NodeInfo& node, std::string_view key) {
+  if (!node.has_taint(key)) node.taints.push_back(model::Taint{std::string(key), "", "NoSchedule"});
 }
 
-void remove_taint(NodeInfo& node, std::string_view key) {
-  std::erase_if(node.taints, [&](const Taint& t) { return t.key == key; });
+void remove_taint(model::NodeInfo& node, std::string_view key) {
+  std::erase_if(node.taints, [&](const model::Taint& t) { return t.key == key; });
 }
 
-std::int64_t healthy_gpus(const NodeInfo& node) {
-  return std::count_if(node.gpus.begin(), node.gpus.end(), [](const GpuInfo& g) { return g.health == "healthy"; });
+std::int64_t healthy_gpus(const model::NodeInfo& node) {
+  return std::count_if(node.gpus.begin(), node.gpus.end(),
+                       [](const model::GpuInfo& g) { return g.health == "healthy"; });
 }
 
 }  // namespace
 
-std::string_view to_string(CommandState state) {
-  switch (state) {
-    case CommandState::kRunning:
-      return "running";
-    case CommandState::kSucceeded:
-      return "succeeded";
-    case CommandState::kFailed:
-      return "failed";
-  }
-  return "running";
-}
-
-json to_json(const CommandStatus& s) {
-  return {{"id", s.id},
-          {"kind", s.kind},
-          {"state", to_string(s.state)},
-          {"message", s.message},
-          {"startedAt", s.started_at},
-          {"finishedAt", s.finished_at ? json(*s.finished_at) : json(nullptr)},
-          {"nodesTotal", s.nodes_total},
-          {"nodesDone", s.nodes_done},
-          {"nodesFailed", s.nodes_failed},
-          {"details", s.details}};
-}
-
-json to_json(const SimEvent& e) {
-  json j = {{"at", e.at}, {"commandId", e.command_id}, {"type", e.type}, {"message", e.message}};
-  if (!e.node.empty()) j["node"] = e.node;
-  return j;
-}
-
-ClusterInventory initial_inventory(const ClusterSpec& spec, std::uint64_t cluster_seed) {
-  ClusterInventory inv;
+model::ClusterInventory initial_inventory(const ClusterSpec& spec, std::uint64_t cluster_seed) {
+  model::ClusterInventory inv;
   inv.kubernetes_version = spec.kubernetes_version;
   inv.node_image_version = spec.node_image_version;
   // AKS-looking node names (Arc's AKS nodes are "moc-…"): a per-pool hash like the VM scale set suffix.
@@ -140,7 +57,7 @@ ClusterInventory initial_inventory(const ClusterSpec& spec, std::uint64_t cluste
   for (const PoolSpec& pool : spec.pools) {
     unsigned hash = static_cast<unsigned>(SeededKey(cluster_seed).mix("pool").mix(pool.name).value() % 100000000);
     for (int i = 0; i < pool.count; ++i) {
-      NodeInfo n;
+      model::NodeInfo n;
       char suffix[32];
       std::snprintf(suffix, sizeof suffix, "-%08u-vmss%06d", hash, i);
       n.name = prefix + "-" + pool.name + suffix;
@@ -162,9 +79,9 @@ ClusterInventory initial_inventory(const ClusterSpec& spec, std::uint64_t cluste
         if (std::string product = label_safe(g.model); !product.empty()) n.labels["nvidia.com/gpu.product"] = product;
         n.labels["nvidia.com/gpu.count"] = std::to_string(g.count);
         for (int k = 0; k < g.count; ++k) {
-          GpuInfo gpu;
+          model::GpuInfo gpu;
           gpu.index = k;
-          gpu.uuid = make_gpu_uuid(cluster_seed, spec.name, n.name, k);
+          gpu.uuid = model::make_gpu_uuid(cluster_seed, spec.name, n.name, k);
           gpu.model = g.model;
           gpu.memory_bytes = std::llround(g.memory_gib * 1073741824.0);
           gpu.driver_version = g.driver_version;
@@ -174,12 +91,12 @@ ClusterInventory initial_inventory(const ClusterSpec& spec, std::uint64_t cluste
         n.capacity.gpus = g.count;
         n.allocatable.gpus = g.count;
         n.admission = pool.initial_admission;
-        if (n.admission == Admission::kPendingProbe) set_taint(n, kTaintGpuUnverified);
+        if (n.admission == model::Admission::kPendingProbe) set_taint(n, model::kTaintGpuUnverified);
       }
       inv.nodes.push_back(std::move(n));
     }
   }
-  canonicalize(inv);
+  model::canonicalize(inv);
   return inv;
 }
 
@@ -193,7 +110,7 @@ SimCluster SimCluster::from_fleet_spec(const FleetSpec& fleet, std::size_t index
   return SimCluster(fleet.clusters.at(index), SimOptions{fleet.durations, fleet.faults, fleet.seed});
 }
 
-NodeInfo& SimCluster::node(const std::string& name) {
+model::NodeInfo& SimCluster::node(const std::string& name) {
   return *inventory_.find_node(name);
 }
 
@@ -203,7 +120,7 @@ double SimCluster::draw(std::string_view command_id, std::string_view node, std:
 
 void SimCluster::emit(double at, const std::string& command_id, std::string type, std::string node,
                       std::string message) {
-  events_.push_back(SimEvent{at, command_id, std::move(type), std::move(node), std::move(message)});
+  events_.push_back(protocol::CommandEvent{at, command_id, std::move(type), std::move(node), std::move(message)});
 }
 
 bool SimCluster::should_disconnect(double now) const {
@@ -213,163 +130,149 @@ bool SimCluster::should_disconnect(double now) const {
          options_.faults.agent_disconnect;
 }
 
-std::optional<CommandStatus> SimCluster::status(std::string_view id) const {
+std::optional<protocol::CommandStatus> SimCluster::status(std::string_view id) const {
   if (auto it = running_.find(id); it != running_.end()) return it->second.status;
   if (auto it = finished_.find(id); it != finished_.end()) return it->second;
   return std::nullopt;
 }
 
-std::vector<SimEvent> SimCluster::take_events() {
+std::vector<protocol::CommandEvent> SimCluster::take_events() {
   return std::exchange(events_, {});
 }
 
-Status SimCluster::validate_command(const Command& c, Running& run) const {
-  if (c.id.empty() || c.id.size() > 128) return invalid_field("id", "must be 1-128 characters");
-  if (!c.payload.is_object()) return api::wrong_type("payload", "an object", c.payload);
-  const json& p = c.payload;
-  auto busy_upgrade = [&]() -> const Running* {
-    for (const auto& [id, r] : running_) {
-      if (r.command.kind == kCommandUpgradeControlPlane || r.command.kind == kCommandUpgradeNodePool) return &r;
+const SimCluster::Running* SimCluster::busy_upgrade() const {
+  for (const auto& [id, r] : running_) {
+    const auto kind = r.command.kind();
+    if (kind == protocol::CommandKind::kUpgradeControlPlane || kind == protocol::CommandKind::kUpgradeNodePool) {
+      return &r;
     }
-    return nullptr;
-  };
-  auto in_flight = [&](std::string_view node) {
-    for (const auto& [id, r] : running_) {
-      for (const NodeTask& t : r.tasks) {
-        if (t.node == node && t.step != Step::kPending && t.step != Step::kDone) return true;
-      }
-    }
-    return false;
-  };
-  auto cp = parse_version(inventory_.kubernetes_version);
-
-  if (c.kind == kCommandUpgradeControlPlane) {
-    auto v = api::required_string(p, "kubernetesVersion", "payload");
-    if (!v) return v.error();
-    auto target = parse_version(*v);
-    if (!target) return invalid_field("payload.kubernetesVersion", "must be a version such as 1.32.7");
-    if (cp && *target < *cp) {
-      return invalid_field("payload.kubernetesVersion",
-                           "is older than the control plane (" + inventory_.kubernetes_version + "); no downgrades");
-    }
-    // Kubernetes moves the control plane one minor version at a time.
-    if (cp && ((*target)[0] != (*cp)[0] || (*target)[1] > (*cp)[1] + 1)) {
-      return invalid_field("payload.kubernetesVersion", "skips a minor version: the control plane is at " +
-                                                            inventory_.kubernetes_version +
-                                                            " and moves one minor version at a time");
-    }
-    if (const Running* r = busy_upgrade()) return conflict("the cluster is busy with command " + r->command.id);
-    run.kubernetes_version = *v;
-    return Ok{};
   }
-
-  if (c.kind == kCommandUpgradeNodePool) {
-    auto pool = api::required_string(p, "pool", "payload");
-    if (!pool) return pool.error();
-    run.pool = *pool;
-    std::vector<const NodeInfo*> nodes;
-    for (const NodeInfo& n : inventory_.nodes) {
-      if (n.pool == run.pool) nodes.push_back(&n);
-    }
-    bool known =
-        std::any_of(spec_.pools.begin(), spec_.pools.end(), [&](const PoolSpec& s) { return s.name == *pool; });
-    if (!known && nodes.empty()) {
-      return make_error(ErrorCode::kNotFound, "payload.pool: no pool \"" + run.pool + "\" in this cluster",
-                        "payload.pool", "not-found");
-    }
-    for (auto [key, out] : {std::pair<const char*, std::string*>{"kubernetesVersion", &run.kubernetes_version},
-                            {"nodeImageVersion", &run.node_image_version},
-                            {"driverVersion", &run.driver_version},
-                            {"cudaVersion", &run.cuda_version}}) {
-      auto v = optional_token(p, key, "payload", kMaxVersionLength);
-      if (!v) return v.error();
-      if (*v) *out = **v;
-    }
-    if (run.kubernetes_version.empty() && run.node_image_version.empty()) {
-      return make_error(ErrorCode::kInvalid, "payload: needs kubernetesVersion, nodeImageVersion or both", "payload",
-                        "missing-field");
-    }
-    if (!run.kubernetes_version.empty()) {
-      auto target = parse_version(run.kubernetes_version);
-      if (!target) return invalid_field("payload.kubernetesVersion", "must be a version such as 1.32.7");
-      // Nodes may never be newer than the control plane: the control plane goes first.
-      if (cp && *target > *cp) {
-        return conflict("payload.kubernetesVersion: " + run.kubernetes_version + " is newer than the control plane (" +
-                            inventory_.kubernetes_version + "); upgrade the control plane first",
-                        "payload.kubernetesVersion");
-      }
-    }
-    int size = static_cast<int>(nodes.size());
-    auto surge = parse_budget(p, "maxSurge", size, 1, true);
-    if (!surge) return surge.error();
-    auto unavailable = parse_budget(p, "maxUnavailable", size, 0, false);
-    if (!unavailable) return unavailable.error();
-    if (*surge + *unavailable == 0) {
-      return invalid_field("payload.maxUnavailable", "maxSurge and maxUnavailable must not both be 0");
-    }
-    run.concurrency = *surge + *unavailable;
-    auto max_failed = api::optional_integer(p, "maxFailedNodes", "payload", 0, kMaxPoolNodes);
-    if (!max_failed) return max_failed.error();
-    run.max_failed_nodes = static_cast<int>(max_failed->value_or(0));
-    if (const Running* r = busy_upgrade()) return conflict("the cluster is busy with command " + r->command.id);
-    for (const NodeInfo* n : nodes) {
-      bool needs = (!run.kubernetes_version.empty() && n->kubernetes_version != run.kubernetes_version) ||
-                   (!run.node_image_version.empty() && n->node_image_version != run.node_image_version);
-      for (const GpuInfo& g : n->gpus) {
-        if ((!run.driver_version.empty() && g.driver_version != run.driver_version) ||
-            (!run.cuda_version.empty() && g.cuda_version != run.cuda_version)) {
-          needs = true;
-        }
-      }
-      if (!needs) continue;
-      if (in_flight(n->name)) return conflict("node " + n->name + " is busy with another command");
-      run.tasks.push_back(NodeTask{n->name});
-    }
-    return Ok{};
-  }
-
-  if (c.kind == kCommandRunProbe) {
-    auto list = api::optional_array(p, "nodes", "payload");
-    if (!list) return list.error();
-    std::set<std::string> names;
-    if (*list) {
-      for (std::size_t i = 0; i < (*list)->size(); ++i) {
-        const json& v = (**list)[i];
-        std::string field = api::index_path("payload.nodes", i);
-        if (!v.is_string()) return api::wrong_type(field, "a string", v);
-        const NodeInfo* n = inventory_.find_node(v.get<std::string>());
-        if (!n) {
-          return make_error(ErrorCode::kNotFound, field + ": no node \"" + v.get<std::string>() + "\"", field,
-                            "not-found");
-        }
-        if (n->gpus.empty()) return invalid_field(field, "node " + n->name + " has no GPUs to probe");
-        names.insert(n->name);
-      }
-    } else {
-      for (const NodeInfo& n : inventory_.nodes) {
-        if (!n.gpus.empty()) names.insert(n.name);
-      }
-    }
-    for (const std::string& n : names) {
-      if (in_flight(n)) return conflict("node " + n + " is busy with another command");
-      run.tasks.push_back(NodeTask{n});
-    }
-    return Ok{};
-  }
-
-  if (c.kind == kCommandCordonCluster) {
-    auto cordon = api::optional_bool(p, "cordon", "payload");
-    if (!cordon) return cordon.error();
-    return Ok{};
-  }
-
-  return make_error(ErrorCode::kInvalid,
-                    "kind: unknown command kind \"" + c.kind +
-                        "\"; the sim runs upgrade_control_plane, upgrade_node_pool, run_probe and cordon_cluster",
-                    "kind", "unknown-command-kind");
+  return nullptr;
 }
 
-Result<StartResult> SimCluster::start(const Command& command, double now) {
+bool SimCluster::node_in_flight(std::string_view node) const {
+  for (const auto& [id, r] : running_) {
+    for (const NodeTask& t : r.tasks) {
+      if (t.node == node && t.step != Step::kPending && t.step != Step::kDone) return true;
+    }
+  }
+  return false;
+}
+
+Status SimCluster::validate(const protocol::UpgradeControlPlane& p, Running& run) const {
+  const std::string target = model::to_string(p.kubernetes_version);
+  if (auto cp = model::parse_kubernetes_version(inventory_.kubernetes_version)) {
+    if (p.kubernetes_version < *cp) {
+      return model::invalid_field("payload.kubernetesVersion", "is older than the control plane (" +
+                                                                   inventory_.kubernetes_version + "); no downgrades");
+    }
+    // Kubernetes moves the control plane one minor version at a time.
+    if (!cp->within_one_minor_of(p.kubernetes_version)) {
+      return model::invalid_field("payload.kubernetesVersion", "skips a minor version: the control plane is at " +
+                                                                   inventory_.kubernetes_version +
+                                                                   " and moves one minor version at a time");
+    }
+  }
+  if (const Running* r = busy_upgrade()) return conflict("the cluster is busy with command " + r->command.id);
+  run.kubernetes_version = target;
+  return Ok{};
+}
+
+Status SimCluster::validate(const protocol::UpgradeNodePool& p, Running& run) const {
+  run.pool = p.pool;
+  std::vector<const model::NodeInfo*> nodes;
+  for (const model::NodeInfo& n : inventory_.nodes) {
+    if (n.pool == run.pool) nodes.push_back(&n);
+  }
+  bool known = std::any_of(spec_.pools.begin(), spec_.pools.end(), [&](const PoolSpec& s) { return s.name == p.pool; });
+  if (!known && nodes.empty()) {
+    return make_error(ErrorCode::kNotFound, "payload.pool: no pool \"" + run.pool + "\" in this cluster",
+                      "payload.pool", "not-found");
+  }
+  if (p.kubernetes_version) run.kubernetes_version = model::to_string(*p.kubernetes_version);
+  run.node_image_version = p.node_image_version;
+  run.driver_version = p.driver_version;
+  run.cuda_version = p.cuda_version;
+  // Nodes may never be newer than the control plane: the control plane goes first.
+  auto cp = model::parse_kubernetes_version(inventory_.kubernetes_version);
+  if (p.kubernetes_version && cp && *p.kubernetes_version > *cp) {
+    return conflict("payload.kubernetesVersion: " + run.kubernetes_version + " is newer than the control plane (" +
+                        inventory_.kubernetes_version + "); upgrade the control plane first",
+                    "payload.kubernetesVersion");
+  }
+  const int size = static_cast<int>(nodes.size());
+  run.concurrency = std::max(1, p.max_surge.resolve(size, true) + p.max_unavailable.resolve(size, false));
+  run.max_failed_nodes = p.max_failed_nodes;
+  if (const Running* r = busy_upgrade()) return conflict("the cluster is busy with command " + r->command.id);
+  for (const model::NodeInfo* n : nodes) {
+    bool needs = (!run.kubernetes_version.empty() && n->kubernetes_version != run.kubernetes_version) ||
+                 (!run.node_image_version.empty() && n->node_image_version != run.node_image_version);
+    for (const model::GpuInfo& g : n->gpus) {
+      if ((!run.driver_version.empty() && g.driver_version != run.driver_version) ||
+          (!run.cuda_version.empty() && g.cuda_version != run.cuda_version)) {
+        needs = true;
+      }
+    }
+    if (!needs) continue;
+    if (node_in_flight(n->name)) return conflict("node " + n->name + " is busy with another command");
+    run.tasks.push_back(NodeTask{n->name});
+  }
+  return Ok{};
+}
+
+Status SimCluster::validate(const protocol::RunProbe& p, Running& run) const {
+  std::set<std::string> names;
+  if (p.nodes) {
+    for (std::size_t i = 0; i < p.nodes->size(); ++i) {
+      const std::string& name = (*p.nodes)[i];
+      const std::string field = model::index_path("payload.nodes", i);
+      const model::NodeInfo* n = inventory_.find_node(name);
+      if (!n) return make_error(ErrorCode::kNotFound, field + ": no node \"" + name + "\"", field, "not-found");
+      if (n->gpus.empty()) return model::invalid_field(field, "node " + n->name + " has no GPUs to probe");
+      names.insert(n->name);
+    }
+  } else {
+    for (const model::NodeInfo& n : inventory_.nodes) {
+      if (!n.gpus.empty()) names.insert(n.name);
+    }
+  }
+  for (const std::string& n : names) {
+    if (node_in_flight(n)) return conflict("node " + n + " is busy with another command");
+    run.tasks.push_back(NodeTask{n});
+  }
+  return Ok{};
+}
+
+Status SimCluster::validate(const protocol::CordonCluster&, Running&) const {
+  return Ok{};
+}
+
+template <typename Unsupported>
+Status SimCluster::validate(const Unsupported& p, Running&) const {
+  return make_error(ErrorCode::kInvalid,
+                    "kind: the sim does not run " + std::string(protocol::to_string(protocol::kind_of(p))) +
+                        "; it runs upgrade_control_plane, upgrade_node_pool, run_probe and cordon_cluster",
+                    "kind", "unsupported-command");
+}
+
+void SimCluster::cordon_cluster(bool cordon, const std::string& command_id, Running& run, double now) {
+  // Immediate, like `kubectl cordon` on every node.
+  cordoned_ = cordon;
+  int changed = 0;
+  for (model::NodeInfo& n : inventory_.nodes) {
+    // A node in the middle of an upgrade stays cordoned; its step restores it when it ends.
+    if (!cordon && node_in_flight(n.name)) continue;
+    if (n.schedulable != !cordon) ++changed;
+    n.schedulable = !cordon;
+  }
+  emit(now, command_id, cordon ? "cluster_cordoned" : "cluster_uncordoned", "",
+       std::to_string(changed) + (cordon ? " nodes cordoned" : " nodes uncordoned"));
+  run.status.state = protocol::CommandState::kSucceeded;
+  run.status.message = cordon ? "cluster cordoned" : "cluster uncordoned";
+}
+
+Result<StartResult> SimCluster::start(const protocol::Command& command, double now) {
+  using protocol::CommandKind;
   advance(now);
   now = now_;
   if (auto it = bodies_.find(command.id); it != bodies_.end()) {
@@ -379,61 +282,51 @@ Result<StartResult> SimCluster::start(const Command& command, double now) {
     return StartResult{false, *status(command.id)};
   }
   Running run;
-  if (auto s = validate_command(command, run); !s) return s.error();
+  if (auto s = std::visit([&](const auto& p) { return validate(p, run); }, command.payload); !s) return s.error();
+  const std::string kind(protocol::to_string(command.kind()));
   run.command = command;
   run.order = next_order_++;
   run.status.id = command.id;
-  run.status.kind = command.kind;
+  run.status.kind = kind;
   run.status.started_at = now;
   run.status.nodes_total = static_cast<int>(run.tasks.size());
   bodies_.emplace(command.id, command);
-  emit(now, command.id, "command_started", "", command.kind);
+  emit(now, command.id, "command_started", "", kind);
 
-  if (command.kind == kCommandUpgradeControlPlane) {
-    if (inventory_.kubernetes_version == run.kubernetes_version) {
-      run.status.state = CommandState::kSucceeded;
-      run.status.message = "the control plane is already at " + run.kubernetes_version;
-    } else {
-      run.due = now + options_.durations.control_plane_upgrade_seconds;
-    }
-  } else if (command.kind == kCommandUpgradeNodePool) {
-    if (run.tasks.empty()) {
-      run.status.state = CommandState::kSucceeded;
-      run.status.message = "every node of pool " + run.pool + " is already at the target";
-    } else {
-      start_pool_nodes(run, now);
-    }
-  } else if (command.kind == kCommandRunProbe) {
-    if (run.tasks.empty()) {
-      run.status.state = CommandState::kSucceeded;
-      run.status.message = "no GPU nodes to probe";
-    }
-    for (NodeTask& t : run.tasks) {
-      t.step = Step::kProbing;
-      t.due = now + options_.durations.probe_seconds;
-    }
-  } else {  // cordon_cluster: immediate, like `kubectl cordon` on every node
-    bool cordon = command.payload.value("cordon", true);
-    cordoned_ = cordon;
-    int changed = 0;
-    for (NodeInfo& n : inventory_.nodes) {
-      bool busy = false;
-      for (const auto& [id, r] : running_) {
-        for (const NodeTask& t : r.tasks) busy |= t.node == n.name && t.step != Step::kPending && t.step != Step::kDone;
+  switch (command.kind()) {
+    case CommandKind::kUpgradeControlPlane:
+      if (inventory_.kubernetes_version == run.kubernetes_version) {
+        run.status.state = protocol::CommandState::kSucceeded;
+        run.status.message = "the control plane is already at " + run.kubernetes_version;
+      } else {
+        run.due = now + options_.durations.control_plane_upgrade_seconds;
       }
-      // A node in the middle of an upgrade stays cordoned; its step restores it when it ends.
-      if (!cordon && busy) continue;
-      if (n.schedulable != !cordon) ++changed;
-      n.schedulable = !cordon;
-    }
-    emit(now, command.id, cordon ? "cluster_cordoned" : "cluster_uncordoned", "",
-         std::to_string(changed) + (cordon ? " nodes cordoned" : " nodes uncordoned"));
-    run.status.state = CommandState::kSucceeded;
-    run.status.message = cordon ? "cluster cordoned" : "cluster uncordoned";
+      break;
+    case CommandKind::kUpgradeNodePool:
+      if (run.tasks.empty()) {
+        run.status.state = protocol::CommandState::kSucceeded;
+        run.status.message = "every node of pool " + run.pool + " is already at the target";
+      } else {
+        start_pool_nodes(run, now);
+      }
+      break;
+    case CommandKind::kRunProbe:
+      if (run.tasks.empty()) {
+        run.status.state = protocol::CommandState::kSucceeded;
+        run.status.message = "no GPU nodes to probe";
+      }
+      for (NodeTask& t : run.tasks) {
+        t.step = Step::kProbing;
+        t.due = now + options_.durations.probe_seconds;
+      }
+      break;
+    default:  // cordon_cluster: validate() refused every other kind
+      cordon_cluster(std::get<protocol::CordonCluster>(command.payload).cordon, command.id, run, now);
+      break;
   }
 
   StartResult result{true, run.status};
-  if (run.status.state != CommandState::kRunning) {
+  if (run.status.state != protocol::CommandState::kRunning) {
     finish(run, now);
     result.status = run.status;
     finished_.emplace(command.id, std::move(run.status));
@@ -451,7 +344,7 @@ void SimCluster::start_pool_nodes(Running& run, double at) {
   for (NodeTask& t : run.tasks) {
     if (in_flight >= run.concurrency) break;
     if (t.step != Step::kPending) continue;
-    NodeInfo& n = node(t.node);
+    model::NodeInfo& n = node(t.node);
     n.schedulable = false;
     emit(at, run.command.id, "node_cordoned", t.node, "cordoned for upgrade");
     t.step = Step::kDraining;
@@ -460,7 +353,7 @@ void SimCluster::start_pool_nodes(Running& run, double at) {
   }
 }
 
-void SimCluster::restore_schedulable(NodeInfo& n, const std::string& command_id, double at) {
+void SimCluster::restore_schedulable(model::NodeInfo& n, const std::string& command_id, double at) {
   // Never leave a node cordoned and forgotten: at the end of its step a node is schedulable again unless the whole
   // cluster is cordoned (then uncordon_cluster restores it).
   if (!cordoned_ && !n.schedulable) {
@@ -469,10 +362,10 @@ void SimCluster::restore_schedulable(NodeInfo& n, const std::string& command_id,
   }
 }
 
-void SimCluster::quarantine(NodeInfo& n, const std::string& command_id, double at, std::string_view why) {
-  set_taint(n, kTaintGpuUnverified);
-  set_taint(n, kTaintGpuQuarantined);
-  n.admission = Admission::kQuarantined;
+void SimCluster::quarantine(model::NodeInfo& n, const std::string& command_id, double at, std::string_view why) {
+  set_taint(n, model::kTaintGpuUnverified);
+  set_taint(n, model::kTaintGpuQuarantined);
+  n.admission = model::Admission::kQuarantined;
   // The probe blames one GPU, chosen by the same seeded draw, so inventories show which device failed.
   if (!n.gpus.empty()) {
     auto bad = static_cast<std::size_t>(draw(command_id, n.name, "probe-gpu") * static_cast<double>(n.gpus.size()));
@@ -482,11 +375,11 @@ void SimCluster::quarantine(NodeInfo& n, const std::string& command_id, double a
   emit(at, command_id, "node_quarantined", n.name, std::string(why));
 }
 
-void SimCluster::admit(NodeInfo& n, const std::string& command_id, double at) {
-  remove_taint(n, kTaintGpuUnverified);
-  remove_taint(n, kTaintGpuQuarantined);
-  n.admission = Admission::kAdmitted;
-  for (GpuInfo& g : n.gpus) g.health = "healthy";
+void SimCluster::admit(model::NodeInfo& n, const std::string& command_id, double at) {
+  remove_taint(n, model::kTaintGpuUnverified);
+  remove_taint(n, model::kTaintGpuQuarantined);
+  n.admission = model::Admission::kAdmitted;
+  for (model::GpuInfo& g : n.gpus) g.health = "healthy";
   n.allocatable.gpus = healthy_gpus(n);
   emit(at, command_id, "node_admitted", n.name, "GPU probe passed");
 }
@@ -498,7 +391,7 @@ void SimCluster::step(Running& run) {
     run.due.reset();
     inventory_.kubernetes_version = run.kubernetes_version;
     emit(at, id, "control_plane_upgraded", "", "control plane at " + run.kubernetes_version);
-    run.status.state = CommandState::kSucceeded;
+    run.status.state = protocol::CommandState::kSucceeded;
     run.status.message = "control plane upgraded to " + run.kubernetes_version;
     finish(run, at);
     return;
@@ -510,9 +403,9 @@ void SimCluster::step(Running& run) {
   }
   if (!task) return;
   double at = task->due;
-  NodeInfo& n = node(task->node);
+  model::NodeInfo& n = node(task->node);
   const FaultRates& f = options_.faults;
-  bool pool_upgrade = run.command.kind == kCommandUpgradeNodePool;
+  bool pool_upgrade = run.command.kind() == protocol::CommandKind::kUpgradeNodePool;
   std::string outcome;  // set when the node is finished
 
   switch (task->step) {
@@ -536,7 +429,7 @@ void SimCluster::step(Running& run) {
       } else {
         if (!run.kubernetes_version.empty()) n.kubernetes_version = run.kubernetes_version;
         if (!run.node_image_version.empty()) n.node_image_version = run.node_image_version;
-        for (GpuInfo& g : n.gpus) {
+        for (model::GpuInfo& g : n.gpus) {
           if (!run.driver_version.empty()) g.driver_version = run.driver_version;
           if (!run.cuda_version.empty()) g.cuda_version = run.cuda_version;
         }
@@ -546,8 +439,8 @@ void SimCluster::step(Running& run) {
           outcome = "upgraded";
         } else {
           // An upgraded GPU node is unverified until its probe passes (DESIGN §5 node admission).
-          set_taint(n, kTaintGpuUnverified);
-          n.admission = Admission::kPendingProbe;
+          set_taint(n, model::kTaintGpuUnverified);
+          n.admission = model::Admission::kPendingProbe;
           task->step = Step::kProbing;
           task->due = at + options_.durations.probe_seconds;
         }
@@ -588,12 +481,12 @@ void SimCluster::step(Running& run) {
   int failed = run.status.nodes_failed;
   if (pool_upgrade) {
     if (failed > run.max_failed_nodes) {
-      run.status.state = CommandState::kFailed;
+      run.status.state = protocol::CommandState::kFailed;
       run.status.message = std::to_string(failed) + " of " + std::to_string(total) + " nodes of pool " + run.pool +
                            " failed (maxFailedNodes " + std::to_string(run.max_failed_nodes) + "); " +
                            std::to_string(pending) + " nodes not started";
     } else {
-      run.status.state = CommandState::kSucceeded;
+      run.status.state = protocol::CommandState::kSucceeded;
       run.status.message = "pool " + run.pool + " upgraded: " + std::to_string(total - failed) + " of " +
                            std::to_string(total) + " nodes";
       if (failed > 0) run.status.message += " (" + std::to_string(failed) + " failed, within maxFailedNodes)";
@@ -601,11 +494,11 @@ void SimCluster::step(Running& run) {
     // The cluster's node image is the one every node runs, once they all do.
     if (!run.node_image_version.empty() &&
         std::all_of(inventory_.nodes.begin(), inventory_.nodes.end(),
-                    [&](const NodeInfo& x) { return x.node_image_version == run.node_image_version; })) {
+                    [&](const model::NodeInfo& x) { return x.node_image_version == run.node_image_version; })) {
       inventory_.node_image_version = run.node_image_version;
     }
   } else {
-    run.status.state = failed > 0 ? CommandState::kFailed : CommandState::kSucceeded;
+    run.status.state = failed > 0 ? protocol::CommandState::kFailed : protocol::CommandState::kSucceeded;
     run.status.message =
         std::to_string(total - failed) + " of " + std::to_string(total) + " nodes passed the GPU probe";
     if (failed > 0) run.status.message += "; " + std::to_string(failed) + " quarantined";
@@ -615,7 +508,7 @@ void SimCluster::step(Running& run) {
 
 void SimCluster::finish(Running& run, double at) {
   run.status.finished_at = at;
-  bool ok = run.status.state == CommandState::kSucceeded;
+  bool ok = run.status.state == protocol::CommandState::kSucceeded;
   emit(at, run.command.id, ok ? "command_succeeded" : "command_failed", "", run.status.message);
 }
 
@@ -651,7 +544,7 @@ void SimCluster::advance(double now) {
     if (!best) break;
     now_ = std::max(now_, best_due);
     step(*best);
-    if (best->status.state != CommandState::kRunning) {
+    if (best->status.state != protocol::CommandState::kRunning) {
       std::string id = best->command.id;
       finished_.emplace(id, std::move(best->status));
       running_.erase(id);

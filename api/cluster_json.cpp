@@ -4,10 +4,11 @@
 #include <string_view>
 #include <utility>
 
-#include "api/field_path.hpp"
 #include "api/json_body.hpp"
-#include "api/names.hpp"
 #include "common/time_format.hpp"
+#include "model/field_path.hpp"
+#include "model/json_read.hpp"
+#include "model/names.hpp"
 
 namespace fleet::api {
 namespace {
@@ -38,50 +39,50 @@ Status reject_server_owned(const json& body) {
 }
 
 Result<model::Taint> parse_taint(const json& j, const std::string& path) {
-  if (!j.is_object()) return wrong_type(path, "an object", j);
-  if (auto s = reject_unknown_fields(j, {"key", "value", "effect"}, path); !s) return s.error();
+  if (!j.is_object()) return model::wrong_type(path, "an object", j);
+  if (auto s = model::reject_unknown_fields(j, {"key", "value", "effect"}, path); !s) return s.error();
   model::Taint t;
-  auto key = required_string(j, "key", path);
+  auto key = model::required_string(j, "key", path);
   if (!key) return key.error();
   t.key = std::move(key).value();
-  auto value = optional_string(j, "value", path);
+  auto value = model::optional_string(j, "value", path);
   if (!value) return value.error();
   t.value = value->value_or("");
-  auto effect = required_string(j, "effect", path);
+  auto effect = model::required_string(j, "effect", path);
   if (!effect) return effect.error();
   t.effect = std::move(effect).value();
   return t;
 }
 
 Result<std::vector<model::Taint>> parse_taints(const json& j, std::string_view field) {
-  if (!j.is_array()) return wrong_type(field, "an array", j);
+  if (!j.is_array()) return model::wrong_type(field, "an array", j);
   // Checked before parsing the elements so that a huge array costs nothing.
-  if (j.size() > kMaxTaints) {
-    return invalid_field(
-        field, "at most " + std::to_string(kMaxTaints) + " taints are allowed (got " + std::to_string(j.size()) + ")");
+  if (j.size() > model::kMaxTaints) {
+    return model::invalid_field(field, "at most " + std::to_string(model::kMaxTaints) + " taints are allowed (got " +
+                                           std::to_string(j.size()) + ")");
   }
   std::vector<model::Taint> taints;
   for (std::size_t i = 0; i < j.size(); ++i) {
-    auto t = parse_taint(j[i], index_path(field, i));
+    auto t = parse_taint(j[i], model::index_path(field, i));
     if (!t) return t.error();
     taints.push_back(std::move(t).value());
   }
-  if (auto s = validate_taints(taints, field); !s) return s.error();
+  if (auto s = model::validate_taints(taints, field); !s) return s.error();
   return taints;
 }
 
 Result<model::Labels> parse_labels(const json& j, std::string_view field) {
-  if (!j.is_object()) return wrong_type(field, "an object", j);
-  if (j.size() > kMaxLabels) {
-    return invalid_field(
-        field, "at most " + std::to_string(kMaxLabels) + " labels are allowed (got " + std::to_string(j.size()) + ")");
+  if (!j.is_object()) return model::wrong_type(field, "an object", j);
+  if (j.size() > model::kMaxLabels) {
+    return model::invalid_field(field, "at most " + std::to_string(model::kMaxLabels) + " labels are allowed (got " +
+                                           std::to_string(j.size()) + ")");
   }
   model::Labels labels;
   for (const auto& [key, value] : j.items()) {
-    if (!value.is_string()) return wrong_type(member_path(field, key), "a string", value);
+    if (!value.is_string()) return model::wrong_type(model::member_path(field, key), "a string", value);
     labels.emplace(key, value.get<std::string>());
   }
-  if (auto s = validate_labels(labels, field); !s) return s.error();
+  if (auto s = model::validate_labels(labels, field); !s) return s.error();
   return labels;
 }
 
@@ -90,33 +91,35 @@ Result<std::optional<std::string>> nullable_string(const json& body, std::string
   auto it = body.find(key);
   if (it == body.end()) return std::optional<std::string>();
   if (it->is_null()) return std::optional<std::string>(std::string());
-  if (!it->is_string()) return wrong_type(key, "a string or null", *it);
+  if (!it->is_string()) return model::wrong_type(key, "a string or null", *it);
   return std::optional<std::string>(it->get<std::string>());
 }
 
 }  // namespace
 
 Result<model::ClusterCreate> parse_cluster_create(const json& body) {
-  if (!body.is_object()) return wrong_type("", "an object", body);
+  if (!body.is_object()) return model::wrong_type("", "an object", body);
   if (auto s = reject_server_owned(body); !s) return s.error();
-  if (auto s = reject_unknown_fields(body, {"name", "provider", "region", "labels", "taints", "updateGroup"}, ""); !s) {
+  if (auto s =
+          model::reject_unknown_fields(body, {"name", "provider", "region", "labels", "taints", "updateGroup"}, "");
+      !s) {
     return s.error();
   }
   model::ClusterCreate c;
-  auto name = required_string(body, "name", "");
+  auto name = model::required_string(body, "name", "");
   if (!name) return name.error();
-  if (auto s = validate_dns1123_label(*name, "name"); !s) return s.error();
+  if (auto s = model::validate_dns1123_label(*name, "name"); !s) return s.error();
   c.name = std::move(name).value();
 
-  auto provider = required_string(body, "provider", "");
+  auto provider = model::required_string(body, "provider", "");
   if (!provider) return provider.error();
-  if (auto s = validate_provider(*provider, "provider"); !s) return s.error();
+  if (auto s = model::validate_provider(*provider, "provider"); !s) return s.error();
   c.provider = std::move(provider).value();
 
-  auto region = optional_string(body, "region", "");
+  auto region = model::optional_string(body, "region", "");
   if (!region) return region.error();
   c.region = region->value_or("");
-  if (auto s = validate_region(c.region, "region"); !s) return s.error();
+  if (auto s = model::validate_region(c.region, "region"); !s) return s.error();
 
   if (auto it = body.find("labels"); it != body.end()) {
     auto labels = parse_labels(*it, "labels");
@@ -129,22 +132,23 @@ Result<model::ClusterCreate> parse_cluster_create(const json& body) {
     c.taints = std::move(taints).value();
   }
 
-  auto group = optional_string(body, "updateGroup", "");
+  auto group = model::optional_string(body, "updateGroup", "");
   if (!group) return group.error();
   c.update_group = group->value_or("");
-  if (auto s = validate_update_group(c.update_group, "updateGroup"); !s) return s.error();
+  if (auto s = model::validate_update_group(c.update_group, "updateGroup"); !s) return s.error();
   return c;
 }
 
 Result<ClusterPatchRequest> parse_cluster_patch(const json& body) {
-  if (!body.is_object()) return wrong_type("", "an object", body);
+  if (!body.is_object()) return model::wrong_type("", "an object", body);
   for (std::string_view immutable : {"name", "provider"}) {
     if (body.contains(immutable)) {
-      return invalid_field(immutable, "field is immutable; delete and re-create the cluster to change it");
+      return model::invalid_field(immutable, "field is immutable; delete and re-create the cluster to change it");
     }
   }
   if (auto s = reject_server_owned(body); !s) return s.error();
-  if (auto s = reject_unknown_fields(body, {"labels", "taints", "region", "updateGroup"}, ""); !s) return s.error();
+  if (auto s = model::reject_unknown_fields(body, {"labels", "taints", "region", "updateGroup"}, ""); !s)
+    return s.error();
 
   ClusterPatchRequest r;
   if (auto it = body.find("labels"); it != body.end()) {
@@ -152,20 +156,20 @@ Result<ClusterPatchRequest> parse_cluster_patch(const json& body) {
     if (it->is_null()) {
       r.clear_labels = true;
     } else if (!it->is_object()) {
-      return wrong_type("labels", "an object or null", *it);
+      return model::wrong_type("labels", "an object or null", *it);
     } else {
       std::size_t sets = 0;
       for (const auto& [key, value] : it->items()) {
-        std::string path = member_path("labels", key);
-        if (auto s = validate_label_key(key, path); !s) return s.error();
+        std::string path = model::member_path("labels", key);
+        if (auto s = model::validate_label_key(key, path); !s) return s.error();
         if (value.is_null()) {
           changes.emplace(key, std::nullopt);
           continue;
         }
-        if (!value.is_string()) return wrong_type(path, "a string or null", value);
-        if (auto s = validate_label_value(value.get_ref<const std::string&>(), path); !s) return s.error();
-        if (++sets > kMaxLabels) {
-          return invalid_field("labels", "at most " + std::to_string(kMaxLabels) + " labels are allowed");
+        if (!value.is_string()) return model::wrong_type(path, "a string or null", value);
+        if (auto s = model::validate_label_value(value.get_ref<const std::string&>(), path); !s) return s.error();
+        if (++sets > model::kMaxLabels) {
+          return model::invalid_field("labels", "at most " + std::to_string(model::kMaxLabels) + " labels are allowed");
         }
         changes.emplace(key, value.get<std::string>());
       }
@@ -184,13 +188,13 @@ Result<ClusterPatchRequest> parse_cluster_patch(const json& body) {
   auto region = nullable_string(body, "region");
   if (!region) return region.error();
   if (*region) {
-    if (auto s = validate_region(**region, "region"); !s) return s.error();
+    if (auto s = model::validate_region(**region, "region"); !s) return s.error();
     r.patch.region = std::move(region).value();
   }
   auto group = nullable_string(body, "updateGroup");
   if (!group) return group.error();
   if (*group) {
-    if (auto s = validate_update_group(**group, "updateGroup"); !s) return s.error();
+    if (auto s = model::validate_update_group(**group, "updateGroup"); !s) return s.error();
     r.patch.update_group = std::move(group).value();
   }
   return r;
@@ -207,9 +211,10 @@ Result<model::Cluster> apply_cluster_patch(model::Cluster current, const Cluster
         current.labels.erase(key);
       }
     }
-    if (current.labels.size() > kMaxLabels) {
-      return invalid_field("labels", "the patched cluster would have " + std::to_string(current.labels.size()) +
-                                         " labels; at most " + std::to_string(kMaxLabels) + " are allowed");
+    if (current.labels.size() > model::kMaxLabels) {
+      return model::invalid_field("labels", "the patched cluster would have " + std::to_string(current.labels.size()) +
+                                                " labels; at most " + std::to_string(model::kMaxLabels) +
+                                                " are allowed");
     }
   }
   if (p.taints) current.taints = *p.taints;

@@ -5,8 +5,6 @@
 #include <iostream>
 #include <sstream>
 
-#include "api/label_selector.hpp"
-#include "api/names.hpp"
 #include "fleetctl/cluster_view.hpp"
 #include "fleetctl/exit_codes.hpp"
 #include "fleetctl/inventory_commands.hpp"
@@ -14,6 +12,8 @@
 #include "fleetctl/label_args.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/taint_args.hpp"
+#include "model/label_selector.hpp"
+#include "model/names.hpp"
 #include "net/url_encode.hpp"
 
 namespace fleet::ctl {
@@ -31,7 +31,7 @@ std::string cluster_path(const std::string& name) {
 }
 
 Status check_name(const std::string& name) {
-  if (auto problem = api::dns1123_label_problem(name); !problem.empty()) {
+  if (auto problem = model::dns1123_label_problem(name); !problem.empty()) {
     return usage("invalid cluster name \"" + name + "\": " + problem);
   }
   return Ok{};
@@ -97,7 +97,7 @@ int get_clusters(Session& session, const GetClustersOptions& options) {
   if (options.limit && *options.limit == 0) return session.fail(usage("--limit must be at least 1"));
   std::string query;
   if (!options.selector.empty()) {
-    auto parsed = api::parse_label_selector(options.selector);
+    auto parsed = model::parse_label_selector(options.selector);
     if (!parsed) return session.fail(usage("invalid label selector: " + parsed.error().message));
     query = "labelSelector=" + http::url_encode(options.selector);
   }
@@ -145,13 +145,13 @@ Result<nlohmann::json> cluster_body_from_flags(const CreateClusterOptions& optio
   }
   nlohmann::json body = {{"name", options.name}, {"provider", options.provider}};
   if (options.region) {
-    if (auto s = api::validate_region(*options.region, "region"); !s) {
+    if (auto s = model::validate_region(*options.region, "region"); !s) {
       return usage("invalid --region: " + s.error().message);
     }
     body["region"] = *options.region;
   }
   if (options.update_group) {
-    if (auto s = api::validate_update_group(*options.update_group, "updateGroup"); !s) {
+    if (auto s = model::validate_update_group(*options.update_group, "updateGroup"); !s) {
       return usage("invalid --update-group: " + s.error().message);
     }
     body["updateGroup"] = *options.update_group;

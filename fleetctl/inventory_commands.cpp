@@ -4,11 +4,11 @@
 #include <set>
 #include <vector>
 
-#include "api/names.hpp"
 #include "fleetctl/inventory_view.hpp"
 #include "fleetctl/json_fields.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/problem.hpp"
+#include "model/names.hpp"
 #include "net/url_encode.hpp"
 
 namespace fleet::ctl {
@@ -26,7 +26,7 @@ Error invalid_response(const std::string& why) {
 }
 
 Status check_cluster_name(const std::string& name) {
-  if (auto problem = api::dns1123_label_problem(name); !problem.empty()) {
+  if (auto problem = model::dns1123_label_problem(name); !problem.empty()) {
     return usage("invalid cluster name \"" + name + "\": " + problem);
   }
   return Ok{};

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "api/names.hpp"
+#include "model/names.hpp"
 
 namespace fleet::ctl {
 
@@ -13,7 +13,7 @@ Result<LabelChanges> parse_label_args(const std::vector<std::string>& args) {
     const auto eq = arg.find('=');
     if (eq == std::string::npos && arg.size() > 1 && arg.back() == '-') {
       const std::string key = arg.substr(0, arg.size() - 1);
-      if (auto problem = api::label_key_problem(key); !problem.empty()) {
+      if (auto problem = model::label_key_problem(key); !problem.empty()) {
         return make_error(ErrorCode::kInvalid, "invalid label key in \"" + arg + "\": " + problem);
       }
       if (changes.set.count(key)) {
@@ -29,10 +29,10 @@ Result<LabelChanges> parse_label_args(const std::vector<std::string>& args) {
     }
     const std::string key = arg.substr(0, eq);
     const std::string value = arg.substr(eq + 1);
-    if (auto problem = api::label_key_problem(key); !problem.empty()) {
+    if (auto problem = model::label_key_problem(key); !problem.empty()) {
       return make_error(ErrorCode::kInvalid, "invalid label key in \"" + arg + "\": " + problem);
     }
-    if (auto problem = api::label_value_problem(value); !problem.empty()) {
+    if (auto problem = model::label_value_problem(value); !problem.empty()) {
       return make_error(ErrorCode::kInvalid, "invalid label value in \"" + arg + "\": " + problem);
     }
     if (std::find(changes.remove.begin(), changes.remove.end(), key) != changes.remove.end()) {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "api/names.hpp"
 #include "fleetctl/json_fields.hpp"
+#include "model/names.hpp"
 
 namespace fleet::ctl {
 namespace {
@@ -40,8 +40,8 @@ Result<std::vector<TaintChange>> parse_taint_args(const std::vector<std::string>
     change.key = key_value.substr(0, eq);
     if (eq != std::string::npos) change.value = key_value.substr(eq + 1);
 
-    if (auto problem = api::label_key_problem(change.key); !problem.empty()) return bad(arg, "key " + problem);
-    if (auto problem = api::label_value_problem(change.value); !problem.empty()) return bad(arg, "value " + problem);
+    if (auto problem = model::label_key_problem(change.key); !problem.empty()) return bad(arg, "key " + problem);
+    if (auto problem = model::label_value_problem(change.value); !problem.empty()) return bad(arg, "value " + problem);
     if (colon != std::string::npos && !valid_effect(change.effect)) {
       return bad(arg, "the effect must be NoSchedule, PreferNoSchedule or NoExecute");
     }

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <ostream>
 
-#include "api/names.hpp"
+#include "model/names.hpp"
 
 #include "fleetctl/api_client.hpp"
 #include "fleetctl/json_fields.hpp"
@@ -68,7 +68,7 @@ Result<std::int64_t> parse_ttl_seconds(std::string_view text) {
 
 int create_bootstrap_token(Session& session, const CreateBootstrapTokenOptions& options) {
   const auto format = parse_output_format(options.output).value_or(OutputFormat::kTable);
-  if (auto problem = api::dns1123_label_problem(options.cluster); !problem.empty()) {
+  if (auto problem = model::dns1123_label_problem(options.cluster); !problem.empty()) {
     return session.fail(make_error(ErrorCode::kInvalid, "invalid --cluster \"" + options.cluster + "\": " + problem));
   }
   auto ttl = parse_ttl_seconds(options.ttl);

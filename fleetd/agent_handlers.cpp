@@ -2,7 +2,6 @@
 // its long-lived credential (DESIGN §5 step 1).
 #include <pqxx/pqxx>
 
-#include "agents/inventory_delta.hpp"
 #include "api/json_body.hpp"
 #include "fleetd/agent_store.hpp"
 #include "fleetd/audit_store.hpp"
@@ -12,6 +11,8 @@
 #include "fleetd/heartbeat_cache.hpp"
 #include "fleetd/inventory_store.hpp"
 #include "fleetd/liveness_recorder.hpp"
+#include "model/json_read.hpp"
+#include "protocol/heartbeat.hpp"
 
 namespace fleet {
 namespace {
@@ -39,8 +40,8 @@ http::Response create_bootstrap_token(Call& call, pqxx::connection_base& conn) {
   if (!call.req.body.empty()) {
     auto body = api::parse_json_body(call.req, {"application/json"});
     if (!body) return problem(call, body.error());
-    if (auto st = api::reject_unknown_fields(*body, {"ttlSeconds"}, ""); !st) return problem(call, st.error());
-    auto t = api::optional_integer(*body, "ttlSeconds", "", kMinBootstrapTtl, kMaxBootstrapTtl);
+    if (auto st = model::reject_unknown_fields(*body, {"ttlSeconds"}, ""); !st) return problem(call, st.error());
+    auto t = model::optional_integer(*body, "ttlSeconds", "", kMinBootstrapTtl, kMaxBootstrapTtl);
     if (!t) return problem(call, t.error());
     if (*t) ttl = **t;
   }
@@ -71,8 +72,8 @@ http::Response register_agent(Call& call, pqxx::connection_base& conn, const Age
   if (!call.req.body.empty()) {
     auto body = api::parse_json_body(call.req, {"application/json"});
     if (!body) return problem(call, body.error());
-    if (auto st = api::reject_unknown_fields(*body, {"agentVersion"}, ""); !st) return problem(call, st.error());
-    auto v = api::optional_string(*body, "agentVersion", "");
+    if (auto st = model::reject_unknown_fields(*body, {"agentVersion"}, ""); !st) return problem(call, st.error());
+    auto v = model::optional_string(*body, "agentVersion", "");
     if (!v) return problem(call, v.error());
     if (*v && (*v)->size() > kMaxAgentVersion) {
       return problem(call, make_error(ErrorCode::kInvalid, "agentVersion: at most 64 characters", "agentVersion",
@@ -91,7 +92,7 @@ http::Response register_agent(Call& call, pqxx::connection_base& conn, const Age
   return json_response(200, out.dump());
 }
 
-nlohmann::json applied_json(std::uint64_t sequence, const agent::InventoryDelta& changes) {
+nlohmann::json applied_json(std::uint64_t sequence, const protocol::InventoryDelta& changes) {
   return {{"resync", false},
           {"sequence", sequence},
           {"nodesChanged", changes.added.size() + changes.changed.size() + changes.removed.size()}};
@@ -108,10 +109,10 @@ http::Response heartbeat_reply(nlohmann::json out, const AgentRouteOptions& opti
   out["commandsPending"] = !(options.notifier && options.notifier->known_empty(cluster, ignored));
   return json_response(200, out.dump());
 }
-Result<agent::HeartbeatEnvelope> parse_heartbeat(const Call& call) {
-  auto body = api::parse_json_body(call.req, {"application/json"}, api::kMaxHeartbeatBodyBytes);
+Result<protocol::HeartbeatEnvelope> parse_heartbeat(const Call& call) {
+  auto body = api::parse_json_body(call.req, {"application/json"}, protocol::kMaxHeartbeatBytes);
   if (!body) return body.error();
-  return agent::heartbeat_from_json(*body);
+  return protocol::heartbeat_from_json(*body);
 }
 
 // The agent credential check of the heartbeat: from the cache when it knows the credential, else one read.
@@ -135,27 +136,27 @@ std::optional<http::Response> refuse_heartbeat(const Call& call, pqxx::connectio
 // liveness is recorded in batches (liveness_recorder.hpp).
 // `parsed`: the envelope when heartbeat_front read it already (a full inventory may be megabytes of JSON).
 http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRouteOptions& options,
-                         std::shared_ptr<const agent::HeartbeatEnvelope> parsed = nullptr) {
+                         std::shared_ptr<const protocol::HeartbeatEnvelope> parsed = nullptr) {
   const std::string cluster = call.path["cluster"];
   if (auto refused = refuse_heartbeat(call, conn, cluster, options.cache)) return std::move(*refused);
   if (!parsed) {
     auto read = parse_heartbeat(call);
     if (!read) return problem(call, read.error());
-    parsed = std::make_shared<const agent::HeartbeatEnvelope>(std::move(read).value());
+    parsed = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(read).value());
   }
   const auto& envelope = parsed;
   auto reply = [&](nlohmann::json out) { return heartbeat_reply(std::move(out), options, cluster); };
   auto seen = [&] {
     if (options.liveness && options.liveness->seen(cluster)) options.liveness->write_now(conn, cluster);
   };
-  auto written = [&](const agent::HeartbeatApplied& applied, std::int64_t generation) {
+  auto written = [&](const protocol::HeartbeatApplied& applied, std::int64_t generation) {
     if (options.cache) options.cache->put(cluster, {applied.stored, generation, envelope->agent_version});
     if (options.liveness) options.liveness->written(cluster);
   };
 
   if (options.cache && !envelope->full) {
     auto fast = options.cache->apply_delta(cluster, *envelope);
-    if (auto* resync = std::get_if<agent::ResyncNeeded>(&fast)) {
+    if (auto* resync = std::get_if<protocol::ResyncNeeded>(&fast)) {
       seen();
       return reply({{"resync", true}, {"reason", resync->reason}});
     }
@@ -164,7 +165,7 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
         seen();
         return reply(unchanged_json(delta->sequence));
       }
-      const agent::HeartbeatApplied& applied = *delta->applied;
+      const protocol::HeartbeatApplied& applied = *delta->applied;
       pqxx::work txn(conn);
       if (!store::save_heartbeat(txn, cluster, applied, envelope->agent_version, delta->generation)) {
         // Another replica wrote this inventory since it was cached here: rebuild from a full one.
@@ -186,17 +187,17 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
     return problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + cluster + "\" has no agent", "", "not-found"));
   }
   // The database keeps the sequence of the last heartbeat written, not of the unchanged ones acknowledged since:
-  // any later delta builds on it (SequenceCheck::kAfterStored). After a restart of fleetd, that is what lets
+  // any later delta builds on it (protocol::SequenceCheck::kAfterStored). After a restart of fleetd, that is what lets
   // every agent carry on with its next delta instead of sending its whole inventory again.
-  auto outcome = agent::apply_heartbeat(loaded->stored, *envelope, agent::SequenceCheck::kAfterStored);
+  auto outcome = protocol::apply_heartbeat(loaded->stored, *envelope, protocol::SequenceCheck::kAfterStored);
   if (!outcome) return problem(call, outcome.error());
-  if (auto* resync = std::get_if<agent::ResyncNeeded>(&*outcome)) {
+  if (auto* resync = std::get_if<protocol::ResyncNeeded>(&*outcome)) {
     txn.abort();  // nothing to write; and seen() may need the connection
     if (options.cache) options.cache->demand_full(cluster);
     seen();
     return reply({{"resync", true}, {"reason", resync->reason}});
   }
-  auto& applied = std::get<agent::HeartbeatApplied>(*outcome);
+  auto& applied = std::get<protocol::HeartbeatApplied>(*outcome);
   if (!envelope->full && applied.changes.empty() && envelope->agent_version == loaded->agent_version) {
     // A delta that changes nothing is not written here either; the cache starts from the stored generation.
     // (A full heartbeat is always written: it may restart the sequence below the stored one.)
@@ -224,7 +225,7 @@ http::Response heartbeat(Call& call, pqxx::connection_base& conn, const AgentRou
 // to a database worker and the full handler above, before the cache is touched.
 void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& respond,
                      const AgentRouteOptions& options) {
-  auto to_database = [&](std::shared_ptr<const agent::HeartbeatEnvelope> parsed) {
+  auto to_database = [&](std::shared_ptr<const protocol::HeartbeatEnvelope> parsed) {
     DbJob job;
     job.run = [call, respond, options, parsed](pqxx::connection_base& conn) {
       respond(heartbeat(*call, conn, options, parsed));
@@ -246,11 +247,11 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   if (call->req.body.size() > kFrontParseLimit) return to_database(nullptr);
   auto parsed = parse_heartbeat(*call);
   if (!parsed) return respond(problem(*call, parsed.error()));
-  auto envelope = std::make_shared<const agent::HeartbeatEnvelope>(std::move(parsed).value());
+  auto envelope = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(parsed).value());
   if (envelope->full) return to_database(envelope);
   auto fast = options.cache->apply_delta(cluster, *envelope);
   nlohmann::json out;
-  if (auto* resync = std::get_if<agent::ResyncNeeded>(&fast)) {
+  if (auto* resync = std::get_if<protocol::ResyncNeeded>(&fast)) {
     out = {{"resync", true}, {"reason", resync->reason}};
   } else if (auto* delta = std::get_if<HeartbeatCache::DeltaApplied>(&fast); delta && !delta->needs_write) {
     out = unchanged_json(delta->sequence);

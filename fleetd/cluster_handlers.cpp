@@ -6,7 +6,6 @@
 #include "api/cluster_json.hpp"
 #include "api/continue_token.hpp"
 #include "api/json_body.hpp"
-#include "api/label_selector.hpp"
 #include "api/problem.hpp"
 #include "fleetd/audit_store.hpp"
 #include "fleetd/auth.hpp"
@@ -14,6 +13,7 @@
 #include "fleetd/handlers.hpp"
 #include "fleetd/idempotency_store.hpp"
 #include "fleetd/idempotent_create.hpp"
+#include "model/label_selector.hpp"
 
 namespace fleet {
 namespace {
@@ -124,10 +124,10 @@ http::Response list_clusters(Call& call, pqxx::connection_base& conn) {
       if (!after) return problem(call, after.error());
       q.after_name = *after;
     } else if (key == "labelSelector") {
-      auto sel = api::parse_label_selector(value);
+      auto sel = model::parse_label_selector(value);
       if (!sel) return problem(call, sel.error());
       if (!sel->requirements.empty()) {
-        nlohmann::json sql = api::to_sql_json(*sel);
+        nlohmann::json sql = model::to_sql_json(*sel);
         nlohmann::json contains = nlohmann::json::object();
         for (const auto& r : sql) {
           const auto& op = r["op"];

@@ -33,7 +33,7 @@ bool delete_cluster(pqxx::transaction_base& txn, std::string_view name);
 
 struct ClusterListQuery {
   std::string after_name;        // keyset: names strictly greater than this
-  std::string selector_json;     // api::to_sql_json output; empty = no selector
+  std::string selector_json;     // model::to_sql_json output; empty = no selector
   std::string containment_json;  // {"k": "v", …} every match must contain (index-assisted prefilter); empty = none
   int limit = 100;
 };

@@ -6,7 +6,6 @@
 #include <array>
 #include <charconv>
 #include <pqxx/pqxx>
-#include <regex>
 #include <set>
 
 #include "api/continue_token.hpp"
@@ -19,6 +18,9 @@
 #include "fleetd/heartbeat_cache.hpp"
 #include "fleetd/idempotency_store.hpp"
 #include "fleetd/idempotent_create.hpp"
+#include "model/json_read.hpp"
+#include "protocol/command.hpp"
+#include "protocol/command_report.hpp"
 
 namespace fleet {
 namespace {
@@ -29,17 +31,6 @@ constexpr int kDefaultPollLimit = 10;
 constexpr int kMaxPollLimit = 100;
 constexpr int kDefaultListLimit = 100;
 constexpr int kMaxListLimit = 1000;
-constexpr std::size_t kMaxPayloadBytes = 64 * 1024;
-constexpr std::size_t kMaxMessageBytes = 4 * 1024;
-constexpr std::array<std::string_view, 7> kKinds = {
-    "upgrade_control_plane", "upgrade_node_pool", "run_probe", "apply_workload",
-    "delete_workload",       "cordon_cluster",    "drain_node"};
-
-std::string kinds_text() {
-  std::string out;
-  for (auto k : kKinds) out += (out.empty() ? "" : ", ") + std::string(k);
-  return out;
-}
 
 nlohmann::json or_null(const std::optional<std::string>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
@@ -239,32 +230,12 @@ http::Response report(Call& call, pqxx::connection_base& conn, const CommandQueu
   if (auto refused = refuse_agent(call, txn, cluster)) return std::move(*refused);
   auto body = api::parse_json_body(call.req, {"application/json"});
   if (!body) return problem(call, body.error());
-  if (auto st = api::reject_unknown_fields(*body, {"state", "message", "progress"}, ""); !st) {
-    return problem(call, st.error());
-  }
+  auto parsed = protocol::report_from_json(*body);
+  if (!parsed) return problem(call, parsed.error());
   store::Report r;
-  auto state = api::required_string(*body, "state", "");
-  if (!state) return problem(call, state.error());
-  if (*state != "running" && *state != "succeeded" && *state != "failed") {
-    return problem(
-        call, make_error(ErrorCode::kInvalid, "state: must be running, succeeded or failed", "state", "invalid-field"));
-  }
-  r.state = *state;
-  auto message = api::optional_string(*body, "message", "");
-  if (!message) return problem(call, message.error());
-  if (*message && (*message)->size() > kMaxMessageBytes) {
-    return problem(call, make_error(ErrorCode::kInvalid, "message: at most 4096 bytes", "message", "invalid-field"));
-  }
-  r.message = *message;
-  auto progress = api::optional_object(*body, "progress", "");
-  if (!progress) return problem(call, progress.error());
-  if (*progress) {
-    if ((*progress)->dump().size() > kMaxPayloadBytes) {
-      return problem(call,
-                     make_error(ErrorCode::kInvalid, "progress: at most 64 KiB of JSON", "progress", "invalid-field"));
-    }
-    r.progress = **progress;
-  }
+  r.state = std::string(protocol::to_string(parsed->state));
+  r.message = std::move(parsed->message);
+  r.progress = std::move(parsed->progress);
 
   auto result = store::report_command(txn, cluster, id, r, options.lease);
   // Another cluster's command is "not found" too: its existence is not this agent's business.
@@ -313,43 +284,29 @@ http::Response refuse(const Call& call, pqxx::connection_base& conn, const std::
   return resp;
 }
 
-bool valid_command_id(const std::string& id) {
-  static const std::regex pattern("^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$");
-  return std::regex_match(id, pattern);
-}
-
 http::Response create_command(Call& call, pqxx::connection_base& conn) {
   const std::string cluster = call.path["name"];
   auto body = api::parse_json_body(call.req, {"application/json"});
   if (!body) return refuse(call, conn, "", body.error());
-  if (auto st = api::reject_unknown_fields(*body, {"id", "kind", "payload"}, ""); !st) {
+  if (auto st = model::reject_unknown_fields(*body, {"id", "kind", "payload"}, ""); !st) {
     return refuse(call, conn, "", st.error());
   }
-  auto id = api::optional_string(*body, "id", "");
+  auto id = model::optional_string(*body, "id", "");
   if (!id) return refuse(call, conn, "", id.error());
-  if (*id && !valid_command_id(**id)) {
-    return refuse(call, conn, "",
-                  make_error(ErrorCode::kInvalid,
-                             "id: lower-case letters, digits, '.' and '-', 1-63 characters, starting and ending "
-                             "with a letter or digit",
-                             "id", "invalid-field"));
+  if (*id) {
+    if (auto st = protocol::validate_command_id(**id); !st) return refuse(call, conn, "", st.error());
   }
   const std::string command_id = id->value_or("");
-  auto kind = api::required_string(*body, "kind", "");
+  auto kind_name = model::required_string(*body, "kind", "");
+  if (!kind_name) return refuse(call, conn, command_id, kind_name.error());
+  auto kind = protocol::command_kind_from(*kind_name);
   if (!kind) return refuse(call, conn, command_id, kind.error());
-  if (std::find(kKinds.begin(), kKinds.end(), *kind) == kKinds.end()) {
-    return refuse(call, conn, command_id,
-                  make_error(ErrorCode::kInvalid, "kind: must be one of " + kinds_text(), "kind", "invalid-field"));
-  }
-  auto payload_member = api::optional_object(*body, "payload", "");
+  // The payload is checked as the agent will read it: a bad one is refused now, not failed by the agent later.
+  auto payload_member = model::optional_object(*body, "payload", "");
   if (!payload_member) return refuse(call, conn, command_id, payload_member.error());
-  nlohmann::json payload = nlohmann::json::object();
-  if (*payload_member) {
-    payload = **payload_member;
-  }
-  if (payload.dump().size() > kMaxPayloadBytes) {
-    return refuse(call, conn, command_id,
-                  make_error(ErrorCode::kInvalid, "payload: at most 64 KiB of JSON", "payload", "invalid-field"));
+  nlohmann::json payload = *payload_member ? **payload_member : nlohmann::json::object();
+  if (auto typed = protocol::parse_command_payload(*kind, payload); !typed) {
+    return refuse(call, conn, command_id, typed.error());
   }
 
   auto key = idempotency_key(call);
@@ -365,7 +322,7 @@ http::Response create_command(Call& call, pqxx::connection_base& conn) {
     }
   }
 
-  auto result = store::enqueue_command(txn, cluster, command_id, *kind, payload, call.principal.actor());
+  auto result = store::enqueue_command(txn, cluster, command_id, *kind_name, payload, call.principal.actor());
   http::Response resp;
   std::string outcome = "success";
   std::string audited_id = result.command ? result.command->id : command_id;

@@ -36,12 +36,12 @@ void HeartbeatCache::remember_credential(const std::string& credential_hash, con
 }
 
 HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& cluster,
-                                                         const agent::HeartbeatEnvelope& envelope) {
+                                                         const protocol::HeartbeatEnvelope& envelope) {
   Entry base;
   {
     std::lock_guard lock(mutex_);
     if (full_demanded_.count(cluster)) {
-      return agent::ResyncNeeded{"fleetd asked for a full inventory and has not had it yet"};
+      return protocol::ResyncNeeded{"fleetd asked for a full inventory and has not had it yet"};
     }
     auto it = inventories_.find(cluster);
     if (it == inventories_.end()) return NoEntry{};
@@ -58,22 +58,23 @@ HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& clus
       std::string reason = "heartbeat sequence " + std::to_string(envelope.sequence) + " does not follow the stored " +
                            std::to_string(e.sequence);
       demand_full_locked(cluster);
-      return agent::ResyncNeeded{std::move(reason)};
+      return protocol::ResyncNeeded{std::move(reason)};
     }
     base = e;  // shares the inventory; the copy for apply_heartbeat is made outside the lock
   }
-  auto outcome = agent::apply_heartbeat(agent::StoredInventory{base.sequence, *base.inventory}, envelope,
-                                        base.exact ? agent::SequenceCheck::kNext : agent::SequenceCheck::kAfterStored);
+  auto outcome =
+      protocol::apply_heartbeat(protocol::StoredInventory{base.sequence, *base.inventory}, envelope,
+                                base.exact ? protocol::SequenceCheck::kNext : protocol::SequenceCheck::kAfterStored);
   if (!outcome) {
     // Over the limits: the database path reports the error with the same rules.
     return NoEntry{};
   }
-  if (auto* resync = std::get_if<agent::ResyncNeeded>(&*outcome)) {
+  if (auto* resync = std::get_if<protocol::ResyncNeeded>(&*outcome)) {
     // The agent sends a full inventory next; that goes through the database.
     demand_full(cluster);
     return std::move(*resync);
   }
-  auto& applied = std::get<agent::HeartbeatApplied>(*outcome);
+  auto& applied = std::get<protocol::HeartbeatApplied>(*outcome);
   DeltaApplied out{envelope.sequence, base.generation, false, std::nullopt};
   out.needs_write = !applied.changes.empty() || envelope.agent_version != base.agent_version;
   if (out.needs_write) {
@@ -92,7 +93,7 @@ HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& clus
 }
 
 void HeartbeatCache::put(const std::string& cluster, CachedInventory entry) {
-  Entry e{std::make_shared<const agent::ClusterInventory>(std::move(entry.stored.inventory)), entry.stored.sequence,
+  Entry e{std::make_shared<const model::ClusterInventory>(std::move(entry.stored.inventory)), entry.stored.sequence,
           entry.generation, std::move(entry.agent_version), true};
   std::lock_guard lock(mutex_);
   full_demanded_.erase(cluster);

@@ -10,7 +10,7 @@
 //   - anything unexpected (no entry, a gap, a failed compare-and-set) falls back to the database path or a resync,
 //     which is always safe. Once this replica asked an agent for a full inventory, it answers every delta of that
 //     agent with the same request until the full inventory is written: the database path, which accepts any delta
-//     after the last written sequence (SequenceCheck::kAfterStored), never sees those deltas.
+//     after the last written sequence (protocol::SequenceCheck::kAfterStored), never sees those deltas.
 // Cached inventories are immutable and shared: the lock guards only the map and the sequence numbers, and the
 // slower work (applying a non-empty delta, diffing) runs outside it, so heartbeats of different clusters never
 // wait on each other's copies.
@@ -25,12 +25,12 @@
 #include <unordered_set>
 #include <variant>
 
-#include "agents/inventory_delta.hpp"
+#include "protocol/heartbeat.hpp"
 
 namespace fleet {
 
 struct CachedInventory {
-  agent::StoredInventory stored;  // canonical, as apply_heartbeat returns it
+  protocol::StoredInventory stored;  // canonical, as apply_heartbeat returns it
   std::int64_t generation = 0;
   std::string agent_version;
 };
@@ -45,9 +45,9 @@ class HeartbeatCache {
     std::int64_t generation = 0;  // of the cached base: the compare-and-set value for a write
     bool needs_write = false;     // something a user or the store sees changed
     // Only when needs_write: what to store and what differs (the cache is not touched until put()).
-    std::optional<agent::HeartbeatApplied> applied;
+    std::optional<protocol::HeartbeatApplied> applied;
   };
-  using DeltaOutcome = std::variant<NoEntry, agent::ResyncNeeded, DeltaApplied>;
+  using DeltaOutcome = std::variant<NoEntry, protocol::ResyncNeeded, DeltaApplied>;
 
   // The credential TTL is longer than a heartbeat interval, or every heartbeat would look it up again. The cost: a
   // credential replaced by a new registration keeps working on this replica for up to a minute.
@@ -65,7 +65,7 @@ class HeartbeatCache {
   // A delta against the cached inventory. When nothing needs writing, the cache already holds the result (the
   // heartbeat is done); otherwise the caller writes with generation as the compare-and-set value and calls put()
   // with generation + 1, or erase() if the write lost.
-  DeltaOutcome apply_delta(const std::string& cluster, const agent::HeartbeatEnvelope& envelope);
+  DeltaOutcome apply_delta(const std::string& cluster, const protocol::HeartbeatEnvelope& envelope);
 
   // Stores what was written, unless the cache holds a newer generation already; ends a demand_full().
   void put(const std::string& cluster, CachedInventory entry);
@@ -73,7 +73,7 @@ class HeartbeatCache {
   // generation and agent version, without the inventory. That is all an unchanged delta needs; the first delta
   // that changes something finds no inventory here and goes to the database, which loads it. The database holds
   // the sequence of the last heartbeat written, not of the unchanged ones acknowledged since, so until its first
-  // delta this entry takes any later sequence (SequenceCheck::kAfterStored) instead of exactly the next one.
+  // delta this entry takes any later sequence (protocol::SequenceCheck::kAfterStored) instead of exactly the next one.
   void prime(const std::string& cluster, std::uint64_t sequence, std::int64_t generation, std::string agent_version);
   // Forgets the cluster's inventory and answers its deltas with a resync until put() (this replica asked the agent
   // for a full inventory, or lost a compare-and-set).
@@ -82,7 +82,7 @@ class HeartbeatCache {
 
  private:
   struct Entry {
-    std::shared_ptr<const agent::ClusterInventory> inventory;  // null: not loaded (a warm start's entry)
+    std::shared_ptr<const model::ClusterInventory> inventory;  // null: not loaded (a warm start's entry)
     std::uint64_t sequence = 0;
     std::int64_t generation = 0;
     std::string agent_version;

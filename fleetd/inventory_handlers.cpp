@@ -73,7 +73,7 @@ http::Response list_gpus(Call& call, pqxx::connection_base& conn) {
   }
   out["total"] = total;
   for (const auto& row : page.items) {
-    auto item = agent::to_json(row.gpu);  // the fields an agent reports, named as it reports them
+    auto item = model::to_json(row.gpu);  // the fields an agent reports, named as it reports them
     item["cluster"] = row.cluster;
     item["node"] = row.node;
     item["admission"] = row.admission;

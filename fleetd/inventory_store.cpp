@@ -55,7 +55,7 @@ constexpr const char* kUpdateCluster =
 
 // Upserts `nodes` and replaces their GPUs.
 void write_nodes(pqxx::transaction_base& txn, const std::string& cluster,
-                 const std::vector<const agent::NodeInfo*>& nodes) {
+                 const std::vector<const model::NodeInfo*>& nodes) {
   if (nodes.empty()) return;
   nlohmann::json node_rows = nlohmann::json::array();
   nlohmann::json names = nlohmann::json::array();
@@ -63,9 +63,9 @@ void write_nodes(pqxx::transaction_base& txn, const std::string& cluster,
   for (const auto* node : nodes) {
     node_rows.push_back({{"name", node->name},
                          {"pool", node->pool},
-                         {"admission", agent::to_string(node->admission)},
+                         {"admission", model::to_string(node->admission)},
                          {"schedulable", node->schedulable},
-                         {"data", agent::to_json(*node)}});
+                         {"data", model::to_json(*node)}});
     names.push_back(node->name);
     for (const auto& g : node->gpus) {
       gpu_rows.push_back({{"node", node->name},
@@ -94,17 +94,17 @@ std::optional<LoadedInventory> load_inventory(pqxx::transaction_base& txn, std::
   out.agent_version = agent_row[0][4].c_str();
   auto sequence = agent_row[0][0].as<std::int64_t>();
   if (sequence <= 0) return out;
-  agent::StoredInventory stored;
+  protocol::StoredInventory stored;
   stored.sequence = static_cast<std::uint64_t>(sequence);
   stored.inventory.kubernetes_version = agent_row[0][1].c_str();
   stored.inventory.node_image_version = agent_row[0][2].c_str();
   for (const auto& row : txn.exec_params(kLoadNodes, std::string(cluster))) {
-    auto node = agent::node_from_json(nlohmann::json::parse(row[0].c_str()), "node");
+    auto node = model::node_from_json(nlohmann::json::parse(row[0].c_str()), "node");
     // Rows were written from validated nodes; one that no longer parses makes the base unusable: resync.
     if (!node) return out;
     stored.inventory.nodes.push_back(std::move(node).value());
   }
-  agent::canonicalize(stored.inventory);
+  model::canonicalize(stored.inventory);
   out.stored = std::move(stored);
   return out;
 }
@@ -125,8 +125,9 @@ std::vector<AgentSnapshot> load_agent_page(pqxx::transaction_base& txn, const st
   return page;
 }
 
-bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view, const agent::HeartbeatApplied& applied,
-                    std::string_view agent_version, std::int64_t generation) {
+bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view,
+                    const protocol::HeartbeatApplied& applied, std::string_view agent_version,
+                    std::int64_t generation) {
   const std::string cluster(cluster_view);
   // The compare-and-set first: a lost race writes nothing else.
   auto agent = txn.exec_params(kUpdateAgent, cluster, static_cast<std::int64_t>(applied.stored.sequence),
@@ -136,7 +137,7 @@ bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view, 
   if (!applied.changes.removed.empty()) {
     txn.exec_params(kDeleteNodes, cluster, nlohmann::json(applied.changes.removed).dump());
   }
-  std::vector<const agent::NodeInfo*> upserts;
+  std::vector<const model::NodeInfo*> upserts;
   for (const auto& node : applied.changes.added) upserts.push_back(&node);
   for (const auto& change : applied.changes.changed) {
     if (const auto* node = inv.find_node(change.name)) upserts.push_back(node);

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "agents/inventory_delta.hpp"
+#include "protocol/heartbeat.hpp"
 
 namespace pqxx {
 class transaction_base;
@@ -22,7 +22,7 @@ namespace fleet::store {
 // locked for this transaction. `stored` is nullopt when the agent has not sent an inventory yet (or a stored node
 // no longer parses: then a resync rebuilds it).
 struct LoadedInventory {
-  std::optional<agent::StoredInventory> stored;
+  std::optional<protocol::StoredInventory> stored;
   std::int64_t generation = 0;
   std::string agent_version;
 };
@@ -46,7 +46,7 @@ std::vector<AgentSnapshot> load_agent_page(pqxx::transaction_base& txn, const st
 // Writes an applied heartbeat if the stored generation is still `generation` (compare-and-set; false, and nothing
 // written, when another writer got there first): the changed nodes and GPUs, the agent's sequence and version,
 // generation + 1, and the cluster's versions, state `ready` and last_heartbeat.
-bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster, const agent::HeartbeatApplied& applied,
+bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster, const protocol::HeartbeatApplied& applied,
                     std::string_view agent_version, std::int64_t generation);
 
 }  // namespace fleet::store
@@ -61,7 +61,7 @@ struct GpuFilter {
 };
 struct GpuRow {
   std::string cluster, node, admission;  // where it is, and whether its node is admitted
-  agent::GpuInfo gpu;
+  model::GpuInfo gpu;
 };
 struct GpuPage {
   std::vector<GpuRow> items;

@@ -302,7 +302,7 @@ int serve(ServeConfig cfg) {
   sopts.limits.max_body_bytes = cfg.max_body_bytes;
   // A full inventory of a large cluster (up to 5,000 nodes, agents/inventory.hpp) is several MiB; it is the one
   // request allowed more, and only with credentials (the handler checks they are the cluster's agent's).
-  sopts.limits.large_body_bytes = std::max(cfg.max_body_bytes, api::kMaxHeartbeatBodyBytes);
+  sopts.limits.large_body_bytes = std::max(cfg.max_body_bytes, protocol::kMaxHeartbeatBytes);
   sopts.limits.allows_large_body = [](std::string_view method, std::string_view target) {
     constexpr std::string_view kPrefix = "/v1/agents/";
     constexpr std::string_view kSuffix = "/heartbeat";

@@ -6,6 +6,7 @@
 #include "fleetd/audit_store.hpp"
 #include "fleetd/handlers.hpp"
 #include "fleetd/token_store.hpp"
+#include "model/json_read.hpp"
 
 namespace fleet {
 namespace {
@@ -46,7 +47,7 @@ void audit(pqxx::transaction_base& txn, const Call& call, std::string action, st
 http::Response create_token(Call& call, pqxx::connection_base& conn) {
   auto body = api::parse_json_body(call.req, {"application/json"});
   if (!body) return problem(call, body.error());
-  if (auto st = api::reject_unknown_fields(*body, {"role", "description"}, ""); !st) return problem(call, st.error());
+  if (auto st = model::reject_unknown_fields(*body, {"role", "description"}, ""); !st) return problem(call, st.error());
   if (!body->contains("role") || !(*body)["role"].is_string()) {
     return problem(
         call, make_error(ErrorCode::kInvalid, "role is required: viewer, operator or admin", "role", "missing-field"));

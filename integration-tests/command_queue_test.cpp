@@ -97,7 +97,7 @@ TEST_CASE("a command long poll wakes within a second of an enqueue and ends empt
     REQUIRE(held.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);  // still held
     auto enqueued_at = Clock::now();
     auto created =
-        enqueue(fleetd, "poll-1", {{"kind", "run_probe"}, {"payload", {{"node", "n-" + std::to_string(round)}}}});
+        enqueue(fleetd, "poll-1", {{"kind", "run_probe"}, {"payload", {{"nodes", {"n-" + std::to_string(round)}}}}});
     auto [got, answered_at] = held.get();
     double latency = std::chrono::duration<double>(answered_at - enqueued_at).count();
     std::cerr << "long-poll wake latency (enqueue request sent -> poll answered): " << latency * 1000 << " ms\n";
@@ -106,7 +106,7 @@ TEST_CASE("a command long poll wakes within a second of an enqueue and ends empt
     const auto& c = got["commands"][0];
     REQUIRE(c["id"] == created["id"]);
     REQUIRE(c["kind"] == "run_probe");
-    REQUIRE(c["payload"]["node"] == "n-" + std::to_string(round));
+    REQUIRE(c["payload"]["nodes"][0] == "n-" + std::to_string(round));
     REQUIRE(c["attempt"] == 1);
     REQUIRE(c["leaseExpiresAt"].is_string());
     REQUIRE(created["state"] == "queued");
@@ -153,7 +153,9 @@ TEST_CASE("command leases expire and re-deliver, reports extend and finish them,
       FleetdOptions(dir.path() / "data", "", {"--command-lease-seconds", "2", "--command-max-attempts", "3"}));
   Agent agent(fleetd.base_url(), "lease-1", register_agent(fleetd, "lease-1"));
 
-  enqueue(fleetd, "lease-1", {{"id", "up-1"}, {"kind", "upgrade_node_pool"}, {"payload", {{"pool", "gpu"}}}});
+  enqueue(
+      fleetd, "lease-1",
+      {{"id", "up-1"}, {"kind", "upgrade_node_pool"}, {"payload", {{"pool", "gpu"}, {"kubernetesVersion", "1.32.7"}}}});
   auto first = agent.poll("wait=5s");
   REQUIRE(first["leaseSeconds"] == 2);
   REQUIRE(first["commands"][0]["attempt"] == 1);
@@ -240,7 +242,9 @@ TEST_CASE("command creation is idempotent by id, validated, audited and listed",
   const std::string cred_a = register_agent(fleetd, "cmd-a");
   const std::string cred_b = register_agent(fleetd, "cmd-b");
 
-  json body = {{"id", "cp-1.32"}, {"kind", "upgrade_control_plane"}, {"payload", {{"version", "1.32.7"}, {"x", 1}}}};
+  json body = {{"id", "cp-1.32"},
+               {"kind", "upgrade_node_pool"},
+               {"payload", {{"pool", "gpu"}, {"kubernetesVersion", "1.32.7"}}}};
   auto created = enqueue(fleetd, "cmd-a", body);
   REQUIRE(created["id"] == "cp-1.32");
   REQUIRE(created["cluster"] == "cmd-a");
@@ -251,11 +255,12 @@ TEST_CASE("command creation is idempotent by id, validated, audited and listed",
   REQUIRE(created["progress"].is_null());
   REQUIRE(created["createdBy"].get<std::string>().rfind("token:", 0) == 0);
   // The same command again (keys in another order): 200 and the stored one.
-  json reordered = {
-      {"payload", {{"x", 1}, {"version", "1.32.7"}}}, {"kind", "upgrade_control_plane"}, {"id", "cp-1.32"}};
+  json reordered = {{"payload", {{"kubernetesVersion", "1.32.7"}, {"pool", "gpu"}}},
+                    {"kind", "upgrade_node_pool"},
+                    {"id", "cp-1.32"}};
   REQUIRE(enqueue(fleetd, "cmd-a", reordered, 200) == created);
   // Anything different under that id: 409.
-  body["payload"]["version"] = "1.33.0";
+  body["payload"]["kubernetesVersion"] = "1.33.0";
   REQUIRE(fleetd.call("POST", "/v1/clusters/cmd-a/commands", body.dump()).status == 409);
   REQUIRE(fleetd.call("POST", "/v1/clusters/cmd-b/commands", reordered.dump()).status == 409);
   REQUIRE(fleetd.call("POST", "/v1/clusters/cmd-a/commands", json{{"id", "cp-1.32"}, {"kind", "run_probe"}}.dump())
@@ -288,6 +293,26 @@ TEST_CASE("command creation is idempotent by id, validated, audited and listed",
   expect("cmd-a", R"({"kind": "run_probe", "colour": "red"})", 422);
   expect("cmd-a", R"({"kind": "run_probe")", 400);
   expect("cmd-a", json{{"kind", "apply_workload"}, {"payload", {{"blob", std::string(70 * 1024, 'x')}}}}.dump(), 422);
+  // Payloads are checked at queue time as the agent will read them (protocol/command_payloads.hpp): a bad one is a
+  // 422 naming the member, never an agent-side failure later.
+  auto refused_field = [&](const json& b) {
+    auto r = fleetd.call("POST", "/v1/clusters/cmd-a/commands", b.dump());
+    INFO(b.dump() << " -> " << r.body);
+    REQUIRE(r.status == 422);
+    return json::parse(r.body).value("field", "");
+  };
+  CHECK(refused_field({{"kind", "upgrade_control_plane"}}) == "payload.kubernetesVersion");
+  CHECK(refused_field({{"kind", "upgrade_control_plane"}, {"payload", {{"kubernetesVersion", "1.32"}}}}) ==
+        "payload.kubernetesVersion");
+  CHECK(refused_field({{"kind", "upgrade_node_pool"}, {"payload", {{"pool", "gpu"}}}}) == "payload");
+  CHECK(refused_field({{"kind", "drain_node"}, {"payload", {{"node", "n1"}, {"timeoutSeconds", "soon"}}}}) ==
+        "payload.timeoutSeconds");
+  CHECK(refused_field({{"kind", "run_probe"}, {"payload", {{"node", "n1"}}}}) == "payload.node");
+  CHECK(refused_field({{"kind", "apply_workload"}, {"payload", {{"manifests", json::array()}}}}) ==
+        "payload.manifests");
+  // Every kind of the protocol can be queued, the kubernetes backend's cordon_node and taint_node included.
+  expect("cmd-a", R"({"kind": "cordon_node", "payload": {"node": "n1"}})", 201);
+  expect("cmd-a", R"({"kind": "taint_node", "payload": {"node": "n1", "remove": ["fleet.io/gpu-unverified"]}})", 201);
   auto viewer = fleetd.call_json("POST", "/v1/tokens", R"({"role": "viewer"})", 201)["token"].get<std::string>();
   REQUIRE(fleetd.call("POST", "/v1/clusters/cmd-a/commands", R"({"kind": "run_probe"})", {}, viewer).status == 403);
   REQUIRE(fleetd.call("POST", "/v1/clusters/cmd-a/commands", R"({"kind": "run_probe"})", {}, std::string("")).status ==
@@ -307,10 +332,10 @@ TEST_CASE("command creation is idempotent by id, validated, audited and listed",
     for (const auto& c : page["items"]) ids.push_back(c["id"]);
     cont = page.contains("continue") ? page["continue"].get<std::string>() : "";
   } while (!cont.empty());
-  REQUIRE(ids.size() == 5);
+  REQUIRE(ids.size() == 7);  // cp-1.32, the generated one, cordon_node, taint_node and list-0..2
   REQUIRE(ids[0] == "list-2");
-  REQUIRE(ids[4] == "cp-1.32");
-  REQUIRE(fleetd.call_json("GET", "/v1/clusters/cmd-a/commands?state=queued")["items"].size() == 5);
+  REQUIRE(ids[6] == "cp-1.32");
+  REQUIRE(fleetd.call_json("GET", "/v1/clusters/cmd-a/commands?state=queued")["items"].size() == 7);
   REQUIRE(fleetd.call_json("GET", "/v1/clusters/cmd-a/commands?state=succeeded")["items"].empty());
   REQUIRE(fleetd.call_json("GET", "/v1/clusters/cmd-b/commands")["items"].empty());
   REQUIRE(fleetd.call("GET", "/v1/clusters/nope/commands").status == 404);
@@ -336,7 +361,7 @@ TEST_CASE("command creation is idempotent by id, validated, audited and listed",
   Agent unknown(fleetd.base_url(), "cmd-a", "fltd_not-a-credential");
   REQUIRE(unknown.request("GET", "/v1/agents/cmd-a/commands?wait=0").status == 401);
   REQUIRE(fleetd.call_json("GET", "/v1/commands/cp-1.32")["state"] == "queued");  // untouched by all that
-  REQUIRE(a.poll("wait=0&limit=100")["commands"].size() == 5);
+  REQUIRE(a.poll("wait=0&limit=100")["commands"].size() == 7);
 
   // Every create attempt is in the audit log.
   auto audit = fleetd.call_json("GET", "/v1/audit?limit=1000");
@@ -349,7 +374,9 @@ TEST_CASE("kill -9 with commands queued and leased: none lost, each finishes onc
   TempDir dir;
   FleetdProcess fleetd(FleetdOptions(dir.path() / "data", "", {"--command-lease-seconds", "3"}));
   const std::string cred = register_agent(fleetd, "crash-1");
-  enqueue(fleetd, "crash-1", {{"id", "leased-1"}, {"kind", "upgrade_node_pool"}});
+  enqueue(
+      fleetd, "crash-1",
+      {{"id", "leased-1"}, {"kind", "upgrade_node_pool"}, {"payload", {{"pool", "gpu"}, {"nodeImageVersion", "x"}}}});
   enqueue(fleetd, "crash-1", {{"id", "queued-1"}, {"kind", "run_probe"}});
   {
     Agent agent(fleetd.base_url(), "crash-1", cred);

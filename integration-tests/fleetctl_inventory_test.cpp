@@ -2,13 +2,15 @@
 #include <catch2/catch.hpp>
 
 #include "agents/fleet_spec.hpp"
-#include "agents/inventory_delta.hpp"
 #include "agents/sim_cluster.hpp"
 #include "integration-tests/fleetd_process.hpp"
+#include "protocol/heartbeat_sender.hpp"
 
 using namespace fleet::itest;
 using nlohmann::json;
 namespace agent = fleet::agent;
+namespace model = fleet::model;
+namespace protocol = fleet::protocol;
 
 TEST_CASE("fleetctl get nodes, get gpus and describe cluster show what the agent reported",
           "[integration][fleetctl][inventory]") {
@@ -25,12 +27,12 @@ TEST_CASE("fleetctl get nodes, get gpus and describe cluster show what the agent
   REQUIRE(reg.status == 200);
   const std::string credential = json::parse(reg.body)["credential"];
 
-  const agent::ClusterInventory inv = agent::initial_inventory(c, 11);
+  const model::ClusterInventory inv = agent::initial_inventory(c, 11);
   std::size_t gpus = 0;
   for (const auto& n : inv.nodes) gpus += n.gpus.size();
   REQUIRE(gpus > 0);
-  agent::HeartbeatSender sender("0.1.0-itest");
-  auto hb = fleetd.call("POST", "/v1/agents/" + c.name + "/heartbeat", agent::to_json(sender.next(inv)).dump(), {},
+  protocol::HeartbeatSender sender("0.1.0-itest");
+  auto hb = fleetd.call("POST", "/v1/agents/" + c.name + "/heartbeat", protocol::to_json(sender.next(inv)).dump(), {},
                         credential);
   REQUIRE(hb.status == 200);
   CHECK(fleetd.call_json("GET", "/v1/clusters/" + c.name)["agentVersion"] == "0.1.0-itest");

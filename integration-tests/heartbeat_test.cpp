@@ -6,13 +6,15 @@
 #include <pqxx/pqxx>
 
 #include "agents/fleet_spec.hpp"
-#include "agents/inventory_delta.hpp"
 #include "agents/sim_cluster.hpp"
 #include "integration-tests/fleetd_process.hpp"
+#include "protocol/heartbeat_sender.hpp"
 
 using namespace fleet::itest;
 using nlohmann::json;
 namespace agent = fleet::agent;
+namespace model = fleet::model;
+namespace protocol = fleet::protocol;
 
 namespace {
 
@@ -55,21 +57,21 @@ TEST_CASE("heartbeats store the inventory, apply deltas in order and ask for a r
   const std::string cred_a = register_cluster(fleetd, a);
   const std::string cred_b = register_cluster(fleetd, b);
 
-  agent::ClusterInventory inv = agent::initial_inventory(a, 7);
+  model::ClusterInventory inv = agent::initial_inventory(a, 7);
   std::size_t gpus = 0;
   for (const auto& n : inv.nodes) gpus += n.gpus.size();
   REQUIRE(gpus > 0);
-  agent::HeartbeatSender sender("0.1.0-itest");
+  protocol::HeartbeatSender sender("0.1.0-itest");
 
   // A delta before any full inventory: resync.
-  agent::HeartbeatEnvelope early = sender.next(inv);  // full, sequence 1
+  protocol::HeartbeatEnvelope early = sender.next(inv);  // full, sequence 1
   early.full = false;
-  early.delta = agent::InventoryDelta{};
+  early.delta = protocol::InventoryDelta{};
   early.inventory.reset();
-  REQUIRE(send(fleetd, a.name, cred_a, agent::to_json(early))["resync"] == true);
+  REQUIRE(send(fleetd, a.name, cred_a, protocol::to_json(early))["resync"] == true);
 
   sender.request_full();
-  auto first = send(fleetd, a.name, cred_a, agent::to_json(sender.next(inv)));
+  auto first = send(fleetd, a.name, cred_a, protocol::to_json(sender.next(inv)));
   REQUIRE(first["resync"] == false);
   REQUIRE(first["nodesChanged"] == inv.nodes.size());
   auto cluster = fleetd.call_json("GET", "/v1/clusters/" + a.name);
@@ -103,26 +105,26 @@ TEST_CASE("heartbeats store the inventory, apply deltas in order and ask for a r
   REQUIRE(fleetd.call("GET", "/v1/gpus?continue=abc").status == 400);
 
   // An unchanged inventory: a delta that writes no node.
-  auto same = send(fleetd, a.name, cred_a, agent::to_json(sender.next(inv)));
+  auto same = send(fleetd, a.name, cred_a, protocol::to_json(sender.next(inv)));
   REQUIRE(same["nodesChanged"] == 0);
 
   // One node cordoned: one node written.
   inv.nodes[0].schedulable = false;
   auto env = sender.next(inv);
   REQUIRE_FALSE(env.full);
-  REQUIRE(send(fleetd, a.name, cred_a, agent::to_json(env))["nodesChanged"] == 1);
+  REQUIRE(send(fleetd, a.name, cred_a, protocol::to_json(env))["nodesChanged"] == 1);
   REQUIRE(count(data_dir, "SELECT count(*) FROM nodes WHERE NOT schedulable") == 1);
 
   // The same delta again (a retry) and a gap both ask for a full resync; nothing changes.
-  REQUIRE(send(fleetd, a.name, cred_a, agent::to_json(env))["resync"] == true);
+  REQUIRE(send(fleetd, a.name, cred_a, protocol::to_json(env))["resync"] == true);
   env.sequence += 5;
-  REQUIRE(send(fleetd, a.name, cred_a, agent::to_json(env))["resync"] == true);
+  REQUIRE(send(fleetd, a.name, cred_a, protocol::to_json(env))["resync"] == true);
   sender.request_full();
-  REQUIRE(send(fleetd, a.name, cred_a, agent::to_json(sender.next(inv)))["resync"] == false);
+  REQUIRE(send(fleetd, a.name, cred_a, protocol::to_json(sender.next(inv)))["resync"] == false);
 
   // Another cluster's credential, no credential, a malformed body.
-  auto forbidden =
-      fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat", agent::to_json(sender.next(inv)).dump(), {}, cred_b);
+  auto forbidden = fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat",
+                               protocol::to_json(sender.next(inv)).dump(), {}, cred_b);
   REQUIRE(forbidden.status == 403);
   REQUIRE(fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat", "{}", {}, std::string("")).status == 401);
   REQUIRE(fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat", "{\"sequence\": \"x\"}", {}, cred_a).status ==
@@ -143,11 +145,12 @@ TEST_CASE("after a restart of fleetd agents go on with deltas: no resync and no 
   REQUIRE(spec);
   const auto& a = spec->clusters[0];
   const std::string cred = register_cluster(fleetd, a);
-  agent::ClusterInventory inv = agent::initial_inventory(a, 11);
-  agent::HeartbeatSender sender("1.0.0");
-  REQUIRE(send(fleetd, a.name, cred, agent::to_json(sender.next(inv)))["resync"] == false);
+  model::ClusterInventory inv = agent::initial_inventory(a, 11);
+  protocol::HeartbeatSender sender("1.0.0");
+  REQUIRE(send(fleetd, a.name, cred, protocol::to_json(sender.next(inv)))["resync"] == false);
   // Unchanged deltas are answered from the cache: the stored sequence stays at the full heartbeat's.
-  for (int i = 0; i < 3; ++i) REQUIRE(send(fleetd, a.name, cred, agent::to_json(sender.next(inv)))["resync"] == false);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(send(fleetd, a.name, cred, protocol::to_json(sender.next(inv)))["resync"] == false);
   REQUIRE(count(data_dir, "SELECT heartbeat_sequence FROM agents") == 1);
 
   // Rows keep their xmin until written again: the proof that nothing was.
@@ -159,7 +162,7 @@ TEST_CASE("after a restart of fleetd agents go on with deltas: no resync and no 
   // The warm start cached the inventory before fleetd listened.
   CHECK(fleetd.call("GET", "/metrics").body.find("fleetd_heartbeat_cache_clusters 1") != std::string::npos);
   // Sequence 5 builds on the acknowledged 4; the database has 1 and the same inventory: applied, nothing written.
-  auto next = send(fleetd, a.name, cred, agent::to_json(sender.next(inv)));
+  auto next = send(fleetd, a.name, cred, protocol::to_json(sender.next(inv)));
   CHECK(next["resync"] == false);
   CHECK(next["sequence"] == 5);
   CHECK(next["commandsPending"] == false);  // no command open: the warm start marked the cluster quiet
@@ -167,7 +170,7 @@ TEST_CASE("after a restart of fleetd agents go on with deltas: no resync and no 
   CHECK(count(data_dir, rewritten) == 0);
   // And the cache carries on from there: a change is written with its sequence, one node row.
   inv.nodes[0].schedulable = false;
-  auto changed = send(fleetd, a.name, cred, agent::to_json(sender.next(inv)));
+  auto changed = send(fleetd, a.name, cred, protocol::to_json(sender.next(inv)));
   CHECK(changed["nodesChanged"] == 1);
   CHECK(count(data_dir, "SELECT heartbeat_sequence FROM agents") == 6);
   CHECK(count(data_dir, "SELECT count(*) FROM nodes WHERE NOT schedulable") == 1);
@@ -179,7 +182,7 @@ TEST_CASE("after a restart of fleetd agents go on with deltas: no resync and no 
                    json{{"id", "warm-1"}, {"kind", "cordon_cluster"}}.dump(), 201);
   REQUIRE(fleetd.terminate() == 0);
   fleetd.restart();
-  auto pending = send(fleetd, a.name, cred, agent::to_json(sender.next(inv)));
+  auto pending = send(fleetd, a.name, cred, protocol::to_json(sender.next(inv)));
   CHECK(pending["resync"] == false);
   CHECK(pending["commandsPending"] == true);
 }
@@ -195,9 +198,9 @@ TEST_CASE("a large cluster's full inventory fits the heartbeat's own body limit,
   big.pools.push_back(
       agent::make_pool("gpu", 3000, 96, 1024, agent::GpuSpec{"NVIDIA H100 80GB HBM3", 8, 80, "550.90.07", "12.4"}));
   const std::string cred = register_cluster(fleetd, big);
-  agent::ClusterInventory inv = agent::initial_inventory(big, 3);
-  agent::HeartbeatSender sender("1.0.0");
-  const std::string body = agent::to_json(sender.next(inv)).dump();
+  model::ClusterInventory inv = agent::initial_inventory(big, 3);
+  protocol::HeartbeatSender sender("1.0.0");
+  const std::string body = protocol::to_json(sender.next(inv)).dump();
   REQUIRE(body.size() > 1024 * 1024);  // over the limit of every other request
   auto stored = fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", body, {}, cred);
   INFO(stored.body);

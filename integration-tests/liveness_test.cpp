@@ -8,22 +8,24 @@
 #include <thread>
 
 #include "agents/fleet_spec.hpp"
-#include "agents/inventory_delta.hpp"
 #include "agents/sim_cluster.hpp"
 #include "fleetd/testing/temp_postgres.hpp"
 #include "integration-tests/fleetd_process.hpp"
+#include "protocol/heartbeat_sender.hpp"
 
 using namespace fleet::itest;
 using nlohmann::json;
 namespace agent = fleet::agent;
+namespace model = fleet::model;
+namespace protocol = fleet::protocol;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 struct SimAgent {
   std::string cluster, credential;
-  agent::ClusterInventory inventory;
-  agent::HeartbeatSender sender{"0.1.0-itest"};
+  model::ClusterInventory inventory;
+  protocol::HeartbeatSender sender{"0.1.0-itest"};
 };
 
 SimAgent register_sim(FleetdProcess& fleetd, const agent::ClusterSpec& spec, json* registration = nullptr) {
@@ -34,12 +36,12 @@ SimAgent register_sim(FleetdProcess& fleetd, const agent::ClusterSpec& spec, jso
   auto body = json::parse(reg.body);
   if (registration) *registration = body;
   return SimAgent{spec.name, body["credential"], agent::initial_inventory(spec, 7),
-                  agent::HeartbeatSender("0.1.0-itest")};
+                  protocol::HeartbeatSender("0.1.0-itest")};
 }
 
 json heartbeat(FleetdProcess& fleetd, SimAgent& a) {
   auto r = fleetd.call("POST", "/v1/agents/" + a.cluster + "/heartbeat",
-                       agent::to_json(a.sender.next(a.inventory)).dump(), {}, a.credential);
+                       protocol::to_json(a.sender.next(a.inventory)).dump(), {}, a.credential);
   INFO(r.body);
   REQUIRE(r.status == 200);
   return json::parse(r.body);

@@ -58,11 +58,11 @@ Result<std::vector<json>> pods_on(CommandContext& ctx, const std::string& node) 
   return list_all(ctx, "/api/v1/pods?fieldSelector=" + http::url_encode("spec.nodeName=" + node));
 }
 
-bool taint_matches(const json& t, const Taint& pattern) {
+bool taint_matches(const json& t, const model::Taint& pattern) {
   return str(t, "key") == pattern.key && (pattern.effect.empty() || str(t, "effect") == pattern.effect);
 }
 
-std::string describe(const Taint& t) {
+std::string describe(const model::Taint& t) {
   return t.key + (t.value.empty() ? "" : "=" + t.value) + (t.effect.empty() ? "" : ":" + t.effect);
 }
 
@@ -88,14 +88,14 @@ json taints_after(const json& current, const TaintChange& change) {
   json out = json::array();
   if (current.is_array()) {
     for (const json& t : current) {
-      const bool removed =
-          std::any_of(change.remove.begin(), change.remove.end(), [&](const Taint& r) { return taint_matches(t, r); });
-      const bool replaced = std::any_of(change.add.begin(), change.add.end(), [&](const Taint& a) {
+      const bool removed = std::any_of(change.remove.begin(), change.remove.end(),
+                                       [&](const model::Taint& r) { return taint_matches(t, r); });
+      const bool replaced = std::any_of(change.add.begin(), change.add.end(), [&](const model::Taint& a) {
         return str(t, "key") == a.key && str(t, "effect") == a.effect;
       });
       if (replaced) {
         // Keep it (and its timeAdded) when it is already exactly what is asked for.
-        const bool same = std::any_of(change.add.begin(), change.add.end(), [&](const Taint& a) {
+        const bool same = std::any_of(change.add.begin(), change.add.end(), [&](const model::Taint& a) {
           return str(t, "key") == a.key && str(t, "effect") == a.effect && str(t, "value") == a.value;
         });
         if (same) out.push_back(t);
@@ -104,7 +104,7 @@ json taints_after(const json& current, const TaintChange& change) {
       if (!removed) out.push_back(t);
     }
   }
-  for (const Taint& a : change.add) {
+  for (const model::Taint& a : change.add) {
     const bool present = std::any_of(
         out.begin(), out.end(), [&](const json& t) { return str(t, "key") == a.key && str(t, "effect") == a.effect; });
     if (present) continue;
@@ -117,7 +117,7 @@ json taints_after(const json& current, const TaintChange& change) {
 
 Outcome run_cordon_node(CommandContext& ctx, const std::string& node, bool cordon) {
   if (auto s = set_unschedulable(ctx, node, cordon); !s) return s.error();
-  ctx.update([&](CommandStatus& st) {
+  ctx.update([&](protocol::CommandStatus& st) {
     st.nodes_done = 1;
     st.details[node] = cordon ? "cordoned" : "uncordoned";
   });
@@ -128,7 +128,7 @@ Outcome run_cordon_node(CommandContext& ctx, const std::string& node, bool cordo
 Outcome run_cordon_cluster(CommandContext& ctx, bool cordon) {
   auto nodes = list_all(ctx, "/api/v1/nodes");
   if (!nodes) return nodes.error();
-  ctx.update([&](CommandStatus& st) { st.nodes_total = static_cast<int>(nodes->size()); });
+  ctx.update([&](protocol::CommandStatus& st) { st.nodes_total = static_cast<int>(nodes->size()); });
   int changed = 0;
   for (const json& n : *nodes) {
     const std::string name = str(member(n, "metadata"), "name");
@@ -139,7 +139,7 @@ Outcome run_cordon_cluster(CommandContext& ctx, bool cordon) {
       ++changed;
       ctx.emit(cordon ? "node_cordoned" : "node_uncordoned", name, "");
     }
-    ctx.update([&](CommandStatus& st) {
+    ctx.update([&](protocol::CommandStatus& st) {
       ++st.nodes_done;
       st.details[name] = cordon ? "cordoned" : "uncordoned";
     });
@@ -162,14 +162,15 @@ Outcome run_drain_node(CommandContext& ctx, const DrainRequest& req) {
   for (const json& pod : *pods) {
     if (pod_needs_eviction(pod)) to_evict[pod_key(pod)] = str(member(pod, "metadata"), "uid");
   }
-  ctx.update(
-      [&](CommandStatus& st) { st.details[req.node] = "draining " + std::to_string(to_evict.size()) + " pods"; });
+  ctx.update([&](protocol::CommandStatus& st) {
+    st.details[req.node] = "draining " + std::to_string(to_evict.size()) + " pods";
+  });
 
   auto timed_out = [&](const std::string& why) -> Error {
     std::string message =
         "drain of node " + req.node + " timed out after " + seconds + "s: " + why + "; the node stays cordoned";
     ctx.emit("node_drain_timed_out", req.node, message);
-    ctx.update([&](CommandStatus& st) {
+    ctx.update([&](protocol::CommandStatus& st) {
       st.nodes_done = 1;
       st.nodes_failed = 1;
       st.details[req.node] = "drain_timed_out";
@@ -251,7 +252,7 @@ Outcome run_drain_node(CommandContext& ctx, const DrainRequest& req) {
 
   const std::string message = "drained node " + req.node + ": " + std::to_string(evicted.size()) + " pods evicted";
   ctx.emit("node_drained", req.node, message);
-  ctx.update([&](CommandStatus& st) {
+  ctx.update([&](protocol::CommandStatus& st) {
     st.nodes_done = 1;
     st.details[req.node] = "drained";
   });
@@ -266,7 +267,7 @@ Outcome run_taint_node(CommandContext& ctx, const TaintChange& change) {
     const json& current = member(member(*node, "spec"), "taints");
     json next = taints_after(current, change);
     if (next == (current.is_array() ? current : json::array())) {
-      ctx.update([&](CommandStatus& st) {
+      ctx.update([&](protocol::CommandStatus& st) {
         st.nodes_done = 1;
         st.details[change.node] = "unchanged";
       });
@@ -281,10 +282,10 @@ Outcome run_taint_node(CommandContext& ctx, const TaintChange& change) {
     if (r->status == 409) continue;
     if (r->status < 200 || r->status >= 300) return api_error("PATCH", path, *r);
     std::string what;
-    for (const Taint& t : change.add) what += (what.empty() ? "added " : ", added ") + describe(t);
-    for (const Taint& t : change.remove) what += (what.empty() ? "removed " : ", removed ") + describe(t);
+    for (const model::Taint& t : change.add) what += (what.empty() ? "added " : ", added ") + describe(t);
+    for (const model::Taint& t : change.remove) what += (what.empty() ? "removed " : ", removed ") + describe(t);
     ctx.emit("node_tainted", change.node, what);
-    ctx.update([&](CommandStatus& st) {
+    ctx.update([&](protocol::CommandStatus& st) {
       st.nodes_done = 1;
       st.details[change.node] = "tainted";
     });
@@ -303,7 +304,7 @@ Outcome run_apply(CommandContext& ctx, const std::vector<json>& manifests) {
     const std::string path = ref->path + "?fieldManager=" + http::url_encode(ctx.field_manager) + "&force=true";
     if (auto s = expect_2xx(ctx, "PATCH", path, object.dump(), kApplyPatch); !s) return s.error();
     ctx.emit("manifest_applied", "", ref->display());
-    ctx.update([&](CommandStatus& st) { st.details[ref->display()] = "applied"; });
+    ctx.update([&](protocol::CommandStatus& st) { st.details[ref->display()] = "applied"; });
   }
   return "applied " + std::to_string(manifests.size()) + " manifests";
 }
@@ -316,13 +317,13 @@ Outcome run_delete(CommandContext& ctx, const std::vector<json>& manifests) {
     auto r = ctx.api.call("DELETE", ref->path);
     if (!r) return r.error();
     if (r->status == 404) {
-      ctx.update([&](CommandStatus& st) { st.details[ref->display()] = "absent"; });
+      ctx.update([&](protocol::CommandStatus& st) { st.details[ref->display()] = "absent"; });
       continue;
     }
     if (r->status < 200 || r->status >= 300) return api_error("DELETE", ref->path, *r);
     ++deleted;
     ctx.emit("manifest_deleted", "", ref->display());
-    ctx.update([&](CommandStatus& st) { st.details[ref->display()] = "deleted"; });
+    ctx.update([&](protocol::CommandStatus& st) { st.details[ref->display()] = "deleted"; });
   }
   return "deleted " + std::to_string(deleted) + " of " + std::to_string(manifests.size()) + " objects";
 }

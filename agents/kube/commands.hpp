@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agents/inventory.hpp"
 #include "agents/kube/kube_api.hpp"
-#include "agents/sim_cluster.hpp"
+#include "model/inventory.hpp"
+#include "protocol/command_status.hpp"
 
 namespace fleet::agent::kube {
 
@@ -26,8 +26,8 @@ struct CommandContext {
   std::size_t page_size = 500;
   int conflict_retries = 5;
   std::function<void(const std::string& type, const std::string& node, const std::string& message)> emit;
-  std::function<void(const std::function<void(CommandStatus&)>&)> update;  // under the backend's lock
-  std::function<bool(std::chrono::milliseconds)> sleep;                    // false: the backend is stopping
+  std::function<void(const std::function<void(protocol::CommandStatus&)>&)> update;  // under the backend's lock
+  std::function<bool(std::chrono::milliseconds)> sleep;                              // false: the backend is stopping
 };
 
 using Outcome = Result<std::string>;
@@ -47,8 +47,8 @@ Outcome run_drain_node(CommandContext& ctx, const DrainRequest& request);
 
 struct TaintChange {
   std::string node;
-  std::vector<Taint> add;     // replaces a taint with the same key and effect
-  std::vector<Taint> remove;  // by key, and by effect too when one is given
+  std::vector<model::Taint> add;     // replaces a taint with the same key and effect
+  std::vector<model::Taint> remove;  // by key, and by effect too when one is given
 };
 // Read-modify-write of spec.taints guarded by resourceVersion (a merge patch replaces the whole list), retried
 // on 409 Conflict up to conflict_retries times. No change → no write.

@@ -1,6 +1,7 @@
 #include "agents/kube/kubernetes_backend.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -8,17 +9,17 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
-#include "agents/json_read.hpp"
 #include "agents/kube/commands.hpp"
 #include "agents/kube/kube_api.hpp"
 #include "agents/kube/manifest_url.hpp"
 #include "agents/kube/node_informer.hpp"
 #include "agents/kube/node_mapping.hpp"
 #include "agents/kube/resource_slices.hpp"
-#include "api/names.hpp"
 #include "common/log.hpp"
+#include "model/names.hpp"
 #include "net/url_encode.hpp"
 
 namespace fleet::agent {
@@ -28,7 +29,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kMaxManifests = 256;
 constexpr std::string_view kResourceSlicePaths[] = {"/apis/resource.k8s.io/v1/resourceslices",
                                                     "/apis/resource.k8s.io/v1beta1/resourceslices"};
 
@@ -47,150 +47,89 @@ Error invalid(const std::string& field, const std::string& message) {
   return make_error(ErrorCode::kInvalid, field + ": " + message, field, "invalid-field");
 }
 
-Result<std::string> node_member(const json& payload) {
-  auto it = payload.find("node");
-  if (it == payload.end() || !it->is_string() || it->get<std::string>().empty()) {
-    return invalid("payload.node", "the node name is required");
-  }
-  if (std::string problem = api::dns1123_subdomain_problem(it->get<std::string>()); !problem.empty()) {
-    return invalid("payload.node", problem);
-  }
-  return it->get<std::string>();
-}
-
-Result<bool> bool_member(const json& payload, const char* key, bool fallback) {
-  auto it = payload.find(key);
-  if (it == payload.end()) return fallback;
-  if (!it->is_boolean()) return invalid(std::string("payload.") + key, "must be a boolean");
-  return it->get<bool>();
-}
-
-// "remove": keys ("fleet.io/gpu-unverified"), "key:Effect" / "key=value:Effect" strings, or {"key", "effect"?}.
-Result<std::vector<Taint>> removals(const json& payload) {
-  std::vector<Taint> out;
-  auto it = payload.find("remove");
-  if (it == payload.end()) return out;
-  if (!it->is_array()) return invalid("payload.remove", "must be an array");
-  for (std::size_t i = 0; i < it->size(); ++i) {
-    const json& r = (*it)[i];
-    const std::string field = "payload.remove[" + std::to_string(i) + "]";
-    Taint t;
-    if (r.is_string()) {
-      const std::string text = r.get<std::string>();
-      if (text.find(':') != std::string::npos) {
-        auto parsed = parse_taint_string(text, field);
-        if (!parsed) return parsed.error();
-        t = Taint{parsed->key, "", parsed->effect};
-      } else {
-        t.key = text;
-      }
-    } else if (r.is_object() && r.contains("key") && r["key"].is_string()) {
-      t.key = r["key"].get<std::string>();
-      if (r.contains("effect") && r["effect"].is_string()) t.effect = r["effect"].get<std::string>();
-    } else {
-      return invalid(field, "must be a taint key, \"key:Effect\" or {\"key\", \"effect\"}");
-    }
-    if (t.key.empty()) return invalid(field, "the taint key is empty");
-    out.push_back(std::move(t));
-  }
-  return out;
-}
-
-Result<std::vector<json>> manifests_member(const json& payload, const std::string& default_namespace) {
-  auto it = payload.find("manifests");
-  if (it == payload.end() || !it->is_array() || it->empty()) {
-    return invalid("payload.manifests", "a non-empty array of Kubernetes objects is required");
-  }
-  if (it->size() > kMaxManifests) {
-    return invalid("payload.manifests", "at most " + std::to_string(kMaxManifests) + " manifests are allowed");
-  }
-  std::vector<json> out;
-  for (std::size_t i = 0; i < it->size(); ++i) {
-    if (auto ref = object_ref((*it)[i], default_namespace); !ref) {
-      return invalid("payload.manifests[" + std::to_string(i) + "]", ref.error().message);
-    }
-    out.push_back((*it)[i]);
-  }
-  return out;
-}
-
-Error unsupported(std::string_view kind, std::string_view why) {
+Error unsupported(protocol::CommandKind kind, std::string_view why) {
   return make_error(ErrorCode::kInvalid,
-                    "not supported by the kubernetes backend: " + std::string(kind) + " (" + std::string(why) + ")",
+                    "not supported by the kubernetes backend: " + std::string(protocol::to_string(kind)) + " (" +
+                        std::string(why) + ")",
                     "kind", "unsupported-command");
 }
 
-Result<Parsed> parse_command(const Command& c, const KubernetesBackendOptions& o, const std::string& default_ns) {
-  if (c.id.empty()) return invalid("id", "the command id is required");
-  if (c.kind == kCommandUpgradeControlPlane || c.kind == kCommandUpgradeNodePool) {
-    return unsupported(c.kind,
-                       "provider upgrades go through the AKS or Azure Arc management API, which this backend does "
-                       "not call; it cordons, drains and taints nodes for them");
+// The manifests' API paths are known only here (the default namespace is the connection's).
+Result<std::vector<json>> checked_manifests(const protocol::Manifests& m, const std::string& default_namespace) {
+  for (std::size_t i = 0; i < m.objects.size(); ++i) {
+    if (auto ref = object_ref(m.objects[i], default_namespace); !ref) {
+      return invalid("payload.manifests[" + std::to_string(i) + "]", ref.error().message);
+    }
   }
-  if (c.kind == kCommandRunProbe) {
-    return unsupported(c.kind,
+  return m.objects;
+}
+
+// What a worker runs for a command whose payload parsed.
+struct Planner {
+  const KubernetesBackendOptions& options;
+  const std::string& default_namespace;
+
+  Result<Parsed> operator()(const protocol::UpgradeControlPlane&) const { return provider_upgrade(); }
+  Result<Parsed> operator()(const protocol::UpgradeNodePool&) const { return provider_upgrade(); }
+  Result<Parsed> operator()(const protocol::RunProbe&) const {
+    return unsupported(protocol::CommandKind::kRunProbe,
                        "running gpu-probe needs a pod on each GPU node (deploy/ has the probe's "
                        "manifests); this backend does not launch it");
   }
-  if (!c.payload.is_object()) return invalid("payload", "must be an object");
-  const json& p = c.payload;
-  Parsed out;
-  if (c.kind == kCommandCordonCluster) {
+  Result<Parsed> operator()(const protocol::CordonCluster& c) const {
+    Parsed out;
     out.op = Op::kCordonCluster;
-    auto cordon = bool_member(p, "cordon", true);
-    if (!cordon) return cordon.error();
-    out.cordon = *cordon;
-  } else if (c.kind == kCommandCordonNode) {
-    out.op = Op::kCordonNode;
-    auto node = node_member(p);
-    if (!node) return node.error();
-    auto cordon = bool_member(p, "cordon", true);
-    if (!cordon) return cordon.error();
-    out.node = *node;
-    out.cordon = *cordon;
-  } else if (c.kind == kCommandDrainNode) {
-    out.op = Op::kDrainNode;
-    auto node = node_member(p);
-    if (!node) return node.error();
-    out.node = *node;
-    out.drain.node = *node;
-    out.drain.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.drain_timeout);
-    auto timeout = optional_number(p, "timeoutSeconds", "payload", 0.001, 86400);
-    if (!timeout) return timeout.error();
-    if (*timeout) out.drain.timeout = std::chrono::milliseconds(static_cast<long long>(**timeout * 1000));
-    auto grace = optional_number(p, "gracePeriodSeconds", "payload", 0, 86400);
-    if (!grace) return grace.error();
-    if (*grace) out.drain.grace_period_seconds = static_cast<int>(**grace);
-  } else if (c.kind == kCommandTaintNode) {
-    out.op = Op::kTaintNode;
-    auto node = node_member(p);
-    if (!node) return node.error();
-    out.node = *node;
-    out.taints.node = *node;
-    auto add = optional_taints(p, "add", "payload", true);
-    if (!add) return add.error();
-    if (*add) out.taints.add = std::move(**add);
-    auto remove = removals(p);
-    if (!remove) return remove.error();
-    out.taints.remove = std::move(*remove);
-    if (out.taints.add.empty() && out.taints.remove.empty()) {
-      return invalid("payload", "give taints to add and/or remove");
-    }
-  } else if (c.kind == kCommandApplyWorkload || c.kind == kCommandDeleteWorkload) {
-    out.op = c.kind == kCommandApplyWorkload ? Op::kApply : Op::kDelete;
-    auto manifests = manifests_member(p, default_ns);
-    if (!manifests) return manifests.error();
-    out.manifests = std::move(*manifests);
-  } else {
-    return make_error(ErrorCode::kInvalid, "unknown command kind \"" + c.kind + "\"", "kind", "unknown-command");
+    out.cordon = c.cordon;
+    return out;
   }
-  return out;
-}
+  Result<Parsed> operator()(const protocol::CordonNode& c) const {
+    Parsed out;
+    out.op = Op::kCordonNode;
+    out.node = c.node;
+    out.cordon = c.cordon;
+    return out;
+  }
+  Result<Parsed> operator()(const protocol::DrainNode& c) const {
+    Parsed out;
+    out.op = Op::kDrainNode;
+    out.node = c.node;
+    out.drain.node = c.node;
+    out.drain.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.drain_timeout);
+    if (c.timeout_seconds) out.drain.timeout = std::chrono::milliseconds(std::llround(*c.timeout_seconds * 1000));
+    out.drain.grace_period_seconds = c.grace_period_seconds;
+    return out;
+  }
+  Result<Parsed> operator()(const protocol::TaintNode& c) const {
+    Parsed out;
+    out.op = Op::kTaintNode;
+    out.node = c.node;
+    out.taints = TaintChange{c.node, c.add, c.remove};
+    return out;
+  }
+  Result<Parsed> operator()(const protocol::ApplyWorkload& c) const { return workload(Op::kApply, c); }
+  Result<Parsed> operator()(const protocol::DeleteWorkload& c) const { return workload(Op::kDelete, c); }
+
+  Result<Parsed> workload(Op op, const protocol::Manifests& m) const {
+    auto manifests = checked_manifests(m, default_namespace);
+    if (!manifests) return manifests.error();
+    Parsed out;
+    out.op = op;
+    out.manifests = std::move(*manifests);
+    return out;
+  }
+  static Result<Parsed> provider_upgrade() {
+    return make_error(ErrorCode::kInvalid,
+                      "not supported by the kubernetes backend: provider upgrades go through the AKS or Azure Arc "
+                      "management API, which this backend does not call; it cordons, drains and taints nodes for "
+                      "them",
+                      "kind", "unsupported-command");
+  }
+};
 
 // The most common node image is the cluster's current one (nodes being upgraded are the minority).
-std::string dominant_image(const std::vector<NodeInfo>& nodes) {
+std::string dominant_image(const std::vector<model::NodeInfo>& nodes) {
   std::map<std::string, int> counts;
-  for (const NodeInfo& n : nodes) ++counts[n.node_image_version];
+  for (const model::NodeInfo& n : nodes) ++counts[n.node_image_version];
   std::string best = "unknown";
   int best_count = 0;
   for (const auto& [image, count] : counts) {
@@ -224,58 +163,59 @@ class KubernetesBackend final : public ClusterBackend {
 
   std::string_view name() const override { return "kubernetes"; }
 
-  Result<ClusterInventory> inventory() override {
+  Result<model::ClusterInventory> inventory() override {
     // /version first: it is the cheapest call, and a wrong CA, a bad token or a down server show up here.
     auto version = api_->get("/version");
     if (!version) return version.error();
     if (auto s = informer_.ensure_synced(*api_); !s) return s.error();
     refresh_resource_slices();
 
-    ClusterInventory inv;
+    model::ClusterInventory inv;
     std::string git = version->value("gitVersion", "");
     if (!git.empty() && git.front() == 'v') git.erase(0, 1);
     inv.kubernetes_version = version_token(git);
     inv.nodes = informer_.nodes();
-    for (NodeInfo& n : inv.nodes) {
+    for (model::NodeInfo& n : inv.nodes) {
       if (auto it = dra_gpus_.find(n.name); it != dra_gpus_.end()) apply_dra_gpus(n, it->second);
     }
     inv.node_image_version = dominant_image(inv.nodes);
-    canonicalize(inv);
-    if (auto s = validate_inventory(inv); !s) {
+    model::canonicalize(inv);
+    if (auto s = model::validate_inventory(inv); !s) {
       return make_error(ErrorCode::kInternal, "the inventory read from the cluster is not valid: " + s.error().message);
     }
     return inv;
   }
 
-  Result<StartResult> start(const Command& command) override {
+  Result<StartResult> start(const protocol::Command& command) override {
     std::lock_guard lock(mutex_);
     if (auto it = commands_.find(command.id); it != commands_.end()) {
-      if (it->second.command.kind != command.kind || it->second.command.payload != command.payload) {
+      if (!(it->second.command == command)) {
         return make_error(ErrorCode::kConflict, "command id \"" + command.id + "\" was used for another command", "id",
                           "command-conflict");
       }
       return StartResult{false, it->second.status};
     }
-    auto parsed = parse_command(command, options_, connection_.default_namespace);
+    auto parsed = std::visit(Planner{options_, connection_.default_namespace}, command.payload);
     if (!parsed) return parsed.error();
     if (!parsed->node.empty() && informer_.synced() && !informer_.has_node(parsed->node)) {
       return make_error(ErrorCode::kNotFound, "node \"" + parsed->node + "\" does not exist", "payload.node");
     }
+    const std::string kind(protocol::to_string(command.kind()));
     for (const auto& [id, entry] : commands_) {
-      if (entry.status.state != CommandState::kRunning || entry.command.kind != command.kind) continue;
+      if (entry.status.state != protocol::CommandState::kRunning || entry.command.kind() != command.kind()) continue;
       if (entry.parsed.node == parsed->node && parsed->op != Op::kApply && parsed->op != Op::kDelete) {
-        return make_error(ErrorCode::kConflict,
-                          "command " + id + " (" + command.kind + (parsed->node.empty() ? "" : " " + parsed->node) +
-                              ") is still running",
-                          {}, "command-conflict");
+        return make_error(
+            ErrorCode::kConflict,
+            "command " + id + " (" + kind + (parsed->node.empty() ? "" : " " + parsed->node) + ") is still running", {},
+            "command-conflict");
       }
     }
     Entry entry;
     entry.command = command;
     entry.parsed = std::move(*parsed);
     entry.status.id = command.id;
-    entry.status.kind = command.kind;
-    entry.status.state = CommandState::kRunning;
+    entry.status.kind = kind;
+    entry.status.state = protocol::CommandState::kRunning;
     entry.status.message = "queued";
     entry.status.started_at = now();
     entry.status.nodes_total = entry.parsed.node.empty() ? 0 : 1;
@@ -288,12 +228,12 @@ class KubernetesBackend final : public ClusterBackend {
     return StartResult{true, it->second.status};
   }
 
-  std::vector<SimEvent> poll() override {
+  std::vector<protocol::CommandEvent> poll() override {
     std::lock_guard lock(mutex_);
     return std::exchange(events_, {});
   }
 
-  std::optional<CommandStatus> status(std::string_view command_id) const override {
+  std::optional<protocol::CommandStatus> status(std::string_view command_id) const override {
     std::lock_guard lock(mutex_);
     auto it = commands_.find(command_id);
     if (it == commands_.end()) return std::nullopt;
@@ -302,9 +242,9 @@ class KubernetesBackend final : public ClusterBackend {
 
  private:
   struct Entry {
-    Command command;
+    protocol::Command command;
     Parsed parsed;
-    CommandStatus status;
+    protocol::CommandStatus status;
   };
 
   double now() const {
@@ -316,7 +256,7 @@ class KubernetesBackend final : public ClusterBackend {
 
   // Caller holds mutex_.
   void emit_locked(const std::string& command_id, std::string type, std::string node, std::string message) {
-    events_.push_back(SimEvent{now(), command_id, std::move(type), std::move(node), std::move(message)});
+    events_.push_back(protocol::CommandEvent{now(), command_id, std::move(type), std::move(node), std::move(message)});
   }
 
   void refresh_resource_slices() {
@@ -375,8 +315,8 @@ class KubernetesBackend final : public ClusterBackend {
 
   void finish(const std::string& id, const Outcome& outcome) {
     std::lock_guard lock(mutex_);
-    CommandStatus& st = commands_.at(id).status;
-    st.state = outcome ? CommandState::kSucceeded : CommandState::kFailed;
+    protocol::CommandStatus& st = commands_.at(id).status;
+    st.state = outcome ? protocol::CommandState::kSucceeded : protocol::CommandState::kFailed;
     st.message = outcome ? *outcome : outcome.error().message;
     st.finished_at = now();
     emit_locked(id, outcome ? "command_succeeded" : "command_failed", "", st.message);
@@ -389,7 +329,7 @@ class KubernetesBackend final : public ClusterBackend {
       Entry& e = commands_.at(id);
       p = e.parsed;
       e.status.message = "running";
-      emit_locked(id, "command_started", p.node, e.command.kind);
+      emit_locked(id, "command_started", p.node, std::string(protocol::to_string(e.command.kind())));
     }
     CommandContext ctx{api,
                        options_.field_manager,
@@ -402,7 +342,7 @@ class KubernetesBackend final : public ClusterBackend {
                          std::lock_guard lock(mutex_);
                          emit_locked(id, type, node, message);
                        },
-                       [&](const std::function<void(CommandStatus&)>& change) {
+                       [&](const std::function<void(protocol::CommandStatus&)>& change) {
                          std::lock_guard lock(mutex_);
                          change(commands_.at(id).status);
                        },
@@ -441,7 +381,7 @@ class KubernetesBackend final : public ClusterBackend {
   NodeInformer informer_;
 
   // ResourceSlices, refreshed by inventory() on the agent's thread.
-  std::map<std::string, std::vector<GpuInfo>> dra_gpus_;
+  std::map<std::string, std::vector<model::GpuInfo>> dra_gpus_;
   std::string slice_path_;  // the served version's path, once found
   bool slices_read_ = false;
   Clock::time_point slices_read_at_{};
@@ -450,7 +390,7 @@ class KubernetesBackend final : public ClusterBackend {
   std::condition_variable wake_;
   std::map<std::string, Entry, std::less<>> commands_;
   std::deque<std::string> queue_;
-  std::vector<SimEvent> events_;
+  std::vector<protocol::CommandEvent> events_;
   std::vector<std::thread> workers_;
   std::vector<KubeApi*> worker_apis_;
   bool stopping_ = false;

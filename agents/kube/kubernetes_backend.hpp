@@ -16,17 +16,6 @@
 #include "agents/kube/kubeconfig.hpp"
 #include "common/error.hpp"
 
-namespace fleet::agent::kube {
-
-// The command kinds this backend runs besides cordon_cluster (sim_cluster.hpp has the shared ones).
-inline constexpr std::string_view kCommandCordonNode = "cordon_node";        // {"node", "cordon": bool}
-inline constexpr std::string_view kCommandDrainNode = "drain_node";          // {"node", "timeoutSeconds"?, …}
-inline constexpr std::string_view kCommandTaintNode = "taint_node";          // {"node", "add"?, "remove"?}
-inline constexpr std::string_view kCommandApplyWorkload = "apply_workload";  // {"manifests": [object, …]}
-inline constexpr std::string_view kCommandDeleteWorkload = "delete_workload";
-
-}  // namespace fleet::agent::kube
-
 namespace fleet::agent {
 
 struct KubernetesBackendOptions {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "api/names.hpp"
+#include "model/names.hpp"
 
 namespace fleet::agent::kube {
 namespace {
@@ -122,7 +122,7 @@ Result<ObjectRef> object_ref(const nlohmann::json& manifest, std::string_view de
     r.path = group_path + "/" + plural_of(r.kind) + "/" + r.name;
   } else {
     if (r.namespace_.empty()) r.namespace_ = std::string(default_namespace);
-    if (auto s = api::validate_dns1123_label(r.namespace_, "metadata.namespace"); !s) {
+    if (auto s = model::validate_dns1123_label(r.namespace_, "metadata.namespace"); !s) {
       return make_error(ErrorCode::kInvalid, "manifest " + r.display() + ": " + s.error().message);
     }
     r.path = group_path + "/namespaces/" + r.namespace_ + "/" + plural_of(r.kind) + "/" + r.name;

@@ -81,9 +81,9 @@ bool NodeInformer::synced() const {
   return synced_;
 }
 
-std::vector<NodeInfo> NodeInformer::nodes() const {
+std::vector<model::NodeInfo> NodeInformer::nodes() const {
   std::lock_guard lock(mutex_);
-  std::vector<NodeInfo> out;
+  std::vector<model::NodeInfo> out;
   out.reserve(cache_.size());
   for (const auto& [name, node] : cache_) out.push_back(node);
   return out;

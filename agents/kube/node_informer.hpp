@@ -17,10 +17,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agents/inventory.hpp"
 #include "agents/kube/kube_api.hpp"
 #include "agents/kube/node_mapping.hpp"
 #include "common/error.hpp"
+#include "model/inventory.hpp"
 
 namespace fleet::agent::kube {
 
@@ -51,13 +51,13 @@ class NodeInformer {
   Status ensure_synced(KubeApi& api);
   bool synced() const;
   // The cached nodes, sorted by name.
-  std::vector<NodeInfo> nodes() const;
+  std::vector<model::NodeInfo> nodes() const;
   bool has_node(std::string_view name) const;
   InformerStats stats() const;
 
  private:
   struct Listed {
-    std::map<std::string, NodeInfo, std::less<>> nodes;
+    std::map<std::string, model::NodeInfo, std::less<>> nodes;
     std::string resource_version;
   };
   enum class Outcome { kContinue, kGone };
@@ -73,7 +73,7 @@ class NodeInformer {
   InformerOptions options_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::map<std::string, NodeInfo, std::less<>> cache_;
+  std::map<std::string, model::NodeInfo, std::less<>> cache_;
   std::string resource_version_;
   bool synced_ = false;
   bool stopping_ = false;

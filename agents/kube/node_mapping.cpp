@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "agents/kube/quantity.hpp"
-#include "api/names.hpp"
+#include "model/names.hpp"
 
 namespace fleet::agent::kube {
 namespace {
@@ -24,12 +24,12 @@ const json& member(const json& j, const char* key) {
   return it == j.end() ? kNull : *it;
 }
 
-std::string label(const Labels& labels, std::string_view key) {
+std::string label(const model::Labels& labels, std::string_view key) {
   auto it = labels.find(std::string(key));
   return it == labels.end() ? std::string() : it->second;
 }
 
-bool has_label(const Labels& labels, std::string_view key) {
+bool has_label(const model::Labels& labels, std::string_view key) {
   return labels.find(std::string(key)) != labels.end();
 }
 
@@ -70,11 +70,11 @@ std::string version_token(std::string_view text) {
                     c == '_' || c == '+' || c == '-';
     out += ok ? c : '-';
   }
-  if (out.size() > kMaxVersionLength) out.resize(kMaxVersionLength);
+  if (out.size() > model::kMaxVersionLength) out.resize(model::kMaxVersionLength);
   return out.empty() ? "unknown" : out;
 }
 
-std::string pool_from_labels(const Labels& labels) {
+std::string pool_from_labels(const model::Labels& labels) {
   static constexpr std::string_view kKeys[] = {"kubernetes.azure.com/agentpool", "agentpool",
                                                "node.kubernetes.io/pool",        "cloud.google.com/gke-nodepool",
                                                "eks.amazonaws.com/nodegroup",    "karpenter.sh/nodepool"};
@@ -86,7 +86,7 @@ std::string pool_from_labels(const Labels& labels) {
       const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       out += ((l >= 'a' && l <= 'z') || (l >= '0' && l <= '9')) ? l : '-';
     }
-    if (out.size() > api::kMaxDns1123Label) out.resize(api::kMaxDns1123Label);
+    if (out.size() > model::kMaxDns1123Label) out.resize(model::kMaxDns1123Label);
     while (!out.empty() && out.back() == '-') out.pop_back();
     while (!out.empty() && out.front() == '-') out.erase(out.begin());
     if (!out.empty()) return out;
@@ -94,13 +94,13 @@ std::string pool_from_labels(const Labels& labels) {
   return "default";
 }
 
-Admission admission_from_taints(const std::vector<Taint>& taints) {
+model::Admission admission_from_taints(const std::vector<model::Taint>& taints) {
   auto has = [&](std::string_view key) {
-    return std::any_of(taints.begin(), taints.end(), [&](const Taint& t) { return t.key == key; });
+    return std::any_of(taints.begin(), taints.end(), [&](const model::Taint& t) { return t.key == key; });
   };
-  if (has(kTaintGpuQuarantined)) return Admission::kQuarantined;
-  if (has(kTaintGpuUnverified)) return Admission::kPendingProbe;
-  return Admission::kAdmitted;
+  if (has(model::kTaintGpuQuarantined)) return model::Admission::kQuarantined;
+  if (has(model::kTaintGpuUnverified)) return model::Admission::kPendingProbe;
+  return model::Admission::kAdmitted;
 }
 
 std::string gpu_model_from_product_label(std::string_view product) {
@@ -144,15 +144,15 @@ std::string gpu_model_from_product_label(std::string_view product) {
   return out;
 }
 
-std::vector<GpuInfo> gpus_from_labels(const Labels& labels, int count, std::string_view node,
-                                      const NodeMappingOptions& options) {
-  std::vector<GpuInfo> gpus;
+std::vector<model::GpuInfo> gpus_from_labels(const model::Labels& labels, int count, std::string_view node,
+                                             const NodeMappingOptions& options) {
+  std::vector<model::GpuInfo> gpus;
   if (count <= 0) return gpus;
   std::string model = gpu_model_from_product_label(label(labels, "nvidia.com/gpu.product"));
-  if (model.empty() || model.size() > kMaxGpuModelLength) model = "NVIDIA GPU";
+  if (model.empty() || model.size() > model::kMaxGpuModelLength) model = "NVIDIA GPU";
   std::int64_t memory = 0;
   if (std::string mib = label(labels, "nvidia.com/gpu.memory"); !mib.empty()) {
-    if (auto v = quantity_value(mib); v && *v > 0 && *v <= (kMaxGpuMemoryBytes >> 20)) memory = *v << 20;
+    if (auto v = quantity_value(mib); v && *v > 0 && *v <= (model::kMaxGpuMemoryBytes >> 20)) memory = *v << 20;
   }
   // Newer GFD releases label the full versions; older ones split them into major/minor/rev.
   std::string driver = label(labels, "nvidia.com/cuda.driver-version.full");
@@ -169,9 +169,9 @@ std::vector<GpuInfo> gpus_from_labels(const Labels& labels, int count, std::stri
                    label(labels, "nvidia.com/mig.capable") != "false" &&
                    label(labels, "nvidia.com/mig.config") != "all-disabled";
   for (int i = 0; i < count; ++i) {
-    GpuInfo g;
+    model::GpuInfo g;
     g.index = i;
-    g.uuid = make_gpu_uuid(options.uuid_seed, options.cluster, node, i);
+    g.uuid = model::make_gpu_uuid(options.uuid_seed, options.cluster, node, i);
     g.model = model;
     g.memory_bytes = memory;
     g.driver_version = driver.empty() ? "unknown" : version_token(driver);
@@ -182,29 +182,29 @@ std::vector<GpuInfo> gpus_from_labels(const Labels& labels, int count, std::stri
   return gpus;
 }
 
-Labels select_labels(const Labels& all) {
+model::Labels select_labels(const model::Labels& all) {
   std::vector<std::pair<int, const std::pair<const std::string, std::string>*>> valid;
   for (const auto& entry : all) {
-    if (!api::label_key_problem(entry.first).empty() || !api::label_value_problem(entry.second).empty()) continue;
+    if (!model::label_key_problem(entry.first).empty() || !model::label_value_problem(entry.second).empty()) continue;
     valid.emplace_back(label_rank(entry.first), &entry);
   }
   std::stable_sort(valid.begin(), valid.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  Labels out;
+  model::Labels out;
   for (const auto& [rank, entry] : valid) {
-    if (out.size() == api::kMaxLabels) break;
+    if (out.size() == model::kMaxLabels) break;
     out.insert(*entry);
   }
   return out;
 }
 
-Result<NodeInfo> node_info_from_k8s(const json& node, const NodeMappingOptions& options) {
+Result<model::NodeInfo> node_info_from_k8s(const json& node, const NodeMappingOptions& options) {
   const json& metadata = member(node, "metadata");
-  NodeInfo n;
+  model::NodeInfo n;
   n.name = str(metadata, "name");
-  if (auto s = api::validate_dns1123_subdomain(n.name, "metadata.name"); !s) {
+  if (auto s = model::validate_dns1123_subdomain(n.name, "metadata.name"); !s) {
     return make_error(ErrorCode::kInvalid, "node \"" + n.name + "\": " + s.error().message);
   }
-  Labels all;
+  model::Labels all;
   if (const json& labels = member(metadata, "labels"); labels.is_object()) {
     for (const auto& [key, value] : labels.items()) {
       if (value.is_string()) all[key] = value.get<std::string>();
@@ -218,9 +218,9 @@ Result<NodeInfo> node_info_from_k8s(const json& node, const NodeMappingOptions& 
   std::set<std::pair<std::string, std::string>> seen;
   if (const json& taints = member(spec, "taints"); taints.is_array()) {
     for (const json& t : taints) {
-      Taint taint{str(t, "key"), str(t, "value"), str(t, "effect")};
-      if (!api::validate_taint(taint, "taint") || !seen.emplace(taint.key, taint.effect).second) continue;
-      if (n.taints.size() == api::kMaxTaints) break;
+      model::Taint taint{str(t, "key"), str(t, "value"), str(t, "effect")};
+      if (!model::validate_taint(taint, "taint") || !seen.emplace(taint.key, taint.effect).second) continue;
+      if (n.taints.size() == model::kMaxTaints) break;
       n.taints.push_back(std::move(taint));
     }
   }
@@ -236,8 +236,8 @@ Result<NodeInfo> node_info_from_k8s(const json& node, const NodeMappingOptions& 
 
   const json& capacity = member(status, "capacity");
   const json& allocatable = member(status, "allocatable");
-  n.capacity.cpu_millicores = std::min(quantity(capacity, "cpu", true), kMaxCpuMillicores);
-  n.capacity.memory_bytes = std::min(quantity(capacity, "memory", false), kMaxNodeMemoryBytes);
+  n.capacity.cpu_millicores = std::min(quantity(capacity, "cpu", true), model::kMaxCpuMillicores);
+  n.capacity.memory_bytes = std::min(quantity(capacity, "memory", false), model::kMaxNodeMemoryBytes);
   n.allocatable.cpu_millicores = std::min(quantity(allocatable, "cpu", true), n.capacity.cpu_millicores);
   n.allocatable.memory_bytes = std::min(quantity(allocatable, "memory", false), n.capacity.memory_bytes);
 
@@ -249,7 +249,7 @@ Result<NodeInfo> node_info_from_k8s(const json& node, const NodeMappingOptions& 
   if (int counted = parse_small_int(label(all, "nvidia.com/gpu.count"), -1); counted >= 0 && gpu_capacity > 0) {
     gpu_capacity = counted;
   }
-  gpu_capacity = std::min<std::int64_t>(gpu_capacity, static_cast<std::int64_t>(kMaxGpusPerNode));
+  gpu_capacity = std::min<std::int64_t>(gpu_capacity, static_cast<std::int64_t>(model::kMaxGpusPerNode));
   n.capacity.gpus = gpu_capacity;
   n.allocatable.gpus = std::min(gpu_allocatable, gpu_capacity);
   n.gpus = gpus_from_labels(all, static_cast<int>(gpu_capacity), n.name, options);

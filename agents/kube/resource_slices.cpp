@@ -39,11 +39,11 @@ std::int64_t capacity_bytes(const json& capacity, const char* name) {
   const json& q = c.is_object() ? member(c, "value") : c;
   if (!q.is_string()) return 0;
   auto v = quantity_value(q.get<std::string>());
-  return v && *v > 0 && *v <= kMaxGpuMemoryBytes ? *v : 0;
+  return v && *v > 0 && *v <= model::kMaxGpuMemoryBytes ? *v : 0;
 }
 
 bool valid_uuid(const std::string& uuid) {
-  return !uuid.empty() && uuid.size() <= kMaxGpuUuidLength && std::all_of(uuid.begin(), uuid.end(), [](char c) {
+  return !uuid.empty() && uuid.size() <= model::kMaxGpuUuidLength && std::all_of(uuid.begin(), uuid.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
   });
 }
@@ -58,10 +58,10 @@ std::string major_minor(const std::string& version) {
 
 }  // namespace
 
-std::map<std::string, std::vector<GpuInfo>> gpus_from_resource_slices(const json& slice_list) {
+std::map<std::string, std::vector<model::GpuInfo>> gpus_from_resource_slices(const json& slice_list) {
   struct Found {
     std::optional<long long> index;
-    GpuInfo gpu;
+    model::GpuInfo gpu;
   };
   std::map<std::string, std::vector<Found>> found;
   std::map<std::string, std::set<std::string>> mig_parents;  // node → parent uuids of MIG devices
@@ -91,7 +91,7 @@ std::map<std::string, std::vector<GpuInfo>> gpus_from_resource_slices(const json
       if (!valid_uuid(f.gpu.uuid)) continue;
       f.index = attr_int(attributes, "index");
       f.gpu.model = attr_string(attributes, "productName");
-      if (f.gpu.model.empty() || f.gpu.model.size() > kMaxGpuModelLength) f.gpu.model = "NVIDIA GPU";
+      if (f.gpu.model.empty() || f.gpu.model.size() > model::kMaxGpuModelLength) f.gpu.model = "NVIDIA GPU";
       const std::string driver = attr_string(attributes, "driverVersion");
       const std::string cuda = attr_string(attributes, "cudaDriverVersion");
       f.gpu.driver_version = driver.empty() ? "unknown" : version_token(driver);
@@ -100,7 +100,7 @@ std::map<std::string, std::vector<GpuInfo>> gpus_from_resource_slices(const json
       found[node_name].push_back(std::move(f));
     }
   }
-  std::map<std::string, std::vector<GpuInfo>> out;
+  std::map<std::string, std::vector<model::GpuInfo>> out;
   for (auto& [node, list] : found) {
     // Devices with a usable index keep it; the rest, and repeats, take the lowest free index.
     std::sort(list.begin(), list.end(), [](const Found& a, const Found& b) {
@@ -110,28 +110,29 @@ std::map<std::string, std::vector<GpuInfo>> gpus_from_resource_slices(const json
     });
     std::set<int> used;
     std::set<std::string> uuids;
-    std::vector<GpuInfo>& gpus = out[node];
+    std::vector<model::GpuInfo>& gpus = out[node];
     for (Found& f : list) {
       if (!uuids.insert(f.gpu.uuid).second) continue;
-      const bool fits = f.index && *f.index >= 0 && *f.index < static_cast<long long>(kMaxGpusPerNode);
+      const bool fits = f.index && *f.index >= 0 && *f.index < static_cast<long long>(model::kMaxGpusPerNode);
       int index = fits ? static_cast<int>(*f.index) : -1;
       if (index < 0 || used.count(index)) {
         index = 0;
         while (used.count(index)) ++index;
       }
-      if (index >= static_cast<int>(kMaxGpusPerNode)) break;
+      if (index >= static_cast<int>(model::kMaxGpusPerNode)) break;
       used.insert(index);
       f.gpu.index = index;
       if (mig_parents[node].count(f.gpu.uuid)) f.gpu.mig_mode = "enabled";
       gpus.push_back(std::move(f.gpu));
     }
-    std::sort(gpus.begin(), gpus.end(), [](const GpuInfo& a, const GpuInfo& b) { return a.index < b.index; });
+    std::sort(gpus.begin(), gpus.end(),
+              [](const model::GpuInfo& a, const model::GpuInfo& b) { return a.index < b.index; });
   }
   return out;
 }
 
-void apply_dra_gpus(NodeInfo& node, std::vector<GpuInfo> gpus) {
-  if (gpus.size() > kMaxGpusPerNode) gpus.resize(kMaxGpusPerNode);
+void apply_dra_gpus(model::NodeInfo& node, std::vector<model::GpuInfo> gpus) {
+  if (gpus.size() > model::kMaxGpusPerNode) gpus.resize(model::kMaxGpusPerNode);
   const bool device_plugin = node.capacity.gpus > 0;
   const auto count = static_cast<std::int64_t>(gpus.size());
   node.gpus = std::move(gpus);

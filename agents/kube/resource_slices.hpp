@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agents/inventory.hpp"
+#include "model/inventory.hpp"
 
 namespace fleet::agent::kube {
 
@@ -19,10 +19,10 @@ inline constexpr std::string_view kNvidiaDraDriver = "gpu.nvidia.com";
 // index, capacity memory); a "mig" device marks its parent GPU migMode "enabled". Devices of other drivers,
 // slices without a node, and devices without a valid uuid are skipped. GPUs of a node are sorted by index; a
 // missing or repeated index is replaced by the next free one.
-std::map<std::string, std::vector<GpuInfo>> gpus_from_resource_slices(const nlohmann::json& slice_list);
+std::map<std::string, std::vector<model::GpuInfo>> gpus_from_resource_slices(const nlohmann::json& slice_list);
 
 // The node's GPUs become `gpus` (at most kMaxGpusPerNode); capacity.gpus follows, and allocatable.gpus is the
 // device plugin's figure where the node has one, else the same.
-void apply_dra_gpus(NodeInfo& node, std::vector<GpuInfo> gpus);
+void apply_dra_gpus(model::NodeInfo& node, std::vector<model::GpuInfo> gpus);
 
 }  // namespace fleet::agent::kube

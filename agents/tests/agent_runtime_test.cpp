@@ -15,11 +15,14 @@
 #include "agents/backoff.hpp"
 #include "agents/latency_histogram.hpp"
 #include "agents/sim_backend.hpp"
+#include "agents/testing/start_command.hpp"
 
 namespace fleet::agent {
 namespace {
 
 namespace fs = std::filesystem;
+using ::fleet::agent::testing::command_of;
+using ::fleet::agent::testing::start_command;
 using std::chrono::milliseconds;
 
 struct ScratchDir {
@@ -115,29 +118,29 @@ TEST_CASE("the sim backend runs commands on the clock it is given", "[agent][run
   CHECK(inv->nodes.size() == 5);
   CHECK_FALSE(backend.seconds_until_due().has_value());
 
-  Command cmd{
-      "up-1", "upgrade_node_pool", {{"pool", "gpu"}, {"nodeImageVersion", "AKSUbuntu-2204gen2containerd-202511.01.0"}}};
+  protocol::Command cmd = command_of(
+      "up-1", "upgrade_node_pool", {{"pool", "gpu"}, {"nodeImageVersion", "AKSUbuntu-2204gen2containerd-202511.01.0"}});
   auto started = backend.start(cmd);
   REQUIRE(started.ok());
   CHECK(started->started);
   REQUIRE(backend.seconds_until_due().has_value());
   // Nothing moves until the clock does.
-  CHECK(backend.status("up-1")->state == CommandState::kRunning);
+  CHECK(backend.status("up-1")->state == protocol::CommandState::kRunning);
   int finished = 0;
-  for (int step = 0; step < 10000 && backend.status("up-1")->state == CommandState::kRunning; ++step) {
+  for (int step = 0; step < 10000 && backend.status("up-1")->state == protocol::CommandState::kRunning; ++step) {
     now += 30;
     for (const auto& e : backend.poll()) finished += e.type == "command_succeeded" ? 1 : 0;
   }
   CHECK(finished == 1);
-  CHECK(backend.status("up-1")->state == CommandState::kSucceeded);
+  CHECK(backend.status("up-1")->state == protocol::CommandState::kSucceeded);
   CHECK(backend.status("up-1")->nodes_done == 3);
   // A re-delivered command is answered from the stored result, not run again.
   auto again = backend.start(cmd);
   REQUIRE(again.ok());
   CHECK_FALSE(again->started);
-  CHECK(again->status.state == CommandState::kSucceeded);
+  CHECK(again->status.state == protocol::CommandState::kSucceeded);
   CHECK(backend.poll().empty());
-  CHECK_FALSE(backend.start(Command{"bad", "no_such_kind", nlohmann::json::object()}).ok());
+  CHECK_FALSE(start_command(backend, "bad", "no_such_kind", nlohmann::json::object()).ok());
 }
 
 TEST_CASE("fleetd's answers map to error codes the agent loop acts on", "[agent][runtime]") {
@@ -150,15 +153,15 @@ TEST_CASE("fleetd's answers map to error codes the agent loop acts on", "[agent]
   CHECK(error_from_status(404, "{}", "GET /y").code == ErrorCode::kNotFound);
   CHECK(error_from_status(422, "not json", "GET /y").message == "GET /y: HTTP 422: not json");
 
-  CommandStatus s;
+  protocol::CommandStatus s;
   s.id = "c1";
   s.kind = "cordon_cluster";
-  s.state = CommandState::kSucceeded;
+  s.state = protocol::CommandState::kSucceeded;
   s.message = "cordoned";
-  auto r = report_for(s);
+  auto r = protocol::report_for(s);
   CHECK(r.id == "c1");
-  CHECK(r.state == "succeeded");
-  CHECK(r.progress["kind"] == "cordon_cluster");
+  CHECK(r.state == protocol::CommandState::kSucceeded);
+  CHECK((*r.progress)["kind"] == "cordon_cluster");
 }
 
 }  // namespace fleet::agent
@@ -167,7 +170,7 @@ namespace fleet::agent {
 
 TEST_CASE("a heartbeat fleetd refused is sent again under the same sequence", "[agent][runtime]") {
   auto inv = initial_inventory(gpu_cluster(), 3);
-  HeartbeatSender sender("1.0");
+  protocol::HeartbeatSender sender("1.0");
   auto first = sender.next(inv);
   REQUIRE(first.full);
   inv.nodes[0].schedulable = false;
@@ -181,7 +184,7 @@ TEST_CASE("a heartbeat fleetd refused is sent again under the same sequence", "[
   REQUIRE(retry.delta);
   CHECK(retry.delta->changed.size() == 2);  // both changes, on the base fleetd has
   // A refused first (full) heartbeat stays full.
-  HeartbeatSender fresh("1.0");
+  protocol::HeartbeatSender fresh("1.0");
   (void)fresh.next(inv);
   fresh.not_applied();
   CHECK(fresh.next(inv).full);

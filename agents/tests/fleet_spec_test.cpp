@@ -66,7 +66,7 @@ TEST_CASE("the DESIGN §5 example parses as written", "[agent]") {
   CHECK(c.provider == "aks");
   CHECK(c.region == "westeurope");
   CHECK(c.update_group == "canary");
-  CHECK(c.labels == Labels{{"env", "prod"}});
+  CHECK(c.labels == model::Labels{{"env", "prod"}});
   CHECK(c.taints.empty());
   CHECK(c.kubernetes_version == "1.31.4");
   CHECK(c.node_image_version == "AKSUbuntu-2204gen2containerd-202510.01.0");
@@ -131,7 +131,7 @@ TEST_CASE("omitted fields take their defaults", "[agent]") {
   CHECK(gpu.gpu->memory_gib == 48);
   CHECK(gpu.gpu->driver_version == kDefaultDriverVersion);
   CHECK(gpu.gpu->cuda_version == kDefaultCudaVersion);
-  CHECK(gpu.initial_admission == Admission::kAdmitted);
+  CHECK(gpu.initial_admission == model::Admission::kAdmitted);
 }
 
 TEST_CASE("unknown fields are tolerated at every level", "[agent]") {
@@ -154,9 +154,9 @@ TEST_CASE("extra spec fields: taint strings and initial admission", "[agent]") {
   REQUIRE(spec.ok());
   const ClusterSpec& c = spec->clusters[0];
   REQUIRE(c.taints.size() == 2);
-  CHECK(c.taints[0] == Taint{"dedicated", "gpu", "NoSchedule"});
-  CHECK(c.taints[1] == Taint{"k", "", "NoExecute"});
-  CHECK(c.pools[0].initial_admission == Admission::kPendingProbe);
+  CHECK(c.taints[0] == model::Taint{"dedicated", "gpu", "NoSchedule"});
+  CHECK(c.taints[1] == model::Taint{"k", "", "NoExecute"});
+  CHECK(c.pools[0].initial_admission == model::Admission::kPendingProbe);
 }
 
 TEST_CASE("bad specs fail with errors that name the field", "[agent]") {
@@ -276,7 +276,7 @@ TEST_CASE("generate_fleet_spec: shares, providers, groups, validity, determinism
   REQUIRE(reparsed.ok());
   CHECK(*reparsed == *spec);
   for (std::size_t i = 0; i < spec->clusters.size(); ++i) {
-    CHECK(validate_inventory(SimCluster::from_fleet_spec(*spec, i).inventory()).ok());
+    CHECK(model::validate_inventory(SimCluster::from_fleet_spec(*spec, i).inventory()).ok());
   }
   CHECK(generate_fleet_spec(100, "h100:8x40%,a100:8x30%,l40s:4x30%", 42).value() == *spec);
   CHECK_FALSE(generate_fleet_spec(100, "h100:8x40%,a100:8x30%,l40s:4x30%", 43).value() == *spec);

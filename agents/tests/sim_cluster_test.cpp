@@ -1,4 +1,5 @@
 #include "agents/sim_cluster.hpp"
+#include "agents/testing/start_command.hpp"
 
 #include <algorithm>
 #include <set>
@@ -8,6 +9,8 @@
 namespace fleet::agent {
 namespace {
 
+using ::fleet::agent::testing::command_of;
+using ::fleet::agent::testing::start_command;
 using nlohmann::json;
 
 ClusterSpec cluster_spec(int system_nodes = 3, int gpu_nodes = 4) {
@@ -28,68 +31,72 @@ SimCluster make_sim(FaultRates faults = {}, std::uint64_t seed = 7, ClusterSpec 
   return SimCluster(std::move(spec), SimOptions{Durations{}, faults, seed});
 }
 
-Command pool_upgrade(std::string id, json extra = json::object()) {
+json pool_payload(json extra = json::object()) {
   json payload = {{"pool", "gpu"}, {"nodeImageVersion", "AKSUbuntu-2204gen2containerd-202511.01.0"}};
   payload.merge_patch(extra);
-  return Command{std::move(id), "upgrade_node_pool", payload};
+  return payload;
 }
 
-CommandStatus run_to_end(SimCluster& sim, const Command& c, double start = 0) {
+protocol::Command pool_upgrade(std::string id, json extra = json::object()) {
+  return command_of(std::move(id), "upgrade_node_pool", pool_payload(std::move(extra)));
+}
+
+protocol::CommandStatus run_to_end(SimCluster& sim, const protocol::Command& c, double start = 0) {
   auto r = sim.start(c, start);
   REQUIRE(r.ok());
   while (auto due = sim.next_due()) sim.advance(*due);
   auto s = sim.status(c.id);
   REQUIRE(s.has_value());
-  REQUIRE(s->state != CommandState::kRunning);
+  REQUIRE(s->state != protocol::CommandState::kRunning);
   return *s;
 }
 
-std::vector<std::string> types_for(const std::vector<SimEvent>& events, const std::string& node) {
+std::vector<std::string> types_for(const std::vector<protocol::CommandEvent>& events, const std::string& node) {
   std::vector<std::string> out;
-  for (const SimEvent& e : events) {
+  for (const protocol::CommandEvent& e : events) {
     if (e.node == node) out.push_back(e.type);
   }
   return out;
 }
 
-int count_type(const std::vector<SimEvent>& events, std::string_view type) {
+int count_type(const std::vector<protocol::CommandEvent>& events, std::string_view type) {
   return static_cast<int>(
-      std::count_if(events.begin(), events.end(), [&](const SimEvent& e) { return e.type == type; }));
+      std::count_if(events.begin(), events.end(), [&](const protocol::CommandEvent& e) { return e.type == type; }));
 }
 
 // Nodes are never left cordoned and forgotten, and admission state agrees with the taints.
 void check_node_invariants(const SimCluster& sim) {
-  REQUIRE(validate_inventory(sim.inventory()).ok());
-  for (const NodeInfo& n : sim.inventory().nodes) {
+  REQUIRE(model::validate_inventory(sim.inventory()).ok());
+  for (const model::NodeInfo& n : sim.inventory().nodes) {
     INFO(n.name);
     CHECK(n.schedulable == !sim.cordoned());
-    if (n.admission == Admission::kAdmitted) {
-      CHECK_FALSE(n.has_taint(kTaintGpuUnverified));
-      CHECK_FALSE(n.has_taint(kTaintGpuQuarantined));
+    if (n.admission == model::Admission::kAdmitted) {
+      CHECK_FALSE(n.has_taint(model::kTaintGpuUnverified));
+      CHECK_FALSE(n.has_taint(model::kTaintGpuQuarantined));
     }
-    if (n.admission == Admission::kQuarantined) {
-      CHECK(n.has_taint(kTaintGpuUnverified));
-      CHECK(n.has_taint(kTaintGpuQuarantined));
+    if (n.admission == model::Admission::kQuarantined) {
+      CHECK(n.has_taint(model::kTaintGpuUnverified));
+      CHECK(n.has_taint(model::kTaintGpuQuarantined));
     }
-    if (n.admission == Admission::kPendingProbe) CHECK(n.has_taint(kTaintGpuUnverified));
+    if (n.admission == model::Admission::kPendingProbe) CHECK(n.has_taint(model::kTaintGpuUnverified));
   }
 }
 
 TEST_CASE("a sim cluster's inventory follows its spec", "[agent]") {
   SimCluster sim = make_sim();
-  const ClusterInventory& inv = sim.inventory();
-  CHECK(validate_inventory(inv).ok());
+  const model::ClusterInventory& inv = sim.inventory();
+  CHECK(model::validate_inventory(inv).ok());
   CHECK(inv.kubernetes_version == "1.31.4");
   CHECK(inv.node_image_version == kDefaultNodeImageVersion);
   REQUIRE(inv.nodes.size() == 7);
   int gpu_nodes = 0;
   std::set<std::string> uuids;
-  for (const NodeInfo& n : inv.nodes) {
+  for (const model::NodeInfo& n : inv.nodes) {
     CHECK(n.name.rfind("aks-" + n.pool + "-", 0) == 0);
     CHECK(n.labels.at("kubernetes.azure.com/agentpool") == n.pool);
     CHECK(n.labels.at("topology.kubernetes.io/region") == "westeurope");
     CHECK(n.schedulable);
-    CHECK(n.admission == Admission::kAdmitted);
+    CHECK(n.admission == model::Admission::kAdmitted);
     CHECK(n.allocatable.cpu_millicores < n.capacity.cpu_millicores);
     if (n.pool == "gpu") {
       ++gpu_nodes;
@@ -100,7 +107,7 @@ TEST_CASE("a sim cluster's inventory follows its spec", "[agent]") {
       CHECK(n.gpus[3].memory_bytes == std::int64_t{80} << 30);
       CHECK(n.gpus[3].driver_version == "550.90.07");
       CHECK(n.labels.at("nvidia.com/gpu.product") == "NVIDIA-H100-80GB-HBM3");
-      for (const GpuInfo& g : n.gpus) uuids.insert(g.uuid);
+      for (const model::GpuInfo& g : n.gpus) uuids.insert(g.uuid);
     } else {
       CHECK(n.gpus.empty());
     }
@@ -112,66 +119,71 @@ TEST_CASE("a sim cluster's inventory follows its spec", "[agent]") {
   CHECK_FALSE(make_sim({}, 8).inventory() == inv);
 
   ClusterSpec pending = cluster_spec();
-  pending.pools[1].initial_admission = Admission::kPendingProbe;
+  pending.pools[1].initial_admission = model::Admission::kPendingProbe;
   pending.provider = "arc";
   SimCluster fresh = make_sim({}, 7, pending);
-  for (const NodeInfo& n : fresh.inventory().nodes) {
+  for (const model::NodeInfo& n : fresh.inventory().nodes) {
     CHECK(n.name.rfind("moc-", 0) == 0);
     if (!n.gpus.empty()) {
-      CHECK(n.admission == Admission::kPendingProbe);
-      CHECK(n.has_taint(kTaintGpuUnverified));
+      CHECK(n.admission == model::Admission::kPendingProbe);
+      CHECK(n.has_taint(model::kTaintGpuUnverified));
     }
   }
 }
 
-TEST_CASE("commands: unknown kinds and bad payloads are rejected", "[agent]") {
+TEST_CASE("commands: unsupported kinds and bad payloads are rejected", "[agent]") {
   SimCluster sim = make_sim();
-  auto r = sim.start(Command{"c1", "apply_workload", json::object()}, 0);
+  const json manifest = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "x"}}}};
+  auto r = start_command(sim, "c1", "apply_workload", {{"manifests", {manifest}}}, 0);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == ErrorCode::kInvalid);
-  CHECK(r.error().type == "unknown-command-kind");
-  CHECK(sim.start(Command{"c2", "upgrade_node_pool", json::array()}, 0).error().field == "payload");
-  CHECK(sim.start(Command{"", "run_probe", json::object()}, 0).error().field == "id");
-  CHECK(sim.start(Command{"c3", "upgrade_node_pool", {{"pool", "gpu"}}}, 0).error().field == "payload");
-  CHECK(sim.start(Command{"c4", "upgrade_node_pool", {{"pool", "nope"}, {"nodeImageVersion", "x"}}}, 0).error().code ==
+  CHECK(r.error().type == "unsupported-command");
+  CHECK(start_command(sim, "c0", "no_such_kind", json::object(), 0).error().field == "kind");
+  CHECK(start_command(sim, "c2", "upgrade_node_pool", json::array(), 0).error().field == "payload");
+  CHECK(start_command(sim, "", "run_probe", json::object(), 0).error().field == "id");
+  CHECK(start_command(sim, "c3", "upgrade_node_pool", {{"pool", "gpu"}}, 0).error().field == "payload");
+  CHECK(start_command(sim, "c4", "upgrade_node_pool", {{"pool", "nope"}, {"nodeImageVersion", "x"}}, 0).error().code ==
         ErrorCode::kNotFound);
-  CHECK(sim.start(pool_upgrade("c5", {{"maxSurge", 0}, {"maxUnavailable", 0}}), 0).error().field ==
-        "payload.maxUnavailable");
-  CHECK(sim.start(pool_upgrade("c6", {{"maxSurge", "lots"}}), 0).error().field == "payload.maxSurge");
-  CHECK(sim.start(pool_upgrade("c7", {{"maxSurge", "120%"}}), 0).error().field == "payload.maxSurge");
-  CHECK(sim.start(Command{"c8", "upgrade_control_plane", json::object()}, 0).error().field ==
+  CHECK(start_command(sim, "c5", "upgrade_node_pool", pool_payload({{"maxSurge", 0}, {"maxUnavailable", 0}}), 0)
+            .error()
+            .field == "payload.maxUnavailable");
+  CHECK(start_command(sim, "c6", "upgrade_node_pool", pool_payload({{"maxSurge", "lots"}}), 0).error().field ==
+        "payload.maxSurge");
+  CHECK(start_command(sim, "c7", "upgrade_node_pool", pool_payload({{"maxSurge", "120%"}}), 0).error().field ==
+        "payload.maxSurge");
+  CHECK(start_command(sim, "c8", "upgrade_control_plane", json::object(), 0).error().field ==
         "payload.kubernetesVersion");
-  CHECK(sim.start(Command{"c9", "upgrade_control_plane", {{"kubernetesVersion", "1.33.0"}}}, 0).error().field ==
+  CHECK(start_command(sim, "c9", "upgrade_control_plane", {{"kubernetesVersion", "1.33.0"}}, 0).error().field ==
         "payload.kubernetesVersion");  // skips 1.32
-  CHECK(sim.start(Command{"c10", "upgrade_control_plane", {{"kubernetesVersion", "1.30.1"}}}, 0).error().field ==
+  CHECK(start_command(sim, "c10", "upgrade_control_plane", {{"kubernetesVersion", "1.30.1"}}, 0).error().field ==
         "payload.kubernetesVersion");  // downgrade
   auto newer = sim.start(pool_upgrade("c11", {{"kubernetesVersion", "1.32.7"}}), 0);
   CHECK(newer.error().code == ErrorCode::kConflict);  // nodes may not pass the control plane
-  auto probe = sim.start(Command{"c12", "run_probe", {{"nodes", {"missing-node"}}}}, 0);
+  auto probe = start_command(sim, "c12", "run_probe", {{"nodes", {"missing-node"}}}, 0);
   CHECK(probe.error().code == ErrorCode::kNotFound);
   CHECK(probe.error().field == "payload.nodes[0]");
   std::string system_node = sim.inventory().nodes[4].name;  // "aks-system-…" sorts after "aks-gpu-…"
-  CHECK(sim.start(Command{"c13", "run_probe", {{"nodes", {system_node}}}}, 0).error().code == ErrorCode::kInvalid);
+  CHECK(start_command(sim, "c13", "run_probe", {{"nodes", {system_node}}}, 0).error().code == ErrorCode::kInvalid);
   CHECK(sim.take_events().empty());  // nothing was started
   CHECK_FALSE(sim.status("c1").has_value());
 }
 
 TEST_CASE("control-plane upgrade takes controlPlaneUpgradeSeconds", "[agent]") {
   SimCluster sim = make_sim();
-  Command c{"cp-1", "upgrade_control_plane", {{"kubernetesVersion", "1.32.7"}}};
+  protocol::Command c = command_of("cp-1", "upgrade_control_plane", {{"kubernetesVersion", "1.32.7"}});
   auto r = sim.start(c, 100);
   REQUIRE(r.ok());
   CHECK(r->started);
-  CHECK(r->status.state == CommandState::kRunning);
+  CHECK(r->status.state == protocol::CommandState::kRunning);
   CHECK(sim.next_due() == 700);
   sim.advance(699.5);
-  CHECK(sim.status("cp-1")->state == CommandState::kRunning);
+  CHECK(sim.status("cp-1")->state == protocol::CommandState::kRunning);
   CHECK(sim.inventory().kubernetes_version == "1.31.4");
   // Another upgrade while this one runs is refused.
   CHECK(sim.start(pool_upgrade("pool-1"), 699.5).error().code == ErrorCode::kConflict);
   sim.advance(700);
-  CommandStatus s = *sim.status("cp-1");
-  CHECK(s.state == CommandState::kSucceeded);
+  protocol::CommandStatus s = *sim.status("cp-1");
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK(s.finished_at == 700);
   CHECK(sim.inventory().kubernetes_version == "1.32.7");
   auto events = sim.take_events();
@@ -182,16 +194,16 @@ TEST_CASE("control-plane upgrade takes controlPlaneUpgradeSeconds", "[agent]") {
   CHECK(events[2].type == "command_succeeded");
   CHECK(sim.take_events().empty());
   // At target already: succeeds at once.
-  auto again = sim.start(Command{"cp-2", "upgrade_control_plane", {{"kubernetesVersion", "1.32.7"}}}, 800);
+  auto again = start_command(sim, "cp-2", "upgrade_control_plane", {{"kubernetesVersion", "1.32.7"}}, 800);
   REQUIRE(again.ok());
-  CHECK(again->status.state == CommandState::kSucceeded);
+  CHECK(again->status.state == protocol::CommandState::kSucceeded);
   // Now the nodes may follow.
   CHECK(sim.start(pool_upgrade("pool-2", {{"kubernetesVersion", "1.32.7"}}), 800).ok());
 }
 
 TEST_CASE("node pool upgrade: cordon, drain, upgrade, probe, admit, one node at a time", "[agent]") {
   SimCluster sim = make_sim();
-  Command c = pool_upgrade("up-1");
+  protocol::Command c = pool_upgrade("up-1");
   auto r = sim.start(c, 0);
   REQUIRE(r.ok());
   CHECK(r->status.nodes_total == 4);
@@ -202,23 +214,23 @@ TEST_CASE("node pool upgrade: cordon, drain, upgrade, probe, admit, one node at 
   CHECK_FALSE(sim.inventory().find_node(first)->schedulable);
   CHECK(sim.inventory().find_node(second)->schedulable);  // maxSurge 1, maxUnavailable 0 → one at a time
   sim.advance(60 + 240);  // drained at 60, upgraded at 300: unverified until the probe passes
-  const NodeInfo* n = sim.inventory().find_node(first);
+  const model::NodeInfo* n = sim.inventory().find_node(first);
   CHECK(n->node_image_version == "AKSUbuntu-2204gen2containerd-202511.01.0");
-  CHECK(n->admission == Admission::kPendingProbe);
-  CHECK(n->has_taint(kTaintGpuUnverified));
-  CHECK(format_taint(n->taints.back()) == "fleet.io/gpu-unverified=:NoSchedule");
+  CHECK(n->admission == model::Admission::kPendingProbe);
+  CHECK(n->has_taint(model::kTaintGpuUnverified));
+  CHECK(model::format_taint(n->taints.back()) == "fleet.io/gpu-unverified=:NoSchedule");
   CHECK_FALSE(n->schedulable);
   sim.advance(315);  // probe passed: admitted, uncordoned, and the next node is cordoned
   n = sim.inventory().find_node(first);
-  CHECK(n->admission == Admission::kAdmitted);
-  CHECK_FALSE(n->has_taint(kTaintGpuUnverified));
+  CHECK(n->admission == model::Admission::kAdmitted);
+  CHECK_FALSE(n->has_taint(model::kTaintGpuUnverified));
   CHECK(n->schedulable);
   CHECK_FALSE(sim.inventory().find_node(second)->schedulable);
   CHECK(sim.status("up-1")->nodes_done == 1);
 
   sim.advance(10000);
-  CommandStatus s = *sim.status("up-1");
-  CHECK(s.state == CommandState::kSucceeded);
+  protocol::CommandStatus s = *sim.status("up-1");
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK(s.finished_at == 4 * 315);
   CHECK(s.nodes_done == 4);
   CHECK(s.nodes_failed == 0);
@@ -233,7 +245,7 @@ TEST_CASE("node pool upgrade: cordon, drain, upgrade, probe, admit, one node at 
   // A second run finds nothing to do.
   auto again = sim.start(pool_upgrade("up-2"), 20000);
   REQUIRE(again.ok());
-  CHECK(again->status.state == CommandState::kSucceeded);
+  CHECK(again->status.state == protocol::CommandState::kSucceeded);
   CHECK(again->status.nodes_total == 0);
 }
 
@@ -245,7 +257,7 @@ TEST_CASE("node pool upgrade honours maxSurge and maxUnavailable", "[agent]") {
     for (double t = 0; t <= 20000; t += 5) {
       sim.advance(t);
       int cordoned = 0;
-      for (const NodeInfo& n : sim.inventory().nodes) cordoned += !n.schedulable;
+      for (const model::NodeInfo& n : sim.inventory().nodes) cordoned += !n.schedulable;
       worst = std::max(worst, cordoned);
     }
     *finished = *sim.status("u")->finished_at;
@@ -266,12 +278,12 @@ TEST_CASE("node pool upgrade honours maxSurge and maxUnavailable", "[agent]") {
 
 TEST_CASE("commands are idempotent by id", "[agent]") {
   SimCluster sim = make_sim();
-  Command c = pool_upgrade("up-1");
+  protocol::Command c = pool_upgrade("up-1");
   REQUIRE(sim.start(c, 0)->started);
   auto twice = sim.start(c, 10);
   REQUIRE(twice.ok());
   CHECK_FALSE(twice->started);
-  CHECK(twice->status.state == CommandState::kRunning);
+  CHECK(twice->status.state == protocol::CommandState::kRunning);
   sim.advance(5000);
   auto events = sim.take_events();
   CHECK(count_type(events, "command_started") == 1);
@@ -280,9 +292,9 @@ TEST_CASE("commands are idempotent by id", "[agent]") {
   REQUIRE(done.ok());
   CHECK_FALSE(done->started);
   CHECK(done->status == *sim.status("up-1"));
-  CHECK(done->status.state == CommandState::kSucceeded);
+  CHECK(done->status.state == protocol::CommandState::kSucceeded);
   CHECK(sim.take_events().empty());
-  Command other = pool_upgrade("up-1", {{"maxSurge", 2}});
+  protocol::Command other = pool_upgrade("up-1", {{"maxSurge", 2}});
   auto reused = sim.start(other, 6000);
   REQUIRE_FALSE(reused.ok());
   CHECK(reused.error().code == ErrorCode::kConflict);
@@ -292,8 +304,8 @@ TEST_CASE("commands are idempotent by id", "[agent]") {
 TEST_CASE("faults: drain timeout and upgrade failure restore the node — probe failure quarantines", "[agent]") {
   SECTION("drain timeout") {
     SimCluster sim = make_sim(rates(0, 0, 1.0));
-    CommandStatus s = run_to_end(sim, pool_upgrade("u"));
-    CHECK(s.state == CommandState::kFailed);
+    protocol::CommandStatus s = run_to_end(sim, pool_upgrade("u"));
+    CHECK(s.state == protocol::CommandState::kFailed);
     CHECK(s.nodes_failed == 1);  // maxFailedNodes 0: stops after the first failure
     CHECK(s.message.find("3 nodes not started") != std::string::npos);
     const std::string first = sim.inventory().nodes[0].name;
@@ -305,26 +317,27 @@ TEST_CASE("faults: drain timeout and upgrade failure restore the node — probe 
   }
   SECTION("upgrade failure") {
     SimCluster sim = make_sim(rates(1.0, 0, 0));
-    CommandStatus s = run_to_end(sim, pool_upgrade("u", {{"maxFailedNodes", 10}}));
-    CHECK(s.state == CommandState::kSucceeded);  // within the budget, every node was tried
+    protocol::CommandStatus s = run_to_end(sim, pool_upgrade("u", {{"maxFailedNodes", 10}}));
+    CHECK(s.state == protocol::CommandState::kSucceeded);  // within the budget, every node was tried
     CHECK(s.nodes_failed == 4);
     CHECK(s.message.find("4 failed") != std::string::npos);
-    for (const NodeInfo& n : sim.inventory().nodes) CHECK(n.node_image_version == kDefaultNodeImageVersion);
+    for (const model::NodeInfo& n : sim.inventory().nodes) CHECK(n.node_image_version == kDefaultNodeImageVersion);
     check_node_invariants(sim);
   }
   SECTION("probe failure") {
     SimCluster sim = make_sim(rates(0, 1.0, 0));
-    CommandStatus s = run_to_end(sim, pool_upgrade("u", {{"maxSurge", "100%"}}));
-    CHECK(s.state == CommandState::kFailed);
+    protocol::CommandStatus s = run_to_end(sim, pool_upgrade("u", {{"maxSurge", "100%"}}));
+    CHECK(s.state == protocol::CommandState::kFailed);
     CHECK(s.nodes_failed == 4);  // all four were in flight together
-    for (const NodeInfo& n : sim.inventory().nodes) {
+    for (const model::NodeInfo& n : sim.inventory().nodes) {
       if (n.gpus.empty()) continue;
-      CHECK(n.admission == Admission::kQuarantined);
-      CHECK(n.has_taint(kTaintGpuQuarantined));
-      CHECK(n.has_taint(kTaintGpuUnverified));
+      CHECK(n.admission == model::Admission::kQuarantined);
+      CHECK(n.has_taint(model::kTaintGpuQuarantined));
+      CHECK(n.has_taint(model::kTaintGpuUnverified));
       CHECK(n.node_image_version == "AKSUbuntu-2204gen2containerd-202511.01.0");
       CHECK(n.allocatable.gpus == 7);
-      CHECK(std::count_if(n.gpus.begin(), n.gpus.end(), [](const GpuInfo& g) { return g.health == "unhealthy"; }) == 1);
+      CHECK(std::count_if(n.gpus.begin(), n.gpus.end(),
+                          [](const model::GpuInfo& g) { return g.health == "unhealthy"; }) == 1);
     }
     check_node_invariants(sim);
   }
@@ -334,7 +347,7 @@ TEST_CASE("fault rates hold statistically (seeded)", "[agent]") {
   // 1000 GPU nodes all in flight at once; each rate 0.1. Expected counts: drain timeouts 100, upgrade failures
   // 0.9·0.1·1000 = 90, quarantines 0.81·0.1·1000 = 81; the bounds are about ±4 standard deviations.
   SimCluster sim = make_sim(rates(0.1, 0.1, 0.1), 5, cluster_spec(0, 1000));
-  CommandStatus s = run_to_end(sim, pool_upgrade("u", {{"maxSurge", "100%"}, {"maxFailedNodes", 1000}}));
+  protocol::CommandStatus s = run_to_end(sim, pool_upgrade("u", {{"maxSurge", "100%"}, {"maxFailedNodes", 1000}}));
   auto events = sim.take_events();
   int drains = count_type(events, "node_drain_timed_out");
   int upgrades = count_type(events, "node_upgrade_failed");
@@ -357,19 +370,17 @@ TEST_CASE("same seed and inputs give the same events, however often advance() is
   FaultRates faults = rates(0.2, 0.2, 0.2);
   auto scenario = [&](std::uint64_t seed, double tick) {
     SimCluster sim = make_sim(faults, seed, cluster_spec(5, 12));
-    std::vector<SimEvent> all;
-    REQUIRE(sim.start(Command{"cp", "upgrade_control_plane", {{"kubernetesVersion", "1.32.7"}}}, 0).ok());
+    std::vector<protocol::CommandEvent> all;
+    REQUIRE(start_command(sim, "cp", "upgrade_control_plane", {{"kubernetesVersion", "1.32.7"}}, 0).ok());
     sim.advance(1000);
     REQUIRE(
         sim.start(pool_upgrade("gpu-up", {{"kubernetesVersion", "1.32.7"}, {"maxSurge", 3}, {"maxFailedNodes", 12}}),
                   1000)
             .ok());
     for (double t = 1000; t <= 1000 + 12 * 315; t += tick) sim.advance(t);
-    REQUIRE(sim.start(Command{"probe", "run_probe", json::object()}, 6000).ok());
-    REQUIRE(sim.start(Command{"sys-up",
-                              "upgrade_node_pool",
-                              {{"pool", "system"}, {"kubernetesVersion", "1.32.7"}, {"maxFailedNodes", 5}}},
-                      6000)
+    REQUIRE(start_command(sim, "probe", "run_probe", json::object(), 6000).ok());
+    REQUIRE(start_command(sim, "sys-up", "upgrade_node_pool",
+                          {{"pool", "system"}, {"kubernetesVersion", "1.32.7"}, {"maxFailedNodes", 5}}, 6000)
                 .ok());
     sim.advance(20000);
     all = sim.take_events();
@@ -386,65 +397,66 @@ TEST_CASE("same seed and inputs give the same events, however often advance() is
   CHECK_FALSE(a == d);
   CHECK(count_type(a, "command_started") == 4);
   CHECK(count_type(a, "command_succeeded") + count_type(a, "command_failed") == 4);
-  CHECK(std::is_sorted(a.begin(), a.end(), [](const SimEvent& x, const SimEvent& y) { return x.at < y.at; }));
+  CHECK(std::is_sorted(a.begin(), a.end(),
+                       [](const protocol::CommandEvent& x, const protocol::CommandEvent& y) { return x.at < y.at; }));
 }
 
 TEST_CASE("run_probe admits or quarantines GPU nodes", "[agent]") {
   ClusterSpec spec = cluster_spec();
-  spec.pools[1].initial_admission = Admission::kPendingProbe;
+  spec.pools[1].initial_admission = model::Admission::kPendingProbe;
   SimCluster sim = make_sim({}, 7, spec);
-  CommandStatus s = run_to_end(sim, Command{"p", "run_probe", json::object()}, 0);
-  CHECK(s.state == CommandState::kSucceeded);
+  protocol::CommandStatus s = run_to_end(sim, command_of("p", "run_probe", json::object()), 0);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK(s.nodes_total == 4);
   CHECK(s.finished_at == 15);
-  for (const NodeInfo& n : sim.inventory().nodes) {
-    CHECK(n.admission == Admission::kAdmitted);
+  for (const model::NodeInfo& n : sim.inventory().nodes) {
+    CHECK(n.admission == model::Admission::kAdmitted);
     CHECK(n.taints.empty());
   }
   check_node_invariants(sim);
 
   SimCluster failing = make_sim(rates(0, 1.0, 0));
   std::string target = failing.inventory().nodes[1].name;
-  s = run_to_end(failing, Command{"p", "run_probe", {{"nodes", {target}}}}, 0);
-  CHECK(s.state == CommandState::kFailed);
+  s = run_to_end(failing, command_of("p", "run_probe", {{"nodes", {target}}}), 0);
+  CHECK(s.state == protocol::CommandState::kFailed);
   CHECK(s.nodes_total == 1);
-  CHECK(failing.inventory().find_node(target)->admission == Admission::kQuarantined);
-  CHECK(failing.inventory().nodes[0].admission == Admission::kAdmitted);
+  CHECK(failing.inventory().find_node(target)->admission == model::Admission::kQuarantined);
+  CHECK(failing.inventory().nodes[0].admission == model::Admission::kAdmitted);
   check_node_invariants(failing);
 
   SimCluster cpu_only = make_sim({}, 7, cluster_spec(3, 0));
-  CHECK(run_to_end(cpu_only, Command{"p", "run_probe", json::object()}).state == CommandState::kSucceeded);
+  CHECK(run_to_end(cpu_only, command_of("p", "run_probe", json::object())).state == protocol::CommandState::kSucceeded);
 
   SimCluster busy = make_sim();
   REQUIRE(busy.start(pool_upgrade("u"), 0).ok());
   busy.advance(10);
-  auto clash = busy.start(Command{"p", "run_probe", {{"nodes", {busy.inventory().nodes[0].name}}}}, 10);
+  auto clash = start_command(busy, "p", "run_probe", {{"nodes", {busy.inventory().nodes[0].name}}}, 10);
   CHECK(clash.error().code == ErrorCode::kConflict);
 }
 
 TEST_CASE("cordon_cluster cordons every node — upgrades leave them cordoned until uncordon", "[agent]") {
   SimCluster sim = make_sim();
-  auto r = sim.start(Command{"cordon", "cordon_cluster", json::object()}, 0);
+  auto r = start_command(sim, "cordon", "cordon_cluster", json::object(), 0);
   REQUIRE(r.ok());
-  CHECK(r->status.state == CommandState::kSucceeded);
+  CHECK(r->status.state == protocol::CommandState::kSucceeded);
   CHECK(sim.cordoned());
-  for (const NodeInfo& n : sim.inventory().nodes) CHECK_FALSE(n.schedulable);
+  for (const model::NodeInfo& n : sim.inventory().nodes) CHECK_FALSE(n.schedulable);
   REQUIRE(sim.start(pool_upgrade("u", {{"maxSurge", 2}}), 0).ok());
   sim.advance(100);
   // Uncordoning in the middle of an upgrade frees the idle nodes; the ones in flight stay cordoned until done.
-  REQUIRE(sim.start(Command{"uncordon", "cordon_cluster", {{"cordon", false}}}, 100).ok());
+  REQUIRE(start_command(sim, "uncordon", "cordon_cluster", {{"cordon", false}}, 100).ok());
   CHECK_FALSE(sim.cordoned());
   int cordoned = 0;
-  for (const NodeInfo& n : sim.inventory().nodes) cordoned += !n.schedulable;
+  for (const model::NodeInfo& n : sim.inventory().nodes) cordoned += !n.schedulable;
   CHECK(cordoned == 2);
   sim.advance(10000);
-  CHECK(sim.status("u")->state == CommandState::kSucceeded);
+  CHECK(sim.status("u")->state == protocol::CommandState::kSucceeded);
   check_node_invariants(sim);
   auto events = sim.take_events();
   CHECK(events[1].type == "cluster_cordoned");
   CHECK(events[1].message == "7 nodes cordoned");
   CHECK(count_type(events, "cluster_uncordoned") == 1);
-  CHECK(sim.start(Command{"bad", "cordon_cluster", {{"cordon", "yes"}}}, 10000).error().field == "payload.cordon");
+  CHECK(start_command(sim, "bad", "cordon_cluster", {{"cordon", "yes"}}, 10000).error().field == "payload.cordon");
 }
 
 TEST_CASE("agentDisconnect is a seeded per-window query", "[agent]") {
@@ -466,7 +478,7 @@ TEST_CASE("agentDisconnect is a seeded per-window query", "[agent]") {
 
 TEST_CASE("status and events have a JSON form", "[agent]") {
   SimCluster sim = make_sim();
-  CommandStatus s = run_to_end(sim, pool_upgrade("u"));
+  protocol::CommandStatus s = run_to_end(sim, pool_upgrade("u"));
   json j = to_json(s);
   CHECK(j["state"] == "succeeded");
   CHECK(j["nodesTotal"] == 4);

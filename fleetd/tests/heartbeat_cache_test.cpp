@@ -7,40 +7,36 @@
 #include <thread>
 #include <vector>
 
-#include "agents/fleet_spec.hpp"
-#include "agents/sim_cluster.hpp"
 #include "fleetd/liveness_recorder.hpp"
+#include "model/testing/inventories.hpp"
+#include "protocol/heartbeat_sender.hpp"
 
 namespace fleet {
 namespace {
 
-agent::ClusterInventory inventory() {
-  agent::ClusterSpec c;
-  c.name = "aks-cache-1";
-  c.pools.push_back(
-      agent::make_pool("gpu", 4, 96, 1024, agent::GpuSpec{"NVIDIA H100 80GB HBM3", 8, 80, "550.90.07", "12.4"}));
-  return agent::initial_inventory(c, 9);
+model::ClusterInventory inventory() {
+  return model::testing::gpu_inventory(4, 8, "aks-cache-1");
 }
 
 // An empty delta numbered `sequence`.
-agent::HeartbeatEnvelope delta_after(std::uint64_t previous) {
-  agent::HeartbeatEnvelope e;
+protocol::HeartbeatEnvelope delta_after(std::uint64_t previous) {
+  protocol::HeartbeatEnvelope e;
   e.agent_version = "1.0";
   e.sequence = previous + 1;
-  e.delta = agent::InventoryDelta{};
+  e.delta = protocol::InventoryDelta{};
   return e;
 }
 
 // What fleetd holds after the agent's first (full) heartbeat was written with generation 1.
 struct Primed {
   HeartbeatCache cache;
-  agent::HeartbeatSender sender{"1.0"};
-  explicit Primed(const agent::ClusterInventory& inv) {
+  protocol::HeartbeatSender sender{"1.0"};
+  explicit Primed(const model::ClusterInventory& inv) {
     auto first = sender.next(inv);
     REQUIRE(first.full);
-    auto applied = agent::apply_heartbeat(std::nullopt, first);
+    auto applied = protocol::apply_heartbeat(std::nullopt, first);
     REQUIRE(applied.ok());
-    cache.put("aks-cache-1", {std::get<agent::HeartbeatApplied>(*applied).stored, 1, "1.0"});
+    cache.put("aks-cache-1", {std::get<protocol::HeartbeatApplied>(*applied).stored, 1, "1.0"});
   }
 };
 
@@ -94,7 +90,7 @@ TEST_CASE("a delta whose entries change nothing moves only the sequence", "[flee
   REQUIRE(env.delta);
   REQUIRE(env.delta->empty());
   // A sender may repeat a node as it is (fleetd re-diffs rather than trusting the delta).
-  agent::NodeChange same;
+  protocol::NodeChange same;
   same.name = inv.nodes[0].name;
   same.schedulable = inv.nodes[0].schedulable;
   env.delta->changed.push_back(same);
@@ -115,12 +111,12 @@ TEST_CASE("heartbeats of many clusters from many threads keep each cluster's seq
   HeartbeatCache cache;
   constexpr int kClusters = 16;
   constexpr int kBeats = 200;
-  std::vector<agent::HeartbeatSender> senders(kClusters, agent::HeartbeatSender("1.0"));
+  std::vector<protocol::HeartbeatSender> senders(kClusters, protocol::HeartbeatSender("1.0"));
   for (int c = 0; c < kClusters; ++c) {
     auto first = senders[c].next(inv);
-    auto applied = agent::apply_heartbeat(std::nullopt, first);
+    auto applied = protocol::apply_heartbeat(std::nullopt, first);
     REQUIRE(applied.ok());
-    cache.put("c" + std::to_string(c), {std::get<agent::HeartbeatApplied>(*applied).stored, 1, "1.0"});
+    cache.put("c" + std::to_string(c), {std::get<protocol::HeartbeatApplied>(*applied).stored, 1, "1.0"});
   }
   std::atomic<int> unexpected{0};
   std::vector<std::thread> threads;
@@ -149,18 +145,18 @@ TEST_CASE("no entry, a gap or a new agent version leave the fast path", "[fleetd
   auto gap = sender.next(inv);  // `skipped` never arrives
   (void)skipped;
   auto outcome = cache.apply_delta("aks-cache-1", gap);
-  CHECK(std::holds_alternative<agent::ResyncNeeded>(outcome));
+  CHECK(std::holds_alternative<protocol::ResyncNeeded>(outcome));
   // The entry is gone: the full inventory that follows goes through the database. Until it is written, every
   // delta gets the same answer, even one that would follow (the database path would accept it).
   CHECK(cache.size() == 0);
   auto after = gap;
   after.sequence += 1;
-  CHECK(std::holds_alternative<agent::ResyncNeeded>(cache.apply_delta("aks-cache-1", after)));
+  CHECK(std::holds_alternative<protocol::ResyncNeeded>(cache.apply_delta("aks-cache-1", after)));
   sender.request_full();
   auto full = sender.next(inv);
-  auto rewritten = agent::apply_heartbeat(std::nullopt, full);
+  auto rewritten = protocol::apply_heartbeat(std::nullopt, full);
   REQUIRE(rewritten.ok());
-  cache.put("aks-cache-1", {std::get<agent::HeartbeatApplied>(*rewritten).stored, 2, "1.0"});
+  cache.put("aks-cache-1", {std::get<protocol::HeartbeatApplied>(*rewritten).stored, 2, "1.0"});
   auto resumed = cache.apply_delta("aks-cache-1", sender.next(inv));
   auto* r = std::get_if<HeartbeatCache::DeltaApplied>(&resumed);
   REQUIRE(r);
@@ -179,9 +175,9 @@ TEST_CASE("no entry, a gap or a new agent version leave the fast path", "[fleetd
 
 TEST_CASE("a warm-start entry takes any later sequence once, then exactly the next", "[fleetd][heartbeat-cache]") {
   auto inv = inventory();
-  agent::HeartbeatSender sender("1.0");
+  protocol::HeartbeatSender sender("1.0");
   auto first = sender.next(inv);
-  auto applied = agent::apply_heartbeat(std::nullopt, first);
+  auto applied = protocol::apply_heartbeat(std::nullopt, first);
   REQUIRE(applied.ok());
   HeartbeatCache cache;
   // The database holds sequence 1; the agent had 2..4 acknowledged by the previous process, unwritten.
@@ -200,10 +196,10 @@ TEST_CASE("a warm-start entry takes any later sequence once, then exactly the ne
   HeartbeatCache exact;
   exact.prime("c", 1, 1, "1.0");
   CHECK(std::holds_alternative<HeartbeatCache::DeltaApplied>(exact.apply_delta("c", delta_after(3))));
-  CHECK(std::holds_alternative<agent::ResyncNeeded>(exact.apply_delta("c", delta_after(5))));
+  CHECK(std::holds_alternative<protocol::ResyncNeeded>(exact.apply_delta("c", delta_after(5))));
   // A primed entry never replaces one from a heartbeat.
   HeartbeatCache other;
-  other.put("c", {std::get<agent::HeartbeatApplied>(*applied).stored, 7, "1.0"});
+  other.put("c", {std::get<protocol::HeartbeatApplied>(*applied).stored, 7, "1.0"});
   other.prime("c", 1, 3, "1.0");
   auto next = other.apply_delta("c", delta_after(1));
   auto* n = std::get_if<HeartbeatCache::DeltaApplied>(&next);

@@ -9,9 +9,12 @@
 #include "agents/kube/kubernetes_backend.hpp"
 #include "agents/kube/testing/kube_api_double.hpp"
 #include "agents/kube/testing/test_pki.hpp"
+#include "agents/testing/start_command.hpp"
 
 namespace fleet::agent::kube {
 
+using ::fleet::agent::testing::command_of;
+using ::fleet::agent::testing::start_command;
 using nlohmann::json;
 using testing::KubeApiDouble;
 using testing::KubeApiDoubleOptions;
@@ -87,7 +90,7 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds wit
 struct Fixture {
   TestPki pki;
   std::unique_ptr<KubeApiDouble> api;
-  std::vector<SimEvent> events;
+  std::vector<protocol::CommandEvent> events;
 
   explicit Fixture(const std::function<void(KubeApiDoubleOptions&)>& tweak = {}) {
     KubeApiDoubleOptions o;
@@ -129,14 +132,14 @@ struct Fixture {
   }
   std::unique_ptr<ClusterBackend> backend() { return backend(options()); }
 
-  CommandStatus run(ClusterBackend& b, const std::string& id, const std::string& kind, json payload) {
-    auto started = b.start(Command{id, kind, std::move(payload)});
+  protocol::CommandStatus run(ClusterBackend& b, const std::string& id, const std::string& kind, json payload) {
+    auto started = start_command(b, id, kind, std::move(payload));
     REQUIRE(started.ok());
     CHECK(started->started);
-    std::optional<CommandStatus> s;
+    std::optional<protocol::CommandStatus> s;
     REQUIRE(eventually([&] {
       s = b.status(id);
-      return s && s->state != CommandState::kRunning;
+      return s && s->state != protocol::CommandState::kRunning;
     }));
     for (auto& e : b.poll()) events.push_back(std::move(e));
     return *s;
@@ -144,11 +147,11 @@ struct Fixture {
 
   int count_events(const std::string& type) const {
     return static_cast<int>(
-        std::count_if(events.begin(), events.end(), [&](const SimEvent& e) { return e.type == type; }));
+        std::count_if(events.begin(), events.end(), [&](const protocol::CommandEvent& e) { return e.type == type; }));
   }
 };
 
-std::int64_t total_gpus(const ClusterInventory& inv) {
+std::int64_t total_gpus(const model::ClusterInventory& inv) {
   std::int64_t n = 0;
   for (const auto& node : inv.nodes) n += static_cast<std::int64_t>(node.gpus.size());
   return n;
@@ -173,11 +176,11 @@ TEST_CASE("kubernetes backend: inventory from nodes with GPU Feature Discovery l
   REQUIRE(inv->nodes.size() == 3);
   CHECK(total_gpus(*inv) == 16);
   CHECK(inv->nodes[0].gpus[3].model == "NVIDIA H100 80GB HBM3");
-  CHECK(inv->nodes[0].gpus[3].uuid == make_gpu_uuid(0, "kube-test", "aks-gpu-0", 3));
-  CHECK(inv->nodes[0].admission == Admission::kAdmitted);
-  CHECK(inv->nodes[1].admission == Admission::kPendingProbe);
+  CHECK(inv->nodes[0].gpus[3].uuid == model::make_gpu_uuid(0, "kube-test", "aks-gpu-0", 3));
+  CHECK(inv->nodes[0].admission == model::Admission::kAdmitted);
+  CHECK(inv->nodes[1].admission == model::Admission::kPendingProbe);
   CHECK(inv->nodes[2].pool == "system");
-  CHECK(validate_inventory(*inv).ok());
+  CHECK(model::validate_inventory(*inv).ok());
   CHECK(f.api->count_requests("GET", "/api/v1/nodes", "limit=2") == 2);
   CHECK(f.api->count_requests("GET", "/api/v1/nodes", "continue=") == 1);
   CHECK(f.api->count_requests("GET", "/version") == 1);
@@ -213,14 +216,14 @@ TEST_CASE("kubernetes backend: GPUs from NVIDIA DRA ResourceSlices override the 
   auto inv = b->inventory();
   REQUIRE(inv.ok());
   CHECK(total_gpus(*inv) == 8);
-  const NodeInfo* dra0 = inv->find_node("dra-0");
+  const model::NodeInfo* dra0 = inv->find_node("dra-0");
   REQUIRE(dra0);
   REQUIRE(dra0->gpus.size() == 2);
   CHECK(dra0->gpus[1].uuid == "GPU-dra-0-real-1");
   CHECK(dra0->gpus[1].model == "NVIDIA H200");
   CHECK(dra0->gpus[1].memory_bytes == 141LL << 30);
   CHECK(dra0->gpus[1].cuda_version == "12.8");
-  const NodeInfo* dra1 = inv->find_node("dra-1");
+  const model::NodeInfo* dra1 = inv->find_node("dra-1");
   CHECK(dra1->capacity.gpus == 2);
   CHECK(dra1->allocatable.gpus == 2);
   CHECK(inv->find_node("plain-0")->gpus[0].model == "NVIDIA H100 80GB HBM3");
@@ -295,7 +298,7 @@ TEST_CASE("kubernetes backend: cordon and uncordon the cluster, idempotent by id
   REQUIRE(b->inventory().ok());
 
   auto s = f.run(*b, "c1", "cordon_cluster", {{"cordon", true}});
-  CHECK(s.state == CommandState::kSucceeded);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK(s.nodes_total == 3);
   CHECK(s.nodes_done == 3);
   CHECK(s.details["n1"] == "cordoned");
@@ -305,28 +308,28 @@ TEST_CASE("kubernetes backend: cordon and uncordon the cluster, idempotent by id
   CHECK(f.api->count_requests("PATCH", "/api/v1/nodes/") == 3);
 
   // The same id again: not run again, its result comes back; the same id with another payload: a conflict.
-  auto again = b->start(Command{"c1", "cordon_cluster", {{"cordon", true}}});
+  auto again = start_command(*b, "c1", "cordon_cluster", {{"cordon", true}});
   REQUIRE(again.ok());
   CHECK_FALSE(again->started);
-  CHECK(again->status.state == CommandState::kSucceeded);
-  auto clash = b->start(Command{"c1", "cordon_cluster", {{"cordon", false}}});
+  CHECK(again->status.state == protocol::CommandState::kSucceeded);
+  auto clash = start_command(*b, "c1", "cordon_cluster", {{"cordon", false}});
   REQUIRE_FALSE(clash.ok());
   CHECK(clash.error().code == ErrorCode::kConflict);
 
   // A new id on an already cordoned cluster changes nothing.
   s = f.run(*b, "c2", "cordon_cluster", {{"cordon", true}});
-  CHECK(s.state == CommandState::kSucceeded);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK(f.api->count_requests("PATCH", "/api/v1/nodes/") == 3);
 
   s = f.run(*b, "c3", "cordon_cluster", {{"cordon", false}});
-  CHECK(s.state == CommandState::kSucceeded);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   for (const char* n : {"n0", "n1", "n2"}) CHECK(f.api->node(n)->at("spec").at("unschedulable") == false);
   CHECK(f.count_events("cluster_uncordoned") == 1);
   // The watch carries the change into the inventory.
   CHECK(eventually([&] {
     auto inv = b->inventory();
     return inv.ok() &&
-           std::all_of(inv->nodes.begin(), inv->nodes.end(), [](const NodeInfo& n) { return n.schedulable; });
+           std::all_of(inv->nodes.begin(), inv->nodes.end(), [](const model::NodeInfo& n) { return n.schedulable; });
   }));
 }
 
@@ -342,7 +345,7 @@ TEST_CASE("kubernetes backend: taints are read-modify-written and retried on 409
                  {{"node", "n0"},
                   {"add", json::array({"fleet.io/gpu-quarantined=:NoSchedule"})},
                   {"remove", json::array({"fleet.io/gpu-unverified"})}});
-  CHECK(s.state == CommandState::kSucceeded);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK(f.api->count_requests("PATCH", "/api/v1/nodes/n0") == 3);  // two conflicts, then the write
   const json taints = f.api->node("n0")->at("spec").at("taints");
   CHECK(taints == json::parse(R"([{"key": "sku", "value": "gpu", "effect": "NoSchedule"},
@@ -351,18 +354,18 @@ TEST_CASE("kubernetes backend: taints are read-modify-written and retried on 409
   CHECK(f.count_events("node_tainted") == 1);
   CHECK(eventually([&] {
     auto inv = b->inventory();
-    return inv.ok() && inv->find_node("n0")->admission == Admission::kQuarantined;
+    return inv.ok() && inv->find_node("n0")->admission == model::Admission::kQuarantined;
   }));
 
   // Already as asked: no write.
   s = f.run(*b, "t2", "taint_node", {{"node", "n0"}, {"remove", json::array({"fleet.io/gpu-unverified"})}});
-  CHECK(s.state == CommandState::kSucceeded);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK(f.api->count_requests("PATCH", "/api/v1/nodes/n0") == 3);
 
   // A conflict that never clears fails the command.
   f.api->inject_conflicts("n0", 100);
   s = f.run(*b, "t3", "taint_node", {{"node", "n0"}, {"remove", json::array({"fleet.io/gpu-quarantined"})}});
-  CHECK(s.state == CommandState::kFailed);
+  CHECK(s.state == protocol::CommandState::kFailed);
   CHECK_THAT(s.message, Catch::Contains("conflicts in a row"));
 }
 
@@ -382,7 +385,7 @@ TEST_CASE("kubernetes backend: drain waits out a PodDisruptionBudget that blocks
   auto b = f.backend();
   REQUIRE(b->inventory().ok());
   auto s = f.run(*b, "d1", "drain_node", {{"node", "n0"}, {"timeoutSeconds", 10}});
-  CHECK(s.state == CommandState::kSucceeded);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK_THAT(s.message, Catch::Contains("2 pods evicted"));
   CHECK(s.details["n0"] == "drained");
   CHECK(f.api->eviction_attempts("default", "web-1") == 4);  // 3 × 429, then 201
@@ -408,7 +411,7 @@ TEST_CASE("kubernetes backend: a drain blocked past its timeout fails naming the
   const auto began = std::chrono::steady_clock::now();
   auto s = f.run(*b, "d1", "drain_node", {{"node", "n0"}, {"timeoutSeconds", 0.2}});
   CHECK(std::chrono::steady_clock::now() - began < 3s);
-  CHECK(s.state == CommandState::kFailed);
+  CHECK(s.state == protocol::CommandState::kFailed);
   CHECK_THAT(s.message, Catch::Contains("timed out after"));
   CHECK_THAT(s.message, Catch::Contains("default/web-1"));
   CHECK_THAT(s.message, Catch::Contains("The disruption budget web-pdb"));
@@ -468,7 +471,7 @@ TEST_CASE("kubernetes backend: server-side apply and delete of workload manifest
   json config = json::parse(R"({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "llama-config"},
       "data": {"model": "llama-70b"}})");
   auto s = f.run(*b, "a1", "apply_workload", {{"manifests", json::array({deployment, config})}});
-  CHECK(s.state == CommandState::kSucceeded);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK(s.details["Deployment serving/llama"] == "applied");
   auto stored = f.api->object("/apis/apps/v1/namespaces/serving/deployments/llama");
   REQUIRE(stored.has_value());
@@ -488,15 +491,15 @@ TEST_CASE("kubernetes backend: server-side apply and delete of workload manifest
   // Applying again updates in place.
   deployment["spec"]["replicas"] = 3;
   s = f.run(*b, "a2", "apply_workload", {{"manifests", json::array({deployment})}});
-  CHECK(s.state == CommandState::kSucceeded);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK(f.api->object("/apis/apps/v1/namespaces/serving/deployments/llama")->at("spec").at("replicas") == 3);
 
   s = f.run(*b, "x1", "delete_workload", {{"manifests", json::array({deployment, config})}});
-  CHECK(s.state == CommandState::kSucceeded);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK_FALSE(f.api->object("/apis/apps/v1/namespaces/serving/deployments/llama").has_value());
   CHECK_FALSE(f.api->object("/api/v1/namespaces/default/configmaps/llama-config").has_value());
   s = f.run(*b, "x2", "delete_workload", {{"manifests", json::array({deployment})}});
-  CHECK(s.state == CommandState::kSucceeded);  // already gone is fine
+  CHECK(s.state == protocol::CommandState::kSucceeded);  // already gone is fine
   CHECK(s.details["Deployment serving/llama"] == "absent");
 }
 
@@ -505,21 +508,27 @@ TEST_CASE("kubernetes backend: unsupported kinds, bad payloads and unknown nodes
   f.api->put_node(make_node("n0", "gpu", 8));
   auto b = f.backend();
   REQUIRE(b->inventory().ok());
-  for (const char* kind : {"upgrade_control_plane", "upgrade_node_pool", "run_probe"}) {
-    auto r = b->start(Command{std::string("u-") + kind, kind, {{"kubernetesVersion", "1.35.0"}}});
+  // Payloads that parse, of kinds this backend does not run: refused by the backend, naming the kind.
+  const std::vector<std::pair<std::string, json>> unsupported = {
+      {"upgrade_control_plane", {{"kubernetesVersion", "1.35.0"}}},
+      {"upgrade_node_pool", {{"pool", "gpu"}, {"nodeImageVersion", "x"}}},
+      {"run_probe", json::object()}};
+  for (const auto& [kind, payload] : unsupported) {
+    auto r = start_command(*b, "u-" + std::to_string(kind.size()), kind, payload);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == ErrorCode::kInvalid);
-    CHECK_THAT(r.error().message, Catch::Contains("not supported by the kubernetes backend: " + std::string(kind)));
+    CHECK(r.error().type == "unsupported-command");
+    CHECK_THAT(r.error().message, Catch::Contains("not supported by the kubernetes backend"));
+    CHECK_THAT(r.error().message, Catch::Contains(kind == "run_probe" ? "gpu-probe" : "AKS"));
   }
-  CHECK_THAT(b->start(Command{"u1", "upgrade_node_pool", {}}).error().message, Catch::Contains("AKS"));
-  CHECK(b->start(Command{"k1", "reboot_node", {}}).error().code == ErrorCode::kInvalid);
-  CHECK(b->start(Command{"k2", "drain_node", json::object()}).error().field == "payload.node");
-  CHECK(b->start(Command{"k3", "drain_node", {{"node", "n0"}, {"timeoutSeconds", "soon"}}}).error().code ==
+  CHECK(start_command(*b, "k1", "reboot_node", {}).error().code == ErrorCode::kInvalid);
+  CHECK(start_command(*b, "k2", "drain_node", json::object()).error().field == "payload.node");
+  CHECK(start_command(*b, "k3", "drain_node", {{"node", "n0"}, {"timeoutSeconds", "soon"}}).error().code ==
         ErrorCode::kInvalid);
-  CHECK(b->start(Command{"k4", "taint_node", {{"node", "n0"}}}).error().code == ErrorCode::kInvalid);
-  CHECK(b->start(Command{"k5", "apply_workload", {{"manifests", json::array({{{"kind", "X"}}})}}}).error().code ==
+  CHECK(start_command(*b, "k4", "taint_node", {{"node", "n0"}}).error().code == ErrorCode::kInvalid);
+  CHECK(start_command(*b, "k5", "apply_workload", {{"manifests", json::array({{{"kind", "X"}}})}}).error().code ==
         ErrorCode::kInvalid);
-  auto missing = b->start(Command{"k6", "drain_node", {{"node", "n9"}}});
+  auto missing = start_command(*b, "k6", "drain_node", {{"node", "n9"}});
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code == ErrorCode::kNotFound);
   CHECK_FALSE(b->status("k6").has_value());

@@ -54,17 +54,17 @@ TEST_CASE("node mapping: an AKS GPU node with GPU Feature Discovery labels", "[k
   CHECK(n->kubernetes_version == "1.31.4");
   CHECK(n->node_image_version == "AKSUbuntu-2204gen2containerd-202510.01.0");
   CHECK(n->schedulable);
-  CHECK(n->admission == Admission::kPendingProbe);
+  CHECK(n->admission == model::Admission::kPendingProbe);
   CHECK(n->taints.size() == 2);
   CHECK(n->labels.count("bad label key!") == 0);
   CHECK(n->labels.at("nvidia.com/gpu.product") == "NVIDIA-H100-80GB-HBM3");
-  CHECK(n->capacity == ResourceList{96000, 1056LL << 30, 8});
-  CHECK(n->allocatable == ResourceList{95110, 1024000000LL, 8});
+  CHECK(n->capacity == model::ResourceList{96000, 1056LL << 30, 8});
+  CHECK(n->allocatable == model::ResourceList{95110, 1024000000LL, 8});
   REQUIRE(n->gpus.size() == 8);
   for (int i = 0; i < 8; ++i) {
-    const GpuInfo& g = n->gpus[static_cast<std::size_t>(i)];
+    const model::GpuInfo& g = n->gpus[static_cast<std::size_t>(i)];
     CHECK(g.index == i);
-    CHECK(g.uuid == make_gpu_uuid(7, "aks-westeurope-1", n->name, i));
+    CHECK(g.uuid == model::make_gpu_uuid(7, "aks-westeurope-1", n->name, i));
     CHECK(g.model == "NVIDIA H100 80GB HBM3");
     CHECK(g.memory_bytes == 81559LL << 20);
     CHECK(g.driver_version == "550.90.07");
@@ -72,11 +72,11 @@ TEST_CASE("node mapping: an AKS GPU node with GPU Feature Discovery labels", "[k
     CHECK(g.mig_mode == "disabled");
     CHECK(g.health == "healthy");
   }
-  ClusterInventory inv;
+  model::ClusterInventory inv;
   inv.kubernetes_version = "1.31.4";
   inv.node_image_version = "x";
   inv.nodes.push_back(*n);
-  CHECK(validate_inventory(inv).ok());
+  CHECK(model::validate_inventory(inv).ok());
 }
 
 TEST_CASE("node mapping: a CPU node, defaults and degraded fields", "[kube]") {
@@ -92,7 +92,7 @@ TEST_CASE("node mapping: a CPU node, defaults and degraded fields", "[kube]") {
   REQUIRE(n.ok());
   CHECK(n->pool == "system-pool");
   CHECK_FALSE(n->schedulable);
-  CHECK(n->admission == Admission::kQuarantined);
+  CHECK(n->admission == model::Admission::kQuarantined);
   CHECK(n->taints.size() == 1);
   CHECK(n->kubernetes_version == "1.30.2-gke.100");
   CHECK(n->node_image_version == "Ubuntu-22.04.5-LTS");
@@ -132,12 +132,12 @@ TEST_CASE("node mapping: GPU product names, time-slicing and MIG labels", "[kube
 }
 
 TEST_CASE("node mapping: at most 64 labels, well-known ones first", "[kube]") {
-  Labels all;
+  model::Labels all;
   for (int i = 0; i < 100; ++i) all["example.com/l" + std::to_string(100 + i)] = "v";
   all["kubernetes.io/hostname"] = "n";
   all["topology.kubernetes.io/zone"] = "z";
   all["nvidia.com/gpu.product"] = "p";
-  Labels kept = select_labels(all);
+  model::Labels kept = select_labels(all);
   CHECK(kept.size() == 64);
   CHECK(kept.count("kubernetes.io/hostname"));
   CHECK(kept.count("topology.kubernetes.io/zone"));
@@ -212,15 +212,15 @@ TEST_CASE("taint changes: add replaces by key and effect, remove by key or key a
                                  {"key": "sku", "value": "gpu", "effect": "NoSchedule"},
                                  {"key": "sku", "value": "gpu", "effect": "NoExecute"}])");
   TaintChange change;
-  change.add = {Taint{"fleet.io/gpu-quarantined", "", "NoSchedule"}};
-  change.remove = {Taint{"fleet.io/gpu-unverified", "", ""}, Taint{"sku", "", "NoExecute"}};
+  change.add = {model::Taint{"fleet.io/gpu-quarantined", "", "NoSchedule"}};
+  change.remove = {model::Taint{"fleet.io/gpu-unverified", "", ""}, model::Taint{"sku", "", "NoExecute"}};
   json next = taints_after(current, change);
   CHECK(next == json::parse(R"([{"key": "sku", "value": "gpu", "effect": "NoSchedule"},
                                 {"key": "fleet.io/gpu-quarantined", "effect": "NoSchedule"}])"));
   CHECK(taints_after(next, change) == next);  // idempotent
 
   TaintChange revalue;
-  revalue.add = {Taint{"sku", "cpu", "NoSchedule"}};
+  revalue.add = {model::Taint{"sku", "cpu", "NoSchedule"}};
   CHECK(taints_after(current, revalue)[2] == json::parse(R"({"key": "sku", "value": "cpu", "effect": "NoSchedule"})"));
   CHECK(taints_after(nullptr, revalue).size() == 1);
 }

@@ -1,13 +1,13 @@
-#include "api/label_selector.hpp"
+#include "model/label_selector.hpp"
 
 #include <algorithm>
 #include <optional>
 #include <set>
 #include <utility>
 
-#include "api/names.hpp"
+#include "model/names.hpp"
 
-namespace fleet::api {
+namespace fleet::model {
 namespace {
 
 using Op = LabelRequirement::Op;
@@ -355,4 +355,4 @@ std::string to_string(const LabelSelector& selector) {
   return out;
 }
 
-}  // namespace fleet::api
+}  // namespace fleet::model

@@ -1,11 +1,12 @@
 #pragma once
-// Seeded random inventories and mutations of them, for the delta round-trip properties.
+// Inventories for tests: a fixed GPU cluster, and seeded random inventories and mutations of them (for the delta
+// round-trip properties).
 #include <string>
 
-#include "agents/inventory.hpp"
-#include "agents/sim_random.hpp"
+#include "common/seeded_random.hpp"
+#include "model/inventory.hpp"
 
-namespace fleet::agent::testing {
+namespace fleet::model::testing {
 
 inline NodeInfo random_node(SplitMix64& rng, const std::string& name) {
   NodeInfo n;
@@ -57,6 +58,30 @@ inline ClusterInventory random_inventory(SplitMix64& rng, int max_nodes = 40) {
 }
 
 // `inv` with a few random changes of every kind: nodes added, removed, and fields changed.
+// `nodes` nodes "gpu-0", "gpu-1", … of pool "gpu", each with `gpus` healthy H100s, admitted; canonical.
+inline ClusterInventory gpu_inventory(int nodes, int gpus, const std::string& cluster = "c") {
+  ClusterInventory inv;
+  inv.kubernetes_version = "1.31.4";
+  inv.node_image_version = "AKSUbuntu-2204gen2containerd-202510.01.0";
+  for (int i = 0; i < nodes; ++i) {
+    NodeInfo n;
+    n.name = "gpu-" + std::to_string(i);
+    n.pool = "gpu";
+    n.kubernetes_version = inv.kubernetes_version;
+    n.node_image_version = inv.node_image_version;
+    n.labels["kubernetes.azure.com/agentpool"] = "gpu";
+    n.capacity = {96000, std::int64_t{1024} << 30, gpus};
+    n.allocatable = {94000, std::int64_t{960} << 30, gpus};
+    for (int g = 0; g < gpus; ++g) {
+      n.gpus.push_back(GpuInfo{g, make_gpu_uuid(7, cluster, n.name, g), "NVIDIA H100 80GB HBM3", std::int64_t{80} << 30,
+                               "550.90.07", "12.4", "disabled", "healthy"});
+    }
+    inv.nodes.push_back(std::move(n));
+  }
+  canonicalize(inv);
+  return inv;
+}
+
 inline ClusterInventory mutate(SplitMix64& rng, ClusterInventory inv) {
   if (rng.chance(0.2)) inv.kubernetes_version = "1.33.1";
   if (rng.chance(0.2)) inv.node_image_version = "AKSUbuntu-2204gen2containerd-202511.01.0";
@@ -96,4 +121,4 @@ inline ClusterInventory mutate(SplitMix64& rng, ClusterInventory inv) {
   return inv;
 }
 
-}  // namespace fleet::agent::testing
+}  // namespace fleet::model::testing

@@ -2,10 +2,10 @@
 
 #include <string>
 
-#include "api/label_selector.hpp"
+#include "model/label_selector.hpp"
 
 using namespace fleet;
-using namespace fleet::api;
+using namespace fleet::model;
 using Op = LabelRequirement::Op;
 
 namespace {

@@ -2,10 +2,10 @@
 
 #include <string>
 
-#include "api/names.hpp"
+#include "model/names.hpp"
 
 using namespace fleet;
-using namespace fleet::api;
+using namespace fleet::model;
 
 TEST_CASE("dns1123 labels", "[api][names]") {
   struct Case {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace fleet::agent {
+namespace fleet {
 
 constexpr std::uint64_t splitmix64(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -58,4 +58,4 @@ class SplitMix64 {
   std::uint64_t state_;
 };
 
-}  // namespace fleet::agent
+}  // namespace fleet

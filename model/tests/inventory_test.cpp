@@ -1,13 +1,13 @@
-#include "agents/inventory.hpp"
+#include "model/inventory.hpp"
 
 #include <regex>
 #include <set>
 
 #include <catch2/catch.hpp>
 
-#include "agents/tests/random_inventory.hpp"
+#include "model/testing/inventories.hpp"
 
-namespace fleet::agent {
+namespace fleet::model {
 namespace {
 
 using nlohmann::json;
@@ -206,4 +206,4 @@ TEST_CASE("admission strings", "[agent]") {
 }
 
 }  // namespace
-}  // namespace fleet::agent
+}  // namespace fleet::model

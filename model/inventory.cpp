@@ -1,21 +1,17 @@
-#include "agents/inventory.hpp"
+#include "model/inventory.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <set>
 
-#include "agents/json_read.hpp"
-#include "agents/sim_random.hpp"
-#include "api/field_path.hpp"
-#include "api/json_body.hpp"
-#include "api/names.hpp"
+#include "common/seeded_random.hpp"
+#include "model/field_path.hpp"
+#include "model/json_read.hpp"
+#include "model/names.hpp"
 
-namespace fleet::agent {
+namespace fleet::model {
 namespace {
 
-using api::index_path;
-using api::invalid_field;
-using api::member_path;
 using nlohmann::json;
 
 bool one_of(std::string_view value, const auto& allowed) {
@@ -74,16 +70,16 @@ Status validate_resources(const ResourceList& r, std::string_view path) {
 template <class T>
 Result<T> need(Result<std::optional<T>> r, std::string_view field) {
   if (!r) return r.error();
-  if (!*r) return api::missing_field(field);
+  if (!*r) return model::missing_field(field);
   return std::move(**r);
 }
 
 Result<std::int64_t> need_int(const json& j, std::string_view key, std::string_view path, std::int64_t max) {
-  return need(api::optional_integer(j, key, path, 0, max), member_path(path, key));
+  return need(model::optional_integer(j, key, path, 0, max), member_path(path, key));
 }
 
 Status require_object(const json& j, std::string_view path) {
-  if (!j.is_object()) return api::wrong_type(path.empty() ? "(root)" : path, "an object", j);
+  if (!j.is_object()) return model::wrong_type(path.empty() ? "(root)" : path, "an object", j);
   return Ok{};
 }
 
@@ -133,7 +129,7 @@ Result<Taint> parse_taint_string(std::string_view text, std::string_view field) 
   std::size_t eq = kv.find('=');
   t.key = std::string(kv.substr(0, eq));
   if (eq != std::string_view::npos) t.value = std::string(kv.substr(eq + 1));
-  if (auto s = api::validate_taint(t, field); !s) return s.error();
+  if (auto s = model::validate_taint(t, field); !s) return s.error();
   return t;
 }
 
@@ -150,16 +146,16 @@ void canonicalize(ClusterInventory& inventory) {
 }
 
 Status validate_node(const NodeInfo& n, std::string_view path) {
-  if (auto s = api::validate_dns1123_subdomain(n.name, member_path(path, "name")); !s) return s;
-  if (auto s = api::validate_dns1123_label(n.pool, member_path(path, "pool")); !s) return s;
+  if (auto s = model::validate_dns1123_subdomain(n.name, member_path(path, "name")); !s) return s;
+  if (auto s = model::validate_dns1123_label(n.pool, member_path(path, "pool")); !s) return s;
   if (auto s = check_token(n.kubernetes_version, member_path(path, "kubernetesVersion"), kMaxVersionLength); !s) {
     return s;
   }
   if (auto s = check_token(n.node_image_version, member_path(path, "nodeImageVersion"), kMaxVersionLength); !s) {
     return s;
   }
-  if (auto s = api::validate_labels(n.labels, member_path(path, "labels")); !s) return s;
-  if (auto s = api::validate_taints(n.taints, member_path(path, "taints")); !s) return s;
+  if (auto s = model::validate_labels(n.labels, member_path(path, "labels")); !s) return s;
+  if (auto s = model::validate_taints(n.taints, member_path(path, "taints")); !s) return s;
   if (auto s = validate_resources(n.capacity, member_path(path, "capacity")); !s) return s;
   if (auto s = validate_resources(n.allocatable, member_path(path, "allocatable")); !s) return s;
   if (n.allocatable.cpu_millicores > n.capacity.cpu_millicores ||
@@ -251,25 +247,25 @@ Result<GpuInfo> gpu_from_json(const json& j, std::string_view path) {
   auto index = need_int(j, "index", path, kMaxGpusPerNode - 1);
   if (!index) return index.error();
   g.index = static_cast<int>(*index);
-  auto uuid = api::required_string(j, "uuid", path);
+  auto uuid = model::required_string(j, "uuid", path);
   if (!uuid) return uuid.error();
   g.uuid = std::move(uuid).value();
-  auto model = api::required_string(j, "model", path);
+  auto model = model::required_string(j, "model", path);
   if (!model) return model.error();
   g.model = std::move(model).value();
   auto mem = need_int(j, "memoryBytes", path, kMaxGpuMemoryBytes);
   if (!mem) return mem.error();
   g.memory_bytes = *mem;
-  auto driver = api::required_string(j, "driverVersion", path);
+  auto driver = model::required_string(j, "driverVersion", path);
   if (!driver) return driver.error();
   g.driver_version = std::move(driver).value();
-  auto cuda = api::required_string(j, "cudaVersion", path);
+  auto cuda = model::required_string(j, "cudaVersion", path);
   if (!cuda) return cuda.error();
   g.cuda_version = std::move(cuda).value();
-  auto mig = api::optional_string(j, "migMode", path);
+  auto mig = model::optional_string(j, "migMode", path);
   if (!mig) return mig.error();
   if (*mig) g.mig_mode = **mig;
-  auto health = api::optional_string(j, "health", path);
+  auto health = model::optional_string(j, "health", path);
   if (!health) return health.error();
   if (*health) g.health = **health;
   if (auto s = validate_gpu(g, path); !s) return s.error();
@@ -285,7 +281,7 @@ Result<ResourceList> resources_from_json(const json& j, std::string_view path) {
   auto mem = need_int(j, "memoryBytes", path, kMaxNodeMemoryBytes);
   if (!mem) return mem.error();
   r.memory_bytes = *mem;
-  auto gpus = api::optional_integer(j, "gpus", path, 0, kMaxGpusPerNode);
+  auto gpus = model::optional_integer(j, "gpus", path, 0, kMaxGpusPerNode);
   if (!gpus) return gpus.error();
   r.gpus = gpus->value_or(0);
   return r;
@@ -298,14 +294,14 @@ Result<NodeInfo> node_from_json(const json& j, std::string_view path) {
                           {"pool", &n.pool},
                           {"kubernetesVersion", &n.kubernetes_version},
                           {"nodeImageVersion", &n.node_image_version}}) {
-    auto s = api::required_string(j, key, path);
+    auto s = model::required_string(j, key, path);
     if (!s) return s.error();
     *out = std::move(s).value();
   }
-  auto sched = api::optional_bool(j, "schedulable", path);
+  auto sched = model::optional_bool(j, "schedulable", path);
   if (!sched) return sched.error();
   n.schedulable = sched->value_or(true);
-  auto adm = api::optional_string(j, "admission", path);
+  auto adm = model::optional_string(j, "admission", path);
   if (!adm) return adm.error();
   if (*adm) {
     auto a = parse_admission(**adm);
@@ -321,7 +317,7 @@ Result<NodeInfo> node_from_json(const json& j, std::string_view path) {
   for (auto [key, out] :
        {std::pair<const char*, ResourceList*>{"capacity", &n.capacity}, {"allocatable", &n.allocatable}}) {
     auto it = j.find(key);
-    if (it == j.end()) return api::missing_field(member_path(path, key));
+    if (it == j.end()) return model::missing_field(member_path(path, key));
     auto r = resources_from_json(*it, member_path(path, key));
     if (!r) return r.error();
     *out = *r;
@@ -334,7 +330,7 @@ Result<NodeInfo> node_from_json(const json& j, std::string_view path) {
 }
 
 Result<std::optional<std::vector<GpuInfo>>> gpus_member_from_json(const json& j, std::string_view path) {
-  auto gpus = api::optional_array(j, "gpus", path);
+  auto gpus = model::optional_array(j, "gpus", path);
   if (!gpus) return gpus.error();
   if (!*gpus) return std::optional<std::vector<GpuInfo>>{};
   std::string gpath = member_path(path, "gpus");
@@ -355,13 +351,13 @@ Result<std::optional<std::vector<GpuInfo>>> gpus_member_from_json(const json& j,
 Result<ClusterInventory> inventory_from_json(const json& j, std::string_view path) {
   if (auto s = require_object(j, path); !s) return s.error();
   ClusterInventory inv;
-  auto kv = api::required_string(j, "kubernetesVersion", path);
+  auto kv = model::required_string(j, "kubernetesVersion", path);
   if (!kv) return kv.error();
   inv.kubernetes_version = std::move(kv).value();
-  auto iv = api::required_string(j, "nodeImageVersion", path);
+  auto iv = model::required_string(j, "nodeImageVersion", path);
   if (!iv) return iv.error();
   inv.node_image_version = std::move(iv).value();
-  auto nodes = api::optional_array(j, "nodes", path);
+  auto nodes = model::optional_array(j, "nodes", path);
   if (!nodes) return nodes.error();
   if (*nodes) {
     std::string npath = member_path(path, "nodes");
@@ -407,4 +403,4 @@ std::string make_gpu_uuid(std::uint64_t seed, std::string_view cluster, std::str
   return buf;
 }
 
-}  // namespace fleet::agent
+}  // namespace fleet::model

@@ -12,7 +12,7 @@
 #include "common/error.hpp"
 #include "model/cluster.hpp"
 
-namespace fleet::api {
+namespace fleet::model {
 
 inline constexpr std::size_t kMaxSelectorBytes = 4096;
 inline constexpr std::size_t kMaxSelectorRequirements = 32;
@@ -54,4 +54,4 @@ nlohmann::json to_sql_json(const LabelSelector& selector);
 // Canonical text (`==` written as `=`); parse_label_selector(to_string(s)) == s.
 std::string to_string(const LabelSelector& selector);
 
-}  // namespace fleet::api
+}  // namespace fleet::model

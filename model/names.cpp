@@ -1,11 +1,11 @@
-#include "api/names.hpp"
+#include "model/names.hpp"
 
 #include <set>
 #include <utility>
 
-#include "api/field_path.hpp"
+#include "model/field_path.hpp"
 
-namespace fleet::api {
+namespace fleet::model {
 namespace {
 
 bool is_lower_alnum(char c) {
@@ -187,4 +187,4 @@ Status validate_provider(std::string_view provider, std::string_view field) {
   return invalid_field(field, "must be one of " + allowed);
 }
 
-}  // namespace fleet::api
+}  // namespace fleet::model

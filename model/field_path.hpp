@@ -5,11 +5,11 @@
 #include <string>
 #include <string_view>
 
-namespace fleet::api {
+namespace fleet::model {
 
 // `parent` + member `key`; an empty parent yields just the (possibly quoted) key.
 std::string member_path(std::string_view parent, std::string_view key);
 // `parent[index]`.
 std::string index_path(std::string_view parent, std::size_t index);
 
-}  // namespace fleet::api
+}  // namespace fleet::model

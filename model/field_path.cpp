@@ -1,8 +1,8 @@
-#include "api/field_path.hpp"
+#include "model/field_path.hpp"
 
 #include <nlohmann/json.hpp>
 
-namespace fleet::api {
+namespace fleet::model {
 namespace {
 
 bool is_plain_identifier(std::string_view key) {
@@ -36,4 +36,4 @@ std::string index_path(std::string_view parent, std::size_t index) {
   return out;
 }
 
-}  // namespace fleet::api
+}  // namespace fleet::model

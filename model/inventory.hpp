@@ -14,10 +14,7 @@
 #include "common/error.hpp"
 #include "model/cluster.hpp"
 
-namespace fleet::agent {
-
-using model::Labels;
-using model::Taint;
+namespace fleet::model {
 
 inline constexpr std::size_t kMaxNodes = 5000;
 inline constexpr std::size_t kMaxGpusPerNode = 16;
@@ -116,4 +113,4 @@ Result<ClusterInventory> inventory_from_json(const nlohmann::json& j, std::strin
 // "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (the nvidia-smi form), a pure function of its inputs.
 std::string make_gpu_uuid(std::uint64_t seed, std::string_view cluster, std::string_view node, int index);
 
-}  // namespace fleet::agent
+}  // namespace fleet::model

@@ -9,7 +9,7 @@
 #include "common/error.hpp"
 #include "model/cluster.hpp"
 
-namespace fleet::api {
+namespace fleet::model {
 
 inline constexpr std::size_t kMaxDns1123Label = 63;
 inline constexpr std::size_t kMaxDns1123Subdomain = 253;
@@ -46,4 +46,4 @@ Status validate_update_group(std::string_view group, std::string_view field);
 // One of model::kProviders.
 Status validate_provider(std::string_view provider, std::string_view field);
 
-}  // namespace fleet::api
+}  // namespace fleet::model

@@ -1,20 +1,22 @@
-#include "agents/inventory_delta.hpp"
+#include "protocol/inventory_delta.hpp"
+#include "protocol/heartbeat.hpp"
+#include "protocol/heartbeat_sender.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "agents/tests/random_inventory.hpp"
+#include "model/testing/inventories.hpp"
 
-namespace fleet::agent {
+namespace fleet::protocol {
 namespace {
 
 using nlohmann::json;
 
-ClusterInventory small_inventory() {
+model::ClusterInventory small_inventory() {
   SplitMix64 rng(3);
-  ClusterInventory inv;
+  model::ClusterInventory inv;
   inv.kubernetes_version = "1.31.4";
   inv.node_image_version = "img-1";
-  for (const char* name : {"a", "b", "c"}) inv.nodes.push_back(testing::random_node(rng, name));
+  for (const char* name : {"a", "b", "c"}) inv.nodes.push_back(model::testing::random_node(rng, name));
   return inv;
 }
 
@@ -48,12 +50,13 @@ std::string resync(const Result<HeartbeatOutcome>& r) {
   return std::get<ResyncNeeded>(*r).reason;
 }
 
-TEST_CASE("apply(diff(a, b), a) == b for seeded random inventories", "[agent]") {
+TEST_CASE("apply(diff(a, b), a) == b for seeded random inventories", "[protocol]") {
   SplitMix64 rng(20251001);
   for (int i = 0; i < 500; ++i) {
-    ClusterInventory a = testing::random_inventory(rng);
+    model::ClusterInventory a = model::testing::random_inventory(rng);
     // Half the pairs are unrelated, half are small mutations (what heartbeats see).
-    ClusterInventory b = rng.chance(0.5) ? testing::random_inventory(rng) : testing::mutate(rng, a);
+    model::ClusterInventory b =
+        rng.chance(0.5) ? model::testing::random_inventory(rng) : model::testing::mutate(rng, a);
     InventoryDelta d = diff_inventory(a, b);
     CHECK(d.empty() == (a == b));
     auto result = apply_delta(a, d);
@@ -69,9 +72,9 @@ TEST_CASE("apply(diff(a, b), a) == b for seeded random inventories", "[agent]") 
   }
 }
 
-TEST_CASE("a delta carries only what changed", "[agent]") {
-  ClusterInventory a = small_inventory();
-  ClusterInventory b = a;
+TEST_CASE("a delta carries only what changed", "[protocol]") {
+  model::ClusterInventory a = small_inventory();
+  model::ClusterInventory b = a;
   b.nodes[1].schedulable = !b.nodes[1].schedulable;
   b.nodes[2].labels["x"] = "y";
   InventoryDelta d = diff_inventory(a, b);
@@ -92,8 +95,8 @@ TEST_CASE("a delta carries only what changed", "[agent]") {
   CHECK(d.changed.empty());
 }
 
-TEST_CASE("a delta that does not fit its base is out of sync", "[agent]") {
-  ClusterInventory a = small_inventory();
+TEST_CASE("a delta that does not fit its base is out of sync", "[protocol]") {
+  model::ClusterInventory a = small_inventory();
   InventoryDelta remove_missing;
   remove_missing.removed = {"zz"};
   auto r = apply_delta(a, remove_missing);
@@ -121,13 +124,15 @@ TEST_CASE("a delta that does not fit its base is out of sync", "[agent]") {
 
   // A change that breaks a node rule is invalid, not out of sync: a resync would not cure it.
   InventoryDelta bad;
-  bad.changed = {change("a", [](NodeChange& c) { c.allocatable = ResourceList{kMaxCpuMillicores, 0, 0}; })};
+  bad.changed = {change("a", [](NodeChange& c) {
+    c.allocatable = model::ResourceList{model::kMaxCpuMillicores, 0, 0};
+  })};
   auto invalid = apply_delta(a, bad);
   REQUIRE_FALSE(invalid.ok());
   CHECK(invalid.error().code == ErrorCode::kInvalid);
 }
 
-TEST_CASE("delta JSON validation names the field", "[agent]") {
+TEST_CASE("delta JSON validation names the field", "[protocol]") {
   auto e = delta_from_json(json{{"changed", {{{"name", "a"}, {"admission", "nope"}}}}}, "delta");
   REQUIRE_FALSE(e.ok());
   CHECK(e.error().field == "delta.changed[0].admission");
@@ -140,8 +145,8 @@ TEST_CASE("delta JSON validation names the field", "[agent]") {
   CHECK(delta_from_json(json{{"later", true}}, "delta").ok());  // unknown members are ignored
 }
 
-TEST_CASE("heartbeat envelopes round-trip and are validated", "[agent]") {
-  ClusterInventory inv = small_inventory();
+TEST_CASE("heartbeat envelopes round-trip and are validated", "[protocol]") {
+  model::ClusterInventory inv = small_inventory();
   HeartbeatSender sender("0.1.0");
   HeartbeatEnvelope full = sender.next(inv);
   CHECK(full.full);
@@ -179,8 +184,8 @@ TEST_CASE("heartbeat envelopes round-trip and are validated", "[agent]") {
   CHECK(heartbeat_from_json(j).error().field == "inventory.nodes[0].pool");
 }
 
-TEST_CASE("apply_heartbeat: full, in-order deltas, gaps and misfits", "[agent]") {
-  ClusterInventory inv = small_inventory();
+TEST_CASE("apply_heartbeat: full, in-order deltas, gaps and misfits", "[protocol]") {
+  model::ClusterInventory inv = small_inventory();
   HeartbeatSender sender("0.1.0");
   HeartbeatEnvelope first = sender.next(inv);
 
@@ -197,12 +202,12 @@ TEST_CASE("apply_heartbeat: full, in-order deltas, gaps and misfits", "[agent]")
   }
   SECTION("deltas in order apply; fleetd gets only the changes") {
     StoredInventory stored = applied(apply_heartbeat(std::nullopt, first)).stored;
-    inv.nodes[2].admission = Admission::kQuarantined;
+    inv.nodes[2].admission = model::Admission::kQuarantined;
     HeartbeatApplied a = applied(apply_heartbeat(stored, sender.next(inv)));
     CHECK(a.stored.sequence == 2);
     CHECK(a.stored.inventory == inv);
     REQUIRE(a.changes.changed.size() == 1);
-    CHECK(a.changes.changed[0] == change("c", [](NodeChange& c) { c.admission = Admission::kQuarantined; }));
+    CHECK(a.changes.changed[0] == change("c", [](NodeChange& c) { c.admission = model::Admission::kQuarantined; }));
     // An empty delta is a liveness beat: it applies and changes nothing.
     HeartbeatApplied b = applied(apply_heartbeat(a.stored, sender.next(inv)));
     CHECK(b.stored.sequence == 3);
@@ -258,7 +263,7 @@ TEST_CASE("apply_heartbeat: full, in-order deltas, gaps and misfits", "[agent]")
   SECTION("a delta that would exceed the limits is an error, not a resync") {
     StoredInventory stored = applied(apply_heartbeat(std::nullopt, first)).stored;
     InventoryDelta d;
-    d.changed = {change("a", [](NodeChange& c) { c.capacity = ResourceList{0, 0, 0}; })};
+    d.changed = {change("a", [](NodeChange& c) { c.capacity = model::ResourceList{0, 0, 0}; })};
     HeartbeatEnvelope e = delta_beat(2, d);
     auto r = apply_heartbeat(stored, e);
     REQUIRE_FALSE(r.ok());
@@ -266,15 +271,15 @@ TEST_CASE("apply_heartbeat: full, in-order deltas, gaps and misfits", "[agent]")
   }
 }
 
-TEST_CASE("sender and receiver stay in sync over seeded histories, with lost heartbeats", "[agent]") {
+TEST_CASE("sender and receiver stay in sync over seeded histories, with lost heartbeats", "[protocol]") {
   SplitMix64 rng(99);
   for (int run = 0; run < 20; ++run) {
-    ClusterInventory truth = testing::random_inventory(rng, 20);
+    model::ClusterInventory truth = model::testing::random_inventory(rng, 20);
     HeartbeatSender sender("0.1.0");
     std::optional<StoredInventory> stored;
     int resyncs = 0;
     for (int beat = 0; beat < 40; ++beat) {
-      if (rng.chance(0.5)) truth = testing::mutate(rng, truth);
+      if (rng.chance(0.5)) truth = model::testing::mutate(rng, truth);
       HeartbeatEnvelope e = sender.next(truth);
       if (rng.chance(0.1)) continue;  // lost on the way
       auto wire = heartbeat_from_json(json::parse(to_json(e).dump()));
@@ -302,4 +307,4 @@ TEST_CASE("sender and receiver stay in sync over seeded histories, with lost hea
 }
 
 }  // namespace
-}  // namespace fleet::agent
+}  // namespace fleet::protocol

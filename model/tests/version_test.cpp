@@ -1,0 +1,21 @@
+#include "model/version.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace fleet::model;
+
+TEST_CASE("kubernetes versions parse strictly and compare as numbers", "[model][version]") {
+  CHECK(parse_kubernetes_version("1.31.4") == KubernetesVersion{1, 31, 4});
+  CHECK(parse_kubernetes_version("v1.32.10") == KubernetesVersion{1, 32, 10});
+  for (const char* bad : {"", "1.31", "1.31.4.1", "1.31.x", "1.-1.2", "1.31.4-rc.1", "v", " 1.2.3", "1..2"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_kubernetes_version(bad));
+  }
+  CHECK(*parse_kubernetes_version("1.9.0") < *parse_kubernetes_version("1.10.0"));  // not string order
+  CHECK(to_string(KubernetesVersion{1, 32, 7}) == "1.32.7");
+  const KubernetesVersion cp{1, 31, 4};
+  CHECK(cp.within_one_minor_of({1, 32, 7}));
+  CHECK(cp.within_one_minor_of({1, 31, 9}));
+  CHECK_FALSE(cp.within_one_minor_of({1, 33, 0}));
+  CHECK_FALSE(cp.within_one_minor_of({2, 0, 0}));
+}

@@ -1,0 +1,26 @@
+#pragma once
+// Kubernetes release versions ("1.32.7", "v1.32.7"): parsed once, compared as numbers. The control plane moves
+// one minor version at a time and nodes may not be newer than it; the rules that need those facts (the sim, the
+// rollout planner) compare these, never strings.
+#include <compare>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fleet::model {
+
+struct KubernetesVersion {
+  int major = 0;
+  int minor = 0;
+  int patch = 0;
+  auto operator<=>(const KubernetesVersion&) const = default;
+
+  // Same major, and `other` at most one minor version later: what one control-plane upgrade may do.
+  bool within_one_minor_of(const KubernetesVersion& other) const;
+};
+
+// "1.31.4" or "v1.31.4": three non-negative integers. nullopt for anything else ("1.31", "1.31.4-rc.1").
+std::optional<KubernetesVersion> parse_kubernetes_version(std::string_view text);
+std::string to_string(const KubernetesVersion& version);  // "1.31.4", without the "v"
+
+}  // namespace fleet::model

@@ -1,0 +1,103 @@
+#pragma once
+// A typed payload for each command kind (protocol/command_kind.hpp), parsed and validated once: fleetd parses a
+// payload when a command is queued (a bad one is a 422 there, never an agent-side failure later), and the agent
+// parses what it leases before a backend sees it. What only the cluster can tell (does the node exist, is the
+// version a legal step from the current one) is the backend's to check.
+//
+// Every payload is a JSON object; unknown members are refused (an older agent cannot honour a newer field).
+// Errors are kInvalid and name the member as "payload.<path>".
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "model/cluster.hpp"
+#include "model/version.hpp"
+#include "protocol/command_kind.hpp"
+
+namespace fleet::protocol {
+
+inline constexpr std::size_t kMaxPayloadBytes = 64 * 1024;  // of compact JSON
+inline constexpr std::size_t kMaxManifests = 256;
+
+// A node count as a number (1, "1") or a percent of a pool ("25%").
+struct NodeBudget {
+  int value = 0;
+  bool percent = false;
+  bool operator==(const NodeBudget&) const = default;
+  // For a pool of `pool_size` nodes. Percents round up for surge and down for unavailability, as Kubernetes
+  // rolling updates do, so that a percent never makes an upgrade more disruptive than asked.
+  int resolve(int pool_size, bool round_up) const;
+};
+
+struct UpgradeControlPlane {
+  model::KubernetesVersion kubernetes_version;
+  bool operator==(const UpgradeControlPlane&) const = default;
+};
+
+struct UpgradeNodePool {
+  std::string pool;
+  std::optional<model::KubernetesVersion> kubernetes_version;  // at least one of the two versions
+  std::string node_image_version;                              // empty: unchanged
+  std::string driver_version;                                  // empty: unchanged (the sim's GPU driver)
+  std::string cuda_version;
+  NodeBudget max_surge{1, false};
+  NodeBudget max_unavailable{0, false};
+  int max_failed_nodes = 0;  // nodes that may fail before the command fails
+  bool operator==(const UpgradeNodePool&) const = default;
+};
+
+struct RunProbe {
+  std::optional<std::vector<std::string>> nodes;  // nullopt: every GPU node; sorted and unique
+  bool operator==(const RunProbe&) const = default;
+};
+
+// apply_workload and delete_workload: Kubernetes objects, each with apiVersion, kind and metadata.name.
+struct Manifests {
+  std::vector<nlohmann::json> objects;
+  bool operator==(const Manifests&) const = default;
+};
+struct ApplyWorkload : Manifests {};
+struct DeleteWorkload : Manifests {};
+
+struct CordonCluster {
+  bool cordon = true;  // false: uncordon
+  bool operator==(const CordonCluster&) const = default;
+};
+
+struct CordonNode {
+  std::string node;
+  bool cordon = true;
+  bool operator==(const CordonNode&) const = default;
+};
+
+struct DrainNode {
+  std::string node;
+  std::optional<double> timeout_seconds;    // the agent's default when absent
+  std::optional<int> grace_period_seconds;  // the pods' own when absent
+  bool operator==(const DrainNode&) const = default;
+};
+
+struct TaintNode {
+  std::string node;
+  std::vector<model::Taint> add;     // replaces a taint with the same key and effect
+  std::vector<model::Taint> remove;  // by key, and by effect too when one is given (value is ignored)
+  bool operator==(const TaintNode&) const = default;
+};
+
+// In the order of CommandKind.
+using CommandPayload = std::variant<UpgradeControlPlane, UpgradeNodePool, RunProbe, ApplyWorkload, DeleteWorkload,
+                                    CordonCluster, CordonNode, DrainNode, TaintNode>;
+
+CommandKind kind_of(const CommandPayload& payload);
+
+// `payload` may be null or absent (an empty object) for kinds whose members are all optional.
+Result<CommandPayload> parse_command_payload(CommandKind kind, const nlohmann::json& payload);
+// The canonical JSON form: parse_command_payload(kind_of(p), to_json(p)) == p.
+nlohmann::json to_json(const CommandPayload& payload);
+
+}  // namespace fleet::protocol
