@@ -7,7 +7,7 @@
 #include <cstring>
 #include <pqxx/pqxx>
 
-#include "fleetd/migrations.hpp"
+#include "fleetd/db/migrations.hpp"
 
 namespace fleet::testing {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/error.hpp"
-#include "fleetd/embedded_postgres.hpp"
+#include "fleetd/db/embedded_postgres.hpp"
 
 namespace fleet::testing {
 

@@ -1,0 +1,62 @@
+#include "fleetd/gateway/warm_start.hpp"
+
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "fleetd/gateway/command_notifier.hpp"
+#include "fleetd/gateway/heartbeat_cache.hpp"
+#include "fleetd/gateway/liveness_recorder.hpp"
+#include "fleetd/store/inventory_store.hpp"
+
+namespace fleet {
+namespace {
+
+constexpr int kPageSize = 1000;
+
+}  // namespace
+
+WarmStartTotals warm_start(pqxx::connection_base& conn, HeartbeatCache& cache, LivenessRecorder& liveness,
+                           CommandNotifier& notifier) {
+  const auto t0 = std::chrono::steady_clock::now();
+  WarmStartTotals totals;
+  const bool listening = notifier.listening();
+  std::string after;
+  while (true) {
+    // Read before the page: a cluster notified after this (a command queued while the page is read) is not
+    // marked quiet, whatever the page says.
+    const CommandNotifier::Generation before = notifier.latest();
+    std::vector<store::AgentSnapshot> page;
+    {
+      pqxx::read_transaction txn(conn);
+      page = store::load_agent_page(txn, after, kPageSize);
+    }
+    if (page.empty()) break;
+    for (auto& a : page) {
+      ++totals.agents;
+      cache.prime_credential(a.credential_hash, a.cluster);
+      if (a.last_heartbeat_epoch) {
+        liveness.prime(a.cluster, LivenessRecorder::SystemClock::time_point(
+                                      std::chrono::duration_cast<LivenessRecorder::SystemClock::duration>(
+                                          std::chrono::duration<double>(*a.last_heartbeat_epoch))));
+      }
+      if (listening && !a.commands_open) {
+        const auto generation = notifier.generation(a.cluster);
+        if (generation <= before) {
+          notifier.mark_empty(a.cluster, generation);
+          ++totals.quiet_clusters;
+        }
+      }
+      if (a.sequence > 0) {
+        ++totals.inventories;
+        cache.prime(a.cluster, a.sequence, a.generation, a.agent_version);
+      }
+    }
+    after = page.back().cluster;
+    if (page.size() < static_cast<std::size_t>(kPageSize)) break;
+  }
+  totals.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  return totals;
+}
+
+}  // namespace fleet

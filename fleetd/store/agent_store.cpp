@@ -1,0 +1,56 @@
+#include "fleetd/store/agent_store.hpp"
+
+#include <pqxx/pqxx>
+
+#include "fleetd/auth/credentials.hpp"
+
+namespace fleet::store {
+namespace {
+
+constexpr const char* kCreateBootstrap =
+    "INSERT INTO bootstrap_tokens (token_hash, cluster_id, created_by, expires_at) "
+    "SELECT decode($1, 'hex'), id, $3, now() + make_interval(secs => $4) FROM clusters WHERE name = $2 "
+    "RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+// One statement claims the token, so two registrations racing with one token cannot both succeed.
+constexpr const char* kConsumeBootstrap =
+    "UPDATE bootstrap_tokens b SET used_at = now() FROM clusters c "
+    "WHERE b.token_hash = decode($1, 'hex') AND b.used_at IS NULL AND b.expires_at > now() AND c.id = b.cluster_id "
+    "RETURNING c.id::text, c.name";
+constexpr const char* kUpsertAgent =
+    "INSERT INTO agents (cluster_id, credential_hash, agent_version) VALUES ($1::uuid, decode($2, 'hex'), $3) "
+    "ON CONFLICT (cluster_id) DO UPDATE SET credential_hash = EXCLUDED.credential_hash, "
+    "agent_version = EXCLUDED.agent_version, registered_at = now()";
+constexpr const char* kFindAgent =
+    "SELECT c.name FROM agents a JOIN clusters c ON c.id = a.cluster_id WHERE a.credential_hash = decode($1, 'hex')";
+
+}  // namespace
+
+std::optional<CreatedBootstrapToken> create_bootstrap_token(pqxx::transaction_base& txn, std::string_view cluster,
+                                                            std::chrono::seconds ttl, std::string_view created_by) {
+  CreatedBootstrapToken out;
+  out.token = generate_token();
+  auto res = txn.exec_params(kCreateBootstrap, hash_token(out.token), std::string(cluster), std::string(created_by),
+                             static_cast<double>(ttl.count()));
+  if (res.empty()) return std::nullopt;
+  out.expires_at = res[0][0].c_str();
+  return out;
+}
+
+std::optional<Registration> register_agent(pqxx::transaction_base& txn, std::string_view bootstrap_token_hash,
+                                           std::string_view agent_version) {
+  auto res = txn.exec_params(kConsumeBootstrap, std::string(bootstrap_token_hash));
+  if (res.empty()) return std::nullopt;
+  Registration out;
+  out.cluster = res[0][1].c_str();
+  out.credential = generate_token();
+  txn.exec_params(kUpsertAgent, std::string(res[0][0].c_str()), hash_token(out.credential), std::string(agent_version));
+  return out;
+}
+
+std::optional<std::string> find_agent_cluster(pqxx::transaction_base& txn, std::string_view credential_hash) {
+  auto res = txn.exec_params(kFindAgent, std::string(credential_hash));
+  if (res.empty()) return std::nullopt;
+  return std::string(res[0][0].c_str());
+}
+
+}  // namespace fleet::store

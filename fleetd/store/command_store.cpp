@@ -1,0 +1,193 @@
+#include "fleetd/store/command_store.hpp"
+
+#include <algorithm>
+#include <pqxx/pqxx>
+#include <set>
+
+namespace fleet::store {
+namespace {
+
+// RFC 3339 UTC with milliseconds, whatever the session's TimeZone; NULL stays NULL.
+#define FLEET_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+constexpr const char* kColumns =
+    "a.id, c.name, a.kind, a.payload::text, a.state, a.attempts, " FLEET_TS("a.lease_until") ", a.message, "
+    "a.progress::text, a.created_by, " FLEET_TS("a.created_at") ", " FLEET_TS("a.updated_at") ", " FLEET_TS(
+        "a.finished_at") ", a.resource_version, a.seq";
+#undef FLEET_TS
+
+// Key-share lock: a concurrent delete of the cluster waits for this insert; heartbeats (non-key updates) do not.
+constexpr const char* kLockCluster = "SELECT id::text FROM clusters WHERE name = $1 FOR KEY SHARE";
+const std::string kInsert = std::string(
+                                "WITH ins AS (INSERT INTO agent_commands (id, cluster_id, kind, payload, created_by) "
+                                "VALUES (CASE WHEN $1 = '' THEN gen_random_uuid()::text ELSE $1 END, $2::uuid, $3, "
+                                "$4::jsonb, $5) ON CONFLICT (id) DO NOTHING RETURNING *) "
+                                "SELECT ") +
+                            kColumns + " FROM ins a JOIN clusters c ON c.id = a.cluster_id";
+// jsonb equality ignores key order and whitespace: a retried create with a re-serialized payload still matches.
+const std::string kExisting = std::string("SELECT ") + kColumns +
+                              ", (c.name = $2 AND a.kind = $3 AND a.payload = $4::jsonb) "
+                              "FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE a.id = $1";
+constexpr const char* kNotify = "SELECT pg_notify($1, $2)";
+const std::string kGet =
+    std::string("SELECT ") + kColumns + " FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE a.id = $1";
+// SKIP LOCKED: two polls of one cluster (an agent retrying on a fresh connection) never lease one command twice
+// and never wait for each other. A command whose lease passed is taken here too, so re-delivery does not depend
+// on the sweeper having run.
+const std::string kClaim = std::string(
+                               "WITH picked AS (SELECT a.id FROM agent_commands a JOIN clusters c ON c.id = "
+                               "a.cluster_id WHERE c.name = $1 AND (a.state = 'queued' OR (a.state IN ('leased', "
+                               "'running') AND a.lease_until < now() AND a.attempts < $4)) ORDER BY a.seq LIMIT $2 "
+                               "FOR UPDATE OF a SKIP LOCKED) "
+                               "UPDATE agent_commands a SET state = 'leased', attempts = a.attempts + 1, "
+                               "lease_until = now() + make_interval(secs => $3), updated_at = now(), "
+                               "resource_version = nextval('resource_version_seq') "
+                               "FROM picked, clusters c WHERE a.id = picked.id AND c.id = a.cluster_id RETURNING ") +
+                           kColumns;
+constexpr const char* kLockForReport =
+    "SELECT a.state FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE a.id = $1 AND c.name = $2 "
+    "FOR UPDATE OF a";
+const std::string kReport = std::string(
+                                "UPDATE agent_commands a SET state = $2, "
+                                "lease_until = CASE WHEN $2 = 'running' THEN now() + make_interval(secs => $3) END, "
+                                "finished_at = CASE WHEN $2 = 'running' THEN NULL ELSE now() END, "
+                                "message = CASE WHEN $4 THEN $5 ELSE a.message END, "
+                                "progress = CASE WHEN $6 THEN $7::jsonb ELSE a.progress END, "
+                                "updated_at = now(), resource_version = nextval('resource_version_seq') "
+                                "FROM clusters c WHERE a.id = $1 AND c.id = a.cluster_id RETURNING ") +
+                            kColumns;
+constexpr const char* kClusterExists = "SELECT 1 FROM clusters WHERE name = $1";
+// Fetches limit+1 rows: the extra one only says whether another page exists.
+const std::string kList = std::string("SELECT ") + kColumns +
+                          " FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE c.name = $1 "
+                          "AND ($2 = '' OR a.state = $2) AND ($3::bigint = 0 OR a.seq < $3::bigint) "
+                          "ORDER BY a.seq DESC LIMIT $4";
+// Bounded per sweep so one transaction never grows with a backlog; the next tick takes the rest.
+constexpr const char* kSweep =
+    "WITH expired AS (SELECT id FROM agent_commands WHERE state IN ('leased', 'running') AND lease_until < now() "
+    "ORDER BY lease_until LIMIT 1000 FOR UPDATE SKIP LOCKED) "
+    "UPDATE agent_commands a SET "
+    "state = CASE WHEN a.attempts >= $1 THEN 'failed' ELSE 'queued' END, lease_until = NULL, "
+    "finished_at = CASE WHEN a.attempts >= $1 THEN now() END, "
+    "message = CASE WHEN a.attempts >= $1 THEN 'lease expired ' || a.attempts || ' times' ELSE a.message END, "
+    "updated_at = now(), resource_version = nextval('resource_version_seq') "
+    "FROM expired, clusters c WHERE a.id = expired.id AND c.id = a.cluster_id "
+    "RETURNING a.id, c.name, a.state, a.attempts";
+
+std::optional<std::string> opt_text(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return std::string(f.c_str());
+}
+
+Command row_to_command(const pqxx::row& r) {
+  Command c;
+  c.id = r[0].c_str();
+  c.cluster = r[1].c_str();
+  c.kind = r[2].c_str();
+  c.payload = nlohmann::json::parse(r[3].c_str());
+  c.state = r[4].c_str();
+  c.attempts = r[5].as<int>();
+  c.lease_until = opt_text(r[6]);
+  c.message = r[7].c_str();
+  c.progress = r[8].is_null() ? nlohmann::json() : nlohmann::json::parse(r[8].c_str());
+  c.created_by = r[9].c_str();
+  c.created_at = r[10].c_str();
+  c.updated_at = r[11].c_str();
+  c.finished_at = opt_text(r[12]);
+  c.resource_version = r[13].as<std::int64_t>();
+  c.seq = r[14].as<std::int64_t>();
+  return c;
+}
+
+}  // namespace
+
+bool is_final_state(std::string_view state) {
+  return state == "succeeded" || state == "failed";
+}
+
+EnqueueResult enqueue_command(pqxx::transaction_base& txn, std::string_view cluster, std::string_view id,
+                              std::string_view kind, const nlohmann::json& payload, std::string_view created_by) {
+  EnqueueResult out;
+  auto cl = txn.exec_params(kLockCluster, std::string(cluster));
+  if (cl.empty()) return out;
+  const std::string payload_text = payload.dump();
+  auto ins = txn.exec_params(kInsert, std::string(id), std::string(cl[0][0].c_str()), std::string(kind), payload_text,
+                             std::string(created_by));
+  if (!ins.empty()) {
+    out.outcome = EnqueueResult::Outcome::kCreated;
+    out.command = row_to_command(ins[0]);
+    txn.exec_params(kNotify, std::string(kCommandChannel), std::string(cluster));
+    return out;
+  }
+  // ON CONFLICT waited for a concurrent insert of this id to commit: the row is visible to this new statement.
+  auto existing = txn.exec_params(kExisting, std::string(id), std::string(cluster), std::string(kind), payload_text);
+  if (existing.empty()) {
+    out.outcome = EnqueueResult::Outcome::kConflict;  // inserted and deleted meanwhile (its cluster went away)
+    return out;
+  }
+  out.command = row_to_command(existing[0]);
+  out.outcome = existing[0][15].as<bool>() ? EnqueueResult::Outcome::kExisting : EnqueueResult::Outcome::kConflict;
+  return out;
+}
+
+std::vector<Command> claim_commands(pqxx::transaction_base& txn, std::string_view cluster, int limit,
+                                    std::chrono::seconds lease, int max_attempts) {
+  std::vector<Command> out;
+  for (const auto& r :
+       txn.exec_params(kClaim, std::string(cluster), limit, static_cast<double>(lease.count()), max_attempts)) {
+    out.push_back(row_to_command(r));
+  }
+  // UPDATE … RETURNING has no order: hand them out in creation order.
+  std::sort(out.begin(), out.end(), [](const Command& a, const Command& b) { return a.seq < b.seq; });
+  return out;
+}
+
+std::optional<Command> get_command(pqxx::transaction_base& txn, std::string_view id) {
+  auto res = txn.exec_params(kGet, std::string(id));
+  if (res.empty()) return std::nullopt;
+  return row_to_command(res[0]);
+}
+
+ReportResult report_command(pqxx::transaction_base& txn, std::string_view cluster, std::string_view id,
+                            const Report& report, std::chrono::seconds lease) {
+  ReportResult out;
+  auto locked = txn.exec_params(kLockForReport, std::string(id), std::string(cluster));
+  if (locked.empty()) return out;
+  out.previous_state = locked[0][0].c_str();
+  if (is_final_state(out.previous_state)) {
+    out.duplicate = true;
+    out.command = get_command(txn, id);
+    return out;
+  }
+  auto res = txn.exec_params(kReport, std::string(id), report.state, static_cast<double>(lease.count()),
+                             report.message.has_value(), report.message.value_or(""), report.progress.has_value(),
+                             report.progress ? report.progress->dump() : std::string("null"));
+  out.command = row_to_command(res[0]);
+  return out;
+}
+
+std::optional<CommandListPage> list_commands(pqxx::transaction_base& txn, const CommandListQuery& q) {
+  if (txn.exec_params(kClusterExists, q.cluster).empty()) return std::nullopt;
+  CommandListPage page;
+  for (const auto& r : txn.exec_params(kList, q.cluster, q.state, q.before_seq, q.limit + 1)) {
+    if (static_cast<int>(page.items.size()) == q.limit) {
+      page.more = true;
+      break;
+    }
+    page.items.push_back(row_to_command(r));
+  }
+  return page;
+}
+
+std::vector<ExpiredLease> sweep_expired_leases(pqxx::transaction_base& txn, int max_attempts) {
+  std::vector<ExpiredLease> out;
+  std::set<std::string> requeued_clusters;
+  for (const auto& r : txn.exec_params(kSweep, max_attempts)) {
+    ExpiredLease e{r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].as<int>()};
+    if (e.state == "queued") requeued_clusters.insert(e.cluster);
+    out.push_back(std::move(e));
+  }
+  for (const auto& cluster : requeued_clusters) txn.exec_params(kNotify, std::string(kCommandChannel), cluster);
+  return out;
+}
+
+}  // namespace fleet::store
