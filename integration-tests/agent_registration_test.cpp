@@ -48,10 +48,7 @@ TEST_CASE("bootstrap tokens register an agent once, for their own cluster only",
   // An expired token is refused. Expiry is forced in the database: the shortest TTL is a minute.
   auto late = fleetd.call_json("POST", "/v1/clusters/edge-1/bootstrap-tokens", "", 201)["token"].get<std::string>();
   {
-    std::ifstream pid_file(dir.path() / "data" / "pg" / "postmaster.pid");
-    std::vector<std::string> lines(5);
-    for (auto& line : lines) std::getline(pid_file, line);
-    pqxx::connection conn("host=" + lines[4] + " port=" + lines[3] + " dbname=fleet user=fleet");
+    pqxx::connection conn(fleetd.database_url());
     pqxx::work txn(conn);
     txn.exec("UPDATE bootstrap_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NULL");
     txn.commit();

@@ -38,6 +38,15 @@ FleetdProcess::FleetdProcess(FleetdOptions options) : options_(std::move(options
   start();
 }
 
+std::string FleetdProcess::database_url() const {
+  if (!options_.database_url.empty()) return options_.database_url;
+  // PostgreSQL's postmaster.pid: pid, data dir, start time, port, socket dir, …
+  std::ifstream pid_file(options_.data_dir / "pg" / "postmaster.pid");
+  std::vector<std::string> lines(5);
+  for (auto& line : lines) std::getline(pid_file, line);
+  return "host=" + lines[4] + " port=" + lines[3] + " dbname=fleet user=fleet";
+}
+
 FleetdProcess::~FleetdProcess() {
   if (process_ && process_->running()) {
     process_->signal(SIGTERM);

@@ -51,6 +51,9 @@ class FleetdProcess {
   const std::string& base_url() const { return base_url_; }
   const std::string& admin_token() const { return admin_token_; }
   const std::filesystem::path& log_path() const { return log_path_; }
+  // A libpq connection string for fleetd's database: the external URL, or the embedded server's socket (from its
+  // postmaster.pid) while it runs.
+  std::string database_url() const;
   ChildProcess& process() { return *process_; }
 
   // Request with the admin token unless `token` is given ("" = no Authorization header).

@@ -34,11 +34,8 @@ json send(FleetdProcess& f, const std::string& cluster, const std::string& crede
   return json::parse(r.body);
 }
 
-long long count(const std::filesystem::path& data_dir, const std::string& sql) {
-  std::ifstream pid_file(data_dir / "pg" / "postmaster.pid");
-  std::vector<std::string> lines(5);
-  for (auto& line : lines) std::getline(pid_file, line);
-  pqxx::connection conn("host=" + lines[4] + " port=" + lines[3] + " dbname=fleet user=fleet");
+long long count(const FleetdProcess& fleetd, const std::string& sql) {
+  pqxx::connection conn(fleetd.database_url());
   pqxx::nontransaction txn(conn);
   return txn.exec(sql)[0][0].as<long long>();
 }
@@ -78,8 +75,8 @@ TEST_CASE("heartbeats store the inventory, apply deltas in order and ask for a r
   REQUIRE(cluster["state"] == "ready");
   REQUIRE(cluster["kubernetesVersion"] == a.kubernetes_version);
   REQUIRE_FALSE(cluster["lastHeartbeat"].is_null());
-  REQUIRE(count(data_dir, "SELECT count(*) FROM nodes") == static_cast<long long>(inv.nodes.size()));
-  REQUIRE(count(data_dir, "SELECT count(*) FROM gpus") == static_cast<long long>(gpus));
+  REQUIRE(count(fleetd, "SELECT count(*) FROM nodes") == static_cast<long long>(inv.nodes.size()));
+  REQUIRE(count(fleetd, "SELECT count(*) FROM gpus") == static_cast<long long>(gpus));
 
   // The inventory API reads it back: nodes of the cluster, and the fleet's GPUs with totals, paged.
   REQUIRE(fleetd.call_json("GET", "/v1/clusters/" + a.name + "/nodes")["items"].size() == inv.nodes.size());
@@ -113,7 +110,7 @@ TEST_CASE("heartbeats store the inventory, apply deltas in order and ask for a r
   auto env = sender.next(inv);
   REQUIRE_FALSE(env.full);
   REQUIRE(send(fleetd, a.name, cred_a, protocol::to_json(env))["nodesChanged"] == 1);
-  REQUIRE(count(data_dir, "SELECT count(*) FROM nodes WHERE NOT schedulable") == 1);
+  REQUIRE(count(fleetd, "SELECT count(*) FROM nodes WHERE NOT schedulable") == 1);
 
   // The same delta again (a retry) and a gap both ask for a full resync; nothing changes.
   REQUIRE(send(fleetd, a.name, cred_a, protocol::to_json(env))["resync"] == true);
@@ -130,7 +127,7 @@ TEST_CASE("heartbeats store the inventory, apply deltas in order and ask for a r
   REQUIRE(fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat", "{\"sequence\": \"x\"}", {}, cred_a).status ==
           422);
   REQUIRE(fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat", "{", {}, cred_a).status == 400);
-  REQUIRE(count(data_dir, "SELECT count(*) FROM nodes") == static_cast<long long>(inv.nodes.size()));
+  REQUIRE(count(fleetd, "SELECT count(*) FROM nodes") == static_cast<long long>(inv.nodes.size()));
 
   // Cluster b never sent a heartbeat: still registering, no nodes.
   REQUIRE(fleetd.call_json("GET", "/v1/clusters/" + b.name)["state"] == "registering");
@@ -151,10 +148,10 @@ TEST_CASE("after a restart of fleetd agents go on with deltas: no resync and no 
   // Unchanged deltas are answered from the cache: the stored sequence stays at the full heartbeat's.
   for (int i = 0; i < 3; ++i)
     REQUIRE(send(fleetd, a.name, cred, protocol::to_json(sender.next(inv)))["resync"] == false);
-  REQUIRE(count(data_dir, "SELECT heartbeat_sequence FROM agents") == 1);
+  REQUIRE(count(fleetd, "SELECT heartbeat_sequence FROM agents") == 1);
 
   // Rows keep their xmin until written again: the proof that nothing was.
-  const long long newest = count(data_dir, "SELECT max(xmin::text::bigint) FROM nodes");
+  const long long newest = count(fleetd, "SELECT max(xmin::text::bigint) FROM nodes");
   const std::string rewritten = "SELECT count(*) FROM nodes WHERE xmin::text::bigint > " + std::to_string(newest);
 
   REQUIRE(fleetd.terminate() == 0);
@@ -166,15 +163,15 @@ TEST_CASE("after a restart of fleetd agents go on with deltas: no resync and no 
   CHECK(next["resync"] == false);
   CHECK(next["sequence"] == 5);
   CHECK(next["commandsPending"] == false);  // no command open: the warm start marked the cluster quiet
-  CHECK(count(data_dir, "SELECT heartbeat_sequence FROM agents") == 1);
-  CHECK(count(data_dir, rewritten) == 0);
+  CHECK(count(fleetd, "SELECT heartbeat_sequence FROM agents") == 1);
+  CHECK(count(fleetd, rewritten) == 0);
   // And the cache carries on from there: a change is written with its sequence, one node row.
   inv.nodes[0].schedulable = false;
   auto changed = send(fleetd, a.name, cred, protocol::to_json(sender.next(inv)));
   CHECK(changed["nodesChanged"] == 1);
-  CHECK(count(data_dir, "SELECT heartbeat_sequence FROM agents") == 6);
-  CHECK(count(data_dir, "SELECT count(*) FROM nodes WHERE NOT schedulable") == 1);
-  CHECK(count(data_dir, rewritten) == 1);
+  CHECK(count(fleetd, "SELECT heartbeat_sequence FROM agents") == 6);
+  CHECK(count(fleetd, "SELECT count(*) FROM nodes WHERE NOT schedulable") == 1);
+  CHECK(count(fleetd, rewritten) == 1);
   REQUIRE(fleetd.call_json("GET", "/v1/clusters/" + a.name)["state"] == "ready");
 
   // A cluster with an open command is not marked quiet by the warm start.
@@ -205,8 +202,8 @@ TEST_CASE("a large cluster's full inventory fits the heartbeat's own body limit,
   auto stored = fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", body, {}, cred);
   INFO(stored.body);
   REQUIRE(stored.status == 200);
-  CHECK(count(data_dir, "SELECT count(*) FROM nodes") == 3000);
-  CHECK(count(data_dir, "SELECT count(*) FROM gpus") == 24000);
+  CHECK(count(fleetd, "SELECT count(*) FROM nodes") == 3000);
+  CHECK(count(fleetd, "SELECT count(*) FROM gpus") == 24000);
 
   // The same size anywhere else is refused before it is read; so is a heartbeat without a credential.
   auto elsewhere = fleetd.call("POST", "/v1/clusters", body);
@@ -216,5 +213,5 @@ TEST_CASE("a large cluster's full inventory fits the heartbeat's own body limit,
   auto huge =
       fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", std::string(17 * 1024 * 1024, ' '), {}, cred);
   CHECK(huge.status == 413);
-  CHECK(count(data_dir, "SELECT count(*) FROM nodes") == 3000);
+  CHECK(count(fleetd, "SELECT count(*) FROM nodes") == 3000);
 }

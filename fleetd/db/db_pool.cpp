@@ -1,12 +1,29 @@
 #include "fleetd/db/db_pool.hpp"
 
 #include <pqxx/pqxx>
+#include <random>
 
 #include "common/log.hpp"
 
 namespace fleet {
 
-DbPool::DbPool(DbPoolOptions options) : options_(std::move(options)) {
+struct DbPool::Worker {
+  std::unique_ptr<pqxx::connection> conn;
+  Clock::SteadyTime next_connect{};
+  std::chrono::milliseconds backoff{0};
+  std::minstd_rand jitter{std::random_device{}()};
+};
+
+namespace {
+
+// A failure of the connection itself (the job did not reach the database, or lost it): a new one is needed.
+struct Reconnecting : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace
+
+DbPool::DbPool(DbPoolOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {
   for (unsigned i = 0; i < options_.connections; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -18,7 +35,7 @@ bool DbPool::submit(DbJob job) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || queue_.size() >= options_.max_queue) return false;
-    job.enqueued_at = std::chrono::steady_clock::now();
+    job.enqueued_at = clock_.steady_now();
     queue_.push_back(std::move(job));
   }
   cv_.notify_one();
@@ -44,9 +61,7 @@ void DbPool::stop() {
 }
 
 void DbPool::worker_loop() {
-  std::unique_ptr<pqxx::connection> conn;
-  auto backoff = std::chrono::milliseconds(0);
-  auto next_connect = std::chrono::steady_clock::time_point{};
+  Worker worker;
   for (;;) {
     DbJob job;
     {
@@ -57,39 +72,74 @@ void DbPool::worker_loop() {
       queue_.pop_front();
     }
     in_use_++;
-    try {
-      if (std::chrono::steady_clock::now() - job.enqueued_at > options_.max_queue_wait) {
-        job.fail("the database is overloaded: the request waited too long for a connection");
-      } else {
-        if (!conn || !conn->is_open()) {
-          conn.reset();
-          // Back off between reconnect attempts so a database outage is not hammered by every request.
-          if (std::chrono::steady_clock::now() < next_connect) {
-            throw pqxx::broken_connection("database unavailable (reconnecting)");
-          }
-          try {
-            conn = std::make_unique<pqxx::connection>(options_.url);
-            if (options_.on_connect) options_.on_connect(*conn);
-            backoff = std::chrono::milliseconds(0);
-          } catch (const std::exception&) {
-            connect_failures_++;
-            backoff = std::min(std::chrono::milliseconds(5000), backoff * 2 + std::chrono::milliseconds(100));
-            next_connect = std::chrono::steady_clock::now() + backoff;
-            throw;
-          }
-        }
-        job.run(*conn);
+    if (clock_.steady_now() - job.enqueued_at > options_.max_queue_wait) {
+      if (job.fail) {
+        job.fail({DbFailure::Kind::kOverloaded,
+                  "the database is overloaded: the request waited too long for a "
+                  "connection"});
       }
-    } catch (const pqxx::broken_connection& e) {
-      conn.reset();
-      log::warn("database connection lost", {{"error", e.what()}});
-      if (job.fail) job.fail("the database is unavailable");
-    } catch (const std::exception& e) {
-      if (conn && !conn->is_open()) conn.reset();
-      log::error("database job failed", {{"error", e.what()}});
-      if (job.fail) job.fail("internal error while talking to the database");
+    } else {
+      execute(job, worker);
     }
     in_use_--;
+  }
+}
+
+void DbPool::execute(DbJob& job, Worker& worker) {
+  auto fail = [&](DbFailure::Kind kind, std::string message) {
+    if (job.fail) job.fail({kind, std::move(message)});
+  };
+  auto backoff = options_.retry.first_backoff;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      if (!worker.conn || !worker.conn->is_open()) {
+        worker.conn.reset();
+        // Back off between reconnect attempts so a database outage is not hammered by every request.
+        if (clock_.steady_now() < worker.next_connect) throw Reconnecting("database unavailable (reconnecting)");
+        try {
+          worker.conn = std::make_unique<pqxx::connection>(options_.url);
+          if (options_.on_connect) options_.on_connect(*worker.conn);
+          worker.backoff = std::chrono::milliseconds(0);
+        } catch (const std::exception& e) {
+          connect_failures_++;
+          worker.conn.reset();
+          worker.backoff =
+              std::min(std::chrono::milliseconds(5000), worker.backoff * 2 + std::chrono::milliseconds(100));
+          worker.next_connect = clock_.steady_now() + worker.backoff;
+          throw Reconnecting(e.what());
+        }
+      }
+      job.run(*worker.conn);
+      return;
+    } catch (const pqxx::serialization_failure& e) {
+      if (attempt >= options_.retry.attempts) {
+        log::warn("database job gave up after serialization failures",
+                  {{"requestId", job.request_id}, {"attempts", attempt}, {"error", e.what()}});
+        return fail(DbFailure::Kind::kContention, "too many concurrent changes to the same data; retry shortly");
+      }
+    } catch (const pqxx::deadlock_detected& e) {
+      if (attempt >= options_.retry.attempts) {
+        log::warn("database job gave up after deadlocks",
+                  {{"requestId", job.request_id}, {"attempts", attempt}, {"error", e.what()}});
+        return fail(DbFailure::Kind::kContention, "too many concurrent changes to the same data; retry shortly");
+      }
+    } catch (const Reconnecting&) {
+      return fail(DbFailure::Kind::kUnavailable, "the database is unavailable");
+    } catch (const pqxx::broken_connection& e) {
+      worker.conn.reset();
+      log::warn("database connection lost", {{"requestId", job.request_id}, {"error", e.what()}});
+      return fail(DbFailure::Kind::kUnavailable, "the database is unavailable");
+    } catch (const std::exception& e) {
+      if (worker.conn && !worker.conn->is_open()) worker.conn.reset();
+      log::error("database job failed", {{"requestId", job.request_id}, {"error", e.what()}});
+      return fail(DbFailure::Kind::kInternal, "internal error");
+    }
+    // A serialization failure or deadlock: the transaction rolled back and nothing was answered; run it again
+    // after a jittered backoff, so that the transactions that collided do not collide again in step.
+    retries_++;
+    std::uniform_int_distribution<long> spread(backoff.count() / 2, backoff.count() * 3 / 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(spread(worker.jitter)));
+    backoff *= 2;
   }
 }
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "fleetd/db/lock_keys.hpp"
 
 namespace fleet {
 namespace detail {
@@ -99,7 +100,7 @@ class AdvisoryLock {
     if (!held_) return;
     try {
       pqxx::nontransaction tx(conn_);
-      tx.exec_params(kUnlock, kMigrationsAdvisoryLockKey);
+      tx.exec_params(kUnlock, lock_keys::kMigrations);
     } catch (const std::exception& e) {
       // The lock goes with the session if the connection is gone.
       log::warn("releasing the migrations lock failed", {{"error", e.what()}});
@@ -114,7 +115,7 @@ class AdvisoryLock {
     for (;;) {
       {
         pqxx::nontransaction tx(conn_);
-        if (tx.exec_params1(kTryLock, kMigrationsAdvisoryLockKey)[0].as<bool>()) {
+        if (tx.exec_params1(kTryLock, lock_keys::kMigrations)[0].as<bool>()) {
           held_ = true;
           return Ok{};
         }
@@ -123,7 +124,7 @@ class AdvisoryLock {
         return unavailable(
             "another fleetd has held the migrations lock for over 10 minutes; check which process "
             "holds advisory lock " +
-            std::to_string(kMigrationsAdvisoryLockKey) + " in pg_locks");
+            std::to_string(lock_keys::kMigrations) + " in pg_locks");
       }
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::milliseconds(500));

@@ -27,10 +27,6 @@ struct Migration {
 // cmake/embed_migrations.cmake; the build fails on a misnamed file, a duplicate or a gap).
 const std::vector<Migration>& bundled_migrations();
 
-// Session advisory lock held while migrating ("fleet" in ASCII, then 0x0001). Other fleetd advisory locks
-// (control-loop leadership, …) must use other keys.
-inline constexpr std::int64_t kMigrationsAdvisoryLockKey = 0x666c656574000001;
-
 // Hex SHA-256 of the migration's SQL, recorded in schema_migrations.checksum.
 std::string migration_checksum(const Migration& migration);
 

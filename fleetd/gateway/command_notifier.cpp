@@ -21,7 +21,7 @@ class Receiver : public pqxx::notification_receiver {
 
 }  // namespace
 
-CommandNotifier::CommandNotifier(Options options) : options_(std::move(options)) {}
+CommandNotifier::CommandNotifier(Options options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
 
 CommandNotifier::~CommandNotifier() {
   stop();
@@ -80,7 +80,7 @@ bool CommandNotifier::known_empty(const std::string& cluster, Generation& seen) 
   return true;
 }
 
-bool CommandNotifier::park(const std::string& cluster, Generation seen, Clock::time_point deadline,
+bool CommandNotifier::park(const std::string& cluster, Generation seen, Deadline deadline,
                            std::function<void(Wake)> on_wake) {
   bool now = false;
   {
@@ -143,34 +143,50 @@ bool CommandNotifier::stopping() const {
   return stopping_;
 }
 
+std::vector<std::function<void(CommandNotifier::Wake)>> CommandNotifier::take_due_locked(Deadline now) {
+  std::vector<std::function<void(Wake)>> woken;
+  while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
+    auto id = by_deadline_.begin()->second;
+    by_deadline_.erase(by_deadline_.begin());
+    auto w = waiters_.find(id);
+    auto [begin, end] = by_cluster_.equal_range(w->second.cluster);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second == id) {
+        by_cluster_.erase(it);
+        break;
+      }
+    }
+    woken.push_back(std::move(w->second.on_wake));
+    waiters_.erase(w);
+  }
+  return woken;
+}
+
+void CommandNotifier::expire_due() {
+  std::vector<std::function<void(Wake)>> woken;
+  {
+    std::lock_guard lock(mutex_);
+    woken = take_due_locked(clock_.steady_now());
+  }
+  for (auto& f : woken) f(Wake::kTimeout);
+}
+
 void CommandNotifier::timer_loop() {
+  // Never longer than this between looks at the clock: an injected clock may move without telling anyone.
+  constexpr std::chrono::milliseconds kMaxSleep{1000};
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     if (by_deadline_.empty()) {
       timer_cv_.wait(lock);
       continue;
     }
-    auto first = by_deadline_.begin()->first;
-    if (Clock::now() < first) {
-      timer_cv_.wait_until(lock, first);
+    const auto first = by_deadline_.begin()->first;
+    const auto now = clock_.steady_now();
+    if (now < first) {
+      timer_cv_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(first - now, kMaxSleep));
       continue;
     }
-    std::vector<std::function<void(Wake)>> woken;
-    auto now = Clock::now();
-    while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
-      auto id = by_deadline_.begin()->second;
-      by_deadline_.erase(by_deadline_.begin());
-      auto w = waiters_.find(id);
-      auto [begin, end] = by_cluster_.equal_range(w->second.cluster);
-      for (auto it = begin; it != end; ++it) {
-        if (it->second == id) {
-          by_cluster_.erase(it);
-          break;
-        }
-      }
-      woken.push_back(std::move(w->second.on_wake));
-      waiters_.erase(w);
-    }
+    auto woken = take_due_locked(now);
     lock.unlock();
     for (auto& f : woken) f(Wake::kTimeout);
     lock.lock();

@@ -18,6 +18,9 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
+
+#include "common/clock.hpp"
 
 namespace fleet {
 
@@ -29,9 +32,11 @@ class CommandNotifier {
   };
   enum class Wake { kNotified, kTimeout, kShutdown };
   using Generation = std::uint64_t;
-  using Clock = std::chrono::steady_clock;
+  using Deadline = Clock::SteadyTime;
 
-  explicit CommandNotifier(Options options);
+  // Deadlines are on `clock`'s steady time. The timer thread looks at the clock at least once a second, so a test's
+  // ManualClock moving on is seen within a second (or at once through expire_due()).
+  CommandNotifier(Options options, const Clock& clock);
   ~CommandNotifier();  // stop()
   CommandNotifier(const CommandNotifier&) = delete;
   CommandNotifier& operator=(const CommandNotifier&) = delete;
@@ -47,7 +52,10 @@ class CommandNotifier {
   // `on_wake` runs exactly once, on a notifier thread (it must not block): when `cluster` is notified after
   // `seen` (at once if that has happened already), at `deadline`, or on stop(). false, and no call, when the
   // notifier is stopping or holds max_waiters already.
-  bool park(const std::string& cluster, Generation seen, Clock::time_point deadline, std::function<void(Wake)> on_wake);
+  bool park(const std::string& cluster, Generation seen, Deadline deadline, std::function<void(Wake)> on_wake);
+  // Answers every waiter whose deadline has passed on the clock (kTimeout); what the timer thread does.
+  void expire_due();
+  Deadline now() const { return clock_.steady_now(); }
 
   // Quiet clusters: a claim that found nothing for `cluster`, with `seen` read before it, records that. Until the
   // cluster is notified again (a command queued or a lease returned), known_empty() says so, and a poll can park
@@ -68,14 +76,18 @@ class CommandNotifier {
  private:
   struct Waiter {
     std::string cluster;
-    Clock::time_point deadline;
+    Deadline deadline;
     std::function<void(Wake)> on_wake;
   };
   Generation generation_locked(const std::string& cluster) const;
   void listen_loop();
   void timer_loop();
 
+  // The waiters whose deadline is at or before `now`, removed; mutex_ held.
+  std::vector<std::function<void(Wake)>> take_due_locked(Deadline now);
+
   Options options_;
+  const Clock& clock_;
   mutable std::mutex mutex_;
   std::condition_variable timer_cv_;
   std::condition_variable stop_cv_;  // interrupts the LISTEN reconnect back-off
@@ -87,7 +99,7 @@ class CommandNotifier {
   std::uint64_t next_id_ = 0;
   std::map<std::uint64_t, Waiter> waiters_;
   std::unordered_multimap<std::string, std::uint64_t> by_cluster_;
-  std::set<std::pair<Clock::time_point, std::uint64_t>> by_deadline_;
+  std::set<std::pair<Deadline, std::uint64_t>> by_deadline_;
   std::thread listen_thread_;
   std::thread timer_thread_;
   std::atomic<bool> listening_{false};

@@ -5,8 +5,8 @@
 
 namespace fleet {
 
-HeartbeatCache::HeartbeatCache(std::chrono::milliseconds credential_ttl, std::size_t max_clusters)
-    : credential_ttl_(credential_ttl), max_clusters_(max_clusters) {}
+HeartbeatCache::HeartbeatCache(const Clock& clock, std::chrono::milliseconds credential_ttl, std::size_t max_clusters)
+    : clock_(clock), credential_ttl_(credential_ttl), max_clusters_(max_clusters) {}
 
 void HeartbeatCache::prime_credential(const std::string& credential_hash, const std::string& cluster) {
   const auto half = credential_ttl_ / 2;
@@ -14,14 +14,14 @@ void HeartbeatCache::prime_credential(const std::string& credential_hash, const 
       half.count() > 0 ? static_cast<std::int64_t>(std::hash<std::string>{}(credential_hash) % half.count()) : 0);
   std::lock_guard lock(mutex_);
   if (credentials_.size() >= max_clusters_) return;
-  credentials_.emplace(credential_hash, Credential{cluster, Clock::now() + half + spread});
+  credentials_.emplace(credential_hash, Credential{cluster, clock_.steady_now() + half + spread});
 }
 
 std::optional<std::string> HeartbeatCache::credential_owner(const std::string& credential_hash) {
   std::lock_guard lock(mutex_);
   auto it = credentials_.find(credential_hash);
   if (it == credentials_.end()) return std::nullopt;
-  if (Clock::now() >= it->second.expires) {
+  if (clock_.steady_now() >= it->second.expires) {
     credentials_.erase(it);
     return std::nullopt;
   }
@@ -32,7 +32,7 @@ void HeartbeatCache::remember_credential(const std::string& credential_hash, con
   std::lock_guard lock(mutex_);
   // Bounded: a flood of distinct credentials (valid ones only reach here) cannot grow the map without end.
   if (credentials_.size() >= max_clusters_) credentials_.clear();
-  credentials_[credential_hash] = {cluster, Clock::now() + credential_ttl_};
+  credentials_[credential_hash] = {cluster, clock_.steady_now() + credential_ttl_};
 }
 
 HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& cluster,

@@ -25,6 +25,7 @@
 #include <unordered_set>
 #include <variant>
 
+#include "common/clock.hpp"
 #include "protocol/heartbeat.hpp"
 
 namespace fleet {
@@ -37,8 +38,6 @@ struct CachedInventory {
 
 class HeartbeatCache {
  public:
-  using Clock = std::chrono::steady_clock;
-
   struct NoEntry {};
   struct DeltaApplied {
     std::uint64_t sequence = 0;   // the heartbeat's, now the cached one unless a write is needed
@@ -51,7 +50,7 @@ class HeartbeatCache {
 
   // The credential TTL is longer than a heartbeat interval, or every heartbeat would look it up again. The cost: a
   // credential replaced by a new registration keeps working on this replica for up to a minute.
-  explicit HeartbeatCache(std::chrono::milliseconds credential_ttl = std::chrono::seconds(60),
+  explicit HeartbeatCache(const Clock& clock, std::chrono::milliseconds credential_ttl = std::chrono::seconds(60),
                           std::size_t max_clusters = 1'000'000);
 
   // The cluster an agent credential (its hash) belongs to, while the remembered answer is fresh. A credential
@@ -90,10 +89,11 @@ class HeartbeatCache {
   };
   struct Credential {
     std::string cluster;
-    Clock::time_point expires;
+    Clock::SteadyTime expires;
   };
   void demand_full_locked(const std::string& cluster);  // mutex_ held
 
+  const Clock& clock_;
   std::chrono::milliseconds credential_ttl_;
   std::size_t max_clusters_;
   mutable std::mutex mutex_;

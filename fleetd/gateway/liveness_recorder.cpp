@@ -6,36 +6,9 @@
 
 #include "common/log.hpp"
 #include "fleetd/db/db_pool.hpp"
+#include "fleetd/store/liveness_store.hpp"
 
 namespace fleet {
-namespace {
-
-// Newer times only (another replica may have written a later one); the state change bumps the resourceVersion
-// as every visible change does, and is what brings an unreachable cluster back.
-constexpr const char* kWriteSeen =
-    "UPDATE clusters c SET last_heartbeat = v.ts, "
-    "resource_version = CASE WHEN c.state IN ('registering', 'unreachable') "
-    "  THEN nextval('resource_version_seq') ELSE c.resource_version END, "
-    "updated_at = CASE WHEN c.state IN ('registering', 'unreachable') THEN now() ELSE c.updated_at END, "
-    "state = CASE WHEN c.state IN ('registering', 'unreachable') THEN 'ready' ELSE c.state END "
-    "FROM (SELECT unnest($1::text[]) AS name, to_timestamp(unnest($2::float8[])) AS ts) v "
-    "WHERE c.name = v.name AND (c.last_heartbeat IS NULL OR c.last_heartbeat < v.ts)";
-
-std::string array_literal(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-}  // namespace
 
 std::chrono::milliseconds liveness_persist_every(std::chrono::seconds heartbeat_interval,
                                                  std::chrono::seconds unreachable_after) {
@@ -45,7 +18,8 @@ std::chrono::milliseconds liveness_persist_every(std::chrono::seconds heartbeat_
   return std::max(std::chrono::milliseconds(0), every);
 }
 
-LivenessRecorder::LivenessRecorder(DbPool& pool, LivenessRecorderOptions options) : pool_(pool), options_(options) {}
+LivenessRecorder::LivenessRecorder(DbPool& pool, const Clock& clock, LivenessRecorderOptions options)
+    : pool_(pool), clock_(clock), options_(options) {}
 
 LivenessRecorder::~LivenessRecorder() {
   stop();
@@ -55,7 +29,7 @@ void LivenessRecorder::start() {
   std::lock_guard lock(mutex_);
   if (started_) return;
   started_ = true;
-  started_at_ = SystemClock::now();
+  started_at_ = clock_.wall_now();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -74,7 +48,7 @@ void LivenessRecorder::stop() {
 }
 
 bool LivenessRecorder::seen(const std::string& cluster) {
-  const auto now = SystemClock::now();
+  const auto now = clock_.wall_now();
   std::lock_guard lock(mutex_);
   Entry& e = entries_[cluster];
   e.seen = now;
@@ -84,7 +58,7 @@ bool LivenessRecorder::seen(const std::string& cluster) {
 }
 
 bool LivenessRecorder::needs_write_now(const std::string& cluster) const {
-  const auto now = SystemClock::now();
+  const auto now = clock_.wall_now();
   std::lock_guard lock(mutex_);
   if (in_startup_grace(now)) return false;
   auto it = entries_.find(cluster);
@@ -94,15 +68,13 @@ bool LivenessRecorder::needs_write_now(const std::string& cluster) const {
 // Right after fleetd starts, every agent looks long silent (fleetd was away, not they) and the liveness monitor
 // marks nothing for as long (liveness_monitor.cpp): writing each agent's first heartbeat at once would be
 // thousands of single-row transactions in one interval, so they join the batches instead.
-bool LivenessRecorder::in_startup_grace(SystemClock::time_point now) const {
+bool LivenessRecorder::in_startup_grace(Clock::WallTime now) const {
   return started_ && now - started_at_ < options_.write_at_once_after;
 }
 
 void LivenessRecorder::write_now(pqxx::connection_base& conn, const std::string& cluster) {
-  const auto now = SystemClock::now();
-  const std::string epoch = "{" + std::to_string(std::chrono::duration<double>(now.time_since_epoch()).count()) + "}";
   pqxx::work txn(conn);
-  txn.exec_params(kWriteSeen, array_literal({cluster}), epoch);
+  store::write_heartbeat_times(txn, {{cluster, clock_.wall_now()}});
   txn.commit();
   written(cluster);
   std::lock_guard lock(mutex_);
@@ -110,7 +82,7 @@ void LivenessRecorder::write_now(pqxx::connection_base& conn, const std::string&
 }
 
 void LivenessRecorder::written(const std::string& cluster) {
-  const auto now = SystemClock::now();
+  const auto now = clock_.wall_now();
   std::lock_guard lock(mutex_);
   Entry& e = entries_[cluster];
   e.seen = now;
@@ -118,7 +90,7 @@ void LivenessRecorder::written(const std::string& cluster) {
   e.pending = false;
 }
 
-void LivenessRecorder::prime(const std::string& cluster, SystemClock::time_point last_written) {
+void LivenessRecorder::prime(const std::string& cluster, Clock::WallTime last_written) {
   std::lock_guard lock(mutex_);
   auto [it, inserted] = entries_.try_emplace(cluster);
   if (!inserted) return;  // heard already: that is newer
@@ -148,34 +120,29 @@ void LivenessRecorder::run() {
 }
 
 void LivenessRecorder::flush() {
-  std::vector<std::string> names;
-  std::vector<std::string> times;
+  std::vector<store::HeartbeatTime> batch;
   {
     std::lock_guard lock(mutex_);
     for (auto& [name, e] : entries_) {
       if (!e.pending) continue;
       e.pending = false;
       e.written = e.seen;
-      names.push_back(name);
-      times.push_back(std::to_string(std::chrono::duration<double>(e.seen.time_since_epoch()).count()));
+      batch.push_back({name, e.seen});
     }
   }
-  if (names.empty()) return;
-  std::string epochs = "{";
-  for (std::size_t i = 0; i < times.size(); ++i) epochs += (i ? "," : "") + times[i];
-  epochs += "}";
+  if (batch.empty()) return;
   auto done = std::make_shared<std::promise<bool>>();
   auto result = done->get_future();
-  const auto n = names.size();
+  const auto n = batch.size();
   DbJob job;
-  job.run = [literal = array_literal(names), epochs, done](pqxx::connection_base& conn) {
+  job.run = [batch, done](pqxx::connection_base& conn) {
     pqxx::work txn(conn);
-    txn.exec_params(kWriteSeen, literal, epochs);
+    store::write_heartbeat_times(txn, batch);
     txn.commit();
     done->set_value(true);
   };
-  job.fail = [done](const std::string& message) {
-    log::warn("cannot record heartbeat times; retrying", {{"error", message}});
+  job.fail = [done](const DbFailure& failure) {
+    log::warn("cannot record heartbeat times; retrying", {{"error", failure.message}});
     done->set_value(false);
   };
   bool ok = pool_.submit(std::move(job)) && result.get();
@@ -186,8 +153,8 @@ void LivenessRecorder::flush() {
     return;
   }
   // Not written: mark them pending again so the next round carries them.
-  for (const auto& name : names) {
-    auto it = entries_.find(name);
+  for (const auto& row : batch) {
+    auto it = entries_.find(row.cluster);
     if (it != entries_.end()) {
       it->second.pending = true;
       it->second.written = {};

@@ -17,6 +17,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/clock.hpp"
+
 namespace pqxx {
 class connection_base;
 }
@@ -40,9 +42,9 @@ std::chrono::milliseconds liveness_persist_every(std::chrono::seconds heartbeat_
 
 class LivenessRecorder {
  public:
-  using SystemClock = std::chrono::system_clock;
-
-  LivenessRecorder(DbPool& pool, LivenessRecorderOptions options);
+  // Heartbeat times are wall times from `clock`: the liveness monitor compares them with its own clock's (every
+  // write of clusters.last_heartbeat comes from a fleetd clock, none from the database's now()).
+  LivenessRecorder(DbPool& pool, const Clock& clock, LivenessRecorderOptions options);
   ~LivenessRecorder();  // stop()
   LivenessRecorder(const LivenessRecorder&) = delete;
   LivenessRecorder& operator=(const LivenessRecorder&) = delete;
@@ -61,28 +63,29 @@ class LivenessRecorder {
   void written(const std::string& cluster);
   // A warm start: `cluster`'s last_heartbeat as stored. Its next heartbeat joins a batch unless that time is older
   // than write_at_once_after (without this, every cluster's first heartbeat after a restart is its own write).
-  void prime(const std::string& cluster, SystemClock::time_point last_written);
+  void prime(const std::string& cluster, Clock::WallTime last_written);
 
   std::uint64_t rows_written() const;
   std::uint64_t flushes() const;
 
  private:
   struct Entry {
-    SystemClock::time_point seen;
-    SystemClock::time_point written;  // epoch = never by this replica
+    Clock::WallTime seen;
+    Clock::WallTime written;  // epoch = never by this replica
     bool pending = false;
   };
   void run();
   void flush();
-  bool in_startup_grace(SystemClock::time_point now) const;
+  bool in_startup_grace(Clock::WallTime now) const;
 
   DbPool& pool_;
+  const Clock& clock_;
   LivenessRecorderOptions options_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
   bool started_ = false;
-  SystemClock::time_point started_at_;
+  Clock::WallTime started_at_;
   std::unordered_map<std::string, Entry> entries_;
   std::thread thread_;
   std::uint64_t rows_written_ = 0;

@@ -17,8 +17,8 @@ constexpr int kPageSize = 1000;
 }  // namespace
 
 WarmStartTotals warm_start(pqxx::connection_base& conn, HeartbeatCache& cache, LivenessRecorder& liveness,
-                           CommandNotifier& notifier) {
-  const auto t0 = std::chrono::steady_clock::now();
+                           CommandNotifier& notifier, const Clock& clock) {
+  const auto t0 = clock.steady_now();
   WarmStartTotals totals;
   const bool listening = notifier.listening();
   std::string after;
@@ -36,9 +36,8 @@ WarmStartTotals warm_start(pqxx::connection_base& conn, HeartbeatCache& cache, L
       ++totals.agents;
       cache.prime_credential(a.credential_hash, a.cluster);
       if (a.last_heartbeat_epoch) {
-        liveness.prime(a.cluster, LivenessRecorder::SystemClock::time_point(
-                                      std::chrono::duration_cast<LivenessRecorder::SystemClock::duration>(
-                                          std::chrono::duration<double>(*a.last_heartbeat_epoch))));
+        liveness.prime(a.cluster, Clock::WallTime(std::chrono::duration_cast<Clock::WallTime::duration>(
+                                      std::chrono::duration<double>(*a.last_heartbeat_epoch))));
       }
       if (listening && !a.commands_open) {
         const auto generation = notifier.generation(a.cluster);
@@ -55,7 +54,7 @@ WarmStartTotals warm_start(pqxx::connection_base& conn, HeartbeatCache& cache, L
     after = page.back().cluster;
     if (page.size() < static_cast<std::size_t>(kPageSize)) break;
   }
-  totals.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  totals.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - t0);
   return totals;
 }
 

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstddef>
 
+#include "common/clock.hpp"
+
 namespace pqxx {
 class connection_base;
 }
@@ -30,6 +32,6 @@ struct WarmStartTotals {
 // `notifier` must be listening already (its generations are read before the queries, so a command queued while
 // they run still wakes its agent); when it is not, no cluster is marked quiet. Throws what libpqxx throws.
 WarmStartTotals warm_start(pqxx::connection_base& conn, HeartbeatCache& cache, LivenessRecorder& liveness,
-                           CommandNotifier& notifier);
+                           CommandNotifier& notifier, const Clock& clock);
 
 }  // namespace fleet

@@ -9,8 +9,9 @@
 #include "api/problem.hpp"
 #include "fleetd/auth/credentials.hpp"
 #include "fleetd/handlers/routes.hpp"
+#include "fleetd/http/audit.hpp"
 #include "fleetd/http/idempotent_create.hpp"
-#include "fleetd/store/audit_store.hpp"
+#include "fleetd/http/request_params.hpp"
 #include "fleetd/store/cluster_store.hpp"
 #include "fleetd/store/idempotency_store.hpp"
 #include "model/label_selector.hpp"
@@ -27,30 +28,14 @@ http::Response cluster_response(int status, const model::Cluster& c) {
   return r;
 }
 
-store::AuditEntry audit_entry(const Call& call, std::string action, std::string name, std::string outcome) {
-  store::AuditEntry e;
-  e.actor = call.principal.actor();
-  e.action = std::move(action);
-  e.object_kind = "cluster";
-  e.object_name = std::move(name);
-  e.request_id = call.req.request_id;
-  e.outcome = std::move(outcome);
-  return e;
-}
-
-std::string outcome_of(const http::Response& r, const Error& e) {
-  if (!e.type.empty()) return e.type;
-  return "status-" + std::to_string(r.status);
+store::AuditEntry cluster_entry(const Call& call, std::string action, std::string name, std::string outcome) {
+  return audit_entry(call, std::move(action), "cluster", std::move(name), std::move(outcome));
 }
 
 // A mutation refused before it reached its own transaction (bad body, bad header): still audited.
 http::Response refuse(const Call& call, pqxx::connection_base& conn, const std::string& action, const std::string& name,
                       const Error& error) {
-  auto resp = problem(call, error);
-  pqxx::work txn(conn);
-  store::write_audit(txn, audit_entry(call, action, name, outcome_of(resp, error)));
-  txn.commit();
-  return resp;
+  return refuse_audited(call, conn, cluster_entry(call, action, name, ""), error);
 }
 
 std::string path_name(const Call& call) {
@@ -77,7 +62,7 @@ http::Response create_cluster(Call& call, pqxx::connection_base& conn) {
   pqxx::work txn(conn);
   if (idem) {
     if (auto earlier = claim_or_replay(call, txn, *idem)) {
-      if (earlier->refused) store::write_audit(txn, audit_entry(call, action, create->name, earlier->refused->type));
+      if (earlier->refused) store::write_audit(txn, cluster_entry(call, action, create->name, earlier->refused->type));
       txn.commit();
       return std::move(earlier->response);
     }
@@ -94,7 +79,7 @@ http::Response create_cluster(Call& call, pqxx::connection_base& conn) {
     resp = problem(call, err);
     outcome = err.type;
   }
-  store::write_audit(txn, audit_entry(call, action, create->name, outcome));
+  store::write_audit(txn, cluster_entry(call, action, create->name, outcome));
   if (idem) store::complete_idempotency_key(txn, *idem, resp.status, resp.body);
   txn.commit();
   return resp;
@@ -112,37 +97,22 @@ http::Response get_cluster(Call& call, pqxx::connection_base& conn) {
 }
 
 http::Response list_clusters(Call& call, pqxx::connection_base& conn) {
+  static const ListParamSpec kSpec{kDefaultListLimit, kMaxListLimit, true, {}};
+  auto params = parse_list_params(call, kSpec);
+  if (!params) return problem(call, params.error());
   store::ClusterListQuery q;
-  q.limit = kDefaultListLimit;
-  for (const auto& [key, value] : call.query) {
-    if (key == "limit") {
-      auto limit = parse_limit(value, kMaxListLimit);
-      if (!limit) return problem(call, limit.error());
-      q.limit = *limit;
-    } else if (key == "continue") {
-      auto after = api::decode_continue(value);
-      if (!after) return problem(call, after.error());
-      q.after_name = *after;
-    } else if (key == "labelSelector") {
-      auto sel = model::parse_label_selector(value);
-      if (!sel) return problem(call, sel.error());
-      if (!sel->requirements.empty()) {
-        nlohmann::json sql = model::to_sql_json(*sel);
-        nlohmann::json contains = nlohmann::json::object();
-        for (const auto& r : sql) {
-          const auto& op = r["op"];
-          if ((op == "=" || op == "in") && r["values"].size() == 1)
-            contains[r["key"].get<std::string>()] = r["values"][0];
-        }
-        q.selector_json = sql.dump();
-        if (!contains.empty()) q.containment_json = contains.dump();
-      }
-    } else {
-      return problem(call, make_error(ErrorCode::kInvalid,
-                                      "unknown query parameter \"" + key.substr(0, 64) +
-                                          "\" (allowed: labelSelector, limit, continue)",
-                                      key.substr(0, 64), "invalid-query"));
+  q.limit = params->limit;
+  q.after_name = params->after.value_or("");
+  if (params->selector && !params->selector->empty()) {
+    nlohmann::json sql = model::to_sql_json(*params->selector);
+    // Equalities also go to the index as a jsonb containment prefilter.
+    nlohmann::json contains = nlohmann::json::object();
+    for (const auto& r : sql) {
+      const auto& op = r["op"];
+      if ((op == "=" || op == "in") && r["values"].size() == 1) contains[r["key"].get<std::string>()] = r["values"][0];
     }
+    q.selector_json = sql.dump();
+    if (!contains.empty()) q.containment_json = contains.dump();
   }
   pqxx::nontransaction txn(conn);  // one SELECT: no BEGIN/COMMIT round trips
   auto page = store::list_clusters(txn, q);
@@ -172,9 +142,7 @@ http::Response patch_cluster(Call& call, pqxx::connection_base& conn) {
 
   pqxx::work txn(conn);
   auto finish = [&](http::Response resp, const std::string& outcome, nlohmann::json detail) {
-    auto entry = audit_entry(call, action, name, outcome);
-    entry.detail = std::move(detail);
-    store::write_audit(txn, entry);
+    store::write_audit(txn, audit_entry(call, action, "cluster", name, outcome, std::move(detail)));
     txn.commit();
     return resp;
   };
@@ -213,40 +181,12 @@ http::Response delete_cluster(Call& call, pqxx::connection_base& conn) {
     store::delete_cluster(txn, name);
     resp.status = 204;
   }
-  store::write_audit(txn, audit_entry(call, action, name, outcome));
+  store::write_audit(txn, cluster_entry(call, action, name, outcome));
   txn.commit();
   return resp;
 }
 
 }  // namespace
-
-Result<int> parse_limit(const std::string& value, int max) {
-  int n = 0;
-  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-  if (value.empty() || ec != std::errc() || p != value.data() + value.size() || n < 1 || n > max) {
-    return make_error(ErrorCode::kInvalid, "limit must be a whole number from 1 to " + std::to_string(max), "limit",
-                      "invalid-query");
-  }
-  return n;
-}
-
-Result<std::optional<std::int64_t>> parse_if_match(const Call& call) {
-  const std::string* h = call.req.header("if-match");
-  if (!h) return std::optional<std::int64_t>{};
-  std::string_view v = *h;
-  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-  if (v == "*") return std::optional<std::int64_t>{};
-  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  std::int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < 0) {
-    return make_error(ErrorCode::kInvalid, "If-Match must be a resourceVersion such as \"42\"", "If-Match",
-                      "malformed-request");
-  }
-  return std::optional<std::int64_t>{n};
-}
 
 void register_cluster_routes(ApiService& api) {
   api.add_db_route("POST", "/v1/clusters", Role::kOperator, create_cluster);

@@ -3,6 +3,7 @@
 
 #include "api/continue_token.hpp"
 #include "fleetd/handlers/routes.hpp"
+#include "fleetd/http/request_params.hpp"
 #include "fleetd/store/inventory_store.hpp"
 
 namespace fleet {
@@ -10,7 +11,6 @@ namespace {
 
 constexpr int kDefaultGpuLimit = 1000;
 constexpr int kMaxGpuLimit = 10000;
-constexpr std::size_t kMaxFilterValue = 253;
 
 http::Response list_nodes(Call& call, pqxx::connection_base& conn) {
   const std::string cluster = call.path["name"];
@@ -29,39 +29,28 @@ http::Response list_nodes(Call& call, pqxx::connection_base& conn) {
 }
 
 http::Response list_gpus(Call& call, pqxx::connection_base& conn) {
+  static const ListParamSpec kSpec{kDefaultGpuLimit, kMaxGpuLimit, false, {"model", "cluster", "health", "admission"}};
+  auto params = parse_list_params(call, kSpec);
+  if (!params) return problem(call, params.error());
   store::GpuFilter filter;
-  int limit = kDefaultGpuLimit;
-  std::optional<std::tuple<std::string, std::string, int>> after;
-  auto invalid = [&](const std::string& field, const std::string& message) {
-    return problem(call, make_error(ErrorCode::kInvalid, message, field, "invalid-query"));
+  auto given = [&](const char* key) {
+    auto it = params->filters.find(key);
+    return it == params->filters.end() ? std::string() : it->second;
   };
-  for (const auto& [key, value] : call.query) {
-    if (value.size() > kMaxFilterValue) return invalid(key.substr(0, 64), key.substr(0, 64) + ": too long");
-    if (key == "model")
-      filter.model = value;
-    else if (key == "cluster")
-      filter.cluster = value;
-    else if (key == "health")
-      filter.health = value;
-    else if (key == "admission")
-      filter.admission = value;
-    else if (key == "limit") {
-      auto parsed = parse_limit(value, kMaxGpuLimit);
-      if (!parsed) return problem(call, parsed.error());
-      limit = *parsed;
-    } else if (key == "continue") {
-      auto decoded = api::decode_continue(value);
-      if (!decoded) return problem(call, decoded.error());
-      auto j = nlohmann::json::parse(*decoded, nullptr, false);
-      if (!j.is_array() || j.size() != 3 || !j[0].is_string() || !j[1].is_string() || !j[2].is_number_integer()) {
-        return invalid("continue", "continue: not a token from a previous page of /v1/gpus");
-      }
-      after = std::make_tuple(j[0].get<std::string>(), j[1].get<std::string>(), j[2].get<int>());
-    } else {
-      return invalid(key.substr(0, 64), "unknown query parameter \"" + key.substr(0, 64) +
-                                            "\" (allowed: model, cluster, health, admission, limit, continue)");
+  filter.model = given("model");
+  filter.cluster = given("cluster");
+  filter.health = given("health");
+  filter.admission = given("admission");
+  std::optional<std::tuple<std::string, std::string, int>> after;
+  if (params->after) {
+    auto j = nlohmann::json::parse(*params->after, nullptr, false);
+    if (!j.is_array() || j.size() != 3 || !j[0].is_string() || !j[1].is_string() || !j[2].is_number_integer()) {
+      return problem(call, make_error(ErrorCode::kInvalid, "continue: not a token from a previous page of /v1/gpus",
+                                      "continue", "invalid-query"));
     }
+    after = std::make_tuple(j[0].get<std::string>(), j[1].get<std::string>(), j[2].get<int>());
   }
+  const int limit = params->limit;
   pqxx::read_transaction txn(conn);  // the page and its totals from one snapshot
   auto page = store::list_gpus(txn, filter, after, limit);
   txn.commit();

@@ -4,7 +4,8 @@
 
 #include "api/json_body.hpp"
 #include "fleetd/handlers/routes.hpp"
-#include "fleetd/store/audit_store.hpp"
+#include "fleetd/http/audit.hpp"
+#include "fleetd/http/request_params.hpp"
 #include "fleetd/store/token_store.hpp"
 #include "model/json_read.hpp"
 
@@ -34,14 +35,7 @@ bool looks_like_uuid(std::string_view s) {
 }
 
 void audit(pqxx::transaction_base& txn, const Call& call, std::string action, std::string object, std::string outcome) {
-  store::AuditEntry e;
-  e.actor = call.principal.actor();
-  e.action = std::move(action);
-  e.object_kind = "token";
-  e.object_name = std::move(object);
-  e.request_id = call.req.request_id;
-  e.outcome = std::move(outcome);
-  store::write_audit(txn, e);
+  store::write_audit(txn, audit_entry(call, std::move(action), "token", std::move(object), std::move(outcome)));
 }
 
 http::Response create_token(Call& call, pqxx::connection_base& conn) {

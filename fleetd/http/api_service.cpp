@@ -1,10 +1,12 @@
 #include "fleetd/http/api_service.hpp"
 
+#include <atomic>
 #include <boost/url/parse.hpp>
 #include <pqxx/pqxx>
+#include <variant>
 
-#include "api/problem.hpp"
 #include "common/log.hpp"
+#include "fleetd/http/database_job.hpp"
 #include "fleetd/store/token_store.hpp"
 
 namespace fleet {
@@ -25,26 +27,28 @@ std::vector<std::string> split_pattern(const std::string& pattern) {
   return out;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+// The token's syntax, checked before any database work: its hash, or the 401 to answer.
+std::variant<std::string, http::Response> token_hash_of(const Call& call) {
+  const std::string* authz = call.req.header("authorization");
+  std::optional<std::string> token = authz ? bearer_token(*authz) : std::nullopt;
+  if (token) return hash_token(*token);
+  auto resp = problem(call, make_error(ErrorCode::kUnauthenticated,
+                                       authz ? "the Authorization header is not a valid bearer token"
+                                             : "this endpoint needs a bearer token (Authorization: Bearer …)",
+                                       "", "unauthenticated"));
+  resp.headers["www-authenticate"] = "Bearer";
+  return resp;
 }
 
 }  // namespace
 
-http::Response json_response(int status, const std::string& body) {
-  http::Response r;
-  r.status = status;
-  r.headers["content-type"] = "application/json";
-  r.body = body;
-  return r;
+http::Response internal_error(const Call& call, const std::exception& e) {
+  log::error("handler failed", {{"requestId", call.req.request_id}, {"path", call.path_only}, {"error", e.what()}});
+  return problem(call, make_error(ErrorCode::kInternal, "internal error", "", "internal"));
 }
 
-http::Response problem(const Call& call, const Error& error) {
-  return api::problem_response(error, call.req.request_id, call.path_only);
-}
-
-ApiService::ApiService(DbPool& pool, Metrics& metrics, ApiServiceOptions options)
-    : pool_(pool), metrics_(metrics), options_(std::move(options)) {}
+ApiService::ApiService(DbPool& pool, Metrics& metrics, const Clock& clock, ApiServiceOptions options)
+    : pool_(pool), metrics_(metrics), clock_(clock), options_(std::move(options)) {}
 
 void ApiService::add_db_route(std::string method, std::string route, std::optional<Role> min_role, DbHandler handler) {
   auto segs = split_pattern(route);
@@ -93,7 +97,7 @@ std::optional<Principal> ApiService::cached_principal(const std::string& hash) {
   std::lock_guard lock(auth_mutex_);
   auto it = auth_cache_.find(hash);
   if (it == auth_cache_.end()) return std::nullopt;
-  if (it->second.expires < std::chrono::steady_clock::now()) {
+  if (it->second.expires < clock_.steady_now()) {
     auth_cache_.erase(it);
     return std::nullopt;
   }
@@ -103,12 +107,30 @@ std::optional<Principal> ApiService::cached_principal(const std::string& hash) {
 void ApiService::remember_principal(const std::string& hash, const Principal& p) {
   std::lock_guard lock(auth_mutex_);
   if (auth_cache_.size() >= kMaxAuthCacheEntries) auth_cache_.clear();
-  auth_cache_[hash] = {p, std::chrono::steady_clock::now() + options_.auth_cache_ttl};
+  auth_cache_[hash] = {p, clock_.steady_now() + options_.auth_cache_ttl};
 }
 
 void ApiService::invalidate_auth_cache() {
   std::lock_guard lock(auth_mutex_);
   auth_cache_.clear();
+}
+
+std::optional<http::Response> ApiService::parse_target(Call& call, std::vector<std::string>& segments) {
+  auto parsed = boost::urls::parse_origin_form(call.req.target);
+  if (!parsed) {
+    return problem(
+        call, make_error(ErrorCode::kInvalid, "the request target is not a valid URL path", "", "malformed-request"));
+  }
+  for (auto seg : parsed->segments()) segments.push_back(std::string(seg));
+  call.path_only = std::string(parsed->path());
+  std::size_t nparams = 0;
+  for (auto param : parsed->params()) {
+    if (++nparams > kMaxQueryParams) {
+      return problem(call, make_error(ErrorCode::kInvalid, "too many query parameters", "", "invalid-query"));
+    }
+    call.query[std::string(param.key)] = param.has_value ? std::string(param.value) : std::string();
+  }
+  return std::nullopt;
 }
 
 void ApiService::handle(http::Request req_in, http::Respond respond_in) {
@@ -117,10 +139,12 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
   auto call = std::make_shared<Call>(Call{*req, {}, {}, {}, {}, req});
   auto route_name = std::make_shared<std::string>("unmatched");
 
-  // Every response passes here once: metrics and the access log.
-  auto respond = [this, req, route_name, respond_in = std::move(respond_in)](http::Response resp) {
+  // Every response passes here exactly once: metrics and the access log.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  http::Respond respond = [this, req, route_name, answered, respond_in = std::move(respond_in)](http::Response resp) {
+    if (answered->exchange(true)) return;
     resp.route = *route_name;
-    double secs = seconds_since(req->received_at);
+    const double secs = std::chrono::duration<double>(clock_.steady_now() - req->received_at).count();
     metrics_.observe_request(resp.route, req->method, resp.status, secs);
     if (log::enabled(log::Level::kInfo)) {
       log::info("request", {{"requestId", req->request_id},
@@ -133,105 +157,80 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
     respond_in(std::move(resp));
   };
 
-  auto parsed = boost::urls::parse_origin_form(req->target);
-  if (!parsed) {
-    call->path_only = "";
-    respond(problem(
-        *call, make_error(ErrorCode::kInvalid, "the request target is not a valid URL path", "", "malformed-request")));
-    return;
-  }
   std::vector<std::string> segments;
-  for (auto seg : parsed->segments()) segments.push_back(std::string(seg));
-  call->path_only = std::string(parsed->path());
-  std::size_t nparams = 0;
-  for (auto param : parsed->params()) {
-    if (++nparams > kMaxQueryParams) {
-      respond(problem(*call, make_error(ErrorCode::kInvalid, "too many query parameters", "", "invalid-query")));
-      return;
-    }
-    call->query[std::string(param.key)] = param.has_value ? std::string(param.value) : std::string();
-  }
-
+  if (auto refused = parse_target(*call, segments)) return respond(std::move(*refused));
   bool path_matched = false;
   const Route* route = match(segments, req->method, path_matched, call->path);
   if (!route) {
     if (path_matched) {
-      respond(problem(*call, make_error(ErrorCode::kInvalid, "method " + req->method + " is not allowed here", "",
-                                        "method-not-allowed")));
-    } else {
-      respond(
-          problem(*call, make_error(ErrorCode::kNotFound, "no such endpoint: " + call->path_only, "", "not-found")));
+      return respond(problem(*call, make_error(ErrorCode::kInvalid, "method " + req->method + " is not allowed here",
+                                               "", "method-not-allowed")));
     }
-    return;
+    return respond(
+        problem(*call, make_error(ErrorCode::kNotFound, "no such endpoint: " + call->path_only, "", "not-found")));
   }
   *route_name = route->pattern;
+  if (route->plain_handler) return run_plain(*route, *call, respond);
+  if (route->async_handler) return run_async(*route, call, respond);
+  run_db(*route, call, respond);
+}
 
-  if (route->plain_handler) {
-    respond(route->plain_handler(*call));
-    return;
+void ApiService::run_plain(const Route& route, Call& call, const http::Respond& respond) {
+  try {
+    respond(route.plain_handler(call));
+  } catch (const std::exception& e) {
+    respond(internal_error(call, e));
   }
-  if (route->async_handler) {
-    auto answered = std::make_shared<std::atomic<bool>>(false);
-    route->async_handler(call, [respond, answered](http::Response r) {
-      if (!answered->exchange(true)) respond(std::move(r));
-    });
-    return;
-  }
+}
 
-  // Token syntax is checked here, before any database work.
+void ApiService::run_async(const Route& route, const std::shared_ptr<Call>& call, const http::Respond& respond) {
+  try {
+    route.async_handler(call, respond);
+  } catch (const std::exception& e) {
+    respond(internal_error(*call, e));  // ignored if the handler answered before it threw
+  }
+}
+
+void ApiService::run_db(const Route& route, const std::shared_ptr<Call>& call, const http::Respond& respond) {
   std::string token_hash;
-  if (route->min_role) {
-    const std::string* authz = req->header("authorization");
-    std::optional<std::string> token = authz ? bearer_token(*authz) : std::nullopt;
-    if (!token) {
-      auto resp = problem(*call, make_error(ErrorCode::kUnauthenticated,
-                                            authz ? "the Authorization header is not a valid bearer token"
-                                                  : "this endpoint needs a bearer token (Authorization: Bearer …)",
-                                            "", "unauthenticated"));
-      resp.headers["www-authenticate"] = "Bearer";
-      respond(std::move(resp));
-      return;
-    }
-    token_hash = hash_token(*token);
+  if (route.min_role) {
+    auto hash = token_hash_of(*call);
+    if (auto* refused = std::get_if<http::Response>(&hash)) return respond(std::move(*refused));
+    token_hash = std::get<std::string>(std::move(hash));
   }
-
-  auto once = std::make_shared<std::atomic<bool>>(false);
-  auto respond_once = [respond, once](http::Response r) {
-    if (!once->exchange(true)) respond(std::move(r));
-  };
-  DbJob job;
-  job.run = [this, call, route, token_hash, respond_once](pqxx::connection_base& conn) {
-    if (route->min_role) {
-      auto principal = cached_principal(token_hash);
-      if (!principal) {
-        pqxx::nontransaction txn(conn);  // one SELECT: no BEGIN/COMMIT round trips
-        principal = store::find_principal(txn, token_hash);
-        txn.commit();
-        if (principal) remember_principal(token_hash, *principal);
-      }
-      if (!principal) {
-        auto resp = problem(*call, make_error(ErrorCode::kUnauthenticated, "the bearer token is unknown or revoked", "",
-                                              "unauthenticated"));
-        resp.headers["www-authenticate"] = "Bearer error=\"invalid_token\"";
-        respond_once(std::move(resp));
-        return;
-      }
-      if (static_cast<int>(principal->role) < static_cast<int>(*route->min_role)) {
-        respond_once(problem(*call, make_error(ErrorCode::kForbidden,
-                                               std::string("this needs the ") + role_name(*route->min_role) +
-                                                   " role; the token has " + role_name(principal->role),
-                                               "", "forbidden")));
-        return;
-      }
-      call->principal = *principal;
+  // What the handler throws reaches the pool: a serialization failure or deadlock runs this again, a lost database
+  // is a 503 and anything else a 500 (failure_response), each logged with the request id.
+  run_on_database(pool_, call, respond, [this, call, &route, token_hash, respond](pqxx::connection_base& conn) {
+    if (route.min_role) {
+      if (auto refused = authorize(route, *call, token_hash, conn)) return respond(std::move(*refused));
     }
-    respond_once(route->db_handler(*call, conn));
-  };
-  job.fail = [call, respond_once](const std::string& message) {
-    respond_once(problem(*call, make_error(ErrorCode::kUnavailable, message, "", "unavailable")));
-  };
-  auto fail = job.fail;
-  if (!pool_.submit(std::move(job))) fail("fleetd is overloaded: too many requests are waiting for the database");
+    respond(route.db_handler(*call, conn));
+  });
+}
+
+std::optional<http::Response> ApiService::authorize(const Route& route, Call& call, const std::string& token_hash,
+                                                    pqxx::connection_base& conn) {
+  auto principal = cached_principal(token_hash);
+  if (!principal) {
+    pqxx::nontransaction txn(conn);  // one SELECT: no BEGIN/COMMIT round trips
+    principal = store::find_principal(txn, token_hash);
+    txn.commit();
+    if (principal) remember_principal(token_hash, *principal);
+  }
+  if (!principal) {
+    auto resp = problem(
+        call, make_error(ErrorCode::kUnauthenticated, "the bearer token is unknown or revoked", "", "unauthenticated"));
+    resp.headers["www-authenticate"] = "Bearer error=\"invalid_token\"";
+    return resp;
+  }
+  if (static_cast<int>(principal->role) < static_cast<int>(*route.min_role)) {
+    return problem(call, make_error(ErrorCode::kForbidden,
+                                    std::string("this needs the ") + role_name(*route.min_role) +
+                                        " role; the token has " + role_name(principal->role),
+                                    "", "forbidden"));
+  }
+  call.principal = *principal;
+  return std::nullopt;
 }
 
 }  // namespace fleet

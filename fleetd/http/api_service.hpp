@@ -1,46 +1,27 @@
 #pragma once
-// fleetd's HTTP front: routes a request, authenticates its bearer token, checks the role, runs the handler on a
-// database worker and turns every outcome into a response (problem+json for errors). Also the access log and
+// fleetd's HTTP front: routes a request, authenticates its bearer token, checks the role, runs the handler (on a
+// database worker for database routes) and turns every outcome into a response. It is the error boundary: an
+// Error becomes problem+json (api/problem.hpp), an exception from a handler a 500 `internal` whose log line
+// carries the request id, a database that cannot be reached or is overloaded a 503. Also the access log and
 // request metrics. Beast-free: it sees only net/http_types.hpp.
 #include <chrono>
-#include <functional>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "fleetd/auth/credentials.hpp"
 #include "fleetd/db/db_pool.hpp"
+#include "fleetd/http/call.hpp"
 #include "fleetd/http/metrics.hpp"
+#include "fleetd/http/responses.hpp"
 #include "net/http_types.hpp"
 
-namespace pqxx {
-class connection_base;
-}
-
 namespace fleet {
-
-// One request in a handler's hands.
-struct Call {
-  const http::Request& req;
-  std::map<std::string, std::string> path;   // path parameters, decoded: {"name": "aks-1"}
-  std::map<std::string, std::string> query;  // decoded query parameters
-  std::string path_only;                     // the decoded path, for problem "instance"
-  Principal principal;
-  // Owns `req` for handlers that answer later (async routes keep the Call, and with it the request).
-  std::shared_ptr<const http::Request> request_owner;
-};
-
-using DbHandler = std::function<http::Response(Call&, pqxx::connection_base&)>;
-using PlainHandler = std::function<http::Response(Call&)>;
-// A request answered later (the agents' long poll). Runs on an HTTP thread and must not block: database work
-// goes to the pool. It keeps `call` as long as it needs the request and answers through `respond` exactly once,
-// from any thread.
-using AsyncHandler = std::function<void(std::shared_ptr<Call> call, http::Respond respond)>;
 
 struct ApiServiceOptions {
   std::chrono::seconds auth_cache_ttl{5};  // a revoked token may work this long on other replicas
@@ -50,7 +31,7 @@ struct ApiServiceOptions {
 
 class ApiService {
  public:
-  ApiService(DbPool& pool, Metrics& metrics, ApiServiceOptions options);
+  ApiService(DbPool& pool, Metrics& metrics, const Clock& clock, ApiServiceOptions options);
 
   // Registration, before serving. `route` is a template such as "/v1/clusters/{name}".
   void add_db_route(std::string method, std::string route, std::optional<Role> min_role, DbHandler handler);
@@ -59,6 +40,7 @@ class ApiService {
   void add_async_route(std::string method, std::string route, AsyncHandler handler);
 
   DbPool& pool() { return pool_; }
+  const Clock& clock() const { return clock_; }
 
   // The http::Handler given to the server.
   void handle(http::Request req, http::Respond respond);
@@ -78,24 +60,33 @@ class ApiService {
   };
   struct CachedPrincipal {
     Principal principal;
-    std::chrono::steady_clock::time_point expires;
+    Clock::SteadyTime expires;
   };
 
+  // Fills call.path_only and call.query from the target; an answer when it is malformed.
+  static std::optional<http::Response> parse_target(Call& call, std::vector<std::string>& segments);
   const Route* match(const std::vector<std::string>& segments, const std::string& method, bool& path_matched,
                      std::map<std::string, std::string>& params) const;
+  void run_plain(const Route& route, Call& call, const http::Respond& respond);
+  void run_async(const Route& route, const std::shared_ptr<Call>& call, const http::Respond& respond);
+  void run_db(const Route& route, const std::shared_ptr<Call>& call, const http::Respond& respond);
+  // On a database worker: the principal of the token, from the cache or one SELECT; an answer when refused.
+  std::optional<http::Response> authorize(const Route& route, Call& call, const std::string& token_hash,
+                                          pqxx::connection_base& conn);
   std::optional<Principal> cached_principal(const std::string& hash);
   void remember_principal(const std::string& hash, const Principal& p);
 
   DbPool& pool_;
   Metrics& metrics_;
+  const Clock& clock_;
   ApiServiceOptions options_;
   std::vector<Route> routes_;
   std::mutex auth_mutex_;
   std::unordered_map<std::string, CachedPrincipal> auth_cache_;
 };
 
-// Response helpers shared by the handlers.
-http::Response json_response(int status, const std::string& body);
-http::Response problem(const Call& call, const Error& error);
+// The 500 every handler exception becomes; the exception's text goes to the log with the request id, not to the
+// client (it may hold SQL or paths).
+http::Response internal_error(const Call& call, const std::exception& e);
 
 }  // namespace fleet

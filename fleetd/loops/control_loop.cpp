@@ -7,7 +7,8 @@
 
 namespace fleet {
 
-ControlLoop::ControlLoop(Options options, Tick tick) : options_(std::move(options)), tick_(std::move(tick)) {}
+ControlLoop::ControlLoop(Options options, const Clock& clock, Tick tick)
+    : options_(std::move(options)), clock_(clock), tick_(std::move(tick)) {}
 
 ControlLoop::~ControlLoop() {
   stop();
@@ -39,7 +40,7 @@ void ControlLoop::run() {
       if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options_.database_url);
       pqxx::work txn(*conn);
       if (txn.exec_params("SELECT pg_try_advisory_xact_lock($1)", options_.lock_key)[0][0].as<bool>()) {
-        tick_(txn);
+        tick_(txn, clock_.wall_now());
         rounds_++;
       }
       txn.commit();

@@ -3,6 +3,11 @@
 // takes a request worker and request load never delays the loop. Each tick is one transaction that first takes
 // pg_try_advisory_xact_lock(lock_key): with several replicas on one database, exactly one runs a given round and
 // the others skip it; the lock ends with the transaction, so a replica that dies holds nothing.
+//
+// The pattern every loop follows (loops/liveness_monitor.cpp is the example): the tick reads the state it needs
+// through the stores, calls a pure function with that state and `now` (which returns the decision as data), and
+// writes the decision through the stores, all in the tick's transaction. The decision is unit-tested without
+// PostgreSQL; the tick is a few lines.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -11,6 +16,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include "common/clock.hpp"
 
 namespace pqxx {
 class transaction_base;
@@ -23,13 +30,14 @@ class ControlLoop {
   struct Options {
     std::string name;  // for logs: "liveness", "command-leases"
     std::string database_url;
-    std::int64_t lock_key = 0;
+    std::int64_t lock_key = 0;  // from fleetd/db/lock_keys.hpp
     std::chrono::milliseconds period{1000};
   };
-  // Runs inside the locked transaction; the loop commits after it returns (and rolls back if it throws).
-  using Tick = std::function<void(pqxx::transaction_base& txn)>;
+  // Runs inside the locked transaction with the clock's wall time; the loop commits after it returns (and rolls
+  // back if it throws).
+  using Tick = std::function<void(pqxx::transaction_base& txn, Clock::WallTime now)>;
 
-  ControlLoop(Options options, Tick tick);
+  ControlLoop(Options options, const Clock& clock, Tick tick);
   ~ControlLoop();  // stop()
   ControlLoop(const ControlLoop&) = delete;
   ControlLoop& operator=(const ControlLoop&) = delete;
@@ -44,6 +52,7 @@ class ControlLoop {
   void run();
 
   Options options_;
+  const Clock& clock_;
   Tick tick_;
   std::mutex mutex_;
   std::condition_variable cv_;

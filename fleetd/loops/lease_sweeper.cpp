@@ -3,19 +3,19 @@
 #include <pqxx/pqxx>
 
 #include "common/log.hpp"
+#include "fleetd/db/lock_keys.hpp"
 #include "fleetd/loops/control_loop.hpp"
 #include "fleetd/store/command_store.hpp"
 
 namespace fleet {
-namespace {
-constexpr std::int64_t kLeaseSweeperLockKey = 0x666c656574000003;
-}  // namespace
 
-LeaseSweeper::LeaseSweeper(LeaseSweeperOptions options) : options_(std::move(options)) {
+LeaseSweeper::LeaseSweeper(LeaseSweeperOptions options, const Clock& clock) : options_(std::move(options)) {
   int max_attempts = options_.max_attempts;
+  // Leases are on the database's clock (lease_until is set and compared with now() in SQL), so `now` is unused:
+  // every replica agrees on it without depending on their clocks.
   loop_ = std::make_unique<ControlLoop>(
-      ControlLoop::Options{"command-leases", options_.database_url, kLeaseSweeperLockKey, options_.period},
-      [this, max_attempts](pqxx::transaction_base& txn) {
+      ControlLoop::Options{"command-leases", options_.database_url, lock_keys::kCommandLeases, options_.period}, clock,
+      [this, max_attempts](pqxx::transaction_base& txn, Clock::WallTime) {
         for (const auto& e : store::sweep_expired_leases(txn, max_attempts)) {
           if (e.state == "failed") {
             failed_++;

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "common/clock.hpp"
+
 namespace fleet {
 
 class ControlLoop;
@@ -22,7 +24,7 @@ struct LeaseSweeperOptions {
 
 class LeaseSweeper {
  public:
-  explicit LeaseSweeper(LeaseSweeperOptions options);
+  LeaseSweeper(LeaseSweeperOptions options, const Clock& clock);
   ~LeaseSweeper();
   void start();
   void stop();

@@ -1,12 +1,20 @@
 #pragma once
-// Agent liveness (DESIGN §5 step 2): a cluster whose agent has not sent a heartbeat for `unreachable_after` goes
-// from `ready` to `unreachable`, with an audit row (actor "fleetd", action "cluster.unreachable"). The next
-// heartbeat makes it `ready` again (store::save_heartbeat). Runs on one replica at a time (ControlLoop).
+// The liveness loop: each tick reads the `ready` clusters heard before the cutoff, lets decide_liveness
+// (loops/liveness_decision.hpp) choose, and marks those `unreachable` with an audit row each (actor "fleetd",
+// action "cluster.unreachable"), in one transaction. The next heartbeat makes a cluster `ready` again
+// (store::save_heartbeat, store::write_heartbeat_times). Runs on one replica at a time (ControlLoop).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include "common/clock.hpp"
+#include "fleetd/loops/liveness_decision.hpp"
+
+namespace pqxx {
+class transaction_base;
+}
 
 namespace fleet {
 
@@ -20,17 +28,21 @@ struct LivenessOptions {
 
 class LivenessMonitor {
  public:
-  explicit LivenessMonitor(LivenessOptions options);
+  LivenessMonitor(LivenessOptions options, const Clock& clock);
   ~LivenessMonitor();
   void start();
   void stop();
   std::uint64_t marked_unreachable() const { return marked_.load(); }  // by this replica, since start
   std::uint64_t rounds() const;
 
+  // One round inside the caller's transaction (what the loop runs each period); the clusters it marked.
+  std::size_t tick(pqxx::transaction_base& txn, Clock::WallTime now);
+
  private:
   LivenessOptions options_;
+  const Clock& clock_;
+  LivenessPolicy policy_;  // started_at is set by start()
   std::atomic<std::uint64_t> marked_{0};
-  std::chrono::steady_clock::time_point started_;  // set before the loop's thread starts
   std::unique_ptr<ControlLoop> loop_;
 };
 

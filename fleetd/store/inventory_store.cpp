@@ -45,7 +45,7 @@ constexpr const char* kUpdateAgent =
 // The cluster row changes on every heartbeat (last_heartbeat); its resourceVersion only when something a user
 // sees changed (versions or state), so watchers are not woken by liveness alone.
 constexpr const char* kUpdateCluster =
-    "UPDATE clusters SET last_heartbeat = now(), "
+    "UPDATE clusters SET last_heartbeat = GREATEST(last_heartbeat, to_timestamp($4)), "
     "resource_version = CASE WHEN state <> 'ready' OR kubernetes_version <> $2 OR node_image_version <> $3 "
     "  THEN nextval('resource_version_seq') ELSE resource_version END, "
     "updated_at = CASE WHEN state <> 'ready' OR kubernetes_version <> $2 OR node_image_version <> $3 "
@@ -126,8 +126,8 @@ std::vector<AgentSnapshot> load_agent_page(pqxx::transaction_base& txn, const st
 }
 
 bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view,
-                    const protocol::HeartbeatApplied& applied, std::string_view agent_version,
-                    std::int64_t generation) {
+                    const protocol::HeartbeatApplied& applied, std::string_view agent_version, std::int64_t generation,
+                    Clock::WallTime heard_at) {
   const std::string cluster(cluster_view);
   // The compare-and-set first: a lost race writes nothing else.
   auto agent = txn.exec_params(kUpdateAgent, cluster, static_cast<std::int64_t>(applied.stored.sequence),
@@ -143,7 +143,8 @@ bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view,
     if (const auto* node = inv.find_node(change.name)) upserts.push_back(node);
   }
   write_nodes(txn, cluster, upserts);
-  txn.exec_params(kUpdateCluster, cluster, inv.kubernetes_version, inv.node_image_version);
+  txn.exec_params(kUpdateCluster, cluster, inv.kubernetes_version, inv.node_image_version,
+                  std::chrono::duration<double>(heard_at.time_since_epoch()).count());
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "protocol/heartbeat.hpp"
 
 namespace pqxx {
@@ -45,9 +46,10 @@ std::vector<AgentSnapshot> load_agent_page(pqxx::transaction_base& txn, const st
 
 // Writes an applied heartbeat if the stored generation is still `generation` (compare-and-set; false, and nothing
 // written, when another writer got there first): the changed nodes and GPUs, the agent's sequence and version,
-// generation + 1, and the cluster's versions, state `ready` and last_heartbeat.
+// generation + 1, and the cluster's versions, state `ready` and last_heartbeat (moved forward to `heard_at`, a
+// fleetd clock's time like every liveness time: store/liveness_store.hpp).
 bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster, const protocol::HeartbeatApplied& applied,
-                    std::string_view agent_version, std::int64_t generation);
+                    std::string_view agent_version, std::int64_t generation, Clock::WallTime heard_at);
 
 }  // namespace fleet::store
 

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/manual_clock.hpp"
 #include "fleetd/gateway/liveness_recorder.hpp"
 #include "model/testing/inventories.hpp"
 #include "protocol/heartbeat_sender.hpp"
@@ -29,7 +30,8 @@ protocol::HeartbeatEnvelope delta_after(std::uint64_t previous) {
 
 // What fleetd holds after the agent's first (full) heartbeat was written with generation 1.
 struct Primed {
-  HeartbeatCache cache;
+  testing::ManualClock clock;
+  HeartbeatCache cache{clock};
   protocol::HeartbeatSender sender{"1.0"};
   explicit Primed(const model::ClusterInventory& inv) {
     auto first = sender.next(inv);
@@ -108,7 +110,8 @@ TEST_CASE("a delta whose entries change nothing moves only the sequence", "[flee
 
 TEST_CASE("heartbeats of many clusters from many threads keep each cluster's sequence", "[fleetd][heartbeat-cache]") {
   auto inv = inventory();
-  HeartbeatCache cache;
+  testing::ManualClock clock;
+  HeartbeatCache cache(clock);
   constexpr int kClusters = 16;
   constexpr int kBeats = 200;
   std::vector<protocol::HeartbeatSender> senders(kClusters, protocol::HeartbeatSender("1.0"));
@@ -179,7 +182,8 @@ TEST_CASE("a warm-start entry takes any later sequence once, then exactly the ne
   auto first = sender.next(inv);
   auto applied = protocol::apply_heartbeat(std::nullopt, first);
   REQUIRE(applied.ok());
-  HeartbeatCache cache;
+  testing::ManualClock clock;
+  HeartbeatCache cache(clock);
   // The database holds sequence 1; the agent had 2..4 acknowledged by the previous process, unwritten.
   cache.prime("aks-cache-1", 1, 1, "1.0");
   for (int i = 0; i < 3; ++i) (void)sender.next(inv);
@@ -193,12 +197,12 @@ TEST_CASE("a warm-start entry takes any later sequence once, then exactly the ne
   auto changed = cache.apply_delta("aks-cache-1", sender.next(inv));
   CHECK(std::holds_alternative<HeartbeatCache::NoEntry>(changed));
   // Exact from now on: a skipped sequence is a gap again.
-  HeartbeatCache exact;
+  HeartbeatCache exact(clock);
   exact.prime("c", 1, 1, "1.0");
   CHECK(std::holds_alternative<HeartbeatCache::DeltaApplied>(exact.apply_delta("c", delta_after(3))));
   CHECK(std::holds_alternative<protocol::ResyncNeeded>(exact.apply_delta("c", delta_after(5))));
   // A primed entry never replaces one from a heartbeat.
-  HeartbeatCache other;
+  HeartbeatCache other(clock);
   other.put("c", {std::get<protocol::HeartbeatApplied>(*applied).stored, 7, "1.0"});
   other.prime("c", 1, 3, "1.0");
   auto next = other.apply_delta("c", delta_after(1));
@@ -208,24 +212,32 @@ TEST_CASE("a warm-start entry takes any later sequence once, then exactly the ne
 }
 
 TEST_CASE("primed credentials expire between half the TTL and the TTL", "[fleetd][heartbeat-cache]") {
-  HeartbeatCache cache(std::chrono::milliseconds(200));
+  testing::ManualClock clock;
+  HeartbeatCache cache(clock, std::chrono::milliseconds(200));
   for (int i = 0; i < 50; ++i) cache.prime_credential("h" + std::to_string(i), "c" + std::to_string(i));
-  std::this_thread::sleep_for(std::chrono::milliseconds(90));
-  int known = 0;
-  for (int i = 0; i < 50; ++i) known += cache.credential_owner("h" + std::to_string(i)) ? 1 : 0;
-  CHECK(known == 50);
-  std::this_thread::sleep_for(std::chrono::milliseconds(160));
-  known = 0;
-  for (int i = 0; i < 50; ++i) known += cache.credential_owner("h" + std::to_string(i)) ? 1 : 0;
-  CHECK(known == 0);
+  auto known = [&] {
+    int n = 0;
+    for (int i = 0; i < 50; ++i) n += cache.credential_owner("h" + std::to_string(i)) ? 1 : 0;
+    return n;
+  };
+  clock.advance(std::chrono::milliseconds(99));
+  CHECK(known() == 50);
+  clock.advance(std::chrono::milliseconds(60));
+  const int spread = known();  // some expired at 100-159 ms, not all: the spread is by hash
+  CHECK(spread > 0);
+  CHECK(spread < 50);
+  clock.advance(std::chrono::milliseconds(41));
+  CHECK(known() == 0);
 }
 
 TEST_CASE("remembered credentials expire", "[fleetd][heartbeat-cache]") {
-  HeartbeatCache cache(std::chrono::milliseconds(50));
+  testing::ManualClock clock;
+  HeartbeatCache cache(clock, std::chrono::milliseconds(50));
   CHECK_FALSE(cache.credential_owner("h1"));
   cache.remember_credential("h1", "aks-1");
+  clock.advance(std::chrono::milliseconds(49));
   CHECK(cache.credential_owner("h1") == std::optional<std::string>("aks-1"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  clock.advance(std::chrono::milliseconds(1));
   CHECK_FALSE(cache.credential_owner("h1"));
 }
 

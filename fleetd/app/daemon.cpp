@@ -1,0 +1,270 @@
+#include "fleetd/app/daemon.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "common/stop_signals.hpp"
+#include "fleetd/app/database.hpp"
+#include "fleetd/app/local_access.hpp"
+#include "fleetd/app/tls_setup.hpp"
+#include "fleetd/db/db_pool.hpp"
+#include "fleetd/db/migrations.hpp"
+#include "fleetd/gateway/command_notifier.hpp"
+#include "fleetd/gateway/heartbeat_cache.hpp"
+#include "fleetd/gateway/liveness_recorder.hpp"
+#include "fleetd/gateway/warm_start.hpp"
+#include "fleetd/handlers/routes.hpp"
+#include "fleetd/http/api_service.hpp"
+#include "fleetd/http/metrics.hpp"
+#include "fleetd/loops/lease_sweeper.hpp"
+#include "fleetd/loops/liveness_monitor.hpp"
+#include "fleetd/store/cluster_store.hpp"
+#include "fleetd/store/token_store.hpp"
+#include "net/http_server.hpp"
+#include "protocol/heartbeat.hpp"
+
+namespace fs = std::filesystem;
+
+namespace fleet {
+namespace {
+
+std::chrono::seconds unreachable_after(const ServeConfig& cfg) {
+  return std::chrono::seconds(cfg.unreachable_after_seconds ? cfg.unreachable_after_seconds
+                                                            : 3 * cfg.heartbeat_interval_seconds);
+}
+
+DbPoolOptions pool_options(const ServeConfig& cfg, const std::string& url) {
+  DbPoolOptions o;
+  o.url = url;
+  o.connections =
+      cfg.db_connections ? cfg.db_connections : std::clamp(2 * std::thread::hardware_concurrency(), 4u, 32u);
+  o.max_queue = 4096;
+  o.max_queue_wait = std::chrono::milliseconds(10000);
+  o.on_connect = [](pqxx::connection_base& conn) {
+    store::prepare_cluster_statements(conn);
+    store::prepare_token_statements(conn);
+  };
+  return o;
+}
+
+// Everything fleetd runs, built in dependency order and stopped in reverse (members are declared in that order).
+class Daemon {
+ public:
+  Daemon(const ServeConfig& cfg, const BuildInfo& build, const std::string& database_url)
+      : cfg_(cfg),
+        build_(build),
+        database_url_(database_url),
+        pool_(pool_options(cfg, database_url), clock_),
+        api_(pool_, metrics_, clock_, {std::chrono::seconds(5), build.version, build.commit}),
+        notifier_({database_url}, clock_),
+        recorder_(pool_, clock_,
+                  {liveness_persist_every(std::chrono::seconds(cfg.heartbeat_interval_seconds), unreachable_after(cfg)),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(unreachable_after(cfg)),
+                   std::chrono::milliseconds(250)}),
+        lease_sweeper_({database_url, static_cast<int>(cfg.command_max_attempts)}, clock_),
+        liveness_({database_url, std::chrono::seconds(cfg.heartbeat_interval_seconds), unreachable_after(cfg)},
+                  clock_) {
+    metrics_.set_build_info(build.version, build.commit);
+    register_routes();
+  }
+
+  // Before listening: what every agent's heartbeat and poll needs, read in bulk (gateway/warm_start.hpp). The
+  // notifier listens first, so a command queued meanwhile still reaches its agent.
+  void warm_up() {
+    notifier_.start();
+    for (int i = 0; i < 50 && !notifier_.listening(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    try {
+      pqxx::connection conn(database_url_);
+      const WarmStartTotals warm = warm_start(conn, cache_, recorder_, notifier_, clock_);
+      log::info("warm start", {{"agents", warm.agents},
+                               {"inventories", warm.inventories},
+                               {"quietClusters", warm.quiet_clusters},
+                               {"ms", warm.took.count()}});
+    } catch (const std::exception& e) {
+      // Not fatal: heartbeats and polls then find their answers in the database, one by one.
+      log::warn("warm start failed; agents are served from the database until cached", {{"error", e.what()}});
+    }
+  }
+
+  Result<http::Server*> listen(const std::pair<std::string, unsigned short>& address, const ServingTls& tls) {
+    http::ServerOptions o;
+    o.host = address.first;
+    o.port = address.second;
+    o.threads = cfg_.http_threads;
+    o.limits.max_body_bytes = cfg_.max_body_bytes;
+    // A full inventory of a large cluster is several MiB: the heartbeat is the one request allowed more, and only
+    // with credentials (the handler checks they are the cluster's agent's).
+    o.limits.large_body_bytes = std::max(cfg_.max_body_bytes, protocol::kMaxHeartbeatBytes);
+    o.limits.allows_large_body = allows_large_body;
+    o.limits.max_header_bytes = cfg_.max_header_bytes;
+    o.tls_cert_file = tls.cert_file;
+    o.tls_key_file = tls.key_file;
+    auto server = http::Server::create(
+        o, [this](http::Request req, http::Respond respond) { api_.handle(std::move(req), std::move(respond)); });
+    if (!server) return server.error();
+    server_ = std::move(*server);
+    register_gauges();
+    lease_sweeper_.start();
+    liveness_.start();
+    recorder_.start();
+    return server_.get();
+  }
+
+  // Serves until SIGTERM/SIGINT (taken by one thread with sigwait from `signals`), then stops in order.
+  void run(sigset_t signals) {
+    std::thread signal_thread([&] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      log::info("shutting down", {{"signal", sig}});
+      notifier_.stop();  // held long polls answer at once (empty), so they do not hold up the grace period
+      server_->shutdown(std::chrono::seconds(cfg_.shutdown_grace_seconds));
+    });
+    server_->run();
+    // run() returns after shutdown(); wake the signal thread if run() ended for another reason.
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+    signal_thread.join();
+    liveness_.stop();
+    lease_sweeper_.stop();
+    recorder_.stop();  // before the pool: its last batch goes through it
+    notifier_.stop();
+    pool_.stop();
+  }
+
+ private:
+  void register_routes() {
+    const AgentGateway gateway{cache_, recorder_, notifier_};
+    const AgentRouteOptions agent_options{cfg_.heartbeat_interval_seconds};
+    register_system_routes(api_, metrics_,
+                           {build_.version, build_.commit, build_.date, [](pqxx::connection_base& conn) -> Status {
+                              auto v = check_migrations(conn, bundled_migrations());
+                              if (!v) return v.error();
+                              return Ok{};
+                            }});
+    register_cluster_routes(api_);
+    register_token_routes(api_);
+    register_agent_routes(api_, agent_options);
+    register_heartbeat_routes(api_, gateway, agent_options);
+    register_inventory_routes(api_);
+    register_command_routes(api_);
+    register_command_poll_routes(
+        api_, gateway, {std::chrono::seconds(cfg_.command_lease_seconds), static_cast<int>(cfg_.command_max_attempts)});
+  }
+
+  void register_gauges() {
+    auto gauge = [this](const char* name, const char* help, auto read) {
+      metrics_.add_gauge(name, help, [read] { return static_cast<double>(read()); });
+    };
+    gauge("fleetd_db_pool_connections", "Database connections in the pool.", [this] { return pool_.size(); });
+    gauge("fleetd_db_pool_in_use", "Database connections running a job.", [this] { return pool_.in_use(); });
+    gauge("fleetd_db_pool_waiting", "Jobs queued for a database connection.", [this] { return pool_.waiting(); });
+    gauge("fleetd_db_retries", "Database jobs run again after a serialization failure or deadlock.",
+          [this] { return pool_.retries(); });
+    gauge("fleetd_http_open_connections", "Open HTTP connections.", [this] { return server_->open_connections(); });
+    gauge("fleetd_http_in_flight_requests", "HTTP requests being handled.",
+          [this] { return server_->in_flight_requests(); });
+    gauge("fleetd_command_polls_waiting", "Agent command long polls held in memory.",
+          [this] { return notifier_.waiters(); });
+    gauge("fleetd_command_leases_expired", "Command leases this replica returned to the queue.",
+          [this] { return lease_sweeper_.requeued(); });
+    gauge("fleetd_command_lease_failures", "Commands this replica failed after too many expired leases.",
+          [this] { return lease_sweeper_.failed(); });
+    gauge("fleetd_clusters_marked_unreachable", "Clusters this replica marked unreachable.",
+          [this] { return liveness_.marked_unreachable(); });
+    gauge("fleetd_heartbeat_cache_clusters", "Clusters whose inventory this replica holds in memory.",
+          [this] { return cache_.size(); });
+    gauge("fleetd_liveness_rows_written", "Heartbeat times written to clusters.last_heartbeat in batches.",
+          [this] { return recorder_.rows_written(); });
+  }
+
+  const ServeConfig& cfg_;
+  const BuildInfo& build_;
+  std::string database_url_;
+  const Clock& clock_ = system_clock();
+  Metrics metrics_;
+  DbPool pool_;
+  ApiService api_;
+  CommandNotifier notifier_;
+  // Heartbeats that change nothing cost no SQL; their times reach clusters.last_heartbeat in batches.
+  HeartbeatCache cache_{clock_};
+  LivenessRecorder recorder_;
+  // The command queue's leases and agent liveness: loops that run on one replica at a time.
+  LeaseSweeper lease_sweeper_;
+  LivenessMonitor liveness_;
+  std::unique_ptr<http::Server> server_;
+};
+
+// What a started fleetd prints, and the local access files of the embedded mode.
+Status announce(const ServeConfig& cfg, const BuildInfo& build, const ServingTls& tls, const Database& db,
+                const http::Server& server) {
+  const std::string scheme = tls.mode == TlsMode::kOff ? "http://" : "https://";
+  if (!cfg.port_file.empty()) {
+    if (auto st = write_private_file(cfg.port_file, server.bound_address() + "\n"); !st) return st;
+  }
+  log::info("listening", {{"address", server.bound_address()}, {"version", build.version}});
+  std::cout << "fleetd " << build.version << " listening on " << scheme << server.bound_address() << "\n";
+  if (tls.mode == TlsMode::kAuto) {
+    if (tls.created_ca) log::info("created a new CA for --tls auto", {{"caFile", tls.client_ca_file}});
+    std::cout << "CA certificate: " << tls.client_ca_file << " — give it to agents and fleetctl with --ca-file\n";
+  }
+  if (db.embedded) {
+    fs::path dir = fs::absolute(cfg.data_dir);
+    const std::string local = scheme + local_dial_address(server.bound_address());
+    if (auto st = write_local_access(db.url, dir, local, tls.client_ca_file); !st) {
+      log::error("cannot write local access files", {{"error", st.error().message}});
+    } else {
+      std::cout << "admin token and fleetctl config written to " << dir.string() << " (mode 0600)\n"
+                << "point fleetctl at it:  export FLEETCTL_CONFIG=" << (dir / "fleetctl.json").string() << "\n";
+    }
+  }
+  std::cout.flush();
+  return Ok{};
+}
+
+int fail(const std::string& what, const Error& error, int code = 1) {
+  log::error(what, {{"error", error.message}});
+  std::cerr << "fleetd: " << error.message << "\n";
+  return code;
+}
+
+}  // namespace
+
+int serve(ServeConfig cfg, const BuildInfo& build) {
+  log::set_component("fleetd");
+  log::set_min_level(cfg.log_level);
+  auto listen = parse_listen(cfg.listen);
+  if (!listen) return fail("bad listen address", listen.error(), 2);
+  // Before the database starts: a refused plain-HTTP address is a usage error and costs nothing.
+  auto tls = prepare_tls({cfg.tls, cfg.tls_cert, cfg.tls_key, cfg.tls_ca, cfg.tls_sans}, listen->first, cfg.data_dir);
+  if (!tls) return fail("bad TLS settings", tls.error(), tls.error().code == ErrorCode::kInvalid ? 2 : 1);
+
+  // Signals are taken by one thread with sigwait; every other thread inherits the blocked mask.
+  sigset_t signals = block_stop_signals();
+  auto db = open_database(cfg.database_url, cfg.data_dir);
+  if (!db) return fail("cannot start the database", db.error());
+  if (db->embedded) {
+    log::info("embedded PostgreSQL ready",
+              {{"socketDir", db->embedded->socket_dir().string()}, {"adopted", db->embedded->adopted()}});
+  }
+  if (auto st = migrate(db->url); !st) return fail("migrations failed", st.error());
+
+  {
+    Daemon daemon(cfg, build, db->url);
+    daemon.warm_up();
+    auto server = daemon.listen(*listen, *tls);
+    if (!server) return fail("cannot listen", server.error());
+    if (auto st = announce(cfg, build, *tls, *db, **server); !st) return fail("cannot write the port file", st.error());
+    daemon.run(signals);
+  }
+  if (db->embedded) db->embedded->stop();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace fleet

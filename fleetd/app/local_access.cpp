@@ -1,0 +1,56 @@
+#include "fleetd/app/local_access.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <pqxx/pqxx>
+
+#include <nlohmann/json.hpp>
+
+#include "fleetd/store/token_store.hpp"
+
+namespace fs = std::filesystem;
+
+namespace fleet {
+
+Status write_private_file(const fs::path& path, const std::string& content) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return make_error(ErrorCode::kInternal, "cannot write " + tmp.string());
+    ::chmod(tmp.c_str(), 0600);
+    out << content;
+    if (!out.flush()) return make_error(ErrorCode::kInternal, "cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return make_error(ErrorCode::kInternal, "cannot write " + path.string() + ": " + ec.message());
+  return Ok{};
+}
+
+Status write_local_access(const std::string& database_url, const fs::path& data_dir, const std::string& server_url,
+                          const std::string& ca_file) {
+  fs::path token_file = data_dir / "admin-token";
+  std::string token;
+  if (std::ifstream in(token_file); in) std::getline(in, token);
+  if (token.empty()) {
+    try {
+      pqxx::connection conn(database_url);
+      pqxx::work txn(conn);
+      auto created =
+          store::create_token(txn, Role::kAdmin, "embedded-mode admin (written to the data directory)", "fleetd");
+      txn.commit();
+      token = created.token;
+    } catch (const std::exception& e) {
+      return make_error(ErrorCode::kUnavailable, std::string("cannot create the admin token: ") + e.what());
+    }
+    if (auto st = write_private_file(token_file, token + "\n"); !st) return st;
+  }
+  nlohmann::json cfg = {
+      {"currentContext", "local"},
+      {"contexts", {{{"name", "local"}, {"server", server_url}, {"token", token}, {"caFile", ca_file}}}}};
+  return write_private_file(data_dir / "fleetctl.json", cfg.dump(2) + "\n");
+}
+
+}  // namespace fleet

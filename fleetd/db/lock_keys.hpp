@@ -1,0 +1,12 @@
+#pragma once
+// Every PostgreSQL advisory-lock key fleetd takes, in one place so that two never collide. "fleet" in ASCII, then a
+// number per lock. A new control loop adds its key here.
+#include <cstdint>
+
+namespace fleet::lock_keys {
+
+inline constexpr std::int64_t kMigrations = 0x666c656574000001;     // session lock while migrating (db/migrations)
+inline constexpr std::int64_t kLiveness = 0x666c656574000002;       // loops/liveness_monitor: one replica a round
+inline constexpr std::int64_t kCommandLeases = 0x666c656574000003;  // loops/lease_sweeper: one replica a round
+
+}  // namespace fleet::lock_keys

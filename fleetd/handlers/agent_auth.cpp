@@ -1,0 +1,39 @@
+#include "fleetd/handlers/agent_auth.hpp"
+
+#include <pqxx/pqxx>
+
+#include "fleetd/auth/credentials.hpp"
+#include "fleetd/http/responses.hpp"
+#include "fleetd/store/agent_store.hpp"
+
+namespace fleet {
+
+std::optional<std::string> agent_credential_hash(const Call& call) {
+  const std::string* authz = call.req.header("authorization");
+  std::optional<std::string> credential = authz ? bearer_token(*authz) : std::nullopt;
+  if (!credential) return std::nullopt;
+  return hash_token(*credential);
+}
+
+std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_base& txn, const std::string& cluster) {
+  const std::optional<std::string> hash = agent_credential_hash(call);
+  if (!hash) {
+    auto resp = problem(call, make_error(ErrorCode::kUnauthenticated, "agent endpoints need the agent's credential", "",
+                                         "unauthenticated"));
+    resp.headers["www-authenticate"] = "Bearer";
+    return resp;
+  }
+  auto owner = store::find_agent_cluster(txn, *hash);
+  if (!owner) {
+    return problem(call, make_error(ErrorCode::kUnauthenticated, "unknown agent credential (register again)", "",
+                                    "unauthenticated"));
+  }
+  if (*owner != cluster) {
+    return problem(call, make_error(ErrorCode::kForbidden,
+                                    "this credential belongs to cluster \"" + *owner + "\", not \"" + cluster + "\"",
+                                    "", "forbidden"));
+  }
+  return std::nullopt;
+}
+
+}  // namespace fleet

@@ -1,0 +1,228 @@
+// POST /v1/agents/{cluster}/heartbeat (DESIGN §5 step 2): the agent's credential must be this cluster's. A full
+// inventory replaces the stored one; a delta applies only on top of the stored sequence, otherwise the answer asks
+// for a full resync. A delta that changes nothing is answered from the replica's cache without touching the
+// database (gateway/heartbeat_cache.hpp), on the HTTP thread when it can be; liveness is recorded in batches
+// (gateway/liveness_recorder.hpp).
+#include <pqxx/pqxx>
+
+#include "api/json_body.hpp"
+#include "fleetd/gateway/command_notifier.hpp"
+#include "fleetd/gateway/heartbeat_cache.hpp"
+#include "fleetd/gateway/liveness_recorder.hpp"
+#include "fleetd/handlers/agent_auth.hpp"
+#include "fleetd/handlers/routes.hpp"
+#include "fleetd/http/database_job.hpp"
+#include "fleetd/store/inventory_store.hpp"
+#include "protocol/heartbeat.hpp"
+
+namespace fleet {
+namespace {
+
+using Envelope = std::shared_ptr<const protocol::HeartbeatEnvelope>;
+
+// Unchanged deltas are a few hundred bytes; a body this large is a full inventory or many changes, both of which
+// go to the database anyway: it is parsed there, not on an HTTP thread that other agents' heartbeats wait for.
+constexpr std::size_t kFrontParseLimit = 64 * 1024;
+
+struct HeartbeatDeps {
+  AgentGateway gateway;
+  AgentRouteOptions options;
+  const Clock& clock;
+  DbPool& pool;
+};
+
+nlohmann::json applied_json(std::uint64_t sequence, const protocol::InventoryDelta& changes) {
+  return {{"resync", false},
+          {"sequence", sequence},
+          {"nodesChanged", changes.added.size() + changes.changed.size() + changes.removed.size()}};
+}
+
+nlohmann::json unchanged_json(std::uint64_t sequence) {
+  return {{"resync", false}, {"sequence", sequence}, {"nodesChanged", 0}};
+}
+
+nlohmann::json resync_json(const std::string& reason) {
+  return {{"resync", true}, {"reason", reason}};
+}
+
+// Every heartbeat answer, from the cache or the database, carries the interval and the command hint.
+http::Response heartbeat_reply(nlohmann::json out, const HeartbeatDeps& deps, const std::string& cluster) {
+  out["heartbeatIntervalSeconds"] = deps.options.heartbeat_interval_seconds;
+  CommandNotifier::Generation ignored = 0;
+  out["commandsPending"] = !deps.gateway.notifier.known_empty(cluster, ignored);
+  return json_response(200, out.dump());
+}
+
+Result<protocol::HeartbeatEnvelope> parse_heartbeat(const Call& call) {
+  auto body = api::parse_json_body(call.req, {"application/json"}, protocol::kMaxHeartbeatBytes);
+  if (!body) return body.error();
+  return protocol::heartbeat_from_json(*body);
+}
+
+// One heartbeat on a database worker. It may run again after a serialization failure or deadlock: nothing in
+// memory changes before its transaction commits (a resync demand is idempotent).
+class DatabaseHeartbeat {
+ public:
+  DatabaseHeartbeat(Call& call, pqxx::connection_base& conn, const HeartbeatDeps& deps, Envelope parsed)
+      : call_(call), conn_(conn), deps_(deps), cluster_(call.path["cluster"]), envelope_(std::move(parsed)) {}
+
+  http::Response run() {
+    if (auto refused = refuse()) return std::move(*refused);
+    if (!envelope_) {
+      auto read = parse_heartbeat(call_);
+      if (!read) return problem(call_, read.error());
+      envelope_ = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(read).value());
+    }
+    if (!envelope_->full) {
+      if (auto answered = from_cache()) return std::move(*answered);
+    }
+    return from_database();
+  }
+
+ private:
+  // The credential check: from the cache when it knows the credential, else one read.
+  std::optional<http::Response> refuse() {
+    const std::optional<std::string> hash = agent_credential_hash(call_);
+    if (hash) {
+      if (auto owner = deps_.gateway.cache.credential_owner(*hash); owner && *owner == cluster_) return std::nullopt;
+    }
+    pqxx::nontransaction read(conn_);
+    auto refused = refuse_agent(call_, read, cluster_);
+    if (!refused && hash) deps_.gateway.cache.remember_credential(*hash, cluster_);
+    return refused;
+  }
+
+  // A delta against this replica's copy; nullopt when it has none (a restart, another replica had the agent).
+  std::optional<http::Response> from_cache() {
+    auto fast = deps_.gateway.cache.apply_delta(cluster_, *envelope_);
+    if (auto* resync = std::get_if<protocol::ResyncNeeded>(&fast)) return answer_resync(resync->reason);
+    auto* delta = std::get_if<HeartbeatCache::DeltaApplied>(&fast);
+    if (!delta) return std::nullopt;
+    if (!delta->needs_write) {
+      seen();
+      return reply(unchanged_json(delta->sequence));
+    }
+    const protocol::HeartbeatApplied& applied = *delta->applied;
+    pqxx::work txn(conn_);
+    if (!save(txn, applied, delta->generation)) {
+      txn.abort();
+      // Another replica wrote this inventory since it was cached here: rebuild from a full one.
+      deps_.gateway.cache.demand_full(cluster_);
+      return answer_resync("the stored inventory changed since this replica read it");
+    }
+    txn.commit();
+    written(applied, delta->generation + 1);
+    return reply(applied_json(applied.stored.sequence, applied.changes));
+  }
+
+  http::Response from_database() {
+    pqxx::work txn(conn_);
+    auto loaded = store::load_inventory(txn, cluster_);
+    if (!loaded) {
+      return problem(call_,
+                     make_error(ErrorCode::kNotFound, "cluster \"" + cluster_ + "\" has no agent", "", "not-found"));
+    }
+    // The database keeps the sequence of the last heartbeat written, not of the unchanged ones acknowledged since:
+    // any later delta builds on it (SequenceCheck::kAfterStored). After a restart of fleetd, that is what lets
+    // every agent carry on with its next delta instead of sending its whole inventory again.
+    auto outcome = protocol::apply_heartbeat(loaded->stored, *envelope_, protocol::SequenceCheck::kAfterStored);
+    if (!outcome) return problem(call_, outcome.error());
+    if (auto* resync = std::get_if<protocol::ResyncNeeded>(&*outcome)) {
+      txn.abort();  // nothing to write; and seen() may need the connection
+      deps_.gateway.cache.demand_full(cluster_);
+      return answer_resync(resync->reason);
+    }
+    auto& applied = std::get<protocol::HeartbeatApplied>(*outcome);
+    if (!envelope_->full && applied.changes.empty() && envelope_->agent_version == loaded->agent_version) {
+      // A delta that changes nothing is not written here either; the cache starts from the stored generation.
+      // (A full heartbeat is always written: it may restart the sequence below the stored one.)
+      txn.abort();
+      seen();
+      deps_.gateway.cache.put(cluster_, {std::move(applied.stored), loaded->generation, envelope_->agent_version});
+      return reply(applied_json(envelope_->sequence, applied.changes));
+    }
+    // The agent row is locked by load_inventory, so the compare-and-set cannot lose here.
+    if (!save(txn, applied, loaded->generation)) {
+      txn.abort();
+      deps_.gateway.cache.demand_full(cluster_);
+      return answer_resync("the stored inventory changed while it was read");
+    }
+    txn.commit();
+    written(applied, loaded->generation + 1);
+    return reply(applied_json(applied.stored.sequence, applied.changes));
+  }
+
+  bool save(pqxx::transaction_base& txn, const protocol::HeartbeatApplied& applied, std::int64_t generation) {
+    return store::save_heartbeat(txn, cluster_, applied, envelope_->agent_version, generation, deps_.clock.wall_now());
+  }
+  void seen() {
+    if (deps_.gateway.liveness.seen(cluster_)) deps_.gateway.liveness.write_now(conn_, cluster_);
+  }
+  void written(const protocol::HeartbeatApplied& applied, std::int64_t generation) {
+    deps_.gateway.cache.put(cluster_, {applied.stored, generation, envelope_->agent_version});
+    deps_.gateway.liveness.written(cluster_);
+  }
+  http::Response answer_resync(const std::string& reason) {
+    seen();
+    return reply(resync_json(reason));
+  }
+  http::Response reply(nlohmann::json out) { return heartbeat_reply(std::move(out), deps_, cluster_); }
+
+  Call& call_;
+  pqxx::connection_base& conn_;
+  const HeartbeatDeps& deps_;
+  std::string cluster_;
+  Envelope envelope_;
+};
+
+// The heartbeat's front, on the HTTP thread. A delta from a credential this replica knows, for a cluster whose
+// inventory it caches, that changes nothing (or asks for a resync) is answered here: no database worker, no
+// queue. Anything else (a full inventory, a change to write, an unknown credential, a liveness write due) goes
+// to a database worker and DatabaseHeartbeat, before the cache is touched.
+void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& respond,
+                     const std::shared_ptr<const HeartbeatDeps>& deps) {
+  auto to_database = [&](Envelope parsed) {
+    run_on_database(deps->pool, call, respond, [call, respond, deps, parsed](pqxx::connection_base& conn) {
+      respond(DatabaseHeartbeat(*call, conn, *deps, parsed).run());
+    });
+  };
+  const std::string cluster = call->path["cluster"];
+  const std::optional<std::string> hash = agent_credential_hash(*call);
+  auto owner = hash ? deps->gateway.cache.credential_owner(*hash) : std::nullopt;
+  if (!owner || *owner != cluster || deps->gateway.liveness.needs_write_now(cluster)) return to_database(nullptr);
+  if (call->req.body.size() > kFrontParseLimit) return to_database(nullptr);
+  auto parsed = parse_heartbeat(*call);
+  if (!parsed) return respond(problem(*call, parsed.error()));
+  auto envelope = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(parsed).value());
+  if (envelope->full) return to_database(envelope);
+  auto fast = deps->gateway.cache.apply_delta(cluster, *envelope);
+  nlohmann::json out;
+  if (auto* resync = std::get_if<protocol::ResyncNeeded>(&fast)) {
+    out = resync_json(resync->reason);
+  } else if (auto* delta = std::get_if<HeartbeatCache::DeltaApplied>(&fast); delta && !delta->needs_write) {
+    out = unchanged_json(delta->sequence);
+  } else {
+    return to_database(envelope);  // the cache was left as it was: the handler applies the same delta again
+  }
+  deps->gateway.liveness.seen(cluster);  // not due at once: checked above
+  respond(heartbeat_reply(std::move(out), *deps, cluster));
+}
+
+}  // namespace
+
+bool allows_large_body(std::string_view method, std::string_view target) {
+  constexpr std::string_view kPrefix = "/v1/agents/";
+  constexpr std::string_view kSuffix = "/heartbeat";
+  const std::string_view path = target.substr(0, target.find('?'));
+  return method == "POST" && path.size() > kPrefix.size() + kSuffix.size() &&
+         path.substr(0, kPrefix.size()) == kPrefix && path.substr(path.size() - kSuffix.size()) == kSuffix;
+}
+
+void register_heartbeat_routes(ApiService& api, AgentGateway gateway, AgentRouteOptions options) {
+  auto deps = std::make_shared<const HeartbeatDeps>(HeartbeatDeps{gateway, options, api.clock(), api.pool()});
+  api.add_async_route(
+      "POST", "/v1/agents/{cluster}/heartbeat",
+      [deps](std::shared_ptr<Call> call, http::Respond respond) { heartbeat_front(call, respond, deps); });
+}
+
+}  // namespace fleet

@@ -1,0 +1,41 @@
+#pragma once
+// Query and header parameters the endpoints share: `limit`, `continue` and `labelSelector` of the lists, filters,
+// and If-Match. Errors are kInvalid with the problem slugs of docs/api.md (`invalid-query`, `malformed-request`).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "fleetd/http/call.hpp"
+#include "model/label_selector.hpp"
+
+namespace fleet {
+
+// The `limit` query parameter of a list: a whole number from 1 to `max`, else invalid-query naming the range.
+Result<int> parse_limit(const std::string& value, int max);
+
+// If-Match: "<n>", <n>, W/"<n>" or *. nullopt when absent or *; an Error when malformed.
+Result<std::optional<std::int64_t>> parse_if_match(const Call& call);
+
+// What a list endpoint accepts besides limit and continue.
+struct ListParamSpec {
+  int default_limit = 100;
+  int max_limit = 1000;
+  bool label_selector = false;       // accepts labelSelector
+  std::vector<std::string> filters;  // other keys, each a string of at most 253 bytes, in the order messages name them
+};
+
+struct ListParams {
+  int limit = 100;
+  std::optional<std::string> after;  // what the continue token carried (the endpoint reads it)
+  std::optional<model::LabelSelector> selector;
+  std::map<std::string, std::string> filters;  // the filters given
+};
+
+// The call's query against `spec`: an unknown key, a bad limit, a continue token fleetd did not write, a bad
+// selector or an over-long filter value → invalid-query naming the parameter.
+Result<ListParams> parse_list_params(const Call& call, const ListParamSpec& spec);
+
+}  // namespace fleet
