@@ -17,9 +17,6 @@
 namespace fleet::agent {
 namespace {
 
-using model::index_path;
-using model::invalid_field;
-using model::member_path;
 using nlohmann::json;
 
 // Reads an optional member into `out` when present; returns the first error.

@@ -320,9 +320,15 @@ Result<StartResult> SimCluster::start(const protocol::Command& command, double n
         t.due = now + options_.durations.probe_seconds;
       }
       break;
-    default:  // cordon_cluster: validate() refused every other kind
+    case CommandKind::kCordonCluster:
       cordon_cluster(std::get<protocol::CordonCluster>(command.payload).cordon, command.id, run, now);
       break;
+    case CommandKind::kApplyWorkload:
+    case CommandKind::kDeleteWorkload:
+    case CommandKind::kCordonNode:
+    case CommandKind::kDrainNode:
+    case CommandKind::kTaintNode:
+      break;  // refused by validate(); no default, so a new kind is a compiler warning here until it is decided
   }
 
   StartResult result{true, run.status};

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "api/yaml_output.hpp"
+#include "api/yaml_json.hpp"
 
 namespace fleet::api {
 namespace detail {

@@ -10,6 +10,7 @@
 #include "fleetctl/inventory_commands.hpp"
 #include "fleetctl/json_fields.hpp"
 #include "fleetctl/label_args.hpp"
+#include "fleetctl/list_output.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/taint_args.hpp"
 #include "model/label_selector.hpp"
@@ -117,13 +118,9 @@ int get_clusters(Session& session, const GetClustersOptions& options) {
 
   auto items = (*api)->list("/v1/clusters", query, options.limit);
   if (!items) return session.fail(items.error());
-  if (format == OutputFormat::kJson || format == OutputFormat::kYaml) {
-    session.out() << render_document(as_list(*items), format);
-  } else if (items->empty()) {
-    session.err() << "No resources found.\n";
-  } else {
-    session.out() << clusters_table(*items, format == OutputFormat::kWide, session.now());
-  }
+  print_list(session, *items, format, [&](const std::vector<nlohmann::json>& rows) {
+    return clusters_table(rows, format == OutputFormat::kWide, session.now());
+  });
   return 0;
 }
 

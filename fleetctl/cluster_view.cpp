@@ -9,7 +9,7 @@
 namespace fleet::ctl {
 namespace {
 
-std::string or_none(std::string s) {
+std::string or_none(const std::string& s) {
   return s.empty() ? kNone : s;
 }
 
@@ -90,7 +90,7 @@ std::string describe_cluster(const nlohmann::json& c, std::chrono::system_clock:
     std::string value;
   };
   std::vector<Line> lines;
-  auto add = [&](const std::string& key, std::string value) { lines.push_back({key, or_none(std::move(value))}); };
+  auto add = [&](const std::string& key, const std::string& value) { lines.push_back({key, or_none(value)}); };
   auto add_multi = [&](const std::string& key, const std::vector<std::string>& values) {
     if (values.empty()) {
       add(key, "");

@@ -6,6 +6,7 @@
 
 #include "fleetctl/inventory_view.hpp"
 #include "fleetctl/json_fields.hpp"
+#include "fleetctl/list_output.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/problem.hpp"
 #include "model/names.hpp"
@@ -84,13 +85,8 @@ int get_nodes(Session& session, const GetNodesOptions& options) {
   // starts paging. It takes no `limit`, so --limit is applied here.
   auto items = (*api)->list(nodes_path(options.cluster), "", options.limit, /*paged=*/false);
   if (!items) return session.fail(items.error());
-  if (format == OutputFormat::kJson || format == OutputFormat::kYaml) {
-    session.out() << render_document(as_list(*items), format);
-  } else if (items->empty()) {
-    session.err() << "No resources found.\n";
-  } else {
-    session.out() << nodes_table(*items, format == OutputFormat::kWide);
-  }
+  print_list(session, *items, format,
+             [&](const std::vector<nlohmann::json>& rows) { return nodes_table(rows, format == OutputFormat::kWide); });
   return 0;
 }
 

@@ -1,6 +1,6 @@
 #include "fleetctl/output_format.hpp"
 
-#include "api/yaml_output.hpp"
+#include "fleetctl/yaml_output.hpp"
 
 namespace fleet::ctl {
 
@@ -14,9 +14,7 @@ std::optional<OutputFormat> parse_output_format(const std::string& name) {
 
 std::string render_document(const nlohmann::json& document, OutputFormat format) {
   if (format == OutputFormat::kYaml) {
-    std::string yaml = api::to_yaml(document);
-    if (yaml.empty() || yaml.back() != '\n') yaml += '\n';
-    return yaml;
+    return to_yaml(document);
   }
   // Replace invalid UTF-8 from the server instead of throwing mid-output.
   return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -13,45 +13,6 @@ constexpr std::string_view kProblemTypePrefix = "urn:fleetd:problem:";
 // A proxy's HTML error page is not worth more than a glimpse on a terminal.
 constexpr std::size_t kMaxRawBodyInMessage = 200;
 
-std::string reason_phrase(int status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 412:
-      return "Precondition Failed";
-    case 413:
-      return "Payload Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 422:
-      return "Unprocessable Content";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "HTTP " + std::to_string(status);
-  }
-}
-
 std::string string_member(const nlohmann::json& object, const char* key) {
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -88,7 +49,7 @@ Error error_from_response(const http::ClientResponse& response) {
   } else {
     error.message = response.body.substr(0, kMaxRawBodyInMessage);
   }
-  if (error.type.empty()) error.type = reason_phrase(response.status);
+  if (error.type.empty()) error.type = http::reason_phrase(response.status);
   if (one_line(error.message).empty()) {
     error.message = "the server answered HTTP " + std::to_string(response.status);
   }

@@ -7,6 +7,7 @@
 
 #include "fleetctl/api_client.hpp"
 #include "fleetctl/json_fields.hpp"
+#include "fleetctl/list_output.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/token_view.hpp"
 #include "net/url_encode.hpp"
@@ -94,13 +95,8 @@ int get_tokens(Session& session, const std::string& output) {
   if (!api) return session.fail(api.error());
   auto items = (*api)->list("/v1/tokens", "", std::nullopt, /*paged=*/false);
   if (!items) return session.fail(items.error());
-  if (format == OutputFormat::kJson || format == OutputFormat::kYaml) {
-    session.out() << render_document(as_list(*items), format);
-  } else if (items->empty()) {
-    session.err() << "No resources found.\n";
-  } else {
-    session.out() << tokens_table(*items, session.now());
-  }
+  print_list(session, *items, format,
+             [&](const std::vector<nlohmann::json>& rows) { return tokens_table(rows, session.now()); });
   return 0;
 }
 

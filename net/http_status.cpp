@@ -1,5 +1,9 @@
 #include "net/http_status.hpp"
 
+#include <ostream>  // Boost.Core string_view streams without including it
+
+#include <boost/beast/http/status.hpp>
+
 namespace fleet::http {
 
 ErrorCode error_code_for_status(int status) {
@@ -28,6 +32,14 @@ ErrorCode error_code_for_status(int status) {
       break;
   }
   return status >= 500 ? ErrorCode::kInternal : ErrorCode::kInvalid;
+}
+
+std::string reason_phrase(int status) {
+  namespace bhttp = boost::beast::http;
+  if (status < 100 || status > 999) return "HTTP " + std::to_string(status);
+  const auto known = bhttp::int_to_status(static_cast<unsigned>(status));
+  if (known == bhttp::status::unknown) return "HTTP " + std::to_string(status);
+  return std::string(bhttp::obsolete_reason(known));
 }
 
 }  // namespace fleet::http

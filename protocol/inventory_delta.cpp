@@ -12,9 +12,6 @@
 namespace fleet::protocol {
 namespace {
 
-using model::index_path;
-using model::invalid_field;
-using model::member_path;
 using nlohmann::json;
 
 template <class T>

@@ -55,7 +55,7 @@ std::string pod_key(const json& pod) {
 }
 
 Result<std::vector<json>> pods_on(CommandContext& ctx, const std::string& node) {
-  return list_all(ctx, "/api/v1/pods?fieldSelector=" + http::url_encode("spec.nodeName=" + node));
+  return list_all(ctx, http::with_query("/api/v1/pods", {{"fieldSelector", "spec.nodeName=" + node}}));
 }
 
 bool taint_matches(const json& t, const model::Taint& pattern) {
@@ -301,7 +301,7 @@ Outcome run_apply(CommandContext& ctx, const std::vector<json>& manifests) {
     if (!ref) return ref.error();
     json object = m;
     if (!ref->namespace_.empty()) object["metadata"]["namespace"] = ref->namespace_;
-    const std::string path = ref->path + "?fieldManager=" + http::url_encode(ctx.field_manager) + "&force=true";
+    const std::string path = http::with_query(ref->path, {{"fieldManager", ctx.field_manager}, {"force", "true"}});
     if (auto s = expect_2xx(ctx, "PATCH", path, object.dump(), kApplyPatch); !s) return s.error();
     ctx.emit("manifest_applied", "", ref->display());
     ctx.update([&](protocol::CommandStatus& st) { st.details[ref->display()] = "applied"; });

@@ -16,37 +16,6 @@ namespace {
 // file about once a minute, and so do we.
 constexpr auto kTokenReread = std::chrono::seconds(60);
 
-std::string reason_phrase(int status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 410:
-      return "Gone";
-    case 415:
-      return "Unsupported Media Type";
-    case 422:
-      return "Unprocessable Entity";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "HTTP " + std::to_string(status);
-  }
-}
-
 }  // namespace
 
 std::string status_message(const ApiResponse& r) {
@@ -71,7 +40,7 @@ std::string status_message(const ApiResponse& r) {
 
 Error api_error(std::string_view method, std::string_view path, const ApiResponse& r) {
   std::string message = std::string(method) + " " + std::string(path) + ": " + std::to_string(r.status) + " " +
-                        reason_phrase(r.status) + ": " + status_message(r);
+                        http::reason_phrase(r.status) + ": " + status_message(r);
   if (r.status == 401) message += " (check the bearer token or client certificate)";
   if (r.status == 403) message += " (check the agent's ClusterRole)";
   return make_error(http::error_code_for_status(r.status), std::move(message));
@@ -148,10 +117,11 @@ Result<nlohmann::json> KubeApi::get(const std::string& path) {
 Result<nlohmann::json> KubeApi::list(const std::string& path, std::size_t page_size) {
   nlohmann::json out = {{"items", nlohmann::json::array()}, {"metadata", nlohmann::json::object()}};
   std::string continue_token;
-  const char sep = path.find('?') == std::string::npos ? '?' : '&';
+  const std::string limit = std::to_string(page_size);
   do {
-    std::string page_path = path + sep + "limit=" + std::to_string(page_size);
-    if (!continue_token.empty()) page_path += "&continue=" + http::url_encode(continue_token);
+    const std::string page_path = continue_token.empty()
+                                      ? http::with_query(path, {{"limit", limit}})
+                                      : http::with_query(path, {{"limit", limit}, {"continue", continue_token}});
     auto page = get(page_path);
     if (!page) return page.error();
     if (auto items = page->find("items"); items != page->end() && items->is_array()) {

@@ -262,10 +262,10 @@ class KubernetesBackend final : public ClusterBackend {
   void refresh_resource_slices() {
     const auto t = Clock::now();
     if (slices_read_ && t - slices_read_at_ < options_.resource_slice_refresh) return;
-    const std::string selector = "?fieldSelector=" + http::url_encode("spec.driver=" + std::string(kNvidiaDraDriver));
+    const std::string selector = "spec.driver=" + std::string(kNvidiaDraDriver);
     for (std::string_view path : kResourceSlicePaths) {
       if (!slice_path_.empty() && slice_path_ != path) continue;
-      auto list = api_->list(std::string(path) + selector, options_.list_page_size);
+      auto list = api_->list(http::with_query(path, {{"fieldSelector", selector}}), options_.list_page_size);
       if (!list && list.error().code == ErrorCode::kNotFound) continue;  // this version (or DRA) is not served
       slices_read_ = true;
       slices_read_at_ = t;

@@ -142,8 +142,11 @@ Result<NodeInformer::Outcome> NodeInformer::watch_once(KubeApi& api) {
     rv = resource_version_;
     ++stats_.watches;
   }
-  const std::string path = "/api/v1/nodes?watch=1&resourceVersion=" + http::url_encode(rv) +
-                           "&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(options_.watch_timeout.count());
+  const std::string path =
+      http::with_query("/api/v1/nodes", {{"watch", "1"},
+                                         {"resourceVersion", rv},
+                                         {"allowWatchBookmarks", "true"},
+                                         {"timeoutSeconds", std::to_string(options_.watch_timeout.count())}});
   Outcome outcome = Outcome::kContinue;
   auto r = api.watch(
       path,

@@ -14,6 +14,6 @@ struct BuildInfo {
   std::string date = "unknown";
 };
 
-int serve(ServeConfig config, const BuildInfo& build);
+int serve(const ServeConfig& config, const BuildInfo& build);
 
 }  // namespace fleet

@@ -27,5 +27,5 @@ int main(int argc, char** argv) {
     case CommandLine::Action::kServe:
       break;
   }
-  return fleet::serve(std::move(cmd.serve), build);
+  return fleet::serve(cmd.serve, build);
 }

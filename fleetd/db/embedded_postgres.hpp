@@ -44,6 +44,7 @@ class EmbeddedPostgres {
 
  private:
   EmbeddedPostgres() = default;
+  Status lock_data_dir(const std::filesystem::path& data_dir);
   std::string url_;
   std::filesystem::path pgdata_;
   std::filesystem::path socket_dir_;

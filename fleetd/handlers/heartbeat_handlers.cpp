@@ -181,7 +181,7 @@ class DatabaseHeartbeat {
 // to a database worker and DatabaseHeartbeat, before the cache is touched.
 void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& respond,
                      const std::shared_ptr<const HeartbeatDeps>& deps) {
-  auto to_database = [&](Envelope parsed) {
+  auto to_database = [&](const Envelope& parsed) {
     run_on_database(deps->pool, call, respond, [call, respond, deps, parsed](pqxx::connection_base& conn) {
       respond(DatabaseHeartbeat(*call, conn, *deps, parsed).run());
     });
@@ -220,9 +220,10 @@ bool allows_large_body(std::string_view method, std::string_view target) {
 
 void register_heartbeat_routes(ApiService& api, AgentGateway gateway, AgentRouteOptions options) {
   auto deps = std::make_shared<const HeartbeatDeps>(HeartbeatDeps{gateway, options, api.clock(), api.pool()});
-  api.add_async_route(
-      "POST", "/v1/agents/{cluster}/heartbeat",
-      [deps](std::shared_ptr<Call> call, http::Respond respond) { heartbeat_front(call, respond, deps); });
+  api.add_async_route("POST", "/v1/agents/{cluster}/heartbeat",
+                      [deps](const std::shared_ptr<Call>& call, const http::Respond& respond) {
+                        heartbeat_front(call, respond, deps);
+                      });
 }
 
 }  // namespace fleet

@@ -62,6 +62,6 @@ struct SystemInfo {
   // For /readyz: runs on a database worker; ok when the database answers and the schema is current.
   std::function<Status(pqxx::connection_base&)> readiness;
 };
-void register_system_routes(ApiService& api, Metrics& metrics, SystemInfo info);
+void register_system_routes(ApiService& api, Metrics& metrics, const SystemInfo& info);
 
 }  // namespace fleet

@@ -1,12 +1,14 @@
 // Unauthenticated operational endpoints: /healthz, /readyz, /metrics, /openapi.json, /version.
 #include <pqxx/pqxx>
 
+#include <nlohmann/json.hpp>
+
 #include "api/openapi.hpp"
 #include "fleetd/handlers/routes.hpp"
 
 namespace fleet {
 
-void register_system_routes(ApiService& api, Metrics& metrics, SystemInfo info) {
+void register_system_routes(ApiService& api, Metrics& metrics, const SystemInfo& info) {
   api.add_plain_route("GET", "/healthz", [](Call&) { return json_response(200, R"({"status":"ok"})"); });
   api.add_db_route("GET", "/readyz", std::nullopt,
                    [readiness = info.readiness](Call& call, pqxx::connection_base& conn) {

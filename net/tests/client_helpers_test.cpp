@@ -30,6 +30,22 @@ TEST_CASE("url_encode keeps unreserved characters and escapes the rest", "[net][
   CHECK(url_encode("") == "");
   CHECK(url_encode("gpu.product in (H100,A100)") == "gpu.product%20in%20%28H100%2CA100%29");
   CHECK(url_encode("\xc3\xa9?&#") == "%C3%A9%3F%26%23");
+  CHECK(url_encode("a+b") == "a%2Bb");  // Go servers read a literal '+' in a query as a space
+}
+
+TEST_CASE("with_query appends encoded parameters to a path or to its query", "[net][url]") {
+  CHECK(with_query("/api/v1/pods", {{"fieldSelector", "spec.nodeName=n1"}}) ==
+        "/api/v1/pods?fieldSelector=spec.nodeName%3Dn1");
+  CHECK(with_query("/a?x=1", {{"limit", "500"}, {"continue", "eyJ2+/="}}) == "/a?x=1&limit=500&continue=eyJ2%2B%2F%3D");
+  CHECK(with_query("/a", {}) == "/a");
+}
+
+TEST_CASE("reason phrases come from one table", "[net][status]") {
+  CHECK(reason_phrase(404) == "Not Found");
+  CHECK(reason_phrase(503) == "Service Unavailable");
+  CHECK(reason_phrase(431) == "Request Header Fields Too Large");
+  CHECK(reason_phrase(299) == "HTTP 299");
+  CHECK(reason_phrase(-1) == "HTTP -1");
 }
 
 }  // namespace fleet::http
