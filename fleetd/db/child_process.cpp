@@ -42,6 +42,7 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   pid_t pid = -1;
