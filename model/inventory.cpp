@@ -93,6 +93,8 @@ std::string_view to_string(Admission admission) {
       return "admitted";
     case Admission::kQuarantined:
       return "quarantined";
+    case Admission::kProbing:
+      return "probing";
   }
   return "admitted";
 }
@@ -101,6 +103,7 @@ std::optional<Admission> parse_admission(std::string_view text) {
   if (text == "pending_probe") return Admission::kPendingProbe;
   if (text == "admitted") return Admission::kAdmitted;
   if (text == "quarantined") return Admission::kQuarantined;
+  if (text == "probing") return Admission::kProbing;
   return std::nullopt;
 }
 
@@ -305,7 +308,9 @@ Result<NodeInfo> node_from_json(const json& j, std::string_view path) {
   if (!adm) return adm.error();
   if (*adm) {
     auto a = parse_admission(**adm);
-    if (!a) return invalid_field(member_path(path, "admission"), "must be one of pending_probe, admitted, quarantined");
+    if (!a)
+      return invalid_field(member_path(path, "admission"),
+                           "must be one of pending_probe, probing, admitted, quarantined");
     n.admission = *a;
   }
   auto labels = optional_labels(j, "labels", path);

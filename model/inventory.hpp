@@ -30,8 +30,10 @@ inline constexpr std::int64_t kMaxGpuMemoryBytes = std::int64_t{4} << 40;    // 
 inline constexpr std::string_view kTaintGpuUnverified = "fleet.io/gpu-unverified";
 inline constexpr std::string_view kTaintGpuQuarantined = "fleet.io/gpu-quarantined";
 
-enum class Admission { kPendingProbe, kAdmitted, kQuarantined };
-std::string_view to_string(Admission admission);  // "pending_probe" | "admitted" | "quarantined"
+// The admission life of a GPU node (admission/admission_machine.hpp): pending_probe → probing → admitted or
+// quarantined. A node without GPUs is admitted without a probe.
+enum class Admission { kPendingProbe, kAdmitted, kQuarantined, kProbing };
+std::string_view to_string(Admission admission);  // "pending_probe" | "admitted" | "quarantined" | "probing"
 std::optional<Admission> parse_admission(std::string_view text);
 
 inline constexpr const char* kMigModes[] = {"disabled", "enabled"};

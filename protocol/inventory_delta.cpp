@@ -51,7 +51,7 @@ Result<std::optional<model::Admission>> optional_admission(const json& j, std::s
   auto a = model::parse_admission(**adm);
   if (!a)
     return model::invalid_field(model::member_path(path, "admission"),
-                                "must be one of pending_probe, admitted, quarantined");
+                                "must be one of pending_probe, probing, admitted, quarantined");
   return std::optional<model::Admission>{*a};
 }
 
