@@ -37,15 +37,6 @@ void set_taint(model::NodeInfo& node, std::string_view key) {
   if (!node.has_taint(key)) node.taints.push_back(model::Taint{std::string(key), "", "NoSchedule"});
 }
 
-void remove_taint(model::NodeInfo& node, std::string_view key) {
-  std::erase_if(node.taints, [&](const model::Taint& t) { return t.key == key; });
-}
-
-std::int64_t healthy_gpus(const model::NodeInfo& node) {
-  return std::count_if(node.gpus.begin(), node.gpus.end(),
-                       [](const model::GpuInfo& g) { return g.health == "healthy"; });
-}
-
 }  // namespace
 
 model::ClusterInventory initial_inventory(const ClusterSpec& spec, std::uint64_t cluster_seed) {
@@ -104,7 +95,10 @@ SimCluster::SimCluster(ClusterSpec spec, SimOptions options)
     : spec_(std::move(spec)),
       options_(options),
       seed_(SeededKey(options.seed).mix("cluster").mix(spec_.name).value()),
-      inventory_(initial_inventory(spec_, seed_)) {}
+      inventory_(initial_inventory(spec_, seed_)) {
+  // The machine takes the nodes in as the spec made them: admitted ones stay, pending ones are probed from t=0.
+  observe_nodes(0);
+}
 
 SimCluster SimCluster::from_fleet_spec(const FleetSpec& fleet, std::size_t index) {
   return SimCluster(fleet.clusters.at(index), SimOptions{fleet.durations, fleet.faults, fleet.seed});
@@ -315,10 +309,8 @@ Result<StartResult> SimCluster::start(const protocol::Command& command, double n
         run.status.state = protocol::CommandState::kSucceeded;
         run.status.message = "no GPU nodes to probe";
       }
-      for (NodeTask& t : run.tasks) {
-        t.step = Step::kProbing;
-        t.due = now + options_.durations.probe_seconds;
-      }
+      // The machine probes them (a node pending or probing already answers with that probe), within its cap.
+      for (NodeTask& t : run.tasks) wait_for_admission(t);
       break;
     case CommandKind::kCordonCluster:
       cordon_cluster(std::get<protocol::CordonCluster>(command.payload).cordon, command.id, run, now);
@@ -336,9 +328,14 @@ Result<StartResult> SimCluster::start(const protocol::Command& command, double n
     finish(run, now);
     result.status = run.status;
     finished_.emplace(command.id, std::move(run.status));
-  } else {
-    running_.emplace(command.id, std::move(run));
+    return result;
   }
+  auto& started = running_.emplace(command.id, std::move(run)).first->second;
+  if (command.kind() == CommandKind::kRunProbe) {
+    for (const NodeTask& task : started.tasks) admission_step(admission::ProbeRequested{task.node}, now);
+  }
+  result.status = started.status;
+  retire_finished();
   return result;
 }
 
@@ -368,26 +365,11 @@ void SimCluster::restore_schedulable(model::NodeInfo& n, const std::string& comm
   }
 }
 
-void SimCluster::quarantine(model::NodeInfo& n, const std::string& command_id, double at, std::string_view why) {
-  set_taint(n, model::kTaintGpuUnverified);
-  set_taint(n, model::kTaintGpuQuarantined);
-  n.admission = model::Admission::kQuarantined;
-  // The probe blames one GPU, chosen by the same seeded draw, so inventories show which device failed.
-  if (!n.gpus.empty()) {
-    auto bad = static_cast<std::size_t>(draw(command_id, n.name, "probe-gpu") * static_cast<double>(n.gpus.size()));
-    n.gpus[std::min(bad, n.gpus.size() - 1)].health = "unhealthy";
-  }
-  n.allocatable.gpus = healthy_gpus(n);
-  emit(at, command_id, "node_quarantined", n.name, std::string(why));
-}
-
-void SimCluster::admit(model::NodeInfo& n, const std::string& command_id, double at) {
-  remove_taint(n, model::kTaintGpuUnverified);
-  remove_taint(n, model::kTaintGpuQuarantined);
-  n.admission = model::Admission::kAdmitted;
-  for (model::GpuInfo& g : n.gpus) g.health = "healthy";
-  n.allocatable.gpus = healthy_gpus(n);
-  emit(at, command_id, "node_admitted", n.name, "GPU probe passed");
+void SimCluster::wait_for_admission(NodeTask& task) {
+  const auto& machine = admission_.nodes.at(task.node);
+  task.step = Step::kAdmitting;
+  // A probe already running answers too; otherwise the next one that starts.
+  task.probes_before = machine.probes - (machine.state == model::Admission::kProbing ? 1 : 0);
 }
 
 void SimCluster::step(Running& run) {
@@ -404,75 +386,75 @@ void SimCluster::step(Running& run) {
   }
   NodeTask* task = nullptr;
   for (NodeTask& t : run.tasks) {
-    bool active = t.step == Step::kDraining || t.step == Step::kUpgrading || t.step == Step::kProbing;
+    bool active = t.step == Step::kDraining || t.step == Step::kUpgrading;
     if (active && (!task || t.due < task->due)) task = &t;
   }
   if (!task) return;
-  double at = task->due;
+  const double at = task->due;
   model::NodeInfo& n = node(task->node);
   const FaultRates& f = options_.faults;
-  bool pool_upgrade = run.command.kind() == protocol::CommandKind::kUpgradeNodePool;
-  std::string outcome;  // set when the node is finished
-
-  switch (task->step) {
-    case Step::kDraining:
-      if (draw(id, n.name, "drain") < f.drain_timeout) {
-        emit(at, id, "node_drain_timed_out", n.name, "drain did not finish within the timeout; node left unchanged");
-        restore_schedulable(n, id, at);
-        outcome = "drain_timed_out";
-      } else {
-        emit(at, id, "node_drained", n.name, "drained");
-        task->step = Step::kUpgrading;
-        task->due = at + options_.durations.node_upgrade_seconds;
-      }
-      break;
-    case Step::kUpgrading:
-      if (draw(id, n.name, "upgrade") < f.node_upgrade_failure) {
-        // The reimage failed and the node came back on its old image: it is usable as before.
-        emit(at, id, "node_upgrade_failed", n.name, "upgrade failed; node rolled back to " + n.node_image_version);
-        restore_schedulable(n, id, at);
-        outcome = "upgrade_failed";
-      } else {
-        if (!run.kubernetes_version.empty()) n.kubernetes_version = run.kubernetes_version;
-        if (!run.node_image_version.empty()) n.node_image_version = run.node_image_version;
-        for (model::GpuInfo& g : n.gpus) {
-          if (!run.driver_version.empty()) g.driver_version = run.driver_version;
-          if (!run.cuda_version.empty()) g.cuda_version = run.cuda_version;
-        }
-        emit(at, id, "node_upgraded", n.name, "node at " + n.kubernetes_version + " / " + n.node_image_version);
-        if (n.gpus.empty()) {
-          restore_schedulable(n, id, at);
-          outcome = "upgraded";
-        } else {
-          // An upgraded GPU node is unverified until its probe passes (DESIGN §5 node admission).
-          set_taint(n, model::kTaintGpuUnverified);
-          n.admission = model::Admission::kPendingProbe;
-          task->step = Step::kProbing;
-          task->due = at + options_.durations.probe_seconds;
-        }
-      }
-      break;
-    case Step::kProbing:
-      if (draw(id, n.name, "probe") < f.probe_failure) {
-        quarantine(n, id, at, "GPU probe failed");
-        outcome = "quarantined";
-      } else {
-        admit(n, id, at);
-        outcome = pool_upgrade ? "upgraded" : "admitted";
-      }
-      if (pool_upgrade) restore_schedulable(n, id, at);
-      break;
-    case Step::kPending:
-    case Step::kDone:
-      break;
+  if (task->step == Step::kDraining) {
+    if (draw(id, n.name, "drain") < f.drain_timeout) {
+      emit(at, id, "node_drain_timed_out", n.name, "drain did not finish within the timeout; node left unchanged");
+      restore_schedulable(n, id, at);
+      return complete_task(run, *task, "drain_timed_out", at);
+    }
+    emit(at, id, "node_drained", n.name, "drained");
+    task->step = Step::kUpgrading;
+    task->due = at + options_.durations.node_upgrade_seconds;
+    return;
   }
-  if (outcome.empty()) return;
+  if (draw(id, n.name, "upgrade") < f.node_upgrade_failure) {
+    // The reimage failed and the node came back on its old image: it is usable as before.
+    emit(at, id, "node_upgrade_failed", n.name, "upgrade failed; node rolled back to " + n.node_image_version);
+    restore_schedulable(n, id, at);
+    return complete_task(run, *task, "upgrade_failed", at);
+  }
+  if (!run.kubernetes_version.empty()) n.kubernetes_version = run.kubernetes_version;
+  if (!run.node_image_version.empty()) n.node_image_version = run.node_image_version;
+  for (model::GpuInfo& g : n.gpus) {
+    if (!run.driver_version.empty()) g.driver_version = run.driver_version;
+    if (!run.cuda_version.empty()) g.cuda_version = run.cuda_version;
+  }
+  emit(at, id, "node_upgraded", n.name, "node at " + n.kubernetes_version + " / " + n.node_image_version);
+  if (n.gpus.empty()) {
+    restore_schedulable(n, id, at);
+    return complete_task(run, *task, "upgraded", at);
+  }
+  // An upgraded GPU node is unverified until its probe passes (DESIGN §5 node admission): the machine sees the
+  // new versions, guards the node and probes it; the task waits for its verdict.
+  wait_for_admission(*task);
+  task->probes_before = admission_.nodes.at(n.name).probes;
+  observe_nodes(at);
+}
 
-  task->step = Step::kDone;
+void SimCluster::settle_admitting(double at) {
+  // Runs in start order, tasks in node order: the same events whatever the caller's advance() granularity.
+  std::vector<Running*> runs;
+  for (auto& [id, r] : running_) runs.push_back(&r);
+  std::sort(runs.begin(), runs.end(), [](const Running* a, const Running* b) { return a->order < b->order; });
+  for (Running* run : runs) {
+    const bool pool_upgrade = run->command.kind() == protocol::CommandKind::kUpgradeNodePool;
+    for (NodeTask& task : run->tasks) {
+      if (task.step != Step::kAdmitting || run->status.state != protocol::CommandState::kRunning) continue;
+      const auto& machine = admission_.nodes.at(task.node);
+      const bool resolved =
+          machine.state == model::Admission::kAdmitted || machine.state == model::Admission::kQuarantined;
+      if (!resolved || machine.probes <= task.probes_before) continue;
+      const bool admitted = machine.state == model::Admission::kAdmitted;
+      if (pool_upgrade) restore_schedulable(node(task.node), run->command.id, at);
+      complete_task(*run, task, admitted ? (pool_upgrade ? "upgraded" : "admitted") : "quarantined", at);
+    }
+  }
+}
+
+void SimCluster::complete_task(Running& run, NodeTask& task, const std::string& outcome, double at) {
+  task.step = Step::kDone;
   run.status.nodes_done++;
-  bool ok = outcome == "upgraded" || outcome == "admitted";
+  const bool ok = outcome == "upgraded" || outcome == "admitted";
   if (!ok) run.status.nodes_failed++;
-  run.status.details[task->node] = outcome;
+  run.status.details[task.node] = outcome;
+  const bool pool_upgrade = run.command.kind() == protocol::CommandKind::kUpgradeNodePool;
   if (pool_upgrade) start_pool_nodes(run, at);
 
   bool in_flight = false;
@@ -483,8 +465,8 @@ void SimCluster::step(Running& run) {
   }
   if (in_flight || (pending > 0 && run.status.nodes_failed <= run.max_failed_nodes)) return;
 
-  int total = run.status.nodes_total;
-  int failed = run.status.nodes_failed;
+  const int total = run.status.nodes_total;
+  const int failed = run.status.nodes_failed;
   if (pool_upgrade) {
     if (failed > run.max_failed_nodes) {
       run.status.state = protocol::CommandState::kFailed;
@@ -518,12 +500,23 @@ void SimCluster::finish(Running& run, double at) {
   emit(at, run.command.id, ok ? "command_succeeded" : "command_failed", "", run.status.message);
 }
 
+void SimCluster::retire_finished() {
+  for (auto it = running_.begin(); it != running_.end();) {
+    if (it->second.status.state == protocol::CommandState::kRunning) {
+      ++it;
+      continue;
+    }
+    finished_.emplace(it->first, std::move(it->second.status));
+    it = running_.erase(it);
+  }
+}
+
 std::optional<double> SimCluster::next_due() const {
-  std::optional<double> best;
+  std::optional<double> best = next_admission_due(false);
   for (const auto& [id, r] : running_) {
     if (r.due && (!best || *r.due < *best)) best = r.due;
     for (const NodeTask& t : r.tasks) {
-      bool active = t.step == Step::kDraining || t.step == Step::kUpgrading || t.step == Step::kProbing;
+      bool active = t.step == Step::kDraining || t.step == Step::kUpgrading;
       if (active && (!best || t.due < *best)) best = t.due;
     }
   }
@@ -533,12 +526,14 @@ std::optional<double> SimCluster::next_due() const {
 void SimCluster::advance(double now) {
   if (now < now_) return;
   while (true) {
+    // The earliest due command step (ties: start order), else the earliest admission event; commands first on a
+    // tie, so a step and a probe due together always happen in the same order.
     Running* best = nullptr;
     double best_due = 0;
     for (auto& [id, r] : running_) {
       std::optional<double> due = r.due;
       for (const NodeTask& t : r.tasks) {
-        bool active = t.step == Step::kDraining || t.step == Step::kUpgrading || t.step == Step::kProbing;
+        bool active = t.step == Step::kDraining || t.step == Step::kUpgrading;
         if (active && (!due || t.due < *due)) due = t.due;
       }
       if (!due || *due > now) continue;
@@ -547,14 +542,27 @@ void SimCluster::advance(double now) {
         best_due = *due;
       }
     }
-    if (!best) break;
-    now_ = std::max(now_, best_due);
-    step(*best);
-    if (best->status.state != protocol::CommandState::kRunning) {
-      std::string id = best->command.id;
-      finished_.emplace(id, std::move(best->status));
-      running_.erase(id);
+    const std::optional<double> admission_due = next_admission_due(true);
+    if (best && (!admission_due || best_due <= *admission_due)) {
+      now_ = std::max(now_, best_due);
+      step(*best);
+    } else if (admission_due && *admission_due <= now) {
+      now_ = std::max(now_, *admission_due);
+      // The probe due first (ties: by id), else the machine's own schedule (re-probes).
+      auto first = std::min_element(probes_.begin(), probes_.end(),
+                                    [](const auto& a, const auto& b) { return a.second.due < b.second.due; });
+      if (first != probes_.end() && first->second.due <= *admission_due) {
+        finish_probe(first->first, *admission_due);
+      } else {
+        admission_step(admission::Tick{}, *admission_due);
+        // A re-probe that was due has started. Should the machine find nothing due at that time after all, the
+        // loop stops here rather than spin on the same time.
+        if (next_admission_due(true) == admission_due) break;
+      }
+    } else {
+      break;
     }
+    retire_finished();
   }
   now_ = now;
 }

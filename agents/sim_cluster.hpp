@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admission/admission_machine.hpp"
 #include "agents/cluster_backend.hpp"
 #include "agents/fleet_spec.hpp"
 #include "common/error.hpp"
@@ -49,7 +50,8 @@ class SimCluster {
   Result<StartResult> start(const protocol::Command& command, double now);
   // Runs every transition due at or before `now`, in time order. Earlier `now` than already seen: nothing.
   void advance(double now);
-  // The earliest time at which something is due; nullopt when nothing runs. Lets the shell sleep exactly.
+  // The earliest time at which something is due (commands, probes); nullopt when nothing runs. Lets the shell
+  // sleep exactly. Periodic re-probes are not included: they happen within any advance() that passes their time.
   std::optional<double> next_due() const;
 
   std::optional<protocol::CommandStatus> status(std::string_view command_id) const;
@@ -59,12 +61,22 @@ class SimCluster {
   // `now`. Each disconnect window is disconnected with probability faults.agentDisconnect, independently.
   bool should_disconnect(double now) const;
 
+  // GPU node admission runs the admission machine (admission/admission_machine.hpp) on simulated time: a probe
+  // takes probeSeconds and fails with probeFailure, naming a check chosen by the seed, with a report in gpu-probe's
+  // schema. Probes finished since the last call, for fleetd's probe results.
+  std::vector<admission::ProbeRecord> take_probe_records();
+  const admission::AdmissionState& admission() const { return admission_; }
+  // Simulated seconds as wall time (the admission machine's clock): 2026-01-01T00:00:00Z plus `at`.
+  static Clock::WallTime wall_time(double at);
+
  private:
-  enum class Step { kPending, kDraining, kUpgrading, kProbing, kDone };
+  // kAdmitting: waiting for the admission machine to admit or quarantine the node (no due time of its own).
+  enum class Step { kPending, kDraining, kUpgrading, kAdmitting, kDone };
   struct NodeTask {
     std::string node;
     Step step = Step::kPending;
     double due = 0;
+    int probes_before = 0;  // the node's probe count when the task began to wait: a later probe answers it
   };
   struct Running {
     protocol::Command command;
@@ -94,13 +106,30 @@ class SimCluster {
   void cordon_cluster(bool cordon, const std::string& command_id, Running& run, double now);
   void finish(Running& run, double at);
   void step(Running& run);
+  void complete_task(Running& run, NodeTask& task, const std::string& outcome, double at);
+  void wait_for_admission(NodeTask& task);
+  void settle_admitting(double at);  // tasks whose node the machine admitted or quarantined since they began waiting
+  void retire_finished();            // runs that finished move to finished_
   void start_pool_nodes(Running& run, double at);
   void emit(double at, const std::string& command_id, std::string type, std::string node, std::string message);
   double draw(std::string_view command_id, std::string_view node, std::string_view step) const;
   void restore_schedulable(model::NodeInfo& node, const std::string& command_id, double at);
-  void quarantine(model::NodeInfo& node, const std::string& command_id, double at, std::string_view why);
-  void admit(model::NodeInfo& node, const std::string& command_id, double at);
   model::NodeInfo& node(const std::string& name);
+
+  // sim_admission.cpp: the admission machine on simulated time.
+  struct ProbeInFlight {
+    std::string node;
+    double due = 0;
+  };
+  void observe_nodes(double at);
+  void admission_step(const admission::Input& input, double at);
+  void apply_admission(const admission::Decision& decision, double at);
+  void finish_probe(const std::string& probe_id, double at);
+  admission::ProbeOutcome simulated_probe(const model::NodeInfo& node, const std::string& probe_id) const;
+  std::string waiting_command(std::string_view node) const;  // the command a node's admission answers, or ""
+  // The next probe to finish and, with_schedule, the next re-probe due. Re-probes happen at their time within
+  // advance() but do not count for next_due(): they recur for ever, and "nothing runs" must be reachable.
+  std::optional<double> next_admission_due(bool with_schedule) const;
 
   ClusterSpec spec_;
   SimOptions options_;
@@ -113,6 +142,10 @@ class SimCluster {
   std::map<std::string, protocol::CommandStatus, std::less<>> finished_;
   std::map<std::string, protocol::Command, std::less<>> bodies_;  // every accepted command, for the idempotency check
   std::vector<protocol::CommandEvent> events_;
+  admission::AdmissionPolicy admission_policy_;
+  admission::AdmissionState admission_;
+  std::map<std::string, ProbeInFlight, std::less<>> probes_;  // by probe id
+  std::vector<admission::ProbeRecord> probe_records_;
 };
 
 // The inventory a spec cluster starts with (what SimCluster's constructor builds).

@@ -78,7 +78,9 @@ void check_node_invariants(const SimCluster& sim) {
       CHECK(n.has_taint(model::kTaintGpuUnverified));
       CHECK(n.has_taint(model::kTaintGpuQuarantined));
     }
-    if (n.admission == model::Admission::kPendingProbe) CHECK(n.has_taint(model::kTaintGpuUnverified));
+    if (n.admission == model::Admission::kPendingProbe || n.admission == model::Admission::kProbing) {
+      CHECK(n.has_taint(model::kTaintGpuUnverified));
+    }
   }
 }
 
@@ -125,10 +127,16 @@ TEST_CASE("a sim cluster's inventory follows its spec", "[agent]") {
   for (const model::NodeInfo& n : fresh.inventory().nodes) {
     CHECK(n.name.rfind("moc-", 0) == 0);
     if (!n.gpus.empty()) {
-      CHECK(n.admission == model::Admission::kPendingProbe);
+      // Pending GPU nodes are probed from the start, one at a time (at most 1 node or 10% probe at once).
+      CHECK((n.admission == model::Admission::kPendingProbe || n.admission == model::Admission::kProbing));
       CHECK(n.has_taint(model::kTaintGpuUnverified));
     }
   }
+  fresh.advance(4 * 15);
+  for (const model::NodeInfo& n : fresh.inventory().nodes) CHECK(n.admission == model::Admission::kAdmitted);
+  const auto records = fresh.take_probe_records();
+  CHECK(records.size() == 4);
+  for (const auto& r : records) CHECK(r.trigger == admission::Trigger::kJoin);
 }
 
 TEST_CASE("commands: unsupported kinds and bad payloads are rejected", "[agent]") {
@@ -216,7 +224,7 @@ TEST_CASE("node pool upgrade: cordon, drain, upgrade, probe, admit, one node at 
   sim.advance(60 + 240);  // drained at 60, upgraded at 300: unverified until the probe passes
   const model::NodeInfo* n = sim.inventory().find_node(first);
   CHECK(n->node_image_version == "AKSUbuntu-2204gen2containerd-202511.01.0");
-  CHECK(n->admission == model::Admission::kPendingProbe);
+  CHECK(n->admission == model::Admission::kProbing);  // the admission machine probes it at once
   CHECK(n->has_taint(model::kTaintGpuUnverified));
   CHECK(model::format_taint(n->taints.back()) == "fleet.io/gpu-unverified=:NoSchedule");
   CHECK_FALSE(n->schedulable);
@@ -266,14 +274,16 @@ TEST_CASE("node pool upgrade honours maxSurge and maxUnavailable", "[agent]") {
   double finished = 0;
   CHECK(max_cordoned({{"maxSurge", 1}}, &finished) == 1);
   CHECK(finished == 8 * 315);
+  // 8 nodes, 3 at a time; the probes of nodes upgraded together take turns (at most 1 of 8 GPU nodes probes at
+  // once), so each later batch starts 15 s after the previous one's first node: 300 + 3×15, 2×(300+15) + …
   CHECK(max_cordoned({{"maxSurge", 2}, {"maxUnavailable", 1}}, &finished) == 3);
-  CHECK(finished == 3 * 315);  // 8 nodes, 3 at a time
+  CHECK(finished == 960);
   CHECK(max_cordoned({{"maxSurge", "25%"}}, &finished) == 2);
-  CHECK(finished == 4 * 315);
+  CHECK(finished == 1275);
   CHECK(max_cordoned({{"maxSurge", 0}, {"maxUnavailable", "30%"}}, &finished) == 2);  // 2.4 rounds down
   CHECK(max_cordoned({{"maxSurge", "30%"}}, &finished) == 3);                         // 2.4 rounds up
   CHECK(max_cordoned({{"maxSurge", "100%"}}, &finished) == 8);
-  CHECK(finished == 315);
+  CHECK(finished == 300 + 8 * 15);  // all upgraded together, probed one after another
 }
 
 TEST_CASE("commands are idempotent by id", "[agent]") {
@@ -408,7 +418,7 @@ TEST_CASE("run_probe admits or quarantines GPU nodes", "[agent]") {
   protocol::CommandStatus s = run_to_end(sim, command_of("p", "run_probe", json::object()), 0);
   CHECK(s.state == protocol::CommandState::kSucceeded);
   CHECK(s.nodes_total == 4);
-  CHECK(s.finished_at == 15);
+  CHECK(s.finished_at == 4 * 15);  // one at a time
   for (const model::NodeInfo& n : sim.inventory().nodes) {
     CHECK(n.admission == model::Admission::kAdmitted);
     CHECK(n.taints.empty());
@@ -432,6 +442,54 @@ TEST_CASE("run_probe admits or quarantines GPU nodes", "[agent]") {
   busy.advance(10);
   auto clash = start_command(busy, "p", "run_probe", {{"nodes", {busy.inventory().nodes[0].name}}}, 10);
   CHECK(clash.error().code == ErrorCode::kConflict);
+}
+
+TEST_CASE("a failed simulated probe names a check, in a report of gpu-probe's schema", "[agent]") {
+  SimCluster sim = make_sim(rates(0, 1.0, 0), 3);
+  const std::string target = sim.inventory().nodes[0].name;
+  protocol::CommandStatus s = run_to_end(sim, command_of("p", "run_probe", {{"nodes", {target}}}), 0);
+  CHECK(s.state == protocol::CommandState::kFailed);
+  auto records = sim.take_probe_records();
+  REQUIRE(records.size() == 1);
+  const auto& r = records[0];
+  CHECK(r.trigger == admission::Trigger::kManual);
+  CHECK_FALSE(r.verdict.admitted);
+  REQUIRE(r.verdict.failed_checks.size() == 1);
+  const std::set<std::string> checks = {
+      "memory_test", "hbm_bandwidth", "gemm_bf16_correctness", "ecc_uncorrected_volatile",
+      "pcie_link",   "straggler_hbm"};
+  CHECK(checks.count(r.verdict.failed_checks[0]) == 1);
+  REQUIRE(r.report.has_value());
+  CHECK(r.report->gpus.size() == 8);
+  CHECK(r.gpu_uuids.size() == 8);
+  // The quarantine taint names the check; the GPU the report blames is unhealthy.
+  const model::NodeInfo* n = sim.inventory().find_node(target);
+  CHECK(n->admission == model::Admission::kQuarantined);
+  bool named = false;
+  for (const auto& taint : n->taints)
+    named |= taint.key == model::kTaintGpuQuarantined && taint.value == r.verdict.failed_checks[0];
+  CHECK(named);
+  CHECK(n->allocatable.gpus == 7);
+  // The seed chooses the check: across seeds, more than one of them comes up.
+  std::set<std::string> seen;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    SimCluster other = make_sim(rates(0, 1.0, 0), seed);
+    run_to_end(other, command_of("p", "run_probe", {{"nodes", {other.inventory().nodes[0].name}}}), 0);
+    for (const auto& rec : other.take_probe_records()) seen.insert(rec.verdict.failed_checks.at(0));
+  }
+  CHECK(seen.size() >= 4);
+}
+
+TEST_CASE("admitted GPU nodes are probed again on the admission schedule", "[agent]") {
+  SimCluster sim = make_sim();
+  CHECK_FALSE(sim.next_due().has_value());  // nothing runs: re-probes do not keep the shell awake
+  sim.advance(7 * 24 * 3600.0 - 1);
+  CHECK(sim.take_probe_records().empty());
+  sim.advance(7 * 24 * 3600.0 + 4 * 15);
+  auto records = sim.take_probe_records();
+  REQUIRE(records.size() == 4);
+  for (const auto& r : records) CHECK(r.trigger == admission::Trigger::kSchedule);
+  check_node_invariants(sim);
 }
 
 TEST_CASE("cordon_cluster cordons every node — upgrades leave them cordoned until uncordon", "[agent]") {
