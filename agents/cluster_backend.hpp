@@ -10,10 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "admission/admission_policy.hpp"
 #include "common/error.hpp"
 #include "model/inventory.hpp"
 #include "protocol/command.hpp"
 #include "protocol/command_status.hpp"
+#include "protocol/probe_result.hpp"
 
 namespace fleet::agent {
 
@@ -45,6 +47,13 @@ class ClusterBackend {
 
   // The progress of a command this backend has seen, or its stored result once finished; nullopt when unknown.
   virtual std::optional<protocol::CommandStatus> status(std::string_view command_id) const = 0;
+
+  // GPU node admission (issue #11): both backends run admission/admission_machine.hpp. Probes finished since the
+  // last call, oldest first; the agent sends them with its next heartbeat and keeps them until fleetd took it.
+  virtual std::vector<protocol::ProbeResult> take_probe_results() = 0;
+  // The admission policy fleetd holds for this cluster (GET /v1/agents/{cluster}/admission-policy); it applies
+  // from the backend's next admission decision on.
+  virtual void set_admission_policy(const admission::AdmissionPolicy& policy) = 0;
 };
 
 }  // namespace fleet::agent

@@ -49,6 +49,12 @@ std::vector<admission::ProbeRecord> SimCluster::take_probe_records() {
   return std::exchange(probe_records_, {});
 }
 
+void SimCluster::set_admission_policy(const admission::AdmissionPolicy& policy, double now) {
+  advance(now);
+  admission_policy_ = policy;
+  admission_step(admission::Tick{}, now);
+}
+
 void SimCluster::observe_nodes(double at) {
   admission::Observe observe;
   for (const model::NodeInfo& n : inventory_.nodes) {

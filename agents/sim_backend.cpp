@@ -3,6 +3,8 @@
 #include <chrono>
 #include <utility>
 
+#include "admission/probe_result_wire.hpp"
+
 namespace fleet::agent {
 
 SimBackend::SimBackend(SimCluster cluster, std::function<double()> clock)
@@ -24,6 +26,24 @@ std::vector<protocol::CommandEvent> SimBackend::poll() {
 
 std::optional<protocol::CommandStatus> SimBackend::status(std::string_view command_id) const {
   return cluster_.status(command_id);
+}
+
+std::vector<protocol::ProbeResult> SimBackend::take_probe_results() {
+  const double now = clock_();
+  cluster_.advance(now);
+  const auto shift = std::chrono::system_clock::now() - SimCluster::wall_time(now);
+  std::vector<protocol::ProbeResult> out;
+  for (const admission::ProbeRecord& record : cluster_.take_probe_records()) {
+    protocol::ProbeResult r = admission::to_probe_result(record);
+    r.started_at += shift;
+    r.finished_at += shift;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void SimBackend::set_admission_policy(const admission::AdmissionPolicy& policy) {
+  cluster_.set_admission_policy(policy, clock_());
 }
 
 std::optional<double> SimBackend::seconds_until_due() const {

@@ -22,6 +22,9 @@ class SimBackend final : public ClusterBackend {
   Result<StartResult> start(const protocol::Command& command) override;
   std::vector<protocol::CommandEvent> poll() override;
   std::optional<protocol::CommandStatus> status(std::string_view command_id) const override;
+  // Simulated probe times moved onto the real clock: the last simulated second is now.
+  std::vector<protocol::ProbeResult> take_probe_results() override;
+  void set_admission_policy(const admission::AdmissionPolicy& policy) override;
 
   // Simulated seconds until the next transition is due (nullopt when nothing runs), so that the agent loop can
   // wake up in time to report it.

@@ -241,11 +241,19 @@ Status SimCluster::validate(const protocol::CordonCluster&, Running&) const {
   return Ok{};
 }
 
+Status SimCluster::validate(const protocol::SetNodeAdmission& p, Running&) const {
+  const model::NodeInfo* n = inventory_.find_node(p.node);
+  if (!n) return make_error(ErrorCode::kNotFound, "payload.node: no node \"" + p.node + "\"", "payload.node", "not-found");
+  if (n->gpus.empty()) return model::invalid_field("payload.node", "node " + n->name + " has no GPUs: it is admitted");
+  if (node_in_flight(n->name)) return conflict("node " + n->name + " is busy with another command");
+  return Ok{};
+}
+
 template <typename Unsupported>
 Status SimCluster::validate(const Unsupported& p, Running&) const {
   return make_error(ErrorCode::kInvalid,
                     "kind: the sim does not run " + std::string(protocol::to_string(protocol::kind_of(p))) +
-                        "; it runs upgrade_control_plane, upgrade_node_pool, run_probe and cordon_cluster",
+                        "; it runs upgrade_control_plane, upgrade_node_pool, run_probe, set_node_admission and cordon_cluster",
                     "kind", "unsupported-command");
 }
 
@@ -319,6 +327,18 @@ Result<StartResult> SimCluster::start(const protocol::Command& command, double n
     case CommandKind::kDeleteWorkload:
     case CommandKind::kCordonNode:
     case CommandKind::kDrainNode:
+    case CommandKind::kSetNodeAdmission: {
+      // The operator's word, carried out by the machine at once (it cancels a probe in flight).
+      const auto& p = std::get<protocol::SetNodeAdmission>(command.payload);
+      if (p.admit) {
+        admission_step(admission::OperatorAdmit{p.node, p.reason}, now);
+      } else {
+        admission_step(admission::OperatorQuarantine{p.node, p.reason}, now);
+      }
+      run.status.state = protocol::CommandState::kSucceeded;
+      run.status.message = "node " + p.node + (p.admit ? " admitted" : " quarantined") + " by an operator: " + p.reason;
+      break;
+    }
     case CommandKind::kTaintNode:
       break;  // refused by validate(); no default, so a new kind is a compiler warning here until it is decided
   }

@@ -65,6 +65,8 @@ class SimCluster {
   // takes probeSeconds and fails with probeFailure, naming a check chosen by the seed, with a report in gpu-probe's
   // schema. Probes finished since the last call, for fleetd's probe results.
   std::vector<admission::ProbeRecord> take_probe_records();
+  // From the next admission decision on (a probe in flight keeps its mode); a Tick applies the new cap at once.
+  void set_admission_policy(const admission::AdmissionPolicy& policy, double now);
   const admission::AdmissionState& admission() const { return admission_; }
   // Simulated seconds as wall time (the admission machine's clock): 2026-01-01T00:00:00Z plus `at`.
   static Clock::WallTime wall_time(double at);
@@ -99,6 +101,7 @@ class SimCluster {
   Status validate(const protocol::UpgradeNodePool& p, Running& run) const;
   Status validate(const protocol::RunProbe& p, Running& run) const;
   Status validate(const protocol::CordonCluster& p, Running& run) const;
+  Status validate(const protocol::SetNodeAdmission& p, Running& run) const;
   template <typename Unsupported>
   Status validate(const Unsupported& p, Running& run) const;
   const Running* busy_upgrade() const;

@@ -22,6 +22,8 @@ std::string_view to_string(CommandKind kind) {
       return "drain_node";
     case CommandKind::kTaintNode:
       return "taint_node";
+    case CommandKind::kSetNodeAdmission:
+      return "set_node_admission";
   }
   return "unknown";
 }

@@ -18,12 +18,14 @@ enum class CommandKind {
   kCordonNode,           // cordon_node
   kDrainNode,            // drain_node
   kTaintNode,            // taint_node
+  kSetNodeAdmission,     // set_node_admission
 };
 
-inline constexpr std::array<CommandKind, 9> kCommandKinds = {
+inline constexpr std::array<CommandKind, 10> kCommandKinds = {
     CommandKind::kUpgradeControlPlane, CommandKind::kUpgradeNodePool, CommandKind::kRunProbe,
     CommandKind::kApplyWorkload,       CommandKind::kDeleteWorkload,  CommandKind::kCordonCluster,
-    CommandKind::kCordonNode,          CommandKind::kDrainNode,       CommandKind::kTaintNode};
+    CommandKind::kCordonNode,          CommandKind::kDrainNode,       CommandKind::kTaintNode,
+    CommandKind::kSetNodeAdmission};
 
 std::string_view to_string(CommandKind kind);
 std::optional<CommandKind> parse_command_kind(std::string_view name);

@@ -270,6 +270,28 @@ Result<CommandPayload> taint_node(const json& p) {
   return CommandPayload{std::move(out)};
 }
 
+Result<CommandPayload> set_node_admission(const json& p) {
+  if (auto s = model::reject_unknown_fields(p, {"node", "admission", "reason"}, kPath); !s) return s.error();
+  SetNodeAdmission out;
+  auto node = node_member(p);
+  if (!node) return node.error();
+  out.node = *node;
+  auto admission = model::required_string(p, "admission", kPath);
+  if (!admission) return admission.error();
+  if (*admission != "admitted" && *admission != "quarantined") {
+    return model::invalid_field(field("admission"), "must be \"admitted\" or \"quarantined\"");
+  }
+  out.admit = *admission == "admitted";
+  auto reason = model::required_string(p, "reason", kPath);
+  if (!reason) return reason.error();
+  if (reason->empty() || reason->size() > kMaxAdmissionReasonLength) {
+    return model::invalid_field(field("reason"),
+                                "must say why, in 1 to " + std::to_string(kMaxAdmissionReasonLength) + " bytes");
+  }
+  out.reason = *reason;
+  return CommandPayload{std::move(out)};
+}
+
 json budget_json(const NodeBudget& b) {
   return b.percent ? json(std::to_string(b.value) + "%") : json(b.value);
 }
@@ -324,6 +346,8 @@ Result<CommandPayload> parse_command_payload(CommandKind kind, const json& paylo
       return drain_node(p);
     case CommandKind::kTaintNode:
       return taint_node(p);
+    case CommandKind::kSetNodeAdmission:
+      return set_node_admission(p);
   }
   return make_error(ErrorCode::kInvalid, "kind: unknown command kind", "kind", "invalid-field");
 }
@@ -365,6 +389,9 @@ json to_json(const CommandPayload& payload) {
         for (const auto& t : c.remove) j["remove"].push_back(taint_removal_json(t));
       }
       return j;
+    }
+    json operator()(const SetNodeAdmission& c) const {
+      return {{"node", c.node}, {"admission", c.admit ? "admitted" : "quarantined"}, {"reason", c.reason}};
     }
   };
   return std::visit(ToJson{}, payload);

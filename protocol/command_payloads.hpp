@@ -89,9 +89,19 @@ struct TaintNode {
   bool operator==(const TaintNode&) const = default;
 };
 
+// An operator's decision on a GPU node's admission (issue #11), audited in fleetd: admit it without a passing
+// probe, or quarantine it. The agent's admission machine carries it out (admission/admission_machine.hpp).
+struct SetNodeAdmission {
+  std::string node;
+  bool admit = false;  // "admission": "admitted" | "quarantined"
+  std::string reason;  // required: why the operator overrides the probe
+  bool operator==(const SetNodeAdmission&) const = default;
+};
+inline constexpr std::size_t kMaxAdmissionReasonLength = 1024;
+
 // In the order of CommandKind.
 using CommandPayload = std::variant<UpgradeControlPlane, UpgradeNodePool, RunProbe, ApplyWorkload, DeleteWorkload,
-                                    CordonCluster, CordonNode, DrainNode, TaintNode>;
+                                    CordonCluster, CordonNode, DrainNode, TaintNode, SetNodeAdmission>;
 
 CommandKind kind_of(const CommandPayload& payload);
 

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "model/field_path.hpp"
 #include "model/json_read.hpp"
 #include "model/names.hpp"
 
@@ -13,6 +14,10 @@ json to_json(const HeartbeatEnvelope& e) {
   json j = {{"agentVersion", e.agent_version}, {"sequence", e.sequence}, {"full", e.full}};
   if (e.inventory) j["inventory"] = to_json(*e.inventory);
   if (e.delta) j["delta"] = to_json(*e.delta);
+  if (!e.probe_results.empty()) {
+    j["probeResults"] = json::array();
+    for (const ProbeResult& r : e.probe_results) j["probeResults"].push_back(to_json(r));
+  }
   return j;
 }
 
@@ -47,6 +52,18 @@ Result<HeartbeatEnvelope> heartbeat_from_json(const json& j) {
     auto d = delta_from_json(*it, "delta");
     if (!d) return d.error();
     e.delta = std::move(d).value();
+  }
+  auto probes = model::optional_array(j, "probeResults", "");
+  if (!probes) return probes.error();
+  if (*probes) {
+    if ((*probes)->size() > kMaxProbeResultsPerHeartbeat) {
+      return model::invalid_field("probeResults", "at most " + std::to_string(kMaxProbeResultsPerHeartbeat) + " results");
+    }
+    for (std::size_t i = 0; i < (*probes)->size(); ++i) {
+      auto r = probe_result_from_json((**probes)[i], model::index_path("probeResults", i));
+      if (!r) return r.error();
+      e.probe_results.push_back(std::move(r).value());
+    }
   }
   return e;
 }

@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "model/inventory.hpp"
 #include "protocol/inventory_delta.hpp"
+#include "protocol/probe_result.hpp"
 
 namespace fleet::protocol {
 
@@ -27,12 +28,15 @@ struct HeartbeatEnvelope {
   bool full = false;
   std::optional<model::ClusterInventory> inventory;  // engaged exactly when full
   std::optional<InventoryDelta> delta;               // engaged exactly when !full
+  // Probes finished since the last acknowledged heartbeat (at most kMaxProbeResultsPerHeartbeat). fleetd stores
+  // them before it looks at the inventory, idempotently by probe id, so any 2xx answer means they are kept.
+  std::vector<ProbeResult> probe_results;
   bool operator==(const HeartbeatEnvelope&) const = default;
 };
 
 inline constexpr std::size_t kMaxAgentVersionLength = 64;
 
-// {"agentVersion", "sequence", "full", "inventory" | "delta"}; unknown members are ignored (newer agents).
+// {"agentVersion", "sequence", "full", "inventory" | "delta", "probeResults"?}; unknown members are ignored (newer agents).
 nlohmann::json to_json(const HeartbeatEnvelope& envelope);
 Result<HeartbeatEnvelope> heartbeat_from_json(const nlohmann::json& j);
 

@@ -106,6 +106,10 @@ struct Planner {
     out.taints = TaintChange{c.node, c.add, c.remove};
     return out;
   }
+  Result<Parsed> operator()(const protocol::SetNodeAdmission&) const {
+    return unsupported(protocol::CommandKind::kSetNodeAdmission,
+                       "this backend does not run GPU node admission yet (docs/kubernetes-backend.md)");
+  }
   Result<Parsed> operator()(const protocol::ApplyWorkload& c) const { return workload(Op::kApply, c); }
   Result<Parsed> operator()(const protocol::DeleteWorkload& c) const { return workload(Op::kDelete, c); }
 
@@ -238,6 +242,14 @@ class KubernetesBackend final : public ClusterBackend {
     auto it = commands_.find(command_id);
     if (it == commands_.end()) return std::nullopt;
     return it->second.status;
+  }
+
+  // Probe-gated admission on this backend is not built yet (issue #11 item 3): nothing is probed, so nothing is
+  // reported, and the policy is kept for when it is.
+  std::vector<protocol::ProbeResult> take_probe_results() override { return {}; }
+  void set_admission_policy(const admission::AdmissionPolicy& policy) override {
+    std::lock_guard lock(mutex_);
+    admission_policy_ = policy;
   }
 
  private:
@@ -387,6 +399,7 @@ class KubernetesBackend final : public ClusterBackend {
   Clock::time_point slices_read_at_{};
 
   mutable std::mutex mutex_;
+  admission::AdmissionPolicy admission_policy_;
   std::condition_variable wake_;
   std::map<std::string, Entry, std::less<>> commands_;
   std::deque<std::string> queue_;

@@ -24,7 +24,7 @@ TEST_CASE("command kinds: one list, by name both ways", "[protocol][command]") {
   CHECK_FALSE(parse_command_kind("reboot"));
   CHECK(command_kinds_text() ==
         "upgrade_control_plane, upgrade_node_pool, run_probe, apply_workload, delete_workload, cordon_cluster, "
-        "cordon_node, drain_node, taint_node");
+        "cordon_node, drain_node, taint_node, set_node_admission");
   auto e = refused("reboot", json::object());
   CHECK(e.field == "kind");
   CHECK_THAT(e.message, Catch::Contains("must be one of upgrade_control_plane"));
@@ -60,6 +60,8 @@ TEST_CASE("payloads: every kind parses to its type and round-trips", "[protocol]
       {"drain_node", {{"node", "aks-gpu-1"}, {"timeoutSeconds", 1.5}, {"gracePeriodSeconds", 30}}},
       {"taint_node",
        {{"node", "n1"}, {"add", {"fleet.io/gpu-unverified=:NoSchedule"}}, {"remove", {"a", "b:NoExecute"}}}},
+      {"set_node_admission", {{"node", "n1"}, {"admission", "quarantined"}, {"reason", "GPU 3 fell off the bus"}}},
+      {"set_node_admission", {{"node", "n1"}, {"admission", "admitted"}, {"reason", "vendor replaced the board"}}},
   };
   for (const auto& [kind, payload] : cases) {
     CAPTURE(kind, payload.dump());
@@ -112,6 +114,11 @@ TEST_CASE("payloads: bad ones are refused naming the member", "[protocol][comman
   CHECK(refused("taint_node", {{"node", "n0"}}).field == "payload");
   CHECK(refused("taint_node", {{"node", "n0"}, {"add", {"no-effect"}}}).field == "payload.add[0]");
   CHECK(refused("taint_node", {{"node", "n0"}, {"remove", {json::object()}}}).field == "payload.remove[0].key");
+  CHECK(refused("set_node_admission", {{"node", "n0"}, {"admission", "admitted"}}).field == "payload.reason");
+  CHECK(refused("set_node_admission", {{"node", "n0"}, {"admission", "probing"}, {"reason", "x"}}).field ==
+        "payload.admission");
+  CHECK(refused("set_node_admission", {{"node", "n0"}, {"admission", "admitted"}, {"reason", ""}}).field ==
+        "payload.reason");
   auto big = refused("apply_workload", {{"blob", std::string(70 * 1024, 'x')}});
   CHECK(big.field == "payload");
   CHECK_THAT(big.message, Catch::Contains("64 KiB"));
