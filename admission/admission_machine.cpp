@@ -130,7 +130,11 @@ void Step::take_in(const ObservedNode& o) {
   if (o.recorded == Admission::kQuarantined || quarantined) {
     stored.state = Admission::kQuarantined;
     stored.reason = "quarantined before this agent started";
+    // The check its taint names stays named (a restart must not rewrite what operators see); else "not-proven".
     stored.quarantine_check = "not-proven";
+    for (const model::Taint& t : o.taints) {
+      if (t.key == model::kTaintGpuQuarantined && !t.value.empty()) stored.quarantine_check = t.value;
+    }
     d_.taints.push_back({stored.node, taints_for(stored)});
     return;
   }

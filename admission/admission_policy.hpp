@@ -19,6 +19,7 @@ struct AdmissionPolicy {
   int max_probing_percent = 10;
   // From the start of the probe (its Job created) to its report; a probe that waits for GPUs counts too.
   std::chrono::seconds probe_timeout{600};
+  bool operator==(const AdmissionPolicy&) const = default;
 };
 
 // How many of `gpu_nodes` may probe at once under `policy` (at least 1).

@@ -124,6 +124,10 @@ Result<HeartbeatReply> AgentClient::heartbeat(const AgentIdentity& who, const js
   return out;
 }
 
+Result<json> AgentClient::admission_policy(const AgentIdentity& who) {
+  return call(*quick_, "GET", "/v1/agents/" + who.cluster + "/admission-policy", who.credential, "");
+}
+
 Result<CommandPoll> AgentClient::poll_commands(const AgentIdentity& who, std::chrono::milliseconds wait, int limit) {
   wait = std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(kMaxPollWait));
   const std::string path =

@@ -63,6 +63,9 @@ class AgentClient {
 
   Result<RegisterReply> register_agent(const std::string& bootstrap_token);
   Result<HeartbeatReply> heartbeat(const AgentIdentity& who, const nlohmann::json& envelope);
+  // The admission policy fleetd holds for the cluster (admission/admission_policy_json.hpp's shape, plus
+  // "policy": its name or null for the defaults).
+  Result<nlohmann::json> admission_policy(const AgentIdentity& who);
   // wait 0 answers at once; a longer wait holds the request on fleetd until a command is queued.
   Result<CommandPoll> poll_commands(const AgentIdentity& who, std::chrono::milliseconds wait, int limit = 10);
   Status report(const AgentIdentity& who, const protocol::CommandReport& report);

@@ -1,9 +1,12 @@
 #include "agents/agent_runner.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <thread>
 #include <utility>
 
+#include "admission/admission_policy_json.hpp"
 #include "common/log.hpp"
 
 namespace fleet::agent {
@@ -11,6 +14,16 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
+
+// 12 hex digits from the wall clock and the random device: unique across the runs of one cluster's agent.
+std::string make_run_id() {
+  std::random_device device;
+  const auto now = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  const std::uint64_t mixed = now ^ (static_cast<std::uint64_t>(device()) << 20U) ^ device();
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(mixed & 0xffffffffffffULL));
+  return buf;
+}
 
 }  // namespace
 
@@ -23,7 +36,8 @@ AgentRunner::AgentRunner(AgentRunnerOptions options, AgentClient& client, Cluste
       hints_(std::move(hints)),
       reregister_(std::move(reregister)),
       sender_(options_.agent_version),
-      backoff_(options_.backoff_base, options_.backoff_cap, options_.seed) {}
+      backoff_(options_.backoff_base, options_.backoff_cap, options_.seed),
+      run_id_(make_run_id()) {}
 
 void AgentRunner::stop() {
   std::lock_guard lock(stop_mutex_);
@@ -40,6 +54,7 @@ void AgentRunner::run() {
   const auto start = Clock::now();
   next_heartbeat_ = start + options_.first_heartbeat_delay;
   next_lease_renewal_ = start + lease_renewal_every_;
+  next_policy_read_ = start;
   log::info("agent started", {{"cluster", identity_.cluster}, {"backend", backend_.name()}});
   while (true) {
     {
@@ -58,6 +73,7 @@ void AgentRunner::run() {
       ok = send_heartbeat();
       next_heartbeat_ = Clock::now() + options_.heartbeat_interval;
     }
+    if (ok && now >= next_policy_read_) refresh_admission_policy(now);
     if (ok && now >= next_lease_renewal_) {
       renew_leases(now);
       ok = flush_reports();
@@ -160,12 +176,26 @@ bool AgentRunner::send_heartbeat() {
               {{"cluster", identity_.cluster}, {"error", inventory.error().message}});
     return true;
   }
+  for (auto& r : backend_.take_probe_results()) {
+    // Backends number probes from 1 when they start; fleetd keeps results once per (cluster, probe id), so the id
+    // it sees carries this run's id too: a restarted agent's first probe is not taken for a repeat.
+    r.probe_id = run_id_ + "." + r.probe_id;
+    if (r.probe_id.size() > protocol::kMaxProbeIdLength) r.probe_id.resize(protocol::kMaxProbeIdLength);
+    pending_probe_results_.push_back(std::move(r));
+  }
+  while (pending_probe_results_.size() > options_.max_pending_probe_results) {
+    pending_probe_results_.pop_front();
+    counters_.probe_results_dropped.fetch_add(1);
+  }
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (attempt > 0) {
       inventory = backend_.inventory();  // the first one was moved into the sender
       if (!inventory) return true;
     }
     protocol::HeartbeatEnvelope envelope = sender_.next(std::move(*inventory));
+    const std::size_t carried = std::min(pending_probe_results_.size(), protocol::kMaxProbeResultsPerHeartbeat);
+    envelope.probe_results.assign(pending_probe_results_.begin(),
+                                  pending_probe_results_.begin() + static_cast<std::ptrdiff_t>(carried));
     const auto t0 = Clock::now();
     auto reply = client_.heartbeat(identity_, to_json(envelope));
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
@@ -185,6 +215,10 @@ bool AgentRunner::send_heartbeat() {
       }
       return false;
     }
+    // fleetd stored the results before anything else (it answers 2xx only after committing them).
+    pending_probe_results_.erase(pending_probe_results_.begin(),
+                                 pending_probe_results_.begin() + static_cast<std::ptrdiff_t>(carried));
+    counters_.probe_results_sent.fetch_add(carried);
     if (reply->heartbeat_interval_seconds && *reply->heartbeat_interval_seconds > 0) {
       options_.heartbeat_interval = std::chrono::seconds(*reply->heartbeat_interval_seconds);
     }
@@ -246,6 +280,30 @@ void AgentRunner::accept(const LeasedCommand& leased) {
   }
   queue_report(started->status);
   collect_progress();  // commands that finish at once (cordon_cluster) report in the same round
+}
+
+// A policy that does not read (a newer fleetd's) leaves the one in force: admission goes on as it was.
+void AgentRunner::refresh_admission_policy(Clock::time_point now) {
+  next_policy_read_ = now + options_.admission_policy_interval;
+  auto reply = client_.admission_policy(identity_);
+  if (!reply) {
+    log::warn("cannot read the admission policy", {{"cluster", identity_.cluster}, {"error", reply.error().message}});
+    return;
+  }
+  json settings = *reply;
+  const json name = settings.value("policy", json(nullptr));
+  settings.erase("policy");
+  std::string text = settings.dump();
+  if (text == admission_policy_text_) return;
+  auto policy = admission::admission_policy_from_json(settings, "policy");
+  if (!policy) {
+    log::warn("fleetd's admission policy does not read; keeping the one in force",
+              {{"cluster", identity_.cluster}, {"error", policy.error().message}});
+    return;
+  }
+  backend_.set_admission_policy(*policy);
+  admission_policy_text_ = std::move(text);
+  log::info("admission policy applied", {{"cluster", identity_.cluster}, {"policy", name}, {"settings", settings}});
 }
 
 void AgentRunner::on_unauthenticated(const Error& error) {

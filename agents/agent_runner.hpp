@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -32,6 +33,10 @@ struct AgentRunnerOptions {
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_cap{30000};
   std::uint64_t seed = 1;  // jitter
+  // How often the agent reads its cluster's admission policy from fleetd (and once at start).
+  std::chrono::milliseconds admission_policy_interval{60000};
+  // Probe results kept while fleetd is away; beyond this the oldest are dropped (and counted).
+  std::size_t max_pending_probe_results = 10000;
 };
 
 // Optional knowledge from the backend that the loop uses when present (the sim has both).
@@ -50,6 +55,8 @@ struct AgentCounters {
   std::atomic<std::uint64_t> commands_received{0};
   std::atomic<std::uint64_t> commands_finished{0};
   std::atomic<std::uint64_t> reports_sent{0};
+  std::atomic<std::uint64_t> probe_results_sent{0};
+  std::atomic<std::uint64_t> probe_results_dropped{0};
 };
 
 class AgentRunner {
@@ -77,6 +84,7 @@ class AgentRunner {
   void queue_report(const protocol::CommandStatus& status);
   void renew_leases(Clock::time_point now);
   void on_unauthenticated(const Error& error);
+  void refresh_admission_policy(Clock::time_point now);
   void sleep_for(std::chrono::milliseconds d);
   std::chrono::milliseconds next_wakeup(Clock::time_point now) const;
 
@@ -97,6 +105,10 @@ class AgentRunner {
   bool poll_now_ = false;                                           // a heartbeat reply said commands are queued
   std::map<std::string, protocol::CommandReport> pending_reports_;  // by command id; the newest state wins
   std::set<std::string> in_flight_;                                 // started here, not finished yet
+  std::deque<protocol::ProbeResult> pending_probe_results_;         // until a heartbeat carrying them is answered
+  Clock::time_point next_policy_read_;
+  std::string admission_policy_text_;  // the last policy applied, to apply a change once
+  std::string run_id_;                 // this run's prefix of reported probe ids
 
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;

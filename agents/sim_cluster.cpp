@@ -243,7 +243,8 @@ Status SimCluster::validate(const protocol::CordonCluster&, Running&) const {
 
 Status SimCluster::validate(const protocol::SetNodeAdmission& p, Running&) const {
   const model::NodeInfo* n = inventory_.find_node(p.node);
-  if (!n) return make_error(ErrorCode::kNotFound, "payload.node: no node \"" + p.node + "\"", "payload.node", "not-found");
+  if (!n)
+    return make_error(ErrorCode::kNotFound, "payload.node: no node \"" + p.node + "\"", "payload.node", "not-found");
   if (n->gpus.empty()) return model::invalid_field("payload.node", "node " + n->name + " has no GPUs: it is admitted");
   if (node_in_flight(n->name)) return conflict("node " + n->name + " is busy with another command");
   return Ok{};
@@ -251,10 +252,11 @@ Status SimCluster::validate(const protocol::SetNodeAdmission& p, Running&) const
 
 template <typename Unsupported>
 Status SimCluster::validate(const Unsupported& p, Running&) const {
-  return make_error(ErrorCode::kInvalid,
-                    "kind: the sim does not run " + std::string(protocol::to_string(protocol::kind_of(p))) +
-                        "; it runs upgrade_control_plane, upgrade_node_pool, run_probe, set_node_admission and cordon_cluster",
-                    "kind", "unsupported-command");
+  return make_error(
+      ErrorCode::kInvalid,
+      "kind: the sim does not run " + std::string(protocol::to_string(protocol::kind_of(p))) +
+          "; it runs upgrade_control_plane, upgrade_node_pool, run_probe, set_node_admission and cordon_cluster",
+      "kind", "unsupported-command");
 }
 
 void SimCluster::cordon_cluster(bool cordon, const std::string& command_id, Running& run, double now) {

@@ -9,6 +9,7 @@
 #include "fleetctl/exit_codes.hpp"
 #include "fleetctl/inventory_commands.hpp"
 #include "fleetctl/output_format.hpp"
+#include "fleetctl/probe_commands.hpp"
 #include "fleetctl/token_commands.hpp"
 #include "fleetctl/version.hpp"
 #include "fleetctl/version_command.hpp"
@@ -23,6 +24,8 @@ struct Flags {
   GetClustersOptions get_clusters;
   GetNodesOptions get_nodes;
   GetGpusOptions get_gpus;
+  GetProbesOptions get_probes;
+  std::string reason;
   std::size_t limit = 0;
   std::string output;
   std::string name;
@@ -104,11 +107,50 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
     return get_gpus(s, f.get_gpus);
   });
 
+  auto* get_probes_cmd = get->add_subcommand("probes", "List GPU probe results, newest first")->alias("probe");
+  get_probes_cmd->add_option("--cluster", f.get_probes.cluster, "Only this cluster's probes");
+  get_probes_cmd->add_option("--verdict", f.get_probes.verdict, "pass, warn, fail, could-not-run or not-run")
+      ->check(CLI::IsMember({"pass", "warn", "fail", "could-not-run", "not-run"}));
+  get_probes_cmd->add_option("--model", f.get_probes.model, "Only nodes of this GPU model");
+  get_probes_cmd->add_option("--check", f.get_probes.check, "Only probes that failed this check, e.g. hbm_bandwidth");
+  get_probes_cmd->add_option("--since", f.get_probes.since, "Only probes finished since (RFC 3339)");
+  get_probes_cmd->add_option("--limit", f.limit, "Return at most N results (default 100)");
+  add_output(get_probes_cmd, f.get_probes.output, true);
+  command(get_probes_cmd, [&](Session& s) {
+    if (get_probes_cmd->count("--limit")) f.get_probes.limit = f.limit;
+    return get_probes(s, f.get_probes);
+  });
+
   // describe
   auto* describe = app.add_subcommand("describe", "Show details of a resource")->require_subcommand(1);
   auto* describe_cluster_cmd = describe->add_subcommand("cluster", "Describe a cluster")->alias("clusters");
   describe_cluster_cmd->add_option("name", f.name, "Cluster name")->required();
   command(describe_cluster_cmd, [&](Session& s) { return describe_cluster_command(s, f.name); });
+  auto* describe_node_cmd =
+      describe->add_subcommand("node", "Describe a node: admission, last GPU probe, its checks")->alias("nodes");
+  describe_node_cmd->add_option("node", f.name, "CLUSTER/NODE")->required();
+  add_output(describe_node_cmd, f.output, false);
+  command(describe_node_cmd, [&](Session& s) { return describe_node_command(s, f.name, f.output); });
+
+  // GPU admission: the operator's actions on a node
+  auto* probe = app.add_subcommand("probe", "Run gpu-probe on a node again now")->require_subcommand(1);
+  auto* probe_node_cmd = probe->add_subcommand("node", "Probe a GPU node again: CLUSTER/NODE");
+  probe_node_cmd->add_option("node", f.name, "CLUSTER/NODE")->required();
+  probe_node_cmd->add_option("--reason", f.reason, "Why (audited)");
+  command(probe_node_cmd,
+          [&](Session& s) { return node_admission_command(s, NodeAdmissionAction::kProbe, f.name, f.reason); });
+  auto* admit = app.add_subcommand("admit", "Admit a GPU node without a passing probe")->require_subcommand(1);
+  auto* admit_node_cmd = admit->add_subcommand("node", "Admit a GPU node: CLUSTER/NODE --reason R");
+  admit_node_cmd->add_option("node", f.name, "CLUSTER/NODE")->required();
+  admit_node_cmd->add_option("--reason", f.reason, "Why the probe's verdict is overridden (audited)")->required();
+  command(admit_node_cmd,
+          [&](Session& s) { return node_admission_command(s, NodeAdmissionAction::kAdmit, f.name, f.reason); });
+  auto* quarantine = app.add_subcommand("quarantine", "Take a GPU node off work")->require_subcommand(1);
+  auto* quarantine_node_cmd = quarantine->add_subcommand("node", "Quarantine a GPU node: CLUSTER/NODE --reason R");
+  quarantine_node_cmd->add_option("node", f.name, "CLUSTER/NODE")->required();
+  quarantine_node_cmd->add_option("--reason", f.reason, "Why (audited)")->required();
+  command(quarantine_node_cmd,
+          [&](Session& s) { return node_admission_command(s, NodeAdmissionAction::kQuarantine, f.name, f.reason); });
 
   // create
   auto* create = app.add_subcommand("create", "Create a resource")->require_subcommand(1);

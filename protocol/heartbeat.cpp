@@ -57,7 +57,8 @@ Result<HeartbeatEnvelope> heartbeat_from_json(const json& j) {
   if (!probes) return probes.error();
   if (*probes) {
     if ((*probes)->size() > kMaxProbeResultsPerHeartbeat) {
-      return model::invalid_field("probeResults", "at most " + std::to_string(kMaxProbeResultsPerHeartbeat) + " results");
+      return model::invalid_field("probeResults",
+                                  "at most " + std::to_string(kMaxProbeResultsPerHeartbeat) + " results");
     }
     for (std::size_t i = 0; i < (*probes)->size(); ++i) {
       auto r = probe_result_from_json((**probes)[i], model::index_path("probeResults", i));

@@ -36,7 +36,8 @@ struct HeartbeatEnvelope {
 
 inline constexpr std::size_t kMaxAgentVersionLength = 64;
 
-// {"agentVersion", "sequence", "full", "inventory" | "delta", "probeResults"?}; unknown members are ignored (newer agents).
+// {"agentVersion", "sequence", "full", "inventory" | "delta", "probeResults"?}; unknown members are ignored (newer
+// agents).
 nlohmann::json to_json(const HeartbeatEnvelope& envelope);
 Result<HeartbeatEnvelope> heartbeat_from_json(const nlohmann::json& j);
 

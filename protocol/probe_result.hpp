@@ -31,8 +31,8 @@ struct ProbeResult {
   bool admitted = false;
   std::string reason;
   std::vector<std::string> failed_checks;
-  std::string probe_version;                // the report's; "" without one
-  std::optional<nlohmann::json> report;     // gpu-probe's report, when the probe wrote one
+  std::string probe_version;             // the report's; "" without one
+  std::optional<nlohmann::json> report;  // gpu-probe's report, when the probe wrote one
   bool operator==(const ProbeResult&) const = default;
 };
 

@@ -12,9 +12,11 @@
 #include <variant>
 #include <vector>
 
+#include "agents/kube/admission_commands.hpp"
 #include "agents/kube/commands.hpp"
 #include "agents/kube/kube_api.hpp"
 #include "agents/kube/manifest_url.hpp"
+#include "agents/kube/node_admission_runner.hpp"
 #include "agents/kube/node_informer.hpp"
 #include "agents/kube/node_mapping.hpp"
 #include "agents/kube/resource_slices.hpp"
@@ -32,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kResourceSlicePaths[] = {"/apis/resource.k8s.io/v1/resourceslices",
                                                     "/apis/resource.k8s.io/v1beta1/resourceslices"};
 
-enum class Op { kCordonCluster, kCordonNode, kDrainNode, kTaintNode, kApply, kDelete };
+enum class Op { kCordonCluster, kCordonNode, kDrainNode, kTaintNode, kApply, kDelete, kRunProbe, kSetNodeAdmission };
 
 struct Parsed {
   Op op = Op::kCordonCluster;
@@ -41,6 +43,9 @@ struct Parsed {
   DrainRequest drain;
   TaintChange taints;
   std::vector<json> manifests;
+  std::optional<std::vector<std::string>> probe_nodes;  // run_probe: nullopt → every GPU node
+  bool admit = false;                                   // set_node_admission
+  std::string reason;
 };
 
 Error invalid(const std::string& field, const std::string& message) {
@@ -71,10 +76,12 @@ struct Planner {
 
   Result<Parsed> operator()(const protocol::UpgradeControlPlane&) const { return provider_upgrade(); }
   Result<Parsed> operator()(const protocol::UpgradeNodePool&) const { return provider_upgrade(); }
-  Result<Parsed> operator()(const protocol::RunProbe&) const {
-    return unsupported(protocol::CommandKind::kRunProbe,
-                       "running gpu-probe needs a pod on each GPU node (deploy/ has the probe's "
-                       "manifests); this backend does not launch it");
+  Result<Parsed> operator()(const protocol::RunProbe& c) const {
+    if (!options.gpu_admission) return admission_off(protocol::CommandKind::kRunProbe);
+    Parsed out;
+    out.op = Op::kRunProbe;
+    out.probe_nodes = c.nodes;
+    return out;
   }
   Result<Parsed> operator()(const protocol::CordonCluster& c) const {
     Parsed out;
@@ -106,9 +113,17 @@ struct Planner {
     out.taints = TaintChange{c.node, c.add, c.remove};
     return out;
   }
-  Result<Parsed> operator()(const protocol::SetNodeAdmission&) const {
-    return unsupported(protocol::CommandKind::kSetNodeAdmission,
-                       "this backend does not run GPU node admission yet (docs/kubernetes-backend.md)");
+  Result<Parsed> operator()(const protocol::SetNodeAdmission& c) const {
+    if (!options.gpu_admission) return admission_off(protocol::CommandKind::kSetNodeAdmission);
+    Parsed out;
+    out.op = Op::kSetNodeAdmission;
+    out.node = c.node;
+    out.admit = c.admit;
+    out.reason = c.reason;
+    return out;
+  }
+  static Error admission_off(protocol::CommandKind kind) {
+    return unsupported(kind, "GPU node admission is off in this agent (gpu_admission), so no gpu-probe Job runs");
   }
   Result<Parsed> operator()(const protocol::ApplyWorkload& c) const { return workload(Op::kApply, c); }
   Result<Parsed> operator()(const protocol::DeleteWorkload& c) const { return workload(Op::kDelete, c); }
@@ -130,21 +145,6 @@ struct Planner {
   }
 };
 
-// The most common node image is the cluster's current one (nodes being upgraded are the minority).
-std::string dominant_image(const std::vector<model::NodeInfo>& nodes) {
-  std::map<std::string, int> counts;
-  for (const model::NodeInfo& n : nodes) ++counts[n.node_image_version];
-  std::string best = "unknown";
-  int best_count = 0;
-  for (const auto& [image, count] : counts) {
-    if (count >= best_count) {
-      best = image;
-      best_count = count;
-    }
-  }
-  return best;
-}
-
 class KubernetesBackend final : public ClusterBackend {
  public:
   KubernetesBackend(KubernetesBackendOptions options, KubeConnection connection, std::unique_ptr<KubeApi> api)
@@ -153,9 +153,25 @@ class KubernetesBackend final : public ClusterBackend {
         api_(std::move(api)),
         informer_([this] { return make_api(); },
                   InformerOptions{options_.list_page_size, options_.watch_timeout, options_.watch_retry,
-                                  NodeMappingOptions{options_.cluster_name, options_.gpu_uuid_seed}}) {}
+                                  NodeMappingOptions{options_.cluster_name, options_.gpu_uuid_seed}}) {
+    if (!options_.gpu_admission) return;
+    AdmissionRunnerOptions a;
+    a.job.namespace_ = options_.probe_namespace;
+    a.job.image = options_.probe_image;
+    a.job.ttl_after_finished = options_.probe_job_ttl;
+    a.interval = options_.admission_interval;
+    a.pending_grace = options_.probe_pending_grace;
+    a.page_size = options_.list_page_size;
+    a.conflict_retries = options_.conflict_retries;
+    a.now = [this] {
+      return fleet::Clock::WallTime(
+          std::chrono::duration_cast<fleet::Clock::WallTime::duration>(std::chrono::duration<double>(now())));
+    };
+    admission_ = std::make_unique<NodeAdmissionRunner>([this] { return make_api(); }, std::move(a));
+  }
 
   ~KubernetesBackend() override {
+    admission_.reset();  // its thread first: it calls make_api() and now() of this object
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
@@ -178,9 +194,15 @@ class KubernetesBackend final : public ClusterBackend {
     std::string git = version->value("gitVersion", "");
     if (!git.empty() && git.front() == 'v') git.erase(0, 1);
     inv.kubernetes_version = version_token(git);
-    inv.nodes = informer_.nodes();
-    for (model::NodeInfo& n : inv.nodes) {
-      if (auto it = dra_gpus_.find(n.name); it != dra_gpus_.end()) apply_dra_gpus(n, it->second);
+    inv.nodes = current_nodes();
+    if (admission_) {
+      // The machine's word over the taints': it knows a node is probing, and a taint it just asked for may not
+      // have come back through the watch yet.
+      admission_->observe(admission_nodes(inv.nodes), dra_version());
+      const auto states = admission_->admissions();
+      for (model::NodeInfo& n : inv.nodes) {
+        if (auto it = states.find(n.name); it != states.end()) n.admission = it->second;
+      }
     }
     inv.node_image_version = dominant_image(inv.nodes);
     model::canonicalize(inv);
@@ -203,6 +225,9 @@ class KubernetesBackend final : public ClusterBackend {
     if (!parsed) return parsed.error();
     if (!parsed->node.empty() && informer_.synced() && !informer_.has_node(parsed->node)) {
       return make_error(ErrorCode::kNotFound, "node \"" + parsed->node + "\" does not exist", "payload.node");
+    }
+    if (parsed->op == Op::kRunProbe || parsed->op == Op::kSetNodeAdmission) {
+      return start_admission_locked(command, std::move(*parsed));
     }
     const std::string kind(protocol::to_string(command.kind()));
     for (const auto& [id, entry] : commands_) {
@@ -233,7 +258,13 @@ class KubernetesBackend final : public ClusterBackend {
   }
 
   std::vector<protocol::CommandEvent> poll() override {
+    if (admission_ && informer_.synced()) {
+      // From the informer's cache: no network call on the agent's thread.
+      admission_->observe(admission_nodes(current_nodes()), dra_version());
+      admission_->tick();
+    }
     std::lock_guard lock(mutex_);
+    if (admission_) collect_admission_locked();
     return std::exchange(events_, {});
   }
 
@@ -244,12 +275,18 @@ class KubernetesBackend final : public ClusterBackend {
     return it->second.status;
   }
 
-  // Probe-gated admission on this backend is not built yet (issue #11 item 3): nothing is probed, so nothing is
-  // reported, and the policy is kept for when it is.
-  std::vector<protocol::ProbeResult> take_probe_results() override { return {}; }
+  std::vector<protocol::ProbeResult> take_probe_results() override {
+    return admission_ ? admission_->take_results() : std::vector<protocol::ProbeResult>{};
+  }
   void set_admission_policy(const admission::AdmissionPolicy& policy) override {
-    std::lock_guard lock(mutex_);
-    admission_policy_ = policy;
+    if (admission_) admission_->set_policy(policy);
+  }
+
+  std::optional<KubernetesAdmissionStats> admission_stats() const {
+    if (!admission_) return std::nullopt;
+    const AdmissionStats s = admission_->stats();
+    return KubernetesAdmissionStats{s.unguarded_nodes, s.unguarded_seconds, s.unguarded_pods, s.jobs_created,
+                                    s.jobs_deleted};
   }
 
  private:
@@ -257,7 +294,37 @@ class KubernetesBackend final : public ClusterBackend {
     protocol::Command command;
     Parsed parsed;
     protocol::CommandStatus status;
+    // run_probe: each node's probe count when the command started; the node is done once a later probe ended.
+    std::map<std::string, int, std::less<>> probes_before;
   };
+
+  // The nodes as the inventory reports them: the informer's, with GPUs from ResourceSlices where there are any.
+  // On the agent's thread (dra_gpus_ is its).
+  std::vector<model::NodeInfo> current_nodes() const {
+    std::vector<model::NodeInfo> nodes = informer_.nodes();
+    for (model::NodeInfo& n : nodes) {
+      if (auto it = dra_gpus_.find(n.name); it != dra_gpus_.end()) apply_dra_gpus(n, it->second);
+    }
+    return nodes;
+  }
+
+  std::vector<AdmissionNode> admission_nodes(const std::vector<model::NodeInfo>& nodes) const {
+    return make_admission_nodes(nodes, informer_.node_meta(), dra_gpus_);
+  }
+
+  // "v1" or "v1beta1": the resource.k8s.io version ResourceSlices were found at.
+  std::string dra_version() const { return slice_path_.find("/v1beta1/") != std::string::npos ? "v1beta1" : "v1"; }
+
+  static double seconds_of(fleet::Clock::WallTime t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+  }
+
+  // run_probe and set_node_admission, carried out by the admission machine (as the sim does). Caller holds mutex_.
+  Result<StartResult> start_admission_locked(const protocol::Command& command, Parsed parsed);
+  // Admission's events, each attributed to the run_probe waiting on its node, then run_probe commands whose
+  // nodes are all admitted or quarantined are finished. Caller holds mutex_.
+  void collect_admission_locked();
+  std::string waiting_run_probe_locked(std::string_view node) const;
 
   double now() const {
     if (options_.clock) return options_.clock();
@@ -383,6 +450,9 @@ class KubernetesBackend final : public ClusterBackend {
       case Op::kDelete:
         outcome = run_delete(ctx, p.manifests);
         break;
+      case Op::kRunProbe:
+      case Op::kSetNodeAdmission:
+        break;  // carried out by the admission machine at start(), never queued for a worker
     }
     finish(id, outcome);
   }
@@ -398,8 +468,9 @@ class KubernetesBackend final : public ClusterBackend {
   bool slices_read_ = false;
   Clock::time_point slices_read_at_{};
 
+  std::unique_ptr<NodeAdmissionRunner> admission_;  // null with gpu_admission off
+
   mutable std::mutex mutex_;
-  admission::AdmissionPolicy admission_policy_;
   std::condition_variable wake_;
   std::map<std::string, Entry, std::less<>> commands_;
   std::deque<std::string> queue_;
@@ -409,8 +480,89 @@ class KubernetesBackend final : public ClusterBackend {
   bool stopping_ = false;
 };
 
+Result<StartResult> KubernetesBackend::start_admission_locked(const protocol::Command& command, Parsed parsed) {
+  if (!informer_.synced()) {
+    return make_error(ErrorCode::kUnavailable, "the cluster's nodes have not been read yet; try again", {},
+                      "not-ready");
+  }
+  // The machine decides on the nodes as the cache has them now (no network call here).
+  admission_->observe(admission_nodes(current_nodes()), dra_version());
+  const bool probe = parsed.op == Op::kRunProbe;
+  auto nodes = admission_command_nodes(*admission_, probe, parsed.probe_nodes, parsed.node);
+  if (!nodes) return nodes.error();
+  for (const std::string& n : *nodes) {
+    if (std::string id = waiting_run_probe_locked(n); !id.empty()) {
+      return make_error(ErrorCode::kConflict, "command " + id + " (run_probe) is still probing node " + n, {},
+                        "command-conflict");
+    }
+  }
+  Entry entry;
+  entry.command = command;
+  entry.parsed = std::move(parsed);
+  const Parsed& p = entry.parsed;
+  protocol::CommandStatus& st = entry.status;
+  st.id = command.id;
+  st.kind = std::string(protocol::to_string(command.kind()));
+  st.started_at = now();
+  st.nodes_total = static_cast<int>(nodes->size());
+  st.state = protocol::CommandState::kSucceeded;
+  if (!probe) {
+    // The operator's word, carried out by the machine at once (it cancels a probe in flight); the taints follow
+    // on the admission thread.
+    Status s = p.admit ? admission_->admit(p.node, p.reason) : admission_->quarantine(p.node, p.reason);
+    if (!s) return s.error();
+    st.message = "node " + p.node + (p.admit ? " admitted" : " quarantined") + " by an operator: " + p.reason;
+    st.nodes_done = 1;
+    st.details[p.node] = p.admit ? "admitted" : "quarantined";
+  } else if (nodes->empty()) {
+    st.message = "no GPU nodes to probe";
+  } else {
+    auto before = request_probes(*admission_, *nodes);
+    if (!before) return before.error();
+    entry.probes_before = std::move(*before);
+    st.state = protocol::CommandState::kRunning;
+    st.message = "probing " + std::to_string(nodes->size()) + " nodes";
+  }
+  emit_locked(command.id, "command_started", probe ? "" : p.node, st.kind);
+  if (st.state != protocol::CommandState::kRunning) {
+    st.finished_at = now();
+    emit_locked(command.id, "command_succeeded", "", st.message);
+  }
+  auto [it, inserted] = commands_.emplace(command.id, std::move(entry));
+  return StartResult{true, it->second.status};
+}
+
+std::string KubernetesBackend::waiting_run_probe_locked(std::string_view node) const {
+  for (const auto& [id, e] : commands_) {
+    if (e.status.state == protocol::CommandState::kRunning && e.probes_before.count(node) &&
+        !e.status.details.count(std::string(node))) {
+      return id;
+    }
+  }
+  return {};
+}
+
+void KubernetesBackend::collect_admission_locked() {
+  for (AdmissionEvent& e : admission_->take_events()) {
+    const std::string command = e.type == "node_unguarded" ? std::string() : waiting_run_probe_locked(e.node);
+    events_.push_back(
+        protocol::CommandEvent{seconds_of(e.at), command, std::move(e.type), std::move(e.node), std::move(e.message)});
+  }
+  for (auto& [id, e] : commands_) {
+    if (e.status.state != protocol::CommandState::kRunning || e.probes_before.empty()) continue;
+    if (!settle_run_probe(*admission_, e.probes_before, e.status)) continue;
+    e.status.finished_at = now();
+    emit_locked(id, e.status.nodes_failed > 0 ? "command_failed" : "command_succeeded", "", e.status.message);
+  }
+}
+
 }  // namespace
 }  // namespace kube
+
+std::optional<KubernetesAdmissionStats> kubernetes_admission_stats(const ClusterBackend& backend) {
+  const auto* k = dynamic_cast<const kube::KubernetesBackend*>(&backend);
+  return k ? k->admission_stats() : std::nullopt;
+}
 
 Result<std::unique_ptr<ClusterBackend>> make_kubernetes_backend(const KubernetesBackendOptions& options) {
   if (options.drain_timeout.count() <= 0 || options.eviction_retry.count() <= 0 ||

@@ -35,10 +35,31 @@ struct KubernetesBackendOptions {
   std::size_t list_page_size = 500;
   int workers = 4;                // commands run in parallel; more wait their turn
   int conflict_retries = 5;       // read-modify-write of a node's taints on 409 Conflict
-  std::function<double()> clock;  // seconds for events and status times; empty → Unix time
+  std::function<double()> clock;  // seconds for events, status times and admission's clock; empty → Unix time
+
+  // GPU node admission (issue #11, docs/kubernetes-backend.md "GPU node admission"): every new, upgraded or
+  // re-probed GPU node is tainted fleet.io/gpu-unverified and proven by a gpu-probe Job before it takes work.
+  // Off: no taints, no Jobs; run_probe and set_node_admission are refused, admission follows the fleet taints.
+  bool gpu_admission = true;
+  std::string probe_namespace = "fleet-system";        // where the probe Jobs run (the agent's own namespace)
+  std::string probe_image;                             // empty → ghcr.io/fleetd/gpu-probe:<gpu-probe's version>
+  std::chrono::milliseconds admission_interval{2000};  // probe Jobs are read (and failed writes retried) this often
+  std::chrono::seconds probe_pending_grace{120};       // an unschedulable or unpullable probe pod gets this long
+  std::chrono::seconds probe_job_ttl{3600};            // ttlSecondsAfterFinished: the backstop for a missed delete
   // Tests and callers that already know the connection: used instead of the kubeconfig / in-cluster lookup.
   std::optional<kube::KubeConnection> connection;
 };
+
+// GPU node admission's counters (node_admission_runner.hpp), for the agent to export; nullopt for another
+// backend or with gpu_admission off.
+struct KubernetesAdmissionStats {
+  int unguarded_nodes = 0;       // GPU nodes first seen schedulable without fleet.io/gpu-unverified
+  double unguarded_seconds = 0;  // how long they were, summed
+  int unguarded_pods = 0;        // workload pods that had landed on them
+  int probe_jobs_created = 0;
+  int probe_jobs_deleted = 0;
+};
+std::optional<KubernetesAdmissionStats> kubernetes_admission_stats(const ClusterBackend& backend);
 
 // Resolves the connection (kubeconfig or in-cluster) and checks that its files load; does not contact the API
 // server (inventory() does, and reports what is wrong).

@@ -50,6 +50,7 @@ Result<NodeInformer::Listed> NodeInformer::list(KubeApi& api) {
       log::warn("kubernetes: node left out of the inventory", {{"error", node.error().message}});
       continue;
     }
+    out.meta.insert_or_assign(node->name, node_meta_from_k8s(item));
     std::string name = node->name;
     out.nodes.insert_or_assign(std::move(name), std::move(*node));
   }
@@ -68,6 +69,7 @@ Status NodeInformer::ensure_synced(KubeApi& api) {
     std::lock_guard lock(mutex_);
     if (synced_) return Ok{};
     cache_ = std::move(listed->nodes);
+    meta_ = std::move(listed->meta);
     resource_version_ = std::move(listed->resource_version);
     synced_ = true;
     ++stats_.lists;
@@ -92,6 +94,11 @@ std::vector<model::NodeInfo> NodeInformer::nodes() const {
 bool NodeInformer::has_node(std::string_view name) const {
   std::lock_guard lock(mutex_);
   return cache_.find(name) != cache_.end();
+}
+
+std::map<std::string, NodeMeta, std::less<>> NodeInformer::node_meta() const {
+  std::lock_guard lock(mutex_);
+  return meta_;
 }
 
 InformerStats NodeInformer::stats() const {
@@ -120,6 +127,7 @@ NodeInformer::Outcome NodeInformer::apply_event(std::string_view line) {
   if (type == "ADDED" || type == "MODIFIED") {
     auto node = node_info_from_k8s(object, options_.mapping);
     if (node) {
+      meta_.insert_or_assign(node->name, node_meta_from_k8s(object));
       std::string name = node->name;
       cache_.insert_or_assign(std::move(name), std::move(*node));
     } else {
@@ -127,7 +135,10 @@ NodeInformer::Outcome NodeInformer::apply_event(std::string_view line) {
     }
   } else if (type == "DELETED") {
     const json& md = object.contains("metadata") ? object["metadata"] : json::object();
-    if (md.is_object()) cache_.erase(md.value("name", ""));
+    if (md.is_object()) {
+      cache_.erase(md.value("name", ""));
+      meta_.erase(md.value("name", ""));
+    }
   } else if (type != "BOOKMARK") {
     return Outcome::kContinue;
   }
@@ -199,6 +210,7 @@ void NodeInformer::watch_loop() {
       }
       std::lock_guard lock(mutex_);
       cache_ = std::move(listed->nodes);
+      meta_ = std::move(listed->meta);
       resource_version_ = std::move(listed->resource_version);
       ++stats_.lists;
       relist = false;

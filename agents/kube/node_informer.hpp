@@ -53,11 +53,14 @@ class NodeInformer {
   // The cached nodes, sorted by name.
   std::vector<model::NodeInfo> nodes() const;
   bool has_node(std::string_view name) const;
+  // Creation time and recorded admission of the cached nodes (node_mapping.hpp), by name.
+  std::map<std::string, NodeMeta, std::less<>> node_meta() const;
   InformerStats stats() const;
 
  private:
   struct Listed {
     std::map<std::string, model::NodeInfo, std::less<>> nodes;
+    std::map<std::string, NodeMeta, std::less<>> meta;
     std::string resource_version;
   };
   enum class Outcome { kContinue, kGone };
@@ -74,6 +77,7 @@ class NodeInformer {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::map<std::string, model::NodeInfo, std::less<>> cache_;
+  std::map<std::string, NodeMeta, std::less<>> meta_;
   std::string resource_version_;
   bool synced_ = false;
   bool stopping_ = false;

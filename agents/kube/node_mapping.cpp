@@ -1,10 +1,12 @@
 #include "agents/kube/node_mapping.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
 #include "agents/kube/quantity.hpp"
+#include "common/time_format.hpp"
 #include "model/names.hpp"
 
 namespace fleet::agent::kube {
@@ -193,6 +195,36 @@ model::Labels select_labels(const model::Labels& all) {
   for (const auto& [rank, entry] : valid) {
     if (out.size() == model::kMaxLabels) break;
     out.insert(*entry);
+  }
+  return out;
+}
+
+std::string dominant_image(const std::vector<model::NodeInfo>& nodes) {
+  std::map<std::string, int> counts;
+  for (const model::NodeInfo& n : nodes) ++counts[n.node_image_version];
+  std::string best = "unknown";
+  int best_count = 0;
+  for (const auto& [image, count] : counts) {
+    if (count >= best_count) {
+      best = image;
+      best_count = count;
+    }
+  }
+  return best;
+}
+
+NodeMeta node_meta_from_k8s(const json& node) {
+  NodeMeta out;
+  const json& md = member(node, "metadata");
+  if (const std::string created = md.is_object() ? str(md, "creationTimestamp") : ""; !created.empty()) {
+    out.created = parse_timestamp(created);
+  }
+  const json& annotations = member(md, "annotations");
+  if (annotations.is_object()) {
+    out.recorded_admission = model::parse_admission(str(annotations, std::string(kAdmissionAnnotation).c_str()));
+    if (const std::string last = str(annotations, std::string(kLastProbeAnnotation).c_str()); !last.empty()) {
+      out.recorded_last_probe = parse_timestamp(last);
+    }
   }
   return out;
 }

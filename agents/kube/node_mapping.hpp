@@ -2,7 +2,9 @@
 // A Kubernetes Node object (core/v1 JSON) → the agent's NodeInfo: pool, versions, schedulable, a bounded set of
 // labels, taints, capacity/allocatable, admission from the fleet taints, and GPUs from the labels NVIDIA GPU
 // Feature Discovery sets. Pure: no I/O, so every rule here has a unit test.
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,23 @@ struct NodeMappingOptions {
 // subdomain. Everything else degrades: invalid labels and taints are left out, versions are made into tokens,
 // unparsable quantities count as 0.
 Result<model::NodeInfo> node_info_from_k8s(const nlohmann::json& node, const NodeMappingOptions& options);
+
+// The cluster's node image: the most common one among its nodes (nodes being upgraded are the minority);
+// "unknown" without nodes.
+std::string dominant_image(const std::vector<model::NodeInfo>& nodes);
+
+// What admission needs of a node beyond NodeInfo: when it registered (how long it was schedulable unguarded) and
+// what an agent recorded on it (a restarted agent carries on instead of probing every node again).
+inline constexpr std::string_view kAdmissionAnnotation = "fleet.io/admission";   // model::to_string(Admission)
+inline constexpr std::string_view kLastProbeAnnotation = "fleet.io/last-probe";  // RFC 3339
+struct NodeMeta {
+  std::optional<std::chrono::system_clock::time_point> created;  // metadata.creationTimestamp
+  std::optional<model::Admission> recorded_admission;
+  std::optional<std::chrono::system_clock::time_point> recorded_last_probe;
+  bool operator==(const NodeMeta&) const = default;
+};
+// Missing or unreadable fields are nullopt.
+NodeMeta node_meta_from_k8s(const nlohmann::json& node);
 
 // The node pool: kubernetes.azure.com/agentpool, agentpool, node.kubernetes.io/pool, the GKE/EKS/Karpenter pool
 // labels, else "default"; made into a DNS-1123 label.

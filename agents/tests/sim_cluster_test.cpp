@@ -480,6 +480,44 @@ TEST_CASE("a failed simulated probe names a check, in a report of gpu-probe's sc
   CHECK(seen.size() >= 4);
 }
 
+TEST_CASE("set_node_admission: an operator admits or quarantines a GPU node at once, with the reason", "[agent]") {
+  SimCluster sim = make_sim(rates(0, 1.0, 0), 3);
+  const std::string target = sim.inventory().nodes[0].name;
+  run_to_end(sim, command_of("p", "run_probe", {{"nodes", {target}}}), 0);
+  REQUIRE(sim.inventory().find_node(target)->admission == model::Admission::kQuarantined);
+  protocol::CommandStatus s = run_to_end(
+      sim, command_of("a", "set_node_admission", {{"node", target}, {"admission", "admitted"}, {"reason", "reseated"}}),
+      100);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
+  CHECK(s.message == "node " + target + " admitted by an operator: reseated");
+  const model::NodeInfo* n = sim.inventory().find_node(target);
+  CHECK(n->admission == model::Admission::kAdmitted);
+  for (const auto& taint : n->taints) {
+    CHECK(taint.key != model::kTaintGpuQuarantined);
+    CHECK(taint.key != model::kTaintGpuUnverified);
+  }
+  s = run_to_end(
+      sim,
+      command_of("q", "set_node_admission", {{"node", target}, {"admission", "quarantined"}, {"reason", "XID 79"}}),
+      200);
+  CHECK(s.state == protocol::CommandState::kSucceeded);
+  CHECK(sim.inventory().find_node(target)->admission == model::Admission::kQuarantined);
+  CHECK(sim.take_probe_records().size() == 1);  // the one probe; the operator's word is no probe result
+  // A node that does not exist, or has no GPUs, is refused.
+  auto missing = sim.start(
+      command_of("m", "set_node_admission", {{"node", "nope"}, {"admission", "admitted"}, {"reason", "x"}}), 300);
+  CHECK(missing.error().code == ErrorCode::kNotFound);
+  std::string cpu_node;
+  for (const auto& node : sim.inventory().nodes) {
+    if (node.gpus.empty()) cpu_node = node.name;
+  }
+  if (!cpu_node.empty()) {
+    auto cpu = sim.start(
+        command_of("c", "set_node_admission", {{"node", cpu_node}, {"admission", "admitted"}, {"reason", "x"}}), 300);
+    CHECK(cpu.error().code == ErrorCode::kInvalid);
+  }
+}
+
 TEST_CASE("admitted GPU nodes are probed again on the admission schedule", "[agent]") {
   SimCluster sim = make_sim();
   CHECK_FALSE(sim.next_due().has_value());  // nothing runs: re-probes do not keep the shell awake

@@ -23,6 +23,7 @@
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/api_service.hpp"
 #include "fleetd/http/metrics.hpp"
+#include "fleetd/loops/admission_gauges.hpp"
 #include "fleetd/loops/lease_sweeper.hpp"
 #include "fleetd/loops/liveness_monitor.hpp"
 #include "fleetd/store/cluster_store.hpp"
@@ -69,8 +70,8 @@ class Daemon {
                    std::chrono::duration_cast<std::chrono::milliseconds>(unreachable_after(cfg)),
                    std::chrono::milliseconds(250)}),
         lease_sweeper_({database_url, static_cast<int>(cfg.command_max_attempts)}, clock_),
-        liveness_({database_url, std::chrono::seconds(cfg.heartbeat_interval_seconds), unreachable_after(cfg)},
-                  clock_) {
+        liveness_({database_url, std::chrono::seconds(cfg.heartbeat_interval_seconds), unreachable_after(cfg)}, clock_),
+        admission_gauges_(database_url, std::chrono::seconds(15), clock_) {
     metrics_.set_build_info(build.version, build.commit);
     register_routes();
   }
@@ -113,6 +114,7 @@ class Daemon {
     register_gauges();
     lease_sweeper_.start();
     liveness_.start();
+    admission_gauges_.start();
     recorder_.start();
     return server_.get();
   }
@@ -132,6 +134,7 @@ class Daemon {
     pthread_kill(signal_thread.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
     signal_thread.join();
     liveness_.stop();
+    admission_gauges_.stop();
     lease_sweeper_.stop();
     recorder_.stop();  // before the pool: its last batch goes through it
     notifier_.stop();
@@ -153,6 +156,8 @@ class Daemon {
     register_agent_routes(api_, agent_options);
     register_heartbeat_routes(api_, gateway, agent_options);
     register_inventory_routes(api_);
+    register_probe_routes(api_);
+    register_admission_routes(api_);
     register_command_routes(api_);
     register_command_poll_routes(
         api_, gateway, {std::chrono::seconds(cfg_.command_lease_seconds), static_cast<int>(cfg_.command_max_attempts)});
@@ -182,6 +187,9 @@ class Daemon {
           [this] { return cache_.size(); });
     gauge("fleetd_liveness_rows_written", "Heartbeat times written to clusters.last_heartbeat in batches.",
           [this] { return recorder_.rows_written(); });
+    metrics_.add_gauge_family("fleetd_gpu_nodes",
+                              "GPU nodes by admission state, fleet-wide (every replica: use max()).", "admission",
+                              [this] { return admission_gauges_.gpu_nodes_by_admission(); });
   }
 
   const ServeConfig& cfg_;
@@ -198,6 +206,7 @@ class Daemon {
   // The command queue's leases and agent liveness: loops that run on one replica at a time.
   LeaseSweeper lease_sweeper_;
   LivenessMonitor liveness_;
+  AdmissionGauges admission_gauges_;  // fleetd_gpu_nodes{admission}
   std::unique_ptr<http::Server> server_;
 };
 

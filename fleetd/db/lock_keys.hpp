@@ -5,8 +5,9 @@
 
 namespace fleet::lock_keys {
 
-inline constexpr std::int64_t kMigrations = 0x666c656574000001;     // session lock while migrating (db/migrations)
-inline constexpr std::int64_t kLiveness = 0x666c656574000002;       // loops/liveness_monitor: one replica a round
-inline constexpr std::int64_t kCommandLeases = 0x666c656574000003;  // loops/lease_sweeper: one replica a round
+inline constexpr std::int64_t kMigrations = 0x666c656574000001;       // session lock while migrating (db/migrations)
+inline constexpr std::int64_t kLiveness = 0x666c656574000002;         // loops/liveness_monitor: one replica a round
+inline constexpr std::int64_t kCommandLeases = 0x666c656574000003;    // loops/lease_sweeper: one replica a round
+inline constexpr std::int64_t kAdmissionGauges = 0x666c656574000004;  // loops/admission_gauges: one count at a time
 
 }  // namespace fleet::lock_keys

@@ -2,7 +2,7 @@
 // inventory replaces the stored one; a delta applies only on top of the stored sequence, otherwise the answer asks
 // for a full resync. A delta that changes nothing is answered from the replica's cache without touching the
 // database (gateway/heartbeat_cache.hpp), on the HTTP thread when it can be; liveness is recorded in batches
-// (gateway/liveness_recorder.hpp).
+// (gateway/liveness_recorder.hpp). Probe results the heartbeat carries are stored before anything else.
 #include <pqxx/pqxx>
 
 #include "api/json_body.hpp"
@@ -13,6 +13,7 @@
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/database_job.hpp"
 #include "fleetd/store/inventory_store.hpp"
+#include "fleetd/store/probe_store.hpp"
 #include "protocol/heartbeat.hpp"
 
 namespace fleet {
@@ -29,6 +30,7 @@ struct HeartbeatDeps {
   AgentRouteOptions options;
   const Clock& clock;
   DbPool& pool;
+  Metrics& metrics;
 };
 
 nlohmann::json applied_json(std::uint64_t sequence, const protocol::InventoryDelta& changes) {
@@ -53,6 +55,19 @@ http::Response heartbeat_reply(nlohmann::json out, const HeartbeatDeps& deps, co
   return json_response(200, out.dump());
 }
 
+// The GPU model of `node` as this heartbeat reports it (its first GPU's), or "" when it does not carry the node:
+// a node's first heartbeat may bring its first probe results too.
+std::string gpu_model_in(const protocol::HeartbeatEnvelope& e, const std::string& node) {
+  const model::NodeInfo* n = nullptr;
+  if (e.inventory) n = e.inventory->find_node(node);
+  if (e.delta) {
+    for (const auto& added : e.delta->added) {
+      if (added.name == node) n = &added;
+    }
+  }
+  return n && !n->gpus.empty() ? n->gpus.front().model : std::string();
+}
+
 Result<protocol::HeartbeatEnvelope> parse_heartbeat(const Call& call) {
   auto body = api::parse_json_body(call.req, {"application/json"}, protocol::kMaxHeartbeatBytes);
   if (!body) return body.error();
@@ -73,6 +88,7 @@ class DatabaseHeartbeat {
       if (!read) return problem(call_, read.error());
       envelope_ = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(read).value());
     }
+    if (!envelope_->probe_results.empty()) store_probe_results();
     if (!envelope_->full) {
       if (auto answered = from_cache()) return std::move(*answered);
     }
@@ -152,6 +168,21 @@ class DatabaseHeartbeat {
     return reply(applied_json(applied.stored.sequence, applied.changes));
   }
 
+  // Probe results first, in a transaction of their own: they do not depend on the inventory's base, so every 2xx
+  // answer (a resync included) means they are kept, and a resent heartbeat stores nothing twice (by probe id).
+  void store_probe_results() {
+    pqxx::work txn(conn_);
+    const std::vector<std::size_t> stored =
+        store::insert_probe_results(txn, cluster_, envelope_->probe_results,
+                                    [this](const std::string& node) { return gpu_model_in(*envelope_, node); });
+    txn.commit();
+    for (std::size_t i : stored) {
+      const protocol::ProbeResult& r = envelope_->probe_results[i];
+      deps_.metrics.observe_probe_result(r.verdict, r.failed_checks,
+                                         std::chrono::duration<double>(r.finished_at - r.started_at).count());
+    }
+  }
+
   bool save(pqxx::transaction_base& txn, const protocol::HeartbeatApplied& applied, std::int64_t generation) {
     return store::save_heartbeat(txn, cluster_, applied, envelope_->agent_version, generation, deps_.clock.wall_now());
   }
@@ -194,7 +225,7 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   auto parsed = parse_heartbeat(*call);
   if (!parsed) return respond(problem(*call, parsed.error()));
   auto envelope = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(parsed).value());
-  if (envelope->full) return to_database(envelope);
+  if (envelope->full || !envelope->probe_results.empty()) return to_database(envelope);
   auto fast = deps->gateway.cache.apply_delta(cluster, *envelope);
   nlohmann::json out;
   if (auto* resync = std::get_if<protocol::ResyncNeeded>(&fast)) {
@@ -219,7 +250,8 @@ bool allows_large_body(std::string_view method, std::string_view target) {
 }
 
 void register_heartbeat_routes(ApiService& api, AgentGateway gateway, AgentRouteOptions options) {
-  auto deps = std::make_shared<const HeartbeatDeps>(HeartbeatDeps{gateway, options, api.clock(), api.pool()});
+  auto deps =
+      std::make_shared<const HeartbeatDeps>(HeartbeatDeps{gateway, options, api.clock(), api.pool(), api.metrics()});
   api.add_async_route("POST", "/v1/agents/{cluster}/heartbeat",
                       [deps](const std::shared_ptr<Call>& call, const http::Respond& respond) {
                         heartbeat_front(call, respond, deps);

@@ -66,6 +66,7 @@ http::Response list_gpus(Call& call, pqxx::connection_base& conn) {
     item["cluster"] = row.cluster;
     item["node"] = row.node;
     item["admission"] = row.admission;
+    if (!row.last_probe_json.empty()) item["lastProbe"] = nlohmann::json::parse(row.last_probe_json);
     out["items"].push_back(std::move(item));
   }
   if (page.more && !page.items.empty()) {

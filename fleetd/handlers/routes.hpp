@@ -25,6 +25,10 @@ void register_cluster_routes(ApiService& api);
 void register_token_routes(ApiService& api);
 // /v1/clusters/{name}/nodes and /v1/gpus (inventory_handlers.cpp).
 void register_inventory_routes(ApiService& api);
+// GPU probe results: /v1/probes, /v1/clusters/{name}/nodes/{node}/probes (probe_handlers.cpp).
+void register_probe_routes(ApiService& api);
+// Admission policies, the agent's policy, and :probe / :admit / :quarantine on a node (admission_handlers.cpp).
+void register_admission_routes(ApiService& api);
 
 // What the agent endpoints share: the per-replica memory that answers most agent requests without SQL
 // (fleetd/gateway/).

@@ -74,7 +74,18 @@ const ApiService::Route* ApiService::match(const std::vector<std::string>& segme
     bool ok = true;
     for (std::size_t i = 0; i < segments.size() && ok; ++i) {
       const auto& s = r.segments[i];
-      if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
+      // `{name}` or, for custom methods (Google AIP-136, as in `/nodes/{node}:probe`), `{name}:verb`.
+      const std::size_t close = s.find("}:");
+      const std::string_view verb =
+          close == std::string::npos ? std::string_view() : std::string_view(s).substr(close + 1);
+      if (!verb.empty() && s.front() == '{') {
+        const std::string& given = segments[i];
+        if (given.size() <= verb.size() || given.compare(given.size() - verb.size(), verb.size(), verb) != 0) {
+          ok = false;
+        } else {
+          p[s.substr(1, close - 1)] = given.substr(0, given.size() - verb.size());
+        }
+      } else if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
         if (segments[i].empty())
           ok = false;
         else

@@ -40,6 +40,7 @@ class ApiService {
   void add_async_route(std::string method, std::string route, AsyncHandler handler);
 
   DbPool& pool() { return pool_; }
+  Metrics& metrics() { return metrics_; }
   const Clock& clock() const { return clock_; }
 
   // The http::Handler given to the server.

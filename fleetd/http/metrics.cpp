@@ -47,6 +47,54 @@ void Metrics::set_build_info(std::string version, std::string commit) {
   commit_ = std::move(commit);
 }
 
+void Metrics::add_gauge_family(std::string name, std::string help, std::string label,
+                               std::function<std::map<std::string, std::int64_t>()> read) {
+  std::lock_guard lock(mutex_);
+  families_.push_back({std::move(name), std::move(help), std::move(label), std::move(read)});
+}
+
+void Metrics::observe_probe_result(const std::string& verdict, const std::vector<std::string>& failed_checks,
+                                   double seconds) {
+  std::lock_guard lock(mutex_);
+  probes_by_verdict_[verdict]++;
+  for (const std::string& check : failed_checks) {
+    const bool known = probe_failed_checks_.count(check) > 0;
+    probe_failed_checks_[known || probe_failed_checks_.size() < kMaxCheckLabels ? check : "other"]++;
+  }
+  for (std::size_t i = 0; i < kProbeBuckets.size(); ++i) {
+    if (seconds <= kProbeBuckets[i]) probe_buckets_[i]++;
+  }
+  probe_count_++;
+  probe_sum_ += seconds;
+}
+
+void Metrics::render_admission(std::ostream& out) const {
+  out << "# HELP fleetd_probe_results_total GPU probe results stored by this replica, by verdict.\n"
+      << "# TYPE fleetd_probe_results_total counter\n";
+  for (const auto& [verdict, n] : probes_by_verdict_) {
+    out << "fleetd_probe_results_total{verdict=\"" << escape(verdict) << "\"} " << n << "\n";
+  }
+  out << "# HELP fleetd_probe_failed_checks_total Failing checks in the GPU probe results this replica stored.\n"
+      << "# TYPE fleetd_probe_failed_checks_total counter\n";
+  for (const auto& [check, n] : probe_failed_checks_) {
+    out << "fleetd_probe_failed_checks_total{check=\"" << escape(check) << "\"} " << n << "\n";
+  }
+  out << "# HELP fleetd_probe_duration_seconds GPU probe duration, from its start to its report.\n"
+      << "# TYPE fleetd_probe_duration_seconds histogram\n";
+  for (std::size_t i = 0; i < kProbeBuckets.size(); ++i) {
+    out << "fleetd_probe_duration_seconds_bucket{le=\"" << num(kProbeBuckets[i]) << "\"} " << probe_buckets_[i] << "\n";
+  }
+  out << "fleetd_probe_duration_seconds_bucket{le=\"+Inf\"} " << probe_count_ << "\n"
+      << "fleetd_probe_duration_seconds_sum " << num(probe_sum_) << "\n"
+      << "fleetd_probe_duration_seconds_count " << probe_count_ << "\n";
+  for (const auto& f : families_) {
+    out << "# HELP " << f.name << " " << f.help << "\n# TYPE " << f.name << " gauge\n";
+    for (const auto& [value, n] : f.read()) {
+      out << f.name << "{" << f.label << "=\"" << escape(value) << "\"} " << n << "\n";
+    }
+  }
+}
+
 std::string Metrics::render() const {
   std::ostringstream out;
   std::lock_guard lock(mutex_);
@@ -75,6 +123,7 @@ std::string Metrics::render() const {
     out << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " gauge\n"
         << g.name << " " << num(g.read()) << "\n";
   }
+  render_admission(out);
   return out.str();
 }
 

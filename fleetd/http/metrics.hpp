@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -21,10 +22,20 @@ class Metrics {
   // A gauge read when /metrics is rendered (pool in use, connections, …).
   void add_gauge(std::string name, std::string help, std::function<double()> read);
   void set_build_info(std::string version, std::string commit);
+  // A gauge with one label, read when /metrics is rendered: label value → value.
+  void add_gauge_family(std::string name, std::string help, std::string label,
+                        std::function<std::map<std::string, std::int64_t>()> read);
+
+  // GPU admission (issue #11): a probe result this replica stored: counted by verdict and by failing check, and its
+  // duration observed. Check names come from agents: past kMaxCheckLabels distinct names they count as "other".
+  static constexpr std::array<double, 11> kProbeBuckets = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800};
+  static constexpr std::size_t kMaxCheckLabels = 64;
+  void observe_probe_result(const std::string& verdict, const std::vector<std::string>& failed_checks, double seconds);
 
   std::string render() const;
 
  private:
+  void render_admission(std::ostream& out) const;  // with mutex_ held
   struct Histogram {
     std::array<std::uint64_t, kLatencyBuckets.size()> buckets{};
     std::uint64_t count = 0;
@@ -34,6 +45,16 @@ class Metrics {
     std::string name, help;
     std::function<double()> read;
   };
+  struct GaugeFamily {
+    std::string name, help, label;
+    std::function<std::map<std::string, std::int64_t>()> read;
+  };
+  std::vector<GaugeFamily> families_;
+  std::map<std::string, std::uint64_t> probes_by_verdict_;
+  std::map<std::string, std::uint64_t> probe_failed_checks_;
+  std::array<std::uint64_t, kProbeBuckets.size()> probe_buckets_{};
+  std::uint64_t probe_count_ = 0;
+  double probe_sum_ = 0;
   mutable std::mutex mutex_;
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
   std::map<std::pair<std::string, std::string>, Histogram> latency_;

@@ -30,6 +30,7 @@ const std::string kUpdateSpec = std::string(
                                     "updated_at = now() WHERE name = $1 RETURNING ") +
                                 kClusterColumns;
 constexpr const char* kDelete = "DELETE FROM clusters WHERE name = $1";
+constexpr const char* kExists = "SELECT 1 FROM clusters WHERE name = $1";
 // Fetches limit+1 rows: the extra one only says whether another page exists.
 const std::string kList = std::string("SELECT ") + kClusterColumns +
                           " FROM clusters WHERE name > $1"
@@ -90,6 +91,10 @@ void prepare_cluster_statements(pqxx::connection_base& conn) {
 
 std::optional<model::Cluster> get_cluster(pqxx::transaction_base& txn, std::string_view name) {
   return first(txn.exec_prepared(kGetStatement, std::string(name)));
+}
+
+bool cluster_exists(pqxx::transaction_base& txn, std::string_view name) {
+  return !txn.exec_params(kExists, std::string(name)).empty();
 }
 
 std::optional<model::Cluster> lock_cluster(pqxx::transaction_base& txn, std::string_view name) {

@@ -22,6 +22,7 @@ namespace fleet::store {
 void prepare_cluster_statements(pqxx::connection_base& conn);
 
 std::optional<model::Cluster> get_cluster(pqxx::transaction_base& txn, std::string_view name);
+bool cluster_exists(pqxx::transaction_base& txn, std::string_view name);
 // Row-locks the cluster (SELECT … FOR UPDATE) for a read-modify-write.
 std::optional<model::Cluster> lock_cluster(pqxx::transaction_base& txn, std::string_view name);
 // nullopt when a cluster of that name exists already.

@@ -153,8 +153,23 @@ bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view,
 namespace fleet::store {
 namespace {
 constexpr const char* kClusterExists = "SELECT 1 FROM clusters WHERE name = $1";
+constexpr const char* kGpuNodesByAdmission =
+    "SELECT n.admission, count(*) FROM nodes n WHERE EXISTS (SELECT 1 FROM gpus g WHERE g.cluster_id = n.cluster_id "
+    "AND g.node_name = n.name) GROUP BY n.admission";
+constexpr const char* kNodeGpus =
+    "SELECT (SELECT count(*) FROM gpus g WHERE g.cluster_id = n.cluster_id AND g.node_name = n.name)::int "
+    "FROM nodes n JOIN clusters c ON c.id = n.cluster_id WHERE c.name = $1 AND n.name = $2";
+// A node's last probe (issue #11), {"verdict", "finishedAt", "reason", "id"}, or NULL (never probed): a scalar subquery
+// in the select list, which PostgreSQL evaluates after ORDER BY and LIMIT, so a page costs one index probe per row.
+#define FLEET_LAST_PROBE(alias)                                                                               \
+  "(SELECT jsonb_build_object('verdict', p.verdict, 'finishedAt', to_char(p.finished_at AT TIME ZONE 'UTC', " \
+  "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'reason', p.reason, 'id', p.id::text) FROM probe_results p "         \
+  "WHERE p.cluster_id = " alias ".cluster_id AND p.node_name = " alias                                        \
+  ".name ORDER BY p.finished_at DESC, p.id DESC "                                                             \
+  "LIMIT 1)"
 constexpr const char* kNodesOfCluster =
-    "SELECT n.data::text FROM nodes n JOIN clusters c ON c.id = n.cluster_id WHERE c.name = $1 ORDER BY n.name";
+    "SELECT (n.data || jsonb_build_object('lastProbe', " FLEET_LAST_PROBE("n") "))::text "
+    "FROM nodes n JOIN clusters c ON c.id = n.cluster_id WHERE c.name = $1 ORDER BY n.name";
 // Empty filter values match everything; the keyset starts after ($5, $6, $7) when $8.
 constexpr const char* kGpuFilter =
     " FROM gpus g JOIN clusters c ON c.id = g.cluster_id "
@@ -164,10 +179,11 @@ constexpr const char* kGpuFilter =
 const std::string kGpuPage =
     std::string(
         "SELECT c.name, g.node_name, g.idx, g.uuid, g.model, g.memory_bytes, g.driver_version, "
-        "g.cuda_version, g.mig_mode, g.health, n.admission") +
+        "g.cuda_version, g.mig_mode, g.health, n.admission, " FLEET_LAST_PROBE("n") "::text") +
     kGpuFilter +
     " AND (NOT $8 OR (c.name, g.node_name, g.idx) > ($5, $6, $7)) ORDER BY c.name, g.node_name, g.idx "
     "LIMIT $9";
+#undef FLEET_LAST_PROBE
 const std::string kGpuTotals =
     std::string("SELECT g.model, count(*)") + kGpuFilter + " GROUP BY g.model ORDER BY g.model";
 }  // namespace
@@ -176,6 +192,18 @@ std::optional<std::vector<std::string>> list_node_json(pqxx::transaction_base& t
   if (txn.exec_params(kClusterExists, std::string(cluster)).empty()) return std::nullopt;
   std::vector<std::string> out;
   for (const auto& row : txn.exec_params(kNodesOfCluster, std::string(cluster))) out.emplace_back(row[0].c_str());
+  return out;
+}
+
+std::optional<int> node_gpu_count(pqxx::transaction_base& txn, std::string_view cluster, std::string_view node) {
+  auto rows = txn.exec_params(kNodeGpus, std::string(cluster), std::string(node));
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0].as<int>();
+}
+
+std::map<std::string, std::int64_t> gpu_nodes_by_admission(pqxx::transaction_base& txn) {
+  std::map<std::string, std::int64_t> out;
+  for (const auto& r : txn.exec(kGpuNodesByAdmission)) out[r[0].c_str()] = r[1].as<std::int64_t>();
   return out;
 }
 
@@ -190,7 +218,8 @@ GpuPage list_gpus(pqxx::transaction_base& txn, const GpuFilter& f,
       page.more = true;
       break;
     }
-    GpuRow row{r[0].c_str(), r[1].c_str(), r[10].c_str(), {}};
+    GpuRow row{r[0].c_str(), r[1].c_str(), r[10].c_str(), {}, {}};
+    if (!r[11].is_null()) row.last_probe_json = r[11].c_str();
     row.gpu = {r[2].as<int>(), r[3].c_str(), r[4].c_str(), r[5].as<std::int64_t>(),
                r[6].c_str(),   r[7].c_str(), r[8].c_str(), r[9].c_str()};
     page.items.push_back(std::move(row));

@@ -3,6 +3,7 @@
 // as only what changed (nodes upserted or deleted, their GPUs replaced), so database writes follow change, not
 // heartbeat count.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,12 +59,19 @@ namespace fleet::store {
 // The nodes of a cluster as their agent reported them (JSON text each), by name; nullopt when no such cluster.
 std::optional<std::vector<std::string>> list_node_json(pqxx::transaction_base& txn, std::string_view cluster);
 
+// How many GPUs the node has as its agent last reported; nullopt when the cluster has no such node.
+std::optional<int> node_gpu_count(pqxx::transaction_base& txn, std::string_view cluster, std::string_view node);
+
+// GPU nodes (nodes with at least one GPU) by admission state, over the whole fleet.
+std::map<std::string, std::int64_t> gpu_nodes_by_admission(pqxx::transaction_base& txn);
+
 struct GpuFilter {
   std::string model, cluster, health, admission;  // empty = any
 };
 struct GpuRow {
   std::string cluster, node, admission;  // where it is, and whether its node is admitted
   model::GpuInfo gpu;
+  std::string last_probe_json;  // {"verdict", "finishedAt", "reason", "id"} of the node's last probe; "" if none
 };
 struct GpuPage {
   std::vector<GpuRow> items;

@@ -1,18 +1,11 @@
 #include "agents/kube/testing/kube_api_double.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <utility>
 
-#include "net/http_server.hpp"
+#include "agents/kube/testing/kube_api_double_state.hpp"
 
 namespace fleet::agent::kube::testing {
-
-using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -42,6 +35,16 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
   return out;
 }
 
+std::string media_type(const http::Request& req) {
+  const std::string* ct = req.header("content-type");
+  if (!ct) return {};
+  return ct->substr(0, ct->find(';'));
+}
+
+}  // namespace
+
+// Shared with the other source files of the double (kube_api_double_state.hpp).
+
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> out;
   std::size_t start = 1;
@@ -55,6 +58,7 @@ std::vector<std::string> split_path(std::string_view path) {
 }
 
 // "spec.nodeName=n1,spec.driver=gpu.nvidia.com" → {field: value}.
+
 std::map<std::string, std::string> field_selector(const std::string& text) {
   std::map<std::string, std::string> out;
   std::size_t start = 0;
@@ -95,7 +99,7 @@ bool selected(const json& object, const std::map<std::string, std::string>& sele
   return true;
 }
 
-json status(int code, const std::string& reason, const std::string& message, json details = nullptr) {
+json status(int code, const std::string& reason, const std::string& message, json details) {
   json s = {{"kind", "Status"},
             {"apiVersion", "v1"},
             {"metadata", json::object()},
@@ -116,118 +120,20 @@ http::Response json_response(int code, const json& body) {
   return r;
 }
 
-std::string media_type(const http::Request& req) {
-  const std::string* ct = req.header("content-type");
-  if (!ct) return {};
-  return ct->substr(0, ct->find(';'));
-}
-
 std::string name_of(const json& object) {
   return object["metadata"].value("name", "");
 }
 
-}  // namespace
-
-struct KubeApiDouble::State {
-  struct Event {
-    std::int64_t rv;
-    std::string type;
-    json object;
-  };
-  struct Watcher {
-    std::int64_t from;
-    bool bookmarks;
-    Clock::time_point deadline;
-    http::Respond respond;
-  };
-
-  KubeApiDoubleOptions options;
-  std::unique_ptr<http::Server> server;
-  std::thread server_thread;
-  std::thread timer_thread;
-
-  mutable std::mutex mutex;
-  std::condition_variable timer_wake;
-  bool stopping = false;
-  std::int64_t rv = 100;
-  std::int64_t compacted_before = 0;  // watches from a version older than this get 410
-  int next_uid = 1;
-  std::map<std::string, json> nodes;
-  std::map<std::string, json> pods;  // "ns/name"
-  std::map<std::string, Clock::time_point> terminating;
-  std::map<std::string, int> eviction_attempts;
-  std::vector<PdbBlock> pdbs;
-  std::vector<json> slices;
-  std::map<std::string, json> objects;  // applied, by path
-  std::vector<Event> history;
-  std::vector<Watcher> watchers;
-  std::map<std::string, int> conflicts;
-  int gone_watches = 0;
-  std::vector<RecordedRequest> requests;
-
-  std::string uid() { return "00000000-0000-4000-8000-" + std::to_string(100000000000 + next_uid++); }
-
-  // Caller holds mutex.
-  void node_event(const std::string& type, json node) {
-    history.push_back(Event{rv, type, std::move(node)});
-    flush_watchers(false);
-  }
-
-  static std::string line(const std::string& type, const json& object) {
-    return json{{"type", type}, {"object", object}}.dump() + "\n";
-  }
-
-  std::string bookmark() const {
-    return line("BOOKMARK",
-                {{"kind", "Node"}, {"apiVersion", "v1"}, {"metadata", {{"resourceVersion", std::to_string(rv)}}}});
-  }
-
-  // The events after `from`, one line each; empty when there are none.
-  std::string events_after(std::int64_t from) const {
-    std::string out;
-    for (const Event& e : history) {
-      if (e.rv > from) out += line(e.type, e.object);
-    }
-    return out;
-  }
-
-  static http::Response watch_response(std::string body) {
-    http::Response r;
-    r.status = 200;
-    r.headers["content-type"] = "application/json";
-    r.body = std::move(body);
-    r.route = "kube-double-watch";
-    return r;
-  }
-
-  // Answers the waiting watches that have events now, and those whose wait is over (`now`) with a bookmark. `drop`
-  // ends every one at once with only its pending events, no bookmark: a dropped connection.
-  void flush_watchers(bool drop, Clock::time_point now = Clock::time_point::min()) {
-    for (auto it = watchers.begin(); it != watchers.end();) {
-      std::string body = events_after(it->from);
-      const bool due = it->deadline <= now;
-      if (body.empty() && !due && !drop) {
-        ++it;
-        continue;
-      }
-      if (it->bookmarks && !drop) body += bookmark();
-      it->respond(watch_response(std::move(body)));
-      it = watchers.erase(it);
+bool labels_match(const json& object, const std::map<std::string, std::string>& selector) {
+  for (const auto& [key, value] : selector) {
+    const json* labels = at_path(object, "metadata.labels");
+    if (!labels || !labels->is_object() || !labels->contains(key) || !(*labels)[key].is_string() ||
+        (*labels)[key].get<std::string>() != value) {
+      return false;
     }
   }
-
-  void handle(const http::Request& req, const http::Respond& respond);
-  void handle_locked(const http::Request& req, const std::string& path, const std::map<std::string, std::string>& q,
-                     const http::Respond& respond);
-  void list(const std::map<std::string, json>& items, const std::string& kind,
-            const std::map<std::string, std::string>& q, const http::Respond& respond) const;
-  void watch_nodes(const std::map<std::string, std::string>& q, const http::Respond& respond);
-  void patch_node(const http::Request& req, const std::string& name, const http::Respond& respond);
-  void evict(const http::Request& req, const std::string& key, const http::Respond& respond);
-  void apply(const http::Request& req, const std::string& path, const std::map<std::string, std::string>& q,
-             const http::Respond& respond);
-  void timer_loop();
-};
+  return true;
+}
 
 void KubeApiDouble::State::handle(const http::Request& req, const http::Respond& respond) {
   const auto qpos = req.target.find('?');
@@ -247,6 +153,8 @@ void KubeApiDouble::State::list(const std::map<std::string, json>& items, const 
                                 const std::map<std::string, std::string>& q, const http::Respond& respond) const {
   std::map<std::string, std::string> selector;
   if (auto it = q.find("fieldSelector"); it != q.end()) selector = field_selector(it->second);
+  std::map<std::string, std::string> labels;
+  if (auto it = q.find("labelSelector"); it != q.end()) labels = field_selector(it->second);
   std::size_t limit = 0;
   if (auto it = q.find("limit"); it != q.end()) limit = std::stoul(it->second);
   std::string after;
@@ -256,7 +164,7 @@ void KubeApiDouble::State::list(const std::map<std::string, json>& items, const 
                {"metadata", {{"resourceVersion", std::to_string(rv)}}},
                {"items", json::array()}};
   for (auto it = after.empty() ? items.begin() : items.upper_bound(after); it != items.end(); ++it) {
-    if (!selected(it->second, selector)) continue;
+    if (!selected(it->second, selector) || !labels_match(it->second, labels)) continue;
     if (limit && list["items"].size() == limit) {
       // The continue token is the last key returned; opaque to clients, as the real one is.
       list["metadata"]["continue"] = std::prev(it)->first;
@@ -443,6 +351,7 @@ void KubeApiDouble::State::handle_locked(const http::Request& req, const std::st
               {"platform", "linux/amd64"}}));
     return;
   }
+  if (handle_jobs_locked(req, path, seg, q, respond)) return;
   if (path == "/api/v1/nodes" && m == "GET") {
     auto w = q.find("watch");
     if (w != q.end() && (w->second == "1" || w->second == "true")) {

@@ -1,10 +1,10 @@
 #pragma once
 // A TEST DOUBLE of the Kubernetes API server, not an API server: an in-memory store behind fleet::http::Server
 // over HTTPS that answers the calls the kubernetes backend makes with real-shaped JSON (NodeList, Node, Status,
-// WatchEvent, Eviction, ResourceSliceList, /version), plus switches for the failures the backend must survive:
-// 409 Conflict on a node PATCH, 429 from a PodDisruptionBudget on eviction, 410 Gone on a watch, 401 without
-// the bearer token. What it does not do: admission, validation beyond what the backend's calls need, real
-// strategic merge (a strategic merge patch is applied as a JSON merge patch), field ownership in apply.
+// WatchEvent, Eviction, ResourceSliceList, /version, batch/v1 Jobs and their pods and logs), plus switches for the
+// failures the backend must survive: 409 Conflict on a node PATCH, 429 from a PodDisruptionBudget on eviction, 410 Gone
+// on a watch, 401 without the bearer token. What it does not do: admission, validation beyond what the backend's calls
+// need, real strategic merge (a strategic merge patch is applied as a JSON merge patch), field ownership in apply.
 //
 // Watches: the double ends every watch response after sending what it has (the pending events, then a BOOKMARK
 // at the current resourceVersion), which is exactly a dropped watch the client has to resume. A watch with
@@ -74,6 +74,21 @@ class KubeApiDouble {
 
   void put_resource_slice(nlohmann::json slice);
 
+  // batch/v1 Jobs, as far as the gpu-probe Jobs need them. POST …/jobs stores the Job (409 AlreadyExists for a
+  // name that exists) and at once creates its one pod "<job>-<n>" (labels job-name, batch.kubernetes.io/job-name
+  // and controller-uid, the template's labels and spec, phase Pending, no status), which the JobPodHook may shape
+  // and give a log before anyone sees it. No controller runs: a pod stays as it is until a test changes it
+  // (update_job_pod), and the Job's status follows its pod (Succeeded → Complete, Failed → Failed). DELETE of a
+  // Job removes it, its pods and the objects it owns (ownerReferences), as the garbage collector does after a
+  // propagationPolicy=Background delete. Any other POST to a collection creates the object at <path>/<name>.
+  using JobPodHook = std::function<void(const nlohmann::json& job, nlohmann::json& pod, std::string& log)>;
+  void set_job_pod_hook(JobPodHook hook);
+  std::vector<nlohmann::json> jobs() const;
+  std::optional<nlohmann::json> job_pod(const std::string& ns, const std::string& job) const;
+  void update_job_pod(const std::string& ns, const std::string& job,
+                      const std::function<void(nlohmann::json&)>& change);
+  std::vector<std::string> deleted_jobs() const;  // "ns/name", in the order they were deleted
+
   // What server-side apply stored at an object path ("/apis/apps/v1/namespaces/default/deployments/x").
   std::optional<nlohmann::json> object(const std::string& path) const;
   void put_object(const std::string& path, nlohmann::json object);
@@ -102,5 +117,15 @@ class KubeApiDouble {
   explicit KubeApiDouble(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
+
+// Pod states for a JobPodHook or update_job_pod, as the kubelet and the scheduler write them.
+void pod_running(nlohmann::json& pod);
+// Succeeded for exit code 0, else Failed; the container's terminated state carries the termination message.
+void pod_terminated(nlohmann::json& pod, int exit_code, const std::string& termination_message,
+                    const std::string& reason = "");
+// Pending, PodScheduled=False reason Unschedulable.
+void pod_unschedulable(nlohmann::json& pod, const std::string& message);
+// Pending, the container waiting with `reason` (ErrImagePull, ImagePullBackOff, InvalidImageName).
+void pod_waiting(nlohmann::json& pod, const std::string& reason, const std::string& message);
 
 }  // namespace fleet::agent::kube::testing

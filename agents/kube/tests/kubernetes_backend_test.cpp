@@ -1,5 +1,6 @@
 // The kubernetes backend against the API test double (testing/kube_api_double.hpp) over HTTPS with a throwaway
-// CA: inventory, the watch, each command, and the failures (wrong CA, wrong token, conflicts, PDB refusals).
+// CA: inventory, the watch, each command, and the failures (wrong CA, wrong token, conflicts, PDB refusals). GPU
+// node admission is off here (gpu_probe_job_test.cpp tests it).
 // Retry and poll intervals are milliseconds so that every test runs in well under a second.
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -122,6 +123,9 @@ struct Fixture {
     o.watch_timeout = 5s;
     o.request_timeout = 5s;
     o.resource_slice_refresh = 0ms;
+    // GPU node admission writes taints and creates probe Jobs on its own; these tests count the backend's
+    // requests per command, so it is off here and tested in gpu_probe_job_test.cpp.
+    o.gpu_admission = false;
     return o;
   }
 
@@ -508,7 +512,8 @@ TEST_CASE("kubernetes backend: unsupported kinds, bad payloads and unknown nodes
   f.api->put_node(make_node("n0", "gpu", 8));
   auto b = f.backend();
   REQUIRE(b->inventory().ok());
-  // Payloads that parse, of kinds this backend does not run: refused by the backend, naming the kind.
+  // Payloads that parse, of kinds this backend does not run (run_probe: with GPU node admission off): refused by
+  // the backend, naming the kind.
   const std::vector<std::pair<std::string, json>> unsupported = {
       {"upgrade_control_plane", {{"kubernetesVersion", "1.35.0"}}},
       {"upgrade_node_pool", {{"pool", "gpu"}, {"nodeImageVersion", "x"}}},
