@@ -41,6 +41,9 @@ struct Flags {
   std::string kubeconfig;
   std::string kube_context;
   int drain_timeout_seconds = 600;
+  bool gpu_admission = true;
+  std::string probe_namespace = "fleet-system";
+  std::string probe_image;
   int heartbeat_interval_seconds = 10;
   std::string log_level = "info";
 };
@@ -153,6 +156,9 @@ Result<Backend> make_backend(const Flags& f, const std::string& cluster) {
   opts.kubeconfig = f.kubeconfig;
   opts.context = f.kube_context;
   opts.drain_timeout = std::chrono::seconds(f.drain_timeout_seconds);
+  opts.gpu_admission = f.gpu_admission;
+  opts.probe_namespace = f.probe_namespace;
+  opts.probe_image = f.probe_image;
   opts.cluster_name = cluster;  // seeds generated GPU uuids: two clusters with the same node names must differ
   auto kube = make_kubernetes_backend(opts);
   if (!kube) return kube.error();
@@ -187,6 +193,13 @@ int main(int argc, char** argv) {
   app.add_option("--drain-timeout", f.drain_timeout_seconds, "kubernetes backend: seconds a drain may take")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
+  app.add_option("--gpu-admission", f.gpu_admission,
+                 "kubernetes backend: prove GPU nodes with gpu-probe before they take work (true|false)")
+      ->capture_default_str();
+  app.add_option("--probe-namespace", f.probe_namespace, "kubernetes backend: namespace of the gpu-probe Jobs")
+      ->capture_default_str();
+  app.add_option("--probe-image", f.probe_image,
+                 "kubernetes backend: gpu-probe image (default ghcr.io/fleetd/gpu-probe:<version>)");
   app.add_option("--heartbeat-interval", f.heartbeat_interval_seconds,
                  "seconds between heartbeats until fleetd says otherwise")
       ->check(CLI::Range(1, 3600))

@@ -25,6 +25,7 @@ constexpr SlugInfo kSlugs[] = {
     {"method-not-allowed", 405, "Method not allowed"},
     {"already-exists", 409, "Already exists"},
     {"idempotency-key-reused", 409, "Idempotency key reused"},
+    {"limit-reached", 409, "Limit reached"},
     {"precondition-failed", 412, "Precondition failed"},
     {"payload-too-large", 413, "Payload too large"},
     {"unsupported-media-type", 415, "Unsupported media type"},

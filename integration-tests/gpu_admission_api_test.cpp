@@ -238,9 +238,13 @@ TEST_CASE("probe, admit and quarantine a node: commands to its agent, with the r
               .status == 200);
   const std::string node_path = "/v1/clusters/" + cluster.name + "/nodes/";
 
-  auto probe = fleetd.call("POST", node_path + gpu_node + ":probe");
+  auto probe = fleetd.call("POST", node_path + gpu_node + ":probe", "", {{"Idempotency-Key", "probe-once"}});
   REQUIRE(probe.status == 202);
   auto command = json::parse(probe.body);
+  // The same key again (a client retry): the first answer, no second command.
+  auto retried = fleetd.call("POST", node_path + gpu_node + ":probe", "", {{"Idempotency-Key", "probe-once"}});
+  CHECK(retried.status == 202);
+  CHECK(json::parse(retried.body)["id"] == command["id"]);
   CHECK(command["kind"] == "run_probe");
   CHECK(command["payload"] == json{{"nodes", {gpu_node}}});
   CHECK(probe.headers.at("location") == "/v1/commands/" + command["id"].get<std::string>());

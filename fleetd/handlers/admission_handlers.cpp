@@ -9,10 +9,12 @@
 #include "fleetd/handlers/command_json.hpp"
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/audit.hpp"
+#include "fleetd/http/idempotent_create.hpp"
 #include "fleetd/http/request_params.hpp"
 #include "fleetd/store/admission_policy_store.hpp"
 #include "fleetd/store/audit_store.hpp"
 #include "fleetd/store/command_store.hpp"
+#include "fleetd/store/idempotency_store.hpp"
 #include "fleetd/store/inventory_store.hpp"
 #include "model/json_read.hpp"
 #include "model/names.hpp"
@@ -97,7 +99,16 @@ http::Response create_policy(Call& call, pqxx::connection_base& conn) {
   if (!body) return refuse_audited(call, conn, policy_entry(call, action, "", ""), body.error());
   auto policy = parse_policy(*body, "");
   if (!policy) return refuse_audited(call, conn, policy_entry(call, action, body_name(*body), ""), policy.error());
+  auto key = idempotency_key(call);
+  if (!key) return refuse_audited(call, conn, policy_entry(call, action, policy->name, ""), key.error());
   pqxx::work txn(conn);
+  if (*key) {
+    if (auto earlier = claim_or_replay(call, txn, **key)) {
+      if (earlier->refused) store::write_audit(txn, policy_entry(call, action, policy->name, earlier->refused->type));
+      txn.commit();
+      return std::move(earlier->response);
+    }
+  }
   http::Response resp;
   std::string outcome = "success";
   if (store::count_admission_policies(txn) >= store::kMaxAdmissionPolicies) {
@@ -116,6 +127,7 @@ http::Response create_policy(Call& call, pqxx::connection_base& conn) {
     outcome = err.type;
   }
   store::write_audit(txn, policy_entry(call, action, policy->name, outcome, {{"policy", *body}}));
+  if (*key) store::complete_idempotency_key(txn, **key, resp.status, resp.body);
   txn.commit();
   return resp;
 }
@@ -250,11 +262,22 @@ http::Response node_action(Call& call, pqxx::connection_base& conn, NodeAction a
   };
   auto reason = action_reason(call, action);
   if (!reason) return refuse_audited(call, conn, entry(""), reason.error());
+  // A retried action with the same key answers as the first did instead of queueing a second command.
+  auto key = idempotency_key(call);
+  if (!key) return refuse_audited(call, conn, entry(""), key.error());
 
   pqxx::work txn(conn);
+  if (*key) {
+    if (auto earlier = claim_or_replay(call, txn, **key)) {
+      if (earlier->refused) store::write_audit(txn, entry(earlier->refused->type));
+      txn.commit();
+      return std::move(earlier->response);
+    }
+  }
   auto finish = [&](http::Response resp, const std::string& outcome, json detail = json::object()) {
     detail["reason"] = *reason;
     store::write_audit(txn, entry(outcome, std::move(detail)));
+    if (*key) store::complete_idempotency_key(txn, **key, resp.status, resp.body);
     txn.commit();
     return resp;
   };
