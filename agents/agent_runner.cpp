@@ -187,6 +187,8 @@ bool AgentRunner::send_heartbeat() {
     pending_probe_results_.pop_front();
     counters_.probe_results_dropped.fetch_add(1);
   }
+  for (auto& u : backend_.take_unguarded_nodes()) pending_unguarded_.push_back(std::move(u));
+  while (pending_unguarded_.size() > options_.max_pending_probe_results) pending_unguarded_.pop_front();
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (attempt > 0) {
       inventory = backend_.inventory();  // the first one was moved into the sender
@@ -196,6 +198,9 @@ bool AgentRunner::send_heartbeat() {
     const std::size_t carried = std::min(pending_probe_results_.size(), protocol::kMaxProbeResultsPerHeartbeat);
     envelope.probe_results.assign(pending_probe_results_.begin(),
                                   pending_probe_results_.begin() + static_cast<std::ptrdiff_t>(carried));
+    const std::size_t unguarded = std::min(pending_unguarded_.size(), protocol::kMaxUnguardedPerHeartbeat);
+    envelope.unguarded_nodes.assign(pending_unguarded_.begin(),
+                                    pending_unguarded_.begin() + static_cast<std::ptrdiff_t>(unguarded));
     const auto t0 = Clock::now();
     auto reply = client_.heartbeat(identity_, to_json(envelope));
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
@@ -219,6 +224,8 @@ bool AgentRunner::send_heartbeat() {
     pending_probe_results_.erase(pending_probe_results_.begin(),
                                  pending_probe_results_.begin() + static_cast<std::ptrdiff_t>(carried));
     counters_.probe_results_sent.fetch_add(carried);
+    pending_unguarded_.erase(pending_unguarded_.begin(),
+                             pending_unguarded_.begin() + static_cast<std::ptrdiff_t>(unguarded));
     if (reply->heartbeat_interval_seconds && *reply->heartbeat_interval_seconds > 0) {
       options_.heartbeat_interval = std::chrono::seconds(*reply->heartbeat_interval_seconds);
     }

@@ -106,6 +106,7 @@ class AgentRunner {
   std::map<std::string, protocol::CommandReport> pending_reports_;  // by command id; the newest state wins
   std::set<std::string> in_flight_;                                 // started here, not finished yet
   std::deque<protocol::ProbeResult> pending_probe_results_;         // until a heartbeat carrying them is answered
+  std::deque<protocol::UnguardedNode> pending_unguarded_;           // the same
   Clock::time_point next_policy_read_;
   std::string admission_policy_text_;  // the last policy applied, to apply a change once
   std::string run_id_;                 // this run's prefix of reported probe ids

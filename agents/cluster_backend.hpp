@@ -16,6 +16,7 @@
 #include "protocol/command.hpp"
 #include "protocol/command_status.hpp"
 #include "protocol/probe_result.hpp"
+#include "protocol/unguarded_node.hpp"
 
 namespace fleet::agent {
 
@@ -51,6 +52,9 @@ class ClusterBackend {
   // GPU node admission (issue #11): both backends run admission/admission_machine.hpp. Probes finished since the
   // last call, oldest first; the agent sends them with its next heartbeat and keeps them until fleetd took it.
   virtual std::vector<protocol::ProbeResult> take_probe_results() = 0;
+  // GPU nodes found schedulable before admission guarded them, since the last call (sent like probe results). The
+  // sim starts every GPU node guarded, so only a real cluster has any.
+  virtual std::vector<protocol::UnguardedNode> take_unguarded_nodes() { return {}; }
   // The admission policy fleetd holds for this cluster (GET /v1/agents/{cluster}/admission-policy); it applies
   // from the backend's next admission decision on.
   virtual void set_admission_policy(const admission::AdmissionPolicy& policy) = 0;

@@ -88,6 +88,7 @@ TEST_CASE("probe results arrive with heartbeats, once, and are listed, filtered 
   auto refused = fleetd.call("POST", hb_path, bad.dump(), {}, cluster.credential);
   CHECK(refused.status == 422);
   CHECK(json::parse(refused.body)["field"] == "probeResults[0].admitted");
+  sender.not_applied();
 
   auto all = fleetd.call_json("GET", "/v1/probes");
   REQUIRE(all["items"].size() == 2);
@@ -139,6 +140,25 @@ TEST_CASE("probe results arrive with heartbeats, once, and are listed, filtered 
   }
   CHECK(shown == 8);
 
+  // A node the agent found schedulable before it was guarded: an audited event and the metrics.
+  auto unguarded = protocol::to_json(sender.next(cluster.inventory));
+  unguarded["unguardedNodes"] = {{{"node", gpu_node},
+                                  {"seenAt", "2026-12-01T10:00:00.000Z"},
+                                  {"seconds", 300},
+                                  {"pods", 1},
+                                  {"podNames", {"default/web-0"}}}};
+  REQUIRE(fleetd.call("POST", hb_path, unguarded.dump(), {}, cluster.credential).status == 200);
+  bool audited = false;
+  const json audit = fleetd.call_json("GET", "/v1/audit?limit=100");
+  for (const auto& e : audit["items"]) {
+    if (e["action"] != "node.unguarded") continue;
+    audited = true;
+    CHECK(e["actor"] == "agent:" + cluster.name);
+    CHECK(e["objectName"] == cluster.name + "/" + gpu_node);
+    CHECK(e["detail"]["seconds"] == 300);
+  }
+  CHECK(audited);
+
   auto metrics = fleetd.call("GET", "/metrics", "", {}, std::string(""));
   REQUIRE(metrics.status == 200);
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_probe_results_total{verdict=\"fail\"} 1\n"));
@@ -146,6 +166,9 @@ TEST_CASE("probe results arrive with heartbeats, once, and are listed, filtered 
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_probe_failed_checks_total{check=\"hbm_bandwidth\"} 1\n"));
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_probe_duration_seconds_count 2\n"));
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_probe_duration_seconds_bucket{le=\"15\"} 1\n"));
+  CHECK_THAT(metrics.body, Catch::Contains("fleetd_gpu_nodes_unguarded_total 1\n"));
+  CHECK_THAT(metrics.body, Catch::Contains("fleetd_gpu_unguarded_seconds_total 300\n"));
+  CHECK_THAT(metrics.body, Catch::Contains("fleetd_gpu_unguarded_pods_total 1\n"));
 }
 
 TEST_CASE("admission policies: CRUD, validation, and the policy an agent reads for its cluster",

@@ -18,6 +18,10 @@ json to_json(const HeartbeatEnvelope& e) {
     j["probeResults"] = json::array();
     for (const ProbeResult& r : e.probe_results) j["probeResults"].push_back(to_json(r));
   }
+  if (!e.unguarded_nodes.empty()) {
+    j["unguardedNodes"] = json::array();
+    for (const UnguardedNode& n : e.unguarded_nodes) j["unguardedNodes"].push_back(to_json(n));
+  }
   return j;
 }
 
@@ -64,6 +68,18 @@ Result<HeartbeatEnvelope> heartbeat_from_json(const json& j) {
       auto r = probe_result_from_json((**probes)[i], model::index_path("probeResults", i));
       if (!r) return r.error();
       e.probe_results.push_back(std::move(r).value());
+    }
+  }
+  auto unguarded = model::optional_array(j, "unguardedNodes", "");
+  if (!unguarded) return unguarded.error();
+  if (*unguarded) {
+    if ((*unguarded)->size() > kMaxUnguardedPerHeartbeat) {
+      return model::invalid_field("unguardedNodes", "at most " + std::to_string(kMaxUnguardedPerHeartbeat) + " nodes");
+    }
+    for (std::size_t i = 0; i < (*unguarded)->size(); ++i) {
+      auto n = unguarded_node_from_json((**unguarded)[i], model::index_path("unguardedNodes", i));
+      if (!n) return n.error();
+      e.unguarded_nodes.push_back(std::move(n).value());
     }
   }
   return e;

@@ -15,6 +15,7 @@
 #include "model/inventory.hpp"
 #include "protocol/inventory_delta.hpp"
 #include "protocol/probe_result.hpp"
+#include "protocol/unguarded_node.hpp"
 
 namespace fleet::protocol {
 
@@ -31,13 +32,16 @@ struct HeartbeatEnvelope {
   // Probes finished since the last acknowledged heartbeat (at most kMaxProbeResultsPerHeartbeat). fleetd stores
   // them before it looks at the inventory, idempotently by probe id, so any 2xx answer means they are kept.
   std::vector<ProbeResult> probe_results;
+  // GPU nodes found schedulable before admission guarded them (at most kMaxUnguardedPerHeartbeat), kept and sent
+  // like probe results.
+  std::vector<UnguardedNode> unguarded_nodes;
   bool operator==(const HeartbeatEnvelope&) const = default;
 };
 
 inline constexpr std::size_t kMaxAgentVersionLength = 64;
 
-// {"agentVersion", "sequence", "full", "inventory" | "delta", "probeResults"?}; unknown members are ignored (newer
-// agents).
+// {"agentVersion", "sequence", "full", "inventory" | "delta", "probeResults"?, "unguardedNodes"?}; unknown members are
+// ignored (newer agents).
 nlohmann::json to_json(const HeartbeatEnvelope& envelope);
 Result<HeartbeatEnvelope> heartbeat_from_json(const nlohmann::json& j);
 

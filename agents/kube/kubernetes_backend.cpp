@@ -278,6 +278,9 @@ class KubernetesBackend final : public ClusterBackend {
   std::vector<protocol::ProbeResult> take_probe_results() override {
     return admission_ ? admission_->take_results() : std::vector<protocol::ProbeResult>{};
   }
+  std::vector<protocol::UnguardedNode> take_unguarded_nodes() override {
+    return admission_ ? admission_->take_unguarded() : std::vector<protocol::UnguardedNode>{};
+  }
   void set_admission_policy(const admission::AdmissionPolicy& policy) override {
     if (admission_) admission_->set_policy(policy);
   }

@@ -193,6 +193,11 @@ std::vector<protocol::ProbeResult> NodeAdmissionRunner::take_results() {
   return std::exchange(results_, {});
 }
 
+std::vector<protocol::UnguardedNode> NodeAdmissionRunner::take_unguarded() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(unguarded_reports_, {});
+}
+
 std::vector<AdmissionEvent> NodeAdmissionRunner::take_events() {
   std::lock_guard lock(mutex_);
   return std::exchange(events_, {});
@@ -311,6 +316,14 @@ void NodeAdmissionRunner::report_unguarded(KubeApi& api, const std::string& node
   stats_.unguarded_seconds += seconds.value_or(0);
   if (pods) stats_.unguarded_pods += static_cast<int>(pods->size());
   events_.push_back({now, "node_unguarded", node, message});
+  protocol::UnguardedNode report{node, now, seconds, std::nullopt, {}};
+  if (pods) {
+    report.pods = static_cast<int>(pods->size());
+    for (std::size_t i = 0; i < pods->size() && i < protocol::kMaxUnguardedPodNames; ++i) {
+      report.pod_names.push_back((*pods)[i]);
+    }
+  }
+  unguarded_reports_.push_back(std::move(report));
 }
 
 void NodeAdmissionRunner::create_job(KubeApi& api, Tracked& t, const ProbeJobOptions& options) {

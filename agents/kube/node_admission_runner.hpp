@@ -30,6 +30,7 @@
 #include "agents/kube/probe_job.hpp"
 #include "common/error.hpp"
 #include "protocol/probe_result.hpp"
+#include "protocol/unguarded_node.hpp"
 
 namespace fleet::agent::kube {
 
@@ -104,6 +105,7 @@ class NodeAdmissionRunner {
   std::optional<NodeAdmissionView> view(std::string_view node) const;
   std::map<std::string, model::Admission, std::less<>> admissions() const;
   std::vector<protocol::ProbeResult> take_results();
+  std::vector<protocol::UnguardedNode> take_unguarded();  // for fleetd, as reported since the last call
   std::vector<AdmissionEvent> take_events();
   AdmissionStats stats() const;
 
@@ -161,6 +163,7 @@ class NodeAdmissionRunner {
   std::set<std::string, std::less<>> dirty_;                        // nodes whose write is not done yet
   std::vector<std::pair<std::string, std::optional<Clock::WallTime>>> unguarded_;
   std::vector<protocol::ProbeResult> results_;
+  std::vector<protocol::UnguardedNode> unguarded_reports_;
   std::vector<AdmissionEvent> events_;
   AdmissionStats stats_;
   bool work_pending_ = false;

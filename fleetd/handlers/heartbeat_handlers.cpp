@@ -11,6 +11,7 @@
 #include "fleetd/gateway/liveness_recorder.hpp"
 #include "fleetd/handlers/agent_auth.hpp"
 #include "fleetd/handlers/routes.hpp"
+#include "fleetd/http/audit.hpp"
 #include "fleetd/http/database_job.hpp"
 #include "fleetd/store/inventory_store.hpp"
 #include "fleetd/store/probe_store.hpp"
@@ -88,7 +89,7 @@ class DatabaseHeartbeat {
       if (!read) return problem(call_, read.error());
       envelope_ = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(read).value());
     }
-    if (!envelope_->probe_results.empty()) store_probe_results();
+    if (!envelope_->probe_results.empty() || !envelope_->unguarded_nodes.empty()) store_admission_reports();
     if (!envelope_->full) {
       if (auto answered = from_cache()) return std::move(*answered);
     }
@@ -168,14 +169,24 @@ class DatabaseHeartbeat {
     return reply(applied_json(applied.stored.sequence, applied.changes));
   }
 
-  // Probe results first, in a transaction of their own: they do not depend on the inventory's base, so every 2xx
-  // answer (a resync included) means they are kept, and a resent heartbeat stores nothing twice (by probe id).
-  void store_probe_results() {
+  // Probe results (and unguarded nodes) first, in a transaction of their own: they do not depend on the inventory's
+  // base, so every 2xx answer (a resync included) means they are kept, and a resent heartbeat stores no probe
+  // twice (by probe id). An unguarded node is an audited event (actor the agent) and a metric.
+  void store_admission_reports() {
     pqxx::work txn(conn_);
     const std::vector<std::size_t> stored =
         store::insert_probe_results(txn, cluster_, envelope_->probe_results,
                                     [this](const std::string& node) { return gpu_model_in(*envelope_, node); });
+    for (const protocol::UnguardedNode& u : envelope_->unguarded_nodes) {
+      store::AuditEntry e =
+          audit_entry(call_, "node.unguarded", "node", cluster_ + "/" + u.node, "success", protocol::to_json(u));
+      e.actor = "agent:" + cluster_;
+      store::write_audit(txn, e);
+    }
     txn.commit();
+    for (const protocol::UnguardedNode& u : envelope_->unguarded_nodes) {
+      deps_.metrics.observe_unguarded_node(u.seconds.value_or(0), u.pods.value_or(0));
+    }
     for (std::size_t i : stored) {
       const protocol::ProbeResult& r = envelope_->probe_results[i];
       deps_.metrics.observe_probe_result(r.verdict, r.failed_checks,
@@ -225,7 +236,9 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   auto parsed = parse_heartbeat(*call);
   if (!parsed) return respond(problem(*call, parsed.error()));
   auto envelope = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(parsed).value());
-  if (envelope->full || !envelope->probe_results.empty()) return to_database(envelope);
+  if (envelope->full || !envelope->probe_results.empty() || !envelope->unguarded_nodes.empty()) {
+    return to_database(envelope);
+  }
   auto fast = deps->gateway.cache.apply_delta(cluster, *envelope);
   nlohmann::json out;
   if (auto* resync = std::get_if<protocol::ResyncNeeded>(&fast)) {

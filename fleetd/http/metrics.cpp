@@ -1,5 +1,6 @@
 #include "fleetd/http/metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -68,7 +69,23 @@ void Metrics::observe_probe_result(const std::string& verdict, const std::vector
   probe_sum_ += seconds;
 }
 
+void Metrics::observe_unguarded_node(double seconds, int pods) {
+  std::lock_guard lock(mutex_);
+  unguarded_nodes_++;
+  unguarded_pods_ += static_cast<std::uint64_t>(std::max(0, pods));
+  unguarded_seconds_ += std::max(0.0, seconds);
+}
+
 void Metrics::render_admission(std::ostream& out) const {
+  out << "# HELP fleetd_gpu_nodes_unguarded_total GPU nodes agents found schedulable before admission guarded them.\n"
+      << "# TYPE fleetd_gpu_nodes_unguarded_total counter\n"
+      << "fleetd_gpu_nodes_unguarded_total " << unguarded_nodes_ << "\n"
+      << "# HELP fleetd_gpu_unguarded_seconds_total Seconds those nodes were schedulable unguarded, summed.\n"
+      << "# TYPE fleetd_gpu_unguarded_seconds_total counter\n"
+      << "fleetd_gpu_unguarded_seconds_total " << num(unguarded_seconds_) << "\n"
+      << "# HELP fleetd_gpu_unguarded_pods_total Workload pods found on those nodes when they were guarded.\n"
+      << "# TYPE fleetd_gpu_unguarded_pods_total counter\n"
+      << "fleetd_gpu_unguarded_pods_total " << unguarded_pods_ << "\n";
   out << "# HELP fleetd_probe_results_total GPU probe results stored by this replica, by verdict.\n"
       << "# TYPE fleetd_probe_results_total counter\n";
   for (const auto& [verdict, n] : probes_by_verdict_) {

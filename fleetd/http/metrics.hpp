@@ -31,6 +31,8 @@ class Metrics {
   static constexpr std::array<double, 11> kProbeBuckets = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800};
   static constexpr std::size_t kMaxCheckLabels = 64;
   void observe_probe_result(const std::string& verdict, const std::vector<std::string>& failed_checks, double seconds);
+  // A GPU node an agent found schedulable before admission guarded it: how long, and how many pods landed on it.
+  void observe_unguarded_node(double seconds, int pods);
 
   std::string render() const;
 
@@ -54,6 +56,9 @@ class Metrics {
   std::map<std::string, std::uint64_t> probe_failed_checks_;
   std::array<std::uint64_t, kProbeBuckets.size()> probe_buckets_{};
   std::uint64_t probe_count_ = 0;
+  std::uint64_t unguarded_nodes_ = 0;
+  std::uint64_t unguarded_pods_ = 0;
+  double unguarded_seconds_ = 0;
   double probe_sum_ = 0;
   mutable std::mutex mutex_;
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;

@@ -81,6 +81,28 @@ TEST_CASE("probe results are validated and limited, naming the member", "[protoc
   CHECK(probe_result_from_json(with("verdict", "pass"), "r").ok());  // a pass not (yet) admitted is fine
 }
 
+TEST_CASE("unguarded nodes round-trip through the heartbeat and are validated", "[protocol][probe]") {
+  UnguardedNode n{"gpu-3", *parse_timestamp("2026-12-03T10:00:00.000Z"), 300.5, 2, {"default/web-0", "ml/train-1"}};
+  HeartbeatEnvelope e;
+  e.agent_version = "1.0";
+  e.sequence = 2;
+  e.delta = InventoryDelta{};
+  e.unguarded_nodes = {n, UnguardedNode{"gpu-4", n.seen_at, std::nullopt, std::nullopt, {}}};
+  auto back = heartbeat_from_json(json::parse(to_json(e).dump()));
+  REQUIRE(back.ok());
+  CHECK(*back == e);
+  CHECK_FALSE(to_json(e.unguarded_nodes[1]).contains("seconds"));
+  json bad = to_json(e);
+  bad["unguardedNodes"][0]["seconds"] = -1;
+  CHECK(heartbeat_from_json(bad).error().field == "unguardedNodes[0].seconds");
+  bad = to_json(e);
+  bad["unguardedNodes"][0]["podNames"] = std::vector<std::string>(11, "a/b");
+  CHECK(heartbeat_from_json(bad).error().field == "unguardedNodes[0].podNames");
+  bad = to_json(e);
+  bad["unguardedNodes"][0]["node"] = "Bad_Node";
+  CHECK(heartbeat_from_json(bad).error().field == "unguardedNodes[0].node");
+}
+
 TEST_CASE("heartbeats carry probe results, at most 256", "[protocol][probe]") {
   HeartbeatEnvelope e;
   e.agent_version = "1.0";

@@ -224,6 +224,14 @@ TEST_CASE("admission: a new GPU node without the taint gets it, and a Job pinned
   CHECK(stats->unguarded_nodes == 1);
   CHECK(stats->unguarded_seconds == Approx(300));
   CHECK(stats->unguarded_pods == 1);
+  // The same, for fleetd (the agent sends it with its next heartbeat).
+  const auto reports = b->take_unguarded_nodes();
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].node == "aks-gpu-0");
+  CHECK(reports[0].seconds == Approx(300));
+  CHECK(reports[0].pods == 1);
+  CHECK(reports[0].pod_names == std::vector<std::string>{"default/web-0"});
+  CHECK(b->take_unguarded_nodes().empty());
 
   // The node without GPUs is admitted and never written; the probing node says so in the inventory.
   auto inv = b->inventory();
