@@ -50,6 +50,7 @@ class Step {
 
   void operator()(const Observe& in);
   void operator()(const ProbeFinished& in);
+  void operator()(const GpusBusy& in);
   void operator()(const XidSeen& in);
   void operator()(const ProbeRequested& in);
   void operator()(const OperatorAdmit& in);
@@ -215,6 +216,22 @@ void Step::operator()(const ProbeFinished& in) {
   conclude(*n, in.outcome);
 }
 
+void Step::operator()(const GpusBusy& in) {
+  NodeAdmission* n = find(in.node);
+  if (!n || n->state != Admission::kProbing || n->probe_id != in.probe_id) return;
+  n->probe_id.clear();
+  n->retry_after = now_ + policy_.busy_retry;
+  const std::string again = "; again in " + std::to_string(policy_.busy_retry.count()) + " s";
+  if (n->trigger == Trigger::kSchedule) {
+    // Proven when it was admitted, and nothing since says otherwise: it stays admitted, its proof as old as it was.
+    const Clock::WallTime proven = n->admitted_at;
+    move_to(*n, Admission::kAdmitted, Trigger::kSchedule, "re-probe postponed: " + in.reason + again);
+    n->admitted_at = proven;
+  } else {
+    move_to(*n, Admission::kPendingProbe, n->trigger, "waiting for its GPUs: " + in.reason + again);
+  }
+}
+
 void Step::operator()(const XidSeen& in) {
   NodeAdmission* n = find(in.node);
   if (!n || n->state != Admission::kAdmitted || n->gpus == 0) return;
@@ -263,6 +280,7 @@ void Step::expire_probes() {
 void Step::schedule_reprobes() {
   for (auto& [name, n] : state_.nodes) {
     if (n.state != Admission::kAdmitted || n.gpus == 0 || now_ - n.admitted_at < policy_.reprobe_interval) continue;
+    if (n.retry_after && now_ < *n.retry_after) continue;  // its GPUs were busy: not yet
     make_pending(n, Trigger::kSchedule, "its re-probe is due");
   }
 }
@@ -275,7 +293,7 @@ void Step::start_probes() {
     if (n.gpus == 0) continue;
     ++gpu_nodes;
     if (n.state == Admission::kProbing) ++probing;
-    if (n.state == Admission::kPendingProbe) pending.push_back(&n);
+    if (n.state == Admission::kPendingProbe && (!n.retry_after || now_ >= *n.retry_after)) pending.push_back(&n);
   }
   std::sort(pending.begin(), pending.end(), [](const NodeAdmission* a, const NodeAdmission* b) {
     return std::tuple(priority(a->trigger), a->pending_since, a->node) <
@@ -286,6 +304,7 @@ void Step::start_probes() {
     if (probing >= cap) break;
     n->probe_id = n->node + "-probe-" + std::to_string(++n->probes);
     n->probe_started = now_;
+    n->retry_after.reset();
     d_.start.push_back({n->node, n->probe_id, n->trigger, policy_.mode, n->gpus, policy_.thresholds});
     move_to(*n, Admission::kProbing, n->trigger, n->reason);
     ++probing;

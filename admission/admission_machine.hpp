@@ -60,6 +60,14 @@ struct ProbeFinished {
   std::string probe_id;
   ProbeOutcome outcome;
 };
+// The probe could not have the node's GPUs: workloads hold them (the kubelet refused the probe's pod). That says
+// nothing about the GPUs' health, so it is no verdict: a routine re-probe leaves the node admitted, any other
+// probe leaves it pending; either is tried again after the policy's busy_retry.
+struct GpusBusy {
+  std::string node;
+  std::string probe_id;
+  std::string reason;
+};
 struct XidSeen {
   std::string node;
   std::uint64_t xid = 0;
@@ -79,7 +87,7 @@ struct RepairSignalled {  // the node was repaired (a GPU replaced, a reset done
   std::string node;
 };
 struct Tick {};  // timeouts, re-probes that are due, probes to start
-using Input = std::variant<Observe, ProbeFinished, XidSeen, ProbeRequested, OperatorAdmit, OperatorQuarantine,
+using Input = std::variant<Observe, ProbeFinished, GpusBusy, XidSeen, ProbeRequested, OperatorAdmit, OperatorQuarantine,
                            RepairSignalled, Tick>;
 
 // ---- the decision ----

@@ -19,6 +19,9 @@ struct AdmissionPolicy {
   int max_probing_percent = 10;
   // From the start of the probe (its Job created) to its report; a probe that waits for GPUs counts too.
   std::chrono::seconds probe_timeout{600};
+  // A probe whose node's GPUs are at work (GpusBusy) is tried again this much later; a routine re-probe leaves the
+  // node admitted meanwhile.
+  std::chrono::seconds busy_retry{1800};
   bool operator==(const AdmissionPolicy&) const = default;
 };
 

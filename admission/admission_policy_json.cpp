@@ -22,13 +22,16 @@ json to_json(const AdmissionPolicy& p) {
           {"thresholds", p.thresholds},
           {"reprobeIntervalSeconds", p.reprobe_interval.count()},
           {"maxConcurrentProbes", {{"nodes", p.max_probing_nodes}, {"percent", p.max_probing_percent}}},
-          {"probeTimeoutSeconds", p.probe_timeout.count()}};
+          {"probeTimeoutSeconds", p.probe_timeout.count()},
+          {"busyRetrySeconds", p.busy_retry.count()}};
 }
 
 Result<AdmissionPolicy> admission_policy_from_json(const json& j, const std::string& path) {
   if (!j.is_object()) return model::wrong_type(path, "an object", j);
-  if (auto s = model::reject_unknown_fields(
-          j, {"mode", "thresholds", "reprobeIntervalSeconds", "maxConcurrentProbes", "probeTimeoutSeconds"}, path);
+  if (auto s = model::reject_unknown_fields(j,
+                                            {"mode", "thresholds", "reprobeIntervalSeconds", "maxConcurrentProbes",
+                                             "probeTimeoutSeconds", "busyRetrySeconds"},
+                                            path);
       !s) {
     return s.error();
   }
@@ -59,6 +62,9 @@ Result<AdmissionPolicy> admission_policy_from_json(const json& j, const std::str
   auto timeout = model::optional_integer(j, "probeTimeoutSeconds", path, kMinTimeoutSeconds, kMaxTimeoutSeconds);
   if (!timeout) return timeout.error();
   if (*timeout) p.probe_timeout = std::chrono::seconds(**timeout);
+  auto busy = model::optional_integer(j, "busyRetrySeconds", path, 60, 86400);
+  if (!busy) return busy.error();
+  if (*busy) p.busy_retry = std::chrono::seconds(**busy);
   auto cap = model::optional_object(j, "maxConcurrentProbes", path);
   if (!cap) return cap.error();
   if (*cap) {

@@ -2,7 +2,7 @@
 // An admission policy's settings as JSON, the same shape in fleetd's /v1/admission-policies objects and in what
 // an agent reads for its cluster (GET /v1/agents/{cluster}/admission-policy):
 //   {"mode": "quick"|"full", "thresholds": {gpu-probe override document}, "reprobeIntervalSeconds",
-//    "maxConcurrentProbes": {"nodes", "percent"}, "probeTimeoutSeconds"}
+//    "maxConcurrentProbes": {"nodes", "percent"}, "probeTimeoutSeconds", "busyRetrySeconds"}
 // Every member is optional and defaults as AdmissionPolicy does. The thresholds are checked by gpu-probe's own
 // override reader (gpu-probe/core/sku_table.hpp), so a policy fleetd accepts is one every probe accepts.
 #include <string>

@@ -36,6 +36,8 @@ struct NodeAdmission {
   std::string last_verdict;       // "" before the first probe
   std::string reason;             // why the node is in its state: "passed", "failed: hbm_bandwidth", …
   std::string quarantine_check;   // the check the quarantine taint names
+  // Its GPUs were busy when a probe wanted them (GpusBusy): no probe starts on it before this.
+  std::optional<Clock::WallTime> retry_after;
 };
 
 // The taints an admission state asks for on a GPU node (DESIGN §5): pending and probing carry

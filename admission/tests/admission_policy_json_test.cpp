@@ -29,7 +29,8 @@ TEST_CASE("admission policy settings: defaults, round trip, and gpu-probe's own 
                      {"thresholds", {{"defaults", {{"straggler_margin", 0.08}}}}},
                      {"reprobeIntervalSeconds", 86400},
                      {"maxConcurrentProbes", {{"nodes", 2}, {"percent", 25}}},
-                     {"probeTimeoutSeconds", 900}};
+                     {"probeTimeoutSeconds", 900},
+                     {"busyRetrySeconds", 600}};
   auto p = admission_policy_from_json(full, "");
   REQUIRE(p.ok());
   CHECK(p->mode == "full");
@@ -41,6 +42,7 @@ TEST_CASE("admission policy settings: defaults, round trip, and gpu-probe's own 
   CHECK(refused({{"mode", "thorough"}}).field == "mode");
   CHECK(refused({{"reprobeIntervalSeconds", 60}}).field == "reprobeIntervalSeconds");  // under an hour
   CHECK(refused({{"probeTimeoutSeconds", 1}}).field == "probeTimeoutSeconds");
+  CHECK(refused({{"busyRetrySeconds", 5}}).field == "busyRetrySeconds");
   CHECK(refused({{"maxConcurrentProbes", {{"nodes", 0}}}}).field == "maxConcurrentProbes.nodes");
   CHECK(refused({{"maxConcurrentProbes", {{"percent", 101}}}}).field == "maxConcurrentProbes.percent");
   CHECK(refused({{"maxConcurrentProbes", {{"all", true}}}}).type == "unknown-field");

@@ -366,7 +366,20 @@ void NodeAdmissionRunner::poll_jobs(KubeApi& api, const ProbeJobOptions& options
       if (needs_log(*ended)) log_text = read_probe_log(api, options.namespace_, ended->pod);
       const Tracked done = t;
       finish_probe(api, done, outcome_of(*ended, log_text));
-    } else if (const auto* blocked = std::get_if<ProbeBlocked>(&*state)) {
+    } else if (const auto* blocked = std::get_if<ProbeBlocked>(&*state);
+               blocked && blocked->gpus_busy &&
+               t.request.trigger == admission::to_string(admission::Trigger::kSchedule)) {
+      // A routine re-probe of a node whose GPUs workloads hold: no verdict, the machine tries again later and the
+      // Job goes. (A node not proven yet follows the blocked path below: the rule, a GPU node that cannot
+      // be proven is quarantined, wins over waiting.)
+      {
+        std::lock_guard lock(mutex_);
+        step_locked(admission::GpusBusy{t.request.node, t.request.probe_id, blocked->reason});
+      }
+      const std::string name = t.name;
+      jobs_.erase(id);
+      delete_job(api, name);
+    } else if (blocked) {
       const Clock::WallTime now = options_.now();
       if (!t.blocked_since) {
         t.blocked_since = now;

@@ -67,9 +67,10 @@ std::optional<ProbeJobState> read_pod(const json& pod) {
     const json& s = member(pod, "status");
     const std::string reason = str(s, "reason");
     const std::string message = str(s, "message");
+    const bool busy = reason.rfind("OutOf", 0) == 0 && reason.find("gpu") != std::string::npos;
     return ProbeBlocked{"the probe's pod failed before gpu-probe ran: " + (reason.empty() ? "" : reason + ": ") +
                             (message.empty() ? "no message" : message),
-                        true};
+                        true, busy};
   }
   if (const json& w = member(state, "waiting"); w.is_object()) {
     const std::string reason = str(w, "reason");
@@ -86,7 +87,8 @@ std::optional<ProbeJobState> read_pod(const json& pod) {
   if (phase == "Pending") {
     const json& unscheduled = condition(pod, "PodScheduled", "False");
     if (unscheduled.is_object() && str(unscheduled, "reason") == "Unschedulable") {
-      return ProbeBlocked{"pod could not be scheduled: " + said(unscheduled, "Unschedulable"), false};
+      const bool busy = str(unscheduled, "message").find("Insufficient nvidia.com/gpu") != std::string::npos;
+      return ProbeBlocked{"pod could not be scheduled: " + said(unscheduled, "Unschedulable"), false, busy};
     }
   }
   return std::nullopt;

@@ -8,7 +8,8 @@
 //     scheduled: …"; a container waiting on ErrImagePull/ImagePullBackOff → "image could not be pulled: …";
 //     CreateContainerError and the like → "container could not be created: …". These can clear (GPUs freed, a
 //     registry back), so they end the probe only after a grace; InvalidImageName, ErrImageNeverPull, a pod the
-//     kubelet rejected (OutOfnvidia.com/gpu) and a Job that failed without its pod end it at once;
+//     kubelet rejected and a Job that failed without its pod end it at once. A pod refused because workloads hold
+//     the GPUs (OutOfnvidia.com/gpu, Insufficient nvidia.com/gpu) is `gpus_busy`: no verdict, tried again later;
 //   - otherwise (no pod yet, creating, running): ProbeRunning, nothing to decide yet.
 #include <chrono>
 #include <optional>
@@ -26,6 +27,10 @@ struct ProbeRunning {};
 struct ProbeBlocked {
   std::string reason;  // the ProbeNotRun reason if it does not clear
   bool final = false;  // cannot clear: no grace
+  // Workloads hold the node's GPUs (the kubelet refused the pod OutOfnvidia.com/gpu, or the scheduler found
+  // "Insufficient nvidia.com/gpu"): for a routine re-probe no verdict on the GPUs (the machine's GpusBusy, at
+  // once); for a node not proven yet the blocked path as usual.
+  bool gpus_busy = false;
 };
 struct ProbeEnded {
   std::string pod;

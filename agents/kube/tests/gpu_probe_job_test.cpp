@@ -280,6 +280,43 @@ TEST_CASE("admission: a passing report admits (the taint goes, others stay) and 
   CHECK(f.api->count_requests("POST", "/apis/batch/v1/") == 1);  // admitted: no second probe
 }
 
+TEST_CASE("admission: a routine re-probe of a node whose GPUs are at work is postponed, never a quarantine",
+          "[kube][admission]") {
+  Fixture f;
+  f.api->put_node(make_node("aks-gpu-0", 8, json::array({kUnverified})));
+  int pods = 0;
+  // The join probe passes; the re-probe a week later finds the GPUs taken by workloads (the kubelet refuses it).
+  f.pods_do({{"aks-gpu-0", [&pods](json& pod, std::string&) {
+                if (++pods == 1) {
+                  testing::pod_terminated(pod, 0, report_text(gpuprobe::Verdict::kPass, 8));
+                } else {
+                  pod["status"] = {{"phase", "Failed"},
+                                   {"reason", "OutOfnvidia.com/gpu"},
+                                   {"message", "Pod was rejected: Node didn't have enough resource: nvidia.com/gpu"}};
+                }
+              }}});
+  auto b = f.backend();
+  REQUIRE(f.until(*b, [&] { return f.result_for("aks-gpu-0") && f.job_gone("aks-gpu-0"); }));
+  REQUIRE(f.result_for("aks-gpu-0")->admitted);
+  f.now = kStart + 7 * 24 * 3600 + 1;
+  REQUIRE(f.until(*b, [&] { return f.api->count_requests("POST", "/apis/batch/v1/") == 2; }));
+  REQUIRE(f.until(*b, [&] {
+    const json node = *f.api->node("aks-gpu-0");
+    return f.api->jobs().empty() && !has_taint(node, "fleet.io/gpu-unverified") &&
+           node["metadata"]["annotations"].value("fleet.io/admission", "") == "admitted";
+  }));
+  CHECK(f.results.size() == 1);  // no verdict drawn from busy GPUs
+  auto inv = b->inventory();
+  REQUIRE(inv.ok());
+  CHECK(inv->find_node("aks-gpu-0")->admission == model::Admission::kAdmitted);
+  // Tried again after the policy's busy_retry (30 min), not before.
+  f.now = kStart + 7 * 24 * 3600 + 1 + 1700;
+  CHECK_FALSE(f.until(
+      *b, [&] { return f.api->count_requests("POST", "/apis/batch/v1/") == 3; }, 300ms));
+  f.now = kStart + 7 * 24 * 3600 + 1 + 1801;
+  CHECK(f.until(*b, [&] { return f.api->count_requests("POST", "/apis/batch/v1/") == 3; }));
+}
+
 TEST_CASE("admission: a failing report quarantines naming the check, read from the log when it is large",
           "[kube][admission]") {
   Fixture f;

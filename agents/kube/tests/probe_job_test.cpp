@@ -355,6 +355,9 @@ TEST_CASE("a pod that cannot start: unschedulable, image not pulled, rejected; a
                    {"message", "Pod was rejected: Node didn't have enough resource: nvidia.com/gpu"}};
   const auto rejected = std::get<ProbeBlocked>(read_probe_job(json::object(), pods_of(pod)));
   CHECK(rejected.final);
+  CHECK(rejected.gpus_busy);       // no verdict on a re-probe: workloads hold the GPUs
+  CHECK(unschedulable.gpus_busy);  // "Insufficient nvidia.com/gpu"
+  CHECK_FALSE(pull.gpus_busy);
   CHECK(rejected.reason ==
         "the probe's pod failed before gpu-probe ran: OutOfnvidia.com/gpu: Pod was rejected: "
         "Node didn't have enough resource: nvidia.com/gpu");
