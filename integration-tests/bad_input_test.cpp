@@ -223,3 +223,24 @@ TEST_CASE("bad inputs get the right 4xx and leave the data unchanged", "[integra
   CHECK(snapshot(fleetd) == before);
   CHECK(fleetd.call("GET", "/readyz", "", {}, std::string("")).status == 200);
 }
+
+TEST_CASE("invented HTTP methods add nothing to /metrics; a 405 names the allowed methods",
+          "[integration][bad-input][metrics]") {
+  TempDir dir;
+  FleetdProcess fleetd{FleetdOptions(dir.path() / "data")};
+  auto lines = [&] {
+    auto m = fleetd.call("GET", "/metrics", "", {}, std::string(""));
+    REQUIRE(m.status == 200);
+    return std::count(m.body.begin(), m.body.end(), '\n');
+  };
+  auto first = fleetd.call("BREW", "/v1/clusters", "", {}, std::string(""));
+  CHECK(first.status == 405);
+  CHECK(first.headers.at("allow") == "GET, POST");
+  lines();  // GET /metrics is counted too: its own series exist from here on
+  const auto before = lines();
+  for (int i = 0; i < 1000; ++i) {
+    const auto r = fleetd.call("M" + std::to_string(i * 7919 % 100003), "/v1/clusters", "", {}, std::string(""));
+    REQUIRE(r.status == 405);
+  }
+  CHECK(lines() == before);
+}

@@ -66,8 +66,9 @@ void ApiService::add_async_route(std::string method, std::string route, AsyncHan
 }
 
 const ApiService::Route* ApiService::match(const std::vector<std::string>& segments, const std::string& method,
-                                           bool& path_matched, std::map<std::string, std::string>& params) const {
-  path_matched = false;
+                                           std::set<std::string>& allowed,
+                                           std::map<std::string, std::string>& params) const {
+  allowed.clear();
   for (const auto& r : routes_) {
     if (r.segments.size() != segments.size()) continue;
     std::map<std::string, std::string> p;
@@ -95,7 +96,7 @@ const ApiService::Route* ApiService::match(const std::vector<std::string>& segme
       }
     }
     if (!ok) continue;
-    path_matched = true;
+    allowed.insert(r.method);
     if (r.method == method) {
       params = std::move(p);
       return &r;
@@ -170,12 +171,17 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
 
   std::vector<std::string> segments;
   if (auto refused = parse_target(*call, segments)) return respond(std::move(*refused));
-  bool path_matched = false;
-  const Route* route = match(segments, req->method, path_matched, call->path);
+  std::set<std::string> allowed;
+  const Route* route = match(segments, req->method, allowed, call->path);
   if (!route) {
-    if (path_matched) {
-      return respond(problem(*call, make_error(ErrorCode::kInvalid, "method " + req->method + " is not allowed here",
-                                               "", "method-not-allowed")));
+    if (!allowed.empty()) {
+      // RFC 9110 §15.5.6: a 405 says which methods the resource has. (The client's method is not echoed.)
+      std::string allow;
+      for (const std::string& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+      auto resp = problem(
+          *call, make_error(ErrorCode::kInvalid, "this endpoint answers " + allow + " only", "", "method-not-allowed"));
+      resp.headers["allow"] = allow;
+      return respond(std::move(resp));
     }
     return respond(
         problem(*call, make_error(ErrorCode::kNotFound, "no such endpoint: " + call->path_only, "", "not-found")));

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -66,8 +67,10 @@ class ApiService {
 
   // Fills call.path_only and call.query from the target; an answer when it is malformed.
   static std::optional<http::Response> parse_target(Call& call, std::vector<std::string>& segments);
-  const Route* match(const std::vector<std::string>& segments, const std::string& method, bool& path_matched,
-                     std::map<std::string, std::string>& params) const;
+  // The route for `method` on the path; when the path has routes but none for the method, nullptr and `allowed`
+  // holds their methods (for the 405's Allow header).
+  const Route* match(const std::vector<std::string>& segments, const std::string& method,
+                     std::set<std::string>& allowed, std::map<std::string, std::string>& params) const;
   void run_plain(const Route& route, Call& call, const http::Respond& respond);
   void run_async(const Route& route, const std::shared_ptr<Call>& call, const http::Respond& respond);
   void run_db(const Route& route, const std::shared_ptr<Call>& call, const http::Respond& respond);

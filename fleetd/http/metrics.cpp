@@ -26,10 +26,18 @@ std::string num(double v) {
 }
 }  // namespace
 
+std::string_view Metrics::method_label(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 void Metrics::observe_request(const std::string& route, const std::string& method, int status, double seconds) {
+  const std::string label(method_label(method));
   std::lock_guard lock(mutex_);
-  requests_[{route, method, status}]++;
-  auto& h = latency_[{route, method}];
+  requests_[{route, label, status}]++;
+  auto& h = latency_[{route, label}];
   for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     if (seconds <= kLatencyBuckets[i]) h.buckets[i]++;
   }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -18,7 +19,10 @@ class Metrics {
   static constexpr std::array<double, 14> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                              0.1,    0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
 
+  // `route` is a route template or "unmatched", `status` one the server chose; the method is the client's, so it
+  // is counted as one of the methods fleetd serves or "other": no request can add a label value (issue #10).
   void observe_request(const std::string& route, const std::string& method, int status, double seconds);
+  static std::string_view method_label(std::string_view method);
   // A gauge read when /metrics is rendered (pool in use, connections, …).
   void add_gauge(std::string name, std::string help, std::function<double()> read);
   void set_build_info(std::string version, std::string commit);

@@ -82,7 +82,10 @@ TEST_CASE("api service: a database job that cannot be queued is a 503 with Retry
   CHECK(nlohmann::json::parse(r.body)["type"] == "urn:fleetd:problem:unavailable");
   // Unknown paths and methods are still answered at once.
   CHECK(s.call("GET", "/nope").status == 404);
-  CHECK(s.call("POST", "/db").status == 405);
+  auto wrong = s.call("POST", "/db");
+  CHECK(wrong.status == 405);
+  CHECK(wrong.headers["allow"] == "GET");
+  CHECK(nlohmann::json::parse(wrong.body)["detail"] == "this endpoint answers GET only");
 }
 
 }  // namespace fleet

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "fleetd/http/metrics.hpp"
 
 using namespace fleet;
@@ -23,4 +25,18 @@ TEST_CASE("metrics render counters, cumulative histogram buckets and gauges", "[
   REQUIRE(out.find("fleetd_http_request_duration_seconds_count{route=\"/v1/clusters/{name}\",method=\"GET\"} 3") !=
           std::string::npos);
   REQUIRE(out.find("fleetd_db_pool_in_use 3") != std::string::npos);
+}
+
+TEST_CASE("metrics: invented HTTP methods add no label values", "[fleetd][metrics]") {
+  Metrics m;
+  m.observe_request("unmatched", "BREW", 405, 0.0001);
+  const std::string first = m.render();
+  const auto before = std::count(first.begin(), first.end(), '\n');
+  for (int i = 0; i < 1000; ++i) m.observe_request("unmatched", "X" + std::to_string(i), 405, 0.0001);
+  const std::string after = m.render();
+  CHECK(std::count(after.begin(), after.end(), '\n') == before);
+  CHECK(after.find("fleetd_http_requests_total{route=\"unmatched\",method=\"other\",status=\"405\"} 1001") !=
+        std::string::npos);
+  CHECK(Metrics::method_label("PATCH") == "PATCH");
+  CHECK(Metrics::method_label("get") == "other");  // methods are case-sensitive (RFC 9110)
 }
