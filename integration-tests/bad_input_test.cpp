@@ -244,3 +244,37 @@ TEST_CASE("invented HTTP methods add nothing to /metrics; a 405 names the allowe
   }
   CHECK(lines() == before);
 }
+
+TEST_CASE("invalid UTF-8 in a path or a query is a 400 naming it; a long non-ASCII name is refused and audited",
+          "[integration][bad-input][utf8]") {
+  TempDir dir;
+  FleetdProcess fleetd{FleetdOptions(dir.path() / "data")};
+  // Before: each of these reached PostgreSQL and came back as a 503 with an error-level log line.
+  for (const char* path :
+       {"/v1/clusters/%FF", "/v1/clusters/%C3%28/nodes", "/v1/commands/%FF", "/v1/probes/%ED%A0%80"}) {
+    INFO(path);
+    auto r = fleetd.call("GET", path);
+    CHECK(r.status == 400);
+    CHECK(json::parse(r.body)["type"] == "urn:fleetd:problem:malformed-request");
+    CHECK(json::parse(r.body)["field"] == "path");
+  }
+  auto q = fleetd.call("GET", "/v1/gpus?model=%FF");
+  CHECK(q.status == 400);
+  CHECK(json::parse(q.body)["field"] == "model");
+  CHECK(fleetd.call("DELETE", "/v1/clusters/%FF").status == 400);
+
+  // A name of 150 two-byte characters (300 bytes): refused (not a DNS label), and the refusal is audited with the
+  // name cut between characters.
+  std::string name;
+  for (int i = 0; i < 150; ++i) name += "\xC3\xA9";
+  auto created = fleetd.call("POST", "/v1/clusters", json{{"name", name}, {"provider", "aks"}}.dump());
+  CHECK(created.status == 422);
+  auto audit = fleetd.call_json("GET", "/v1/audit?limit=10");
+  bool audited = false;
+  for (const auto& e : audit["items"]) {
+    if (e["action"] != "cluster.create") continue;
+    audited = true;
+    CHECK(e["objectName"].get<std::string>().size() == 252);
+  }
+  CHECK(audited);
+}

@@ -5,6 +5,7 @@
 
 #include "admission/admission_policy_json.hpp"
 #include "api/json_body.hpp"
+#include "common/utf8.hpp"
 #include "fleetd/handlers/agent_auth.hpp"
 #include "fleetd/handlers/command_json.hpp"
 #include "fleetd/handlers/routes.hpp"
@@ -89,7 +90,7 @@ store::AuditEntry policy_entry(const Call& call, std::string action, std::string
 
 std::string body_name(const json& body) {
   return body.is_object() && body.contains("name") && body["name"].is_string()
-             ? body["name"].get<std::string>().substr(0, 63)
+             ? truncate_utf8(body["name"].get<std::string>(), 63)
              : "";
 }
 

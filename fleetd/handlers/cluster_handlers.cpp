@@ -7,6 +7,7 @@
 #include "api/continue_token.hpp"
 #include "api/json_body.hpp"
 #include "api/problem.hpp"
+#include "common/utf8.hpp"
 #include "fleetd/auth/credentials.hpp"
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/audit.hpp"
@@ -50,7 +51,7 @@ http::Response create_cluster(Call& call, pqxx::connection_base& conn) {
   auto create = api::parse_cluster_create(*body);
   if (!create) {
     std::string name = body->is_object() && body->contains("name") && (*body)["name"].is_string()
-                           ? (*body)["name"].get<std::string>().substr(0, 253)
+                           ? truncate_utf8((*body)["name"].get<std::string>(), 253)
                            : "";
     return refuse(call, conn, action, name, create.error());
   }

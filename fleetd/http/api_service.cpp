@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "common/log.hpp"
+#include "common/utf8.hpp"
 #include "fleetd/http/database_job.hpp"
 #include "fleetd/store/token_store.hpp"
 
@@ -133,14 +134,29 @@ std::optional<http::Response> ApiService::parse_target(Call& call, std::vector<s
     return problem(
         call, make_error(ErrorCode::kInvalid, "the request target is not a valid URL path", "", "malformed-request"));
   }
-  for (auto seg : parsed->segments()) segments.push_back(std::string(seg));
+  // Decoded text goes to PostgreSQL (names, filters, audit rows), which refuses invalid UTF-8: `%FF` is refused
+  // here, as the client's error, rather than failing a query as a 503.
+  for (auto seg : parsed->segments()) {
+    segments.push_back(std::string(seg));
+    if (!is_valid_utf8(segments.back())) {
+      return problem(call, make_error(ErrorCode::kInvalid, "the request path is not valid UTF-8 once decoded", "path",
+                                      "malformed-request"));
+    }
+  }
   call.path_only = std::string(parsed->path());
   std::size_t nparams = 0;
   for (auto param : parsed->params()) {
     if (++nparams > kMaxQueryParams) {
       return problem(call, make_error(ErrorCode::kInvalid, "too many query parameters", "", "invalid-query"));
     }
-    call.query[std::string(param.key)] = param.has_value ? std::string(param.value) : std::string();
+    const std::string key(param.key);
+    const std::string value = param.has_value ? std::string(param.value) : std::string();
+    if (!is_valid_utf8(key) || !is_valid_utf8(value)) {
+      const std::string field = is_valid_utf8(key) ? truncate_utf8(key, 64) : "query";
+      return problem(call,
+                     make_error(ErrorCode::kInvalid, field + ": not valid UTF-8 once decoded", field, "invalid-query"));
+    }
+    call.query[key] = value;
   }
   return std::nullopt;
 }
