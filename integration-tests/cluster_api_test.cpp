@@ -175,6 +175,18 @@ TEST_CASE("tokens: roles, 401/403, revocation, offline creation", "[integration]
   std::string offline = made.out.substr(0, made.out.find('\n'));
   REQUIRE(offline.rfind("fltd_", 0) == 0);
   REQUIRE(fleetd.call("GET", "/v1/clusters", "", {}, offline).status == 200);
+  auto revoked = run_command({fleetd_binary(), "token", "revoke", "00000000-0000-0000-0000-000000000000", "--data-dir",
+                              (dir.path() / "data").string()});
+  CHECK(revoked.exit_code == 3);
+  // Token changes beside the API are audited too: the embedded admin token, the CLI's create and revoke.
+  const auto audit = fleetd.call_json("GET", "/v1/audit?limit=1000");
+  std::set<std::string> seen;
+  for (const auto& e : audit["items"]) {
+    if (e["objectKind"] == "token") seen.insert(e["actor"].get<std::string>() + " " + e["action"].get<std::string>());
+  }
+  CHECK(seen.count("fleetd token.create") == 1);
+  CHECK(seen.count("cli:fleetd-token-create token.create") == 1);
+  CHECK(seen.count("cli:fleetd-token-revoke token.revoke") == 1);
   // fleetd is still healthy afterwards (the command left its database alone).
   REQUIRE(fleetd.call("GET", "/readyz", "", {}, std::string("")).status == 200);
 

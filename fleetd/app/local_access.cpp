@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fleetd/store/audit_store.hpp"
 #include "fleetd/store/token_store.hpp"
 
 namespace fs = std::filesystem;
@@ -40,6 +41,14 @@ Status write_local_access(const std::string& database_url, const fs::path& data_
       pqxx::work txn(conn);
       auto created =
           store::create_token(txn, Role::kAdmin, "embedded-mode admin (written to the data directory)", "fleetd");
+      store::AuditEntry e;  // audited like every token change (issue #10)
+      e.actor = "fleetd";
+      e.action = "token.create";
+      e.object_kind = "token";
+      e.object_name = created.record.id;
+      e.outcome = "success";
+      e.detail = {{"role", "admin"}, {"description", "embedded-mode admin (written to the data directory)"}};
+      store::write_audit(txn, e);
       txn.commit();
       token = created.token;
     } catch (const std::exception& e) {
