@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agents/kube/commands.hpp"
+#include "agents/kube/json_fields.hpp"
 #include "agents/kube/node_mapping.hpp"
 #include "net/url_encode.hpp"
 
@@ -12,18 +13,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kMaxLogBytes = 1 << 20;  // outcome_from_report_text reads at most this much
-
-const json& member(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string str(const json& j, const char* key) {
-  const json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 std::string job_path(std::string_view ns, std::string_view name) {
   return jobs_path(ns) + "/" + std::string(name);

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "agents/kube/json_fields.hpp"
 #include "agents/kube/manifest_url.hpp"
 #include "net/url_encode.hpp"
 
@@ -13,18 +14,6 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-const json& member(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string str(const json& j, const char* key) {
-  const json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 std::string node_path(const std::string& node) {
   return "/api/v1/nodes/" + node;

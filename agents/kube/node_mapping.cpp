@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "agents/kube/json_fields.hpp"
 #include "agents/kube/quantity.hpp"
 #include "common/time_format.hpp"
 #include "model/names.hpp"
@@ -13,18 +14,6 @@ namespace fleet::agent::kube {
 namespace {
 
 using nlohmann::json;
-
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-const json& member(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
 
 std::string label(const model::Labels& labels, std::string_view key) {
   auto it = labels.find(std::string(key));

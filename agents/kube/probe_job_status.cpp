@@ -1,23 +1,12 @@
 #include "agents/kube/probe_job_status.hpp"
 
+#include "agents/kube/json_fields.hpp"
 #include "agents/kube/probe_job.hpp"
 
 namespace fleet::agent::kube {
 namespace {
 
 using nlohmann::json;
-
-const json& member(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string str(const json& j, const char* key) {
-  const json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 // "message", else "reason", else `fallback`: what the API said, as it said it.
 std::string said(const json& j, std::string_view fallback) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "agents/kube/json_fields.hpp"
 #include "agents/kube/node_mapping.hpp"
 #include "agents/kube/quantity.hpp"
 
@@ -10,13 +11,6 @@ namespace fleet::agent::kube {
 namespace {
 
 using nlohmann::json;
-
-const json& member(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
 
 // A typed DeviceAttribute: {"string": …} | {"version": …} | {"int": …} | {"bool": …}.
 std::string attr_string(const json& attributes, const char* name) {
