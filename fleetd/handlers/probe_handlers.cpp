@@ -86,13 +86,13 @@ http::Response list_probes(Call& call, pqxx::connection_base& conn) {
 
 http::Response get_probe(Call& call, pqxx::connection_base& conn) {
   const std::string id_text = call.path["id"];
-  auto id = positive_integer(id_text, "id");
-  if (!id)
-    return problem(call,
-                   make_error(ErrorCode::kNotFound, "probe result \"" + id_text + "\" not found", "", "not-found"));
-  pqxx::nontransaction txn(conn);
-  auto found = store::get_probe_result(txn, *id);
-  txn.commit();
+  // An id that is no number names no result either: the same 404.
+  std::optional<std::string> found;
+  if (auto id = positive_integer(id_text, "id")) {
+    pqxx::nontransaction txn(conn);
+    found = store::get_probe_result(txn, *id);
+    txn.commit();
+  }
   if (!found) {
     return problem(call,
                    make_error(ErrorCode::kNotFound, "probe result \"" + id_text + "\" not found", "", "not-found"));
