@@ -444,7 +444,9 @@ void SimCluster::step(Running& run) {
     return complete_task(run, *task, "upgraded", at);
   }
   // An upgraded GPU node is unverified until its probe passes (DESIGN §5 node admission): the machine sees the
-  // new versions, guards the node and probes it; the task waits for its verdict.
+  // new versions, guards the node and probes it; the task waits for its verdict. "probing" in the status tells
+  // fleetd's rollout executor the member is in its Probing phase.
+  run.status.details[task->node] = "probing";
   wait_for_admission(*task);
   task->probes_before = admission_.nodes.at(n.name).probes;
   observe_nodes(at);

@@ -4,12 +4,14 @@
 #include <functional>
 #include <ostream>
 
+#include "fleetctl/catalog_commands.hpp"
 #include "fleetctl/cluster_commands.hpp"
 #include "fleetctl/config_commands.hpp"
 #include "fleetctl/exit_codes.hpp"
 #include "fleetctl/inventory_commands.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/probe_commands.hpp"
+#include "fleetctl/rollout_cli.hpp"
 #include "fleetctl/token_commands.hpp"
 #include "fleetctl/version.hpp"
 #include "fleetctl/version_command.hpp"
@@ -121,6 +123,19 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
     return get_probes(s, f.get_probes);
   });
 
+  GetVersionsOptions get_versions_options;
+  auto* get_versions_cmd =
+      get->add_subcommand("versions", "List the version catalog: Kubernetes versions and node images")
+          ->alias("version");
+  get_versions_cmd->add_option("--kind", get_versions_options.kind, "kubernetes or nodeImage")
+      ->check(CLI::IsMember({"kubernetes", "nodeImage"}));
+  get_versions_cmd->add_option("--provider", get_versions_options.provider, "aks or arc")
+      ->check(CLI::IsMember({"aks", "arc"}));
+  get_versions_cmd->add_option("--os-family", get_versions_options.os_family, "Node images of this OS family only");
+  get_versions_cmd->add_flag("--include-retired", get_versions_options.include_retired, "Show retired entries too");
+  add_output(get_versions_cmd, get_versions_options.output, true);
+  command(get_versions_cmd, [&](Session& s) { return get_versions(s, get_versions_options); });
+
   // describe
   auto* describe = app.add_subcommand("describe", "Show details of a resource")->require_subcommand(1);
   auto* describe_cluster_cmd = describe->add_subcommand("cluster", "Describe a cluster")->alias("clusters");
@@ -211,6 +226,9 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   auto* delete_token_cmd = del->add_subcommand("token", "Revoke an API token (admin)")->alias("tokens");
   delete_token_cmd->add_option("id", f.name, "Token id")->required();
   command(delete_token_cmd, [&](Session& s) { return delete_token(s, f.name); });
+
+  // staged upgrades: rollout …, get rollouts|strategies, describe rollout, create|delete strategy
+  add_rollout_commands({&app, get, describe, create, del}, command);
 
   // version
   auto* version = app.add_subcommand("version", "Print the client and server versions");

@@ -13,6 +13,7 @@ enum class ExitCode : int {
   kConflict = 4,     // 409, 412
   kAuth = 5,         // 401, 403
   kServer = 6,       // 5xx, or the server could not be reached
+  kRunFailed = 7,    // `rollout status --watch`: the run ended Failed or Aborted
 };
 
 // Errors from the server carry a non-empty `type` (the problem slug); those map by code. Local errors (no type) are

@@ -1,7 +1,9 @@
 #include "fleetctl/session.hpp"
 
+#include <unistd.h>
 #include <cstdlib>
 #include <ostream>
+#include <thread>
 
 #include "fleetctl/exit_codes.hpp"
 #include "fleetctl/problem.hpp"
@@ -23,6 +25,8 @@ Environment system_environment() {
   env.home = getenv_opt("HOME");
   env.now = [] { return std::chrono::system_clock::now(); };
   env.make_client = [](http::ClientOptions options) { return http::Client::create(std::move(options)); };
+  env.sleep = [](std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); };
+  env.stdout_is_tty = ::isatty(STDOUT_FILENO) == 1;
   return env;
 }
 

@@ -29,6 +29,9 @@ struct Environment {
   std::optional<std::string> home;             // $HOME
   std::function<std::chrono::system_clock::time_point()> now;
   ClientFactory make_client;
+  // How `--watch` waits between polls: tests advance their clock here instead of sleeping. Unset → no wait.
+  std::function<void(std::chrono::milliseconds)> sleep;
+  bool stdout_is_tty = false;  // whether output may carry terminal control codes (redrawing in place)
 };
 
 // The real process environment, clock and Beast client.
@@ -48,6 +51,10 @@ class Session {
   std::ostream& err() { return io_.err; }
   std::istream& in() { return io_.in; }
   std::chrono::system_clock::time_point now() const { return env_.now(); }
+  void sleep_for(std::chrono::milliseconds duration) const {
+    if (env_.sleep) env_.sleep(duration);
+  }
+  bool stdout_is_tty() const { return env_.stdout_is_tty; }
   std::string config_path() const;
 
   // Loads the config, resolves the connection and creates the client, once.

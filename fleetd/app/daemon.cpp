@@ -26,8 +26,10 @@
 #include "fleetd/loops/admission_gauges.hpp"
 #include "fleetd/loops/lease_sweeper.hpp"
 #include "fleetd/loops/liveness_monitor.hpp"
+#include "fleetd/loops/rollout_executor.hpp"
 #include "fleetd/store/cluster_store.hpp"
 #include "fleetd/store/token_store.hpp"
+#include "fleetd/store/version_store.hpp"
 #include "net/http_server.hpp"
 #include "protocol/heartbeat.hpp"
 
@@ -71,7 +73,8 @@ class Daemon {
                    std::chrono::milliseconds(250)}),
         lease_sweeper_({database_url, static_cast<int>(cfg.command_max_attempts)}, clock_),
         liveness_({database_url, std::chrono::seconds(cfg.heartbeat_interval_seconds), unreachable_after(cfg)}, clock_),
-        admission_gauges_(database_url, std::chrono::seconds(15), clock_) {
+        admission_gauges_(database_url, std::chrono::seconds(15), clock_),
+        rollouts_({database_url}, clock_) {
     metrics_.set_build_info(build.version, build.commit);
     register_routes();
   }
@@ -115,6 +118,7 @@ class Daemon {
     lease_sweeper_.start();
     liveness_.start();
     admission_gauges_.start();
+    rollouts_.start();
     recorder_.start();
     return server_.get();
   }
@@ -135,6 +139,7 @@ class Daemon {
     signal_thread.join();
     liveness_.stop();
     admission_gauges_.stop();
+    rollouts_.stop();
     lease_sweeper_.stop();
     recorder_.stop();  // before the pool: its last batch goes through it
     notifier_.stop();
@@ -158,6 +163,9 @@ class Daemon {
     register_inventory_routes(api_);
     register_probe_routes(api_);
     register_admission_routes(api_);
+    register_version_routes(api_);
+    register_strategy_routes(api_);
+    register_rollout_routes(api_, clock_);
     register_command_routes(api_);
     register_command_poll_routes(
         api_, gateway, {std::chrono::seconds(cfg_.command_lease_seconds), static_cast<int>(cfg_.command_max_attempts)});
@@ -190,6 +198,24 @@ class Daemon {
     metrics_.add_gauge_family("fleetd_gpu_nodes",
                               "GPU nodes by admission state, fleet-wide (every replica: use max()).", "admission",
                               [this] { return admission_gauges_.gpu_nodes_by_admission(); });
+    metrics_.add_gauge_family("fleetd_rollouts", "Update runs by state, fleet-wide (from the executing replica).",
+                              "state", [this] { return rollouts_.stats().runs_by_state; });
+    metrics_.add_gauge_family("fleetd_rollout_members_finished",
+                              "Rollout members this replica's executor saw finish, by result.", "result", [this] {
+                                const auto s = rollouts_.stats();
+                                return std::map<std::string, std::int64_t>{
+                                    {"succeeded", static_cast<std::int64_t>(s.members_succeeded)},
+                                    {"failed", static_cast<std::int64_t>(s.members_failed)},
+                                    {"skipped", static_cast<std::int64_t>(s.members_skipped)}};
+                              });
+    gauge("fleetd_rollout_executor_rounds", "Update-run decisions this replica's executor made.",
+          [this] { return rollouts_.stats().rounds; });
+    gauge("fleetd_rollout_executor_errors", "Executor rounds that failed and were retried.",
+          [this] { return rollouts_.stats().errors; });
+    gauge("fleetd_rollout_executor_leader", "1 when this replica executes update runs.",
+          [this] { return rollouts_.stats().leader ? 1 : 0; });
+    gauge("fleetd_rollout_decision_seconds", "Seconds the executor's last decision took (read, decide, write).",
+          [this] { return rollouts_.stats().last_decision_seconds; });
   }
 
   const ServeConfig& cfg_;
@@ -207,6 +233,7 @@ class Daemon {
   LeaseSweeper lease_sweeper_;
   LivenessMonitor liveness_;
   AdmissionGauges admission_gauges_;  // fleetd_gpu_nodes{admission}
+  RolloutExecutor rollouts_;          // carries update runs forward (one replica at a time)
   std::unique_ptr<http::Server> server_;
 };
 
@@ -237,6 +264,21 @@ Status announce(const ServeConfig& cfg, const BuildInfo& build, const ServingTls
   return Ok{};
 }
 
+// The shipped version catalog, on the first start against a database (store/version_store.hpp).
+Status seed_version_catalog(const std::string& url) {
+  try {
+    pqxx::connection conn(url);
+    pqxx::work txn(conn);
+    auto seeded = store::seed_if_empty(txn);
+    if (!seeded) return seeded.error();
+    txn.commit();
+    if (*seeded) log::info("version catalog loaded", {{"entries", *seeded}});
+    return Ok{};
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kUnavailable, std::string("cannot load the version catalog: ") + e.what());
+  }
+}
+
 int fail(const std::string& what, const Error& error, int code = 1) {
   log::error(what, {{"error", error.message}});
   std::cerr << "fleetd: " << error.message << "\n";
@@ -263,6 +305,7 @@ int serve(const ServeConfig& cfg, const BuildInfo& build) {
               {{"socketDir", db->embedded->socket_dir().string()}, {"adopted", db->embedded->adopted()}});
   }
   if (auto st = migrate(db->url); !st) return fail("migrations failed", st.error());
+  if (auto st = seed_version_catalog(db->url); !st) return fail("version catalog failed", st.error());
 
   {
     Daemon daemon(cfg, build, db->url);

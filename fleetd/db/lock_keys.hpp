@@ -9,5 +9,9 @@ inline constexpr std::int64_t kMigrations = 0x666c656574000001;       // session
 inline constexpr std::int64_t kLiveness = 0x666c656574000002;         // loops/liveness_monitor: one replica a round
 inline constexpr std::int64_t kCommandLeases = 0x666c656574000003;    // loops/lease_sweeper: one replica a round
 inline constexpr std::int64_t kAdmissionGauges = 0x666c656574000004;  // loops/admission_gauges: one count at a time
+inline constexpr std::int64_t kRolloutExecutor =
+    0x666c656574000005;  // loops/rollout_executor: one executor (session lock)
+inline constexpr std::int64_t kRolloutCreate =
+    0x666c656574000006;  // handlers/rollout_handlers: one creation at a time (xact)
 
 }  // namespace fleet::lock_keys

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "fleetd/http/api_service.hpp"
 
@@ -29,6 +30,12 @@ void register_inventory_routes(ApiService& api);
 void register_probe_routes(ApiService& api);
 // Admission policies, the agent's policy, and :probe / :admit / :quarantine on a node (admission_handlers.cpp).
 void register_admission_routes(ApiService& api);
+// The version catalog: /v1/versions (version_handlers.cpp).
+void register_version_routes(ApiService& api);
+// Update strategies: /v1/strategies (strategy_handlers.cpp).
+void register_strategy_routes(ApiService& api);
+// Update runs: /v1/rollouts, plans, actions and events (rollout_handlers.cpp). `clock` is the run machine's now.
+void register_rollout_routes(ApiService& api, const Clock& clock);
 
 // What the agent endpoints share: the per-replica memory that answers most agent requests without SQL
 // (fleetd/gateway/).

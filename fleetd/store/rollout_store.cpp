@@ -1,0 +1,389 @@
+#include "fleetd/store/rollout_store.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <pqxx/pqxx>
+#include <set>
+
+#include "common/time_format.hpp"
+#include "fleetd/store/command_store.hpp"
+#include "protocol/command_payloads.hpp"
+#include "rollout/strategy_json.hpp"
+
+namespace fleet::store {
+namespace {
+
+#define FLEET_RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+const std::string kStrategyColumns =
+    "name, spec::text, created_by, resource_version, " FLEET_RFC3339("created_at") ", " FLEET_RFC3339("updated_at");
+const std::string kRolloutColumns =
+    "name, seq, spec::text, plan::text, status::text, created_by, resource_version, " FLEET_RFC3339(
+        "created_at") ", " FLEET_RFC3339("updated_at");
+#undef FLEET_RFC3339
+
+StrategyRecord strategy_from_row(const pqxx::row& r) {
+  StrategyRecord s;
+  s.name = r[0].as<std::string>();
+  s.spec = nlohmann::json::parse(r[1].as<std::string>());
+  s.created_by = r[2].as<std::string>();
+  s.resource_version = r[3].as<std::int64_t>();
+  s.created_at = r[4].as<std::string>();
+  s.updated_at = r[5].as<std::string>();
+  return s;
+}
+
+// A stored run: its frozen spec, its run-level status and its members. fleetd wrote every part, so a part that
+// does not read back is corruption: an exception, the request a 500, the executor's round an error it logs.
+StoredRollout rollout_from_row(pqxx::transaction_base& txn, const pqxx::row& r) {
+  StoredRollout out;
+  auto spec = rollout::frozen_run_spec_from_json(nlohmann::json::parse(r[2].as<std::string>()));
+  if (!spec) throw std::runtime_error("stored rollout spec does not read back: " + spec.error().message);
+  rollout::RunState& st = out.state;
+  st.name = r[0].as<std::string>();
+  st.seq = r[1].as<std::int64_t>();
+  st.spec = std::move(spec).value();
+  for (const auto& stage : st.spec.strategy.stages) {
+    rollout::StageState ss;
+    ss.groups.resize(stage.groups.size());
+    st.stages.push_back(std::move(ss));
+  }
+  for (const auto& ref : rollout::all_gates(st.spec.strategy)) {
+    rollout::GateState g;
+    g.name = ref.gate->name;
+    st.gates.push_back(std::move(g));
+  }
+  if (auto s = rollout::run_status_from_json(nlohmann::json::parse(r[4].as<std::string>()), st); !s) {
+    throw std::runtime_error(s.error().message);
+  }
+  out.meta.seq = st.seq;
+  out.meta.plan = nlohmann::json::parse(r[3].as<std::string>());
+  out.meta.created_by = r[5].as<std::string>();
+  out.meta.resource_version = r[6].as<std::int64_t>();
+  out.meta.created_at = r[7].as<std::string>();
+  out.meta.updated_at = r[8].as<std::string>();
+  auto rows = txn.exec_params("SELECT data::text FROM rollout_members WHERE rollout = $1 ORDER BY idx", st.name);
+  st.members.reserve(rows.size());
+  for (const auto& row : rows) {
+    auto m = rollout::member_from_json(nlohmann::json::parse(row[0].as<std::string>()));
+    if (!m) throw std::runtime_error(m.error().message);
+    st.members.push_back(std::move(m).value());
+  }
+  return out;
+}
+
+void insert_events(pqxx::transaction_base& txn, const std::string& run, const std::vector<rollout::Event>& events) {
+  if (events.empty()) return;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& e : events) {
+    rows.push_back({{"at", format_rfc3339(e.at)},
+                    {"scope", e.scope},
+                    {"name", e.name},
+                    {"from", e.from},
+                    {"to", e.to},
+                    {"message", e.message}});
+  }
+  txn.exec_params(
+      "INSERT INTO rollout_events (rollout, at, scope, name, from_state, to_state, message) "
+      "SELECT $1, x.at::timestamptz, x.scope, x.name, x.\"from\", x.\"to\", x.message "
+      "FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (at text, scope text, name text, \"from\" text, \"to\" "
+      "text, message text)) WITH ORDINALITY AS x(at, scope, name, \"from\", \"to\", message, n) ORDER BY x.n",
+      run, rows.dump());
+}
+
+}  // namespace
+
+std::optional<StrategyRecord> insert_strategy(pqxx::transaction_base& txn, const std::string& name,
+                                              const nlohmann::json& spec, const std::string& created_by) {
+  auto rows = txn.exec_params(
+      "INSERT INTO update_strategies (name, spec, created_by) VALUES ($1, $2::jsonb, $3) "
+      "ON CONFLICT (name) DO NOTHING RETURNING " +
+          kStrategyColumns,
+      name, spec.dump(), created_by);
+  if (rows.empty()) return std::nullopt;
+  return strategy_from_row(rows[0]);
+}
+
+std::optional<StrategyRecord> get_strategy(pqxx::transaction_base& txn, std::string_view name) {
+  auto rows =
+      txn.exec_params("SELECT " + kStrategyColumns + " FROM update_strategies WHERE name = $1", std::string(name));
+  if (rows.empty()) return std::nullopt;
+  return strategy_from_row(rows[0]);
+}
+
+std::vector<StrategyRecord> list_strategies(pqxx::transaction_base& txn) {
+  std::vector<StrategyRecord> out;
+  for (const auto& r : txn.exec("SELECT " + kStrategyColumns + " FROM update_strategies ORDER BY name")) {
+    out.push_back(strategy_from_row(r));
+  }
+  return out;
+}
+
+bool delete_strategy(pqxx::transaction_base& txn, std::string_view name) {
+  return txn.exec_params("DELETE FROM update_strategies WHERE name = $1", std::string(name)).affected_rows() > 0;
+}
+
+std::int64_t count_strategies(pqxx::transaction_base& txn) {
+  return txn.exec("SELECT count(*) FROM update_strategies")[0][0].as<std::int64_t>();
+}
+
+std::optional<std::int64_t> next_rollout_seq(pqxx::transaction_base& txn) {
+  return txn.exec("SELECT nextval(pg_get_serial_sequence('rollouts', 'seq'))")[0][0].as<std::int64_t>();
+}
+
+bool insert_rollout(pqxx::transaction_base& txn, const rollout::RunState& state, const nlohmann::json& plan,
+                    const std::string& created_by) {
+  auto rows = txn.exec_params(
+      "INSERT INTO rollouts (name, seq, spec, plan, state, status, created_by) "
+      "VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6::jsonb, $7) ON CONFLICT (name) DO NOTHING RETURNING 1",
+      state.name, state.seq, rollout::to_json(state.spec).dump(), plan.dump(),
+      std::string(rollout::to_string(state.phase)), rollout::run_status_to_json(state).dump(), created_by);
+  if (rows.empty()) return false;
+  nlohmann::json members = nlohmann::json::array();
+  for (std::size_t i = 0; i < state.members.size(); ++i) {
+    const auto& m = state.members[i];
+    members.push_back({{"idx", i},
+                       {"cluster", m.cluster},
+                       {"cluster_id", m.cluster_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.cluster_id)},
+                       {"state", std::string(rollout::to_string(m.phase))},
+                       {"data", rollout::member_to_json(m)}});
+  }
+  txn.exec_params(
+      "INSERT INTO rollout_members (rollout, idx, cluster, cluster_id, state, data) "
+      "SELECT $1, x.idx, x.cluster, x.cluster_id::uuid, x.state, x.data FROM jsonb_to_recordset($2::jsonb) AS "
+      "x(idx int, cluster text, cluster_id text, state text, data jsonb)",
+      state.name, members.dump());
+  return true;
+}
+
+std::optional<StoredRollout> load_rollout(pqxx::transaction_base& txn, std::string_view name, bool for_update) {
+  auto rows = txn.exec_params(
+      "SELECT " + kRolloutColumns + " FROM rollouts WHERE name = $1" + (for_update ? " FOR UPDATE" : ""),
+      std::string(name));
+  if (rows.empty()) return std::nullopt;
+  return rollout_from_row(txn, rows[0]);
+}
+
+std::optional<std::string> rollout_name_by_seq(pqxx::transaction_base& txn, std::int64_t seq) {
+  auto rows = txn.exec_params("SELECT name FROM rollouts WHERE seq = $1", seq);
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0].as<std::string>();
+}
+
+void save_decision(pqxx::transaction_base& txn, const rollout::RunState& state, const rollout::Decision& decision) {
+  if (decision.run_changed || !decision.events.empty() || !decision.changed_members.empty()) {
+    txn.exec_params(
+        "UPDATE rollouts SET state = $2, status = $3::jsonb, resource_version = nextval('resource_version_seq'), "
+        "updated_at = now() WHERE name = $1",
+        state.name, std::string(rollout::to_string(state.phase)), rollout::run_status_to_json(state).dump());
+  }
+  if (!decision.changed_members.empty()) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (std::size_t i : decision.changed_members) {
+      rows.push_back({{"idx", i},
+                      {"state", std::string(rollout::to_string(state.members[i].phase))},
+                      {"data", rollout::member_to_json(state.members[i])}});
+    }
+    txn.exec_params(
+        "UPDATE rollout_members m SET state = x.state, data = x.data, updated_at = now() "
+        "FROM jsonb_to_recordset($2::jsonb) AS x(idx int, state text, data jsonb) "
+        "WHERE m.rollout = $1 AND m.idx = x.idx",
+        state.name, rows.dump());
+  }
+  insert_events(txn, state.name, decision.events);
+  for (const auto& c : decision.commands) {
+    // The member's cluster as it was at creation: a cluster recreated under the same name is not this member.
+    auto same = txn.exec_params("SELECT 1 FROM clusters WHERE id = $1::uuid AND name = $2", c.cluster_id, c.cluster);
+    if (same.empty()) continue;  // the next round sees the cluster gone and skips the member
+    const protocol::CommandPayload& p = c.payload;
+    enqueue_command(txn, c.cluster, c.id, protocol::to_string(protocol::kind_of(p)), protocol::to_json(p),
+                    "rollout/" + state.name);
+  }
+}
+
+bool delete_rollout(pqxx::transaction_base& txn, std::string_view name) {
+  return txn.exec_params("DELETE FROM rollouts WHERE name = $1", std::string(name)).affected_rows() > 0;
+}
+
+RolloutPage list_rollouts(pqxx::transaction_base& txn, std::int64_t before_seq, int limit) {
+  RolloutPage page;
+  auto rows = txn.exec_params(
+      "SELECT " + kRolloutColumns + " FROM rollouts WHERE ($1 = 0 OR seq < $1) ORDER BY seq DESC LIMIT $2", before_seq,
+      limit + 1);
+  for (std::size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
+    page.items.push_back(rollout_from_row(txn, rows[i]));
+  }
+  if (static_cast<int>(rows.size()) > limit) page.next_before_seq = page.items.back().meta.seq;
+  return page;
+}
+
+std::vector<std::string> runs_to_execute(pqxx::transaction_base& txn) {
+  std::vector<std::string> out;
+  for (const auto& r : txn.exec(
+           "SELECT r.name FROM rollouts r WHERE r.state IN ('Running', 'Paused') OR (r.state = 'Aborted' AND EXISTS "
+           "(SELECT 1 FROM rollout_members m WHERE m.rollout = r.name AND m.state IN ('Upgrading', 'Probing'))) "
+           "ORDER BY r.seq")) {
+    out.push_back(r[0].as<std::string>());
+  }
+  return out;
+}
+
+std::vector<EventRow> list_rollout_events(pqxx::transaction_base& txn, std::string_view name, std::int64_t after_seq,
+                                          int limit) {
+  std::vector<EventRow> out;
+  auto rows = txn.exec_params(
+      "SELECT seq, extract(epoch FROM at)::float8, scope, name, from_state, to_state, message FROM rollout_events "
+      "WHERE rollout = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+      std::string(name), after_seq, limit);
+  for (const auto& r : rows) {
+    EventRow e;
+    e.seq = r[0].as<std::int64_t>();
+    e.event.at = rollout::TimePoint(
+        std::chrono::duration_cast<rollout::TimePoint::duration>(std::chrono::duration<double>(r[1].as<double>())));
+    e.event.scope = r[2].as<std::string>();
+    e.event.name = r[3].as<std::string>();
+    e.event.from = r[4].as<std::string>();
+    e.event.to = r[5].as<std::string>();
+    e.event.message = r[6].as<std::string>();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> clusters_in_active_runs(pqxx::transaction_base& txn,
+                                                                         const std::vector<std::string>& clusters) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (clusters.empty()) return out;
+  auto rows = txn.exec_params(
+      "SELECT m.cluster, m.rollout FROM rollout_members m JOIN rollouts r ON r.name = m.rollout "
+      "WHERE m.cluster IN (SELECT jsonb_array_elements_text($1::jsonb)) AND m.state IN ('Pending', 'Upgrading', "
+      "'Probing') AND (r.state IN ('Pending', 'Running', 'Paused') OR m.state <> 'Pending') "
+      "ORDER BY m.cluster, r.seq",
+      nlohmann::json(clusters).dump());
+  for (const auto& r : rows) out.emplace_back(r[0].as<std::string>(), r[1].as<std::string>());
+  return out;
+}
+
+std::vector<rollout::ClusterFacts> cluster_facts(pqxx::transaction_base& txn) {
+  std::vector<rollout::ClusterFacts> out;
+  std::map<std::string, std::size_t> by_id;
+  for (const auto& r : txn.exec("SELECT id::text, name, provider, region, update_group, labels::text, state, "
+                                "kubernetes_version FROM clusters ORDER BY name")) {
+    rollout::ClusterFacts c;
+    c.id = r[0].as<std::string>();
+    c.name = r[1].as<std::string>();
+    c.provider = r[2].as<std::string>();
+    c.region = r[3].as<std::string>();
+    c.update_group = r[4].as<std::string>();
+    const auto labels = nlohmann::json::parse(r[5].as<std::string>());
+    for (auto it = labels.begin(); it != labels.end(); ++it) {
+      if (it->is_string()) c.labels[it.key()] = it->get<std::string>();
+    }
+    auto power = c.labels.find(rollout::kPowerStateLabel);
+    c.stopped = power != c.labels.end() && (power->second == "stopped" || power->second == "Stopped");
+    c.state = r[6].as<std::string>();
+    c.kubernetes_version = r[7].as<std::string>();
+    by_id[c.id] = out.size();
+    out.push_back(std::move(c));
+  }
+  // Per pool: the oldest kubelet and image (text order is good enough to pick one when they differ: the planner
+  // only needs a version that is not newer than any node's), node counts, and the GPU drivers in use.
+  auto pools = txn.exec(
+      "SELECT n.cluster_id::text, n.pool, min(n.data->>'kubernetesVersion'), min(n.data->>'nodeImageVersion'), "
+      "count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM gpus g WHERE g.cluster_id = n.cluster_id AND "
+      "g.node_name = n.name)), COALESCE((SELECT jsonb_agg(DISTINCT g.driver_version ORDER BY g.driver_version) FROM "
+      "gpus g JOIN nodes n2 ON n2.cluster_id = g.cluster_id AND n2.name = g.node_name WHERE n2.cluster_id = "
+      "n.cluster_id AND n2.pool = n.pool), '[]'::jsonb)::text FROM nodes n GROUP BY n.cluster_id, n.pool "
+      "ORDER BY n.cluster_id, n.pool");
+  for (const auto& r : pools) {
+    auto it = by_id.find(r[0].as<std::string>());
+    if (it == by_id.end()) continue;
+    rollout::PoolFacts p;
+    p.name = r[1].as<std::string>();
+    p.kubernetes_version = r[2].is_null() ? "" : r[2].as<std::string>();
+    p.node_image_version = r[3].is_null() ? "" : r[3].as<std::string>();
+    p.nodes = r[4].as<int>();
+    p.gpu_nodes = r[5].as<int>();
+    const auto drivers = nlohmann::json::parse(r[6].as<std::string>());
+    for (const auto& d : drivers) p.gpu_driver_versions.push_back(d.get<std::string>());
+    out[it->second].pools.push_back(std::move(p));
+  }
+  return out;
+}
+
+rollout::StepHistory step_history(pqxx::transaction_base& txn) {
+  rollout::StepHistory h;
+  // The last 500 finished rollout commands that succeeded: queue to finish, per control-plane hop and per node.
+  auto rows = txn.exec(
+      "SELECT c.provider, a.kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.finished_at - "
+      "a.created_at) / CASE WHEN a.kind = 'upgrade_node_pool' THEN greatest(1, COALESCE((a.progress->>'nodesTotal')"
+      "::int, 1)) ELSE 1 END) FROM (SELECT * FROM agent_commands WHERE id LIKE 'ro.%' AND state = 'succeeded' AND "
+      "finished_at IS NOT NULL ORDER BY seq DESC LIMIT 500) a JOIN clusters c ON c.id = a.cluster_id "
+      "GROUP BY c.provider, a.kind");
+  for (const auto& r : rows) {
+    auto& d = h.by_provider[r[0].as<std::string>()];
+    const auto seconds = rollout::Seconds(std::lround(r[2].as<double>()));
+    if (r[1].as<std::string>() == "upgrade_control_plane") {
+      d.control_plane = seconds;
+    } else {
+      d.per_node = seconds;
+    }
+    d.measured = true;
+  }
+  return h;
+}
+
+rollout::Observations observe(pqxx::transaction_base& txn, const rollout::RunState& state) {
+  rollout::Observations obs;
+  nlohmann::json ids = nlohmann::json::array();
+  nlohmann::json names = nlohmann::json::array();
+  for (std::size_t i = 0; i < state.members.size(); ++i) {
+    const auto& m = state.members[i];
+    names.push_back(m.cluster);
+    if (rollout::in_flight(m.phase) && m.step < m.steps.size()) {
+      ids.push_back(rollout::command_id(state.seq, i, m.step, m.attempt));
+    }
+  }
+  if (!ids.empty()) {
+    auto rows = txn.exec_params(
+        "SELECT id, state, message, EXISTS (SELECT 1 FROM jsonb_each_text(CASE WHEN jsonb_typeof(progress->'details') "
+        "= 'object' THEN progress->'details' ELSE '{}'::jsonb END) d WHERE d.value = 'probing') "
+        "FROM agent_commands WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+        ids.dump());
+    for (const auto& r : rows) {
+      rollout::CommandObservation c;
+      const std::string st = r[1].as<std::string>();
+      c.final = st == "succeeded" || st == "failed";
+      c.succeeded = st == "succeeded";
+      c.message = r[2].as<std::string>();
+      c.probing = r[3].as<bool>();
+      obs.commands.emplace(r[0].as<std::string>(), std::move(c));
+    }
+  }
+  bool health_gates = false;
+  for (const auto& ref : rollout::all_gates(state.spec.strategy)) {
+    health_gates |= ref.gate->type == rollout::GateType::kHealthCheck;
+  }
+  const std::string gpu_columns =
+      health_gates ? ", (SELECT count(*) FROM nodes n WHERE n.cluster_id = c.id AND EXISTS (SELECT 1 FROM gpus g WHERE "
+                     "g.cluster_id = n.cluster_id AND g.node_name = n.name)), (SELECT count(*) FROM nodes n WHERE "
+                     "n.cluster_id = c.id AND n.admission = 'admitted' AND EXISTS (SELECT 1 FROM gpus g WHERE "
+                     "g.cluster_id = n.cluster_id AND g.node_name = n.name))"
+                   : ", 0, 0";
+  auto rows = txn.exec_params("SELECT c.name, c.id::text, c.state" + gpu_columns +
+                                  " FROM clusters c WHERE c.name IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                              names.dump());
+  for (const auto& r : rows) {
+    rollout::ClusterObservation c;
+    c.exists = true;
+    c.id = r[1].as<std::string>();
+    c.state = r[2].as<std::string>();
+    c.gpu_nodes = r[3].as<int>();
+    c.admitted_gpu_nodes = r[4].as<int>();
+    obs.clusters.emplace(r[0].as<std::string>(), std::move(c));
+  }
+  return obs;
+}
+
+}  // namespace fleet::store

@@ -1,0 +1,507 @@
+#include "rollout/plan.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "rollout/membership.hpp"
+
+namespace fleet::rollout {
+
+namespace {
+
+using model::KubernetesVersion;
+
+struct Skip {
+  SkipReason reason = SkipReason::kNone;
+  std::string message;
+};
+
+// The newest patch of (major, minor) the run may pass through: supported at `now` unless the run allows
+// unsupported targets, never retired.
+const CatalogEntry* newest_patch(const VersionCatalog& catalog, const std::string& provider, int major, int minor,
+                                 TimePoint now, bool allow_unsupported) {
+  const CatalogEntry* best = nullptr;
+  for (const auto& e : catalog.entries) {
+    if (e.kind != EntryKind::kKubernetes || e.provider != provider || !e.kubernetes || e.retired) continue;
+    if (e.kubernetes->major != major || e.kubernetes->minor != minor) continue;
+    if (!allow_unsupported && !e.supported_at(now)) continue;
+    if (best == nullptr || *best->kubernetes < *e.kubernetes) best = &e;
+  }
+  return best;
+}
+
+std::optional<KubernetesVersion> version_or(const std::string& text, const std::optional<KubernetesVersion>& fallback) {
+  if (auto v = model::parse_kubernetes_version(text)) return v;
+  return fallback;
+}
+
+// A pool's GPU drivers outside `range`: the first, for the message. `only`: that pool's (a node image's range
+// is about the nodes that run the image).
+std::optional<std::string> driver_outside(const ClusterFacts& cluster, const DriverRange& range,
+                                          const PoolFacts* only = nullptr) {
+  for (const auto& pool : cluster.pools) {
+    if (only != nullptr && pool.name != only->name) continue;
+    for (const auto& text : pool.gpu_driver_versions) {
+      auto v = parse_driver_version(text);
+      if (v && !range.contains(*v)) return "pool " + pool.name + " runs GPU driver " + text;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string skip_for_state(const ClusterFacts& c, SkipReason& reason) {
+  if (c.state == "deleting") {
+    reason = SkipReason::kDeleting;
+    return "the cluster is being deleted";
+  }
+  if (c.stopped) {
+    reason = SkipReason::kStopped;
+    return "the cluster is stopped (" + std::string(kPowerStateLabel) + ")";
+  }
+  if (c.state == "registering") {
+    reason = SkipReason::kNoAgent;
+    return "no agent has reported for the cluster yet";
+  }
+  if (c.state == "unreachable") {
+    reason = SkipReason::kUnreachable;
+    return "the cluster's agent is unreachable";
+  }
+  reason = SkipReason::kNone;
+  return {};
+}
+
+// The node image each OS family gets under Consistent: per (provider, family) the regions of every affected pool.
+using FamilyKey = std::pair<std::string, std::string>;
+
+class Planner {
+ public:
+  explicit Planner(const PlanInput& in) : in_(in), spec_(*in.spec), catalog_(*in.catalog) {}
+
+  Result<Plan> run();
+
+ private:
+  Skip member_steps(const ClusterFacts& c, MemberPlan& m);
+  Skip control_plane_path(const ClusterFacts& c, const KubernetesVersion& from, const KubernetesVersion& to,
+                          std::vector<KubernetesVersion>& hops);
+  // The image a pool gets, or "" for unchanged; a skip when the selection cannot give one the run needs.
+  Skip pool_image(const ClusterFacts& c, const PoolFacts& pool, std::string& image);
+  Seconds estimate(const ClusterFacts& c, const std::vector<Step>& steps) const;
+  void stage_estimates(Plan& plan);
+
+  const PlanInput& in_;
+  const RunSpec& spec_;
+  const VersionCatalog& catalog_;
+  std::map<FamilyKey, std::vector<std::string>> consistent_regions_;
+};
+
+Skip Planner::control_plane_path(const ClusterFacts& c, const KubernetesVersion& from, const KubernetesVersion& to,
+                                 std::vector<KubernetesVersion>& hops) {
+  for (int minor = from.minor + 1; minor < to.minor; ++minor) {
+    const CatalogEntry* e =
+        newest_patch(catalog_, c.provider, to.major, minor, in_.now, spec_.target.allow_unsupported);
+    if (e == nullptr) {
+      return {SkipReason::kTargetNotInCatalog, "no supported " + std::to_string(to.major) + "." +
+                                                   std::to_string(minor) + " patch for " + c.provider +
+                                                   " in the catalog to pass through"};
+    }
+    if (auto why = driver_outside(c, e->gpu_driver)) {
+      return {SkipReason::kDriverIncompatible,
+              *why + ", outside " + e->version + "'s qualified range " + to_string(e->gpu_driver)};
+    }
+    hops.push_back(*e->kubernetes);
+  }
+  if (from < to) hops.push_back(to);
+  return {};
+}
+
+Skip Planner::pool_image(const ClusterFacts& c, const PoolFacts& pool, std::string& image) {
+  image.clear();
+  if (spec_.target.type == TargetType::kControlPlaneOnly) return {};
+  const std::string family = os_family_of_image(pool.node_image_version);
+  const CatalogEntry* chosen = nullptr;
+  switch (spec_.target.node_image_selection) {
+    case NodeImageSelection::kCustom: {
+      chosen = catalog_.node_image(c.provider, spec_.target.custom_node_image);
+      if (chosen == nullptr) {
+        return {SkipReason::kNoNodeImage,
+                "node image " + spec_.target.custom_node_image + " is not in the catalog for " + c.provider};
+      }
+      if (!family.empty() && chosen->os_family != family) {
+        return {SkipReason::kNoNodeImage,
+                "pool " + pool.name + " runs " + family + ", the pinned image is " + chosen->os_family};
+      }
+      if (!chosen->supported_at(in_.now) && !spec_.target.allow_unsupported) {
+        return {SkipReason::kTargetUnsupported, "node image " + chosen->version + " is not supported now"};
+      }
+      break;
+    }
+    case NodeImageSelection::kLatest:
+      chosen = catalog_.newest_node_image(c.provider, family, {c.region}, in_.now);
+      break;
+    case NodeImageSelection::kConsistent: {
+      auto it = consistent_regions_.find({c.provider, family});
+      chosen = catalog_.newest_node_image(
+          c.provider, family, it == consistent_regions_.end() ? std::vector<std::string>{c.region} : it->second,
+          in_.now);
+      break;
+    }
+  }
+  if (chosen == nullptr) {
+    if (spec_.target.type == TargetType::kNodeImageOnly) {
+      return {SkipReason::kNoNodeImage, "no " + (family.empty() ? std::string("") : family + " ") + "node image for " +
+                                            c.provider + " in " + c.region + " in the catalog"};
+    }
+    return {};  // Full on a provider without catalogued images: the Kubernetes version only
+  }
+  if (chosen->version == pool.node_image_version) return {};
+  // Never step back to an older image than the pool runs.
+  if (const CatalogEntry* current = catalog_.node_image(c.provider, pool.node_image_version);
+      current != nullptr && current->released > chosen->released) {
+    return {};
+  }
+  if (auto why = driver_outside(c, chosen->gpu_driver, &pool)) {
+    return {SkipReason::kDriverIncompatible,
+            *why + ", outside node image " + chosen->version + "'s qualified range " + to_string(chosen->gpu_driver)};
+  }
+  image = chosen->version;
+  return {};
+}
+
+Skip Planner::member_steps(const ClusterFacts& c, MemberPlan& m) {
+  SkipReason state_reason = SkipReason::kNone;
+  std::string state_message = skip_for_state(c, state_reason);
+  if (state_reason != SkipReason::kNone) return {state_reason, state_message};
+
+  const auto current = model::parse_kubernetes_version(c.kubernetes_version);
+  const bool touches_control_plane = spec_.target.type != TargetType::kNodeImageOnly;
+  KubernetesVersion target{};
+  if (touches_control_plane) {
+    target = *spec_.target.kubernetes_version;
+    m.to_version = to_string(target);
+    const CatalogEntry* entry = catalog_.kubernetes(c.provider, target);
+    if (entry == nullptr) {
+      return {SkipReason::kTargetNotInCatalog,
+              "Kubernetes " + m.to_version + " is not in the catalog for " + c.provider};
+    }
+    if (entry->retired) return {SkipReason::kTargetUnsupported, "Kubernetes " + m.to_version + " is retired"};
+    if (!entry->supported_at(in_.now) && !spec_.target.allow_unsupported) {
+      return {SkipReason::kTargetUnsupported, "Kubernetes " + m.to_version + " for " + c.provider +
+                                                  " is outside its support window (set target.allowUnsupported)"};
+    }
+    if (!current) return {SkipReason::kNoAgent, "the cluster has reported no Kubernetes version"};
+    if (target < *current) {
+      return {SkipReason::kDowngrade,
+              "the control plane runs " + c.kubernetes_version + ", newer than " + m.to_version};
+    }
+    if (target.major != current->major) {
+      return {SkipReason::kTargetNotInCatalog, "a major version change is not an upgrade path"};
+    }
+    if (auto why = driver_outside(c, entry->gpu_driver)) {
+      return {SkipReason::kDriverIncompatible,
+              *why + ", outside Kubernetes " + m.to_version + "'s qualified range " + to_string(entry->gpu_driver)};
+    }
+  } else {
+    m.to_version = c.kubernetes_version;
+  }
+
+  // Control-plane hops, with pools brought along when a hop would leave them beyond the kubelet skew.
+  std::vector<KubernetesVersion> hops;
+  if (touches_control_plane) {
+    if (Skip s = control_plane_path(c, *current, target, hops); s.reason != SkipReason::kNone) return s;
+  }
+  std::map<std::string, std::optional<KubernetesVersion>> kubelet;  // per pool, as the steps leave it
+  for (const auto& pool : c.pools) {
+    auto v = version_or(pool.kubernetes_version, current);
+    if (touches_control_plane && v && target < *v) {
+      return {SkipReason::kDowngrade,
+              "pool " + pool.name + " runs " + pool.kubernetes_version + ", newer than " + m.to_version};
+    }
+    kubelet[pool.name] = v;
+  }
+  auto pool_step = [](const PoolFacts& pool, std::optional<KubernetesVersion> version, std::string image) {
+    Step s;
+    s.kind = StepKind::kNodePool;
+    s.pool = pool.name;
+    s.kubernetes_version = version;
+    s.node_image = std::move(image);
+    s.nodes = pool.nodes;
+    s.gpu_nodes = pool.gpu_nodes;
+    return s;
+  };
+
+  std::optional<KubernetesVersion> cp = current;
+  for (const auto& hop : hops) {
+    for (const auto& pool : c.pools) {
+      auto& v = kubelet[pool.name];
+      if (!v || !cp || hop.minor - v->minor <= kMaxKubeletSkew) continue;
+      if (spec_.target.type == TargetType::kControlPlaneOnly) {
+        return {SkipReason::kSkew, "pool " + pool.name + " at " + pool.kubernetes_version + " would be more than " +
+                                       std::to_string(kMaxKubeletSkew) + " minors behind " + to_string(hop) +
+                                       "; upgrade with target Full"};
+      }
+      m.steps.push_back(pool_step(pool, cp, ""));
+      v = cp;
+    }
+    Step s;
+    s.kind = StepKind::kControlPlane;
+    s.kubernetes_version = hop;
+    m.steps.push_back(s);
+    cp = hop;
+  }
+
+  if (spec_.target.type != TargetType::kControlPlaneOnly) {
+    for (const auto& pool : c.pools) {
+      std::string image;
+      if (Skip s = pool_image(c, pool, image); s.reason != SkipReason::kNone) return s;
+      std::optional<KubernetesVersion> version;
+      const auto& v = kubelet[pool.name];
+      if (touches_control_plane && (!v || *v < target)) version = target;
+      if (!version && image.empty()) continue;
+      m.steps.push_back(pool_step(pool, version, image));
+    }
+  }
+  if (m.steps.empty()) {
+    return {SkipReason::kAlreadyAtTarget, touches_control_plane
+                                              ? "already at " + m.to_version + " with current node images"
+                                              : "every pool already runs the selected node image"};
+  }
+  return {};
+}
+
+Seconds Planner::estimate(const ClusterFacts& c, const std::vector<Step>& steps) const {
+  const StepDurations& d = in_.history.of(c.provider);
+  Seconds total{0};
+  for (const auto& s : steps) {
+    if (s.kind == StepKind::kControlPlane) {
+      total += d.control_plane;
+      continue;
+    }
+    const int batch = std::max(1, spec_.node_upgrade.max_surge.resolve(s.nodes, true) +
+                                      spec_.node_upgrade.max_unavailable.resolve(s.nodes, false));
+    const int rounds = (s.nodes + batch - 1) / batch;
+    total += d.per_node * rounds;
+  }
+  return total;
+}
+
+Seconds gate_waits(const std::vector<Gate>& gates, TimePoint at, int& approvals) {
+  Seconds total{0};
+  for (const auto& g : gates) {
+    if (g.type == GateType::kWait) total += g.duration;
+    if (g.type == GateType::kApproval) ++approvals;
+    if (g.type == GateType::kHealthCheck) total += g.soak;
+    if (g.type == GateType::kScheduledStart && g.not_before && *g.not_before > at + total) {
+      total = std::chrono::duration_cast<Seconds>(*g.not_before - at);
+    }
+  }
+  return total;
+}
+
+void Planner::stage_estimates(Plan& plan) {
+  TimePoint at = in_.now;
+  for (std::size_t s = 0; s < spec_.strategy.stages.size(); ++s) {
+    const StageSpec& stage = spec_.strategy.stages[s];
+    StagePlan& sp = plan.stages[s];
+    const TimePoint stage_start = at;
+    at += gate_waits(stage.before_gates, at, plan.approvals);
+
+    // Simulate the run machine's scheduler over the members that will run.
+    std::vector<std::vector<std::size_t>> runnable(stage.groups.size());
+    for (std::size_t g = 0; g < stage.groups.size(); ++g) {
+      for (std::size_t idx : sp.groups[g].members) {
+        if (plan.members[idx].skip == SkipReason::kNone) runnable[g].push_back(idx);
+      }
+    }
+    std::vector<int> limits;
+    for (std::size_t g = 0; g < stage.groups.size(); ++g) limits.push_back(sp.groups[g].concurrency);
+    // The run machine's stage limit: a percent of all the stage's members, skipped ones included.
+    const std::optional<int> stage_limit = sp.concurrency;
+
+    // Group before-gates delay their group.
+    std::vector<TimePoint> group_open(stage.groups.size(), at);
+    for (std::size_t g = 0; g < stage.groups.size(); ++g) {
+      group_open[g] += gate_waits(stage.groups[g].before_gates, at, plan.approvals);
+    }
+    std::vector<std::size_t> next(stage.groups.size(), 0);
+    std::vector<int> running(stage.groups.size(), 0);
+    std::multimap<TimePoint, std::size_t> finishing;  // end time → group
+    std::vector<TimePoint> group_done(stage.groups.size(), at);
+    TimePoint clock = at;
+    for (;;) {
+      std::vector<std::size_t> pending(stage.groups.size(), 0);
+      for (std::size_t g = 0; g < stage.groups.size(); ++g) {
+        pending[g] = group_open[g] <= clock ? runnable[g].size() - next[g] : 0;
+      }
+      auto starts = select_starts(pending, running, limits, stage_limit);
+      if (!starts.empty()) {
+        std::vector<std::string> batch;
+        for (const auto& slot : starts) {
+          const std::size_t idx = runnable[slot.group][next[slot.group]++];
+          ++running[slot.group];
+          batch.push_back(plan.members[idx].cluster);
+          const TimePoint end = clock + plan.members[idx].estimate;
+          finishing.emplace(end, slot.group);
+          group_done[slot.group] = std::max(group_done[slot.group], end);
+        }
+        sp.batches.push_back(std::move(batch));
+      }
+      // The next moment something changes: a member finishing or a group opening.
+      std::optional<TimePoint> wake;
+      if (!finishing.empty()) wake = finishing.begin()->first;
+      for (std::size_t g = 0; g < stage.groups.size(); ++g) {
+        if (group_open[g] > clock && next[g] < runnable[g].size() && (!wake || group_open[g] < *wake)) {
+          wake = group_open[g];
+        }
+      }
+      if (!wake) break;
+      clock = *wake;
+      while (!finishing.empty() && finishing.begin()->first <= clock) {
+        --running[finishing.begin()->second];
+        finishing.erase(finishing.begin());
+      }
+    }
+    TimePoint end = at;
+    for (std::size_t g = 0; g < stage.groups.size(); ++g) {
+      TimePoint gd = std::max(group_done[g], group_open[g]);
+      gd += gate_waits(stage.groups[g].after_gates, gd, plan.approvals);
+      end = std::max(end, gd);
+    }
+    end += stage.after_stage_wait;
+    end += gate_waits(stage.after_gates, end, plan.approvals);
+    sp.estimate = std::chrono::duration_cast<Seconds>(end - stage_start);
+    at = end;
+  }
+  plan.estimate = std::chrono::duration_cast<Seconds>(at - in_.now);
+}
+
+Result<Plan> Planner::run() {
+  const Strategy& strategy = spec_.strategy;
+  auto membership = assign_members(strategy, in_.clusters);
+  if (!membership) return membership.error();
+  if (spec_.target.node_image_selection == NodeImageSelection::kCustom &&
+      spec_.target.type != TargetType::kControlPlaneOnly) {
+    bool found = false;
+    for (const auto& e : catalog_.entries)
+      found |= e.kind == EntryKind::kNodeImage && e.version == spec_.target.custom_node_image;
+    if (!found) {
+      return make_error(ErrorCode::kInvalid, "node image " + spec_.target.custom_node_image + " is not in the catalog",
+                        "target.nodeImageVersion");
+    }
+  }
+
+  // Consistent: the regions of every pool the run may touch, per provider and OS family.
+  if (spec_.target.node_image_selection == NodeImageSelection::kConsistent) {
+    for (const auto& stage : membership->members) {
+      for (const auto& group : stage) {
+        for (std::size_t i : group) {
+          const ClusterFacts& c = in_.clusters[i];
+          SkipReason r = SkipReason::kNone;
+          skip_for_state(c, r);
+          if (r != SkipReason::kNone) continue;
+          for (const auto& pool : c.pools) {
+            auto& regions = consistent_regions_[{c.provider, os_family_of_image(pool.node_image_version)}];
+            if (std::find(regions.begin(), regions.end(), c.region) == regions.end()) regions.push_back(c.region);
+          }
+        }
+      }
+    }
+    for (auto& [key, regions] : consistent_regions_) std::sort(regions.begin(), regions.end());
+  }
+
+  Plan plan;
+  for (std::size_t s = 0; s < strategy.stages.size(); ++s) {
+    const StageSpec& stage = strategy.stages[s];
+    StagePlan sp;
+    sp.name = stage.name;
+    int stage_members = 0;
+    for (const auto& group : membership->members[s]) stage_members += static_cast<int>(group.size());
+    if (stage.max_concurrency) sp.concurrency = stage.max_concurrency->resolve_concurrency(stage_members);
+    for (std::size_t g = 0; g < stage.groups.size(); ++g) {
+      GroupPlan gp;
+      gp.name = stage.groups[g].name;
+      const int size = static_cast<int>(membership->members[s][g].size());
+      gp.concurrency = stage.groups[g].max_concurrency ? stage.groups[g].max_concurrency->resolve_concurrency(size)
+                                                       : std::max(size, 1);
+      for (std::size_t i : membership->members[s][g]) {
+        const ClusterFacts& c = in_.clusters[i];
+        MemberPlan m;
+        m.cluster = c.name;
+        m.cluster_id = c.id;
+        m.stage = s;
+        m.group = g;
+        m.from_version = c.kubernetes_version;
+        Skip skip = member_steps(c, m);
+        if (skip.reason != SkipReason::kNone) {
+          m.steps.clear();
+          m.skip = skip.reason;
+          m.message = skip.message;
+        } else {
+          m.estimate = estimate(c, m.steps);
+          m.message = std::to_string(m.steps.size()) + (m.steps.size() == 1 ? " step" : " steps");
+        }
+        gp.members.push_back(plan.members.size());
+        plan.members.push_back(std::move(m));
+      }
+      sp.groups.push_back(std::move(gp));
+    }
+    if (stage_members == 0) plan.warnings.push_back("stage " + stage.name + " selects no cluster");
+    plan.stages.push_back(std::move(sp));
+  }
+  for (std::size_t i : membership->unmatched) plan.unmatched.push_back(in_.clusters[i].name);
+  stage_estimates(plan);
+  if (!in_.history.defaults.measured) {
+    bool any_measured = false;
+    for (const auto& [provider, d] : in_.history.by_provider) any_measured |= d.measured;
+    if (!any_measured)
+      plan.warnings.push_back("estimates use default step durations: no upgrade has been measured yet");
+  }
+  return plan;
+}
+
+}  // namespace
+
+const StepDurations& StepHistory::of(const std::string& provider) const {
+  auto it = by_provider.find(provider);
+  return it == by_provider.end() ? defaults : it->second;
+}
+
+std::string_view to_string(SkipReason r) {
+  switch (r) {
+    case SkipReason::kNone:
+      return "";
+    case SkipReason::kAlreadyAtTarget:
+      return "AlreadyAtTarget";
+    case SkipReason::kUnreachable:
+      return "Unreachable";
+    case SkipReason::kStopped:
+      return "Stopped";
+    case SkipReason::kNoAgent:
+      return "NoAgent";
+    case SkipReason::kDeleting:
+      return "Deleting";
+    case SkipReason::kTargetNotInCatalog:
+      return "TargetNotInCatalog";
+    case SkipReason::kTargetUnsupported:
+      return "TargetUnsupported";
+    case SkipReason::kDriverIncompatible:
+      return "DriverIncompatible";
+    case SkipReason::kDowngrade:
+      return "Downgrade";
+    case SkipReason::kNoNodeImage:
+      return "NoNodeImage";
+    case SkipReason::kSkew:
+      return "VersionSkew";
+    case SkipReason::kNotInStrategy:
+      return "NotInStrategy";
+  }
+  return "";
+}
+
+Result<Plan> make_plan(const PlanInput& input) {
+  return Planner(input).run();
+}
+
+}  // namespace fleet::rollout

@@ -1,0 +1,715 @@
+#include "rollout/run_machine.hpp"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "rollout/membership.hpp"
+
+namespace fleet::rollout {
+
+namespace {
+
+// How often an open HealthCheck gate looks again: heartbeats do not wake the executor, a timer does.
+constexpr Seconds kHealthRecheck{5};
+
+// Skip reasons the run machine gives (the planner's are in plan.hpp).
+constexpr const char* kSkipClusterDeleted = "ClusterDeleted";
+constexpr const char* kSkipUnreachable = "Unreachable";
+constexpr const char* kSkipOperator = "Operator";
+constexpr const char* kSkipAborted = "Aborted";
+
+bool retryable_skip(const MemberState& m) {
+  const std::string& r = m.skip_reason;
+  return m.step < m.steps.size() && (r == kSkipClusterDeleted || r == kSkipUnreachable || r == kSkipOperator ||
+                                     r == kSkipAborted || r == to_string(SkipReason::kUnreachable) ||
+                                     r == to_string(SkipReason::kStopped) || r == to_string(SkipReason::kNoAgent));
+}
+
+class Machine {
+ public:
+  Machine(RunState& st, TimePoint now) : st_(st), now_(now), strategy_(st.spec.strategy) {
+    for (const auto& ref : all_gates(strategy_)) gate_refs_.push_back(ref);
+  }
+
+  Decision finish() {
+    std::sort(d_.changed_members.begin(), d_.changed_members.end());
+    d_.changed_members.erase(std::unique(d_.changed_members.begin(), d_.changed_members.end()),
+                             d_.changed_members.end());
+    return std::move(d_);
+  }
+
+  void advance(const Observations& obs);
+  Status act(const Action& a);
+
+ private:
+  // Transitions: each one an event.
+  void set_run(RunPhase to, std::string message);
+  void set_stage(std::size_t s, StagePhase to, const std::string& message = {});
+  void set_group(std::size_t s, std::size_t g, StagePhase to, const std::string& message = {});
+  void set_member(std::size_t i, MemberPhase to, std::string message);
+  void set_gate(std::size_t i, GatePhase to, std::string message);
+  void wake(TimePoint t) {
+    if (!d_.wake_at || t < *d_.wake_at) d_.wake_at = t;
+  }
+
+  void observe_member(std::size_t i, const Observations& obs);
+  void issue(std::size_t i);
+  bool check_failure_policies();
+  void run_stage(std::size_t s, const Observations& obs);
+  void start_members(std::size_t s, const Observations& obs);
+  // Opens the gates of a scope (Closed → Open) and evaluates the open ones; true when all passed or were skipped.
+  bool gates_pass(std::size_t stage, std::optional<std::size_t> group, bool before, const Observations& obs);
+  void evaluate_gate(std::size_t i, const Observations& obs);
+  StagePhase final_phase(std::size_t s, std::optional<std::size_t> group) const;
+  int failures(std::size_t s, std::optional<std::size_t> group) const;
+  int members_of(std::size_t s, std::optional<std::size_t> group) const;
+  std::string scope_name(std::size_t s, std::optional<std::size_t> g) const {
+    return g ? strategy_.stages[s].name + "/" + strategy_.stages[s].groups[*g].name : strategy_.stages[s].name;
+  }
+
+  RunState& st_;
+  TimePoint now_;
+  const Strategy& strategy_;
+  std::vector<GateRef> gate_refs_;
+  Decision d_;
+};
+
+void Machine::set_run(RunPhase to, std::string message) {
+  if (st_.phase == to && st_.message == message) return;
+  d_.events.push_back({now_, "run", st_.name, std::string(to_string(st_.phase)), std::string(to_string(to)), message});
+  st_.phase = to;
+  st_.message = std::move(message);
+  d_.run_changed = true;
+}
+
+void Machine::set_stage(std::size_t s, StagePhase to, const std::string& message) {
+  StageState& ss = st_.stages[s];
+  if (ss.phase == to) return;
+  d_.events.push_back(
+      {now_, "stage", strategy_.stages[s].name, std::string(to_string(ss.phase)), std::string(to_string(to)), message});
+  ss.phase = to;
+  d_.run_changed = true;
+}
+
+void Machine::set_group(std::size_t s, std::size_t g, StagePhase to, const std::string& message) {
+  GroupState& gs = st_.stages[s].groups[g];
+  if (gs.phase == to) return;
+  d_.events.push_back(
+      {now_, "group", scope_name(s, g), std::string(to_string(gs.phase)), std::string(to_string(to)), message});
+  gs.phase = to;
+  d_.run_changed = true;
+}
+
+void Machine::set_member(std::size_t i, MemberPhase to, std::string message) {
+  MemberState& m = st_.members[i];
+  d_.events.push_back(
+      {now_, "member", m.cluster, std::string(to_string(m.phase)), std::string(to_string(to)), message});
+  if (to == MemberPhase::kUpgrading && m.phase == MemberPhase::kPending) m.started_at = now_;
+  if (is_final(to)) m.finished_at = now_;
+  m.phase = to;
+  m.message = std::move(message);
+  d_.changed_members.push_back(i);
+}
+
+void Machine::set_gate(std::size_t i, GatePhase to, std::string message) {
+  GateState& g = st_.gates[i];
+  if (g.phase == to && g.message == message) return;
+  d_.events.push_back({now_, "gate", g.name, std::string(to_string(g.phase)), std::string(to_string(to)), message});
+  if (to == GatePhase::kOpen && g.phase == GatePhase::kClosed) g.opened_at = now_;
+  g.phase = to;
+  g.message = std::move(message);
+  d_.run_changed = true;
+}
+
+void Machine::issue(std::size_t i) {
+  const MemberState& m = st_.members[i];
+  const Step& step = m.steps[m.step];
+  CommandToIssue c;
+  c.id = command_id(st_.seq, i, m.step, m.attempt);
+  c.cluster = m.cluster;
+  c.cluster_id = m.cluster_id;
+  if (step.kind == StepKind::kControlPlane) {
+    c.payload = protocol::UpgradeControlPlane{*step.kubernetes_version};
+  } else {
+    protocol::UpgradeNodePool p;
+    p.pool = step.pool;
+    p.kubernetes_version = step.kubernetes_version;
+    p.node_image_version = step.node_image;
+    p.max_surge = st_.spec.node_upgrade.max_surge;
+    p.max_unavailable = st_.spec.node_upgrade.max_unavailable;
+    p.max_failed_nodes = st_.spec.node_upgrade.max_failed_nodes;
+    c.payload = std::move(p);
+  }
+  d_.commands.push_back(std::move(c));
+}
+
+std::string step_text(const MemberState& m) {
+  return "step " + std::to_string(m.step + 1) + "/" + std::to_string(m.steps.size()) + ": " + describe(m.steps[m.step]);
+}
+
+void Machine::observe_member(std::size_t i, const Observations& obs) {
+  MemberState& m = st_.members[i];
+  auto cluster = obs.clusters.find(m.cluster);
+  const auto cmd = obs.commands.find(command_id(st_.seq, i, m.step, m.attempt));
+  if (cmd == obs.commands.end()) {
+    if (cluster == obs.clusters.end() || !cluster->second.exists || cluster->second.id != m.cluster_id) {
+      m.skip_reason = kSkipClusterDeleted;
+      set_member(i, MemberPhase::kSkipped, "the cluster was deleted during its upgrade");
+      return;
+    }
+    issue(i);  // not in the queue (a crash between decision and write, or a step just begun): the same id again
+    return;
+  }
+  const CommandObservation& c = cmd->second;
+  if (!c.final) {
+    const MemberPhase want = c.probing ? MemberPhase::kProbing : MemberPhase::kUpgrading;
+    if (m.phase != want) set_member(i, want, step_text(m) + (c.probing ? " (GPU probe)" : ""));
+    return;
+  }
+  if (!c.succeeded) {
+    set_member(i, MemberPhase::kFailed, step_text(m) + " failed: " + c.message);
+    return;
+  }
+  ++m.step;
+  d_.changed_members.push_back(i);
+  if (m.step >= m.steps.size()) {
+    set_member(i, MemberPhase::kSucceeded, "upgraded to " + m.to_version);
+    return;
+  }
+  if (st_.phase == RunPhase::kAborted) {
+    m.skip_reason = kSkipAborted;
+    set_member(i, MemberPhase::kSkipped,
+               "the run was aborted after step " + std::to_string(m.step) + " of " + std::to_string(m.steps.size()));
+    return;
+  }
+  set_member(i, MemberPhase::kUpgrading, step_text(m));
+  issue(i);
+}
+
+int Machine::failures(std::size_t s, std::optional<std::size_t> group) const {
+  int n = 0;
+  for (const auto& m : st_.members) {
+    if (m.stage == s && (!group || m.group == *group) && m.phase == MemberPhase::kFailed) ++n;
+  }
+  return n;
+}
+
+int Machine::members_of(std::size_t s, std::optional<std::size_t> group) const {
+  int n = 0;
+  for (const auto& m : st_.members) {
+    if (m.stage == s && (!group || m.group == *group)) ++n;
+  }
+  return n;
+}
+
+// A breach of a Pause policy pauses the run and names the scope; Continue policies let the run go on.
+bool Machine::check_failure_policies() {
+  auto breached = [&](const FailurePolicy& p, int failed, int acknowledged, int members, const std::string& scope) {
+    const int allowed = p.max_failures.resolve(members);
+    if (failed - acknowledged <= allowed || p.on_failure != OnFailure::kPause) return false;
+    set_run(RunPhase::kPaused, scope + ": " + std::to_string(failed) + " failed member" + (failed == 1 ? "" : "s") +
+                                   " exceed maxFailures " + to_string(p.max_failures) + " (" + std::to_string(allowed) +
+                                   " of " + std::to_string(members) + "); fix or skip them, then resume or retry");
+    return true;
+  };
+  int run_failed = 0;
+  for (std::size_t s = 0; s < strategy_.stages.size(); ++s) {
+    const StageSpec& stage = strategy_.stages[s];
+    for (std::size_t g = 0; g < stage.groups.size(); ++g) {
+      if (breached(strategy_.policy_of(stage, stage.groups[g]), failures(s, g),
+                   st_.stages[s].groups[g].acknowledged_failures, members_of(s, g), "group " + scope_name(s, g))) {
+        return true;
+      }
+    }
+    const int f = failures(s, std::nullopt);
+    run_failed += f;
+    if (breached(strategy_.policy_of(stage), f, st_.stages[s].acknowledged_failures, members_of(s, std::nullopt),
+                 "stage " + stage.name)) {
+      return true;
+    }
+  }
+  return breached(strategy_.failure_policy, run_failed, st_.acknowledged_failures, static_cast<int>(st_.members.size()),
+                  "run");
+}
+
+void Machine::evaluate_gate(std::size_t i, const Observations& obs) {
+  GateState& gs = st_.gates[i];
+  const GateRef& ref = gate_refs_[i];
+  const Gate& g = *ref.gate;
+  const TimePoint opened = gs.opened_at.value_or(now_);
+  switch (g.type) {
+    case GateType::kApproval:
+      if (gs.message.empty()) set_gate(i, GatePhase::kOpen, "waiting for approval (" + g.name + ")");
+      return;
+    case GateType::kWait:
+      if (now_ >= opened + g.duration)
+        return set_gate(i, GatePhase::kPassed, "waited " + std::to_string(g.duration.count()) + "s");
+      wake(opened + g.duration);
+      return;
+    case GateType::kScheduledStart:
+      if (!g.not_before || now_ >= *g.not_before) return set_gate(i, GatePhase::kPassed, "scheduled start reached");
+      wake(*g.not_before);
+      return;
+    case GateType::kHealthCheck: {
+      std::string unhealthy;
+      for (const auto& m : st_.members) {
+        if (m.stage != ref.stage || (ref.group && m.group != *ref.group) || m.phase == MemberPhase::kSkipped) continue;
+        auto c = obs.clusters.find(m.cluster);
+        if (c == obs.clusters.end() || !c->second.exists) {
+          unhealthy = m.cluster + " is gone";
+        } else if (c->second.state != "ready") {
+          unhealthy = m.cluster + " is " + c->second.state;
+        } else if (c->second.gpu_nodes > 0 && static_cast<double>(c->second.admitted_gpu_nodes) <
+                                                  g.min_admitted_gpu_ratio * static_cast<double>(c->second.gpu_nodes)) {
+          unhealthy = m.cluster + " has " + std::to_string(c->second.admitted_gpu_nodes) + " of " +
+                      std::to_string(c->second.gpu_nodes) + " GPU nodes admitted";
+        }
+        if (!unhealthy.empty()) break;
+      }
+      if (unhealthy.empty()) {
+        if (!gs.healthy_since) {
+          gs.healthy_since = now_;
+          d_.run_changed = true;
+        }
+        if (now_ >= *gs.healthy_since + g.soak)
+          return set_gate(i, GatePhase::kPassed, "healthy for " + std::to_string(g.soak.count()) + "s");
+        wake(*gs.healthy_since + g.soak);
+      } else if (gs.healthy_since) {
+        gs.healthy_since.reset();
+        d_.run_changed = true;
+      }
+      if (now_ >= opened + g.timeout) {
+        set_gate(i, GatePhase::kFailed, "not healthy within " + std::to_string(g.timeout.count()) + "s: " + unhealthy);
+        set_run(RunPhase::kPaused,
+                "health check " + g.name + " failed: " + unhealthy + "; skip the gate or resume to check again");
+        return;
+      }
+      set_gate(i, GatePhase::kOpen, unhealthy.empty() ? "healthy, soaking" : "waiting: " + unhealthy);
+      wake(std::min(opened + g.timeout, now_ + kHealthRecheck));
+      return;
+    }
+  }
+}
+
+bool Machine::gates_pass(std::size_t stage, std::optional<std::size_t> group, bool before, const Observations& obs) {
+  bool all = true;
+  for (std::size_t i = 0; i < gate_refs_.size(); ++i) {
+    const GateRef& ref = gate_refs_[i];
+    if (ref.stage != stage || ref.group != group || ref.before != before) continue;
+    GateState& gs = st_.gates[i];
+    if (gs.phase == GatePhase::kPassed || gs.phase == GatePhase::kSkipped) continue;
+    all = false;
+    if (gs.phase == GatePhase::kFailed || st_.phase != RunPhase::kRunning) continue;
+    if (gs.phase == GatePhase::kClosed) set_gate(i, GatePhase::kOpen, "");
+    evaluate_gate(i, obs);
+    if (gs.phase != GatePhase::kPassed) continue;
+  }
+  if (all) return true;
+  for (std::size_t i = 0; i < gate_refs_.size(); ++i) {
+    const GateRef& ref = gate_refs_[i];
+    if (ref.stage != stage || ref.group != group || ref.before != before) continue;
+    if (st_.gates[i].phase != GatePhase::kPassed && st_.gates[i].phase != GatePhase::kSkipped) return false;
+  }
+  return true;
+}
+
+StagePhase Machine::final_phase(std::size_t s, std::optional<std::size_t> group) const {
+  bool any_failed = false;
+  bool all_skipped = true;
+  for (const auto& m : st_.members) {
+    if (m.stage != s || (group && m.group != *group)) continue;
+    any_failed |= m.phase == MemberPhase::kFailed;
+    all_skipped &= m.phase == MemberPhase::kSkipped;
+  }
+  if (any_failed) return StagePhase::kFailed;
+  return all_skipped ? StagePhase::kSkipped : StagePhase::kCompleted;
+}
+
+void Machine::start_members(std::size_t s, const Observations& obs) {
+  const StageSpec& stage = strategy_.stages[s];
+  const std::size_t groups = stage.groups.size();
+  std::optional<int> stage_limit;
+  if (stage.max_concurrency) stage_limit = stage.max_concurrency->resolve_concurrency(members_of(s, std::nullopt));
+  std::vector<int> limits(groups);
+  for (std::size_t g = 0; g < groups; ++g) {
+    const int size = members_of(s, g);
+    limits[g] = stage.groups[g].max_concurrency ? stage.groups[g].max_concurrency->resolve_concurrency(size)
+                                                : std::max(size, 1);
+  }
+  for (;;) {
+    std::vector<std::vector<std::size_t>> pending(groups);
+    std::vector<int> running(groups, 0);
+    for (std::size_t i = 0; i < st_.members.size(); ++i) {
+      const MemberState& m = st_.members[i];
+      if (m.stage != s) continue;
+      if (in_flight(m.phase)) ++running[m.group];
+      if (m.phase == MemberPhase::kPending && st_.stages[s].groups[m.group].phase == StagePhase::kRunning) {
+        pending[m.group].push_back(i);
+      }
+    }
+    std::vector<std::size_t> counts(groups);
+    for (std::size_t g = 0; g < groups; ++g) counts[g] = pending[g].size();
+    const auto slots = select_starts(counts, running, limits, stage_limit);
+    if (slots.empty()) return;
+    bool skipped_any = false;
+    for (const auto& slot : slots) {
+      const std::size_t i = pending[slot.group][slot.index];
+      MemberState& m = st_.members[i];
+      auto c = obs.clusters.find(m.cluster);
+      if (c == obs.clusters.end() || !c->second.exists || c->second.id != m.cluster_id) {
+        m.skip_reason = kSkipClusterDeleted;
+        set_member(i, MemberPhase::kSkipped, "the cluster was deleted (or recreated) after the run was created");
+        skipped_any = true;
+      } else if (c->second.state == "unreachable" || c->second.state == "deleting") {
+        m.skip_reason = c->second.state == "deleting" ? kSkipClusterDeleted : kSkipUnreachable;
+        set_member(i, MemberPhase::kSkipped, "the cluster is " + c->second.state + " at its turn; retry it later");
+        skipped_any = true;
+      } else {
+        set_member(i, MemberPhase::kUpgrading, step_text(m));
+        issue(i);
+      }
+    }
+    if (!skipped_any) return;  // a skipped member freed its slot: fill it
+  }
+}
+
+void Machine::run_stage(std::size_t s, const Observations& obs) {
+  StageState& ss = st_.stages[s];
+  const StageSpec& stage = strategy_.stages[s];
+  if (ss.phase == StagePhase::kNotStarted) set_stage(s, StagePhase::kWaitingForGate);
+  if (ss.phase == StagePhase::kWaitingForGate) {
+    if (!gates_pass(s, std::nullopt, true, obs)) return;
+    set_stage(s, StagePhase::kRunning);
+  }
+  if (ss.phase == StagePhase::kRunning) {
+    for (std::size_t g = 0; g < stage.groups.size(); ++g) {
+      GroupState& gs = ss.groups[g];
+      if (gs.phase == StagePhase::kNotStarted) set_group(s, g, StagePhase::kWaitingForGate);
+      if (gs.phase == StagePhase::kWaitingForGate && gates_pass(s, g, true, obs)) set_group(s, g, StagePhase::kRunning);
+    }
+    start_members(s, obs);
+    bool all_final = true;
+    for (std::size_t g = 0; g < stage.groups.size(); ++g) {
+      GroupState& gs = ss.groups[g];
+      if (gs.phase == StagePhase::kRunning) {
+        bool done = true;
+        for (const auto& m : st_.members) done &= m.stage != s || m.group != g || is_final(m.phase);
+        if (done) set_group(s, g, StagePhase::kSoaking);
+      }
+      if (gs.phase == StagePhase::kSoaking && gates_pass(s, g, false, obs)) set_group(s, g, final_phase(s, g));
+      all_final &= is_final(gs.phase);
+    }
+    if (!all_final) return;
+    if (!ss.soak_until) {
+      ss.soak_until = now_ + stage.after_stage_wait;
+      d_.run_changed = true;
+    }
+    set_stage(s, StagePhase::kSoaking,
+              stage.after_stage_wait.count() > 0
+                  ? "afterStageWait " + std::to_string(stage.after_stage_wait.count()) + "s"
+                  : "");
+  }
+  if (ss.phase == StagePhase::kSoaking) {
+    if (now_ < *ss.soak_until) {
+      wake(*ss.soak_until);
+      return;
+    }
+    if (!gates_pass(s, std::nullopt, false, obs)) return;
+    set_stage(s, final_phase(s, std::nullopt));
+  }
+}
+
+void Machine::advance(const Observations& obs) {
+  for (std::size_t i = 0; i < st_.members.size(); ++i) {
+    if (in_flight(st_.members[i].phase)) observe_member(i, obs);
+  }
+  if (st_.phase != RunPhase::kRunning) return;
+  if (check_failure_policies()) return;
+  for (std::size_t s = 0; s < st_.stages.size(); ++s) {
+    if (is_final(st_.stages[s].phase)) continue;
+    bool earlier_final = true;
+    for (std::size_t e = 0; e < s; ++e) earlier_final &= is_final(st_.stages[e].phase);
+    if (st_.stages[s].phase == StagePhase::kNotStarted && !earlier_final) break;
+    run_stage(s, obs);
+    if (st_.phase != RunPhase::kRunning) return;  // a health gate paused it
+  }
+  bool done = true;
+  for (const auto& ss : st_.stages) done &= is_final(ss.phase);
+  if (!done) return;
+  const MemberCounts counts = count_members(st_);
+  st_.finished_at = now_;
+  if (counts.failed > 0) {
+    set_run(RunPhase::kFailed, std::to_string(counts.failed) + " member" + (counts.failed == 1 ? "" : "s") +
+                                   " failed; :retry runs them again with the same targets");
+  } else {
+    set_run(RunPhase::kCompleted,
+            std::to_string(counts.succeeded) + " upgraded, " + std::to_string(counts.skipped) + " skipped");
+  }
+}
+
+Error refused(const RunState& st, std::string_view what) {
+  return make_error(ErrorCode::kConflict,
+                    "cannot " + std::string(what) + " a run that is " + std::string(to_string(st.phase)), "",
+                    "invalid-state");
+}
+
+Status Machine::act(const Action& a) {
+  const std::string by = a.actor.empty() ? "" : " by " + a.actor;
+  const std::string why = a.reason.empty() ? "" : ": " + a.reason;
+  switch (a.kind) {
+    case ActionKind::kStart:
+      if (st_.phase != RunPhase::kPending) return refused(st_, "start");
+      st_.started_at = now_;
+      set_run(RunPhase::kRunning, "started" + by);
+      return Ok{};
+    case ActionKind::kPause:
+      if (st_.phase != RunPhase::kRunning) return refused(st_, "pause");
+      set_run(RunPhase::kPaused, "paused" + by + why);
+      return Ok{};
+    case ActionKind::kResume: {
+      if (st_.phase != RunPhase::kPaused) return refused(st_, "resume");
+      // The failures that paused the run are answered: each scope tolerates its limit again from here.
+      int total = 0;
+      for (std::size_t s = 0; s < st_.stages.size(); ++s) {
+        for (std::size_t g = 0; g < st_.stages[s].groups.size(); ++g) {
+          st_.stages[s].groups[g].acknowledged_failures = failures(s, g);
+        }
+        st_.stages[s].acknowledged_failures = failures(s, std::nullopt);
+        total += st_.stages[s].acknowledged_failures;
+      }
+      st_.acknowledged_failures = total;
+      for (std::size_t i = 0; i < st_.gates.size(); ++i) {
+        if (st_.gates[i].phase == GatePhase::kFailed) {
+          st_.gates[i].opened_at = now_;
+          st_.gates[i].healthy_since.reset();
+          set_gate(i, GatePhase::kOpen, "resumed" + by + ": checking again");
+        }
+      }
+      set_run(RunPhase::kRunning, "resumed" + by + why);
+      return Ok{};
+    }
+    case ActionKind::kAbort:
+      if (is_final(st_.phase)) return refused(st_, "abort");
+      for (std::size_t i = 0; i < st_.members.size(); ++i) {
+        if (st_.members[i].phase == MemberPhase::kPending) {
+          st_.members[i].skip_reason = kSkipAborted;
+          set_member(i, MemberPhase::kSkipped, "the run was aborted" + by);
+        }
+      }
+      st_.finished_at = now_;
+      set_run(RunPhase::kAborted, "aborted" + by + why + "; members in flight finish their current step");
+      return Ok{};
+    case ActionKind::kApprove: {
+      if (is_final(st_.phase)) return refused(st_, "approve a gate of");
+      GateState* g = st_.gate(a.target);
+      const Gate* spec = find_gate(strategy_, a.target);
+      if (g == nullptr || spec == nullptr) {
+        return make_error(ErrorCode::kNotFound, "the run has no gate " + a.target, "gate");
+      }
+      if (spec->type != GateType::kApproval) {
+        return make_error(ErrorCode::kConflict,
+                          "gate " + a.target + " is a " + std::string(to_string(spec->type)) +
+                              " gate; only Approval gates are approved (skip others)",
+                          "gate", "invalid-state");
+      }
+      if (g->phase != GatePhase::kOpen) {
+        return make_error(ErrorCode::kConflict,
+                          "gate " + a.target + " is " + std::string(to_string(g->phase)) + ", not waiting for approval",
+                          "gate", "invalid-state");
+      }
+      g->approved_by = a.actor;
+      set_gate(static_cast<std::size_t>(g - st_.gates.data()), GatePhase::kPassed, "approved" + by + why);
+      return Ok{};
+    }
+    case ActionKind::kSkip:
+      break;
+    case ActionKind::kRetry: {
+      if (st_.phase == RunPhase::kPending || st_.phase == RunPhase::kAborted) return refused(st_, "retry");
+      int retried = 0;
+      for (std::size_t i = 0; i < st_.members.size(); ++i) {
+        MemberState& m = st_.members[i];
+        if (m.phase != MemberPhase::kFailed && !(m.phase == MemberPhase::kSkipped && retryable_skip(m))) continue;
+        ++m.attempt;
+        m.skip_reason.clear();
+        m.finished_at.reset();
+        set_member(i, MemberPhase::kPending, "retry, attempt " + std::to_string(m.attempt) + by);
+        ++retried;
+        StageState& ss = st_.stages[m.stage];
+        if (is_final(ss.phase) || ss.phase == StagePhase::kSoaking) set_stage(m.stage, StagePhase::kRunning, "retry");
+        if (is_final(ss.groups[m.group].phase) || ss.groups[m.group].phase == StagePhase::kSoaking) {
+          set_group(m.stage, m.group, StagePhase::kRunning, "retry");
+        }
+        ss.soak_until.reset();
+      }
+      if (retried == 0) {
+        return make_error(ErrorCode::kConflict, "the run has no failed or skipped member to retry", "",
+                          "invalid-state");
+      }
+      for (auto& ss : st_.stages) {
+        ss.acknowledged_failures = 0;
+        for (auto& gs : ss.groups) gs.acknowledged_failures = 0;
+      }
+      st_.acknowledged_failures = 0;
+      st_.finished_at.reset();
+      set_run(RunPhase::kRunning, "retrying " + std::to_string(retried) + " member" + (retried == 1 ? "" : "s") + by);
+      return Ok{};
+    }
+  }
+
+  // Skips.
+  if (is_final(st_.phase) && st_.phase != RunPhase::kFailed) return refused(st_, "skip in");
+  const std::string note = "skipped" + by + why;
+  auto skip_pending = [&](std::size_t s, std::optional<std::size_t> g) {
+    for (std::size_t i = 0; i < st_.members.size(); ++i) {
+      MemberState& m = st_.members[i];
+      if (m.stage != s || (g && m.group != *g) || m.phase != MemberPhase::kPending) continue;
+      m.skip_reason = kSkipOperator;
+      set_member(i, MemberPhase::kSkipped, note);
+    }
+    for (std::size_t i = 0; i < gate_refs_.size(); ++i) {
+      const GateRef& ref = gate_refs_[i];
+      if (ref.stage != s || (g && ref.group != g)) continue;
+      if (st_.gates[i].phase != GatePhase::kPassed && st_.gates[i].phase != GatePhase::kSkipped) {
+        set_gate(i, GatePhase::kSkipped, note);
+      }
+    }
+  };
+  switch (a.skip) {
+    case SkipTarget::kMember: {
+      MemberState* m = st_.member(a.target);
+      if (m == nullptr)
+        return make_error(ErrorCode::kNotFound, "cluster " + a.target + " is not a member of the run", "member");
+      if (m->phase != MemberPhase::kPending) {
+        return make_error(
+            ErrorCode::kConflict,
+            "cluster " + a.target + " is " + std::string(to_string(m->phase)) +
+                (in_flight(m->phase) ? "; its step is running on the cluster: wait for it or abort the run"
+                                     : "; only a Pending member can be skipped"),
+            "member", "invalid-state");
+      }
+      m->skip_reason = kSkipOperator;
+      set_member(static_cast<std::size_t>(m - st_.members.data()), MemberPhase::kSkipped, note);
+      return Ok{};
+    }
+    case SkipTarget::kGroup: {
+      for (std::size_t s = 0; s < strategy_.stages.size(); ++s) {
+        for (std::size_t g = 0; g < strategy_.stages[s].groups.size(); ++g) {
+          if (scope_name(s, g) != a.target) continue;
+          if (is_final(st_.stages[s].groups[g].phase)) {
+            return make_error(
+                ErrorCode::kConflict,
+                "group " + a.target + " is already " + std::string(to_string(st_.stages[s].groups[g].phase)), "group",
+                "invalid-state");
+          }
+          skip_pending(s, g);
+          return Ok{};
+        }
+      }
+      return make_error(ErrorCode::kNotFound, "the run has no group " + a.target + " (write it stage/group)", "group");
+    }
+    case SkipTarget::kStage:
+    case SkipTarget::kWait: {
+      for (std::size_t s = 0; s < strategy_.stages.size(); ++s) {
+        if (strategy_.stages[s].name != a.target) continue;
+        StageState& ss = st_.stages[s];
+        if (is_final(ss.phase)) {
+          return make_error(ErrorCode::kConflict,
+                            "stage " + a.target + " is already " + std::string(to_string(ss.phase)),
+                            a.skip == SkipTarget::kStage ? "stage" : "wait", "invalid-state");
+        }
+        if (a.skip == SkipTarget::kStage) {
+          skip_pending(s, std::nullopt);
+        } else {
+          ss.soak_until = now_;  // passes at once, or as soon as the stage gets there
+          d_.events.push_back({now_, "stage", a.target, std::string(to_string(ss.phase)),
+                               std::string(to_string(ss.phase)), "afterStageWait " + note});
+          d_.run_changed = true;
+        }
+        return Ok{};
+      }
+      return make_error(ErrorCode::kNotFound, "the run has no stage " + a.target,
+                        a.skip == SkipTarget::kStage ? "stage" : "wait");
+    }
+    case SkipTarget::kGate: {
+      GateState* g = st_.gate(a.target);
+      if (g == nullptr) return make_error(ErrorCode::kNotFound, "the run has no gate " + a.target, "gate");
+      if (g->phase == GatePhase::kPassed || g->phase == GatePhase::kSkipped) {
+        return make_error(ErrorCode::kConflict, "gate " + a.target + " is already " + std::string(to_string(g->phase)),
+                          "gate", "invalid-state");
+      }
+      set_gate(static_cast<std::size_t>(g - st_.gates.data()), GatePhase::kSkipped, note);
+      return Ok{};
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Decision advance(RunState& state, const Observations& observations, TimePoint now) {
+  Machine m(state, now);
+  m.advance(observations);
+  return m.finish();
+}
+
+Result<Decision> apply_action(RunState& state, const Action& action, TimePoint now) {
+  RunState before = state;
+  Machine m(state, now);
+  if (Status s = m.act(action); !s) {
+    state = std::move(before);
+    return s.error();
+  }
+  return m.finish();
+}
+
+MemberCounts count_members(const RunState& state, std::optional<std::size_t> stage) {
+  MemberCounts c;
+  for (const auto& m : state.members) {
+    if (stage && m.stage != *stage) continue;
+    switch (m.phase) {
+      case MemberPhase::kPending:
+        ++c.pending;
+        break;
+      case MemberPhase::kUpgrading:
+        ++c.upgrading;
+        break;
+      case MemberPhase::kProbing:
+        ++c.probing;
+        break;
+      case MemberPhase::kSucceeded:
+        ++c.succeeded;
+        break;
+      case MemberPhase::kFailed:
+        ++c.failed;
+        break;
+      case MemberPhase::kSkipped:
+        ++c.skipped;
+        break;
+    }
+  }
+  return c;
+}
+
+std::string_view to_string(ActionKind k) {
+  switch (k) {
+    case ActionKind::kStart:
+      return "start";
+    case ActionKind::kPause:
+      return "pause";
+    case ActionKind::kResume:
+      return "resume";
+    case ActionKind::kAbort:
+      return "abort";
+    case ActionKind::kSkip:
+      return "skip";
+    case ActionKind::kApprove:
+      return "approve";
+    case ActionKind::kRetry:
+      return "retry";
+  }
+  return "";
+}
+
+}  // namespace fleet::rollout

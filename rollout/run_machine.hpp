@@ -1,0 +1,104 @@
+#pragma once
+// The run machine (issue #12 item 6): state + observations + now → the next state, the events that record each
+// transition, and the agent commands to issue. Pure: fleetd's executor reads the state and the observations, calls
+// advance(), and writes the result in one transaction; a restart re-reads the state and decides again, and since
+// command ids are derived from (run, member, step, attempt) the same commands come out.
+//
+// Rules:
+//  - stages run in order; a stage starts when every earlier stage is final; its before-gates open first;
+//  - groups of a running stage run in parallel, each behind its own before-gates;
+//  - members start in order, round-robin over the groups, while the group's and the stage's concurrency allow and
+//    the run is Running; a member whose cluster is gone or unreachable when its turn comes is Skipped with that
+//    reason, not failed; one in flight waits for its command (an unreachable agent finishes it when it is back);
+//  - failures count per group, stage and run; a count beyond the effective policy's maxFailures (minus what a
+//    :resume acknowledged) pauses the run (Pause) or is recorded and passed (Continue);
+//  - when a group's members are final its after-gates open; when every group is final the stage soaks for
+//    afterStageWait, then its after-gates open; a stage whose members all succeeded or were skipped is Completed,
+//    Failed otherwise;
+//  - gates: Approval waits for :approve; Wait passes `duration` after it opened; ScheduledStart passes at
+//    notBefore; HealthCheck passes after `soak` of unbroken health of its scope, fails at `timeout` (pausing the
+//    run); a paused run opens no gate and starts no member, but gates already open keep their clocks;
+//  - the run is Completed when every stage is final and no member failed, Failed when some did.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "protocol/command_payloads.hpp"
+#include "protocol/command_status.hpp"
+#include "rollout/run_state.hpp"
+
+namespace fleet::rollout {
+
+struct CommandObservation {
+  bool final = false;  // succeeded or failed
+  bool succeeded = false;
+  bool probing = false;  // a node of the step is waiting for its GPU probe
+  std::string message;
+};
+
+struct ClusterObservation {
+  bool exists = false;
+  std::string id;     // the registry's current id (a recreated cluster has a new one)
+  std::string state;  // registering | ready | unreachable | cordoned | deleting
+  int gpu_nodes = 0;
+  int admitted_gpu_nodes = 0;
+};
+
+struct Observations {
+  std::map<std::string, CommandObservation, std::less<>> commands;  // by command id
+  std::map<std::string, ClusterObservation, std::less<>> clusters;  // by cluster name
+};
+
+struct Event {
+  TimePoint at{};
+  std::string scope;  // "run" | "stage" | "group" | "member" | "gate"
+  std::string name;   // the run's name, a stage's, "<stage>/<group>", a cluster's, a gate's
+  std::string from;
+  std::string to;
+  std::string message;
+  bool operator==(const Event&) const = default;
+};
+
+struct CommandToIssue {
+  std::string id;
+  std::string cluster;
+  std::string cluster_id;
+  protocol::CommandPayload payload;
+};
+
+struct Decision {
+  std::vector<Event> events;
+  std::vector<CommandToIssue> commands;
+  std::vector<std::size_t> changed_members;  // indexes, sorted and unique
+  bool run_changed = false;                  // run-level status (phase, stages, gates, counters) changed
+  std::optional<TimePoint> wake_at;          // the earliest time a timer must advance the run again
+};
+
+// Advances the run as far as the observations allow at `now`.
+Decision advance(RunState& state, const Observations& observations, TimePoint now);
+
+// Operators' actions. Each either changes the state (and says so in the decision's events) or is refused:
+// kConflict for an action the run's phase forbids (naming the phase), kNotFound for a gate/member/group/stage
+// the run does not have.
+enum class ActionKind { kStart, kPause, kResume, kAbort, kSkip, kApprove, kRetry };
+enum class SkipTarget { kMember, kGroup, kStage, kGate, kWait };
+struct Action {
+  ActionKind kind = ActionKind::kStart;
+  SkipTarget skip = SkipTarget::kMember;
+  std::string target;  // cluster, "<stage>/<group>", stage, gate or stage (kWait) name
+  std::string actor;   // who, for the events
+  std::string reason;
+};
+Result<Decision> apply_action(RunState& state, const Action& action, TimePoint now);
+
+// Counts for status and metrics.
+struct MemberCounts {
+  int pending = 0, upgrading = 0, probing = 0, succeeded = 0, failed = 0, skipped = 0;
+};
+MemberCounts count_members(const RunState& state, std::optional<std::size_t> stage = std::nullopt);
+
+std::string_view to_string(ActionKind k);
+
+}  // namespace fleet::rollout

@@ -1,0 +1,48 @@
+#pragma once
+// What an update run is asked to do (issue #12 item 4, DESIGN §6): its target and its strategy (inline, or a
+// stored strategy's name that fleetd resolves and freezes into the run at creation), and how node pools roll.
+#include <optional>
+#include <string>
+
+#include "model/version.hpp"
+#include "protocol/command_payloads.hpp"
+#include "rollout/strategy.hpp"
+
+namespace fleet::rollout {
+
+enum class TargetType { kFull, kControlPlaneOnly, kNodeImageOnly };
+enum class NodeImageSelection { kLatest, kConsistent, kCustom };
+
+struct Target {
+  TargetType type = TargetType::kFull;
+  // Full and ControlPlaneOnly: required. NodeImageOnly: absent.
+  std::optional<model::KubernetesVersion> kubernetes_version;
+  // Full and NodeImageOnly: which image each pool gets. ControlPlaneOnly: ignored.
+  NodeImageSelection node_image_selection = NodeImageSelection::kLatest;
+  std::string custom_node_image;  // Custom: the pinned image version (must be in the catalog)
+  // A target past its end of support (or not yet released) skips every cluster unless this is set.
+  bool allow_unsupported = false;
+  bool operator==(const Target&) const = default;
+};
+
+// Per node pool, carried into each upgrade_node_pool command (protocol/command_payloads.hpp).
+struct NodeUpgradeSettings {
+  protocol::NodeBudget max_surge{1, false};
+  protocol::NodeBudget max_unavailable{0, false};
+  int max_failed_nodes = 0;  // nodes of one pool that may fail (and stay quarantined) before the member fails
+  bool operator==(const NodeUpgradeSettings&) const = default;
+};
+
+struct RunSpec {
+  std::string name;
+  Target target;
+  std::string strategy_ref;  // non-empty: the stored strategy's name (`strategy` is filled in by fleetd)
+  Strategy strategy;
+  NodeUpgradeSettings node_upgrade;
+  bool operator==(const RunSpec&) const = default;
+};
+
+std::string_view to_string(TargetType t);
+std::string_view to_string(NodeImageSelection s);
+
+}  // namespace fleet::rollout

@@ -1,0 +1,1172 @@
+// The run machine (issue #12 items 4-6): a run driven by a fake agent, with every decision checked against the
+// invariants the crash-safety acceptance test checks from the events: every transition is an event, no limit is
+// exceeded, nothing starts before its gates, commands only for frozen members with ids from (run, member, step,
+// attempt), and a restarted executor (state through its stored JSON) decides exactly the same.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "rollout/run_machine.hpp"
+#include "rollout/run_state.hpp"
+#include "rollout/tests/rollout_fixtures.hpp"
+
+namespace fleet::rollout {
+namespace {
+
+using namespace fleet::rollout::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr std::int64_t kSeq = 7;
+
+const VersionCatalog& catalog() {
+  static const VersionCatalog c = small_catalog();
+  return c;
+}
+
+// n clusters of `group` named prefix0..: at 1.32.3, so 1.32.7 is two steps (control plane, pool).
+std::vector<ClusterFacts> fleet_of(const std::string& group, int n, const std::string& prefix) {
+  std::vector<ClusterFacts> out;
+  for (int i = 0; i < n; ++i) out.push_back(cluster(prefix + std::to_string(i), group, "1.32.3"));
+  return out;
+}
+
+std::vector<ClusterFacts> operator+(std::vector<ClusterFacts> a, const std::vector<ClusterFacts>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The stored form and back, as a restarted fleetd reads it: the skeleton from the frozen spec, then the rows.
+RunState reload(const RunState& st) {
+  RunState r = initial_run_state(st.name, st.seq, st.spec, Plan{});
+  auto status = run_status_from_json(json::parse(run_status_to_json(st).dump()), r);
+  if (!status) FAIL("run_status_from_json: " << status.error().message);
+  for (const auto& m : st.members) {
+    auto back = member_from_json(json::parse(member_to_json(m).dump()));
+    if (!back) FAIL("member_from_json: " << back.error().message);
+    r.members.push_back(std::move(back).value());
+  }
+  return r;
+}
+
+std::vector<std::string> ids_of(const Decision& d) {
+  std::vector<std::string> out;
+  for (const auto& c : d.commands) out.push_back(c.id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool run_level_equal(const RunState& a, const RunState& b) {
+  return a.phase == b.phase && a.message == b.message && a.stages == b.stages && a.gates == b.gates &&
+         a.acknowledged_failures == b.acknowledged_failures && a.started_at == b.started_at &&
+         a.finished_at == b.finished_at;
+}
+
+// The limits the strategy sets, computed here independently of the machine.
+struct Limits {
+  std::vector<std::optional<int>> stage;
+  std::vector<std::vector<int>> group;
+};
+Limits limits_of(const RunState& st) {
+  Limits l;
+  for (std::size_t s = 0; s < st.spec.strategy.stages.size(); ++s) {
+    const StageSpec& spec = st.spec.strategy.stages[s];
+    int stage_members = 0;
+    std::vector<int> sizes(spec.groups.size(), 0);
+    for (const auto& m : st.members) {
+      if (m.stage != s) continue;
+      ++stage_members;
+      ++sizes[m.group];
+    }
+    l.stage.push_back(spec.max_concurrency
+                          ? std::optional<int>(spec.max_concurrency->resolve_concurrency(stage_members))
+                          : std::nullopt);
+    std::vector<int> groups;
+    for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+      groups.push_back(spec.groups[g].max_concurrency ? spec.groups[g].max_concurrency->resolve_concurrency(sizes[g])
+                                                      : std::max(sizes[g], 1));
+    }
+    l.group.push_back(std::move(groups));
+  }
+  return l;
+}
+
+// A run, the observations a fake agent and registry give it, and the checks made after every decision.
+struct Harness {
+  RunSpec spec;
+  Plan plan;
+  RunState st;
+  Observations obs;
+  TimePoint now = test_now();
+  std::vector<Event> events;                                  // every event, in order
+  std::vector<std::string> issued;                            // every command id issued (re-issues included)
+  std::map<std::string, std::string> cluster_of;              // command id → cluster
+  std::set<std::string> failing;                              // clusters whose commands fail
+  std::set<std::string> holding;                              // clusters whose commands stay running
+  std::vector<std::vector<std::vector<std::string>>> starts;  // [stage] → clusters started per decision
+  std::vector<int> max_in_flight;                             // [stage]
+
+  Harness(RunSpec s, const std::vector<ClusterFacts>& clusters) : spec(std::move(s)) {
+    plan = plan_of(spec, clusters, catalog());
+    st = initial_run_state("upgrade", kSeq, spec, plan);
+    for (const auto& c : clusters) {
+      ClusterObservation o;
+      o.exists = true;
+      o.id = c.id;
+      o.state = c.state;
+      for (const auto& p : c.pools) o.gpu_nodes += p.gpu_nodes;
+      o.admitted_gpu_nodes = o.gpu_nodes;
+      obs.clusters[c.name] = o;
+    }
+    starts.resize(spec.strategy.stages.size());
+    max_in_flight.assign(spec.strategy.stages.size(), 0);
+  }
+
+  MemberState& member(const std::string& cluster) {
+    MemberState* m = st.member(cluster);
+    if (m == nullptr) FAIL("no member " << cluster);
+    return *m;
+  }
+  std::size_t index_of(const std::string& cluster) {
+    return static_cast<std::size_t>(&member(cluster) - st.members.data());
+  }
+  const GateState& gate(const std::string& name) {
+    const GateState* g = st.gate(name);
+    if (g == nullptr) FAIL("no gate " << name);
+    return *g;
+  }
+  StagePhase stage_phase(std::size_t s) const { return st.stages.at(s).phase; }
+
+  void check(const RunState& before, const Decision& d) {
+    // Every transition is an event, and every event a transition (or a message change) of something the run has.
+    std::map<std::pair<std::string, std::string>, std::vector<const Event*>> by;
+    for (const auto& e : d.events) {
+      CHECK(e.at == now);
+      by[{e.scope, e.name}].push_back(&e);
+    }
+    auto chain = [&](const std::string& scope, const std::string& name, std::string_view from, std::string_view to) {
+      INFO(scope << " " << name << ": " << from << " → " << to);
+      auto it = by.find({scope, name});
+      if (it == by.end()) {
+        CHECK(from == to);
+        return;
+      }
+      CHECK(it->second.front()->from == from);
+      for (std::size_t k = 1; k < it->second.size(); ++k) CHECK(it->second[k - 1]->to == it->second[k]->from);
+      CHECK(it->second.back()->to == to);
+      by.erase(it);
+    };
+    chain("run", st.name, to_string(before.phase), to_string(st.phase));
+    const Strategy& strategy = st.spec.strategy;
+    for (std::size_t s = 0; s < strategy.stages.size(); ++s) {
+      chain("stage", strategy.stages[s].name, to_string(before.stages[s].phase), to_string(st.stages[s].phase));
+      for (std::size_t g = 0; g < strategy.stages[s].groups.size(); ++g) {
+        chain("group", strategy.stages[s].name + "/" + strategy.stages[s].groups[g].name,
+              to_string(before.stages[s].groups[g].phase), to_string(st.stages[s].groups[g].phase));
+      }
+    }
+    for (std::size_t i = 0; i < st.gates.size(); ++i) {
+      chain("gate", st.gates[i].name, to_string(before.gates[i].phase), to_string(st.gates[i].phase));
+    }
+    for (std::size_t i = 0; i < st.members.size(); ++i) {
+      chain("member", st.members[i].cluster, to_string(before.members[i].phase), to_string(st.members[i].phase));
+    }
+    for (const auto& entry : by) FAIL_CHECK("event for an unknown " << entry.first.first << " " << entry.first.second);
+
+    // What changed is reported, so fleetd writes it.
+    REQUIRE(before.members.size() == st.members.size());
+    for (std::size_t i = 0; i < st.members.size(); ++i) {
+      if (before.members[i] != st.members[i]) {
+        INFO("member " << st.members[i].cluster << " changed");
+        CHECK(std::binary_search(d.changed_members.begin(), d.changed_members.end(), i));
+      }
+    }
+    if (!run_level_equal(before, st)) CHECK(d.run_changed);
+
+    // Commands: only for members in flight, for the cluster frozen into the run, with the derived id.
+    std::set<std::string> ids;
+    for (const auto& c : d.commands) {
+      INFO("command " << c.id << " for " << c.cluster);
+      CHECK(ids.insert(c.id).second);
+      MemberState* m = st.member(c.cluster);
+      REQUIRE(m != nullptr);
+      const auto i = static_cast<std::size_t>(m - st.members.data());
+      CHECK(c.cluster_id == m->cluster_id);
+      CHECK(in_flight(m->phase));
+      REQUIRE(m->step < m->steps.size());
+      CHECK(c.id == command_id(st.seq, i, m->step, m->attempt));
+      const Step& step = m->steps[m->step];
+      if (step.kind == StepKind::kControlPlane) {
+        REQUIRE(std::holds_alternative<protocol::UpgradeControlPlane>(c.payload));
+        CHECK(std::get<protocol::UpgradeControlPlane>(c.payload).kubernetes_version == *step.kubernetes_version);
+      } else {
+        REQUIRE(std::holds_alternative<protocol::UpgradeNodePool>(c.payload));
+        const auto& p = std::get<protocol::UpgradeNodePool>(c.payload);
+        CHECK(p.pool == step.pool);
+        CHECK(p.kubernetes_version == step.kubernetes_version);
+        CHECK(p.node_image_version == step.node_image);
+        CHECK(p.max_surge == st.spec.node_upgrade.max_surge);
+        CHECK(p.max_unavailable == st.spec.node_upgrade.max_unavailable);
+        CHECK(p.max_failed_nodes == st.spec.node_upgrade.max_failed_nodes);
+      }
+    }
+
+    // No limit is ever exceeded.
+    const Limits limits = limits_of(st);
+    for (std::size_t s = 0; s < strategy.stages.size(); ++s) {
+      int stage_count = 0;
+      std::vector<int> group_count(strategy.stages[s].groups.size(), 0);
+      for (const auto& m : st.members) {
+        if (m.stage != s || !in_flight(m.phase)) continue;
+        ++stage_count;
+        ++group_count[m.group];
+      }
+      INFO("stage " << strategy.stages[s].name << ": " << stage_count << " in flight");
+      if (limits.stage[s]) CHECK(stage_count <= *limits.stage[s]);
+      for (std::size_t g = 0; g < group_count.size(); ++g) CHECK(group_count[g] <= limits.group[s][g]);
+      max_in_flight[s] = std::max(max_in_flight[s], stage_count);
+    }
+
+    // Nothing starts before its run, its stage (earlier stages done) and its gates.
+    const bool retried =
+        std::any_of(st.members.begin(), st.members.end(), [](const MemberState& m) { return m.attempt > 1; });
+    const auto refs = all_gates(strategy);
+    std::map<std::size_t, std::vector<std::string>> started;
+    for (std::size_t i = 0; i < st.members.size(); ++i) {
+      const MemberState& m = st.members[i];
+      if (before.members[i].phase != MemberPhase::kPending || !in_flight(m.phase)) continue;
+      INFO("member " << m.cluster << " started");
+      started[m.stage].push_back(m.cluster);
+      CHECK(st.phase == RunPhase::kRunning);
+      CHECK(st.stages[m.stage].phase == StagePhase::kRunning);
+      CHECK(st.stages[m.stage].groups[m.group].phase == StagePhase::kRunning);
+      if (!retried) {
+        for (std::size_t e = 0; e < m.stage; ++e) CHECK(is_final(st.stages[e].phase));
+      }
+      for (std::size_t k = 0; k < refs.size(); ++k) {
+        const GateRef* ref = &refs[k];
+        if (ref->stage != m.stage || !ref->before || (ref->group && *ref->group != m.group)) continue;
+        INFO("gate " << st.gates[k].name);
+        CHECK((st.gates[k].phase == GatePhase::kPassed || st.gates[k].phase == GatePhase::kSkipped));
+      }
+    }
+    // The start order, per decision (started in the order the events list them).
+    for (auto& [s, names] : started) {
+      std::vector<std::string> ordered;
+      for (const auto& e : d.events) {
+        if (e.scope == "member" && e.from == "Pending" && e.to == "Upgrading" &&
+            std::find(names.begin(), names.end(), e.name) != names.end()) {
+          ordered.push_back(e.name);
+        }
+      }
+      starts[s].push_back(ordered);
+    }
+  }
+
+  Decision advance_at(TimePoint t) {
+    now = t;
+    const RunState before = st;
+    const Observations seen = obs;
+    RunState twin = reload(before);
+    Decision d = advance(st, obs, now);
+    check(before, d);
+
+    // A restarted executor, from the stored rows, decides exactly the same.
+    Decision d2 = advance(twin, seen, now);
+    CHECK(twin == st);
+    CHECK(ids_of(d2) == ids_of(d));
+    CHECK(d2.events == d.events);
+    // Written, then a crash before the agent saw the commands: the same ids again, and no transition twice.
+    RunState stored = reload(st);
+    CHECK(stored == st);
+    Decision again = advance(stored, seen, now);
+    CHECK(again.events.empty());
+    CHECK(ids_of(again) == ids_of(d));
+
+    for (const auto& c : d.commands) {
+      obs.commands.emplace(c.id, CommandObservation{});
+      issued.push_back(c.id);
+      cluster_of[c.id] = c.cluster;
+    }
+    events.insert(events.end(), d.events.begin(), d.events.end());
+    return d;
+  }
+  Decision tick(std::chrono::seconds dt = 1s) { return advance_at(now + dt); }
+
+  Result<Decision> act(Action a) {
+    const RunState before = st;
+    auto r = apply_action(st, a, now);
+    if (r) {
+      check(before, *r);
+      events.insert(events.end(), r->events.begin(), r->events.end());
+    } else {
+      CHECK(st == before);  // a refusal changes nothing
+    }
+    return r;
+  }
+  Decision ok(Action a) {
+    auto r = act(a);
+    if (!r) FAIL(to_string(a.kind) << " refused: " << r.error().message);
+    return std::move(r).value();
+  }
+  void refused(Action a, ErrorCode code) {
+    auto r = act(a);
+    INFO(to_string(a.kind) << " " << a.target);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == code);
+  }
+
+  // The agent finishes every running command it is not told to hold.
+  void finish() {
+    for (auto& [id, c] : obs.commands) {
+      if (c.final || holding.count(cluster_of[id]) > 0) continue;
+      c.final = true;
+      c.succeeded = failing.count(cluster_of[id]) == 0;
+      c.message = c.succeeded ? "" : "node aks-1 failed its GPU probe";
+    }
+  }
+  bool agent_busy() const {
+    for (const auto& [id, c] : obs.commands) {
+      if (!c.final && holding.count(cluster_of.at(id)) == 0) return true;
+    }
+    return false;
+  }
+
+  // Ticks (finishing commands after each decision, sleeping until wake_at when idle) until the run is final or
+  // waits on an operator, or `until` holds.
+  template <typename Pred>
+  void drive_until(Pred until, int max_ticks = 3000) {
+    for (int i = 0; i < max_ticks; ++i) {
+      if (until()) return;
+      const Decision d = tick();
+      if (until()) return;
+      const bool busy = agent_busy();
+      finish();
+      if (d.events.empty() && d.commands.empty() && !busy) {
+        if (d.wake_at && *d.wake_at > now) {
+          now = *d.wake_at - 1s;
+          continue;
+        }
+        return;  // stuck: waiting on an operator
+      }
+    }
+    FAIL("the run did not settle");
+  }
+  void drive() {
+    drive_until([&] { return is_final(st.phase); });
+  }
+
+  std::vector<std::string> member_events(const std::string& cluster) const {
+    std::vector<std::string> out;
+    for (const auto& e : events) {
+      if (e.scope == "member" && e.name == cluster) out.push_back(e.from + ">" + e.to);
+    }
+    return out;
+  }
+};
+
+Action start() {
+  return Action{ActionKind::kStart, SkipTarget::kMember, "", "alice", ""};
+}
+Action simple(ActionKind kind) {
+  return Action{kind, SkipTarget::kMember, "", "alice", ""};
+}
+Action skip(SkipTarget what, const std::string& target) {
+  return Action{ActionKind::kSkip, what, target, "alice", "testing"};
+}
+Action approve(const std::string& gate) {
+  return Action{ActionKind::kApprove, SkipTarget::kMember, gate, "bob", ""};
+}
+
+Gate wait_gate(const std::string& name, Seconds d) {
+  Gate g = gate(name, GateType::kWait);
+  g.duration = d;
+  return g;
+}
+
+// canary (limit 1), then waves: wave1 at 50%, wave2 one at a time, at most 3 across the stage.
+RunSpec two_stage_spec() {
+  Strategy s;
+  s.stages.push_back(stage("canary", {group("canary", Budget{1, false})}));
+  s.stages.push_back(
+      stage("waves", {group("wave1", Budget{50, true}), group("wave2", Budget{1, false})}, Budget{3, false}));
+  RunSpec spec = full_spec("1.32.7", s);
+  spec.node_upgrade.max_surge = protocol::NodeBudget{2, false};
+  spec.node_upgrade.max_failed_nodes = 1;
+  return spec;
+}
+std::vector<ClusterFacts> two_stage_fleet() {
+  return fleet_of("canary", 2, "k") + fleet_of("wave1", 4, "a") + fleet_of("wave2", 3, "b");
+}
+
+TEST_CASE("run: command ids and the initial state", "[rollout][run]") {
+  CHECK(command_id(7, 2, 1, 1) == "ro.7.2.1.1");
+  CHECK(command_id(123, 0, 0, 3) == "ro.123.0.0.3");
+  ClusterFacts done = cluster("done", "wave1", "1.32.7");
+  done.pools = {pool("system", "1.32.7", 3, kImageJan)};
+  Harness h(full_spec("1.32.7", stages_of({"wave1"})), {cluster("c1", "wave1", "1.32.3"), done});
+  CHECK(h.st.phase == RunPhase::kPending);
+  CHECK(h.member("c1").phase == MemberPhase::kPending);
+  CHECK(h.member("c1").steps == h.plan.members[0].steps);
+  CHECK(h.member("c1").attempt == 1);
+  CHECK(h.member("done").phase == MemberPhase::kSkipped);
+  CHECK(h.member("done").skip_reason == "AlreadyAtTarget");
+  CHECK(reload(h.st) == h.st);
+}
+
+TEST_CASE("run: nothing happens before :start", "[rollout][run]") {
+  RunSpec spec = two_stage_spec();
+  spec.strategy.stages[1].before_gates.push_back(gate("go", GateType::kApproval));
+  Harness h(spec, two_stage_fleet());
+  for (int i = 0; i < 3; ++i) {
+    const Decision d = h.tick(1h);
+    CHECK(d.events.empty());
+    CHECK(d.commands.empty());
+    CHECK_FALSE(d.wake_at);
+    CHECK_FALSE(d.run_changed);
+  }
+  h.refused(simple(ActionKind::kPause), ErrorCode::kConflict);
+  h.refused(simple(ActionKind::kResume), ErrorCode::kConflict);
+  h.refused(simple(ActionKind::kRetry), ErrorCode::kConflict);
+  h.refused(approve("go"), ErrorCode::kConflict);  // Closed
+  h.refused(approve("nope"), ErrorCode::kNotFound);
+  const Decision d = h.ok(start());
+  REQUIRE(d.events.size() == 1);
+  CHECK(d.events[0].scope == "run");
+  CHECK(d.events[0].from == "Pending");
+  CHECK(d.events[0].to == "Running");
+  CHECK(h.st.started_at == h.now);
+  h.refused(start(), ErrorCode::kConflict);
+  CHECK_FALSE(h.tick().commands.empty());
+}
+
+TEST_CASE("run: stages in order, limits per stage and group, the plan's batches, Completed", "[rollout][run]") {
+  Harness h(two_stage_spec(), two_stage_fleet());
+  h.ok(start());
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(h.st.finished_at == h.now);
+  std::size_t steps = 0;
+  for (const auto& m : h.st.members) {
+    CHECK(m.phase == MemberPhase::kSucceeded);
+    CHECK(m.step == m.steps.size());
+    CHECK(m.started_at);
+    CHECK(m.finished_at);
+    steps += m.steps.size();
+  }
+  // Every step issued exactly once.
+  CHECK(h.issued.size() == steps);
+  CHECK(std::set<std::string>(h.issued.begin(), h.issued.end()).size() == steps);
+  // The limits were reached, never exceeded (checked after every decision).
+  CHECK(h.max_in_flight[0] == 1);
+  CHECK(h.max_in_flight[1] == 3);
+  // Members started as the plan's batches say.
+  CHECK(h.starts[0] == h.plan.stages[0].batches);
+  CHECK(h.starts[1] == h.plan.stages[1].batches);
+  CHECK(h.plan.stages[1].batches.at(0) == std::vector<std::string>{"a0", "b0", "a1"});
+  // Every transition an event.
+  CHECK(h.member_events("a0") ==
+        std::vector<std::string>{"Pending>Upgrading", "Upgrading>Upgrading", "Upgrading>Succeeded"});
+  std::vector<std::string> stage_events;
+  for (const auto& e : h.events) {
+    if (e.scope == "stage" && e.name == "waves") stage_events.push_back(e.from + ">" + e.to);
+  }
+  CHECK(stage_events == std::vector<std::string>{"NotStarted>WaitingForGate", "WaitingForGate>Running",
+                                                 "Running>Soaking", "Soaking>Completed"});
+  CHECK(h.events.back().scope == "run");
+  CHECK(h.events.back().to == "Completed");
+  // Finished: more advances do nothing.
+  const Decision d = h.tick();
+  CHECK(d.events.empty());
+  CHECK(d.commands.empty());
+  const MemberCounts counts = count_members(h.st);
+  CHECK(counts.succeeded == 9);
+  CHECK(count_members(h.st, 0).succeeded == 2);
+}
+
+TEST_CASE("run: a probing member is in flight until its step ends", "[rollout][run]") {
+  Harness h(full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false})), fleet_of("wave1", 2, "p"));
+  h.ok(start());
+  const Decision d = h.tick();
+  REQUIRE(d.commands.size() == 1);
+  h.obs.commands[d.commands[0].id].probing = true;
+  h.tick();
+  CHECK(h.member("p0").phase == MemberPhase::kProbing);
+  CHECK(h.member("p1").phase == MemberPhase::kPending);
+  h.refused(skip(SkipTarget::kMember, "p0"), ErrorCode::kConflict);
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+}
+
+TEST_CASE("run: an Approval gate blocks until approved", "[rollout][run]") {
+  RunSpec spec = two_stage_spec();
+  spec.strategy.stages[0].after_gates.push_back(gate("sre-signoff", GateType::kApproval));
+  spec.strategy.stages[1].groups[1].before_gates.push_back(gate("wave2-go", GateType::kApproval));
+  spec.strategy.stages[1].before_gates.push_back(wait_gate("cool", 0s));
+  Harness h(spec, two_stage_fleet());
+  h.ok(start());
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kRunning);
+  CHECK(h.stage_phase(0) == StagePhase::kSoaking);
+  CHECK(h.gate("sre-signoff").phase == GatePhase::kOpen);
+  CHECK(h.gate("wave2-go").phase == GatePhase::kClosed);
+  for (int i = 0; i < 5; ++i) {
+    const Decision d = h.tick(1h);
+    CHECK(d.commands.empty());
+    CHECK(d.events.empty());
+  }
+  h.refused(approve("wave2-go"), ErrorCode::kConflict);  // Closed
+  h.refused(approve("cool"), ErrorCode::kConflict);      // not an approval gate
+  h.refused(approve("nope"), ErrorCode::kNotFound);
+  const Decision d = h.ok(approve("sre-signoff"));
+  CHECK(h.gate("sre-signoff").phase == GatePhase::kPassed);
+  CHECK(h.gate("sre-signoff").approved_by == "bob");
+  REQUIRE(d.events.size() == 1);
+  CHECK(d.events[0].scope == "gate");
+  h.refused(approve("sre-signoff"), ErrorCode::kConflict);  // Passed
+  // wave1 runs; wave2 waits for its own gate.
+  h.drive();
+  CHECK(h.stage_phase(0) == StagePhase::kCompleted);
+  CHECK(h.gate("wave2-go").phase == GatePhase::kOpen);
+  CHECK(h.st.stages[1].groups[0].phase == StagePhase::kCompleted);
+  CHECK(h.st.stages[1].groups[1].phase == StagePhase::kWaitingForGate);
+  for (const auto& name : {"b0", "b1", "b2"}) CHECK(h.member(name).phase == MemberPhase::kPending);
+  h.ok(approve("wave2-go"));
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+}
+
+TEST_CASE("run: a Wait gate passes at opened + duration, and wake_at says when", "[rollout][run]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}));
+  spec.strategy.stages[0].before_gates.push_back(wait_gate("cool-off", 600s));
+  Harness h(spec, fleet_of("wave1", 2, "w"));
+  h.ok(start());
+  const TimePoint t0 = h.now + 1s;
+  Decision d = h.tick();
+  CHECK(h.gate("cool-off").phase == GatePhase::kOpen);
+  CHECK(h.gate("cool-off").opened_at == t0);
+  REQUIRE(d.wake_at);
+  CHECK(*d.wake_at == t0 + 600s);
+  d = h.advance_at(t0 + 599s);
+  CHECK(d.commands.empty());
+  CHECK(d.wake_at == t0 + 600s);
+  d = h.advance_at(t0 + 600s);
+  CHECK(h.gate("cool-off").phase == GatePhase::kPassed);
+  CHECK(d.commands.size() == 2);
+}
+
+TEST_CASE("run: a Wait gate can be skipped", "[rollout][run]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}));
+  spec.strategy.stages[0].before_gates.push_back(wait_gate("cool-off", 600s));
+  Harness h(spec, fleet_of("wave1", 2, "w"));
+  h.ok(start());
+  h.tick();
+  h.ok(skip(SkipTarget::kGate, "cool-off"));
+  CHECK(h.gate("cool-off").phase == GatePhase::kSkipped);
+  CHECK(h.tick().commands.size() == 2);
+  h.refused(skip(SkipTarget::kGate, "cool-off"), ErrorCode::kConflict);
+  h.refused(skip(SkipTarget::kGate, "nope"), ErrorCode::kNotFound);
+}
+
+TEST_CASE("run: a ScheduledStart gate passes at notBefore", "[rollout][run]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}));
+  Gate g = gate("night", GateType::kScheduledStart);
+  g.not_before = test_now() + 3600s;
+  spec.strategy.stages[0].before_gates.push_back(g);
+  Harness h(spec, fleet_of("wave1", 1, "n"));
+  h.ok(start());
+  Decision d = h.tick();
+  CHECK(d.commands.empty());
+  CHECK(d.wake_at == *g.not_before);
+  d = h.advance_at(*g.not_before - 1s);
+  CHECK(d.commands.empty());
+  d = h.advance_at(*g.not_before);
+  CHECK(h.gate("night").phase == GatePhase::kPassed);
+  CHECK(d.commands.size() == 1);
+
+  SECTION("in the past it passes at once") {
+    RunSpec past = full_spec("1.32.7", stages_of({"wave1"}));
+    Gate p = gate("past", GateType::kScheduledStart);
+    p.not_before = test_now() - 3600s;
+    past.strategy.stages[0].before_gates.push_back(p);
+    Harness h2(past, fleet_of("wave1", 1, "n"));
+    h2.ok(start());
+    CHECK(h2.tick().commands.size() == 1);
+  }
+}
+
+RunSpec health_spec() {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1", "wave2"}));
+  Gate g = gate("gpus-healthy", GateType::kHealthCheck);
+  g.soak = 300s;
+  g.timeout = 1800s;
+  g.min_admitted_gpu_ratio = 0.5;
+  spec.strategy.stages[0].after_gates.push_back(g);
+  return spec;
+}
+std::vector<ClusterFacts> health_fleet() {
+  std::vector<ClusterFacts> cs = fleet_of("wave1", 2, "h") + fleet_of("wave2", 1, "z");
+  for (auto& c : cs) c.pools.push_back(gpu_pool("gpu", "1.32.3", "570.124.06"));
+  return cs;
+}
+
+TEST_CASE("run: a HealthCheck gate passes after its soak, and a break resets it", "[rollout][run]") {
+  Harness h(health_spec(), health_fleet());
+  h.ok(start());
+  h.drive_until([&] { return h.gate("gpus-healthy").phase == GatePhase::kOpen; });
+  const TimePoint t0 = *h.gate("gpus-healthy").opened_at;
+  CHECK(h.gate("gpus-healthy").healthy_since == t0);
+  CHECK(h.stage_phase(0) == StagePhase::kSoaking);
+  Decision d = h.advance_at(t0 + 100s);
+  CHECK(h.gate("gpus-healthy").phase == GatePhase::kOpen);
+  REQUIRE(d.wake_at);
+  CHECK(*d.wake_at <= t0 + 300s);
+  // Half the GPU nodes admitted is enough for a 0.5 bound.
+  h.obs.clusters["h0"].admitted_gpu_nodes = 1;
+  h.advance_at(t0 + 120s);
+  CHECK(h.gate("gpus-healthy").healthy_since == t0);
+  // A break: unreachable.
+  h.obs.clusters["h0"].state = "unreachable";
+  h.advance_at(t0 + 150s);
+  CHECK_FALSE(h.gate("gpus-healthy").healthy_since);
+  CHECK_THAT(h.gate("gpus-healthy").message, Catch::Contains("h0 is unreachable"));
+  h.obs.clusters["h0"].state = "ready";
+  h.advance_at(t0 + 200s);
+  CHECK(h.gate("gpus-healthy").healthy_since == t0 + 200s);
+  d = h.advance_at(t0 + 499s);
+  CHECK(h.gate("gpus-healthy").phase == GatePhase::kOpen);
+  CHECK(h.stage_phase(1) == StagePhase::kNotStarted);
+  d = h.advance_at(t0 + 500s);
+  CHECK(h.gate("gpus-healthy").phase == GatePhase::kPassed);
+  CHECK(h.stage_phase(0) == StagePhase::kCompleted);
+  CHECK(d.commands.size() == 1);  // the next stage starts
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+}
+
+TEST_CASE("run: a HealthCheck gate fails at its timeout and pauses the run; resume re-opens it", "[rollout][run]") {
+  Harness h(health_spec(), health_fleet());
+  h.ok(start());
+  h.obs.clusters["h1"].admitted_gpu_nodes = 0;  // 0 of 2: below 0.5
+  h.drive_until([&] { return h.gate("gpus-healthy").phase == GatePhase::kOpen; });
+  const TimePoint t0 = *h.gate("gpus-healthy").opened_at;
+  h.advance_at(t0 + 1799s);
+  CHECK(h.gate("gpus-healthy").phase == GatePhase::kOpen);
+  CHECK_THAT(h.gate("gpus-healthy").message, Catch::Contains("0 of 2 GPU nodes admitted"));
+  h.advance_at(t0 + 1800s);
+  CHECK(h.gate("gpus-healthy").phase == GatePhase::kFailed);
+  CHECK(h.st.phase == RunPhase::kPaused);
+  CHECK_THAT(h.st.message, Catch::Contains("gpus-healthy"));
+  Decision d = h.advance_at(t0 + 3000s);
+  CHECK(d.events.empty());
+  CHECK(d.commands.empty());
+  CHECK(h.stage_phase(1) == StagePhase::kNotStarted);
+
+  SECTION("resume re-opens it with a fresh clock") {
+    h.ok(simple(ActionKind::kResume));
+    CHECK(h.st.phase == RunPhase::kRunning);
+    CHECK(h.gate("gpus-healthy").phase == GatePhase::kOpen);
+    CHECK(h.gate("gpus-healthy").opened_at == t0 + 3000s);
+    h.obs.clusters["h1"].admitted_gpu_nodes = 2;
+    h.advance_at(t0 + 3001s);
+    CHECK(h.gate("gpus-healthy").healthy_since == t0 + 3001s);
+    h.advance_at(t0 + 3301s);
+    CHECK(h.gate("gpus-healthy").phase == GatePhase::kPassed);
+    h.drive();
+    CHECK(h.st.phase == RunPhase::kCompleted);
+  }
+  SECTION("or skip the failed gate, then resume") {
+    h.ok(skip(SkipTarget::kGate, "gpus-healthy"));
+    CHECK(h.gate("gpus-healthy").phase == GatePhase::kSkipped);
+    CHECK(h.st.phase == RunPhase::kPaused);
+    h.ok(simple(ActionKind::kResume));
+    h.drive();
+    CHECK(h.st.phase == RunPhase::kCompleted);
+  }
+}
+
+TEST_CASE("run: afterStageWait holds the next stage; skipping the wait ends it", "[rollout][run]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1", "wave2"}));
+  spec.strategy.stages[0].after_stage_wait = 600s;
+  spec.strategy.stages[1].after_stage_wait = 600s;
+  Harness h(spec, fleet_of("wave1", 2, "s") + fleet_of("wave2", 1, "t"));
+  h.refused(skip(SkipTarget::kWait, "nope"), ErrorCode::kNotFound);
+  h.ok(start());
+  h.drive_until([&] { return h.stage_phase(0) == StagePhase::kSoaking; });
+  const TimePoint until = *h.st.stages[0].soak_until;
+  CHECK(until == h.now + 600s);
+
+  SECTION("the wait passes by itself") {
+    Decision d = h.advance_at(until - 1s);
+    CHECK(d.wake_at == until);
+    CHECK(h.stage_phase(1) == StagePhase::kNotStarted);
+    d = h.advance_at(until);
+    CHECK(h.stage_phase(0) == StagePhase::kCompleted);
+    CHECK(d.commands.size() == 1);
+  }
+  SECTION("skip wait") {
+    h.ok(skip(SkipTarget::kWait, "wave1"));
+    h.tick();
+    CHECK(h.stage_phase(0) == StagePhase::kCompleted);
+    CHECK(h.stage_phase(1) == StagePhase::kRunning);
+    h.drive();
+    CHECK(h.st.phase == RunPhase::kCompleted);
+    h.refused(skip(SkipTarget::kWait, "wave1"), ErrorCode::kConflict);  // the stage is final
+  }
+  SECTION("skip wait on a stage not yet soaking: it passes as soon as it gets there") {
+    h.ok(skip(SkipTarget::kWait, "wave2"));
+    h.advance_at(until);
+    h.drive();
+    CHECK(h.st.phase == RunPhase::kCompleted);
+    CHECK(h.now < until + 60s);
+  }
+}
+
+TEST_CASE("run: the default failure policy pauses on the first failure; resume acknowledges", "[rollout][run]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false}));
+  Harness h(spec, fleet_of("wave1", 4, "f"));
+  h.failing = {"f1"};
+  h.ok(start());
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kPaused);
+  CHECK(h.member("f0").phase == MemberPhase::kSucceeded);
+  CHECK(h.member("f1").phase == MemberPhase::kFailed);
+  CHECK_THAT(h.member("f1").message, Catch::Contains("GPU probe"));
+  CHECK(h.member("f2").phase == MemberPhase::kPending);
+  CHECK_THAT(h.st.message, Catch::Contains("maxFailures"));
+  const std::size_t issued = h.issued.size();
+  for (int i = 0; i < 3; ++i) CHECK(h.tick(1h).commands.empty());
+  CHECK(h.issued.size() == issued);
+  h.refused(simple(ActionKind::kPause), ErrorCode::kConflict);
+
+  h.ok(simple(ActionKind::kResume));
+  CHECK(h.st.acknowledged_failures == 1);
+  CHECK(h.st.stages[0].acknowledged_failures == 1);
+  CHECK(h.st.stages[0].groups[0].acknowledged_failures == 1);
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kFailed);
+  CHECK(h.stage_phase(0) == StagePhase::kFailed);
+  CHECK(h.st.stages[0].groups[0].phase == StagePhase::kFailed);
+  CHECK(h.member("f3").phase == MemberPhase::kSucceeded);
+  CHECK_THAT(h.st.message, Catch::Contains("1 member failed"));
+}
+
+TEST_CASE("run: a percent failure limit pauses only past it", "[rollout][run]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false}));
+  spec.strategy.failure_policy = FailurePolicy{Budget{0, false}, OnFailure::kContinue};
+  spec.strategy.stages[0].failure_policy = FailurePolicy{Budget{40, true}, OnFailure::kPause};  // 2 of 5
+  Harness h(spec, fleet_of("wave1", 5, "f"));
+  h.failing = {"f0", "f1", "f2"};
+  h.ok(start());
+  h.drive_until([&] { return h.member("f1").phase == MemberPhase::kFailed; });
+  h.tick();
+  CHECK(h.st.phase == RunPhase::kRunning);
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kPaused);
+  CHECK(count_members(h.st).failed == 3);
+  CHECK(h.member("f3").phase == MemberPhase::kPending);
+}
+
+TEST_CASE("run: Continue records failures and goes on", "[rollout][run]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1", "wave2"}, Budget{1, false}));
+  spec.strategy.failure_policy = FailurePolicy{Budget{0, false}, OnFailure::kContinue};
+  Harness h(spec, fleet_of("wave1", 3, "f") + fleet_of("wave2", 2, "g"));
+  h.failing = {"f0", "f2", "g1"};
+  h.ok(start());
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kFailed);
+  CHECK(h.stage_phase(0) == StagePhase::kFailed);
+  CHECK(h.stage_phase(1) == StagePhase::kFailed);
+  CHECK(count_members(h.st).failed == 3);
+  CHECK(count_members(h.st).succeeded == 2);
+}
+
+TEST_CASE("run: skip a member from every phase", "[rollout][run]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false}));
+  ClusterFacts done = cluster("done", "wave1", "1.32.7");
+  done.pools = {pool("system", "1.32.7", 3, kImageJan)};
+  Harness h(spec, fleet_of("wave1", 5, "m") + std::vector<ClusterFacts>{done});
+  h.failing = {"m1"};
+
+  h.ok(skip(SkipTarget::kMember, "m4"));  // the run is Pending
+  CHECK(h.member("m4").phase == MemberPhase::kSkipped);
+  CHECK(h.member("m4").skip_reason == "Operator");
+  h.refused(skip(SkipTarget::kMember, "m4"), ErrorCode::kConflict);    // Skipped
+  h.refused(skip(SkipTarget::kMember, "done"), ErrorCode::kConflict);  // Skipped by the plan
+  h.refused(skip(SkipTarget::kMember, "nope"), ErrorCode::kNotFound);
+  h.ok(start());
+  h.tick();
+  CHECK(h.member("m0").phase == MemberPhase::kUpgrading);
+  auto r = h.act(skip(SkipTarget::kMember, "m0"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kConflict);
+  CHECK_THAT(r.error().message, Catch::Contains("running"));
+  h.drive();  // m0 succeeds, m1 fails and pauses the run
+  CHECK(h.st.phase == RunPhase::kPaused);
+  h.refused(skip(SkipTarget::kMember, "m0"), ErrorCode::kConflict);  // Succeeded
+  h.refused(skip(SkipTarget::kMember, "m1"), ErrorCode::kConflict);  // Failed
+  h.ok(skip(SkipTarget::kMember, "m2"));                             // Pending, run Paused
+  h.ok(simple(ActionKind::kResume));
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kFailed);
+  CHECK(h.member("m2").phase == MemberPhase::kSkipped);
+  CHECK(h.member("m3").phase == MemberPhase::kSucceeded);
+  // No command ever went to a skipped member.
+  for (const auto& [id, cluster] : h.cluster_of) CHECK((cluster != "m2" && cluster != "m4"));
+}
+
+TEST_CASE("run: skip a group from every phase", "[rollout][run]") {
+  Strategy s;
+  s.stages.push_back(stage("one", {group("g1", Budget{1, false}), group("g2"), group("g3")}));
+  s.stages[0].groups[1].before_gates.push_back(gate("g2-go", GateType::kApproval));
+  s.stages.push_back(stage("two", {group("g4")}));
+  Harness h(full_spec("1.32.7", s),
+            fleet_of("g1", 3, "a") + fleet_of("g2", 2, "b") + fleet_of("g3", 1, "c") + fleet_of("g4", 2, "d"));
+  h.ok(skip(SkipTarget::kGroup, "two/g4"));  // NotStarted, run Pending
+  h.ok(start());
+  h.tick();
+  CHECK(h.st.stages[0].groups[0].phase == StagePhase::kRunning);
+  CHECK(h.st.stages[0].groups[1].phase == StagePhase::kWaitingForGate);
+  h.ok(skip(SkipTarget::kGroup, "one/g2"));  // WaitingForGate
+  CHECK(h.gate("g2-go").phase == GatePhase::kSkipped);
+  h.ok(skip(SkipTarget::kGroup, "one/g1"));  // Running, a0 in flight
+  CHECK(h.member("a0").phase == MemberPhase::kUpgrading);
+  CHECK(h.member("a1").phase == MemberPhase::kSkipped);
+  h.refused(skip(SkipTarget::kGroup, "one"), ErrorCode::kNotFound);
+  h.refused(skip(SkipTarget::kGroup, "one/nope"), ErrorCode::kNotFound);
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(h.member("a0").phase == MemberPhase::kSucceeded);
+  CHECK(h.st.stages[0].groups[0].phase == StagePhase::kCompleted);
+  CHECK(h.st.stages[0].groups[1].phase == StagePhase::kSkipped);
+  CHECK(h.st.stages[0].groups[2].phase == StagePhase::kCompleted);
+  CHECK(h.st.stages[1].groups[0].phase == StagePhase::kSkipped);
+  CHECK(h.stage_phase(1) == StagePhase::kSkipped);
+  h.refused(skip(SkipTarget::kGroup, "one/g3"), ErrorCode::kConflict);  // Completed, and so is the run
+}
+
+TEST_CASE("run: skip a stage from every phase", "[rollout][run]") {
+  Strategy s = stages_of({"s0", "s1", "s2", "s3"}, Budget{1, false});
+  s.stages[2].before_gates.push_back(gate("s2-go", GateType::kApproval));
+  s.stages[3].after_gates.push_back(gate("s3-done", GateType::kApproval));
+  Harness h(full_spec("1.32.7", s),
+            fleet_of("s0", 2, "a") + fleet_of("s1", 2, "b") + fleet_of("s2", 2, "c") + fleet_of("s3", 1, "d"));
+  h.ok(start());
+  h.tick();
+  h.ok(skip(SkipTarget::kStage, "s1"));  // NotStarted
+  CHECK(h.member("b0").phase == MemberPhase::kSkipped);
+  CHECK(h.member("b0").skip_reason == "Operator");
+  h.ok(skip(SkipTarget::kStage, "s0"));  // Running, a0 in flight
+  CHECK(h.member("a0").phase == MemberPhase::kUpgrading);
+  CHECK(h.member("a1").phase == MemberPhase::kSkipped);
+  h.drive_until(
+      [&] { return h.stage_phase(2) == StagePhase::kWaitingForGate && h.gate("s2-go").phase == GatePhase::kOpen; });
+  CHECK(h.stage_phase(0) == StagePhase::kCompleted);
+  CHECK(h.stage_phase(1) == StagePhase::kSkipped);
+  h.ok(skip(SkipTarget::kStage, "s2"));  // WaitingForGate
+  CHECK(h.gate("s2-go").phase == GatePhase::kSkipped);
+  h.drive_until(
+      [&] { return h.stage_phase(3) == StagePhase::kSoaking && h.gate("s3-done").phase == GatePhase::kOpen; });
+  CHECK(h.stage_phase(2) == StagePhase::kSkipped);
+  CHECK(h.member("d0").phase == MemberPhase::kSucceeded);
+  h.refused(skip(SkipTarget::kStage, "s0"), ErrorCode::kConflict);  // Completed
+  h.refused(skip(SkipTarget::kStage, "nope"), ErrorCode::kNotFound);
+  h.ok(skip(SkipTarget::kStage, "s3"));  // Soaking
+  CHECK(h.gate("s3-done").phase == GatePhase::kSkipped);
+  h.drive();
+  CHECK(h.stage_phase(3) == StagePhase::kCompleted);
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  h.refused(skip(SkipTarget::kStage, "s3"), ErrorCode::kConflict);
+}
+
+TEST_CASE("run: skip a gate from every phase", "[rollout][run]") {
+  Strategy s = stages_of({"s0", "s1"});
+  s.stages[0].before_gates.push_back(gate("open-one", GateType::kApproval));
+  s.stages[1].before_gates.push_back(gate("closed-one", GateType::kApproval));
+  Harness h(full_spec("1.32.7", s), fleet_of("s0", 1, "a") + fleet_of("s1", 1, "b"));
+  h.ok(skip(SkipTarget::kGate, "closed-one"));  // Closed, run Pending
+  h.ok(start());
+  h.tick();
+  CHECK(h.gate("open-one").phase == GatePhase::kOpen);
+  h.ok(simple(ActionKind::kPause));
+  h.ok(skip(SkipTarget::kGate, "open-one"));  // Open, run Paused
+  CHECK(h.tick().commands.empty());           // paused: nothing starts
+  h.ok(simple(ActionKind::kResume));
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  h.refused(skip(SkipTarget::kGate, "open-one"), ErrorCode::kConflict);
+}
+
+TEST_CASE("run: pause stops new work, in-flight steps go on", "[rollout][run]") {
+  Harness h(full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false})), fleet_of("wave1", 2, "p"));
+  h.ok(start());
+  h.tick();
+  h.ok(simple(ActionKind::kPause));
+  h.refused(simple(ActionKind::kPause), ErrorCode::kConflict);
+  h.drive_until([&] { return h.member("p0").phase == MemberPhase::kSucceeded; });
+  CHECK(h.member("p1").phase == MemberPhase::kPending);
+  CHECK(h.tick(1h).commands.empty());
+  h.ok(simple(ActionKind::kResume));
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+}
+
+TEST_CASE("run: abort from Pending, Running and Paused; refused once final", "[rollout][run]") {
+  SECTION("Pending") {
+    Harness h(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 2, "x"));
+    h.ok(simple(ActionKind::kAbort));
+    CHECK(h.st.phase == RunPhase::kAborted);
+    CHECK(h.st.finished_at == h.now);
+    for (const auto& m : h.st.members) {
+      CHECK(m.phase == MemberPhase::kSkipped);
+      CHECK(m.skip_reason == "Aborted");
+    }
+    CHECK(h.tick().events.empty());
+    h.refused(simple(ActionKind::kAbort), ErrorCode::kConflict);
+    h.refused(simple(ActionKind::kRetry), ErrorCode::kConflict);
+    h.refused(simple(ActionKind::kResume), ErrorCode::kConflict);
+    h.refused(start(), ErrorCode::kConflict);
+    h.refused(skip(SkipTarget::kMember, "x0"), ErrorCode::kConflict);
+  }
+  SECTION("Running: pending members skipped, in-flight ones finish their step then stop") {
+    // a0 has two steps, b0 one (a node image only), w0-w1 wait their turn.
+    ClusterFacts one = cluster("b0", "wave1", "1.32.7");
+    one.pools = {pool("system", "1.32.7", 3, kImageDec)};
+    Strategy s;
+    s.stages.push_back(stage("wave1", {group("wave1", Budget{2, false})}));
+    Harness h(full_spec("1.32.7", s),
+              fleet_of("wave1", 1, "a") + std::vector<ClusterFacts>{one} + fleet_of("wave1", 2, "w"));
+    REQUIRE(h.member("b0").steps.size() == 1);
+    h.ok(start());
+    h.tick();
+    CHECK(h.member("a0").phase == MemberPhase::kUpgrading);
+    CHECK(h.member("b0").phase == MemberPhase::kUpgrading);
+    h.ok(simple(ActionKind::kAbort));
+    CHECK(h.st.phase == RunPhase::kAborted);
+    CHECK(h.member("w0").phase == MemberPhase::kSkipped);
+    CHECK(h.member("a0").phase == MemberPhase::kUpgrading);
+    h.finish();
+    const Decision d = h.tick();
+    CHECK(d.commands.empty());
+    CHECK(h.member("a0").phase == MemberPhase::kSkipped);
+    CHECK(h.member("a0").skip_reason == "Aborted");
+    CHECK(h.member("a0").step == 1);
+    CHECK(h.member("b0").phase == MemberPhase::kSucceeded);
+    CHECK(h.st.phase == RunPhase::kAborted);
+    CHECK(h.tick().events.empty());
+    h.refused(simple(ActionKind::kAbort), ErrorCode::kConflict);
+  }
+  SECTION("Paused") {
+    Harness h(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 2, "x"));
+    h.ok(start());
+    h.ok(simple(ActionKind::kPause));
+    h.ok(simple(ActionKind::kAbort));
+    CHECK(h.st.phase == RunPhase::kAborted);
+  }
+  SECTION("Completed and Failed") {
+    Harness h(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 1, "x"));
+    h.ok(start());
+    h.drive();
+    REQUIRE(h.st.phase == RunPhase::kCompleted);
+    h.refused(simple(ActionKind::kAbort), ErrorCode::kConflict);
+    RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}));
+    spec.strategy.failure_policy.on_failure = OnFailure::kContinue;
+    Harness f(spec, fleet_of("wave1", 1, "x"));
+    f.failing = {"x0"};
+    f.ok(start());
+    f.drive();
+    REQUIRE(f.st.phase == RunPhase::kFailed);
+    f.refused(simple(ActionKind::kAbort), ErrorCode::kConflict);
+  }
+}
+
+TEST_CASE("run: retry re-runs failed members with the same steps, attempt + 1", "[rollout][run]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false}));
+  spec.strategy.failure_policy.on_failure = OnFailure::kContinue;
+  Harness h(spec, fleet_of("wave1", 3, "r"));
+  h.ok(start());
+  h.refused(simple(ActionKind::kRetry), ErrorCode::kConflict);  // nothing failed yet
+  // r1 fails its second step.
+  h.drive_until([&] { return h.member("r1").phase == MemberPhase::kUpgrading && h.member("r1").step == 1; });
+  h.failing = {"r1"};
+  h.drive();
+  h.failing.clear();
+  CHECK(h.st.phase == RunPhase::kFailed);
+  const MemberState failed = h.member("r1");
+  CHECK(failed.phase == MemberPhase::kFailed);
+  CHECK(failed.step == 1);
+  const std::string old_id = command_id(kSeq, h.index_of("r1"), 1, 1);
+  CHECK(h.obs.commands.at(old_id).final);
+
+  const Decision d = h.ok(simple(ActionKind::kRetry));
+  CHECK(h.st.phase == RunPhase::kRunning);
+  CHECK_FALSE(h.st.finished_at);
+  CHECK(h.member("r1").phase == MemberPhase::kPending);
+  CHECK(h.member("r1").attempt == 2);
+  CHECK(h.member("r1").steps == failed.steps);
+  CHECK(h.member("r1").skip_reason.empty());
+  CHECK(h.stage_phase(0) == StagePhase::kRunning);
+  CHECK(std::any_of(d.events.begin(), d.events.end(), [](const Event& e) { return e.scope == "member"; }));
+  const std::size_t before = h.issued.size();
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(h.member("r1").phase == MemberPhase::kSucceeded);
+  // The retried step's id differs only in the attempt.
+  REQUIRE(h.issued.size() == before + 1);
+  CHECK(h.issued.back() == command_id(kSeq, h.index_of("r1"), 1, 2));
+  CHECK(old_id.substr(0, old_id.rfind('.')) == h.issued.back().substr(0, h.issued.back().rfind('.')));
+  h.refused(simple(ActionKind::kRetry), ErrorCode::kConflict);  // nothing left
+}
+
+TEST_CASE("run: retry from Paused, and of members skipped at run time", "[rollout][run]") {
+  SECTION("Paused by the failure policy") {
+    Harness h(full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false})), fleet_of("wave1", 2, "r"));
+    h.failing = {"r0"};
+    h.ok(start());
+    h.drive();
+    REQUIRE(h.st.phase == RunPhase::kPaused);
+    h.failing.clear();
+    h.ok(simple(ActionKind::kRetry));
+    CHECK(h.st.phase == RunPhase::kRunning);
+    CHECK(h.st.acknowledged_failures == 0);
+    h.drive();
+    CHECK(h.st.phase == RunPhase::kCompleted);
+    CHECK(h.member("r0").attempt == 2);
+  }
+  SECTION("unreachable at its turn, reachable later") {
+    ClusterFacts done = cluster("done", "wave1", "1.32.7");
+    done.pools = {pool("system", "1.32.7", 3, kImageJan)};
+    Harness h(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 2, "u") + std::vector<ClusterFacts>{done});
+    h.obs.clusters["u1"].state = "unreachable";
+    h.ok(start());
+    h.drive();
+    CHECK(h.st.phase == RunPhase::kCompleted);
+    CHECK(h.member("u1").phase == MemberPhase::kSkipped);
+    CHECK(h.member("u1").skip_reason == "Unreachable");
+    h.obs.clusters["u1"].state = "ready";
+    h.ok(simple(ActionKind::kRetry));
+    CHECK(h.member("u1").phase == MemberPhase::kPending);
+    CHECK(h.member("u1").attempt == 2);
+    CHECK(h.member("done").phase == MemberPhase::kSkipped);  // the plan's skips are not retried
+    h.drive();
+    CHECK(h.st.phase == RunPhase::kCompleted);
+    CHECK(h.member("u1").phase == MemberPhase::kSucceeded);
+    CHECK(h.issued.back() == command_id(kSeq, h.index_of("u1"), 1, 2));
+  }
+  SECTION("refused when Aborted") {
+    Harness h(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 1, "r"));
+    h.ok(start());
+    h.ok(simple(ActionKind::kAbort));
+    h.refused(simple(ActionKind::kRetry), ErrorCode::kConflict);
+  }
+}
+
+TEST_CASE("run: frozen membership", "[rollout][run]") {
+  Harness h(full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false})), fleet_of("wave1", 6, "m"));
+  // A cluster that joined the group after the run was created.
+  h.obs.clusters["intruder"] = ClusterObservation{true, "id-intruder", "ready", 0, 0};
+  h.obs.clusters.erase("m1");                   // deleted
+  h.obs.clusters["m2"].id = "id-m2-recreated";  // deleted and recreated under the same name
+  h.obs.clusters["m3"].state = "unreachable";
+  h.obs.clusters["m4"].state = "deleting";
+  h.ok(start());
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(h.st.members.size() == 6);
+  CHECK(h.member("m0").phase == MemberPhase::kSucceeded);
+  CHECK(h.member("m5").phase == MemberPhase::kSucceeded);
+  for (const auto& name : {"m1", "m2", "m3", "m4"}) {
+    INFO(name);
+    CHECK(h.member(name).phase == MemberPhase::kSkipped);
+    CHECK_FALSE(h.member(name).message.empty());
+  }
+  CHECK(h.member("m1").skip_reason == "ClusterDeleted");
+  CHECK(h.member("m2").skip_reason == "ClusterDeleted");
+  CHECK(h.member("m3").skip_reason == "Unreachable");
+  CHECK(h.member("m4").skip_reason == "ClusterDeleted");
+  CHECK(count_members(h.st).failed == 0);
+  for (const auto& [id, cluster] : h.cluster_of) {
+    CHECK(cluster != "intruder");
+    CHECK(cluster != "m1");
+    CHECK(cluster != "m2");
+  }
+
+  SECTION("a cluster gone while its member is in flight is skipped, not failed") {
+    Harness g(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 2, "g"));
+    g.ok(start());
+    const Decision d = g.tick();
+    REQUIRE(d.commands.size() == 2);
+    g.obs.clusters.erase("g0");
+    g.obs.commands.erase(command_id(kSeq, g.index_of("g0"), 0, 1));  // its queue went with it
+    g.tick();
+    CHECK(g.member("g0").phase == MemberPhase::kSkipped);
+    CHECK(g.member("g0").skip_reason == "ClusterDeleted");
+    g.drive();
+    CHECK(g.st.phase == RunPhase::kCompleted);
+  }
+}
+
+TEST_CASE("run: a restarted executor issues the same command ids and repeats no transition", "[rollout][run]") {
+  RunSpec spec = two_stage_spec();
+  spec.strategy.stages[0].after_gates.push_back(wait_gate("settle", 60s));
+  Harness h(spec, two_stage_fleet());
+  h.ok(start());
+  const Decision first = h.tick();
+  REQUIRE(first.commands.size() == 1);
+  // The executor wrote the decision and crashed before the agent saw the command.
+  RunState restarted = reload(h.st);
+  Observations without = h.obs;
+  without.commands.erase(first.commands[0].id);
+  const Decision again = advance(restarted, without, h.now);
+  CHECK(again.events.empty());
+  REQUIRE(again.commands.size() == 1);
+  CHECK(again.commands[0].id == first.commands[0].id);
+  CHECK(restarted == h.st);
+  // And with the agent's view: nothing at all.
+  RunState restarted2 = reload(h.st);
+  const Decision quiet = advance(restarted2, h.obs, h.now);
+  CHECK(quiet.events.empty());
+  CHECK(quiet.commands.empty());
+  // The whole run, checked the same way at every decision (Harness::advance_at).
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(std::set<std::string>(h.issued.begin(), h.issued.end()).size() == h.issued.size());
+}
+
+TEST_CASE("run: the stored halves read back exactly", "[rollout][run]") {
+  RunSpec spec = health_spec();
+  Harness h(spec, health_fleet());
+  h.ok(start());
+  h.drive_until([&] { return h.gate("gpus-healthy").phase == GatePhase::kOpen; });
+  CHECK(reload(h.st) == h.st);
+  const json status = run_status_to_json(h.st);
+  CHECK(status["state"] == "Running");
+  CHECK(status["stages"][0]["state"] == "Soaking");
+  CHECK(status["gates"][0]["state"] == "Open");
+  const json m = member_to_json(h.st.members[0]);
+  CHECK(m["state"] == "Succeeded");
+  CHECK(m["attempt"] == 1);
+  // Corrupt rows are reported, never guessed at.
+  RunState r = initial_run_state(h.st.name, h.st.seq, h.st.spec, Plan{});
+  json bad = status;
+  bad["state"] = "Sleeping";
+  CHECK_FALSE(run_status_from_json(bad, r));
+  bad = status;
+  bad["stages"].erase(1);
+  CHECK_FALSE(run_status_from_json(bad, r));
+  json bad_member = m;
+  bad_member["state"] = "Dancing";
+  CHECK_FALSE(member_from_json(bad_member));
+  bad_member.erase("steps");
+  CHECK_FALSE(member_from_json(bad_member));
+}
+
+}  // namespace
+}  // namespace fleet::rollout
