@@ -201,4 +201,15 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
     CHECK(probes["items"][0]["verdict"] == "fail");
   }
   WARN(quarantined.size() << " GPU nodes quarantined by their probe");
+
+  // The executor's metrics: its decisions, the steps it saw finish, members by result.
+  const auto metrics = fleetd.call("GET", "/metrics", "", {}, std::string(""));
+  REQUIRE(metrics.status == 200);
+  CHECK_THAT(metrics.body, Catch::Contains("# TYPE fleetd_rollout_decision_seconds histogram\n"));
+  CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_step_seconds_bucket{kind=\"node_pool\",le=\"+Inf\"} "));
+  CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_step_seconds_count{kind=\"control_plane\"} "));
+  CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_node_upgrade_seconds_count "));
+  CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_members_finished{result=\"succeeded\"} " +
+                                           std::to_string(kClusters) + "\n"));
+  CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_executor_leader 1\n"));
 }

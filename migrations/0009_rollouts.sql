@@ -53,10 +53,19 @@ CREATE TABLE rollout_events (
 CREATE INDEX rollout_events_rollout ON rollout_events (rollout, seq);
 
 -- An agent's report on a rollout's command wakes the executor on whichever replica runs it: the payload is the
--- run's seq, read from the command id.
+-- run's seq, read from the command id. Only what the run machine acts on notifies: the command finishing
+-- (succeeded or failed) or a node of the step starting or ending its GPU probe (the member's Probing phase);
+-- the progress of every cordon, drain and upgrade does not, so a thousand members in flight do not keep the
+-- executor deciding about nothing.
+CREATE FUNCTION fleet_command_probing(progress jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN jsonb_typeof(progress->'details') = 'object'
+              THEN EXISTS (SELECT 1 FROM jsonb_each_text(progress->'details') d WHERE d.value = 'probing')
+              ELSE false END
+$$;
 CREATE FUNCTION fleet_rollout_command_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.id LIKE 'ro.%' AND (NEW.state IS DISTINCT FROM OLD.state OR NEW.progress IS DISTINCT FROM OLD.progress) THEN
+  IF NEW.id LIKE 'ro.%' AND ((NEW.state IN ('succeeded', 'failed') AND NEW.state IS DISTINCT FROM OLD.state) OR
+                             fleet_command_probing(NEW.progress) IS DISTINCT FROM fleet_command_probing(OLD.progress)) THEN
     PERFORM pg_notify('fleet_rollouts', split_part(NEW.id, '.', 2));
   END IF;
   RETURN NEW;

@@ -73,7 +73,7 @@ std::string skip_for_state(const ClusterFacts& c, SkipReason& reason) {
   return {};
 }
 
-// The node image each OS family gets under Consistent: per (provider, family) the regions of every affected pool.
+// The node image each image line gets under Consistent: per (provider, line) the regions of every affected pool.
 using FamilyKey = std::pair<std::string, std::string>;
 
 class Planner {
@@ -121,6 +121,7 @@ Skip Planner::pool_image(const ClusterFacts& c, const PoolFacts& pool, std::stri
   image.clear();
   if (spec_.target.type == TargetType::kControlPlaneOnly) return {};
   const std::string family = os_family_of_image(pool.node_image_version);
+  const std::string line = image_line(pool.node_image_version);
   const CatalogEntry* chosen = nullptr;
   switch (spec_.target.node_image_selection) {
     case NodeImageSelection::kCustom: {
@@ -129,9 +130,10 @@ Skip Planner::pool_image(const ClusterFacts& c, const PoolFacts& pool, std::stri
         return {SkipReason::kNoNodeImage,
                 "node image " + spec_.target.custom_node_image + " is not in the catalog for " + c.provider};
       }
-      if (!family.empty() && chosen->os_family != family) {
-        return {SkipReason::kNoNodeImage,
-                "pool " + pool.name + " runs " + family + ", the pinned image is " + chosen->os_family};
+      if (!line.empty() && image_line(chosen->version) != line) {
+        return {SkipReason::kNoNodeImage, "pool " + pool.name + " runs " + line + " images; the pinned image " +
+                                              chosen->version +
+                                              " is another OS SKU (an image update stays in its line)"};
       }
       if (!chosen->supported_at(in_.now) && !spec_.target.allow_unsupported) {
         return {SkipReason::kTargetUnsupported, "node image " + chosen->version + " is not supported now"};
@@ -139,13 +141,13 @@ Skip Planner::pool_image(const ClusterFacts& c, const PoolFacts& pool, std::stri
       break;
     }
     case NodeImageSelection::kLatest:
-      chosen = catalog_.newest_node_image(c.provider, family, {c.region}, in_.now);
+      chosen = catalog_.newest_node_image(c.provider, family, {c.region}, in_.now, line);
       break;
     case NodeImageSelection::kConsistent: {
-      auto it = consistent_regions_.find({c.provider, family});
+      auto it = consistent_regions_.find({c.provider, line});
       chosen = catalog_.newest_node_image(
           c.provider, family, it == consistent_regions_.end() ? std::vector<std::string>{c.region} : it->second,
-          in_.now);
+          in_.now, line);
       break;
     }
   }
@@ -402,7 +404,7 @@ Result<Plan> Planner::run() {
           skip_for_state(c, r);
           if (r != SkipReason::kNone) continue;
           for (const auto& pool : c.pools) {
-            auto& regions = consistent_regions_[{c.provider, os_family_of_image(pool.node_image_version)}];
+            auto& regions = consistent_regions_[{c.provider, image_line(pool.node_image_version)}];
             if (std::find(regions.begin(), regions.end(), c.region) == regions.end()) regions.push_back(c.region);
           }
         }

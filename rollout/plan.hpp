@@ -7,8 +7,9 @@
 //    supported patch of each intermediate minor); node pools follow the control plane and must never be more than
 //    kMaxKubeletSkew minors behind it, so a pool that would fall too far behind is upgraded to the control plane's
 //    version between hops; nodes are never newer than the control plane;
-//  - the node image of each pool (Latest: the newest for the pool's OS family in the cluster's region; Consistent:
-//    the newest available in every region of the run's affected pools of that family; Custom: the pinned one);
+//  - the node image of each pool, within the pool's image line (version_catalog.hpp image_line: the OS SKU and VM
+//    generation stay): Latest, the newest in the cluster's region; Consistent, the newest available in every region
+//    of the run's affected pools of that line; Custom, the pinned one (of the same line);
 //  - or the reason it is skipped (already at target, unreachable, stopped, no agent, target out of support or not
 //    in the catalog, a GPU driver on its nodes outside the target's range, a downgrade).
 // Per stage: its groups, concurrency and batches in order, and estimated durations from measured step history.

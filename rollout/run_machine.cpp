@@ -163,6 +163,10 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
     return;
   }
   const CommandObservation& c = cmd->second;
+  if (c.final) {
+    const Step& done = m.steps[m.step];
+    d_.finished_steps.push_back({done.kind, done.nodes, c.succeeded, c.seconds});
+  }
   if (!c.final) {
     const MemberPhase want = c.probing ? MemberPhase::kProbing : MemberPhase::kUpgrading;
     if (m.phase != want) set_member(i, want, step_text(m) + (c.probing ? " (GPU probe)" : ""));

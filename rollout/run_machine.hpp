@@ -36,6 +36,7 @@ struct CommandObservation {
   bool succeeded = false;
   bool probing = false;  // a node of the step is waiting for its GPU probe
   std::string message;
+  double seconds = 0;  // final: from queued to finished, on fleetd's clock (for the step-duration metrics)
 };
 
 struct ClusterObservation {
@@ -68,12 +69,21 @@ struct CommandToIssue {
   protocol::CommandPayload payload;
 };
 
+// A member step whose command the decision saw finish (for metrics: what kind, how many nodes, how long).
+struct FinishedStep {
+  StepKind kind = StepKind::kControlPlane;
+  int nodes = 0;
+  bool succeeded = false;
+  double seconds = 0;
+};
+
 struct Decision {
   std::vector<Event> events;
   std::vector<CommandToIssue> commands;
   std::vector<std::size_t> changed_members;  // indexes, sorted and unique
   bool run_changed = false;                  // run-level status (phase, stages, gates, counters) changed
   std::optional<TimePoint> wake_at;          // the earliest time a timer must advance the run again
+  std::vector<FinishedStep> finished_steps;
 };
 
 // Advances the run as far as the observations allow at `now`.

@@ -202,19 +202,26 @@ const CatalogEntry* VersionCatalog::node_image(std::string_view provider, std::s
 }
 
 const CatalogEntry* VersionCatalog::newest_node_image(std::string_view provider, std::string_view os_family,
-                                                      const std::vector<std::string>& regions, TimePoint now) const {
+                                                      const std::vector<std::string>& regions, TimePoint now,
+                                                      std::string_view line) const {
   const CatalogEntry* best = nullptr;
   for (const auto& e : entries) {
     if (e.kind != EntryKind::kNodeImage || e.provider != provider || e.os_family != os_family || e.retired ||
         e.released > now) {
       continue;
     }
+    if (!line.empty() && image_line(e.version) != line) continue;
     const bool everywhere =
         std::all_of(regions.begin(), regions.end(), [&](const std::string& r) { return e.available_in(r); });
     if (!everywhere) continue;
     if (!best || std::tie(e.released, e.version) > std::tie(best->released, best->version)) best = &e;
   }
   return best;
+}
+
+std::string image_line(std::string_view image) {
+  const auto dash = image.rfind('-');
+  return dash == std::string_view::npos ? std::string() : std::string(image.substr(0, dash));
 }
 
 std::string os_family_of_image(std::string_view image) {

@@ -76,13 +76,20 @@ struct VersionCatalog {
   const CatalogEntry* node_image(std::string_view provider, std::string_view version) const;
   // The newest (by release date, then version text) non-retired node image of (provider, os family) released at
   // or before `now`, available in every one of `regions` (empty: no constraint), or null.
+  // `line` non-empty: only images of that line (image_line), so a pool stays on its OS SKU and VM generation.
   const CatalogEntry* newest_node_image(std::string_view provider, std::string_view os_family,
-                                        const std::vector<std::string>& regions, TimePoint now) const;
+                                        const std::vector<std::string>& regions, TimePoint now,
+                                        std::string_view line = {}) const;
 };
 
 // The OS family a node image name implies: "AKSUbuntu-…" → "Ubuntu", "AKSAzureLinux-…"/"AKSCBLMariner-…" →
 // "AzureLinux", "AKSWindows-…" → "Windows"; otherwise the text before the first '-' (empty when none).
 std::string os_family_of_image(std::string_view image);
+
+// The image line: the name without its date version ("AKSUbuntu-2204gen2containerd-202510.01.0" →
+// "AKSUbuntu-2204gen2containerd"); "" when there is no '-'. A node-image update stays within a line: moving from
+// Ubuntu 22.04 to 24.04, or from a gen1 to a gen2 VM image, is an OS SKU change, not an image update.
+std::string image_line(std::string_view image);
 
 // The wire/file form, one object per entry:
 //   {"kind": "kubernetes"|"nodeImage", "provider", "version", "osFamily"?, "released": RFC 3339 or "YYYY-MM-DD",

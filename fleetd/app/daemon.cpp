@@ -214,8 +214,19 @@ class Daemon {
           [this] { return rollouts_.stats().errors; });
     gauge("fleetd_rollout_executor_leader", "1 when this replica executes update runs.",
           [this] { return rollouts_.stats().leader ? 1 : 0; });
-    gauge("fleetd_rollout_decision_seconds", "Seconds the executor's last decision took (read, decide, write).",
-          [this] { return rollouts_.stats().last_decision_seconds; });
+    metrics_.add_histogram_family(
+        "fleetd_rollout_decision_seconds", "Executor decisions on one run: read, decide, write and commit.", "",
+        [this] {
+          return std::map<std::string, DurationHistogram>{{"", rollouts_.stats().decision_seconds}};
+        });
+    metrics_.add_histogram_family("fleetd_rollout_step_seconds",
+                                  "Rollout member steps, their agent command queued to finished, by kind.", "kind",
+                                  [this] { return rollouts_.stats().step_seconds; });
+    metrics_.add_histogram_family(
+        "fleetd_rollout_node_upgrade_seconds",
+        "Node upgrades in rollouts (cordon, drain, upgrade, probe): a node pool step's time per node.", "", [this] {
+          return std::map<std::string, DurationHistogram>{{"", rollouts_.stats().node_seconds}};
+        });
   }
 
   const ServeConfig& cfg_;

@@ -9,7 +9,6 @@
 #include "api/json_body.hpp"
 #include "common/time_format.hpp"
 #include "common/utf8.hpp"
-#include "fleetd/db/lock_keys.hpp"
 #include "fleetd/handlers/rollout_view.hpp"
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/audit.hpp"
@@ -122,7 +121,7 @@ http::Response create_rollout(Call& call, pqxx::connection_base& conn, const Clo
   auto spec = resolve_spec(txn, *body);
   if (!spec) return fail(spec.error());
   // One creation at a time: two runs created at once must not both take a cluster.
-  txn.exec_params("SELECT pg_advisory_xact_lock($1)", lock_keys::kRolloutCreate);
+  store::lock_rollout_creation(txn);
   auto plan = plan_for(txn, *spec, clock);
   if (!plan) return fail(plan.error());
   std::vector<std::string> clusters;
@@ -139,8 +138,7 @@ http::Response create_rollout(Call& call, pqxx::connection_base& conn, const Clo
                            "only one run may act on a cluster at a time: " + text + "; finish, abort or wait for it",
                            "", "cluster-in-another-rollout"));
   }
-  auto active = txn.exec("SELECT count(*) FROM rollouts WHERE state IN ('Pending', 'Running', 'Paused')");
-  if (active[0][0].as<int>() >= store::kMaxActiveRollouts) {
+  if (store::count_active_rollouts(txn) >= store::kMaxActiveRollouts) {
     return fail(make_error(ErrorCode::kConflict,
                            "at most " + std::to_string(store::kMaxActiveRollouts) + " runs may be active at once", "",
                            "limit-reached"));
@@ -206,7 +204,7 @@ http::Response list_events(Call& call, pqxx::connection_base& conn) {
   auto after = continue_seq(*params);
   if (!after) return problem(call, after.error());
   pqxx::read_transaction txn(conn);
-  if (txn.exec_params("SELECT 1 FROM rollouts WHERE name = $1", name).empty()) {
+  if (!store::rollout_exists(txn, name)) {
     return problem(call, rollout_not_found(name));
   }
   auto rows = store::list_rollout_events(txn, name, *after, params->limit + 1);
@@ -341,7 +339,7 @@ http::Response act(Call& call, pqxx::connection_base& conn, const Clock& clock, 
   auto decision = rollout::apply_action(run->state, *parsed, clock.wall_now());
   if (!decision) return finish(problem(call, decision.error()), decision.error().type);
   store::save_decision(txn, run->state, *decision);
-  txn.exec_params("SELECT pg_notify($1, $2)", store::kRolloutChannel, std::to_string(run->state.seq));
+  store::notify_rollout(txn, run->state.seq);
   auto stored = store::load_rollout(txn, name, false);
   return finish(json_response(200, rollout_view(*stored).dump()), "success");
 }

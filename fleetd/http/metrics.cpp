@@ -112,12 +112,33 @@ void Metrics::render_admission(std::ostream& out) const {
   out << "fleetd_probe_duration_seconds_bucket{le=\"+Inf\"} " << probe_count_ << "\n"
       << "fleetd_probe_duration_seconds_sum " << num(probe_sum_) << "\n"
       << "fleetd_probe_duration_seconds_count " << probe_count_ << "\n";
+  for (const auto& f : histogram_families_) {
+    out << "# HELP " << f.name << " " << f.help << "\n# TYPE " << f.name << " histogram\n";
+    for (const auto& [value, h] : f.read()) {
+      const std::string label = f.label.empty() ? "" : f.label + "=\"" + escape(value) + "\",";
+      const std::string bare = f.label.empty() ? "" : "{" + f.label + "=\"" + escape(value) + "\"}";
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i < h.bounds.size(); ++i) {
+        cumulative += h.counts[i];
+        out << f.name << "_bucket{" << label << "le=\"" << num(h.bounds[i]) << "\"} " << cumulative << "\n";
+      }
+      out << f.name << "_bucket{" << label << "le=\"+Inf\"} " << h.count << "\n"
+          << f.name << "_sum" << bare << " " << num(h.sum) << "\n"
+          << f.name << "_count" << bare << " " << h.count << "\n";
+    }
+  }
   for (const auto& f : families_) {
     out << "# HELP " << f.name << " " << f.help << "\n# TYPE " << f.name << " gauge\n";
     for (const auto& [value, n] : f.read()) {
       out << f.name << "{" << f.label << "=\"" << escape(value) << "\"} " << n << "\n";
     }
   }
+}
+
+void Metrics::add_histogram_family(std::string name, std::string help, std::string label,
+                                   std::function<std::map<std::string, DurationHistogram>()> read) {
+  std::lock_guard lock(mutex_);
+  histogram_families_.push_back({std::move(name), std::move(help), std::move(label), std::move(read)});
 }
 
 std::string Metrics::render() const {

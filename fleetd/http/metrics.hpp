@@ -12,6 +12,8 @@
 #include <tuple>
 #include <vector>
 
+#include "common/duration_histogram.hpp"
+
 namespace fleet {
 
 class Metrics {
@@ -38,6 +40,11 @@ class Metrics {
   // A GPU node an agent found schedulable before admission guarded it: how long, and how many pods landed on it.
   void observe_unguarded_node(double seconds, int pods);
 
+  // Histograms kept elsewhere (the rollout executor's), read when /metrics is rendered: label value → histogram;
+  // an empty label name renders one unlabelled histogram (the map's one entry).
+  void add_histogram_family(std::string name, std::string help, std::string label,
+                            std::function<std::map<std::string, DurationHistogram>()> read);
+
   std::string render() const;
 
  private:
@@ -56,6 +63,11 @@ class Metrics {
     std::function<std::map<std::string, std::int64_t>()> read;
   };
   std::vector<GaugeFamily> families_;
+  struct HistogramFamily {
+    std::string name, help, label;
+    std::function<std::map<std::string, DurationHistogram>()> read;
+  };
+  std::vector<HistogramFamily> histogram_families_;
   std::map<std::string, std::uint64_t> probes_by_verdict_;
   std::map<std::string, std::uint64_t> probe_failed_checks_;
   std::array<std::uint64_t, kProbeBuckets.size()> probe_buckets_{};

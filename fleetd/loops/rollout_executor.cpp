@@ -74,6 +74,7 @@ RolloutExecutor::Outcome RolloutExecutor::advance_run(pqxx::transaction_base& tx
     rollout::Decision d = rollout::advance(st, obs, now);
     out.wake_at = d.wake_at;
     const bool changed = d.run_changed || !d.events.empty() || !d.commands.empty() || !d.changed_members.empty();
+    out.finished_steps.insert(out.finished_steps.end(), d.finished_steps.begin(), d.finished_steps.end());
     for (const auto& e : d.events) {
       if (e.scope != "member") continue;
       out.members_succeeded += e.to == "Succeeded";
@@ -94,10 +95,7 @@ void RolloutExecutor::collect(pqxx::connection_base& conn, const std::set<std::s
   if (everything) {
     pqxx::read_transaction txn(conn);
     for (auto& n : store::runs_to_execute(txn)) names.insert(n);
-    std::map<std::string, std::int64_t> by_state;
-    for (const auto& r : txn.exec("SELECT state, count(*) FROM rollouts GROUP BY state")) {
-      by_state[r[0].as<std::string>()] = r[1].as<std::int64_t>();
-    }
+    auto by_state = store::rollouts_by_state(txn);
     std::lock_guard lock(mutex_);
     stats_.runs_by_state = std::move(by_state);
   }
@@ -129,6 +127,15 @@ void RolloutExecutor::execute(pqxx::connection_base& conn, const std::string& na
   stats_.members_failed += out.members_failed;
   stats_.members_skipped += out.members_skipped;
   stats_.last_decision_seconds = duration<double>(steady_clock::now() - started).count();
+  stats_.decision_seconds.observe(stats_.last_decision_seconds);
+  for (const auto& f : out.finished_steps) {
+    const bool pool = f.kind == rollout::StepKind::kNodePool;
+    auto [it, added] =
+        stats_.step_seconds.try_emplace(pool ? "node_pool" : "control_plane",
+                                        std::vector<double>{1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200});
+    it->second.observe(f.seconds);
+    if (pool && f.succeeded && f.nodes > 0) stats_.node_seconds.observe(f.seconds / f.nodes);
+  }
 }
 
 void RolloutExecutor::run() {

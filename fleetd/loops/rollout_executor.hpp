@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/duration_histogram.hpp"
+#include "rollout/run_machine.hpp"
 #include "rollout/run_state.hpp"
 
 namespace pqxx {
@@ -41,7 +43,12 @@ struct RolloutExecutorStats {
   std::uint64_t members_succeeded = 0;
   std::uint64_t members_failed = 0;
   std::uint64_t members_skipped = 0;
-  double last_decision_seconds = 0;                   // read, decide and write one run
+  double last_decision_seconds = 0;  // read, decide and write one run
+  DurationHistogram decision_seconds{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
+  // A member step's agent command, queued to finished: by step kind ("control_plane", "node_pool"), and per node of
+  // a node pool step (the step's time divided by its nodes).
+  std::map<std::string, DurationHistogram> step_seconds;
+  DurationHistogram node_seconds{{1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600}};
   std::map<std::string, std::int64_t> runs_by_state;  // every run, as of the last safety round
   bool leader = false;                                // this replica holds the executor lock
 };
@@ -69,6 +76,7 @@ class RolloutExecutor {
     int members_succeeded = 0, members_failed = 0, members_skipped = 0;
     bool found = false;
     bool wrote = false;  // a decision was written (the transaction has something to commit)
+    std::vector<rollout::FinishedStep> finished_steps;
   };
   static Outcome advance_run(pqxx::transaction_base& txn, const std::string& name, Clock::WallTime now);
 

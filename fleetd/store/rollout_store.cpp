@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/time_format.hpp"
+#include "fleetd/db/lock_keys.hpp"
 #include "fleetd/store/command_store.hpp"
 #include "protocol/command_payloads.hpp"
 #include "rollout/strategy_json.hpp"
@@ -22,6 +23,71 @@ const std::string kRolloutColumns =
     "name, seq, spec::text, plan::text, status::text, created_by, resource_version, " FLEET_RFC3339(
         "created_at") ", " FLEET_RFC3339("updated_at");
 #undef FLEET_RFC3339
+
+constexpr const char* kMembersOfRun = "SELECT data::text FROM rollout_members WHERE rollout = $1 ORDER BY idx";
+constexpr const char* kInsertEvents =
+    "INSERT INTO rollout_events (rollout, at, scope, name, from_state, to_state, message) "
+    "SELECT $1, x.at::timestamptz, x.scope, x.name, x.\"from\", x.\"to\", x.message "
+    "FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (at text, scope text, name text, \"from\" text, \"to\" "
+    "text, message text)) WITH ORDINALITY AS x(at, scope, name, \"from\", \"to\", message, n) ORDER BY x.n";
+constexpr const char* kDeleteStrategy = "DELETE FROM update_strategies WHERE name = $1";
+constexpr const char* kCountStrategies = "SELECT count(*) FROM update_strategies";
+constexpr const char* kNextRolloutSeq = "SELECT nextval(pg_get_serial_sequence('rollouts', 'seq'))";
+constexpr const char* kInsertRollout =
+    "INSERT INTO rollouts (name, seq, spec, plan, state, status, created_by) "
+    "VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6::jsonb, $7) ON CONFLICT (name) DO NOTHING RETURNING 1";
+constexpr const char* kInsertMembers =
+    "INSERT INTO rollout_members (rollout, idx, cluster, cluster_id, state, data) "
+    "SELECT $1, x.idx, x.cluster, x.cluster_id::uuid, x.state, x.data FROM jsonb_to_recordset($2::jsonb) AS "
+    "x(idx int, cluster text, cluster_id text, state text, data jsonb)";
+constexpr const char* kRolloutNameBySeq = "SELECT name FROM rollouts WHERE seq = $1";
+constexpr const char* kUpdateRunStatus =
+    "UPDATE rollouts SET state = $2, status = $3::jsonb, resource_version = nextval('resource_version_seq'), "
+    "updated_at = now() WHERE name = $1";
+constexpr const char* kUpdateMembers =
+    "UPDATE rollout_members m SET state = x.state, data = x.data, updated_at = now() "
+    "FROM jsonb_to_recordset($2::jsonb) AS x(idx int, state text, data jsonb) "
+    "WHERE m.rollout = $1 AND m.idx = x.idx";
+constexpr const char* kSameCluster = "SELECT 1 FROM clusters WHERE id = $1::uuid AND name = $2";
+constexpr const char* kDeleteRollout = "DELETE FROM rollouts WHERE name = $1";
+constexpr const char* kLockRolloutCreation = "SELECT pg_advisory_xact_lock($1)";
+constexpr const char* kCountActiveRollouts =
+    "SELECT count(*) FROM rollouts WHERE state IN ('Pending', 'Running', 'Paused')";
+constexpr const char* kRolloutExists = "SELECT 1 FROM rollouts WHERE name = $1";
+constexpr const char* kRolloutsByState = "SELECT state, count(*) FROM rollouts GROUP BY state";
+constexpr const char* kNotifyRollout = "SELECT pg_notify($1, $2)";
+constexpr const char* kRunsToExecute =
+    "SELECT r.name FROM rollouts r WHERE r.state IN ('Running', 'Paused') OR (r.state = 'Aborted' AND EXISTS "
+    "(SELECT 1 FROM rollout_members m WHERE m.rollout = r.name AND m.state IN ('Upgrading', 'Probing'))) "
+    "ORDER BY r.seq";
+constexpr const char* kListRolloutEvents =
+    "SELECT seq, extract(epoch FROM at)::float8, scope, name, from_state, to_state, message FROM rollout_events "
+    "WHERE rollout = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+constexpr const char* kClustersInActiveRuns =
+    "SELECT m.cluster, m.rollout FROM rollout_members m JOIN rollouts r ON r.name = m.rollout "
+    "WHERE m.cluster IN (SELECT jsonb_array_elements_text($1::jsonb)) AND m.state IN ('Pending', 'Upgrading', "
+    "'Probing') AND (r.state IN ('Pending', 'Running', 'Paused') OR m.state <> 'Pending') "
+    "ORDER BY m.cluster, r.seq";
+constexpr const char* kClusterRows =
+    "SELECT id::text, name, provider, region, update_group, labels::text, state, "
+    "kubernetes_version FROM clusters ORDER BY name";
+constexpr const char* kPoolFacts =
+    "SELECT n.cluster_id::text, n.pool, min(n.data->>'kubernetesVersion'), min(n.data->>'nodeImageVersion'), "
+    "count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM gpus g WHERE g.cluster_id = n.cluster_id AND "
+    "g.node_name = n.name)), COALESCE((SELECT jsonb_agg(DISTINCT g.driver_version ORDER BY g.driver_version) FROM "
+    "gpus g JOIN nodes n2 ON n2.cluster_id = g.cluster_id AND n2.name = g.node_name WHERE n2.cluster_id = "
+    "n.cluster_id AND n2.pool = n.pool), '[]'::jsonb)::text FROM nodes n GROUP BY n.cluster_id, n.pool "
+    "ORDER BY n.cluster_id, n.pool";
+constexpr const char* kStepHistory =
+    "SELECT c.provider, a.kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.finished_at - "
+    "a.created_at) / CASE WHEN a.kind = 'upgrade_node_pool' THEN greatest(1, COALESCE((a.progress->>'nodesTotal')"
+    "::int, 1)) ELSE 1 END) FROM (SELECT * FROM agent_commands WHERE id LIKE 'ro.%' AND state = 'succeeded' AND "
+    "finished_at IS NOT NULL ORDER BY seq DESC LIMIT 500) a JOIN clusters c ON c.id = a.cluster_id "
+    "GROUP BY c.provider, a.kind";
+constexpr const char* kCommandObservations =
+    "SELECT id, state, message, fleet_command_probing(progress), "
+    "COALESCE(extract(epoch FROM finished_at - created_at), 0)::float8 "
+    "FROM agent_commands WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";
 
 StrategyRecord strategy_from_row(const pqxx::row& r) {
   StrategyRecord s;
@@ -63,7 +129,7 @@ StoredRollout rollout_from_row(pqxx::transaction_base& txn, const pqxx::row& r) 
   out.meta.resource_version = r[6].as<std::int64_t>();
   out.meta.created_at = r[7].as<std::string>();
   out.meta.updated_at = r[8].as<std::string>();
-  auto rows = txn.exec_params("SELECT data::text FROM rollout_members WHERE rollout = $1 ORDER BY idx", st.name);
+  auto rows = txn.exec_params(kMembersOfRun, st.name);
   st.members.reserve(rows.size());
   for (const auto& row : rows) {
     auto m = rollout::member_from_json(nlohmann::json::parse(row[0].as<std::string>()));
@@ -84,12 +150,7 @@ void insert_events(pqxx::transaction_base& txn, const std::string& run, const st
                     {"to", e.to},
                     {"message", e.message}});
   }
-  txn.exec_params(
-      "INSERT INTO rollout_events (rollout, at, scope, name, from_state, to_state, message) "
-      "SELECT $1, x.at::timestamptz, x.scope, x.name, x.\"from\", x.\"to\", x.message "
-      "FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (at text, scope text, name text, \"from\" text, \"to\" "
-      "text, message text)) WITH ORDINALITY AS x(at, scope, name, \"from\", \"to\", message, n) ORDER BY x.n",
-      run, rows.dump());
+  txn.exec_params(kInsertEvents, run, rows.dump());
 }
 
 }  // namespace
@@ -121,24 +182,22 @@ std::vector<StrategyRecord> list_strategies(pqxx::transaction_base& txn) {
 }
 
 bool delete_strategy(pqxx::transaction_base& txn, std::string_view name) {
-  return txn.exec_params("DELETE FROM update_strategies WHERE name = $1", std::string(name)).affected_rows() > 0;
+  return txn.exec_params(kDeleteStrategy, std::string(name)).affected_rows() > 0;
 }
 
 std::int64_t count_strategies(pqxx::transaction_base& txn) {
-  return txn.exec("SELECT count(*) FROM update_strategies")[0][0].as<std::int64_t>();
+  return txn.exec(kCountStrategies)[0][0].as<std::int64_t>();
 }
 
 std::optional<std::int64_t> next_rollout_seq(pqxx::transaction_base& txn) {
-  return txn.exec("SELECT nextval(pg_get_serial_sequence('rollouts', 'seq'))")[0][0].as<std::int64_t>();
+  return txn.exec(kNextRolloutSeq)[0][0].as<std::int64_t>();
 }
 
 bool insert_rollout(pqxx::transaction_base& txn, const rollout::RunState& state, const nlohmann::json& plan,
                     const std::string& created_by) {
-  auto rows = txn.exec_params(
-      "INSERT INTO rollouts (name, seq, spec, plan, state, status, created_by) "
-      "VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6::jsonb, $7) ON CONFLICT (name) DO NOTHING RETURNING 1",
-      state.name, state.seq, rollout::to_json(state.spec).dump(), plan.dump(),
-      std::string(rollout::to_string(state.phase)), rollout::run_status_to_json(state).dump(), created_by);
+  auto rows = txn.exec_params(kInsertRollout, state.name, state.seq, rollout::to_json(state.spec).dump(), plan.dump(),
+                              std::string(rollout::to_string(state.phase)), rollout::run_status_to_json(state).dump(),
+                              created_by);
   if (rows.empty()) return false;
   nlohmann::json members = nlohmann::json::array();
   for (std::size_t i = 0; i < state.members.size(); ++i) {
@@ -149,11 +208,7 @@ bool insert_rollout(pqxx::transaction_base& txn, const rollout::RunState& state,
                        {"state", std::string(rollout::to_string(m.phase))},
                        {"data", rollout::member_to_json(m)}});
   }
-  txn.exec_params(
-      "INSERT INTO rollout_members (rollout, idx, cluster, cluster_id, state, data) "
-      "SELECT $1, x.idx, x.cluster, x.cluster_id::uuid, x.state, x.data FROM jsonb_to_recordset($2::jsonb) AS "
-      "x(idx int, cluster text, cluster_id text, state text, data jsonb)",
-      state.name, members.dump());
+  txn.exec_params(kInsertMembers, state.name, members.dump());
   return true;
 }
 
@@ -166,17 +221,15 @@ std::optional<StoredRollout> load_rollout(pqxx::transaction_base& txn, std::stri
 }
 
 std::optional<std::string> rollout_name_by_seq(pqxx::transaction_base& txn, std::int64_t seq) {
-  auto rows = txn.exec_params("SELECT name FROM rollouts WHERE seq = $1", seq);
+  auto rows = txn.exec_params(kRolloutNameBySeq, seq);
   if (rows.empty()) return std::nullopt;
   return rows[0][0].as<std::string>();
 }
 
 void save_decision(pqxx::transaction_base& txn, const rollout::RunState& state, const rollout::Decision& decision) {
   if (decision.run_changed || !decision.events.empty() || !decision.changed_members.empty()) {
-    txn.exec_params(
-        "UPDATE rollouts SET state = $2, status = $3::jsonb, resource_version = nextval('resource_version_seq'), "
-        "updated_at = now() WHERE name = $1",
-        state.name, std::string(rollout::to_string(state.phase)), rollout::run_status_to_json(state).dump());
+    txn.exec_params(kUpdateRunStatus, state.name, std::string(rollout::to_string(state.phase)),
+                    rollout::run_status_to_json(state).dump());
   }
   if (!decision.changed_members.empty()) {
     nlohmann::json rows = nlohmann::json::array();
@@ -185,16 +238,12 @@ void save_decision(pqxx::transaction_base& txn, const rollout::RunState& state, 
                       {"state", std::string(rollout::to_string(state.members[i].phase))},
                       {"data", rollout::member_to_json(state.members[i])}});
     }
-    txn.exec_params(
-        "UPDATE rollout_members m SET state = x.state, data = x.data, updated_at = now() "
-        "FROM jsonb_to_recordset($2::jsonb) AS x(idx int, state text, data jsonb) "
-        "WHERE m.rollout = $1 AND m.idx = x.idx",
-        state.name, rows.dump());
+    txn.exec_params(kUpdateMembers, state.name, rows.dump());
   }
   insert_events(txn, state.name, decision.events);
   for (const auto& c : decision.commands) {
     // The member's cluster as it was at creation: a cluster recreated under the same name is not this member.
-    auto same = txn.exec_params("SELECT 1 FROM clusters WHERE id = $1::uuid AND name = $2", c.cluster_id, c.cluster);
+    auto same = txn.exec_params(kSameCluster, c.cluster_id, c.cluster);
     if (same.empty()) continue;  // the next round sees the cluster gone and skips the member
     const protocol::CommandPayload& p = c.payload;
     enqueue_command(txn, c.cluster, c.id, protocol::to_string(protocol::kind_of(p)), protocol::to_json(p),
@@ -203,7 +252,7 @@ void save_decision(pqxx::transaction_base& txn, const rollout::RunState& state, 
 }
 
 bool delete_rollout(pqxx::transaction_base& txn, std::string_view name) {
-  return txn.exec_params("DELETE FROM rollouts WHERE name = $1", std::string(name)).affected_rows() > 0;
+  return txn.exec_params(kDeleteRollout, std::string(name)).affected_rows() > 0;
 }
 
 RolloutPage list_rollouts(pqxx::transaction_base& txn, std::int64_t before_seq, int limit) {
@@ -218,12 +267,33 @@ RolloutPage list_rollouts(pqxx::transaction_base& txn, std::int64_t before_seq, 
   return page;
 }
 
+void lock_rollout_creation(pqxx::transaction_base& txn) {
+  txn.exec_params(kLockRolloutCreation, lock_keys::kRolloutCreate);
+}
+
+std::int64_t count_active_rollouts(pqxx::transaction_base& txn) {
+  return txn.exec(kCountActiveRollouts)[0][0].as<std::int64_t>();
+}
+
+bool rollout_exists(pqxx::transaction_base& txn, std::string_view name) {
+  return !txn.exec_params(kRolloutExists, std::string(name)).empty();
+}
+
+std::map<std::string, std::int64_t> rollouts_by_state(pqxx::transaction_base& txn) {
+  std::map<std::string, std::int64_t> out;
+  for (const auto& r : txn.exec(kRolloutsByState)) {
+    out[r[0].as<std::string>()] = r[1].as<std::int64_t>();
+  }
+  return out;
+}
+
+void notify_rollout(pqxx::transaction_base& txn, std::int64_t seq) {
+  txn.exec_params(kNotifyRollout, kRolloutChannel, std::to_string(seq));
+}
+
 std::vector<std::string> runs_to_execute(pqxx::transaction_base& txn) {
   std::vector<std::string> out;
-  for (const auto& r : txn.exec(
-           "SELECT r.name FROM rollouts r WHERE r.state IN ('Running', 'Paused') OR (r.state = 'Aborted' AND EXISTS "
-           "(SELECT 1 FROM rollout_members m WHERE m.rollout = r.name AND m.state IN ('Upgrading', 'Probing'))) "
-           "ORDER BY r.seq")) {
+  for (const auto& r : txn.exec(kRunsToExecute)) {
     out.push_back(r[0].as<std::string>());
   }
   return out;
@@ -232,10 +302,7 @@ std::vector<std::string> runs_to_execute(pqxx::transaction_base& txn) {
 std::vector<EventRow> list_rollout_events(pqxx::transaction_base& txn, std::string_view name, std::int64_t after_seq,
                                           int limit) {
   std::vector<EventRow> out;
-  auto rows = txn.exec_params(
-      "SELECT seq, extract(epoch FROM at)::float8, scope, name, from_state, to_state, message FROM rollout_events "
-      "WHERE rollout = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-      std::string(name), after_seq, limit);
+  auto rows = txn.exec_params(kListRolloutEvents, std::string(name), after_seq, limit);
   for (const auto& r : rows) {
     EventRow e;
     e.seq = r[0].as<std::int64_t>();
@@ -255,12 +322,7 @@ std::vector<std::pair<std::string, std::string>> clusters_in_active_runs(pqxx::t
                                                                          const std::vector<std::string>& clusters) {
   std::vector<std::pair<std::string, std::string>> out;
   if (clusters.empty()) return out;
-  auto rows = txn.exec_params(
-      "SELECT m.cluster, m.rollout FROM rollout_members m JOIN rollouts r ON r.name = m.rollout "
-      "WHERE m.cluster IN (SELECT jsonb_array_elements_text($1::jsonb)) AND m.state IN ('Pending', 'Upgrading', "
-      "'Probing') AND (r.state IN ('Pending', 'Running', 'Paused') OR m.state <> 'Pending') "
-      "ORDER BY m.cluster, r.seq",
-      nlohmann::json(clusters).dump());
+  auto rows = txn.exec_params(kClustersInActiveRuns, nlohmann::json(clusters).dump());
   for (const auto& r : rows) out.emplace_back(r[0].as<std::string>(), r[1].as<std::string>());
   return out;
 }
@@ -268,8 +330,7 @@ std::vector<std::pair<std::string, std::string>> clusters_in_active_runs(pqxx::t
 std::vector<rollout::ClusterFacts> cluster_facts(pqxx::transaction_base& txn) {
   std::vector<rollout::ClusterFacts> out;
   std::map<std::string, std::size_t> by_id;
-  for (const auto& r : txn.exec("SELECT id::text, name, provider, region, update_group, labels::text, state, "
-                                "kubernetes_version FROM clusters ORDER BY name")) {
+  for (const auto& r : txn.exec(kClusterRows)) {
     rollout::ClusterFacts c;
     c.id = r[0].as<std::string>();
     c.name = r[1].as<std::string>();
@@ -289,13 +350,7 @@ std::vector<rollout::ClusterFacts> cluster_facts(pqxx::transaction_base& txn) {
   }
   // Per pool: the oldest kubelet and image (text order is good enough to pick one when they differ: the planner
   // only needs a version that is not newer than any node's), node counts, and the GPU drivers in use.
-  auto pools = txn.exec(
-      "SELECT n.cluster_id::text, n.pool, min(n.data->>'kubernetesVersion'), min(n.data->>'nodeImageVersion'), "
-      "count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM gpus g WHERE g.cluster_id = n.cluster_id AND "
-      "g.node_name = n.name)), COALESCE((SELECT jsonb_agg(DISTINCT g.driver_version ORDER BY g.driver_version) FROM "
-      "gpus g JOIN nodes n2 ON n2.cluster_id = g.cluster_id AND n2.name = g.node_name WHERE n2.cluster_id = "
-      "n.cluster_id AND n2.pool = n.pool), '[]'::jsonb)::text FROM nodes n GROUP BY n.cluster_id, n.pool "
-      "ORDER BY n.cluster_id, n.pool");
+  auto pools = txn.exec(kPoolFacts);
   for (const auto& r : pools) {
     auto it = by_id.find(r[0].as<std::string>());
     if (it == by_id.end()) continue;
@@ -315,12 +370,7 @@ std::vector<rollout::ClusterFacts> cluster_facts(pqxx::transaction_base& txn) {
 rollout::StepHistory step_history(pqxx::transaction_base& txn) {
   rollout::StepHistory h;
   // The last 500 finished rollout commands that succeeded: queue to finish, per control-plane hop and per node.
-  auto rows = txn.exec(
-      "SELECT c.provider, a.kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.finished_at - "
-      "a.created_at) / CASE WHEN a.kind = 'upgrade_node_pool' THEN greatest(1, COALESCE((a.progress->>'nodesTotal')"
-      "::int, 1)) ELSE 1 END) FROM (SELECT * FROM agent_commands WHERE id LIKE 'ro.%' AND state = 'succeeded' AND "
-      "finished_at IS NOT NULL ORDER BY seq DESC LIMIT 500) a JOIN clusters c ON c.id = a.cluster_id "
-      "GROUP BY c.provider, a.kind");
+  auto rows = txn.exec(kStepHistory);
   for (const auto& r : rows) {
     auto& d = h.by_provider[r[0].as<std::string>()];
     const auto seconds = rollout::Seconds(std::lround(r[2].as<double>()));
@@ -346,11 +396,7 @@ rollout::Observations observe(pqxx::transaction_base& txn, const rollout::RunSta
     }
   }
   if (!ids.empty()) {
-    auto rows = txn.exec_params(
-        "SELECT id, state, message, EXISTS (SELECT 1 FROM jsonb_each_text(CASE WHEN jsonb_typeof(progress->'details') "
-        "= 'object' THEN progress->'details' ELSE '{}'::jsonb END) d WHERE d.value = 'probing') "
-        "FROM agent_commands WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
-        ids.dump());
+    auto rows = txn.exec_params(kCommandObservations, ids.dump());
     for (const auto& r : rows) {
       rollout::CommandObservation c;
       const std::string st = r[1].as<std::string>();
@@ -358,6 +404,7 @@ rollout::Observations observe(pqxx::transaction_base& txn, const rollout::RunSta
       c.succeeded = st == "succeeded";
       c.message = r[2].as<std::string>();
       c.probing = r[3].as<bool>();
+      c.seconds = r[4].as<double>();
       obs.commands.emplace(r[0].as<std::string>(), std::move(c));
     }
   }

@@ -4,6 +4,7 @@
 // step history). Functions run inside the caller's transaction; the run machine's decision is written by
 // save_decision in one go, with its events and its agent commands.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,15 @@ struct RolloutPage {
   std::optional<std::int64_t> next_before_seq;  // newest first
 };
 RolloutPage list_rollouts(pqxx::transaction_base& txn, std::int64_t before_seq, int limit);
+// Serializes run creation (a transaction-scoped advisory lock): two runs created at once must not both take a
+// cluster.
+void lock_rollout_creation(pqxx::transaction_base& txn);
+std::int64_t count_active_rollouts(pqxx::transaction_base& txn);
+bool rollout_exists(pqxx::transaction_base& txn, std::string_view name);
+// Every run by state, for the rollout metrics.
+std::map<std::string, std::int64_t> rollouts_by_state(pqxx::transaction_base& txn);
+// Wakes the executor (on whichever replica) for the run when the transaction commits.
+void notify_rollout(pqxx::transaction_base& txn, std::int64_t seq);
 // Names of runs the executor must look at (Pending runs have nothing to do; Aborted ones may have members in
 // flight).
 std::vector<std::string> runs_to_execute(pqxx::transaction_base& txn);

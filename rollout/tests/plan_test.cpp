@@ -378,6 +378,18 @@ TEST_CASE("plan: node image selection Latest, Consistent and Custom", "[rollout]
     CHECK(plan.error().field == "target.nodeImageVersion");
     CHECK_THAT(plan.error().message, Catch::Contains("209901"));
   }
+  SECTION("an image update stays in the pool's image line: no move from Ubuntu 22.04 to 24.04") {
+    CatalogEntry noble = image("aks", "AKSUbuntu-2404gen2containerd-202601.10.0", "2026-01-10T00:00:00Z");
+    auto with_noble = catalog;
+    with_noble.entries.push_back(noble);
+    const Plan latest = plan_of(spec, {clusters[0]}, with_noble);
+    CHECK(latest.members.at(0).steps.at(0).node_image == kImageJan);
+    spec.target.node_image_selection = NodeImageSelection::kCustom;
+    spec.target.custom_node_image = noble.version;
+    const Plan pinned = plan_of(spec, {clusters[0]}, with_noble);
+    CHECK(pinned.members.at(0).skip == SkipReason::kNoNodeImage);
+    CHECK_THAT(pinned.members.at(0).message, Catch::Contains("AKSUbuntu-2204gen2containerd"));
+  }
   SECTION("never back to an older image than the pool runs") {
     ClusterFacts c = cluster("north", "wave1", "1.30.5", "northeurope");
     c.pools = {pool("system", "1.30.5", 3, kImageJan)};  // newer than northeurope's newest
