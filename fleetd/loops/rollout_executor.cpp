@@ -65,10 +65,23 @@ void RolloutExecutor::note(const std::string& payload) {
 RolloutExecutor::Outcome RolloutExecutor::advance_run(pqxx::transaction_base& txn, const std::string& name,
                                                       Clock::WallTime now) {
   Outcome out;
-  auto stored = store::load_rollout(txn, name, true);
-  if (!stored) return out;
+  const auto version = store::lock_rollout(txn, name);
+  if (!version) {
+    kept_.erase(name);
+    return out;
+  }
   out.found = true;
-  rollout::RunState& st = stored->state;
+  out.resource_version = *version;
+  // A copy: if this transaction fails, what the executor keeps must still be what is stored.
+  auto kept = kept_.find(name);
+  if (kept != kept_.end() && kept->second.resource_version == *version) {
+    out.state = kept->second.state;
+  } else {
+    auto stored = store::load_rollout(txn, name, false);
+    if (!stored) return out;
+    out.state = std::move(stored->state);
+  }
+  rollout::RunState& st = *out.state;
   for (int pass = 0; pass < kMaxPasses; ++pass) {
     const auto obs = store::observe(txn, st);
     rollout::Decision d = rollout::advance(st, obs, now);
@@ -82,10 +95,11 @@ RolloutExecutor::Outcome RolloutExecutor::advance_run(pqxx::transaction_base& tx
       out.members_skipped += e.to == "Skipped";
     }
     if (!changed) break;
-    store::save_decision(txn, st, d);
+    if (auto v = store::save_decision(txn, st, d)) out.resource_version = *v;
     out.wrote = true;
-    // Commands just queued are what the next pass observes; a pass that only issued commands is done.
-    if (d.events.empty()) break;
+    // advance() carries a run as far as one look allows (a member done, its group, its stage, the next stage
+    // starting); only a run-level change is worth a second look at the same instant.
+    if (!d.run_changed) break;
   }
   return out;
 }
@@ -119,6 +133,11 @@ void RolloutExecutor::execute(pqxx::connection_base& conn, const std::string& na
     std::_Exit(137);
   }
   txn.commit();
+  if (out.state) {
+    kept_.insert_or_assign(name, KeptRun{out.resource_version, std::move(*out.state)});
+  } else {
+    kept_.erase(name);
+  }
   timers.erase(name);
   if (out.wake_at) timers[name] = *out.wake_at;
   std::lock_guard lock(mutex_);

@@ -68,17 +68,19 @@ class RolloutExecutor {
   void stop();
   RolloutExecutorStats stats() const;
 
-  // One run, in the caller's transaction: load it locked, advance until nothing changes, save. The earliest
-  // time it must be looked at again (nullopt: only an event moves it). Also what the action handlers call after
-  // an action, so an approval starts the next members in the same request.
+  // One run, in the caller's transaction: lock it, take its state (the one this executor kept from its last
+  // decision when nobody else has written the run since, else read), advance, save. The earliest time it must be
+  // looked at again (nullopt: only an event moves it).
   struct Outcome {
     std::optional<rollout::TimePoint> wake_at;
     int members_succeeded = 0, members_failed = 0, members_skipped = 0;
     bool found = false;
     bool wrote = false;  // a decision was written (the transaction has something to commit)
     std::vector<rollout::FinishedStep> finished_steps;
+    std::optional<rollout::RunState> state;  // as written (kept once the transaction commits)
+    std::int64_t resource_version = 0;
   };
-  static Outcome advance_run(pqxx::transaction_base& txn, const std::string& name, Clock::WallTime now);
+  Outcome advance_run(pqxx::transaction_base& txn, const std::string& name, Clock::WallTime now);
 
  private:
   void run();
@@ -99,6 +101,12 @@ class RolloutExecutor {
   // FLEETD_FAULT_ROLLOUT_CRASH_BEFORE_COMMIT=N in the environment, the process dies (as kill -9 would) after writing
   // its N-th decision and before committing it. 0: off.
   std::uint64_t crash_before_commit_ = 0;
+  // The executor thread's own copy of each run as it last wrote it, with the run's resourceVersion then.
+  struct KeptRun {
+    std::int64_t resource_version = 0;
+    rollout::RunState state;
+  };
+  std::map<std::string, KeptRun> kept_;
   std::uint64_t decisions_written_ = 0;
   RolloutExecutorStats stats_;
   std::thread thread_;

@@ -43,7 +43,8 @@ constexpr const char* kInsertMembers =
 constexpr const char* kRolloutNameBySeq = "SELECT name FROM rollouts WHERE seq = $1";
 constexpr const char* kUpdateRunStatus =
     "UPDATE rollouts SET state = $2, status = $3::jsonb, resource_version = nextval('resource_version_seq'), "
-    "updated_at = now() WHERE name = $1";
+    "updated_at = now() WHERE name = $1 RETURNING resource_version";
+constexpr const char* kLockRollout = "SELECT resource_version FROM rollouts WHERE name = $1 FOR UPDATE";
 constexpr const char* kUpdateMembers =
     "UPDATE rollout_members m SET state = x.state, data = x.data, updated_at = now() "
     "FROM jsonb_to_recordset($2::jsonb) AS x(idx int, state text, data jsonb) "
@@ -226,10 +227,13 @@ std::optional<std::string> rollout_name_by_seq(pqxx::transaction_base& txn, std:
   return rows[0][0].as<std::string>();
 }
 
-void save_decision(pqxx::transaction_base& txn, const rollout::RunState& state, const rollout::Decision& decision) {
+std::optional<std::int64_t> save_decision(pqxx::transaction_base& txn, const rollout::RunState& state,
+                                          const rollout::Decision& decision) {
+  std::optional<std::int64_t> version;
   if (decision.run_changed || !decision.events.empty() || !decision.changed_members.empty()) {
-    txn.exec_params(kUpdateRunStatus, state.name, std::string(rollout::to_string(state.phase)),
-                    rollout::run_status_to_json(state).dump());
+    version = txn.exec_params(kUpdateRunStatus, state.name, std::string(rollout::to_string(state.phase)),
+                              rollout::run_status_to_json(state).dump())[0][0]
+                  .as<std::int64_t>();
   }
   if (!decision.changed_members.empty()) {
     nlohmann::json rows = nlohmann::json::array();
@@ -249,6 +253,13 @@ void save_decision(pqxx::transaction_base& txn, const rollout::RunState& state, 
     enqueue_command(txn, c.cluster, c.id, protocol::to_string(protocol::kind_of(p)), protocol::to_json(p),
                     "rollout/" + state.name);
   }
+  return version;
+}
+
+std::optional<std::int64_t> lock_rollout(pqxx::transaction_base& txn, std::string_view name) {
+  auto rows = txn.exec_params(kLockRollout, std::string(name));
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0].as<std::int64_t>();
 }
 
 bool delete_rollout(pqxx::transaction_base& txn, std::string_view name) {

@@ -64,7 +64,12 @@ std::optional<std::string> rollout_name_by_seq(pqxx::transaction_base& txn, std:
 // Writes what the decision changed: the run's status (when run_changed), the changed members, the events, and
 // the commands (enqueued by id, so a re-issued one is a no-op; a command whose cluster is gone is not queued).
 // NOTIFYs the rollout channel when anything changed, so the executor (on any replica) looks again.
-void save_decision(pqxx::transaction_base& txn, const rollout::RunState& state, const rollout::Decision& decision);
+// Returns the run's new resourceVersion when it wrote anything.
+std::optional<std::int64_t> save_decision(pqxx::transaction_base& txn, const rollout::RunState& state,
+                                          const rollout::Decision& decision);
+// Locks the run's row and returns its resourceVersion (nullopt: no such run): what the executor compares with the
+// state it kept from its last decision, to skip reading a thousand member rows again when nobody else wrote.
+std::optional<std::int64_t> lock_rollout(pqxx::transaction_base& txn, std::string_view name);
 bool delete_rollout(pqxx::transaction_base& txn, std::string_view name);
 
 struct RolloutPage {
