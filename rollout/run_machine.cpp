@@ -625,6 +625,8 @@ Status Machine::act(const Action& a) {
         }
         if (a.skip == SkipTarget::kStage) {
           skip_pending(s, std::nullopt);
+          ss.soak_until = now_;  // a skipped stage does not hold the next one for its afterStageWait
+          d_.run_changed = true;
         } else {
           ss.soak_until = now_;  // passes at once, or as soon as the stage gets there
           d_.events.push_back({now_, "stage", a.target, std::string(to_string(ss.phase)),

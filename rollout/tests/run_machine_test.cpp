@@ -886,6 +886,20 @@ TEST_CASE("run: skip a stage from every phase", "[rollout][run]") {
   h.refused(skip(SkipTarget::kStage, "s3"), ErrorCode::kConflict);
 }
 
+TEST_CASE("run: a skipped stage does not hold the next one for its afterStageWait", "[rollout][run]") {
+  Strategy s = stages_of({"s0", "s1"}, Budget{1, false});
+  s.stages[0].after_stage_wait = 3600s;
+  Harness h(full_spec("1.32.7", s), fleet_of("s0", 2, "a") + fleet_of("s1", 1, "b"));
+  h.ok(start());
+  h.tick();
+  h.ok(skip(SkipTarget::kStage, "s0"));  // a0 in flight, a1 skipped
+  const TimePoint skipped_at = h.now;
+  h.drive_until([&] { return h.member("b0").phase != MemberPhase::kPending; });
+  CHECK(h.stage_phase(0) == StagePhase::kCompleted);
+  CHECK(h.member("b0").phase == MemberPhase::kUpgrading);
+  CHECK(h.now - skipped_at < 60s);  // not after the hour of afterStageWait
+}
+
 TEST_CASE("run: skip a gate from every phase", "[rollout][run]") {
   Strategy s = stages_of({"s0", "s1"});
   s.stages[0].before_gates.push_back(gate("open-one", GateType::kApproval));
