@@ -133,7 +133,10 @@ void RolloutExecutor::execute(pqxx::connection_base& conn, const std::string& na
     std::_Exit(137);
   }
   txn.commit();
-  if (out.state) {
+  // A finished run with nothing in flight is not looked at again: keep nothing of it.
+  const bool done = out.state && rollout::is_final(out.state->phase) &&
+                    rollout::count_members(*out.state).upgrading + rollout::count_members(*out.state).probing == 0;
+  if (out.state && !done) {
     kept_.insert_or_assign(name, KeptRun{out.resource_version, std::move(*out.state)});
   } else {
     kept_.erase(name);
