@@ -85,7 +85,7 @@ MemberState* RunState::member(std::string_view cluster) {
   return nullptr;
 }
 
-RunState initial_run_state(std::string name, std::int64_t seq, RunSpec spec, const Plan& plan) {
+RunState run_skeleton(std::string name, std::int64_t seq, RunSpec spec) {
   RunState st;
   st.name = std::move(name);
   st.seq = seq;
@@ -100,6 +100,11 @@ RunState initial_run_state(std::string name, std::int64_t seq, RunSpec spec, con
     g.name = ref.gate->name;
     st.gates.push_back(std::move(g));
   }
+  return st;
+}
+
+RunState initial_run_state(std::string name, std::int64_t seq, RunSpec spec, const Plan& plan) {
+  RunState st = run_skeleton(std::move(name), seq, std::move(spec));
   for (const auto& mp : plan.members) {
     MemberState m;
     m.cluster = mp.cluster;

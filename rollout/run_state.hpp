@@ -110,6 +110,11 @@ struct RunState {
   MemberState* member(std::string_view cluster);
 };
 
+// A run with its spec and the shape the spec implies (a StageState per stage with a GroupState per group, a
+// GateState per gate in all_gates order), no members, everything NotStarted / Closed: what initial_run_state fills
+// from a plan and what run_status_from_json reads a stored status into.
+RunState run_skeleton(std::string name, std::int64_t seq, RunSpec spec);
+
 // The state of a new run from its frozen plan: members Pending, or Skipped with the plan's reason.
 RunState initial_run_state(std::string name, std::int64_t seq, RunSpec spec, const Plan& plan);
 
@@ -118,7 +123,8 @@ RunState initial_run_state(std::string name, std::int64_t seq, RunSpec spec, con
 std::string command_id(std::int64_t run_seq, std::size_t member_index, std::size_t step, int attempt);
 
 // The run-level parts (phase, message, stages, gates, counters, times) as one JSON document, and a member as
-// another: the two halves fleetd stores (rollouts.status, rollout_members.state).
+// another: the two halves fleetd stores (rollouts.status, rollout_members.state). run_status_from_json reads into
+// a run_skeleton of the run's spec.
 nlohmann::json run_status_to_json(const RunState& state);
 Status run_status_from_json(const nlohmann::json& j, RunState& state);
 nlohmann::json member_to_json(const MemberState& member);

@@ -107,20 +107,8 @@ StoredRollout rollout_from_row(pqxx::transaction_base& txn, const pqxx::row& r) 
   StoredRollout out;
   auto spec = rollout::frozen_run_spec_from_json(nlohmann::json::parse(r[2].as<std::string>()));
   if (!spec) throw std::runtime_error("stored rollout spec does not read back: " + spec.error().message);
+  out.state = rollout::run_skeleton(r[0].as<std::string>(), r[1].as<std::int64_t>(), std::move(spec).value());
   rollout::RunState& st = out.state;
-  st.name = r[0].as<std::string>();
-  st.seq = r[1].as<std::int64_t>();
-  st.spec = std::move(spec).value();
-  for (const auto& stage : st.spec.strategy.stages) {
-    rollout::StageState ss;
-    ss.groups.resize(stage.groups.size());
-    st.stages.push_back(std::move(ss));
-  }
-  for (const auto& ref : rollout::all_gates(st.spec.strategy)) {
-    rollout::GateState g;
-    g.name = ref.gate->name;
-    st.gates.push_back(std::move(g));
-  }
   if (auto s = rollout::run_status_from_json(nlohmann::json::parse(r[4].as<std::string>()), st); !s) {
     throw std::runtime_error(s.error().message);
   }
