@@ -5,7 +5,6 @@
 
 #include "admission/admission_policy_json.hpp"
 #include "api/json_body.hpp"
-#include "common/utf8.hpp"
 #include "fleetd/handlers/agent_auth.hpp"
 #include "fleetd/handlers/command_json.hpp"
 #include "fleetd/handlers/routes.hpp"
@@ -88,28 +87,17 @@ store::AuditEntry policy_entry(const Call& call, std::string action, std::string
                      std::move(detail));
 }
 
-std::string body_name(const json& body) {
-  return body.is_object() && body.contains("name") && body["name"].is_string()
-             ? truncate_utf8(body["name"].get<std::string>(), 63)
-             : "";
-}
-
 http::Response create_policy(Call& call, pqxx::connection_base& conn) {
   const std::string action = "admission-policy.create";
   auto body = api::parse_json_body(call.req, {"application/json"});
   if (!body) return refuse_audited(call, conn, policy_entry(call, action, "", ""), body.error());
   auto policy = parse_policy(*body, "");
-  if (!policy) return refuse_audited(call, conn, policy_entry(call, action, body_name(*body), ""), policy.error());
+  if (!policy) return refuse_audited(call, conn, policy_entry(call, action, audit_name_of(*body), ""), policy.error());
   auto key = idempotency_key(call);
   if (!key) return refuse_audited(call, conn, policy_entry(call, action, policy->name, ""), key.error());
   pqxx::work txn(conn);
-  if (*key) {
-    if (auto earlier = claim_or_replay(call, txn, **key)) {
-      if (earlier->refused) store::write_audit(txn, policy_entry(call, action, policy->name, earlier->refused->type));
-      txn.commit();
-      return std::move(earlier->response);
-    }
-  }
+  if (auto earlier = replay_earlier(call, txn, *key, policy_entry(call, action, policy->name, "")))
+    return std::move(*earlier);
   http::Response resp;
   std::string outcome = "success";
   if (store::count_admission_policies(txn) >= store::kMaxAdmissionPolicies) {
@@ -268,13 +256,7 @@ http::Response node_action(Call& call, pqxx::connection_base& conn, NodeAction a
   if (!key) return refuse_audited(call, conn, entry(""), key.error());
 
   pqxx::work txn(conn);
-  if (*key) {
-    if (auto earlier = claim_or_replay(call, txn, **key)) {
-      if (earlier->refused) store::write_audit(txn, entry(earlier->refused->type));
-      txn.commit();
-      return std::move(earlier->response);
-    }
-  }
+  if (auto earlier = replay_earlier(call, txn, *key, entry(""))) return std::move(*earlier);
   auto finish = [&](http::Response resp, const std::string& outcome, json detail = json::object()) {
     detail["reason"] = *reason;
     store::write_audit(txn, entry(outcome, std::move(detail)));

@@ -61,13 +61,8 @@ http::Response create_cluster(Call& call, pqxx::connection_base& conn) {
   const std::optional<store::IdempotencyKeyRef>& idem = *key;
 
   pqxx::work txn(conn);
-  if (idem) {
-    if (auto earlier = claim_or_replay(call, txn, *idem)) {
-      if (earlier->refused) store::write_audit(txn, cluster_entry(call, action, create->name, earlier->refused->type));
-      txn.commit();
-      return std::move(earlier->response);
-    }
-  }
+  if (auto earlier = replay_earlier(call, txn, idem, cluster_entry(call, action, create->name, "")))
+    return std::move(*earlier);
 
   http::Response resp;
   std::string outcome = "success";

@@ -73,13 +73,8 @@ http::Response create_command(Call& call, pqxx::connection_base& conn) {
   const std::optional<store::IdempotencyKeyRef>& idem = *key;
 
   pqxx::work txn(conn);
-  if (idem) {
-    if (auto earlier = claim_or_replay(call, txn, *idem)) {
-      if (earlier->refused) store::write_audit(txn, create_entry(call, command_id, cluster, earlier->refused->type));
-      txn.commit();
-      return std::move(earlier->response);
-    }
-  }
+  if (auto earlier = replay_earlier(call, txn, idem, create_entry(call, command_id, cluster, "")))
+    return std::move(*earlier);
 
   auto result = store::enqueue_command(txn, cluster, command_id, *kind_name, payload, call.principal.actor());
   http::Response resp;

@@ -8,7 +8,6 @@
 #include "api/continue_token.hpp"
 #include "api/json_body.hpp"
 #include "common/time_format.hpp"
-#include "common/utf8.hpp"
 #include "fleetd/handlers/rollout_view.hpp"
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/audit.hpp"
@@ -97,20 +96,13 @@ http::Response create_rollout(Call& call, pqxx::connection_base& conn, const Clo
   const std::string action = "rollout.create";
   auto body = api::parse_json_body(call.req, {"application/json"});
   if (!body) return refuse_audited(call, conn, rollout_entry(call, action, "", ""), body.error());
-  const std::string given = body->is_object() && body->contains("name") && (*body)["name"].is_string()
-                                ? truncate_utf8((*body)["name"].get<std::string>(), 63)
-                                : "";
+  const std::string given = audit_name_of(*body);
   auto key = idempotency_key(call);
   if (!key) return refuse_audited(call, conn, rollout_entry(call, action, given, ""), key.error());
 
   pqxx::work txn(conn);
-  if (*key) {
-    if (auto earlier = claim_or_replay(call, txn, **key)) {
-      if (earlier->refused) store::write_audit(txn, rollout_entry(call, action, given, earlier->refused->type));
-      txn.commit();
-      return std::move(earlier->response);
-    }
-  }
+  if (auto earlier = replay_earlier(call, txn, *key, rollout_entry(call, action, given, "")))
+    return std::move(*earlier);
   auto finish = [&](http::Response resp, const std::string& outcome, json detail = json::object()) {
     store::write_audit(txn, rollout_entry(call, action, given, outcome, std::move(detail)));
     if (*key) store::complete_idempotency_key(txn, **key, resp.status, resp.body);
@@ -316,13 +308,7 @@ http::Response act(Call& call, pqxx::connection_base& conn, const Clock& clock, 
   auto key = idempotency_key(call);
   if (!key) return refuse_audited(call, conn, rollout_entry(call, action, name, ""), key.error());
   pqxx::work txn(conn);
-  if (*key) {
-    if (auto earlier = claim_or_replay(call, txn, **key)) {
-      if (earlier->refused) store::write_audit(txn, rollout_entry(call, action, name, earlier->refused->type));
-      txn.commit();
-      return std::move(earlier->response);
-    }
-  }
+  if (auto earlier = replay_earlier(call, txn, *key, rollout_entry(call, action, name, ""))) return std::move(*earlier);
   auto finish = [&](http::Response resp, const std::string& outcome) {
     json detail = {{"reason", parsed->reason}};
     if (!parsed->target.empty()) detail["target"] = parsed->target;

@@ -3,7 +3,6 @@
 #include <pqxx/pqxx>
 
 #include "api/json_body.hpp"
-#include "common/utf8.hpp"
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/audit.hpp"
 #include "fleetd/http/idempotent_create.hpp"
@@ -61,21 +60,14 @@ http::Response create_strategy(Call& call, pqxx::connection_base& conn) {
   const std::string action = "strategy.create";
   auto body = api::parse_json_body(call.req, {"application/json"});
   if (!body) return refuse_audited(call, conn, strategy_entry(call, action, "", ""), body.error());
-  const std::string given = body->is_object() && body->contains("name") && (*body)["name"].is_string()
-                                ? truncate_utf8((*body)["name"].get<std::string>(), 63)
-                                : "";
+  const std::string given = audit_name_of(*body);
   auto parsed = parse_strategy(*body);
   if (!parsed) return refuse_audited(call, conn, strategy_entry(call, action, given, ""), parsed.error());
   auto key = idempotency_key(call);
   if (!key) return refuse_audited(call, conn, strategy_entry(call, action, parsed->name, ""), key.error());
   pqxx::work txn(conn);
-  if (*key) {
-    if (auto earlier = claim_or_replay(call, txn, **key)) {
-      if (earlier->refused) store::write_audit(txn, strategy_entry(call, action, parsed->name, earlier->refused->type));
-      txn.commit();
-      return std::move(earlier->response);
-    }
-  }
+  if (auto earlier = replay_earlier(call, txn, *key, strategy_entry(call, action, parsed->name, "")))
+    return std::move(*earlier);
   http::Response resp;
   std::string outcome = "success";
   if (store::count_strategies(txn) >= store::kMaxStrategies) {

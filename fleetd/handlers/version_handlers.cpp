@@ -149,13 +149,7 @@ http::Response create_version(Call& call, pqxx::connection_base& conn) {
   auto key = idempotency_key(call);
   if (!key) return refuse_audited(call, conn, version_entry(call, action, name, ""), key.error());
   pqxx::work txn(conn);
-  if (*key) {
-    if (auto earlier = claim_or_replay(call, txn, **key)) {
-      if (earlier->refused) store::write_audit(txn, version_entry(call, action, name, earlier->refused->type));
-      txn.commit();
-      return std::move(earlier->response);
-    }
-  }
+  if (auto earlier = replay_earlier(call, txn, *key, version_entry(call, action, name, ""))) return std::move(*earlier);
   http::Response resp;
   std::string outcome = "success";
   if (store::count_versions(txn) >= static_cast<std::int64_t>(rollout::kMaxCatalogEntries)) {
@@ -204,13 +198,7 @@ http::Response retire_version(Call& call, pqxx::connection_base& conn) {
   auto key = idempotency_key(call);
   if (!key) return refuse_audited(call, conn, version_entry(call, action, name, ""), key.error());
   pqxx::work txn(conn);
-  if (*key) {
-    if (auto earlier = claim_or_replay(call, txn, **key)) {
-      if (earlier->refused) store::write_audit(txn, version_entry(call, action, name, earlier->refused->type));
-      txn.commit();
-      return std::move(earlier->response);
-    }
-  }
+  if (auto earlier = replay_earlier(call, txn, *key, version_entry(call, action, name, ""))) return std::move(*earlier);
   http::Response resp;
   std::string outcome = "success";
   json detail = {{"reason", *reason}};

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 #include <utility>
 
+#include "common/utf8.hpp"
 #include "fleetd/http/responses.hpp"
 
 namespace fleet {
@@ -33,6 +34,12 @@ http::Response refuse_audited(const Call& call, pqxx::connection_base& conn, sto
   store::write_audit(txn, entry);
   txn.commit();
   return resp;
+}
+
+std::string audit_name_of(const nlohmann::json& body) {
+  return body.is_object() && body.contains("name") && body["name"].is_string()
+             ? truncate_utf8(body["name"].get<std::string>(), 63)
+             : "";
 }
 
 }  // namespace fleet

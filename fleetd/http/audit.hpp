@@ -21,6 +21,10 @@ namespace fleet {
 store::AuditEntry audit_entry(const Call& call, std::string action, std::string object_kind, std::string object_name,
                               std::string outcome, nlohmann::json detail = nlohmann::json::object());
 
+// The "name" member of a request body that may not have parsed as the object it should be, cut to a DNS label's
+// length between characters, for the audit row of a refused create; "" when there is none.
+std::string audit_name_of(const nlohmann::json& body);
+
 // What an entry records for a refusal: the problem slug, else "status-<code>".
 std::string audit_outcome(const http::Response& response, const Error& error);
 

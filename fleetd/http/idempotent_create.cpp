@@ -1,5 +1,7 @@
 #include "fleetd/http/idempotent_create.hpp"
 
+#include <pqxx/pqxx>
+
 #include "fleetd/auth/credentials.hpp"
 
 namespace fleet {
@@ -36,6 +38,20 @@ std::optional<EarlierAnswer> claim_or_replay(const Call& call, pqxx::transaction
   if (earlier->status >= 400) resp.headers["content-type"] = "application/problem+json";
   resp.headers["idempotent-replayed"] = "true";
   return EarlierAnswer{std::move(resp), std::nullopt};
+}
+
+std::optional<http::Response> replay_earlier(const Call& call, pqxx::transaction_base& txn,
+                                             const std::optional<store::IdempotencyKeyRef>& key,
+                                             store::AuditEntry entry) {
+  if (!key) return std::nullopt;
+  auto earlier = claim_or_replay(call, txn, *key);
+  if (!earlier) return std::nullopt;
+  if (earlier->refused) {
+    entry.outcome = earlier->refused->type;
+    store::write_audit(txn, entry);
+  }
+  txn.commit();
+  return std::move(earlier->response);
 }
 
 }  // namespace fleet

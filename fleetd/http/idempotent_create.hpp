@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "fleetd/http/api_service.hpp"
+#include "fleetd/store/audit_store.hpp"
 #include "fleetd/store/idempotency_store.hpp"
 
 namespace pqxx {
@@ -26,5 +27,12 @@ struct EarlierAnswer {
 // answer to send instead of doing the work again.
 std::optional<EarlierAnswer> claim_or_replay(const Call& call, pqxx::transaction_base& txn,
                                              const store::IdempotencyKeyRef& key);
+
+// The replay path every write shares: nullopt when the request sends no key or holds it now (it then completes the
+// key before commit). Otherwise the earlier request's answer, to send as it is: a key reused with another body or
+// endpoint is audited as `entry` with the refusal's slug as outcome, and the transaction is committed.
+std::optional<http::Response> replay_earlier(const Call& call, pqxx::transaction_base& txn,
+                                             const std::optional<store::IdempotencyKeyRef>& key,
+                                             store::AuditEntry entry);
 
 }  // namespace fleet
