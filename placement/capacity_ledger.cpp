@@ -1,0 +1,101 @@
+#include "placement/capacity_ledger.hpp"
+
+#include <algorithm>
+
+#include "model/inventory.hpp"
+
+namespace fleet::placement {
+
+namespace {
+
+template <typename T>
+void sort_by_name(std::vector<T>& items) {
+  std::sort(items.begin(), items.end(), [](const T& a, const T& b) { return a.name < b.name; });
+}
+
+}  // namespace
+
+bool node_takes_gpu_work(const NodeSnapshot& node) {
+  return node.schedulable && !node.draining && node.admission == model::Admission::kAdmitted &&
+         !node.gpu_model.empty() && node.gpus_healthy > 0;
+}
+
+CapacityLedger::CapacityLedger(Snapshot snapshot) : snapshot_(std::move(snapshot)) {
+  sort_by_name(snapshot_.clusters);
+  for (std::size_t i = 0; i < snapshot_.clusters.size(); ++i) {
+    sort_by_name(snapshot_.clusters[i].nodes);
+    cluster_index_.emplace(snapshot_.clusters[i].name, i);
+  }
+  aggregates_.resize(snapshot_.clusters.size());
+}
+
+std::optional<std::size_t> CapacityLedger::find_cluster(std::string_view name) const {
+  const auto it = cluster_index_.find(name);
+  if (it == cluster_index_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::size_t> CapacityLedger::find_node(std::size_t cluster, std::string_view node) const {
+  const std::vector<NodeSnapshot>& nodes = snapshot_.clusters[cluster].nodes;
+  const auto it = std::lower_bound(nodes.begin(), nodes.end(), node,
+                                   [](const NodeSnapshot& a, std::string_view name) { return a.name < name; });
+  if (it == nodes.end() || it->name != node) return std::nullopt;
+  return static_cast<std::size_t>(it - nodes.begin());
+}
+
+NodeFree CapacityLedger::free(std::size_t cluster, std::size_t node) const {
+  const NodeSnapshot& n = snapshot_.clusters[cluster].nodes[node];
+  NodeFree result;
+  result.gpus = node_takes_gpu_work(n) ? std::max(0, n.gpus_healthy - n.gpus_used) : 0;
+  result.cpu_millicores = std::max<std::int64_t>(0, n.cpu_allocatable_millicores - n.cpu_used_millicores);
+  result.memory_bytes = std::max<std::int64_t>(0, n.memory_allocatable_bytes - n.memory_used_bytes);
+  return result;
+}
+
+void CapacityLedger::take(std::size_t cluster, std::size_t node, const ReplicaResources& resources, int replicas) {
+  NodeSnapshot& n = snapshot_.clusters[cluster].nodes[node];
+  n.gpus_used += resources.gpus * replicas;
+  n.cpu_used_millicores += resources.cpu_millicores * replicas;
+  n.memory_used_bytes += resources.memory_bytes * replicas;
+  changed(cluster);
+}
+
+void CapacityLedger::give(std::size_t cluster, std::size_t node, const ReplicaResources& resources, int replicas) {
+  NodeSnapshot& n = snapshot_.clusters[cluster].nodes[node];
+  n.gpus_used = std::max(0, n.gpus_used - resources.gpus * replicas);
+  n.cpu_used_millicores = std::max<std::int64_t>(0, n.cpu_used_millicores - resources.cpu_millicores * replicas);
+  n.memory_used_bytes = std::max<std::int64_t>(0, n.memory_used_bytes - resources.memory_bytes * replicas);
+  changed(cluster);
+}
+
+void CapacityLedger::changed(std::size_t cluster) {
+  aggregates_[cluster].reset();
+}
+
+const ClusterAggregate& CapacityLedger::aggregate(std::size_t cluster) const {
+  std::optional<ClusterAggregate>& cached = aggregates_[cluster];
+  if (cached) return *cached;
+  ClusterAggregate aggregate;
+  const std::vector<NodeSnapshot>& nodes = snapshot_.clusters[cluster].nodes;
+  aggregate.node_count = static_cast<int>(nodes.size());
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const NodeSnapshot& node = nodes[i];
+    if (!node_takes_gpu_work(node)) continue;
+    const int free_gpus = free(cluster, i).gpus;
+    ModelCapacity& model = aggregate.by_model[node.gpu_model];
+    model.total += node.gpus_healthy;
+    model.free += free_gpus;
+    model.largest_block = std::max(model.largest_block, free_gpus);
+    model.memory_bytes = std::max(model.memory_bytes, node.gpu_memory_bytes);
+    model.nodes_by_free.resize(model::kMaxGpusPerNode + 1);
+    ++model.nodes_by_free[std::min<std::size_t>(static_cast<std::size_t>(free_gpus), model::kMaxGpusPerNode)];
+    aggregate.total_gpus += node.gpus_healthy;
+    aggregate.free_gpus += free_gpus;
+    aggregate.largest_block = std::max(aggregate.largest_block, free_gpus);
+    aggregate.max_gpu_memory_bytes = std::max(aggregate.max_gpu_memory_bytes, node.gpu_memory_bytes);
+  }
+  cached = std::move(aggregate);
+  return *cached;
+}
+
+}  // namespace fleet::placement

@@ -1,0 +1,71 @@
+#pragma once
+// The engine's working copy of the snapshot: clusters and nodes sorted by name, and what is in use on each node,
+// which every decision updates before the next workload is placed (so a burst never over-commits a node).
+// GPUs count as free only on nodes that are schedulable, not draining, admitted, and only the healthy ones.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "placement/snapshot.hpp"
+#include "placement/workload.hpp"
+
+namespace fleet::placement {
+
+struct NodeFree {
+  int gpus = 0;  // healthy and not in use; 0 on a node that cannot take GPU work
+  std::int64_t cpu_millicores = 0;
+  std::int64_t memory_bytes = 0;
+};
+
+// Per cluster and GPU model (the GPU properties of placement/cluster_properties.hpp, the packing score, and
+// GET /v1/clusters/{name}/capacity).
+struct ModelCapacity {
+  int total = 0;  // healthy GPUs on nodes that can take work
+  int free = 0;
+  int largest_block = 0;  // most free GPUs on one node
+  std::int64_t memory_bytes = 0;
+  std::vector<int> nodes_by_free;  // [k]: nodes with exactly k free GPUs (k <= model::kMaxGpusPerNode)
+};
+
+struct ClusterAggregate {
+  std::map<std::string, ModelCapacity, std::less<>> by_model;
+  int total_gpus = 0;
+  int free_gpus = 0;
+  int largest_block = 0;
+  std::int64_t max_gpu_memory_bytes = 0;
+  int node_count = 0;
+};
+
+// Can this node take GPU work at all (before any workload's own requirements)?
+bool node_takes_gpu_work(const NodeSnapshot& node);
+
+class CapacityLedger {
+ public:
+  explicit CapacityLedger(Snapshot snapshot);
+
+  const std::vector<ClusterSnapshot>& clusters() const { return snapshot_.clusters; }
+  const Snapshot& snapshot() const { return snapshot_; }
+  std::optional<std::size_t> find_cluster(std::string_view name) const;
+  std::optional<std::size_t> find_node(std::size_t cluster, std::string_view node) const;
+
+  NodeFree free(std::size_t cluster, std::size_t node) const;
+  // Adds `replicas` × the per-replica resources to the node's use (take) or removes them (give, never below 0).
+  void take(std::size_t cluster, std::size_t node, const ReplicaResources& resources, int replicas);
+  void give(std::size_t cluster, std::size_t node, const ReplicaResources& resources, int replicas);
+
+  // Recomputed when a decision changed the cluster, cached otherwise.
+  const ClusterAggregate& aggregate(std::size_t cluster) const;
+
+ private:
+  void changed(std::size_t cluster);
+
+  Snapshot snapshot_;
+  std::map<std::string, std::size_t, std::less<>> cluster_index_;
+  mutable std::vector<std::optional<ClusterAggregate>> aggregates_;
+};
+
+}  // namespace fleet::placement

@@ -1,0 +1,55 @@
+#pragma once
+// Cluster-level filter plugins: each refuses a cluster with a reason or lets it through. They look at the
+// cluster's own record (state, labels, taints, properties), never at nodes; the node funnel
+// (placement/node_filters.hpp) comes after them.
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "placement/cycle_state.hpp"
+
+namespace fleet::placement {
+
+class ClusterFilter {
+ public:
+  virtual ~ClusterFilter() = default;
+  virtual std::string_view name() const = 0;
+  virtual std::optional<FilterOutcome> filter(const CycleState& state, std::size_t cluster) const = 0;
+};
+
+// Only ready clusters take new work (a cluster still bound keeps its binding elsewhere: re-placement is #15's).
+class ClusterStateFilter final : public ClusterFilter {
+ public:
+  std::string_view name() const override { return "ClusterState"; }
+  std::optional<FilterOutcome> filter(const CycleState& state, std::size_t cluster) const override;
+};
+
+// PickFixed: only the named clusters.
+class ClusterListFilter final : public ClusterFilter {
+ public:
+  std::string_view name() const override { return "ClusterList"; }
+  std::optional<FilterOutcome> filter(const CycleState& state, std::size_t cluster) const override;
+};
+
+// Cluster taints with NoSchedule or NoExecute need a toleration.
+class ClusterTaintFilter final : public ClusterFilter {
+ public:
+  std::string_view name() const override { return "ClusterTaint"; }
+  std::optional<FilterOutcome> filter(const CycleState& state, std::size_t cluster) const override;
+};
+
+// Required affinity: the label selector, then each property requirement.
+class RequiredAffinityFilter final : public ClusterFilter {
+ public:
+  std::string_view name() const override { return "RequiredAffinity"; }
+  std::optional<FilterOutcome> filter(const CycleState& state, std::size_t cluster) const override;
+};
+
+// Why `term` does not match the cluster, or nullopt when it does (shared with the preference score).
+std::optional<std::string> term_mismatch(const ClusterTerm& term, const CapacityLedger& ledger, std::size_t cluster);
+
+// In the order they run: the cheapest and most final first.
+std::vector<std::unique_ptr<ClusterFilter>> default_cluster_filters();
+
+}  // namespace fleet::placement

@@ -1,0 +1,81 @@
+#pragma once
+// Score plugins rank the clusters that passed every filter. Each gives a raw score (higher is better) or none (no
+// opinion: it ranks lowest); the engine rescales each plugin's scores to 0..100 across the candidates of the cycle
+// (min-max, all 0 when they are all equal) and adds them up by weight, so no plugin drowns the others by its units.
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "placement/cycle_state.hpp"
+
+namespace fleet::placement {
+
+class ScorePlugin {
+ public:
+  virtual ~ScorePlugin() = default;
+  virtual std::string_view name() const = 0;
+  virtual double weight() const = 0;
+  virtual std::optional<double> score(const CycleState& state, const Candidate& candidate) const = 0;
+};
+
+// Fragmentation of a node with `free` GPUs: the free GPUs that the common shapes (1, 2, 4, 8 GPUs per replica,
+// equally likely) could no longer use. F(8) = 0, F(7) = 3.5 / 4 ... see the definition in score_plugins.cpp.
+double node_fragmentation(int free);
+
+// How much a replica of `gpus` taken from a node with `free` changes its fragmentation (lower is better).
+double fragmentation_delta(int free, int gpus);
+
+// Keeps whole nodes whole: the cluster whose best node for one replica grows fragmentation least
+// (fragmentation-aware best fit, after Alibaba's FGD), and among equals the tightest block.
+class FragmentationScore final : public ScorePlugin {
+ public:
+  std::string_view name() const override { return "Fragmentation"; }
+  double weight() const override { return 2; }
+  std::optional<double> score(const CycleState& state, const Candidate& candidate) const override;
+};
+
+// Most allocated first: fills busy clusters before opening empty ones, which stay free for large requests.
+class PackingScore final : public ScorePlugin {
+ public:
+  std::string_view name() const override { return "Packing"; }
+  double weight() const override { return 1; }
+  std::optional<double> score(const CycleState& state, const Candidate& candidate) const override;
+};
+
+// The sum of the weights of the preferred affinity terms the cluster matches.
+class PreferredAffinityScore final : public ScorePlugin {
+ public:
+  std::string_view name() const override { return "PreferredAffinity"; }
+  double weight() const override { return 3; }
+  std::optional<double> score(const CycleState& state, const Candidate& candidate) const override;
+};
+
+// Cheaper GPU-hours first (label fleet.io/cost-per-gpu-hour); a cluster without the label scores as the most
+// expensive, so an unknown price never wins over a known one.
+class CostScore final : public ScorePlugin {
+ public:
+  std::string_view name() const override { return "Cost"; }
+  double weight() const override { return 1; }
+  std::optional<double> score(const CycleState& state, const Candidate& candidate) const override;
+};
+
+// PreferNoSchedule cluster taints the workload does not tolerate count against the cluster.
+class TaintPreferenceScore final : public ScorePlugin {
+ public:
+  std::string_view name() const override { return "TaintPreference"; }
+  double weight() const override { return 1; }
+  std::optional<double> score(const CycleState& state, const Candidate& candidate) const override;
+};
+
+// Keeps a workload where it runs: re-evaluating an unchanged fleet moves nothing.
+class CurrentBindingScore final : public ScorePlugin {
+ public:
+  std::string_view name() const override { return "CurrentBinding"; }
+  double weight() const override { return 20; }
+  std::optional<double> score(const CycleState& state, const Candidate& candidate) const override;
+};
+
+std::vector<std::unique_ptr<ScorePlugin>> default_score_plugins();
+
+}  // namespace fleet::placement

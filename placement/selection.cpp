@@ -1,0 +1,144 @@
+#include "placement/selection.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "placement/cluster_properties.hpp"
+
+namespace fleet::placement {
+
+namespace {
+
+// Chosen clusters per domain of one constraint, over the domains of all candidates.
+struct DomainCounts {
+  const SpreadConstraint* constraint = nullptr;
+  std::map<std::string, int> counts;  // every candidate domain, 0 until chosen
+
+  // The skew if `domain` gained one more chosen cluster.
+  int skew_with(const std::string& domain) const {
+    int most = 0;
+    int least = std::numeric_limits<int>::max();
+    for (const auto& [name, count] : counts) {
+      const int c = count + (name == domain ? 1 : 0);
+      most = std::max(most, c);
+      least = std::min(least, c);
+    }
+    return counts.empty() ? 0 : most - least;
+  }
+};
+
+class SpreadTracker {
+ public:
+  SpreadTracker(const CycleState& state, const std::vector<Candidate>& ranked) : state_(state) {
+    for (const SpreadConstraint& constraint : state.workload->policy.spread) {
+      DomainCounts domains;
+      domains.constraint = &constraint;
+      for (const Candidate& candidate : ranked) {
+        const std::string value = domain_of(candidate, constraint);
+        if (!value.empty()) domains.counts.emplace(value, 0);
+      }
+      domains_.push_back(std::move(domains));
+    }
+  }
+
+  // The first constraint that choosing `candidate` breaks, among the hard ones (or all, when `strict`).
+  const DomainCounts* broken_by(const Candidate& candidate, bool strict) const {
+    for (const DomainCounts& domains : domains_) {
+      const bool hard = domains.constraint->when_unsatisfiable == WhenUnsatisfiable::kDoNotSchedule;
+      if (!hard && !strict) continue;
+      const std::string value = domain_of(candidate, *domains.constraint);
+      if (value.empty()) continue;
+      if (domains.skew_with(value) > domains.constraint->max_skew) return &domains;
+    }
+    return nullptr;
+  }
+
+  void choose(const Candidate& candidate) {
+    for (DomainCounts& domains : domains_) {
+      const std::string value = domain_of(candidate, *domains.constraint);
+      if (!value.empty()) ++domains.counts[value];
+    }
+  }
+
+  std::string explain(const Candidate& candidate, const DomainCounts& domains) const {
+    const std::string value = domain_of(candidate, *domains.constraint);
+    std::string text = "spread by " + domains.constraint->topology_key + " (maxSkew " +
+                       std::to_string(domains.constraint->max_skew) + "): " + value + " would have " +
+                       std::to_string(domains.counts.at(value) + 1) + " chosen clusters, while";
+    std::string sep = " ";
+    for (const auto& [name, count] : domains.counts) {
+      if (name == value) continue;
+      text += sep + name + " has " + std::to_string(count);
+      sep = ", ";
+    }
+    return text;
+  }
+
+ private:
+  std::string domain_of(const Candidate& candidate, const SpreadConstraint& constraint) const {
+    return topology_value(state_.ledger->clusters()[candidate.cluster], constraint.topology_key);
+  }
+
+  const CycleState& state_;
+  std::vector<DomainCounts> domains_;
+};
+
+std::string not_selected_reason(const CycleState& state, const Candidate& candidate, const Selection& selection) {
+  std::string text = "fits " + std::to_string(candidate.fit) + " replica" + (candidate.fit == 1 ? "" : "s") +
+                     ", but PickN " + std::to_string(state.workload->policy.number_of_clusters) +
+                     " chose clusters that scored higher (score " + format_number(candidate.score);
+  if (!selection.chosen.empty()) text += ", lowest chosen " + format_number(selection.chosen.back().score);
+  return text + ")";
+}
+
+}  // namespace
+
+std::string topology_value(const ClusterSnapshot& cluster, const std::string& key) {
+  if (key == "region") return cluster.region;
+  if (key == "provider") return cluster.provider;
+  const auto it = cluster.labels.find(key);
+  return it == cluster.labels.end() ? std::string() : it->second;
+}
+
+Selection select_clusters(const CycleState& state, const std::vector<Candidate>& ranked) {
+  Selection selection;
+  const Policy& policy = state.workload->policy;
+  if (policy.type != PolicyType::kPickN) {
+    selection.chosen = ranked;
+    return selection;
+  }
+  const auto wanted = static_cast<std::size_t>(policy.number_of_clusters);
+  SpreadTracker spread(state, ranked);
+  std::vector<bool> taken(ranked.size(), false);
+  // Strict passes keep ScheduleAnyway constraints too; the relaxed passes only the DoNotSchedule ones. Each pass
+  // walks the ranking again, because a choice in one domain can make room for a skipped cluster in another.
+  for (const bool strict : {true, false}) {
+    bool progress = true;
+    while (progress && selection.chosen.size() < wanted) {
+      progress = false;
+      for (std::size_t i = 0; i < ranked.size() && selection.chosen.size() < wanted; ++i) {
+        if (taken[i] || spread.broken_by(ranked[i], strict) != nullptr) continue;
+        taken[i] = true;
+        spread.choose(ranked[i]);
+        selection.chosen.push_back(ranked[i]);
+        progress = true;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < ranked.size(); ++i) {
+    if (taken[i]) continue;
+    const std::string& name = state.ledger->clusters()[ranked[i].cluster].name;
+    if (const DomainCounts* broken = spread.broken_by(ranked[i], false);
+        broken != nullptr && selection.chosen.size() < wanted) {
+      selection.rejected.push_back({name, RejectionCode::kSpread, spread.explain(ranked[i], *broken)});
+    } else {
+      selection.rejected.push_back(
+          {name, RejectionCode::kNotSelected, not_selected_reason(state, ranked[i], selection)});
+    }
+  }
+  return selection;
+}
+
+}  // namespace fleet::placement
