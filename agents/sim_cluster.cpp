@@ -255,7 +255,8 @@ Status SimCluster::validate(const Unsupported& p, Running&) const {
   return make_error(
       ErrorCode::kInvalid,
       "kind: the sim does not run " + std::string(protocol::to_string(protocol::kind_of(p))) +
-          "; it runs upgrade_control_plane, upgrade_node_pool, run_probe, set_node_admission and cordon_cluster",
+          "; it runs upgrade_control_plane, upgrade_node_pool, run_probe, apply_workload, delete_workload, "
+          "set_node_admission and cordon_cluster",
       "kind", "unsupported-command");
 }
 
@@ -326,9 +327,11 @@ Result<StartResult> SimCluster::start(const protocol::Command& command, double n
       cordon_cluster(std::get<protocol::CordonCluster>(command.payload).cordon, command.id, run, now);
       break;
     case CommandKind::kApplyWorkload:
+      apply_workload(std::get<protocol::ApplyWorkload>(command.payload), run);
+      break;
     case CommandKind::kDeleteWorkload:
-    case CommandKind::kCordonNode:
-    case CommandKind::kDrainNode:
+      delete_workload(std::get<protocol::DeleteWorkload>(command.payload), run);
+      break;
     case CommandKind::kSetNodeAdmission: {
       // The operator's word, carried out by the machine at once (it cancels a probe in flight).
       const auto& p = std::get<protocol::SetNodeAdmission>(command.payload);
@@ -341,6 +344,8 @@ Result<StartResult> SimCluster::start(const protocol::Command& command, double n
       run.status.message = "node " + p.node + (p.admit ? " admitted" : " quarantined") + " by an operator: " + p.reason;
       break;
     }
+    case CommandKind::kCordonNode:
+    case CommandKind::kDrainNode:
     case CommandKind::kTaintNode:
       break;  // refused by validate(); no default, so a new kind is a compiler warning here until it is decided
   }

@@ -46,7 +46,8 @@ class SimCluster {
   // Validates and starts a command at `now` (or at the last time seen, if that is later). A known id is not run
   // again: started=false and its status (its stored result once finished). Errors: unknown kind or bad payload
   // (kInvalid), a known id with another kind or payload or a command that collides with one in flight (kConflict),
-  // a node that does not exist (kNotFound). cordon_cluster and no-op commands finish at once.
+  // a node that does not exist (kNotFound). cordon_cluster, set_node_admission, apply_workload, delete_workload
+  // and no-op commands finish at once.
   Result<StartResult> start(const protocol::Command& command, double now);
   // Runs every transition due at or before `now`, in time order. Earlier `now` than already seen: nothing.
   void advance(double now);
@@ -102,6 +103,8 @@ class SimCluster {
   Status validate(const protocol::RunProbe& p, Running& run) const;
   Status validate(const protocol::CordonCluster& p, Running& run) const;
   Status validate(const protocol::SetNodeAdmission& p, Running& run) const;
+  Status validate(const protocol::ApplyWorkload& p, Running& run) const;
+  Status validate(const protocol::DeleteWorkload& p, Running& run) const;
   template <typename Unsupported>
   Status validate(const Unsupported& p, Running& run) const;
   const Running* busy_upgrade() const;
@@ -118,6 +121,11 @@ class SimCluster {
   double draw(std::string_view command_id, std::string_view node, std::string_view step) const;
   void restore_schedulable(model::NodeInfo& node, const std::string& command_id, double at);
   model::NodeInfo& node(const std::string& name);
+
+  // sim_workloads.cpp: workload placements accounted per node (NodeInfo::allocated).
+  void apply_workload(const protocol::ApplyWorkload& p, Running& run);
+  void delete_workload(const protocol::DeleteWorkload& p, Running& run);
+  void account(const protocol::WorkloadPlacement& placement, int sign);
 
   // sim_admission.cpp: the admission machine on simulated time.
   struct ProbeInFlight {
@@ -149,6 +157,7 @@ class SimCluster {
   admission::AdmissionState admission_;
   std::map<std::string, ProbeInFlight, std::less<>> probes_;  // by probe id
   std::vector<admission::ProbeRecord> probe_records_;
+  std::map<std::string, protocol::WorkloadPlacement, std::less<>> workloads_;  // applied placements, by workload
 };
 
 // The inventory a spec cluster starts with (what SimCluster's constructor builds).

@@ -15,6 +15,7 @@
 #include "fleetctl/token_commands.hpp"
 #include "fleetctl/version.hpp"
 #include "fleetctl/version_command.hpp"
+#include "fleetctl/workload_cli.hpp"
 
 namespace fleet::ctl {
 namespace {
@@ -229,6 +230,9 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
 
   // staged upgrades: rollout …, get rollouts|strategies, describe rollout, create|delete strategy
   add_rollout_commands({&app, get, describe, create, del}, command);
+
+  // workloads: apply -f, get workloads, describe workload, delete workload
+  add_workload_commands({&app, get, describe, del}, command);
 
   // version
   auto* version = app.add_subcommand("version", "Print the client and server versions");

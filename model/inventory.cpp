@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <set>
+#include <tuple>
 
 #include "common/seeded_random.hpp"
 #include "model/field_path.hpp"
@@ -165,6 +166,17 @@ Status validate_node(const NodeInfo& n, std::string_view path) {
       n.allocatable.memory_bytes > n.capacity.memory_bytes || n.allocatable.gpus > n.capacity.gpus) {
     return invalid_field(member_path(path, "allocatable"), "must not exceed capacity");
   }
+  if (auto s = validate_resources(n.allocated, member_path(path, "allocated")); !s) return s;
+  for (auto [key, allocated, capacity] : {std::tuple<const char*, std::int64_t, std::int64_t>{
+                                              "cpuMillicores", n.allocated.cpu_millicores, n.capacity.cpu_millicores},
+                                          {"memoryBytes", n.allocated.memory_bytes, n.capacity.memory_bytes},
+                                          {"gpus", n.allocated.gpus, n.capacity.gpus}}) {
+    if (allocated > capacity) {
+      return invalid_field(
+          member_path(member_path(path, "allocated"), key),
+          "must not exceed capacity (" + std::to_string(capacity) + "; is " + std::to_string(allocated) + ")");
+    }
+  }
   std::string gpus_path = member_path(path, "gpus");
   if (n.gpus.size() > kMaxGpusPerNode) {
     return invalid_field(gpus_path, "at most " + std::to_string(kMaxGpusPerNode) + " GPUs per node are allowed (got " +
@@ -233,6 +245,7 @@ json to_json(const NodeInfo& n) {
           {"taints", std::move(taints)},
           {"capacity", to_json(n.capacity)},
           {"allocatable", to_json(n.allocatable)},
+          {"allocated", to_json(n.allocated)},
           {"gpus", std::move(gpus)}};
 }
 
@@ -326,6 +339,11 @@ Result<NodeInfo> node_from_json(const json& j, std::string_view path) {
     auto r = resources_from_json(*it, member_path(path, key));
     if (!r) return r.error();
     *out = *r;
+  }
+  if (auto it = j.find("allocated"); it != j.end()) {
+    auto r = resources_from_json(*it, member_path(path, "allocated"));
+    if (!r) return r.error();
+    n.allocated = *r;
   }
   auto gpus = gpus_member_from_json(j, path);
   if (!gpus) return gpus.error();

@@ -69,6 +69,10 @@ struct NodeInfo {
   std::vector<Taint> taints;
   ResourceList capacity;
   ResourceList allocatable;
+  // What pods running on the node request (the sim: its applied workloads' placements), so that free capacity is
+  // what the agent says. Each figure is at most capacity's (not allocatable's: a GPU that turns unhealthy lowers
+  // allocatable under pods already running). JSON "allocated", optional on input (zeros).
+  ResourceList allocated;
   std::vector<GpuInfo> gpus;
   bool operator==(const NodeInfo&) const = default;
 

@@ -1,6 +1,8 @@
 #include "placement/capacity_ledger.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 
 #include "model/inventory.hpp"
 
@@ -95,6 +97,26 @@ const ClusterAggregate& CapacityLedger::aggregate(std::size_t cluster) const {
     aggregate.max_gpu_memory_bytes = std::max(aggregate.max_gpu_memory_bytes, node.gpu_memory_bytes);
   }
   cached = std::move(aggregate);
+  return *cached;
+}
+
+std::optional<double> CapacityLedger::label_number(std::size_t cluster, std::string_view key) const {
+  auto it = label_numbers_.find(key);
+  if (it == label_numbers_.end()) {
+    it = label_numbers_.emplace(std::string(key), std::vector<std::optional<std::optional<double>>>(clusters().size()))
+             .first;
+  }
+  std::optional<std::optional<double>>& cached = it->second[cluster];
+  if (cached) return *cached;
+  cached.emplace();
+  const model::Labels& labels = snapshot_.clusters[cluster].labels;
+  const auto label = labels.find(std::string(key));
+  if (label == labels.end() || label->second.empty()) return std::nullopt;
+  double value = 0;
+  const char* begin = label->second.data();
+  const char* end = begin + label->second.size();
+  const auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec == std::errc{} && ptr == end && std::isfinite(value)) *cached = value;
   return *cached;
 }
 

@@ -60,12 +60,16 @@ class CapacityLedger {
   // Recomputed when a decision changed the cluster, cached otherwise.
   const ClusterAggregate& aggregate(std::size_t cluster) const;
 
+  // A label's value as a number (placement/cluster_properties.hpp), parsed once per cluster and key.
+  std::optional<double> label_number(std::size_t cluster, std::string_view key) const;
+
  private:
   void changed(std::size_t cluster);
 
   Snapshot snapshot_;
   std::map<std::string, std::size_t, std::less<>> cluster_index_;
   mutable std::vector<std::optional<ClusterAggregate>> aggregates_;
+  mutable std::map<std::string, std::vector<std::optional<std::optional<double>>>, std::less<>> label_numbers_;
 };
 
 }  // namespace fleet::placement

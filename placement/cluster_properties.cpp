@@ -1,6 +1,5 @@
 #include "placement/cluster_properties.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -9,17 +8,6 @@ namespace fleet::placement {
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
-
-std::optional<double> label_number(const model::Labels& labels, std::string_view key) {
-  const auto it = labels.find(std::string(key));
-  if (it == labels.end() || it->second.empty()) return std::nullopt;
-  double value = 0;
-  const char* begin = it->second.data();
-  const char* end = begin + it->second.size();
-  const auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (ec != std::errc{} || ptr != end || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
 
 std::optional<double> gpu_property(const ClusterAggregate& aggregate, const PropertyRequirement& requirement) {
   const std::string_view name = requirement.property;
@@ -54,8 +42,8 @@ std::optional<double> property_value(const CapacityLedger& ledger, std::size_t c
   if (is_gpu_property(requirement.property)) return gpu_property(ledger.aggregate(cluster), requirement);
   const ClusterSnapshot& snapshot = ledger.clusters()[cluster];
   if (requirement.property == "nodeCount") return static_cast<double>(snapshot.nodes.size());
-  if (requirement.property == "costPerGpuHour") return label_number(snapshot.labels, kCostLabel);
-  return label_number(snapshot.labels, requirement.property);
+  if (requirement.property == "costPerGpuHour") return ledger.label_number(cluster, kCostLabel);
+  return ledger.label_number(cluster, requirement.property);
 }
 
 bool compare(double actual, CompareOp op, double wanted) {

@@ -169,16 +169,38 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
     }
   }
 
-  score_candidates(state, s.score_plugins, filtered.candidates);
+  // Scores only order the candidates: PickN takes the best, Divided gives remainders to the better ranked. A
+  // Duplicated PickAll or PickFixed takes every candidate whole, whatever they score.
+  if (workload.policy.type == PolicyType::kPickN || !duplicated) {
+    score_candidates(state, s.score_plugins, filtered.candidates);
+  }
+  // Rank by the replicas a cluster can take (capped at what it would be given), then by score: a PickN Divided
+  // workload needs clusters that hold it before it can prefer any; for Duplicated every candidate fits them all.
   std::vector<Candidate> ranked = filtered.candidates;
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+  std::stable_sort(ranked.begin(), ranked.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.fit != b.fit) return a.fit > b.fit;
+    return a.score > b.score;
+  });
   Selection selection = select_clusters(state, ranked);
-  const std::vector<int> shares = divide_replicas(state, selection.chosen);
+  std::vector<int> shares = divide_replicas(state, selection.chosen);
 
   Decision decision;
   decision.rejected = std::move(filtered.rejected);
   for (Rejection& rejection : selection.rejected) decision.rejected.push_back(std::move(rejection));
+  // Divided is all or nothing (as Karmada's division by available replicas): half a model server is no server, and
+  // GPUs bound to a workload that cannot run whole are GPUs another workload could have used.
+  const int divided_total = std::accumulate(shares.begin(), shares.end(), 0);
+  if (!duplicated && divided_total < workload.replicas) {
+    const std::string reason = "the chosen clusters hold only " + std::to_string(divided_total) + " of the " +
+                               std::to_string(workload.replicas) +
+                               " replicas (Divided places all replicas or none): " + state.replica_shape + " each";
+    for (const Candidate& chosen : selection.chosen) {
+      decision.rejected.push_back(
+          {s.ledger.clusters()[chosen.cluster].name, RejectionCode::kInsufficientCapacity, reason});
+    }
+    selection.chosen.clear();
+    shares.clear();
+  }
   for (std::size_t i = 0; i < selection.chosen.size(); ++i) {
     const Candidate& chosen = selection.chosen[i];
     const std::string& name = s.ledger.clusters()[chosen.cluster].name;
@@ -220,7 +242,7 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
   return decision;
 }
 
-std::vector<Decision> place_batch(const Snapshot& snapshot, const std::vector<Workload>& workloads) {
+std::vector<std::size_t> batch_order(const std::vector<Workload>& workloads) {
   std::vector<std::size_t> order(workloads.size());
   std::iota(order.begin(), order.end(), 0);
   auto size = [](const Workload& w) { return static_cast<long long>(w.resources.gpus) * w.replicas; };
@@ -228,6 +250,11 @@ std::vector<Decision> place_batch(const Snapshot& snapshot, const std::vector<Wo
     if (size(workloads[a]) != size(workloads[b])) return size(workloads[a]) > size(workloads[b]);
     return workloads[a].name < workloads[b].name;
   });
+  return order;
+}
+
+std::vector<Decision> place_batch(const Snapshot& snapshot, const std::vector<Workload>& workloads) {
+  const std::vector<std::size_t> order = batch_order(workloads);
   PlacementEngine engine(snapshot);
   std::vector<Decision> decisions(workloads.size());
   for (const std::size_t i : order) decisions[i] = engine.place(workloads[i]);

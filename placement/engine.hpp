@@ -43,6 +43,10 @@ class PlacementEngine {
   std::unique_ptr<State> state_;
 };
 
+// The order a batch is placed in: largest first (GPUs per replica × replicas), then by name. Indexes into
+// `workloads`.
+std::vector<std::size_t> batch_order(const std::vector<Workload>& workloads);
+
 // Places a batch against one snapshot, largest first (GPUs per replica × replicas, then name) so that big shapes
 // find whole nodes before small ones fragment them. Decisions come back in the input order.
 std::vector<Decision> place_batch(const Snapshot& snapshot, const std::vector<Workload>& workloads);

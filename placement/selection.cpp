@@ -5,8 +5,6 @@
 #include <optional>
 #include <set>
 
-#include "placement/cluster_properties.hpp"
-
 namespace fleet::placement {
 
 namespace {
@@ -85,12 +83,24 @@ class SpreadTracker {
   std::vector<DomainCounts> domains_;
 };
 
-std::string not_selected_reason(const CycleState& state, const Candidate& candidate, const Selection& selection) {
-  std::string text = "fits " + std::to_string(candidate.fit) + " replica" + (candidate.fit == 1 ? "" : "s") +
-                     ", but PickN " + std::to_string(state.workload->policy.number_of_clusters) +
-                     " chose clusters that scored higher (score " + format_number(candidate.score);
-  if (!selection.chosen.empty()) text += ", lowest chosen " + format_number(selection.chosen.back().score);
-  return text + ")";
+// Scores print as whole numbers: a reason is read by people, and it is built for up to every cluster of the fleet
+// in every decision, so it avoids floating-point formatting.
+std::string rounded(double score) {
+  return std::to_string(static_cast<long long>(score + 0.5));
+}
+
+std::string not_selected_reason(const CycleState& state, const Candidate& candidate, const std::string& last_chosen) {
+  std::string text;
+  text.reserve(120);
+  text += "fits ";
+  text += std::to_string(candidate.fit);
+  text += candidate.fit == 1 ? " replica, score " : " replicas, score ";
+  text += rounded(candidate.score);
+  text += "; PickN ";
+  text += std::to_string(state.workload->policy.number_of_clusters);
+  text += " took clusters that fit more replicas or scored higher";
+  text += last_chosen;
+  return text;
 }
 
 }  // namespace
@@ -127,6 +137,11 @@ Selection select_clusters(const CycleState& state, const std::vector<Candidate>&
       }
     }
   }
+  std::string last_chosen;
+  if (!selection.chosen.empty()) {
+    const Candidate& last = selection.chosen.back();
+    last_chosen = " (the last one taken fits " + std::to_string(last.fit) + ", score " + rounded(last.score) + ")";
+  }
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     if (taken[i]) continue;
     const std::string& name = state.ledger->clusters()[ranked[i].cluster].name;
@@ -135,7 +150,7 @@ Selection select_clusters(const CycleState& state, const std::vector<Candidate>&
       selection.rejected.push_back({name, RejectionCode::kSpread, spread.explain(ranked[i], *broken)});
     } else {
       selection.rejected.push_back(
-          {name, RejectionCode::kNotSelected, not_selected_reason(state, ranked[i], selection)});
+          {name, RejectionCode::kNotSelected, not_selected_reason(state, ranked[i], last_chosen)});
     }
   }
   return selection;

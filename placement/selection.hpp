@@ -14,7 +14,8 @@ struct Selection {
   std::vector<Rejection> rejected;
 };
 
-// `ranked`: best first (score, then name). Pure in the candidates and the snapshot's cluster fields.
+// `ranked`: best first (replicas that fit, then score, then name). Pure in the candidates and the snapshot's
+// cluster fields.
 Selection select_clusters(const CycleState& state, const std::vector<Candidate>& ranked);
 
 // The cluster's value for a topology key: "region" and "provider" are its fields, anything else a label; empty

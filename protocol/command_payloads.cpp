@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "model/field_path.hpp"
@@ -166,7 +168,7 @@ Status check_manifest(const json& m, const std::string& f) {
 }
 
 Result<Manifests> manifests(const json& p) {
-  if (auto s = model::reject_unknown_fields(p, {"manifests"}, kPath); !s) return s.error();
+  if (auto s = model::reject_unknown_fields(p, {"manifests", "placement"}, kPath); !s) return s.error();
   auto list = model::optional_array(p, "manifests", kPath);
   if (!list) return list.error();
   if (!*list || (*list)->empty()) {
@@ -182,6 +184,111 @@ Result<Manifests> manifests(const json& p) {
     out.objects.push_back((**list)[i]);
   }
   return out;
+}
+
+Result<std::int64_t> required_integer(const json& j, std::string_view key, const std::string& path, std::int64_t min,
+                                      std::int64_t max) {
+  auto v = model::optional_integer(j, key, path, min, max);
+  if (!v) return v.error();
+  if (!*v) return model::missing_field(model::member_path(path, key));
+  return **v;
+}
+
+Result<NodeReplicas> node_replicas(const json& e, const std::string& f) {
+  if (!e.is_object()) return model::wrong_type(f, "an object", e);
+  if (auto s = model::reject_unknown_fields(e, {"node", "replicas"}, f); !s) return s.error();
+  NodeReplicas out;
+  auto node = model::required_string(e, "node", f);
+  if (!node) return node.error();
+  if (auto s = model::validate_dns1123_subdomain(*node, model::member_path(f, "node")); !s) return s.error();
+  out.node = std::move(node).value();
+  auto replicas = required_integer(e, "replicas", f, 1, kMaxReplicasPerNode);
+  if (!replicas) return replicas.error();
+  out.replicas = static_cast<int>(*replicas);
+  return out;
+}
+
+Result<std::vector<NodeReplicas>> placement_nodes(const json& j, const std::string& path) {
+  auto list = model::optional_array(j, "nodes", path);
+  if (!list) return list.error();
+  const std::string f = model::member_path(path, "nodes");
+  if (!*list) return model::missing_field(f);
+  if ((*list)->size() > model::kMaxNodes) {
+    return model::invalid_field(f, "at most " + std::to_string(model::kMaxNodes) + " nodes");
+  }
+  std::vector<NodeReplicas> out;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < (*list)->size(); ++i) {
+    const std::string entry = model::index_path(f, i);
+    auto n = node_replicas((**list)[i], entry);
+    if (!n) return n.error();
+    if (!seen.insert(n->node).second) {
+      return model::invalid_field(model::member_path(entry, "node"), "node \"" + n->node + "\" is listed twice");
+    }
+    out.push_back(std::move(n).value());
+  }
+  std::sort(out.begin(), out.end(), [](const NodeReplicas& a, const NodeReplicas& b) { return a.node < b.node; });
+  return out;
+}
+
+// The optional "placement" member of apply_workload (`apply`) and delete_workload (command_payloads.hpp).
+Result<std::optional<WorkloadPlacement>> placement_member(const json& p, bool apply) {
+  auto obj = model::optional_object(p, "placement", kPath);
+  if (!obj) return obj.error();
+  if (!*obj) return std::optional<WorkloadPlacement>{};
+  const json& j = **obj;
+  const std::string path = field("placement");
+  auto known = apply
+                   ? model::reject_unknown_fields(
+                         j, {"workload", "generation", "gpusPerReplica", "cpuMillicores", "memoryBytes", "nodes"}, path)
+                   : model::reject_unknown_fields(j, {"workload"}, path);
+  if (!known) return known.error();
+  WorkloadPlacement out;
+  auto workload = model::required_string(j, "workload", path);
+  if (!workload) return workload.error();
+  if (auto s = model::validate_dns1123_label(*workload, model::member_path(path, "workload")); !s) return s.error();
+  out.workload = std::move(workload).value();
+  if (!apply) return std::optional<WorkloadPlacement>{std::move(out)};
+  auto generation = required_integer(j, "generation", path, 0, std::numeric_limits<std::int64_t>::max());
+  if (!generation) return generation.error();
+  out.generation = *generation;
+  std::int64_t gpus = 0;
+  for (auto [key, target, max] :
+       {std::tuple<const char*, std::int64_t*, std::int64_t>{"gpusPerReplica", &gpus, kMaxGpusPerReplica},
+        {"cpuMillicores", &out.cpu_millicores, model::kMaxCpuMillicores},
+        {"memoryBytes", &out.memory_bytes, model::kMaxNodeMemoryBytes}}) {
+    auto v = model::optional_integer(j, key, path, 0, max);
+    if (!v) return v.error();
+    *target = v->value_or(0);
+  }
+  out.gpus_per_replica = static_cast<int>(gpus);
+  auto nodes = placement_nodes(j, path);
+  if (!nodes) return nodes.error();
+  out.nodes = std::move(nodes).value();
+  return std::optional<WorkloadPlacement>{std::move(out)};
+}
+
+json placement_json(const WorkloadPlacement& w) {
+  json nodes = json::array();
+  for (const NodeReplicas& n : w.nodes) nodes.push_back({{"node", n.node}, {"replicas", n.replicas}});
+  return {{"workload", w.workload},
+          {"generation", w.generation},
+          {"gpusPerReplica", w.gpus_per_replica},
+          {"cpuMillicores", w.cpu_millicores},
+          {"memoryBytes", w.memory_bytes},
+          {"nodes", std::move(nodes)}};
+}
+
+template <class Payload>
+Result<CommandPayload> workload_command(const json& p, bool apply) {
+  auto m = manifests(p);
+  if (!m) return m.error();
+  auto placement = placement_member(p, apply);
+  if (!placement) return placement.error();
+  Payload out;
+  out.objects = std::move(m->objects);
+  out.placement = std::move(*placement);
+  return CommandPayload{std::move(out)};
 }
 
 Result<CommandPayload> cordon_cluster(const json& p) {
@@ -328,16 +435,10 @@ Result<CommandPayload> parse_command_payload(CommandKind kind, const json& paylo
       return upgrade_node_pool(p);
     case CommandKind::kRunProbe:
       return run_probe(p);
-    case CommandKind::kApplyWorkload: {
-      auto m = manifests(p);
-      if (!m) return m.error();
-      return CommandPayload{ApplyWorkload{std::move(*m)}};
-    }
-    case CommandKind::kDeleteWorkload: {
-      auto m = manifests(p);
-      if (!m) return m.error();
-      return CommandPayload{DeleteWorkload{std::move(*m)}};
-    }
+    case CommandKind::kApplyWorkload:
+      return workload_command<ApplyWorkload>(p, true);
+    case CommandKind::kDeleteWorkload:
+      return workload_command<DeleteWorkload>(p, false);
     case CommandKind::kCordonCluster:
       return cordon_cluster(p);
     case CommandKind::kCordonNode:
@@ -369,7 +470,16 @@ json to_json(const CommandPayload& payload) {
       return j;
     }
     json operator()(const RunProbe& c) const { return c.nodes ? json{{"nodes", *c.nodes}} : json::object(); }
-    json operator()(const Manifests& c) const { return {{"manifests", c.objects}}; }
+    json operator()(const ApplyWorkload& c) const {
+      json j = {{"manifests", c.objects}};
+      if (c.placement) j["placement"] = placement_json(*c.placement);
+      return j;
+    }
+    json operator()(const DeleteWorkload& c) const {
+      json j = {{"manifests", c.objects}};
+      if (c.placement) j["placement"] = {{"workload", c.placement->workload}};
+      return j;
+    }
     json operator()(const CordonCluster& c) const { return {{"cordon", c.cordon}}; }
     json operator()(const CordonNode& c) const { return {{"node", c.node}, {"cordon", c.cordon}}; }
     json operator()(const DrainNode& c) const {

@@ -7,6 +7,7 @@
 // Every payload is a JSON object; unknown members are refused (an older agent cannot honour a newer field).
 // Errors are kInvalid and name the member as "payload.<path>".
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -61,8 +62,44 @@ struct Manifests {
   std::vector<nlohmann::json> objects;
   bool operator==(const Manifests&) const = default;
 };
-struct ApplyWorkload : Manifests {};
-struct DeleteWorkload : Manifests {};
+
+inline constexpr int kMaxGpusPerReplica = 16;
+inline constexpr int kMaxReplicasPerNode = 10000;
+
+struct NodeReplicas {
+  std::string node;
+  int replicas = 0;  // 1..kMaxReplicasPerNode
+  bool operator==(const NodeReplicas&) const = default;
+};
+
+// The "placement" member (issue #14): what fleetd's placement decided for this cluster, so that the agent can
+// account the workload's resources per node and refuse a decision that over-commits one.
+//   apply_workload:  {"workload": DNS label, "generation": int64 >= 0, "gpusPerReplica": 0..16 (0),
+//                     "cpuMillicores": >= 0 (0), "memoryBytes": >= 0 (0),
+//                     "nodes": [{"node": DNS subdomain, "replicas": 1..10000}, …] (required, may be empty; at most
+//                     model::kMaxNodes, unique, kept sorted by node)}; the per-replica figures are requests.
+//   delete_workload: {"workload": DNS label} only: a delete releases whatever the workload holds, so any other
+//                     member is refused (unknown-field) rather than silently ignored.
+// Without it the command carries manifests only and nothing is accounted. The whole payload stays within
+// kMaxPayloadBytes, which bounds "nodes" well before model::kMaxNodes (about 40 bytes an entry).
+struct WorkloadPlacement {
+  std::string workload;
+  std::int64_t generation = 0;  // the decision's version: an apply older than the one held is refused as stale
+  int gpus_per_replica = 0;
+  std::int64_t cpu_millicores = 0;  // per replica
+  std::int64_t memory_bytes = 0;    // per replica
+  std::vector<NodeReplicas> nodes;
+  bool operator==(const WorkloadPlacement&) const = default;
+};
+
+struct ApplyWorkload : Manifests {
+  std::optional<WorkloadPlacement> placement;
+  bool operator==(const ApplyWorkload&) const = default;
+};
+struct DeleteWorkload : Manifests {
+  std::optional<WorkloadPlacement> placement;  // only `workload` is set
+  bool operator==(const DeleteWorkload&) const = default;
+};
 
 struct CordonCluster {
   bool cordon = true;  // false: uncordon

@@ -31,6 +31,7 @@ NodeChange diff_node(const model::NodeInfo& a, const model::NodeInfo& b) {
   diff_member(a.taints, b.taints, c.taints);
   diff_member(a.capacity, b.capacity, c.capacity);
   diff_member(a.allocatable, b.allocatable, c.allocatable);
+  diff_member(a.allocated, b.allocated, c.allocated);
   diff_member(a.gpus, b.gpus, c.gpus);
   return c;
 }
@@ -87,7 +88,8 @@ Result<NodeChange> change_from_json(const json& j, std::string_view path) {
   if (!taints) return taints.error();
   c.taints = std::move(taints).value();
   for (auto [key, out] : {std::pair<const char*, std::optional<model::ResourceList>*>{"capacity", &c.capacity},
-                          {"allocatable", &c.allocatable}}) {
+                          {"allocatable", &c.allocatable},
+                          {"allocated", &c.allocated}}) {
     if (auto it = j.find(key); it != j.end()) {
       auto r = model::resources_from_json(*it, model::member_path(path, key));
       if (!r) return r.error();
@@ -174,6 +176,7 @@ Result<model::ClusterInventory> apply_delta(model::ClusterInventory base, const 
     apply_member(c.taints, n->taints);
     apply_member(c.capacity, n->capacity);
     apply_member(c.allocatable, n->allocatable);
+    apply_member(c.allocated, n->allocated);
     apply_member(c.gpus, n->gpus);
   }
   std::erase_if(base.nodes, [&](const model::NodeInfo& n) { return removed.count(n.name) > 0; });
@@ -213,6 +216,7 @@ json to_json(const NodeChange& c) {
   }
   if (c.capacity) j["capacity"] = to_json(*c.capacity);
   if (c.allocatable) j["allocatable"] = to_json(*c.allocatable);
+  if (c.allocated) j["allocated"] = to_json(*c.allocated);
   if (c.gpus) {
     json g = json::array();
     for (const model::GpuInfo& x : *c.gpus) g.push_back(to_json(x));

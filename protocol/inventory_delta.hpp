@@ -28,6 +28,7 @@ struct NodeChange {
   std::optional<std::vector<model::Taint>> taints;
   std::optional<model::ResourceList> capacity;
   std::optional<model::ResourceList> allocatable;
+  std::optional<model::ResourceList> allocated;
   std::optional<std::vector<model::GpuInfo>> gpus;
   bool operator==(const NodeChange&) const = default;
 };

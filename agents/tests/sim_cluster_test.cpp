@@ -141,11 +141,11 @@ TEST_CASE("a sim cluster's inventory follows its spec", "[agent]") {
 
 TEST_CASE("commands: unsupported kinds and bad payloads are rejected", "[agent]") {
   SimCluster sim = make_sim();
-  const json manifest = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "x"}}}};
-  auto r = start_command(sim, "c1", "apply_workload", {{"manifests", {manifest}}}, 0);
+  auto r = start_command(sim, "c1", "cordon_node", {{"node", sim.inventory().nodes[0].name}}, 0);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == ErrorCode::kInvalid);
   CHECK(r.error().type == "unsupported-command");
+  CHECK_THAT(r.error().message, Catch::Contains("the sim does not run cordon_node; it runs upgrade_control_plane"));
   CHECK(start_command(sim, "c0", "no_such_kind", json::object(), 0).error().field == "kind");
   CHECK(start_command(sim, "c2", "upgrade_node_pool", json::array(), 0).error().field == "payload");
   CHECK(start_command(sim, "", "run_probe", json::object(), 0).error().field == "id");

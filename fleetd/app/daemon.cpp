@@ -26,6 +26,7 @@
 #include "fleetd/loops/admission_gauges.hpp"
 #include "fleetd/loops/lease_sweeper.hpp"
 #include "fleetd/loops/liveness_monitor.hpp"
+#include "fleetd/loops/placement_loop.hpp"
 #include "fleetd/loops/rollout_executor.hpp"
 #include "fleetd/store/cluster_store.hpp"
 #include "fleetd/store/token_store.hpp"
@@ -74,7 +75,8 @@ class Daemon {
         lease_sweeper_({database_url, static_cast<int>(cfg.command_max_attempts)}, clock_),
         liveness_({database_url, std::chrono::seconds(cfg.heartbeat_interval_seconds), unreachable_after(cfg)}, clock_),
         admission_gauges_(database_url, std::chrono::seconds(15), clock_),
-        rollouts_({database_url}, clock_) {
+        rollouts_({database_url}, clock_),
+        placement_({database_url}, clock_) {
     metrics_.set_build_info(build.version, build.commit);
     register_routes();
   }
@@ -119,6 +121,7 @@ class Daemon {
     liveness_.start();
     admission_gauges_.start();
     rollouts_.start();
+    placement_.start();
     recorder_.start();
     return server_.get();
   }
@@ -140,6 +143,7 @@ class Daemon {
     liveness_.stop();
     admission_gauges_.stop();
     rollouts_.stop();
+    placement_.stop();
     lease_sweeper_.stop();
     recorder_.stop();  // before the pool: its last batch goes through it
     notifier_.stop();
@@ -166,6 +170,8 @@ class Daemon {
     register_version_routes(api_);
     register_strategy_routes(api_);
     register_rollout_routes(api_, clock_);
+    register_workload_routes(api_);
+    register_placement_routes(api_);
     register_command_routes(api_);
     register_command_poll_routes(
         api_, gateway, {std::chrono::seconds(cfg_.command_lease_seconds), static_cast<int>(cfg_.command_max_attempts)});
@@ -227,6 +233,44 @@ class Daemon {
         "Node upgrades in rollouts (cordon, drain, upgrade, probe): a node pool step's time per node.", "", [this] {
           return std::map<std::string, DurationHistogram>{{"", rollouts_.stats().node_seconds}};
         });
+    register_placement_gauges();
+  }
+
+  void register_placement_gauges() {
+    auto count = [this](const char* name, const char* help, std::uint64_t PlacementLoopStats::*field) {
+      metrics_.add_gauge(name, help, [this, field] { return static_cast<double>(placement_.stats().*field); });
+    };
+    count("fleetd_placement_rounds", "Placement loop rounds on this replica (each one transaction).",
+          &PlacementLoopStats::rounds);
+    count("fleetd_placement_errors", "Placement loop rounds that failed and were retried.",
+          &PlacementLoopStats::errors);
+    count("fleetd_placement_decisions", "Workload placement decisions this replica wrote.",
+          &PlacementLoopStats::decisions);
+    count("fleetd_placement_commands", "apply_workload and delete_workload commands this replica queued.",
+          &PlacementLoopStats::commands);
+    metrics_.add_gauge("fleetd_placement_leader", "1 when this replica runs the placement loop.",
+                       [this] { return placement_.stats().leader ? 1.0 : 0.0; });
+    metrics_.add_histogram_family(
+        "fleetd_placement_decision_seconds", "The engine's decision for one workload.", "", [this] {
+          return std::map<std::string, DurationHistogram>{{"", placement_.stats().decision_seconds}};
+        });
+    metrics_.add_histogram_family(
+        "fleetd_placement_round_seconds", "Placement rounds: read, decide the batch, write and commit.", "", [this] {
+          return std::map<std::string, DurationHistogram>{{"", placement_.stats().round_seconds}};
+        });
+    metrics_.add_gauge_family("fleetd_workloads", "Workloads by state, fleet-wide (from the placing replica).", "state",
+                              [this] { return placement_.stats().workloads_by_state; });
+    auto gpus = [this](std::int64_t PlacementLoopStats::Gpus::*field) {
+      std::map<std::string, std::int64_t> out;
+      for (const auto& [model, g] : placement_.stats().gpus_by_model) out[model] = g.*field;
+      return out;
+    };
+    metrics_.add_gauge_family("fleetd_placement_gpus_bound",
+                              "Admitted healthy GPUs in use (bound or reported by agents), by model.", "model",
+                              [gpus] { return gpus(&PlacementLoopStats::Gpus::bound); });
+    metrics_.add_gauge_family("fleetd_placement_gpus_free",
+                              "Admitted healthy GPUs free on schedulable nodes, by model.", "model",
+                              [gpus] { return gpus(&PlacementLoopStats::Gpus::free); });
   }
 
   const ServeConfig& cfg_;
@@ -245,6 +289,7 @@ class Daemon {
   LivenessMonitor liveness_;
   AdmissionGauges admission_gauges_;  // fleetd_gpu_nodes{admission}
   RolloutExecutor rollouts_;          // carries update runs forward (one replica at a time)
+  PlacementLoop placement_;           // places workloads and follows their bindings (one replica at a time)
   std::unique_ptr<http::Server> server_;
 };
 

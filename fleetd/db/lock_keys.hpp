@@ -13,5 +13,7 @@ inline constexpr std::int64_t kRolloutExecutor =
     0x666c656574000005;  // loops/rollout_executor: one executor (session lock)
 inline constexpr std::int64_t kRolloutCreate =
     0x666c656574000006;  // handlers/rollout_handlers: one creation at a time (xact)
+inline constexpr std::int64_t kPlacementLoop =
+    0x666c656574000007;  // loops/placement_loop: one placement loop (session lock)
 
 }  // namespace fleet::lock_keys

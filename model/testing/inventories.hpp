@@ -105,6 +105,9 @@ inline ClusterInventory mutate(SplitMix64& rng, ClusterInventory inv) {
       case 5:
         if (!n.gpus.empty()) n.gpus[rng.below(n.gpus.size())].health = "unknown";
         break;
+      case 6:  // workloads came (no draw of its own, so the other cases' draws are unchanged)
+        n.allocated = {n.allocatable.cpu_millicores / 2, n.allocatable.memory_bytes / 4, n.capacity.gpus / 2};
+        break;
       default:
         break;
     }

@@ -68,6 +68,22 @@ TEST_CASE("inventory JSON round-trips and is canonical", "[agent]") {
   CHECK(validate_inventory(*inv).ok());
 }
 
+TEST_CASE("a node's allocation is optional on input and always written", "[agent][inventory]") {
+  json j = sample_inventory();
+  auto inv = inventory_from_json(j);
+  REQUIRE(inv.ok());
+  CHECK(inv->nodes[0].allocated == ResourceList{});  // absent: nothing allocated
+  CHECK(to_json(inv->nodes[0])["allocated"] == json{{"cpuMillicores", 0}, {"memoryBytes", 0}, {"gpus", 0}});
+  // Up to capacity, not allocatable: a GPU that turned unhealthy does not evict what runs on it.
+  j["nodes"][1]["allocated"] = {{"cpuMillicores", 96000}, {"memoryBytes", 1099511627776}, {"gpus", 2}};
+  inv = inventory_from_json(j);
+  REQUIRE(inv.ok());
+  CHECK(inv->nodes[0].allocated == ResourceList{96000, 1099511627776, 2});
+  auto again = inventory_from_json(to_json(*inv));
+  REQUIRE(again.ok());
+  CHECK(*again == *inv);
+}
+
 TEST_CASE("random inventories round-trip through JSON", "[agent]") {
   SplitMix64 rng(11);
   for (int i = 0; i < 100; ++i) {
@@ -119,6 +135,20 @@ TEST_CASE("inventory validation names the field", "[agent]") {
   j = sample_inventory();
   j["nodes"][0]["allocatable"]["cpuMillicores"] = 97000;
   CHECK(parse_error(j).field == "nodes[0].allocatable");
+
+  j = sample_inventory();
+  j["nodes"][0]["allocated"] = {{"cpuMillicores", 1000}, {"memoryBytes", 0}, {"gpus", 3}};
+  e = parse_error(j);
+  CHECK(e.field == "nodes[0].allocated.gpus");
+  CHECK(e.message.find("must not exceed capacity (2; is 3)") != std::string::npos);
+
+  j = sample_inventory();
+  j["nodes"][0]["allocated"] = {{"cpuMillicores", 96001}, {"memoryBytes", 0}};
+  CHECK(parse_error(j).field == "nodes[0].allocated.cpuMillicores");
+
+  j = sample_inventory();
+  j["nodes"][0]["allocated"] = {{"gpus", 1}};
+  CHECK(parse_error(j).field == "nodes[0].allocated.cpuMillicores");
 
   j = sample_inventory();
   j["nodes"][0]["capacity"]["memoryBytes"] = -1;

@@ -83,7 +83,33 @@ TEST_CASE("PickN ties break by cluster name", "[placement][selection]") {
   const Rejection* c = rejection_for(d, "c");
   REQUIRE(c != nullptr);
   CHECK(c->code == RejectionCode::kNotSelected);
-  CHECK(c->reason == "fits 1 replica, but PickN 2 chose clusters that scored higher (score 0, lowest chosen 0)");
+  CHECK(c->reason ==
+        "fits 1 replica, score 0; PickN 2 took clusters that fit more replicas or scored higher (the last one taken "
+        "fits 1, score 0)");
+}
+
+TEST_CASE("PickN ranks by the replicas a cluster holds before its score", "[placement][selection]") {
+  // The busier cluster scores higher on packing, but only the emptier one holds all three replicas.
+  PlacementEngine engine(
+      Snapshot{{cluster("a-busy", {gpu_node("x", 8, 0), gpu_node("y", 8, 8)}), gpu_cluster("b-empty", 3)}});
+  const Decision d = engine.place(divided(workload("w", 8, 3, PolicyType::kPickN, 1)));
+  REQUIRE(d.bindings.size() == 1);
+  CHECK(d.bindings[0].cluster == "b-empty");
+  CHECK(d.state == DecisionState::kPlaced);
+}
+
+TEST_CASE("Divided places all replicas or none", "[placement][division]") {
+  PlacementEngine engine(Snapshot{{gpu_cluster("a", 1), gpu_cluster("b", 1)}});
+  const Decision d = engine.place(divided(workload("w", 8, 3, PolicyType::kPickN, 2)));
+  CHECK(d.state == DecisionState::kUnplaceable);
+  CHECK(d.bindings.empty());
+  CHECK(d.replicas_bound == 0);
+  REQUIRE(rejection_for(d, "a") != nullptr);
+  CHECK(rejection_for(d, "a")->code == RejectionCode::kInsufficientCapacity);
+  CHECK(rejection_for(d, "a")->reason ==
+        "the chosen clusters hold only 2 of the 3 replicas (Divided places all replicas or none): 8 GPUs each");
+  // Nothing was taken: a workload that fits comes next and gets the GPUs.
+  CHECK(engine.place(workload("next", 8, 1, PolicyType::kPickN, 2)).state == DecisionState::kPlaced);
 }
 
 TEST_CASE("topology spread", "[placement][selection]") {

@@ -124,6 +124,98 @@ TEST_CASE("payloads: bad ones are refused naming the member", "[protocol][comman
   CHECK_THAT(big.message, Catch::Contains("64 KiB"));
 }
 
+TEST_CASE("payloads: apply_workload and delete_workload carry an optional placement", "[protocol][command]") {
+  const json manifest = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", {{"name", "llama"}}}};
+  const json placement = {{"workload", "llama"},
+                          {"generation", 3},
+                          {"gpusPerReplica", 4},
+                          {"cpuMillicores", 16000},
+                          {"memoryBytes", std::int64_t{64} << 30},
+                          {"nodes", {{{"node", "n2"}, {"replicas", 1}}, {{"node", "n1"}, {"replicas", 2}}}}};
+  auto apply = parse_command("a1", "apply_workload", {{"manifests", {manifest}}, {"placement", placement}});
+  REQUIRE(apply.ok());
+  const auto& a = std::get<ApplyWorkload>(apply->payload);
+  CHECK(a.objects == std::vector<json>{manifest});
+  REQUIRE(a.placement.has_value());
+  CHECK(a.placement->workload == "llama");
+  CHECK(a.placement->generation == 3);
+  CHECK(a.placement->gpus_per_replica == 4);
+  CHECK(a.placement->cpu_millicores == 16000);
+  CHECK(a.placement->memory_bytes == std::int64_t{64} << 30);
+  CHECK(a.placement->nodes == std::vector<NodeReplicas>{{"n1", 2}, {"n2", 1}});  // sorted by node
+  json canonical = placement;
+  canonical["nodes"] = {{{"node", "n1"}, {"replicas", 2}}, {{"node", "n2"}, {"replicas", 1}}};
+  CHECK(to_json(apply->payload) == json{{"manifests", {manifest}}, {"placement", canonical}});
+  auto again = parse_command("a1", "apply_workload", to_json(apply->payload));
+  REQUIRE(again.ok());
+  CHECK(*again == *apply);
+
+  // Requests default to 0; an empty node list holds nothing in this cluster.
+  auto minimal = parse_command(
+      "a2", "apply_workload",
+      {{"manifests", {manifest}}, {"placement", {{"workload", "w"}, {"generation", 0}, {"nodes", json::array()}}}});
+  REQUIRE(minimal.ok());
+  const auto& m = *std::get<ApplyWorkload>(minimal->payload).placement;
+  CHECK((m.gpus_per_replica == 0 && m.cpu_millicores == 0 && m.memory_bytes == 0 && m.nodes.empty()));
+  // Without a placement the command is what it was: manifests only.
+  auto plain = parse_command("a3", "apply_workload", {{"manifests", {manifest}}});
+  CHECK_FALSE(std::get<ApplyWorkload>(plain->payload).placement.has_value());
+  CHECK(to_json(plain->payload) == json{{"manifests", {manifest}}});
+  CHECK_FALSE(*plain == *apply);
+
+  auto del =
+      parse_command("d1", "delete_workload", {{"manifests", {manifest}}, {"placement", {{"workload", "llama"}}}});
+  REQUIRE(del.ok());
+  CHECK(std::get<DeleteWorkload>(del->payload).placement->workload == "llama");
+  CHECK(to_json(del->payload) == json{{"manifests", {manifest}}, {"placement", {{"workload", "llama"}}}});
+  CHECK(*parse_command("d1", "delete_workload", to_json(del->payload)) == *del);
+}
+
+TEST_CASE("payloads: a bad placement is refused naming the member", "[protocol][command]") {
+  const json manifest = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c"}}}};
+  const json good = {
+      {"workload", "llama"}, {"generation", 1}, {"gpusPerReplica", 1}, {"nodes", {{{"node", "n1"}, {"replicas", 1}}}}};
+  auto apply = [&](const json& patch) {
+    json placement = good;
+    placement.merge_patch(patch);
+    return refused("apply_workload", {{"manifests", {manifest}}, {"placement", placement}});
+  };
+  CHECK(refused("apply_workload", {{"manifests", {manifest}}, {"placement", "llama"}}).field == "payload.placement");
+  CHECK(apply({{"workload", nullptr}}).field == "payload.placement.workload");
+  CHECK(apply({{"workload", "Not_A_Name"}}).field == "payload.placement.workload");
+  CHECK(apply({{"generation", nullptr}}).field == "payload.placement.generation");
+  CHECK(apply({{"generation", -1}}).field == "payload.placement.generation");
+  CHECK(apply({{"generation", 1.5}}).field == "payload.placement.generation");
+  CHECK(apply({{"gpusPerReplica", 17}}).field == "payload.placement.gpusPerReplica");
+  CHECK(apply({{"cpuMillicores", -1}}).field == "payload.placement.cpuMillicores");
+  CHECK(apply({{"memoryBytes", "1Gi"}}).field == "payload.placement.memoryBytes");
+  CHECK(apply({{"nodes", nullptr}}).field == "payload.placement.nodes");
+  CHECK(apply({{"nodes", {"n1"}}}).field == "payload.placement.nodes[0]");
+  CHECK(apply({{"nodes", {{{"node", "n1"}}}}}).field == "payload.placement.nodes[0].replicas");
+  CHECK(apply({{"nodes", {{{"node", "n1"}, {"replicas", 0}}}}}).field == "payload.placement.nodes[0].replicas");
+  CHECK(apply({{"nodes", {{{"node", "n1"}, {"replicas", 10001}}}}}).field == "payload.placement.nodes[0].replicas");
+  CHECK(apply({{"nodes", {{{"node", "Bad_Node"}, {"replicas", 1}}}}}).field == "payload.placement.nodes[0].node");
+  auto twice = apply({{"nodes", {{{"node", "n1"}, {"replicas", 1}}, {{"node", "n1"}, {"replicas", 2}}}}});
+  CHECK(twice.field == "payload.placement.nodes[1].node");
+  CHECK_THAT(twice.message, Catch::Contains("listed twice"));
+  auto unknown = apply({{"nodes", {{{"node", "n1"}, {"replicas", 1}, {"gpus", 8}}}}});
+  CHECK(unknown.type == "unknown-field");
+  CHECK(unknown.field == "payload.placement.nodes[0].gpus");
+  CHECK(apply({{"replicas", 3}}).field == "payload.placement.replicas");
+  json many = json::array();
+  for (int i = 0; i < 5001; ++i) many.push_back({{"node", "n" + std::to_string(i)}, {"replicas", 1}});
+  json huge = good;
+  huge["nodes"] = many;
+  // 5,001 nodes are over kMaxPayloadBytes before they are over model::kMaxNodes.
+  CHECK(refused("apply_workload", {{"manifests", {manifest}}, {"placement", huge}}).field == "payload");
+  // delete_workload's placement names the workload and nothing else.
+  CHECK(refused("delete_workload", {{"manifests", {manifest}}, {"placement", good}}).type == "unknown-field");
+  CHECK(refused("delete_workload", {{"manifests", {manifest}}, {"placement", json::object()}}).field ==
+        "payload.placement.workload");
+  // The manifests stay required.
+  CHECK(refused("apply_workload", {{"placement", good}}).field == "payload.manifests");
+}
+
 TEST_CASE("reports: what the agent writes fleetd reads, with the limits", "[protocol][command]") {
   CommandStatus s;
   s.id = "c1";

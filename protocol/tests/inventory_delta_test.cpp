@@ -95,6 +95,37 @@ TEST_CASE("a delta carries only what changed", "[protocol]") {
   CHECK(d.changed.empty());
 }
 
+TEST_CASE("a delta carries a node's allocation like its capacity", "[protocol][inventory]") {
+  model::ClusterInventory a = model::testing::gpu_inventory(2, 8);
+  model::ClusterInventory b = a;
+  b.nodes[1].allocated = model::ResourceList{16000, std::int64_t{64} << 30, 4};
+  InventoryDelta d = diff_inventory(a, b);
+  REQUIRE(d.changed.size() == 1);
+  CHECK(d.changed[0] == change("gpu-1", [&](NodeChange& c) { c.allocated = b.nodes[1].allocated; }));
+  CHECK(to_json(d.changed[0]) ==
+        json{{"name", "gpu-1"},
+             {"allocated", {{"cpuMillicores", 16000}, {"memoryBytes", std::int64_t{64} << 30}, {"gpus", 4}}}});
+  auto wire = delta_from_json(json::parse(to_json(d).dump()));
+  REQUIRE(wire.ok());
+  CHECK(*wire == d);
+  auto applied = apply_delta(a, *wire);
+  REQUIRE(applied.ok());
+  CHECK(*applied == b);
+  CHECK(apply_delta(b, diff_inventory(b, a)).value() == a);  // released again
+
+  // An allocation over capacity is invalid, whichever way it arrives.
+  InventoryDelta over;
+  over.changed = {change("gpu-0", [](NodeChange& c) { c.allocated = model::ResourceList{0, 0, 9}; })};
+  auto invalid = apply_delta(a, over);
+  REQUIRE_FALSE(invalid.ok());
+  CHECK(invalid.error().code == ErrorCode::kInvalid);
+  CHECK(invalid.error().field == "nodes[0].allocated.gpus");
+  auto bad_wire =
+      delta_from_json(json{{"changed", {{{"name", "a"}, {"allocated", {{"cpuMillicores", -1}}}}}}}, "delta");
+  REQUIRE_FALSE(bad_wire.ok());
+  CHECK(bad_wire.error().field == "delta.changed[0].allocated.cpuMillicores");
+}
+
 TEST_CASE("a delta that does not fit its base is out of sync", "[protocol]") {
   model::ClusterInventory a = small_inventory();
   InventoryDelta remove_missing;

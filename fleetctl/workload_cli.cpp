@@ -1,0 +1,47 @@
+#include "fleetctl/workload_cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "fleetctl/output_format.hpp"
+#include "fleetctl/workload_commands.hpp"
+
+namespace fleet::ctl {
+namespace {
+
+struct WorkloadFlags {
+  WorkloadOptions options;
+  std::size_t limit = 0;
+};
+
+}  // namespace
+
+void add_workload_commands(const WorkloadCliParents& parents,
+                           const std::function<void(CLI::App*, std::function<int(Session&)>)>& command) {
+  auto flags = std::make_shared<WorkloadFlags>();
+  auto& o = flags->options;
+
+  auto* apply = parents.app->add_subcommand("apply", "Create or update a workload from a file (JSON or YAML)");
+  apply->add_option("-f,--filename", o.file, "The workload, JSON or YAML ('-' for stdin)")->required();
+  apply->add_option("-o,--output", o.output, "Output format")->check(CLI::IsMember({"json", "yaml"}));
+  command(apply, [flags](Session& s) { return apply_file(s, flags->options); });
+
+  auto* get = parents.get->add_subcommand("workloads", "List workloads, or show one by name")->alias("workload");
+  get->add_option("name", o.name, "Workload name");
+  get->add_option("--limit", flags->limit, "Return at most N workloads (default: all, fetching every page)");
+  get->add_option("-o,--output", o.output, "Output format")->check(CLI::IsMember(output_format_names()));
+  command(get, [flags, get](Session& s) {
+    if (get->count("--limit")) flags->options.limit = flags->limit;
+    return get_workloads(s, flags->options);
+  });
+
+  auto* describe = parents.describe->add_subcommand("workload", "Describe a workload")->alias("workloads");
+  describe->add_option("name", o.name, "Workload name")->required();
+  command(describe, [flags](Session& s) { return describe_workload_command(s, flags->options.name); });
+
+  auto* del = parents.del->add_subcommand("workload", "Delete a workload")->alias("workloads");
+  del->add_option("name", o.name, "Workload name")->required();
+  command(del, [flags](Session& s) { return delete_workload(s, flags->options.name); });
+}
+
+}  // namespace fleet::ctl

@@ -1,0 +1,23 @@
+#pragma once
+// How workloads (issue #14) look on a terminal: the `get workloads` table and `describe workload`. Input is the
+// server's JSON (docs/api.md "Workloads"), read tolerantly: a missing field shows as "-" or <none>.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fleet::ctl {
+
+// "PickAll", "PickN(2)", "PickFixed(3)": the policy type with how many clusters it picks.
+std::string policy_text(const nlohmann::json& policy);
+
+// NAME REPLICAS GPUS/REPLICA POLICY STATE AGE; wide adds DIVISION GPU-MODELS GENERATION.
+std::string workloads_table(const std::vector<nlohmann::json>& workloads, bool wide,
+                            std::chrono::system_clock::time_point now);
+
+// "Key:  value" lines: the spec (resources, versions, policy with affinity, tolerations and spread), the
+// manifests as kind/name, generation, resourceVersion and times.
+std::string describe_workload(const nlohmann::json& workload, std::chrono::system_clock::time_point now);
+
+}  // namespace fleet::ctl

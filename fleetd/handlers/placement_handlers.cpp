@@ -1,0 +1,77 @@
+// What the placement loop decided (issue #14 item 5): a workload's placement with each binding's state as the
+// agents report it and every rejected cluster's reason, and a cluster's GPU capacity by model and block size.
+// Read-only; viewers may read both.
+#include <pqxx/pqxx>
+
+#include "fleetd/handlers/routes.hpp"
+#include "fleetd/store/placement_snapshot.hpp"
+#include "fleetd/store/placement_store.hpp"
+#include "placement/cluster_capacity.hpp"
+
+namespace fleet {
+namespace {
+
+using nlohmann::json;
+
+http::Response get_placement(Call& call, pqxx::connection_base& conn) {
+  const std::string name = call.path["name"];
+  pqxx::read_transaction txn(conn);
+  const std::optional<store::PlacementView> view = store::load_placement(txn, name);
+  txn.commit();
+  if (!view) {
+    return problem(call, make_error(ErrorCode::kNotFound, "workload " + name + " does not exist", "", "not-found"));
+  }
+  json bindings = json::array();
+  for (const store::StoredBinding& b : view->bindings) {
+    json nodes = json::array();
+    for (const placement::NodeShare& share : b.nodes)
+      nodes.push_back({{"node", share.node}, {"replicas", share.replicas}});
+    json binding = {{"cluster", b.cluster},
+                    {"replicas", b.replicas},
+                    {"state", b.state},
+                    {"nodes", std::move(nodes)},
+                    {"generation", b.generation}};
+    if (auto it = view->messages.find(b.seq); it != view->messages.end()) binding["message"] = it->second;
+    if (!b.command_id.empty()) binding["command"] = b.command_id;
+    bindings.push_back(std::move(binding));
+  }
+  json out = {{"workload", name},
+              {"state", view->workload_state},
+              {"generation", view->generation},
+              {"bindings", std::move(bindings)},
+              {"rejected", json::array()}};
+  if (view->decided_generation) out["decidedGeneration"] = *view->decided_generation;
+  if (view->decided_at) out["decidedAt"] = *view->decided_at;
+  if (view->decision && view->decision->is_object()) {
+    const json& d = *view->decision;
+    out["rejected"] = d.value("rejected", json::array());
+    out["replicasWanted"] = d.value("replicasWanted", 0);
+    out["replicasBound"] = d.value("replicasBound", 0);
+    out["decision"] = d.value("state", "");
+  }
+  return json_response(200, out.dump());
+}
+
+http::Response get_capacity(Call& call, pqxx::connection_base& conn) {
+  const std::string name = call.path["name"];
+  pqxx::read_transaction txn(conn);
+  std::optional<store::ClusterWithNodes> cluster = store::load_cluster_with_nodes(txn, name);
+  if (!cluster) {
+    txn.commit();
+    return problem(call, make_error(ErrorCode::kNotFound, "cluster " + name + " does not exist", "", "not-found"));
+  }
+  const store::BoundByNode bound = store::bound_by_node(store::bound_node_takes(txn, name));
+  const store::PoolSet pools = store::pools_being_upgraded(txn);
+  txn.commit();
+  const placement::Snapshot snapshot = store::build_snapshot({*cluster}, bound, pools);
+  return json_response(200, placement::cluster_capacity_json(snapshot.clusters.front()).dump());
+}
+
+}  // namespace
+
+void register_placement_routes(ApiService& api) {
+  api.add_db_route("GET", "/v1/workloads/{name}/placement", Role::kViewer, get_placement);
+  api.add_db_route("GET", "/v1/clusters/{name}/capacity", Role::kViewer, get_capacity);
+}
+
+}  // namespace fleet

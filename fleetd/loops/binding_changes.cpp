@@ -1,0 +1,54 @@
+#include "fleetd/loops/binding_changes.hpp"
+
+#include <algorithm>
+
+namespace fleet {
+
+namespace {
+
+bool settled(const store::StoredBinding& b) {
+  return b.state != "Failed" && b.state != "Deleting";
+}
+
+void take_away(const store::StoredBinding& b, BindingChanges& changes) {
+  if (b.state == "Failed") {
+    changes.drop.push_back(b);
+  } else if (b.state != "Deleting") {
+    changes.remove.push_back(b);
+  }
+}
+
+}  // namespace
+
+BindingChanges binding_changes(const std::vector<store::StoredBinding>& current, const placement::Decision& decision) {
+  BindingChanges changes;
+  for (const placement::ClusterBinding& wanted : decision.bindings) {
+    const auto it = std::find_if(current.begin(), current.end(),
+                                 [&](const store::StoredBinding& b) { return b.cluster == wanted.cluster; });
+    const bool same =
+        it != current.end() && settled(*it) && it->replicas == wanted.replicas && it->nodes == wanted.nodes;
+    if (!same) changes.apply.push_back(wanted);
+  }
+  for (const store::StoredBinding& b : current) {
+    const bool kept = std::any_of(decision.bindings.begin(), decision.bindings.end(),
+                                  [&](const placement::ClusterBinding& w) { return w.cluster == b.cluster; });
+    if (!kept) take_away(b, changes);
+  }
+  return changes;
+}
+
+BindingChanges deletion_changes(const std::vector<store::StoredBinding>& current) {
+  BindingChanges changes;
+  for (const store::StoredBinding& b : current) take_away(b, changes);
+  return changes;
+}
+
+std::vector<placement::ClusterBinding> engine_bindings(const std::vector<store::StoredBinding>& current) {
+  std::vector<placement::ClusterBinding> out;
+  for (const store::StoredBinding& b : current) {
+    if (settled(b)) out.push_back({b.cluster, b.replicas, b.nodes});
+  }
+  return out;
+}
+
+}  // namespace fleet

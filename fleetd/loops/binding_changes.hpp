@@ -1,0 +1,31 @@
+#pragma once
+// From a workload's stored bindings and a new decision to what the placement loop writes: pure, so the rules are
+// tested without PostgreSQL.
+// - A binding the decision keeps as it is (same replicas, same nodes, not Failed or being deleted) is left alone:
+//   re-evaluating an unchanged fleet sends nothing.
+// - A new or changed binding, or one chosen again after it failed or while it is being deleted, is applied
+//   (upsert: Pending, a new revision, an apply_workload command).
+// - A binding the decision no longer has is deleted on its cluster (Deleting, a delete_workload command), unless
+//   nothing runs there (Failed): then its row is dropped.
+#include <vector>
+
+#include "fleetd/store/placement_store.hpp"
+#include "placement/decision.hpp"
+
+namespace fleet {
+
+struct BindingChanges {
+  std::vector<placement::ClusterBinding> apply;
+  std::vector<store::StoredBinding> remove;
+  std::vector<store::StoredBinding> drop;
+};
+
+BindingChanges binding_changes(const std::vector<store::StoredBinding>& current, const placement::Decision& decision);
+
+// The workload is being deleted: every binding goes.
+BindingChanges deletion_changes(const std::vector<store::StoredBinding>& current);
+
+// What the engine should count as the workload's own today: bindings that run or are about to.
+std::vector<placement::ClusterBinding> engine_bindings(const std::vector<store::StoredBinding>& current);
+
+}  // namespace fleet

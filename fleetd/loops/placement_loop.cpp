@@ -1,0 +1,279 @@
+#include "fleetd/loops/placement_loop.hpp"
+
+#include <pqxx/pqxx>
+
+#include "common/log.hpp"
+#include "fleetd/db/lock_keys.hpp"
+#include "fleetd/loops/binding_changes.hpp"
+#include "fleetd/loops/workload_manifests.hpp"
+#include "fleetd/store/command_store.hpp"
+#include "fleetd/store/placement_snapshot.hpp"
+#include "fleetd/store/placement_store.hpp"
+#include "placement/decision_json.hpp"
+#include "placement/engine.hpp"
+#include "placement/workload_json.hpp"
+
+namespace fleet {
+namespace {
+
+constexpr const char* kCreatedBy = "placement-loop";
+constexpr int kBookkeepingLimit = 5000;
+
+class Receiver : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& conn, std::function<void(const std::string&)> on)
+      : pqxx::notification_receiver(conn, store::kPlacementChannel), on_(std::move(on)) {}
+  void operator()(const std::string& payload, int) override { on_(payload); }
+
+ private:
+  std::function<void(const std::string&)> on_;
+};
+
+std::string command_id(std::int64_t seq, int revision, std::string_view verb) {
+  return "wl." + std::to_string(seq) + "." + std::to_string(revision) + "." + std::string(verb);
+}
+
+// The objects delete_workload removes: each manifest's identity only.
+nlohmann::json identities(const nlohmann::json& manifests) {
+  nlohmann::json out = nlohmann::json::array();
+  if (!manifests.is_array()) return out;
+  for (const nlohmann::json& object : manifests) {
+    if (!object.is_object()) continue;
+    nlohmann::json metadata = {{"name", object.value("/metadata/name"_json_pointer, std::string())}};
+    if (object.contains("/metadata/namespace"_json_pointer))
+      metadata["namespace"] = object.at("/metadata/namespace"_json_pointer);
+    out.push_back(
+        {{"apiVersion", object.value("apiVersion", "")}, {"kind", object.value("kind", "")}, {"metadata", metadata}});
+  }
+  return out;
+}
+
+// Pending/Deleting bindings whose command finished, and Applied bindings the agents' inventory shows running.
+int follow_agents(pqxx::transaction_base& txn) {
+  int changed = 0;
+  for (const store::FinishedBindingCommand& f : store::finished_binding_commands(txn, kBookkeepingLimit)) {
+    const bool ok = f.command_state == "succeeded";
+    if (f.binding.state == "Deleting") {
+      // A failed delete leaves the row, Failed: nothing the loop can do will make that agent delete; people can see it.
+      if (ok) {
+        store::delete_binding(txn, f.binding.seq);
+      } else {
+        store::set_binding_state(txn, f.binding.seq, "Failed", "delete_workload failed: " + f.message);
+      }
+    } else {
+      store::set_binding_state(txn, f.binding.seq, ok ? "Applied" : "Failed", ok ? "" : f.message);
+    }
+    ++changed;
+  }
+  for (const store::AppliedBinding& a : store::applied_bindings(txn, kBookkeepingLimit)) {
+    bool running = true;
+    for (const placement::NodeShare& share : a.binding.nodes) {
+      const auto it = a.allocated_gpus.find(share.node);
+      if (it == a.allocated_gpus.end() || it->second < share.replicas * a.gpus_per_replica) running = false;
+    }
+    if (running) {
+      store::set_binding_state(txn, a.binding.seq, "Running", "");
+      ++changed;
+    }
+  }
+  return changed;
+}
+
+struct Queued {
+  int commands = 0;
+};
+
+void remove_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w, const BindingChanges& changes,
+                     Queued& queued) {
+  for (const store::StoredBinding& b : changes.drop) store::delete_binding(txn, b.seq);
+  for (const store::StoredBinding& b : changes.remove) {
+    const std::string id = command_id(b.seq, b.revision, "delete");
+    const nlohmann::json payload = {{"manifests", identities(w.manifests)}, {"placement", {{"workload", w.name}}}};
+    store::enqueue_command(txn, b.cluster, id, "delete_workload", payload, kCreatedBy);
+    store::set_binding_command(txn, b.seq, id, "Deleting");
+    ++queued.commands;
+  }
+}
+
+void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w, const placement::Workload& workload,
+                    const std::map<std::string, std::string>& cluster_ids, const BindingChanges& changes,
+                    Queued& queued) {
+  for (const placement::ClusterBinding& b : changes.apply) {
+    const auto [seq, revision] = store::upsert_binding(txn, w.id, cluster_ids.at(b.cluster), b.replicas,
+                                                       placement::to_json(b.nodes), w.generation);
+    const std::string id = command_id(seq, revision, "apply");
+    const nlohmann::json payload = {{"manifests", render_manifests(w.manifests, workload, w.generation, b)},
+                                    {"placement", placement_member(workload, w.generation, b)}};
+    store::enqueue_command(txn, b.cluster, id, "apply_workload", payload, kCreatedBy);
+    store::set_binding_command(txn, seq, id, "Pending");
+    ++queued.commands;
+  }
+}
+
+}  // namespace
+
+PlacementLoop::PlacementLoop(Options options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
+
+PlacementLoop::~PlacementLoop() {
+  stop();
+}
+
+void PlacementLoop::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void PlacementLoop::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+PlacementLoopStats PlacementLoop::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool safety) {
+  const auto started = clock_.steady_now();
+  pqxx::work txn(conn);
+  follow_agents(txn);
+  std::vector<store::WorkloadRecord> records = store::workloads_to_place(txn, retry_unplaced, options_.batch_limit);
+  std::vector<double> decision_seconds;
+  Queued queued;
+  std::map<std::string, PlacementLoopStats::Gpus> gpus;
+  if (!records.empty() || safety) {
+    int unreadable = 0;
+    const std::vector<store::ClusterWithNodes> fleet = store::load_fleet(txn, unreadable);
+    if (unreadable > 0) log::warn("placement: nodes with unreadable inventory left out", {{"nodes", unreadable}});
+    std::map<std::string, std::string> cluster_ids;
+    for (const store::ClusterWithNodes& c : fleet) cluster_ids.emplace(c.cluster.name, c.cluster.id);
+    placement::PlacementEngine engine(store::build_snapshot(fleet, store::bound_by_node(store::bound_node_takes(txn)),
+                                                            store::pools_being_upgraded(txn)));
+
+    std::vector<placement::Workload> workloads;
+    std::vector<std::size_t> placeable;  // indexes into records
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      store::WorkloadRecord& w = records[i];
+      if (w.deleting) {
+        const BindingChanges changes = deletion_changes(w.bindings);
+        remove_bindings(txn, w, changes, queued);
+        if (changes.remove.size() + changes.drop.size() == w.bindings.size() && changes.remove.empty()) {
+          store::delete_workload_row(txn, w.id);
+        }
+        continue;
+      }
+      auto spec = placement::workload_spec_from_json(w.spec);
+      if (!spec) {
+        log::error("placement: a stored workload spec does not parse",
+                   {{"workload", w.name}, {"error", spec.error().message}});
+        continue;
+      }
+      workloads.push_back(std::move(*spec));
+      placeable.push_back(i);
+    }
+    for (const std::size_t k : placeable.empty() ? std::vector<std::size_t>{} : placement::batch_order(workloads)) {
+      const store::WorkloadRecord& w = records[placeable[k]];
+      const placement::Workload& workload = workloads[k];
+      const auto t0 = clock_.steady_now();
+      const placement::Decision decision = engine.place(workload, engine_bindings(w.bindings));
+      decision_seconds.push_back(std::chrono::duration<double>(clock_.steady_now() - t0).count());
+      store::save_placement(txn, w.id, w.generation, placement::to_json(decision),
+                            placement::to_string(decision.state));
+      const BindingChanges changes = binding_changes(w.bindings, decision);
+      remove_bindings(txn, w, changes, queued);
+      apply_bindings(txn, w, workload, cluster_ids, changes, queued);
+    }
+    const placement::Snapshot after = engine.current();
+    for (const placement::ClusterSnapshot& c : after.clusters) {
+      if (c.state != "ready") continue;
+      for (const placement::NodeSnapshot& n : c.nodes) {
+        if (n.gpu_model.empty() || n.admission != model::Admission::kAdmitted) continue;
+        PlacementLoopStats::Gpus& g = gpus[n.gpu_model];
+        g.total += n.gpus_healthy;
+        g.bound += std::min(n.gpus_used, n.gpus_healthy);
+        if (n.schedulable && !n.draining) g.free += std::max(0, n.gpus_healthy - n.gpus_used);
+      }
+    }
+  }
+  std::map<std::string, std::int64_t> by_state;
+  if (safety) by_state = store::workloads_by_state(txn);
+  txn.commit();
+
+  std::lock_guard lock(mutex_);
+  stats_.rounds++;
+  stats_.decisions += decision_seconds.size();
+  stats_.commands += static_cast<std::uint64_t>(queued.commands);
+  for (const double s : decision_seconds) stats_.decision_seconds.observe(s);
+  stats_.round_seconds.observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
+  if (!gpus.empty() || safety) stats_.gpus_by_model = std::move(gpus);
+  if (safety) stats_.workloads_by_state = std::move(by_state);
+}
+
+void PlacementLoop::run() {
+  using namespace std::chrono;
+  auto backoff = milliseconds(250);
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    try {
+      pqxx::connection conn(options_.database_url);
+      Receiver receiver(conn, [this](const std::string& p) {
+        std::lock_guard lock(mutex_);
+        notified_.insert(p);
+      });
+      auto try_lock = [&conn] {
+        pqxx::nontransaction txn(conn);
+        return txn.exec_params("SELECT pg_try_advisory_lock($1)", lock_keys::kPlacementLoop)[0][0].as<bool>();
+      };
+      while (!try_lock()) {
+        conn.await_notification(1, 0);
+        std::lock_guard lock(mutex_);
+        notified_.clear();
+        if (stopping_) return;
+      }
+      {
+        std::lock_guard lock(mutex_);
+        stats_.leader = true;
+      }
+      log::info("placement loop: placing workloads on this replica");
+      backoff = milliseconds(250);
+      auto next_safety = steady_clock::now();
+      for (;;) {
+        std::set<std::string> events;
+        {
+          std::lock_guard lock(mutex_);
+          if (stopping_) return;
+          events.swap(notified_);
+        }
+        const bool safety = steady_clock::now() >= next_safety;
+        if (safety) next_safety = steady_clock::now() + options_.safety_period;
+        if (safety || !events.empty()) round(conn, safety || events.contains("inventory"), safety);
+        {
+          std::lock_guard lock(mutex_);
+          if (!notified_.empty()) continue;
+        }
+        auto wait = duration_cast<microseconds>(next_safety - steady_clock::now());
+        wait = std::clamp(wait, microseconds(0), microseconds(250000));
+        if (wait.count() > 0) conn.await_notification(0, static_cast<long>(wait.count()));
+        conn.get_notifs();
+      }
+    } catch (const std::exception& e) {
+      {
+        std::lock_guard lock(mutex_);
+        stats_.errors++;
+        stats_.leader = false;
+      }
+      log::warn("placement loop: round failed; reconnecting", {{"error", e.what()}, {"retryMs", backoff.count()}});
+    }
+    std::unique_lock lock(mutex_);
+    if (cv_.wait_for(lock, backoff, [this] { return stopping_; })) return;
+    backoff = std::min(milliseconds(5000), backoff * 2);
+  }
+}
+
+}  // namespace fleet

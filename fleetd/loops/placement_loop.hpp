@@ -1,0 +1,77 @@
+#pragma once
+// The placement loop (issue #14 item 3): it decides nothing itself. A round reads the workloads that need a
+// decision and the fleet through the stores, calls the pure engine (placement/engine.hpp) for the batch, and
+// writes the decisions, the bindings and the agents' apply_workload / delete_workload commands in one transaction.
+// A crash leaves the old decisions or the new ones; the workloads' generations say what is still to decide.
+//
+// Event-driven: it LISTENs on `fleet_placements` (a workload created, changed or deleted; an agent's report that
+// finishes a workload command; an inventory change, which also retries workloads not fully placed), with a safety
+// round every few seconds. One replica runs it at a time (a session advisory lock, as the rollout executor).
+//
+// A binding's state follows the agents: Pending (command queued) → Applied (the agent applied the manifests) →
+// Running (the agent's inventory shows the GPUs in use on every bound node) | Failed (the agent could not).
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "common/clock.hpp"
+#include "common/duration_histogram.hpp"
+
+namespace pqxx {
+class connection_base;
+}  // namespace pqxx
+
+namespace fleet {
+
+struct PlacementLoopStats {
+  std::uint64_t rounds = 0;     // rounds that ran (each one transaction)
+  std::uint64_t errors = 0;     // rounds that failed (rolled back; retried)
+  std::uint64_t decisions = 0;  // workload decisions written
+  std::uint64_t commands = 0;   // apply and delete commands queued
+  DurationHistogram decision_seconds{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25}};
+  DurationHistogram round_seconds{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
+  std::map<std::string, std::int64_t> workloads_by_state;  // as of the last safety round
+  struct Gpus {
+    std::int64_t total = 0, free = 0, bound = 0;
+  };
+  std::map<std::string, Gpus> gpus_by_model;  // admitted, healthy; as of the last round that read the fleet
+  bool leader = false;
+};
+
+class PlacementLoop {
+ public:
+  struct Options {
+    std::string database_url;
+    std::chrono::milliseconds safety_period{5000};
+    int batch_limit = 1000;  // workloads decided per round
+  };
+  PlacementLoop(Options options, const Clock& clock);
+  ~PlacementLoop();
+  PlacementLoop(const PlacementLoop&) = delete;
+  PlacementLoop& operator=(const PlacementLoop&) = delete;
+
+  void start();
+  void stop();
+  PlacementLoopStats stats() const;
+
+ private:
+  void run();
+  // One round in one transaction. `retry_unplaced`: also re-decide workloads not fully placed.
+  void round(pqxx::connection_base& conn, bool retry_unplaced, bool safety);
+
+  Options options_;
+  const Clock& clock_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::set<std::string> notified_;
+  PlacementLoopStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace fleet

@@ -1,0 +1,111 @@
+// The placement loop's pure parts: the snapshot from stored rows, the binding changes a decision implies, and the
+// manifests sent to a cluster. No PostgreSQL.
+#include <catch2/catch.hpp>
+
+#include "fleetd/loops/binding_changes.hpp"
+#include "fleetd/loops/workload_manifests.hpp"
+#include "fleetd/store/placement_snapshot.hpp"
+
+namespace fleet {
+namespace {
+
+model::GpuInfo gpu(int index, std::string model, std::string driver, std::string health = "healthy") {
+  model::GpuInfo g;
+  g.index = index;
+  g.model = std::move(model);
+  g.memory_bytes = std::int64_t{80} << 30;
+  g.driver_version = std::move(driver);
+  g.cuda_version = "12.4";
+  g.health = std::move(health);
+  return g;
+}
+
+store::StoredBinding stored(std::string cluster, int replicas, std::vector<placement::NodeShare> nodes,
+                            std::string state = "Running") {
+  store::StoredBinding b;
+  b.cluster = std::move(cluster);
+  b.replicas = replicas;
+  b.nodes = std::move(nodes);
+  b.state = std::move(state);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("the snapshot counts a node's majority model, its weakest GPU and the larger of two usages",
+          "[placement][loop]") {
+  model::NodeInfo node;
+  node.name = "n1";
+  node.pool = "gpu";
+  node.gpus = {gpu(0, "NVIDIA H100 80GB HBM3", "550.90.07"), gpu(1, "NVIDIA H100 80GB HBM3", "535.104.12"),
+               gpu(2, "NVIDIA H100 80GB HBM3", "550.90.07", "unhealthy"), gpu(3, "NVIDIA L4", "560.1")};
+  node.allocatable = {96'000, std::int64_t{1} << 40, 4};
+  node.allocated = {8'000, 0, 1};
+  const placement::NodeSnapshot n = store::node_snapshot(node, {2, 4'000, 0}, false);
+  CHECK(n.gpu_model == "NVIDIA H100 80GB HBM3");
+  CHECK(n.gpus_healthy == 2);
+  CHECK(n.gpus_unhealthy == 1);
+  CHECK(placement::to_string(n.driver_version) == "535.104.12");
+  CHECK(n.gpus_used == 2);                // fleetd's bindings say 2, the agent 1
+  CHECK(n.cpu_used_millicores == 8'000);  // the agent says more than fleetd's bindings
+  store::ClusterWithNodes c;
+  c.cluster.name = "a";
+  c.nodes = {node};
+  const placement::Snapshot s = store::build_snapshot({c}, {}, {{"a", "gpu"}});
+  CHECK(s.clusters.at(0).nodes.at(0).draining);  // its pool is being upgraded
+  CHECK(s.clusters.at(0).nodes.at(0).gpus_used == 1);
+}
+
+TEST_CASE("binding changes: unchanged bindings send nothing", "[placement][loop]") {
+  placement::Decision d;
+  d.bindings = {{"a", 2, {{"n1", 2}}}, {"b", 1, {{"m1", 1}}}, {"c", 1, {{"k1", 1}}}};
+  const std::vector<store::StoredBinding> current = {
+      stored("a", 2, {{"n1", 2}}),              // same: nothing
+      stored("b", 1, {{"m2", 1}}),              // other node: apply
+      stored("c", 1, {{"k1", 1}}, "Failed"),    // chosen again after failing: apply
+      stored("d", 3, {{"x", 3}}),               // gone: delete on the cluster
+      stored("e", 1, {{"y", 1}}, "Failed"),     // gone, nothing runs: drop the row
+      stored("f", 1, {{"z", 1}}, "Deleting")};  // already being deleted: nothing
+  const BindingChanges changes = binding_changes(current, d);
+  REQUIRE(changes.apply.size() == 2);
+  CHECK(changes.apply[0].cluster == "b");
+  CHECK(changes.apply[1].cluster == "c");
+  REQUIRE(changes.remove.size() == 1);
+  CHECK(changes.remove[0].cluster == "d");
+  REQUIRE(changes.drop.size() == 1);
+  CHECK(changes.drop[0].cluster == "e");
+  CHECK(engine_bindings(current).size() == 3);  // a, b, d: not the failed or deleting ones
+  const BindingChanges gone = deletion_changes(current);
+  CHECK(gone.remove.size() == 3);
+  CHECK(gone.drop.size() == 2);
+}
+
+TEST_CASE("manifests carry the decision to the cluster", "[placement][loop]") {
+  placement::Workload w;
+  w.name = "llama";
+  w.resources.gpus = 4;
+  w.policy.tolerations = {{"gpu", placement::Toleration::Op::kEqual, "reserved", "NoSchedule"}};
+  const nlohmann::json manifests = nlohmann::json::parse(R"([
+    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "llama"},
+     "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}},
+    {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "llama"}, "spec": {}}])");
+  const placement::ClusterBinding b{"a", 3, {{"n1", 2}, {"n2", 1}}};
+  const nlohmann::json out = render_manifests(manifests, w, 7, b);
+  const nlohmann::json& deployment = out.at(0);
+  CHECK(deployment.at("spec").at("replicas") == 3);
+  CHECK(deployment.at("metadata").at("labels") ==
+        nlohmann::json({{"fleet.io/workload", "llama"}, {"fleet.io/generation", "7"}}));
+  const nlohmann::json& pod = deployment.at("spec").at("template").at("spec");
+  CHECK(pod.at("affinity").at("nodeAffinity").at("requiredDuringSchedulingIgnoredDuringExecution") ==
+        nlohmann::json::parse(R"({"nodeSelectorTerms": [{"matchExpressions":
+          [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1", "n2"]}]}]})"));
+  CHECK(pod.at("tolerations") ==
+        nlohmann::json::parse(R"([{"key": "gpu", "operator": "Equal", "value": "reserved", "effect": "NoSchedule"}])"));
+  CHECK(pod.at("containers").at(0).at("resources").at("limits").at("nvidia.com/gpu") == 4);
+  CHECK_FALSE(out.at(1).at("spec").contains("replicas"));  // a Service is not scaled
+  CHECK(placement_member(w, 7, b) ==
+        nlohmann::json::parse(R"({"workload": "llama", "generation": 7, "gpusPerReplica": 4,
+      "cpuMillicores": 0, "memoryBytes": 0, "nodes": [{"node": "n1", "replicas": 2}, {"node": "n2", "replicas": 1}]})"));
+}
+
+}  // namespace fleet

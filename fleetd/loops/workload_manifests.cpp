@@ -1,0 +1,89 @@
+#include "fleetd/loops/workload_manifests.hpp"
+
+#include <set>
+
+namespace fleet {
+
+namespace {
+
+const std::set<std::string> kScaled = {"Deployment", "StatefulSet", "ReplicaSet"};
+const std::set<std::string> kTemplated = {"Deployment", "StatefulSet", "ReplicaSet", "Job", "DaemonSet"};
+
+nlohmann::json toleration_json(const placement::Toleration& t) {
+  nlohmann::json j = {{"key", t.key}, {"operator", t.op == placement::Toleration::Op::kExists ? "Exists" : "Equal"}};
+  if (t.op == placement::Toleration::Op::kEqual) j["value"] = t.value;
+  if (!t.effect.empty()) j["effect"] = t.effect;
+  return j;
+}
+
+void set_label(nlohmann::json& metadata, const std::string& key, const std::string& value) {
+  if (!metadata.is_object()) metadata = nlohmann::json::object();
+  nlohmann::json& labels = metadata["labels"];
+  if (!labels.is_object()) labels = nlohmann::json::object();
+  labels[key] = value;
+}
+
+void pin_pod_spec(nlohmann::json& pod_spec, const placement::Workload& workload,
+                  const placement::ClusterBinding& binding) {
+  if (!pod_spec.is_object()) pod_spec = nlohmann::json::object();
+  if (!binding.nodes.empty()) {
+    nlohmann::json hosts = nlohmann::json::array();
+    for (const placement::NodeShare& share : binding.nodes) hosts.push_back(share.node);
+    pod_spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] = {
+        {"nodeSelectorTerms",
+         {{{"matchExpressions", {{{"key", "kubernetes.io/hostname"}, {"operator", "In"}, {"values", hosts}}}}}}}};
+  }
+  if (!workload.policy.tolerations.empty()) {
+    nlohmann::json& tolerations = pod_spec["tolerations"];
+    if (!tolerations.is_array()) tolerations = nlohmann::json::array();
+    for (const placement::Toleration& t : workload.policy.tolerations) tolerations.push_back(toleration_json(t));
+  }
+  const int gpus = workload.resources.gpus;
+  if (gpus > 0 && pod_spec.contains("containers") && pod_spec["containers"].is_array() &&
+      !pod_spec["containers"].empty() && pod_spec["containers"][0].is_object()) {
+    nlohmann::json& limits = pod_spec["containers"][0]["resources"]["limits"];
+    if (!limits.is_object()) limits = nlohmann::json::object();
+    if (!limits.contains("nvidia.com/gpu")) limits["nvidia.com/gpu"] = gpus;
+  }
+}
+
+}  // namespace
+
+nlohmann::json render_manifests(const nlohmann::json& manifests, const placement::Workload& workload,
+                                std::int64_t generation, const placement::ClusterBinding& binding) {
+  nlohmann::json out = manifests;
+  for (nlohmann::json& object : out) {
+    if (!object.is_object()) continue;
+    const std::string kind = object.value("kind", "");
+    set_label(object["metadata"], kWorkloadLabel, workload.name);
+    set_label(object["metadata"], kGenerationLabel, std::to_string(generation));
+    if (kind == "Pod") {
+      pin_pod_spec(object["spec"], workload, binding);
+      continue;
+    }
+    if (!kTemplated.contains(kind)) continue;
+    nlohmann::json& spec = object["spec"];
+    if (!spec.is_object()) spec = nlohmann::json::object();
+    if (kScaled.contains(kind)) spec["replicas"] = binding.replicas;
+    nlohmann::json& pod_template = spec["template"];
+    if (!pod_template.is_object()) pod_template = nlohmann::json::object();
+    set_label(pod_template["metadata"], kWorkloadLabel, workload.name);
+    pin_pod_spec(pod_template["spec"], workload, binding);
+  }
+  return out;
+}
+
+nlohmann::json placement_member(const placement::Workload& workload, std::int64_t generation,
+                                const placement::ClusterBinding& binding) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const placement::NodeShare& share : binding.nodes)
+    nodes.push_back({{"node", share.node}, {"replicas", share.replicas}});
+  return {{"workload", workload.name},
+          {"generation", generation},
+          {"gpusPerReplica", workload.resources.gpus},
+          {"cpuMillicores", workload.resources.cpu_millicores},
+          {"memoryBytes", workload.resources.memory_bytes},
+          {"nodes", std::move(nodes)}};
+}
+
+}  // namespace fleet

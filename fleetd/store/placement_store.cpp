@@ -1,0 +1,275 @@
+#include "fleetd/store/placement_store.hpp"
+
+#include <pqxx/pqxx>
+
+#include "placement/decision_json.hpp"
+
+namespace fleet::store {
+namespace {
+
+// $1: one cluster's name, or '' for all.
+constexpr const char* kLoadClusters =
+    "SELECT id::text, name, provider, region, labels::text, taints::text, state FROM clusters "
+    "WHERE $1 = '' OR name = $1 ORDER BY name";
+constexpr const char* kLoadNodes =
+    "SELECT c.name, n.data::text FROM nodes n JOIN clusters c ON c.id = n.cluster_id "
+    "WHERE $1 = '' OR c.name = $1 ORDER BY c.name, n.name";
+constexpr const char* kBoundTakes =
+    "SELECT c.name, b.nodes::text, COALESCE((w.spec->'resources'->>'gpus')::int, 0), "
+    "COALESCE(round((w.spec->'resources'->>'cpu')::numeric * 1000)::bigint, 0), "
+    "COALESCE(round((w.spec->'resources'->>'memoryGiB')::numeric * 1073741824)::bigint, 0) "
+    "FROM workload_bindings b JOIN workloads w ON w.id = b.workload_id JOIN clusters c ON c.id = b.cluster_id "
+    "WHERE b.state <> 'Failed' AND ($1 = '' OR c.name = $1)";
+constexpr const char* kUpgradingPools =
+    "SELECT c.name, a.payload->>'pool' FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id "
+    "WHERE a.kind = 'upgrade_node_pool' AND a.state NOT IN ('succeeded', 'failed')";
+// New or changed since decided, being deleted, or (with $1) not fully placed. Row-locked so that two replicas'
+// loops (and a concurrent PUT) never decide the same generation twice; a locked row waits for the next round.
+constexpr const char* kToPlace =
+    "SELECT w.id::text, w.name, w.generation, w.state, w.deletion_requested_at IS NOT NULL, p.generation, "
+    "w.spec::text, w.manifests::text FROM workloads w LEFT JOIN workload_placements p ON p.workload_id = w.id "
+    "WHERE p.workload_id IS NULL OR p.generation <> w.generation OR w.deletion_requested_at IS NOT NULL "
+    "OR ($1 AND w.state IN ('Unplaceable', 'PartiallyPlaced')) "
+    "ORDER BY w.created_at, w.name LIMIT $2 FOR UPDATE OF w SKIP LOCKED";
+constexpr const char* kBindingColumns =
+    "b.seq, c.name, c.id::text, b.replicas, b.nodes::text, b.state, COALESCE(b.command_id, ''), b.generation, "
+    "b.revision";
+const std::string kBindingsOf = std::string("SELECT ") + kBindingColumns +
+                                ", b.workload_id::text FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id "
+                                "WHERE b.workload_id = ANY($1::uuid[]) ORDER BY c.name";
+constexpr const char* kSavePlacement =
+    "INSERT INTO workload_placements (workload_id, generation, decision, decided_at) VALUES ($1::uuid, $2, $3::jsonb, "
+    "now()) ON CONFLICT (workload_id) DO UPDATE SET generation = EXCLUDED.generation, decision = EXCLUDED.decision, "
+    "decided_at = EXCLUDED.decided_at";
+constexpr const char* kSetWorkloadState =
+    "UPDATE workloads SET state = $2, resource_version = nextval('resource_version_seq'), updated_at = now() "
+    "WHERE id = $1::uuid AND state IS DISTINCT FROM $2";
+constexpr const char* kUpsertBinding =
+    "INSERT INTO workload_bindings (workload_id, cluster_id, replicas, nodes, state, generation, updated_at) "
+    "VALUES ($1::uuid, $2::uuid, $3, $4::jsonb, 'Pending', $5, now()) ON CONFLICT (workload_id, cluster_id) DO UPDATE "
+    "SET replicas = EXCLUDED.replicas, nodes = EXCLUDED.nodes, state = 'Pending', generation = EXCLUDED.generation, "
+    "revision = workload_bindings.revision + 1, message = '', updated_at = now() RETURNING seq, revision";
+constexpr const char* kSetBindingCommand =
+    "UPDATE workload_bindings SET command_id = $2, state = $3, updated_at = now() WHERE seq = $1";
+constexpr const char* kSetBindingState =
+    "UPDATE workload_bindings SET state = $2, message = $3, updated_at = now() WHERE seq = $1";
+constexpr const char* kDeleteBinding = "DELETE FROM workload_bindings WHERE seq = $1";
+constexpr const char* kDeleteWorkload = "DELETE FROM workloads WHERE id = $1::uuid";
+const std::string kFinishedCommands =
+    std::string("SELECT ") + kBindingColumns +
+    ", b.workload_id::text, a.state, a.message FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id "
+    "JOIN agent_commands a ON a.id = b.command_id "
+    "WHERE b.state IN ('Pending', 'Deleting') AND a.state IN ('succeeded', 'failed') ORDER BY b.seq LIMIT $1";
+const std::string kApplied =
+    std::string("SELECT ") + kBindingColumns +
+    ", COALESCE((w.spec->'resources'->>'gpus')::int, 0), "
+    "(SELECT COALESCE(jsonb_object_agg(n.name, COALESCE((n.data->'allocated'->>'gpus')::int, 0)), '{}'::jsonb)::text "
+    " FROM nodes n WHERE n.cluster_id = b.cluster_id) "
+    "FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id JOIN workloads w ON w.id = b.workload_id "
+    "WHERE b.state = 'Applied' ORDER BY b.seq LIMIT $1";
+constexpr const char* kByState = "SELECT state, count(*) FROM workloads GROUP BY state";
+constexpr const char* kPlacementOf =
+    "SELECT w.id::text, w.state, w.generation, p.generation, p.decision::text, "
+    "to_char(p.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+    "FROM workloads w LEFT JOIN workload_placements p ON p.workload_id = w.id WHERE w.name = $1";
+const std::string kBindingsWithMessages = std::string("SELECT ") + kBindingColumns +
+                                          ", COALESCE(b.message, '') FROM workload_bindings b JOIN clusters c ON "
+                                          "c.id = b.cluster_id WHERE b.workload_id = $1::uuid ORDER BY c.name";
+
+std::vector<placement::NodeShare> shares_of(const pqxx::field& f) {
+  auto shares = placement::node_shares_from_json(nlohmann::json::parse(f.c_str()));
+  return shares ? std::move(*shares) : std::vector<placement::NodeShare>{};
+}
+
+StoredBinding binding_from_row(const pqxx::row& r) {
+  StoredBinding b;
+  b.seq = r[0].as<std::int64_t>();
+  b.cluster = r[1].c_str();
+  b.cluster_id = r[2].c_str();
+  b.replicas = r[3].as<int>();
+  b.nodes = shares_of(r[4]);
+  b.state = r[5].c_str();
+  b.command_id = r[6].c_str();
+  b.generation = r[7].as<std::int64_t>();
+  b.revision = r[8].as<int>();
+  return b;
+}
+
+model::Cluster cluster_from_row(const pqxx::row& r) {
+  model::Cluster c;
+  c.id = r[0].c_str();
+  c.name = r[1].c_str();
+  c.provider = r[2].c_str();
+  c.region = r[3].c_str();
+  const auto labels = nlohmann::json::parse(r[4].c_str());
+  for (auto it = labels.begin(); it != labels.end(); ++it) {
+    if (it->is_string()) c.labels[it.key()] = it->get<std::string>();
+  }
+  const auto taints = nlohmann::json::parse(r[5].c_str());
+  for (const auto& t : taints) {
+    c.taints.push_back({t.value("key", ""), t.value("value", ""), t.value("effect", "")});
+  }
+  c.state = r[6].c_str();
+  return c;
+}
+
+std::vector<ClusterWithNodes> load_clusters(pqxx::transaction_base& txn, const std::string& name,
+                                            int& unreadable_nodes) {
+  std::vector<ClusterWithNodes> fleet;
+  std::map<std::string, std::size_t> index;
+  for (const auto& r : txn.exec_params(kLoadClusters, name)) {
+    index.emplace(r[1].c_str(), fleet.size());
+    fleet.push_back({cluster_from_row(r), {}});
+  }
+  for (const auto& r : txn.exec_params(kLoadNodes, name)) {
+    const auto it = index.find(r[0].c_str());
+    if (it == index.end()) continue;
+    const auto json = nlohmann::json::parse(r[1].c_str(), nullptr, false);
+    auto node = model::node_from_json(json, "node");
+    if (!node) {
+      ++unreadable_nodes;
+      continue;
+    }
+    fleet[it->second].nodes.push_back(std::move(*node));
+  }
+  return fleet;
+}
+
+}  // namespace
+
+std::vector<ClusterWithNodes> load_fleet(pqxx::transaction_base& txn, int& unreadable_nodes) {
+  return load_clusters(txn, "", unreadable_nodes);
+}
+
+std::optional<ClusterWithNodes> load_cluster_with_nodes(pqxx::transaction_base& txn, std::string_view name) {
+  int unreadable = 0;
+  std::vector<ClusterWithNodes> one = load_clusters(txn, std::string(name), unreadable);
+  if (one.empty()) return std::nullopt;
+  return std::move(one.front());
+}
+
+std::vector<NodeTake> bound_node_takes(pqxx::transaction_base& txn, std::string_view cluster) {
+  std::vector<NodeTake> takes;
+  for (const auto& r : txn.exec_params(kBoundTakes, std::string(cluster))) {
+    const int gpus = r[2].as<int>();
+    const auto cpu = r[3].as<std::int64_t>();
+    const auto memory = r[4].as<std::int64_t>();
+    for (const placement::NodeShare& share : shares_of(r[1])) {
+      takes.push_back({r[0].c_str(), share.node, gpus * share.replicas, cpu * share.replicas, memory * share.replicas});
+    }
+  }
+  return takes;
+}
+
+std::set<std::pair<std::string, std::string>> pools_being_upgraded(pqxx::transaction_base& txn) {
+  std::set<std::pair<std::string, std::string>> pools;
+  for (const auto& r : txn.exec(kUpgradingPools)) {
+    if (!r[1].is_null()) pools.emplace(r[0].c_str(), r[1].c_str());
+  }
+  return pools;
+}
+
+std::vector<WorkloadRecord> workloads_to_place(pqxx::transaction_base& txn, bool with_unplaced, int limit) {
+  std::vector<WorkloadRecord> records;
+  std::map<std::string, std::size_t> index;
+  std::string ids = "{";
+  for (const auto& r : txn.exec_params(kToPlace, with_unplaced, limit)) {
+    WorkloadRecord w;
+    w.id = r[0].c_str();
+    w.name = r[1].c_str();
+    w.generation = r[2].as<std::int64_t>();
+    w.state = r[3].c_str();
+    w.deleting = r[4].as<bool>();
+    if (!r[5].is_null()) w.decided_generation = r[5].as<std::int64_t>();
+    w.spec = nlohmann::json::parse(r[6].c_str(), nullptr, false);
+    w.manifests = nlohmann::json::parse(r[7].c_str(), nullptr, false);
+    ids += (records.empty() ? "" : ",") + w.id;
+    index.emplace(w.id, records.size());
+    records.push_back(std::move(w));
+  }
+  if (records.empty()) return records;
+  for (const auto& r : txn.exec_params(kBindingsOf, ids + "}")) {
+    records[index.at(r[9].c_str())].bindings.push_back(binding_from_row(r));
+  }
+  return records;
+}
+
+void save_placement(pqxx::transaction_base& txn, const std::string& workload_id, std::int64_t generation,
+                    const nlohmann::json& decision, std::string_view state) {
+  txn.exec_params(kSavePlacement, workload_id, generation, decision.dump());
+  txn.exec_params(kSetWorkloadState, workload_id, std::string(state));
+}
+
+std::pair<std::int64_t, int> upsert_binding(pqxx::transaction_base& txn, const std::string& workload_id,
+                                            const std::string& cluster_id, int replicas, const nlohmann::json& nodes,
+                                            std::int64_t generation) {
+  const pqxx::row r = txn.exec_params1(kUpsertBinding, workload_id, cluster_id, replicas, nodes.dump(), generation);
+  return {r[0].as<std::int64_t>(), r[1].as<int>()};
+}
+
+void set_binding_command(pqxx::transaction_base& txn, std::int64_t seq, std::string_view command_id,
+                         std::string_view state) {
+  txn.exec_params(kSetBindingCommand, seq, std::string(command_id), std::string(state));
+}
+
+void set_binding_state(pqxx::transaction_base& txn, std::int64_t seq, std::string_view state,
+                       std::string_view message) {
+  txn.exec_params(kSetBindingState, seq, std::string(state), std::string(message));
+}
+
+void delete_binding(pqxx::transaction_base& txn, std::int64_t seq) {
+  txn.exec_params(kDeleteBinding, seq);
+}
+
+void delete_workload_row(pqxx::transaction_base& txn, const std::string& workload_id) {
+  txn.exec_params(kDeleteWorkload, workload_id);
+}
+
+std::vector<FinishedBindingCommand> finished_binding_commands(pqxx::transaction_base& txn, int limit) {
+  std::vector<FinishedBindingCommand> out;
+  for (const auto& r : txn.exec_params(kFinishedCommands, limit)) {
+    out.push_back({binding_from_row(r), r[9].c_str(), r[10].c_str(), r[11].is_null() ? "" : r[11].c_str()});
+  }
+  return out;
+}
+
+std::vector<AppliedBinding> applied_bindings(pqxx::transaction_base& txn, int limit) {
+  std::vector<AppliedBinding> out;
+  for (const auto& r : txn.exec_params(kApplied, limit)) {
+    AppliedBinding a;
+    a.binding = binding_from_row(r);
+    a.gpus_per_replica = r[9].as<int>();
+    const auto allocated = nlohmann::json::parse(r[10].c_str());
+    for (const auto& [node, gpus] : allocated.items()) {
+      a.allocated_gpus[node] = gpus.is_number_integer() ? gpus.get<int>() : 0;
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::map<std::string, std::int64_t> workloads_by_state(pqxx::transaction_base& txn) {
+  std::map<std::string, std::int64_t> counts;
+  for (const auto& r : txn.exec(kByState)) counts[r[0].c_str()] = r[1].as<std::int64_t>();
+  return counts;
+}
+
+std::optional<PlacementView> load_placement(pqxx::transaction_base& txn, std::string_view workload_name) {
+  const pqxx::result res = txn.exec_params(kPlacementOf, std::string(workload_name));
+  if (res.empty()) return std::nullopt;
+  const pqxx::row r = res[0];
+  PlacementView view;
+  view.workload_state = r[1].c_str();
+  view.generation = r[2].as<std::int64_t>();
+  if (!r[3].is_null()) view.decided_generation = r[3].as<std::int64_t>();
+  if (!r[4].is_null()) view.decision = nlohmann::json::parse(r[4].c_str(), nullptr, false);
+  if (!r[5].is_null()) view.decided_at = r[5].c_str();
+  for (const auto& b : txn.exec_params(kBindingsWithMessages, std::string(r[0].c_str()))) {
+    StoredBinding binding = binding_from_row(b);
+    if (!std::string_view(b[9].c_str()).empty()) view.messages[binding.seq] = b[9].c_str();
+    view.bindings.push_back(std::move(binding));
+  }
+  return view;
+}
+
+}  // namespace fleet::store
