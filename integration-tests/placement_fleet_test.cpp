@@ -44,7 +44,7 @@ json make_workload(int i, std::mt19937_64& rng) {
 
 }  // namespace
 
-TEST_CASE("fleet-sim: 200 workloads placed; the agents' inventory shows every GPU booked once",
+TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows every GPU booked once",
           "[integration][placement][fleet-sim]") {
   TempDir dir;
   FleetdProcess fleetd{
