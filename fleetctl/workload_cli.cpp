@@ -39,6 +39,11 @@ void add_workload_commands(const WorkloadCliParents& parents,
   describe->add_option("name", o.name, "Workload name")->required();
   command(describe, [flags](Session& s) { return describe_workload_command(s, flags->options.name); });
 
+  auto* placement = parents.describe->add_subcommand(
+      "placement", "Show where a workload runs and why other clusters were not chosen");
+  placement->add_option("name", o.name, "Workload name")->required();
+  command(placement, [flags](Session& s) { return describe_placement_command(s, flags->options.name); });
+
   auto* del = parents.del->add_subcommand("workload", "Delete a workload")->alias("workloads");
   del->add_option("name", o.name, "Workload name")->required();
   command(del, [flags](Session& s) { return delete_workload(s, flags->options.name); });

@@ -108,6 +108,16 @@ int describe_workload_command(Session& session, const std::string& name) {
   return 0;
 }
 
+int describe_placement_command(Session& session, const std::string& name) {
+  if (name.empty()) return session.fail(usage("a workload name is required"));
+  auto api = session.api();
+  if (!api) return session.fail(api.error());
+  auto got = (*api)->call("GET", workload_path(name) + "/placement");
+  if (!got) return session.fail(got.error());
+  session.out() << describe_placement(got->body, session.now());
+  return 0;
+}
+
 int delete_workload(Session& session, const std::string& name) {
   if (name.empty()) return session.fail(usage("a workload name is required"));
   auto api = session.api();

@@ -23,6 +23,7 @@ int apply_file(Session& session, const WorkloadOptions& options);
 // Every workload (all pages unless --limit), or one by name.
 int get_workloads(Session& session, const WorkloadOptions& options);
 int describe_workload_command(Session& session, const std::string& name);
+int describe_placement_command(Session& session, const std::string& name);
 // "workload/NAME deleted" (200), or "workload/NAME deletion requested" (202: the placement loop removes it from its
 // clusters first).
 int delete_workload(Session& session, const std::string& name);

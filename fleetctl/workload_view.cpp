@@ -69,7 +69,7 @@ std::string toleration_text(const json& t) {
 }
 
 std::string division_text(const json& policy) {
-  const std::string division = or_dash(string_field(policy, "replicaDivision"));
+  std::string division = or_dash(string_field(policy, "replicaDivision"));
   if (division != "Divided") return division;
   const std::string by = string_field(policy, "divideBy");
   std::string out = division + (by.empty() ? "" : " by " + by);
@@ -204,6 +204,45 @@ std::string describe_workload(const json& w, std::chrono::system_clock::time_poi
   fields.emplace_back("Created", timestamp_with_age(string_field(w, "createdAt"), now));
   fields.emplace_back("Updated", timestamp_with_age(string_field(w, "updatedAt"), now));
   return render_fields(fields);
+}
+
+std::string describe_placement(const json& p, std::chrono::system_clock::time_point now) {
+  std::vector<Field> fields;
+  fields.emplace_back("Workload", string_field(p, "workload"));
+  fields.emplace_back("State", string_field(p, "state"));
+  fields.emplace_back("Decision", string_field(p, "decision"));
+  if (p.contains("replicasWanted")) {
+    fields.emplace_back("Replicas Bound", scalar_text(member_or_null(p, "replicasBound")) + " of " +
+                                              scalar_text(member_or_null(p, "replicasWanted")));
+  }
+  fields.emplace_back(
+      "Generation",
+      scalar_text(member_or_null(p, "generation")) + " (decided " +
+          (p.contains("decidedGeneration") ? scalar_text(p.at("decidedGeneration")) : std::string("not yet")) + ")");
+  if (const std::string at = string_field(p, "decidedAt"); !at.empty()) {
+    fields.emplace_back("Decided", timestamp_with_age(at, now));
+  }
+  std::string out = render_fields(fields);
+  std::vector<TableRow> bindings;
+  for (const auto& b : array_field(p, "bindings")) {
+    std::vector<std::string> nodes;
+    for (const auto& n : array_field(b, "nodes")) {
+      nodes.push_back(string_field(n, "node") + "×" + scalar_text(member_or_null(n, "replicas")));
+    }
+    std::string state = string_field(b, "state");
+    if (const std::string message = string_field(b, "message"); !message.empty()) state += ": " + message;
+    bindings.push_back({string_field(b, "cluster"), scalar_text(member_or_null(b, "replicas")), state,
+                        nodes.empty() ? "-" : joined(nodes, ", ")});
+  }
+  out += "\nBindings:\n";
+  out += bindings.empty() ? "  <none>\n" : render_table({"CLUSTER", "REPLICAS", "STATE", "NODES"}, bindings);
+  std::vector<TableRow> rejected;
+  for (const auto& r : array_field(p, "rejected")) {
+    rejected.push_back({string_field(r, "cluster"), string_field(r, "code"), string_field(r, "reason")});
+  }
+  out += "\nNot chosen:\n";
+  out += rejected.empty() ? "  <none>\n" : render_table({"CLUSTER", "CODE", "REASON"}, rejected);
+  return out;
 }
 
 }  // namespace fleet::ctl

@@ -244,6 +244,35 @@ TEST_CASE("describe workload shows the spec, policy and manifests", "[fleetctl]"
   CHECK(h.seen()[0].target == "/v1/workloads/llama-70b-serve");
 }
 
+TEST_CASE("describe placement shows the bindings and why each other cluster was not chosen", "[fleetctl]") {
+  const json placement = json::parse(R"({"workload": "llama-70b-serve", "state": "PartiallyPlaced", "generation": 2,
+    "decidedGeneration": 2, "decidedAt": "2026-11-23T11:30:00.000Z", "decision": "PartiallyPlaced",
+    "replicasWanted": 12, "replicasBound": 6,
+    "bindings": [{"cluster": "aks-westeurope-1", "replicas": 6, "state": "Running", "generation": 2,
+                  "nodes": [{"node": "gpu-0", "replicas": 2}, {"node": "gpu-1", "replicas": 4}]}],
+    "rejected": [{"cluster": "arc-edge-1", "code": "NoAdmittedGpus",
+                  "reason": "no admitted GPUs: 2 nodes quarantined"}]})");
+  Harness h([&](const SeenRequest&) { return json_response(200, placement.dump()); });
+  auto r = h.run_with_server({"describe", "placement", "llama-70b-serve"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out ==
+        "Workload:        llama-70b-serve\n"
+        "State:           PartiallyPlaced\n"
+        "Decision:        PartiallyPlaced\n"
+        "Replicas Bound:  6 of 12\n"
+        "Generation:      2 (decided 2)\n"
+        "Decided:         2026-11-23T11:30:00.000Z (30m ago)\n"
+        "\n"
+        "Bindings:\n"
+        "CLUSTER            REPLICAS   STATE     NODES\n"
+        "aks-westeurope-1   6          Running   gpu-0×2, gpu-1×4\n"
+        "\n"
+        "Not chosen:\n"
+        "CLUSTER      CODE             REASON\n"
+        "arc-edge-1   NoAdmittedGpus   no admitted GPUs: 2 nodes quarantined\n");
+  CHECK(h.seen()[0].target == "/v1/workloads/llama-70b-serve/placement");
+}
+
 TEST_CASE("delete workload: deleted at once, or deletion requested while bindings remain", "[fleetctl]") {
   Harness h([](const SeenRequest& req) {
     if (req.target == "/v1/workloads/idle") return json_response(200, cpu_only("idle").dump());
