@@ -17,6 +17,7 @@
 #include "fleetd/db/db_pool.hpp"
 #include "fleetd/db/migrations.hpp"
 #include "fleetd/gateway/command_notifier.hpp"
+#include "fleetd/gateway/credential_listener.hpp"
 #include "fleetd/gateway/heartbeat_cache.hpp"
 #include "fleetd/gateway/liveness_recorder.hpp"
 #include "fleetd/gateway/warm_start.hpp"
@@ -82,10 +83,14 @@ class Daemon {
   }
 
   // Before listening: what every agent's heartbeat and poll needs, read in bulk (gateway/warm_start.hpp). The
-  // notifier listens first, so a command queued meanwhile still reaches its agent.
+  // notifier and the credential listener listen first, so a command queued meanwhile still reaches its agent and
+  // a credential ended meanwhile is not primed.
   void warm_up() {
     notifier_.start();
-    for (int i = 0; i < 50 && !notifier_.listening(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    credential_listener_.start();
+    for (int i = 0; i < 50 && !(notifier_.listening() && credential_listener_.listening()); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     try {
       pqxx::connection conn(database_url_);
       const WarmStartTotals warm = warm_start(conn, cache_, recorder_, notifier_, clock_);
@@ -147,6 +152,7 @@ class Daemon {
     lease_sweeper_.stop();
     recorder_.stop();  // before the pool: its last batch goes through it
     notifier_.stop();
+    credential_listener_.stop();
     pool_.stop();
   }
 
@@ -160,9 +166,9 @@ class Daemon {
                               if (!v) return v.error();
                               return Ok{};
                             }});
-    register_cluster_routes(api_);
+    register_cluster_routes(api_, cache_);
     register_token_routes(api_);
-    register_agent_routes(api_, agent_options);
+    register_agent_routes(api_, cache_, agent_options);
     register_heartbeat_routes(api_, gateway, agent_options);
     register_inventory_routes(api_);
     register_probe_routes(api_);
@@ -283,6 +289,7 @@ class Daemon {
   CommandNotifier notifier_;
   // Heartbeats that change nothing cost no SQL; their times reach clusters.last_heartbeat in batches.
   HeartbeatCache cache_{clock_};
+  CredentialListener credential_listener_{database_url_, cache_};  // ended agent credentials, from every replica
   LivenessRecorder recorder_;
   // The command queue's leases and agent liveness: loops that run on one replica at a time.
   LeaseSweeper lease_sweeper_;

@@ -8,12 +8,13 @@ namespace fleet {
 HeartbeatCache::HeartbeatCache(const Clock& clock, std::chrono::milliseconds credential_ttl, std::size_t max_clusters)
     : clock_(clock), credential_ttl_(credential_ttl), max_clusters_(max_clusters) {}
 
-void HeartbeatCache::prime_credential(const std::string& credential_hash, const std::string& cluster) {
+void HeartbeatCache::prime_credential(const std::string& credential_hash, const std::string& cluster,
+                                      CredentialEpoch read_at) {
   const auto half = credential_ttl_ / 2;
   const auto spread = std::chrono::milliseconds(
       half.count() > 0 ? static_cast<std::int64_t>(std::hash<std::string>{}(credential_hash) % half.count()) : 0);
   std::lock_guard lock(mutex_);
-  if (credentials_.size() >= max_clusters_) return;
+  if (credentials_.size() >= max_clusters_ || read_at != credential_epoch_) return;
   credentials_.emplace(credential_hash, Credential{cluster, clock_.steady_now() + half + spread});
 }
 
@@ -28,11 +29,30 @@ std::optional<std::string> HeartbeatCache::credential_owner(const std::string& c
   return it->second.cluster;
 }
 
-void HeartbeatCache::remember_credential(const std::string& credential_hash, const std::string& cluster) {
+HeartbeatCache::CredentialEpoch HeartbeatCache::credential_epoch() const {
   std::lock_guard lock(mutex_);
+  return credential_epoch_;
+}
+
+void HeartbeatCache::remember_credential(const std::string& credential_hash, const std::string& cluster,
+                                         CredentialEpoch read_at) {
+  std::lock_guard lock(mutex_);
+  if (read_at != credential_epoch_) return;  // the answer may predate a forget: not kept
   // Bounded: a flood of distinct credentials (valid ones only reach here) cannot grow the map without end.
   if (credentials_.size() >= max_clusters_) credentials_.clear();
   credentials_[credential_hash] = {cluster, clock_.steady_now() + credential_ttl_};
+}
+
+void HeartbeatCache::forget_credential(const std::string& credential_hash) {
+  std::lock_guard lock(mutex_);
+  ++credential_epoch_;
+  credentials_.erase(credential_hash);
+}
+
+void HeartbeatCache::forget_all_credentials() {
+  std::lock_guard lock(mutex_);
+  ++credential_epoch_;
+  credentials_.clear();
 }
 
 HeartbeatCache::DeltaOutcome HeartbeatCache::apply_delta(const std::string& cluster,

@@ -48,18 +48,27 @@ class HeartbeatCache {
   };
   using DeltaOutcome = std::variant<NoEntry, protocol::ResyncNeeded, DeltaApplied>;
 
-  // The credential TTL is longer than a heartbeat interval, or every heartbeat would look it up again. The cost: a
-  // credential replaced by a new registration keeps working on this replica for up to a minute.
+  // The credential TTL is longer than a heartbeat interval, or every heartbeat would look it up again. It is not
+  // what ends a credential: forget_credential() does, when a re-registration, a revocation or a deletion commits
+  // (credential_listener.hpp), and every write an agent makes checks its credential in its own transaction.
   explicit HeartbeatCache(const Clock& clock, std::chrono::milliseconds credential_ttl = std::chrono::seconds(60),
                           std::size_t max_clusters = 1'000'000);
 
-  // The cluster an agent credential (its hash) belongs to, while the remembered answer is fresh. A credential
-  // replaced by a new registration stops working here within the TTL.
+  // The cluster an agent credential (its hash) belongs to, while the remembered answer is fresh.
   std::optional<std::string> credential_owner(const std::string& credential_hash);
-  void remember_credential(const std::string& credential_hash, const std::string& cluster);
+  // Which forgets have happened: read it before the database lookup whose answer is then remembered. An answer
+  // read before a forget may be the forgotten one, so remember_credential() and prime_credential() drop it when
+  // any forget came in between (rare, and the next request looks it up again).
+  using CredentialEpoch = std::uint64_t;
+  CredentialEpoch credential_epoch() const;
+  void remember_credential(const std::string& credential_hash, const std::string& cluster, CredentialEpoch read_at);
   // The same for a warm start: the answer expires somewhere between half the TTL and the TTL (by the hash), so
   // thousands of credentials loaded at once are not looked up again all in the same second.
-  void prime_credential(const std::string& credential_hash, const std::string& cluster);
+  void prime_credential(const std::string& credential_hash, const std::string& cluster, CredentialEpoch read_at);
+  // A credential that ended (replaced, revoked, its cluster deleted): credential_owner() no longer knows it.
+  void forget_credential(const std::string& credential_hash);
+  // Every credential: after notifications may have been missed (the LISTEN connection was down).
+  void forget_all_credentials();
 
   // A delta against the cached inventory. When nothing needs writing, the cache already holds the result (the
   // heartbeat is done); otherwise the caller writes with generation as the compare-and-set value and calls put()
@@ -100,6 +109,7 @@ class HeartbeatCache {
   std::unordered_map<std::string, Entry> inventories_;
   std::unordered_set<std::string> full_demanded_;
   std::unordered_map<std::string, Credential> credentials_;
+  CredentialEpoch credential_epoch_ = 0;  // forgets so far
 };
 
 }  // namespace fleet

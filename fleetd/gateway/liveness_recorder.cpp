@@ -47,11 +47,12 @@ void LivenessRecorder::stop() {
   flush();
 }
 
-bool LivenessRecorder::seen(const std::string& cluster) {
+bool LivenessRecorder::seen(const std::string& cluster, const std::string& credential_hash) {
   const auto now = clock_.wall_now();
   std::lock_guard lock(mutex_);
   Entry& e = entries_[cluster];
   e.seen = now;
+  e.credential_hash = credential_hash;
   if (now - e.written >= options_.write_at_once_after && !in_startup_grace(now)) return true;
   if (now - e.written >= options_.persist_every) e.pending = true;
   return false;
@@ -72,9 +73,10 @@ bool LivenessRecorder::in_startup_grace(Clock::WallTime now) const {
   return started_ && now - started_at_ < options_.write_at_once_after;
 }
 
-void LivenessRecorder::write_now(pqxx::connection_base& conn, const std::string& cluster) {
+void LivenessRecorder::write_now(pqxx::connection_base& conn, const std::string& cluster,
+                                 const std::string& credential_hash) {
   pqxx::work txn(conn);
-  store::write_heartbeat_times(txn, {{cluster, clock_.wall_now()}});
+  store::write_heartbeat_times(txn, {{cluster, clock_.wall_now(), credential_hash}});
   txn.commit();
   written(cluster);
   std::lock_guard lock(mutex_);
@@ -127,7 +129,7 @@ void LivenessRecorder::flush() {
       if (!e.pending) continue;
       e.pending = false;
       e.written = e.seen;
-      batch.push_back({name, e.seen});
+      batch.push_back({name, e.seen, e.credential_hash});
     }
   }
   if (batch.empty()) return;

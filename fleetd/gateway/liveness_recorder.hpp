@@ -53,12 +53,14 @@ class LivenessRecorder {
   // Writes what is pending, then stops the flusher.
   void stop();
 
-  // A heartbeat from `cluster` now. true: write it at once with write_now() (see write_at_once_after).
-  bool seen(const std::string& cluster);
+  // A heartbeat from `cluster` now, with the credential (its hash) it came with: the write counts only while that
+  // is still the cluster's agent credential (store::write_heartbeat_times). true: write it at once with
+  // write_now() (see write_at_once_after).
+  bool seen(const std::string& cluster, const std::string& credential_hash);
   // Whether a heartbeat now would have to be written at once (see seen()), without recording one.
   bool needs_write_now(const std::string& cluster) const;
   // Writes `cluster`'s time now on the caller's connection (a database worker's), and records it as written.
-  void write_now(pqxx::connection_base& conn, const std::string& cluster);
+  void write_now(pqxx::connection_base& conn, const std::string& cluster, const std::string& credential_hash);
   // A heartbeat whose own transaction set last_heartbeat (and the state) already.
   void written(const std::string& cluster);
   // A warm start: `cluster`'s last_heartbeat as stored. Its next heartbeat joins a batch unless that time is older
@@ -71,7 +73,8 @@ class LivenessRecorder {
  private:
   struct Entry {
     Clock::WallTime seen;
-    Clock::WallTime written;  // epoch = never by this replica
+    Clock::WallTime written;      // epoch = never by this replica
+    std::string credential_hash;  // of the last heartbeat seen
     bool pending = false;
   };
   void run();

@@ -26,6 +26,8 @@ WarmStartTotals warm_start(pqxx::connection_base& conn, HeartbeatCache& cache, L
     // Read before the page: a cluster notified after this (a command queued while the page is read) is not
     // marked quiet, whatever the page says.
     const CommandNotifier::Generation before = notifier.latest();
+    // Likewise a credential ended while the page is read is not primed (HeartbeatCache::credential_epoch).
+    const HeartbeatCache::CredentialEpoch credentials_read_at = cache.credential_epoch();
     std::vector<store::AgentSnapshot> page;
     {
       pqxx::read_transaction txn(conn);
@@ -34,7 +36,7 @@ WarmStartTotals warm_start(pqxx::connection_base& conn, HeartbeatCache& cache, L
     if (page.empty()) break;
     for (auto& a : page) {
       ++totals.agents;
-      cache.prime_credential(a.credential_hash, a.cluster);
+      if (!a.credential_hash.empty()) cache.prime_credential(a.credential_hash, a.cluster, credentials_read_at);
       if (a.last_heartbeat_epoch) {
         liveness.prime(a.cluster, Clock::WallTime(std::chrono::duration_cast<Clock::WallTime::duration>(
                                       std::chrono::duration<double>(*a.last_heartbeat_epoch))));

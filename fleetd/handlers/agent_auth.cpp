@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "fleetd/auth/credentials.hpp"
+#include "fleetd/gateway/heartbeat_cache.hpp"
 #include "fleetd/http/responses.hpp"
 #include "fleetd/store/agent_store.hpp"
 
@@ -34,6 +35,16 @@ std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_b
                                     "", "forbidden"));
   }
   return std::nullopt;
+}
+
+std::optional<http::Response> refuse_cached_agent(const Call& call, pqxx::transaction_base& txn,
+                                                  const std::string& cluster, HeartbeatCache& cache) {
+  auto refused = refuse_agent(call, txn, cluster);
+  const std::optional<std::string> hash = refused ? agent_credential_hash(call) : std::nullopt;
+  // Only a credential the cache holds: a flood of unknown ones must not keep moving its epoch (which would keep
+  // every concurrent lookup from being remembered).
+  if (hash && cache.credential_owner(*hash)) cache.forget_credential(*hash);
+  return refused;
 }
 
 }  // namespace fleet

@@ -13,11 +13,19 @@ class transaction_base;
 
 namespace fleet {
 
+class HeartbeatCache;
+
 // The hash (hash_token) of the request's bearer credential, as agent credentials are stored and cached; nullopt
 // when it has none.
 std::optional<std::string> agent_credential_hash(const Call& call);
 // nullopt when the request's bearer credential is `cluster`'s agent's, else the answer (401 no or unknown
-// credential, 403 another cluster's).
+// credential, 403 another cluster's). The check key-share locks the agent row (store::find_agent_cluster): what
+// `txn` writes after it is written under a credential that is still valid at commit.
 std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_base& txn, const std::string& cluster);
+// refuse_agent, for a request this replica's cache let through: when the database refuses the credential, the
+// cache forgets it as well, so the agent's next request is refused without waiting for the notification that the
+// credential ended (credential_listener.hpp).
+std::optional<http::Response> refuse_cached_agent(const Call& call, pqxx::transaction_base& txn,
+                                                  const std::string& cluster, HeartbeatCache& cache);
 
 }  // namespace fleet

@@ -1,5 +1,7 @@
 // /v1/clusters: create, get, list, patch, delete. Every mutation commits with its audit row; creates honour
-// Idempotency-Key; writes honour If-Match.
+// Idempotency-Key; writes honour If-Match. Deleting a cluster ends its agent's credential: this replica's cache
+// forgets it at the commit (the others by notification), so a cluster created again under the name is never
+// reachable with it.
 #include <charconv>
 #include <pqxx/pqxx>
 
@@ -9,10 +11,12 @@
 #include "api/problem.hpp"
 #include "common/utf8.hpp"
 #include "fleetd/auth/credentials.hpp"
+#include "fleetd/gateway/heartbeat_cache.hpp"
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/audit.hpp"
 #include "fleetd/http/idempotent_create.hpp"
 #include "fleetd/http/request_params.hpp"
+#include "fleetd/store/agent_store.hpp"
 #include "fleetd/store/cluster_store.hpp"
 #include "fleetd/store/idempotency_store.hpp"
 #include "model/label_selector.hpp"
@@ -158,7 +162,7 @@ http::Response patch_cluster(Call& call, pqxx::connection_base& conn) {
   return finish(cluster_response(200, updated), "success", {{"patch", *body}});
 }
 
-http::Response delete_cluster(Call& call, pqxx::connection_base& conn) {
+http::Response delete_cluster(Call& call, pqxx::connection_base& conn, HeartbeatCache& credentials) {
   const std::string action = "cluster.delete";
   const std::string name = path_name(call);
   auto if_match = parse_if_match(call);
@@ -167,6 +171,7 @@ http::Response delete_cluster(Call& call, pqxx::connection_base& conn) {
   http::Response resp;
   std::string outcome = "success";
   auto current = store::lock_cluster(txn, name);
+  std::optional<std::string> agent_credential;
   if (!current) {
     resp = problem(call, make_error(ErrorCode::kNotFound, "cluster \"" + name + "\" not found", "", "not-found"));
     outcome = "not-found";
@@ -174,22 +179,26 @@ http::Response delete_cluster(Call& call, pqxx::connection_base& conn) {
     resp = precondition_failed(call, **if_match, current->resource_version);
     outcome = "precondition-failed";
   } else {
+    agent_credential = store::find_agent_credential(txn, name);
     store::delete_cluster(txn, name);
     resp.status = 204;
   }
   store::write_audit(txn, cluster_entry(call, action, name, outcome));
   txn.commit();
+  if (agent_credential) credentials.forget_credential(*agent_credential);
   return resp;
 }
 
 }  // namespace
 
-void register_cluster_routes(ApiService& api) {
+void register_cluster_routes(ApiService& api, HeartbeatCache& credentials) {
   api.add_db_route("POST", "/v1/clusters", Role::kOperator, create_cluster);
   api.add_db_route("GET", "/v1/clusters", Role::kViewer, list_clusters);
   api.add_db_route("GET", "/v1/clusters/{name}", Role::kViewer, get_cluster);
   api.add_db_route("PATCH", "/v1/clusters/{name}", Role::kOperator, patch_cluster);
-  api.add_db_route("DELETE", "/v1/clusters/{name}", Role::kOperator, delete_cluster);
+  api.add_db_route(
+      "DELETE", "/v1/clusters/{name}", Role::kOperator,
+      [&credentials](Call& call, pqxx::connection_base& conn) { return delete_cluster(call, conn, credentials); });
 }
 
 }  // namespace fleet

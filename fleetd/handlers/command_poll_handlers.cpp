@@ -1,5 +1,8 @@
 // The agents' side of the command queue (DESIGN §5 step 3): a long poll held in memory by CommandNotifier (never on
 // a database worker) that leases a cluster's queued commands, and the agent's reports of progress and results.
+// Every claim checks the credential in its own transaction, however long the poll waited and whatever the cache
+// says (issue #10): a credential replaced or revoked during the wait, or a cluster deleted and created again under
+// the same name, leases nothing.
 #include <charconv>
 #include <pqxx/pqxx>
 
@@ -70,12 +73,12 @@ http::Response delivery(const std::vector<store::Command>& commands, std::chrono
   return json_response(200, out.dump());
 }
 
-void claim(const std::shared_ptr<Poll>& poll, bool authenticate);
+void claim(const std::shared_ptr<Poll>& poll);
 
 void park(const std::shared_ptr<Poll>& poll, CommandNotifier::Generation seen) {
   bool parked = poll->notifier->park(poll->cluster, seen, poll->deadline, [poll](CommandNotifier::Wake wake) {
     if (wake == CommandNotifier::Wake::kNotified) {
-      claim(poll, false);
+      claim(poll);
     } else {
       poll->respond(delivery({}, poll->options.lease));  // the wait ended, or fleetd is stopping
     }
@@ -93,16 +96,15 @@ void park(const std::shared_ptr<Poll>& poll, CommandNotifier::Generation seen) {
 }
 
 // Runs the claim on a database worker; answers when it leased something or the wait is over, else parks.
-void claim(const std::shared_ptr<Poll>& poll, bool authenticate) {
-  run_on_database(*poll->pool, poll->call, poll->respond, [poll, authenticate](pqxx::connection_base& conn) {
+void claim(const std::shared_ptr<Poll>& poll) {
+  run_on_database(*poll->pool, poll->call, poll->respond, [poll](pqxx::connection_base& conn) {
     // Read before the claim: a notification after this point re-runs the claim (see CommandNotifier).
     auto seen = poll->notifier->generation(poll->cluster);
     pqxx::work txn(conn);
-    if (authenticate) {
-      if (auto refused = refuse_agent(*poll->call, txn, poll->cluster)) {
-        poll->respond(std::move(*refused));
-        return;
-      }
+    // In the claim's transaction, with the agent row key-share locked until it commits.
+    if (auto refused = refuse_cached_agent(*poll->call, txn, poll->cluster, *poll->credentials)) {
+      poll->respond(std::move(*refused));
+      return;
     }
     auto commands =
         store::claim_commands(txn, poll->cluster, poll->limit, poll->options.lease, poll->options.max_attempts);
@@ -161,7 +163,7 @@ void poll_commands(std::shared_ptr<Call> call, http::Respond respond, DbPool& po
     }
     return;
   }
-  claim(poll, !authenticated);
+  claim(poll);
 }
 
 http::Response report(Call& call, pqxx::connection_base& conn, const CommandQueueOptions& options) {

@@ -2,7 +2,9 @@
 // inventory replaces the stored one; a delta applies only on top of the stored sequence, otherwise the answer asks
 // for a full resync. A delta that changes nothing is answered from the replica's cache without touching the
 // database (gateway/heartbeat_cache.hpp), on the HTTP thread when it can be; liveness is recorded in batches
-// (gateway/liveness_recorder.hpp). Probe results the heartbeat carries are stored before anything else.
+// (gateway/liveness_recorder.hpp). Probe results the heartbeat carries are stored before anything else. Every
+// write checks the agent's credential in its own transaction (issue #10): the cache may still know a credential
+// that a re-registration, a revocation or a deletion ended a moment ago.
 #include <pqxx/pqxx>
 
 #include "api/json_body.hpp"
@@ -89,7 +91,9 @@ class DatabaseHeartbeat {
       if (!read) return problem(call_, read.error());
       envelope_ = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(read).value());
     }
-    if (!envelope_->probe_results.empty() || !envelope_->unguarded_nodes.empty()) store_admission_reports();
+    if (!envelope_->probe_results.empty() || !envelope_->unguarded_nodes.empty()) {
+      if (auto refused = store_admission_reports()) return std::move(*refused);
+    }
     if (!envelope_->full) {
       if (auto answered = from_cache()) return std::move(*answered);
     }
@@ -97,16 +101,25 @@ class DatabaseHeartbeat {
   }
 
  private:
-  // The credential check: from the cache when it knows the credential, else one read.
+  // The credential check at the door: from the cache when it knows the credential, else one read. The writes
+  // check it again (credential_hash_).
   std::optional<http::Response> refuse() {
     const std::optional<std::string> hash = agent_credential_hash(call_);
     if (hash) {
+      credential_hash_ = *hash;
       if (auto owner = deps_.gateway.cache.credential_owner(*hash); owner && *owner == cluster_) return std::nullopt;
     }
+    const HeartbeatCache::CredentialEpoch read_at = deps_.gateway.cache.credential_epoch();
     pqxx::nontransaction read(conn_);
     auto refused = refuse_agent(call_, read, cluster_);
-    if (!refused && hash) deps_.gateway.cache.remember_credential(*hash, cluster_);
+    if (!refused && hash) deps_.gateway.cache.remember_credential(*hash, cluster_, read_at);
     return refused;
+  }
+
+  // After a write found the credential no longer valid (or the agent gone): the refusal, if that is why.
+  std::optional<http::Response> refuse_stale() {
+    pqxx::nontransaction read(conn_);
+    return refuse_cached_agent(call_, read, cluster_, deps_.gateway.cache);
   }
 
   // A delta against this replica's copy; nullopt when it has none (a restart, another replica had the agent).
@@ -123,6 +136,7 @@ class DatabaseHeartbeat {
     pqxx::work txn(conn_);
     if (!save(txn, applied, delta->generation)) {
       txn.abort();
+      if (auto refused = refuse_stale()) return std::move(*refused);
       // Another replica wrote this inventory since it was cached here: rebuild from a full one.
       deps_.gateway.cache.demand_full(cluster_);
       return answer_resync("the stored inventory changed since this replica read it");
@@ -134,8 +148,9 @@ class DatabaseHeartbeat {
 
   http::Response from_database() {
     pqxx::work txn(conn_);
-    auto loaded = store::load_inventory(txn, cluster_);
+    auto loaded = store::load_inventory(txn, cluster_, credential_hash_);
     if (!loaded) {
+      if (auto refused = refuse_cached_agent(call_, txn, cluster_, deps_.gateway.cache)) return std::move(*refused);
       return problem(call_,
                      make_error(ErrorCode::kNotFound, "cluster \"" + cluster_ + "\" has no agent", "", "not-found"));
     }
@@ -171,9 +186,11 @@ class DatabaseHeartbeat {
 
   // Probe results (and unguarded nodes) first, in a transaction of their own: they do not depend on the inventory's
   // base, so every 2xx answer (a resync included) means they are kept, and a resent heartbeat stores no probe
-  // twice (by probe id). An unguarded node is an audited event (actor the agent) and a metric.
-  void store_admission_reports() {
+  // twice (by probe id). An unguarded node is an audited event (actor the agent) and a metric. The credential is
+  // checked in the same transaction; a refusal is the answer.
+  std::optional<http::Response> store_admission_reports() {
     pqxx::work txn(conn_);
+    if (auto refused = refuse_cached_agent(call_, txn, cluster_, deps_.gateway.cache)) return refused;
     const std::vector<std::size_t> stored =
         store::insert_probe_results(txn, cluster_, envelope_->probe_results,
                                     [this](const std::string& node) { return gpu_model_in(*envelope_, node); });
@@ -192,13 +209,17 @@ class DatabaseHeartbeat {
       deps_.metrics.observe_probe_result(r.verdict, r.failed_checks,
                                          std::chrono::duration<double>(r.finished_at - r.started_at).count());
     }
+    return std::nullopt;
   }
 
   bool save(pqxx::transaction_base& txn, const protocol::HeartbeatApplied& applied, std::int64_t generation) {
-    return store::save_heartbeat(txn, cluster_, applied, envelope_->agent_version, generation, deps_.clock.wall_now());
+    return store::save_heartbeat(txn, cluster_, credential_hash_, applied, envelope_->agent_version, generation,
+                                 deps_.clock.wall_now());
   }
   void seen() {
-    if (deps_.gateway.liveness.seen(cluster_)) deps_.gateway.liveness.write_now(conn_, cluster_);
+    if (deps_.gateway.liveness.seen(cluster_, credential_hash_)) {
+      deps_.gateway.liveness.write_now(conn_, cluster_, credential_hash_);
+    }
   }
   void written(const protocol::HeartbeatApplied& applied, std::int64_t generation) {
     deps_.gateway.cache.put(cluster_, {applied.stored, generation, envelope_->agent_version});
@@ -214,6 +235,7 @@ class DatabaseHeartbeat {
   pqxx::connection_base& conn_;
   const HeartbeatDeps& deps_;
   std::string cluster_;
+  std::string credential_hash_;  // the request's, set by refuse()
   Envelope envelope_;
 };
 
@@ -248,7 +270,7 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   } else {
     return to_database(envelope);  // the cache was left as it was: the handler applies the same delta again
   }
-  deps->gateway.liveness.seen(cluster);  // not due at once: checked above
+  deps->gateway.liveness.seen(cluster, *hash);  // not due at once: checked above
   respond(heartbeat_reply(std::move(out), *deps, cluster));
 }
 

@@ -20,8 +20,8 @@ class CommandNotifier;
 class HeartbeatCache;
 class LivenessRecorder;
 
-// /v1/clusters (cluster_handlers.cpp).
-void register_cluster_routes(ApiService& api);
+// /v1/clusters (cluster_handlers.cpp). `credentials`: a deleted cluster's agent credential is forgotten there.
+void register_cluster_routes(ApiService& api, HeartbeatCache& credentials);
 // /v1/tokens and /v1/audit (token_handlers.cpp).
 void register_token_routes(ApiService& api);
 // /v1/clusters/{name}/nodes and /v1/gpus (inventory_handlers.cpp).
@@ -52,8 +52,9 @@ struct AgentGateway {
 struct AgentRouteOptions {
   unsigned heartbeat_interval_seconds = 10;  // what agents learn in the register and heartbeat answers
 };
-// Bootstrap tokens and registration (agent_handlers.cpp).
-void register_agent_routes(ApiService& api, AgentRouteOptions options);
+// Bootstrap tokens, registration and revocation (agent_handlers.cpp). `credentials`: a credential replaced or
+// revoked is forgotten there as the change commits.
+void register_agent_routes(ApiService& api, HeartbeatCache& credentials, AgentRouteOptions options);
 // Heartbeats (heartbeat_handlers.cpp).
 void register_heartbeat_routes(ApiService& api, AgentGateway gateway, AgentRouteOptions options);
 // The one request that may carry more than the server's body limit (up to protocol::kMaxHeartbeatBytes): a

@@ -9,9 +9,10 @@ namespace {
 constexpr const char* kLockAgent =
     "SELECT a.heartbeat_sequence, c.kubernetes_version, c.node_image_version, a.inventory_generation, "
     "a.agent_version FROM agents a "
-    "JOIN clusters c ON c.id = a.cluster_id WHERE c.name = $1 FOR UPDATE OF a";
+    "JOIN clusters c ON c.id = a.cluster_id WHERE c.name = $1 AND a.credential_hash = decode($2, 'hex') "
+    "FOR UPDATE OF a";
 constexpr const char* kAgentPage =
-    "SELECT c.name, encode(a.credential_hash, 'hex'), a.heartbeat_sequence, a.inventory_generation, "
+    "SELECT c.name, COALESCE(encode(a.credential_hash, 'hex'), ''), a.heartbeat_sequence, a.inventory_generation, "
     "a.agent_version, extract(epoch FROM c.last_heartbeat)::float8, "
     "EXISTS (SELECT 1 FROM agent_commands q WHERE q.cluster_id = c.id AND q.state IN ('queued', 'leased', 'running')) "
     "FROM agents a JOIN clusters c ON c.id = a.cluster_id WHERE c.name > $1 ORDER BY c.name LIMIT $2";
@@ -41,7 +42,8 @@ constexpr const char* kInsertGpus =
 constexpr const char* kUpdateAgent =
     "UPDATE agents a SET heartbeat_sequence = $2, agent_version = $3, last_seen = now(), "
     "inventory_generation = a.inventory_generation + 1 FROM clusters c "
-    "WHERE c.id = a.cluster_id AND c.name = $1 AND a.inventory_generation = $4";
+    "WHERE c.id = a.cluster_id AND c.name = $1 AND a.inventory_generation = $4 "
+    "AND a.credential_hash = decode($5, 'hex')";
 // The cluster row changes on every heartbeat (last_heartbeat); its resourceVersion only when something a user
 // sees changed (versions or state), so watchers are not woken by liveness alone.
 constexpr const char* kUpdateCluster =
@@ -86,8 +88,9 @@ void write_nodes(pqxx::transaction_base& txn, const std::string& cluster,
 
 }  // namespace
 
-std::optional<LoadedInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster) {
-  auto agent_row = txn.exec_params(kLockAgent, std::string(cluster));
+std::optional<LoadedInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster,
+                                              std::string_view credential_hash) {
+  auto agent_row = txn.exec_params(kLockAgent, std::string(cluster), std::string(credential_hash));
   if (agent_row.empty()) return std::nullopt;
   LoadedInventory out;
   out.generation = agent_row[0][3].as<std::int64_t>();
@@ -125,13 +128,14 @@ std::vector<AgentSnapshot> load_agent_page(pqxx::transaction_base& txn, const st
   return page;
 }
 
-bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view,
+bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view, std::string_view credential_hash,
                     const protocol::HeartbeatApplied& applied, std::string_view agent_version, std::int64_t generation,
                     Clock::WallTime heard_at) {
   const std::string cluster(cluster_view);
-  // The compare-and-set first: a lost race writes nothing else.
+  // The compare-and-set first: a lost race or an ended credential writes nothing else. The agent row stays locked
+  // to the commit, so the credential cannot end between this check and the writes below.
   auto agent = txn.exec_params(kUpdateAgent, cluster, static_cast<std::int64_t>(applied.stored.sequence),
-                               std::string(agent_version), generation);
+                               std::string(agent_version), generation, std::string(credential_hash));
   if (agent.affected_rows() != 1) return false;
   const auto& inv = applied.stored.inventory;
   if (!applied.changes.removed.empty()) {

@@ -22,19 +22,22 @@ namespace fleet::store {
 
 // The stored inventory of a cluster, its generation (migrations/0005) and the agent version, with the agent row
 // locked for this transaction. `stored` is nullopt when the agent has not sent an inventory yet (or a stored node
-// no longer parses: then a resync rebuilds it).
+// no longer parses: then a resync rebuilds it). nullopt when `credential_hash` (hex) is not the cluster's current
+// agent credential: the lock and the check are one statement, so no re-registration, revocation or deletion can
+// come between them (issue #10).
 struct LoadedInventory {
   std::optional<protocol::StoredInventory> stored;
   std::int64_t generation = 0;
   std::string agent_version;
 };
-std::optional<LoadedInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster);
+std::optional<LoadedInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster,
+                                              std::string_view credential_hash);
 
 // What a replica needs to know about an agent to answer its unchanged heartbeats and its polls from memory after
 // a (re)start. Not the inventory: reading and parsing 200,000 nodes takes longer than agents wait.
 struct AgentSnapshot {
   std::string cluster;
-  std::string credential_hash;  // hex, as hash_token() makes it
+  std::string credential_hash;  // hex, as hash_token() makes it; "" when revoked
   std::uint64_t sequence = 0;   // of the last heartbeat written; 0: no inventory stored yet
   std::int64_t generation = 0;
   std::string agent_version;
@@ -45,12 +48,14 @@ struct AgentSnapshot {
 // one query, no locks.
 std::vector<AgentSnapshot> load_agent_page(pqxx::transaction_base& txn, const std::string& after, int limit);
 
-// Writes an applied heartbeat if the stored generation is still `generation` (compare-and-set; false, and nothing
-// written, when another writer got there first): the changed nodes and GPUs, the agent's sequence and version,
-// generation + 1, and the cluster's versions, state `ready` and last_heartbeat (moved forward to `heard_at`, a
-// fleetd clock's time like every liveness time: store/liveness_store.hpp).
-bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster, const protocol::HeartbeatApplied& applied,
-                    std::string_view agent_version, std::int64_t generation, Clock::WallTime heard_at);
+// Writes an applied heartbeat if the stored generation is still `generation` and `credential_hash` (hex) is still
+// the cluster's agent credential (compare-and-set; false, and nothing written, when another writer got there
+// first or the credential was replaced, revoked or its cluster deleted): the changed nodes and GPUs, the agent's
+// sequence and version, generation + 1, and the cluster's versions, state `ready` and last_heartbeat (moved
+// forward to `heard_at`, a fleetd clock's time like every liveness time: store/liveness_store.hpp).
+bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster, std::string_view credential_hash,
+                    const protocol::HeartbeatApplied& applied, std::string_view agent_version, std::int64_t generation,
+                    Clock::WallTime heard_at);
 
 }  // namespace fleet::store
 

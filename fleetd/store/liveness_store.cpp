@@ -15,8 +15,10 @@ constexpr const char* kWriteHeartbeatTimes =
     "  THEN nextval('resource_version_seq') ELSE c.resource_version END, "
     "updated_at = CASE WHEN c.state IN ('registering', 'unreachable') THEN now() ELSE c.updated_at END, "
     "state = CASE WHEN c.state IN ('registering', 'unreachable') THEN 'ready' ELSE c.state END "
-    "FROM (SELECT x.name, to_timestamp(x.ts) AS ts FROM jsonb_to_recordset($1::jsonb) AS x(name text, ts float8)) v "
-    "WHERE c.name = v.name AND (c.last_heartbeat IS NULL OR c.last_heartbeat < v.ts)";
+    "FROM (SELECT x.name, to_timestamp(x.ts) AS ts, decode(x.credential, 'hex') AS credential "
+    "FROM jsonb_to_recordset($1::jsonb) AS x(name text, ts float8, credential text)) v "
+    "WHERE c.name = v.name AND (c.last_heartbeat IS NULL OR c.last_heartbeat < v.ts) "
+    "AND EXISTS (SELECT 1 FROM agents a WHERE a.cluster_id = c.id AND a.credential_hash = v.credential)";
 // Only `ready` clusters: `registering` ones never heartbeated, `cordoned` and `deleting` are an operator's call.
 constexpr const char* kReadyHeardBefore =
     "SELECT name, extract(epoch FROM last_heartbeat)::float8 FROM clusters "
@@ -39,14 +41,16 @@ Clock::WallTime from_epoch_seconds(double s) {
 void write_heartbeat_times(pqxx::transaction_base& txn, const std::vector<HeartbeatTime>& times) {
   if (times.empty()) return;
   nlohmann::json rows = nlohmann::json::array();
-  for (const auto& t : times) rows.push_back({{"name", t.cluster}, {"ts", epoch_seconds(t.at)}});
+  for (const auto& t : times) {
+    rows.push_back({{"name", t.cluster}, {"ts", epoch_seconds(t.at)}, {"credential", t.credential_hash}});
+  }
   txn.exec_params(kWriteHeartbeatTimes, rows.dump());
 }
 
 std::vector<HeartbeatTime> ready_clusters_heard_before(pqxx::transaction_base& txn, Clock::WallTime cutoff, int limit) {
   std::vector<HeartbeatTime> out;
   for (const auto& row : txn.exec_params(kReadyHeardBefore, epoch_seconds(cutoff), limit)) {
-    out.push_back({row[0].as<std::string>(), from_epoch_seconds(row[1].as<double>())});
+    out.push_back({row[0].as<std::string>(), from_epoch_seconds(row[1].as<double>()), ""});
   }
   return out;
 }

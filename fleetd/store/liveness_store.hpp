@@ -16,9 +16,13 @@ namespace fleet::store {
 struct HeartbeatTime {
   std::string cluster;
   Clock::WallTime at;
+  // The hash (hex) of the credential the heartbeat came with. Empty only for times read back from the database.
+  std::string credential_hash;
 };
 // Each cluster's last_heartbeat moves forward to `at` (an older time than the stored one changes nothing), and a
 // `registering` or `unreachable` cluster becomes `ready` (a new resourceVersion). One statement for the batch.
+// Only where `credential_hash` is still the cluster's agent credential: a heartbeat answered by a replica that had
+// not yet heard of a re-registration, a revocation or the cluster's deletion keeps nothing alive (issue #10).
 void write_heartbeat_times(pqxx::transaction_base& txn, const std::vector<HeartbeatTime>& times);
 
 // `ready` clusters last heard before `cutoff`, oldest first, at most `limit`.

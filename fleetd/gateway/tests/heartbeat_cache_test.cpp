@@ -214,7 +214,8 @@ TEST_CASE("a warm-start entry takes any later sequence once, then exactly the ne
 TEST_CASE("primed credentials expire between half the TTL and the TTL", "[fleetd][heartbeat-cache]") {
   testing::ManualClock clock;
   HeartbeatCache cache(clock, std::chrono::milliseconds(200));
-  for (int i = 0; i < 50; ++i) cache.prime_credential("h" + std::to_string(i), "c" + std::to_string(i));
+  const auto epoch = cache.credential_epoch();
+  for (int i = 0; i < 50; ++i) cache.prime_credential("h" + std::to_string(i), "c" + std::to_string(i), epoch);
   auto known = [&] {
     int n = 0;
     for (int i = 0; i < 50; ++i) n += cache.credential_owner("h" + std::to_string(i)) ? 1 : 0;
@@ -234,11 +235,44 @@ TEST_CASE("remembered credentials expire", "[fleetd][heartbeat-cache]") {
   testing::ManualClock clock;
   HeartbeatCache cache(clock, std::chrono::milliseconds(50));
   CHECK_FALSE(cache.credential_owner("h1"));
-  cache.remember_credential("h1", "aks-1");
+  cache.remember_credential("h1", "aks-1", cache.credential_epoch());
   clock.advance(std::chrono::milliseconds(49));
   CHECK(cache.credential_owner("h1") == std::optional<std::string>("aks-1"));
   clock.advance(std::chrono::milliseconds(1));
   CHECK_FALSE(cache.credential_owner("h1"));
+}
+
+// Issue #10: a credential replaced by a registration, revoked, or of a deleted cluster must not keep working for
+// the TTL. The old cache kept it for 60 s.
+TEST_CASE("a forgotten credential is unknown at once, and a lookup that raced the forget is not remembered",
+          "[fleetd][heartbeat-cache]") {
+  testing::ManualClock clock;
+  HeartbeatCache cache(clock);  // the default 60 s TTL: nothing here expires
+  const auto epoch = cache.credential_epoch();
+  cache.remember_credential("old", "aks-1", epoch);
+  cache.prime_credential("other", "aks-2", epoch);
+  REQUIRE(cache.credential_owner("old") == std::optional<std::string>("aks-1"));
+
+  cache.forget_credential("old");
+  CHECK_FALSE(cache.credential_owner("old"));
+  CHECK(cache.credential_owner("other") == std::optional<std::string>("aks-2"));  // only that one
+
+  // A database read made before the forget (the epoch read then) may have seen the credential still valid: its
+  // answer is dropped, by remember and by a warm start's prime alike. A read after the forget is kept.
+  cache.remember_credential("old", "aks-1", epoch);
+  cache.prime_credential("old", "aks-1", epoch);
+  CHECK_FALSE(cache.credential_owner("old"));
+  const auto after = cache.credential_epoch();
+  CHECK(after != epoch);
+  cache.remember_credential("new", "aks-1", after);
+  CHECK(cache.credential_owner("new") == std::optional<std::string>("aks-1"));
+
+  // After a lost LISTEN connection every credential is forgotten.
+  cache.forget_all_credentials();
+  CHECK_FALSE(cache.credential_owner("new"));
+  CHECK_FALSE(cache.credential_owner("other"));
+  cache.remember_credential("new", "aks-1", after);
+  CHECK_FALSE(cache.credential_owner("new"));
 }
 
 TEST_CASE("liveness writes follow the unreachable limit, not the heartbeat rate", "[fleetd][heartbeat-cache]") {

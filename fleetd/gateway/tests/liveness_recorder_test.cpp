@@ -20,18 +20,18 @@ TEST_CASE("liveness recorder: heartbeat times are batched by age, written at onc
 
   // Never heard by this replica: the first heartbeat is written at once (it may end an `unreachable`).
   CHECK(recorder.needs_write_now("c1"));
-  CHECK(recorder.seen("c1"));
+  CHECK(recorder.seen("c1", "h1"));
   recorder.written("c1");
   CHECK_FALSE(recorder.needs_write_now("c1"));
 
   // Heartbeats every 10 s wait for a batch (the flusher is not running here); none is written at once...
   for (int i = 0; i < 2; ++i) {
     clock.advance(10s);
-    CHECK_FALSE(recorder.seen("c1"));
+    CHECK_FALSE(recorder.seen("c1", "h1"));
   }
   // ...until the written time is 30 s old: then the heartbeat is written at once, whatever the batches do.
   clock.advance(10s);
-  CHECK(recorder.seen("c1"));
+  CHECK(recorder.seen("c1", "h1"));
   // A warm start's time that is recent joins the batches; one older than 30 s is written at once.
   recorder.prime("c2", clock.wall_now() - 5s);
   CHECK_FALSE(recorder.needs_write_now("c2"));
@@ -41,7 +41,7 @@ TEST_CASE("liveness recorder: heartbeat times are batched by age, written at onc
   recorder.written("c1");
   clock.advance(30s);
   CHECK(recorder.needs_write_now("c1"));
-  CHECK(recorder.seen("c1"));
+  CHECK(recorder.seen("c1", "h1"));
 }
 
 }  // namespace fleet
