@@ -224,7 +224,7 @@ TEST_CASE("bad inputs get the right 4xx and leave the data unchanged", "[integra
   CHECK(fleetd.call("GET", "/readyz", "", {}, std::string("")).status == 200);
 }
 
-TEST_CASE("invented HTTP methods add nothing to /metrics; a 405 names the allowed methods",
+TEST_CASE("invented HTTP methods add nothing to /metrics, a 405 names the allowed methods",
           "[integration][bad-input][metrics]") {
   TempDir dir;
   FleetdProcess fleetd{FleetdOptions(dir.path() / "data")};
@@ -245,7 +245,7 @@ TEST_CASE("invented HTTP methods add nothing to /metrics; a 405 names the allowe
   CHECK(lines() == before);
 }
 
-TEST_CASE("invalid UTF-8 in a path or a query is a 400 naming it; a long non-ASCII name is refused and audited",
+TEST_CASE("invalid UTF-8 in a path or a query is a 400 naming it, a long non-ASCII name is refused and audited",
           "[integration][bad-input][utf8]") {
   TempDir dir;
   FleetdProcess fleetd{FleetdOptions(dir.path() / "data")};

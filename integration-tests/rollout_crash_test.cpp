@@ -45,7 +45,7 @@ void approve_if_open(FleetdProcess& fleetd, const json& run) {
 
 }  // namespace
 
-TEST_CASE("rollout: kill -9 fleetd at 20 random points and once inside a transaction; the run finishes exactly once",
+TEST_CASE("rollout: kill -9 fleetd at 20 random points and once inside a transaction, the run finishes exactly once",
           "[integration][rollout][crash]") {
   TempDir dir;
   FleetdProcess fleetd{

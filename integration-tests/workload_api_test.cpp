@@ -200,7 +200,7 @@ TEST_CASE("workloads: 422s name the member, Idempotency-Key replays, viewers onl
   CHECK(fleetd.call("GET", "/v1/workloads", "", {}, "").status == 401);
 }
 
-TEST_CASE("fleetctl apply creates, configures and leaves unchanged; get, describe, delete",
+TEST_CASE("fleetctl apply creates, configures and leaves unchanged, get, describe, delete",
           "[integration][workloads][fleetctl]") {
   TempDir dir;
   FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));

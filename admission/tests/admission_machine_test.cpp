@@ -101,7 +101,7 @@ TEST_CASE("admission: a joining GPU node is guarded, probed and admitted by a pa
   CHECK(c.apply(Tick{}).empty());
 }
 
-TEST_CASE("admission: a failing probe quarantines naming the check; only a request or a repair probes it again",
+TEST_CASE("admission: a failing probe quarantines naming the check, only a request or a repair probes it again",
           "[admission]") {
   Cluster c;
   c.nodes = {gpu_node("gpu-0")};
@@ -240,7 +240,7 @@ TEST_CASE("admission: GPUs held by workloads are no verdict: a re-probe waits, a
   CHECK(started(c.apply(Tick{})) == std::vector<std::string>{"fresh"});
 }
 
-TEST_CASE("admission: operators admit and quarantine with a reason; a stale report changes nothing", "[admission]") {
+TEST_CASE("admission: operators admit and quarantine with a reason, a stale report changes nothing", "[admission]") {
   Cluster c;
   c.nodes = {gpu_node("a")};
   c.observe();
@@ -258,7 +258,7 @@ TEST_CASE("admission: operators admit and quarantine with a reason; a stale repo
   CHECK(a.transitions[0].reason == "admitted by an operator: vendor replaced the board");
 }
 
-TEST_CASE("admission: a node deleted mid-probe cancels it; an unguarded node gets the taint", "[admission]") {
+TEST_CASE("admission: a node deleted mid-probe cancels it, an unguarded node gets the taint", "[admission]") {
   Cluster c;
   c.nodes = {gpu_node("a")};
   c.observe();

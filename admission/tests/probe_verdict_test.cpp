@@ -74,7 +74,7 @@ TEST_CASE("failing checks, a missing GPU, injected faults, could-not-run and no 
   CHECK(timed_out.reason == "timed out after 600 s");
 }
 
-TEST_CASE("the probe's output is read with gpu-probe's schema; anything else is no report", "[admission][verdict]") {
+TEST_CASE("the probe's output is read with gpu-probe's schema, anything else is no report", "[admission][verdict]") {
   const std::string text = gpuprobe::report_to_json(report(gpuprobe::Verdict::kPass, 4)).dump(2);
   auto read = outcome_from_report_text("some log line\n" + text + "\n");
   REQUIRE(std::holds_alternative<ProbeReport>(read));

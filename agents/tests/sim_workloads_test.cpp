@@ -196,7 +196,7 @@ TEST_CASE("an over-commit fails naming the node and the numbers, and changes not
   CHECK(missing.error().field == "payload.placement.nodes[1].node");
 }
 
-TEST_CASE("new GPU replicas need a schedulable, admitted node; what runs stays", "[agent][sim]") {
+TEST_CASE("new GPU replicas need a schedulable, admitted node, what runs stays", "[agent][sim]") {
   SimCluster sim = make_sim(1.0);  // every probe fails
   const std::string n0 = sim.inventory().nodes[0].name;
   const std::string n1 = sim.inventory().nodes[1].name;
@@ -256,7 +256,7 @@ TEST_CASE("delete_workload releases the workload's allocation", "[agent][sim]") 
         protocol::CommandState::kSucceeded);
 }
 
-TEST_CASE("a node upgrade keeps its allocations; new replicas wait until it is back", "[agent][sim]") {
+TEST_CASE("a node upgrade keeps its allocations, new replicas wait until it is back", "[agent][sim]") {
   SimCluster sim = make_sim();
   const std::string n0 = sim.inventory().nodes[0].name;
   REQUIRE(started(start_command(sim, "a1", "apply_workload", apply_payload("llama", 1, 2, on({{n0, 2}})), 0)).state ==

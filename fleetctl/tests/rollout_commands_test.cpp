@@ -222,7 +222,7 @@ TEST_CASE("rollout plan -f: the spec (YAML) is posted, the plan printed per stag
   CHECK_THAT(as_yaml.out, Catch::Contains("approvals: 1\n"));
 }
 
-TEST_CASE("rollout plan NAME: the plan of an existing run; spec file errors are usage errors", "[fleetctl][rollout]") {
+TEST_CASE("rollout plan NAME: the plan of an existing run, spec file errors are usage errors", "[fleetctl][rollout]") {
   Harness h([](const SeenRequest& req) {
     if (req.target == "/v1/rollouts/k8s-1-32:plan") return json_response(200, sample_plan().dump());
     return json_response(404, problem("not-found", 404, "rollout nope not found"));
@@ -251,7 +251,7 @@ TEST_CASE("rollout plan NAME: the plan of an existing run; spec file errors are 
   CHECK(h.seen().size() == seen);
 }
 
-TEST_CASE("rollout create: the spec with an Idempotency-Key; a conflict names the other run", "[fleetctl][rollout]") {
+TEST_CASE("rollout create: the spec with an Idempotency-Key, a conflict names the other run", "[fleetctl][rollout]") {
   Harness h([](const SeenRequest& req) {
     if (req.method != "POST" || req.target != "/v1/rollouts")
       return json_response(404, problem("not-found", 404, "no"));
@@ -335,7 +335,7 @@ TEST_CASE("rollout start|pause|resume|abort|retry post the action with the reaso
   CHECK(h.seen().size() == seen);
 }
 
-TEST_CASE("rollout skip takes exactly one target; approve names a gate", "[fleetctl][rollout]") {
+TEST_CASE("rollout skip takes exactly one target, approve names a gate", "[fleetctl][rollout]") {
   Harness h([](const SeenRequest& req) {
     if (req.method == "POST") return json_response(200, running_run().dump());
     return json_response(404, problem("not-found", 404, "no"));
@@ -386,7 +386,7 @@ TEST_CASE("rollout skip takes exactly one target; approve names a gate", "[fleet
   CHECK(closed.err == "Error from server (invalid): gate sre-signoff is not open\n");
 }
 
-TEST_CASE("rollout events follows continue pages; --limit stops early", "[fleetctl][rollout]") {
+TEST_CASE("rollout events follows continue pages, --limit stops early", "[fleetctl][rollout]") {
   auto event = [](int seq, const std::string& scope, const std::string& name, const std::string& from,
                   const std::string& to, const std::string& message) {
     return json{{"seq", seq},        {"at", "2026-11-23T11:0" + std::to_string(seq) + ":00.000Z"},

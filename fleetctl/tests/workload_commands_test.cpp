@@ -147,7 +147,7 @@ TEST_CASE("apply -f replaces an existing workload with If-Match: configured or u
   CHECK(unchanged.out == "workload/llama-70b-serve unchanged\n");
 }
 
-TEST_CASE("apply -f - reads stdin; what is not a workload is a usage error", "[fleetctl]") {
+TEST_CASE("apply -f - reads stdin, what is not a workload is a usage error", "[fleetctl]") {
   Harness h([](const SeenRequest& req) {
     if (req.method == "GET") return json_response(404, problem("not-found", 404, "workload not found"));
     if (json::parse(req.body)["replicas"] == 0) {

@@ -651,7 +651,7 @@ TEST_CASE("run: a HealthCheck gate passes after its soak, and a break resets it"
   CHECK(h.st.phase == RunPhase::kCompleted);
 }
 
-TEST_CASE("run: a HealthCheck gate fails at its timeout and pauses the run; resume re-opens it", "[rollout][run]") {
+TEST_CASE("run: a HealthCheck gate fails at its timeout and pauses the run, resume re-opens it", "[rollout][run]") {
   Harness h(health_spec(), health_fleet());
   h.ok(start());
   h.obs.clusters["h1"].admitted_gpu_nodes = 0;  // 0 of 2: below 0.5
@@ -692,7 +692,7 @@ TEST_CASE("run: a HealthCheck gate fails at its timeout and pauses the run; resu
   }
 }
 
-TEST_CASE("run: afterStageWait holds the next stage; skipping the wait ends it", "[rollout][run]") {
+TEST_CASE("run: afterStageWait holds the next stage, skipping the wait ends it", "[rollout][run]") {
   RunSpec spec = full_spec("1.32.7", stages_of({"wave1", "wave2"}));
   spec.strategy.stages[0].after_stage_wait = 600s;
   spec.strategy.stages[1].after_stage_wait = 600s;
@@ -729,7 +729,7 @@ TEST_CASE("run: afterStageWait holds the next stage; skipping the wait ends it",
   }
 }
 
-TEST_CASE("run: the default failure policy pauses on the first failure; resume acknowledges", "[rollout][run]") {
+TEST_CASE("run: the default failure policy pauses on the first failure, resume acknowledges", "[rollout][run]") {
   RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false}));
   Harness h(spec, fleet_of("wave1", 4, "f"));
   h.failing = {"f1"};
@@ -932,7 +932,7 @@ TEST_CASE("run: pause stops new work, in-flight steps go on", "[rollout][run]") 
   CHECK(h.st.phase == RunPhase::kCompleted);
 }
 
-TEST_CASE("run: abort from Pending, Running and Paused; refused once final", "[rollout][run]") {
+TEST_CASE("run: abort from Pending, Running and Paused, refused once final", "[rollout][run]") {
   SECTION("Pending") {
     Harness h(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 2, "x"));
     h.ok(simple(ActionKind::kAbort));

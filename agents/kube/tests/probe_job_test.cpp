@@ -323,7 +323,7 @@ TEST_CASE("a pod that ended: the report from the termination message, else from 
         "the probe ended without a report (exit code 137 (OOMKilled))");
 }
 
-TEST_CASE("a pod that cannot start: unschedulable, image not pulled, rejected; a Job that gave up", "[kube][probe]") {
+TEST_CASE("a pod that cannot start: unschedulable, image not pulled, rejected, a Job that gave up", "[kube][probe]") {
   json pod = probe_pod();
   CHECK(std::holds_alternative<ProbeRunning>(read_probe_job(json::object(), json::array())));
   CHECK(std::holds_alternative<ProbeRunning>(read_probe_job(json::object(), pods_of(pod))));
