@@ -15,6 +15,14 @@ void sort_by_name(std::vector<T>& items) {
   std::sort(items.begin(), items.end(), [](const T& a, const T& b) { return a.name < b.name; });
 }
 
+NodeFree free_on(const NodeSnapshot& n) {
+  NodeFree result;
+  result.gpus = node_takes_gpu_work(n) ? std::max(0, n.gpus_healthy - n.gpus_used) : 0;
+  result.cpu_millicores = std::max<std::int64_t>(0, n.cpu_allocatable_millicores - n.cpu_used_millicores);
+  result.memory_bytes = std::max<std::int64_t>(0, n.memory_allocatable_bytes - n.memory_used_bytes);
+  return result;
+}
+
 }  // namespace
 
 bool node_takes_gpu_work(const NodeSnapshot& node) {
@@ -27,6 +35,19 @@ CapacityLedger::CapacityLedger(Snapshot snapshot) : snapshot_(std::move(snapshot
   for (std::size_t i = 0; i < snapshot_.clusters.size(); ++i) {
     sort_by_name(snapshot_.clusters[i].nodes);
     cluster_index_.emplace(snapshot_.clusters[i].name, i);
+    for (const NodeSnapshot& node : snapshot_.clusters[i].nodes) {
+      if (!node.gpu_model.empty()) model_ids_.emplace(node.gpu_model, 0);
+    }
+  }
+  std::uint32_t next = 0;
+  for (auto& [model, id] : model_ids_) id = next++;
+  free_.resize(snapshot_.clusters.size());
+  node_models_.resize(snapshot_.clusters.size());
+  for (std::size_t i = 0; i < snapshot_.clusters.size(); ++i) {
+    for (const NodeSnapshot& node : snapshot_.clusters[i].nodes) {
+      free_[i].push_back(free_on(node));
+      node_models_[i].push_back(node.gpu_model.empty() ? kNoModel : model_ids_.find(node.gpu_model)->second);
+    }
   }
   aggregates_.resize(snapshot_.clusters.size());
 }
@@ -34,6 +55,12 @@ CapacityLedger::CapacityLedger(Snapshot snapshot) : snapshot_(std::move(snapshot
 std::optional<std::size_t> CapacityLedger::find_cluster(std::string_view name) const {
   const auto it = cluster_index_.find(name);
   if (it == cluster_index_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::uint32_t> CapacityLedger::model_id(std::string_view model) const {
+  const auto it = model_ids_.find(model);
+  if (it == model_ids_.end()) return std::nullopt;
   return it->second;
 }
 
@@ -45,21 +72,12 @@ std::optional<std::size_t> CapacityLedger::find_node(std::size_t cluster, std::s
   return static_cast<std::size_t>(it - nodes.begin());
 }
 
-NodeFree CapacityLedger::free(std::size_t cluster, std::size_t node) const {
-  const NodeSnapshot& n = snapshot_.clusters[cluster].nodes[node];
-  NodeFree result;
-  result.gpus = node_takes_gpu_work(n) ? std::max(0, n.gpus_healthy - n.gpus_used) : 0;
-  result.cpu_millicores = std::max<std::int64_t>(0, n.cpu_allocatable_millicores - n.cpu_used_millicores);
-  result.memory_bytes = std::max<std::int64_t>(0, n.memory_allocatable_bytes - n.memory_used_bytes);
-  return result;
-}
-
 void CapacityLedger::take(std::size_t cluster, std::size_t node, const ReplicaResources& resources, int replicas) {
   NodeSnapshot& n = snapshot_.clusters[cluster].nodes[node];
   n.gpus_used += resources.gpus * replicas;
   n.cpu_used_millicores += resources.cpu_millicores * replicas;
   n.memory_used_bytes += resources.memory_bytes * replicas;
-  changed(cluster);
+  changed(cluster, node);
 }
 
 void CapacityLedger::give(std::size_t cluster, std::size_t node, const ReplicaResources& resources, int replicas) {
@@ -67,10 +85,11 @@ void CapacityLedger::give(std::size_t cluster, std::size_t node, const ReplicaRe
   n.gpus_used = std::max(0, n.gpus_used - resources.gpus * replicas);
   n.cpu_used_millicores = std::max<std::int64_t>(0, n.cpu_used_millicores - resources.cpu_millicores * replicas);
   n.memory_used_bytes = std::max<std::int64_t>(0, n.memory_used_bytes - resources.memory_bytes * replicas);
-  changed(cluster);
+  changed(cluster, node);
 }
 
-void CapacityLedger::changed(std::size_t cluster) {
+void CapacityLedger::changed(std::size_t cluster, std::size_t node) {
+  free_[cluster][node] = free_on(snapshot_.clusters[cluster].nodes[node]);
   aggregates_[cluster].reset();
 }
 
@@ -84,7 +103,9 @@ const ClusterAggregate& CapacityLedger::aggregate(std::size_t cluster) const {
     const NodeSnapshot& node = nodes[i];
     if (!node_takes_gpu_work(node)) continue;
     const int free_gpus = free(cluster, i).gpus;
-    ModelCapacity& model = aggregate.by_model[node.gpu_model];
+    auto [it, added] = aggregate.by_model.try_emplace(node.gpu_model);
+    ModelCapacity& model = it->second;
+    if (added) model.model_id = node_models_[cluster][i];
     model.total += node.gpus_healthy;
     model.free += free_gpus;
     model.largest_block = std::max(model.largest_block, free_gpus);

@@ -24,7 +24,8 @@ struct NodeFree {
 // Per cluster and GPU model (the GPU properties of placement/cluster_properties.hpp, the packing score, and
 // GET /v1/clusters/{name}/capacity).
 struct ModelCapacity {
-  int total = 0;  // healthy GPUs on nodes that can take work
+  std::uint32_t model_id = 0;  // CapacityLedger::model_id of the model
+  int total = 0;               // healthy GPUs on nodes that can take work
   int free = 0;
   int largest_block = 0;  // most free GPUs on one node
   std::int64_t memory_bytes = 0;
@@ -52,7 +53,12 @@ class CapacityLedger {
   std::optional<std::size_t> find_cluster(std::string_view name) const;
   std::optional<std::size_t> find_node(std::size_t cluster, std::string_view node) const;
 
-  NodeFree free(std::size_t cluster, std::size_t node) const;
+  // What is free on the node now: a read of a dense per-cluster array, as node fit scans every eligible node of
+  // every candidate cluster of every decision.
+  NodeFree free(std::size_t cluster, std::size_t node) const { return free_[cluster][node]; }
+  // The node's CapacityLedger::model_id; kNoModel for a node without GPUs.
+  static constexpr std::uint32_t kNoModel = 0xffffffff;
+  std::uint32_t node_model_id(std::size_t cluster, std::size_t node) const { return node_models_[cluster][node]; }
   // Adds `replicas` × the per-replica resources to the node's use (take) or removes them (give, never below 0).
   void take(std::size_t cluster, std::size_t node, const ReplicaResources& resources, int replicas);
   void give(std::size_t cluster, std::size_t node, const ReplicaResources& resources, int replicas);
@@ -63,11 +69,19 @@ class CapacityLedger {
   // A label's value as a number (placement/cluster_properties.hpp), parsed once per cluster and key.
   std::optional<double> label_number(std::size_t cluster, std::string_view key) const;
 
+  // Every GPU model of the snapshot as a small integer (0 .. model_count() - 1, in name order), so that what runs
+  // once per cluster and decision compares numbers, not model names.
+  std::size_t model_count() const { return model_ids_.size(); }
+  std::optional<std::uint32_t> model_id(std::string_view model) const;
+
  private:
-  void changed(std::size_t cluster);
+  void changed(std::size_t cluster, std::size_t node);
 
   Snapshot snapshot_;
   std::map<std::string, std::size_t, std::less<>> cluster_index_;
+  std::map<std::string, std::uint32_t, std::less<>> model_ids_;
+  std::vector<std::vector<NodeFree>> free_;              // [cluster][node], kept by take and give
+  std::vector<std::vector<std::uint32_t>> node_models_;  // [cluster][node]
   mutable std::vector<std::optional<ClusterAggregate>> aggregates_;
   mutable std::map<std::string, std::vector<std::optional<std::optional<double>>>, std::less<>> label_numbers_;
 };

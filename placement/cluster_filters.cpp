@@ -33,8 +33,10 @@ std::optional<FilterOutcome> ClusterTaintFilter::filter(const CycleState& state,
   return FilterOutcome{RejectionCode::kTaint, "taint " + model::format_taint(*taint) + " not tolerated"};
 }
 
-std::optional<std::string> term_mismatch(const ClusterTerm& term, const CapacityLedger& ledger, std::size_t cluster) {
-  if (!model::matches(term.labels, ledger.clusters()[cluster].labels)) {
+std::optional<std::string> term_mismatch(const ClusterTerm& term, const CapacityLedger& ledger, std::size_t cluster,
+                                         std::optional<bool> labels_match) {
+  if (!labels_match) labels_match = model::matches(term.labels, ledger.clusters()[cluster].labels);
+  if (!*labels_match) {
     return "labels do not match " + model::to_string(term.labels);
   }
   for (const PropertyRequirement& requirement : term.properties) {
@@ -51,7 +53,9 @@ std::optional<std::string> term_mismatch(const ClusterTerm& term, const Capacity
 std::optional<FilterOutcome> RequiredAffinityFilter::filter(const CycleState& state, std::size_t cluster) const {
   const std::optional<ClusterTerm>& required = state.workload->policy.required;
   if (!required) return std::nullopt;
-  std::optional<std::string> mismatch = term_mismatch(*required, *state.ledger, cluster);
+  std::optional<bool> labels_match;
+  if (state.required_labels_match != nullptr) labels_match = (*state.required_labels_match)[cluster];
+  std::optional<std::string> mismatch = term_mismatch(*required, *state.ledger, cluster, labels_match);
   if (!mismatch) return std::nullopt;
   return FilterOutcome{RejectionCode::kAffinity, "required affinity: " + *mismatch};
 }

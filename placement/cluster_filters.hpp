@@ -47,7 +47,9 @@ class RequiredAffinityFilter final : public ClusterFilter {
 };
 
 // Why `term` does not match the cluster, or nullopt when it does (shared with the preference score).
-std::optional<std::string> term_mismatch(const ClusterTerm& term, const CapacityLedger& ledger, std::size_t cluster);
+// `labels_match`: whether the term's label selector matches, when the caller knows it already.
+std::optional<std::string> term_mismatch(const ClusterTerm& term, const CapacityLedger& ledger, std::size_t cluster,
+                                         std::optional<bool> labels_match = std::nullopt);
 
 // In the order they run: the cheapest and most final first.
 std::vector<std::unique_ptr<ClusterFilter>> default_cluster_filters();

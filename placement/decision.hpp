@@ -1,10 +1,11 @@
 #pragma once
 // What the engine decided for one workload: bindings (cluster, replicas, and on which nodes) and, for every
-// cluster not chosen, why (placement/rejection.hpp). Plain data; placement/decision_json.hpp writes the API form.
+// cluster not chosen, why (placement/rejection.hpp, stored compactly: placement/rejection_list.hpp). Plain data;
+// placement/decision_json.hpp writes the API form.
 #include <string>
 #include <vector>
 
-#include "placement/rejection.hpp"
+#include "placement/rejection_list.hpp"
 
 namespace fleet::placement {
 
@@ -31,7 +32,7 @@ struct Decision {
   int replicas_wanted = 0;  // Duplicated: replicas × clusters wanted (PickN: N; PickFixed: names; PickAll: chosen)
   int replicas_bound = 0;
   std::vector<ClusterBinding> bindings;  // sorted by cluster name
-  std::vector<Rejection> rejected;       // sorted by cluster name
+  RejectionList rejected;                // sorted by cluster name
   bool operator==(const Decision&) const = default;
 };
 

@@ -1,10 +1,12 @@
 #include "placement/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <numeric>
 #include <optional>
 #include <unordered_map>
 
+#include "model/label_selector.hpp"
 #include "placement/capacity_ledger.hpp"
 #include "placement/cluster_filters.hpp"
 #include "placement/cluster_properties.hpp"
@@ -45,6 +47,12 @@ CycleState pre_filter(const Workload& workload, const CapacityLedger& ledger,
   state.needs_gpus = r.gpus > 0;
   state.pins_nodes = r.gpus > 0 || r.cpu_millicores > 0 || r.memory_bytes > 0;
   state.replica_shape = describe_replica(r);
+  if (!r.gpu_models.empty()) {
+    state.allowed_models.assign(std::max<std::size_t>(ledger.model_count(), 1), false);
+    for (const std::string& model : r.gpu_models) {
+      if (const std::optional<std::uint32_t> id = ledger.model_id(model)) state.allowed_models[*id] = true;
+    }
+  }
   for (const ClusterBinding& binding : current) state.current[binding.cluster] = binding.nodes;
   return state;
 }
@@ -74,13 +82,27 @@ void score_candidates(const CycleState& state, const std::vector<std::unique_ptr
 
 // The ledger, and what stays the same for the engine's life: the plugins and the node funnels already run.
 struct PlacementEngine::State {
-  explicit State(Snapshot snapshot) : ledger(std::move(snapshot)) {}
+  explicit State(Snapshot snapshot) : ledger(std::move(snapshot)) {
+    for (auto& base : base_funnels) base.resize(ledger.clusters().size());
+    auto names = std::make_shared<std::vector<std::string>>();
+    names->reserve(ledger.clusters().size());
+    for (const ClusterSnapshot& cluster : ledger.clusters()) names->push_back(cluster.name);
+    cluster_names = std::move(names);
+  }
 
   const std::vector<std::uint32_t>* eligible_nodes(const CycleState& state, std::size_t cluster,
                                                    std::vector<std::optional<NodeFunnelResult>>& cache,
                                                    std::optional<FilterOutcome>& refused) const {
     std::optional<NodeFunnelResult>& result = cache[cluster];
-    if (!result) result = funnel.run(state, ledger.clusters()[cluster]);
+    if (!result) {
+      std::optional<NodeFunnelResult>& base = base_funnels[state.needs_gpus ? 1 : 0][cluster];
+      if (!base) base = funnel.run_base(state, cluster);
+      if (const auto* survivors = std::get_if<std::vector<std::uint32_t>>(&*base)) {
+        result = funnel.run(state, cluster, *survivors);
+      } else {
+        result = base;
+      }
+    }
     if (const auto* outcome = std::get_if<FilterOutcome>(&*result)) {
       refused = *outcome;
       return nullptr;
@@ -101,12 +123,28 @@ struct PlacementEngine::State {
   }
 
   CapacityLedger ledger;
+  RejectionList::ClusterNames cluster_names;  // the ledger's, in its order (by name): every decision refers to it
   std::vector<std::unique_ptr<ClusterFilter>> cluster_filters = default_cluster_filters();
   std::vector<std::unique_ptr<ScorePlugin>> score_plugins = default_score_plugins();
   NodeFunnel funnel;
   // Node eligibility depends on the workload's node requirements and fixed node facts only: one funnel run per
   // requirement signature and cluster for the engine's life.
   std::unordered_map<std::string, std::vector<std::optional<NodeFunnelResult>>> funnels;
+  // The funnel's base stages per cluster, for CPU-only [0] and GPU [1] workloads (NodeFunnel::run_base).
+  mutable std::array<std::vector<std::optional<NodeFunnelResult>>, 2> base_funnels;  // a cache
+
+  // Whether `selector` matches each cluster, worked out once per selector for the engine's life.
+  const std::vector<bool>& labels_match(const model::LabelSelector& selector) {
+    auto [it, added] = label_matches.try_emplace(model::to_string(selector));
+    if (added) {
+      it->second.reserve(ledger.clusters().size());
+      for (const ClusterSnapshot& cluster : ledger.clusters()) {
+        it->second.push_back(model::matches(selector, cluster.labels));
+      }
+    }
+    return it->second;
+  }
+  std::unordered_map<std::string, std::vector<bool>> label_matches;
 };
 
 PlacementEngine::PlacementEngine(Snapshot snapshot) : state_(std::make_unique<State>(std::move(snapshot))) {}
@@ -125,8 +163,7 @@ Snapshot PlacementEngine::current() const {
 namespace {
 
 struct Filtered {
-  std::vector<Candidate> candidates;  // in cluster name order
-  std::vector<Rejection> rejected;
+  std::vector<Candidate> candidates;                        // in cluster name order
   std::vector<const std::vector<std::uint32_t>*> eligible;  // per cluster index; null when refused
 };
 
@@ -135,16 +172,21 @@ struct Filtered {
 Decision PlacementEngine::place(const Workload& workload, const std::vector<ClusterBinding>& current) {
   State& s = *state_;
   s.give_back(workload, current);
-  const CycleState state = pre_filter(workload, s.ledger, current);
+  CycleState state = pre_filter(workload, s.ledger, current);
+  if (workload.policy.required) state.required_labels_match = &s.labels_match(workload.policy.required->labels);
+  for (const PreferredTerm& term : workload.policy.preferred) {
+    state.preferred_labels_match.push_back(&s.labels_match(term.term.labels));
+  }
   const std::size_t cluster_count = s.ledger.clusters().size();
   auto& funnel_cache = s.funnels[node_requirements_key(workload)];
   funnel_cache.resize(cluster_count);
 
+  Decision decision;
+  decision.rejected = RejectionList(s.cluster_names);
   Filtered filtered;
   filtered.eligible.assign(cluster_count, nullptr);
   const bool duplicated = workload.policy.division == ReplicaDivision::kDuplicated;
   for (std::size_t c = 0; c < cluster_count; ++c) {
-    const std::string& name = s.ledger.clusters()[c].name;
     std::optional<FilterOutcome> refused;
     for (const auto& filter : s.cluster_filters) {
       if ((refused = filter->filter(state, c))) break;
@@ -160,12 +202,12 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
         filtered.eligible[c] = nodes;
       }
     }
-    if (refused) filtered.rejected.push_back({name, refused->code, std::move(refused->reason)});
+    if (refused) decision.rejected.add(c, refused->code, refused->reason);
   }
   if (workload.policy.type == PolicyType::kPickFixed) {
     for (const std::string& name : workload.policy.cluster_names) {
       if (!s.ledger.find_cluster(name))
-        filtered.rejected.push_back({name, RejectionCode::kNoSuchCluster, "no such cluster"});
+        decision.rejected.push_back({name, RejectionCode::kNoSuchCluster, "no such cluster"});
     }
   }
 
@@ -184,9 +226,13 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
   Selection selection = select_clusters(state, ranked);
   std::vector<int> shares = divide_replicas(state, selection.chosen);
 
-  Decision decision;
-  decision.rejected = std::move(filtered.rejected);
-  for (Rejection& rejection : selection.rejected) decision.rejected.push_back(std::move(rejection));
+  for (const Unchosen& unchosen : selection.rejected) {
+    if (unchosen.code == RejectionCode::kNotSelected) {
+      decision.rejected.add_not_selected(unchosen.cluster, unchosen.fit, unchosen.score, selection.not_selected_tail);
+    } else {
+      decision.rejected.add(unchosen.cluster, unchosen.code, unchosen.reason);
+    }
+  }
   // Divided is all or nothing (as Karmada's division by available replicas): half a model server is no server, and
   // GPUs bound to a workload that cannot run whole are GPUs another workload could have used.
   const int divided_total = std::accumulate(shares.begin(), shares.end(), 0);
@@ -195,8 +241,7 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
                                std::to_string(workload.replicas) +
                                " replicas (Divided places all replicas or none): " + state.replica_shape + " each";
     for (const Candidate& chosen : selection.chosen) {
-      decision.rejected.push_back(
-          {s.ledger.clusters()[chosen.cluster].name, RejectionCode::kInsufficientCapacity, reason});
+      decision.rejected.add(chosen.cluster, RejectionCode::kInsufficientCapacity, reason);
     }
     selection.chosen.clear();
     shares.clear();
@@ -205,8 +250,8 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
     const Candidate& chosen = selection.chosen[i];
     const std::string& name = s.ledger.clusters()[chosen.cluster].name;
     if (shares[i] == 0) {
-      decision.rejected.push_back({name, RejectionCode::kNotSelected,
-                                   "chosen, but the division gave it no replica (all went to better-ranked clusters)"});
+      decision.rejected.add(chosen.cluster, RejectionCode::kNotSelected,
+                            "chosen, but the division gave it no replica (all went to better-ranked clusters)");
       continue;
     }
     ClusterBinding binding{name, shares[i], {}};
@@ -220,8 +265,7 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
   }
   std::sort(decision.bindings.begin(), decision.bindings.end(),
             [](const ClusterBinding& a, const ClusterBinding& b) { return a.cluster < b.cluster; });
-  std::sort(decision.rejected.begin(), decision.rejected.end(),
-            [](const Rejection& a, const Rejection& b) { return a.cluster < b.cluster; });
+  decision.rejected.sort_by_cluster();
 
   const Policy& policy = workload.policy;
   if (duplicated) {

@@ -11,6 +11,10 @@ namespace fleet::placement {
 
 namespace {
 
+const NodeSnapshot& node_of(const CycleState& state, std::size_t cluster, std::uint32_t node) {
+  return state.ledger->clusters()[cluster].nodes[node];
+}
+
 std::string count_of(std::size_t n, std::string_view what) {
   return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
 }
@@ -19,7 +23,10 @@ std::string count_of(std::size_t n, std::string_view what) {
 class NodeAvailableFilter final : public NodeFilter {
  public:
   RejectionCode code() const override { return RejectionCode::kNodesUnavailable; }
-  bool admits(const CycleState&, const NodeSnapshot& node) const override { return node.schedulable && !node.draining; }
+  bool admits(const CycleState& state, std::size_t cluster, std::uint32_t i) const override {
+    const NodeSnapshot& node = node_of(state, cluster, i);
+    return node.schedulable && !node.draining;
+  }
   std::string explain(const CycleState& state, const std::vector<const NodeSnapshot*>& removed) const override {
     const auto draining = static_cast<std::size_t>(
         std::count_if(removed.begin(), removed.end(), [](const NodeSnapshot* n) { return n->draining; }));
@@ -35,7 +42,8 @@ class NodeAvailableFilter final : public NodeFilter {
 class AdmissionFilter final : public NodeFilter {
  public:
   RejectionCode code() const override { return RejectionCode::kNoAdmittedGpus; }
-  bool admits(const CycleState& state, const NodeSnapshot& node) const override {
+  bool admits(const CycleState& state, std::size_t cluster, std::uint32_t i) const override {
+    const NodeSnapshot& node = node_of(state, cluster, i);
     return node.admission == model::Admission::kAdmitted && (!state.needs_gpus || node.gpus_healthy > 0);
   }
   std::string explain(const CycleState& state, const std::vector<const NodeSnapshot*>& removed) const override {
@@ -74,9 +82,9 @@ class AdmissionFilter final : public NodeFilter {
 class GpuModelFilter final : public NodeFilter {
  public:
   RejectionCode code() const override { return RejectionCode::kGpuModel; }
-  bool admits(const CycleState& state, const NodeSnapshot& node) const override {
-    const std::vector<std::string>& models = state.workload->resources.gpu_models;
-    return models.empty() || std::binary_search(models.begin(), models.end(), node.gpu_model);
+  bool admits(const CycleState& state, std::size_t cluster, std::uint32_t i) const override {
+    const std::uint32_t model = state.ledger->node_model_id(cluster, i);
+    return model != CapacityLedger::kNoModel && state.model_allowed(model);
   }
   std::string explain(const CycleState& state, const std::vector<const NodeSnapshot*>& removed) const override {
     std::set<std::string_view> has;
@@ -93,8 +101,8 @@ class GpuModelFilter final : public NodeFilter {
 class GpuMemoryFilter final : public NodeFilter {
  public:
   RejectionCode code() const override { return RejectionCode::kGpuMemory; }
-  bool admits(const CycleState& state, const NodeSnapshot& node) const override {
-    return node.gpu_memory_bytes >= state.workload->resources.min_gpu_memory_bytes;
+  bool admits(const CycleState& state, std::size_t cluster, std::uint32_t i) const override {
+    return node_of(state, cluster, i).gpu_memory_bytes >= state.workload->resources.min_gpu_memory_bytes;
   }
   std::string explain(const CycleState& state, const std::vector<const NodeSnapshot*>& removed) const override {
     std::int64_t most = 0;
@@ -111,10 +119,10 @@ class VersionFilter final : public NodeFilter {
                 std::optional<DottedVersion> Workload::*minimum)
       : code_(code), what_(what), field_(field), minimum_(minimum) {}
   RejectionCode code() const override { return code_; }
-  bool admits(const CycleState& state, const NodeSnapshot& node) const override {
+  bool admits(const CycleState& state, std::size_t cluster, std::uint32_t i) const override {
     const std::optional<DottedVersion>& minimum = state.workload->*minimum_;
     if (!minimum) return true;
-    const DottedVersion& version = node.*field_;
+    const DottedVersion& version = node_of(state, cluster, i).*field_;
     return !version.parts.empty() && version >= *minimum;
   }
   std::string explain(const CycleState& state, const std::vector<const NodeSnapshot*>& removed) const override {
@@ -136,8 +144,8 @@ class VersionFilter final : public NodeFilter {
 class NodeTaintFilter final : public NodeFilter {
  public:
   RejectionCode code() const override { return RejectionCode::kNodeTaint; }
-  bool admits(const CycleState& state, const NodeSnapshot& node) const override {
-    return !first_untolerated(state.workload->policy.tolerations, node.taints);
+  bool admits(const CycleState& state, std::size_t cluster, std::uint32_t i) const override {
+    return !first_untolerated(state.workload->policy.tolerations, node_of(state, cluster, i).taints);
   }
   std::string explain(const CycleState& state, const std::vector<const NodeSnapshot*>& removed) const override {
     const std::optional<model::Taint> taint =
@@ -150,8 +158,8 @@ class NodeTaintFilter final : public NodeFilter {
 }  // namespace
 
 NodeFunnel::NodeFunnel() {
-  gpu_filters_.push_back(std::make_unique<NodeAvailableFilter>());
-  gpu_filters_.push_back(std::make_unique<AdmissionFilter>());
+  base_filters_.push_back(std::make_unique<NodeAvailableFilter>());
+  base_filters_.push_back(std::make_unique<AdmissionFilter>());
   gpu_filters_.push_back(std::make_unique<GpuModelFilter>());
   gpu_filters_.push_back(std::make_unique<GpuMemoryFilter>());
   gpu_filters_.push_back(std::make_unique<VersionFilter>(RejectionCode::kDriverVersion, "driver",
@@ -159,36 +167,45 @@ NodeFunnel::NodeFunnel() {
   gpu_filters_.push_back(std::make_unique<VersionFilter>(RejectionCode::kCudaVersion, "CUDA",
                                                          &NodeSnapshot::cuda_version, &Workload::min_cuda_version));
   gpu_filters_.push_back(std::make_unique<NodeTaintFilter>());
-  cpu_filters_.push_back(std::make_unique<NodeAvailableFilter>());
-  cpu_filters_.push_back(std::make_unique<AdmissionFilter>());
   cpu_filters_.push_back(std::make_unique<NodeTaintFilter>());
 }
 
 NodeFunnel::~NodeFunnel() = default;
 
-NodeFunnelResult NodeFunnel::run(const CycleState& state, const ClusterSnapshot& cluster) const {
+NodeFunnelResult NodeFunnel::run_base(const CycleState& state, std::size_t cluster) const {
+  const std::vector<NodeSnapshot>& nodes = state.ledger->clusters()[cluster].nodes;
   std::vector<std::uint32_t> survivors;
-  for (std::uint32_t i = 0; i < cluster.nodes.size(); ++i) {
-    if (!state.needs_gpus || !cluster.nodes[i].gpu_model.empty()) survivors.push_back(i);
+  for (std::uint32_t i = 0; i < nodes.size(); ++i) {
+    if (!state.needs_gpus || !nodes[i].gpu_model.empty()) survivors.push_back(i);
   }
   if (survivors.empty()) {
     if (state.needs_gpus) return FilterOutcome{RejectionCode::kNoGpus, "no GPU nodes"};
     return FilterOutcome{RejectionCode::kNodesUnavailable, "no nodes"};
   }
-  const auto& filters = state.needs_gpus ? gpu_filters_ : cpu_filters_;
+  return run_stages(state, cluster, base_filters_, std::move(survivors));
+}
+
+NodeFunnelResult NodeFunnel::run(const CycleState& state, std::size_t cluster,
+                                 const std::vector<std::uint32_t>& base) const {
+  return run_stages(state, cluster, state.needs_gpus ? gpu_filters_ : cpu_filters_, base);
+}
+
+NodeFunnelResult NodeFunnel::run_stages(const CycleState& state, std::size_t cluster, const Filters& filters,
+                                        std::vector<std::uint32_t> survivors) const {
+  const std::vector<NodeSnapshot>& nodes = state.ledger->clusters()[cluster].nodes;
   std::vector<std::uint32_t> kept;
-  std::vector<const NodeSnapshot*> removed;
   for (const auto& filter : filters) {
     kept.clear();
-    removed.clear();
     for (const std::uint32_t i : survivors) {
-      if (filter->admits(state, cluster.nodes[i])) {
-        kept.push_back(i);
-      } else {
-        removed.push_back(&cluster.nodes[i]);
-      }
+      if (filter->admits(state, cluster, i)) kept.push_back(i);
     }
-    if (kept.empty()) return FilterOutcome{filter->code(), filter->explain(state, removed)};
+    if (kept.empty()) {
+      // Only on the way out: the nodes this stage removed, for its explanation.
+      std::vector<const NodeSnapshot*> removed;
+      removed.reserve(survivors.size());
+      for (const std::uint32_t i : survivors) removed.push_back(&nodes[i]);
+      return FilterOutcome{filter->code(), filter->explain(state, removed)};
+    }
     survivors.swap(kept);
   }
   return survivors;

@@ -21,7 +21,9 @@ class NodeFilter {
  public:
   virtual ~NodeFilter() = default;
   virtual RejectionCode code() const = 0;
-  virtual bool admits(const CycleState& state, const NodeSnapshot& node) const = 0;
+  // `node`: an index into the cluster's sorted nodes (the ledger's), so a filter can read the ledger's per-node
+  // facts (the GPU model as a number) as well as the snapshot.
+  virtual bool admits(const CycleState& state, std::size_t cluster, std::uint32_t node) const = 0;
   // Why none of `removed` (the nodes this stage took out, never empty) can host a replica.
   virtual std::string explain(const CycleState& state, const std::vector<const NodeSnapshot*>& removed) const = 0;
 };
@@ -29,15 +31,24 @@ class NodeFilter {
 // The funnel's answer for one cluster: the eligible nodes (indexes into the cluster's sorted nodes), or why none.
 using NodeFunnelResult = std::variant<std::vector<std::uint32_t>, FilterOutcome>;
 
+// The funnel runs in two parts. The base stages (nodes with GPUs, available, admitted) depend on nothing of the
+// workload but whether it needs GPUs: the engine runs them once per cluster and kind for its life. The workload's
+// own stages (model, memory, driver, CUDA, taints) run over the base's survivors once per requirement signature.
 class NodeFunnel {
  public:
   NodeFunnel();
   ~NodeFunnel();
-  NodeFunnelResult run(const CycleState& state, const ClusterSnapshot& cluster) const;
+  NodeFunnelResult run_base(const CycleState& state, std::size_t cluster) const;
+  NodeFunnelResult run(const CycleState& state, std::size_t cluster, const std::vector<std::uint32_t>& base) const;
 
  private:
-  std::vector<std::unique_ptr<NodeFilter>> gpu_filters_;  // for replicas that need GPUs
-  std::vector<std::unique_ptr<NodeFilter>> cpu_filters_;  // for replicas that do not
+  using Filters = std::vector<std::unique_ptr<NodeFilter>>;
+  NodeFunnelResult run_stages(const CycleState& state, std::size_t cluster, const Filters& filters,
+                              std::vector<std::uint32_t> survivors) const;
+
+  Filters base_filters_;  // available, admitted: for both kinds
+  Filters gpu_filters_;   // for replicas that need GPUs
+  Filters cpu_filters_;   // for replicas that do not
 };
 
 // Everything the funnel's verdict depends on, as a string: workloads with equal keys share a cached funnel.

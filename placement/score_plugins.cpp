@@ -14,10 +14,22 @@ namespace fleet::placement {
 namespace {
 
 constexpr std::array<int, 4> kCommonShapes = {1, 2, 4, 8};
+constexpr std::size_t kBlocks = model::kMaxGpusPerNode + 1;
 
-bool model_allowed(const ReplicaResources& resources, const std::string& model) {
-  return resources.gpu_models.empty() ||
-         std::binary_search(resources.gpu_models.begin(), resources.gpu_models.end(), model);
+// fragmentation_delta(free, gpus) for every block size, worked out once: the score asks it for every block size of
+// every candidate cluster of every decision.
+using DeltaTable = std::array<std::array<double, kBlocks>, kBlocks>;
+const DeltaTable& delta_table() {
+  static const DeltaTable table = [] {
+    DeltaTable t{};
+    for (std::size_t free = 0; free < kBlocks; ++free) {
+      for (std::size_t gpus = 0; gpus <= free; ++gpus) {
+        t[free][gpus] = fragmentation_delta(static_cast<int>(free), static_cast<int>(gpus));
+      }
+    }
+    return t;
+  }();
+  return table;
 }
 
 }  // namespace
@@ -38,14 +50,15 @@ std::optional<double> FragmentationScore::score(const CycleState& state, const C
   const ReplicaResources& resources = state.workload->resources;
   if (resources.gpus == 0) return 0.0;
   const ClusterAggregate& aggregate = state.ledger->aggregate(candidate.cluster);
+  const DeltaTable& deltas = delta_table();
+  const auto gpus = static_cast<std::size_t>(resources.gpus);
   double best = std::numeric_limits<double>::infinity();
   for (const auto& [model, capacity] : aggregate.by_model) {
-    if (!model_allowed(resources, model)) continue;
-    for (std::size_t free = static_cast<std::size_t>(resources.gpus); free < capacity.nodes_by_free.size(); ++free) {
+    if (!state.model_allowed(capacity.model_id)) continue;
+    for (std::size_t free = gpus; free < capacity.nodes_by_free.size(); ++free) {
       if (capacity.nodes_by_free[free] == 0) continue;
-      const int f = static_cast<int>(free);
       // The block size breaks ties between equal deltas: the tightest block that fits.
-      best = std::min(best, fragmentation_delta(f, resources.gpus) + 0.001 * f);
+      best = std::min(best, deltas[free][gpus] + 0.001 * static_cast<double>(free));
     }
   }
   if (best == std::numeric_limits<double>::infinity()) return std::nullopt;
@@ -58,7 +71,7 @@ std::optional<double> PackingScore::score(const CycleState& state, const Candida
   int total = 0;
   int free = 0;
   for (const auto& [model, capacity] : state.ledger->aggregate(candidate.cluster).by_model) {
-    if (!model_allowed(resources, model)) continue;
+    if (!state.model_allowed(capacity.model_id)) continue;
     total += capacity.total;
     free += capacity.free;
   }
@@ -68,8 +81,11 @@ std::optional<double> PackingScore::score(const CycleState& state, const Candida
 
 std::optional<double> PreferredAffinityScore::score(const CycleState& state, const Candidate& candidate) const {
   double sum = 0;
-  for (const PreferredTerm& term : state.workload->policy.preferred) {
-    if (!term_mismatch(term.term, *state.ledger, candidate.cluster)) sum += term.weight;
+  const std::vector<PreferredTerm>& preferred = state.workload->policy.preferred;
+  for (std::size_t i = 0; i < preferred.size(); ++i) {
+    std::optional<bool> labels_match;
+    if (i < state.preferred_labels_match.size()) labels_match = (*state.preferred_labels_match[i])[candidate.cluster];
+    if (!term_mismatch(preferred[i].term, *state.ledger, candidate.cluster, labels_match)) sum += preferred[i].weight;
   }
   return sum;
 }

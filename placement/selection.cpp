@@ -83,27 +83,11 @@ class SpreadTracker {
   std::vector<DomainCounts> domains_;
 };
 
-// Scores print as whole numbers: a reason is read by people, and it is built for up to every cluster of the fleet
-// in every decision, so it avoids floating-point formatting.
-std::string rounded(double score) {
-  return std::to_string(static_cast<long long>(score + 0.5));
-}
-
-std::string not_selected_reason(const CycleState& state, const Candidate& candidate, const std::string& last_chosen) {
-  std::string text;
-  text.reserve(120);
-  text += "fits ";
-  text += std::to_string(candidate.fit);
-  text += candidate.fit == 1 ? " replica, score " : " replicas, score ";
-  text += rounded(candidate.score);
-  text += "; PickN ";
-  text += std::to_string(state.workload->policy.number_of_clusters);
-  text += " took clusters that fit more replicas or scored higher";
-  text += last_chosen;
-  return text;
-}
-
 }  // namespace
+
+long long rounded_score(double score) {
+  return static_cast<long long>(score + 0.5);
+}
 
 std::string topology_value(const ClusterSnapshot& cluster, const std::string& key) {
   if (key == "region") return cluster.region;
@@ -137,21 +121,23 @@ Selection select_clusters(const CycleState& state, const std::vector<Candidate>&
       }
     }
   }
-  std::string last_chosen;
+  selection.not_selected_tail =
+      "PickN " + std::to_string(policy.number_of_clusters) + " took clusters that fit more replicas or scored higher";
   if (!selection.chosen.empty()) {
     const Candidate& last = selection.chosen.back();
-    last_chosen = " (the last one taken fits " + std::to_string(last.fit) + ", score " + rounded(last.score) + ")";
+    selection.not_selected_tail += " (the last one taken fits " + std::to_string(last.fit) + ", score " +
+                                   std::to_string(rounded_score(last.score)) + ")";
   }
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     if (taken[i]) continue;
-    const std::string& name = state.ledger->clusters()[ranked[i].cluster].name;
+    Unchosen unchosen{
+        ranked[i].cluster, RejectionCode::kNotSelected, {}, ranked[i].fit, rounded_score(ranked[i].score)};
     if (const DomainCounts* broken = spread.broken_by(ranked[i], false);
         broken != nullptr && selection.chosen.size() < wanted) {
-      selection.rejected.push_back({name, RejectionCode::kSpread, spread.explain(ranked[i], *broken)});
-    } else {
-      selection.rejected.push_back(
-          {name, RejectionCode::kNotSelected, not_selected_reason(state, ranked[i], last_chosen)});
+      unchosen.code = RejectionCode::kSpread;
+      unchosen.reason = spread.explain(ranked[i], *broken);
     }
+    selection.rejected.push_back(std::move(unchosen));
   }
   return selection;
 }

@@ -9,10 +9,26 @@
 
 namespace fleet::placement {
 
+// A candidate not taken: Spread with its reason, or NotSelected, whose reason the decision builds from `fit`,
+// `score` and the selection's shared tail (placement/rejection_list.hpp).
+struct Unchosen {
+  std::size_t cluster = 0;
+  RejectionCode code = RejectionCode::kNotSelected;
+  std::string reason;  // Spread only
+  int fit = 0;
+  long long score = 0;  // rounded
+};
+
 struct Selection {
   std::vector<Candidate> chosen;  // in rank order
-  std::vector<Rejection> rejected;
+  std::vector<Unchosen> rejected;
+  // What every NotSelected reason ends with: "PickN 2 took clusters that fit more replicas or scored higher (the
+  // last one taken fits 3, score 80)".
+  std::string not_selected_tail;
 };
+
+// Scores print as whole numbers: a reason is read by people.
+long long rounded_score(double score);
 
 // `ranked`: best first (replicas that fit, then score, then name). Pure in the candidates and the snapshot's
 // cluster fields.

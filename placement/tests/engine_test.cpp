@@ -80,8 +80,8 @@ TEST_CASE("PickN ties break by cluster name", "[placement][selection]") {
   REQUIRE(d.bindings.size() == 2);
   CHECK(d.bindings[0].cluster == "a");
   CHECK(d.bindings[1].cluster == "b");
-  const Rejection* c = rejection_for(d, "c");
-  REQUIRE(c != nullptr);
+  const std::optional<Rejection> c = rejection_for(d, "c");
+  REQUIRE(c.has_value());
   CHECK(c->code == RejectionCode::kNotSelected);
   CHECK(c->reason ==
         "fits 1 replica, score 0; PickN 2 took clusters that fit more replicas or scored higher (the last one taken "
@@ -104,7 +104,7 @@ TEST_CASE("Divided places all replicas or none", "[placement][division]") {
   CHECK(d.state == DecisionState::kUnplaceable);
   CHECK(d.bindings.empty());
   CHECK(d.replicas_bound == 0);
-  REQUIRE(rejection_for(d, "a") != nullptr);
+  REQUIRE(rejection_for(d, "a").has_value());
   CHECK(rejection_for(d, "a")->code == RejectionCode::kInsufficientCapacity);
   CHECK(rejection_for(d, "a")->reason ==
         "the chosen clusters hold only 2 of the 3 replicas (Divided places all replicas or none): 8 GPUs each");
@@ -129,8 +129,8 @@ TEST_CASE("topology spread", "[placement][selection]") {
     // westeurope 2, eastus 1 is skew 1; a third westeurope cluster would be skew 2.
     CHECK(chosen == std::vector<std::string>{"us-1", "we-1", "we-2"});
     CHECK(d.state == DecisionState::kPartiallyPlaced);
-    const Rejection* we3 = rejection_for(d, "we-3");
-    REQUIRE(we3 != nullptr);
+    const std::optional<Rejection> we3 = rejection_for(d, "we-3");
+    REQUIRE(we3.has_value());
     CHECK(we3->code == RejectionCode::kSpread);
     CHECK(we3->reason == "spread by region (maxSkew 1): westeurope would have 3 chosen clusters, while eastus has 1");
   }

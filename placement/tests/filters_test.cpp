@@ -14,8 +14,8 @@ Rejection refused(ClusterSnapshot c, const Workload& w) {
   Snapshot snapshot{{gpu_cluster("good", 2), std::move(c)}};
   PlacementEngine engine(snapshot);
   const Decision decision = engine.place(w);
-  const Rejection* r = rejection_for(decision, "c");
-  REQUIRE(r != nullptr);
+  const std::optional<Rejection> r = rejection_for(decision, "c");
+  REQUIRE(r.has_value());
   return *r;
 }
 
@@ -73,7 +73,7 @@ TEST_CASE("cluster filters refuse with a reason", "[placement][filters]") {
     snapshot.clusters.push_back(gpu_cluster("d", 1));
     PlacementEngine engine(snapshot);
     const Decision decision = engine.place(picky);
-    REQUIRE(rejection_for(decision, "d") != nullptr);
+    REQUIRE(rejection_for(decision, "d").has_value());
     CHECK(rejection_for(decision, "d")->reason == "required affinity: property costPerGpuHour is not set");
     CHECK(binding_for(decision, "c") != nullptr);
   }

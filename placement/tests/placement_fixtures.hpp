@@ -1,5 +1,6 @@
 #pragma once
 // Snapshots and workloads for the engine's tests, built by hand: every number a test checks is visible here.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,11 +68,11 @@ inline Workload divided(Workload w) {
   return w;
 }
 
-inline const Rejection* rejection_for(const Decision& decision, const std::string& cluster) {
+inline std::optional<Rejection> rejection_for(const Decision& decision, const std::string& cluster) {
   for (const Rejection& r : decision.rejected) {
-    if (r.cluster == cluster) return &r;
+    if (r.cluster == cluster) return r;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 inline const ClusterBinding* binding_for(const Decision& decision, const std::string& cluster) {

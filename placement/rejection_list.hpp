@@ -1,0 +1,101 @@
+#pragma once
+// Every cluster a decision did not choose, with its code and reason, stored compactly. A batch of 10,000 workloads
+// over 1,000 clusters rejects about 10 million times; as one Rejection each (two strings, the reason on the heap)
+// that was 2.6 GiB and a third of the batch's time (issue #14). Here an entry is 20 bytes: the cluster by its index
+// in the engine's name table (shared by every decision of an engine), the reason by its index in the decision's
+// own table of distinct texts (a decision's rejections repeat a handful of sentences), and for NotSelected the two
+// numbers that differ per cluster ("fits 3 replicas, score 57; " + the decision's shared tail).
+//
+// Reading yields Rejection values, built on access: iteration, operator[], and equality compare what a person
+// would read, so two lists with the same rejections are equal however they are stored.
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "placement/rejection.hpp"
+
+namespace fleet::placement {
+
+class RejectionList {
+ public:
+  using ClusterNames = std::shared_ptr<const std::vector<std::string>>;
+
+  RejectionList() = default;
+  // `cluster_names`: what add()'s cluster indexes refer to (the engine's clusters, sorted by name).
+  explicit RejectionList(ClusterNames cluster_names) : names_(std::move(cluster_names)) {}
+
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  Rejection operator[](std::size_t i) const;
+
+  class const_iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Rejection;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = Rejection;
+
+    const_iterator() = default;
+    const_iterator(const RejectionList* list, std::size_t i) : list_(list), i_(i) {}
+    Rejection operator*() const { return (*list_)[i_]; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator old = *this;
+      ++i_;
+      return old;
+    }
+    bool operator==(const const_iterator& other) const { return i_ == other.i_; }
+
+   private:
+    const RejectionList* list_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, entries_.size()}; }
+
+  // A cluster named by its text (a decision read back from JSON, a PickFixed name that is no cluster).
+  void push_back(const Rejection& rejection);
+  // The engine's cluster `cluster` (an index into the names table).
+  void add(std::size_t cluster, RejectionCode code, std::string_view reason);
+  // NotSelected for cluster `cluster`: "fits <fit> replica(s), score <score>; <tail>".
+  void add_not_selected(std::size_t cluster, int fit, long long score, std::string_view tail);
+
+  // Sorted by cluster name; stable, as the engine's tie-break needs.
+  void sort_by_cluster();
+
+  bool operator==(const RejectionList& other) const;
+
+ private:
+  struct Entry {
+    std::uint32_t cluster = 0;  // index into names_, or into texts_ when foreign_name
+    std::uint32_t text = 0;     // index into texts_
+    std::int32_t fit = -1;      // NotSelected: replicas that fit; -1: `text` is the whole reason
+    std::int32_t score = 0;     // NotSelected: the rounded score
+    RejectionCode code = RejectionCode::kNotSelected;
+    bool foreign_name = false;
+  };
+
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  std::uint32_t intern(std::string_view text);
+  std::string_view cluster_name(const Entry& entry) const;
+
+  ClusterNames names_;
+  std::vector<Entry> entries_;
+  std::vector<std::string> texts_;
+  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> text_index_;
+};
+
+}  // namespace fleet::placement
