@@ -226,6 +226,9 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
   Selection selection = select_clusters(state, ranked);
   std::vector<int> shares = divide_replicas(state, selection.chosen);
 
+  // In cluster order, so that the rejections are two sorted runs (RejectionList::sort_by_cluster).
+  std::sort(selection.rejected.begin(), selection.rejected.end(),
+            [](const Unchosen& a, const Unchosen& b) { return a.cluster < b.cluster; });
   for (const Unchosen& unchosen : selection.rejected) {
     if (unchosen.code == RejectionCode::kNotSelected) {
       decision.rejected.add_not_selected(unchosen.cluster, unchosen.fit, unchosen.score, selection.not_selected_tail);

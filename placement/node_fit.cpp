@@ -23,6 +23,9 @@ NodeFit fit_replicas(const CycleState& state, std::size_t cluster, const std::ve
   for (const std::uint32_t node : nodes) {
     const NodeFree free = state.ledger->free(cluster, node);
     fit.largest_block = std::max(fit.largest_block, free.gpus);
+    // Most nodes of a busy fleet hold no replica: skip them before any division (this loop runs for every
+    // eligible node of every candidate cluster of every decision).
+    if (free.gpus < resources.gpus) continue;
     if (resources.gpus > 0) fit.gpu_replicas += free.gpus / resources.gpus;
     fit.replicas += std::min(replicas_on_node(resources, free), limit - fit.replicas);
     if (fit.replicas >= limit) break;

@@ -69,10 +69,16 @@ void RejectionList::add_not_selected(std::size_t cluster, int fit, long long sco
 
 void RejectionList::sort_by_cluster() {
   // The names table is sorted, so two of its clusters compare by index; a foreign name compares as text.
-  std::stable_sort(entries_.begin(), entries_.end(), [this](const Entry& a, const Entry& b) {
+  const auto before = [this](const Entry& a, const Entry& b) {
     if (!a.foreign_name && !b.foreign_name) return a.cluster < b.cluster;
     return cluster_name(a) < cluster_name(b);
-  });
+  };
+  // The engine adds the filters' rejections in cluster order and then the selection's: usually two sorted runs,
+  // which one merge puts in order.
+  const auto run_end = std::is_sorted_until(entries_.begin(), entries_.end(), before);
+  if (run_end == entries_.end()) return;
+  if (!std::is_sorted(run_end, entries_.end(), before)) std::stable_sort(run_end, entries_.end(), before);
+  std::inplace_merge(entries_.begin(), run_end, entries_.end(), before);
 }
 
 bool RejectionList::operator==(const RejectionList& other) const {
