@@ -5,6 +5,7 @@
 // allocated equal what the bindings put there, and never exceed the node's healthy GPUs; no apply was refused.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <thread>
@@ -153,4 +154,71 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
   CHECK(metrics.find("fleetd_placement_decisions ") != std::string::npos);
   CHECK(metrics.find("fleetd_placement_decision_seconds_bucket") != std::string::npos);
   CHECK(metrics.find("fleetd_placement_gpus_bound{model=\"NVIDIA H100 80GB HBM3\"}") != std::string::npos);
+}
+
+// The placement loop keeps the parsed nodes between rounds and reads a cluster again only when its agent's
+// inventory generation moved (store::FleetCache). A cluster cordoned by its agent after a round that cached it must
+// not take the next workload.
+TEST_CASE("placement sees an inventory change made after its last round: a cordoned cluster takes nothing",
+          "[integration][placement][fleet-sim]") {
+  TempDir dir;
+  FleetdProcess fleetd{
+      FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--unreachable-after", "10"})};
+  auto spec = agent::generate_fleet_spec(2, "h100:8x100%", kSeed);
+  REQUIRE(spec);
+  spec->time_scale = 2000;
+  const auto spec_path = dir.path() / "fleet.json";
+  std::ofstream(spec_path) << agent::to_json(*spec).dump();
+  ChildProcess sim(
+      {FLEET_SIM_BINARY, "--server", fleetd.base_url(), "--token", fleetd.admin_token(), "--spec", spec_path.string(),
+       "--heartbeat-interval", "1", "--state-file", (dir.path() / "sim-state.json").string(), "--stats-interval", "0"},
+      (dir.path() / "fleet-sim.log").string());
+  const std::string a = spec->clusters[0].name;
+  const std::string b = spec->clusters[1].name;
+
+  auto wait_for = [](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (!done()) {
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  };
+  auto free_gpus = [&](const std::string& cluster) {
+    const auto r = fleetd.call("GET", "/v1/clusters/" + cluster + "/capacity");
+    return r.status == 200 ? json::parse(r.body)["gpus"]["free"].get<int>() : 0;  // 404 until the sim creates it
+  };
+  wait_for([&] { return free_gpus(a) > 0 && free_gpus(b) > 0; });  // ready, and GPUs proven by their probes
+  auto workload = [](const std::string& name) {
+    return json{{"name", name},
+                {"manifests", {{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", {{"name", name}}}}}},
+                {"replicas", 1},
+                {"resources", {{"gpus", 1}}},
+                {"policy", {{"type", "PickAll"}}}};
+  };
+  auto decided = [&](const std::string& name) {
+    json p = fleetd.call_json("GET", "/v1/workloads/" + name + "/placement");
+    return p.contains("decidedGeneration") && p["decidedGeneration"] == p["generation"] ? p : json();
+  };
+
+  // A round that reads (and caches) both clusters.
+  fleetd.call_json("POST", "/v1/workloads", workload("before").dump(), 201);
+  json before;
+  wait_for([&] { return !(before = decided("before")).is_null(); });
+  CHECK(before["bindings"].size() == 2);
+
+  // The agent cordons every node of a; its next heartbeat stores that.
+  fleetd.call_json("POST", "/v1/clusters/" + a + "/commands",
+                   json{{"id", "cordon-a"}, {"kind", "cordon_cluster"}}.dump(), 201);
+  wait_for(
+      [&] { return fleetd.call_json("GET", "/v1/clusters/" + a + "/capacity")["nodes"]["available"].get<int>() == 0; });
+
+  fleetd.call_json("POST", "/v1/workloads", workload("after").dump(), 201);
+  json after;
+  wait_for([&] { return !(after = decided("after")).is_null(); });
+  INFO(after.dump());
+  REQUIRE(after["bindings"].size() == 1);
+  CHECK(after["bindings"][0]["cluster"] == b);
+  REQUIRE(after["rejected"].size() == 1);
+  CHECK(after["rejected"][0]["cluster"] == a);
+  CHECK(after["rejected"][0]["code"] == "NodesUnavailable");
 }

@@ -144,9 +144,10 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
   std::vector<double> decision_seconds;
   Queued queued;
   std::map<std::string, PlacementLoopStats::Gpus> gpus;
+  if (safety && ++safety_rounds_ % kFleetCacheSafetyRounds == 0) fleet_cache_.by_cluster_id.clear();
   if (!records.empty() || safety) {
     int unreadable = 0;
-    const std::vector<store::ClusterWithNodes> fleet = store::load_fleet(txn, unreadable);
+    const std::vector<store::ClusterWithNodes> fleet = store::load_fleet(txn, unreadable, &fleet_cache_);
     if (unreadable > 0) log::warn("placement: nodes with unreadable inventory left out", {{"nodes", unreadable}});
     std::map<std::string, std::string> cluster_ids;
     for (const store::ClusterWithNodes& c : fleet) cluster_ids.emplace(c.cluster.name, c.cluster.id);
@@ -204,6 +205,7 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
 
   std::lock_guard lock(mutex_);
   stats_.rounds++;
+  stats_.fleet_clusters_read = fleet_cache_.clusters_read;
   stats_.decisions += decision_seconds.size();
   stats_.commands += static_cast<std::uint64_t>(queued.commands);
   for (const double s : decision_seconds) stats_.decision_seconds.observe(s);
@@ -243,6 +245,7 @@ void PlacementLoop::run() {
       log::info("placement loop: placing workloads on this replica");
       backoff = milliseconds(250);
       auto next_safety = steady_clock::now();
+      auto last_round_end = steady_clock::now() - options_.agent_event_spacing;
       for (;;) {
         std::set<std::string> events;
         {
@@ -251,8 +254,23 @@ void PlacementLoop::run() {
           events.swap(notified_);
         }
         const bool safety = steady_clock::now() >= next_safety;
+        if (!safety && !events.empty() && !events.contains("workload")) {
+          const auto due = last_round_end + options_.agent_event_spacing;
+          if (steady_clock::now() < due) {
+            // Hold the agents' events until the spacing has passed, and take what else arrives meanwhile.
+            conn.await_notification(0,
+                                    static_cast<long>(duration_cast<microseconds>(due - steady_clock::now()).count()));
+            conn.get_notifs();
+            std::lock_guard lock(mutex_);
+            events.merge(notified_);
+            notified_.clear();
+          }
+        }
         if (safety) next_safety = steady_clock::now() + options_.safety_period;
-        if (safety || !events.empty()) round(conn, safety || events.contains("inventory"), safety);
+        if (safety || !events.empty()) {
+          round(conn, safety || events.contains("inventory"), safety);
+          last_round_end = steady_clock::now();
+        }
         {
           std::lock_guard lock(mutex_);
           if (!notified_.empty()) continue;

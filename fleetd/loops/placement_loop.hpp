@@ -21,6 +21,7 @@
 
 #include "common/clock.hpp"
 #include "common/duration_histogram.hpp"
+#include "fleetd/store/placement_store.hpp"
 
 namespace pqxx {
 class connection_base;
@@ -41,6 +42,7 @@ struct PlacementLoopStats {
   };
   std::map<std::string, Gpus> gpus_by_model;  // admitted, healthy; as of the last round that read the fleet
   bool leader = false;
+  std::uint64_t fleet_clusters_read = 0;  // clusters whose nodes a round read and parsed (the rest from the cache)
 };
 
 class PlacementLoop {
@@ -49,6 +51,10 @@ class PlacementLoop {
     std::string database_url;
     std::chrono::milliseconds safety_period{5000};
     int batch_limit = 1000;  // workloads decided per round
+    // Rounds woken only by agents (reports, inventory) start at least this long after the previous round ended,
+    // so that the reports of a burst (100 agents applying one workload) are followed in a few rounds instead of
+    // one round each, which took a core from the agents' own requests. A workload change is never held back.
+    std::chrono::milliseconds agent_event_spacing{50};
   };
   PlacementLoop(Options options, const Clock& clock);
   ~PlacementLoop();
@@ -71,6 +77,12 @@ class PlacementLoop {
   bool stopping_ = false;
   std::set<std::string> notified_;
   PlacementLoopStats stats_;
+  // The loop thread's own: parsed nodes between rounds (store::FleetCache). Emptied every
+  // kFleetCacheSafetyRounds safety rounds, so that a change made beside the heartbeat path (SQL by hand) is
+  // seen within about a minute.
+  store::FleetCache fleet_cache_;
+  std::uint64_t safety_rounds_ = 0;
+  static constexpr std::uint64_t kFleetCacheSafetyRounds = 12;
   std::thread thread_;
 };
 

@@ -81,8 +81,8 @@ placement::Snapshot build_snapshot(const std::vector<ClusterWithNodes>& clusters
     c.state = stored.cluster.state;
     c.labels = stored.cluster.labels;
     c.taints = stored.cluster.taints;
-    c.nodes.reserve(stored.nodes.size());
-    for (const model::NodeInfo& node : stored.nodes) {
+    c.nodes.reserve(stored.nodes->size());
+    for (const model::NodeInfo& node : *stored.nodes) {
       const auto it = bound.find({c.name, node.name});
       const bool draining = upgrading_pools.contains({c.name, node.pool});
       c.nodes.push_back(node_snapshot(node, it == bound.end() ? none : it->second, draining));

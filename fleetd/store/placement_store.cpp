@@ -14,6 +14,15 @@ constexpr const char* kLoadClusters =
 constexpr const char* kLoadNodes =
     "SELECT c.name, n.data::text FROM nodes n JOIN clusters c ON c.id = n.cluster_id "
     "WHERE $1 = '' OR c.name = $1 ORDER BY c.name, n.name";
+// The fleet with each cluster's inventory generation (-1: no agent yet), then the nodes of the clusters whose
+// generation moved. Read committed: a heartbeat committing between the two statements leaves nodes newer than the
+// generation recorded with them, which only makes the next round read that cluster once more.
+constexpr const char* kLoadClustersWithGeneration =
+    "SELECT c.id::text, c.name, c.provider, c.region, c.labels::text, c.taints::text, c.state, "
+    "COALESCE(a.inventory_generation, -1) FROM clusters c LEFT JOIN agents a ON a.cluster_id = c.id ORDER BY c.name";
+constexpr const char* kLoadNodesOf =
+    "SELECT n.cluster_id::text, n.data::text FROM nodes n WHERE n.cluster_id = ANY($1::uuid[]) "
+    "ORDER BY n.cluster_id, n.name";
 constexpr const char* kBoundTakes =
     "SELECT c.name, b.nodes::text, COALESCE((w.spec->'resources'->>'gpus')::int, 0), "
     "COALESCE(round((w.spec->'resources'->>'cpu')::numeric * 1000)::bigint, 0), "
@@ -113,31 +122,87 @@ model::Cluster cluster_from_row(const pqxx::row& r) {
   return c;
 }
 
+// A stored node, or nullopt (counted) when its JSON does not parse.
+std::optional<model::NodeInfo> parse_node(const pqxx::field& data, int& unreadable_nodes) {
+  const auto json = nlohmann::json::parse(data.c_str(), nullptr, false);
+  auto node = model::node_from_json(json, "node");
+  if (!node) {
+    ++unreadable_nodes;
+    return std::nullopt;
+  }
+  return std::move(*node);
+}
+
 std::vector<ClusterWithNodes> load_clusters(pqxx::transaction_base& txn, const std::string& name,
                                             int& unreadable_nodes) {
   std::vector<ClusterWithNodes> fleet;
+  std::vector<std::vector<model::NodeInfo>> nodes;
   std::map<std::string, std::size_t> index;
   for (const auto& r : txn.exec_params(kLoadClusters, name)) {
     index.emplace(r[1].c_str(), fleet.size());
-    fleet.push_back({cluster_from_row(r), {}});
+    fleet.push_back({cluster_from_row(r)});
+    nodes.emplace_back();
   }
   for (const auto& r : txn.exec_params(kLoadNodes, name)) {
     const auto it = index.find(r[0].c_str());
     if (it == index.end()) continue;
-    const auto json = nlohmann::json::parse(r[1].c_str(), nullptr, false);
-    auto node = model::node_from_json(json, "node");
-    if (!node) {
-      ++unreadable_nodes;
-      continue;
-    }
-    fleet[it->second].nodes.push_back(std::move(*node));
+    if (auto node = parse_node(r[1], unreadable_nodes)) nodes[it->second].push_back(std::move(*node));
   }
+  for (std::size_t i = 0; i < fleet.size(); ++i) {
+    fleet[i].nodes = std::make_shared<const std::vector<model::NodeInfo>>(std::move(nodes[i]));
+  }
+  return fleet;
+}
+
+std::vector<ClusterWithNodes> load_fleet_cached(pqxx::transaction_base& txn, int& unreadable_nodes, FleetCache& cache) {
+  std::vector<ClusterWithNodes> fleet;
+  std::vector<std::int64_t> generations;
+  std::map<std::string, std::size_t> stale;  // cluster id -> index into fleet
+  for (const auto& r : txn.exec(kLoadClustersWithGeneration)) {
+    fleet.push_back({cluster_from_row(r)});
+    generations.push_back(r[7].as<std::int64_t>());
+    const auto it = cache.by_cluster_id.find(fleet.back().cluster.id);
+    if (it != cache.by_cluster_id.end() && it->second.generation == generations.back()) {
+      fleet.back().nodes = it->second.nodes;
+      unreadable_nodes += it->second.unreadable;
+    } else {
+      stale.emplace(fleet.back().cluster.id, fleet.size() - 1);
+    }
+  }
+  std::map<std::string, FleetCache::Entry> kept;
+  for (std::size_t i = 0; i < fleet.size(); ++i) {
+    if (!stale.contains(fleet[i].cluster.id))
+      kept.emplace(fleet[i].cluster.id, cache.by_cluster_id.at(fleet[i].cluster.id));
+  }
+  if (!stale.empty()) {
+    std::string ids = "{";
+    for (const auto& [id, i] : stale) ids += (ids.size() > 1 ? "," : "") + id;
+    ids += "}";
+    std::map<std::string, std::vector<model::NodeInfo>> read;
+    std::map<std::string, int> unreadable;
+    for (const auto& r : txn.exec_params(kLoadNodesOf, ids)) {
+      int& bad = unreadable[r[0].c_str()];
+      if (auto node = parse_node(r[1], bad)) read[r[0].c_str()].push_back(std::move(*node));
+    }
+    for (const auto& [id, i] : stale) {
+      FleetCache::Entry entry;
+      entry.generation = generations[i];
+      entry.unreadable = unreadable[id];
+      entry.nodes = std::make_shared<const std::vector<model::NodeInfo>>(std::move(read[id]));
+      fleet[i].nodes = entry.nodes;
+      unreadable_nodes += entry.unreadable;
+      kept.emplace(id, std::move(entry));
+    }
+    cache.clusters_read += stale.size();
+  }
+  cache.by_cluster_id = std::move(kept);  // clusters deleted since are forgotten
   return fleet;
 }
 
 }  // namespace
 
-std::vector<ClusterWithNodes> load_fleet(pqxx::transaction_base& txn, int& unreadable_nodes) {
+std::vector<ClusterWithNodes> load_fleet(pqxx::transaction_base& txn, int& unreadable_nodes, FleetCache* cache) {
+  if (cache != nullptr) return load_fleet_cached(txn, unreadable_nodes, *cache);
   return load_clusters(txn, "", unreadable_nodes);
 }
 

@@ -50,7 +50,7 @@ TEST_CASE("the snapshot counts a node's majority model, its weakest GPU and the 
   CHECK(n.cpu_used_millicores == 8'000);  // the agent says more than fleetd's bindings
   store::ClusterWithNodes c;
   c.cluster.name = "a";
-  c.nodes = {node};
+  c.nodes = std::make_shared<const std::vector<model::NodeInfo>>(std::vector<model::NodeInfo>{node});
   const placement::Snapshot s = store::build_snapshot({c}, {}, {{"a", "gpu"}});
   CHECK(s.clusters.at(0).nodes.at(0).draining);  // its pool is being upgraded
   CHECK(s.clusters.at(0).nodes.at(0).gpus_used == 1);
