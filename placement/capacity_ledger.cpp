@@ -117,6 +117,9 @@ const ClusterAggregate& CapacityLedger::aggregate(std::size_t cluster) const {
     aggregate.largest_block = std::max(aggregate.largest_block, free_gpus);
     aggregate.max_gpu_memory_bytes = std::max(aggregate.max_gpu_memory_bytes, node.gpu_memory_bytes);
   }
+  for (auto& [name, model] : aggregate.by_model) {
+    model.best_fragmentation = best_fragmentation(model.nodes_by_free.data(), model.nodes_by_free.size());
+  }
   cached = std::move(aggregate);
   return *cached;
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "placement/fragmentation.hpp"
 #include "placement/snapshot.hpp"
 #include "placement/workload.hpp"
 
@@ -29,7 +30,8 @@ struct ModelCapacity {
   int free = 0;
   int largest_block = 0;  // most free GPUs on one node
   std::int64_t memory_bytes = 0;
-  std::vector<int> nodes_by_free;  // [k]: nodes with exactly k free GPUs (k <= model::kMaxGpusPerNode)
+  std::vector<int> nodes_by_free;          // [k]: nodes with exactly k free GPUs (k <= model::kMaxGpusPerNode)
+  BestFragmentation best_fragmentation{};  // placement/fragmentation.hpp, from nodes_by_free
 };
 
 struct ClusterAggregate {

@@ -183,6 +183,7 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
 
   Decision decision;
   decision.rejected = RejectionList(s.cluster_names);
+  decision.rejected.reserve(cluster_count);  // nearly every cluster, in most decisions
   Filtered filtered;
   filtered.eligible.assign(cluster_count, nullptr);
   const bool duplicated = workload.policy.division == ReplicaDivision::kDuplicated;
@@ -218,20 +219,35 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
   }
   // Rank by the replicas a cluster can take (capped at what it would be given), then by score: a PickN Divided
   // workload needs clusters that hold it before it can prefer any; for Duplicated every candidate fits them all.
-  std::vector<Candidate> ranked = filtered.candidates;
-  std::stable_sort(ranked.begin(), ranked.end(), [](const Candidate& a, const Candidate& b) {
+  // The cluster index (name order) last: a total order, so an unstable sort decides as a stable one would.
+  std::vector<Candidate> ranked = std::move(filtered.candidates);
+  const auto better = [](const Candidate& a, const Candidate& b) {
     if (a.fit != b.fit) return a.fit > b.fit;
-    return a.score > b.score;
-  });
+    if (a.score != b.score) return a.score > b.score;
+    return a.cluster < b.cluster;
+  };
+  // PickN without spread takes the first N of the ranking and nothing after them depends on order: only those N
+  // need sorting.
+  const Policy& pick = workload.policy;
+  if (pick.type == PolicyType::kPickN && pick.spread.empty() &&
+      static_cast<std::size_t>(pick.number_of_clusters) < ranked.size()) {
+    std::partial_sort(ranked.begin(), ranked.begin() + pick.number_of_clusters, ranked.end(), better);
+  } else {
+    std::sort(ranked.begin(), ranked.end(), better);
+  }
   Selection selection = select_clusters(state, ranked);
   std::vector<int> shares = divide_replicas(state, selection.chosen);
 
-  // In cluster order, so that the rejections are two sorted runs (RejectionList::sort_by_cluster).
-  std::sort(selection.rejected.begin(), selection.rejected.end(),
-            [](const Unchosen& a, const Unchosen& b) { return a.cluster < b.cluster; });
-  for (const Unchosen& unchosen : selection.rejected) {
+  // In cluster order, so that the rejections are two sorted runs (RejectionList::sort_by_cluster): placed by
+  // cluster index, which costs less than sorting them.
+  std::vector<const Unchosen*> by_cluster(cluster_count, nullptr);
+  for (const Unchosen& unchosen : selection.rejected) by_cluster[unchosen.cluster] = &unchosen;
+  const std::uint32_t tail = decision.rejected.text(selection.not_selected_tail);
+  for (const Unchosen* slot : by_cluster) {
+    if (slot == nullptr) continue;
+    const Unchosen& unchosen = *slot;
     if (unchosen.code == RejectionCode::kNotSelected) {
-      decision.rejected.add_not_selected(unchosen.cluster, unchosen.fit, unchosen.score, selection.not_selected_tail);
+      decision.rejected.add_not_selected(unchosen.cluster, unchosen.fit, unchosen.score, tail);
     } else {
       decision.rejected.add(unchosen.cluster, unchosen.code, unchosen.reason);
     }

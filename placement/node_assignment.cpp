@@ -4,8 +4,8 @@
 #include <limits>
 #include <tuple>
 
+#include "placement/fragmentation.hpp"
 #include "placement/node_fit.hpp"
-#include "placement/score_plugins.hpp"
 
 namespace fleet::placement {
 

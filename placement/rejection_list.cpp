@@ -56,10 +56,10 @@ void RejectionList::add(std::size_t cluster, RejectionCode code, std::string_vie
   entries_.push_back(entry);
 }
 
-void RejectionList::add_not_selected(std::size_t cluster, int fit, long long score, std::string_view tail) {
+void RejectionList::add_not_selected(std::size_t cluster, int fit, long long score, std::uint32_t tail) {
   Entry entry;
   entry.cluster = static_cast<std::uint32_t>(cluster);
-  entry.text = intern(tail);
+  entry.text = tail;
   entry.code = RejectionCode::kNotSelected;
   entry.fit = std::max(fit, 0);
   entry.score = static_cast<std::int32_t>(

@@ -29,6 +29,7 @@ class RejectionList {
   // `cluster_names`: what add()'s cluster indexes refer to (the engine's clusters, sorted by name).
   explicit RejectionList(ClusterNames cluster_names) : names_(std::move(cluster_names)) {}
 
+  void reserve(std::size_t n) { entries_.reserve(n); }
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   Rejection operator[](std::size_t i) const;
@@ -66,8 +67,10 @@ class RejectionList {
   void push_back(const Rejection& rejection);
   // The engine's cluster `cluster` (an index into the names table).
   void add(std::size_t cluster, RejectionCode code, std::string_view reason);
-  // NotSelected for cluster `cluster`: "fits <fit> replica(s), score <score>; <tail>".
-  void add_not_selected(std::size_t cluster, int fit, long long score, std::string_view tail);
+  // A text of this list, for add_not_selected: a decision's NotSelected rejections share one tail, interned once.
+  std::uint32_t text(std::string_view text) { return intern(text); }
+  // NotSelected for cluster `cluster`: "fits <fit> replica(s), score <score>; <tail>" (`tail` from text()).
+  void add_not_selected(std::size_t cluster, int fit, long long score, std::uint32_t tail);
 
   // Sorted by cluster name; stable, as the engine's tie-break needs.
   void sort_by_cluster();

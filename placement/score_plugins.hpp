@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "placement/cycle_state.hpp"
+#include "placement/fragmentation.hpp"
 
 namespace fleet::placement {
 
@@ -18,13 +19,6 @@ class ScorePlugin {
   virtual double weight() const = 0;
   virtual std::optional<double> score(const CycleState& state, const Candidate& candidate) const = 0;
 };
-
-// Fragmentation of a node with `free` GPUs: the free GPUs that the common shapes (1, 2, 4, 8 GPUs per replica,
-// equally likely) could no longer use. F(8) = 0, F(7) = 3.5 / 4 ... see the definition in score_plugins.cpp.
-double node_fragmentation(int free);
-
-// How much a replica of `gpus` taken from a node with `free` changes its fragmentation (lower is better).
-double fragmentation_delta(int free, int gpus);
 
 // Keeps whole nodes whole: the cluster whose best node for one replica grows fragmentation least
 // (fragmentation-aware best fit, after Alibaba's FGD), and among equals the tightest block.

@@ -128,6 +128,7 @@ Selection select_clusters(const CycleState& state, const std::vector<Candidate>&
     selection.not_selected_tail += " (the last one taken fits " + std::to_string(last.fit) + ", score " +
                                    std::to_string(rounded_score(last.score)) + ")";
   }
+  selection.rejected.reserve(ranked.size() - selection.chosen.size());
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     if (taken[i]) continue;
     Unchosen unchosen{

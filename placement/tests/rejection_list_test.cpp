@@ -16,8 +16,9 @@ TEST_CASE("rejection list: reads back what was added, NotSelected built from its
           "[placement][rejection]") {
   RejectionList list(names({"a", "b", "c"}));
   list.add(2, RejectionCode::kTaint, "taint gpu=reserved:NoSchedule not tolerated");
-  list.add_not_selected(0, 1, 57, "PickN 1 took clusters that fit more replicas or scored higher");
-  list.add_not_selected(1, 3, 12, "PickN 1 took clusters that fit more replicas or scored higher");
+  const std::uint32_t tail = list.text("PickN 1 took clusters that fit more replicas or scored higher");
+  list.add_not_selected(0, 1, 57, tail);
+  list.add_not_selected(1, 3, 12, tail);
   REQUIRE(list.size() == 3);
   CHECK(list[0] == Rejection{"c", RejectionCode::kTaint, "taint gpu=reserved:NoSchedule not tolerated"});
   CHECK(list[1].reason == "fits 1 replica, score 57; PickN 1 took clusters that fit more replicas or scored higher");
@@ -45,7 +46,7 @@ TEST_CASE("rejection list: names outside the table sort among the others by name
 TEST_CASE("rejection list: equal when they read the same, however stored", "[placement][rejection]") {
   RejectionList compact(names({"a", "b"}));
   compact.add(0, RejectionCode::kGpuModel, "no allowed GPU model: needs NVIDIA H100, has NVIDIA L4");
-  compact.add_not_selected(1, 2, 40, "PickN 1 took clusters that fit more replicas or scored higher");
+  compact.add_not_selected(1, 2, 40, compact.text("PickN 1 took clusters that fit more replicas or scored higher"));
   RejectionList spelled_out;
   spelled_out.push_back({"a", RejectionCode::kGpuModel, "no allowed GPU model: needs NVIDIA H100, has NVIDIA L4"});
   spelled_out.push_back({"b", RejectionCode::kNotSelected,
