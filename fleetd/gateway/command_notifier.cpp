@@ -1,5 +1,6 @@
 #include "fleetd/gateway/command_notifier.hpp"
 
+#include <algorithm>
 #include <pqxx/pqxx>
 #include <vector>
 
@@ -82,24 +83,48 @@ bool CommandNotifier::known_empty(const std::string& cluster, Generation& seen) 
 
 bool CommandNotifier::park(const std::string& cluster, Generation seen, Deadline deadline,
                            std::function<void(Wake)> on_wake) {
-  bool now = false;
+  std::function<void(Wake)> wake_now;  // notified since `seen`: answered at once, outside the lock
+  std::vector<std::function<void(Wake)>> superseded;
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || waiters_.size() >= options_.max_waiters) return false;
     if (generation_locked(cluster) != seen) {
-      now = true;
+      wake_now = std::move(on_wake);
     } else {
+      // Newest wins: make room by answering the cluster's oldest waiters (the smallest ids).
+      auto [begin, end] = by_cluster_.equal_range(cluster);
+      std::vector<std::uint64_t> ids;
+      for (auto it = begin; it != end; ++it) ids.push_back(it->second);
+      std::sort(ids.begin(), ids.end());
+      const std::size_t keep = options_.max_waiters_per_cluster > 0 ? options_.max_waiters_per_cluster - 1 : 0;
+      for (std::size_t i = 0; i + keep < ids.size(); ++i) superseded.push_back(remove_waiter_locked(ids[i]));
       auto id = ++next_id_;
       bool earliest = by_deadline_.empty() || deadline < by_deadline_.begin()->first;
       by_deadline_.emplace(deadline, id);
       by_cluster_.emplace(cluster, id);
       waiters_.emplace(id, Waiter{cluster, deadline, std::move(on_wake)});
       if (earliest) timer_cv_.notify_one();
-      return true;
     }
   }
-  if (now) on_wake(Wake::kNotified);
+  for (auto& f : superseded) f(Wake::kSuperseded);
+  if (wake_now) wake_now(Wake::kNotified);
   return true;
+}
+
+std::function<void(CommandNotifier::Wake)> CommandNotifier::remove_waiter_locked(std::uint64_t id) {
+  auto w = waiters_.find(id);
+  by_deadline_.erase(std::make_pair(w->second.deadline, id));
+  auto [begin, end] = by_cluster_.equal_range(w->second.cluster);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second == id) {
+      by_cluster_.erase(it);
+      break;
+    }
+  }
+  std::function<void(Wake)> on_wake = std::move(w->second.on_wake);
+  waiters_.erase(w);
+  superseded_++;
+  return on_wake;
 }
 
 void CommandNotifier::notify(const std::string& cluster) {

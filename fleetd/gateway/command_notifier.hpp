@@ -29,8 +29,12 @@ class CommandNotifier {
   struct Options {
     std::string database_url;  // empty: no LISTEN thread (in-process notify() only; tests)
     std::size_t max_waiters = 20000;
+    // Waiting polls per cluster (issue #10): an agent holds one; a client that opens more for one cluster takes
+    // none from the others. Beyond it the newest wins: the oldest waiter of the cluster is answered (kSuperseded).
+    std::size_t max_waiters_per_cluster = 2;
   };
-  enum class Wake { kNotified, kTimeout, kShutdown };
+  // kSuperseded: a newer poll of the same cluster took this one's place (Options::max_waiters_per_cluster).
+  enum class Wake { kNotified, kTimeout, kShutdown, kSuperseded };
   using Generation = std::uint64_t;
   using Deadline = Clock::SteadyTime;
 
@@ -50,8 +54,9 @@ class CommandNotifier {
   // was not notified after it.
   Generation latest() const;
   // `on_wake` runs exactly once, on a notifier thread (it must not block): when `cluster` is notified after
-  // `seen` (at once if that has happened already), at `deadline`, or on stop(). false, and no call, when the
-  // notifier is stopping or holds max_waiters already.
+  // `seen` (at once if that has happened already), at `deadline`, on stop(), or when newer polls of the cluster
+  // push it out (kSuperseded, on the parking thread). false, and no call, when the notifier is stopping or holds
+  // max_waiters already.
   bool park(const std::string& cluster, Generation seen, Deadline deadline, std::function<void(Wake)> on_wake);
   // Answers every waiter whose deadline has passed on the clock (kTimeout); what the timer thread does.
   void expire_due();
@@ -72,6 +77,7 @@ class CommandNotifier {
   bool stopping() const;
   bool listening() const { return listening_.load(); }
   std::uint64_t notifications() const { return notifications_.load(); }
+  std::uint64_t superseded() const { return superseded_.load(); }  // waiters pushed out by newer polls
 
  private:
   struct Waiter {
@@ -85,6 +91,8 @@ class CommandNotifier {
 
   // The waiters whose deadline is at or before `now`, removed; mutex_ held.
   std::vector<std::function<void(Wake)>> take_due_locked(Deadline now);
+  // Removes one waiter and returns its callback (to call with the mutex released); mutex_ held.
+  std::function<void(Wake)> remove_waiter_locked(std::uint64_t id);
 
   Options options_;
   const Clock& clock_;
@@ -104,6 +112,7 @@ class CommandNotifier {
   std::thread timer_thread_;
   std::atomic<bool> listening_{false};
   std::atomic<std::uint64_t> notifications_{0};
+  std::atomic<std::uint64_t> superseded_{0};
 };
 
 }  // namespace fleet
