@@ -128,6 +128,31 @@ void ApiService::invalidate_auth_cache() {
   auth_cache_.clear();
 }
 
+bool ApiService::known_unknown(const std::string& hash) {
+  std::lock_guard lock(auth_mutex_);
+  auto it = unknown_tokens_.find(hash);
+  if (it == unknown_tokens_.end()) return false;
+  if (it->second < clock_.steady_now()) {
+    unknown_tokens_.erase(it);
+    return false;
+  }
+  return true;
+}
+
+void ApiService::remember_unknown(const std::string& hash) {
+  std::lock_guard lock(auth_mutex_);
+  // Bounded: a flood of distinct random tokens costs what it did before, a query each, and no memory.
+  if (unknown_tokens_.size() >= kMaxAuthCacheEntries) unknown_tokens_.clear();
+  unknown_tokens_[hash] = clock_.steady_now() + options_.auth_cache_ttl;
+}
+
+http::Response ApiService::unknown_token(const Call& call) {
+  auto resp = problem(
+      call, make_error(ErrorCode::kUnauthenticated, "the bearer token is unknown or revoked", "", "unauthenticated"));
+  resp.headers["www-authenticate"] = "Bearer error=\"invalid_token\"";
+  return resp;
+}
+
 std::optional<http::Response> ApiService::parse_target(Call& call, std::vector<std::string>& segments) {
   auto parsed = boost::urls::parse_origin_form(call.req.target);
   if (!parsed) {
@@ -228,8 +253,16 @@ void ApiService::run_db(const Route& route, const std::shared_ptr<Call>& call, c
   std::string token_hash;
   if (route.min_role) {
     auto hash = token_hash_of(*call);
-    if (auto* refused = std::get_if<http::Response>(&hash)) return respond(std::move(*refused));
+    if (auto* refused = std::get_if<http::Response>(&hash)) {
+      metrics_.observe_auth_failure(call->req.header("authorization") != nullptr ? Metrics::AuthFailure::kMalformed
+                                                                                 : Metrics::AuthFailure::kMissing);
+      return respond(std::move(*refused));
+    }
     token_hash = std::get<std::string>(std::move(hash));
+    if (known_unknown(token_hash)) {
+      metrics_.observe_auth_failure(Metrics::AuthFailure::kUnknownTokenCached);
+      return respond(unknown_token(*call));
+    }
   }
   // What the handler throws reaches the pool: a serialization failure or deadlock runs this again, a lost database
   // is a 503 and anything else a 500 (failure_response), each logged with the request id.
@@ -251,10 +284,9 @@ std::optional<http::Response> ApiService::authorize(const Route& route, Call& ca
     if (principal) remember_principal(token_hash, *principal);
   }
   if (!principal) {
-    auto resp = problem(
-        call, make_error(ErrorCode::kUnauthenticated, "the bearer token is unknown or revoked", "", "unauthenticated"));
-    resp.headers["www-authenticate"] = "Bearer error=\"invalid_token\"";
-    return resp;
+    remember_unknown(token_hash);
+    metrics_.observe_auth_failure(Metrics::AuthFailure::kUnknownToken);
+    return unknown_token(call);
   }
   if (static_cast<int>(principal->role) < static_cast<int>(*route.min_role)) {
     return problem(call, make_error(ErrorCode::kForbidden,

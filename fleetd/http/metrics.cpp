@@ -84,6 +84,25 @@ void Metrics::observe_unguarded_node(double seconds, int pods) {
   unguarded_seconds_ += std::max(0.0, seconds);
 }
 
+void Metrics::observe_auth_failure(AuthFailure failure) {
+  std::lock_guard lock(mutex_);
+  switch (failure) {
+    case AuthFailure::kMissing:
+      auth_failures_[0]++;
+      break;
+    case AuthFailure::kMalformed:
+      auth_failures_[1]++;
+      break;
+    case AuthFailure::kUnknownTokenCached:
+      auth_unknown_cached_++;
+      auth_failures_[2]++;
+      break;
+    case AuthFailure::kUnknownToken:
+      auth_failures_[2]++;
+      break;
+  }
+}
+
 void Metrics::render_admission(std::ostream& out) const {
   out << "# HELP fleetd_gpu_nodes_unguarded_total GPU nodes agents found schedulable before admission guarded them.\n"
       << "# TYPE fleetd_gpu_nodes_unguarded_total counter\n"
@@ -170,6 +189,16 @@ std::string Metrics::render() const {
         << g.name << " " << num(g.read()) << "\n";
   }
   render_admission(out);
+  out << "# HELP fleetd_auth_failures_total API requests refused with 401 for their bearer token, by reason.\n"
+      << "# TYPE fleetd_auth_failures_total counter\n";
+  const std::array<const char*, 3> reasons = {"missing", "malformed", "unknown"};
+  for (std::size_t i = 0; i < reasons.size(); ++i) {
+    out << "fleetd_auth_failures_total{reason=\"" << reasons[i] << "\"} " << auth_failures_[i] << "\n";
+  }
+  out << "# HELP fleetd_auth_unknown_cached_total 401s for a token already found unknown, answered without a "
+         "database query.\n"
+      << "# TYPE fleetd_auth_unknown_cached_total counter\n"
+      << "fleetd_auth_unknown_cached_total " << auth_unknown_cached_ << "\n";
   return out.str();
 }
 

@@ -40,6 +40,12 @@ class Metrics {
   // A GPU node an agent found schedulable before admission guarded it: how long, and how many pods landed on it.
   void observe_unguarded_node(double seconds, int pods);
 
+  // Requests refused for their credential on the API's token routes (issue #10): no Authorization header, one
+  // that is not a bearer token, a token the database does not know, and the same answered from the negative cache
+  // (no query). Counted as fleetd_auth_failures_total{reason} and fleetd_auth_unknown_cached_total.
+  enum class AuthFailure { kMissing, kMalformed, kUnknownToken, kUnknownTokenCached };
+  void observe_auth_failure(AuthFailure failure);
+
   // Histograms kept elsewhere (the rollout executor's), read when /metrics is rendered: label value → histogram;
   // an empty label name renders one unlabelled histogram (the map's one entry).
   void add_histogram_family(std::string name, std::string help, std::string label,
@@ -72,6 +78,8 @@ class Metrics {
   std::map<std::string, std::uint64_t> probe_failed_checks_;
   std::array<std::uint64_t, kProbeBuckets.size()> probe_buckets_{};
   std::uint64_t probe_count_ = 0;
+  std::array<std::uint64_t, 3> auth_failures_{};  // missing, malformed, unknown (cached ones included)
+  std::uint64_t auth_unknown_cached_ = 0;
   std::uint64_t unguarded_nodes_ = 0;
   std::uint64_t unguarded_pods_ = 0;
   double unguarded_seconds_ = 0;
