@@ -147,7 +147,7 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
   if (safety && ++safety_rounds_ % kFleetCacheSafetyRounds == 0) fleet_cache_.by_cluster_id.clear();
   if (!records.empty() || safety) {
     int unreadable = 0;
-    const std::vector<store::ClusterWithNodes> fleet = store::load_fleet(txn, unreadable, &fleet_cache_);
+    const std::vector<store::ClusterWithNodes> fleet = store::load_fleet(txn, unreadable, fleet_cache_);
     if (unreadable > 0) log::warn("placement: nodes with unreadable inventory left out", {{"nodes", unreadable}});
     std::map<std::string, std::string> cluster_ids;
     for (const store::ClusterWithNodes& c : fleet) cluster_ids.emplace(c.cluster.name, c.cluster.id);
@@ -205,7 +205,6 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
 
   std::lock_guard lock(mutex_);
   stats_.rounds++;
-  stats_.fleet_clusters_read = fleet_cache_.clusters_read;
   stats_.decisions += decision_seconds.size();
   stats_.commands += static_cast<std::uint64_t>(queued.commands);
   for (const double s : decision_seconds) stats_.decision_seconds.observe(s);

@@ -42,7 +42,6 @@ struct PlacementLoopStats {
   };
   std::map<std::string, Gpus> gpus_by_model;  // admitted, healthy; as of the last round that read the fleet
   bool leader = false;
-  std::uint64_t fleet_clusters_read = 0;  // clusters whose nodes a round read and parsed (the rest from the cache)
 };
 
 class PlacementLoop {

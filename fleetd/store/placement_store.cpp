@@ -158,6 +158,7 @@ std::vector<ClusterWithNodes> load_fleet_cached(pqxx::transaction_base& txn, int
   std::vector<ClusterWithNodes> fleet;
   std::vector<std::int64_t> generations;
   std::map<std::string, std::size_t> stale;  // cluster id -> index into fleet
+  std::map<std::string, FleetCache::Entry> kept;
   for (const auto& r : txn.exec(kLoadClustersWithGeneration)) {
     fleet.push_back({cluster_from_row(r)});
     generations.push_back(r[7].as<std::int64_t>());
@@ -165,14 +166,10 @@ std::vector<ClusterWithNodes> load_fleet_cached(pqxx::transaction_base& txn, int
     if (it != cache.by_cluster_id.end() && it->second.generation == generations.back()) {
       fleet.back().nodes = it->second.nodes;
       unreadable_nodes += it->second.unreadable;
+      kept.insert(*it);
     } else {
       stale.emplace(fleet.back().cluster.id, fleet.size() - 1);
     }
-  }
-  std::map<std::string, FleetCache::Entry> kept;
-  for (std::size_t i = 0; i < fleet.size(); ++i) {
-    if (!stale.contains(fleet[i].cluster.id))
-      kept.emplace(fleet[i].cluster.id, cache.by_cluster_id.at(fleet[i].cluster.id));
   }
   if (!stale.empty()) {
     std::string ids = "{";
@@ -193,7 +190,6 @@ std::vector<ClusterWithNodes> load_fleet_cached(pqxx::transaction_base& txn, int
       unreadable_nodes += entry.unreadable;
       kept.emplace(id, std::move(entry));
     }
-    cache.clusters_read += stale.size();
   }
   cache.by_cluster_id = std::move(kept);  // clusters deleted since are forgotten
   return fleet;
@@ -201,9 +197,8 @@ std::vector<ClusterWithNodes> load_fleet_cached(pqxx::transaction_base& txn, int
 
 }  // namespace
 
-std::vector<ClusterWithNodes> load_fleet(pqxx::transaction_base& txn, int& unreadable_nodes, FleetCache* cache) {
-  if (cache != nullptr) return load_fleet_cached(txn, unreadable_nodes, *cache);
-  return load_clusters(txn, "", unreadable_nodes);
+std::vector<ClusterWithNodes> load_fleet(pqxx::transaction_base& txn, int& unreadable_nodes, FleetCache& cache) {
+  return load_fleet_cached(txn, unreadable_nodes, cache);
 }
 
 std::optional<ClusterWithNodes> load_cluster_with_nodes(pqxx::transaction_base& txn, std::string_view name) {

@@ -47,13 +47,11 @@ struct FleetCache {
     std::shared_ptr<const std::vector<model::NodeInfo>> nodes;
   };
   std::map<std::string, Entry> by_cluster_id;
-  std::uint64_t clusters_read = 0;  // clusters whose nodes were read and parsed (not served from the cache)
 };
 
 // Every cluster with its nodes, by name. A node whose stored JSON does not parse is left out (and counted).
-// With a cache, only the clusters whose inventory generation moved are read again.
-std::vector<ClusterWithNodes> load_fleet(pqxx::transaction_base& txn, int& unreadable_nodes,
-                                         FleetCache* cache = nullptr);
+// Only the clusters whose inventory generation moved since `cache` saw them are read again.
+std::vector<ClusterWithNodes> load_fleet(pqxx::transaction_base& txn, int& unreadable_nodes, FleetCache& cache);
 // One cluster (GET /v1/clusters/{name}/capacity); nullopt when there is none of that name.
 std::optional<ClusterWithNodes> load_cluster_with_nodes(pqxx::transaction_base& txn, std::string_view name);
 
