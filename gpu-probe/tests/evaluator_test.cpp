@@ -83,6 +83,38 @@ TEST_CASE("gpu-probe eval: throughput thresholds derive from the spec", "[gpu-pr
   CHECK(gpu_check(eval(m), 0, "host_to_device_bandwidth").status == CheckStatus::kFail);
 }
 
+TEST_CASE("gpu-probe eval: an H200 at the figures of a real healthy card passes; slower ones warn, then fail",
+          "[gpu-probe]") {
+  // The slowest of 10 quick runs on an H200 SXM (docs/benchmarks.md, 2026-12-04).
+  auto m = healthy_node(1);
+  auto& g = m.gpus[0];
+  g.device.name = "NVIDIA H200";
+  g.device.total_memory_bytes = 150'109'880'320ULL;
+  g.hbm.gbps = 4124.6;
+  for (auto [d, tf] : {std::pair{"bf16", 752.2}, {"fp16", 721.7}, {"tf32", 432.4}, {"fp32", 50.7}})
+    gemm(m, 0, d).tflops = tf;
+  g.host_to_device.gbps = 55.1;
+  g.device_to_host.gbps = 55.0;
+  m.env.devices[0] = g.device;
+  auto r = eval(m);
+  CHECK(r.gpus[0].sku == "h200-sxm");
+  CHECK(r.verdict == Verdict::kPass);
+  for (const auto& c : r.gpus[0].checks) {
+    INFO(c.name << ": " << c.message);
+    CHECK(c.status != CheckStatus::kWarn);
+  }
+  CHECK(*gpu_check(r, 0, "hbm_bandwidth").warn_threshold == Approx(4800 * 0.77));
+
+  g.hbm.gbps = 3500;  // 15% under the healthy card: warn (3696), not fail (3120)
+  CHECK(gpu_check(eval(m), 0, "hbm_bandwidth").status == CheckStatus::kWarn);
+  g.hbm.gbps = 3000;
+  CHECK(gpu_check(eval(m), 0, "hbm_bandwidth").status == CheckStatus::kFail);
+  gemm(m, 0, "bf16").tflops = 600;  // 20% under: warn (643), not fail (544)
+  CHECK(gpu_check(eval(m), 0, "gemm_bf16_throughput").status == CheckStatus::kWarn);
+  gemm(m, 0, "bf16").tflops = 500;
+  CHECK(gpu_check(eval(m), 0, "gemm_bf16_throughput").status == CheckStatus::kFail);
+}
+
 TEST_CASE("gpu-probe eval: correctness rules", "[gpu-probe]") {
   auto m = healthy_node(1);
   m.gpus[0].memory.mismatches = 1;
