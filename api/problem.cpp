@@ -30,6 +30,7 @@ constexpr SlugInfo kSlugs[] = {
     {"payload-too-large", 413, "Payload too large"},
     {"unsupported-media-type", 415, "Unsupported media type"},
     {"precondition-required", 428, "Precondition required"},
+    {"too-many-requests", 429, "Too many requests"},
     {"header-too-large", 431, "Request header fields too large"},
     {"internal", 500, "Internal error"},
     {"unavailable", 503, "Service unavailable"},

@@ -1,5 +1,10 @@
 // Issue #10: unauthenticated requests are counted, and a token the database did not know is answered from a
 // short negative cache, so a client repeating a random or revoked token costs no database query.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <sstream>
 
@@ -16,6 +21,33 @@ double metric(FleetdProcess& fleetd, const std::string& series) {
     if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
   }
   return -1;
+}
+
+// The status of one GET sent from `source` (any 127.x.y.z is this machine's loopback), or -1.
+int status_from(const std::string& source, const std::string& base_url, const std::string& path,
+                const std::string& token) {
+  const int port = std::stoi(base_url.substr(base_url.rfind(':') + 1));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  std::string reply;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0 &&
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+    const std::string request =
+        "GET " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + token + "\r\nConnection: close\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return reply.size() > 12 && reply.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(reply.substr(9, 3)) : -1;
 }
 
 }  // namespace
@@ -44,4 +76,38 @@ TEST_CASE("every 401 is counted by reason, and a repeated unknown token is answe
   const std::string made =
       fleetd.call_json("POST", "/v1/tokens", R"({"role": "viewer"})", 201)["token"].get<std::string>();
   CHECK(fleetd.call("GET", "/v1/clusters", "", {}, made).status == 200);
+}
+
+TEST_CASE("an address that keeps presenting unknown tokens gets 429, while another address is still served",
+          "[integration][auth][security]") {
+  TempDir dir;
+  FleetdProcess fleetd(
+      FleetdOptions(dir.path() / "data", {}, {"--auth-failure-burst", "5", "--auth-failures-per-minute", "6"}));
+  const std::string viewer =
+      fleetd.call_json("POST", "/v1/tokens", R"({"role": "viewer"})", 201)["token"].get<std::string>();
+  CHECK(fleetd.call("GET", "/v1/clusters").status == 200);  // the admin token, now known to this replica
+
+  // A flood of invented tokens from 127.0.0.1: five are looked up (401), then the address must wait.
+  for (int i = 0; i < 5; ++i) {
+    CHECK(fleetd.call("GET", "/v1/clusters", "", {}, "invented-" + std::to_string(i)).status == 401);
+  }
+  auto refused = fleetd.call("GET", "/v1/clusters", "", {}, std::string("invented-5"));
+  CHECK(refused.status == 429);
+  CHECK(refused.body.find("urn:fleetd:problem:too-many-requests") != std::string::npos);
+  const int retry_after = std::stoi(refused.headers["retry-after"]);
+  CHECK(retry_after >= 1);
+  CHECK(retry_after <= 10);  // 6 a minute
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE(fleetd.call("GET", "/v1/clusters", "", {}, "flood-" + std::to_string(i)).status == 429);
+  }
+  // Those cost no lookup: the unknown-token count stopped at five.
+  CHECK(metric(fleetd, R"(fleetd_auth_failures_total{reason="unknown"})") == 5);
+  CHECK(metric(fleetd, "fleetd_auth_throttled_total") == 51);
+  // From the same address a token this replica already accepted still works; one it has not seen waits too.
+  CHECK(fleetd.call("GET", "/v1/clusters").status == 200);
+  CHECK(fleetd.call("GET", "/v1/clusters", "", {}, viewer).status == 429);
+
+  // Another address is served as usual: a good token, and an unknown one is an ordinary 401.
+  CHECK(status_from("127.0.0.2", fleetd.base_url(), "/v1/clusters", viewer) == 200);
+  CHECK(status_from("127.0.0.2", fleetd.base_url(), "/v1/clusters", "invented-elsewhere") == 401);
 }

@@ -209,6 +209,22 @@ TEST_CASE("a large cluster's full inventory fits the heartbeat's own body limit,
   auto elsewhere = fleetd.call("POST", "/v1/clusters", body);
   CHECK(elsewhere.status == 413);
   CHECK(fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", body, {}, std::string("")).status == 413);
+  // The large limit is only for the cluster's own agent (#10): any Authorization header used to be enough.
+  CHECK(fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", body, {{"authorization", "x"}}).status == 413);
+  CHECK(fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", body, {}, std::string("invented")).status == 413);
+  agent::ClusterSpec other = big;
+  other.name = "aks-small-2";
+  other.pools = {agent::make_pool("cpu", 1, 8, 32, std::nullopt)};
+  const std::string other_cred = register_cluster(fleetd, other);
+  CHECK(fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", body, {}, other_cred).status == 413);
+  // Its own agent's full inventory after a restart, the credential read again before the body: accepted.
+  REQUIRE(fleetd.terminate() == 0);
+  fleetd.restart();
+  protocol::HeartbeatSender again("1.0.0");
+  auto restarted =
+      fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", protocol::to_json(again.next(inv)).dump(), {}, cred);
+  INFO(restarted.body);
+  CHECK(restarted.status == 200);
   // Past the heartbeat's own limit (16 MiB): 413, and the stored inventory is unchanged.
   auto huge =
       fleetd.call("POST", "/v1/agents/" + big.name + "/heartbeat", std::string(17 * 1024 * 1024, ' '), {}, cred);

@@ -277,12 +277,32 @@ class Session final : public SessionBase {
   void on_read_header(beast::error_code ec, std::size_t) {
     if (closed_) return;
     if (ec) return on_read_error(ec);
+    if (parser_->is_done()) return handle_request();  // no body
+    const auto length = parser_->content_length();
+    const bool may_exceed = !length || *length > limits().max_body_bytes;  // chunked, or larger
+    const auto& req = parser_->get();
+    const auto authorization = req.find(bhttp::field::authorization);
+    if (!may_exceed || !large_body_route() || authorization == req.end()) {
+      return read_body_within(limits().max_body_bytes);
+    }
+    if (!limits().authorize_large_body) return read_body_within(large_body_limit());
+    // Asked before a byte of the body is read; the answer may come from another thread.
+    limits().authorize_large_body(
+        std::string_view(req.target().data(), req.target().size()),
+        std::string_view(authorization->value().data(), authorization->value().size()), [self = self()](bool allowed) {
+          net::post(self->executor_, [self, allowed] {
+            if (!self->closed_)
+              self->read_body_within(allowed ? self->large_body_limit() : self->limits().max_body_bytes);
+          });
+        });
+  }
+
+  void read_body_within(std::size_t limit) {
     auto& req = parser_->get();
-    body_limit_ = request_body_limit();
+    body_limit_ = limit;
     if (auto length = parser_->content_length(); length && *length > body_limit_) {
       return on_read_error(bhttp::error::body_limit);
     }
-    if (parser_->is_done()) return handle_request();
     parser_->body_limit(static_cast<std::uint64_t>(body_limit_));
     if (req.version() >= 11 && beast::iequals(req[bhttp::field::expect], "100-continue")) {
       // The body fits (the parser rejected a larger Content-Length already): tell the client to send it.
@@ -315,7 +335,9 @@ class Session final : public SessionBase {
                            "the request head exceeds " + std::to_string(limits().max_header_bytes) + " bytes"});
     }
     if (ec == bhttp::error::body_limit) {
-      body_limit_ = request_body_limit();  // a Content-Length over every limit stops the parser in the head
+      // A Content-Length over every limit stops the parser in the head, before the request's own limit is known:
+      // the answer names the limit its route and credentials could have had.
+      if (!parser_->is_header_done()) body_limit_ = claimed_body_limit();
       return send_problem({413, "payload-too-large", "Payload too large",
                            "the request body exceeds " + std::to_string(body_limit_) + " bytes"});
     }
@@ -328,15 +350,22 @@ class Session final : public SessionBase {
     send_problem({400, "malformed-request", "Malformed request", "the request is not valid HTTP/1.1: " + ec.message()});
   }
 
-  // The body limit of the request whose head is parsed (its start line and fields, at least up to the error).
-  std::size_t request_body_limit() const {
+  std::size_t large_body_limit() const { return std::max(limits().max_body_bytes, limits().large_body_bytes); }
+
+  // Whether the request whose head is parsed (its start line and fields, at least up to the error) is on a route
+  // that allows a large body.
+  bool large_body_route() const {
     const auto& req = parser_->get();
-    if (limits().allows_large_body && req.find(bhttp::field::authorization) != req.end() &&
-        limits().allows_large_body(std::string_view(req.method_string().data(), req.method_string().size()),
-                                   std::string_view(req.target().data(), req.target().size()))) {
-      return std::max(limits().max_body_bytes, limits().large_body_bytes);
-    }
-    return limits().max_body_bytes;
+    return limits().allows_large_body &&
+           limits().allows_large_body(std::string_view(req.method_string().data(), req.method_string().size()),
+                                      std::string_view(req.target().data(), req.target().size()));
+  }
+
+  // The largest body limit the request could have had, for the answer to a Content-Length over every limit.
+  std::size_t claimed_body_limit() const {
+    const auto& req = parser_->get();
+    return large_body_route() && req.find(bhttp::field::authorization) != req.end() ? large_body_limit()
+                                                                                    : limits().max_body_bytes;
   }
 
   // Also used for error responses: the parser fills in each field as soon as it is complete, so the id is there

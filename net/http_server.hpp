@@ -13,6 +13,11 @@
 
 namespace fleet::http {
 
+// authorize_large_body's answer: true lets the request's body be up to large_body_bytes. It must be called exactly
+// once, at once (a cache) or later from any thread (a database lookup); until then the request waits, and no
+// timeout runs, so the application bounds the wait (its database jobs fail after their queue wait).
+using LargeBodyVerdict = std::function<void(bool)>;
+
 struct ServerLimits {
   std::size_t max_header_bytes = 16 * 1024;  // larger → 431
   std::size_t max_body_bytes = 1024 * 1024;  // larger → 413 (checked against Content-Length before reading)
@@ -23,10 +28,15 @@ struct ServerLimits {
   std::chrono::seconds handshake_timeout{10};  // TLS only: the handshake must finish within this
   std::size_t max_connections = 10000;         // beyond → accept and close at once
   // Some requests may carry more than max_body_bytes (a full inventory heartbeat of a 5,000-node cluster is
-  // several MiB): those for which this returns true, and that carry an Authorization header, get
-  // large_body_bytes instead. Unauthenticated requests never do, so they cannot make the server hold large
-  // bodies. Empty: every request gets max_body_bytes.
+  // several MiB): those for which allows_large_body returns true, and whose Authorization header
+  // authorize_large_body vouches for, get large_body_bytes instead. The credential is checked before any of the
+  // body is read, and only when the body could exceed max_body_bytes (a larger Content-Length, or chunked), so
+  // a client the application does not know can never make the server hold a large body.
+  // allows_large_body empty: every request gets max_body_bytes. authorize_large_body empty: an Authorization
+  // header of any value is enough (for tests and for servers without credentials of their own).
   std::function<bool(std::string_view method, std::string_view target)> allows_large_body;
+  std::function<void(std::string_view target, std::string_view authorization, LargeBodyVerdict verdict)>
+      authorize_large_body;
   std::size_t large_body_bytes = 16 * 1024 * 1024;
 };
 

@@ -36,6 +36,7 @@ TEST_CASE("problem: status mapping", "[api][problem]") {
       {ErrorCode::kPreconditionFailed, "precondition-required", 428, "precondition-required"},
       {ErrorCode::kTooLarge, "", 413, "payload-too-large"},
       {ErrorCode::kTooLarge, "header-too-large", 431, "header-too-large"},
+      {ErrorCode::kUnavailable, "too-many-requests", 429, "too-many-requests"},
       {ErrorCode::kUnsupportedMedia, "", 415, "unsupported-media-type"},
       {ErrorCode::kUnavailable, "", 503, "unavailable"},
       {ErrorCode::kInternal, "", 500, "internal"},

@@ -27,6 +27,13 @@ void add_server_flags(CLI::App& app, ServeConfig& cfg, Flags& flags) {
   flags["max-header-bytes"] =
       app.add_option("--max-header-bytes", cfg.max_header_bytes, "request header limit (431 above)")
           ->capture_default_str();
+  flags["auth-failure-burst"] =
+      app.add_option("--auth-failure-burst", cfg.auth_failure_burst,
+                     "unknown API tokens one address may present before it gets 429 (0 = no limit)")
+          ->capture_default_str();
+  flags["auth-failures-per-minute"] = app.add_option("--auth-failures-per-minute", cfg.auth_failures_per_minute,
+                                                     "how many of those an address earns back each minute")
+                                          ->capture_default_str();
   flags["log-level"] = app.add_option("--log-level", cfg.log_level, "debug|info|warn|error")->capture_default_str();
   flags["port-file"] = app.add_option("--port-file", cfg.port_file, "write the bound HOST:PORT here");
   flags["shutdown-grace-seconds"] = app.add_option("--shutdown-grace-seconds", cfg.shutdown_grace_seconds,

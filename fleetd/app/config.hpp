@@ -19,6 +19,10 @@ struct ServeConfig {
   unsigned db_connections = 0;  // 0 → 2 per core, at least 4, at most 32 (more only adds context switches)
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
+  // Per source address: unknown API tokens it may present at once, and earns back per minute; past that its
+  // requests with a token not already known answer 429 (fleetd/http/auth_failure_limiter.hpp). 0 → no limit.
+  unsigned auth_failure_burst = 100;
+  unsigned auth_failures_per_minute = 60;
   std::string log_level = "info";
   std::string port_file;  // written with the bound "host:port" once listening (scripts, tests)
   unsigned shutdown_grace_seconds = 20;

@@ -67,7 +67,11 @@ class Daemon {
         build_(build),
         database_url_(database_url),
         pool_(pool_options(cfg, database_url), clock_),
-        api_(pool_, metrics_, clock_, {std::chrono::seconds(5), build.version, build.commit}),
+        api_(pool_, metrics_, clock_,
+             {std::chrono::seconds(5),
+              {static_cast<double>(cfg.auth_failure_burst), static_cast<double>(cfg.auth_failures_per_minute)},
+              build.version,
+              build.commit}),
         notifier_({database_url}, clock_),
         recorder_(pool_, clock_,
                   {liveness_persist_every(std::chrono::seconds(cfg.heartbeat_interval_seconds), unreachable_after(cfg)),
@@ -111,9 +115,10 @@ class Daemon {
     o.threads = cfg_.http_threads;
     o.limits.max_body_bytes = cfg_.max_body_bytes;
     // A full inventory of a large cluster is several MiB: the heartbeat is the one request allowed more, and only
-    // with credentials (the handler checks they are the cluster's agent's).
+    // from the cluster's agent, checked before the body is read.
     o.limits.large_body_bytes = std::max(cfg_.max_body_bytes, protocol::kMaxHeartbeatBytes);
     o.limits.allows_large_body = allows_large_body;
+    o.limits.authorize_large_body = heartbeat_body_authorizer(cache_, pool_);
     o.limits.max_header_bytes = cfg_.max_header_bytes;
     o.tls_cert_file = tls.cert_file;
     o.tls_key_file = tls.key_file;

@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 
 #include "api/json_body.hpp"
+#include "fleetd/auth/credentials.hpp"
 #include "fleetd/gateway/command_notifier.hpp"
 #include "fleetd/gateway/heartbeat_cache.hpp"
 #include "fleetd/gateway/liveness_recorder.hpp"
@@ -15,6 +16,7 @@
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/audit.hpp"
 #include "fleetd/http/database_job.hpp"
+#include "fleetd/store/agent_store.hpp"
 #include "fleetd/store/inventory_store.hpp"
 #include "fleetd/store/probe_store.hpp"
 #include "protocol/heartbeat.hpp"
@@ -276,12 +278,49 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
 
 }  // namespace
 
-bool allows_large_body(std::string_view method, std::string_view target) {
-  constexpr std::string_view kPrefix = "/v1/agents/";
-  constexpr std::string_view kSuffix = "/heartbeat";
+namespace {
+
+constexpr std::string_view kHeartbeatPrefix = "/v1/agents/";
+constexpr std::string_view kHeartbeatSuffix = "/heartbeat";
+
+// The {cluster} of a heartbeat target, as sent (cluster names are DNS labels: an encoded one matches no agent).
+std::optional<std::string_view> heartbeat_cluster(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
-  return method == "POST" && path.size() > kPrefix.size() + kSuffix.size() &&
-         path.substr(0, kPrefix.size()) == kPrefix && path.substr(path.size() - kSuffix.size()) == kSuffix;
+  if (path.size() <= kHeartbeatPrefix.size() + kHeartbeatSuffix.size() ||
+      path.substr(0, kHeartbeatPrefix.size()) != kHeartbeatPrefix ||
+      path.substr(path.size() - kHeartbeatSuffix.size()) != kHeartbeatSuffix) {
+    return std::nullopt;
+  }
+  return path.substr(kHeartbeatPrefix.size(), path.size() - kHeartbeatPrefix.size() - kHeartbeatSuffix.size());
+}
+
+}  // namespace
+
+bool allows_large_body(std::string_view method, std::string_view target) {
+  return method == "POST" && heartbeat_cluster(target).has_value();
+}
+
+std::function<void(std::string_view, std::string_view, std::function<void(bool)>)> heartbeat_body_authorizer(
+    HeartbeatCache& cache, DbPool& pool) {
+  return [&cache, &pool](std::string_view target, std::string_view authorization,
+                         const std::function<void(bool)>& verdict) {
+    const auto cluster = heartbeat_cluster(target);
+    const auto credential = bearer_token(authorization);
+    if (!cluster || !credential) return verdict(false);
+    std::string hash = hash_token(*credential);
+    if (auto owner = cache.credential_owner(hash)) return verdict(*owner == *cluster);
+    const HeartbeatCache::CredentialEpoch read_at = cache.credential_epoch();
+    DbJob job;
+    job.run = [&cache, hash, cluster = std::string(*cluster), read_at, verdict](pqxx::connection_base& conn) {
+      pqxx::nontransaction read(conn);
+      const auto owner = store::find_agent_cluster(read, hash);
+      if (owner) cache.remember_credential(hash, *owner, read_at);
+      verdict(owner && *owner == cluster);
+    };
+    job.fail = [verdict](const DbFailure&) { verdict(false); };
+    job.request_id = "large-body-check";
+    if (!pool.submit(std::move(job))) verdict(false);
+  };
 }
 
 void register_heartbeat_routes(ApiService& api, AgentGateway gateway, AgentRouteOptions options) {

@@ -60,6 +60,12 @@ void register_heartbeat_routes(ApiService& api, AgentGateway gateway, AgentRoute
 // The one request that may carry more than the server's body limit (up to protocol::kMaxHeartbeatBytes): a
 // heartbeat, which may hold a full inventory. For the server's ServerLimits::allows_large_body.
 bool allows_large_body(std::string_view method, std::string_view target);
+// ServerLimits::authorize_large_body for that heartbeat: only the cluster's own agent, checked before the body is
+// read. From the credential cache when it knows the credential, else one read on `pool` (the answer remembered,
+// so the agent's next large heartbeat is answered from memory). An agent whose full inventory is refused here
+// (413) has its credential checked again on its next, smaller request; a full pool refuses (413) too.
+std::function<void(std::string_view target, std::string_view authorization, std::function<void(bool)> verdict)>
+heartbeat_body_authorizer(HeartbeatCache& cache, DbPool& pool);
 
 // The agent command queue: operators' endpoints (command_handlers.cpp), the agents' long poll and reports
 // (command_poll_handlers.cpp).

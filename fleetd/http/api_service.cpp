@@ -49,7 +49,11 @@ http::Response internal_error(const Call& call, const std::exception& e) {
 }
 
 ApiService::ApiService(DbPool& pool, Metrics& metrics, const Clock& clock, ApiServiceOptions options)
-    : pool_(pool), metrics_(metrics), clock_(clock), options_(std::move(options)) {}
+    : pool_(pool),
+      metrics_(metrics),
+      clock_(clock),
+      options_(std::move(options)),
+      auth_failures_(options_.auth_failures) {}
 
 void ApiService::add_db_route(std::string method, std::string route, std::optional<Role> min_role, DbHandler handler) {
   auto segs = split_pattern(route);
@@ -150,6 +154,20 @@ http::Response ApiService::unknown_token(const Call& call) {
   auto resp = problem(
       call, make_error(ErrorCode::kUnauthenticated, "the bearer token is unknown or revoked", "", "unauthenticated"));
   resp.headers["www-authenticate"] = "Bearer error=\"invalid_token\"";
+  return resp;
+}
+
+std::optional<http::Response> ApiService::throttle(const Call& call, const std::string& token_hash) {
+  if (cached_principal(token_hash)) return std::nullopt;  // known here: costs no lookup, whoever sends it
+  auto wait = auth_failures_.refused(AuthFailureLimiter::source_of(call.req.remote_address), clock_.steady_now());
+  if (!wait) return std::nullopt;
+  metrics_.observe_auth_failure(Metrics::AuthFailure::kThrottled);
+  auto resp =
+      problem(call, make_error(ErrorCode::kUnavailable,
+                               "too many requests from this address with tokens fleetd does not know; retry in " +
+                                   std::to_string(wait->count()) + " s",
+                               "", "too-many-requests"));
+  resp.headers["retry-after"] = std::to_string(wait->count());
   return resp;
 }
 
@@ -263,6 +281,7 @@ void ApiService::run_db(const Route& route, const std::shared_ptr<Call>& call, c
       metrics_.observe_auth_failure(Metrics::AuthFailure::kUnknownTokenCached);
       return respond(unknown_token(*call));
     }
+    if (auto refused = throttle(*call, token_hash)) return respond(std::move(*refused));
   }
   // What the handler throws reaches the pool: a serialization failure or deadlock runs this again, a lost database
   // is a 503 and anything else a 500 (failure_response), each logged with the request id.
@@ -285,6 +304,7 @@ std::optional<http::Response> ApiService::authorize(const Route& route, Call& ca
   }
   if (!principal) {
     remember_unknown(token_hash);
+    auth_failures_.failed(AuthFailureLimiter::source_of(call.req.remote_address), clock_.steady_now());
     metrics_.observe_auth_failure(Metrics::AuthFailure::kUnknownToken);
     return unknown_token(call);
   }

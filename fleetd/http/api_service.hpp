@@ -17,6 +17,7 @@
 #include "common/error.hpp"
 #include "fleetd/auth/credentials.hpp"
 #include "fleetd/db/db_pool.hpp"
+#include "fleetd/http/auth_failure_limiter.hpp"
 #include "fleetd/http/call.hpp"
 #include "fleetd/http/metrics.hpp"
 #include "fleetd/http/responses.hpp"
@@ -25,7 +26,8 @@
 namespace fleet {
 
 struct ApiServiceOptions {
-  std::chrono::seconds auth_cache_ttl{5};  // a revoked token may work this long on other replicas
+  std::chrono::seconds auth_cache_ttl{5};     // a revoked token may work this long on other replicas
+  AuthFailureLimiter::Options auth_failures;  // per source: past this, lookups of unknown tokens answer 429
   std::string version = "0.0.0";
   std::string commit = "unknown";
 };
@@ -85,6 +87,9 @@ class ApiService {
   bool known_unknown(const std::string& hash);
   void remember_unknown(const std::string& hash);
   http::Response unknown_token(const Call& call);  // the 401 (the caller counts it)
+  // The 429 for a source over its failure budget (auth_failure_limiter.hpp), before a token it has not used
+  // successfully is looked up.
+  std::optional<http::Response> throttle(const Call& call, const std::string& token_hash);
 
   DbPool& pool_;
   Metrics& metrics_;
@@ -94,6 +99,7 @@ class ApiService {
   std::mutex auth_mutex_;
   std::unordered_map<std::string, CachedPrincipal> auth_cache_;
   std::unordered_map<std::string, Clock::SteadyTime> unknown_tokens_;  // hash → until
+  AuthFailureLimiter auth_failures_;
 };
 
 // The 500 every handler exception becomes; the exception's text goes to the log with the request id, not to the

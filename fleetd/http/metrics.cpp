@@ -100,6 +100,9 @@ void Metrics::observe_auth_failure(AuthFailure failure) {
     case AuthFailure::kUnknownToken:
       auth_failures_[2]++;
       break;
+    case AuthFailure::kThrottled:
+      auth_throttled_++;
+      break;
   }
 }
 
@@ -198,7 +201,11 @@ std::string Metrics::render() const {
   out << "# HELP fleetd_auth_unknown_cached_total 401s for a token already found unknown, answered without a "
          "database query.\n"
       << "# TYPE fleetd_auth_unknown_cached_total counter\n"
-      << "fleetd_auth_unknown_cached_total " << auth_unknown_cached_ << "\n";
+      << "fleetd_auth_unknown_cached_total " << auth_unknown_cached_ << "\n"
+      << "# HELP fleetd_auth_throttled_total API requests refused with 429 because their source's tokens kept "
+         "failing.\n"
+      << "# TYPE fleetd_auth_throttled_total counter\n"
+      << "fleetd_auth_throttled_total " << auth_throttled_ << "\n";
   return out.str();
 }
 

@@ -43,7 +43,9 @@ class Metrics {
   // Requests refused for their credential on the API's token routes (issue #10): no Authorization header, one
   // that is not a bearer token, a token the database does not know, and the same answered from the negative cache
   // (no query). Counted as fleetd_auth_failures_total{reason} and fleetd_auth_unknown_cached_total.
-  enum class AuthFailure { kMissing, kMalformed, kUnknownToken, kUnknownTokenCached };
+  // kThrottled: a request refused with 429 before any lookup, its source having failed too often
+  // (fleetd_auth_throttled_total; not a 401).
+  enum class AuthFailure { kMissing, kMalformed, kUnknownToken, kUnknownTokenCached, kThrottled };
   void observe_auth_failure(AuthFailure failure);
 
   // Histograms kept elsewhere (the rollout executor's), read when /metrics is rendered: label value → histogram;
@@ -80,6 +82,7 @@ class Metrics {
   std::uint64_t probe_count_ = 0;
   std::array<std::uint64_t, 3> auth_failures_{};  // missing, malformed, unknown (cached ones included)
   std::uint64_t auth_unknown_cached_ = 0;
+  std::uint64_t auth_throttled_ = 0;
   std::uint64_t unguarded_nodes_ = 0;
   std::uint64_t unguarded_pods_ = 0;
   double unguarded_seconds_ = 0;

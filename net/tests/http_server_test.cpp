@@ -596,6 +596,89 @@ TEST_CASE("server lets chosen authenticated requests carry a larger body", "[htt
   }
 }
 
+TEST_CASE("server asks the application to vouch for a large body's credential before reading it", "[http-server]") {
+  std::atomic<int> calls{0};
+  std::atomic<int> asked{0};
+  ServerOptions options = test_options();
+  options.limits.max_body_bytes = 1024;
+  options.limits.large_body_bytes = 8192;
+  options.limits.allows_large_body = [](std::string_view method, std::string_view target) {
+    return method == "POST" && target == "/big";
+  };
+  options.limits.authorize_large_body = [&](std::string_view target, std::string_view authorization,
+                                            LargeBodyVerdict verdict) {
+    ++asked;
+    const bool good = target == "/big" && authorization == "Bearer good";
+    if (authorization == "Bearer slow") {  // answered later from another thread, as a database lookup is
+      std::thread([verdict] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        verdict(true);
+      }).detach();
+      return;
+    }
+    verdict(good);
+  };
+  TestServer server(
+      [&](Request req, Respond respond) {
+        ++calls;
+        echo_handler(std::move(req), std::move(respond));
+      },
+      options);
+  auto head = [](const std::string& credential, std::size_t bytes) {
+    return "POST /big HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer " + credential +
+           "\r\nContent-Length: " + std::to_string(bytes) + "\r\n\r\n";
+  };
+  SECTION("a credential it knows gets the large limit") {
+    Conn c(server.port());
+    REQUIRE(c.send(head("good", 8000) + std::string(8000, 'b')));
+    auto res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(asked == 1);
+  }
+  SECTION("one it does not know gets 413 before the body is sent") {
+    Conn c(server.port());
+    REQUIRE(c.send(head("x", 8000)));  // no body follows: the answer cannot wait for it
+    auto res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 413);
+    CHECK(problem_of(*res)["detail"] == "the request body exceeds 1024 bytes");
+    CHECK(calls == 0);
+  }
+  SECTION("a chunked body from an unknown credential is held to the normal limit") {
+    Conn c(server.port());
+    std::string chunked =
+        "POST /big HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 4; ++i) chunked += "200\r\n" + std::string(512, 'x') + "\r\n";
+    chunked += "0\r\n\r\n";
+    REQUIRE(c.send(chunked));
+    auto res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 413);
+    CHECK(asked == 1);
+  }
+  SECTION("an answer from another thread, later, is waited for") {
+    Conn c(server.port());
+    REQUIRE(c.send(head("slow", 8000) + std::string(8000, 'b')));
+    auto res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    REQUIRE(c.send(head("slow", 10)));  // the connection goes on
+    REQUIRE(c.send(std::string(10, 'b')));
+    res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 200);
+  }
+  SECTION("a body that fits the normal limit is not asked about") {
+    Conn c(server.port());
+    REQUIRE(c.send(head("x", 1000) + std::string(1000, 'b')));
+    auto res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(asked == 0);
+  }
+}
+
 TEST_CASE("server answers 500 when the handler throws, and rejects invalid handler output", "[http-server]") {
   TestServer server([](Request req, Respond respond) {
     if (req.target == "/throw") throw std::runtime_error("boom");
