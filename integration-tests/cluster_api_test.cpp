@@ -1,5 +1,6 @@
 // The cluster registry end to end: real fleetd on embedded PostgreSQL.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -203,6 +204,21 @@ TEST_CASE("operational endpoints: healthz, readyz, metrics, openapi, version, re
   FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
   REQUIRE(fleetd.call("GET", "/healthz", "", {}, std::string("")).status == 200);
   REQUIRE(fleetd.call("GET", "/readyz", "", {}, std::string("")).status == 200);
+  // A burst of probes costs at most one database check a second (#10: /readyz is unauthenticated).
+  auto readiness_checks = [&fleetd] {
+    auto text = fleetd.call("GET", "/metrics", "", {}, std::string("")).body;
+    const std::string series = "\nfleetd_readiness_checks_total ";
+    const auto at = text.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size()));
+  };
+  const double checks_before = readiness_checks();
+  REQUIRE(checks_before >= 1);
+  const auto burst_started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200; ++i) REQUIRE(fleetd.call("GET", "/readyz", "", {}, std::string("")).status == 200);
+  const double burst_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - burst_started).count();
+  const double checks = readiness_checks() - checks_before;
+  INFO(checks << " database checks for 200 probes in " << burst_seconds << " s");
+  CHECK(checks <= 1 + burst_seconds);  // one a second at most
   fleetd.call("GET", "/v1/clusters/nope");
   auto metrics = fleetd.call("GET", "/metrics", "", {}, std::string(""));
   REQUIRE(metrics.status == 200);

@@ -84,6 +84,11 @@ void Metrics::observe_unguarded_node(double seconds, int pods) {
   unguarded_seconds_ += std::max(0.0, seconds);
 }
 
+void Metrics::observe_readiness_check() {
+  std::lock_guard lock(mutex_);
+  readiness_checks_++;
+}
+
 void Metrics::observe_auth_failure(AuthFailure failure) {
   std::lock_guard lock(mutex_);
   switch (failure) {
@@ -205,7 +210,11 @@ std::string Metrics::render() const {
       << "# HELP fleetd_auth_throttled_total API requests refused with 429 because their source's tokens kept "
          "failing.\n"
       << "# TYPE fleetd_auth_throttled_total counter\n"
-      << "fleetd_auth_throttled_total " << auth_throttled_ << "\n";
+      << "fleetd_auth_throttled_total " << auth_throttled_ << "\n"
+      << "# HELP fleetd_readiness_checks_total /readyz probes that checked the database (the others reused the "
+         "last answer, at most 1 s old).\n"
+      << "# TYPE fleetd_readiness_checks_total counter\n"
+      << "fleetd_readiness_checks_total " << readiness_checks_ << "\n";
   return out.str();
 }
 

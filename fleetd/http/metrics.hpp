@@ -47,6 +47,8 @@ class Metrics {
   // (fleetd_auth_throttled_total; not a 401).
   enum class AuthFailure { kMissing, kMalformed, kUnknownToken, kUnknownTokenCached, kThrottled };
   void observe_auth_failure(AuthFailure failure);
+  // A /readyz that went to the database (the others were answered from the last check): fleetd_readiness_checks_total.
+  void observe_readiness_check();
 
   // Histograms kept elsewhere (the rollout executor's), read when /metrics is rendered: label value → histogram;
   // an empty label name renders one unlabelled histogram (the map's one entry).
@@ -83,6 +85,7 @@ class Metrics {
   std::array<std::uint64_t, 3> auth_failures_{};  // missing, malformed, unknown (cached ones included)
   std::uint64_t auth_unknown_cached_ = 0;
   std::uint64_t auth_throttled_ = 0;
+  std::uint64_t readiness_checks_ = 0;
   std::uint64_t unguarded_nodes_ = 0;
   std::uint64_t unguarded_pods_ = 0;
   double unguarded_seconds_ = 0;
