@@ -78,6 +78,37 @@ TEST_CASE("every 401 is counted by reason, and a repeated unknown token is answe
   CHECK(fleetd.call("GET", "/v1/clusters", "", {}, made).status == 200);
 }
 
+TEST_CASE("an invented agent credential is refused on every agent path without a database worker, a new one works",
+          "[integration][auth][security]") {
+  TempDir dir;
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
+  const std::string cred = register_agent(fleetd, "neg-1");
+  const std::string heartbeat = "/v1/agents/neg-1/heartbeat";
+  const std::string poll = "/v1/agents/neg-1/commands?wait=0s";
+  for (int i = 0; i < 20; ++i) {
+    CHECK(fleetd.call("POST", heartbeat, R"({"sequence": 1})", {}, std::string("invented")).status == 401);
+    CHECK(fleetd.call("GET", poll, "", {}, std::string("invented")).status == 401);
+  }
+  CHECK(fleetd.call("POST", heartbeat, R"({"sequence": 1})", {}, std::string()).status == 401);  // none at all
+  // The real credential is untouched, and one registered after the flood works at once.
+  CHECK(fleetd.call("GET", poll, "", {}, cred).status == 200);
+  const std::string later = register_agent(fleetd, "neg-2");
+  CHECK(fleetd.call("GET", "/v1/agents/neg-2/commands?wait=0s", "", {}, later).status == 200);
+  // Registration: an invented bootstrap token is refused every time; an agent credential presented as one is
+  // refused too, without making that credential look unknown on the agent paths; a real token still works.
+  for (int i = 0; i < 10; ++i) {
+    CHECK(fleetd.call("POST", "/v1/agents/register", "", {}, std::string("invented-bootstrap")).status == 401);
+  }
+  CHECK(fleetd.call("POST", "/v1/agents/register", "", {}, cred).status == 401);
+  CHECK(fleetd.call("GET", poll, "", {}, cred).status == 200);
+  CHECK_NOTHROW(register_agent(fleetd, "neg-3"));
+  // A credential that ended is refused at once and stays refused (it is remembered as unknown).
+  REQUIRE(fleetd.call("POST", "/v1/clusters/neg-2/agent:revoke").status == 204);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(fleetd.call("GET", "/v1/agents/neg-2/commands?wait=0s", "", {}, later).status == 401);
+  }
+}
+
 TEST_CASE("an address that keeps presenting unknown tokens gets 429, while another address is still served",
           "[integration][auth][security]") {
   TempDir dir;

@@ -19,14 +19,6 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-std::string register_agent(FleetdProcess& fleetd, const std::string& cluster) {
-  fleetd.call_json("POST", "/v1/clusters", json{{"name", cluster}, {"provider", "aks"}}.dump(), 201);
-  auto bootstrap = fleetd.call_json("POST", "/v1/clusters/" + cluster + "/bootstrap-tokens", "", 201)["token"];
-  auto reg = fleetd.call("POST", "/v1/agents/register", "", {}, bootstrap.get<std::string>());
-  REQUIRE(reg.status == 200);
-  return json::parse(reg.body)["credential"];
-}
-
 // The agent's side: its own connection, so a held poll does not block the operator's calls.
 struct Agent {
   Agent(const std::string& base_url, std::string cluster_name, std::string cred)

@@ -147,4 +147,12 @@ void FleetdProcess::restart() {
   start();
 }
 
+std::string register_agent(FleetdProcess& fleetd, const std::string& cluster) {
+  fleetd.call_json("POST", "/v1/clusters", nlohmann::json{{"name", cluster}, {"provider", "aks"}}.dump(), 201);
+  auto bootstrap = fleetd.call_json("POST", "/v1/clusters/" + cluster + "/bootstrap-tokens", "", 201)["token"];
+  auto reg = fleetd.call("POST", "/v1/agents/register", "", {}, bootstrap.get<std::string>());
+  if (reg.status != 200) throw std::runtime_error("registration of " + cluster + " failed: " + reg.body);
+  return nlohmann::json::parse(reg.body)["credential"].get<std::string>();
+}
+
 }  // namespace fleet::itest

@@ -80,4 +80,7 @@ class FleetdProcess {
 std::string fleetd_binary();
 std::string fleetctl_binary();
 
+// Creates an AKS cluster, mints a bootstrap token and registers its agent: the agent's credential.
+std::string register_agent(FleetdProcess& fleetd, const std::string& cluster);
+
 }  // namespace fleet::itest

@@ -13,7 +13,8 @@
 
 namespace fleet::http {
 
-// authorize_large_body's answer: true lets the request's body be up to large_body_bytes. It must be called exactly
+// authorize_large_body gets the target and the Authorization value as views that live only for the call (copy what
+// a later answer needs). Its answer: true lets the request's body be up to large_body_bytes. It must be called exactly
 // once, at once (a cache) or later from any thread (a database lookup); until then the request waits, and no
 // timeout runs, so the application bounds the wait (its database jobs fail after their queue wait).
 using LargeBodyVerdict = std::function<void(bool)>;

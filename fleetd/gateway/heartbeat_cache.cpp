@@ -5,8 +5,30 @@
 
 namespace fleet {
 
-HeartbeatCache::HeartbeatCache(const Clock& clock, std::chrono::milliseconds credential_ttl, std::size_t max_clusters)
-    : clock_(clock), credential_ttl_(credential_ttl), max_clusters_(max_clusters) {}
+HeartbeatCache::HeartbeatCache(const Clock& clock, std::chrono::milliseconds credential_ttl, std::size_t max_clusters,
+                               std::chrono::milliseconds unknown_credential_ttl)
+    : clock_(clock),
+      credential_ttl_(credential_ttl),
+      max_clusters_(max_clusters),
+      unknown_credential_ttl_(unknown_credential_ttl) {}
+
+bool HeartbeatCache::known_unknown_credential(const std::string& credential_hash) {
+  std::lock_guard lock(mutex_);
+  auto it = unknown_credentials_.find(credential_hash);
+  if (it == unknown_credentials_.end()) return false;
+  if (clock_.steady_now() >= it->second) {
+    unknown_credentials_.erase(it);
+    return false;
+  }
+  return true;
+}
+
+void HeartbeatCache::remember_unknown_credential(const std::string& credential_hash) {
+  constexpr std::size_t kMaxUnknown = 10'000;  // a flood of distinct ones costs a lookup each, and no memory
+  std::lock_guard lock(mutex_);
+  if (unknown_credentials_.size() >= kMaxUnknown) unknown_credentials_.clear();
+  unknown_credentials_[credential_hash] = clock_.steady_now() + unknown_credential_ttl_;
+}
 
 void HeartbeatCache::prime_credential(const std::string& credential_hash, const std::string& cluster,
                                       CredentialEpoch read_at) {

@@ -52,7 +52,8 @@ class HeartbeatCache {
   // what ends a credential: forget_credential() does, when a re-registration, a revocation or a deletion commits
   // (credential_listener.hpp), and every write an agent makes checks its credential in its own transaction.
   explicit HeartbeatCache(const Clock& clock, std::chrono::milliseconds credential_ttl = std::chrono::seconds(60),
-                          std::size_t max_clusters = 1'000'000);
+                          std::size_t max_clusters = 1'000'000,
+                          std::chrono::milliseconds unknown_credential_ttl = std::chrono::seconds(5));
 
   // The cluster an agent credential (its hash) belongs to, while the remembered answer is fresh.
   std::optional<std::string> credential_owner(const std::string& credential_hash);
@@ -69,6 +70,11 @@ class HeartbeatCache {
   void forget_credential(const std::string& credential_hash);
   // Every credential: after notifications may have been missed (the LISTEN connection was down).
   void forget_all_credentials();
+  // Credentials the database did not know, for unknown_credential_ttl (issue #10): an agent path answers them 401
+  // without a database worker. Safe because fleetd alone mints credentials (random, at registration): none can be
+  // presented before it exists, and one that ended never comes back.
+  bool known_unknown_credential(const std::string& credential_hash);
+  void remember_unknown_credential(const std::string& credential_hash);
 
   // A delta against the cached inventory. When nothing needs writing, the cache already holds the result (the
   // heartbeat is done); otherwise the caller writes with generation as the compare-and-set value and calls put()
@@ -105,11 +111,13 @@ class HeartbeatCache {
   const Clock& clock_;
   std::chrono::milliseconds credential_ttl_;
   std::size_t max_clusters_;
+  std::chrono::milliseconds unknown_credential_ttl_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> inventories_;
   std::unordered_set<std::string> full_demanded_;
   std::unordered_map<std::string, Credential> credentials_;
-  CredentialEpoch credential_epoch_ = 0;  // forgets so far
+  std::unordered_map<std::string, Clock::SteadyTime> unknown_credentials_;  // hash → until
+  CredentialEpoch credential_epoch_ = 0;                                    // forgets so far
 };
 
 }  // namespace fleet

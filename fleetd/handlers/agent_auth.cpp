@@ -16,19 +16,27 @@ std::optional<std::string> agent_credential_hash(const Call& call) {
   return hash_token(*credential);
 }
 
+namespace {
+
+http::Response no_credential(const Call& call) {
+  auto resp = problem(call, make_error(ErrorCode::kUnauthenticated, "agent endpoints need the agent's credential", "",
+                                       "unauthenticated"));
+  resp.headers["www-authenticate"] = "Bearer";
+  return resp;
+}
+
+http::Response unknown_credential(const Call& call) {
+  return problem(call, make_error(ErrorCode::kUnauthenticated, "unknown agent credential (register again)", "",
+                                  "unauthenticated"));
+}
+
+}  // namespace
+
 std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_base& txn, const std::string& cluster) {
   const std::optional<std::string> hash = agent_credential_hash(call);
-  if (!hash) {
-    auto resp = problem(call, make_error(ErrorCode::kUnauthenticated, "agent endpoints need the agent's credential", "",
-                                         "unauthenticated"));
-    resp.headers["www-authenticate"] = "Bearer";
-    return resp;
-  }
+  if (!hash) return no_credential(call);
   auto owner = store::find_agent_cluster(txn, *hash);
-  if (!owner) {
-    return problem(call, make_error(ErrorCode::kUnauthenticated, "unknown agent credential (register again)", "",
-                                    "unauthenticated"));
-  }
+  if (!owner) return unknown_credential(call);
   if (*owner != cluster) {
     return problem(call, make_error(ErrorCode::kForbidden,
                                     "this credential belongs to cluster \"" + *owner + "\", not \"" + cluster + "\"",
@@ -44,7 +52,20 @@ std::optional<http::Response> refuse_cached_agent(const Call& call, pqxx::transa
   // Only a credential the cache holds: a flood of unknown ones must not keep moving its epoch (which would keep
   // every concurrent lookup from being remembered).
   if (hash && cache.credential_owner(*hash)) cache.forget_credential(*hash);
+  remember_if_unknown(call, refused, cache);
   return refused;
+}
+
+std::optional<http::Response> refuse_without_lookup(const Call& call, HeartbeatCache& cache) {
+  const std::optional<std::string> hash = agent_credential_hash(call);
+  if (!hash) return no_credential(call);
+  if (cache.known_unknown_credential(*hash)) return unknown_credential(call);
+  return std::nullopt;
+}
+
+void remember_if_unknown(const Call& call, const std::optional<http::Response>& refused, HeartbeatCache& cache) {
+  if (!refused || refused->status != 401) return;
+  if (const std::optional<std::string> hash = agent_credential_hash(call)) cache.remember_unknown_credential(*hash);
 }
 
 }  // namespace fleet

@@ -27,5 +27,10 @@ std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_b
 // credential ended (credential_listener.hpp).
 std::optional<http::Response> refuse_cached_agent(const Call& call, pqxx::transaction_base& txn,
                                                   const std::string& cluster, HeartbeatCache& cache);
+// The refusals that need no database (issue #10): no bearer credential, or one the database did not know a moment
+// ago (HeartbeatCache::known_unknown_credential). For an agent path's front, before it takes a database worker.
+std::optional<http::Response> refuse_without_lookup(const Call& call, HeartbeatCache& cache);
+// After refuse_agent: a credential the database did not know is remembered as unknown.
+void remember_if_unknown(const Call& call, const std::optional<http::Response>& refused, HeartbeatCache& cache);
 
 }  // namespace fleet

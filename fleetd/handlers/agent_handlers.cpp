@@ -9,6 +9,7 @@
 #include "fleetd/gateway/heartbeat_cache.hpp"
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/audit.hpp"
+#include "fleetd/http/database_job.hpp"
 #include "fleetd/http/idempotent_create.hpp"
 #include "fleetd/store/agent_store.hpp"
 #include "fleetd/store/idempotency_store.hpp"
@@ -46,18 +47,31 @@ http::Response create_bootstrap_token(Call& call, pqxx::connection_base& conn) {
   return json_response(201, out.dump());
 }
 
+http::Response registration_refused(const Call& call) {
+  auto resp = problem(call, make_error(ErrorCode::kUnauthenticated,
+                                       "registration needs an unused, unexpired bootstrap token "
+                                       "(Authorization: Bearer …); ask an operator for a new one",
+                                       "", "unauthenticated"));
+  resp.headers["www-authenticate"] = "Bearer";
+  return resp;
+}
+
+std::optional<std::string> bootstrap_token(const Call& call) {
+  const std::string* authz = call.req.header("authorization");
+  return authz ? bearer_token(*authz) : std::nullopt;
+}
+
+// Where a bootstrap token the database refused is remembered: in the credential cache's unknown table, under a
+// key of its own, so an agent credential presented here (or a bootstrap token on an agent path) never makes the
+// other kind look unknown.
+std::string unknown_bootstrap_key(const std::string& token) {
+  return "bootstrap:" + hash_token(token);
+}
+
 http::Response register_agent(Call& call, pqxx::connection_base& conn, const AgentRouteOptions& options,
                               HeartbeatCache& credentials) {
-  const std::string* authz = call.req.header("authorization");
-  std::optional<std::string> token = authz ? bearer_token(*authz) : std::nullopt;
-  auto refused = [&] {
-    auto resp = problem(call, make_error(ErrorCode::kUnauthenticated,
-                                         "registration needs an unused, unexpired bootstrap token "
-                                         "(Authorization: Bearer …); ask an operator for a new one",
-                                         "", "unauthenticated"));
-    resp.headers["www-authenticate"] = "Bearer";
-    return resp;
-  };
+  const std::optional<std::string> token = bootstrap_token(call);
+  auto refused = [&] { return registration_refused(call); };
   if (!token) return refused();
   std::string agent_version;
   if (!call.req.body.empty()) {
@@ -74,7 +88,10 @@ http::Response register_agent(Call& call, pqxx::connection_base& conn, const Age
   }
   pqxx::work txn(conn);
   auto reg = store::register_agent(txn, hash_token(*token), agent_version);
-  if (!reg) return refused();  // nothing written: the transaction is abandoned
+  if (!reg) {  // unknown, used or expired, for good: nothing written, the transaction is abandoned
+    credentials.remember_unknown_credential(unknown_bootstrap_key(*token));
+    return refused();
+  }
   auto entry = audit_entry(call, "agent.register", "cluster", reg->cluster, "success");
   entry.actor = "agent:" + reg->cluster;
   store::write_audit(txn, entry);
@@ -144,10 +161,18 @@ void register_agent_routes(ApiService& api, HeartbeatCache& credentials, AgentRo
       "POST", "/v1/clusters/{name}/agent:revoke", Role::kAdmin,
       [&credentials](Call& call, pqxx::connection_base& conn) { return revoke_agent(call, conn, credentials); });
   // No API token here: the bootstrap token in the Authorization header is the credential.
-  api.add_db_route("POST", "/v1/agents/register", std::nullopt,
-                   [options, &credentials](Call& call, pqxx::connection_base& conn) {
-                     return register_agent(call, conn, options, credentials);
-                   });
+  // A token refused a moment ago is refused again before a database worker is taken (issue #10).
+  api.add_async_route(
+      "POST", "/v1/agents/register",
+      [options, &credentials, &pool = api.pool()](const std::shared_ptr<Call>& call, const http::Respond& respond) {
+        const std::optional<std::string> token = bootstrap_token(*call);
+        if (!token || credentials.known_unknown_credential(unknown_bootstrap_key(*token))) {
+          return respond(registration_refused(*call));
+        }
+        run_on_database(pool, call, respond, [call, respond, options, &credentials](pqxx::connection_base& conn) {
+          respond(register_agent(*call, conn, options, credentials));
+        });
+      });
 }
 
 }  // namespace fleet

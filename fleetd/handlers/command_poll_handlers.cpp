@@ -153,6 +153,9 @@ void poll_commands(std::shared_ptr<Call> call, http::Respond respond, DbPool& po
   // queued since its last empty claim. It parks (or answers empty) without a database round trip.
   const std::optional<std::string> hash = agent_credential_hash(*poll->call);
   auto owner = hash ? gateway.cache.credential_owner(*hash) : std::nullopt;
+  if (!owner) {
+    if (auto refused = refuse_without_lookup(*poll->call, gateway.cache)) return poll->respond(std::move(*refused));
+  }
   const bool authenticated = owner && *owner == poll->cluster;
   CommandNotifier::Generation seen = 0;
   if (authenticated && notifier.known_empty(poll->cluster, seen)) {

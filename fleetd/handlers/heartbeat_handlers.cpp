@@ -115,6 +115,7 @@ class DatabaseHeartbeat {
     pqxx::nontransaction read(conn_);
     auto refused = refuse_agent(call_, read, cluster_);
     if (!refused && hash) deps_.gateway.cache.remember_credential(*hash, cluster_, read_at);
+    remember_if_unknown(call_, refused, deps_.gateway.cache);
     return refused;
   }
 
@@ -255,6 +256,9 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   const std::string cluster = call->path["cluster"];
   const std::optional<std::string> hash = agent_credential_hash(*call);
   auto owner = hash ? deps->gateway.cache.credential_owner(*hash) : std::nullopt;
+  if (!owner) {
+    if (auto refused = refuse_without_lookup(*call, deps->gateway.cache)) return respond(std::move(*refused));
+  }
   if (!owner || *owner != cluster || deps->gateway.liveness.needs_write_now(cluster)) return to_database(nullptr);
   if (call->req.body.size() > kFrontParseLimit) return to_database(nullptr);
   auto parsed = parse_heartbeat(*call);
@@ -309,12 +313,17 @@ std::function<void(std::string_view, std::string_view, std::function<void(bool)>
     if (!cluster || !credential) return verdict(false);
     std::string hash = hash_token(*credential);
     if (auto owner = cache.credential_owner(hash)) return verdict(*owner == *cluster);
+    if (cache.known_unknown_credential(hash)) return verdict(false);
     const HeartbeatCache::CredentialEpoch read_at = cache.credential_epoch();
     DbJob job;
     job.run = [&cache, hash, cluster = std::string(*cluster), read_at, verdict](pqxx::connection_base& conn) {
       pqxx::nontransaction read(conn);
       const auto owner = store::find_agent_cluster(read, hash);
-      if (owner) cache.remember_credential(hash, *owner, read_at);
+      if (owner) {
+        cache.remember_credential(hash, *owner, read_at);
+      } else {
+        cache.remember_unknown_credential(hash);
+      }
       verdict(owner && *owner == cluster);
     };
     job.fail = [verdict](const DbFailure&) { verdict(false); };

@@ -283,4 +283,23 @@ TEST_CASE("liveness writes follow the unreachable limit, not the heartbeat rate"
   CHECK(liveness_persist_every(seconds(10), seconds(10)) == std::chrono::milliseconds(0));
 }
 
+TEST_CASE("a credential the database did not know is remembered as unknown for a few seconds, within a bound",
+          "[fleetd][heartbeat-cache]") {
+  testing::ManualClock clock;
+  HeartbeatCache cache{clock, std::chrono::seconds(60), 1000, std::chrono::seconds(5)};
+  CHECK_FALSE(cache.known_unknown_credential("h1"));
+  cache.remember_unknown_credential("h1");
+  CHECK(cache.known_unknown_credential("h1"));
+  CHECK_FALSE(cache.known_unknown_credential("h2"));
+  CHECK_FALSE(cache.credential_owner("h1"));  // the two tables are separate
+  clock.advance(std::chrono::milliseconds(4999));
+  CHECK(cache.known_unknown_credential("h1"));
+  clock.advance(std::chrono::milliseconds(1));
+  CHECK_FALSE(cache.known_unknown_credential("h1"));
+  // A flood of distinct credentials starts the table over instead of growing it.
+  for (int i = 0; i < 10'001; ++i) cache.remember_unknown_credential("flood-" + std::to_string(i));
+  CHECK(cache.known_unknown_credential("flood-10000"));
+  CHECK_FALSE(cache.known_unknown_credential("flood-0"));
+}
+
 }  // namespace fleet
