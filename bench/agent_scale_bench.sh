@@ -49,7 +49,9 @@ cleanup() {
   bench_stop_fleetd
 }
 trap cleanup EXIT
-bench_start_fleetd --heartbeat-interval "$interval"
+# Every simulated agent connects from 127.0.0.1: lift the per-address cap and the total, which a real fleet spreads
+# over many addresses.
+bench_start_fleetd --heartbeat-interval "$interval" --max-connections 30000 --max-connections-per-source 0
 
 # CPU seconds (utime + stime) of a set of pids; memory of fleetd (RSS) and of PostgreSQL (PSS, which counts
 # shared buffers once rather than once per backend).

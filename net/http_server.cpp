@@ -19,6 +19,7 @@
 #include <boost/beast/ssl.hpp>
 #include <cstdint>
 #include <exception>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -148,6 +149,14 @@ class Core : public std::enable_shared_from_this<Core> {
   std::atomic<std::size_t> open_connections_{0};
   std::atomic<std::size_t> in_flight_{0};
 
+  // Open connections per peer address, kept only when limits.max_connections_per_source is set: taken at accept,
+  // given back when the session closes (Session::counted_source_).
+  bool take_source(const std::string& source);
+  void give_back_source(const std::string& source);
+  std::mutex sources_mutex_;
+  std::unordered_map<std::string, std::size_t> per_source_;
+  std::uint64_t refused_per_source_ = 0;  // under sources_mutex_
+
   // Session registry, touched only on registry_strand_, so that shutdown can reach every live session.
   std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions_;
   std::size_t sweep_at_ = 64;
@@ -184,9 +193,15 @@ class Session final : public SessionBase {
     if (!ec) remote_address_ = format_endpoint(remote);
   }
 
+  // The peer address this connection was counted under at accept (Core::take_source); given back on close.
+  void count_as(std::string source) { counted_source_ = std::move(source); }
+
   ~Session() override {
     // Reached without close_now() only when the io_context is destroyed with this session's handlers pending.
-    if (!closed_) core_->open_connections_.fetch_sub(1);
+    if (!closed_) {
+      core_->open_connections_.fetch_sub(1);
+      if (!counted_source_.empty()) core_->give_back_source(counted_source_);
+    }
     if (in_flight_) core_->in_flight_.fetch_sub(1);
   }
 
@@ -559,6 +574,7 @@ class Session final : public SessionBase {
     lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     lowest().close();
     core_->open_connections_.fetch_sub(1);
+    if (!counted_source_.empty()) core_->give_back_source(counted_source_);
     if (in_flight_) {
       in_flight_ = false;
       core_->in_flight_.fetch_sub(1);
@@ -591,6 +607,7 @@ class Session final : public SessionBase {
   bool stop_requested_ = false;
   bool keep_alive_ = false;
   std::size_t body_limit_ = 0;  // this request's
+  std::string counted_source_;
   bool close_after_write_ = false;
   bool head_request_ = false;
   bool in_flight_ = false;
@@ -629,21 +646,63 @@ void Core::on_accept(beast::error_code ec, tcp::socket socket) {
     socket.close(ignored);
     return do_accept();
   }
+  std::string source;
+  if (options_.limits.max_connections_per_source > 0) {
+    beast::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    source = peer_ec ? std::string("unknown") : peer.address().to_string();
+    if (!take_source(source)) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      return do_accept();
+    }
+  }
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   open_connections_.fetch_add(1);
   std::shared_ptr<SessionBase> session;
   if (tls_) {
     auto s = std::make_shared<TlsSession>(this, std::move(socket), *tls_);
+    s->count_as(std::move(source));
     s->start();
     session = std::move(s);
   } else {
     auto s = std::make_shared<PlainSession>(this, std::move(socket));
+    s->count_as(std::move(source));
     s->start();
     session = std::move(s);
   }
   register_session(next_session_id_++, session);
   do_accept();
+}
+
+bool Core::take_source(const std::string& source) {
+  std::uint64_t refused = 0;
+  {
+    std::lock_guard lock(sources_mutex_);
+    std::size_t& open = per_source_[source];
+    if (open < options_.limits.max_connections_per_source) {
+      ++open;
+      return true;
+    }
+    refused = ++refused_per_source_;
+  }
+  // A flood would fill the log: every refusal is counted, and logged at 1, 2, 4, 8, ...
+  if ((refused & (refused - 1)) == 0) {
+    log::warn("http per-address connection limit reached; closing new connections from it",
+              {{"address", bound_address_},
+               {"peer", source},
+               {"maxConnectionsPerSource", options_.limits.max_connections_per_source},
+               {"refusedSoFar", refused}});
+  }
+  return false;
+}
+
+void Core::give_back_source(const std::string& source) {
+  std::lock_guard lock(sources_mutex_);
+  auto it = per_source_.find(source);
+  if (it == per_source_.end()) return;
+  if (--it->second == 0) per_source_.erase(it);
 }
 
 void Core::register_session(std::uint64_t id, const std::shared_ptr<SessionBase>& session) {

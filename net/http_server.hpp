@@ -28,6 +28,9 @@ struct ServerLimits {
   std::chrono::seconds handler_timeout{60};    // a handler that never responds → 503 and the connection closes
   std::chrono::seconds handshake_timeout{10};  // TLS only: the handshake must finish within this
   std::size_t max_connections = 10000;         // beyond → accept and close at once
+  // Per peer address (the IP, not the port): beyond → accept and close at once, so one client cannot take every
+  // connection. 0 → no per-address limit. Keep it well above what one NAT gateway in front of many agents needs.
+  std::size_t max_connections_per_source = 0;
   // Some requests may carry more than max_body_bytes (a full inventory heartbeat of a 5,000-node cluster is
   // several MiB): those for which allows_large_body returns true, and whose Authorization header
   // authorize_large_body vouches for, get large_body_bytes instead. The credential is checked before any of the

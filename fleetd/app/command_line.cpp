@@ -27,6 +27,13 @@ void add_server_flags(CLI::App& app, ServeConfig& cfg, Flags& flags) {
   flags["max-header-bytes"] =
       app.add_option("--max-header-bytes", cfg.max_header_bytes, "request header limit (431 above)")
           ->capture_default_str();
+  flags["max-connections"] =
+      app.add_option("--max-connections", cfg.max_connections, "open connections at once (more are closed at accept)")
+          ->capture_default_str();
+  flags["max-connections-per-source"] =
+      app.add_option("--max-connections-per-source", cfg.max_connections_per_source,
+                     "open connections from one peer address (0 = no per-address limit)")
+          ->capture_default_str();
   flags["auth-failure-burst"] =
       app.add_option("--auth-failure-burst", cfg.auth_failure_burst,
                      "unknown API tokens one address may present before it gets 429 (0 = no limit)")

@@ -53,6 +53,8 @@ std::map<std::string, Setter> setters(ServeConfig& c) {
       {"db-connections", uns(c.db_connections, 0, 200)},
       {"max-body-bytes", size(c.max_body_bytes, 1024, 64 * 1024 * 1024)},
       {"max-header-bytes", size(c.max_header_bytes, 1024, 1024 * 1024)},
+      {"max-connections", uns(c.max_connections, 1, 1'000'000)},
+      {"max-connections-per-source", uns(c.max_connections_per_source, 0, 1'000'000)},
       {"auth-failure-burst", uns(c.auth_failure_burst, 0, 1'000'000)},
       {"auth-failures-per-minute", uns(c.auth_failures_per_minute, 1, 1'000'000)},
       {"log-level", str(c.log_level)},

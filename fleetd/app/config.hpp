@@ -21,6 +21,11 @@ struct ServeConfig {
   std::size_t max_header_bytes = 16 * 1024;
   // Per source address: unknown API tokens it may present at once, and earns back per minute; past that its
   // requests with a token not already known answer 429 (fleetd/http/auth_failure_limiter.hpp). 0 → no limit.
+  // Connections at once (beyond: accepted and closed at once), and per peer address (0: no per-address cap). Half
+  // the total per address: one client cannot take every connection, while a NAT gateway in front of thousands of
+  // agents still fits.
+  unsigned max_connections = 10000;
+  unsigned max_connections_per_source = 5000;
   unsigned auth_failure_burst = 100;
   unsigned auth_failures_per_minute = 60;
   std::string log_level = "info";

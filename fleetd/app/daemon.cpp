@@ -120,6 +120,8 @@ class Daemon {
     o.limits.allows_large_body = allows_large_body;
     o.limits.authorize_large_body = heartbeat_body_authorizer(cache_, pool_);
     o.limits.max_header_bytes = cfg_.max_header_bytes;
+    o.limits.max_connections = cfg_.max_connections;
+    o.limits.max_connections_per_source = cfg_.max_connections_per_source;
     o.tls_cert_file = tls.cert_file;
     o.tls_key_file = tls.key_file;
     auto server = http::Server::create(

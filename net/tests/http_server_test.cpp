@@ -71,10 +71,17 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds wit
 // fails the test instead of hanging it.
 class Conn {
  public:
-  explicit Conn(unsigned short port) {
+  // `source`: the local address to connect from (any 127.x.y.z is this machine's loopback).
+  explicit Conn(unsigned short port, const char* source = nullptr) {
     ::signal(SIGPIPE, SIG_IGN);  // SSL_write to a server that closed on us must fail, not kill the test
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     set_timeout(10s);
+    if (source) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &from.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) return;
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -938,6 +945,39 @@ TEST_CASE("server enforces max_connections", "[http-server]") {
   Conn again(server.port());
   REQUIRE(again.send(get("/again")));
   auto res = again.read_response();
+  REQUIRE(res);
+  CHECK(res->body == "GET /again ");
+}
+
+TEST_CASE("server caps connections per peer address, and another address is still served", "[http-server]") {
+  ServerOptions options = test_options();
+  options.limits.max_connections = 100;
+  options.limits.max_connections_per_source = 3;
+  TestServer server(echo_handler, options);
+  std::vector<std::unique_ptr<Conn>> flood;
+  for (int i = 0; i < 3; ++i) {
+    flood.push_back(std::make_unique<Conn>(server.port(), "127.0.0.1"));
+    REQUIRE(flood.back()->send(get("/")));
+    REQUIRE(flood.back()->read_response());
+  }
+  for (int i = 0; i < 5; ++i) {
+    Conn extra(server.port(), "127.0.0.1");  // the kernel accepts it; the server closes it at once
+    CHECK(extra.closed_within(5s));
+  }
+  CHECK(server->open_connections() == 3);
+  // Another address is served while the first is at its cap.
+  Conn other(server.port(), "127.0.0.2");
+  REQUIRE(other.connected());
+  REQUIRE(other.send(get("/other")));
+  auto res = other.read_response();
+  REQUIRE(res);
+  CHECK(res->body == "GET /other ");
+  // The first address gets room back as its connections close.
+  flood.pop_back();
+  REQUIRE(eventually([&] { return server->open_connections() == 3; }));
+  Conn again(server.port(), "127.0.0.1");
+  REQUIRE(again.send(get("/again")));
+  res = again.read_response();
   REQUIRE(res);
   CHECK(res->body == "GET /again ");
 }
