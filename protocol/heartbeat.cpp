@@ -1,5 +1,6 @@
 #include "protocol/heartbeat.hpp"
 
+#include <limits>
 #include <utility>
 
 #include "model/field_path.hpp"
@@ -37,6 +38,10 @@ Result<HeartbeatEnvelope> heartbeat_from_json(const json& j) {
   auto seq = model::optional_uint64(j, "sequence", "");
   if (!seq) return seq.error();
   if (!*seq) return model::missing_field("sequence");
+  // Stored as a PostgreSQL bigint: a larger one would wrap to a negative number there.
+  if (**seq > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return model::invalid_field("sequence", "at most 9223372036854775807");
+  }
   e.sequence = **seq;
   auto full = model::optional_bool(j, "full", "");
   if (!full) return full.error();

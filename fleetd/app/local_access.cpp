@@ -1,7 +1,5 @@
 #include "fleetd/app/local_access.hpp"
 
-#include <sys/stat.h>
-
 #include <fstream>
 #include <pqxx/pqxx>
 
@@ -13,22 +11,6 @@
 namespace fs = std::filesystem;
 
 namespace fleet {
-
-Status write_private_file(const fs::path& path, const std::string& content) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return make_error(ErrorCode::kInternal, "cannot write " + tmp.string());
-    ::chmod(tmp.c_str(), 0600);
-    out << content;
-    if (!out.flush()) return make_error(ErrorCode::kInternal, "cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return make_error(ErrorCode::kInternal, "cannot write " + path.string() + ": " + ec.message());
-  return Ok{};
-}
 
 Status write_local_access(const std::string& database_url, const fs::path& data_dir, const std::string& server_url,
                           const std::string& ca_file) {

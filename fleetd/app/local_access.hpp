@@ -5,11 +5,9 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "fleetd/app/private_file.hpp"  // write_private_file, which these files are written with
 
 namespace fleet {
-
-// Writes `content` to `path` through a temporary file and a rename, mode 0600 from the start.
-Status write_private_file(const std::filesystem::path& path, const std::string& content);
 
 // <data_dir>/admin-token (created once, in the database at `database_url`, then reused) and
 // <data_dir>/fleetctl.json for `server_url` with `ca_file`.

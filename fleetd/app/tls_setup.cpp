@@ -21,6 +21,8 @@
 #include <memory>
 #include <sstream>
 
+#include "fleetd/app/private_file.hpp"
+
 namespace fleet {
 namespace {
 
@@ -95,37 +97,6 @@ bool is_dns_name(std::string_view name) {
 
 bool is_wildcard_address(std::string_view host) {
   return host == "0.0.0.0" || host == "::" || host == "0:0:0:0:0:0:0:0";
-}
-
-// Writes `content` to `path` with mode 0600 from the first byte (O_CREAT with the mode, then rename over the old
-// file), so a private key is never readable by others, not even briefly.
-Status write_private(const fs::path& path, const std::string& content) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return make_error(ErrorCode::kInternal, "cannot write " + tmp.string() + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_error(ErrorCode::kInternal, "cannot write " + tmp.string() + ": " + why);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  ::fchmod(fd, 0600);  // umask cannot widen it, but an odd umask could have narrowed the owner's bits
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return make_error(ErrorCode::kInternal, "cannot write " + tmp.string() + ": " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return make_error(ErrorCode::kInternal, "cannot write " + path.string() + ": " + std::strerror(errno));
-  }
-  return Ok{};
 }
 
 Result<std::string> read_file(const fs::path& path) {
@@ -291,8 +262,8 @@ Result<Ca> load_or_create_ca(const fs::path& cert_path, const fs::path& key_path
   auto cert_pem = pem_of(cert->get());
   if (!cert_pem) return cert_pem.error();
   // The key first: a crash in between leaves a key without a certificate, which the check above reports.
-  if (auto s = write_private(key_path, *key_pem); !s) return s.error();
-  if (auto s = write_private(cert_path, *cert_pem); !s) return s.error();
+  if (auto s = write_private_file(key_path, *key_pem); !s) return s.error();
+  if (auto s = write_private_file(cert_path, *cert_pem); !s) return s.error();
   created = true;
   return Ca{std::move(*cert), std::move(*key)};
 }
@@ -419,8 +390,8 @@ Result<AutoTlsFiles> ensure_auto_tls(const fs::path& dir, const std::vector<std:
   if (!key_pem) return key_pem.error();
   auto cert_pem = pem_of(cert->get());
   if (!cert_pem) return cert_pem.error();
-  if (auto s = write_private(files.server_key, *key_pem); !s) return s.error();
-  if (auto s = write_private(files.server_cert, *cert_pem); !s) return s.error();
+  if (auto s = write_private_file(files.server_key, *key_pem); !s) return s.error();
+  if (auto s = write_private_file(files.server_cert, *cert_pem); !s) return s.error();
   files.created_server = true;
   return files;
 }

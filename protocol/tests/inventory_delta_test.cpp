@@ -204,6 +204,11 @@ TEST_CASE("heartbeat envelopes round-trip and are validated", "[protocol]") {
   j = to_json(delta);
   j["sequence"] = -1;
   CHECK(heartbeat_from_json(j).error().field == "sequence");
+  // Stored as a PostgreSQL bigint: above 2^63 - 1 it would wrap to a negative number (#10).
+  j["sequence"] = std::uint64_t{1} << 63;
+  CHECK(heartbeat_from_json(j).error().field == "sequence");
+  j["sequence"] = (std::uint64_t{1} << 63) - 1;
+  CHECK(heartbeat_from_json(j).ok());
   j = to_json(delta);
   j.erase("full");
   CHECK(heartbeat_from_json(j).error().field == "full");
