@@ -54,6 +54,7 @@ http::ClientOptions client_options(const AgentClientOptions& options, std::chron
   http::ClientOptions o;
   o.base_url = options.server;
   o.ca_file = options.ca_file;
+  o.allow_plain_http = options.allow_plain_http;
   o.timeout = timeout;
   o.max_response_bytes = 8 * 1024 * 1024;
   o.user_agent = "fleet-agent/" + options.agent_version;

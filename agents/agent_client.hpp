@@ -55,6 +55,7 @@ struct AgentClientOptions {
   std::string ca_file;  // PEM; empty → the system trust store
   std::string agent_version;
   std::chrono::milliseconds request_timeout{15000};  // everything but the long poll
+  bool allow_plain_http = false;                     // http:// to a non-loopback fleetd (--insecure-http)
 };
 
 class AgentClient {

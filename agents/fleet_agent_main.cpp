@@ -31,6 +31,7 @@ namespace {
 struct Flags {
   std::string server;
   std::string ca_file;
+  bool insecure_http = false;
   std::string bootstrap_token;
   std::string bootstrap_token_file;
   std::string backend = "sim";
@@ -178,6 +179,8 @@ int main(int argc, char** argv) {
   Flags f;
   app.add_option("--server", f.server, "fleetd's URL, https://host:port (http only for loopback)")->required();
   app.add_option("--ca-file", f.ca_file, "PEM CA that signed fleetd's certificate (fleetd --tls auto prints it)");
+  app.add_flag("--insecure-http", f.insecure_http,
+               "allow a plain http:// fleetd on a non-loopback address (the credential travels unencrypted)");
   app.add_option("--bootstrap-token", f.bootstrap_token, "one-time token for the first registration");
   app.add_option("--bootstrap-token-file", f.bootstrap_token_file, "file holding the bootstrap token (a Secret)");
   app.add_option("--backend", f.backend, "kubernetes|sim")
@@ -216,7 +219,8 @@ int main(int argc, char** argv) {
   log::set_min_level(f.log_level);
   sigset_t signals = block_stop_signals();
 
-  auto client = AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000)});
+  auto client =
+      AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000), f.insecure_http});
   if (!client) {
     std::cerr << "fleet-agent: " << client.error().message << "\n";
     return 2;

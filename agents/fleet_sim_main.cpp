@@ -39,6 +39,7 @@ struct Flags {
   std::string server;
   std::string token;
   std::string ca_file;
+  bool insecure_http = false;
   std::string spec_file;
   int clusters = 0;
   std::string gpu_mix = "h100:8x40%,a100:8x30%,l40s:4x30%";
@@ -67,6 +68,7 @@ class Operator {
     http::ClientOptions o;
     o.base_url = f.server;
     o.ca_file = f.ca_file;
+    o.allow_plain_http = f.insecure_http;
     o.user_agent = std::string("fleet-sim/") + FLEET_VERSION;
     auto c = http::Client::create(o);
     if (!c) return c.error();
@@ -154,7 +156,8 @@ Status set_up(const Flags& f, const FleetSpec& spec, AgentState& state) {
       failure = op.error();
       return;
     }
-    auto client = AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000)});
+    auto client =
+        AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000), f.insecure_http});
     if (!client) {
       std::lock_guard lock(mutex);
       failure = client.error();
@@ -253,6 +256,7 @@ int main(int argc, char** argv) {
       ->required()
       ->envname("FLEET_SIM_TOKEN");
   app.add_option("--ca-file", f.ca_file, "PEM CA that signed fleetd's certificate");
+  app.add_flag("--insecure-http", f.insecure_http, "allow a plain http:// fleetd on a non-loopback address");
   auto* spec_opt = app.add_option("--spec", f.spec_file, "fleet spec JSON (docs/fleet-spec.md)");
   auto* clusters_opt =
       app.add_option("--clusters", f.clusters, "generate a spec with N clusters")->check(CLI::Range(1, 100000));
@@ -370,7 +374,8 @@ int main(int argc, char** argv) {
     auto a = std::make_unique<SimAgent>();
     a->spec = spec->clusters[i];
     a->backend = std::make_unique<SimBackend>(SimCluster::from_fleet_spec(*spec, i), clock);
-    auto client = AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000)});
+    auto client =
+        AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000), f.insecure_http});
     if (!client) {
       std::cerr << "fleet-sim: " << client.error().message << "\n";
       return 2;

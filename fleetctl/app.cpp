@@ -24,6 +24,7 @@ namespace {
 struct Flags {
   std::string config_path, context, server, token, ca_file;
   int request_timeout = 30;
+  bool insecure_http = false;
   GetClustersOptions get_clusters;
   GetNodesOptions get_nodes;
   GetGpusOptions get_gpus;
@@ -68,6 +69,8 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   app.add_option("--server", f.server, "fleetd URL, e.g. http://127.0.0.1:8080 (overrides the context)");
   app.add_option("--token", f.token, "Bearer token (overrides the context)");
   app.add_option("--ca-file", f.ca_file, "PEM CA bundle to verify an https server (overrides the context)");
+  app.add_flag("--insecure-http", f.insecure_http,
+               "Allow a plain http:// server on a non-loopback address (the token travels unencrypted)");
   app.add_option("--request-timeout", f.request_timeout, "Seconds to wait for each request")
       ->check(CLI::Range(1, 3600));
 
@@ -281,6 +284,7 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   global.config_path = f.config_path;
   global.overrides = overrides_from(f, app);
   global.request_timeout_seconds = f.request_timeout;
+  global.insecure_http = f.insecure_http;
   Session session(io, env, std::move(global));
   for (auto& [cmd, fn] : commands) {
     if (cmd->parsed()) return fn(session);

@@ -44,6 +44,7 @@ Result<ApiClient*> Session::api() {
   options.base_url = connection->server;
   options.ca_file = connection->ca_file;
   options.timeout = std::chrono::seconds(global_.request_timeout_seconds);
+  options.allow_plain_http = global_.insecure_http;
   options.user_agent = "fleetctl/" + std::string(client_version());
   auto client = env_.make_client(std::move(options));
   if (!client) return client.error();

@@ -41,6 +41,7 @@ struct GlobalOptions {
   std::string config_path;  // empty → default_config_path(...)
   ConnectionOverrides overrides;
   int request_timeout_seconds = 30;
+  bool insecure_http = false;  // --insecure-http: plain http:// to a non-loopback fleetd
 };
 
 class Session {

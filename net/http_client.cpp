@@ -70,6 +70,13 @@ struct Target {
   std::string display;     // "http://127.0.0.1:8080", for messages
 };
 
+bool is_loopback_host(const std::string& host) {
+  if (lower(host) == "localhost") return true;
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
 Result<Target> parse_base_url(const std::string& base_url) {
   auto bad = [&](const std::string& why) {
     return make_error(ErrorCode::kInvalid, "invalid server URL \"" + base_url + "\": " + why);
@@ -526,6 +533,11 @@ Result<ClientResponse> Client::stream(const std::string& method, const std::stri
 Result<std::unique_ptr<Client>> Client::create(ClientOptions options) {
   auto target = parse_base_url(options.base_url);
   if (!target) return target.error();
+  if (!target->tls && !options.allow_plain_http && !is_loopback_host(target->host)) {
+    return make_error(ErrorCode::kInvalid, "refusing plain " + target->display +
+                                               ": the credential would cross the network unencrypted; use https://, "
+                                               "or allow plain HTTP explicitly (--insecure-http)");
+  }
   if (options.timeout.count() <= 0) return make_error(ErrorCode::kInvalid, "the request timeout must be positive");
   std::optional<ssl::context> tls_context;
   if (target->tls) {

@@ -25,6 +25,10 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{30000};           // per request: connect + write + read
   std::size_t max_response_bytes = 64 * 1024 * 1024;  // header + body; larger → Error kTooLarge
   std::string user_agent = "fleet-http-client";
+  // Plain http:// is refused for any host but a loopback one (127.0.0.0/8, ::1, localhost): every caller sends a
+  // credential, which would cross the network unencrypted (issue #10). True allows it (a flag such as
+  // --insecure-http, for a test network or a TLS-terminating sidecar on another address).
+  bool allow_plain_http = false;
 };
 
 struct ClientResponse {

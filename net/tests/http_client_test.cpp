@@ -457,6 +457,27 @@ TEST_CASE("client rejects malformed base URLs and request targets", "[http-clien
   CHECK(client.value()->request("GET", "/x", {{"X-A", "b\r\nEvil: 1"}}).error().code == ErrorCode::kInvalid);
 }
 
+TEST_CASE("client refuses plain http:// to a non-loopback host unless allowed", "[http-client]") {
+  for (const char* url : {"http://fleet.example:8080", "http://10.0.0.5", "http://[2001:db8::1]:80"}) {
+    ClientOptions options;
+    options.base_url = url;
+    auto refused = Client::create(options);
+    INFO(url);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == ErrorCode::kInvalid);
+    CHECK_THAT(refused.error().message, Catch::Contains("unencrypted") && Catch::Contains("--insecure-http"));
+    options.allow_plain_http = true;
+    CHECK(Client::create(options).ok());
+  }
+  for (const char* url : {"http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:1", "http://LOCALHOST",
+                          "http://[::1]:8080", "https://fleet.example:8443"}) {
+    ClientOptions options;
+    options.base_url = url;
+    INFO(url);
+    CHECK(Client::create(options).ok());
+  }
+}
+
 TEST_CASE("client verifies HTTPS servers against the CA file", "[http-client]") {
   TempFile ca(kCaPem);
   TempFile other_ca(kOtherCaPem);
