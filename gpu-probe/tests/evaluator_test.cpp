@@ -83,7 +83,7 @@ TEST_CASE("gpu-probe eval: throughput thresholds derive from the spec", "[gpu-pr
   CHECK(gpu_check(eval(m), 0, "host_to_device_bandwidth").status == CheckStatus::kFail);
 }
 
-TEST_CASE("gpu-probe eval: an H200 at the figures of a real healthy card passes; slower ones warn, then fail",
+TEST_CASE("gpu-probe eval: an H200 at the figures of a real healthy card passes, slower ones warn, then fail",
           "[gpu-probe]") {
   // The slowest of 10 quick runs on an H200 SXM (docs/benchmarks.md, 2026-12-04).
   auto m = healthy_node(1);
