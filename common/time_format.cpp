@@ -31,6 +31,7 @@ std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string
   if (std::sscanf(head.c_str(), "%4d-%2d-%2d %2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
                   &tm.tm_min, &tm.tm_sec) != 6)
     return std::nullopt;
+  if (tm.tm_year < kEarliestYear || tm.tm_year > kLatestYear) return std::nullopt;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   std::time_t secs = timegm(&tm);

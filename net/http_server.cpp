@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "net/beast_request.hpp"
 
 namespace fleet::http {
 namespace {
@@ -87,12 +88,6 @@ bool valid_response_header(const std::string& name, const std::string& value) {
 bool is_server_owned_header(const std::string& lower_name) {
   return lower_name == "content-length" || lower_name == "transfer-encoding" || lower_name == "connection" ||
          lower_name == "x-request-id" || lower_name == "keep-alive";
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string format_endpoint(const tcp::endpoint& ep) {
@@ -256,12 +251,9 @@ class Session final : public SessionBase {
     if (closed_) return;
     if (stop_requested_ || core_->stopping_.load()) return close_now();
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits().max_header_bytes, UINT32_MAX)));
     // The largest limit any request may have: the request's own is set once its head is read (on_read_header).
+    limit_request_parser(*parser_, limits());
     body_limit_ = limits().max_body_bytes;
-    parser_->body_limit(static_cast<std::uint64_t>(limits().allows_large_body
-                                                       ? std::max(limits().max_body_bytes, limits().large_body_bytes)
-                                                       : limits().max_body_bytes));
     if (first_request_) {
       read_deadline_ = Clock::now() + limits().read_timeout;
       lowest().expires_at(read_deadline_);
@@ -397,18 +389,7 @@ class Session final : public SessionBase {
     auto& msg = parser_->get();
     lowest().expires_never();  // the handler has its own timer; the socket is quiet meanwhile
 
-    Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    for (const auto& field : msg) {
-      // Repeated fields are joined as RFC 9110 §5.3 allows, so a handler sees one value per name.
-      auto [it, inserted] = req.headers.emplace(to_lower(field.name_string()), std::string(field.value()));
-      if (!inserted) {
-        it->second += ", ";
-        it->second.append(field.value());
-      }
-    }
-    req.body = std::move(msg.body());
+    Request req = to_request(msg);  // repeated fields joined, so a handler sees one value per name
     req.remote_address = remote_address_;
     request_id_ = request_id_from_header();
     req.request_id = request_id_;
@@ -488,7 +469,7 @@ class Session final : public SessionBase {
         log::error("http handler returned an invalid header", {{"requestId", request_id_}, {"name", name}});
         continue;
       }
-      if (is_server_owned_header(to_lower(name))) continue;
+      if (is_server_owned_header(lower_case(name))) continue;
       response_.set(name, value);
     }
     response_.set("X-Request-Id", request_id_);

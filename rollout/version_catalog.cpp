@@ -55,7 +55,7 @@ std::optional<TimePoint> parse_date(std::string_view text) {
       !digits(text, 8, 2, d)) {
     return std::nullopt;
   }
-  if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return std::nullopt;
+  if (y < kEarliestYear || y > kLatestYear || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return std::nullopt;
   if (text.size() == 10) {
     std::tm tm{};
     tm.tm_year = y - 1900;

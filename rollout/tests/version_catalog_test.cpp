@@ -148,6 +148,11 @@ TEST_CASE("version catalog: every refusal names its member", "[version_catalog]"
   CHECK(refusal(k, "released", "2025-13-01").field == "entries[0].released");
   CHECK(refusal(k, "released", "2025-01-01T25:00:00Z").field == "entries[0].released");
   CHECK(refusal(k, "released", "2025-01-01T10:00:00+02:00").field == "entries[0].released");
+  // Found by the request_bodies fuzz harness: a year past 2261 wrapped system_clock into the past, so the entry
+  // passed "endOfSupport after released" and then could not be read back.
+  CHECK(refusal(k, "released", "2424-09-03").field == "entries[0].released");
+  CHECK(refusal(k, "released", "2424-09-03T00:00:00Z").field == "entries[0].released");
+  CHECK(refusal(k, "endOfSupport", "9999-12-31").field == "entries[0].endOfSupport");
   CHECK(refusal(k, "released", 20250101).field == "entries[0].released");
   CHECK(refusal(k, "endOfSupport", "2025-08-05").field == "entries[0].endOfSupport");  // not after released
   CHECK(refusal(k, "endOfSupport", "soon").field == "entries[0].endOfSupport");
