@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "integration-tests/fleetd_process.hpp"
+#include "protocol/heartbeat.hpp"
 
 using namespace fleet::itest;
 
@@ -23,9 +24,9 @@ double metric(FleetdProcess& fleetd, const std::string& series) {
   return -1;
 }
 
-// The status of one GET sent from `source` (any 127.x.y.z is this machine's loopback), or -1.
+// The status of one request sent from `source` (any 127.x.y.z is this machine's loopback), or -1.
 int status_from(const std::string& source, const std::string& base_url, const std::string& path,
-                const std::string& token) {
+                const std::string& token, const std::string& method = "GET", const std::string& body = "") {
   const int port = std::stoi(base_url.substr(base_url.rfind(':') + 1));
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
@@ -39,8 +40,9 @@ int status_from(const std::string& source, const std::string& base_url, const st
   std::string reply;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0 &&
       ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
-    const std::string request =
-        "GET " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + token + "\r\nConnection: close\r\n\r\n";
+    const std::string request = method + " " + path + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + token +
+                                "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                                "\r\nConnection: close\r\n\r\n" + body;
     if (::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
       char buf[4096];
       for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
@@ -141,4 +143,51 @@ TEST_CASE("an address that keeps presenting unknown tokens gets 429, while anoth
   // Another address is served as usual: a good token, and an unknown one is an ordinary 401.
   CHECK(status_from("127.0.0.2", fleetd.base_url(), "/v1/clusters", viewer) == 200);
   CHECK(status_from("127.0.0.2", fleetd.base_url(), "/v1/clusters", "invented-elsewhere") == 401);
+}
+
+TEST_CASE("an address that keeps presenting unknown agent credentials gets 429 on every agent path",
+          "[integration][auth][security]") {
+  TempDir dir;
+  FleetdProcess fleetd(
+      FleetdOptions(dir.path() / "data", {}, {"--auth-failure-burst", "5", "--auth-failures-per-minute", "6"}));
+  const std::string cred = register_agent(fleetd, "flood-1");
+  const std::string heartbeat = "/v1/agents/flood-1/heartbeat";
+  const std::string poll = "/v1/agents/flood-1/commands?wait=0s";
+  const std::string report = "/v1/agents/flood-1/commands/c-1";
+  REQUIRE(fleetd.call("GET", poll, "", {}, cred).status == 200);  // the real agent, now known to this replica
+
+  // Five invented credentials from 127.0.0.1 are looked up (401); after that every path that would look one up
+  // answers 429 before it does: heartbeats, polls, command reports and registrations.
+  for (int i = 0; i < 5; ++i) {
+    CHECK(fleetd.call("POST", heartbeat, R"({"sequence": 1})", {}, "invented-" + std::to_string(i)).status == 401);
+  }
+  auto refused = fleetd.call("POST", heartbeat, R"({"sequence": 1})", {}, std::string("invented-5"));
+  CHECK(refused.status == 429);
+  CHECK(refused.body.find("urn:fleetd:problem:too-many-requests") != std::string::npos);
+  CHECK(std::stoi(refused.headers["retry-after"]) >= 1);
+  CHECK(fleetd.call("GET", poll, "", {}, std::string("invented-6")).status == 429);
+  CHECK(fleetd.call("POST", report, R"({"state": "done"})", {}, std::string("invented-7")).status == 429);
+  CHECK(fleetd.call("POST", "/v1/agents/register", "", {}, std::string("invented-bootstrap")).status == 429);
+  CHECK(metric(fleetd, R"(fleetd_auth_failures_total{reason="unknown"})") == 5);
+  CHECK(metric(fleetd, "fleetd_auth_throttled_total") == 4);
+  // The agent this replica knows keeps working from the same address.
+  CHECK(fleetd.call("GET", poll, "", {}, cred).status == 200);
+  fleet::protocol::HeartbeatEnvelope full;
+  full.agent_version = "t";
+  full.sequence = 1;
+  full.full = true;
+  full.inventory = fleet::model::ClusterInventory{};
+  full.inventory->kubernetes_version = "1.30.4";
+  full.inventory->node_image_version = "AKSUbuntu-2204gen2containerd-202410.09.0";
+  auto accepted = fleetd.call("POST", heartbeat, fleet::protocol::to_json(full).dump(), {}, cred);
+  INFO(accepted.body);
+  CHECK(accepted.status == 200);
+
+  // Another address is served as usual: an unknown credential is an ordinary 401, and an agent registers.
+  const std::string base = fleetd.base_url();
+  CHECK(status_from("127.0.0.2", base, heartbeat, "invented-elsewhere", "POST", R"({"sequence": 1})") == 401);
+  fleetd.call_json("POST", "/v1/clusters", R"({"name": "flood-2", "provider": "aks"})", 201);
+  const std::string bootstrap =
+      fleetd.call_json("POST", "/v1/clusters/flood-2/bootstrap-tokens", "", 201)["token"].get<std::string>();
+  CHECK(status_from("127.0.0.2", base, "/v1/agents/register", bootstrap, "POST") == 200);
 }

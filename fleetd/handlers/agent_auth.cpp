@@ -4,6 +4,7 @@
 
 #include "fleetd/auth/credentials.hpp"
 #include "fleetd/gateway/heartbeat_cache.hpp"
+#include "fleetd/http/api_service.hpp"
 #include "fleetd/http/responses.hpp"
 #include "fleetd/store/agent_store.hpp"
 
@@ -46,26 +47,30 @@ std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_b
 }
 
 std::optional<http::Response> refuse_cached_agent(const Call& call, pqxx::transaction_base& txn,
-                                                  const std::string& cluster, HeartbeatCache& cache) {
+                                                  const std::string& cluster, HeartbeatCache& cache, ApiService& api) {
   auto refused = refuse_agent(call, txn, cluster);
   const std::optional<std::string> hash = refused ? agent_credential_hash(call) : std::nullopt;
   // Only a credential the cache holds: a flood of unknown ones must not keep moving its epoch (which would keep
   // every concurrent lookup from being remembered).
   if (hash && cache.credential_owner(*hash)) cache.forget_credential(*hash);
-  remember_if_unknown(call, refused, cache);
+  remember_if_unknown(call, refused, cache, api);
   return refused;
 }
 
-std::optional<http::Response> refuse_without_lookup(const Call& call, HeartbeatCache& cache) {
+std::optional<http::Response> refuse_without_lookup(const Call& call, HeartbeatCache& cache, ApiService& api) {
   const std::optional<std::string> hash = agent_credential_hash(call);
   if (!hash) return no_credential(call);
   if (cache.known_unknown_credential(*hash)) return unknown_credential(call);
-  return std::nullopt;
+  return api.throttle_lookup(call);
 }
 
-void remember_if_unknown(const Call& call, const std::optional<http::Response>& refused, HeartbeatCache& cache) {
+void remember_if_unknown(const Call& call, const std::optional<http::Response>& refused, HeartbeatCache& cache,
+                         ApiService& api) {
   if (!refused || refused->status != 401) return;
-  if (const std::optional<std::string> hash = agent_credential_hash(call)) cache.remember_unknown_credential(*hash);
+  const std::optional<std::string> hash = agent_credential_hash(call);
+  if (!hash) return;
+  cache.remember_unknown_credential(*hash);
+  api.count_failed_lookup(call);
 }
 
 }  // namespace fleet

@@ -13,6 +13,7 @@ class transaction_base;
 
 namespace fleet {
 
+class ApiService;
 class HeartbeatCache;
 
 // The hash (hash_token) of the request's bearer credential, as agent credentials are stored and cached; nullopt
@@ -26,11 +27,15 @@ std::optional<http::Response> refuse_agent(const Call& call, pqxx::transaction_b
 // cache forgets it as well, so the agent's next request is refused without waiting for the notification that the
 // credential ended (credential_listener.hpp).
 std::optional<http::Response> refuse_cached_agent(const Call& call, pqxx::transaction_base& txn,
-                                                  const std::string& cluster, HeartbeatCache& cache);
-// The refusals that need no database (issue #10): no bearer credential, or one the database did not know a moment
-// ago (HeartbeatCache::known_unknown_credential). For an agent path's front, before it takes a database worker.
-std::optional<http::Response> refuse_without_lookup(const Call& call, HeartbeatCache& cache);
-// After refuse_agent: a credential the database did not know is remembered as unknown.
-void remember_if_unknown(const Call& call, const std::optional<http::Response>& refused, HeartbeatCache& cache);
+                                                  const std::string& cluster, HeartbeatCache& cache, ApiService& api);
+// The refusals that need no database (issue #10): no bearer credential, one the database did not know a moment
+// ago (HeartbeatCache::known_unknown_credential), or a source over its budget of failed authentications (429,
+// ApiService::throttle_lookup). For an agent path's front, before it takes a database worker, when the cache does
+// not know the credential.
+std::optional<http::Response> refuse_without_lookup(const Call& call, HeartbeatCache& cache, ApiService& api);
+// After refuse_agent: a credential the database did not know is remembered as unknown, and counted against the
+// caller's source.
+void remember_if_unknown(const Call& call, const std::optional<http::Response>& refused, HeartbeatCache& cache,
+                         ApiService& api);
 
 }  // namespace fleet

@@ -69,7 +69,7 @@ std::string unknown_bootstrap_key(const std::string& token) {
 }
 
 http::Response register_agent(Call& call, pqxx::connection_base& conn, const AgentRouteOptions& options,
-                              HeartbeatCache& credentials) {
+                              HeartbeatCache& credentials, ApiService& api) {
   const std::optional<std::string> token = bootstrap_token(call);
   auto refused = [&] { return registration_refused(call); };
   if (!token) return refused();
@@ -90,6 +90,7 @@ http::Response register_agent(Call& call, pqxx::connection_base& conn, const Age
   auto reg = store::register_agent(txn, hash_token(*token), agent_version);
   if (!reg) {  // unknown, used or expired, for good: nothing written, the transaction is abandoned
     credentials.remember_unknown_credential(unknown_bootstrap_key(*token));
+    api.count_failed_lookup(call);
     return refused();
   }
   auto entry = audit_entry(call, "agent.register", "cluster", reg->cluster, "success");
@@ -161,18 +162,22 @@ void register_agent_routes(ApiService& api, HeartbeatCache& credentials, AgentRo
       "POST", "/v1/clusters/{name}/agent:revoke", Role::kAdmin,
       [&credentials](Call& call, pqxx::connection_base& conn) { return revoke_agent(call, conn, credentials); });
   // No API token here: the bootstrap token in the Authorization header is the credential.
-  // A token refused a moment ago is refused again before a database worker is taken (issue #10).
-  api.add_async_route(
-      "POST", "/v1/agents/register",
-      [options, &credentials, &pool = api.pool()](const std::shared_ptr<Call>& call, const http::Respond& respond) {
-        const std::optional<std::string> token = bootstrap_token(*call);
-        if (!token || credentials.known_unknown_credential(unknown_bootstrap_key(*token))) {
-          return respond(registration_refused(*call));
-        }
-        run_on_database(pool, call, respond, [call, respond, options, &credentials](pqxx::connection_base& conn) {
-          respond(register_agent(*call, conn, options, credentials));
-        });
-      });
+  // A token refused a moment ago is refused again before a database worker is taken, and a source over its budget
+  // of failed authentications is answered 429 (issue #10).
+  api.add_async_route("POST", "/v1/agents/register",
+                      [options, &credentials, &api](const std::shared_ptr<Call>& call, const http::Respond& respond) {
+                        const std::optional<std::string> token = bootstrap_token(*call);
+                        if (!token || credentials.known_unknown_credential(unknown_bootstrap_key(*token))) {
+                          return respond(registration_refused(*call));
+                        }
+                        // Every registration looks its token up (a bootstrap token is used once), so every source has
+                        // the budget.
+                        if (auto throttled = api.throttle_lookup(*call)) return respond(std::move(*throttled));
+                        run_on_database(api.pool(), call, respond,
+                                        [call, respond, options, &credentials, &api](pqxx::connection_base& conn) {
+                                          respond(register_agent(*call, conn, options, credentials, api));
+                                        });
+                      });
 }
 
 }  // namespace fleet

@@ -57,6 +57,7 @@ struct Poll {
   DbPool* pool = nullptr;
   CommandNotifier* notifier = nullptr;
   HeartbeatCache* credentials = nullptr;  // agent credentials checked lately (shared with the heartbeat route)
+  ApiService* api = nullptr;              // the per-source budget of failed authentications
   CommandQueueOptions options;
 };
 
@@ -100,15 +101,21 @@ void claim(const std::shared_ptr<Poll>& poll) {
   run_on_database(*poll->pool, poll->call, poll->respond, [poll](pqxx::connection_base& conn) {
     // Read before the claim: a notification after this point re-runs the claim (see CommandNotifier).
     auto seen = poll->notifier->generation(poll->cluster);
+    const HeartbeatCache::CredentialEpoch read_at = poll->credentials->credential_epoch();
     pqxx::work txn(conn);
     // In the claim's transaction, with the agent row key-share locked until it commits.
-    if (auto refused = refuse_cached_agent(*poll->call, txn, poll->cluster, *poll->credentials)) {
+    if (auto refused = refuse_cached_agent(*poll->call, txn, poll->cluster, *poll->credentials, *poll->api)) {
       poll->respond(std::move(*refused));
       return;
     }
     auto commands =
         store::claim_commands(txn, poll->cluster, poll->limit, poll->options.lease, poll->options.max_attempts);
     txn.commit();
+    // The credential passed the check: the next poll (or heartbeat) is let through from memory, and is not counted
+    // against a noisy source's budget (remember_credential drops it if the credential ended meanwhile).
+    if (auto hash = agent_credential_hash(*poll->call)) {
+      poll->credentials->remember_credential(*hash, poll->cluster, read_at);
+    }
     if (commands.empty()) poll->notifier->mark_empty(poll->cluster, seen);
     if (!commands.empty() || poll->notifier->now() >= poll->deadline) {
       poll->respond(delivery(commands, poll->options.lease));
@@ -118,7 +125,7 @@ void claim(const std::shared_ptr<Poll>& poll) {
   });
 }
 
-void poll_commands(std::shared_ptr<Call> call, http::Respond respond, DbPool& pool, AgentGateway gateway,
+void poll_commands(std::shared_ptr<Call> call, http::Respond respond, ApiService& api, AgentGateway gateway,
                    const CommandQueueOptions& options) {
   CommandNotifier& notifier = gateway.notifier;
   auto wait = kDefaultWait;
@@ -145,16 +152,18 @@ void poll_commands(std::shared_ptr<Call> call, http::Respond respond, DbPool& po
   poll->respond = std::move(respond);
   poll->limit = limit;
   poll->deadline = notifier.now() + wait;
-  poll->pool = &pool;
+  poll->pool = &api.pool();
   poll->notifier = &notifier;
   poll->credentials = &gateway.cache;
+  poll->api = &api;
   poll->options = options;
   // The common case at scale: an agent whose credential this replica checked lately polls a cluster with nothing
   // queued since its last empty claim. It parks (or answers empty) without a database round trip.
   const std::optional<std::string> hash = agent_credential_hash(*poll->call);
   auto owner = hash ? gateway.cache.credential_owner(*hash) : std::nullopt;
   if (!owner) {
-    if (auto refused = refuse_without_lookup(*poll->call, gateway.cache)) return poll->respond(std::move(*refused));
+    if (auto refused = refuse_without_lookup(*poll->call, gateway.cache, api))
+      return poll->respond(std::move(*refused));
   }
   const bool authenticated = owner && *owner == poll->cluster;
   CommandNotifier::Generation seen = 0;
@@ -169,11 +178,18 @@ void poll_commands(std::shared_ptr<Call> call, http::Respond respond, DbPool& po
   claim(poll);
 }
 
-http::Response report(Call& call, pqxx::connection_base& conn, const CommandQueueOptions& options) {
+http::Response report(Call& call, pqxx::connection_base& conn, const CommandQueueOptions& options,
+                      AgentGateway& gateway, ApiService& api) {
   const std::string cluster = call.path["cluster"];
   const std::string id = call.path["id"];
+  const std::optional<std::string> hash = agent_credential_hash(call);
+  if (!hash || gateway.cache.credential_owner(*hash) != cluster) {
+    if (auto refused = refuse_without_lookup(call, gateway.cache, api)) return std::move(*refused);
+  }
   pqxx::work txn(conn);
-  if (auto refused = refuse_agent(call, txn, cluster)) return std::move(*refused);
+  auto refused = refuse_agent(call, txn, cluster);
+  remember_if_unknown(call, refused, gateway.cache, api);
+  if (refused) return std::move(*refused);
   auto body = api::parse_json_body(call.req, {"application/json"});
   if (!body) return problem(call, body.error());
   auto parsed = protocol::report_from_json(*body);
@@ -203,13 +219,14 @@ http::Response report(Call& call, pqxx::connection_base& conn, const CommandQueu
 }  // namespace
 
 void register_command_poll_routes(ApiService& api, AgentGateway gateway, CommandQueueOptions options) {
-  DbPool& pool = api.pool();
   api.add_async_route("GET", "/v1/agents/{cluster}/commands",
-                      [&pool, gateway, options](std::shared_ptr<Call> call, http::Respond respond) {
-                        poll_commands(std::move(call), std::move(respond), pool, gateway, options);
+                      [&api, gateway, options](std::shared_ptr<Call> call, http::Respond respond) {
+                        poll_commands(std::move(call), std::move(respond), api, gateway, options);
                       });
   api.add_db_route("POST", "/v1/agents/{cluster}/commands/{id}", std::nullopt,
-                   [options](Call& call, pqxx::connection_base& conn) { return report(call, conn, options); });
+                   [&api, gateway, options](Call& call, pqxx::connection_base& conn) mutable {
+                     return report(call, conn, options, gateway, api);
+                   });
 }
 
 }  // namespace fleet

@@ -36,6 +36,7 @@ struct HeartbeatDeps {
   const Clock& clock;
   DbPool& pool;
   Metrics& metrics;
+  ApiService& api;  // the per-source budget of failed authentications
 };
 
 nlohmann::json applied_json(std::uint64_t sequence, const protocol::InventoryDelta& changes) {
@@ -115,14 +116,14 @@ class DatabaseHeartbeat {
     pqxx::nontransaction read(conn_);
     auto refused = refuse_agent(call_, read, cluster_);
     if (!refused && hash) deps_.gateway.cache.remember_credential(*hash, cluster_, read_at);
-    remember_if_unknown(call_, refused, deps_.gateway.cache);
+    remember_if_unknown(call_, refused, deps_.gateway.cache, deps_.api);
     return refused;
   }
 
   // After a write found the credential no longer valid (or the agent gone): the refusal, if that is why.
   std::optional<http::Response> refuse_stale() {
     pqxx::nontransaction read(conn_);
-    return refuse_cached_agent(call_, read, cluster_, deps_.gateway.cache);
+    return refuse_cached_agent(call_, read, cluster_, deps_.gateway.cache, deps_.api);
   }
 
   // A delta against this replica's copy; nullopt when it has none (a restart, another replica had the agent).
@@ -153,7 +154,8 @@ class DatabaseHeartbeat {
     pqxx::work txn(conn_);
     auto loaded = store::load_inventory(txn, cluster_, credential_hash_);
     if (!loaded) {
-      if (auto refused = refuse_cached_agent(call_, txn, cluster_, deps_.gateway.cache)) return std::move(*refused);
+      if (auto refused = refuse_cached_agent(call_, txn, cluster_, deps_.gateway.cache, deps_.api))
+        return std::move(*refused);
       return problem(call_,
                      make_error(ErrorCode::kNotFound, "cluster \"" + cluster_ + "\" has no agent", "", "not-found"));
     }
@@ -193,7 +195,7 @@ class DatabaseHeartbeat {
   // checked in the same transaction; a refusal is the answer.
   std::optional<http::Response> store_admission_reports() {
     pqxx::work txn(conn_);
-    if (auto refused = refuse_cached_agent(call_, txn, cluster_, deps_.gateway.cache)) return refused;
+    if (auto refused = refuse_cached_agent(call_, txn, cluster_, deps_.gateway.cache, deps_.api)) return refused;
     const std::vector<std::size_t> stored =
         store::insert_probe_results(txn, cluster_, envelope_->probe_results,
                                     [this](const std::string& node) { return gpu_model_in(*envelope_, node); });
@@ -257,7 +259,8 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   const std::optional<std::string> hash = agent_credential_hash(*call);
   auto owner = hash ? deps->gateway.cache.credential_owner(*hash) : std::nullopt;
   if (!owner) {
-    if (auto refused = refuse_without_lookup(*call, deps->gateway.cache)) return respond(std::move(*refused));
+    if (auto refused = refuse_without_lookup(*call, deps->gateway.cache, deps->api))
+      return respond(std::move(*refused));
   }
   if (!owner || *owner != cluster || deps->gateway.liveness.needs_write_now(cluster)) return to_database(nullptr);
   if (call->req.body.size() > kFrontParseLimit) return to_database(nullptr);
@@ -333,8 +336,8 @@ std::function<void(std::string_view, std::string_view, std::function<void(bool)>
 }
 
 void register_heartbeat_routes(ApiService& api, AgentGateway gateway, AgentRouteOptions options) {
-  auto deps =
-      std::make_shared<const HeartbeatDeps>(HeartbeatDeps{gateway, options, api.clock(), api.pool(), api.metrics()});
+  auto deps = std::make_shared<const HeartbeatDeps>(
+      HeartbeatDeps{gateway, options, api.clock(), api.pool(), api.metrics(), api});
   api.add_async_route("POST", "/v1/agents/{cluster}/heartbeat",
                       [deps](const std::shared_ptr<Call>& call, const http::Respond& respond) {
                         heartbeat_front(call, respond, deps);

@@ -159,12 +159,21 @@ http::Response ApiService::unknown_token(const Call& call) {
 
 std::optional<http::Response> ApiService::throttle(const Call& call, const std::string& token_hash) {
   if (cached_principal(token_hash)) return std::nullopt;  // known here: costs no lookup, whoever sends it
+  return throttle_lookup(call);
+}
+
+void ApiService::count_failed_lookup(const Call& call) {
+  auth_failures_.failed(AuthFailureLimiter::source_of(call.req.remote_address), clock_.steady_now());
+  metrics_.observe_auth_failure(Metrics::AuthFailure::kUnknownToken);
+}
+
+std::optional<http::Response> ApiService::throttle_lookup(const Call& call) {
   auto wait = auth_failures_.refused(AuthFailureLimiter::source_of(call.req.remote_address), clock_.steady_now());
   if (!wait) return std::nullopt;
   metrics_.observe_auth_failure(Metrics::AuthFailure::kThrottled);
   auto resp =
       problem(call, make_error(ErrorCode::kUnavailable,
-                               "too many requests from this address with tokens fleetd does not know; retry in " +
+                               "too many requests from this address with credentials fleetd does not know; retry in " +
                                    std::to_string(wait->count()) + " s",
                                "", "too-many-requests"));
   resp.headers["retry-after"] = std::to_string(wait->count());
@@ -304,8 +313,7 @@ std::optional<http::Response> ApiService::authorize(const Route& route, Call& ca
   }
   if (!principal) {
     remember_unknown(token_hash);
-    auth_failures_.failed(AuthFailureLimiter::source_of(call.req.remote_address), clock_.steady_now());
-    metrics_.observe_auth_failure(Metrics::AuthFailure::kUnknownToken);
+    count_failed_lookup(call);
     return unknown_token(call);
   }
   if (static_cast<int>(principal->role) < static_cast<int>(*route.min_role)) {

@@ -52,6 +52,13 @@ class ApiService {
   // Forget cached principals (after a token is revoked through this replica).
   void invalidate_auth_cache();
 
+  // For routes that authenticate their callers themselves (agent credentials, bootstrap tokens): the per-source
+  // budget of failed authentications that API tokens have (auth_failure_limiter.hpp). Before a credential this
+  // replica does not know is looked up, a 429 when the caller's source is over its budget; after a lookup that
+  // found nothing, the failure counted against the source (and in fleetd_auth_failures_total).
+  std::optional<http::Response> throttle_lookup(const Call& call);
+  void count_failed_lookup(const Call& call);
+
  private:
   struct Route {
     std::string method;
