@@ -231,3 +231,28 @@ TEST_CASE("a large cluster's full inventory fits the heartbeat's own body limit,
   CHECK(huge.status == 413);
   CHECK(count(fleetd, "SELECT count(*) FROM nodes") == 3000);
 }
+
+TEST_CASE("a heartbeat with fields fleetd does not know is accepted, with a Warning naming them, and counted",
+          "[integration][agents]") {
+  TempDir dir;
+  FleetdProcess fleetd{FleetdOptions(dir.path() / "data")};
+  auto spec = agent::generate_fleet_spec(1, "h100:8x100%", 3);
+  REQUIRE(spec);
+  const auto& a = spec->clusters[0];
+  const std::string cred = register_cluster(fleetd, a);
+  protocol::HeartbeatSender sender("9.0.0-newer");
+  json body = protocol::to_json(sender.next(agent::initial_inventory(a, 3)));
+  body["compression"] = "zstd";
+  body["inventory"]["nodes"][0]["conditions"] = json::array();
+  auto r = fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat", body.dump(), {}, cred);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r.headers["warning"] == R"(299 - "unknown fields ignored: compression, inventory.nodes[0].conditions")");
+  // A heartbeat without them carries no Warning.
+  auto plain = fleetd.call("POST", "/v1/agents/" + a.name + "/heartbeat",
+                           protocol::to_json(sender.next(agent::initial_inventory(a, 3))).dump(), {}, cred);
+  REQUIRE(plain.status == 200);
+  CHECK(plain.headers.count("warning") == 0);
+  const std::string metrics = fleetd.call("GET", "/metrics").body;
+  CHECK(metrics.find("fleetd_heartbeat_unknown_fields_total 1\n") != std::string::npos);
+}

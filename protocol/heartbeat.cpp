@@ -6,6 +6,7 @@
 #include "model/field_path.hpp"
 #include "model/json_read.hpp"
 #include "model/names.hpp"
+#include "protocol/heartbeat_unknown_fields.hpp"
 
 namespace fleet::protocol {
 
@@ -35,6 +36,7 @@ Result<HeartbeatEnvelope> heartbeat_from_json(const json& j) {
     return model::invalid_field("agentVersion", p);
   }
   e.agent_version = std::move(version).value();
+  e.unknown_fields = unknown_heartbeat_fields(j);
   auto seq = model::optional_uint64(j, "sequence", "");
   if (!seq) return seq.error();
   if (!*seq) return model::missing_field("sequence");

@@ -35,13 +35,16 @@ struct HeartbeatEnvelope {
   // GPU nodes found schedulable before admission guarded them (at most kMaxUnguardedPerHeartbeat), kept and sent
   // like probe results.
   std::vector<UnguardedNode> unguarded_nodes;
+  // Decoding only, never encoded: paths of members this fleetd does not read (heartbeat_unknown_fields.hpp), which
+  // the answer names in a Warning header.
+  std::vector<std::string> unknown_fields;
   bool operator==(const HeartbeatEnvelope&) const = default;
 };
 
 inline constexpr std::size_t kMaxAgentVersionLength = 64;
 
 // {"agentVersion", "sequence", "full", "inventory" | "delta", "probeResults"?, "unguardedNodes"?}; unknown members are
-// ignored (newer agents).
+// ignored (newer agents) and listed in unknown_fields.
 nlohmann::json to_json(const HeartbeatEnvelope& envelope);
 Result<HeartbeatEnvelope> heartbeat_from_json(const nlohmann::json& j);
 

@@ -74,6 +74,26 @@ std::string gpu_model_in(const protocol::HeartbeatEnvelope& e, const std::string
   return n && !n->gpus.empty() ? n->gpus.front().model : std::string();
 }
 
+// RFC 9110's Warning field, as Kubernetes answers unknown fields: `299 - "unknown fields ignored: a, b"`. Only on
+// an accepted heartbeat; the paths are quoted-string escaped.
+http::Response warn_unknown_fields(http::Response response, const protocol::HeartbeatEnvelope& envelope,
+                                   Metrics& metrics) {
+  if (envelope.unknown_fields.empty() || response.status / 100 != 2) return response;
+  std::string text = "unknown fields ignored: ";
+  for (std::size_t i = 0; i < envelope.unknown_fields.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += envelope.unknown_fields[i];
+  }
+  std::string quoted = "299 - \"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  response.headers["warning"] = quoted + "\"";
+  metrics.observe_heartbeat_unknown_fields();
+  return response;
+}
+
 Result<protocol::HeartbeatEnvelope> parse_heartbeat(const Call& call) {
   auto body = api::parse_json_body(call.req, {"application/json"}, protocol::kMaxHeartbeatBytes);
   if (!body) return body.error();
@@ -88,6 +108,12 @@ class DatabaseHeartbeat {
       : call_(call), conn_(conn), deps_(deps), cluster_(call.path["cluster"]), envelope_(std::move(parsed)) {}
 
   http::Response run() {
+    http::Response response = decide();
+    return envelope_ ? warn_unknown_fields(std::move(response), *envelope_, deps_.metrics) : response;
+  }
+
+ private:
+  http::Response decide() {
     if (auto refused = refuse()) return std::move(*refused);
     if (!envelope_) {
       auto read = parse_heartbeat(call_);
@@ -103,7 +129,6 @@ class DatabaseHeartbeat {
     return from_database();
   }
 
- private:
   // The credential check at the door: from the cache when it knows the credential, else one read. The writes
   // check it again (credential_hash_).
   std::optional<http::Response> refuse() {
@@ -280,7 +305,7 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
     return to_database(envelope);  // the cache was left as it was: the handler applies the same delta again
   }
   deps->gateway.liveness.seen(cluster, *hash);  // not due at once: checked above
-  respond(heartbeat_reply(std::move(out), *deps, cluster));
+  respond(warn_unknown_fields(heartbeat_reply(std::move(out), *deps, cluster), *envelope, deps->metrics));
 }
 
 }  // namespace

@@ -89,6 +89,11 @@ void Metrics::observe_readiness_check() {
   readiness_checks_++;
 }
 
+void Metrics::observe_heartbeat_unknown_fields() {
+  std::lock_guard lock(mutex_);
+  heartbeats_with_unknown_fields_++;
+}
+
 void Metrics::observe_auth_failure(AuthFailure failure) {
   std::lock_guard lock(mutex_);
   switch (failure) {
@@ -214,7 +219,11 @@ std::string Metrics::render() const {
       << "# HELP fleetd_readiness_checks_total /readyz probes that checked the database (the others reused the "
          "last answer, at most 1 s old).\n"
       << "# TYPE fleetd_readiness_checks_total counter\n"
-      << "fleetd_readiness_checks_total " << readiness_checks_ << "\n";
+      << "fleetd_readiness_checks_total " << readiness_checks_ << "\n"
+      << "# HELP fleetd_heartbeat_unknown_fields_total Heartbeats accepted with members this fleetd does not read "
+         "(an agent newer than fleetd); the answer's Warning header names them.\n"
+      << "# TYPE fleetd_heartbeat_unknown_fields_total counter\n"
+      << "fleetd_heartbeat_unknown_fields_total " << heartbeats_with_unknown_fields_ << "\n";
   return out.str();
 }
 

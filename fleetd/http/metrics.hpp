@@ -49,6 +49,8 @@ class Metrics {
   void observe_auth_failure(AuthFailure failure);
   // A /readyz that went to the database (the others were answered from the last check): fleetd_readiness_checks_total.
   void observe_readiness_check();
+  // A heartbeat accepted with members this fleetd does not read (a newer agent): fleetd_heartbeat_unknown_fields_total.
+  void observe_heartbeat_unknown_fields();
 
   // Histograms kept elsewhere (the rollout executor's), read when /metrics is rendered: label value → histogram;
   // an empty label name renders one unlabelled histogram (the map's one entry).
@@ -86,6 +88,7 @@ class Metrics {
   std::uint64_t auth_unknown_cached_ = 0;
   std::uint64_t auth_throttled_ = 0;
   std::uint64_t readiness_checks_ = 0;
+  std::uint64_t heartbeats_with_unknown_fields_ = 0;
   std::uint64_t unguarded_nodes_ = 0;
   std::uint64_t unguarded_pods_ = 0;
   double unguarded_seconds_ = 0;
