@@ -67,6 +67,11 @@ void add_agent_flags(CLI::App& app, ServeConfig& cfg, Flags& flags) {
                                               "seconds without a heartbeat before a cluster is unreachable; "
                                               "0 = 3 x --heartbeat-interval")
                                    ->capture_default_str();
+  flags["record-sweep-seconds"] =
+      app.add_option("--record-sweep-seconds", cfg.record_sweep_seconds,
+                     "seconds between sweeps of spent records (Idempotency-Key records past 24 h, bootstrap tokens a "
+                     "day after use, revocation or expiry)")
+          ->capture_default_str();
   flags["command-lease-seconds"] =
       app.add_option("--command-lease-seconds", cfg.command_lease_seconds,
                      "a leased agent command returns to the queue after this many seconds without a report")

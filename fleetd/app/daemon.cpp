@@ -28,6 +28,7 @@
 #include "fleetd/loops/lease_sweeper.hpp"
 #include "fleetd/loops/liveness_monitor.hpp"
 #include "fleetd/loops/placement_loop.hpp"
+#include "fleetd/loops/record_sweeper.hpp"
 #include "fleetd/loops/rollout_executor.hpp"
 #include "fleetd/store/cluster_store.hpp"
 #include "fleetd/store/token_store.hpp"
@@ -78,6 +79,7 @@ class Daemon {
                    std::chrono::duration_cast<std::chrono::milliseconds>(unreachable_after(cfg)),
                    std::chrono::milliseconds(250)}),
         lease_sweeper_({database_url, static_cast<int>(cfg.command_max_attempts)}, clock_),
+        record_sweeper_({database_url, std::chrono::seconds(cfg.record_sweep_seconds)}, clock_),
         liveness_({database_url, std::chrono::seconds(cfg.heartbeat_interval_seconds), unreachable_after(cfg)}, clock_),
         admission_gauges_(database_url, std::chrono::seconds(15), clock_),
         rollouts_({database_url}, clock_),
@@ -130,6 +132,7 @@ class Daemon {
     server_ = std::move(*server);
     register_gauges();
     lease_sweeper_.start();
+    record_sweeper_.start();
     liveness_.start();
     admission_gauges_.start();
     rollouts_.start();
@@ -157,6 +160,7 @@ class Daemon {
     rollouts_.stop();
     placement_.stop();
     lease_sweeper_.stop();
+    record_sweeper_.stop();
     recorder_.stop();  // before the pool: its last batch goes through it
     notifier_.stop();
     credential_listener_.stop();
@@ -300,6 +304,7 @@ class Daemon {
   LivenessRecorder recorder_;
   // The command queue's leases and agent liveness: loops that run on one replica at a time.
   LeaseSweeper lease_sweeper_;
+  RecordSweeper record_sweeper_;  // spent idempotency records and bootstrap tokens
   LivenessMonitor liveness_;
   AdmissionGauges admission_gauges_;  // fleetd_gpu_nodes{admission}
   RolloutExecutor rollouts_;          // carries update runs forward (one replica at a time)

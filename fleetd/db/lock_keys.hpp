@@ -15,5 +15,6 @@ inline constexpr std::int64_t kRolloutCreate =
     0x666c656574000006;  // handlers/rollout_handlers: one creation at a time (xact)
 inline constexpr std::int64_t kPlacementLoop =
     0x666c656574000007;  // loops/placement_loop: one placement loop (session lock)
+inline constexpr std::int64_t kRecordSweeper = 0x666c656574000008;  // loops/record_sweeper: one replica a round
 
 }  // namespace fleet::lock_keys
