@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -130,6 +131,7 @@ TEST_CASE("Idempotency-Key replays the first response and refuses another body",
 
   // Concurrent retries with one key create exactly one cluster and all see 201.
   std::vector<std::thread> threads;
+  threads.reserve(6);
   std::atomic<int> created{0};
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
@@ -168,6 +170,8 @@ TEST_CASE("tokens: roles, 401/403, revocation, offline creation", "[integration]
   REQUIRE(fleetd.call("DELETE", "/v1/tokens/" + viewer["id"].get<std::string>()).status == 204);
   REQUIRE(fleetd.call("GET", "/v1/clusters", "", {}, vt).status == 401);
   REQUIRE(fleetd.call("DELETE", "/v1/tokens/not-a-uuid").status == 404);
+  // A refused create is audited with its reason (issue #10).
+  REQUIRE(fleetd.call("POST", "/v1/tokens", R"({"role": "root"})").status == 422);
 
   // `fleetd token create` while fleetd runs: straight to the database; the token works at once.
   auto made = run_command(
@@ -188,6 +192,19 @@ TEST_CASE("tokens: roles, 401/403, revocation, offline creation", "[integration]
   CHECK(seen.count("fleetd token.create") == 1);
   CHECK(seen.count("cli:fleetd-token-create token.create") == 1);
   CHECK(seen.count("cli:fleetd-token-revoke token.revoke") == 1);
+  std::set<std::string> refusals;
+  for (const auto& e : audit["items"]) {
+    const std::string action = e["action"];
+    if (action == "request.forbidden" || (action == "token.create" && e["outcome"] != "success")) {
+      refusals.insert(action + " " + e["outcome"].get<std::string>() + " " + e["objectName"].get<std::string>() + " " +
+                      e["detail"].value("method", ""));
+    }
+  }
+  // The two 403s above (a viewer creating a cluster, an operator listing tokens), with the route and the actor's
+  // token; and the refused role.
+  CHECK(refusals == std::set<std::string>{"request.forbidden forbidden /v1/clusters POST",
+                                          "request.forbidden forbidden /v1/tokens GET",
+                                          "token.create invalid-field  "});
   // fleetd is still healthy afterwards (the command left its database alone).
   REQUIRE(fleetd.call("GET", "/readyz", "", {}, std::string("")).status == 200);
 
@@ -237,4 +254,31 @@ TEST_CASE("operational endpoints: healthz, readyz, metrics, openapi, version, re
   auto bad_id = fleetd.call("GET", "/healthz", "", {{"x-request-id", "bad id with spaces"}}, std::string(""));
   REQUIRE(bad_id.headers["x-request-id"] != "bad id with spaces");
   REQUIRE_FALSE(bad_id.headers["x-request-id"].empty());
+}
+
+TEST_CASE("audit rows carry the server's own request id beside the client's", "[integration][auth]") {
+  TempDir dir;
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
+  // Two requests under one client id (clients choose it, and may reuse it), and one without.
+  REQUIRE(fleetd.call("POST", "/v1/clusters", cluster_body("rid-1").dump(), {{"x-request-id", "same-id"}}).status ==
+          201);
+  REQUIRE(fleetd.call("POST", "/v1/clusters", cluster_body("rid-2").dump(), {{"x-request-id", "same-id"}}).status ==
+          201);
+  auto plain = fleetd.call("POST", "/v1/clusters", cluster_body("rid-3").dump());
+  REQUIRE(plain.status == 201);
+  std::map<std::string, json> rows;
+  const json audit = fleetd.call_json("GET", "/v1/audit?limit=100");  // held: a loop over a temporary's member dangles
+  for (const auto& e : audit["items"]) {
+    if (e["action"] == "cluster.create") rows[e["objectName"].get<std::string>()] = e;
+  }
+  REQUIRE(rows.size() == 3);
+  CHECK(rows["rid-1"]["requestId"] == "same-id");
+  CHECK(rows["rid-2"]["requestId"] == "same-id");
+  const std::string s1 = rows["rid-1"]["serverRequestId"], s2 = rows["rid-2"]["serverRequestId"];
+  CHECK(s1.size() == 16);
+  CHECK(s2.size() == 16);
+  CHECK(s1 != s2);
+  // Without a client id, the one id is the server's, and it is what the response said.
+  CHECK(rows["rid-3"]["requestId"] == rows["rid-3"]["serverRequestId"]);
+  CHECK(rows["rid-3"]["requestId"] == plain.headers["x-request-id"]);
 }

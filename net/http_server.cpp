@@ -377,12 +377,14 @@ class Session final : public SessionBase {
 
   // Also used for error responses: the parser fills in each field as soon as it is complete, so the id is there
   // even when the head as a whole was rejected (a Content-Length over the limit, say).
-  std::string request_id_from_header() const {
+  std::string request_id_from_header() const { return client_request_id().value_or(generate_request_id()); }
+
+  std::optional<std::string> client_request_id() const {
     if (parser_) {
       auto it = parser_->get().find("X-Request-Id");
       if (it != parser_->get().end() && valid_request_id(it->value())) return std::string(it->value());
     }
-    return generate_request_id();
+    return std::nullopt;
   }
 
   void handle_request() {
@@ -391,7 +393,9 @@ class Session final : public SessionBase {
 
     Request req = to_request(msg);  // repeated fields joined, so a handler sees one value per name
     req.remote_address = remote_address_;
-    request_id_ = request_id_from_header();
+    // The client's id (when valid) travels back in X-Request-Id; the server's own is unique whatever clients send.
+    req.server_request_id = generate_request_id();
+    request_id_ = client_request_id().value_or(req.server_request_id);
     req.request_id = request_id_;
     req.received_at = received_at_;
 

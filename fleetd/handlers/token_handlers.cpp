@@ -38,30 +38,40 @@ void audit(pqxx::transaction_base& txn, const Call& call, std::string action, st
   store::write_audit(txn, audit_entry(call, std::move(action), "token", std::move(object), std::move(outcome)));
 }
 
-http::Response create_token(Call& call, pqxx::connection_base& conn) {
+struct TokenRequest {
+  Role role = Role::kViewer;
+  std::string description;
+};
+
+Result<TokenRequest> parse_token_request(const Call& call) {
   auto body = api::parse_json_body(call.req, {"application/json"});
-  if (!body) return problem(call, body.error());
-  if (auto st = model::reject_unknown_fields(*body, {"role", "description"}, ""); !st) return problem(call, st.error());
+  if (!body) return body.error();
+  if (auto st = model::reject_unknown_fields(*body, {"role", "description"}, ""); !st) return st.error();
   if (!body->contains("role") || !(*body)["role"].is_string()) {
-    return problem(
-        call, make_error(ErrorCode::kInvalid, "role is required: viewer, operator or admin", "role", "missing-field"));
+    return make_error(ErrorCode::kInvalid, "role is required: viewer, operator or admin", "role", "missing-field");
   }
   auto role = parse_role((*body)["role"].get<std::string>());
-  if (!role) {
-    return problem(call,
-                   make_error(ErrorCode::kInvalid, "role must be viewer, operator or admin", "role", "invalid-field"));
-  }
-  std::string description;
+  if (!role) return make_error(ErrorCode::kInvalid, "role must be viewer, operator or admin", "role", "invalid-field");
+  TokenRequest request{*role, ""};
   if (body->contains("description")) {
     const auto& d = (*body)["description"];
     if (!d.is_string() || d.get<std::string>().size() > kMaxDescription) {
-      return problem(call, make_error(ErrorCode::kInvalid, "description must be a string of at most 256 bytes",
-                                      "description", "invalid-field"));
+      return make_error(ErrorCode::kInvalid, "description must be a string of at most 256 bytes", "description",
+                        "invalid-field");
     }
-    description = d.get<std::string>();
+    request.description = d.get<std::string>();
   }
+  return request;
+}
+
+http::Response create_token(Call& call, pqxx::connection_base& conn) {
+  auto request = parse_token_request(call);
+  // A refused create is on record too (issue #10): who tried to mint what, and why it was refused.
+  if (!request) return refuse_audited(call, conn, audit_entry(call, "token.create", "token", "", ""), request.error());
+  const Role role = request->role;
+  const std::string description = request->description;
   pqxx::work txn(conn);
-  auto created = store::create_token(txn, *role, description, call.principal.actor());
+  auto created = store::create_token(txn, role, description, call.principal.actor());
   audit(txn, call, "token.create", created.record.id, "success");
   txn.commit();
   auto j = token_json(created.record);
@@ -134,6 +144,7 @@ http::Response list_audit(Call& call, pqxx::connection_base& conn) {
                             {"objectKind", e.object_kind},
                             {"objectName", e.object_name},
                             {"requestId", e.request_id},
+                            {"serverRequestId", e.server_request_id},
                             {"outcome", e.outcome},
                             {"detail", e.detail}});
   }

@@ -7,6 +7,7 @@
 
 #include "common/log.hpp"
 #include "common/utf8.hpp"
+#include "fleetd/http/audit.hpp"
 #include "fleetd/http/database_job.hpp"
 #include "fleetd/store/token_store.hpp"
 
@@ -228,6 +229,7 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
     metrics_.observe_request(resp.route, req->method, resp.status, secs);
     if (log::enabled(log::Level::kInfo)) {
       log::info("request", {{"requestId", req->request_id},
+                            {"serverRequestId", req->server_request_id},
                             {"method", req->method},
                             {"route", resp.route},
                             {"status", resp.status},
@@ -316,13 +318,18 @@ std::optional<http::Response> ApiService::authorize(const Route& route, Call& ca
     count_failed_lookup(call);
     return unknown_token(call);
   }
+  call.principal = *principal;
   if (static_cast<int>(principal->role) < static_cast<int>(*route.min_role)) {
+    // On record (issue #10): a token tried beyond its role, which is a mistake or a probe worth seeing.
+    pqxx::work txn(conn);
+    store::write_audit(txn, audit_entry(call, "request.forbidden", "route", route.pattern, "forbidden",
+                                        {{"method", route.method}, {"path", truncate_utf8(call.path_only, 256)}}));
+    txn.commit();
     return problem(call, make_error(ErrorCode::kForbidden,
                                     std::string("this needs the ") + role_name(*route.min_role) +
                                         " role; the token has " + role_name(principal->role),
                                     "", "forbidden"));
   }
-  call.principal = *principal;
   return std::nullopt;
 }
 

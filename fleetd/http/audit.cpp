@@ -16,6 +16,7 @@ store::AuditEntry audit_entry(const Call& call, std::string action, std::string 
   e.object_kind = std::move(object_kind);
   e.object_name = std::move(object_name);
   e.request_id = call.req.request_id;
+  e.server_request_id = call.req.server_request_id;
   e.outcome = std::move(outcome);
   e.detail = std::move(detail);
   return e;

@@ -5,17 +5,18 @@
 namespace fleet::store {
 namespace {
 constexpr const char* kInsert =
-    "INSERT INTO audit_log (actor, action, object_kind, object_name, request_id, outcome, detail) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)";
+    "INSERT INTO audit_log (actor, action, object_kind, object_name, request_id, outcome, detail, server_request_id) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)";
 constexpr const char* kList =
     "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), actor, action, object_kind, "
-    "object_name, request_id, outcome, detail::text FROM audit_log WHERE ($1 = 0 OR id < $1) ORDER BY id DESC "
+    "object_name, request_id, outcome, detail::text, server_request_id FROM audit_log WHERE ($1 = 0 OR id < $1) ORDER "
+    "BY id DESC "
     "LIMIT $2";
 }  // namespace
 
 void write_audit(pqxx::transaction_base& txn, const AuditEntry& e) {
   txn.exec_params(kInsert, e.actor, e.action, e.object_kind, e.object_name, e.request_id, e.outcome,
-                  e.detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                  e.detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), e.server_request_id);
 }
 
 std::vector<AuditEntry> list_audit(pqxx::transaction_base& txn, std::int64_t before_id, int limit) {
@@ -31,6 +32,7 @@ std::vector<AuditEntry> list_audit(pqxx::transaction_base& txn, std::int64_t bef
     e.request_id = r[6].c_str();
     e.outcome = r[7].c_str();
     e.detail = nlohmann::json::parse(r[8].c_str());
+    e.server_request_id = r[9].c_str();
     out.push_back(std::move(e));
   }
   return out;

@@ -20,8 +20,9 @@ struct AuditEntry {
   std::string action;       // "cluster.create"
   std::string object_kind;  // "cluster"
   std::string object_name;
-  std::string request_id;
-  std::string outcome;  // "success" or a problem slug
+  std::string request_id;         // the client's X-Request-Id, else the server's id
+  std::string server_request_id;  // the server's own id for the request; "" for fleetd's own actions
+  std::string outcome;            // "success" or a problem slug
   nlohmann::json detail = nlohmann::json::object();
 };
 
