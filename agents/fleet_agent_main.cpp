@@ -12,6 +12,7 @@
 #include "agents/agent_runner.hpp"
 #include "agents/agent_state.hpp"
 #include "agents/fleet_spec.hpp"
+#include "agents/secret_on_command_line.hpp"
 #include "agents/sim_backend.hpp"
 #include "common/log.hpp"
 #include "common/stop_signals.hpp"
@@ -181,7 +182,11 @@ int main(int argc, char** argv) {
   app.add_option("--ca-file", f.ca_file, "PEM CA that signed fleetd's certificate (fleetd --tls auto prints it)");
   app.add_flag("--insecure-http", f.insecure_http,
                "allow a plain http:// fleetd on a non-loopback address (the credential travels unencrypted)");
-  app.add_option("--bootstrap-token", f.bootstrap_token, "one-time token for the first registration");
+  auto* token_opt =
+      app.add_option("--bootstrap-token", f.bootstrap_token,
+                     "one-time token for the first registration (visible to local users: prefer the file or "
+                     "FLEET_BOOTSTRAP_TOKEN)")
+          ->envname("FLEET_BOOTSTRAP_TOKEN");
   app.add_option("--bootstrap-token-file", f.bootstrap_token_file, "file holding the bootstrap token (a Secret)");
   app.add_option("--backend", f.backend, "kubernetes|sim")
       ->check(CLI::IsMember({"kubernetes", "sim"}))
@@ -217,6 +222,8 @@ int main(int argc, char** argv) {
   }
   log::set_component("fleet-agent");
   log::set_min_level(f.log_level);
+  agent::warn_if_secret_on_command_line(*token_opt, f.bootstrap_token, "FLEET_BOOTSTRAP_TOKEN",
+                                        "--bootstrap-token-file or FLEET_BOOTSTRAP_TOKEN");
   sigset_t signals = block_stop_signals();
 
   auto client =

@@ -20,6 +20,7 @@
 #include "agents/agent_state.hpp"
 #include "agents/fleet_spec.hpp"
 #include "agents/latency_histogram.hpp"
+#include "agents/secret_on_command_line.hpp"
 #include "agents/sim_backend.hpp"
 #include "common/log.hpp"
 #include "common/stop_signals.hpp"
@@ -252,9 +253,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("fleet-sim ") + FLEET_VERSION);
   Flags f;
   app.add_option("--server", f.server, "fleetd's URL")->required();
-  app.add_option("--token", f.token, "operator API token (creates clusters and bootstrap tokens)")
-      ->required()
-      ->envname("FLEET_SIM_TOKEN");
+  auto* token_opt = app.add_option("--token", f.token,
+                                   "operator API token (creates clusters and bootstrap tokens; prefer FLEET_SIM_TOKEN)")
+                        ->required()
+                        ->envname("FLEET_SIM_TOKEN");
   app.add_option("--ca-file", f.ca_file, "PEM CA that signed fleetd's certificate");
   app.add_flag("--insecure-http", f.insecure_http, "allow a plain http:// fleetd on a non-loopback address");
   auto* spec_opt = app.add_option("--spec", f.spec_file, "fleet spec JSON (docs/fleet-spec.md)");
@@ -306,6 +308,7 @@ int main(int argc, char** argv) {
   f.seed_given = app.count("--seed") > 0;
   log::set_component("fleet-sim");
   log::set_min_level(f.log_level);
+  agent::warn_if_secret_on_command_line(*token_opt, f.token, "FLEET_SIM_TOKEN", "FLEET_SIM_TOKEN");
   sigset_t signals = block_stop_signals();
 
   auto spec = load_spec(f);
