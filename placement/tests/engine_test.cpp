@@ -194,7 +194,8 @@ TEST_CASE("the ledger: a burst never over-commits a node", "[placement][ledger]"
     if (engine.place(workload("w" + std::to_string(i), 4, 1)).state == DecisionState::kPlaced) ++placed;
   }
   CHECK(placed == 4);
-  for (const NodeSnapshot& node : engine.current().clusters[0].nodes) CHECK(node.gpus_used == 8);
+  const Snapshot now = engine.current();  // held: a loop over an element of a temporary dangles (found by ASan)
+  for (const NodeSnapshot& node : now.clusters[0].nodes) CHECK(node.gpus_used == 8);
   const Decision fifth = engine.place(workload("late", 4, 1));
   CHECK(fifth.state == DecisionState::kUnplaceable);
   CHECK(rejection_for(fifth, "a")->reason == "no replica fits: needs 4 GPUs on one node, largest free block is 0");

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "protocol/command_report.hpp"
 
@@ -32,7 +33,8 @@ TEST_CASE("command kinds: one list, by name both ways", "[protocol][command]") {
 
 TEST_CASE("command ids are what fleetd accepts and generates", "[protocol][command]") {
   for (const char* ok : {"a", "cp-1.32", "0f8e2c1a-7d4b-4c57-9a0e-2b6f1c3d4e5f"}) CHECK(validate_command_id(ok));
-  for (const char* bad : {"", "-x", "x-", "Bad_ID", "a b", std::string(64, 'a').c_str()}) {
+  // Strings, not pointers: a c_str() of a temporary in the list dangles (found by ASan).
+  for (const std::string& bad : std::vector<std::string>{"", "-x", "x-", "Bad_ID", "a b", std::string(64, 'a')}) {
     CAPTURE(bad);
     CHECK(validate_command_id(bad).error().field == "id");
   }
