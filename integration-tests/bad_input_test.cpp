@@ -235,7 +235,7 @@ TEST_CASE("invented HTTP methods add nothing to /metrics, a 405 names the allowe
   };
   auto first = fleetd.call("BREW", "/v1/clusters", "", {}, std::string(""));
   CHECK(first.status == 405);
-  CHECK(first.headers.at("allow") == "GET, POST");
+  CHECK(first.headers.at("allow") == "GET, HEAD, POST");
   lines();  // GET /metrics is counted too: its own series exist from here on
   const auto before = lines();
   for (int i = 0; i < 1000; ++i) {
@@ -243,6 +243,29 @@ TEST_CASE("invented HTTP methods add nothing to /metrics, a 405 names the allowe
     REQUIRE(r.status == 405);
   }
   CHECK(lines() == before);
+}
+
+TEST_CASE("HEAD answers like GET without the body, and never runs the agents' command poll",
+          "[integration][bad-input]") {
+  TempDir dir;
+  FleetdProcess fleetd{FleetdOptions(dir.path() / "data")};
+  REQUIRE(fleetd.call("POST", "/v1/clusters", R"({"name": "h1", "provider": "aks", "region": "westeurope"})").status ==
+          201);
+  const auto get = fleetd.call("GET", "/v1/clusters");
+  REQUIRE(get.status == 200);
+  const auto head = fleetd.call("HEAD", "/v1/clusters");
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());
+  CHECK(head.headers.at("content-length") == std::to_string(get.body.size()));
+  CHECK(head.headers.at("content-type") == get.headers.at("content-type"));
+  // Authentication is the GET's: no token, 401.
+  CHECK(fleetd.call("HEAD", "/v1/clusters", "", {}, std::string("")).status == 401);
+  CHECK(fleetd.call("HEAD", "/readyz", "", {}, std::string("")).status == 200);
+  CHECK(fleetd.call("HEAD", "/healthz", "", {}, std::string("")).status == 200);
+  // The poll leases commands: a HEAD must not, so it is a 405 that offers GET only.
+  const auto poll = fleetd.call("HEAD", "/v1/agents/h1/commands", "", {}, std::string(""));
+  CHECK(poll.status == 405);
+  CHECK(poll.headers.at("allow") == "GET");
 }
 
 TEST_CASE("invalid UTF-8 in a path or a query is a 400 naming it, a long non-ASCII name is refused and audited",

@@ -45,7 +45,8 @@ void register_system_routes(ApiService& api, Metrics& metrics, const SystemInfo&
           auto st = readiness(conn);
           remember(st ? readiness_response(*call, {true, ""}) : readiness_response(*call, {false, st.error().message}));
         });
-      });
+      },
+      ApiService::Safety::kSafe);  // load balancers probe with HEAD
   api.add_plain_route("GET", "/metrics", [&metrics](Call&) {
     http::Response r;
     r.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";

@@ -58,17 +58,22 @@ ApiService::ApiService(DbPool& pool, Metrics& metrics, const Clock& clock, ApiSe
 
 void ApiService::add_db_route(std::string method, std::string route, std::optional<Role> min_role, DbHandler handler) {
   auto segs = split_pattern(route);
-  routes_.push_back({std::move(method), std::move(route), std::move(segs), min_role, std::move(handler), {}, {}});
+  const bool head = method == "GET";
+  routes_.push_back({std::move(method), std::move(route), std::move(segs), min_role, std::move(handler), {}, {}, head});
 }
 
 void ApiService::add_plain_route(std::string method, std::string route, PlainHandler handler) {
   auto segs = split_pattern(route);
-  routes_.push_back({std::move(method), std::move(route), std::move(segs), std::nullopt, {}, std::move(handler), {}});
+  const bool head = method == "GET";
+  routes_.push_back(
+      {std::move(method), std::move(route), std::move(segs), std::nullopt, {}, std::move(handler), {}, head});
 }
 
-void ApiService::add_async_route(std::string method, std::string route, AsyncHandler handler) {
+void ApiService::add_async_route(std::string method, std::string route, AsyncHandler handler, Safety safety) {
   auto segs = split_pattern(route);
-  routes_.push_back({std::move(method), std::move(route), std::move(segs), std::nullopt, {}, {}, std::move(handler)});
+  const bool head = method == "GET" && safety == Safety::kSafe;
+  routes_.push_back(
+      {std::move(method), std::move(route), std::move(segs), std::nullopt, {}, {}, std::move(handler), head});
 }
 
 const ApiService::Route* ApiService::match(const std::vector<std::string>& segments, const std::string& method,
@@ -103,7 +108,9 @@ const ApiService::Route* ApiService::match(const std::vector<std::string>& segme
     }
     if (!ok) continue;
     allowed.insert(r.method);
-    if (r.method == method) {
+    if (r.answers_head) allowed.insert("HEAD");
+    // HEAD runs the GET; the server sends the head of its answer (Content-Length included) without the body.
+    if (r.method == method || (method == "HEAD" && r.answers_head)) {
       params = std::move(p);
       return &r;
     }

@@ -39,8 +39,12 @@ class ApiService {
   // Registration, before serving. `route` is a template such as "/v1/clusters/{name}".
   void add_db_route(std::string method, std::string route, std::optional<Role> min_role, DbHandler handler);
   void add_plain_route(std::string method, std::string route, PlainHandler handler);
+  // Whether a GET also answers HEAD (RFC 9110 §9.3.2: the same answer without its body). Every GET of the DB and
+  // plain routes does; an async GET says so, because the agents' command poll leases commands and a HEAD must not.
+  enum class Safety { kSafe, kChangesState };
   // No API token check: the handler authenticates the caller itself (agent credentials).
-  void add_async_route(std::string method, std::string route, AsyncHandler handler);
+  void add_async_route(std::string method, std::string route, AsyncHandler handler,
+                       Safety safety = Safety::kChangesState);
 
   DbPool& pool() { return pool_; }
   Metrics& metrics() { return metrics_; }
@@ -68,6 +72,7 @@ class ApiService {
     DbHandler db_handler;
     PlainHandler plain_handler;
     AsyncHandler async_handler;
+    bool answers_head = false;  // a GET that HEAD runs too
   };
   struct CachedPrincipal {
     Principal principal;

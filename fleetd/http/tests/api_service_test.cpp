@@ -84,8 +84,43 @@ TEST_CASE("api service: a database job that cannot be queued is a 503 with Retry
   CHECK(s.call("GET", "/nope").status == 404);
   auto wrong = s.call("POST", "/db");
   CHECK(wrong.status == 405);
-  CHECK(wrong.headers["allow"] == "GET");
-  CHECK(nlohmann::json::parse(wrong.body)["detail"] == "this endpoint answers GET only");
+  CHECK(wrong.headers["allow"] == "GET, HEAD");
+  CHECK(nlohmann::json::parse(wrong.body)["detail"] == "this endpoint answers GET, HEAD only");
+}
+
+TEST_CASE("api service: HEAD runs a GET, except an async GET that changes state", "[fleetd][http]") {
+  Service s;
+  int runs = 0;
+  s.api.add_plain_route("GET", "/plain", [&runs](Call& call) {
+    ++runs;
+    http::Response r;
+    r.body = call.req.method;  // the server drops the body of a HEAD answer and keeps its length
+    return r;
+  });
+  s.api.add_async_route(
+      "GET", "/safe", [](const std::shared_ptr<Call>&, const http::Respond& respond) { respond(http::Response{}); },
+      ApiService::Safety::kSafe);
+  int polls = 0;
+  s.api.add_async_route("GET", "/poll", [&polls](const std::shared_ptr<Call>&, const http::Respond& respond) {
+    ++polls;
+    respond(http::Response{});
+  });
+  s.api.add_async_route("POST", "/poll",
+                        [](const std::shared_ptr<Call>&, const http::Respond& respond) { respond(http::Response{}); });
+  auto head = s.call("HEAD", "/plain");
+  CHECK(head.status == 200);
+  CHECK(head.body == "HEAD");
+  CHECK(runs == 1);
+  CHECK(s.call("HEAD", "/safe").status == 200);
+  // The poll is not run by a HEAD: 405, and its Allow leaves HEAD out.
+  auto refused = s.call("HEAD", "/poll");
+  CHECK(refused.status == 405);
+  CHECK(refused.headers["allow"] == "GET, POST");
+  CHECK(polls == 0);
+  CHECK(s.call("GET", "/poll").status == 200);
+  CHECK(polls == 1);
+  // A POST route answers no HEAD either.
+  CHECK(s.call("POST", "/plain").headers["allow"] == "GET, HEAD");
 }
 
 }  // namespace fleet
