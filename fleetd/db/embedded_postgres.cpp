@@ -204,6 +204,33 @@ Status fix_ownership(const StartContext& ctx) {
   return Ok{};
 }
 
+// The operating-system users that may connect (pg::ident_map): fleetd's own, the server's, and root. Empty when
+// fleetd's user has no name.
+std::vector<std::string> allowed_os_users(const StartContext& ctx) {
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwuid_r(geteuid(), &pw, buf.data(), buf.size(), &found) != 0 || !found) return {};
+  std::vector<std::string> users = {found->pw_name, "root"};
+  if (ctx.root) users.push_back(ctx.server_user.pw_name);
+  return users;
+}
+
+// pg_hba.conf and pg_ident.conf, at every start: a cluster initialised before these were written has `trust`.
+Status write_client_auth(const StartContext& ctx) {
+  const std::vector<std::string> users = allowed_os_users(ctx);
+  if (users.empty()) {
+    log::warn(
+        "fleetd's user id has no name, so the embedded PostgreSQL cannot check who connects (peer); it "
+        "relies on its socket directory's mode 0700",
+        {{"uid", static_cast<long long>(geteuid())}});
+  }
+  if (auto s = pg::write_file_durably(ctx.pgdata / pg::kIdentFile, pg::ident_map(users), ctx.owner()); !s.ok()) {
+    return s;
+  }
+  return pg::write_file_durably(ctx.pgdata / pg::kHbaFile, pg::hba_rules(!users.empty()), ctx.owner());
+}
+
 // A previous fleetd killed with -9 leaves its server running: adopted (true) when it is this data dir's and answers
 // on the socket we expect; restarted when it runs with other settings.
 Result<bool> adopt_running(const StartContext& ctx) {
@@ -234,6 +261,10 @@ Result<bool> adopt_running(const StartContext& ctx) {
     return pg_failure("the server answering on " + ctx.socket_dir.string() + " serves " + dir + ", not " +
                       ctx.pgdata.string() + "; stop it (pg_ctl stop -D " + dir + ")");
   }
+  // Its client authentication may predate this fleetd's (trust): the rules are rewritten and reloaded, which
+  // does not drop connections.
+  if (auto s = write_client_auth(ctx); !s.ok()) return s.error();
+  tx.exec1("SELECT pg_reload_conf()");
   log::info("embedded postgres adopted", {{"pgdata", ctx.pgdata.string()}, {"pid", pf->pid}});
   return true;
 }
@@ -255,6 +286,7 @@ Status prepare_start(const StartContext& ctx) {
       !s.ok()) {
     return s;
   }
+  if (auto s = write_client_auth(ctx); !s.ok()) return s;
   if (auto conf = pg::read_file(ctx.pgdata / "postgresql.conf");
       conf && conf->find(pg::kIncludeLine) == std::string::npos) {
     std::ofstream(ctx.pgdata / "postgresql.conf", std::ios::app) << "\n" << pg::kIncludeLine << "\n";

@@ -100,7 +100,7 @@ std::string server_settings(const fs::path& socket_dir, bool durable) {
   c += "port = " + std::to_string(kPort) + "\n";
   c += "unix_socket_directories = " + conf_quote(socket_dir.string()) + "\n";
   // 0700 is enough in both modes: a non-root fleetd is the server user, and a root fleetd connects through
-  // CAP_DAC_OVERRIDE. Nobody else may connect (authentication is trust).
+  // CAP_DAC_OVERRIDE. Nobody else can reach the socket, and pg_hba.conf (hba_rules) checks who connects anyway.
   c += "unix_socket_permissions = 0700\n";
   c += "max_connections = 100\n";
   c += "shared_buffers = 256MB\n";
@@ -130,6 +130,27 @@ fs::path socket_dir_for(const fs::path& data_dir, const fs::path& pgdata) {
   const std::string socket_name = ".s.PGSQL." + std::to_string(kPort);
   if ((pgdata / socket_name).string().size() <= kMaxSocketPath) return pgdata;
   return fs::path("/tmp") / ("fleetd-pg-" + fnv1a_hex(data_dir.string()));
+}
+
+std::string hba_rules(bool peer) {
+  return std::string(
+             "# Written by fleetd at every start; local changes are overwritten.\n"
+             "# TYPE  DATABASE  USER  METHOD\n") +
+         (peer ? "local   all       all   peer map=fleetd\n" : "local   all       all   trust\n");
+}
+
+std::string ident_map(const std::vector<std::string>& os_users) {
+  std::string m = "# Written by fleetd at every start: the operating-system users that may connect, as " +
+                  std::string(kSuperuser) + ".\n";
+  std::vector<std::string> seen;
+  for (const std::string& user : os_users) {
+    if (user.empty() || std::find(seen.begin(), seen.end(), user) != seen.end()) continue;
+    seen.push_back(user);
+    std::string quoted = "\"";  // pg_ident.conf quoting: a double quote inside is doubled
+    for (char c : user) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    m += "fleetd  " + quoted + "\"  " + kSuperuser + "\n";
+  }
+  return m;
 }
 
 std::string connection_url(const fs::path& socket_dir, const std::string& database) {

@@ -3,6 +3,7 @@
 // socket lives and the URL fleetd connects with.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -19,6 +20,16 @@ inline constexpr const char* kIncludeLine = "include 'fleetd.conf'  # added by f
 Result<std::filesystem::path> find_binaries(const std::filesystem::path& explicit_dir, int wanted_major);
 // "postgres (PostgreSQL) 15.14 (Debian …)" → 15.
 Result<int> binaries_major(const std::filesystem::path& bin_dir);
+
+// Client authentication, rewritten at every start (issue #10: the cluster was initialised with `trust`): Unix-socket
+// connections only, `peer` through the ident map `fleetd`, which lets exactly `os_users` (fleetd's own user, the
+// server's user, root) in as kSuperuser. Another local account that reaches the socket, or a login as any other
+// database role, is refused. Where fleetd's user has no name (a container run under an arbitrary uid) peer cannot
+// work, and the rules stay `trust`: then the socket's mode 0700 is the only guard.
+std::string hba_rules(bool peer);
+std::string ident_map(const std::vector<std::string>& os_users);
+inline constexpr const char* kHbaFile = "pg_hba.conf";
+inline constexpr const char* kIdentFile = "pg_ident.conf";
 
 // fleetd.conf: sized for a small dedicated box that also runs fleetd; `durable` false only for test servers.
 std::string server_settings(const std::filesystem::path& socket_dir, bool durable);

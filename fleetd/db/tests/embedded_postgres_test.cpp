@@ -117,6 +117,38 @@ TEST_CASE("embedded postgres: first start initialises, restart keeps data", "[em
   CHECK(query1(again->connection_url(), "SELECT v FROM kept") == "hello");
 }
 
+// The URL of `role` on the same socket and database.
+std::string url_as(const EmbeddedPostgres& pg, const std::string& role) {
+  std::string url = pg.connection_url();
+  const auto at = url.find("user=fleet");
+  REQUIRE(at != std::string::npos);
+  return url.replace(at, 10, "user=" + role);
+}
+
+const char* const kAuthMethods = "SELECT string_agg(DISTINCT auth_method, ',') FROM pg_hba_file_rules";
+
+TEST_CASE("embedded postgres: peer authentication as fleet only, also for a cluster initialised with trust",
+          "[embedded-postgres][security]") {
+  TempDir dir;
+  auto pg = must_start(dir.path, false);
+  CHECK(query1(pg->connection_url(), kAuthMethods) == "peer");
+  {
+    pqxx::connection conn(pg->connection_url());
+    pqxx::nontransaction tx(conn);
+    tx.exec0("CREATE ROLE intruder LOGIN SUPERUSER");
+  }
+  // With trust this login would succeed; the ident map lets this process's user in as fleet only.
+  CHECK_THROWS_WITH(pqxx::connection(url_as(*pg, "intruder")), Catch::Contains("Peer authentication failed"));
+  pg->stop();
+
+  // A data directory from before fleetd wrote the rules: initdb's `trust`.
+  std::ofstream(dir.path / "pg" / "pg_hba.conf", std::ios::trunc) << "local all all trust\n";
+  auto again = must_start(dir.path, false);
+  CHECK(query1(again->connection_url(), kAuthMethods) == "peer");
+  CHECK_THROWS_WITH(pqxx::connection(url_as(*again, "intruder")), Catch::Contains("Peer authentication failed"));
+  CHECK(query1(again->connection_url(), "SELECT current_user") == "fleet");
+}
+
 TEST_CASE("embedded postgres: adopts the server of an owner killed with SIGKILL", "[embedded-postgres]") {
   TempDir dir;
   int fds[2];
