@@ -49,11 +49,16 @@ CLI::Option* add_output(CLI::App* cmd, std::string& target, bool with_tables) {
   return cmd->add_option("-o,--output", target, "Output format")->check(CLI::IsMember(names));
 }
 
-ConnectionOverrides overrides_from(const Flags& f, const CLI::App& app) {
+// The flags, then $FLEETCTL_TOKEN, then the context's fields.
+ConnectionOverrides overrides_from(const Flags& f, const CLI::App& app, const Environment& env) {
   ConnectionOverrides o;
   if (app.count("--context")) o.context = f.context;
   if (app.count("--server")) o.server = f.server;
-  if (app.count("--token")) o.token = f.token;
+  if (app.count("--token")) {
+    o.token = f.token;
+  } else if (env.fleetctl_token && !env.fleetctl_token->empty()) {
+    o.token = *env.fleetctl_token;
+  }
   if (app.count("--ca-file")) o.ca_file = f.ca_file;
   return o;
 }
@@ -67,7 +72,9 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   app.add_option("--config", f.config_path, "Config file (default $FLEETCTL_CONFIG or ~/.fleet/config.json)");
   app.add_option("--context", f.context, "Context of the config file to use");
   app.add_option("--server", f.server, "fleetd URL, e.g. http://127.0.0.1:8080 (overrides the context)");
-  app.add_option("--token", f.token, "Bearer token (overrides the context)");
+  app.add_option(
+      "--token", f.token,
+      "Bearer token (overrides $FLEETCTL_TOKEN and the context; visible to other local users, prefer those)");
   app.add_option("--ca-file", f.ca_file, "PEM CA bundle to verify an https server (overrides the context)");
   app.add_flag("--insecure-http", f.insecure_http,
                "Allow a plain http:// server on a non-loopback address (the token travels unencrypted)");
@@ -280,9 +287,14 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
     return to_int(ExitCode::kUsage);
   }
 
+  if (app.count("--token")) {
+    // Issue #10: an argument is readable by every local user (ps, /proc/PID/cmdline) and stays in shell history.
+    io.err << "warning: --token puts the token where other local users can read it; set FLEETCTL_TOKEN or store it "
+              "in a context (fleetctl config set-context)\n";
+  }
   GlobalOptions global;
   global.config_path = f.config_path;
-  global.overrides = overrides_from(f, app);
+  global.overrides = overrides_from(f, app, env);
   global.request_timeout_seconds = f.request_timeout;
   global.insecure_http = f.insecure_http;
   Session session(io, env, std::move(global));

@@ -23,6 +23,7 @@ Environment system_environment() {
   Environment env;
   env.fleetctl_config = getenv_opt("FLEETCTL_CONFIG");
   env.home = getenv_opt("HOME");
+  env.fleetctl_token = getenv_opt("FLEETCTL_TOKEN");
   env.now = [] { return std::chrono::system_clock::now(); };
   env.make_client = [](http::ClientOptions options) { return http::Client::create(std::move(options)); };
   env.sleep = [](std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); };

@@ -27,6 +27,7 @@ using ClientFactory = std::function<Result<std::unique_ptr<http::Client>>(http::
 struct Environment {
   std::optional<std::string> fleetctl_config;  // $FLEETCTL_CONFIG
   std::optional<std::string> home;             // $HOME
+  std::optional<std::string> fleetctl_token;   // $FLEETCTL_TOKEN: a token kept off the command line
   std::function<std::chrono::system_clock::time_point()> now;
   ClientFactory make_client;
   // How `--watch` waits between polls: tests advance their clock here instead of sleeping. Unset → no wait.

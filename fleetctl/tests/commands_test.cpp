@@ -52,6 +52,24 @@ TEST_CASE("get clusters follows continue tokens and sends the selector and token
   CHECK(doc["items"][1]["name"] == "b");
 }
 
+TEST_CASE("a token from $FLEETCTL_TOKEN is quiet, --token wins over it with a warning", "[fleetctl]") {
+  Harness h([](const SeenRequest&) { return json_response(200, R"({"items": []})"); });
+  h.env().fleetctl_token = "from-env";
+  auto quiet = h.run({"get", "clusters", "--server", "http://fleet.test:8080"});
+  REQUIRE(quiet.exit_code == 0);
+  CHECK(quiet.err == "No resources found.\n");
+  REQUIRE(h.seen().size() == 1);
+  CHECK(h.seen()[0].headers.at("Authorization") == "Bearer from-env");
+
+  auto flagged = h.run({"get", "clusters", "--server", "http://fleet.test:8080", "--token", "from-flag"});
+  REQUIRE(flagged.exit_code == 0);
+  CHECK(flagged.err ==
+        "warning: --token puts the token where other local users can read it; set FLEETCTL_TOKEN or store it in a "
+        "context (fleetctl config set-context)\nNo resources found.\n");
+  REQUIRE(h.seen().size() == 2);
+  CHECK(h.seen()[1].headers.at("Authorization") == "Bearer from-flag");
+}
+
 TEST_CASE("get clusters --limit stops after N items — empty lists say so on stderr", "[fleetctl]") {
   Harness h([](const SeenRequest& req) {
     if (req.target.find("labelSelector=env%3Dnone") != std::string::npos) return json_response(200, R"({"items": []})");

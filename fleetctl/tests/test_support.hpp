@@ -98,15 +98,14 @@ class Harness {
   }
 
   RunResult run(std::vector<std::string> args, const std::string& stdin_text = "") {
-    std::istringstream in(stdin_text);
-    std::ostringstream out, err;
-    const int rc = run_fleetctl(args, Io{in, out, err}, env_);
-    return {rc, out.str(), err.str()};
+    return run_in(env_, args, stdin_text);
   }
-  // With a server flag so commands need no config file.
+  // With a server flag and $FLEETCTL_TOKEN so commands need no config file.
   RunResult run_with_server(std::vector<std::string> args) {
-    args.insert(args.end(), {"--server", "http://fleet.test:8080", "--token", "secret"});
-    return run(std::move(args));
+    args.insert(args.end(), {"--server", "http://fleet.test:8080"});
+    Environment env = env_;
+    env.fleetctl_token = "secret";
+    return run_in(env, args, "");
   }
 
   Environment& env() { return env_; }
@@ -115,6 +114,13 @@ class Harness {
   std::filesystem::path dir() const { return dir_.path(); }
 
  private:
+  static RunResult run_in(const Environment& env, const std::vector<std::string>& args, const std::string& stdin_text) {
+    std::istringstream in(stdin_text);
+    std::ostringstream out, err;
+    const int rc = run_fleetctl(args, Io{in, out, err}, env);
+    return {rc, out.str(), err.str()};
+  }
+
   TempDir dir_;
   FakeHandler handler_;
   Environment env_;
