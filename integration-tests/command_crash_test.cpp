@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
 
 using namespace fleet::itest;
@@ -54,13 +55,9 @@ TEST_CASE("kill -9 of fleetd with queued and leased commands loses none and fini
   TempDir dir;
   FleetdProcess fleetd{
       FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--command-lease-seconds", "3"})};
-  const auto sim_log = dir.path() / "fleet-sim.log";
-  auto sim = std::make_unique<ChildProcess>(
-      std::vector<std::string>{FLEET_SIM_BINARY, "--server", fleetd.base_url(), "--token", fleetd.admin_token(),
-                               "--clusters", std::to_string(kClusters), "--seed", "5", "--time-scale", "50",
-                               "--heartbeat-interval", "1", "--state-file", (dir.path() / "state.json").string(),
-                               "--stats-interval", "0"},
-      sim_log.string());
+  const auto sim_log = fleet_sim_log(dir.path());
+  auto sim = start_fleet_sim(fleetd, dir.path(),
+                             {"--clusters", std::to_string(kClusters), "--seed", "5", "--time-scale", "50"});
   REQUIRE(eventually(
       [&] {
         auto items = fleetd.call_json("GET", "/v1/clusters?limit=100")["items"];

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "agents/fleet_spec.hpp"
+#include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
 
 using namespace fleet::itest;
@@ -54,12 +55,9 @@ long long registrations(FleetdProcess& fleetd) {
 }
 
 std::unique_ptr<ChildProcess> start_sim(FleetdProcess& fleetd, const std::filesystem::path& dir) {
-  return std::make_unique<ChildProcess>(
-      std::vector<std::string>{FLEET_SIM_BINARY, "--server", fleetd.base_url(), "--token", fleetd.admin_token(),
-                               "--clusters", std::to_string(kClusters), "--gpu-mix", kMix, "--seed",
-                               std::to_string(kSeed), "--time-scale", "100", "--heartbeat-interval", "1",
-                               "--state-file", (dir / "sim-state.json").string(), "--stats-interval", "0"},
-      (dir / "fleet-sim.log").string());
+  return start_fleet_sim(fleetd, dir,
+                         {"--clusters", std::to_string(kClusters), "--gpu-mix", kMix, "--seed", std::to_string(kSeed),
+                          "--time-scale", "100"});
 }
 
 }  // namespace
@@ -104,7 +102,7 @@ TEST_CASE("fleet-sim with 50 clusters registers and reports exact GPU totals and
   CHECK(nodes["items"].size() == spec_nodes);
 
   // The state file holds one credential per cluster, readable by its owner only.
-  const auto state_path = dir.path() / "sim-state.json";
+  const auto state_path = fleet_sim_state(dir.path());
   auto perms = std::filesystem::status(state_path).permissions();
   CHECK((perms & std::filesystem::perms::all) ==
         (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));

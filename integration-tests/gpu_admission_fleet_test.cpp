@@ -10,6 +10,7 @@
 
 #include "agents/fleet_spec.hpp"
 #include "agents/sim_cluster.hpp"
+#include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
 
 using namespace fleet::itest;
@@ -82,10 +83,7 @@ TEST_CASE("fleet-sim: 50 clusters prove their GPU nodes, fleetd stores every ver
   REQUIRE(expected.size() > 200);
   REQUIRE(expected_quarantined > 0);  // the seed was chosen so that some fail
 
-  ChildProcess sim(
-      {FLEET_SIM_BINARY, "--server", fleetd.base_url(), "--token", fleetd.admin_token(), "--spec", spec_path.string(),
-       "--heartbeat-interval", "1", "--state-file", (dir.path() / "sim-state.json").string(), "--stats-interval", "0"},
-      (dir.path() / "fleet-sim.log").string());
+  const auto sim = start_fleet_sim(fleetd, dir.path(), {"--spec", spec_path.string()});
 
   // Every GPU node ends admitted or quarantined, as its agent decided.
   std::map<std::pair<std::string, std::string>, std::string> seen;
@@ -184,9 +182,9 @@ TEST_CASE("fleet-sim: 50 clusters prove their GPU nodes, fleetd stores every ver
   }
   CHECK(state == "quarantined");
 
-  sim.signal(SIGTERM);
-  CHECK(sim.wait(std::chrono::seconds(10)) == 0);
-  std::ifstream log(dir.path() / "fleet-sim.log");
+  sim->signal(SIGTERM);
+  CHECK(sim->wait(std::chrono::seconds(10)) == 0);
+  std::ifstream log(fleet_sim_log(dir.path()));
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   std::size_t applied = 0;
   for (auto at = text.find("\"admission policy applied\""); at != std::string::npos;

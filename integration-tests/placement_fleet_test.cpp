@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "agents/fleet_spec.hpp"
+#include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
 
 using namespace fleet::itest;
@@ -55,10 +56,7 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
   spec->time_scale = 2000;
   const auto spec_path = dir.path() / "fleet.json";
   std::ofstream(spec_path) << agent::to_json(*spec).dump();
-  ChildProcess sim(
-      {FLEET_SIM_BINARY, "--server", fleetd.base_url(), "--token", fleetd.admin_token(), "--spec", spec_path.string(),
-       "--heartbeat-interval", "1", "--state-file", (dir.path() / "sim-state.json").string(), "--stats-interval", "0"},
-      (dir.path() / "fleet-sim.log").string());
+  const auto sim = start_fleet_sim(fleetd, dir.path(), {"--spec", spec_path.string()});
 
   std::vector<std::string> clusters;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -169,10 +167,7 @@ TEST_CASE("placement sees an inventory change made after its last round: a cordo
   spec->time_scale = 2000;
   const auto spec_path = dir.path() / "fleet.json";
   std::ofstream(spec_path) << agent::to_json(*spec).dump();
-  ChildProcess sim(
-      {FLEET_SIM_BINARY, "--server", fleetd.base_url(), "--token", fleetd.admin_token(), "--spec", spec_path.string(),
-       "--heartbeat-interval", "1", "--state-file", (dir.path() / "sim-state.json").string(), "--stats-interval", "0"},
-      (dir.path() / "fleet-sim.log").string());
+  const auto sim = start_fleet_sim(fleetd, dir.path(), {"--spec", spec_path.string()});
   const std::string a = spec->clusters[0].name;
   const std::string b = spec->clusters[1].name;
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "agents/fleet_spec.hpp"
+#include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
 
 using namespace fleet::itest;
@@ -56,10 +57,7 @@ TEST_CASE("rollout: kill -9 fleetd at 20 random points and once inside a transac
   spec->time_scale = 400;  // a control-plane upgrade 1.5 s, a node about 0.8 s
   const auto spec_path = dir.path() / "fleet.json";
   std::ofstream(spec_path) << agent::to_json(*spec).dump();
-  ChildProcess sim(
-      {FLEET_SIM_BINARY, "--server", fleetd.base_url(), "--token", fleetd.admin_token(), "--spec", spec_path.string(),
-       "--heartbeat-interval", "1", "--state-file", (dir.path() / "sim-state.json").string(), "--stats-interval", "0"},
-      (dir.path() / "fleet-sim.log").string());
+  const auto sim = start_fleet_sim(fleetd, dir.path(), {"--spec", spec_path.string()});
   const auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
     int ready = 0;
@@ -67,7 +65,7 @@ TEST_CASE("rollout: kill -9 fleetd at 20 random points and once inside a transac
     for (const auto& c : clusters["items"]) ready += c["state"] == "ready";
     if (ready == kClusters) break;
     INFO(clusters.dump().substr(0, 2000));
-    INFO(read_file(dir.path() / "fleet-sim.log").substr(0, 3000));
+    INFO(read_file(fleet_sim_log(dir.path())).substr(0, 3000));
     REQUIRE(std::chrono::steady_clock::now() < ready_by);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

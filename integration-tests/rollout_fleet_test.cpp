@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "agents/fleet_spec.hpp"
+#include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
 
 using namespace fleet::itest;
@@ -57,10 +58,7 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
   spec->faults.probe_failure = 0.02;
   const auto spec_path = dir.path() / "fleet.json";
   std::ofstream(spec_path) << agent::to_json(*spec).dump();
-  ChildProcess sim(
-      {FLEET_SIM_BINARY, "--server", fleetd.base_url(), "--token", fleetd.admin_token(), "--spec", spec_path.string(),
-       "--heartbeat-interval", "1", "--state-file", (dir.path() / "sim-state.json").string(), "--stats-interval", "0"},
-      (dir.path() / "fleet-sim.log").string());
+  const auto sim = start_fleet_sim(fleetd, dir.path(), {"--spec", spec_path.string()});
 
   // Every cluster ready with its inventory (pools and versions) stored.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
