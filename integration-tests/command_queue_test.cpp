@@ -217,7 +217,7 @@ TEST_CASE("command leases expire and re-deliver, reports extend and finish them,
   REQUIRE(failed["message"] == "lease expired 3 times");
   REQUIRE(failed["attempts"] == 3);
   REQUIRE(agent.poll("wait=0")["commands"].empty());
-  REQUIRE(fleetd.call("GET", "/metrics").body.find("fleetd_command_lease_failures 1") != std::string::npos);
+  REQUIRE(fleetd.call("GET", "/metrics").body.find("fleetd_command_lease_failures_total 1") != std::string::npos);
 
   // Bad reports.
   REQUIRE(agent.report("drain-1", {{"state", "done"}}, 422)["type"] == "urn:fleetd:problem:invalid-field");

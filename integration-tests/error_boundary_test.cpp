@@ -78,7 +78,7 @@ TEST_CASE("a serialization failure or deadlock is retried and the request succee
   CHECK(scalar(fleetd, "SELECT count(*) FROM audit_log WHERE action = 'cluster.create' AND object_name = 'retry-1'") ==
         1);  // the failed attempt rolled back with its audit row
   CHECK(scalar(fleetd, "SELECT last_value FROM itest_fault_count") == 2);  // two runs of the insert
-  CHECK(metric(fleetd, "fleetd_db_retries") == 1);
+  CHECK(metric(fleetd, "fleetd_db_retries_total") == 1);
 
   plant_fault(fleetd, "clusters", "UPDATE", "40P01", 2);  // deadlock_detected, twice
   auto patched = fleetd.call("PATCH", "/v1/clusters/retry-1", R"({"region": "westeurope"})",
@@ -86,7 +86,7 @@ TEST_CASE("a serialization failure or deadlock is retried and the request succee
   INFO(patched.body);
   REQUIRE(patched.status == 200);
   CHECK(json::parse(patched.body)["region"] == "westeurope");
-  CHECK(metric(fleetd, "fleetd_db_retries") == 3);
+  CHECK(metric(fleetd, "fleetd_db_retries_total") == 3);
 }
 
 TEST_CASE("conflicts that outlast the retries are a 503 with Retry-After and write nothing", "[integration][errors]") {

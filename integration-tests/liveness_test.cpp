@@ -115,7 +115,7 @@ TEST_CASE("a cluster without heartbeats becomes unreachable and returns to ready
   REQUIRE(marked["state"] == "unreachable");
   REQUIRE(marked["resourceVersion"] != rv);
   REQUIRE(audit_count(fleetd, "cluster.unreachable", a.cluster) == 1);
-  REQUIRE(fleetd.call("GET", "/metrics").body.find("fleetd_clusters_marked_unreachable 1") != std::string::npos);
+  REQUIRE(fleetd.call("GET", "/metrics").body.find("fleetd_clusters_marked_unreachable_total 1") != std::string::npos);
   // A cluster that never heartbeated is registering, not unreachable.
   REQUIRE(state(fleetd, b.cluster) == "registering");
 

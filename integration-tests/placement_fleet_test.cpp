@@ -149,7 +149,7 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
   }
 
   const std::string metrics = fleetd.call("GET", "/metrics").body;
-  CHECK(metrics.find("fleetd_placement_decisions ") != std::string::npos);
+  CHECK(metrics.find("fleetd_placement_decisions_total ") != std::string::npos);
   CHECK(metrics.find("fleetd_placement_decision_seconds_bucket") != std::string::npos);
   CHECK(metrics.find("fleetd_placement_gpus_bound{model=\"NVIDIA H100 80GB HBM3\"}") != std::string::npos);
 }

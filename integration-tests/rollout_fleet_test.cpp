@@ -207,7 +207,7 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_step_seconds_bucket{kind=\"node_pool\",le=\"+Inf\"} "));
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_step_seconds_count{kind=\"control_plane\"} "));
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_node_upgrade_seconds_count "));
-  CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_members_finished{result=\"succeeded\"} " +
+  CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_members_finished_total{result=\"succeeded\"} " +
                                            std::to_string(kClusters) + "\n"));
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_executor_leader 1\n"));
 }

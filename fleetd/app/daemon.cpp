@@ -24,7 +24,7 @@
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/api_service.hpp"
 #include "fleetd/http/metrics.hpp"
-#include "fleetd/loops/admission_gauges.hpp"
+#include "fleetd/loops/fleet_gauges.hpp"
 #include "fleetd/loops/lease_sweeper.hpp"
 #include "fleetd/loops/liveness_monitor.hpp"
 #include "fleetd/loops/placement_loop.hpp"
@@ -81,7 +81,7 @@ class Daemon {
         lease_sweeper_({database_url, static_cast<int>(cfg.command_max_attempts)}, clock_),
         record_sweeper_({database_url, std::chrono::seconds(cfg.record_sweep_seconds)}, clock_),
         liveness_({database_url, std::chrono::seconds(cfg.heartbeat_interval_seconds), unreachable_after(cfg)}, clock_),
-        admission_gauges_(database_url, std::chrono::seconds(15), clock_),
+        fleet_gauges_(database_url, std::chrono::seconds(15), clock_),
         rollouts_({database_url}, clock_),
         placement_({database_url}, clock_) {
     metrics_.set_build_info(build.version, build.commit);
@@ -134,7 +134,7 @@ class Daemon {
     lease_sweeper_.start();
     record_sweeper_.start();
     liveness_.start();
-    admission_gauges_.start();
+    fleet_gauges_.start();
     rollouts_.start();
     placement_.start();
     recorder_.start();
@@ -156,7 +156,7 @@ class Daemon {
     pthread_kill(signal_thread.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
     signal_thread.join();
     liveness_.stop();
-    admission_gauges_.stop();
+    fleet_gauges_.stop();
     rollouts_.stop();
     placement_.stop();
     lease_sweeper_.stop();
@@ -198,43 +198,58 @@ class Daemon {
     auto gauge = [this](const char* name, const char* help, auto read) {
       metrics_.add_gauge(name, help, [read] { return static_cast<double>(read()); });
     };
+    // Values that only grow are counters (…_total), so rate() and increase() work on them (issue #16).
+    auto counter = [this](const char* name, const char* help, auto read) {
+      metrics_.add_counter(name, help, [read] { return static_cast<double>(read()); });
+    };
     gauge("fleetd_db_pool_connections", "Database connections in the pool.", [this] { return pool_.size(); });
     gauge("fleetd_db_pool_in_use", "Database connections running a job.", [this] { return pool_.in_use(); });
     gauge("fleetd_db_pool_waiting", "Jobs queued for a database connection.", [this] { return pool_.waiting(); });
-    gauge("fleetd_db_retries", "Database jobs run again after a serialization failure or deadlock.",
-          [this] { return pool_.retries(); });
+    counter("fleetd_db_retries_total", "Database jobs run again after a serialization failure or deadlock.",
+            [this] { return pool_.retries(); });
     gauge("fleetd_http_open_connections", "Open HTTP connections.", [this] { return server_->open_connections(); });
     gauge("fleetd_http_in_flight_requests", "HTTP requests being handled.",
           [this] { return server_->in_flight_requests(); });
     gauge("fleetd_command_polls_waiting", "Agent command long polls held in memory.",
           [this] { return notifier_.waiters(); });
-    gauge("fleetd_command_leases_expired", "Command leases this replica returned to the queue.",
-          [this] { return lease_sweeper_.requeued(); });
-    gauge("fleetd_command_lease_failures", "Commands this replica failed after too many expired leases.",
-          [this] { return lease_sweeper_.failed(); });
-    gauge("fleetd_clusters_marked_unreachable", "Clusters this replica marked unreachable.",
-          [this] { return liveness_.marked_unreachable(); });
+    counter("fleetd_command_leases_expired_total", "Command leases this replica returned to the queue.",
+            [this] { return lease_sweeper_.requeued(); });
+    counter("fleetd_command_lease_failures_total", "Commands this replica failed after too many expired leases.",
+            [this] { return lease_sweeper_.failed(); });
+    counter("fleetd_clusters_marked_unreachable_total", "Clusters this replica marked unreachable.",
+            [this] { return liveness_.marked_unreachable(); });
     gauge("fleetd_heartbeat_cache_clusters", "Clusters whose inventory this replica holds in memory.",
           [this] { return cache_.size(); });
-    gauge("fleetd_liveness_rows_written", "Heartbeat times written to clusters.last_heartbeat in batches.",
-          [this] { return recorder_.rows_written(); });
+    counter("fleetd_liveness_rows_written_total", "Heartbeat times written to clusters.last_heartbeat in batches.",
+            [this] { return recorder_.rows_written(); });
     metrics_.add_gauge_family("fleetd_gpu_nodes",
                               "GPU nodes by admission state, fleet-wide (every replica: use max()).", "admission",
-                              [this] { return admission_gauges_.gpu_nodes_by_admission(); });
+                              [this] { return fleet_gauges_.counts().gpu_nodes_by_admission; });
+    auto table = [](const std::map<std::pair<std::string, std::string>, std::int64_t>& counts) {
+      std::map<Metrics::LabelValues, std::int64_t> out;
+      for (const auto& [key, n] : counts) out[{key.first, key.second}] = n;
+      return out;
+    };
+    metrics_.add_gauge_table("fleetd_clusters",
+                             "Clusters by state and provider, fleet-wide (every replica: use max()).",
+                             {"state", "provider"}, [this, table] { return table(fleet_gauges_.counts().clusters); });
+    metrics_.add_gauge_table("fleetd_commands_open",
+                             "Agent commands queued, leased or running, by state and kind, fleet-wide (use max()).",
+                             {"state", "kind"}, [this, table] { return table(fleet_gauges_.counts().open_commands); });
     metrics_.add_gauge_family("fleetd_rollouts", "Update runs by state, fleet-wide (from the executing replica).",
                               "state", [this] { return rollouts_.stats().runs_by_state; });
-    metrics_.add_gauge_family("fleetd_rollout_members_finished",
-                              "Rollout members this replica's executor saw finish, by result.", "result", [this] {
-                                const auto s = rollouts_.stats();
-                                return std::map<std::string, std::int64_t>{
-                                    {"succeeded", static_cast<std::int64_t>(s.members_succeeded)},
-                                    {"failed", static_cast<std::int64_t>(s.members_failed)},
-                                    {"skipped", static_cast<std::int64_t>(s.members_skipped)}};
-                              });
-    gauge("fleetd_rollout_executor_rounds", "Update-run decisions this replica's executor made.",
-          [this] { return rollouts_.stats().rounds; });
-    gauge("fleetd_rollout_executor_errors", "Executor rounds that failed and were retried.",
-          [this] { return rollouts_.stats().errors; });
+    metrics_.add_counter_family("fleetd_rollout_members_finished_total",
+                                "Rollout members this replica's executor saw finish, by result.", "result", [this] {
+                                  const auto s = rollouts_.stats();
+                                  return std::map<std::string, std::int64_t>{
+                                      {"succeeded", static_cast<std::int64_t>(s.members_succeeded)},
+                                      {"failed", static_cast<std::int64_t>(s.members_failed)},
+                                      {"skipped", static_cast<std::int64_t>(s.members_skipped)}};
+                                });
+    counter("fleetd_rollout_executor_rounds_total", "Update-run decisions this replica's executor made.",
+            [this] { return rollouts_.stats().rounds; });
+    counter("fleetd_rollout_executor_errors_total", "Executor rounds that failed and were retried.",
+            [this] { return rollouts_.stats().errors; });
     gauge("fleetd_rollout_executor_leader", "1 when this replica executes update runs.",
           [this] { return rollouts_.stats().leader ? 1 : 0; });
     metrics_.add_histogram_family(
@@ -255,15 +270,15 @@ class Daemon {
 
   void register_placement_gauges() {
     auto count = [this](const char* name, const char* help, std::uint64_t PlacementLoopStats::*field) {
-      metrics_.add_gauge(name, help, [this, field] { return static_cast<double>(placement_.stats().*field); });
+      metrics_.add_counter(name, help, [this, field] { return static_cast<double>(placement_.stats().*field); });
     };
-    count("fleetd_placement_rounds", "Placement loop rounds on this replica (each one transaction).",
+    count("fleetd_placement_rounds_total", "Placement loop rounds on this replica (each one transaction).",
           &PlacementLoopStats::rounds);
-    count("fleetd_placement_errors", "Placement loop rounds that failed and were retried.",
+    count("fleetd_placement_errors_total", "Placement loop rounds that failed and were retried.",
           &PlacementLoopStats::errors);
-    count("fleetd_placement_decisions", "Workload placement decisions this replica wrote.",
+    count("fleetd_placement_decisions_total", "Workload placement decisions this replica wrote.",
           &PlacementLoopStats::decisions);
-    count("fleetd_placement_commands", "apply_workload and delete_workload commands this replica queued.",
+    count("fleetd_placement_commands_total", "apply_workload and delete_workload commands this replica queued.",
           &PlacementLoopStats::commands);
     metrics_.add_gauge("fleetd_placement_leader", "1 when this replica runs the placement loop.",
                        [this] { return placement_.stats().leader ? 1.0 : 0.0; });
@@ -306,9 +321,9 @@ class Daemon {
   LeaseSweeper lease_sweeper_;
   RecordSweeper record_sweeper_;  // spent idempotency records and bootstrap tokens
   LivenessMonitor liveness_;
-  AdmissionGauges admission_gauges_;  // fleetd_gpu_nodes{admission}
-  RolloutExecutor rollouts_;          // carries update runs forward (one replica at a time)
-  PlacementLoop placement_;           // places workloads and follows their bindings (one replica at a time)
+  FleetGauges fleet_gauges_;  // fleetd_gpu_nodes{admission}, fleetd_clusters{state,provider}, fleetd_commands_open
+  RolloutExecutor rollouts_;  // carries update runs forward (one replica at a time)
+  PlacementLoop placement_;   // places workloads and follows their bindings (one replica at a time)
   std::unique_ptr<http::Server> server_;
 };
 

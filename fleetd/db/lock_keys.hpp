@@ -5,10 +5,10 @@
 
 namespace fleet::lock_keys {
 
-inline constexpr std::int64_t kMigrations = 0x666c656574000001;       // session lock while migrating (db/migrations)
-inline constexpr std::int64_t kLiveness = 0x666c656574000002;         // loops/liveness_monitor: one replica a round
-inline constexpr std::int64_t kCommandLeases = 0x666c656574000003;    // loops/lease_sweeper: one replica a round
-inline constexpr std::int64_t kAdmissionGauges = 0x666c656574000004;  // loops/admission_gauges: one count at a time
+inline constexpr std::int64_t kMigrations = 0x666c656574000001;     // session lock while migrating (db/migrations)
+inline constexpr std::int64_t kLiveness = 0x666c656574000002;       // loops/liveness_monitor: one replica a round
+inline constexpr std::int64_t kCommandLeases = 0x666c656574000003;  // loops/lease_sweeper: one replica a round
+inline constexpr std::int64_t kFleetGauges = 0x666c656574000004;    // loops/fleet_gauges: one count at a time
 inline constexpr std::int64_t kRolloutExecutor =
     0x666c656574000005;  // loops/rollout_executor: one executor (session lock)
 inline constexpr std::int64_t kRolloutCreate =

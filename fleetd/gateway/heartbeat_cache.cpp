@@ -10,24 +10,14 @@ HeartbeatCache::HeartbeatCache(const Clock& clock, std::chrono::milliseconds cre
     : clock_(clock),
       credential_ttl_(credential_ttl),
       max_clusters_(max_clusters),
-      unknown_credential_ttl_(unknown_credential_ttl) {}
+      unknown_credentials_(unknown_credential_ttl, kMaxUnknownCredentials) {}
 
 bool HeartbeatCache::known_unknown_credential(const std::string& credential_hash) {
-  std::lock_guard lock(mutex_);
-  auto it = unknown_credentials_.find(credential_hash);
-  if (it == unknown_credentials_.end()) return false;
-  if (clock_.steady_now() >= it->second) {
-    unknown_credentials_.erase(it);
-    return false;
-  }
-  return true;
+  return unknown_credentials_.contains(credential_hash, clock_.steady_now());
 }
 
 void HeartbeatCache::remember_unknown_credential(const std::string& credential_hash) {
-  constexpr std::size_t kMaxUnknown = 10'000;  // a flood of distinct ones costs a lookup each, and no memory
-  std::lock_guard lock(mutex_);
-  if (unknown_credentials_.size() >= kMaxUnknown) unknown_credentials_.clear();
-  unknown_credentials_[credential_hash] = clock_.steady_now() + unknown_credential_ttl_;
+  unknown_credentials_.insert(credential_hash, clock_.steady_now());
 }
 
 void HeartbeatCache::prime_credential(const std::string& credential_hash, const std::string& cluster,

@@ -26,6 +26,7 @@
 #include <variant>
 
 #include "common/clock.hpp"
+#include "common/expiring_set.hpp"
 #include "protocol/heartbeat.hpp"
 
 namespace fleet {
@@ -111,13 +112,15 @@ class HeartbeatCache {
   const Clock& clock_;
   std::chrono::milliseconds credential_ttl_;
   std::size_t max_clusters_;
-  std::chrono::milliseconds unknown_credential_ttl_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> inventories_;
   std::unordered_set<std::string> full_demanded_;
   std::unordered_map<std::string, Credential> credentials_;
-  std::unordered_map<std::string, Clock::SteadyTime> unknown_credentials_;  // hash → until
-  CredentialEpoch credential_epoch_ = 0;                                    // forgets so far
+  CredentialEpoch credential_epoch_ = 0;  // forgets so far
+  // Its own lock: a 401 answered from here does not wait for mutex_. A flood of distinct hashes costs a lookup
+  // each, and no memory.
+  static constexpr std::size_t kMaxUnknownCredentials = 10'000;
+  ExpiringSet unknown_credentials_;
 };
 
 }  // namespace fleet

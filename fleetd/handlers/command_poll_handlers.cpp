@@ -219,6 +219,14 @@ http::Response report(Call& call, pqxx::connection_base& conn, const CommandQueu
 }  // namespace
 
 void register_command_poll_routes(ApiService& api, AgentGateway gateway, CommandQueueOptions options) {
+  // A poll's latency is mostly its wait (up to kMaxWait): buckets up to it, so an answered poll and a poll that
+  // timed out empty land in different buckets instead of together in +Inf (issue #16).
+  std::vector<double> poll_buckets(Metrics::kLatencyBuckets.begin(), Metrics::kLatencyBuckets.end());
+  poll_buckets.insert(poll_buckets.end(), {20.0, 30.0, 45.0, 55.0, 60.0});
+  api.metrics().set_route_buckets("/v1/agents/{cluster}/commands", std::move(poll_buckets));
+  // Every agent holds a poll open all the time: its answers are logged at debug unless refused. A command's
+  // report is not routine (it says what a cluster did) and stays at info.
+  api.set_routine("/v1/agents/{cluster}/commands");
   api.add_async_route("GET", "/v1/agents/{cluster}/commands",
                       [&api, gateway, options](std::shared_ptr<Call> call, http::Respond respond) {
                         poll_commands(std::move(call), std::move(respond), api, gateway, options);

@@ -363,6 +363,7 @@ std::function<void(std::string_view, std::string_view, std::function<void(bool)>
 void register_heartbeat_routes(ApiService& api, AgentGateway gateway, AgentRouteOptions options) {
   auto deps = std::make_shared<const HeartbeatDeps>(
       HeartbeatDeps{gateway, options, api.clock(), api.pool(), api.metrics(), api});
+  api.set_routine("/v1/agents/{cluster}/heartbeat");  // one a cluster every interval: debug unless refused
   api.add_async_route("POST", "/v1/agents/{cluster}/heartbeat",
                       [deps](const std::shared_ptr<Call>& call, const http::Respond& respond) {
                         heartbeat_front(call, respond, deps);

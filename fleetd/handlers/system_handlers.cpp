@@ -27,6 +27,8 @@ ReadinessCache::Answer answer_of(const http::Response& r) {
 }  // namespace
 
 void register_system_routes(ApiService& api, Metrics& metrics, const SystemInfo& info) {
+  // Probes and scrapes come every few seconds: logged at debug when answered (ApiService::set_routine).
+  for (const char* route : {"/healthz", "/readyz", "/metrics"}) api.set_routine(route);
   api.add_plain_route("GET", "/healthz", [](Call&) { return json_response(200, R"({"status":"ok"})"); });
   // At most one database check a second however often it is probed (http/readiness_cache.hpp).
   auto cache = std::make_shared<ReadinessCache>(ReadinessCache::Options{});

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <boost/url/parse.hpp>
+#include <cmath>
 #include <pqxx/pqxx>
 #include <variant>
 
@@ -54,6 +55,7 @@ ApiService::ApiService(DbPool& pool, Metrics& metrics, const Clock& clock, ApiSe
       metrics_(metrics),
       clock_(clock),
       options_(std::move(options)),
+      unknown_tokens_(options_.auth_cache_ttl, kMaxAuthCacheEntries),
       auth_failures_(options_.auth_failures) {}
 
 void ApiService::add_db_route(std::string method, std::string route, std::optional<Role> min_role, DbHandler handler) {
@@ -140,24 +142,6 @@ void ApiService::invalidate_auth_cache() {
   auth_cache_.clear();
 }
 
-bool ApiService::known_unknown(const std::string& hash) {
-  std::lock_guard lock(auth_mutex_);
-  auto it = unknown_tokens_.find(hash);
-  if (it == unknown_tokens_.end()) return false;
-  if (it->second < clock_.steady_now()) {
-    unknown_tokens_.erase(it);
-    return false;
-  }
-  return true;
-}
-
-void ApiService::remember_unknown(const std::string& hash) {
-  std::lock_guard lock(auth_mutex_);
-  // Bounded: a flood of distinct random tokens costs what it did before, a query each, and no memory.
-  if (unknown_tokens_.size() >= kMaxAuthCacheEntries) unknown_tokens_.clear();
-  unknown_tokens_[hash] = clock_.steady_now() + options_.auth_cache_ttl;
-}
-
 http::Response ApiService::unknown_token(const Call& call) {
   auto resp = problem(
       call, make_error(ErrorCode::kUnauthenticated, "the bearer token is unknown or revoked", "", "unauthenticated"));
@@ -221,6 +205,14 @@ std::optional<http::Response> ApiService::parse_target(Call& call, std::vector<s
   return std::nullopt;
 }
 
+void ApiService::set_routine(std::string route) {
+  routine_routes_.insert(std::move(route));
+}
+
+log::Level ApiService::access_log_level(bool routine, int status) {
+  return routine && status < 400 ? log::Level::kDebug : log::Level::kInfo;
+}
+
 void ApiService::handle(http::Request req_in, http::Respond respond_in) {
   // The request lives in a shared block: the handler may run later on a database worker.
   auto req = std::make_shared<http::Request>(std::move(req_in));
@@ -234,14 +226,16 @@ void ApiService::handle(http::Request req_in, http::Respond respond_in) {
     resp.route = *route_name;
     const double secs = std::chrono::duration<double>(clock_.steady_now() - req->received_at).count();
     metrics_.observe_request(resp.route, req->method, resp.status, secs);
-    if (log::enabled(log::Level::kInfo)) {
-      log::info("request", {{"requestId", req->request_id},
-                            {"serverRequestId", req->server_request_id},
-                            {"method", req->method},
-                            {"route", resp.route},
-                            {"status", resp.status},
-                            {"durationMs", secs * 1000.0},
-                            {"remote", req->remote_address}});
+    const log::Level level = access_log_level(routine_routes_.count(resp.route) > 0, resp.status);
+    if (log::enabled(level)) {
+      log::write(level, "request",
+                 {{"requestId", req->request_id},
+                  {"serverRequestId", req->server_request_id},
+                  {"method", req->method},
+                  {"route", resp.route},
+                  {"status", resp.status},
+                  {"durationMs", std::round(secs * 100'000.0) / 100.0},  // to 10 µs: the clock's noise is more
+                  {"remote", req->remote_address}});
     }
     respond_in(std::move(resp));
   };
@@ -295,7 +289,7 @@ void ApiService::run_db(const Route& route, const std::shared_ptr<Call>& call, c
       return respond(std::move(*refused));
     }
     token_hash = std::get<std::string>(std::move(hash));
-    if (known_unknown(token_hash)) {
+    if (unknown_tokens_.contains(token_hash, clock_.steady_now())) {
       metrics_.observe_auth_failure(Metrics::AuthFailure::kUnknownTokenCached);
       return respond(unknown_token(*call));
     }
@@ -321,7 +315,7 @@ std::optional<http::Response> ApiService::authorize(const Route& route, Call& ca
     if (principal) remember_principal(token_hash, *principal);
   }
   if (!principal) {
-    remember_unknown(token_hash);
+    unknown_tokens_.insert(token_hash, clock_.steady_now());
     count_failed_lookup(call);
     return unknown_token(call);
   }

@@ -15,6 +15,8 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/expiring_set.hpp"
+#include "common/log.hpp"
 #include "fleetd/auth/credentials.hpp"
 #include "fleetd/db/db_pool.hpp"
 #include "fleetd/http/auth_failure_limiter.hpp"
@@ -45,6 +47,12 @@ class ApiService {
   // No API token check: the handler authenticates the caller itself (agent credentials).
   void add_async_route(std::string method, std::string route, AsyncHandler handler,
                        Safety safety = Safety::kChangesState);
+
+  // Routes whose successful answers are a fleet's steady traffic (agents' heartbeats and polls, scrapes, probes):
+  // their access log lines are written at debug, so that a person reading the log at info sees what matters and
+  // not a line a second per cluster (issue #16). Their failures (4xx, 5xx) stay at info. Before serving.
+  void set_routine(std::string route);
+  static log::Level access_log_level(bool routine, int status);
 
   DbPool& pool() { return pool_; }
   Metrics& metrics() { return metrics_; }
@@ -93,11 +101,6 @@ class ApiService {
                                           pqxx::connection_base& conn);
   std::optional<Principal> cached_principal(const std::string& hash);
   void remember_principal(const std::string& hash, const Principal& p);
-  // Tokens the database did not know, for auth_cache_ttl (issue #10): a client repeating a random or revoked token
-  // is answered 401 without a database worker or a query. Safe because a token is only ever made by fleetd: no one
-  // can present a token before it exists.
-  bool known_unknown(const std::string& hash);
-  void remember_unknown(const std::string& hash);
   http::Response unknown_token(const Call& call);  // the 401 (the caller counts it)
   // The 429 for a source over its failure budget (auth_failure_limiter.hpp), before a token it has not used
   // successfully is looked up.
@@ -108,9 +111,13 @@ class ApiService {
   const Clock& clock_;
   ApiServiceOptions options_;
   std::vector<Route> routes_;
+  std::set<std::string> routine_routes_;
   std::mutex auth_mutex_;
   std::unordered_map<std::string, CachedPrincipal> auth_cache_;
-  std::unordered_map<std::string, Clock::SteadyTime> unknown_tokens_;  // hash → until
+  // Tokens the database did not know, for auth_cache_ttl (issue #10): a client repeating a random or revoked token
+  // is answered 401 without a database worker or a query. Safe because a token is only ever made by fleetd: no one
+  // can present a token before it exists. Bounded: a flood of distinct random tokens costs a query each.
+  ExpiringSet unknown_tokens_;
   AuthFailureLimiter auth_failures_;
 };
 

@@ -1,7 +1,9 @@
 #include "fleetd/http/metrics.hpp"
 
+#include "fleetd/http/process_metrics.hpp"
+#include "fleetd/http/prometheus_number.hpp"
+
 #include <algorithm>
-#include <cstdio>
 #include <sstream>
 
 namespace fleet {
@@ -20,9 +22,7 @@ std::string escape(const std::string& v) {
   return out;
 }
 std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  return prometheus_number(v);
 }
 }  // namespace
 
@@ -38,16 +38,33 @@ void Metrics::observe_request(const std::string& route, const std::string& metho
   std::lock_guard lock(mutex_);
   requests_[{route, label, status}]++;
   auto& h = latency_[{route, label}];
-  for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-    if (seconds <= kLatencyBuckets[i]) h.buckets[i]++;
+  if (h.bounds == nullptr) {
+    auto own = route_buckets_.find(route);
+    h.bounds = own == route_buckets_.end() ? &default_buckets_ : &own->second;
+    h.buckets.assign(h.bounds->size(), 0);
   }
+  // Counted in the first bucket that holds it; render() sums them up (the exposition's buckets are cumulative).
+  const auto at = std::lower_bound(h.bounds->begin(), h.bounds->end(), seconds);
+  if (at != h.bounds->end()) h.buckets[static_cast<std::size_t>(at - h.bounds->begin())]++;
   h.count++;
   h.sum += seconds;
 }
 
 void Metrics::add_gauge(std::string name, std::string help, std::function<double()> read) {
   std::lock_guard lock(mutex_);
-  gauges_.push_back({std::move(name), std::move(help), std::move(read)});
+  gauges_.push_back({std::move(name), std::move(help), std::move(read), "gauge"});
+}
+
+void Metrics::add_counter(std::string name, std::string help, std::function<double()> read) {
+  std::lock_guard lock(mutex_);
+  gauges_.push_back({std::move(name), std::move(help), std::move(read), "counter"});
+}
+
+void Metrics::set_route_buckets(const std::string& route, std::vector<double> bounds) {
+  std::sort(bounds.begin(), bounds.end());
+  std::lock_guard lock(mutex_);
+  // Before any request on the route: a histogram already counting keeps the bounds it was made with.
+  route_buckets_.emplace(route, std::move(bounds));
 }
 
 void Metrics::set_build_info(std::string version, std::string commit) {
@@ -59,7 +76,19 @@ void Metrics::set_build_info(std::string version, std::string commit) {
 void Metrics::add_gauge_family(std::string name, std::string help, std::string label,
                                std::function<std::map<std::string, std::int64_t>()> read) {
   std::lock_guard lock(mutex_);
-  families_.push_back({std::move(name), std::move(help), std::move(label), std::move(read)});
+  families_.push_back({std::move(name), std::move(help), std::move(label), std::move(read), "gauge"});
+}
+
+void Metrics::add_gauge_table(std::string name, std::string help, std::vector<std::string> labels,
+                              std::function<std::map<LabelValues, std::int64_t>()> read) {
+  std::lock_guard lock(mutex_);
+  tables_.push_back({std::move(name), std::move(help), std::move(labels), std::move(read)});
+}
+
+void Metrics::add_counter_family(std::string name, std::string help, std::string label,
+                                 std::function<std::map<std::string, std::int64_t>()> read) {
+  std::lock_guard lock(mutex_);
+  families_.push_back({std::move(name), std::move(help), std::move(label), std::move(read), "counter"});
 }
 
 void Metrics::observe_probe_result(const std::string& verdict, const std::vector<std::string>& failed_checks,
@@ -160,9 +189,23 @@ void Metrics::render_admission(std::ostream& out) const {
     }
   }
   for (const auto& f : families_) {
-    out << "# HELP " << f.name << " " << f.help << "\n# TYPE " << f.name << " gauge\n";
+    out << "# HELP " << f.name << " " << f.help << "\n# TYPE " << f.name << " " << f.type << "\n";
     for (const auto& [value, n] : f.read()) {
       out << f.name << "{" << f.label << "=\"" << escape(value) << "\"} " << n << "\n";
+    }
+  }
+}
+
+void Metrics::render_tables(std::ostream& out) const {
+  for (const auto& t : tables_) {
+    out << "# HELP " << t.name << " " << t.help << "\n# TYPE " << t.name << " gauge\n";
+    for (const auto& [values, n] : t.read()) {
+      if (values.size() != t.labels.size()) continue;  // a reader's bug: no sample rather than a malformed one
+      out << t.name << "{";
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        out << (i ? "," : "") << t.labels[i] << "=\"" << escape(values[i]) << "\"";
+      }
+      out << "} " << n << "\n";
     }
   }
 }
@@ -189,19 +232,22 @@ std::string Metrics::render() const {
       << "# TYPE fleetd_http_request_duration_seconds histogram\n";
   for (const auto& [key, h] : latency_) {
     std::string labels = "route=\"" + escape(key.first) + "\",method=\"" + escape(key.second) + "\"";
-    for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-      out << "fleetd_http_request_duration_seconds_bucket{" << labels << ",le=\"" << num(kLatencyBuckets[i]) << "\"} "
-          << h.buckets[i] << "\n";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < h.bounds->size(); ++i) {
+      cumulative += h.buckets[i];
+      out << "fleetd_http_request_duration_seconds_bucket{" << labels << ",le=\"" << num((*h.bounds)[i]) << "\"} "
+          << cumulative << "\n";
     }
     out << "fleetd_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << h.count << "\n";
     out << "fleetd_http_request_duration_seconds_sum{" << labels << "} " << num(h.sum) << "\n";
     out << "fleetd_http_request_duration_seconds_count{" << labels << "} " << h.count << "\n";
   }
   for (const auto& g : gauges_) {
-    out << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " gauge\n"
+    out << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " " << g.type << "\n"
         << g.name << " " << num(g.read()) << "\n";
   }
   render_admission(out);
+  render_tables(out);
   out << "# HELP fleetd_auth_failures_total API requests refused with 401 for their bearer token, by reason.\n"
       << "# TYPE fleetd_auth_failures_total counter\n";
   const std::array<const char*, 3> reasons = {"missing", "malformed", "unknown"};
@@ -224,6 +270,7 @@ std::string Metrics::render() const {
          "(an agent newer than fleetd); the answer's Warning header names them.\n"
       << "# TYPE fleetd_heartbeat_unknown_fields_total counter\n"
       << "fleetd_heartbeat_unknown_fields_total " << heartbeats_with_unknown_fields_ << "\n";
+  if (const auto process = read_process_stats()) render_process_metrics(out, *process);
   return out.str();
 }
 

@@ -27,10 +27,23 @@ class Metrics {
   static std::string_view method_label(std::string_view method);
   // A gauge read when /metrics is rendered (pool in use, connections, …).
   void add_gauge(std::string name, std::string help, std::function<double()> read);
+  // A counter kept elsewhere (a loop's rounds, leases expired), read when /metrics is rendered. Its name ends in
+  // _total (Prometheus' convention for values that only grow; rate() and increase() assume it).
+  void add_counter(std::string name, std::string help, std::function<double()> read);
+  // Latency buckets for one route instead of kLatencyBuckets: the agents' long poll waits up to 55 s by design,
+  // so its latency is its wait, and every poll would land in +Inf.
+  void set_route_buckets(const std::string& route, std::vector<double> bounds);
   void set_build_info(std::string version, std::string commit);
   // A gauge with one label, read when /metrics is rendered: label value → value.
   void add_gauge_family(std::string name, std::string help, std::string label,
                         std::function<std::map<std::string, std::int64_t>()> read);
+  // A gauge with several labels: label values (in `labels`' order) → value.
+  using LabelValues = std::vector<std::string>;
+  void add_gauge_table(std::string name, std::string help, std::vector<std::string> labels,
+                       std::function<std::map<LabelValues, std::int64_t>()> read);
+  // The same for a counter (name ending in _total).
+  void add_counter_family(std::string name, std::string help, std::string label,
+                          std::function<std::map<std::string, std::int64_t>()> read);
 
   // GPU admission (issue #11): a probe result this replica stored: counted by verdict and by failing check, and its
   // duration observed. Check names come from agents: past kMaxCheckLabels distinct names they count as "other".
@@ -61,20 +74,30 @@ class Metrics {
 
  private:
   void render_admission(std::ostream& out) const;  // with mutex_ held
+  void render_tables(std::ostream& out) const;     // with mutex_ held
   struct Histogram {
-    std::array<std::uint64_t, kLatencyBuckets.size()> buckets{};
+    const std::vector<double>* bounds = nullptr;  // the route's (route_buckets_, never erased) or default_buckets_
+    std::vector<std::uint64_t> buckets;           // per bound, not cumulative
     std::uint64_t count = 0;
     double sum = 0;
   };
   struct Gauge {
     std::string name, help;
     std::function<double()> read;
+    const char* type;  // "gauge" or "counter"
   };
   struct GaugeFamily {
     std::string name, help, label;
     std::function<std::map<std::string, std::int64_t>()> read;
+    const char* type;
   };
   std::vector<GaugeFamily> families_;
+  struct GaugeTable {
+    std::string name, help;
+    std::vector<std::string> labels;
+    std::function<std::map<LabelValues, std::int64_t>()> read;
+  };
+  std::vector<GaugeTable> tables_;
   struct HistogramFamily {
     std::string name, help, label;
     std::function<std::map<std::string, DurationHistogram>()> read;
@@ -96,6 +119,8 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
   std::map<std::pair<std::string, std::string>, Histogram> latency_;
+  const std::vector<double> default_buckets_{kLatencyBuckets.begin(), kLatencyBuckets.end()};
+  std::map<std::string, std::vector<double>> route_buckets_;
   std::vector<Gauge> gauges_;
   std::string version_, commit_;
 };

@@ -123,4 +123,15 @@ TEST_CASE("api service: HEAD runs a GET, except an async GET that changes state"
   CHECK(s.call("POST", "/plain").headers["allow"] == "GET, HEAD");
 }
 
+TEST_CASE("api service: routine answers are logged at debug, their failures and everything else at info",
+          "[fleetd][http][access-log]") {
+  using log::Level;
+  CHECK(ApiService::access_log_level(true, 200) == Level::kDebug);
+  CHECK(ApiService::access_log_level(true, 204) == Level::kDebug);
+  CHECK(ApiService::access_log_level(true, 401) == Level::kInfo);
+  CHECK(ApiService::access_log_level(true, 503) == Level::kInfo);
+  CHECK(ApiService::access_log_level(false, 200) == Level::kInfo);
+  CHECK(ApiService::access_log_level(false, 404) == Level::kInfo);
+}
+
 }  // namespace fleet
