@@ -217,6 +217,8 @@ void Metrics::add_histogram_family(std::string name, std::string help, std::stri
 }
 
 std::string Metrics::render() const {
+  // /proc is read before the lock: requests being counted need not wait for a scrape's file reads.
+  const auto process = read_process_stats();
   std::ostringstream out;
   std::lock_guard lock(mutex_);
   out << "# HELP fleetd_build_info Build information.\n# TYPE fleetd_build_info gauge\n"
@@ -270,7 +272,7 @@ std::string Metrics::render() const {
          "(an agent newer than fleetd); the answer's Warning header names them.\n"
       << "# TYPE fleetd_heartbeat_unknown_fields_total counter\n"
       << "fleetd_heartbeat_unknown_fields_total " << heartbeats_with_unknown_fields_ << "\n";
-  if (const auto process = read_process_stats()) render_process_metrics(out, *process);
+  if (process) render_process_metrics(out, *process);
   return out.str();
 }
 
