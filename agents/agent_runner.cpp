@@ -37,7 +37,9 @@ AgentRunner::AgentRunner(AgentRunnerOptions options, AgentClient& client, Cluste
       reregister_(std::move(reregister)),
       sender_(options_.agent_version),
       backoff_(options_.backoff_base, options_.backoff_cap, options_.seed),
-      run_id_(make_run_id()) {}
+      run_id_(make_run_id()) {
+  counters_.heartbeat_interval_ms = options_.heartbeat_interval.count();
+}
 
 void AgentRunner::stop() {
   std::lock_guard lock(stop_mutex_);
@@ -232,6 +234,10 @@ bool AgentRunner::send_heartbeat() {
     if (reply->heartbeat_interval_seconds && *reply->heartbeat_interval_seconds > 0) {
       options_.heartbeat_interval = std::chrono::seconds(*reply->heartbeat_interval_seconds);
     }
+    counters_.heartbeat_interval_ms = options_.heartbeat_interval.count();
+    counters_.last_heartbeat_answered_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     if (reply->commands_pending) poll_now_ = true;
     if (!reply->resync) {
       counters_.heartbeats_ok.fetch_add(1);

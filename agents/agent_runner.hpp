@@ -57,6 +57,10 @@ struct AgentCounters {
   std::atomic<std::uint64_t> reports_sent{0};
   std::atomic<std::uint64_t> probe_results_sent{0};
   std::atomic<std::uint64_t> probe_results_dropped{0};
+  // Unix milliseconds of the last heartbeat fleetd answered (0: none yet) and the interval in effect, for the
+  // health port's readiness and metrics (agent_health.hpp), read from another thread.
+  std::atomic<std::int64_t> last_heartbeat_answered_ms{0};
+  std::atomic<std::int64_t> heartbeat_interval_ms{0};
 };
 
 class AgentRunner {

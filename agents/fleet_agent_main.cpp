@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "agents/agent_runner.hpp"
 #include "agents/agent_state.hpp"
 #include "agents/fleet_spec.hpp"
+#include "agents/health_server.hpp"
 #include "agents/secret_on_command_line.hpp"
 #include "agents/sim_backend.hpp"
 #include "common/log.hpp"
@@ -48,6 +50,8 @@ struct Flags {
   std::string probe_image;
   int heartbeat_interval_seconds = 10;
   std::string log_level = "info";
+  std::string log_format = "auto";
+  std::string health_listen;
 };
 
 Result<std::string> read_text_file(const std::string& path, std::size_t limit) {
@@ -172,6 +176,30 @@ Result<Backend> make_backend(const Flags& f, const std::string& cluster) {
 #endif
 }
 
+// What the health port reports: the runner's counters once it exists, the process alone before (registration).
+// The cluster is passed in rather than read from the runner, whose identity its own thread may replace.
+AgentHealthSnapshot health_snapshot(const Flags& f, const std::string& cluster, const AgentRunner* runner) {
+  AgentHealthSnapshot s;
+  s.version = FLEET_VERSION;
+  s.backend = f.backend;
+  if (runner == nullptr) return s;
+  const AgentCounters& c = runner->counters();
+  s.cluster = cluster;
+  if (const auto ms = c.last_heartbeat_answered_ms.load(); ms > 0) {
+    s.last_heartbeat_answered = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+  }
+  s.heartbeat_interval = std::chrono::milliseconds(c.heartbeat_interval_ms.load());
+  s.heartbeats_ok = c.heartbeats_ok;
+  s.heartbeat_errors = c.heartbeat_errors;
+  s.resyncs = c.resyncs;
+  s.commands_received = c.commands_received;
+  s.commands_finished = c.commands_finished;
+  s.reports_sent = c.reports_sent;
+  s.probe_results_sent = c.probe_results_sent;
+  s.probe_results_dropped = c.probe_results_dropped;
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -215,16 +243,37 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", f.log_level, "debug|info|warn|error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
+  app.add_option("--health-listen", f.health_listen,
+                 "HOST:PORT to serve /healthz, /readyz and /metrics on (plain HTTP; off when empty), e.g. "
+                 "0.0.0.0:9400 for the kubelet's probes");
+  app.add_option("--log-format", f.log_format, "auto|console|json: auto is console on a terminal, JSON otherwise")
+      ->check(CLI::IsMember({"auto", "console", "json"}))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   log::set_component("fleet-agent");
+  log::set_format(f.log_format);
   log::set_min_level(f.log_level);
   agent::warn_if_secret_on_command_line(*token_opt, f.bootstrap_token, "FLEET_BOOTSTRAP_TOKEN",
                                         "--bootstrap-token-file or FLEET_BOOTSTRAP_TOKEN");
   sigset_t signals = block_stop_signals();
+
+  // Before registration, so that the liveness probe answers while the agent still waits for fleetd.
+  std::atomic<const AgentRunner*> running{nullptr};
+  std::string cluster;  // written once, before `running` is set
+  std::unique_ptr<HealthServer> health;
+  if (!f.health_listen.empty()) {
+    auto started = HealthServer::start(
+        f.health_listen, [&f, &cluster, &running] { return health_snapshot(f, cluster, running.load()); });
+    if (!started) {
+      std::cerr << "fleet-agent: " << started.error().message << "\n";
+      return 2;
+    }
+    health = std::move(*started);
+  }
 
   auto client =
       AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000), f.insecure_http});
@@ -260,6 +309,9 @@ int main(int argc, char** argv) {
     std::_Exit(0);
   });
   signal_thread.detach();
+  cluster = identity->cluster;
+  running = &runner;
   runner.run();
+  running = nullptr;  // the health port outlives the runner by a moment
   return 0;
 }

@@ -60,6 +60,7 @@ struct Flags {
   std::string shard;  // "I/K": run only the clusters whose index is I modulo K (one process holds ~4,500 agents)
   std::string report_file;
   std::string log_level = "info";
+  std::string log_format = "auto";
 };
 
 // The operator-side calls fleet-sim makes (create a cluster, mint a bootstrap token). One client per thread.
@@ -299,6 +300,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", f.log_level, "debug|info|warn|error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
+  app.add_option("--log-format", f.log_format, "auto|console|json: auto is console on a terminal, JSON otherwise")
+      ->check(CLI::IsMember({"auto", "console", "json"}))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
     if (!spec_opt->count() && !clusters_opt->count()) throw CLI::RequiredError("--spec or --clusters");
@@ -307,6 +311,7 @@ int main(int argc, char** argv) {
   }
   f.seed_given = app.count("--seed") > 0;
   log::set_component("fleet-sim");
+  log::set_format(f.log_format);
   log::set_min_level(f.log_level);
   agent::warn_if_secret_on_command_line(*token_opt, f.token, "FLEET_SIM_TOKEN", "FLEET_SIM_TOKEN");
   sigset_t signals = block_stop_signals();

@@ -102,13 +102,18 @@ struct Problem {
   std::string detail;
 };
 
-std::string problem_body(const Problem& p, const std::string& request_id) {
+// instance (RFC 9457): the request's path where the request line was read, else this occurrence's request id as a
+// URN, so that every problem names one (a 431 can stop the parser before the path is known).
+std::string problem_body(const Problem& p, const std::string& request_id, std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
   nlohmann::json j = {{"type", std::string("urn:fleetd:problem:") + p.slug},
                       {"title", p.title},
                       {"status", p.status},
                       {"detail", p.detail},
+                      {"instance", path.empty() ? "urn:fleetd:request:" + request_id : std::string(path)},
                       {"requestId", request_id}};
-  return j.dump();
+  // replace: the path is the client's bytes and may not be UTF-8.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 const beast::error_category& http_error_category() {
@@ -377,6 +382,13 @@ class Session final : public SessionBase {
 
   // Also used for error responses: the parser fills in each field as soon as it is complete, so the id is there
   // even when the head as a whole was rejected (a Content-Length over the limit, say).
+  // The request's target as far as the parser read it (empty before the request line).
+  std::string_view target_seen() const {
+    if (!parser_) return {};
+    const auto t = parser_->get().target();
+    return {t.data(), t.size()};
+  }
+
   std::string request_id_from_header() const { return client_request_id().value_or(generate_request_id()); }
 
   std::optional<std::string> client_request_id() const {
@@ -432,7 +444,8 @@ class Session final : public SessionBase {
         Response internal;
         internal.status = 500;
         internal.headers["content-type"] = "application/problem+json";
-        internal.body = problem_body({500, "internal", "Internal error", "the request handler failed"}, request_id_);
+        internal.body =
+            problem_body({500, "internal", "Internal error", "the request handler failed"}, request_id_, target_seen());
         net::post(executor_, [self = self(), sequence, internal = std::move(internal)]() mutable {
           self->on_handler_response(sequence, std::move(internal));
         });
@@ -498,7 +511,7 @@ class Session final : public SessionBase {
     Response r;
     r.status = problem.status;
     r.headers["content-type"] = "application/problem+json";
-    r.body = problem_body(problem, request_id_);
+    r.body = problem_body(problem, request_id_, target_seen());
     build_response(std::move(r));
     write_response(true);
   }

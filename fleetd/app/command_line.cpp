@@ -42,6 +42,9 @@ void add_server_flags(CLI::App& app, ServeConfig& cfg, Flags& flags) {
                                                      "how many of those an address earns back each minute")
                                           ->capture_default_str();
   flags["log-level"] = app.add_option("--log-level", cfg.log_level, "debug|info|warn|error")->capture_default_str();
+  flags["log-format"] =
+      app.add_option("--log-format", cfg.log_format, "auto|console|json: auto is console on a terminal, JSON otherwise")
+          ->capture_default_str();
   flags["port-file"] = app.add_option("--port-file", cfg.port_file, "write the bound HOST:PORT here");
   flags["shutdown-grace-seconds"] = app.add_option("--shutdown-grace-seconds", cfg.shutdown_grace_seconds,
                                                    "on SIGTERM, how long in-flight requests may take")

@@ -58,6 +58,7 @@ std::map<std::string, Setter> setters(ServeConfig& c) {
       {"auth-failure-burst", uns(c.auth_failure_burst, 0, 1'000'000)},
       {"auth-failures-per-minute", uns(c.auth_failures_per_minute, 1, 1'000'000)},
       {"log-level", str(c.log_level)},
+      {"log-format", str(c.log_format)},
       {"port-file", str(c.port_file)},
       {"shutdown-grace-seconds", uns(c.shutdown_grace_seconds, 0, 3600)},
       {"heartbeat-interval", uns(c.heartbeat_interval_seconds, 1, 3600)},
@@ -127,18 +128,6 @@ Status resolve_config(ServeConfig& config, const std::vector<std::string>& given
     }
   }
   return Ok{};
-}
-
-Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return make_error(ErrorCode::kInvalid, "--listen must be HOST:PORT, e.g. 127.0.0.1:8080; got \"" + listen + "\"");
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  if (auto st = parse_number(listen.substr(colon + 1), port, 0u, 65535u, "--listen port"); !st) return st.error();
-  return std::make_pair(host, static_cast<unsigned short>(port));
 }
 
 }  // namespace fleet

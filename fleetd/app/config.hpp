@@ -29,7 +29,8 @@ struct ServeConfig {
   unsigned auth_failure_burst = 100;
   unsigned auth_failures_per_minute = 60;
   std::string log_level = "info";
-  std::string port_file;  // written with the bound "host:port" once listening (scripts, tests)
+  std::string log_format = "auto";  // auto | console | json
+  std::string port_file;            // written with the bound "host:port" once listening (scripts, tests)
   unsigned shutdown_grace_seconds = 20;
   // Agent liveness and the command queue.
   unsigned heartbeat_interval_seconds = 10;  // told to agents; the liveness loop checks every half interval
@@ -54,8 +55,5 @@ struct SettingSource {
 // Fills `config` from env and file for every setting whose flag was not given on the command line.
 // `given_flags` lists those that were. Errors name the source and the setting.
 Status resolve_config(ServeConfig& config, const std::vector<std::string>& given_flags);
-
-// "127.0.0.1:8080" / "[::1]:8080" / "localhost:0" → host and port.
-Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& listen);
 
 }  // namespace fleet

@@ -34,6 +34,7 @@
 #include "fleetd/store/token_store.hpp"
 #include "fleetd/store/version_store.hpp"
 #include "net/http_server.hpp"
+#include "net/listen_address.hpp"
 #include "protocol/heartbeat.hpp"
 
 namespace fs = std::filesystem;
@@ -379,8 +380,15 @@ int fail(const std::string& what, const Error& error, int code = 1) {
 
 int serve(const ServeConfig& cfg, const BuildInfo& build) {
   log::set_component("fleetd");
+  // The values come from a flag, FLEETD_LOG_* or the config file, so they are checked here, not by the flag parser.
+  if (!log::set_format(cfg.log_format)) {
+    return fail("bad log format", make_error(ErrorCode::kInvalid, "--log-format must be auto, console or json"), 2);
+  }
+  if (!log::parse_level(cfg.log_level)) {
+    return fail("bad log level", make_error(ErrorCode::kInvalid, "--log-level must be debug, info, warn or error"), 2);
+  }
   log::set_min_level(cfg.log_level);
-  auto listen = parse_listen(cfg.listen);
+  auto listen = http::parse_listen_address(cfg.listen, "--listen");
   if (!listen) return fail("bad listen address", listen.error(), 2);
   // Before the database starts: a refused plain-HTTP address is a usage error and costs nothing.
   auto tls = prepare_tls({cfg.tls, cfg.tls_cert, cfg.tls_key, cfg.tls_ca, cfg.tls_sans}, listen->first, cfg.data_dir);

@@ -300,6 +300,8 @@ void register_admission_routes(ApiService& api) {
   api.add_db_route("PUT", "/v1/admission-policies/{name}", Role::kOperator, replace_policy);
   api.add_db_route("DELETE", "/v1/admission-policies/{name}", Role::kOperator, delete_policy);
   api.add_db_route("GET", "/v1/agents/{cluster}/admission-policy", std::nullopt, agent_policy);
+  // Every agent reads it every minute: debug unless refused, so a console is not a wall of these.
+  api.set_routine("/v1/agents/{cluster}/admission-policy");
   api.add_db_route("POST", "/v1/clusters/{name}/nodes/{node}:probe", Role::kOperator,
                    [](Call& call, pqxx::connection_base& conn) { return node_action(call, conn, NodeAction::kProbe); });
   api.add_db_route("POST", "/v1/clusters/{name}/nodes/{node}:admit", Role::kOperator,

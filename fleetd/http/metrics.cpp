@@ -1,25 +1,15 @@
 #include "fleetd/http/metrics.hpp"
 
-#include "fleetd/http/process_metrics.hpp"
-#include "fleetd/http/prometheus_number.hpp"
+#include "net/process_metrics.hpp"
+#include "net/prometheus_number.hpp"
 
 #include <algorithm>
 #include <sstream>
 
 namespace fleet {
 namespace {
-// Label values are route templates and methods we chose, but escape anyway: the format breaks on a stray quote.
 std::string escape(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
+  return prometheus_label_value(v);
 }
 std::string num(double v) {
   return prometheus_number(v);

@@ -52,15 +52,6 @@ TEST_CASE("config rejects unknown keys, bad numbers and unreadable files", "[fle
   REQUIRE_FALSE(resolve_config(f, {}));
 }
 
-TEST_CASE("listen address parsing", "[fleetd][config]") {
-  REQUIRE(parse_listen("127.0.0.1:8080").value() == std::make_pair(std::string("127.0.0.1"), (unsigned short)8080));
-  REQUIRE(parse_listen("[::1]:0").value().first == "::1");
-  REQUIRE_FALSE(parse_listen("8080"));
-  REQUIRE_FALSE(parse_listen("host:70000"));
-  REQUIRE_FALSE(parse_listen("host:"));
-  REQUIRE_FALSE(parse_listen(":80"));
-}
-
 TEST_CASE("tls settings come from flags, env and file like the others", "[fleetd][config]") {
   ServeConfig c;
   c.config_file = write_file(R"({"tls": "auto", "tls-san": "a.example.com,10.0.0.5", "tls-cert": "/file/c.pem"})");

@@ -1,4 +1,4 @@
-#include "fleetd/http/process_metrics.hpp"
+#include "net/process_metrics.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
-#include "fleetd/http/process_metrics.hpp"
+#include "net/process_metrics.hpp"
 
-#include "fleetd/http/prometheus_number.hpp"
+#include "net/prometheus_number.hpp"
 
 #include <unistd.h>
 
