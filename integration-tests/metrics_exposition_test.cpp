@@ -133,6 +133,20 @@ TEST_CASE("a live fleetd's /metrics passes promtool check metrics, and its routi
   CHECK_THAT(metrics, Catch::Contains("# TYPE fleetd_liveness_rows_written_total counter"));
   CHECK_THAT(metrics, Catch::Contains("# TYPE process_cpu_seconds_total counter"));
   CHECK_THAT(metrics, Catch::Contains("\nprocess_resident_memory_bytes "));
+  // The operator's view (item 2): every loop has rounds and a last round; the API's jobs are timed; the three
+  // agents are connected and their heartbeats counted by outcome.
+  for (const char* loop : {"liveness", "fleet-gauges", "command-leases", "rollouts", "placement"}) {
+    INFO(loop);
+    CHECK_THAT(metrics,
+               Catch::Contains("\nfleetd_loop_last_run_timestamp_seconds{loop=\"" + std::string(loop) + "\"} "));
+    CHECK_THAT(metrics, Catch::Contains("\nfleetd_loop_duration_seconds_count{loop=\"" + std::string(loop) + "\"} "));
+  }
+  CHECK_THAT(metrics, Catch::Contains("# TYPE fleetd_loop_errors_total counter"));
+  CHECK_THAT(metrics, Catch::Contains("\nfleetd_db_job_seconds_count "));
+  CHECK(metrics.find("\nfleetd_db_job_seconds_count 0\n") == std::string::npos);
+  CHECK_THAT(metrics, Catch::Contains("\nfleetd_db_job_failures_total{kind=\"overloaded\"} 0\n"));
+  CHECK_THAT(metrics, Catch::Contains("\nfleetd_agents_connected 3\n"));
+  CHECK_THAT(metrics, Catch::Contains("\nfleetd_heartbeats_received_total{outcome=\"full\"} "));
   sim->signal(SIGTERM);
   CHECK(sim->wait(std::chrono::seconds(10)) == 0);
 
@@ -159,7 +173,7 @@ TEST_CASE("the alert rules pass promtool check rules, and the dashboard is a Gra
   const auto [status, output] = promtool("check rules '" + (kMonitoring / "fleetd-alerts.yaml").string() + "'");
   INFO(output);
   CHECK(status == 0);
-  CHECK_THAT(output, Catch::Contains("SUCCESS: 10 rules found"));
+  CHECK_THAT(output, Catch::Contains("SUCCESS: 12 rules found"));
 
   const auto dashboard = json::parse(read_text(kMonitoring / "fleetd-dashboard.json"));
   CHECK(dashboard["uid"] == "fleetd-overview");

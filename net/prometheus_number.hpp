@@ -4,13 +4,22 @@
 // matching le="0.005" must find them written that way.
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <string>
 #include <system_error>
 
 namespace fleet {
 
+// Plain decimals where they are short (le="0.0005", not the shorter "5e-04"; a Unix time in full), as Prometheus'
+// own Go client writes them; exponents only for the very large or small.
 inline std::string prometheus_number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   std::array<char, 32> buf{};
+  if (const auto [end, ec] = std::to_chars(buf.data(), buf.data() + 24, v, std::chars_format::fixed);
+      ec == std::errc()) {
+    return std::string(buf.data(), end);
+  }
   const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   return ec == std::errc() ? std::string(buf.data(), end) : std::string("NaN");
 }

@@ -13,6 +13,7 @@
 #include "common/stop_signals.hpp"
 #include "fleetd/app/database.hpp"
 #include "fleetd/app/local_access.hpp"
+#include "fleetd/app/operator_metrics.hpp"
 #include "fleetd/app/tls_setup.hpp"
 #include "fleetd/db/db_pool.hpp"
 #include "fleetd/db/migrations.hpp"
@@ -267,6 +268,18 @@ class Daemon {
           return std::map<std::string, DurationHistogram>{{"", rollouts_.stats().node_seconds}};
         });
     register_placement_gauges();
+    const auto connected_within = std::chrono::duration_cast<std::chrono::milliseconds>(unreachable_after(cfg_));
+    register_operator_metrics(metrics_, {[this] {
+                                           return std::map<std::string, LoopStats::Snapshot>{
+                                               {"liveness", liveness_.loop_stats()},
+                                               {"fleet-gauges", fleet_gauges_.loop_stats()},
+                                               {"command-leases", lease_sweeper_.loop_stats()},
+                                               {"record-sweeper", record_sweeper_.loop_stats()},
+                                               {"rollouts", rollouts_.loop_stats()},
+                                               {"placement", placement_.loop_stats()}};
+                                         },
+                                         [this] { return pool_.job_stats(); },
+                                         [this, connected_within] { return recorder_.connected(connected_within); }});
   }
 
   void register_placement_gauges() {

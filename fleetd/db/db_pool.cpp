@@ -72,23 +72,53 @@ void DbPool::worker_loop() {
       queue_.pop_front();
     }
     in_use_++;
-    if (clock_.steady_now() - job.enqueued_at > options_.max_queue_wait) {
-      if (job.fail) {
-        job.fail({DbFailure::Kind::kOverloaded,
-                  "the database is overloaded: the request waited too long for a "
-                  "connection"});
-      }
+    const auto picked = clock_.steady_now();
+    {
+      std::lock_guard lock(stats_mutex_);
+      stats_.queue_wait_seconds.observe(std::chrono::duration<double>(picked - job.enqueued_at).count());
+    }
+    if (picked - job.enqueued_at > options_.max_queue_wait) {
+      fail(job, {DbFailure::Kind::kOverloaded,
+                 "the database is overloaded: the request waited too long for a "
+                 "connection"});
     } else {
       execute(job, worker);
+      std::lock_guard lock(stats_mutex_);
+      stats_.run_seconds.observe(std::chrono::duration<double>(clock_.steady_now() - picked).count());
     }
     in_use_--;
   }
 }
 
+const char* failure_kind_name(DbFailure::Kind kind) {
+  switch (kind) {
+    case DbFailure::Kind::kOverloaded:
+      return "overloaded";
+    case DbFailure::Kind::kUnavailable:
+      return "unavailable";
+    case DbFailure::Kind::kContention:
+      return "contention";
+    case DbFailure::Kind::kInternal:
+      return "internal";
+  }
+  return "internal";
+}
+
+DbJobStats DbPool::job_stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
+}
+
+void DbPool::fail(DbJob& job, const DbFailure& failure) {
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats_.failures.at(static_cast<std::size_t>(failure.kind))++;
+  }
+  if (job.fail) job.fail(failure);
+}
+
 void DbPool::execute(DbJob& job, Worker& worker) {
-  auto fail = [&](DbFailure::Kind kind, std::string message) {
-    if (job.fail) job.fail({kind, std::move(message)});
-  };
+  auto fail = [&](DbFailure::Kind kind, std::string message) { this->fail(job, {kind, std::move(message)}); };
   auto backoff = options_.retry.first_backoff;
   for (int attempt = 1;; ++attempt) {
     try {

@@ -1,6 +1,7 @@
 #pragma once
 // A fixed set of database workers, each owning one PostgreSQL connection, fed by a bounded queue. The HTTP
 // threads never block on the database: they submit a job and return; the job responds when it is done.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/duration_histogram.hpp"
 
 namespace pqxx {
 class connection_base;
@@ -51,6 +53,18 @@ struct RetryPolicy {
   std::chrono::milliseconds first_backoff{5};  // doubled after each retry, with ±50% jitter
 };
 
+// The pool's jobs as /metrics shows them (issue #16): how long a job waited for a worker, how long it ran on one
+// (its transactions, retries and backoff included), and the jobs that failed, by DbFailure::Kind. A request's
+// database latency is the two added.
+struct DbJobStats {
+  static constexpr std::array<double, 14> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,    0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
+  DurationHistogram queue_wait_seconds{{kBuckets.begin(), kBuckets.end()}};
+  DurationHistogram run_seconds{{kBuckets.begin(), kBuckets.end()}};
+  std::array<std::uint64_t, 4> failures{};  // indexed by DbFailure::Kind
+};
+const char* failure_kind_name(DbFailure::Kind kind);  // "overloaded", "unavailable", "contention", "internal"
+
 struct DbPoolOptions {
   std::string url;
   unsigned connections = 8;
@@ -78,6 +92,7 @@ class DbPool {
   std::size_t waiting() const;
   std::uint64_t connect_failures() const { return connect_failures_.load(); }
   std::uint64_t retries() const { return retries_.load(); }  // runs repeated after a serialization failure or deadlock
+  DbJobStats job_stats() const;
 
  private:
   struct Worker;  // one worker thread's connection and reconnect backoff (db_pool.cpp)
@@ -85,6 +100,7 @@ class DbPool {
   // Runs `job` on the worker's connection (reconnecting when needed), retrying conflicts; calls job.fail when it
   // cannot complete.
   void execute(DbJob& job, Worker& worker);
+  void fail(DbJob& job, const DbFailure& failure);  // counts it, then job.fail
 
   DbPoolOptions options_;
   const Clock& clock_;
@@ -96,6 +112,8 @@ class DbPool {
   std::atomic<std::size_t> in_use_{0};
   std::atomic<std::uint64_t> connect_failures_{0};
   std::atomic<std::uint64_t> retries_{0};
+  mutable std::mutex stats_mutex_;
+  DbJobStats stats_;
 };
 
 }  // namespace fleet

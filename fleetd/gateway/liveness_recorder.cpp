@@ -1,5 +1,6 @@
 #include "fleetd/gateway/liveness_recorder.hpp"
 
+#include <algorithm>
 #include <future>
 #include <pqxx/pqxx>
 #include <vector>
@@ -52,6 +53,7 @@ bool LivenessRecorder::seen(const std::string& cluster, const std::string& crede
   std::lock_guard lock(mutex_);
   Entry& e = entries_[cluster];
   e.seen = now;
+  e.heard = true;
   e.credential_hash = credential_hash;
   if (now - e.written >= options_.write_at_once_after && !in_startup_grace(now)) return true;
   if (now - e.written >= options_.persist_every) e.pending = true;
@@ -88,6 +90,7 @@ void LivenessRecorder::written(const std::string& cluster) {
   std::lock_guard lock(mutex_);
   Entry& e = entries_[cluster];
   e.seen = now;
+  e.heard = true;
   e.written = now;
   e.pending = false;
 }
@@ -103,6 +106,18 @@ void LivenessRecorder::prime(const std::string& cluster, Clock::WallTime last_wr
 std::uint64_t LivenessRecorder::rows_written() const {
   std::lock_guard lock(mutex_);
   return rows_written_;
+}
+
+LivenessRecorder::ConnectedAgents LivenessRecorder::connected(std::chrono::milliseconds within) const {
+  const auto now = clock_.wall_now();
+  ConnectedAgents out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [cluster, e] : entries_) {
+    if (!e.heard || now - e.seen > within) continue;
+    out.count++;
+    out.oldest_seconds = std::max(out.oldest_seconds, std::chrono::duration<double>(now - e.seen).count());
+  }
+  return out;
 }
 
 std::uint64_t LivenessRecorder::flushes() const {

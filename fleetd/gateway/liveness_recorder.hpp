@@ -70,12 +70,23 @@ class LivenessRecorder {
   std::uint64_t rows_written() const;
   std::uint64_t flushes() const;
 
+  // The agents this replica heard from within `within` (fleetd_agents_connected), and how long ago the least
+  // recent of them was heard (fleetd_agent_heartbeat_age_max_seconds: about one interval when all is well, nearing
+  // `within` when an agent is about to be marked unreachable). Primed times (a warm start) do not count: with
+  // several replicas, each counts the agents that talk to it, and the fleet's figure is the sum.
+  struct ConnectedAgents {
+    std::int64_t count = 0;
+    double oldest_seconds = 0;
+  };
+  ConnectedAgents connected(std::chrono::milliseconds within) const;
+
  private:
   struct Entry {
     Clock::WallTime seen;
     Clock::WallTime written;      // epoch = never by this replica
     std::string credential_hash;  // of the last heartbeat seen
     bool pending = false;
+    bool heard = false;  // seen by this replica (not only primed)
   };
   void run();
   void flush();

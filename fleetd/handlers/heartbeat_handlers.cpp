@@ -159,6 +159,7 @@ class DatabaseHeartbeat {
     if (!delta) return std::nullopt;
     if (!delta->needs_write) {
       seen();
+      deps_.metrics.observe_heartbeat(Metrics::HeartbeatOutcome::kUnchanged);
       return reply(unchanged_json(delta->sequence));
     }
     const protocol::HeartbeatApplied& applied = *delta->applied;
@@ -172,6 +173,7 @@ class DatabaseHeartbeat {
     }
     txn.commit();
     written(applied, delta->generation + 1);
+    deps_.metrics.observe_heartbeat(Metrics::HeartbeatOutcome::kChanged);
     return reply(applied_json(applied.stored.sequence, applied.changes));
   }
 
@@ -200,6 +202,7 @@ class DatabaseHeartbeat {
       // (A full heartbeat is always written: it may restart the sequence below the stored one.)
       txn.abort();
       seen();
+      deps_.metrics.observe_heartbeat(Metrics::HeartbeatOutcome::kUnchanged);
       deps_.gateway.cache.put(cluster_, {std::move(applied.stored), loaded->generation, envelope_->agent_version});
       return reply(applied_json(envelope_->sequence, applied.changes));
     }
@@ -211,6 +214,8 @@ class DatabaseHeartbeat {
     }
     txn.commit();
     written(applied, loaded->generation + 1);
+    deps_.metrics.observe_heartbeat(envelope_->full ? Metrics::HeartbeatOutcome::kFull
+                                                    : Metrics::HeartbeatOutcome::kChanged);
     return reply(applied_json(applied.stored.sequence, applied.changes));
   }
 
@@ -257,6 +262,7 @@ class DatabaseHeartbeat {
   }
   http::Response answer_resync(const std::string& reason) {
     seen();
+    deps_.metrics.observe_heartbeat(Metrics::HeartbeatOutcome::kResync);
     return reply(resync_json(reason));
   }
   http::Response reply(nlohmann::json out) { return heartbeat_reply(std::move(out), deps_, cluster_); }
@@ -299,8 +305,10 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   nlohmann::json out;
   if (auto* resync = std::get_if<protocol::ResyncNeeded>(&fast)) {
     out = resync_json(resync->reason);
+    deps->metrics.observe_heartbeat(Metrics::HeartbeatOutcome::kResync);
   } else if (auto* delta = std::get_if<HeartbeatCache::DeltaApplied>(&fast); delta && !delta->needs_write) {
     out = unchanged_json(delta->sequence);
+    deps->metrics.observe_heartbeat(Metrics::HeartbeatOutcome::kUnchanged);
   } else {
     return to_database(envelope);  // the cache was left as it was: the handler applies the same delta again
   }

@@ -113,6 +113,11 @@ void Metrics::observe_heartbeat_unknown_fields() {
   heartbeats_with_unknown_fields_++;
 }
 
+void Metrics::observe_heartbeat(HeartbeatOutcome outcome) {
+  std::lock_guard lock(mutex_);
+  heartbeats_.at(static_cast<std::size_t>(outcome))++;
+}
+
 void Metrics::observe_auth_failure(AuthFailure failure) {
   std::lock_guard lock(mutex_);
   switch (failure) {
@@ -261,7 +266,15 @@ std::string Metrics::render() const {
       << "# HELP fleetd_heartbeat_unknown_fields_total Heartbeats accepted with members this fleetd does not read "
          "(an agent newer than fleetd); the answer's Warning header names them.\n"
       << "# TYPE fleetd_heartbeat_unknown_fields_total counter\n"
-      << "fleetd_heartbeat_unknown_fields_total " << heartbeats_with_unknown_fields_ << "\n";
+      << "fleetd_heartbeat_unknown_fields_total " << heartbeats_with_unknown_fields_ << "\n"
+      << "# HELP fleetd_heartbeats_received_total Agent heartbeats answered, by outcome: unchanged (nothing to "
+         "write), changed (a delta written), full (a full inventory written), resync (the agent was asked for its "
+         "full inventory).\n"
+      << "# TYPE fleetd_heartbeats_received_total counter\n";
+  const std::array<const char*, 4> outcomes = {"unchanged", "changed", "full", "resync"};
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    out << "fleetd_heartbeats_received_total{outcome=\"" << outcomes[i] << "\"} " << heartbeats_[i] << "\n";
+  }
   if (process) render_process_metrics(out, *process);
   return out.str();
 }

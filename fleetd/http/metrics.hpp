@@ -64,6 +64,10 @@ class Metrics {
   void observe_readiness_check();
   // A heartbeat accepted with members this fleetd does not read (a newer agent): fleetd_heartbeat_unknown_fields_total.
   void observe_heartbeat_unknown_fields();
+  // A heartbeat answered 2xx (fleetd_heartbeats_received_total{outcome}): nothing to write, a delta written, a full
+  // inventory written, or the agent asked to send its full inventory (a resync).
+  enum class HeartbeatOutcome { kUnchanged, kChanged, kFull, kResync };
+  void observe_heartbeat(HeartbeatOutcome outcome);
 
   // Histograms kept elsewhere (the rollout executor's), read when /metrics is rendered: label value → histogram;
   // an empty label name renders one unlabelled histogram (the map's one entry).
@@ -112,6 +116,7 @@ class Metrics {
   std::uint64_t auth_throttled_ = 0;
   std::uint64_t readiness_checks_ = 0;
   std::uint64_t heartbeats_with_unknown_fields_ = 0;
+  std::array<std::uint64_t, 4> heartbeats_{};  // by HeartbeatOutcome
   std::uint64_t unguarded_nodes_ = 0;
   std::uint64_t unguarded_pods_ = 0;
   double unguarded_seconds_ = 0;

@@ -36,17 +36,21 @@ void ControlLoop::run() {
       // The first round waits a period too: the process has just started, nothing is overdue yet.
       if (cv_.wait_for(lock, options_.period + backoff, [this] { return stopping_; })) return;
     }
+    const auto started = clock_.steady_now();
     try {
       if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(options_.database_url);
       pqxx::work txn(*conn);
-      if (txn.exec_params("SELECT pg_try_advisory_xact_lock($1)", options_.lock_key)[0][0].as<bool>()) {
-        tick_(txn, clock_.wall_now());
-        rounds_++;
-      }
+      const bool locked = txn.exec_params("SELECT pg_try_advisory_xact_lock($1)", options_.lock_key)[0][0].as<bool>();
+      if (locked) tick_(txn, clock_.wall_now());
       txn.commit();
+      if (locked) {
+        rounds_++;
+        stats_.ran(clock_.wall_now(), std::chrono::duration<double>(clock_.steady_now() - started).count());
+      }
       backoff = std::chrono::milliseconds(0);
     } catch (const std::exception& e) {
       errors_++;
+      stats_.failed();
       if (conn && !conn->is_open()) conn.reset();
       backoff = std::min(std::chrono::milliseconds(5000), backoff * 2 + std::chrono::milliseconds(250));
       log::warn("control loop round failed", {{"loop", options_.name}, {"error", e.what()}});

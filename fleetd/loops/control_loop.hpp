@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "common/clock.hpp"
+#include "fleetd/loops/loop_stats.hpp"
 
 namespace pqxx {
 class transaction_base;
@@ -47,6 +48,8 @@ class ControlLoop {
 
   std::uint64_t rounds() const { return rounds_.load(); }  // ticks this replica ran (held the lock)
   std::uint64_t errors() const { return errors_.load(); }
+  // Rounds that held the lock, with their duration, and the failed ones (fleetd_loop_*{loop=name}).
+  LoopStats::Snapshot stats() const { return stats_.snapshot(); }
 
  private:
   void run();
@@ -60,6 +63,7 @@ class ControlLoop {
   std::thread thread_;
   std::atomic<std::uint64_t> rounds_{0};
   std::atomic<std::uint64_t> errors_{0};
+  LoopStats stats_;
 };
 
 }  // namespace fleet

@@ -32,4 +32,8 @@ store::FleetCounts FleetGauges::counts() const {
   return counts_;
 }
 
+LoopStats::Snapshot FleetGauges::loop_stats() const {
+  return loop_->stats();
+}
+
 }  // namespace fleet

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "fleetd/loops/loop_stats.hpp"
 #include "fleetd/store/fleet_counts_store.hpp"
 
 namespace fleet {
@@ -23,6 +24,7 @@ class FleetGauges {
   void stop();
   // As of the last round; empty before the first.
   store::FleetCounts counts() const;
+  LoopStats::Snapshot loop_stats() const;  // fleetd_loop_*
 
  private:
   mutable std::mutex mutex_;

@@ -42,4 +42,8 @@ void LeaseSweeper::stop() {
   loop_->stop();
 }
 
+LoopStats::Snapshot LeaseSweeper::loop_stats() const {
+  return loop_->stats();
+}
+
 }  // namespace fleet

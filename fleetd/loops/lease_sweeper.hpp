@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "fleetd/loops/loop_stats.hpp"
 
 namespace fleet {
 
@@ -30,6 +31,7 @@ class LeaseSweeper {
   void stop();
   std::uint64_t requeued() const { return requeued_.load(); }
   std::uint64_t failed() const { return failed_.load(); }
+  LoopStats::Snapshot loop_stats() const;  // fleetd_loop_*
 
  private:
   LeaseSweeperOptions options_;

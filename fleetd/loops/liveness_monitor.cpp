@@ -77,4 +77,8 @@ std::size_t LivenessMonitor::tick(pqxx::transaction_base& txn, Clock::WallTime n
   return marked.size();
 }
 
+LoopStats::Snapshot LivenessMonitor::loop_stats() const {
+  return loop_->stats();
+}
+
 }  // namespace fleet

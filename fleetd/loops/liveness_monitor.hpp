@@ -11,6 +11,7 @@
 
 #include "common/clock.hpp"
 #include "fleetd/loops/liveness_decision.hpp"
+#include "fleetd/loops/loop_stats.hpp"
 
 namespace pqxx {
 class transaction_base;
@@ -34,6 +35,7 @@ class LivenessMonitor {
   void stop();
   std::uint64_t marked_unreachable() const { return marked_.load(); }  // by this replica, since start
   std::uint64_t rounds() const;
+  LoopStats::Snapshot loop_stats() const;  // fleetd_loop_*
 
   // One round inside the caller's transaction (what the loop runs each period); the clusters it marked.
   std::size_t tick(pqxx::transaction_base& txn, Clock::WallTime now);

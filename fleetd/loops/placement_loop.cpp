@@ -208,7 +208,9 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
   stats_.decisions += decision_seconds.size();
   stats_.commands += static_cast<std::uint64_t>(queued.commands);
   for (const double s : decision_seconds) stats_.decision_seconds.observe(s);
-  stats_.round_seconds.observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
+  const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
+  stats_.round_seconds.observe(seconds);
+  loop_stats_.ran(clock_.wall_now(), seconds);
   if (!gpus.empty() || safety) stats_.gpus_by_model = std::move(gpus);
   if (safety) stats_.workloads_by_state = std::move(by_state);
 }
@@ -285,6 +287,7 @@ void PlacementLoop::run() {
         stats_.errors++;
         stats_.leader = false;
       }
+      loop_stats_.failed();
       log::warn("placement loop: round failed; reconnecting", {{"error", e.what()}, {"retryMs", backoff.count()}});
     }
     std::unique_lock lock(mutex_);

@@ -21,6 +21,7 @@
 
 #include "common/clock.hpp"
 #include "common/duration_histogram.hpp"
+#include "fleetd/loops/loop_stats.hpp"
 #include "fleetd/store/placement_store.hpp"
 
 namespace pqxx {
@@ -63,6 +64,7 @@ class PlacementLoop {
   void start();
   void stop();
   PlacementLoopStats stats() const;
+  LoopStats::Snapshot loop_stats() const { return loop_stats_.snapshot(); }  // fleetd_loop_*
 
  private:
   void run();
@@ -75,6 +77,7 @@ class PlacementLoop {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::set<std::string> notified_;
+  LoopStats loop_stats_;
   PlacementLoopStats stats_;
   // The loop thread's own: parsed nodes between rounds (store::FleetCache). Emptied every
   // kFleetCacheSafetyRounds safety rounds, so that a change made beside the heartbeat path (SQL by hand) is

@@ -44,4 +44,8 @@ void RecordSweeper::stop() {
   loop_->stop();
 }
 
+LoopStats::Snapshot RecordSweeper::loop_stats() const {
+  return loop_->stats();
+}
+
 }  // namespace fleet

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "fleetd/loops/loop_stats.hpp"
 
 namespace fleet {
 
@@ -27,6 +28,7 @@ class RecordSweeper {
   void start();
   void stop();
   std::uint64_t deleted() const { return deleted_.load(); }  // rows of both kinds, by this replica since start
+  LoopStats::Snapshot loop_stats() const;                    // fleetd_loop_*
 
  private:
   std::atomic<std::uint64_t> deleted_{0};

@@ -160,6 +160,22 @@ void RolloutExecutor::execute(pqxx::connection_base& conn, const std::string& na
   }
 }
 
+namespace {
+
+// The runs whose timers are due at `now` join `names`, their timers removed.
+void take_due(std::map<std::string, rollout::TimePoint>& timers, rollout::TimePoint now, std::set<std::string>& names) {
+  for (auto it = timers.begin(); it != timers.end();) {
+    if (it->second <= now) {
+      names.insert(it->first);
+      it = timers.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace
+
 void RolloutExecutor::run() {
   using namespace std::chrono;
   auto backoff = milliseconds(250);
@@ -201,16 +217,12 @@ void RolloutExecutor::run() {
         const bool everything = steady_clock::now() >= next_safety || payloads.count("*") > 0;
         collect(conn, payloads, everything, names);
         if (everything) next_safety = steady_clock::now() + options_.safety_period;
-        const auto wall = clock_.wall_now();
-        for (auto it = timers.begin(); it != timers.end();) {
-          if (it->second <= wall) {
-            names.insert(it->first);
-            it = timers.erase(it);
-          } else {
-            ++it;
-          }
-        }
+        take_due(timers, clock_.wall_now(), names);
+        const auto round_started = steady_clock::now();
         for (const auto& name : names) execute(conn, name, timers);
+        if (everything || !names.empty()) {
+          loop_stats_.ran(clock_.wall_now(), duration<double>(steady_clock::now() - round_started).count());
+        }
         // Sleep until a notification, the next timer or the safety round, whichever is first.
         auto wait = duration_cast<microseconds>(next_safety - steady_clock::now());
         const auto wall_now = clock_.wall_now();
@@ -232,6 +244,7 @@ void RolloutExecutor::run() {
         stats_.errors++;
         stats_.leader = false;
       }
+      loop_stats_.failed();
       log::warn("rollout executor: round failed; reconnecting", {{"error", e.what()}, {"retryMs", backoff.count()}});
     }
     std::unique_lock lock(mutex_);

@@ -27,6 +27,7 @@
 
 #include "common/clock.hpp"
 #include "common/duration_histogram.hpp"
+#include "fleetd/loops/loop_stats.hpp"
 #include "rollout/run_machine.hpp"
 #include "rollout/run_state.hpp"
 
@@ -67,6 +68,7 @@ class RolloutExecutor {
   void start();
   void stop();
   RolloutExecutorStats stats() const;
+  LoopStats::Snapshot loop_stats() const { return loop_stats_.snapshot(); }  // fleetd_loop_*
 
   // One run, in the caller's transaction: lock it, take its state (the one this executor kept from its last
   // decision when nobody else has written the run since, else read), advance, save. The earliest time it must be
@@ -97,6 +99,7 @@ class RolloutExecutor {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::set<std::string> notified_;  // payloads (run seqs, "*") since the last round
+  LoopStats loop_stats_;
   // Fault injection for the crash-safety test (integration-tests/rollout_crash_test.cpp): with
   // FLEETD_FAULT_ROLLOUT_CRASH_BEFORE_COMMIT=N in the environment, the process dies (as kill -9 would) after writing
   // its N-th decision and before committing it. 0: off.

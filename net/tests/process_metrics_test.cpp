@@ -2,8 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <sstream>
 #include <string>
+
+#include "net/prometheus_number.hpp"
 
 using namespace fleet;
 
@@ -69,4 +72,17 @@ TEST_CASE("process metrics: rendered in the exposition format, fds only when kno
   REQUIRE(live);
   CHECK(live->resident_bytes > 0);
   CHECK(live->open_fds.value_or(0) >= 3);  // stdin, stdout, stderr at least
+}
+
+TEST_CASE("prometheus numbers: the shortest plain decimal that reads back, exponents only at the extremes",
+          "[fleetd][metrics]") {
+  CHECK(fleet::prometheus_number(0.0005) == "0.0005");
+  CHECK(fleet::prometheus_number(0.005) == "0.005");
+  CHECK(fleet::prometheus_number(2.5) == "2.5");
+  CHECK(fleet::prometheus_number(30) == "30");
+  CHECK(fleet::prometheus_number(1800000010.0) == "1800000010");
+  CHECK(fleet::prometheus_number(1e300) == "1e+300");
+  CHECK(fleet::prometheus_number(1e-30) == "1e-30");
+  CHECK(fleet::prometheus_number(std::numeric_limits<double>::infinity()) == "+Inf");
+  CHECK(fleet::prometheus_number(std::numeric_limits<double>::quiet_NaN()) == "NaN");
 }

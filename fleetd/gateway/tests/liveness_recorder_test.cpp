@@ -44,4 +44,29 @@ TEST_CASE("liveness recorder: heartbeat times are batched by age, written at onc
   CHECK(recorder.seen("c1", "h1"));
 }
 
+TEST_CASE("liveness recorder: agents connected within the limit, and the oldest of their heartbeats",
+          "[fleetd][liveness][metrics]") {
+  testing::ManualClock clock;
+  DbPoolOptions no_workers;
+  no_workers.connections = 0;
+  DbPool pool(no_workers, clock);
+  LivenessRecorder recorder(pool, clock, {18000ms, 30000ms, 250ms});
+
+  CHECK(recorder.connected(60s).count == 0);
+  recorder.prime("warm-start", clock.wall_now());  // read from the database, not heard: not connected here
+  recorder.seen("a", "h");
+  clock.advance(20s);
+  recorder.seen("b", "h");
+  clock.advance(10s);
+  recorder.written("c");
+  auto connected = recorder.connected(60s);
+  CHECK(connected.count == 3);
+  CHECK(connected.oldest_seconds == Approx(30.0));
+  // "a" falls silent past the limit: it no longer counts, and the oldest is now "b", 45 s ago.
+  clock.advance(35s);
+  connected = recorder.connected(60s);
+  CHECK(connected.count == 2);
+  CHECK(connected.oldest_seconds == Approx(45.0));
+}
+
 }  // namespace fleet
