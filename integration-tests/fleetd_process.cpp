@@ -1,15 +1,52 @@
 #include "integration-tests/fleetd_process.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
 
 namespace fleet::itest {
 namespace fs = std::filesystem;
+
+namespace {
+
+// The response contract test (api/tests/contract) validates what fleetd really answered against api/openapi.yaml:
+// with FLEET_CONTRACT_LOG set, every exchange of call() is appended to that file as one JSON line. One write() of an
+// O_APPEND file per line, so that test processes running side by side never interleave their lines.
+void record_exchange(const std::string& method, const std::string& path, const http::Headers& request_headers,
+                     const std::string& request_body, const http::ClientResponse& r) {
+  const char* log = std::getenv("FLEET_CONTRACT_LOG");
+  if (log == nullptr || *log == '\0') return;
+  auto header = [](const http::Headers& headers, const char* name) {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  };
+  nlohmann::json line = {{"method", method},
+                         {"path", path},
+                         {"status", r.status},
+                         {"contentType", header(r.headers, "content-type")},
+                         {"allow", header(r.headers, "allow")},
+                         {"body", r.body}};
+  // The request too, so that the validator can check the spec's request schemas accept what fleetd accepted; a
+  // large cluster's heartbeat (up to 16 MiB) is left out.
+  if (request_body.size() <= 1024 * 1024) {
+    line["requestContentType"] = header(request_headers, "content-type");
+    line["requestBody"] = request_body;
+  }
+  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  int fd = ::open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(std::string("FLEET_CONTRACT_LOG: cannot open ") + log);
+  ssize_t written = ::write(fd, text.data(), text.size());
+  ::close(fd);
+  if (written != static_cast<ssize_t>(text.size())) throw std::runtime_error("FLEET_CONTRACT_LOG: short write");
+}
+
+}  // namespace
 
 std::string fleetd_binary() {
   return FLEETD_BINARY;
@@ -99,7 +136,10 @@ void FleetdProcess::start() {
   client_ = std::move(*client);
   while (std::chrono::steady_clock::now() < deadline) {
     auto r = client_->request("GET", "/readyz");
-    if (r && r->status == 200) return;
+    if (r && r->status == 200) {
+      record_exchange("GET", "/readyz", {}, "", *r);
+      return;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   throw std::runtime_error("fleetd never became ready");
@@ -112,6 +152,7 @@ http::ClientResponse FleetdProcess::call(const std::string& method, const std::s
   if (!body.empty() && !headers.count("content-type")) headers["content-type"] = "application/json";
   auto r = client_->request(method, path, headers, body);
   if (!r) throw std::runtime_error("request failed: " + r.error().message);
+  record_exchange(method, path, headers, body, *r);
   return std::move(*r);
 }
 

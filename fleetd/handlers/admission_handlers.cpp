@@ -32,7 +32,7 @@ json policy_json(const store::AdmissionPolicyRecord& p) {
   j["name"] = p.name;
   j["clusterSelector"] = model::to_string(p.cluster_selector);
   j["priority"] = p.priority;
-  j["resourceVersion"] = p.resource_version;
+  j["resourceVersion"] = std::to_string(p.resource_version);  // a decimal string, as on every object
   j["createdAt"] = p.created_at;
   j["updatedAt"] = p.updated_at;
   return j;

@@ -173,6 +173,9 @@ std::optional<http::Response> ApiService::throttle_lookup(const Call& call) {
 }
 
 std::optional<http::Response> ApiService::parse_target(Call& call, std::vector<std::string>& segments) {
+  // Until the target is known to be well formed, a problem's instance is the path as sent (percent-encoded).
+  const std::string sent_path = call.req.target.substr(0, call.req.target.find('?'));
+  if (is_valid_utf8(sent_path)) call.path_only = sent_path;
   auto parsed = boost::urls::parse_origin_form(call.req.target);
   if (!parsed) {
     return problem(
