@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <map>
 #include <ostream>
 
 #include "fleetctl/catalog_commands.hpp"
@@ -9,12 +10,14 @@
 #include "fleetctl/config_commands.hpp"
 #include "fleetctl/exit_codes.hpp"
 #include "fleetctl/inventory_commands.hpp"
+#include "fleetctl/list_flags.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/probe_commands.hpp"
 #include "fleetctl/rollout_cli.hpp"
 #include "fleetctl/token_commands.hpp"
 #include "fleetctl/version.hpp"
 #include "fleetctl/version_command.hpp"
+#include "fleetctl/watch.hpp"
 #include "fleetctl/workload_cli.hpp"
 
 namespace fleet::ctl {
@@ -29,6 +32,7 @@ struct Flags {
   GetNodesOptions get_nodes;
   GetGpusOptions get_gpus;
   GetProbesOptions get_probes;
+  ListOptions get_tokens;
   std::string reason;
   std::size_t limit = 0;
   std::string output;
@@ -44,9 +48,9 @@ struct Flags {
   bool client_only = false;
 };
 
-CLI::Option* add_output(CLI::App* cmd, std::string& target, bool with_tables) {
-  std::vector<std::string> names = with_tables ? output_format_names() : std::vector<std::string>{"json", "yaml"};
-  return cmd->add_option("-o,--output", target, "Output format")->check(CLI::IsMember(names));
+// -o of the commands that print one document (json or yaml); the `get` list commands use add_list_flags.
+CLI::Option* add_output(CLI::App* cmd, std::string& target) {
+  return cmd->add_option("-o,--output", target, "Output format: json or yaml")->check(CLI::IsMember({"json", "yaml"}));
 }
 
 // The flags, then $FLEETCTL_TOKEN, then the context's fields.
@@ -90,18 +94,18 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   get_clusters_cmd->add_option("name", f.get_clusters.name, "Cluster name");
   get_clusters_cmd->add_option("-l,--selector", f.get_clusters.selector, "Label selector, e.g. env=prod,tier!=gold");
   get_clusters_cmd->add_option("--limit", f.limit, "Return at most N clusters (default: all, fetching every page)");
-  add_output(get_clusters_cmd, f.get_clusters.output, true);
+  add_list_flags(get_clusters_cmd, f.get_clusters.list);
   command(get_clusters_cmd, [&](Session& s) {
     if (get_clusters_cmd->count("--limit")) f.get_clusters.limit = f.limit;
     return get_clusters(s, f.get_clusters);
   });
   auto* get_tokens_cmd = get->add_subcommand("tokens", "List API tokens (admin)")->alias("token");
-  add_output(get_tokens_cmd, f.output, true);
-  command(get_tokens_cmd, [&](Session& s) { return get_tokens(s, f.output); });
-  auto* get_nodes_cmd = get->add_subcommand("nodes", "List the nodes of a cluster")->alias("node");
-  get_nodes_cmd->add_option("--cluster", f.get_nodes.cluster, "Cluster name")->required();
+  add_list_flags(get_tokens_cmd, f.get_tokens);
+  command(get_tokens_cmd, [&](Session& s) { return get_tokens(s, f.get_tokens); });
+  auto* get_nodes_cmd = get->add_subcommand("nodes", "List the nodes of a cluster, or of every cluster")->alias("node");
+  get_nodes_cmd->add_option("--cluster", f.get_nodes.cluster, "Only this cluster's nodes (default: every cluster)");
   get_nodes_cmd->add_option("--limit", f.limit, "Return at most N nodes (default: all)");
-  add_output(get_nodes_cmd, f.get_nodes.output, true);
+  add_list_flags(get_nodes_cmd, f.get_nodes.list);
   command(get_nodes_cmd, [&](Session& s) {
     if (get_nodes_cmd->count("--limit")) f.get_nodes.limit = f.limit;
     return get_nodes(s, f.get_nodes);
@@ -114,7 +118,7 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   get_gpus_cmd->add_option("--admission", f.get_gpus.admission, "pending_probe, admitted or quarantined")
       ->check(CLI::IsMember({"pending_probe", "admitted", "quarantined"}));
   get_gpus_cmd->add_option("--limit", f.limit, "Return at most N GPUs (default: all, fetching every page)");
-  add_output(get_gpus_cmd, f.get_gpus.output, true);
+  add_list_flags(get_gpus_cmd, f.get_gpus.list);
   command(get_gpus_cmd, [&](Session& s) {
     if (get_gpus_cmd->count("--limit")) f.get_gpus.limit = f.limit;
     return get_gpus(s, f.get_gpus);
@@ -128,7 +132,7 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   get_probes_cmd->add_option("--check", f.get_probes.check, "Only probes that failed this check, e.g. hbm_bandwidth");
   get_probes_cmd->add_option("--since", f.get_probes.since, "Only probes finished since (RFC 3339)");
   get_probes_cmd->add_option("--limit", f.limit, "Return at most N results (default 100)");
-  add_output(get_probes_cmd, f.get_probes.output, true);
+  add_list_flags(get_probes_cmd, f.get_probes.list);
   command(get_probes_cmd, [&](Session& s) {
     if (get_probes_cmd->count("--limit")) f.get_probes.limit = f.limit;
     return get_probes(s, f.get_probes);
@@ -144,7 +148,7 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
       ->check(CLI::IsMember({"aks", "arc"}));
   get_versions_cmd->add_option("--os-family", get_versions_options.os_family, "Node images of this OS family only");
   get_versions_cmd->add_flag("--include-retired", get_versions_options.include_retired, "Show retired entries too");
-  add_output(get_versions_cmd, get_versions_options.output, true);
+  add_list_flags(get_versions_cmd, get_versions_options.list);
   command(get_versions_cmd, [&](Session& s) { return get_versions(s, get_versions_options); });
 
   // describe
@@ -155,7 +159,7 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   auto* describe_node_cmd =
       describe->add_subcommand("node", "Describe a node: admission, last GPU probe, its checks")->alias("nodes");
   describe_node_cmd->add_option("node", f.name, "CLUSTER/NODE")->required();
-  add_output(describe_node_cmd, f.output, false);
+  add_output(describe_node_cmd, f.output);
   command(describe_node_cmd, [&](Session& s) { return describe_node_command(s, f.name, f.output); });
 
   // GPU admission: the operator's actions on a node
@@ -189,7 +193,7 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   create_cluster_cmd->add_option("--taint", cc.taints, "Taint key=value:Effect (repeatable)");
   create_cluster_cmd->add_option("--update-group", f.update_group, "Update group, e.g. canary");
   create_cluster_cmd->add_option("-f,--filename", cc.file, "JSON file with the request body ('-' for stdin)");
-  add_output(create_cluster_cmd, cc.output, false);
+  add_output(create_cluster_cmd, cc.output);
   command(create_cluster_cmd, [&](Session& s) {
     if (create_cluster_cmd->count("--region")) cc.region = f.region;
     if (create_cluster_cmd->count("--update-group")) cc.update_group = f.update_group;
@@ -203,14 +207,14 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
       ->required()
       ->check(CLI::IsMember({"viewer", "operator", "admin"}));
   create_token_cmd->add_option("--description", f.create_token.description, "What the token is for");
-  add_output(create_token_cmd, f.create_token.output, false);
+  add_output(create_token_cmd, f.create_token.output);
   command(create_token_cmd, [&](Session& s) { return create_token(s, f.create_token); });
   auto* create_bootstrap_cmd = create->add_subcommand(
       "bootstrap-token", "Create a one-time registration token for a cluster's agent (operator)");
   create_bootstrap_cmd->add_option("--cluster", f.create_bootstrap.cluster, "Cluster name")->required();
   create_bootstrap_cmd->add_option("--ttl", f.create_bootstrap.ttl, "How long it stays valid: 90s, 15m, 1h, 7d")
       ->capture_default_str();
-  add_output(create_bootstrap_cmd, f.create_bootstrap.output, false);
+  add_output(create_bootstrap_cmd, f.create_bootstrap.output);
   command(create_bootstrap_cmd, [&](Session& s) { return create_bootstrap_token(s, f.create_bootstrap); });
 
   // label, taint
@@ -247,7 +251,7 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   // version
   auto* version = app.add_subcommand("version", "Print the client and server versions");
   version->add_flag("--client", f.client_only, "Client version only (no server call)");
-  add_output(version, f.output, false);
+  add_output(version, f.output);
   command(version, [&](Session& s) { return version_command(s, f.client_only, f.output); });
 
   // config
@@ -271,6 +275,16 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
     if (set_context_cmd->count("--ca-file")) f.set_context.ca_file = f.ctx_ca_file;
     return set_context(s, f.set_context);
   });
+
+  // get … -w and describe … -w: every command under those verbs that has no --watch of its own.
+  std::map<const CLI::App*, bool> watch_flags;
+  for (auto* verb : {get, describe}) {
+    for (auto* cmd : verb->get_subcommands([](CLI::App*) { return true; })) {
+      if (cmd->get_option_no_throw("--watch") == nullptr) {
+        cmd->add_flag("-w,--watch", watch_flags[cmd], "Poll every 2 s and print again when the output changes");
+      }
+    }
+  }
 
   std::vector<const char*> argv = {"fleetctl"};
   for (const auto& a : args) argv.push_back(a.c_str());
@@ -299,7 +313,15 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   global.insecure_http = f.insecure_http;
   Session session(io, env, std::move(global));
   for (auto& [cmd, fn] : commands) {
-    if (cmd->parsed()) return fn(session);
+    if (!cmd->parsed()) continue;
+    if (auto it = watch_flags.find(cmd); it != watch_flags.end() && it->second) {
+      const auto* output = cmd->get_option_no_throw("--output");
+      const auto format = parse_output_format(output && output->count() ? output->as<std::string>() : "");
+      const bool table = cmd->get_parent() == get && (!format || *format == OutputFormat::kTable ||
+                                                      *format == OutputFormat::kWide || *format == OutputFormat::kName);
+      return watch_command(session, fn, table ? WatchLayout::kRows : WatchLayout::kFrame);
+    }
+    return fn(session);
   }
   io.err << "error: no command given; run fleetctl --help\n";
   return to_int(ExitCode::kUsage);

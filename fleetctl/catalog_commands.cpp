@@ -11,7 +11,7 @@
 namespace fleet::ctl {
 
 int get_versions(Session& session, const GetVersionsOptions& options) {
-  const auto format = parse_output_format(options.output).value_or(OutputFormat::kTable);
+  const bool wide = parse_output_format(options.list.output) == OutputFormat::kWide;
   std::string query;
   for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"kind", options.kind},
                                    {"provider", options.provider},
@@ -25,10 +25,8 @@ int get_versions(Session& session, const GetVersionsOptions& options) {
   auto items = (*api)->list("/v1/versions", query, std::nullopt);
   if (!items) return session.fail(items.error());
   const auto now = session.now();
-  print_list(session, *items, format, [&](const std::vector<nlohmann::json>& rows) {
-    return versions_table(rows, format == OutputFormat::kWide, now);
-  });
-  return 0;
+  return print_list(session, std::move(*items), options.list, "version",
+                    [&](const std::vector<nlohmann::json>& rows) { return versions_table(rows, wide, now); });
 }
 
 }  // namespace fleet::ctl

@@ -88,7 +88,8 @@ int read_modify_write(Session& session, const std::string& name, MakePatch make_
 }  // namespace
 
 int get_clusters(Session& session, const GetClustersOptions& options) {
-  const auto format = parse_output_format(options.output).value_or(OutputFormat::kTable);
+  const bool wide = parse_output_format(options.list.output) == OutputFormat::kWide;
+  auto table = [&](const std::vector<nlohmann::json>& rows) { return clusters_table(rows, wide, session.now()); };
   if (!options.name.empty()) {
     if (!options.selector.empty() || options.limit) {
       return session.fail(usage("-l and --limit apply to lists, not to one cluster by name"));
@@ -108,20 +109,12 @@ int get_clusters(Session& session, const GetClustersOptions& options) {
   if (!options.name.empty()) {
     auto got = (*api)->call("GET", cluster_path(options.name));
     if (!got) return session.fail(got.error());
-    if (format == OutputFormat::kJson || format == OutputFormat::kYaml) {
-      session.out() << render_document(got->body, format);
-    } else {
-      session.out() << clusters_table({got->body}, format == OutputFormat::kWide, session.now());
-    }
-    return 0;
+    return print_object(session, got->body, options.list, "cluster", table);
   }
 
   auto items = (*api)->list("/v1/clusters", query, options.limit);
   if (!items) return session.fail(items.error());
-  print_list(session, *items, format, [&](const std::vector<nlohmann::json>& rows) {
-    return clusters_table(rows, format == OutputFormat::kWide, session.now());
-  });
-  return 0;
+  return print_list(session, std::move(*items), options.list, "cluster", table);
 }
 
 int describe_cluster_command(Session& session, const std::string& name) {

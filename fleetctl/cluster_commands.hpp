@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "fleetctl/list_output.hpp"
 #include "fleetctl/session.hpp"
 
 namespace fleet::ctl {
@@ -12,7 +13,7 @@ namespace fleet::ctl {
 struct GetClustersOptions {
   std::string name;      // empty → list
   std::string selector;  // -l
-  std::string output;    // -o
+  ListOptions list;      // -o, --no-headers, --sort-by
   std::optional<std::size_t> limit;
 };
 int get_clusters(Session& session, const GetClustersOptions& options);

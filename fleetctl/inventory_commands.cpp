@@ -75,23 +75,47 @@ Result<nlohmann::json> fetch_gpus(ApiClient& api, const std::string& query, std:
 }  // namespace
 
 int get_nodes(Session& session, const GetNodesOptions& options) {
-  const auto format = parse_output_format(options.output).value_or(OutputFormat::kTable);
-  if (options.cluster.empty()) return session.fail(usage("--cluster is required: nodes belong to one cluster"));
-  if (auto s = check_cluster_name(options.cluster); !s) return session.fail(s.error());
+  const bool wide = parse_output_format(options.list.output) == OutputFormat::kWide;
+  const bool every_cluster = options.cluster.empty();
+  if (!every_cluster) {
+    if (auto s = check_cluster_name(options.cluster); !s) return session.fail(s.error());
+  }
   if (options.limit && *options.limit == 0) return session.fail(usage("--limit must be at least 1"));
   auto api = session.api();
   if (!api) return session.fail(api.error());
-  // The endpoint answers with every node in one document today; following `continue` keeps this right if it
-  // starts paging. It takes no `limit`, so --limit is applied here.
-  auto items = (*api)->list(nodes_path(options.cluster), "", options.limit, /*paged=*/false);
-  if (!items) return session.fail(items.error());
-  print_list(session, *items, format,
-             [&](const std::vector<nlohmann::json>& rows) { return nodes_table(rows, format == OutputFormat::kWide); });
-  return 0;
+  std::vector<nlohmann::json> items;
+  if (!every_cluster) {
+    // The endpoint answers with every node in one document today; following `continue` keeps this right if it
+    // starts paging. It takes no `limit`, so --limit is applied here.
+    auto listed = (*api)->list(nodes_path(options.cluster), "", options.limit, /*paged=*/false);
+    if (!listed) return session.fail(listed.error());
+    items = std::move(*listed);
+  } else {
+    // Every cluster (all pages), then each one's nodes, tagged with their cluster.
+    auto clusters = (*api)->list("/v1/clusters", "", std::nullopt);
+    if (!clusters) return session.fail(clusters.error());
+    for (const auto& cluster : *clusters) {
+      if (options.limit && items.size() >= *options.limit) break;
+      const std::string name = string_field(cluster, "name");
+      std::optional<std::size_t> left;
+      if (options.limit) left = *options.limit - items.size();
+      auto nodes = (*api)->list(nodes_path(name), "", left, /*paged=*/false);
+      if (!nodes) {
+        if (nodes.error().code == ErrorCode::kNotFound) continue;  // deleted since the cluster list was read
+        return session.fail(nodes.error());
+      }
+      for (auto& node : *nodes) {
+        if (node.is_object() && !node.contains("cluster")) node["cluster"] = name;
+        items.push_back(std::move(node));
+      }
+    }
+  }
+  return print_list(session, std::move(items), options.list, "node",
+                    [&](const std::vector<nlohmann::json>& rows) { return nodes_table(rows, wide, every_cluster); });
 }
 
 int get_gpus(Session& session, const GetGpusOptions& options) {
-  const auto format = parse_output_format(options.output).value_or(OutputFormat::kTable);
+  const auto format = parse_output_format(options.list.output).value_or(OutputFormat::kTable);
   if (!options.cluster.empty()) {
     if (auto s = check_cluster_name(options.cluster); !s) return session.fail(s.error());
   }
@@ -111,23 +135,24 @@ int get_gpus(Session& session, const GetGpusOptions& options) {
   auto doc = fetch_gpus(**api, query, options.limit);
   if (!doc) return session.fail(doc.error());
   const auto& items = (*doc)["items"];
-  if (format == OutputFormat::kJson || format == OutputFormat::kYaml) {
-    session.out() << render_document(*doc, format);
-    return 0;
-  }
-  if (items.empty()) {
-    session.err() << "No resources found.\n";
-    return 0;
-  }
-  const std::vector<nlohmann::json> rows(items.begin(), items.end());
+  std::vector<nlohmann::json> rows(items.begin(), items.end());
+  const std::size_t count = rows.size();
   const auto& total_json = (*doc)["total"];
   const std::int64_t total =
-      total_json.is_number_integer() ? total_json.get<std::int64_t>() : static_cast<std::int64_t>(rows.size());
-  session.out() << gpus_table(rows, format == OutputFormat::kWide) << "\n" << gpu_totals_table((*doc)["totals"], total);
-  if (static_cast<std::int64_t>(rows.size()) < total) {
-    session.err() << "showing " << rows.size() << " of " << total << " GPUs; the totals count all of them\n";
+      total_json.is_number_integer() ? total_json.get<std::int64_t>() : static_cast<std::int64_t>(count);
+  // The totals footer is for people: --no-headers prints the GPU rows alone.
+  const int rc = print_list(
+      session, std::move(rows), options.list, "gpu",
+      [&](const auto& sorted) {
+        const std::string gpus = gpus_table(sorted, format == OutputFormat::kWide);
+        return options.list.no_headers ? gpus : gpus + "\n" + gpu_totals_table((*doc)["totals"], total);
+      },
+      *doc);
+  const bool table = format == OutputFormat::kTable || format == OutputFormat::kWide;
+  if (rc == 0 && table && count > 0 && static_cast<std::int64_t>(count) < total) {
+    session.err() << "showing " << count << " of " << total << " GPUs; the totals count all of them\n";
   }
-  return 0;
+  return rc;
 }
 
 std::string describe_cluster_inventory(Session& session, ApiClient& api, const std::string& cluster) {

@@ -4,13 +4,14 @@
 #include <optional>
 #include <string>
 
+#include "fleetctl/list_output.hpp"
 #include "fleetctl/session.hpp"
 
 namespace fleet::ctl {
 
 struct GetNodesOptions {
-  std::string cluster;  // --cluster, required
-  std::string output;   // -o
+  std::string cluster;  // --cluster; empty → every cluster's nodes, each with a "cluster" member
+  ListOptions list;     // -o, --no-headers, --sort-by
   std::optional<std::size_t> limit;
 };
 int get_nodes(Session& session, const GetNodesOptions& options);
@@ -20,7 +21,7 @@ struct GetGpusOptions {
   std::string model;
   std::string health;     // healthy | unhealthy | unknown
   std::string admission;  // pending_probe | admitted | quarantined
-  std::string output;
+  ListOptions list;
   std::optional<std::size_t> limit;
 };
 int get_gpus(Session& session, const GetGpusOptions& options);

@@ -101,8 +101,9 @@ std::string node_gpus_text(const nlohmann::json& node) {
   return out;
 }
 
-std::string nodes_table(const std::vector<nlohmann::json>& nodes, bool wide) {
+std::string nodes_table(const std::vector<nlohmann::json>& nodes, bool wide, bool with_cluster) {
   TableRow header = {"NAME", "POOL", "STATUS", "ADMISSION", "KUBELET", "GPUS"};
+  if (with_cluster) header.insert(header.begin(), "CLUSTER");
   if (wide) header.insert(header.end(), {"NODE-IMAGE", "CPU", "MEMORY", "TAINTS"});
   std::vector<TableRow> rows;
   rows.reserve(nodes.size());
@@ -121,6 +122,7 @@ std::string nodes_table(const std::vector<nlohmann::json>& nodes, bool wide) {
                              or_none(format_binary_bytes(int_field(capacity, "memoryBytes", -1))),
                              or_none(taints_text(member_or_null(n, "taints")))});
     }
+    if (with_cluster) row.insert(row.begin(), string_field(n, "cluster"));
     rows.push_back(std::move(row));
   }
   return render_table(header, rows);

@@ -9,8 +9,9 @@
 
 namespace fleet::ctl {
 
-// NAME POOL STATUS ADMISSION KUBELET GPUS; wide adds NODE-IMAGE CPU MEMORY TAINTS.
-std::string nodes_table(const std::vector<nlohmann::json>& nodes, bool wide);
+// NAME POOL STATUS ADMISSION KUBELET GPUS; wide adds NODE-IMAGE CPU MEMORY TAINTS. with_cluster puts a CLUSTER
+// column (each node's "cluster") first, for the nodes of every cluster.
+std::string nodes_table(const std::vector<nlohmann::json>& nodes, bool wide, bool with_cluster = false);
 
 // CLUSTER NODE INDEX MODEL MEMORY HEALTH ADMISSION; wide adds UUID DRIVER CUDA MIG.
 std::string gpus_table(const std::vector<nlohmann::json>& gpus, bool wide);

@@ -47,7 +47,7 @@ std::string node_path(const NodeRef& ref) {
 }  // namespace
 
 int get_probes(Session& session, const GetProbesOptions& options) {
-  const auto format = parse_output_format(options.output).value_or(OutputFormat::kTable);
+  const bool wide = parse_output_format(options.list.output) == OutputFormat::kWide;
   if (options.limit && *options.limit == 0) return session.fail(usage("--limit must be at least 1"));
   std::string query;
   for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"cluster", options.cluster},
@@ -62,10 +62,8 @@ int get_probes(Session& session, const GetProbesOptions& options) {
   auto items = (*api)->list("/v1/probes", query, options.limit.value_or(kDefaultProbeLimit));
   if (!items) return session.fail(items.error());
   const auto now = session.now();
-  print_list(session, *items, format, [&](const std::vector<nlohmann::json>& rows) {
-    return probes_table(rows, format == OutputFormat::kWide, now);
-  });
-  return 0;
+  return print_list(session, std::move(*items), options.list, "probe",
+                    [&](const std::vector<nlohmann::json>& rows) { return probes_table(rows, wide, now); });
 }
 
 int describe_node_command(Session& session, const std::string& cluster_slash_node, const std::string& output) {

@@ -5,14 +5,15 @@
 #include <optional>
 #include <string>
 
+#include "fleetctl/list_output.hpp"
 #include "fleetctl/session.hpp"
 
 namespace fleet::ctl {
 
 struct GetProbesOptions {
   std::string cluster, verdict, model, check, since;  // filters, sent as query parameters; empty → any
-  std::string output;
-  std::optional<std::size_t> limit;  // default 100: the newest results
+  ListOptions list;                                   // -o, --no-headers, --sort-by
+  std::optional<std::size_t> limit;                   // default 100: the newest results
 };
 int get_probes(Session& session, const GetProbesOptions& options);
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <tuple>
 
+#include "fleetctl/list_flags.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/rollout_commands.hpp"
 
@@ -103,7 +104,7 @@ void add_rollout_commands(const RolloutCliParents& parents,
   auto* get_rollouts_cmd = parents.get->add_subcommand("rollouts", "List update runs, or show one")->alias("rollout");
   get_rollouts_cmd->add_option("name", o.name, "Rollout name");
   get_rollouts_cmd->add_option("--limit", flags->limit, "Return at most N runs (default: all)");
-  add_output(get_rollouts_cmd, o, output_format_names());
+  add_list_flags(get_rollouts_cmd, o.list);
   command(get_rollouts_cmd, [flags, get_rollouts_cmd](Session& s) {
     if (get_rollouts_cmd->count("--limit")) flags->options.limit = flags->limit;
     return get_rollouts(s, flags->options);
@@ -112,7 +113,7 @@ void add_rollout_commands(const RolloutCliParents& parents,
   auto* get_strategies_cmd =
       parents.get->add_subcommand("strategies", "List rollout strategies, or show one")->alias("strategy");
   get_strategies_cmd->add_option("name", o.name, "Strategy name");
-  add_output(get_strategies_cmd, o, output_format_names());
+  add_list_flags(get_strategies_cmd, o.list);
   command(get_strategies_cmd, [flags](Session& s) { return get_strategies(s, flags->options); });
 
   auto* create_strategy_cmd = parents.create->add_subcommand("strategy", "Create a reusable rollout strategy");

@@ -219,8 +219,8 @@ int rollout_events(Session& session, const RolloutOptions& options) {
   if (!api) return session.fail(api.error());
   auto items = (*api)->list(rollout_path(options.name) + "/events", "", options.limit);
   if (!items) return session.fail(items.error());
-  print_list(session, *items, format_of(options), [](const auto& rows) { return events_table(rows); });
-  return 0;
+  return print_list(session, std::move(*items), ListOptions{options.output, false, ""}, "event",
+                    [](const auto& rows) { return events_table(rows); });
 }
 
 int rollout_status(Session& session, const RolloutOptions& options) {
@@ -240,51 +240,35 @@ int rollout_status(Session& session, const RolloutOptions& options) {
 }
 
 int get_rollouts(Session& session, const RolloutOptions& options) {
-  const auto format = format_of(options);
+  const bool wide = parse_output_format(options.list.output) == OutputFormat::kWide;
   if (!options.name.empty() && options.limit)
     return session.fail(usage("--limit applies to lists, not to one rollout"));
   if (options.limit && *options.limit == 0) return session.fail(usage("--limit must be at least 1"));
   auto api = session.api();
   if (!api) return session.fail(api.error());
-  std::vector<nlohmann::json> items;
+  auto table = [&](const std::vector<nlohmann::json>& rows) { return rollouts_table(rows, wide, session.now()); };
   if (!options.name.empty()) {
     auto got = (*api)->call("GET", rollout_path(options.name));
     if (!got) return session.fail(got.error());
-    if (is_document(format)) {
-      session.out() << render_document(got->body, format);
-      return 0;
-    }
-    items.push_back(std::move(got->body));
-  } else {
-    auto listed = (*api)->list("/v1/rollouts", "", options.limit);
-    if (!listed) return session.fail(listed.error());
-    items = std::move(*listed);
+    return print_object(session, got->body, options.list, "rollout", table);
   }
-  print_list(session, items, format,
-             [&](const auto& rows) { return rollouts_table(rows, format == OutputFormat::kWide, session.now()); });
-  return 0;
+  auto listed = (*api)->list("/v1/rollouts", "", options.limit);
+  if (!listed) return session.fail(listed.error());
+  return print_list(session, std::move(*listed), options.list, "rollout", table);
 }
 
 int get_strategies(Session& session, const RolloutOptions& options) {
-  const auto format = format_of(options);
   auto api = session.api();
   if (!api) return session.fail(api.error());
-  std::vector<nlohmann::json> items;
+  auto table = [&](const std::vector<nlohmann::json>& rows) { return strategies_table(rows, session.now()); };
   if (!options.name.empty()) {
     auto got = (*api)->call("GET", "/v1/strategies/" + http::url_encode(options.name));
     if (!got) return session.fail(got.error());
-    if (is_document(format)) {
-      session.out() << render_document(got->body, format);
-      return 0;
-    }
-    items.push_back(std::move(got->body));
-  } else {
-    auto listed = (*api)->list("/v1/strategies", "", std::nullopt);
-    if (!listed) return session.fail(listed.error());
-    items = std::move(*listed);
+    return print_object(session, got->body, options.list, "strategy", table);
   }
-  print_list(session, items, format, [&](const auto& rows) { return strategies_table(rows, session.now()); });
-  return 0;
+  auto listed = (*api)->list("/v1/strategies", "", std::nullopt);
+  if (!listed) return session.fail(listed.error());
+  return print_list(session, std::move(*listed), options.list, "strategy", table);
 }
 
 int create_strategy(Session& session, const RolloutOptions& options) {

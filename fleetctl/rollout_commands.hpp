@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "fleetctl/list_output.hpp"
 #include "fleetctl/session.hpp"
 
 namespace fleet::ctl {
@@ -21,6 +22,7 @@ struct RolloutOptions {
   std::string member, group, stage, gate, wait;
   std::optional<std::size_t> limit;
   bool watch = false;
+  ListOptions list;  // get rollouts|strategies: -o, --no-headers, --sort-by
 };
 
 // `rollout plan NAME` (POST /v1/rollouts/{name}:plan) or `rollout plan -f SPEC` (POST /v1/rollouts:plan).

@@ -54,7 +54,7 @@ Result<ApiClient*> Session::api() {
 }
 
 int Session::fail(const Error& error) {
-  io_.err << render_error(error) << "\n";
+  err() << render_error(error) << "\n";
   return to_int(exit_code_for(error));
 }
 

@@ -33,6 +33,9 @@ struct Environment {
   // How `--watch` waits between polls: tests advance their clock here instead of sleeping. Unset → no wait.
   std::function<void(std::chrono::milliseconds)> sleep;
   bool stdout_is_tty = false;  // whether output may carry terminal control codes (redrawing in place)
+  // Whether `get|describe --watch` should stop now (tests: after N polls or a time on their clock). Unset → never:
+  // Ctrl-C ends the process, as it does kubectl's.
+  std::function<bool()> interrupted;
 };
 
 // The real process environment, clock and Beast client.
@@ -49,8 +52,14 @@ class Session {
  public:
   Session(Io io, const Environment& env, GlobalOptions global) : io_(io), env_(env), global_(std::move(global)) {}
 
-  std::ostream& out() { return io_.out; }
-  std::ostream& err() { return io_.err; }
+  std::ostream& out() { return out_ ? *out_ : io_.out; }
+  std::ostream& err() { return err_ ? *err_ : io_.err; }
+  // --watch renders each poll into buffers to compare them: while set, out() and err() write there. nullptr restores.
+  void capture(std::ostream* out, std::ostream* err) {
+    out_ = out;
+    err_ = err;
+  }
+  bool interrupted() const { return env_.interrupted && env_.interrupted(); }
   std::istream& in() { return io_.in; }
   std::chrono::system_clock::time_point now() const { return env_.now(); }
   void sleep_for(std::chrono::milliseconds duration) const {
@@ -70,6 +79,8 @@ class Session {
   const Environment& env_;
   GlobalOptions global_;
   std::unique_ptr<ApiClient> api_;
+  std::ostream* out_ = nullptr;
+  std::ostream* err_ = nullptr;
 };
 
 }  // namespace fleet::ctl

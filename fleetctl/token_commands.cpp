@@ -89,15 +89,13 @@ int create_bootstrap_token(Session& session, const CreateBootstrapTokenOptions& 
   return 0;
 }
 
-int get_tokens(Session& session, const std::string& output) {
-  const auto format = parse_output_format(output).value_or(OutputFormat::kTable);
+int get_tokens(Session& session, const ListOptions& options) {
   auto api = session.api();
   if (!api) return session.fail(api.error());
   auto items = (*api)->list("/v1/tokens", "", std::nullopt, /*paged=*/false);
   if (!items) return session.fail(items.error());
-  print_list(session, *items, format,
-             [&](const std::vector<nlohmann::json>& rows) { return tokens_table(rows, session.now()); });
-  return 0;
+  return print_list(session, std::move(*items), options, "token",
+                    [&](const std::vector<nlohmann::json>& rows) { return tokens_table(rows, session.now()); });
 }
 
 int delete_token(Session& session, const std::string& id) {

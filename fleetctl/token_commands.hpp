@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 
+#include "fleetctl/list_output.hpp"
 #include "fleetctl/session.hpp"
 
 namespace fleet::ctl {
@@ -18,7 +19,8 @@ struct CreateTokenOptions {
 // Prints only the secret on stdout (so `TOKEN=$(fleetctl create token …)` works) and its id on stderr.
 int create_token(Session& session, const CreateTokenOptions& options);
 
-int get_tokens(Session& session, const std::string& output);
+// Every token, revoked ones included (the server lists them all), with a STATUS column.
+int get_tokens(Session& session, const ListOptions& options);
 
 struct CreateBootstrapTokenOptions {
   std::string cluster;

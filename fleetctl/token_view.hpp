@@ -7,6 +7,11 @@
 
 namespace fleet::ctl {
 
+// "Revoked" when revokedAt is set, "Expired" when an expiresAt is past (API tokens have none today; kept for when
+// they do), else "Active".
+std::string token_status(const nlohmann::json& token, std::chrono::system_clock::time_point now);
+
+// ID ROLE STATUS DESCRIPTION AGE.
 std::string tokens_table(const std::vector<nlohmann::json>& tokens, std::chrono::system_clock::time_point now);
 
 }  // namespace fleet::ctl

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
+#include "fleetctl/list_flags.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/workload_commands.hpp"
 
@@ -29,7 +30,7 @@ void add_workload_commands(const WorkloadCliParents& parents,
   auto* get = parents.get->add_subcommand("workloads", "List workloads, or show one by name")->alias("workload");
   get->add_option("name", o.name, "Workload name");
   get->add_option("--limit", flags->limit, "Return at most N workloads (default: all, fetching every page)");
-  get->add_option("-o,--output", o.output, "Output format")->check(CLI::IsMember(output_format_names()));
+  add_list_flags(get, o.list);
   command(get, [flags, get](Session& s) {
     if (get->count("--limit")) flags->options.limit = flags->limit;
     return get_workloads(s, flags->options);

@@ -72,30 +72,22 @@ int apply_file(Session& session, const WorkloadOptions& options) {
 }
 
 int get_workloads(Session& session, const WorkloadOptions& options) {
-  const auto format = format_of(options);
+  const bool wide = parse_output_format(options.list.output) == OutputFormat::kWide;
   if (!options.name.empty() && options.limit) {
     return session.fail(usage("--limit applies to lists, not to one workload"));
   }
   if (options.limit && *options.limit == 0) return session.fail(usage("--limit must be at least 1"));
   auto api = session.api();
   if (!api) return session.fail(api.error());
-  std::vector<nlohmann::json> items;
+  auto table = [&](const std::vector<nlohmann::json>& rows) { return workloads_table(rows, wide, session.now()); };
   if (!options.name.empty()) {
     auto got = (*api)->call("GET", workload_path(options.name));
     if (!got) return session.fail(got.error());
-    if (is_document(format)) {
-      session.out() << render_document(got->body, format);
-      return 0;
-    }
-    items.push_back(std::move(got->body));
-  } else {
-    auto listed = (*api)->list("/v1/workloads", "", options.limit);
-    if (!listed) return session.fail(listed.error());
-    items = std::move(*listed);
+    return print_object(session, got->body, options.list, "workload", table);
   }
-  print_list(session, items, format,
-             [&](const auto& rows) { return workloads_table(rows, format == OutputFormat::kWide, session.now()); });
-  return 0;
+  auto listed = (*api)->list("/v1/workloads", "", options.limit);
+  if (!listed) return session.fail(listed.error());
+  return print_list(session, std::move(*listed), options.list, "workload", table);
 }
 
 int describe_workload_command(Session& session, const std::string& name) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "fleetctl/list_output.hpp"
 #include "fleetctl/session.hpp"
 
 namespace fleet::ctl {
@@ -14,6 +15,7 @@ struct WorkloadOptions {
   std::string file;    // apply: JSON or YAML; "-" reads stdin
   std::string output;  // table | wide | json | yaml (apply: json | yaml)
   std::optional<std::size_t> limit;
+  ListOptions list;  // get workloads: -o, --no-headers, --sort-by
 };
 
 // The workload of -f: created (POST) when fleetd has none of its name, else replaced (PUT with If-Match from the

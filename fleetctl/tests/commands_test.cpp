@@ -285,7 +285,7 @@ TEST_CASE("tokens: create prints the secret alone, get lists, delete revokes", "
 
   auto listed = h.run_with_server({"get", "tokens"});
   REQUIRE(listed.exit_code == 0);
-  CHECK(listed.out == "ID   ROLE     DESCRIPTION   AGE\nt1   viewer   ci            1h\n");
+  CHECK(listed.out == "ID   ROLE     STATUS   DESCRIPTION   AGE\nt1   viewer   Active   ci            1h\n");
   CHECK(h.seen()[1].target == "/v1/tokens");
 
   auto deleted = h.run_with_server({"delete", "token", "t1"});

@@ -119,12 +119,18 @@ TEST_CASE("output json and yaml: a list is an items object, one object is itself
 }
 
 TEST_CASE("get tokens table", "[fleetctl]") {
-  CHECK(tokens_table({{{"id", "t1"}, {"role", "admin"}, {"description", "ci"}, {"createdAt", "2026-11-23T10:00:00Z"}},
-                      {{"id", "t22"}, {"role", "viewer"}, {"createdAt", "2026-11-23T11:59:59.000Z"}}},
-                     test_now()) ==
-        "ID    ROLE     DESCRIPTION   AGE\n"
-        "t1    admin    ci            2h\n"
-        "t22   viewer   <none>        1s\n");
+  CHECK(
+      tokens_table({{{"id", "t1"}, {"role", "admin"}, {"description", "ci"}, {"createdAt", "2026-11-23T10:00:00Z"}},
+                    {{"id", "t22"},
+                     {"role", "viewer"},
+                     {"createdAt", "2026-11-23T11:59:59.000Z"},
+                     {"revokedAt", "2026-11-23T11:59:59.500Z"}},
+                    {{"id", "t3"}, {"role", "viewer"}, {"revokedAt", nullptr}, {"expiresAt", "2026-11-23T11:00:00Z"}}},
+                   test_now()) ==
+      "ID    ROLE     STATUS    DESCRIPTION   AGE\n"
+      "t1    admin    Active    ci            2h\n"
+      "t22   viewer   Revoked   <none>        1s\n"
+      "t3    viewer   Expired   <none>        <unknown>\n");
 }
 
 }  // namespace fleet::ctl
