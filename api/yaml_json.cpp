@@ -69,6 +69,11 @@ json to_json_node(const YAML::Node& node, int depth) {
   return nullptr;
 }
 
+Error yaml_error(const YAML::Exception& e) {
+  return make_error(ErrorCode::kInvalid, "YAML is not valid at line " + std::to_string(e.mark.line + 1) + ": " + e.msg,
+                    {}, "malformed-request");
+}
+
 }  // namespace
 
 Result<json> parse_yaml(std::string_view text) {
@@ -76,9 +81,17 @@ Result<json> parse_yaml(std::string_view text) {
     YAML::Node root = YAML::Load(std::string(text));
     return to_json_node(root, 0);
   } catch (const YAML::Exception& e) {
-    return make_error(ErrorCode::kInvalid,
-                      "YAML is not valid at line " + std::to_string(e.mark.line + 1) + ": " + e.msg, {},
-                      "malformed-request");
+    return yaml_error(e);
+  }
+}
+
+Result<std::vector<json>> parse_yaml_documents(std::string_view text) {
+  try {
+    std::vector<json> out;
+    for (const YAML::Node& root : YAML::LoadAll(std::string(text))) out.push_back(to_json_node(root, 0));
+    return out;
+  } catch (const YAML::Exception& e) {
+    return yaml_error(e);
   }
 }
 

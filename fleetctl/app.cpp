@@ -4,16 +4,21 @@
 #include <functional>
 #include <map>
 #include <ostream>
+#include <sstream>
 
 #include "fleetctl/catalog_commands.hpp"
 #include "fleetctl/cluster_commands.hpp"
+#include "fleetctl/command_tree.hpp"
+#include "fleetctl/completion.hpp"
 #include "fleetctl/config_commands.hpp"
 #include "fleetctl/exit_codes.hpp"
+#include "fleetctl/help_examples.hpp"
 #include "fleetctl/inventory_commands.hpp"
 #include "fleetctl/list_flags.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/probe_commands.hpp"
 #include "fleetctl/rollout_cli.hpp"
+#include "fleetctl/suggest.hpp"
 #include "fleetctl/token_commands.hpp"
 #include "fleetctl/version.hpp"
 #include "fleetctl/version_command.hpp"
@@ -44,6 +49,7 @@ struct Flags {
   CreateTokenOptions create_token;
   CreateBootstrapTokenOptions create_bootstrap;
   SetContextOptions set_context;
+  ConfigViewOptions config_view;
   std::string ctx_server, ctx_token, ctx_ca_file;
   bool client_only = false;
 };
@@ -65,6 +71,32 @@ ConnectionOverrides overrides_from(const Flags& f, const CLI::App& app, const En
   }
   if (app.count("--ca-file")) o.ca_file = f.ca_file;
   return o;
+}
+
+int run(const std::vector<std::string>& args, Io io, const Environment& env);
+
+// `fleetctl __complete WORDS… CURRENT`, what the completion scripts call on each TAB. Resource names come from
+// `fleetctl get NOUN -o name` run in this process with the connection flags typed so far; when that fails (no
+// server, no token) there are no names, and nothing is printed on stderr to garble the shell's line.
+int complete_command(const CLI::App& app, const std::vector<std::string>& words, Io io, const Environment& env) {
+  Completion completion = complete(command_tree(app), words);
+  if (!completion.names_of.empty()) {
+    std::vector<std::string> list = {"get", completion.names_of, "-o", "name", "--request-timeout", "5"};
+    list.insert(list.end(), completion.connection.begin(), completion.connection.end());
+    std::istringstream no_input;
+    std::ostringstream names;
+    std::ostringstream ignored;
+    if (run(list, Io{no_input, names, ignored}, env) == 0) {
+      std::istringstream lines(names.str());
+      const std::string& word = words.empty() ? std::string() : words.back();
+      for (std::string line; std::getline(lines, line);) {
+        std::string name = line.substr(line.find('/') + 1);  // "cluster/gpu-east-1"
+        if (!name.empty() && name.starts_with(word)) completion.candidates.emplace_back(std::move(name), "");
+      }
+    }
+  }
+  io.out << render_completion(completion);
+  return 0;
 }
 
 int run(const std::vector<std::string>& args, Io io, const Environment& env) {
@@ -192,7 +224,7 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   create_cluster_cmd->add_option("--label", cc.labels, "Label key=value (repeatable)");
   create_cluster_cmd->add_option("--taint", cc.taints, "Taint key=value:Effect (repeatable)");
   create_cluster_cmd->add_option("--update-group", f.update_group, "Update group, e.g. canary");
-  create_cluster_cmd->add_option("-f,--filename", cc.file, "JSON file with the request body ('-' for stdin)");
+  create_cluster_cmd->add_option("-f,--filename", cc.file, "The request body, JSON or YAML ('-' for stdin)");
   add_output(create_cluster_cmd, cc.output);
   command(create_cluster_cmd, [&](Session& s) {
     if (create_cluster_cmd->count("--region")) cc.region = f.region;
@@ -255,7 +287,12 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   command(version, [&](Session& s) { return version_command(s, f.client_only, f.output); });
 
   // config
-  auto* config = app.add_subcommand("config", "Edit the client config file")->require_subcommand(1);
+  auto* config = app.add_subcommand("config", "View and edit the client config file")->require_subcommand(1);
+  auto* view_cmd = config->add_subcommand("view", "Print the config file, tokens REDACTED unless --raw");
+  view_cmd->add_flag("--raw", f.config_view.raw, "Print tokens as they are");
+  view_cmd->add_flag("--minify", f.config_view.minify, "Only the context in use (--context, else the current one)");
+  add_output(view_cmd, f.config_view.output);
+  command(view_cmd, [&](Session& s) { return config_view(s, f.config_view); });
   auto* get_contexts_cmd = config->add_subcommand("get-contexts", "List contexts");
   command(get_contexts_cmd, [&](Session& s) { return get_contexts(s); });
   auto* current_context_cmd = config->add_subcommand("current-context", "Print the current context");
@@ -276,6 +313,16 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
     return set_context(s, f.set_context);
   });
 
+  // completion
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script: bash, zsh or fish");
+  completion->add_option("shell", f.name, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  command(completion, [&](Session& s) {
+    s.out() << completion_script(f.name).value_or("");
+    return 0;
+  });
+
   // get … -w and describe … -w: every command under those verbs that has no --watch of its own.
   std::map<const CLI::App*, bool> watch_flags;
   for (auto* verb : {get, describe}) {
@@ -286,6 +333,10 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
     }
   }
 
+  add_help_examples(app);
+  if (!args.empty() && args[0] == "__complete") {
+    return complete_command(app, std::vector(args.begin() + 1, args.end()), io, env);
+  }
   std::vector<const char*> argv = {"fleetctl"};
   for (const auto& a : args) argv.push_back(a.c_str());
   try {
@@ -297,7 +348,12 @@ int run(const std::vector<std::string>& args, Io io, const Environment& env) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, io.out, io.err);
   } catch (const CLI::ParseError& e) {
-    app.exit(e, io.out, io.err);
+    // A mistyped command or flag gets its likely meaning ("did you mean"); other mistakes CLI11's own words.
+    if (auto message = unknown_word_message(command_tree(app), args)) {
+      io.err << *message;
+    } else {
+      app.exit(e, io.out, io.err);
+    }
     return to_int(ExitCode::kUsage);
   }
 

@@ -1,11 +1,11 @@
 #include "fleetctl/cluster_commands.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "fleetctl/cluster_view.hpp"
+#include "fleetctl/conditional_write.hpp"
+#include "fleetctl/document_file.hpp"
 #include "fleetctl/exit_codes.hpp"
 #include "fleetctl/inventory_commands.hpp"
 #include "fleetctl/json_fields.hpp"
@@ -19,9 +19,6 @@
 
 namespace fleet::ctl {
 namespace {
-
-// A 412 means someone else wrote in between our GET and PATCH: re-read and re-apply, a bounded number of times.
-constexpr int kMaxWriteAttempts = 3;
 
 Error usage(std::string message) {
   return make_error(ErrorCode::kInvalid, std::move(message));
@@ -38,51 +35,23 @@ Status check_name(const std::string& name) {
   return Ok{};
 }
 
-// If-Match wants the ETag; an older server without one still gives resourceVersion in the body.
-std::string if_match_for(const ApiResponse& got) {
-  if (!got.etag.empty()) return got.etag;
-  return "\"" + string_field(got.body, "resourceVersion") + "\"";
-}
-
-Result<nlohmann::json> read_body_file(Session& session, const std::string& file) {
-  std::stringstream text;
-  if (file == "-") {
-    text << session.in().rdbuf();
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return usage("cannot read \"" + file + "\"");
-    text << in.rdbuf();
-  }
-  auto body = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) return usage("\"" + file + "\" does not hold a JSON object");
-  return body;
-}
-
-// Shared by label and taint: GET, compute the patch, PATCH with If-Match; retried on 412.
+// Shared by label and taint: the patch is decided from the cluster as read (conditional_write retries on 412).
 template <class MakePatch>
-int read_modify_write(Session& session, const std::string& name, MakePatch make_patch, const std::string& verb,
-                      const std::string& unchanged_verb) {
+int patch_cluster(Session& session, const std::string& name, MakePatch make_patch, const std::string& verb,
+                  const std::string& unchanged_verb) {
   if (auto s = check_name(name); !s) return session.fail(s.error());
   auto api = session.api();
   if (!api) return session.fail(api.error());
-  for (int attempt = 1;; ++attempt) {
-    auto got = (*api)->call("GET", cluster_path(name));
-    if (!got) return session.fail(got.error());
-    auto patch = make_patch(got->body);
-    if (!patch) return session.fail(patch.error());
-    if (!patch->has_value()) {
-      session.out() << "cluster/" << name << " " << unchanged_verb << "\n";
-      return 0;
-    }
-    auto written = (*api)->call("PATCH", cluster_path(name), **patch, {{"If-Match", if_match_for(*got)}});
-    if (written) {
-      session.out() << "cluster/" << name << " " << verb << "\n";
-      return 0;
-    }
-    if (written.error().code != ErrorCode::kPreconditionFailed || attempt >= kMaxWriteAttempts) {
-      return session.fail(written.error());
-    }
-  }
+  auto outcome =
+      read_modify_write(**api, cluster_path(name), [&](const ApiResponse& got) -> Result<std::optional<PlannedWrite>> {
+        auto patch = make_patch(got.body);
+        if (!patch) return patch.error();
+        if (!patch->has_value()) return std::optional<PlannedWrite>();
+        return std::optional<PlannedWrite>(PlannedWrite{"PATCH", std::move(**patch)});
+      });
+  if (!outcome) return session.fail(outcome.error());
+  session.out() << "cluster/" << name << " " << (outcome->written ? verb : unchanged_verb) << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -175,7 +144,7 @@ int create_cluster(Session& session, const CreateClusterOptions& options) {
         !options.taints.empty()) {
       return session.fail(usage("-f cannot be combined with --provider, --region, --label, --taint or --update-group"));
     }
-    auto read = read_body_file(session, options.file);
+    auto read = read_document_file(session, options.file);
     if (!read) return session.fail(read.error());
     body = std::move(*read);
     const auto& body_name = member_or_null(body, "name");
@@ -207,7 +176,7 @@ int create_cluster(Session& session, const CreateClusterOptions& options) {
 int label_cluster(Session& session, const LabelOptions& options) {
   auto changes = parse_label_args(options.changes);
   if (!changes) return session.fail(changes.error());
-  return read_modify_write(
+  return patch_cluster(
       session, options.name,
       [&](const nlohmann::json& cluster) -> Result<std::optional<nlohmann::json>> {
         auto patch = make_label_patch(*changes, member_or_null(cluster, "labels"), options.overwrite);
@@ -225,7 +194,7 @@ int taint_cluster(Session& session, const TaintOptions& options) {
   // As kubectl: "untainted" when the arguments only remove.
   const bool removes_only =
       std::all_of(changes->begin(), changes->end(), [](const TaintChange& c) { return c.remove; });
-  return read_modify_write(
+  return patch_cluster(
       session, options.name,
       [&](const nlohmann::json& cluster) -> Result<std::optional<nlohmann::json>> {
         auto update = apply_taint_changes(*changes, member_or_null(cluster, "taints"), options.overwrite);

@@ -72,12 +72,16 @@ Result<Config> load_config(const std::string& path) {
   return config;
 }
 
-Status save_config(const Config& config, const std::string& path) {
+nlohmann::json config_document(const Config& config) {
   nlohmann::json doc = {{"currentContext", config.current_context}, {"contexts", nlohmann::json::array()}};
   for (const auto& c : config.contexts) {
     doc["contexts"].push_back({{"name", c.name}, {"server", c.server}, {"token", c.token}, {"caFile", c.ca_file}});
   }
-  const std::string text = doc.dump(2) + "\n";
+  return doc;
+}
+
+Status save_config(const Config& config, const std::string& path) {
+  const std::string text = config_document(config).dump(2) + "\n";
 
   const fs::path target(path);
   std::error_code ec;

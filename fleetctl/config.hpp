@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.hpp"
 
 namespace fleet::ctl {
@@ -32,6 +34,9 @@ std::string default_config_path(const std::optional<std::string>& fleetctl_confi
 // A missing file is an empty Config (first use); an unreadable or malformed one is an Error naming the file.
 // A relative caFile is taken relative to the file's folder.
 Result<Config> load_config(const std::string& path);
+
+// The file's JSON document: {"currentContext", "contexts": [{"name", "server", "token", "caFile"}]}.
+nlohmann::json config_document(const Config& config);
 
 // Writes atomically (temporary file + rename) with mode 0600, creating the folder (0700) when missing: the file
 // holds bearer tokens.

@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "fleetctl/table.hpp"
+#include "fleetctl/yaml_output.hpp"
 
 namespace fleet::ctl {
 namespace {
@@ -17,6 +18,34 @@ bool looks_like_server_url(const std::string& url) {
 }
 
 }  // namespace
+
+int config_view(Session& session, const ConfigViewOptions& options) {
+  auto config = load_config(session.config_path());
+  if (!config) return session.fail(config.error());
+  if (options.minify) {
+    const std::string in_use = session.overrides().context.value_or(config->current_context);
+    const Context* context = config->find(in_use);
+    if (context == nullptr) {
+      return session.fail(make_error(ErrorCode::kNotFound, in_use.empty() ? "--minify: no current context is set"
+                                                                          : "--minify: no context named \"" + in_use +
+                                                                                "\" in " + session.config_path()));
+    }
+    config->contexts = {*context};
+    config->current_context = in_use;
+  }
+  if (!options.raw) {
+    for (auto& c : config->contexts) {
+      if (!c.token.empty()) c.token = "REDACTED";
+    }
+  }
+  const nlohmann::json doc = config_document(*config);
+  if (options.output == "json") {
+    session.out() << doc.dump(2) << "\n";
+  } else {
+    session.out() << to_yaml(doc);
+  }
+  return 0;
+}
 
 int get_contexts(Session& session) {
   auto config = load_config(session.config_path());

@@ -1,13 +1,11 @@
 #include "fleetctl/rollout_commands.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <utility>
 #include <vector>
 
-#include "api/yaml_json.hpp"
+#include "fleetctl/document_file.hpp"
 #include "fleetctl/exit_codes.hpp"
 #include "fleetctl/json_fields.hpp"
 #include "fleetctl/list_output.hpp"
@@ -43,27 +41,6 @@ bool is_document(OutputFormat format) {
 Status require_name(const RolloutOptions& options) {
   if (options.name.empty()) return usage("a rollout name is required");
   return Ok{};
-}
-
-// A run spec or strategy in JSON or YAML (JSON is tried first: it is what -o json writes back).
-Result<nlohmann::json> read_spec_file(Session& session, const std::string& file) {
-  std::stringstream text;
-  if (file == "-") {
-    text << session.in().rdbuf();
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return usage("cannot read \"" + file + "\"");
-    text << in.rdbuf();
-  }
-  const std::string content = text.str();
-  auto body = nlohmann::json::parse(content, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) {
-    auto yaml = api::parse_yaml(content);
-    if (!yaml) return usage("\"" + file + "\" is neither JSON nor YAML: " + yaml.error().message);
-    body = std::move(*yaml);
-  }
-  if (!body.is_object()) return usage("\"" + file + "\" does not hold an object");
-  return body;
 }
 
 std::string random_idempotency_key() {
@@ -130,7 +107,7 @@ int rollout_plan(Session& session, const RolloutOptions& options) {
   }
   std::optional<nlohmann::json> spec;
   if (!options.file.empty()) {
-    auto read = read_spec_file(session, options.file);
+    auto read = read_document_file(session, options.file);
     if (!read) return session.fail(read.error());
     spec = std::move(*read);
   }
@@ -146,7 +123,7 @@ int rollout_plan(Session& session, const RolloutOptions& options) {
 
 int rollout_create(Session& session, const RolloutOptions& options) {
   if (options.file.empty()) return session.fail(usage("-f SPEC is required: the run spec, JSON or YAML"));
-  auto spec = read_spec_file(session, options.file);
+  auto spec = read_document_file(session, options.file);
   if (!spec) return session.fail(spec.error());
   if (!member_or_null(*spec, "name").is_string()) return session.fail(usage("the run spec has no \"name\""));
   const std::string key = options.idempotency_key.empty() ? random_idempotency_key() : options.idempotency_key;
@@ -273,7 +250,7 @@ int get_strategies(Session& session, const RolloutOptions& options) {
 
 int create_strategy(Session& session, const RolloutOptions& options) {
   if (options.file.empty()) return session.fail(usage("-f FILE is required: the strategy, JSON or YAML"));
-  auto body = read_spec_file(session, options.file);
+  auto body = read_document_file(session, options.file);
   if (!body) return session.fail(body.error());
   if (!member_or_null(*body, "name").is_string()) return session.fail(usage("the strategy has no \"name\""));
   auto api = session.api();

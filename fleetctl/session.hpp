@@ -67,6 +67,7 @@ class Session {
   }
   bool stdout_is_tty() const { return env_.stdout_is_tty; }
   std::string config_path() const;
+  const ConnectionOverrides& overrides() const { return global_.overrides; }
 
   // Loads the config, resolves the connection and creates the client, once.
   Result<ApiClient*> api();

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
+#include "fleetctl/apply_command.hpp"
 #include "fleetctl/list_flags.hpp"
 #include "fleetctl/output_format.hpp"
 #include "fleetctl/workload_commands.hpp"
@@ -11,6 +12,7 @@ namespace fleet::ctl {
 namespace {
 
 struct WorkloadFlags {
+  ApplyOptions apply;  // apply takes every kind; it is registered here, where it began (app.cpp wires this file)
   WorkloadOptions options;
   std::size_t limit = 0;
 };
@@ -22,10 +24,14 @@ void add_workload_commands(const WorkloadCliParents& parents,
   auto flags = std::make_shared<WorkloadFlags>();
   auto& o = flags->options;
 
-  auto* apply = parents.app->add_subcommand("apply", "Create or update a workload from a file (JSON or YAML)");
-  apply->add_option("-f,--filename", o.file, "The workload, JSON or YAML ('-' for stdin)")->required();
-  apply->add_option("-o,--output", o.output, "Output format")->check(CLI::IsMember({"json", "yaml"}));
-  command(apply, [flags](Session& s) { return apply_file(s, flags->options); });
+  auto* apply = parents.app->add_subcommand(
+      "apply",
+      "Create or update objects from a file, JSON or YAML (several documents: YAML '---' or a JSON List): "
+      "Cluster, Workload, AdmissionPolicy, RolloutStrategy, Rollout, version catalog entries");
+  apply->add_option("-f,--filename", flags->apply.file, "The file, JSON or YAML ('-' for stdin)")->required();
+  apply->add_option("-o,--output", flags->apply.output, "Output format: the objects as fleetd answered")
+      ->check(CLI::IsMember({"json", "yaml"}));
+  command(apply, [flags](Session& s) { return apply_command(s, flags->apply); });
 
   auto* get = parents.get->add_subcommand("workloads", "List workloads, or show one by name")->alias("workload");
   get->add_option("name", o.name, "Workload name");

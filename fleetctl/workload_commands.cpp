@@ -3,7 +3,6 @@
 #include <utility>
 #include <vector>
 
-#include "fleetctl/document_file.hpp"
 #include "fleetctl/json_fields.hpp"
 #include "fleetctl/list_output.hpp"
 #include "fleetctl/output_format.hpp"
@@ -21,55 +20,7 @@ std::string workload_path(const std::string& name) {
   return "/v1/workloads/" + http::url_encode(name);
 }
 
-OutputFormat format_of(const WorkloadOptions& options) {
-  return parse_output_format(options.output).value_or(OutputFormat::kTable);
-}
-
-bool is_document(OutputFormat format) {
-  return format == OutputFormat::kJson || format == OutputFormat::kYaml;
-}
-
-int print_outcome(Session& session, const WorkloadOptions& options, const nlohmann::json& object,
-                  const std::string& name, const std::string& what) {
-  const auto format = format_of(options);
-  if (is_document(format)) {
-    session.out() << render_document(object, format);
-  } else {
-    session.out() << "workload/" << name << " " << what << "\n";
-  }
-  return 0;
-}
-
 }  // namespace
-
-int apply_file(Session& session, const WorkloadOptions& options) {
-  if (options.file.empty()) return session.fail(usage("-f FILE is required: a workload, JSON or YAML"));
-  auto document = read_document_file(session, options.file);
-  if (!document) return session.fail(document.error());
-  if (!document->contains("manifests")) {
-    return session.fail(usage("fleetctl apply takes a workload: an object with \"name\" and \"manifests\""));
-  }
-  const auto& name_member = member_or_null(*document, "name");
-  if (!name_member.is_string() || name_member.get<std::string>().empty()) {
-    return session.fail(usage("the workload has no \"name\""));
-  }
-  const std::string name = name_member.get<std::string>();
-  auto api = session.api();
-  if (!api) return session.fail(api.error());
-  auto current = (*api)->call("GET", workload_path(name));
-  if (!current) {
-    if (current.error().code != ErrorCode::kNotFound) return session.fail(current.error());
-    auto created = (*api)->call("POST", "/v1/workloads", *document);
-    if (!created) return session.fail(created.error());
-    return print_outcome(session, options, created->body, name, "created");
-  }
-  std::string if_match = current->etag;
-  if (if_match.empty()) if_match = "\"" + string_field(current->body, "resourceVersion") + "\"";
-  auto replaced = (*api)->call("PUT", workload_path(name), *document, {{"If-Match", if_match}});
-  if (!replaced) return session.fail(replaced.error());
-  const bool same = member_or_null(replaced->body, "generation") == member_or_null(current->body, "generation");
-  return print_outcome(session, options, replaced->body, name, same ? "unchanged" : "configured");
-}
 
 int get_workloads(Session& session, const WorkloadOptions& options) {
   const bool wide = parse_output_format(options.list.output) == OutputFormat::kWide;

@@ -1,6 +1,6 @@
 #pragma once
-// Workloads from the command line (issue #14): `apply -f FILE`, `get workloads [NAME]`, `describe workload NAME`,
-// `delete workload NAME`. Each command returns the process exit code.
+// Workloads from the command line (issue #14): `get workloads [NAME]`, `describe workload NAME`,
+// `delete workload NAME` (`apply -f` is apply_command's, for every kind). Each command returns the process exit code.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -12,16 +12,10 @@ namespace fleet::ctl {
 
 struct WorkloadOptions {
   std::string name;
-  std::string file;    // apply: JSON or YAML; "-" reads stdin
-  std::string output;  // table | wide | json | yaml (apply: json | yaml)
   std::optional<std::size_t> limit;
   ListOptions list;  // get workloads: -o, --no-headers, --sort-by
 };
 
-// The workload of -f: created (POST) when fleetd has none of its name, else replaced (PUT with If-Match from the
-// GET). Prints "workload/NAME created", "configured" or "unchanged" (the server kept its generation), or the object
-// with -o json|yaml.
-int apply_file(Session& session, const WorkloadOptions& options);
 // Every workload (all pages unless --limit), or one by name.
 int get_workloads(Session& session, const WorkloadOptions& options);
 int describe_workload_command(Session& session, const std::string& name);

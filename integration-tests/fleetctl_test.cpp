@@ -79,3 +79,83 @@ TEST_CASE("fleetctl drives the cluster registry with the config fleetd wrote", "
   REQUIRE(ctl({"delete", "cluster", "arc-edge-1"}).exit_code == 0);
   REQUIRE(ctl({"get", "cluster", "arc-edge-1"}).exit_code == 3);
 }
+
+TEST_CASE("fleetctl apply creates every kind from one file, then finds it unchanged", "[integration][fleetctl]") {
+  TempDir dir;
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
+  const std::string config = (dir.path() / "data" / "fleetctl.json").string();
+  auto apply = [&](const std::string& text) {
+    const std::string file = (dir.path() / "fleet.yaml").string();
+    std::ofstream(file, std::ios::trunc) << text;
+    return run_command({fleetctl_binary(), "--config", config, "apply", "-f", file});
+  };
+  // What fleetd writes back differs in form (canonical strategies, catalog times and driver versions, filled-in
+  // defaults): the second apply must still see every object as unchanged.
+  const std::string documents = R"(kind: Cluster
+name: gpu-east-1
+provider: aks
+region: eastus
+labels: {env: prod}
+taints: [{key: gpu, value: h100, effect: NoSchedule}]
+---
+kind: Workload
+name: llama
+manifests:
+  - {apiVersion: v1, kind: ConfigMap, metadata: {name: llama}}
+---
+kind: AdmissionPolicy
+name: strict
+clusterSelector: env=prod
+probeTimeoutSeconds: 900
+---
+kind: RolloutStrategy
+name: waves
+stages:
+  - name: canary
+    updateGroups: [canary]
+    maxConcurrency: 1
+    afterStageWait: 90s
+    afterGates: [{type: Approval}]
+---
+kind: kubernetes
+provider: aks
+version: v1.36.1
+released: 2026-10-01
+gpuDriver: {min: 535.104.05}
+)";
+  auto created = apply(documents);
+  INFO(created.err);
+  REQUIRE(created.exit_code == 0);
+  CHECK(created.out ==
+        "cluster/gpu-east-1 created\n"
+        "workload/llama created\n"
+        "admissionpolicy/strict created\n"
+        "strategy/waves created\n"
+        "version/aks/1.36.1 created\n");
+
+  auto again = apply(documents);
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.out ==
+        "cluster/gpu-east-1 unchanged\n"
+        "workload/llama unchanged\n"
+        "admissionpolicy/strict unchanged\n"
+        "strategy/waves unchanged\n"
+        "version/aks/1.36.1 unchanged\n");
+
+  std::string relabeled = documents;
+  relabeled.replace(relabeled.find("{env: prod}"), 11, "{env: staging}");
+  auto configured = apply(relabeled);
+  INFO(configured.err);
+  REQUIRE(configured.exit_code == 0);
+  CHECK(configured.out.starts_with("cluster/gpu-east-1 configured\nworkload/llama unchanged\n"));
+  CHECK(fleetd.call_json("GET", "/v1/clusters/gpu-east-1")["labels"] == json{{"env", "staging"}});
+
+  // A strategy cannot change: an error, and the stored one stays.
+  std::string slower = relabeled;
+  slower.replace(slower.find("afterStageWait: 90s"), 19, "afterStageWait: 2m");
+  auto refused = apply(slower);
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("strategy/waves exists and differs in \"stages\"") != std::string::npos);
+  CHECK(fleetd.call_json("GET", "/v1/strategies/waves")["stages"][0]["afterStageWait"] == "1m30s");
+}

@@ -35,3 +35,13 @@ TEST_CASE("yaml: parse errors name the line", "[api][yaml]") {
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("line"));
 }
+
+TEST_CASE("yaml: parse_yaml_documents reads every document of a stream", "[api][yaml]") {
+  auto r = api::parse_yaml_documents("a: 1\n---\nb: two\n---\n---\n- 3\n");
+  REQUIRE(r);
+  CHECK(*r == std::vector<json>{json{{"a", 1}}, json{{"b", "two"}}, nullptr, json{3}});
+  auto bad = api::parse_yaml_documents("a: 1\n---\nb: [1\n");
+  REQUIRE_FALSE(bad);
+  // Lines count from the start of the stream: the unclosed "[" is found at its end.
+  CHECK_THAT(bad.error().message, Catch::Contains("line 4"));
+}

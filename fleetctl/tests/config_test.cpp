@@ -153,4 +153,56 @@ TEST_CASE("config commands: set-context, use-context, get-contexts, current-cont
   CHECK(h.run({"config", "set-context", "x", "--server", "fleet:80", "--config", path}).exit_code == 2);
 }
 
+TEST_CASE("config view: the file with tokens REDACTED, --raw, --minify and -o json", "[fleetctl][config]") {
+  Harness h;
+  const std::string path = (h.dir() / "c.json").string();
+  REQUIRE(
+      h.run({"config", "set-context", "local", "--server", "http://127.0.0.1:8080", "--token", "abc", "--config", path})
+          .exit_code == 0);
+  REQUIRE(h.run({"config", "set-context", "prod", "--server", "https://p:8443", "--config", path}).exit_code == 0);
+
+  auto r = h.run({"config", "view", "--config", path});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out ==
+        "contexts:\n"
+        "  - caFile: \"\"\n"
+        "    name: local\n"
+        "    server: \"http://127.0.0.1:8080\"\n"
+        "    token: REDACTED\n"
+        "  - caFile: \"\"\n"
+        "    name: prod\n"
+        "    server: \"https://p:8443\"\n"
+        "    token: \"\"\n"
+        "currentContext: local\n");
+  CHECK(r.err.empty());
+
+  r = h.run({"config", "view", "--raw", "--minify", "-o", "json", "--config", path});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out ==
+        "{\n"
+        "  \"contexts\": [\n"
+        "    {\n"
+        "      \"caFile\": \"\",\n"
+        "      \"name\": \"local\",\n"
+        "      \"server\": \"http://127.0.0.1:8080\",\n"
+        "      \"token\": \"abc\"\n"
+        "    }\n"
+        "  ],\n"
+        "  \"currentContext\": \"local\"\n"
+        "}\n");
+  // --minify follows --context.
+  r = h.run({"config", "view", "--minify", "--context", "prod", "--config", path});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("    name: prod\n"));
+  CHECK_THAT(r.out, !Catch::Contains("local"));
+  CHECK_THAT(r.out, Catch::EndsWith("currentContext: prod\n"));
+  r = h.run({"config", "view", "--minify", "--context", "nope", "--config", path});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("no context named \"nope\""));
+  // No file yet: an empty config, not an error (as get-contexts).
+  r = h.run({"config", "view", "--config", (h.dir() / "none.json").string()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "contexts: []\ncurrentContext: \"\"\n");
+}
+
 }  // namespace fleet::ctl
