@@ -45,7 +45,7 @@ TEST_CASE("get -o name prints kind/name lines", "[fleetctl][habits]") {
   CHECK(r.out == "cluster/west-2\ncluster/east-1\n");
 }
 
-TEST_CASE("get -o jsonpath renders the list document; a bad template is a usage error", "[fleetctl][habits]") {
+TEST_CASE("get -o jsonpath renders the list document, and a bad template is a usage error", "[fleetctl][habits]") {
   auto h = clusters_server();
   auto r = h.run_with_server(
       {"get", "clusters", "-o", R"(jsonpath={range .items[*]}{.metadata.name}{"\t"}{.region}{"\n"}{end})"});
