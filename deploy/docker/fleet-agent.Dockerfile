@@ -11,7 +11,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev \
-      libpqxx-dev libpq-dev nlohmann-json3-dev libssl-dev libcli11-dev libyaml-cpp-dev \
+      libpqxx-dev libpq-dev nlohmann-json3-dev libssl-dev libcli11-dev libyaml-cpp-dev libhowardhinnant-date-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
