@@ -238,6 +238,15 @@ class Daemon {
     metrics_.add_gauge_table("fleetd_commands_open",
                              "Agent commands queued, leased or running, by state and kind, fleet-wide (use max()).",
                              {"state", "kind"}, [this, table] { return table(fleet_gauges_.counts().open_commands); });
+    register_rollout_gauges();
+    register_placement_gauges();
+    register_operator_gauges();
+  }
+
+  void register_rollout_gauges() {
+    auto counter = [this](const char* name, const char* help, auto read) {
+      metrics_.add_counter(name, help, [read] { return static_cast<double>(read()); });
+    };
     metrics_.add_gauge_family("fleetd_rollouts", "Update runs by state, fleet-wide (from the executing replica).",
                               "state", [this] { return rollouts_.stats().runs_by_state; });
     metrics_.add_counter_family("fleetd_rollout_members_finished_total",
@@ -252,8 +261,8 @@ class Daemon {
             [this] { return rollouts_.stats().rounds; });
     counter("fleetd_rollout_executor_errors_total", "Executor rounds that failed and were retried.",
             [this] { return rollouts_.stats().errors; });
-    gauge("fleetd_rollout_executor_leader", "1 when this replica executes update runs.",
-          [this] { return rollouts_.stats().leader ? 1 : 0; });
+    metrics_.add_gauge("fleetd_rollout_executor_leader", "1 when this replica executes update runs.",
+                       [this] { return rollouts_.stats().leader ? 1.0 : 0.0; });
     metrics_.add_histogram_family(
         "fleetd_rollout_decision_seconds", "Executor decisions on one run: read, decide, write and commit.", "",
         [this] {
@@ -267,7 +276,10 @@ class Daemon {
         "Node upgrades in rollouts (cordon, drain, upgrade, probe): a node pool step's time per node.", "", [this] {
           return std::map<std::string, DurationHistogram>{{"", rollouts_.stats().node_seconds}};
         });
-    register_placement_gauges();
+  }
+
+  // The operator's view of fleetd itself (issue #16): loops, database jobs, connected agents.
+  void register_operator_gauges() {
     const auto connected_within = std::chrono::duration_cast<std::chrono::milliseconds>(unreachable_after(cfg_));
     register_operator_metrics(metrics_, {[this] {
                                            return std::map<std::string, LoopStats::Snapshot>{
