@@ -88,7 +88,7 @@ std::string member_step(const nlohmann::json& m) {
   const std::string state = string_field(m, "state");
   const auto step = int_field(m, "step");
   const auto steps = int_field(m, "steps");
-  if (state == "Pending" || state == "Skipped" || steps <= 0) return "-";
+  if (state == "Pending" || state == "WaitingForWindow" || state == "Skipped" || steps <= 0) return "-";
   if (state == "Succeeded") return std::to_string(steps) + "/" + std::to_string(steps);
   std::string text = std::to_string(step) + "/" + std::to_string(steps);
   const std::string current = string_field(m, "currentStep");
@@ -304,7 +304,10 @@ std::vector<StatusLine> rollout_status_lines(const nlohmann::json& rollout) {
                  std::to_string(int_field(counts, "probing")) + " probing, " +
                  std::to_string(int_field(counts, "failed")) + " failed, " +
                  std::to_string(int_field(counts, "skipped")) + " skipped, " +
-                 std::to_string(int_field(counts, "pending")) + " pending");
+                 std::to_string(int_field(counts, "pending")) + " pending" +
+                 (int_field(counts, "waitingForWindow") > 0
+                      ? ", " + std::to_string(int_field(counts, "waitingForWindow")) + " waiting for their window"
+                      : ""));
   const bool finished = state == "Completed" || state == "Failed" || state == "Aborted";
   if (!finished && member_or_null(rollout, "estimateSeconds").is_number()) {
     field_line(lines, "eta", "ETA", estimate_text(member_or_null(rollout, "estimateSeconds")));

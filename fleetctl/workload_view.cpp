@@ -142,6 +142,41 @@ std::string render_fields(const std::vector<Field>& fields) {
   return out;
 }
 
+// "136.9 GiB per replica (weights 130.39, KV cache 0, overhead 6.52); 2 GPUs per replica; fits: 2×H100 …".
+std::string model_fit_text(const json& fit) {
+  const json& memory = member_or_null(fit, "memoryGiB");
+  return scalar_text(member_or_null(memory, "total")) + " GiB per replica (weights " +
+         scalar_text(member_or_null(memory, "weights")) + ", KV cache " +
+         scalar_text(member_or_null(memory, "kvCache")) + ", overhead " +
+         scalar_text(member_or_null(memory, "overhead")) + "); " + scalar_text(member_or_null(fit, "gpusPerReplica")) +
+         " GPUs per replica; fits: " + string_field(fit, "summary");
+}
+
+// "18/h for 4 GPUs on gold (no cost label: edge-1)": in the currency of the clusters' cost labels.
+std::string cost_text(const json& estimate) {
+  std::vector<std::string> clusters;
+  for (const auto& c : array_field(estimate, "clusters")) clusters.push_back(string_field(c, "cluster"));
+  std::string out = scalar_text(member_or_null(estimate, "perHour")) + "/h for " +
+                    scalar_text(member_or_null(estimate, "gpus")) + " GPUs on " + or_dash(joined(clusters, ", "));
+  const std::vector<std::string> unknown = strings_of(member_or_null(estimate, "unknownCostClusters"));
+  if (!unknown.empty()) out += " (no cost label: " + joined(unknown, ", ") + ")";
+  return out;
+}
+
+// Model fit and cost hints (issue #15 item 3), when the placement carries them.
+void hint_fields(const json& hints, std::vector<Field>& fields) {
+  if (!hints.is_object()) return;
+  if (const json& fit = member_or_null(hints, "modelFit"); fit.is_object()) {
+    fields.emplace_back("Model Fit", model_fit_text(fit));
+  }
+  const json& cost = member_or_null(hints, "cost");
+  if (!cost.is_object()) return;
+  fields.emplace_back("Cost", cost_text(member_or_null(cost, "chosen")));
+  const json& alternative = member_or_null(cost, "cheapestAlternative");
+  fields.emplace_back("Cheapest",
+                      alternative.is_object() ? cost_text(alternative) : "- (" + string_field(cost, "note") + ")");
+}
+
 }  // namespace
 
 std::string policy_text(const json& policy) {
@@ -222,6 +257,7 @@ std::string describe_placement(const json& p, std::chrono::system_clock::time_po
   if (const std::string at = string_field(p, "decidedAt"); !at.empty()) {
     fields.emplace_back("Decided", timestamp_with_age(at, now));
   }
+  hint_fields(member_or_null(p, "hints"), fields);
   std::string out = render_fields(fields);
   std::vector<TableRow> bindings;
   for (const auto& b : array_field(p, "bindings")) {

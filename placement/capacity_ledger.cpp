@@ -40,15 +40,23 @@ CapacityLedger::CapacityLedger(Snapshot snapshot) : snapshot_(std::move(snapshot
     }
   }
   std::uint32_t next = 0;
-  for (auto& [model, id] : model_ids_) id = next++;
-  free_.resize(snapshot_.clusters.size());
-  node_models_.resize(snapshot_.clusters.size());
-  for (std::size_t i = 0; i < snapshot_.clusters.size(); ++i) {
-    for (const NodeSnapshot& node : snapshot_.clusters[i].nodes) {
-      free_[i].push_back(free_on(node));
-      node_models_[i].push_back(node.gpu_model.empty() ? kNoModel : model_ids_.find(node.gpu_model)->second);
+  for (auto& [model, id] : model_ids_) {
+    id = next++;
+    model_names_.push_back(model);
+  }
+  node_begin_.reserve(snapshot_.clusters.size() + 1);
+  for (const ClusterSnapshot& cluster : snapshot_.clusters) {
+    node_begin_.push_back(free_.size());
+    for (const NodeSnapshot& node : cluster.nodes) {
+      free_.push_back(free_on(node));
+      node_models_.push_back(node.gpu_model.empty() ? kNoModel : model_ids_.find(node.gpu_model)->second);
+      takes_gpu_work_.push_back(node_takes_gpu_work(node));
     }
   }
+  node_begin_.push_back(free_.size());
+  model_begin_.reserve(snapshot_.clusters.size() + 1);
+  for (std::size_t i = 0; i < snapshot_.clusters.size(); ++i) build_score_inputs(i);
+  model_begin_.push_back(score_inputs_.size());
   aggregates_.resize(snapshot_.clusters.size());
 }
 
@@ -88,9 +96,46 @@ void CapacityLedger::give(std::size_t cluster, std::size_t node, const ReplicaRe
   changed(cluster, node);
 }
 
+void CapacityLedger::build_score_inputs(std::size_t cluster) {
+  const std::size_t first = score_inputs_.size();
+  model_begin_.push_back(first);
+  const std::vector<NodeSnapshot>& nodes = snapshot_.clusters[cluster].nodes;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const std::size_t at = node_begin_[cluster] + i;
+    if (!takes_gpu_work_[at]) continue;
+    auto it = std::find_if(score_inputs_.begin() + static_cast<std::ptrdiff_t>(first), score_inputs_.end(),
+                           [&](const ModelScoreInputs& m) { return m.model_id == node_models_[at]; });
+    if (it == score_inputs_.end()) {
+      it = score_inputs_.emplace(score_inputs_.end());
+      it->model_id = node_models_[at];
+    }
+    it->total += nodes[i].gpus_healthy;
+    it->free += free_[at].gpus;
+    ++it->nodes_by_free[std::min<std::size_t>(static_cast<std::size_t>(free_[at].gpus), model::kMaxGpusPerNode)];
+  }
+  std::sort(score_inputs_.begin() + static_cast<std::ptrdiff_t>(first), score_inputs_.end(),
+            [](const ModelScoreInputs& a, const ModelScoreInputs& b) { return a.model_id < b.model_id; });
+  for (std::size_t m = first; m < score_inputs_.size(); ++m) {
+    ModelScoreInputs& inputs = score_inputs_[m];
+    inputs.best_fragmentation = best_fragmentation(inputs.nodes_by_free.data(), inputs.nodes_by_free.size());
+  }
+}
+
 void CapacityLedger::changed(std::size_t cluster, std::size_t node) {
-  free_[cluster][node] = free_on(snapshot_.clusters[cluster].nodes[node]);
+  const std::size_t at = node_begin_[cluster] + node;
+  const int before = free_[at].gpus;
+  free_[at] = free_on(snapshot_.clusters[cluster].nodes[node]);
   aggregates_[cluster].reset();
+  const int after = free_[at].gpus;
+  if (!takes_gpu_work_[at] || before == after) return;
+  for (std::size_t m = model_begin_[cluster]; m < model_begin_[cluster + 1]; ++m) {
+    ModelScoreInputs& inputs = score_inputs_[m];
+    if (inputs.model_id != node_models_[at]) continue;
+    inputs.free += after - before;
+    --inputs.nodes_by_free[std::min<std::size_t>(static_cast<std::size_t>(before), model::kMaxGpusPerNode)];
+    ++inputs.nodes_by_free[std::min<std::size_t>(static_cast<std::size_t>(after), model::kMaxGpusPerNode)];
+    inputs.best_fragmentation = best_fragmentation(inputs.nodes_by_free.data(), inputs.nodes_by_free.size());
+  }
 }
 
 const ClusterAggregate& CapacityLedger::aggregate(std::size_t cluster) const {
@@ -99,26 +144,36 @@ const ClusterAggregate& CapacityLedger::aggregate(std::size_t cluster) const {
   ClusterAggregate aggregate;
   const std::vector<NodeSnapshot>& nodes = snapshot_.clusters[cluster].nodes;
   aggregate.node_count = static_cast<int>(nodes.size());
+  // By model id first (a cluster has a few models: a short linear search), then into by_model: ids are in name
+  // order, so both lists come out in the same order.
+  std::vector<ModelCapacity> models;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const NodeSnapshot& node = nodes[i];
     if (!node_takes_gpu_work(node)) continue;
     const int free_gpus = free(cluster, i).gpus;
-    auto [it, added] = aggregate.by_model.try_emplace(node.gpu_model);
-    ModelCapacity& model = it->second;
-    if (added) model.model_id = node_models_[cluster][i];
+    const std::uint32_t id = node_model_id(cluster, i);
+    auto it = std::find_if(models.begin(), models.end(), [id](const ModelCapacity& m) { return m.model_id == id; });
+    if (it == models.end()) {
+      it = models.emplace(models.end());
+      it->model_id = id;
+      it->nodes_by_free.resize(model::kMaxGpusPerNode + 1);
+    }
+    ModelCapacity& model = *it;
     model.total += node.gpus_healthy;
     model.free += free_gpus;
     model.largest_block = std::max(model.largest_block, free_gpus);
     model.memory_bytes = std::max(model.memory_bytes, node.gpu_memory_bytes);
-    model.nodes_by_free.resize(model::kMaxGpusPerNode + 1);
     ++model.nodes_by_free[std::min<std::size_t>(static_cast<std::size_t>(free_gpus), model::kMaxGpusPerNode)];
     aggregate.total_gpus += node.gpus_healthy;
     aggregate.free_gpus += free_gpus;
     aggregate.largest_block = std::max(aggregate.largest_block, free_gpus);
     aggregate.max_gpu_memory_bytes = std::max(aggregate.max_gpu_memory_bytes, node.gpu_memory_bytes);
   }
-  for (auto& [name, model] : aggregate.by_model) {
+  std::sort(models.begin(), models.end(),
+            [](const ModelCapacity& a, const ModelCapacity& b) { return a.model_id < b.model_id; });
+  for (ModelCapacity& model : models) {
     model.best_fragmentation = best_fragmentation(model.nodes_by_free.data(), model.nodes_by_free.size());
+    aggregate.by_model.emplace_hint(aggregate.by_model.end(), model_names_[model.model_id], std::move(model));
   }
   cached = std::move(aggregate);
   return *cached;

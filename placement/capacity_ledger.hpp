@@ -2,10 +2,12 @@
 // The engine's working copy of the snapshot: clusters and nodes sorted by name, and what is in use on each node,
 // which every decision updates before the next workload is placed (so a burst never over-commits a node).
 // GPUs count as free only on nodes that are schedulable, not draining, admitted, and only the healthy ones.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +36,16 @@ struct ModelCapacity {
   BestFragmentation best_fragmentation{};  // placement/fragmentation.hpp, from nodes_by_free
 };
 
+// What the score plugins read of one model of a cluster for every candidate of every decision: the figures of
+// ModelCapacity that they need, kept up to date by take and give (CapacityLedger::score_inputs).
+struct ModelScoreInputs {
+  std::uint32_t model_id = 0;
+  int total = 0;
+  int free = 0;
+  std::array<int, kBlockSizes> nodes_by_free{};
+  BestFragmentation best_fragmentation{};
+};
+
 struct ClusterAggregate {
   std::map<std::string, ModelCapacity, std::less<>> by_model;
   int total_gpus = 0;
@@ -57,16 +69,26 @@ class CapacityLedger {
 
   // What is free on the node now: a read of a dense per-cluster array, as node fit scans every eligible node of
   // every candidate cluster of every decision.
-  NodeFree free(std::size_t cluster, std::size_t node) const { return free_[cluster][node]; }
+  NodeFree free(std::size_t cluster, std::size_t node) const { return free_[node_begin_[cluster] + node]; }
+  // The cluster's nodes' free capacity, in node order: one flat array for the fleet (cluster after cluster), so
+  // that node fit walking the candidates of a decision walks memory forward.
+  const NodeFree* free_row(std::size_t cluster) const { return free_.data() + node_begin_[cluster]; }
   // The node's CapacityLedger::model_id; kNoModel for a node without GPUs.
   static constexpr std::uint32_t kNoModel = 0xffffffff;
-  std::uint32_t node_model_id(std::size_t cluster, std::size_t node) const { return node_models_[cluster][node]; }
+  std::uint32_t node_model_id(std::size_t cluster, std::size_t node) const {
+    return node_models_[node_begin_[cluster] + node];
+  }
   // Adds `replicas` × the per-replica resources to the node's use (take) or removes them (give, never below 0).
   void take(std::size_t cluster, std::size_t node, const ReplicaResources& resources, int replicas);
   void give(std::size_t cluster, std::size_t node, const ReplicaResources& resources, int replicas);
 
   // Recomputed when a decision changed the cluster, cached otherwise.
   const ClusterAggregate& aggregate(std::size_t cluster) const;
+  // The cluster's models that have nodes taking GPU work, in model id (name) order: what aggregate() says of them
+  // for the scores, updated in place by take and give rather than recomputed from the cluster's nodes.
+  std::span<const ModelScoreInputs> score_inputs(std::size_t cluster) const {
+    return {score_inputs_.data() + model_begin_[cluster], model_begin_[cluster + 1] - model_begin_[cluster]};
+  }
 
   // A label's value as a number (placement/cluster_properties.hpp), parsed once per cluster and key.
   std::optional<double> label_number(std::size_t cluster, std::string_view key) const;
@@ -75,15 +97,22 @@ class CapacityLedger {
   // once per cluster and decision compares numbers, not model names.
   std::size_t model_count() const { return model_ids_.size(); }
   std::optional<std::uint32_t> model_id(std::string_view model) const;
+  const std::string& model_name(std::uint32_t id) const { return model_names_[id]; }
 
  private:
   void changed(std::size_t cluster, std::size_t node);
+  void build_score_inputs(std::size_t cluster);
 
   Snapshot snapshot_;
   std::map<std::string, std::size_t, std::less<>> cluster_index_;
   std::map<std::string, std::uint32_t, std::less<>> model_ids_;
-  std::vector<std::vector<NodeFree>> free_;              // [cluster][node], kept by take and give
-  std::vector<std::vector<std::uint32_t>> node_models_;  // [cluster][node]
+  std::vector<std::string> model_names_;    // by id
+  std::vector<std::size_t> node_begin_;     // [cluster]: its first node's index in the flat arrays below
+  std::vector<NodeFree> free_;              // [node_begin_[cluster] + node], kept by take and give
+  std::vector<std::uint32_t> node_models_;  // [node_begin_[cluster] + node]
+  std::vector<bool> takes_gpu_work_;        // [node_begin_[cluster] + node]: node_takes_gpu_work
+  std::vector<std::size_t> model_begin_;    // [cluster]: its first entry in score_inputs_
+  std::vector<ModelScoreInputs> score_inputs_;
   mutable std::vector<std::optional<ClusterAggregate>> aggregates_;
   mutable std::map<std::string, std::vector<std::optional<std::optional<double>>>, std::less<>> label_numbers_;
 };

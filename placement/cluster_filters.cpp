@@ -26,6 +26,10 @@ std::optional<FilterOutcome> ClusterListFilter::filter(const CycleState& state, 
   return FilterOutcome{RejectionCode::kNotInClusterList, "not in the workload's cluster list (PickFixed)"};
 }
 
+bool ClusterListFilter::cacheable(const CycleState& state) const {
+  return state.workload->policy.type != PolicyType::kPickFixed;  // otherwise it lets every cluster through
+}
+
 std::optional<FilterOutcome> ClusterTaintFilter::filter(const CycleState& state, std::size_t cluster) const {
   const std::optional<model::Taint> taint =
       first_untolerated(state.workload->policy.tolerations, state.ledger->clusters()[cluster].taints);
@@ -50,6 +54,17 @@ std::optional<std::string> term_mismatch(const ClusterTerm& term, const Capacity
   return std::nullopt;
 }
 
+bool term_matches(const ClusterTerm& term, const CapacityLedger& ledger, std::size_t cluster,
+                  std::optional<bool> labels_match) {
+  if (!labels_match) labels_match = model::matches(term.labels, ledger.clusters()[cluster].labels);
+  if (!*labels_match) return false;
+  for (const PropertyRequirement& requirement : term.properties) {
+    const std::optional<double> value = property_value(ledger, cluster, requirement);
+    if (!value || !compare(*value, requirement.op, requirement.value)) return false;
+  }
+  return true;
+}
+
 std::optional<FilterOutcome> RequiredAffinityFilter::filter(const CycleState& state, std::size_t cluster) const {
   const std::optional<ClusterTerm>& required = state.workload->policy.required;
   if (!required) return std::nullopt;
@@ -58,6 +73,24 @@ std::optional<FilterOutcome> RequiredAffinityFilter::filter(const CycleState& st
   std::optional<std::string> mismatch = term_mismatch(*required, *state.ledger, cluster, labels_match);
   if (!mismatch) return std::nullopt;
   return FilterOutcome{RejectionCode::kAffinity, "required affinity: " + *mismatch};
+}
+
+bool RequiredAffinityFilter::cacheable(const CycleState& state) const {
+  const std::optional<ClusterTerm>& required = state.workload->policy.required;
+  return !required || required->properties.empty();
+}
+
+std::string cluster_filter_key(const Workload& workload) {
+  // A unit separator: label values and taint keys may hold any printable character.
+  const std::string kSep(1, '\x1f');
+  std::string key;
+  for (const Toleration& t : workload.policy.tolerations) {
+    key += "t" + t.key + (t.op == Toleration::Op::kExists ? "?" : "=") + t.value + ":" + t.effect + kSep;
+  }
+  const std::optional<ClusterTerm>& required = workload.policy.required;
+  // With properties the required affinity is not cached, whatever its labels.
+  if (required) key += required->properties.empty() ? "r" + model::to_string(required->labels) : std::string("R");
+  return key;
 }
 
 std::vector<std::unique_ptr<ClusterFilter>> default_cluster_filters() {

@@ -16,6 +16,10 @@ class ClusterFilter {
   virtual ~ClusterFilter() = default;
   virtual std::string_view name() const = 0;
   virtual std::optional<FilterOutcome> filter(const CycleState& state, std::size_t cluster) const = 0;
+  // Whether the verdict depends only on the cluster's fixed record and what cluster_filter_key says of the
+  // workload: the engine then works it out once per key and cluster (placement/cluster_verdicts.hpp). False for
+  // what reads free capacity or a list of the workload's own.
+  virtual bool cacheable(const CycleState& state) const = 0;
 };
 
 // Only ready clusters take new work (a cluster still bound keeps its binding elsewhere: re-placement is #15's).
@@ -23,6 +27,7 @@ class ClusterStateFilter final : public ClusterFilter {
  public:
   std::string_view name() const override { return "ClusterState"; }
   std::optional<FilterOutcome> filter(const CycleState& state, std::size_t cluster) const override;
+  bool cacheable(const CycleState&) const override { return true; }
 };
 
 // PickFixed: only the named clusters.
@@ -30,6 +35,7 @@ class ClusterListFilter final : public ClusterFilter {
  public:
   std::string_view name() const override { return "ClusterList"; }
   std::optional<FilterOutcome> filter(const CycleState& state, std::size_t cluster) const override;
+  bool cacheable(const CycleState& state) const override;
 };
 
 // Cluster taints with NoSchedule or NoExecute need a toleration.
@@ -37,6 +43,7 @@ class ClusterTaintFilter final : public ClusterFilter {
  public:
   std::string_view name() const override { return "ClusterTaint"; }
   std::optional<FilterOutcome> filter(const CycleState& state, std::size_t cluster) const override;
+  bool cacheable(const CycleState&) const override { return true; }
 };
 
 // Required affinity: the label selector, then each property requirement.
@@ -44,12 +51,21 @@ class RequiredAffinityFilter final : public ClusterFilter {
  public:
   std::string_view name() const override { return "RequiredAffinity"; }
   std::optional<FilterOutcome> filter(const CycleState& state, std::size_t cluster) const override;
+  bool cacheable(const CycleState& state) const override;  // labels only: properties read free capacity
 };
 
 // Why `term` does not match the cluster, or nullopt when it does (shared with the preference score).
 // `labels_match`: whether the term's label selector matches, when the caller knows it already.
 std::optional<std::string> term_mismatch(const ClusterTerm& term, const CapacityLedger& ledger, std::size_t cluster,
                                          std::optional<bool> labels_match = std::nullopt);
+
+// The same, as a yes or no: a score needs no sentence.
+bool term_matches(const ClusterTerm& term, const CapacityLedger& ledger, std::size_t cluster,
+                  std::optional<bool> labels_match = std::nullopt);
+
+// Everything the cacheable filters' verdicts depend on besides the cluster (tolerations, the required labels), as
+// a string: workloads with equal keys share cached verdicts.
+std::string cluster_filter_key(const Workload& workload);
 
 // In the order they run: the cheapest and most final first.
 std::vector<std::unique_ptr<ClusterFilter>> default_cluster_filters();

@@ -10,9 +10,9 @@
 #include "placement/capacity_ledger.hpp"
 #include "placement/cluster_filters.hpp"
 #include "placement/cluster_properties.hpp"
+#include "placement/cluster_verdicts.hpp"
 #include "placement/division.hpp"
 #include "placement/node_assignment.hpp"
-#include "placement/node_filters.hpp"
 #include "placement/node_fit.hpp"
 #include "placement/score_plugins.hpp"
 #include "placement/selection.hpp"
@@ -58,14 +58,15 @@ CycleState pre_filter(const Workload& workload, const CapacityLedger& ledger,
 }
 
 // Min-max rescaling per plugin, weighted sum; a plugin without an opinion on a candidate gives it 0.
+// `raw`: a buffer kept between decisions.
 void score_candidates(const CycleState& state, const std::vector<std::unique_ptr<ScorePlugin>>& plugins,
-                      std::vector<Candidate>& candidates) {
-  std::vector<std::optional<double>> raw(candidates.size());
+                      std::vector<Candidate>& candidates, std::vector<std::optional<double>>& raw) {
+  raw.resize(candidates.size());
   for (const auto& plugin : plugins) {
     double low = std::numeric_limits<double>::infinity();
     double high = -std::numeric_limits<double>::infinity();
+    plugin->score_all(state, candidates, raw);
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-      raw[i] = plugin->score(state, candidates[i]);
       if (raw[i]) {
         low = std::min(low, *raw[i]);
         high = std::max(high, *raw[i]);
@@ -80,34 +81,76 @@ void score_candidates(const CycleState& state, const std::vector<std::unique_ptr
 
 }  // namespace
 
-// The ledger, and what stays the same for the engine's life: the plugins and the node funnels already run.
+// The ledger, and what stays the same for the engine's life: the plugins and the cached verdicts.
 struct PlacementEngine::State {
-  explicit State(Snapshot snapshot) : ledger(std::move(snapshot)) {
-    for (auto& base : base_funnels) base.resize(ledger.clusters().size());
+  explicit State(Snapshot snapshot) : ledger(std::move(snapshot)), verdicts(ledger) {
     auto names = std::make_shared<std::vector<std::string>>();
     names->reserve(ledger.clusters().size());
     for (const ClusterSnapshot& cluster : ledger.clusters()) names->push_back(cluster.name);
     cluster_names = std::move(names);
   }
 
-  const std::vector<std::uint32_t>* eligible_nodes(const CycleState& state, std::size_t cluster,
-                                                   std::vector<std::optional<NodeFunnelResult>>& cache,
-                                                   std::optional<FilterOutcome>& refused) const {
-    std::optional<NodeFunnelResult>& result = cache[cluster];
-    if (!result) {
-      std::optional<NodeFunnelResult>& base = base_funnels[state.needs_gpus ? 1 : 0][cluster];
-      if (!base) base = funnel.run_base(state, cluster);
-      if (const auto* survivors = std::get_if<std::vector<std::uint32_t>>(&*base)) {
-        result = funnel.run(state, cluster, *survivors);
+  // Every cluster in order: the cluster filters, the node funnel and node fit. The clusters that may take the
+  // workload go to `candidates`, with what node fit found; every other gets its rejection in `pending`.
+  void filter_clusters(const CycleState& state, ClusterVerdicts::FunnelTable& funnel, RejectionList& rejected,
+                       std::vector<Candidate>& candidates) {
+    const Workload& workload = *state.workload;
+    const ClusterVerdicts::FilterTable& cached = verdicts.filters(state, cluster_filters);
+    uncached.clear();
+    for (std::size_t f = 0; f < cluster_filters.size(); ++f) {
+      if (!cluster_filters[f]->cacheable(state)) uncached.push_back(f);
+    }
+    reasons.start(rejected);
+    const bool duplicated = workload.policy.division == ReplicaDivision::kDuplicated;
+    const std::size_t cluster_count = ledger.clusters().size();
+    pending.resize(cluster_count);
+    for (std::size_t c = 0; c < cluster_count; ++c) {
+      // The first filter in the list's order that refuses: an uncached one only if it runs before the first
+      // cached refusal.
+      std::optional<FilterOutcome> refused;
+      for (const std::size_t f : uncached) {
+        if (f > cached.position[c] || (refused = cluster_filters[f]->filter(state, c))) break;
+      }
+      if (refused) {
+        pending[c] = {rejected.text(refused->reason), refused->code};
+        continue;
+      }
+      std::uint32_t reason = cached.reason[c];
+      if (reason == ClusterVerdicts::kPass) reason = verdicts.funnel_verdict(state, funnel, c);
+      if (reason != ClusterVerdicts::kPass) {
+        pending[c] = {reasons.text(verdicts.reasons(), reason), verdicts.reasons().code(reason)};
+        continue;
+      }
+      const NodeFit fit = fit_replicas(state, c, verdicts.funnel_nodes(funnel, c), workload.replicas);
+      if (fit.replicas == 0 || (duplicated && fit.replicas < workload.replicas)) {
+        pending[c] = {rejected.text(insufficient_capacity_reason(state, fit, workload.replicas)),
+                      RejectionCode::kInsufficientCapacity};
       } else {
-        result = base;
+        pending[c] = {kCandidate, RejectionCode::kNotSelected};
+        candidates.push_back({c, fit.replicas, 0});
       }
     }
-    if (const auto* outcome = std::get_if<FilterOutcome>(&*result)) {
-      refused = *outcome;
-      return nullptr;
+  }
+
+  // The decision's rejections in cluster order, so that its list needs no sort: the filters' (`pending`), then
+  // the selection's for the candidates not chosen.
+  void write_rejections(const Selection& selection, RejectionList& rejected) {
+    for (const Unchosen& unchosen : selection.rejected) by_cluster[unchosen.cluster] = &unchosen;
+    const std::uint32_t tail = rejected.text(selection.not_selected_tail);
+    for (std::size_t c = 0; c < pending.size(); ++c) {
+      if (pending[c].text != kCandidate) {
+        rejected.add_interned(c, pending[c].code, pending[c].text);
+        continue;
+      }
+      const Unchosen* unchosen = by_cluster[c];
+      if (unchosen == nullptr) continue;  // chosen
+      by_cluster[c] = nullptr;            // left all null for the next decision
+      if (unchosen->code == RejectionCode::kNotSelected) {
+        rejected.add_not_selected(c, unchosen->fit, unchosen->score, tail);
+      } else {
+        rejected.add(c, unchosen->code, unchosen->reason);
+      }
     }
-    return &std::get<std::vector<std::uint32_t>>(*result);
   }
 
   void give_back(const Workload& workload, const std::vector<ClusterBinding>& bindings) {
@@ -126,12 +169,22 @@ struct PlacementEngine::State {
   RejectionList::ClusterNames cluster_names;  // the ledger's, in its order (by name): every decision refers to it
   std::vector<std::unique_ptr<ClusterFilter>> cluster_filters = default_cluster_filters();
   std::vector<std::unique_ptr<ScorePlugin>> score_plugins = default_score_plugins();
-  NodeFunnel funnel;
-  // Node eligibility depends on the workload's node requirements and fixed node facts only: one funnel run per
-  // requirement signature and cluster for the engine's life.
-  std::unordered_map<std::string, std::vector<std::optional<NodeFunnelResult>>> funnels;
-  // The funnel's base stages per cluster, for CPU-only [0] and GPU [1] workloads (NodeFunnel::run_base).
-  mutable std::array<std::vector<std::optional<NodeFunnelResult>>, 2> base_funnels;  // a cache
+  ClusterVerdicts verdicts;  // after the ledger, which it reads
+  DecisionReasons reasons;
+  // Buffers kept from decision to decision: a decision's are fleet-sized, and fresh ones cost page faults.
+  std::vector<std::size_t> uncached;  // the uncacheable cluster filters
+  std::vector<Candidate> candidates;
+  std::vector<std::optional<double>> raw_scores;
+  Selection selection;
+  std::vector<const Unchosen*> by_cluster;  // all null between decisions
+  // Per cluster, a rejection the decision will write (write_rejections): a text id in the decision's list and the
+  // code, or kCandidate.
+  struct Pending {
+    std::uint32_t text = 0;
+    RejectionCode code = RejectionCode::kNotSelected;
+  };
+  static constexpr std::uint32_t kCandidate = 0xffffffff;
+  std::vector<Pending> pending;
 
   // Whether `selector` matches each cluster, worked out once per selector for the engine's life.
   const std::vector<bool>& labels_match(const model::LabelSelector& selector) {
@@ -162,65 +215,10 @@ Snapshot PlacementEngine::current() const {
 
 namespace {
 
-struct Filtered {
-  std::vector<Candidate> candidates;                        // in cluster name order
-  std::vector<const std::vector<std::uint32_t>*> eligible;  // per cluster index; null when refused
-};
-
-}  // namespace
-
-Decision PlacementEngine::place(const Workload& workload, const std::vector<ClusterBinding>& current) {
-  State& s = *state_;
-  s.give_back(workload, current);
-  CycleState state = pre_filter(workload, s.ledger, current);
-  if (workload.policy.required) state.required_labels_match = &s.labels_match(workload.policy.required->labels);
-  for (const PreferredTerm& term : workload.policy.preferred) {
-    state.preferred_labels_match.push_back(&s.labels_match(term.term.labels));
-  }
-  const std::size_t cluster_count = s.ledger.clusters().size();
-  auto& funnel_cache = s.funnels[node_requirements_key(workload)];
-  funnel_cache.resize(cluster_count);
-
-  Decision decision;
-  decision.rejected = RejectionList(s.cluster_names);
-  decision.rejected.reserve(cluster_count);  // nearly every cluster, in most decisions
-  Filtered filtered;
-  filtered.eligible.assign(cluster_count, nullptr);
-  const bool duplicated = workload.policy.division == ReplicaDivision::kDuplicated;
-  for (std::size_t c = 0; c < cluster_count; ++c) {
-    std::optional<FilterOutcome> refused;
-    for (const auto& filter : s.cluster_filters) {
-      if ((refused = filter->filter(state, c))) break;
-    }
-    const std::vector<std::uint32_t>* nodes = refused ? nullptr : s.eligible_nodes(state, c, funnel_cache, refused);
-    if (nodes != nullptr) {
-      const NodeFit fit = fit_replicas(state, c, *nodes, workload.replicas);
-      if (fit.replicas == 0 || (duplicated && fit.replicas < workload.replicas)) {
-        refused = FilterOutcome{RejectionCode::kInsufficientCapacity,
-                                insufficient_capacity_reason(state, fit, workload.replicas)};
-      } else {
-        filtered.candidates.push_back({c, fit.replicas, 0});
-        filtered.eligible[c] = nodes;
-      }
-    }
-    if (refused) decision.rejected.add(c, refused->code, refused->reason);
-  }
-  if (workload.policy.type == PolicyType::kPickFixed) {
-    for (const std::string& name : workload.policy.cluster_names) {
-      if (!s.ledger.find_cluster(name))
-        decision.rejected.push_back({name, RejectionCode::kNoSuchCluster, "no such cluster"});
-    }
-  }
-
-  // Scores only order the candidates: PickN takes the best, Divided gives remainders to the better ranked. A
-  // Duplicated PickAll or PickFixed takes every candidate whole, whatever they score.
-  if (workload.policy.type == PolicyType::kPickN || !duplicated) {
-    score_candidates(state, s.score_plugins, filtered.candidates);
-  }
-  // Rank by the replicas a cluster can take (capped at what it would be given), then by score: a PickN Divided
-  // workload needs clusters that hold it before it can prefer any; for Duplicated every candidate fits them all.
-  // The cluster index (name order) last: a total order, so an unstable sort decides as a stable one would.
-  std::vector<Candidate> ranked = std::move(filtered.candidates);
+// Rank by the replicas a cluster can take (capped at what it would be given), then by score: a PickN Divided
+// workload needs clusters that hold it before it can prefer any; for Duplicated every candidate fits them all.
+// The cluster index (name order) last: a total order, so an unstable sort decides as a stable one would.
+void rank(const Policy& policy, std::vector<Candidate>& candidates) {
   const auto better = [](const Candidate& a, const Candidate& b) {
     if (a.fit != b.fit) return a.fit > b.fit;
     if (a.score != b.score) return a.score > b.score;
@@ -228,66 +226,17 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
   };
   // PickN without spread takes the first N of the ranking and nothing after them depends on order: only those N
   // need sorting.
-  const Policy& pick = workload.policy;
-  if (pick.type == PolicyType::kPickN && pick.spread.empty() &&
-      static_cast<std::size_t>(pick.number_of_clusters) < ranked.size()) {
-    std::partial_sort(ranked.begin(), ranked.begin() + pick.number_of_clusters, ranked.end(), better);
+  if (policy.type == PolicyType::kPickN && policy.spread.empty() &&
+      static_cast<std::size_t>(policy.number_of_clusters) < candidates.size()) {
+    std::partial_sort(candidates.begin(), candidates.begin() + policy.number_of_clusters, candidates.end(), better);
   } else {
-    std::sort(ranked.begin(), ranked.end(), better);
+    std::sort(candidates.begin(), candidates.end(), better);
   }
-  Selection selection = select_clusters(state, ranked);
-  std::vector<int> shares = divide_replicas(state, selection.chosen);
+}
 
-  // In cluster order, so that the rejections are two sorted runs (RejectionList::sort_by_cluster): placed by
-  // cluster index, which costs less than sorting them.
-  std::vector<const Unchosen*> by_cluster(cluster_count, nullptr);
-  for (const Unchosen& unchosen : selection.rejected) by_cluster[unchosen.cluster] = &unchosen;
-  const std::uint32_t tail = decision.rejected.text(selection.not_selected_tail);
-  for (const Unchosen* slot : by_cluster) {
-    if (slot == nullptr) continue;
-    const Unchosen& unchosen = *slot;
-    if (unchosen.code == RejectionCode::kNotSelected) {
-      decision.rejected.add_not_selected(unchosen.cluster, unchosen.fit, unchosen.score, tail);
-    } else {
-      decision.rejected.add(unchosen.cluster, unchosen.code, unchosen.reason);
-    }
-  }
-  // Divided is all or nothing (as Karmada's division by available replicas): half a model server is no server, and
-  // GPUs bound to a workload that cannot run whole are GPUs another workload could have used.
-  const int divided_total = std::accumulate(shares.begin(), shares.end(), 0);
-  if (!duplicated && divided_total < workload.replicas) {
-    const std::string reason = "the chosen clusters hold only " + std::to_string(divided_total) + " of the " +
-                               std::to_string(workload.replicas) +
-                               " replicas (Divided places all replicas or none): " + state.replica_shape + " each";
-    for (const Candidate& chosen : selection.chosen) {
-      decision.rejected.add(chosen.cluster, RejectionCode::kInsufficientCapacity, reason);
-    }
-    selection.chosen.clear();
-    shares.clear();
-  }
-  for (std::size_t i = 0; i < selection.chosen.size(); ++i) {
-    const Candidate& chosen = selection.chosen[i];
-    const std::string& name = s.ledger.clusters()[chosen.cluster].name;
-    if (shares[i] == 0) {
-      decision.rejected.add(chosen.cluster, RejectionCode::kNotSelected,
-                            "chosen, but the division gave it no replica (all went to better-ranked clusters)");
-      continue;
-    }
-    ClusterBinding binding{name, shares[i], {}};
-    if (state.pins_nodes) {
-      binding.nodes = assign_nodes(state, s.ledger, chosen.cluster, *filtered.eligible[chosen.cluster], shares[i]);
-      binding.replicas = std::accumulate(binding.nodes.begin(), binding.nodes.end(), 0,
-                                         [](int sum, const NodeShare& share) { return sum + share.replicas; });
-    }
-    decision.replicas_bound += binding.replicas;
-    decision.bindings.push_back(std::move(binding));
-  }
-  std::sort(decision.bindings.begin(), decision.bindings.end(),
-            [](const ClusterBinding& a, const ClusterBinding& b) { return a.cluster < b.cluster; });
-  decision.rejected.sort_by_cluster();
-
+void set_outcome(const Workload& workload, Decision& decision) {
   const Policy& policy = workload.policy;
-  if (duplicated) {
+  if (policy.division == ReplicaDivision::kDuplicated) {
     std::size_t targets = decision.bindings.size();
     if (policy.type == PolicyType::kPickN) targets = static_cast<std::size_t>(policy.number_of_clusters);
     if (policy.type == PolicyType::kPickFixed) targets = policy.cluster_names.size();
@@ -302,6 +251,83 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
   } else {
     decision.state = DecisionState::kPlaced;
   }
+}
+
+}  // namespace
+
+Decision PlacementEngine::place(const Workload& workload, const std::vector<ClusterBinding>& current) {
+  State& s = *state_;
+  s.give_back(workload, current);
+  CycleState state = pre_filter(workload, s.ledger, current);
+  if (workload.policy.required) state.required_labels_match = &s.labels_match(workload.policy.required->labels);
+  for (const PreferredTerm& term : workload.policy.preferred) {
+    state.preferred_labels_match.push_back(&s.labels_match(term.term.labels));
+  }
+  const std::size_t cluster_count = s.ledger.clusters().size();
+  ClusterVerdicts::FunnelTable& funnel = s.verdicts.funnel(workload);
+
+  Decision decision;
+  decision.rejected = RejectionList(s.cluster_names);
+  decision.rejected.reserve(cluster_count);  // nearly every cluster, in most decisions
+  std::vector<Candidate>& ranked = s.candidates;
+  ranked.clear();
+  s.filter_clusters(state, funnel, decision.rejected, ranked);
+
+  // Scores only order the candidates: PickN takes the best, Divided gives remainders to the better ranked. A
+  // Duplicated PickAll or PickFixed takes every candidate whole, whatever they score.
+  const bool duplicated = workload.policy.division == ReplicaDivision::kDuplicated;
+  if (workload.policy.type == PolicyType::kPickN || !duplicated) {
+    score_candidates(state, s.score_plugins, ranked, s.raw_scores);
+  }
+  rank(workload.policy, ranked);
+  Selection& selection = s.selection;
+  select_clusters(state, ranked, selection);
+  std::vector<int> shares = divide_replicas(state, selection.chosen);
+
+  // Divided is all or nothing (as Karmada's division by available replicas): half a model server is no server, and
+  // GPUs bound to a workload that cannot run whole are GPUs another workload could have used.
+  const int divided_total = std::accumulate(shares.begin(), shares.end(), 0);
+  if (!duplicated && divided_total < workload.replicas) {
+    const std::string reason = "the chosen clusters hold only " + std::to_string(divided_total) + " of the " +
+                               std::to_string(workload.replicas) +
+                               " replicas (Divided places all replicas or none): " + state.replica_shape + " each";
+    const std::uint32_t text = decision.rejected.text(reason);
+    for (const Candidate& chosen : selection.chosen) {
+      s.pending[chosen.cluster] = {text, RejectionCode::kInsufficientCapacity};
+    }
+    selection.chosen.clear();
+    shares.clear();
+  }
+  for (std::size_t i = 0; i < selection.chosen.size(); ++i) {
+    const Candidate& chosen = selection.chosen[i];
+    if (shares[i] == 0) {
+      s.pending[chosen.cluster] = {
+          decision.rejected.text("chosen, but the division gave it no replica (all went to better-ranked clusters)"),
+          RejectionCode::kNotSelected};
+      continue;
+    }
+    ClusterBinding binding{s.ledger.clusters()[chosen.cluster].name, shares[i], {}};
+    if (state.pins_nodes) {
+      const std::vector<std::uint32_t> eligible = node_list(s.verdicts.funnel_nodes(funnel, chosen.cluster));
+      binding.nodes = assign_nodes(state, s.ledger, chosen.cluster, eligible, shares[i]);
+      binding.replicas = std::accumulate(binding.nodes.begin(), binding.nodes.end(), 0,
+                                         [](int sum, const NodeShare& share) { return sum + share.replicas; });
+    }
+    decision.replicas_bound += binding.replicas;
+    decision.bindings.push_back(std::move(binding));
+  }
+  std::sort(decision.bindings.begin(), decision.bindings.end(),
+            [](const ClusterBinding& a, const ClusterBinding& b) { return a.cluster < b.cluster; });
+  s.by_cluster.resize(cluster_count, nullptr);
+  s.write_rejections(selection, decision.rejected);
+  if (workload.policy.type == PolicyType::kPickFixed) {
+    for (const std::string& name : workload.policy.cluster_names) {
+      if (!s.ledger.find_cluster(name))
+        decision.rejected.push_back({name, RejectionCode::kNoSuchCluster, "no such cluster"});
+    }
+  }
+  decision.rejected.sort_by_cluster();  // places the names that are no cluster (PickFixed); the rest is in order
+  set_outcome(workload, decision);
   return decision;
 }
 

@@ -1,34 +1,40 @@
 #include "placement/node_fit.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 
 namespace fleet::placement {
 
-int replicas_on_node(const ReplicaResources& resources, const NodeFree& free) {
-  std::int64_t count = std::numeric_limits<int>::max();
-  if (resources.gpus > 0) count = std::min<std::int64_t>(count, free.gpus / resources.gpus);
-  if (resources.cpu_millicores > 0) count = std::min(count, free.cpu_millicores / resources.cpu_millicores);
-  if (resources.memory_bytes > 0) count = std::min(count, free.memory_bytes / resources.memory_bytes);
-  return static_cast<int>(count);
+std::vector<std::uint32_t> node_list(NodeSet nodes) {
+  std::vector<std::uint32_t> list;
+  for (std::size_t w = 0; w < nodes.size(); ++w) {
+    for (std::uint64_t bits = nodes[w]; bits != 0; bits &= bits - 1) {
+      list.push_back(static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits))));
+    }
+  }
+  return list;
 }
 
-NodeFit fit_replicas(const CycleState& state, std::size_t cluster, const std::vector<std::uint32_t>& nodes, int limit) {
+NodeFit fit_replicas(const CycleState& state, std::size_t cluster, NodeSet nodes, int limit) {
   NodeFit fit;
   if (!state.pins_nodes) {
     fit.replicas = limit;
     return fit;
   }
   const ReplicaResources& resources = state.workload->resources;
-  for (const std::uint32_t node : nodes) {
-    const NodeFree free = state.ledger->free(cluster, node);
-    fit.largest_block = std::max(fit.largest_block, free.gpus);
-    // Most nodes of a busy fleet hold no replica: skip them before any division (this loop runs for every
-    // eligible node of every candidate cluster of every decision).
-    if (free.gpus < resources.gpus) continue;
-    if (resources.gpus > 0) fit.gpu_replicas += free.gpus / resources.gpus;
-    fit.replicas += std::min(replicas_on_node(resources, free), limit - fit.replicas);
-    if (fit.replicas >= limit) break;
+  const NodeFree* row = state.ledger->free_row(cluster);
+  for (std::size_t w = 0; w < nodes.size(); ++w) {
+    for (std::uint64_t bits = nodes[w]; bits != 0; bits &= bits - 1) {
+      const NodeFree& free = row[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))];
+      fit.largest_block = std::max(fit.largest_block, free.gpus);
+      // Most nodes of a busy fleet hold no replica: skip them before any division (this loop runs for every
+      // eligible node of every candidate cluster of every decision).
+      if (free.gpus < resources.gpus) continue;
+      if (resources.gpus > 0) fit.gpu_replicas += free.gpus / resources.gpus;
+      fit.replicas += std::min(replicas_on_node(resources, free), limit - fit.replicas);
+      if (fit.replicas >= limit) return fit;
+    }
   }
   return fit;
 }

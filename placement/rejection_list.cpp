@@ -49,9 +49,13 @@ void RejectionList::push_back(const Rejection& rejection) {
 }
 
 void RejectionList::add(std::size_t cluster, RejectionCode code, std::string_view reason) {
+  add_interned(cluster, code, intern(reason));
+}
+
+void RejectionList::add_interned(std::size_t cluster, RejectionCode code, std::uint32_t text) {
   Entry entry;
   entry.cluster = static_cast<std::uint32_t>(cluster);
-  entry.text = intern(reason);
+  entry.text = text;
   entry.code = code;
   entries_.push_back(entry);
 }

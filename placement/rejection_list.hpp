@@ -67,8 +67,10 @@ class RejectionList {
   void push_back(const Rejection& rejection);
   // The engine's cluster `cluster` (an index into the names table).
   void add(std::size_t cluster, RejectionCode code, std::string_view reason);
-  // A text of this list, for add_not_selected: a decision's NotSelected rejections share one tail, interned once.
+  // A text of this list, for add_not_selected and add_interned: interned once, used by many entries.
   std::uint32_t text(std::string_view text) { return intern(text); }
+  // The engine's cluster `cluster` with a reason already interned (`text` from text()).
+  void add_interned(std::size_t cluster, RejectionCode code, std::uint32_t text);
   // NotSelected for cluster `cluster`: "fits <fit> replica(s), score <score>; <tail>" (`tail` from text()).
   void add_not_selected(std::size_t cluster, int fit, long long score, std::uint32_t tail);
 

@@ -15,9 +15,8 @@ std::optional<double> FragmentationScore::score(const CycleState& state, const C
   const ReplicaResources& resources = state.workload->resources;
   if (resources.gpus == 0) return 0.0;
   if (static_cast<std::size_t>(resources.gpus) >= kBlockSizes) return std::nullopt;
-  const ClusterAggregate& aggregate = state.ledger->aggregate(candidate.cluster);
   double best = std::numeric_limits<double>::infinity();
-  for (const auto& [model, capacity] : aggregate.by_model) {
+  for (const ModelScoreInputs& capacity : state.ledger->score_inputs(candidate.cluster)) {
     if (state.model_allowed(capacity.model_id)) best = std::min(best, capacity.best_fragmentation[resources.gpus]);
   }
   if (best == std::numeric_limits<double>::infinity()) return std::nullopt;
@@ -29,7 +28,7 @@ std::optional<double> PackingScore::score(const CycleState& state, const Candida
   if (resources.gpus == 0) return 0.0;
   int total = 0;
   int free = 0;
-  for (const auto& [model, capacity] : state.ledger->aggregate(candidate.cluster).by_model) {
+  for (const ModelScoreInputs& capacity : state.ledger->score_inputs(candidate.cluster)) {
     if (!state.model_allowed(capacity.model_id)) continue;
     total += capacity.total;
     free += capacity.free;
@@ -44,15 +43,14 @@ std::optional<double> PreferredAffinityScore::score(const CycleState& state, con
   for (std::size_t i = 0; i < preferred.size(); ++i) {
     std::optional<bool> labels_match;
     if (i < state.preferred_labels_match.size()) labels_match = (*state.preferred_labels_match[i])[candidate.cluster];
-    if (!term_mismatch(preferred[i].term, *state.ledger, candidate.cluster, labels_match)) sum += preferred[i].weight;
+    if (term_matches(preferred[i].term, *state.ledger, candidate.cluster, labels_match)) sum += preferred[i].weight;
   }
   return sum;
 }
 
 std::optional<double> CostScore::score(const CycleState& state, const Candidate& candidate) const {
-  PropertyRequirement cost;
-  cost.property = "costPerGpuHour";
-  const std::optional<double> value = property_value(*state.ledger, candidate.cluster, cost);
+  // The property costPerGpuHour (placement/cluster_properties.hpp), read without building a requirement.
+  const std::optional<double> value = state.ledger->label_number(candidate.cluster, kCostLabel);
   if (!value) return std::nullopt;
   return -*value;
 }

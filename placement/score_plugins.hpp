@@ -18,11 +18,26 @@ class ScorePlugin {
   virtual std::string_view name() const = 0;
   virtual double weight() const = 0;
   virtual std::optional<double> score(const CycleState& state, const Candidate& candidate) const = 0;
+  // score() for every candidate, into out[i] (sized by the caller).
+  virtual void score_all(const CycleState& state, const std::vector<Candidate>& candidates,
+                         std::vector<std::optional<double>>& out) const = 0;
+};
+
+// score_all with Plugin::score called directly: one virtual call a plugin and decision instead of one a candidate
+// (a decision scores some 600 candidates with each plugin; the indirect calls were a tenth of a batch's time).
+template <typename Plugin>
+class ScoreEach : public ScorePlugin {
+ public:
+  void score_all(const CycleState& state, const std::vector<Candidate>& candidates,
+                 std::vector<std::optional<double>>& out) const final {
+    const Plugin& plugin = static_cast<const Plugin&>(*this);
+    for (std::size_t i = 0; i < candidates.size(); ++i) out[i] = plugin.Plugin::score(state, candidates[i]);
+  }
 };
 
 // Keeps whole nodes whole: the cluster whose best node for one replica grows fragmentation least
 // (fragmentation-aware best fit, after Alibaba's FGD), and among equals the tightest block.
-class FragmentationScore final : public ScorePlugin {
+class FragmentationScore final : public ScoreEach<FragmentationScore> {
  public:
   std::string_view name() const override { return "Fragmentation"; }
   double weight() const override { return 2; }
@@ -30,7 +45,7 @@ class FragmentationScore final : public ScorePlugin {
 };
 
 // Most allocated first: fills busy clusters before opening empty ones, which stay free for large requests.
-class PackingScore final : public ScorePlugin {
+class PackingScore final : public ScoreEach<PackingScore> {
  public:
   std::string_view name() const override { return "Packing"; }
   double weight() const override { return 1; }
@@ -38,7 +53,7 @@ class PackingScore final : public ScorePlugin {
 };
 
 // The sum of the weights of the preferred affinity terms the cluster matches.
-class PreferredAffinityScore final : public ScorePlugin {
+class PreferredAffinityScore final : public ScoreEach<PreferredAffinityScore> {
  public:
   std::string_view name() const override { return "PreferredAffinity"; }
   double weight() const override { return 3; }
@@ -47,7 +62,7 @@ class PreferredAffinityScore final : public ScorePlugin {
 
 // Cheaper GPU-hours first (label fleet.io/cost-per-gpu-hour); a cluster without the label scores as the most
 // expensive, so an unknown price never wins over a known one.
-class CostScore final : public ScorePlugin {
+class CostScore final : public ScoreEach<CostScore> {
  public:
   std::string_view name() const override { return "Cost"; }
   double weight() const override { return 1; }
@@ -55,7 +70,7 @@ class CostScore final : public ScorePlugin {
 };
 
 // PreferNoSchedule cluster taints the workload does not tolerate count against the cluster.
-class TaintPreferenceScore final : public ScorePlugin {
+class TaintPreferenceScore final : public ScoreEach<TaintPreferenceScore> {
  public:
   std::string_view name() const override { return "TaintPreference"; }
   double weight() const override { return 1; }
@@ -63,7 +78,7 @@ class TaintPreferenceScore final : public ScorePlugin {
 };
 
 // Keeps a workload where it runs: re-evaluating an unchanged fleet moves nothing.
-class CurrentBindingScore final : public ScorePlugin {
+class CurrentBindingScore final : public ScoreEach<CurrentBindingScore> {
  public:
   std::string_view name() const override { return "CurrentBinding"; }
   double weight() const override { return 20; }

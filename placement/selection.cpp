@@ -86,7 +86,9 @@ class SpreadTracker {
 }  // namespace
 
 long long rounded_score(double score) {
-  return static_cast<long long>(score + 0.5);
+  // Scores are never negative; std::llround would differ only for a sum that lands within an ulp of .5, and a
+  // decision's reasons must not change with the engine's internals.
+  return static_cast<long long>(score + 0.5);  // NOLINT(bugprone-incorrect-roundings)
 }
 
 std::string topology_value(const ClusterSnapshot& cluster, const std::string& key) {
@@ -96,12 +98,14 @@ std::string topology_value(const ClusterSnapshot& cluster, const std::string& ke
   return it == cluster.labels.end() ? std::string() : it->second;
 }
 
-Selection select_clusters(const CycleState& state, const std::vector<Candidate>& ranked) {
-  Selection selection;
+void select_clusters(const CycleState& state, const std::vector<Candidate>& ranked, Selection& selection) {
+  selection.chosen.clear();
+  selection.rejected.clear();
+  selection.not_selected_tail.clear();
   const Policy& policy = state.workload->policy;
   if (policy.type != PolicyType::kPickN) {
     selection.chosen = ranked;
-    return selection;
+    return;
   }
   const auto wanted = static_cast<std::size_t>(policy.number_of_clusters);
   SpreadTracker spread(state, ranked);
@@ -140,7 +144,6 @@ Selection select_clusters(const CycleState& state, const std::vector<Candidate>&
     }
     selection.rejected.push_back(std::move(unchosen));
   }
-  return selection;
 }
 
 }  // namespace fleet::placement

@@ -31,8 +31,9 @@ struct Selection {
 long long rounded_score(double score);
 
 // `ranked`: best first (replicas that fit, then score, then name). Pure in the candidates and the snapshot's
-// cluster fields.
-Selection select_clusters(const CycleState& state, const std::vector<Candidate>& ranked);
+// cluster fields. Fills `selection`, whose vectors the engine keeps from decision to decision: a decision rejects
+// most of the fleet, and fresh vectors of that size each time cost more in page faults than the choice itself.
+void select_clusters(const CycleState& state, const std::vector<Candidate>& ranked, Selection& selection);
 
 // The cluster's value for a topology key: "region" and "provider" are its fields, anything else a label; empty
 // when it has none (such a cluster is neither counted nor constrained).

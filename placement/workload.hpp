@@ -11,6 +11,7 @@
 #include "model/cluster.hpp"
 #include "model/label_selector.hpp"
 #include "placement/dotted_version.hpp"
+#include "placement/model_fit.hpp"
 
 namespace fleet::placement {
 
@@ -24,13 +25,16 @@ inline constexpr std::size_t kMaxTolerations = 32;
 inline constexpr std::size_t kMaxSpreadConstraints = 4;
 inline constexpr int kMaxPreferenceWeight = 100;
 
-// Per replica. A replica with gpus == 0 is a CPU workload: GPU models, memory and versions do not apply.
+// Per replica. A replica with gpus == 0 and no model is a CPU workload: GPU models, memory and versions do not
+// apply. A replica with a model has its GPU count (when not given) and memory per GPU derived from it against the
+// fleet before the engine runs (placement/model_placement.hpp); the engine itself never reads `model`.
 struct ReplicaResources {
   int gpus = 0;
   std::vector<std::string> gpu_models;  // sorted, unique; empty: any model
   std::int64_t min_gpu_memory_bytes = 0;
   std::int64_t cpu_millicores = 0;
   std::int64_t memory_bytes = 0;
+  std::optional<ModelSpec> model;
   bool operator==(const ReplicaResources&) const = default;
 };
 

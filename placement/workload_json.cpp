@@ -11,6 +11,7 @@
 #include "model/json_read.hpp"
 #include "model/names.hpp"
 #include "placement/cluster_properties.hpp"
+#include "placement/model_json.hpp"
 #include "protocol/command_payloads.hpp"
 
 namespace fleet::placement {
@@ -143,6 +144,27 @@ Result<std::vector<std::string>> gpu_models_from_json(const json& j, std::string
   return std::vector<std::string>(models.begin(), models.end());
 }
 
+// A model instead of a GPU memory figure: the memory per GPU comes from the model, and what no node anywhere can hold
+// (more than 16 of the largest GPUs made, or of `gpus` when given) is refused now rather than left Unplaceable.
+Status model_fits_somewhere(const ReplicaResources& r) {
+  if (r.min_gpu_memory_bytes > 0) {
+    return model::invalid_field("resources.minGpuMemoryGiB",
+                                "give either resources.model or resources.minGpuMemoryGiB: the model derives it");
+  }
+  const MemoryEstimate estimate = estimate_memory(*r.model);
+  const int gpus = r.gpus > 0 ? r.gpus : kMaxGpusPerReplica;
+  const double per_gpu_gib = static_cast<double>(min_gpu_memory_for(estimate.total_bytes, gpus)) / kGiB;
+  if (per_gpu_gib > kLargestGpuMemoryGiB) {
+    return model::invalid_field(
+        "resources.model", "needs " + gib_text(estimate.total_bytes) + " of GPU memory per replica (weights " +
+                               gib_text(estimate.weights_bytes) + ", KV cache " + gib_text(estimate.kv_cache_bytes) +
+                               ", overhead " + gib_text(estimate.overhead_bytes) + "): more than " +
+                               std::to_string(gpus) + " GPUs of " + format_number(kLargestGpuMemoryGiB) +
+                               " GiB, the largest made, can hold");
+  }
+  return Ok{};
+}
+
 Result<ReplicaResources> resources_from_json(const json& root) {
   constexpr std::string_view kPath = "resources";
   ReplicaResources out;
@@ -150,7 +172,8 @@ Result<ReplicaResources> resources_from_json(const json& root) {
   if (!object) return object.error();
   if (!*object) return out;
   const json& j = **object;
-  if (auto s = model::reject_unknown_fields(j, {"gpus", "gpuModels", "minGpuMemoryGiB", "cpu", "memoryGiB"}, kPath);
+  if (auto s =
+          model::reject_unknown_fields(j, {"gpus", "gpuModels", "minGpuMemoryGiB", "cpu", "memoryGiB", "model"}, kPath);
       !s) {
     return s.error();
   }
@@ -169,6 +192,13 @@ Result<ReplicaResources> resources_from_json(const json& root) {
   auto memory = scaled_member(j, "memoryGiB", kPath, kMaxMemoryGiB, kGiB, false);
   if (!memory) return memory.error();
   out.memory_bytes = *memory;
+  auto model_spec = model_from_json(j, kPath);
+  if (!model_spec) return model_spec.error();
+  out.model = std::move(model_spec).value();
+  if (out.model) {
+    if (auto s = model_fits_somewhere(out); !s) return s.error();
+    return out;
+  }
   if (out.gpus == 0) {
     if (!out.gpu_models.empty()) return model::invalid_field("resources.gpuModels", "needs resources.gpus above 0");
     if (out.min_gpu_memory_bytes > 0) {
@@ -503,10 +533,12 @@ Result<Workload> spec_from_json(const json& j, bool with_manifests) {
   auto resources = resources_from_json(j);
   if (!resources) return resources.error();
   out.resources = std::move(resources).value();
-  auto driver = version_member(j, "minDriverVersion", out.resources.gpus);
+  // A model always runs on GPUs, however many it is given.
+  const int gpus = out.resources.model ? std::max(out.resources.gpus, 1) : out.resources.gpus;
+  auto driver = version_member(j, "minDriverVersion", gpus);
   if (!driver) return driver.error();
   out.min_driver_version = std::move(driver).value();
-  auto cuda = version_member(j, "minCudaVersion", out.resources.gpus);
+  auto cuda = version_member(j, "minCudaVersion", gpus);
   if (!cuda) return cuda.error();
   out.min_cuda_version = std::move(cuda).value();
   auto policy = policy_from_json(j);
@@ -596,6 +628,7 @@ json to_json(const Workload& w) {
                       {"minGpuMemoryGiB", gib_json(r.min_gpu_memory_bytes)},
                       {"cpu", millicores_json(r.cpu_millicores)},
                       {"memoryGiB", gib_json(r.memory_bytes)}};
+  if (r.model) out["resources"]["model"] = to_json(*r.model);
   if (w.min_driver_version) out["minDriverVersion"] = to_string(*w.min_driver_version);
   if (w.min_cuda_version) out["minCudaVersion"] = to_string(*w.min_cuda_version);
   out["policy"] = policy_to_json(w.policy);

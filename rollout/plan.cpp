@@ -414,6 +414,7 @@ Result<Plan> Planner::run() {
   }
 
   Plan plan;
+  plan.made_at = in_.now;
   for (std::size_t s = 0; s < strategy.stages.size(); ++s) {
     const StageSpec& stage = strategy.stages[s];
     StagePlan sp;
@@ -435,6 +436,7 @@ Result<Plan> Planner::run() {
         m.stage = s;
         m.group = g;
         m.from_version = c.kubernetes_version;
+        m.window = strategy.window_for(c.labels);
         Skip skip = member_steps(c, m);
         if (skip.reason != SkipReason::kNone) {
           m.steps.clear();
@@ -454,6 +456,10 @@ Result<Plan> Planner::run() {
   }
   for (std::size_t i : membership->unmatched) plan.unmatched.push_back(in_.clusters[i].name);
   stage_estimates(plan);
+  if (std::any_of(plan.members.begin(), plan.members.end(), [](const MemberPlan& m) { return m.window.has_value(); })) {
+    plan.warnings.push_back(
+        "estimates ignore maintenance windows: a member whose turn comes outside its window waits for it to open");
+  }
   if (!in_.history.defaults.measured) {
     bool any_measured = false;
     for (const auto& [provider, d] : in_.history.by_provider) any_measured |= d.measured;

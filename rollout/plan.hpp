@@ -70,6 +70,7 @@ struct MemberPlan {
   SkipReason skip = SkipReason::kNone;
   std::string message;  // the skip's words, or a summary of the path
   Seconds estimate{0};
+  std::optional<std::size_t> window;  // the strategy's maintenanceWindows rule for the cluster; nullopt: none
 };
 
 struct GroupPlan {
@@ -93,6 +94,7 @@ struct Plan {
   Seconds estimate{0};
   int approvals = 0;  // approval gates on the way (time the estimate cannot know)
   std::vector<std::string> warnings;
+  TimePoint made_at{};  // the input's `now`: where each member's maintenance window stood is told as of then
 };
 
 struct PlanInput {

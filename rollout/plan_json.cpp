@@ -1,10 +1,27 @@
 // The plan as the API shows it (POST /v1/rollouts:plan, POST /v1/rollouts/{name}:plan; docs/api.md).
 #include <string>
 
+#include "common/time_format.hpp"
 #include "rollout/plan.hpp"
 #include "rollout/strategy_json.hpp"
 
 namespace fleet::rollout {
+
+namespace {
+
+// The window that applies to a member, and where it stands at the plan's time.
+nlohmann::json window_json(const WindowRule& rule, std::size_t index, TimePoint now) {
+  const WindowStatus status = window_status(rule.window, now);
+  nlohmann::json out = {{"index", index},
+                        {"clusterSelector", model::to_string(rule.selector)},
+                        {"window", to_json(rule.window)},
+                        {"openNow", status.open}};
+  if (status.changes_at != TimePoint::max())
+    out[status.open ? "closesAt" : "opensAt"] = format_rfc3339(status.changes_at);
+  return out;
+}
+
+}  // namespace
 
 nlohmann::json to_json(const Plan& plan, const RunSpec& spec) {
   using nlohmann::json;
@@ -40,6 +57,9 @@ nlohmann::json to_json(const Plan& plan, const RunSpec& spec) {
                    {"estimateSeconds", m.estimate.count()},
                    {"steps", std::move(steps)}};
     if (m.skip != SkipReason::kNone) member["skipReason"] = std::string(to_string(m.skip));
+    if (m.window && *m.window < spec.strategy.maintenance_windows.size()) {
+      member["maintenanceWindow"] = window_json(spec.strategy.maintenance_windows[*m.window], *m.window, plan.made_at);
+    }
     members.push_back(std::move(member));
   }
   return {{"target", to_json(spec.target)}, {"estimateSeconds", plan.estimate.count()},

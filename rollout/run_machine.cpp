@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "common/time_format.hpp"
 #include "rollout/membership.hpp"
 
 namespace fleet::rollout {
@@ -65,6 +66,12 @@ class Machine {
   StagePhase final_phase(std::size_t s, std::optional<std::size_t> group) const;
   int failures(std::size_t s, std::optional<std::size_t> group) const;
   int members_of(std::size_t s, std::optional<std::size_t> group) const;
+  // Where the member's maintenance window stands at now_; nullopt when it has none.
+  std::optional<WindowStatus> window_of(const MemberState& m) const {
+    if (!m.window || *m.window >= strategy_.maintenance_windows.size()) return std::nullopt;
+    return window_status(strategy_.maintenance_windows[*m.window].window, now_);
+  }
+  std::string window_text(const MemberState& m) const;
   std::string scope_name(std::size_t s, std::optional<std::size_t> g) const {
     return g ? strategy_.stages[s].name + "/" + strategy_.stages[s].groups[*g].name : strategy_.stages[s].name;
   }
@@ -106,7 +113,7 @@ void Machine::set_member(std::size_t i, MemberPhase to, std::string message) {
   MemberState& m = st_.members[i];
   d_.events.push_back(
       {now_, "member", m.cluster, std::string(to_string(m.phase)), std::string(to_string(to)), message});
-  if (to == MemberPhase::kUpgrading && m.phase == MemberPhase::kPending) m.started_at = now_;
+  if (to == MemberPhase::kUpgrading && not_started(m.phase)) m.started_at = now_;
   if (is_final(to)) m.finished_at = now_;
   m.phase = to;
   m.message = std::move(message);
@@ -342,6 +349,9 @@ void Machine::start_members(std::size_t s, const Observations& obs) {
     limits[g] = stage.groups[g].max_concurrency ? stage.groups[g].max_concurrency->resolve_concurrency(size)
                                                 : std::max(size, 1);
   }
+  // Members whose turn came at now_ while their window is closed: they wait without taking a slot, and the next in
+  // order get theirs.
+  std::set<std::size_t> closed;
   for (;;) {
     std::vector<std::vector<std::size_t>> pending(groups);
     std::vector<int> running(groups, 0);
@@ -349,20 +359,29 @@ void Machine::start_members(std::size_t s, const Observations& obs) {
       const MemberState& m = st_.members[i];
       if (m.stage != s) continue;
       if (in_flight(m.phase)) ++running[m.group];
-      if (m.phase == MemberPhase::kPending && st_.stages[s].groups[m.group].phase == StagePhase::kRunning) {
+      if (not_started(m.phase) && st_.stages[s].groups[m.group].phase == StagePhase::kRunning && closed.count(i) == 0) {
         pending[m.group].push_back(i);
       }
     }
     std::vector<std::size_t> counts(groups);
     for (std::size_t g = 0; g < groups; ++g) counts[g] = pending[g].size();
     const auto slots = select_starts(counts, running, limits, stage_limit);
-    if (slots.empty()) return;
+    if (slots.empty()) break;
     bool skipped_any = false;
     for (const auto& slot : slots) {
       const std::size_t i = pending[slot.group][slot.index];
       MemberState& m = st_.members[i];
       auto c = obs.clusters.find(m.cluster);
-      if (c == obs.clusters.end() || !c->second.exists || c->second.id != m.cluster_id) {
+      if (const auto w = window_of(m); w && !w->open) {
+        closed.insert(i);
+        wake(w->changes_at);
+        if (m.phase != MemberPhase::kWaitingForWindow) {
+          set_member(
+              i, MemberPhase::kWaitingForWindow,
+              "outside its maintenance window (" + window_text(m) + "); it opens at " + format_rfc3339(w->changes_at));
+        }
+        skipped_any = true;
+      } else if (c == obs.clusters.end() || !c->second.exists || c->second.id != m.cluster_id) {
         m.skip_reason = kSkipClusterDeleted;
         set_member(i, MemberPhase::kSkipped, "the cluster was deleted (or recreated) after the run was created");
         skipped_any = true;
@@ -375,8 +394,31 @@ void Machine::start_members(std::size_t s, const Observations& obs) {
         issue(i);
       }
     }
-    if (!skipped_any) return;  // a skipped member freed its slot: fill it
+    if (!skipped_any) break;  // a skipped or waiting member freed its slot: fill it
   }
+  // The waiting members whose turn did not come in this look: back to Pending once their window is open (they wait
+  // for a slot, not for the window), else a timer for its opening.
+  for (std::size_t i = 0; i < st_.members.size(); ++i) {
+    const MemberState& m = st_.members[i];
+    if (m.stage != s || m.phase != MemberPhase::kWaitingForWindow || closed.count(i) != 0) continue;
+    const auto w = window_of(m);
+    if (!w || w->open) {
+      set_member(i, MemberPhase::kPending,
+                 w ? "its maintenance window is open until " + format_rfc3339(w->changes_at) + "; waiting for its turn"
+                   : "waiting for its turn");
+    } else {
+      wake(w->changes_at);
+    }
+  }
+}
+
+std::string Machine::window_text(const MemberState& m) const {
+  const WindowRule& rule = strategy_.maintenance_windows[*m.window];
+  const nlohmann::json w = to_json(rule.window);
+  std::string days;
+  for (const auto& d : w["days"]) days += (days.empty() ? "" : ",") + d.get<std::string>();
+  return "maintenanceWindows[" + std::to_string(*m.window) + "]: " + days + " " + w["start"].get<std::string>() +
+         " for " + w["duration"].get<std::string>() + " " + rule.window.time_zone;
 }
 
 void Machine::run_stage(std::size_t s, const Observations& obs) {
@@ -497,7 +539,7 @@ Status Machine::act(const Action& a) {
     case ActionKind::kAbort:
       if (is_final(st_.phase)) return refused(st_, "abort");
       for (std::size_t i = 0; i < st_.members.size(); ++i) {
-        if (st_.members[i].phase == MemberPhase::kPending) {
+        if (not_started(st_.members[i].phase)) {
           st_.members[i].skip_reason = kSkipAborted;
           set_member(i, MemberPhase::kSkipped, "the run was aborted" + by);
         }
@@ -568,7 +610,7 @@ Status Machine::act(const Action& a) {
   auto skip_pending = [&](std::size_t s, std::optional<std::size_t> g) {
     for (std::size_t i = 0; i < st_.members.size(); ++i) {
       MemberState& m = st_.members[i];
-      if (m.stage != s || (g && m.group != *g) || m.phase != MemberPhase::kPending) continue;
+      if (m.stage != s || (g && m.group != *g) || !not_started(m.phase)) continue;
       m.skip_reason = kSkipOperator;
       set_member(i, MemberPhase::kSkipped, note);
     }
@@ -585,12 +627,12 @@ Status Machine::act(const Action& a) {
       MemberState* m = st_.member(a.target);
       if (m == nullptr)
         return make_error(ErrorCode::kNotFound, "cluster " + a.target + " is not a member of the run", "member");
-      if (m->phase != MemberPhase::kPending) {
+      if (!not_started(m->phase)) {
         return make_error(
             ErrorCode::kConflict,
             "cluster " + a.target + " is " + std::string(to_string(m->phase)) +
                 (in_flight(m->phase) ? "; its step is running on the cluster: wait for it or abort the run"
-                                     : "; only a Pending member can be skipped"),
+                                     : "; only a Pending or WaitingForWindow member can be skipped"),
             "member", "invalid-state");
       }
       m->skip_reason = kSkipOperator;
@@ -692,6 +734,9 @@ MemberCounts count_members(const RunState& state, std::optional<std::size_t> sta
         break;
       case MemberPhase::kSkipped:
         ++c.skipped;
+        break;
+      case MemberPhase::kWaitingForWindow:
+        ++c.waiting_for_window;
         break;
     }
   }

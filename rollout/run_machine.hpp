@@ -10,6 +10,15 @@
 //  - members start in order, round-robin over the groups, while the group's and the stage's concurrency allow and
 //    the run is Running; a member whose cluster is gone or unreachable when its turn comes is Skipped with that
 //    reason, not failed; one in flight waits for its command (an unreachable agent finishes it when it is back);
+//  - maintenance windows (issue #13 item 2): a member whose turn comes while its cluster's window (the strategy's
+//    maintenanceWindows rule resolved at creation) is closed does not start: it is WaitingForWindow, with an event
+//    saying when the window opens and a timer no later than that; it is not a failure and takes no concurrency
+//    slot, so members later in order whose windows are open start meanwhile (a closed window never blocks its
+//    group). When its window opens it starts at its next turn (being earlier in order, before those after it);
+//    if no slot is free then, it goes back to Pending. The window is checked before the cluster's reachability.
+//    A member already Upgrading or Probing when its window closes is left to finish all its steps (its command is
+//    in flight; stopping between steps or between nodes is not done yet). :skip and :abort treat a
+//    WaitingForWindow member as a Pending one;
 //  - failures count per group, stage and run; a count beyond the effective policy's maxFailures (minus what a
 //    :resume acknowledged) pauses the run (Pause) or is recorded and passed (Continue);
 //  - when a group's members are final its after-gates open; when every group is final the stage soaks for
@@ -105,7 +114,7 @@ Result<Decision> apply_action(RunState& state, const Action& action, TimePoint n
 
 // Counts for status and metrics.
 struct MemberCounts {
-  int pending = 0, upgrading = 0, probing = 0, succeeded = 0, failed = 0, skipped = 0;
+  int pending = 0, upgrading = 0, probing = 0, succeeded = 0, failed = 0, skipped = 0, waiting_for_window = 0;
 };
 MemberCounts count_members(const RunState& state, std::optional<std::size_t> stage = std::nullopt);
 

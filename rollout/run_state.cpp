@@ -22,8 +22,8 @@ constexpr std::array<std::string_view, 6> kRunNames = {"Pending",   "Running", "
                                                        "Completed", "Failed",  "Aborted"};
 constexpr std::array<std::string_view, 7> kStageNames = {"NotStarted", "WaitingForGate", "Running", "Soaking",
                                                          "Completed",  "Failed",         "Skipped"};
-constexpr std::array<std::string_view, 6> kMemberNames = {"Pending",   "Upgrading", "Probing",
-                                                          "Succeeded", "Failed",    "Skipped"};
+constexpr std::array<std::string_view, 7> kMemberNames = {"Pending", "Upgrading", "Probing",         "Succeeded",
+                                                          "Failed",  "Skipped",   "WaitingForWindow"};
 constexpr std::array<std::string_view, 5> kGateNames = {"Closed", "Open", "Passed", "Failed", "Skipped"};
 
 nlohmann::json time_or_null(const std::optional<TimePoint>& t) {
@@ -115,6 +115,7 @@ RunState initial_run_state(std::string name, std::int64_t seq, RunSpec spec, con
     m.from_version = mp.from_version;
     m.to_version = mp.to_version;
     m.message = mp.message;
+    m.window = mp.window;
     if (mp.skip != SkipReason::kNone) {
       m.phase = MemberPhase::kSkipped;
       m.skip_reason = std::string(to_string(mp.skip));
@@ -219,20 +220,22 @@ Status run_status_from_json(const nlohmann::json& j, RunState& st) {
 nlohmann::json member_to_json(const MemberState& m) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : m.steps) steps.push_back(to_json(s));
-  return {{"cluster", m.cluster},
-          {"clusterId", m.cluster_id},
-          {"stage", m.stage},
-          {"group", m.group},
-          {"state", to_string(m.phase)},
-          {"steps", std::move(steps)},
-          {"step", m.step},
-          {"attempt", m.attempt},
-          {"fromVersion", m.from_version},
-          {"toVersion", m.to_version},
-          {"skipReason", m.skip_reason},
-          {"message", m.message},
-          {"startedAt", time_or_null(m.started_at)},
-          {"finishedAt", time_or_null(m.finished_at)}};
+  nlohmann::json out = {{"cluster", m.cluster},
+                        {"clusterId", m.cluster_id},
+                        {"stage", m.stage},
+                        {"group", m.group},
+                        {"state", to_string(m.phase)},
+                        {"steps", std::move(steps)},
+                        {"step", m.step},
+                        {"attempt", m.attempt},
+                        {"fromVersion", m.from_version},
+                        {"toVersion", m.to_version},
+                        {"skipReason", m.skip_reason},
+                        {"message", m.message},
+                        {"startedAt", time_or_null(m.started_at)},
+                        {"finishedAt", time_or_null(m.finished_at)}};
+  if (m.window) out["window"] = *m.window;  // absent in rows written before maintenance windows: none
+  return out;
 }
 
 Result<MemberState> member_from_json(const nlohmann::json& j) {
@@ -261,6 +264,7 @@ Result<MemberState> member_from_json(const nlohmann::json& j) {
     if (!started || !finished) return make_error(ErrorCode::kInternal, "stored rollout member has a bad time");
     m.started_at = *started;
     m.finished_at = *finished;
+    if (auto w = j.find("window"); w != j.end() && !w->is_null()) m.window = w->get<std::size_t>();
   } catch (const nlohmann::json::exception& e) {
     return make_error(ErrorCode::kInternal, std::string("stored rollout member is malformed: ") + e.what());
   }

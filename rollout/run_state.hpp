@@ -7,6 +7,7 @@
 // stage   NotStarted → WaitingForGate → Running → Soaking → Completed | Failed | Skipped
 // group   the stage's states, within its stage
 // member  Pending → Upgrading → Probing → Succeeded | Failed | Skipped
+//         Pending ⇄ WaitingForWindow → Upgrading | Skipped   (its turn came outside its maintenance window)
 // gate    Closed → Open → Passed | Failed | Skipped            (Open: the gate is reached and being evaluated)
 #include <optional>
 #include <string>
@@ -24,7 +25,7 @@ namespace fleet::rollout {
 
 enum class RunPhase { kPending, kRunning, kPaused, kCompleted, kFailed, kAborted };
 enum class StagePhase { kNotStarted, kWaitingForGate, kRunning, kSoaking, kCompleted, kFailed, kSkipped };
-enum class MemberPhase { kPending, kUpgrading, kProbing, kSucceeded, kFailed, kSkipped };
+enum class MemberPhase { kPending, kUpgrading, kProbing, kSucceeded, kFailed, kSkipped, kWaitingForWindow };
 enum class GatePhase { kClosed, kOpen, kPassed, kFailed, kSkipped };
 
 std::string_view to_string(RunPhase p);
@@ -47,6 +48,10 @@ inline bool is_final(MemberPhase p) {
 }
 inline bool in_flight(MemberPhase p) {
   return p == MemberPhase::kUpgrading || p == MemberPhase::kProbing;
+}
+// Not started yet: Pending, or WaitingForWindow (not a failure, holds no concurrency slot).
+inline bool not_started(MemberPhase p) {
+  return p == MemberPhase::kPending || p == MemberPhase::kWaitingForWindow;
 }
 
 struct GateState {
@@ -85,6 +90,9 @@ struct MemberState {
   std::string from_version;
   std::string to_version;
   std::string skip_reason;  // "AlreadyAtTarget", "Unreachable", "Operator", …; empty unless Skipped
+  // The spec's maintenanceWindows rule that applies to the cluster, resolved from its labels at creation (frozen
+  // like the strategy); nullopt: no window, always allowed.
+  std::optional<std::size_t> window;
   std::string message;
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> finished_at;

@@ -10,6 +10,13 @@ const FailurePolicy& Strategy::policy_of(const StageSpec& stage, const GroupSpec
   return group.failure_policy ? *group.failure_policy : policy_of(stage);
 }
 
+std::optional<std::size_t> Strategy::window_for(const model::Labels& labels) const {
+  for (std::size_t i = 0; i < maintenance_windows.size(); ++i) {
+    if (model::matches(maintenance_windows[i].selector, labels)) return i;
+  }
+  return std::nullopt;
+}
+
 std::vector<GateRef> all_gates(const Strategy& strategy) {
   std::vector<GateRef> out;
   for (std::size_t s = 0; s < strategy.stages.size(); ++s) {

@@ -10,6 +10,7 @@
 
 #include "model/label_selector.hpp"
 #include "rollout/budget.hpp"
+#include "rollout/maintenance_window.hpp"
 #include "rollout/version_catalog.hpp"
 
 namespace fleet::rollout {
@@ -19,6 +20,7 @@ using Seconds = std::chrono::seconds;
 inline constexpr std::size_t kMaxStages = 32;
 inline constexpr std::size_t kMaxGroupsPerStage = 64;
 inline constexpr std::size_t kMaxGatesPerScope = 8;
+inline constexpr std::size_t kMaxMaintenanceWindows = 16;
 
 enum class GateType { kApproval, kWait, kScheduledStart, kHealthCheck };
 
@@ -66,10 +68,25 @@ struct StageSpec {
   bool operator==(const StageSpec&) const = default;
 };
 
+// A maintenance window for the clusters a selector matches (issue #13 item 2). The strategy's list is ordered: the
+// first rule whose selector matches a cluster's labels is its window; a cluster no rule matches is always allowed.
+struct WindowRule {
+  model::LabelSelector selector;  // empty: every cluster
+  MaintenanceWindow window;
+  bool operator==(const WindowRule& o) const {
+    return selector == o.selector && window.days == o.window.days && window.start == o.window.start &&
+           window.duration == o.window.duration && window.time_zone == o.window.time_zone;
+  }
+};
+
 struct Strategy {
   std::vector<StageSpec> stages;
   FailurePolicy failure_policy;  // the run's, default 0 failures and Pause
+  std::vector<WindowRule> maintenance_windows;
   bool operator==(const Strategy&) const = default;
+
+  // The index of the rule whose window applies to a cluster with these labels; nullopt: no window.
+  std::optional<std::size_t> window_for(const model::Labels& labels) const;
 
   // The effective policy of a stage / a group: its own, else its parent's.
   const FailurePolicy& policy_of(const StageSpec& stage) const;

@@ -287,6 +287,64 @@ Result<StageSpec> stage_from_json(const json& j, const std::string& path) {
   return out;
 }
 
+// One maintenanceWindows entry: {"clusterSelector"?, "window"}. The window's own errors name its member
+// ("maintenanceWindow.timeZone …"); here they are named by their place in the strategy.
+Result<WindowRule> window_rule_from_json(const json& j, const std::string& path) {
+  if (!j.is_object()) return model::wrong_type(path, "an object", j);
+  if (auto s = model::reject_unknown_fields(j, {"clusterSelector", "window"}, path); !s) return s.error();
+  WindowRule out;
+  auto selector = model::optional_string(j, "clusterSelector", path);
+  if (!selector) return selector.error();
+  if (*selector) {
+    auto parsed = model::parse_label_selector(**selector);
+    if (!parsed) {
+      std::string message = parsed.error().message;
+      constexpr std::string_view kPrefix = "labelSelector: ";
+      if (message.starts_with(kPrefix)) message.erase(0, kPrefix.size());
+      return model::invalid_field(at(path, "clusterSelector"), message);
+    }
+    out.selector = std::move(parsed).value();
+  }
+  auto window = model::optional_object(j, "window", path);
+  if (!window) return window.error();
+  const std::string wpath = at(path, "window");
+  if (!*window) return model::missing_field(wpath);
+  if (auto s = model::reject_unknown_fields(**window, {"days", "start", "duration", "timeZone"}, wpath); !s) {
+    return s.error();
+  }
+  auto parsed = parse_maintenance_window(**window);
+  if (!parsed) {
+    std::string_view message = parsed.error().message;
+    constexpr std::string_view kPrefix = "maintenanceWindow.";
+    if (message.starts_with(kPrefix)) message.remove_prefix(kPrefix.size());
+    const std::size_t space = message.find(' ');
+    const std::string_view member = space == std::string_view::npos ? message : message.substr(0, space);
+    const std::string_view why = space == std::string_view::npos ? "is invalid" : message.substr(space + 1);
+    return model::invalid_field(member.empty() ? wpath : at(wpath, member), std::string(why));
+  }
+  out.window = std::move(parsed).value();
+  return out;
+}
+
+Result<std::vector<WindowRule>> window_rules_from_json(const json& o, const std::string& parent) {
+  auto arr = model::optional_array(o, "maintenanceWindows", parent);
+  if (!arr) return arr.error();
+  std::vector<WindowRule> out;
+  if (!*arr) return out;
+  const std::string path = at(parent, "maintenanceWindows");
+  if ((*arr)->size() > kMaxMaintenanceWindows) {
+    return model::invalid_field(path, "at most " + std::to_string(kMaxMaintenanceWindows) +
+                                          " maintenance windows are allowed (got " + std::to_string((*arr)->size()) +
+                                          ")");
+  }
+  for (std::size_t i = 0; i < (*arr)->size(); ++i) {
+    auto rule = window_rule_from_json((**arr)[i], model::index_path(path, i));
+    if (!rule) return rule.error();
+    out.push_back(std::move(rule).value());
+  }
+  return out;
+}
+
 std::string stage_path(std::string_view strategy_path, std::size_t s) {
   return model::index_path(at(strategy_path, "stages"), s);
 }
@@ -691,7 +749,9 @@ json to_json(const Gate& gate) {
 
 Result<Strategy> strategy_from_json(const json& j, const std::string& path) {
   if (!j.is_object()) return model::wrong_type(path, "an object", j);
-  if (auto s = model::reject_unknown_fields(j, {"stages", "failurePolicy"}, path); !s) return s.error();
+  if (auto s = model::reject_unknown_fields(j, {"stages", "failurePolicy", "maintenanceWindows"}, path); !s) {
+    return s.error();
+  }
   Strategy out;
   auto stages = model::optional_array(j, "stages", path);
   if (!stages) return stages.error();
@@ -710,6 +770,9 @@ Result<Strategy> strategy_from_json(const json& j, const std::string& path) {
   auto fp = optional_failure_policy(j, "failurePolicy", path);
   if (!fp) return fp.error();
   if (*fp) out.failure_policy = **fp;
+  auto windows = window_rules_from_json(j, path);
+  if (!windows) return windows.error();
+  out.maintenance_windows = std::move(windows).value();
   if (auto s = check_strategy(out, path); !s) return s.error();
   return out;
 }
@@ -717,6 +780,11 @@ Result<Strategy> strategy_from_json(const json& j, const std::string& path) {
 json to_json(const Strategy& strategy) {
   json out = {{"stages", json::array()}, {"failurePolicy", to_json(strategy.failure_policy)}};
   for (const StageSpec& s : strategy.stages) out["stages"].push_back(stage_json(s));
+  for (const WindowRule& w : strategy.maintenance_windows) {
+    json rule = {{"window", to_json(w.window)}};
+    if (!w.selector.empty()) rule["clusterSelector"] = model::to_string(w.selector);
+    out["maintenanceWindows"].push_back(std::move(rule));
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
 // and names the member by its path ("strategy.stages[1].maxConcurrency"); unknown members are refused.
 //
 // Strategy:
-//   {"stages": [Stage...], "failurePolicy"?: FailurePolicy}
+//   {"stages": [Stage...], "failurePolicy"?: FailurePolicy, "maintenanceWindows"?: [WindowRule...] (at most 16)}
 // Stage:
 //   {"name", "updateGroups"?: [name | Group...], "labelSelector"?: "env=prod,tier in (a,b)", "sortBy"?: label key,
 //    "maxConcurrency"?: Budget, "afterStageWait"?: Duration, "beforeGates"?: [Gate...], "afterGates"?: [Gate...],
@@ -14,6 +14,9 @@
 //           "notBefore"? (ScheduledStart, RFC 3339), "minAdmittedGpuRatio"? (0..1, default 1), "soak"?, "timeout"?
 //           (HealthCheck; defaults 0s and 1h)}; a gate without a name is named "<stage>[.<group>].<before|after>-<n>"
 //           (n from 1, its place in its list); such a name, written out by to_json, is taken back in that place only
+// WindowRule: {"clusterSelector"?: label selector (absent: every cluster), "window": {"days": ["Sat", "Sun"],
+//           "start": "02:00", "duration": "4h", "timeZone": "Europe/Berlin"}} (maintenance_window.hpp); the first
+//           rule whose selector matches a cluster applies, a cluster no rule matches has no window (always allowed)
 // FailurePolicy: {"maxFailures"?: Budget (default 0), "onFailure"?: "Pause"|"Continue" (default Pause)}
 // Budget:  1 | "1" | "50%"          Duration: "0s", "90s", "15m", "1h30m", "2h" or whole seconds as a number
 //

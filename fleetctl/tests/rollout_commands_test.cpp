@@ -445,6 +445,29 @@ TEST_CASE("rollout status: gates, a progress bar per stage and a line per cluste
   CHECK(watch_json.err == "error: --watch draws the status; it cannot be combined with -o json or yaml\n");
 }
 
+TEST_CASE("rollout status: a member waiting for its maintenance window", "[fleetctl][rollout][window]") {
+  json waiting = run_member("arc-2", "wave1", "WaitingForWindow", 1, "control plane → 1.32.7");
+  waiting["message"] =
+      "outside its maintenance window (maintenanceWindows[0]: Sat,Sun 02:00 for 4h Europe/Berlin); it opens at "
+      "2026-11-28T01:00:00.000Z";
+  json run_counts = counts(1, 1, 0, 0);
+  run_counts["waitingForWindow"] = 1;
+  const json run =
+      sample_run("Running", "stage waves running", run_counts, "Running",
+                 run_member("arc-1", "wave1", "Upgrading", 2, "pool gpu → 1.32.7 (4 nodes)", 900), waiting);
+  Harness h(ScriptedRun{{answer(run)}});
+  auto r = h.run_with_server({"rollout", "status", "k8s-1-32"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("Progress:  1/3 succeeded, 1 upgrading, 0 probing, 0 failed, 0 skipped, 0 "
+                                    "pending, 1 waiting for their window\n"));
+  CHECK_THAT(r.out, Catch::Contains("  arc-2     WaitingForWindow   -                                 outside its "
+                                    "maintenance window (maintenanceWindows[0]: Sat,Sun 02:00 for 4h "
+                                    "Europe/Berlin); it opens at 2026-11-28T01:00:00.000Z\n"));
+  // Without any waiting member the line is as before (kRunningStatus).
+  CHECK(h.run_with_server({"rollout", "status", "k8s-1-32", "-o", "json"}).exit_code == 0);
+}
+
 TEST_CASE("rollout status --watch without a TTY prints only the lines that changed", "[fleetctl][rollout]") {
   Harness h(ScriptedRun{{answer(running_run()), answer(probing_run()), answer(completed_run())}});
   std::vector<std::chrono::milliseconds> slept;

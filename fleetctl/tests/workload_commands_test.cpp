@@ -275,6 +275,62 @@ TEST_CASE("describe placement shows the bindings and why each other cluster was 
   CHECK(h.seen()[0].target == "/v1/workloads/llama-70b-serve/placement");
 }
 
+TEST_CASE("describe placement shows the model fit and what the placement and the cheapest alternative cost",
+          "[fleetctl]") {
+  const json placement = json::parse(R"({"workload": "llama", "state": "Placed", "generation": 1,
+    "decidedGeneration": 1, "decision": "Placed", "replicasWanted": 2, "replicasBound": 2,
+    "bindings": [{"cluster": "gold", "replicas": 2, "state": "Running", "generation": 1,
+                  "nodes": [{"node": "gold-n0", "replicas": 2}]}],
+    "rejected": [{"cluster": "cheap", "code": "NotSelected", "reason": "PickN chose clusters that scored higher"}],
+    "hints": {"gpusPerReplica": 2,
+      "modelFit": {"parameters": 70000000000, "precision": "bf16", "gpusPerReplica": 2,
+                   "memoryGiB": {"weights": 130.39, "kvCache": 0, "overhead": 6.52, "total": 136.9},
+                   "summary": "2×H100 80GB HBM3 (80 GiB), 4×L40S (48 GiB); not L4 (24 GiB): needs 8 GPUs, nodes have at most 4"},
+      "cost": {"label": "fleet.io/cost-per-gpu-hour", "note": "",
+               "chosen": {"perHour": 18, "replicas": 2, "gpus": 4, "complete": true,
+                          "clusters": [{"cluster": "gold", "replicas": 2, "gpus": 4, "costPerGpuHour": 4.5}],
+                          "unknownCostClusters": []},
+               "cheapestAlternative": {"perHour": 9, "replicas": 2, "gpus": 4, "complete": true,
+                          "clusters": [{"cluster": "cheap", "replicas": 2, "gpus": 4, "costPerGpuHour": 2.25}],
+                          "unknownCostClusters": []}}}})");
+  Harness h([&](const SeenRequest&) { return json_response(200, placement.dump()); });
+  auto r = h.run_with_server({"describe", "placement", "llama"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out ==
+        "Workload:        llama\n"
+        "State:           Placed\n"
+        "Decision:        Placed\n"
+        "Replicas Bound:  2 of 2\n"
+        "Generation:      1 (decided 1)\n"
+        "Model Fit:       136.9 GiB per replica (weights 130.39, KV cache 0, overhead 6.52); 2 GPUs per replica; "
+        "fits: 2×H100 80GB HBM3 (80 GiB), 4×L40S (48 GiB); not L4 (24 GiB): needs 8 GPUs, nodes have at most 4\n"
+        "Cost:            18/h for 4 GPUs on gold\n"
+        "Cheapest:        9/h for 4 GPUs on cheap\n"
+        "\n"
+        "Bindings:\n"
+        "CLUSTER   REPLICAS   STATE     NODES\n"
+        "gold      2          Running   gold-n0×2\n"
+        "\n"
+        "Not chosen:\n"
+        "CLUSTER   CODE          REASON\n"
+        "cheap     NotSelected   PickN chose clusters that scored higher\n");
+
+  json unpriced = placement;
+  unpriced["hints"].erase("modelFit");
+  unpriced["hints"]["cost"]["chosen"]["perHour"] = 0;
+  unpriced["hints"]["cost"]["chosen"]["unknownCostClusters"] = {"gold"};
+  unpriced["hints"]["cost"].erase("cheapestAlternative");
+  unpriced["hints"]["cost"]["note"] = "no cluster that passed the filters has a fleet.io/cost-per-gpu-hour label";
+  Harness h2([&](const SeenRequest&) { return json_response(200, unpriced.dump()); });
+  auto r2 = h2.run_with_server({"describe", "placement", "llama"});
+  REQUIRE(r2.exit_code == 0);
+  CHECK(
+      r2.out.find("Cost:            0/h for 4 GPUs on gold (no cost label: gold)\n"
+                  "Cheapest:        - (no cluster that passed the filters has a fleet.io/cost-per-gpu-hour label)\n") !=
+      std::string::npos);
+  CHECK(r2.out.find("Model Fit") == std::string::npos);
+}
+
 TEST_CASE("delete workload: deleted at once, or deletion requested while bindings remain", "[fleetctl]") {
   Harness h([](const SeenRequest& req) {
     if (req.target == "/v1/workloads/idle") return json_response(200, cpu_only("idle").dump());

@@ -48,6 +48,8 @@ http::Response get_placement(Call& call, pqxx::connection_base& conn) {
     out["replicasWanted"] = d.value("replicasWanted", 0);
     out["replicasBound"] = d.value("replicasBound", 0);
     out["decision"] = d.value("state", "");
+    // Model fit and cost hints (issue #15 item 3), computed with the decision: GPU workloads only.
+    if (d.contains("hints") && d["hints"].is_object()) out["hints"] = d["hints"];
   }
   return json_response(200, out.dump());
 }

@@ -115,7 +115,8 @@ json rollout_view(const store::StoredRollout& run) {
                 {"probing", c.probing},
                 {"succeeded", c.succeeded},
                 {"failed", c.failed},
-                {"skipped", c.skipped}}}};
+                {"skipped", c.skipped},
+                {"waitingForWindow", c.waiting_for_window}}}};
   if (!st.spec.strategy_ref.empty()) out["strategyRef"] = st.spec.strategy_ref;
   put_time(out, "startedAt", st.started_at);
   put_time(out, "finishedAt", st.finished_at);

@@ -38,8 +38,8 @@ store::AuditEntry strategy_entry(const Call& call, std::string action, std::stri
   return audit_entry(call, std::move(action), "strategy", std::move(name), std::move(outcome), std::move(detail));
 }
 
-// {"name", "stages", "failurePolicy"?}: the strategy is stored in its canonical form (generated gate names
-// written out), so what GET shows is what a run freezes.
+// {"name", "stages", "failurePolicy"?, "maintenanceWindows"?}: the strategy is stored in its canonical form
+// (generated gate names written out), so what GET shows is what a run freezes.
 struct ParsedStrategy {
   std::string name;
   json spec;

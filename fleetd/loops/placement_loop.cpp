@@ -11,6 +11,8 @@
 #include "fleetd/store/placement_store.hpp"
 #include "placement/decision_json.hpp"
 #include "placement/engine.hpp"
+#include "placement/hints_json.hpp"
+#include "placement/placement_hints.hpp"
 #include "placement/workload_json.hpp"
 
 namespace fleet {
@@ -95,6 +97,43 @@ void remove_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w
   }
 }
 
+// GPUs by model after the round's decisions (metrics): total and bound on admitted nodes of ready clusters, free
+// on those that take work.
+std::map<std::string, PlacementLoopStats::Gpus> gpus_by_model(const placement::Snapshot& after) {
+  std::map<std::string, PlacementLoopStats::Gpus> gpus;
+  for (const placement::ClusterSnapshot& c : after.clusters) {
+    if (c.state != "ready") continue;
+    for (const placement::NodeSnapshot& n : c.nodes) {
+      if (n.gpu_model.empty() || n.admission != model::Admission::kAdmitted) continue;
+      PlacementLoopStats::Gpus& g = gpus[n.gpu_model];
+      g.total += n.gpus_healthy;
+      g.bound += std::min(n.gpus_used, n.gpus_healthy);
+      if (n.schedulable && !n.draining) g.free += std::max(0, n.gpus_healthy - n.gpus_used);
+    }
+  }
+  return gpus;
+}
+
+// The decision as stored, with the model fit and cost hints (issue #15 item 3) of a GPU workload.
+nlohmann::json stored_decision(const placement::Decision& decision, const placement::Workload& workload,
+                               const std::optional<placement::ModelPlacement>& fit,
+                               const std::vector<placement::ClusterBinding>& current,
+                               const std::function<const placement::HintContext&()>& context) {
+  nlohmann::json stored = placement::to_json(decision);
+  if (workload.resources.gpus > 0) {
+    stored["hints"] = placement::to_json(placement::placement_hints(context(), workload, fit, decision, current));
+  }
+  return stored;
+}
+
+void remove_deleted(pqxx::transaction_base& txn, const store::WorkloadRecord& w, Queued& queued) {
+  const BindingChanges changes = deletion_changes(w.bindings);
+  remove_bindings(txn, w, changes, queued);
+  if (changes.remove.size() + changes.drop.size() == w.bindings.size() && changes.remove.empty()) {
+    store::delete_workload_row(txn, w.id);
+  }
+}
+
 void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w, const placement::Workload& workload,
                     const std::map<std::string, std::string>& cluster_ids, const BindingChanges& changes,
                     Queued& queued) {
@@ -151,19 +190,23 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
     if (unreadable > 0) log::warn("placement: nodes with unreadable inventory left out", {{"nodes", unreadable}});
     std::map<std::string, std::string> cluster_ids;
     for (const store::ClusterWithNodes& c : fleet) cluster_ids.emplace(c.cluster.name, c.cluster.id);
-    placement::PlacementEngine engine(store::build_snapshot(fleet, store::bound_by_node(store::bound_node_takes(txn)),
-                                                            store::pools_being_upgraded(txn)));
+    placement::Snapshot snapshot = store::build_snapshot(fleet, store::bound_by_node(store::bound_node_takes(txn)),
+                                                         store::pools_being_upgraded(txn));
+    // The hints (model fit, costs) read the snapshot the round starts with; only GPU workloads need it.
+    std::optional<placement::HintContext> hints;
+    placement::PlacementEngine engine(snapshot);
+    auto hint_context = [&]() -> const placement::HintContext& {
+      if (!hints) hints.emplace(snapshot);
+      return *hints;
+    };
 
     std::vector<placement::Workload> workloads;
-    std::vector<std::size_t> placeable;  // indexes into records
+    std::vector<std::optional<placement::ModelPlacement>> fits;  // beside workloads
+    std::vector<std::size_t> placeable;                          // indexes into records
     for (std::size_t i = 0; i < records.size(); ++i) {
       store::WorkloadRecord& w = records[i];
       if (w.deleting) {
-        const BindingChanges changes = deletion_changes(w.bindings);
-        remove_bindings(txn, w, changes, queued);
-        if (changes.remove.size() + changes.drop.size() == w.bindings.size() && changes.remove.empty()) {
-          store::delete_workload_row(txn, w.id);
-        }
+        remove_deleted(txn, w, queued);
         continue;
       }
       auto spec = placement::workload_spec_from_json(w.spec);
@@ -172,32 +215,29 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
                    {{"workload", w.name}, {"error", spec.error().message}});
         continue;
       }
-      workloads.push_back(std::move(*spec));
+      // A workload that names a model gets its GPUs and memory per GPU from the fleet's shapes first
+      // (placement/model_placement.hpp); the engine filters on what that derives.
+      std::optional<placement::ModelPlacement> fit;
+      if (spec->resources.model) fit = placement::place_model(*spec, hint_context().shapes());
+      workloads.push_back(fit ? placement::with_model_resources(std::move(*spec), *fit) : std::move(*spec));
+      fits.push_back(std::move(fit));
       placeable.push_back(i);
     }
     for (const std::size_t k : placeable.empty() ? std::vector<std::size_t>{} : placement::batch_order(workloads)) {
       const store::WorkloadRecord& w = records[placeable[k]];
       const placement::Workload& workload = workloads[k];
       const auto t0 = clock_.steady_now();
-      const placement::Decision decision = engine.place(workload, engine_bindings(w.bindings));
+      const std::vector<placement::ClusterBinding> current = engine_bindings(w.bindings);
+      const placement::Decision decision = engine.place(workload, current);
       decision_seconds.push_back(std::chrono::duration<double>(clock_.steady_now() - t0).count());
-      store::save_placement(txn, w.id, w.generation, placement::to_json(decision),
+      store::save_placement(txn, w.id, w.generation,
+                            stored_decision(decision, workload, fits[k], current, hint_context),
                             placement::to_string(decision.state));
       const BindingChanges changes = binding_changes(w.bindings, decision);
       remove_bindings(txn, w, changes, queued);
       apply_bindings(txn, w, workload, cluster_ids, changes, queued);
     }
-    const placement::Snapshot after = engine.current();
-    for (const placement::ClusterSnapshot& c : after.clusters) {
-      if (c.state != "ready") continue;
-      for (const placement::NodeSnapshot& n : c.nodes) {
-        if (n.gpu_model.empty() || n.admission != model::Admission::kAdmitted) continue;
-        PlacementLoopStats::Gpus& g = gpus[n.gpu_model];
-        g.total += n.gpus_healthy;
-        g.bound += std::min(n.gpus_used, n.gpus_healthy);
-        if (n.schedulable && !n.draining) g.free += std::max(0, n.gpus_healthy - n.gpus_used);
-      }
-    }
+    gpus = gpus_by_model(engine.current());
   }
   std::map<std::string, std::int64_t> by_state;
   if (safety) by_state = store::workloads_by_state(txn);

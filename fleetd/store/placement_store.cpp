@@ -23,11 +23,16 @@ constexpr const char* kLoadClustersWithGeneration =
 constexpr const char* kLoadNodesOf =
     "SELECT n.cluster_id::text, n.data::text FROM nodes n WHERE n.cluster_id = ANY($1::uuid[]) "
     "ORDER BY n.cluster_id, n.name";
-constexpr const char* kBoundTakes =
-    "SELECT c.name, b.nodes::text, COALESCE((w.spec->'resources'->>'gpus')::int, 0), "
+// GPUs per replica: what the decision derived for a workload that names a model (its hints), else the spec's.
+constexpr const char* kGpusPerReplica =
+    "COALESCE((p.decision->'hints'->>'gpusPerReplica')::int, (w.spec->'resources'->>'gpus')::int, 0)";
+const std::string kBoundTakes =
+    "SELECT c.name, b.nodes::text, " + std::string(kGpusPerReplica) +
+    ", "
     "COALESCE(round((w.spec->'resources'->>'cpu')::numeric * 1000)::bigint, 0), "
     "COALESCE(round((w.spec->'resources'->>'memoryGiB')::numeric * 1073741824)::bigint, 0) "
     "FROM workload_bindings b JOIN workloads w ON w.id = b.workload_id JOIN clusters c ON c.id = b.cluster_id "
+    "LEFT JOIN workload_placements p ON p.workload_id = w.id "
     "WHERE b.state <> 'Failed' AND ($1 = '' OR c.name = $1)";
 constexpr const char* kUpgradingPools =
     "SELECT c.name, a.payload->>'pool' FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id "
@@ -70,12 +75,12 @@ const std::string kFinishedCommands =
     "JOIN agent_commands a ON a.id = b.command_id "
     "WHERE b.state IN ('Pending', 'Deleting') AND a.state IN ('succeeded', 'failed') ORDER BY b.seq LIMIT $1";
 const std::string kApplied =
-    std::string("SELECT ") + kBindingColumns +
-    ", COALESCE((w.spec->'resources'->>'gpus')::int, 0), "
+    std::string("SELECT ") + kBindingColumns + ", " + kGpusPerReplica +
+    ", "
     "(SELECT COALESCE(jsonb_object_agg(n.name, COALESCE((n.data->'allocated'->>'gpus')::int, 0)), '{}'::jsonb)::text "
     " FROM nodes n WHERE n.cluster_id = b.cluster_id) "
     "FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id JOIN workloads w ON w.id = b.workload_id "
-    "WHERE b.state = 'Applied' ORDER BY b.seq LIMIT $1";
+    "LEFT JOIN workload_placements p ON p.workload_id = w.id WHERE b.state = 'Applied' ORDER BY b.seq LIMIT $1";
 constexpr const char* kByState = "SELECT state, count(*) FROM workloads GROUP BY state";
 constexpr const char* kPlacementOf =
     "SELECT w.id::text, w.state, w.generation, p.generation, p.decision::text, "

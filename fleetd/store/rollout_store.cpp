@@ -66,8 +66,9 @@ constexpr const char* kListRolloutEvents =
     "WHERE rollout = $1 AND seq > $2 ORDER BY seq LIMIT $3";
 constexpr const char* kClustersInActiveRuns =
     "SELECT m.cluster, m.rollout FROM rollout_members m JOIN rollouts r ON r.name = m.rollout "
-    "WHERE m.cluster IN (SELECT jsonb_array_elements_text($1::jsonb)) AND m.state IN ('Pending', 'Upgrading', "
-    "'Probing') AND (r.state IN ('Pending', 'Running', 'Paused') OR m.state <> 'Pending') "
+    "WHERE m.cluster IN (SELECT jsonb_array_elements_text($1::jsonb)) AND m.state IN ('Pending', "
+    "'WaitingForWindow', 'Upgrading', 'Probing') AND (r.state IN ('Pending', 'Running', 'Paused') OR m.state IN "
+    "('Upgrading', 'Probing')) "
     "ORDER BY m.cluster, r.seq";
 constexpr const char* kClusterRows =
     "SELECT id::text, name, provider, region, update_group, labels::text, state, "

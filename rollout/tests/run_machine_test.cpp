@@ -241,9 +241,14 @@ struct Harness {
     std::map<std::size_t, std::vector<std::string>> started;
     for (std::size_t i = 0; i < st.members.size(); ++i) {
       const MemberState& m = st.members[i];
-      if (before.members[i].phase != MemberPhase::kPending || !in_flight(m.phase)) continue;
+      if (!not_started(before.members[i].phase) || !in_flight(m.phase)) continue;
       INFO("member " << m.cluster << " started");
       started[m.stage].push_back(m.cluster);
+      // Never outside its maintenance window.
+      if (m.window) {
+        REQUIRE(*m.window < strategy.maintenance_windows.size());
+        CHECK(window_status(strategy.maintenance_windows[*m.window].window, now).open);
+      }
       CHECK(st.phase == RunPhase::kRunning);
       CHECK(st.stages[m.stage].phase == StagePhase::kRunning);
       CHECK(st.stages[m.stage].groups[m.group].phase == StagePhase::kRunning);
@@ -261,7 +266,7 @@ struct Harness {
     for (auto& [s, names] : started) {
       std::vector<std::string> ordered;
       for (const auto& e : d.events) {
-        if (e.scope == "member" && e.from == "Pending" && e.to == "Upgrading" &&
+        if (e.scope == "member" && (e.from == "Pending" || e.from == "WaitingForWindow") && e.to == "Upgrading" &&
             std::find(names.begin(), names.end(), e.name) != names.end()) {
           ordered.push_back(e.name);
         }
@@ -1180,6 +1185,242 @@ TEST_CASE("run: the stored halves read back exactly", "[rollout][run]") {
   CHECK_FALSE(member_from_json(bad_member));
   bad_member.erase("steps");
   CHECK_FALSE(member_from_json(bad_member));
+}
+
+// Maintenance windows (issue #13 item 2). test_now() is Thursday 2026-01-15 00:00 UTC.
+WindowRule window_rule(const std::string& selector, const std::string& window) {
+  WindowRule r;
+  auto sel = model::parse_label_selector(selector);
+  auto w = parse_maintenance_window(json::parse(window));
+  if (!sel || !w) FAIL("bad window rule in the test");
+  r.selector = std::move(sel).value();
+  r.window = std::move(w).value();
+  return r;
+}
+
+// w0..w3 in wave1, one at a time; the even ones labelled window=later: Thursdays 03:00-04:00 in Berlin (CET in
+// January: 02:00-03:00 UTC); the odd ones window=now: Thursdays 00:00-12:00 UTC, open from the start.
+RunSpec window_spec(std::optional<Budget> limit = Budget{1, false}) {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}, limit));
+  spec.strategy.maintenance_windows.push_back(window_rule(
+      "window=later", R"({"days": ["Thu"], "start": "03:00", "duration": "1h", "timeZone": "Europe/Berlin"})"));
+  spec.strategy.maintenance_windows.push_back(
+      window_rule("window=now", R"({"days": ["Thu"], "start": "00:00", "duration": "12h", "timeZone": "UTC"})"));
+  return spec;
+}
+std::vector<ClusterFacts> window_fleet(int n = 4) {
+  auto fleet = fleet_of("wave1", n, "w");
+  for (int i = 0; i < n; ++i) fleet[static_cast<std::size_t>(i)].labels["window"] = i % 2 == 0 ? "later" : "now";
+  return fleet;
+}
+
+TEST_CASE("window: members outside their window wait, the others run; when it opens they start", "[rollout][window]") {
+  Harness h(window_spec(), window_fleet());
+  CHECK(h.member("w0").window == std::optional<std::size_t>(0));
+  CHECK(h.member("w1").window == std::optional<std::size_t>(1));
+  h.ok(start());
+  const Decision first = h.tick();
+  // w0's turn came first: its window is closed, so it waits without taking the slot and w1 starts.
+  CHECK(h.member("w0").phase == MemberPhase::kWaitingForWindow);
+  CHECK_THAT(h.member("w0").message, Catch::Contains("opens at 2026-01-15T02:00:00.000Z"));
+  CHECK_THAT(h.member("w0").message, Catch::Contains("maintenanceWindows[0]: Thu 03:00 for 1h Europe/Berlin"));
+  CHECK(h.member("w1").phase == MemberPhase::kUpgrading);
+  CHECK(h.member("w2").phase == MemberPhase::kPending);  // its turn has not come (w1 holds the slot)
+  REQUIRE(first.wake_at);
+  CHECK(*first.wake_at <= at("2026-01-15T02:00:00Z"));
+  bool event_found = false;
+  for (const auto& e : first.events) {
+    if (e.scope == "member" && e.name == "w0" && e.to == "WaitingForWindow") {
+      CHECK(e.from == "Pending");
+      CHECK_THAT(e.message, Catch::Contains("2026-01-15T02:00:00.000Z"));
+      event_found = true;
+    }
+  }
+  CHECK(event_found);
+  CHECK(count_members(h.st).waiting_for_window == 1);
+
+  // The open ones finish; the closed ones wait (not failed, not final, the group not done).
+  h.drive_until([&] {
+    return h.member("w1").phase == MemberPhase::kSucceeded && h.member("w3").phase == MemberPhase::kSucceeded;
+  });
+  CHECK(h.now < at("2026-01-15T02:00:00Z"));
+  CHECK(h.member("w0").phase == MemberPhase::kWaitingForWindow);
+  CHECK(h.member("w2").phase == MemberPhase::kWaitingForWindow);
+  CHECK(h.st.phase == RunPhase::kRunning);
+  CHECK(h.stage_phase(0) == StagePhase::kRunning);
+  const Decision idle = h.tick();
+  CHECK(idle.commands.empty());
+  REQUIRE(idle.wake_at);
+  CHECK(*idle.wake_at == at("2026-01-15T02:00:00Z"));
+
+  // Just before the opening nothing starts; at it, w0 (first in order) starts.
+  h.advance_at(at("2026-01-15T01:59:59Z"));
+  CHECK(h.member("w0").phase == MemberPhase::kWaitingForWindow);
+  const Decision opened = h.advance_at(at("2026-01-15T02:00:00Z"));
+  CHECK(h.member("w0").phase == MemberPhase::kUpgrading);
+  CHECK(h.member("w0").started_at == at("2026-01-15T02:00:00Z"));
+  REQUIRE(opened.commands.size() == 1);
+  CHECK(opened.commands[0].cluster == "w0");
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  for (const auto& m : h.st.members) CHECK(m.phase == MemberPhase::kSucceeded);
+  CHECK(h.member_events("w0") == std::vector<std::string>{"Pending>WaitingForWindow", "WaitingForWindow>Upgrading",
+                                                          "Upgrading>Upgrading", "Upgrading>Succeeded"});
+  CHECK(h.member_events("w1") ==
+        std::vector<std::string>{"Pending>Upgrading", "Upgrading>Upgrading", "Upgrading>Succeeded"});
+  // From the events: every start inside the member's window (Harness::check asserts it at every decision too).
+  for (const auto& e : h.events) {
+    if (e.scope != "member" || e.to != "Upgrading" || e.from == "Upgrading") continue;
+    const MemberState& m = h.member(e.name);
+    REQUIRE(m.window);
+    INFO(e.name << " started at " << format_rfc3339(e.at));
+    CHECK(window_status(h.spec.strategy.maintenance_windows[*m.window].window, e.at).open);
+  }
+}
+
+TEST_CASE("window: without a limit, the open ones start at once and the closed ones wait", "[rollout][window]") {
+  Harness h(window_spec(std::nullopt), window_fleet(6));
+  h.ok(start());
+  const Decision d = h.tick();
+  CHECK(d.commands.size() == 3);
+  for (const char* c : {"w0", "w2", "w4"}) CHECK(h.member(c).phase == MemberPhase::kWaitingForWindow);
+  for (const char* c : {"w1", "w3", "w5"}) CHECK(h.member(c).phase == MemberPhase::kUpgrading);
+  REQUIRE(d.wake_at);
+  CHECK(*d.wake_at <= at("2026-01-15T02:00:00Z"));
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(h.member("w0").started_at >= at("2026-01-15T02:00:00Z"));
+  CHECK(h.max_in_flight[0] == 3);
+}
+
+TEST_CASE("window: a waiting member whose window opens while the slots are taken goes back to Pending",
+          "[rollout][window]") {
+  Harness h(window_spec(), window_fleet(2));
+  h.holding = {"w1"};
+  h.ok(start());
+  h.tick();
+  CHECK(h.member("w0").phase == MemberPhase::kWaitingForWindow);
+  CHECK(h.member("w1").phase == MemberPhase::kUpgrading);
+  // The timer for the opening fires while w1 still holds the only slot.
+  const Decision d = h.advance_at(at("2026-01-15T02:00:00Z"));
+  CHECK(d.commands.empty());
+  CHECK(h.member("w0").phase == MemberPhase::kPending);
+  CHECK_THAT(h.member("w0").message, Catch::Contains("open until 2026-01-15T03:00:00.000Z"));
+  h.holding.clear();
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(h.member_events("w0").at(1) == "WaitingForWindow>Pending");
+}
+
+TEST_CASE("window: a window closing mid-member leaves it Upgrading to finish", "[rollout][window]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}));
+  spec.strategy.maintenance_windows.push_back(
+      window_rule("", R"({"days": ["Thu"], "start": "00:00", "duration": "10m", "timeZone": "UTC"})"));
+  Harness h(spec, fleet_of("wave1", 1, "c"));
+  h.holding = {"c0"};
+  h.ok(start());
+  h.tick();
+  CHECK(h.member("c0").phase == MemberPhase::kUpgrading);
+  // The window closes at 00:10 with the control plane step in flight: nothing changes, no event.
+  const Decision closed = h.advance_at(at("2026-01-15T00:30:00Z"));
+  CHECK(closed.events.empty());
+  CHECK(h.member("c0").phase == MemberPhase::kUpgrading);
+  // Its steps go on to the end (stopping between steps or nodes is not done yet).
+  h.holding.clear();
+  h.drive();
+  CHECK(h.member("c0").phase == MemberPhase::kSucceeded);
+  CHECK(h.issued.size() == 2);
+  CHECK(h.now < at("2026-01-22T00:00:00Z"));  // it did not wait for next week's window
+}
+
+TEST_CASE("window: skip, abort and the stored form of a waiting member", "[rollout][window]") {
+  Harness h(window_spec(std::nullopt), window_fleet(4));
+  h.ok(start());
+  h.tick();
+  REQUIRE(h.member("w0").phase == MemberPhase::kWaitingForWindow);
+  REQUIRE(h.member("w2").phase == MemberPhase::kWaitingForWindow);
+
+  // The stored halves carry the phase and the resolved window (Harness checks the full round trip each decision).
+  const json stored = member_to_json(h.member("w0"));
+  CHECK(stored["state"] == "WaitingForWindow");
+  CHECK(stored["window"] == 0);
+  auto back = member_from_json(stored);
+  REQUIRE(back);
+  CHECK(*back == h.member("w0"));
+  CHECK(parse_member_phase("WaitingForWindow") == MemberPhase::kWaitingForWindow);
+  CHECK(to_string(MemberPhase::kWaitingForWindow) == "WaitingForWindow");
+  CHECK_FALSE(is_final(MemberPhase::kWaitingForWindow));
+  CHECK_FALSE(in_flight(MemberPhase::kWaitingForWindow));
+  json old_row = member_to_json(h.member("w1"));  // a row from before windows: no "window" member
+  old_row.erase("window");
+  auto old = member_from_json(old_row);
+  REQUIRE(old);
+  CHECK_FALSE(old->window);
+
+  // :skip works as for a Pending member.
+  const Decision skipped = h.ok(skip(SkipTarget::kMember, "w0"));
+  CHECK(h.member("w0").phase == MemberPhase::kSkipped);
+  CHECK(h.member("w0").skip_reason == "Operator");
+  REQUIRE(skipped.events.size() == 1);
+  CHECK(skipped.events[0].from == "WaitingForWindow");
+  h.refused(skip(SkipTarget::kMember, "w1"), ErrorCode::kConflict);  // Upgrading
+  // :abort skips the waiting ones too; nothing was ever sent to them.
+  h.ok(simple(ActionKind::kAbort));
+  CHECK(h.member("w2").phase == MemberPhase::kSkipped);
+  CHECK(h.member("w2").skip_reason == "Aborted");
+  h.drive_until([&] { return count_members(h.st).upgrading + count_members(h.st).probing == 0; });
+  for (const auto& [id, cluster] : h.cluster_of) CHECK((cluster != "w0" && cluster != "w2"));
+}
+
+TEST_CASE("window: a group skip takes waiting members; a paused run starts none at the opening", "[rollout][window]") {
+  Harness h(window_spec(std::nullopt), window_fleet(4));
+  h.ok(start());
+  h.tick();
+  h.ok(simple(ActionKind::kPause));
+  const Decision paused = h.advance_at(at("2026-01-15T02:30:00Z"));
+  CHECK(paused.commands.empty());
+  CHECK(h.member("w0").phase == MemberPhase::kWaitingForWindow);
+  h.ok(skip(SkipTarget::kGroup, "wave1/wave1"));
+  CHECK(h.member("w0").phase == MemberPhase::kSkipped);
+  CHECK(h.member("w2").phase == MemberPhase::kSkipped);
+  h.ok(simple(ActionKind::kResume));
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(count_members(h.st).skipped == 2);
+}
+
+TEST_CASE("window: the plan says which window applies to each cluster", "[rollout][window]") {
+  RunSpec spec = window_spec();
+  auto fleet = window_fleet(2);
+  fleet.push_back(cluster("free", "wave1", "1.32.3"));  // no window label: no rule matches
+  const Plan plan = plan_of(spec, fleet, catalog());
+  CHECK(member_of(plan, "w0").window == std::optional<std::size_t>(0));
+  CHECK(member_of(plan, "w1").window == std::optional<std::size_t>(1));
+  CHECK_FALSE(member_of(plan, "free").window);
+  CHECK(std::find_if(plan.warnings.begin(), plan.warnings.end(), [](const std::string& w) {
+          return w.find("ignore maintenance windows") != std::string::npos;
+        }) != plan.warnings.end());
+  const json j = to_json(plan, spec);
+  auto member_json = [&](const std::string& name) {
+    for (const auto& m : j["members"]) {
+      if (m["cluster"] == name) return m;
+    }
+    FAIL("no member " << name);
+    return json();
+  };
+  const json w0 = member_json("w0");
+  CHECK(w0["maintenanceWindow"]["index"] == 0);
+  CHECK(w0["maintenanceWindow"]["clusterSelector"] == "window=later");
+  CHECK(w0["maintenanceWindow"]["window"]["timeZone"] == "Europe/Berlin");
+  CHECK(w0["maintenanceWindow"]["openNow"] == false);
+  CHECK(w0["maintenanceWindow"]["opensAt"] == "2026-01-15T02:00:00.000Z");
+  CHECK(member_json("w1")["maintenanceWindow"]["openNow"] == true);
+  CHECK(member_json("w1")["maintenanceWindow"]["closesAt"] == "2026-01-15T12:00:00.000Z");
+  CHECK_FALSE(member_json("free").contains("maintenanceWindow"));
+  // A run takes the plan's resolution, frozen.
+  RunState st = initial_run_state("upgrade", kSeq, spec, plan);
+  CHECK(st.member("w0")->window == std::optional<std::size_t>(0));
+  CHECK_FALSE(st.member("free")->window);
 }
 
 }  // namespace

@@ -753,3 +753,97 @@ TEST_CASE("strategy json: steps as JSON and in words", "[rollout][strategy][step
                                              "gpuNodes": 0})")),
               "nodes");
 }
+
+namespace {
+
+Result<Strategy> with_windows(const std::string& windows) {
+  return strategy(R"({"stages": [{"name": "s", "labelSelector": "x=y"}], "maintenanceWindows": )" + windows + "}");
+}
+
+}  // namespace
+
+TEST_CASE("strategy json: maintenance windows, first match applies, round trip", "[rollout][strategy][window]") {
+  auto st = with_windows(R"j([
+    {"clusterSelector": "env=prod", "window": {"days": ["Sun", "Sat"], "start": "02:00", "duration": "4h",
+                                               "timeZone": "Europe/Berlin"}},
+    {"clusterSelector": "env in (prod,staging)", "window": {"days": ["Mon"], "start": "22:30", "duration": "90m",
+                                                          "timeZone": "UTC"}},
+    {"window": {"days": ["Wed"], "start": "00:00", "duration": "1d", "timeZone": "America/New_York"}}])j");
+  REQUIRE(st);
+  REQUIRE(st->maintenance_windows.size() == 3);
+  const WindowRule& prod = st->maintenance_windows[0];
+  CHECK(prod.window.days == std::vector<int>{6, 7});
+  CHECK(prod.window.start == std::chrono::minutes(120));
+  CHECK(prod.window.duration == std::chrono::minutes(240));
+  CHECK(prod.window.time_zone == "Europe/Berlin");
+  CHECK(st->maintenance_windows[2].selector.empty());
+  // The first rule whose selector matches; none: no window.
+  CHECK(st->window_for({{"env", "prod"}}) == std::optional<std::size_t>(0));
+  CHECK(st->window_for({{"env", "staging"}}) == std::optional<std::size_t>(1));
+  CHECK(st->window_for({{"env", "dev"}}) == std::optional<std::size_t>(2));
+  auto two = with_windows(R"([{"clusterSelector": "env=prod", "window": {"days": ["Sat"], "start": "02:00",
+                                "duration": "4h", "timeZone": "UTC"}}])");
+  REQUIRE(two);
+  CHECK_FALSE(two->window_for({{"env", "dev"}}));
+  CHECK_FALSE(two->window_for({}));
+
+  check_round_trip(*st);
+  const json out = to_json(*st);
+  CHECK(out["maintenanceWindows"][0] ==
+        json::parse(R"({"clusterSelector": "env=prod", "window": {"days": ["Sat", "Sun"], "start": "02:00",
+                        "duration": "4h", "timeZone": "Europe/Berlin"}})"));
+  CHECK_FALSE(out["maintenanceWindows"][2].contains("clusterSelector"));
+  // No windows: the member is not written at all (strategies from before are unchanged).
+  auto none = with_windows("[]");
+  REQUIRE(none);
+  CHECK(none->maintenance_windows.empty());
+  CHECK_FALSE(to_json(*none).contains("maintenanceWindows"));
+
+  // Inline in a run spec, frozen with it.
+  json body = json::parse(kDesignExample);
+  body["strategy"]["maintenanceWindows"] = out["maintenanceWindows"];
+  auto spec = run_spec_from_json(body);
+  REQUIRE(spec);
+  CHECK(spec->strategy.maintenance_windows == st->maintenance_windows);
+  auto frozen = frozen_run_spec_from_json(to_json(*spec));
+  REQUIRE(frozen);
+  CHECK(*frozen == *spec);
+}
+
+TEST_CASE("strategy json: refused maintenance windows name the member", "[rollout][strategy][window]") {
+  const std::string ok_window = R"({"days": ["Sat"], "start": "02:00", "duration": "4h", "timeZone": "UTC"})";
+  const std::string ok_rule = R"({"clusterSelector": "a=b", "window": )" + ok_window + "}";
+  check_error(with_windows("{}"), "strategy.maintenanceWindows", "invalid-field");
+  check_error(with_windows("[5]"), "strategy.maintenanceWindows[0]", "invalid-field", "must be an object");
+  check_error(with_windows("[" + ok_rule + R"(, {"clusterSelector": "a=b"}])"), "strategy.maintenanceWindows[1].window",
+              "missing-field");
+  check_error(with_windows("[" + ok_rule + R"(, {"selector": "a=b", "window": )" + ok_window + "}]"),
+              "strategy.maintenanceWindows[1].selector", "unknown-field");
+  check_error(with_windows(R"j([{"clusterSelector": "env in (prod", "window": )j" + ok_window + "}]"),
+              "strategy.maintenanceWindows[0].clusterSelector", "invalid-field");
+  check_error(with_windows(R"([{"clusterSelector": 7, "window": )" + ok_window + "}]"),
+              "strategy.maintenanceWindows[0].clusterSelector", "invalid-field");
+  check_error(with_windows(R"([{"window": "Sat 02:00"}])"), "strategy.maintenanceWindows[0].window", "invalid-field");
+  auto window_error = [&](const std::string& window, const std::string& member, const std::string& contains) {
+    INFO(window);
+    check_error(with_windows("[" + ok_rule + R"(, {"window": )" + window + "}]"),
+                "strategy.maintenanceWindows[1].window." + member, "invalid-field", contains);
+  };
+  window_error(R"({"days": ["Sat"], "start": "02:00", "duration": "4h", "timeZone": "Mars/Olympus"})", "timeZone",
+               "not a time zone");
+  window_error(R"({"days": ["Sat"], "start": "02:00", "duration": "4h"})", "timeZone", "IANA");
+  window_error(R"({"days": ["Caturday"], "start": "02:00", "duration": "4h", "timeZone": "UTC"})", "days", "Mon … Sun");
+  window_error(R"({"days": [], "start": "02:00", "duration": "4h", "timeZone": "UTC"})", "days", "1 to 7");
+  window_error(R"({"days": ["Sat"], "start": "24:00", "duration": "4h", "timeZone": "UTC"})", "start", "HH:MM");
+  window_error(R"({"days": ["Sat"], "start": "02:00", "duration": "8d", "timeZone": "UTC"})", "duration", "1m to 7d");
+  window_error(R"({"days": ["Sat"], "start": "02:00", "duration": "0m", "timeZone": "UTC"})", "duration", "1m to 7d");
+  check_error(with_windows(R"([{"window": {"days": ["Sat"], "start": "02:00", "duration": "4h", "timeZone": "UTC",
+                                        "tz": "x"}}])"),
+              "strategy.maintenanceWindows[0].window.tz", "unknown-field");
+  // At most 16.
+  std::string sixteen = "[";
+  for (int i = 0; i < 16; ++i) sixteen += (i == 0 ? "" : ",") + ok_rule;
+  CHECK(with_windows(sixteen + "]"));
+  check_error(with_windows(sixteen + "," + ok_rule + "]"), "strategy.maintenanceWindows", "invalid-field",
+              "at most 16");
+}

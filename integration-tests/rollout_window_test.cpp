@@ -1,0 +1,168 @@
+// Maintenance windows in update runs (issue #13 item 2 acceptance): six fleet-sim clusters, half labelled
+// window=now (a window open from a minute ago), half window=soon (a window that opens on one of the next two whole
+// minutes). fleetd's executor reads the real clock, so the windows are built in UTC from the current time: days and
+// start on the minute, the smallest granularity a window has; the test therefore waits 25 to 85 s for the opening.
+// Checked: the plan names each cluster's window; the window=soon members wait (WaitingForWindow, with an event
+// saying when their window opens) while the others run; the run completes; from the events, no member started
+// outside its window.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "agents/fleet_spec.hpp"
+#include "common/time_format.hpp"
+#include "integration-tests/fleet_sim_process.hpp"
+#include "integration-tests/fleetd_process.hpp"
+
+using namespace fleet::itest;
+using nlohmann::json;
+namespace agent = fleet::agent;
+using WallClock = std::chrono::system_clock;
+
+namespace {
+
+constexpr int kClusters = 6;
+
+// A window of `length` opening at `opens` (on the minute), in UTC: its weekday and HH:MM.
+json utc_window(WallClock::time_point opens, std::chrono::minutes length) {
+  static const char* const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  const std::time_t t = WallClock::to_time_t(opens);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char start[8];
+  std::snprintf(start, sizeof start, "%02d:%02d", tm.tm_hour, tm.tm_min);
+  return {{"days", {kDays[tm.tm_wday]}},
+          {"start", start},
+          {"duration", std::to_string(length.count()) + "m"},
+          {"timeZone", "UTC"}};
+}
+
+json all_events(FleetdProcess& fleetd, const std::string& run) {
+  json out = json::array();
+  std::string cont;
+  do {
+    auto page = fleetd.call_json(
+        "GET", "/v1/rollouts/" + run + "/events?limit=5000" + (cont.empty() ? "" : "&continue=" + cont));
+    for (const auto& e : page["items"]) out.push_back(e);
+    cont = page.value("continue", "");
+  } while (!cont.empty());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none starts outside it",
+          "[integration][rollout][window][fleet-sim]") {
+  using namespace std::chrono;
+  TempDir dir;
+  FleetdProcess fleetd{
+      FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--unreachable-after", "30"})};
+  auto spec = agent::generate_fleet_spec(kClusters, "h100:8x50%", 13);
+  REQUIRE(spec);
+  spec->time_scale = 2000;
+  std::map<std::string, std::string> window_of;  // cluster → now | soon
+  for (std::size_t i = 0; i < spec->clusters.size(); ++i) {
+    const std::string w = i % 2 == 0 ? "now" : "soon";
+    spec->clusters[i].labels["window"] = w;
+    window_of[spec->clusters[i].name] = w;
+  }
+  const auto spec_path = dir.path() / "fleet.json";
+  std::ofstream(spec_path) << agent::to_json(*spec).dump();
+  const auto sim = start_fleet_sim(fleetd, dir.path(), {"--spec", spec_path.string()});
+
+  const auto ready_deadline = steady_clock::now() + seconds(120);
+  for (;;) {
+    auto clusters = fleetd.call_json("GET", "/v1/clusters?limit=1000");
+    int ready = 0;
+    for (const auto& c : clusters["items"]) ready += c["state"] == "ready" && c["kubernetesVersion"] == "1.31.4";
+    if (ready == kClusters) break;
+    REQUIRE(steady_clock::now() < ready_deadline);
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+
+  // The windows, on whole minutes: "now" opened a minute ago for 20 minutes; "soon" opens on the next whole minute
+  // at least 25 s away (time to create and start the run first), for 10 minutes.
+  const auto wall = WallClock::now();
+  const auto minute = floor<minutes>(wall);
+  const WallClock::time_point now_opens = minute - minutes(1);
+  const WallClock::time_point now_closes = now_opens + minutes(20);
+  const WallClock::time_point soon_opens =
+      minute + minutes(1) - wall >= seconds(25) ? minute + minutes(1) : minute + minutes(2);
+  const WallClock::time_point soon_closes = soon_opens + minutes(10);
+  const json strategy = {{"stages", {{{"name", "all"}, {"labelSelector", "window"}, {"maxConcurrency", "2"}}}},
+                         {"maintenanceWindows",
+                          {{{"clusterSelector", "window=now"}, {"window", utc_window(now_opens, minutes(20))}},
+                           {{"clusterSelector", "window=soon"}, {"window", utc_window(soon_opens, minutes(10))}}}}};
+  const json body = {{"name", "windows"},
+                     {"target", {{"type", "Full"}, {"kubernetesVersion", "1.32.7"}, {"allowUnsupported", true}}},
+                     {"strategy", strategy}};
+  const std::string soon_text = fleet::format_rfc3339(soon_opens);
+
+  // The plan names each cluster's window and where it stands.
+  auto plan = fleetd.call_json("POST", "/v1/rollouts:plan", body.dump());
+  REQUIRE(plan["members"].size() == kClusters);
+  for (const auto& m : plan["members"]) {
+    INFO(m.dump());
+    REQUIRE(m.contains("maintenanceWindow"));
+    const bool soon = window_of[m["cluster"]] == "soon";
+    CHECK(m["maintenanceWindow"]["index"] == (soon ? 1 : 0));
+    CHECK(m["maintenanceWindow"]["openNow"] == !soon);
+    if (soon) CHECK(m["maintenanceWindow"]["opensAt"] == soon_text);
+  }
+
+  auto created = fleetd.call_json("POST", "/v1/rollouts", body.dump(), 201);
+  CHECK(created["strategy"]["maintenanceWindows"].size() == 2);
+  fleetd.call_json("POST", "/v1/rollouts/windows:start", "");
+
+  bool seen_waiting = false;
+  json run;
+  const auto run_deadline = steady_clock::now() + seconds(200);
+  for (;;) {
+    run = fleetd.call_json("GET", "/v1/rollouts/windows");
+    if (run["state"] == "Completed") break;
+    INFO(run.dump());
+    REQUIRE(run["state"] == "Running");
+    REQUIRE(steady_clock::now() < run_deadline);
+    for (const auto& m : run["stages"][0]["members"]) {
+      if (m["state"] != "WaitingForWindow") continue;
+      seen_waiting = true;
+      CHECK(window_of[m["cluster"]] == "soon");
+      CHECK_THAT(m["message"].get<std::string>(), Catch::Contains(soon_text));
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  CHECK(seen_waiting);
+  CHECK(run["counts"]["succeeded"] == kClusters);
+  for (const auto& c : fleetd.call_json("GET", "/v1/clusters?limit=1000")["items"]) {
+    CHECK(c["kubernetesVersion"] == "1.32.7");
+  }
+
+  // From the events: every window=soon member waited with the opening time; every start inside the window.
+  std::set<std::string> waited;
+  std::map<std::string, int> starts;
+  for (const auto& e : all_events(fleetd, "windows")) {
+    if (e["scope"] != "member") continue;
+    const std::string cluster = e["name"];
+    INFO(e.dump());
+    if (e["to"] == "WaitingForWindow") {
+      CHECK(window_of[cluster] == "soon");
+      CHECK_THAT(e["message"].get<std::string>(), Catch::Contains(soon_text));
+      waited.insert(cluster);
+    }
+    if (e["to"] != "Upgrading" || (e["from"] != "Pending" && e["from"] != "WaitingForWindow")) continue;
+    ++starts[cluster];
+    const auto at = fleet::parse_timestamp(e["at"].get<std::string>());
+    REQUIRE(at);
+    const bool soon = window_of[cluster] == "soon";
+    CHECK(*at >= (soon ? soon_opens : now_opens));
+    CHECK(*at < (soon ? soon_closes : now_closes));
+  }
+  CHECK(waited.size() == kClusters / 2);
+  CHECK(starts.size() == kClusters);
+  for (const auto& [cluster, n] : starts) CHECK(n == 1);
+}

@@ -1,0 +1,96 @@
+#include "placement/cluster_verdicts.hpp"
+
+#include <algorithm>
+
+namespace fleet::placement {
+
+std::uint32_t ReasonTable::intern(RejectionCode code, std::string_view text) {
+  std::string key = std::to_string(static_cast<int>(code));
+  key += '\x1f';
+  key += text;
+  const auto [it, added] = index_.try_emplace(std::move(key), static_cast<std::uint32_t>(texts_.size()));
+  if (added) {
+    codes_.push_back(code);
+    texts_.emplace_back(text);
+  }
+  return it->second;
+}
+
+ClusterVerdicts::ClusterVerdicts(const CapacityLedger& ledger) : ledger_(&ledger) {
+  const std::vector<ClusterSnapshot>& clusters = ledger.clusters();
+  word_begin_.reserve(clusters.size() + 1);
+  std::size_t words = 0;
+  for (const ClusterSnapshot& cluster : clusters) {
+    word_begin_.push_back(words);
+    words += (cluster.nodes.size() + 63) / 64;
+  }
+  word_begin_.push_back(words);
+  for (auto& base : base_funnels_) base.resize(clusters.size());
+}
+
+const ClusterVerdicts::FilterTable& ClusterVerdicts::filters(
+    const CycleState& state, const std::vector<std::unique_ptr<ClusterFilter>>& filters) {
+  auto [it, added] = filter_tables_.try_emplace(cluster_filter_key(*state.workload));
+  FilterTable& table = it->second;
+  if (!added) return table;
+  // Built with the first workload of the key: the cacheable filters read nothing of it that the key leaves out.
+  const std::size_t count = ledger_->clusters().size();
+  table.reason.assign(count, kPass);
+  table.position.assign(count, static_cast<std::uint8_t>(filters.size()));
+  for (std::size_t c = 0; c < count; ++c) {
+    for (std::size_t f = 0; f < filters.size(); ++f) {
+      if (!filters[f]->cacheable(state)) continue;
+      if (const std::optional<FilterOutcome> refused = filters[f]->filter(state, c)) {
+        table.reason[c] = intern(*refused);
+        table.position[c] = static_cast<std::uint8_t>(f);
+        break;
+      }
+    }
+  }
+  return table;
+}
+
+ClusterVerdicts::FunnelTable& ClusterVerdicts::funnel(const Workload& workload) {
+  auto [it, added] = funnel_tables_.try_emplace(node_requirements_key(workload));
+  if (added) {
+    it->second.reason.assign(ledger_->clusters().size(), kUnknown);
+    it->second.nodes.assign(word_begin_.back(), 0);
+  }
+  return it->second;
+}
+
+std::uint32_t ClusterVerdicts::run_funnel(const CycleState& state, FunnelTable& table, std::size_t cluster) {
+  std::optional<NodeFunnelResult>& base = base_funnels_[state.needs_gpus ? 1 : 0][cluster];
+  if (!base) base = funnel_.run_base(state, cluster);
+  std::uint32_t& reason = table.reason[cluster];
+  if (const auto* refused = std::get_if<FilterOutcome>(&*base)) return reason = intern(*refused);
+  const NodeFunnelResult result = funnel_.run(state, cluster, std::get<std::vector<std::uint32_t>>(*base));
+  if (const auto* refused = std::get_if<FilterOutcome>(&result)) return reason = intern(*refused);
+  std::uint64_t* words = table.nodes.data() + word_begin_[cluster];
+  for (const std::uint32_t node : std::get<std::vector<std::uint32_t>>(result)) {
+    words[node / 64] |= std::uint64_t{1} << (node % 64);
+  }
+  return reason = kPass;
+}
+
+void DecisionReasons::start(RejectionList& list) {
+  list_ = &list;
+  if (++decision_ == 0) {  // wrapped: forget every stamp
+    std::fill(seen_.begin(), seen_.end(), 0);
+    decision_ = 1;
+  }
+}
+
+std::uint32_t DecisionReasons::text(const ReasonTable& reasons, std::uint32_t id) {
+  if (id >= seen_.size()) {
+    seen_.resize(reasons.size(), 0);
+    text_.resize(reasons.size(), 0);
+  }
+  if (seen_[id] != decision_) {
+    seen_[id] = decision_;
+    text_[id] = list_->text(reasons.text(id));
+  }
+  return text_[id];
+}
+
+}  // namespace fleet::placement
