@@ -237,4 +237,13 @@ Result<std::optional<std::string>> optional_token(const json& object, std::strin
   return s;
 }
 
+Result<LabelSelector> label_selector_at(std::string_view text, std::string_view field) {
+  auto parsed = parse_label_selector(text);
+  if (parsed) return parsed;
+  std::string message = parsed.error().message;
+  constexpr std::string_view kPrefix = "labelSelector: ";
+  if (message.starts_with(kPrefix)) message.erase(0, kPrefix.size());
+  return invalid_field(field, message);
+}
+
 }  // namespace fleet::model

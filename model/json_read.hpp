@@ -13,6 +13,7 @@
 
 #include "common/error.hpp"
 #include "model/cluster.hpp"
+#include "model/label_selector.hpp"
 
 namespace fleet::model {
 
@@ -59,5 +60,9 @@ Result<std::optional<std::string>> optional_token(const nlohmann::json& object, 
                                                   std::string_view path, std::size_t max_size);
 // What is wrong with `value` as such a token, or "" when it is fine.
 std::string token_problem(std::string_view value, std::size_t max_size);
+
+// A label selector's text from the member at `field` ("strategy.stages[0].labelSelector"): its errors name that
+// member, not the parser's own "labelSelector".
+Result<LabelSelector> label_selector_at(std::string_view text, std::string_view field);
 
 }  // namespace fleet::model

@@ -348,14 +348,8 @@ Result<ClusterTerm> term_from_json(const json& j, const std::string& path) {
   auto selector = model::optional_string(j, "labelSelector", path);
   if (!selector) return selector.error();
   if (*selector) {
-    auto parsed = model::parse_label_selector(**selector);
-    if (!parsed) {
-      // The parser names its own field ("labelSelector"); name this member instead.
-      std::string message = parsed.error().message;
-      constexpr std::string_view kPrefix = "labelSelector: ";
-      if (message.starts_with(kPrefix)) message.erase(0, kPrefix.size());
-      return model::invalid_field(at(path, "labelSelector"), message);
-    }
+    auto parsed = model::label_selector_at(**selector, at(path, "labelSelector"));
+    if (!parsed) return parsed.error();
     out.labels = std::move(parsed).value();
   }
   auto properties = model::optional_array(j, "properties", path);

@@ -254,14 +254,8 @@ Result<StageSpec> stage_from_json(const json& j, const std::string& path) {
       out.groups.push_back(std::move(g).value());
     }
   } else {
-    auto parsed = model::parse_label_selector(**selector);
-    if (!parsed) {
-      // The parser names its own field ("labelSelector"); name this member instead.
-      std::string message = parsed.error().message;
-      constexpr std::string_view kPrefix = "labelSelector: ";
-      if (message.starts_with(kPrefix)) message.erase(0, kPrefix.size());
-      return model::invalid_field(at(path, "labelSelector"), message);
-    }
+    auto parsed = model::label_selector_at(**selector, at(path, "labelSelector"));
+    if (!parsed) return parsed.error();
     out.selector = std::move(parsed).value();
     GroupSpec only;
     only.name = out.name;
@@ -296,13 +290,8 @@ Result<WindowRule> window_rule_from_json(const json& j, const std::string& path)
   auto selector = model::optional_string(j, "clusterSelector", path);
   if (!selector) return selector.error();
   if (*selector) {
-    auto parsed = model::parse_label_selector(**selector);
-    if (!parsed) {
-      std::string message = parsed.error().message;
-      constexpr std::string_view kPrefix = "labelSelector: ";
-      if (message.starts_with(kPrefix)) message.erase(0, kPrefix.size());
-      return model::invalid_field(at(path, "clusterSelector"), message);
-    }
+    auto parsed = model::label_selector_at(**selector, at(path, "clusterSelector"));
+    if (!parsed) return parsed.error();
     out.selector = std::move(parsed).value();
   }
   auto window = model::optional_object(j, "window", path);
