@@ -74,12 +74,7 @@ TEST_CASE("kill -9 during a burst of writes loses no acknowledged write", "[inte
   // Its PostgreSQL may still run: the next start adopts it (or restarts it) and serves every acknowledged write.
   fleetd.restart();
   std::set<std::string> stored;
-  std::string cont;
-  do {
-    auto page = fleetd.call_json("GET", "/v1/clusters?limit=1000" + (cont.empty() ? "" : "&continue=" + cont));
-    for (const auto& c : page["items"]) stored.insert(c["name"].get<std::string>());
-    cont = page.contains("continue") ? page["continue"].get<std::string>() : "";
-  } while (!cont.empty());
+  for (const auto& c : fleetd.list_all("/v1/clusters?limit=1000")) stored.insert(c["name"].get<std::string>());
   for (const auto& name : acknowledged) {
     INFO("acknowledged but lost: " << name);
     REQUIRE(stored.count(name) == 1);

@@ -45,12 +45,7 @@ std::chrono::milliseconds wait_for_all(FleetdProcess& fleetd, const std::string&
 
 long long registrations(FleetdProcess& fleetd) {
   long long n = 0;
-  std::string cont;
-  do {
-    auto page = fleetd.call_json("GET", "/v1/audit?limit=1000" + (cont.empty() ? "" : "&continue=" + cont));
-    for (const auto& e : page["items"]) n += e["action"] == "agent.register" ? 1 : 0;
-    cont = page.value("continue", "");
-  } while (!cont.empty());
+  for (const auto& e : fleetd.list_all("/v1/audit?limit=1000")) n += e["action"] == "agent.register" ? 1 : 0;
   return n;
 }
 

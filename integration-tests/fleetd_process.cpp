@@ -165,6 +165,18 @@ nlohmann::json FleetdProcess::call_json(const std::string& method, const std::st
   return r.body.empty() ? nlohmann::json() : nlohmann::json::parse(r.body);
 }
 
+nlohmann::json FleetdProcess::list_all(const std::string& path) {
+  nlohmann::json items = nlohmann::json::array();
+  const char* const separator = path.find('?') == std::string::npos ? "?" : "&";
+  std::string cont;
+  do {
+    auto page = call_json("GET", cont.empty() ? path : path + separator + "continue=" + cont);
+    for (auto& item : page["items"]) items.push_back(std::move(item));
+    cont = page.value("continue", "");
+  } while (!cont.empty());
+  return items;
+}
+
 void FleetdProcess::kill9() {
   process_->signal(SIGKILL);
   process_->wait(std::chrono::seconds(10));

@@ -61,6 +61,8 @@ class FleetdProcess {
                             http::Headers headers = {}, std::optional<std::string> token = std::nullopt);
   nlohmann::json call_json(const std::string& method, const std::string& path, const std::string& body = "",
                            int expect_status = 200);
+  // Every item of a paged list: GETs `path` (with its own `?limit=`) and follows `continue` to the last page.
+  nlohmann::json list_all(const std::string& path);
 
   void kill9();
   int terminate();  // SIGTERM and wait; the exit code

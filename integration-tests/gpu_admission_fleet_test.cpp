@@ -27,12 +27,7 @@ constexpr double kTimeScale = 100;  // a 15 s probe takes 0.15 s
 // Every GPU of the fleet, paged: (cluster, node) → admission.
 std::map<std::pair<std::string, std::string>, std::string> gpu_node_admission(FleetdProcess& fleetd) {
   std::map<std::pair<std::string, std::string>, std::string> out;
-  std::string cont;
-  do {
-    auto page = fleetd.call_json("GET", "/v1/gpus?limit=10000" + (cont.empty() ? "" : "&continue=" + cont));
-    for (const auto& g : page["items"]) out[{g["cluster"], g["node"]}] = g["admission"];
-    cont = page.value("continue", "");
-  } while (!cont.empty());
+  for (const auto& g : fleetd.list_all("/v1/gpus?limit=10000")) out[{g["cluster"], g["node"]}] = g["admission"];
   return out;
 }
 

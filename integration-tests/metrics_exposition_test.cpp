@@ -65,9 +65,10 @@ TEST_CASE("a live fleetd's /metrics passes promtool check metrics, and its routi
   // fleet-sim's state file, so the poll route's own buckets are in the output.
   const json state = json::parse(read_text(fleet_sim_state(dir.path())));
   REQUIRE(state["agents"].size() == 3);
-  const auto& [cluster, credential] = *state["agents"].items().begin();
-  const auto poll =
-      fleetd.call("GET", "/v1/agents/" + cluster + "/commands?wait=100ms", "", {}, credential.get<std::string>());
+  const auto first_agent = state["agents"].begin();
+  const std::string cluster = first_agent.key();
+  const auto poll = fleetd.call("GET", "/v1/agents/" + cluster + "/commands?wait=100ms", "", {},
+                                first_agent.value().get<std::string>());
   CHECK(poll.status / 100 == 2);
   std::string metrics = fleetd.call("GET", "/metrics").body;
   // The fleet gauges count every 15 s: wait for the round that sees the three clusters ready.

@@ -55,20 +55,11 @@ TEST_CASE("rollout: kill -9 fleetd at 20 random points and once inside a transac
   auto spec = agent::generate_fleet_spec(kClusters, "h100:8x50%", 5);
   REQUIRE(spec);
   spec->time_scale = 400;  // a control-plane upgrade 1.5 s, a node about 0.8 s
-  const auto spec_path = dir.path() / "fleet.json";
-  std::ofstream(spec_path) << agent::to_json(*spec).dump();
-  const auto sim = start_fleet_sim(fleetd, dir.path(), {"--spec", spec_path.string()});
-  const auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  for (;;) {
-    int ready = 0;
-    const auto clusters = fleetd.call_json("GET", "/v1/clusters");
-    for (const auto& c : clusters["items"]) ready += c["state"] == "ready";
-    if (ready == kClusters) break;
-    INFO(clusters.dump().substr(0, 2000));
-    INFO(read_file(fleet_sim_log(dir.path())).substr(0, 3000));
-    REQUIRE(std::chrono::steady_clock::now() < ready_by);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  const auto sim = start_fleet_sim(fleetd, dir.path(), *spec);
+  const bool ready = wait_for_ready_clusters(fleetd, kClusters, "", std::chrono::seconds(60));
+  INFO(fleetd.call_json("GET", "/v1/clusters").dump().substr(0, 2000));
+  INFO(read_file(fleet_sim_log(dir.path())).substr(0, 3000));
+  REQUIRE(ready);
 
   const json body = json::parse(R"({"name": "crash",
     "target": {"type": "Full", "kubernetesVersion": "1.32.7", "allowUnsupported": true},
@@ -165,27 +156,21 @@ TEST_CASE("rollout: kill -9 fleetd at 20 random points and once inside a transac
   std::map<std::string, int> in_flight, succeeded;
   std::set<std::string> flying;
   bool gate_passed = false;
-  std::string cont;
-  do {
-    auto page =
-        fleetd.call_json("GET", "/v1/rollouts/crash/events?limit=5000" + (cont.empty() ? "" : "&continue=" + cont));
-    for (const auto& e : page["items"]) {
-      if (e["scope"] == "gate" && e["to"] == "Passed") gate_passed = true;
-      if (e["scope"] != "member") continue;
-      const std::string cluster = e["name"];
-      const bool now_flying = e["to"] == "Upgrading" || e["to"] == "Probing";
-      if (now_flying && !flying.count(cluster)) {
-        if (stage_of[cluster] != "canary") CHECK(gate_passed);
-        flying.insert(cluster);
-        CHECK(++in_flight[stage_of[cluster]] <= limit[stage_of[cluster]]);
-      } else if (!now_flying && flying.count(cluster)) {
-        flying.erase(cluster);
-        --in_flight[stage_of[cluster]];
-      }
-      if (e["to"] == "Succeeded") ++succeeded[cluster];
+  for (const auto& e : fleetd.list_all("/v1/rollouts/crash/events?limit=5000")) {
+    if (e["scope"] == "gate" && e["to"] == "Passed") gate_passed = true;
+    if (e["scope"] != "member") continue;
+    const std::string cluster = e["name"];
+    const bool now_flying = e["to"] == "Upgrading" || e["to"] == "Probing";
+    if (now_flying && !flying.count(cluster)) {
+      if (stage_of[cluster] != "canary") CHECK(gate_passed);
+      flying.insert(cluster);
+      CHECK(++in_flight[stage_of[cluster]] <= limit[stage_of[cluster]]);
+    } else if (!now_flying && flying.count(cluster)) {
+      flying.erase(cluster);
+      --in_flight[stage_of[cluster]];
     }
-    cont = page.value("continue", "");
-  } while (!cont.empty());
+    if (e["to"] == "Succeeded") ++succeeded[cluster];
+  }
   CHECK(static_cast<int>(succeeded.size()) == kClusters);
   for (const auto& [cluster, n] : succeeded) CHECK(n == 1);
 }

@@ -22,18 +22,6 @@ namespace {
 constexpr int kClusters = 50;
 constexpr std::uint64_t kSeed = 41;
 
-json all_events(FleetdProcess& fleetd, const std::string& run) {
-  json out = json::array();
-  std::string cont;
-  do {
-    auto page = fleetd.call_json(
-        "GET", "/v1/rollouts/" + run + "/events?limit=5000" + (cont.empty() ? "" : "&continue=" + cont));
-    for (const auto& e : page["items"]) out.push_back(e);
-    cont = page.value("continue", "");
-  } while (!cont.empty());
-  return out;
-}
-
 const json kStrategy = json::parse(R"({"stages": [
   {"name": "canary", "updateGroups": ["canary"], "maxConcurrency": "1", "afterStageWait": "0s",
    "afterGates": [{"type": "Approval", "name": "sre-signoff"}]},
@@ -56,20 +44,9 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
   spec->time_scale = 2000;  // a 600 s control-plane upgrade takes 0.3 s, a node about 0.16 s
   spec->faults.node_upgrade_failure = 0.02;
   spec->faults.probe_failure = 0.02;
-  const auto spec_path = dir.path() / "fleet.json";
-  std::ofstream(spec_path) << agent::to_json(*spec).dump();
-  const auto sim = start_fleet_sim(fleetd, dir.path(), {"--spec", spec_path.string()});
-
+  const auto sim = start_fleet_sim(fleetd, dir.path(), *spec);
   // Every cluster ready with its inventory (pools and versions) stored.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  for (;;) {
-    auto clusters = fleetd.call_json("GET", "/v1/clusters?limit=1000");
-    int ready = 0;
-    for (const auto& c : clusters["items"]) ready += c["state"] == "ready" && c["kubernetesVersion"] == "1.31.4";
-    if (ready == kClusters) break;
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  REQUIRE(wait_for_ready_clusters(fleetd, kClusters, "1.31.4"));
 
   const json body = {{"name", "k8s-1-32"},
                      {"target",
@@ -146,7 +123,7 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
 
   // From the events: the gate passed before any wave1 member started; no limit was exceeded; each member
   // succeeded once.
-  const json events = all_events(fleetd, "k8s-1-32");
+  const json events = fleetd.list_all("/v1/rollouts/k8s-1-32/events?limit=5000");
   std::map<std::string, std::string> stage_of;
   for (const auto& s : run["stages"]) {
     for (const auto& m : s["members"]) stage_of[m["cluster"]] = s["name"];

@@ -42,18 +42,6 @@ json utc_window(WallClock::time_point opens, std::chrono::minutes length) {
           {"timeZone", "UTC"}};
 }
 
-json all_events(FleetdProcess& fleetd, const std::string& run) {
-  json out = json::array();
-  std::string cont;
-  do {
-    auto page = fleetd.call_json(
-        "GET", "/v1/rollouts/" + run + "/events?limit=5000" + (cont.empty() ? "" : "&continue=" + cont));
-    for (const auto& e : page["items"]) out.push_back(e);
-    cont = page.value("continue", "");
-  } while (!cont.empty());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none starts outside it",
@@ -71,19 +59,9 @@ TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none
     spec->clusters[i].labels["window"] = w;
     window_of[spec->clusters[i].name] = w;
   }
-  const auto spec_path = dir.path() / "fleet.json";
-  std::ofstream(spec_path) << agent::to_json(*spec).dump();
-  const auto sim = start_fleet_sim(fleetd, dir.path(), {"--spec", spec_path.string()});
-
-  const auto ready_deadline = steady_clock::now() + seconds(120);
-  for (;;) {
-    auto clusters = fleetd.call_json("GET", "/v1/clusters?limit=1000");
-    int ready = 0;
-    for (const auto& c : clusters["items"]) ready += c["state"] == "ready" && c["kubernetesVersion"] == "1.31.4";
-    if (ready == kClusters) break;
-    REQUIRE(steady_clock::now() < ready_deadline);
-    std::this_thread::sleep_for(milliseconds(250));
-  }
+  const auto sim = start_fleet_sim(fleetd, dir.path(), *spec);
+  // Every cluster ready with its inventory (pools and versions) stored.
+  REQUIRE(wait_for_ready_clusters(fleetd, kClusters, "1.31.4"));
 
   // The windows, on whole minutes: "now" opened a minute ago for 20 minutes; "soon" opens on the next whole minute
   // at least 25 s away (time to create and start the run first), for 10 minutes.
@@ -145,7 +123,7 @@ TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none
   // From the events: every window=soon member waited with the opening time; every start inside the window.
   std::set<std::string> waited;
   std::map<std::string, int> starts;
-  for (const auto& e : all_events(fleetd, "windows")) {
+  for (const auto& e : fleetd.list_all("/v1/rollouts/windows/events?limit=5000")) {
     if (e["scope"] != "member") continue;
     const std::string cluster = e["name"];
     INFO(e.dump());

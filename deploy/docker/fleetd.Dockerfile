@@ -27,7 +27,8 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
  && /build/fleetd/fleetd --version
 
 # Runtime: the shared libraries fleetd links (ldd: libpqxx-6.4 with libpq5, libssl3, libyaml-cpp0.7,
-# libboost-url1.81.0; Boost.JSON is compiled in), CA certificates for an external database's TLS, and PostgreSQL 15.
+# libboost-url1.81.0, libdate-tz3 with the tzdata that maintenance windows read; Boost.JSON is compiled in),
+# CA certificates for an external database's TLS, and PostgreSQL 15.
 FROM debian:12-slim
 ARG DEBIAN_FRONTEND=noninteractive
 ARG EMBEDDED_POSTGRES=true
@@ -42,7 +43,7 @@ LABEL org.opencontainers.image.title="fleetd" \
 # created (as in scripts/setup). initdb needs a name for the server's user id, hence the fleetd account (65532).
 RUN mkdir -p /etc/postgresql-common \
  && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf \
- && packages="ca-certificates libpqxx-6.4 libpq5 libssl3 libyaml-cpp0.7 libboost-url1.81.0" \
+ && packages="ca-certificates libpqxx-6.4 libpq5 libssl3 libyaml-cpp0.7 libboost-url1.81.0 libdate-tz3" \
  && if [ "$EMBEDDED_POSTGRES" = true ]; then packages="$packages postgresql-15"; fi \
  && apt-get update \
  && apt-get install -y --no-install-recommends $packages \

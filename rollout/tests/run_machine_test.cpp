@@ -1214,7 +1214,7 @@ std::vector<ClusterFacts> window_fleet(int n = 4) {
   return fleet;
 }
 
-TEST_CASE("window: members outside their window wait, the others run; when it opens they start", "[rollout][window]") {
+TEST_CASE("window: members outside their window wait, the others run, and start when it opens", "[rollout][window]") {
   Harness h(window_spec(), window_fleet());
   CHECK(h.member("w0").window == std::optional<std::size_t>(0));
   CHECK(h.member("w1").window == std::optional<std::size_t>(1));
@@ -1372,7 +1372,8 @@ TEST_CASE("window: skip, abort and the stored form of a waiting member", "[rollo
   for (const auto& [id, cluster] : h.cluster_of) CHECK((cluster != "w0" && cluster != "w2"));
 }
 
-TEST_CASE("window: a group skip takes waiting members; a paused run starts none at the opening", "[rollout][window]") {
+TEST_CASE("window: a group skip takes waiting members, and a paused run starts none at the opening",
+          "[rollout][window]") {
   Harness h(window_spec(std::nullopt), window_fleet(4));
   h.ok(start());
   h.tick();

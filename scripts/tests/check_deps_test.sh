@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs scripts/check-deps and scripts/check-size on a copy of the tree with planted faults: a wrong include, a test
-# double in production code, a rule for a folder that does not exist yet, an oversized file. A checker that passes
+# Runs scripts/check-deps, scripts/check-size and scripts/check-test-names on a copy of the tree with planted faults: a wrong include, a test
+# double in production code, a rule for a folder that does not exist yet, an oversized file, a test name with a ';'. A checker that passes
 # everything would otherwise go unnoticed. Usage: scripts/tests/check_deps_test.sh [ROOT] (CTest passes the source dir).
 set -euo pipefail
 root=$(cd "${1:-"$(dirname "$0")/../.."}" && pwd)
@@ -12,12 +12,12 @@ fail() {
   exit 1
 }
 
-# Only the C++ sources and the two scripts: what check-deps reads, without a build folder or a git checkout.
+# Only the C++ sources and the three scripts: what check-deps reads, without a build folder or a git checkout.
 copy=$tmp/tree
 mkdir -p "$copy"
 (cd "$root" && find . \( -name .git -o -name build -o -name 'build-*' -o -name node_modules -o -name .cache \) -prune \
   -o -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.cu' -o -name '*.cuh' \) -print0 |
-  tar --null -T - -cf - scripts/check-deps scripts/check-size) | tar -xf - -C "$copy"
+  tar --null -T - -cf - scripts/check-deps scripts/check-size scripts/check-test-names) | tar -xf - -C "$copy"
 
 # expect_status STATUS WHAT COMMAND...: runs the command, keeps its output in $out, fails unless it exits STATUS.
 expect_status() {
@@ -73,5 +73,14 @@ expect_status 1 "e) check-size: model/big.cpp of 601 lines" "$copy/scripts/check
 expect_output "model/big.cpp has 601 lines"
 grep -qF "big_test" <<<"$out" && fail "check-size named model/tests/big_test.cpp, a test"
 grep -qF "ok.cpp" <<<"$out" && fail "check-size named model/ok.cpp, which is at the limit, not over it"
+
+# f) check-test-names: a ';' in a name split over two literals and lines is found, with its file and line.
+expect_status 0 "f) check-test-names on the unchanged copy" "$copy/scripts/check-test-names" "$copy"
+printf '%s\n' '#include <catch2/catch.hpp>' 'TEST_CASE("one half, "' '          "then; the other", "[x]") {}' \
+  'TEST_CASE_METHOD(Fixture, "fine, no semicolon", "[x]") {}' >"$copy/model/tests/planted_name_test.cpp"
+expect_status 1 "f) check-test-names: a planted name with a ';'" "$copy/scripts/check-test-names" "$copy"
+expect_output "model/tests/planted_name_test.cpp:2" "one half, then; the other"
+grep -qF "fine, no semicolon" <<<"$out" && fail "check-test-names named a test without a ';'"
+rm "$copy/model/tests/planted_name_test.cpp"
 
 echo "check_deps_test: all expectations met"
