@@ -89,6 +89,12 @@ class Planner {
   // The image a pool gets, or "" for unchanged; a skip when the selection cannot give one the run needs.
   Skip pool_image(const ClusterFacts& c, const PoolFacts& pool, std::string& image);
   Seconds estimate(const ClusterFacts& c, const std::vector<Step>& steps) const;
+  // Where the member's maintenance window stands at `t`; nullopt when it has none.
+  std::optional<WindowStatus> window_at(const MemberPlan& m, TimePoint t) const {
+    const std::vector<WindowRule>& rules = spec_.strategy.maintenance_windows;
+    if (!m.window || *m.window >= rules.size()) return std::nullopt;
+    return window_status(rules[*m.window].window, t);
+  }
   void stage_estimates(Plan& plan);
 
   const PlanInput& in_;
@@ -327,21 +333,39 @@ void Planner::stage_estimates(Plan& plan) {
     for (std::size_t g = 0; g < stage.groups.size(); ++g) {
       group_open[g] += gate_waits(stage.groups[g].before_gates, at, plan.approvals);
     }
-    std::vector<std::size_t> next(stage.groups.size(), 0);
+    std::vector<std::vector<bool>> started(stage.groups.size());
+    for (std::size_t g = 0; g < stage.groups.size(); ++g) started[g].assign(runnable[g].size(), false);
     std::vector<int> running(stage.groups.size(), 0);
     std::multimap<TimePoint, std::size_t> finishing;  // end time → group
     std::vector<TimePoint> group_done(stage.groups.size(), at);
     TimePoint clock = at;
     for (;;) {
-      std::vector<std::size_t> pending(stage.groups.size(), 0);
+      // As the run machine does: a member whose window is closed when its turn comes waits without a slot, and the
+      // next one in the group takes it; it starts once its window is open and a slot is free.
+      std::vector<std::vector<std::size_t>> ready(stage.groups.size());  // positions in runnable[g], in order
+      std::optional<TimePoint> wake;
       for (std::size_t g = 0; g < stage.groups.size(); ++g) {
-        pending[g] = group_open[g] <= clock ? runnable[g].size() - next[g] : 0;
+        if (group_open[g] > clock) continue;
+        for (std::size_t k = 0; k < runnable[g].size(); ++k) {
+          if (started[g][k]) continue;
+          const std::optional<WindowStatus> w = window_at(plan.members[runnable[g][k]], clock);
+          if (!w || w->open) {
+            ready[g].push_back(k);
+          } else if (!wake || w->changes_at < *wake) {
+            wake = w->changes_at;
+          }
+        }
       }
+      std::vector<std::size_t> pending(stage.groups.size(), 0);
+      for (std::size_t g = 0; g < stage.groups.size(); ++g) pending[g] = ready[g].size();
       auto starts = select_starts(pending, running, limits, stage_limit);
       if (!starts.empty()) {
         std::vector<std::string> batch;
+        std::vector<std::size_t> taken(stage.groups.size(), 0);
         for (const auto& slot : starts) {
-          const std::size_t idx = runnable[slot.group][next[slot.group]++];
+          const std::size_t k = ready[slot.group][taken[slot.group]++];
+          const std::size_t idx = runnable[slot.group][k];
+          started[slot.group][k] = true;
           ++running[slot.group];
           batch.push_back(plan.members[idx].cluster);
           const TimePoint end = clock + plan.members[idx].estimate;
@@ -350,15 +374,13 @@ void Planner::stage_estimates(Plan& plan) {
         }
         sp.batches.push_back(std::move(batch));
       }
-      // The next moment something changes: a member finishing or a group opening.
-      std::optional<TimePoint> wake;
-      if (!finishing.empty()) wake = finishing.begin()->first;
+      // The next moment something changes: a member finishing, a group opening, or a waiting member's window.
+      if (!finishing.empty() && (!wake || finishing.begin()->first < *wake)) wake = finishing.begin()->first;
       for (std::size_t g = 0; g < stage.groups.size(); ++g) {
-        if (group_open[g] > clock && next[g] < runnable[g].size() && (!wake || group_open[g] < *wake)) {
-          wake = group_open[g];
-        }
+        const bool left = std::find(started[g].begin(), started[g].end(), false) != started[g].end();
+        if (group_open[g] > clock && left && (!wake || group_open[g] < *wake)) wake = group_open[g];
       }
-      if (!wake) break;
+      if (!wake || *wake <= clock) break;  // every window opens within a week, so this is the end of the stage
       clock = *wake;
       while (!finishing.empty() && finishing.begin()->first <= clock) {
         --running[finishing.begin()->second];
@@ -458,7 +480,8 @@ Result<Plan> Planner::run() {
   stage_estimates(plan);
   if (std::any_of(plan.members.begin(), plan.members.end(), [](const MemberPlan& m) { return m.window.has_value(); })) {
     plan.warnings.push_back(
-        "estimates ignore maintenance windows: a member whose turn comes outside its window waits for it to open");
+        "estimates count the waits for maintenance windows, and let a member whose window closes while it runs "
+        "finish (as the run does)");
   }
   if (!in_.history.defaults.measured) {
     bool any_measured = false;

@@ -1390,6 +1390,28 @@ TEST_CASE("window: a group skip takes waiting members, and a paused run starts n
   CHECK(count_members(h.st).skipped == 2);
 }
 
+TEST_CASE("window: the plan's batches and estimate wait for a closed window, as the run does", "[rollout][window]") {
+  // One slot; w0 and w2 wait for a window that opens at 02:00Z (two hours after the plan), w1 and w3 are in theirs.
+  const RunSpec spec = window_spec();
+  const Plan plan = plan_of(spec, window_fleet(4), catalog());
+  REQUIRE(plan.stages.size() == 1);
+  const std::vector<std::vector<std::string>> batches = {{"w1"}, {"w3"}, {"w0"}, {"w2"}};
+  CHECK(plan.stages[0].batches == batches);
+  const Seconds member = member_of(plan, "w0").estimate;
+  REQUIRE(member > Seconds(0));
+  REQUIRE(2 * member < std::chrono::hours(2));  // w1 and w3 are done before the window opens
+  CHECK(plan.stages[0].estimate == std::chrono::hours(2) + 2 * member);
+  CHECK(plan.estimate == plan.stages[0].estimate);
+
+  // Without the windows: the order of the group, and only the members' own time.
+  RunSpec no_windows = spec;
+  no_windows.strategy.maintenance_windows.clear();
+  const Plan free = plan_of(no_windows, window_fleet(4), catalog());
+  const std::vector<std::vector<std::string>> in_order = {{"w0"}, {"w1"}, {"w2"}, {"w3"}};
+  CHECK(free.stages[0].batches == in_order);
+  CHECK(free.stages[0].estimate == 4 * member);
+}
+
 TEST_CASE("window: the plan says which window applies to each cluster", "[rollout][window]") {
   RunSpec spec = window_spec();
   auto fleet = window_fleet(2);
@@ -1399,7 +1421,7 @@ TEST_CASE("window: the plan says which window applies to each cluster", "[rollou
   CHECK(member_of(plan, "w1").window == std::optional<std::size_t>(1));
   CHECK_FALSE(member_of(plan, "free").window);
   CHECK(std::find_if(plan.warnings.begin(), plan.warnings.end(), [](const std::string& w) {
-          return w.find("ignore maintenance windows") != std::string::npos;
+          return w.find("estimates count the waits for maintenance windows") != std::string::npos;
         }) != plan.warnings.end());
   const json j = to_json(plan, spec);
   auto member_json = [&](const std::string& name) {
