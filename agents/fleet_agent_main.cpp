@@ -48,6 +48,13 @@ struct Flags {
   bool gpu_admission = true;
   std::string probe_namespace = "fleet-system";
   std::string probe_image;
+  std::string upgrade_driver = "auto";
+  std::string aks_cluster_id;
+  std::string aks_arm_endpoint = "https://management.azure.com";
+  bool aks_disable_auto_upgrade = false;
+  std::string suc_namespace = "system-upgrade";
+  std::string suc_upgrade_image = "rancher/k3s-upgrade";
+  std::string suc_version_suffix = "+k3s1";
   int heartbeat_interval_seconds = 10;
   std::string log_level = "info";
   std::string log_format = "auto";
@@ -165,6 +172,13 @@ Result<Backend> make_backend(const Flags& f, const std::string& cluster) {
   opts.gpu_admission = f.gpu_admission;
   opts.probe_namespace = f.probe_namespace;
   opts.probe_image = f.probe_image;
+  opts.upgrade_driver = f.upgrade_driver;
+  opts.aks.cluster_id = f.aks_cluster_id;
+  opts.aks.arm_endpoint = f.aks_arm_endpoint;
+  opts.aks.disable_auto_upgrade = f.aks_disable_auto_upgrade;
+  opts.suc.namespace_ = f.suc_namespace;
+  opts.suc.upgrade_image = f.suc_upgrade_image;
+  opts.suc.version_suffix = f.suc_version_suffix;
   opts.cluster_name = cluster;  // seeds generated GPU uuids: two clusters with the same node names must differ
   auto kube = make_kubernetes_backend(opts);
   if (!kube) return kube.error();
@@ -236,6 +250,28 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--probe-image", f.probe_image,
                  "kubernetes backend: gpu-probe image (default ghcr.io/fleetd/gpu-probe:<version>)");
+  app.add_option("--upgrade-driver", f.upgrade_driver,
+                 "kubernetes backend: who carries out upgrade_control_plane / upgrade_node_pool: auto (aks when "
+                 "--aks-cluster-id is set), aks, system-upgrade-controller (k3s / RKE2), none")
+      ->check(CLI::IsMember({"auto", "aks", "system-upgrade-controller", "none"}))
+      ->capture_default_str();
+  app.add_option("--aks-cluster-id", f.aks_cluster_id,
+                 "aks upgrade driver: the managed cluster's ARM resource id (az aks show --query id); the agent "
+                 "authenticates with Azure workload identity (AZURE_CLIENT_ID, AZURE_TENANT_ID, "
+                 "AZURE_FEDERATED_TOKEN_FILE)");
+  app.add_option("--aks-arm-endpoint", f.aks_arm_endpoint, "aks upgrade driver: Azure Resource Manager endpoint")
+      ->capture_default_str();
+  app.add_flag("--aks-disable-auto-upgrade", f.aks_disable_auto_upgrade,
+               "aks upgrade driver: set the cluster's own auto-upgrade channel to none instead of failing upgrades "
+               "while it is on (the fleet is the one upgrade authority)");
+  app.add_option("--suc-namespace", f.suc_namespace, "system-upgrade-controller driver: namespace of the Plans")
+      ->capture_default_str();
+  app.add_option("--suc-upgrade-image", f.suc_upgrade_image,
+                 "system-upgrade-controller driver: the upgrade image (rancher/rke2-upgrade for RKE2)")
+      ->capture_default_str();
+  app.add_option("--suc-version-suffix", f.suc_version_suffix,
+                 "system-upgrade-controller driver: appended to the Kubernetes version (+rke2r1 for RKE2)")
+      ->capture_default_str();
   app.add_option("--heartbeat-interval", f.heartbeat_interval_seconds,
                  "seconds between heartbeats until fleetd says otherwise")
       ->check(CLI::Range(1, 3600))

@@ -20,6 +20,10 @@
 #include "agents/kube/node_informer.hpp"
 #include "agents/kube/node_mapping.hpp"
 #include "agents/kube/resource_slices.hpp"
+#include "agents/kube/upgrade/aks_driver.hpp"
+#include "agents/kube/upgrade/driver_choice.hpp"
+#include "agents/kube/upgrade/suc_driver.hpp"
+#include "agents/kube/upgrade/upgrade_driver.hpp"
 #include "common/log.hpp"
 #include "model/names.hpp"
 #include "net/url_encode.hpp"
@@ -34,7 +38,18 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kResourceSlicePaths[] = {"/apis/resource.k8s.io/v1/resourceslices",
                                                     "/apis/resource.k8s.io/v1beta1/resourceslices"};
 
-enum class Op { kCordonCluster, kCordonNode, kDrainNode, kTaintNode, kApply, kDelete, kRunProbe, kSetNodeAdmission };
+enum class Op {
+  kCordonCluster,
+  kCordonNode,
+  kDrainNode,
+  kTaintNode,
+  kApply,
+  kDelete,
+  kRunProbe,
+  kSetNodeAdmission,
+  kUpgradeControlPlane,
+  kUpgradeNodePool
+};
 
 struct Parsed {
   Op op = Op::kCordonCluster;
@@ -46,6 +61,9 @@ struct Parsed {
   std::optional<std::vector<std::string>> probe_nodes;  // run_probe: nullopt → every GPU node
   bool admit = false;                                   // set_node_admission
   std::string reason;
+  std::optional<protocol::UpgradeControlPlane> control_plane;  // carried out by the upgrade driver
+  std::optional<protocol::UpgradeNodePool> pool_upgrade;
+  std::string pool;  // upgrade_node_pool: two upgrades of one pool conflict, of two pools do not
 };
 
 Error invalid(const std::string& field, const std::string& message) {
@@ -73,9 +91,24 @@ Result<std::vector<json>> checked_manifests(const protocol::Manifests& m, const 
 struct Planner {
   const KubernetesBackendOptions& options;
   const std::string& default_namespace;
+  bool has_driver = false;
+  std::string no_driver_why;  // why upgrades are refused without a driver
 
-  Result<Parsed> operator()(const protocol::UpgradeControlPlane&) const { return provider_upgrade(); }
-  Result<Parsed> operator()(const protocol::UpgradeNodePool&) const { return provider_upgrade(); }
+  Result<Parsed> operator()(const protocol::UpgradeControlPlane& c) const {
+    if (!has_driver) return unsupported(protocol::CommandKind::kUpgradeControlPlane, no_driver_why);
+    Parsed out;
+    out.op = Op::kUpgradeControlPlane;
+    out.control_plane = c;
+    return out;
+  }
+  Result<Parsed> operator()(const protocol::UpgradeNodePool& c) const {
+    if (!has_driver) return unsupported(protocol::CommandKind::kUpgradeNodePool, no_driver_why);
+    Parsed out;
+    out.op = Op::kUpgradeNodePool;
+    out.pool_upgrade = c;
+    out.pool = c.pool;
+    return out;
+  }
   Result<Parsed> operator()(const protocol::RunProbe& c) const {
     if (!options.gpu_admission) return admission_off(protocol::CommandKind::kRunProbe);
     Parsed out;
@@ -136,21 +169,16 @@ struct Planner {
     out.manifests = std::move(*manifests);
     return out;
   }
-  static Result<Parsed> provider_upgrade() {
-    return make_error(ErrorCode::kInvalid,
-                      "not supported by the kubernetes backend: provider upgrades go through the AKS or Azure Arc "
-                      "management API, which this backend does not call; it cordons, drains and taints nodes for "
-                      "them",
-                      "kind", "unsupported-command");
-  }
 };
 
 class KubernetesBackend final : public ClusterBackend {
  public:
-  KubernetesBackend(KubernetesBackendOptions options, KubeConnection connection, std::unique_ptr<KubeApi> api)
+  KubernetesBackend(KubernetesBackendOptions options, KubeConnection connection, std::unique_ptr<KubeApi> api,
+                    std::unique_ptr<UpgradeDriver> upgrade_driver)
       : options_(std::move(options)),
         connection_(std::move(connection)),
         api_(std::move(api)),
+        upgrade_driver_(std::move(upgrade_driver)),
         informer_([this] { return make_api(); },
                   InformerOptions{options_.list_page_size, options_.watch_timeout, options_.watch_retry,
                                   NodeMappingOptions{options_.cluster_name, options_.gpu_uuid_seed}}) {
@@ -221,7 +249,11 @@ class KubernetesBackend final : public ClusterBackend {
       }
       return StartResult{false, it->second.status};
     }
-    auto parsed = std::visit(Planner{options_, connection_.default_namespace}, command.payload);
+    Planner planner{options_, connection_.default_namespace, upgrade_driver_ != nullptr, {}};
+    const bool upgrade = command.kind() == protocol::CommandKind::kUpgradeControlPlane ||
+                         command.kind() == protocol::CommandKind::kUpgradeNodePool;
+    if (upgrade && !upgrade_driver_) planner.no_driver_why = no_driver_why();
+    auto parsed = std::visit(planner, command.payload);
     if (!parsed) return parsed.error();
     if (!parsed->node.empty() && informer_.synced() && !informer_.has_node(parsed->node)) {
       return make_error(ErrorCode::kNotFound, "node \"" + parsed->node + "\" does not exist", "payload.node");
@@ -232,7 +264,8 @@ class KubernetesBackend final : public ClusterBackend {
     const std::string kind(protocol::to_string(command.kind()));
     for (const auto& [id, entry] : commands_) {
       if (entry.status.state != protocol::CommandState::kRunning || entry.command.kind() != command.kind()) continue;
-      if (entry.parsed.node == parsed->node && parsed->op != Op::kApply && parsed->op != Op::kDelete) {
+      if (entry.parsed.node == parsed->node && entry.parsed.pool == parsed->pool && parsed->op != Op::kApply &&
+          parsed->op != Op::kDelete) {
         return make_error(
             ErrorCode::kConflict,
             "command " + id + " (" + kind + (parsed->node.empty() ? "" : " " + parsed->node) + ") is still running", {},
@@ -453,6 +486,10 @@ class KubernetesBackend final : public ClusterBackend {
       case Op::kDelete:
         outcome = run_delete(ctx, p.manifests);
         break;
+      case Op::kUpgradeControlPlane:
+      case Op::kUpgradeNodePool:
+        outcome = run_upgrade(ctx, p);
+        break;
       case Op::kRunProbe:
       case Op::kSetNodeAdmission:
         break;  // carried out by the admission machine at start(), never queued for a worker
@@ -460,9 +497,45 @@ class KubernetesBackend final : public ClusterBackend {
     finish(id, outcome);
   }
 
+  // Through the driver, with the same event and status plumbing as every other command; per-node progress
+  // comes from the node cache, so following an upgrade costs the API server nothing.
+  Outcome run_upgrade(CommandContext& ctx, const Parsed& p) {
+    UpgradeContext u{ctx.emit,
+                     ctx.update,
+                     ctx.sleep,
+                     [] { return std::chrono::steady_clock::now(); },
+                     [this](const std::string& pool) {
+                       std::vector<PoolNode> out;
+                       for (const model::NodeInfo& n : informer_.nodes()) {
+                         if (n.pool == pool)
+                           out.push_back(PoolNode{n.name, n.kubernetes_version, n.node_image_version});
+                       }
+                       return out;
+                     },
+                     &ctx.api};
+    if (p.control_plane) return upgrade_driver_->upgrade_control_plane(u, *p.control_plane);
+    return upgrade_driver_->upgrade_node_pool(u, *p.pool_upgrade);
+  }
+
+  // Why upgrades are refused, with what the node cache tells about the cluster (an AKS node label).
+  std::string no_driver_why() const {
+    bool aks = false;
+    bool k3s = false;
+    const bool read = informer_.synced();
+    if (read) {
+      for (const model::NodeInfo& n : informer_.nodes()) {
+        aks = aks || n.labels.count(std::string(kAksClusterLabel)) > 0;
+        k3s = k3s || n.kubernetes_version.find("+k3s") != std::string::npos ||
+              n.kubernetes_version.find("+rke2") != std::string::npos;
+      }
+    }
+    return choose_upgrade_driver(options_.upgrade_driver, false, seen_cluster(aks, k3s, read)).why;
+  }
+
   KubernetesBackendOptions options_;
   KubeConnection connection_;
-  std::unique_ptr<KubeApi> api_;  // inventory()'s, on the agent's thread
+  std::unique_ptr<KubeApi> api_;                   // inventory()'s, on the agent's thread
+  std::unique_ptr<UpgradeDriver> upgrade_driver_;  // null: upgrades are refused (no_driver_why)
   NodeInformer informer_;
 
   // ResourceSlices, refreshed by inventory() on the agent's thread.
@@ -567,6 +640,46 @@ std::optional<KubernetesAdmissionStats> kubernetes_admission_stats(const Cluster
   return k ? k->admission_stats() : std::nullopt;
 }
 
+namespace {
+
+// The aks driver from the agent's options, the workload identity filled in from the webhook's variables.
+Result<std::unique_ptr<kube::UpgradeDriver>> make_aks_upgrade_driver(const AksUpgradeOptions& o) {
+  auto cluster = kube::parse_aks_cluster_id(o.cluster_id);
+  if (!cluster) return cluster.error();
+  kube::WorkloadIdentity identity;
+  const auto env = [&](const char* name) -> const char* {
+    const std::string_view n(name);
+    const std::string& given = n == "AZURE_AUTHORITY_HOST" ? o.authority
+                               : n == "AZURE_TENANT_ID"    ? o.tenant_id
+                               : n == "AZURE_CLIENT_ID"    ? o.client_id
+                                                           : o.federated_token_file;
+    return given.empty() ? std::getenv(name) : given.c_str();
+  };
+  auto id = kube::workload_identity_from_env(env);
+  if (!id) return id.error();
+  if (o.poll_interval.count() <= 0 || o.poll_cap.count() <= 0 || o.busy_retry.count() <= 0 ||
+      o.step_timeout.count() <= 0 || o.poll_floor.count() < 0) {
+    return make_error(ErrorCode::kInvalid, "aks upgrade driver: intervals and the step timeout must be positive");
+  }
+  kube::EntraTokenOptions t;
+  t.identity = std::move(*id);
+  t.ca_file = o.ca_file;
+  kube::AksDriverOptions d;
+  d.cluster = std::move(*cluster);
+  d.arm.endpoint = o.arm_endpoint;
+  d.arm.ca_file = o.ca_file;
+  d.tokens = kube::make_entra_token_source(std::move(t));
+  d.disable_auto_upgrade = o.disable_auto_upgrade;
+  d.poll_interval = o.poll_interval;
+  d.poll_floor = o.poll_floor;
+  d.poll_cap = o.poll_cap;
+  d.busy_retry = o.busy_retry;
+  d.step_timeout = o.step_timeout;
+  return kube::make_aks_driver(std::move(d));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ClusterBackend>> make_kubernetes_backend(const KubernetesBackendOptions& options) {
   if (options.drain_timeout.count() <= 0 || options.eviction_retry.count() <= 0 ||
       options.request_timeout.count() <= 0 || options.watch_timeout.count() <= 0 ||
@@ -584,10 +697,43 @@ Result<std::unique_ptr<ClusterBackend>> make_kubernetes_backend(const Kubernetes
       : !options.kubeconfig.empty() ? kube::load_kubeconfig(options.kubeconfig, options.context)
                                     : kube::in_cluster_connection([](const char* n) { return std::getenv(n); });
   if (!connection) return connection.error();
+  const std::string& flag = options.upgrade_driver;
+  if (flag != "auto" && flag != "aks" && flag != "system-upgrade-controller" && flag != "none") {
+    return make_error(ErrorCode::kInvalid,
+                      "kubernetes backend: the upgrade driver must be auto, aks, system-upgrade-controller or none, "
+                      "not \"" +
+                          flag + "\"");
+  }
+  std::unique_ptr<kube::UpgradeDriver> driver;
+  const auto kind =
+      kube::choose_upgrade_driver(flag, !options.aks.cluster_id.empty(), kube::SeenCluster::kUnknown).kind;
+  if (kind == kube::UpgradeDriverKind::kAks) {
+    auto made = make_aks_upgrade_driver(options.aks);
+    if (!made) return made.error();
+    driver = std::move(*made);
+  }
+  if (kind == kube::UpgradeDriverKind::kSystemUpgradeController) {
+    const SucUpgradeOptions& o = options.suc;
+    if (o.poll_interval.count() <= 0 || o.step_timeout.count() <= 0 || o.namespace_.empty() ||
+        o.upgrade_image.empty()) {
+      return make_error(ErrorCode::kInvalid,
+                        "system-upgrade-controller driver: the namespace, the upgrade image, the poll interval and "
+                        "the step timeout must be set");
+    }
+    kube::SucDriverOptions d;
+    d.plan.namespace_ = o.namespace_;
+    d.plan.service_account = o.service_account;
+    d.plan.upgrade_image = o.upgrade_image;
+    d.plan.version_suffix = o.version_suffix;
+    d.field_manager = options.field_manager;
+    d.poll_interval = o.poll_interval;
+    d.step_timeout = o.step_timeout;
+    driver = kube::make_suc_driver(std::move(d));
+  }
   auto api = kube::KubeApi::create(*connection, options.request_timeout);
   if (!api) return api.error();
   return std::unique_ptr<ClusterBackend>(
-      std::make_unique<kube::KubernetesBackend>(options, std::move(*connection), std::move(*api)));
+      std::make_unique<kube::KubernetesBackend>(options, std::move(*connection), std::move(*api), std::move(driver)));
 }
 
 }  // namespace fleet::agent

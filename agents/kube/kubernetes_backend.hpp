@@ -3,7 +3,9 @@
 // inventory() reads nodes through a list+watch cache, GPUs from NVIDIA GPU Feature Discovery labels and, where
 // the cluster uses Dynamic Resource Allocation, from the NVIDIA DRA driver's ResourceSlices. Commands (cordon,
 // drain through the Eviction API, taints, server-side apply) run on worker threads of the backend, so start()
-// returns at once. docs/kubernetes-backend.md has the payloads, the RBAC and what is not supported.
+// returns at once. Provider upgrades (upgrade_control_plane, upgrade_node_pool) go to the cluster's upgrade driver
+// (upgrade/upgrade_driver.hpp: aks, system-upgrade-controller). docs/kubernetes-backend.md has the payloads, the
+// RBAC and what is not supported.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -17,6 +19,36 @@
 #include "common/error.hpp"
 
 namespace fleet::agent {
+
+// The aks upgrade driver (agents/kube/upgrade/aks_driver.hpp): the managed cluster's ARM resource and the
+// workload identity that may change it.
+struct AksUpgradeOptions {
+  std::string cluster_id;  // /subscriptions/…/resourceGroups/…/providers/Microsoft.ContainerService/managedClusters/…
+  std::string arm_endpoint = "https://management.azure.com";
+  // Workload identity; each empty one comes from the webhook's variable (AZURE_AUTHORITY_HOST, AZURE_TENANT_ID,
+  // AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE); the authority defaults to https://login.microsoftonline.com.
+  std::string authority;
+  std::string tenant_id;
+  std::string client_id;
+  std::string federated_token_file;
+  std::string ca_file;                             // trust for ARM and the authority; empty → the system's store
+  bool disable_auto_upgrade = false;               // turn the cluster's own auto-upgrade channel off instead of failing
+  std::chrono::milliseconds poll_interval{15000};  // when ARM sends no Retry-After
+  std::chrono::milliseconds poll_floor{2000};      // Retry-After is kept within [poll_floor, poll_cap]
+  std::chrono::milliseconds poll_cap{60000};
+  std::chrono::milliseconds busy_retry{30000};  // after a 409 "another operation is in progress"
+  std::chrono::milliseconds step_timeout{std::chrono::hours(4)};
+};
+
+// The system-upgrade-controller driver (agents/kube/upgrade/suc_driver.hpp) for k3s / RKE2 clusters.
+struct SucUpgradeOptions {
+  std::string namespace_ = "system-upgrade";          // where the controller watches Plans
+  std::string service_account = "system-upgrade";     // its upgrade Jobs run as this
+  std::string upgrade_image = "rancher/k3s-upgrade";  // rancher/rke2-upgrade for RKE2
+  std::string version_suffix = "+k3s1";               // "1.32.7" → "v1.32.7+k3s1"; "+rke2r1" for RKE2
+  std::chrono::milliseconds poll_interval{10000};     // the Plan is read this often
+  std::chrono::milliseconds step_timeout{std::chrono::hours(4)};
+};
 
 struct KubernetesBackendOptions {
   std::string kubeconfig;  // path; empty → in-cluster (KUBERNETES_SERVICE_HOST/PORT and the service account)
@@ -46,6 +78,12 @@ struct KubernetesBackendOptions {
   std::chrono::milliseconds admission_interval{2000};  // probe Jobs are read (and failed writes retried) this often
   std::chrono::seconds probe_pending_grace{120};       // an unschedulable or unpullable probe pod gets this long
   std::chrono::seconds probe_job_ttl{3600};            // ttlSecondsAfterFinished: the backstop for a missed delete
+  // Provider upgrades (issue #13, docs/kubernetes-backend.md "Provider upgrades"): the driver that carries out
+  // upgrade_control_plane and upgrade_node_pool. auto: aks when aks.cluster_id is set, else none.
+  std::string upgrade_driver = "auto";  // auto | aks | system-upgrade-controller | none
+  AksUpgradeOptions aks;
+  SucUpgradeOptions suc;
+
   // Tests and callers that already know the connection: used instead of the kubeconfig / in-cluster lookup.
   std::optional<kube::KubeConnection> connection;
 };

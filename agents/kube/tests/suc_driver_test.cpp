@@ -1,0 +1,336 @@
+// The system-upgrade-controller upgrade driver: the Plans it builds (pure), and the driver against the Kubernetes
+// API test double (testing/kube_api_double.hpp), with a stand-in for the controller in the test: it reads the
+// applied Plan, "upgrades" the selected nodes (their kubelet version) and writes the Plan's status as
+// system-upgrade-controller does. Not a real controller: no Jobs, no cordon or drain.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <mutex>
+#include <thread>
+
+#include "agents/kube/kube_api.hpp"
+#include "agents/kube/kubernetes_backend.hpp"
+#include "agents/kube/testing/kube_api_double.hpp"
+#include "agents/kube/testing/test_pki.hpp"
+#include "agents/kube/upgrade/suc_driver.hpp"
+#include "agents/testing/start_command.hpp"
+#include "model/version.hpp"
+
+namespace fleet::agent::kube {
+
+using nlohmann::json;
+using testing::KubeApiDouble;
+using testing::KubeApiDoubleOptions;
+using testing::TestPki;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kPlans = "/apis/upgrade.cattle.io/v1/namespaces/system-upgrade/plans/";
+
+json k3s_node(const std::string& name, bool control_plane) {
+  json labels = {{"kubernetes.io/hostname", name}, {"node.kubernetes.io/pool", control_plane ? "server" : "workers"}};
+  if (control_plane) labels["node-role.kubernetes.io/control-plane"] = "true";
+  return {{"metadata", {{"name", name}, {"labels", labels}}},
+          {"spec", json::object()},
+          {"status", {{"nodeInfo", {{"kubeletVersion", "v1.31.4+k3s1"}}}}}};
+}
+
+// Stands in for system-upgrade-controller: once a Plan for `version` is there, it marks one selected node
+// upgraded per round and then the Plan Complete. `hang` leaves it applying forever.
+class FakeController {
+ public:
+  FakeController(KubeApiDouble& api, std::vector<std::string> nodes, bool hang = false)
+      : api_(api), nodes_(std::move(nodes)), hang_(hang), thread_([this] { loop(); }) {}
+  ~FakeController() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::size_t done = 0;
+    while (!stop_) {
+      std::this_thread::sleep_for(3ms);
+      for (const std::string& name : {std::string("fleet-control-plane"), std::string("fleet-pool-workers")}) {
+        auto plan = api_.object(kPlans + name);
+        if (!plan) continue;
+        const std::string version = (*plan)["spec"].value("version", "");
+        json& status = (*plan)["status"];
+        if (!status.is_object()) status = json::object();  // a Plan just applied has none yet
+        if (status.value("latestVersion", "") == version && status.contains("conditions") &&
+            status["conditions"][0]["status"] == "True") {
+          continue;
+        }
+        status["latestVersion"] = version;
+        status["latestHash"] = "5c1e2f";
+        const bool finished = !hang_ && done >= nodes_.size();
+        status["applying"] = finished ? json::array() : json::array({nodes_[std::min(done, nodes_.size() - 1)]});
+        status["conditions"] = json::array(
+            {{{"type", "Complete"}, {"status", finished ? "True" : "False"}, {"reason", finished ? "" : "Applying"}}});
+        if (!hang_ && done < nodes_.size()) {
+          api_.update_node(nodes_[done], [&](json& n) { n["status"]["nodeInfo"]["kubeletVersion"] = version; });
+          ++done;
+        }
+        api_.put_object(kPlans + name, *plan);
+      }
+    }
+  }
+
+  KubeApiDouble& api_;
+  std::vector<std::string> nodes_;
+  bool hang_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+struct SucFixture {
+  TestPki pki;
+  std::unique_ptr<KubeApiDouble> api;
+  std::unique_ptr<KubeApi> client;
+  std::mutex mutex;
+  std::vector<std::string> events;  // "type node"
+  protocol::CommandStatus status;
+
+  SucFixture() {
+    KubeApiDoubleOptions o;
+    o.tls_cert_file = pki.server_cert_file;
+    o.tls_key_file = pki.server_key_file;
+    auto started = KubeApiDouble::start(o);
+    REQUIRE(started.ok());
+    api = std::move(*started);
+    api->put_node(k3s_node("server-0", true));
+    api->put_node(k3s_node("worker-0", false));
+    api->put_node(k3s_node("worker-1", false));
+    KubeConnection c;
+    c.server = api->url();
+    c.ca_file = pki.ca_file;
+    c.token = "test-token";
+    c.source = "test";
+    auto k = KubeApi::create(c, 5s);
+    REQUIRE(k.ok());
+    client = std::move(*k);
+  }
+
+  UpgradeContext context() {
+    UpgradeContext c;
+    c.emit = [this](const std::string& type, const std::string& node, const std::string&) {
+      std::lock_guard lock(mutex);
+      events.push_back(type + (node.empty() ? "" : " " + node));
+    };
+    c.update = [this](const std::function<void(protocol::CommandStatus&)>& change) {
+      std::lock_guard lock(mutex);
+      change(status);
+    };
+    c.sleep = [](std::chrono::milliseconds d) {
+      std::this_thread::sleep_for(d);
+      return true;
+    };
+    c.now = [] { return std::chrono::steady_clock::now(); };
+    c.pool_nodes = [this](const std::string& pool) {
+      std::vector<PoolNode> out;
+      if (pool != "workers") return out;
+      for (const char* name : {"worker-0", "worker-1"}) {
+        std::string v = api->node(name).value()["status"]["nodeInfo"]["kubeletVersion"];
+        out.push_back(PoolNode{name, v.substr(1), ""});
+      }
+      return out;
+    };
+    c.kube = client.get();
+    return c;
+  }
+
+  static SucDriverOptions options() {
+    SucDriverOptions o;
+    o.poll_interval = 5ms;
+    o.step_timeout = 5s;
+    return o;
+  }
+
+  int plan_applies() const { return api->count_requests("PATCH", kPlans); }
+};
+
+protocol::UpgradeNodePool workers(const std::string& version) {
+  protocol::UpgradeNodePool p;
+  p.pool = "workers";
+  p.kubernetes_version = *model::parse_kubernetes_version(version);
+  p.max_unavailable = protocol::NodeBudget{50, true};
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("suc plan: the control-plane and pool Plans in the upgrade.cattle.io/v1 shape", "[suc]") {
+  const SucPlanOptions o;
+  const json cp = control_plane_plan("1.32.7", o);
+  CHECK(cp["apiVersion"] == "upgrade.cattle.io/v1");
+  CHECK(cp["kind"] == "Plan");
+  CHECK(cp["metadata"]["name"] == "fleet-control-plane");
+  CHECK(cp["metadata"]["namespace"] == "system-upgrade");
+  CHECK(cp["spec"]["version"] == "v1.32.7+k3s1");
+  CHECK(cp["spec"]["concurrency"] == 1);
+  CHECK(cp["spec"]["cordon"] == true);
+  CHECK_FALSE(cp["spec"].contains("drain"));
+  CHECK(cp["spec"]["serviceAccountName"] == "system-upgrade");
+  CHECK(cp["spec"]["upgrade"]["image"] == "rancher/k3s-upgrade");
+  CHECK(cp["spec"]["nodeSelector"]["matchExpressions"][0]["key"] == "node-role.kubernetes.io/control-plane");
+
+  const json pool = pool_plan("gpu", {"n2", "n1"}, "1.32.7", 2, o);
+  CHECK(pool["metadata"]["name"] == "fleet-pool-gpu");
+  CHECK(pool["spec"]["concurrency"] == 2);
+  CHECK(pool["spec"]["drain"]["force"] == true);
+  const json& sel = pool["spec"]["nodeSelector"]["matchExpressions"];
+  CHECK(sel[0] == json{{"key", "kubernetes.io/hostname"}, {"operator", "In"}, {"values", {"n1", "n2"}}});
+  CHECK(sel[1] == json{{"key", "node-role.kubernetes.io/control-plane"}, {"operator", "DoesNotExist"}});
+  CHECK(suc_plan_name(std::string(60, 'a')).size() == 63);
+  CHECK(suc_plan_path("p", o) == "/apis/upgrade.cattle.io/v1/namespaces/system-upgrade/plans/p");
+}
+
+TEST_CASE("suc plan: apply, follow a Plan in flight, or nothing to do", "[suc]") {
+  CHECK(decide_plan(read_plan(nullptr), "v1.32.7+k3s1") == UpgradeDecision::kSend);
+  json plan = {{"spec", {{"version", "v1.31.4+k3s1"}}}};
+  CHECK(decide_plan(read_plan(plan), "v1.32.7+k3s1") == UpgradeDecision::kSend);
+  plan["spec"]["version"] = "v1.32.7+k3s1";
+  CHECK(decide_plan(read_plan(plan), "v1.32.7+k3s1") == UpgradeDecision::kFollow);
+  plan["status"] = {{"latestVersion", "v1.32.7-k3s1"},
+                    {"applying", json::array({"n1"})},
+                    {"conditions", json::array({{{"type", "Complete"}, {"status", "False"}, {"reason", "Applying"}}})}};
+  const PlanView v = read_plan(plan);
+  CHECK(v.applying == std::vector<std::string>{"n1"});
+  CHECK(v.complete == false);
+  CHECK(decide_plan(v, "v1.32.7+k3s1") == UpgradeDecision::kFollow);
+  plan["status"]["conditions"][0]["status"] = "True";
+  CHECK(decide_plan(read_plan(plan), "v1.32.7+k3s1") == UpgradeDecision::kDone);
+  CHECK(kubelet_at("1.32.7+k3s1", "1.32.7"));
+  CHECK(kubelet_at("1.32.7", "1.32.7"));
+  CHECK_FALSE(kubelet_at("1.32.70", "1.32.7"));
+  CHECK_FALSE(kubelet_at("1.31.4+k3s1", "1.32.7"));
+}
+
+TEST_CASE("suc driver: a pool upgrade applies one Plan and follows it to Complete, node by node", "[suc]") {
+  SucFixture f;
+  FakeController controller(*f.api, {"worker-0", "worker-1"});
+  auto driver = make_suc_driver(SucFixture::options());
+  auto ctx = f.context();
+  auto out = driver->upgrade_node_pool(ctx, workers("1.32.7"));
+  REQUIRE(out.ok());
+  CHECK(*out == "pool workers upgraded to 1.32.7 by system-upgrade-controller");
+  CHECK(f.plan_applies() == 1);
+  const auto applied = f.api->requests();
+  const auto patch = std::find_if(applied.begin(), applied.end(), [](const auto& r) { return r.method == "PATCH"; });
+  REQUIRE(patch != applied.end());
+  CHECK(patch->path == kPlans + "fleet-pool-workers");
+  CHECK(patch->content_type == "application/apply-patch+yaml");
+  CHECK(patch->query.find("fieldManager=fleet-agent") != std::string::npos);
+  const json plan = json::parse(patch->body);
+  CHECK(plan["spec"]["version"] == "v1.32.7+k3s1");
+  CHECK(plan["spec"]["concurrency"] == 1);  // 50% of 2 nodes
+  CHECK(plan["spec"]["nodeSelector"]["matchExpressions"][0]["values"] == json{"worker-0", "worker-1"});
+  std::lock_guard lock(f.mutex);
+  CHECK(std::count(f.events.begin(), f.events.end(), "node_upgraded worker-0") == 1);
+  CHECK(std::count(f.events.begin(), f.events.end(), "node_upgraded worker-1") == 1);
+  CHECK(std::count(f.events.begin(), f.events.end(), "upgrade_started") == 1);
+  CHECK(f.status.nodes_done == 2);
+}
+
+TEST_CASE("suc driver: the control plane, and a second command for the same version sends nothing", "[suc]") {
+  SucFixture f;
+  FakeController controller(*f.api, {"server-0"});
+  auto driver = make_suc_driver(SucFixture::options());
+  auto ctx = f.context();
+  auto out =
+      driver->upgrade_control_plane(ctx, protocol::UpgradeControlPlane{*model::parse_kubernetes_version("1.32.7")});
+  REQUIRE(out.ok());
+  CHECK(f.api->count_requests("PATCH", kPlans + "fleet-control-plane") == 1);
+  auto again =
+      driver->upgrade_control_plane(ctx, protocol::UpgradeControlPlane{*model::parse_kubernetes_version("1.32.7")});
+  REQUIRE(again.ok());
+  CHECK(*again == "the control plane is already at 1.32.7");
+  CHECK(f.plan_applies() == 1);
+  std::lock_guard lock(f.mutex);
+  CHECK(std::count(f.events.begin(), f.events.end(), "control_plane_upgraded") == 1);
+}
+
+TEST_CASE("suc driver: a Plan already applied for the version is followed after a restart, not applied again",
+          "[suc]") {
+  SucFixture f;
+  json plan = pool_plan("workers", {"worker-0", "worker-1"}, "1.32.7", 1, SucPlanOptions{});
+  plan["status"] = {{"latestVersion", "v1.32.7+k3s1"},
+                    {"applying", json::array({"worker-0"})},
+                    {"conditions", json::array({{{"type", "Complete"}, {"status", "False"}}})}};
+  f.api->put_object(kPlans + "fleet-pool-workers", plan);
+  FakeController controller(*f.api, {"worker-0", "worker-1"});
+  auto driver = make_suc_driver(SucFixture::options());
+  auto ctx = f.context();
+  auto out = driver->upgrade_node_pool(ctx, workers("1.32.7"));
+  REQUIRE(out.ok());
+  CHECK(*out == "pool workers upgraded to 1.32.7 by system-upgrade-controller (a Plan already applied was followed)");
+  CHECK(f.plan_applies() == 0);
+}
+
+TEST_CASE("suc driver: a Plan that never completes fails at the step timeout", "[suc]") {
+  SucFixture f;
+  FakeController controller(*f.api, {"worker-0", "worker-1"}, true);
+  SucDriverOptions o = SucFixture::options();
+  o.step_timeout = 150ms;
+  auto driver = make_suc_driver(o);
+  auto ctx = f.context();
+  auto out = driver->upgrade_node_pool(ctx, workers("1.32.7"));
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error().type == "upgrade-timeout");
+  CHECK(out.error().message.find("system-upgrade-controller: pool workers did not reach 1.32.7 within the step "
+                                 "timeout") == 0);
+  CHECK(f.plan_applies() == 1);
+  protocol::UpgradeNodePool image;
+  image.pool = "workers";
+  image.node_image_version = "x";
+  CHECK(driver->upgrade_node_pool(ctx, image).error().type == "unsupported-command");
+}
+
+TEST_CASE("suc backend: upgrade_node_pool through the kubernetes backend, and the k3s hint without a driver", "[suc]") {
+  SucFixture f;
+  KubernetesBackendOptions o;
+  KubeConnection c;
+  c.server = f.api->url();
+  c.ca_file = f.pki.ca_file;
+  c.token = "test-token";
+  c.source = "test";
+  o.connection = c;
+  o.watch_timeout = 5s;
+  o.watch_retry = 20ms;
+  o.request_timeout = 5s;
+  o.gpu_admission = false;
+  {
+    auto none = make_kubernetes_backend(o);
+    REQUIRE(none.ok());
+    REQUIRE((*none)->inventory().ok());
+    auto refused = ::fleet::agent::testing::start_command(**none, "u1", "upgrade_control_plane",
+                                                          {{"kubernetesVersion", "1.32.7"}});
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("looks like a k3s or RKE2 cluster") != std::string::npos);
+  }
+  o.upgrade_driver = "system-upgrade-controller";
+  o.suc.poll_interval = 5ms;
+  o.suc.step_timeout = 5s;
+  auto made = make_kubernetes_backend(o);
+  REQUIRE(made.ok());
+  auto& b = **made;
+  REQUIRE(b.inventory().ok());
+  FakeController controller(*f.api, {"worker-0", "worker-1"});
+  REQUIRE(::fleet::agent::testing::start_command(b, "np", "upgrade_node_pool",
+                                                 {{"pool", "workers"}, {"kubernetesVersion", "1.32.7"}})
+              .ok());
+  std::optional<protocol::CommandStatus> s;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    s = b.status("np");
+    if (s && s->state != protocol::CommandState::kRunning) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  REQUIRE(s);
+  CHECK(s->state == protocol::CommandState::kSucceeded);
+  CHECK(s->message == "pool workers upgraded to 1.32.7 by system-upgrade-controller");
+  CHECK(s->nodes_total == 2);
+  CHECK(f.plan_applies() == 1);
+}
+
+}  // namespace fleet::agent::kube

@@ -1,0 +1,84 @@
+#pragma once
+// The AKS side of the aks upgrade driver as data (pure; no I/O): which ARM paths it calls, the bodies it sends,
+// how it reads ARM's errors, and what to do given the resource as it is now (send a request, follow one already
+// in flight, nothing to do, or wait for another operation). The shapes are those of the published AKS REST API,
+// version kAksApiVersion: https://learn.microsoft.com/rest/api/aks/managed-clusters/create-or-update,
+// …/agent-pools/create-or-update and …/agent-pools/upgrade-node-image-version.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+
+namespace fleet::agent::kube {
+
+inline constexpr std::string_view kAksApiVersion = "2025-05-01";
+
+// /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}
+struct AksClusterRef {
+  std::string subscription;
+  std::string resource_group;
+  std::string name;
+};
+// The managed cluster's ARM resource id (as `az aks show --query id` prints it); kInvalid saying what is wrong.
+Result<AksClusterRef> parse_aks_cluster_id(std::string_view id);
+
+// Paths with ?api-version=kAksApiVersion, ready for the ARM endpoint.
+std::string managed_cluster_path(const AksClusterRef& ref);
+std::string agent_pool_path(const AksClusterRef& ref, std::string_view pool);
+std::string node_image_upgrade_path(const AksClusterRef& ref, std::string_view pool);
+
+// ARM's error body {"error": {"code", "message"}} (also nested "details"); empty strings when it is not one.
+struct ArmError {
+  std::string code;
+  std::string message;
+};
+ArmError parse_arm_error(const nlohmann::json& body);
+// A 409 (or 400 with one of these codes) that means "another operation is in progress on this cluster or pool":
+// wait and send again rather than fail. AKS answers OperationNotAllowed or AnotherOperationInProgress; a 412 or
+// EtagMismatch means our read is stale: read again and send again.
+bool is_busy_error(int status, const ArmError& error);
+bool is_stale_etag(int status, const ArmError& error);
+
+// The managed cluster's properties.autoUpgradeProfile.upgradeChannel ("rapid", "stable", "patch", "node-image")
+// when it is set and not "none": the cluster would upgrade itself and fight the fleet (Azure/AKS #5811).
+std::optional<std::string> auto_upgrade_channel(const nlohmann::json& managed_cluster);
+
+// The bodies of the PUTs: the resource as GET returned it, with the change and without the read-only members
+// ARM fills in (a PUT replaces the whole resource, so everything else must be sent back as it was).
+// Control plane only: kubernetesVersion; each agent pool profile keeps its own orchestratorVersion, so no node
+// is touched (az aks upgrade --control-plane-only sends the same).
+nlohmann::json control_plane_put_body(const nlohmann::json& managed_cluster, std::string_view version);
+// upgradeChannel "none" (--aks-disable-auto-upgrade).
+nlohmann::json disable_auto_upgrade_body(const nlohmann::json& managed_cluster);
+// orchestratorVersion and upgradeSettings.maxSurge ("1", "33%").
+nlohmann::json agent_pool_put_body(const nlohmann::json& agent_pool, std::string_view version,
+                                   std::string_view max_surge);
+
+// What the resource says about our target. The resource shows the target in kubernetesVersion /
+// orchestratorVersion as soon as an upgrade is accepted, and what runs in currentKubernetesVersion /
+// currentOrchestratorVersion; provisioningState is Succeeded, Failed, Canceled, or an operation in flight
+// (Upgrading, Updating, UpgradingNodeImageVersion, Scaling, …).
+enum class UpgradeDecision {
+  kSend,      // nothing in flight and not at the target: send the request
+  kFollow,    // an upgrade toward our target is in flight (an agent restart): follow it, send nothing
+  kDone,      // already at the target and settled
+  kWaitBusy,  // another operation is in flight: wait for it, then decide again
+};
+struct ResourceView {
+  std::string provisioning_state;
+  std::string target;   // kubernetesVersion / orchestratorVersion (or nodeImageVersion for node images)
+  std::string current;  // currentKubernetesVersion / currentOrchestratorVersion (or nodeImageVersion)
+};
+ResourceView managed_cluster_view(const nlohmann::json& managed_cluster);
+ResourceView agent_pool_view(const nlohmann::json& agent_pool);
+bool provisioning_in_flight(std::string_view state);
+UpgradeDecision decide_upgrade(const ResourceView& view, std::string_view target);
+// A node-image upgrade (POST upgradeNodeImageVersion takes AKS's latest image; no version can be asked for):
+// provisioningState UpgradingNodeImageVersion is one in flight to follow; a pool already on `wanted_image` (when
+// one is given) is done; another operation is waited for.
+UpgradeDecision decide_node_image_upgrade(const nlohmann::json& agent_pool, std::string_view wanted_image);
+
+}  // namespace fleet::agent::kube

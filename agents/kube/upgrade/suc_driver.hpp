@@ -1,0 +1,27 @@
+#pragma once
+// The system-upgrade-controller upgrade driver, for k3s and RKE2 clusters (Arc-enabled or not) that run
+// rancher/system-upgrade-controller: each step is one Plan (suc_plan.hpp) server-side applied through the member
+// cluster's API server, then followed through the Plan's status (Complete, latestVersion, applying) and the
+// nodes' kubelet versions in the node cache. Before applying, the Plan is read: one already asking for the same
+// version (this agent restarted mid-upgrade) is followed, not applied again. Every step has a deadline. The
+// controller cordons and drains; a Job that fails is retried by the controller, so a failing node shows in the
+// progress events until the step timeout ends the command, and the node stays as the controller left it.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "agents/kube/upgrade/suc_plan.hpp"
+#include "agents/kube/upgrade/upgrade_driver.hpp"
+
+namespace fleet::agent::kube {
+
+struct SucDriverOptions {
+  SucPlanOptions plan;
+  std::string field_manager = "fleet-agent";
+  std::chrono::milliseconds poll_interval{10000};
+  std::chrono::milliseconds step_timeout{std::chrono::hours(4)};
+};
+
+std::unique_ptr<UpgradeDriver> make_suc_driver(SucDriverOptions options);
+
+}  // namespace fleet::agent::kube

@@ -1,0 +1,117 @@
+#include "agents/kube/upgrade/suc_plan.hpp"
+
+#include <algorithm>
+
+namespace fleet::agent::kube {
+namespace {
+
+using nlohmann::json;
+
+json plan(std::string_view name, json selector, std::string_view version, int concurrency, const SucPlanOptions& o) {
+  return {{"apiVersion", "upgrade.cattle.io/v1"},
+          {"kind", "Plan"},
+          {"metadata",
+           {{"name", std::string(name)},
+            {"namespace", o.namespace_},
+            {"labels", {{"app.kubernetes.io/managed-by", "fleet-agent"}}}}},
+          {"spec",
+           {{"concurrency", std::max(1, concurrency)},
+            {"nodeSelector", std::move(selector)},
+            {"serviceAccountName", o.service_account},
+            {"version", std::string(version)},
+            {"cordon", true},
+            {"upgrade", {{"image", o.upgrade_image}}}}}};
+}
+
+// "1.32.7+k3s1" and "v1.32.7-k3s1" alike: the controller munges '+' to '-' for image tags.
+std::string normalized(std::string_view v) {
+  std::string out(v);
+  if (!out.empty() && out.front() == 'v') out.erase(0, 1);
+  std::replace(out.begin(), out.end(), '+', '-');
+  return out;
+}
+
+}  // namespace
+
+std::string suc_plan_name(std::string_view pool) {
+  if (pool.empty()) return "fleet-control-plane";
+  std::string name = "fleet-pool-" + std::string(pool);
+  if (name.size() > 63) name.resize(63);  // pool names are DNS labels already; the prefix may push one over
+  while (!name.empty() && name.back() == '-') name.pop_back();
+  return name;
+}
+
+std::string suc_version(std::string_view kubernetes_version, const SucPlanOptions& options) {
+  return "v" + std::string(kubernetes_version) + options.version_suffix;
+}
+
+std::string suc_plan_path(std::string_view name, const SucPlanOptions& options) {
+  return "/apis/upgrade.cattle.io/v1/namespaces/" + options.namespace_ + "/plans/" + std::string(name);
+}
+
+json control_plane_plan(std::string_view kubernetes_version, const SucPlanOptions& options) {
+  json selector = {{"matchExpressions", json::array({{{"key", std::string(kControlPlaneRoleLabel)},
+                                                      {"operator", "In"},
+                                                      {"values", json::array({"true"})}}})}};
+  json p = plan(suc_plan_name(""), std::move(selector), suc_version(kubernetes_version, options), 1, options);
+  // The upgrade Job must run where the control plane's taints would keep it off.
+  p["spec"]["tolerations"] = json::array({{{"key", std::string(kControlPlaneRoleLabel)}, {"operator", "Exists"}},
+                                          {{"key", "CriticalAddonsOnly"}, {"operator", "Exists"}}});
+  return p;
+}
+
+json pool_plan(std::string_view pool, const std::vector<std::string>& node_names, std::string_view kubernetes_version,
+               int concurrency, const SucPlanOptions& options) {
+  std::vector<std::string> names = node_names;
+  std::sort(names.begin(), names.end());  // a stable Plan for the same pool: re-applying it changes nothing
+  json selector = {{"matchExpressions",
+                    json::array({{{"key", "kubernetes.io/hostname"}, {"operator", "In"}, {"values", names}},
+                                 {{"key", std::string(kControlPlaneRoleLabel)}, {"operator", "DoesNotExist"}}})}};
+  json p =
+      plan(suc_plan_name(pool), std::move(selector), suc_version(kubernetes_version, options), concurrency, options);
+  p["spec"]["drain"] = {
+      {"force", true}, {"ignoreDaemonSets", true}, {"deleteEmptydirData", true}, {"skipWaitForDeleteTimeout", 60}};
+  return p;
+}
+
+PlanView read_plan(const json& plan) {
+  PlanView v;
+  if (!plan.is_object()) return v;
+  v.exists = true;
+  v.spec_version = plan.value("/spec/version"_json_pointer, std::string());
+  const json* status = plan.contains("status") && plan["status"].is_object() ? &plan["status"] : nullptr;
+  if (!status) return v;
+  v.latest_version = status->value("latestVersion", "");
+  v.latest_hash = status->value("latestHash", "");
+  if (auto a = status->find("applying"); a != status->end() && a->is_array()) {
+    for (const json& n : *a) {
+      if (n.is_string()) v.applying.push_back(n.get<std::string>());
+    }
+  }
+  if (auto c = status->find("conditions"); c != status->end() && c->is_array()) {
+    for (const json& cond : *c) {
+      if (!cond.is_object() || cond.value("type", "") != "Complete") continue;
+      v.complete = cond.value("status", "") == "True";
+      const std::string reason = cond.value("reason", "");
+      const std::string message = cond.value("message", "");
+      v.message = reason + (reason.empty() || message.empty() ? "" : ": ") + message;
+    }
+  }
+  return v;
+}
+
+UpgradeDecision decide_plan(const PlanView& plan, std::string_view suc_version) {
+  if (!plan.exists || normalized(plan.spec_version) != normalized(suc_version)) return UpgradeDecision::kSend;
+  if (plan.complete.value_or(false) && normalized(plan.latest_version) == normalized(suc_version)) {
+    return UpgradeDecision::kDone;
+  }
+  return UpgradeDecision::kFollow;
+}
+
+bool kubelet_at(std::string_view kubelet_version, std::string_view kubernetes_version) {
+  if (kubelet_version.substr(0, kubernetes_version.size()) != kubernetes_version) return false;
+  return kubelet_version.size() == kubernetes_version.size() || kubelet_version[kubernetes_version.size()] == '+' ||
+         kubelet_version[kubernetes_version.size()] == '-';
+}
+
+}  // namespace fleet::agent::kube
