@@ -59,6 +59,7 @@ struct Flags {
   double ramp_per_second = 200;   // first (full) heartbeats per second across the whole fleet, at most
   std::string shard;  // "I/K": run only the clusters whose index is I modulo K (one process holds ~4,500 agents)
   std::string report_file;
+  std::string manifests_dir;  // --manifests-dir: each cluster's applied workload objects, as files
   std::string log_level = "info";
   std::string log_format = "auto";
 };
@@ -287,6 +288,8 @@ int main(int argc, char** argv) {
   app.add_option("--stats-interval", f.stats_interval_seconds, "seconds between summary log lines (0: none)")
       ->check(CLI::Range(0, 3600));
   app.add_option("--report-file", f.report_file, "write the final summary JSON here");
+  app.add_option("--manifests-dir", f.manifests_dir,
+                 "keep each cluster's applied workload objects in DIR/CLUSTER/WORKLOAD.json (tests, demos)");
   app.add_option("--shard", f.shard,
                  "I/K: run only clusters I, I+K, I+2K, … of the spec (split a big fleet over processes, each with "
                  "its own open-file limit)");
@@ -382,6 +385,7 @@ int main(int argc, char** argv) {
     auto a = std::make_unique<SimAgent>();
     a->spec = spec->clusters[i];
     a->backend = std::make_unique<SimBackend>(SimCluster::from_fleet_spec(*spec, i), clock);
+    if (!f.manifests_dir.empty()) a->backend->set_manifests_dir(f.manifests_dir);
     auto client =
         AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000), f.insecure_http});
     if (!client) {

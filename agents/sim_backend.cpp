@@ -1,9 +1,12 @@
 #include "agents/sim_backend.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "admission/probe_result_wire.hpp"
+#include "common/log.hpp"
 
 namespace fleet::agent {
 
@@ -15,8 +18,49 @@ Result<model::ClusterInventory> SimBackend::inventory() {
   return cluster_.inventory();
 }
 
+namespace {
+
+// The workload a workload command is about, or "" for any other command (or one without a placement).
+std::string workload_of(const protocol::Command& command) {
+  if (const auto* apply = std::get_if<protocol::ApplyWorkload>(&command.payload); apply && apply->placement) {
+    return apply->placement->workload;
+  }
+  if (const auto* del = std::get_if<protocol::DeleteWorkload>(&command.payload); del && del->placement) {
+    return del->placement->workload;
+  }
+  return "";
+}
+
+// Written to a temporary name and renamed, so that a reader never sees half a file.
+void write_objects(const std::filesystem::path& file, const std::vector<nlohmann::json>* objects) {
+  std::error_code ec;
+  if (objects == nullptr) {
+    std::filesystem::remove(file, ec);
+    return;
+  }
+  std::filesystem::create_directories(file.parent_path(), ec);
+  const std::filesystem::path tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << nlohmann::json(*objects).dump(2) << "\n";
+    if (!out) {
+      log::warn("sim: cannot write applied manifests", {{"file", file.string()}});
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) log::warn("sim: cannot write applied manifests", {{"file", file.string()}, {"error", ec.message()}});
+}
+
+}  // namespace
+
 Result<StartResult> SimBackend::start(const protocol::Command& command) {
-  return cluster_.start(command, clock_());
+  auto result = cluster_.start(command, clock_());
+  if (const std::string workload = workload_of(command); !manifests_dir_.empty() && !workload.empty()) {
+    write_objects(std::filesystem::path(manifests_dir_) / cluster_.spec().name / (workload + ".json"),
+                  cluster_.applied_objects(workload));
+  }
+  return result;
 }
 
 std::vector<protocol::CommandEvent> SimBackend::poll() {

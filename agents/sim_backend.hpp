@@ -4,6 +4,7 @@
 // only keeps its clock moving.
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,10 +33,15 @@ class SimBackend final : public ClusterBackend {
   // The agentDisconnect fault, now.
   bool disconnected() const;
   const SimCluster& cluster() const { return cluster_; }
+  // After every apply_workload and delete_workload, write the workload's applied objects to
+  // `dir`/CLUSTER/WORKLOAD.json (a JSON array), or remove that file when the cluster holds none: how fleet-sim
+  // shows a test what fleetd sent each cluster (--manifests-dir). Empty: nothing is written.
+  void set_manifests_dir(std::string dir) { manifests_dir_ = std::move(dir); }
 
  private:
   SimCluster cluster_;
   std::function<double()> clock_;
+  std::string manifests_dir_;
 };
 
 // Simulated seconds since `start` at `time_scale` simulated seconds per real second.

@@ -56,6 +56,9 @@ class SimCluster {
   std::optional<double> next_due() const;
 
   std::optional<protocol::CommandStatus> status(std::string_view command_id) const;
+  // The objects of the workload's last successful apply_workload (with a placement) as the cluster holds them, or
+  // nullptr when it holds none: what a test or a demo reads to see what fleetd sent this cluster.
+  const std::vector<nlohmann::json>* applied_objects(std::string_view workload) const;
   // Events since the last call, oldest first.
   std::vector<protocol::CommandEvent> take_events();
   // The agentDisconnect fault: whether the agent should behave as disconnected (send nothing, poll nothing) at
@@ -158,6 +161,7 @@ class SimCluster {
   std::map<std::string, ProbeInFlight, std::less<>> probes_;  // by probe id
   std::vector<admission::ProbeRecord> probe_records_;
   std::map<std::string, protocol::WorkloadPlacement, std::less<>> workloads_;  // applied placements, by workload
+  std::map<std::string, std::vector<nlohmann::json>, std::less<>> objects_;    // their objects, by workload
 };
 
 // The inventory a spec cluster starts with (what SimCluster's constructor builds).

@@ -15,6 +15,8 @@
 // - A node drained for an upgrade keeps its allocations: the sim reimages it in place under the same name and its
 //   pods are rescheduled on it when it returns (the sim never removes a node). New replicas cannot land on it while
 //   it is cordoned.
+// - The objects of the last apply are kept by workload (applied_objects), as a cluster keeps what was applied, so
+//   that tests see what fleetd sent each cluster (an override's patches, issue #15 item 2).
 // - Nothing is persisted: fleet-sim builds every cluster from the spec when it starts (its state file holds only
 //   credentials), so allocations start empty, as versions and admission start from the spec.
 #include <algorithm>
@@ -131,6 +133,7 @@ void SimCluster::apply_workload(const protocol::ApplyWorkload& p, Running& run) 
   status.nodes_total = static_cast<int>(w.nodes.size());
   auto held = workloads_.find(w.workload);
   if (held != workloads_.end() && held->second == w) {
+    objects_.insert_or_assign(w.workload, p.objects);
     status.nodes_done = status.nodes_total;
     status.message = generation_of(w) + " is already applied: " + summary(w);
     return;
@@ -159,6 +162,7 @@ void SimCluster::apply_workload(const protocol::ApplyWorkload& p, Running& run) 
   if (held != workloads_.end()) account(held->second, -1);
   account(w, +1);
   workloads_.insert_or_assign(w.workload, w);
+  objects_.insert_or_assign(w.workload, p.objects);
   status.nodes_done = status.nodes_total;
   status.message = generation_of(w) + " applied: " + summary(w);
 }
@@ -177,7 +181,13 @@ void SimCluster::delete_workload(const protocol::DeleteWorkload& p, Running& run
   }
   account(held->second, -1);
   status.message = "workload " + held->first + " deleted: released " + summary(held->second);
+  objects_.erase(held->first);
   workloads_.erase(held);
+}
+
+const std::vector<nlohmann::json>* SimCluster::applied_objects(std::string_view workload) const {
+  const auto it = objects_.find(workload);
+  return it == objects_.end() ? nullptr : &it->second;
 }
 
 }  // namespace fleet::agent

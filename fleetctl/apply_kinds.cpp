@@ -16,9 +16,10 @@ using nlohmann::json;
 constexpr std::string_view kCatalogInstead =
     "catalog entries are added and retired, not edited: retire it and add the change under a new version";
 
-constexpr std::array<KindRule, 7> kRules = {{
+constexpr std::array<KindRule, 8> kRules = {{
     {"Cluster", "cluster", "/v1/clusters", UpdateRule::kPatchMutable, false, ""},
     {"Workload", "workload", "/v1/workloads", UpdateRule::kReplaceAlways, false, ""},
+    {"Override", "override", "/v1/overrides", UpdateRule::kReplaceAlways, false, ""},
     {"AdmissionPolicy", "admissionpolicy", "/v1/admission-policies", UpdateRule::kReplaceIfDifferent, false, ""},
     {"RolloutStrategy", "strategy", "/v1/strategies", UpdateRule::kCreateOnly, false,
      "strategies cannot be changed: delete it and apply again, or apply it under a new name"},
@@ -29,7 +30,8 @@ constexpr std::array<KindRule, 7> kRules = {{
 }};
 
 constexpr std::string_view kAccepted =
-    "apply takes Cluster, Workload, AdmissionPolicy, RolloutStrategy, Rollout, or a version catalog entry (kind "
+    "apply takes Cluster, Workload, Override, AdmissionPolicy, RolloutStrategy, Rollout, or a version catalog entry "
+    "(kind "
     "kubernetes or nodeImage)";
 
 // The members `PATCH /v1/clusters/{name}` takes (api/openapi.yaml ClusterPatch); name and provider are fixed.

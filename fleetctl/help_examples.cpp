@@ -40,6 +40,7 @@ constexpr std::array kExamples = {
     Example{"get rollouts", "fleetctl get rollouts\nfleetctl get rollouts k8s-1-31 -o yaml"},
     Example{"get strategies", "fleetctl get strategies\nfleetctl get strategies canary-then-all -o yaml"},
     Example{"get workloads", "fleetctl get workloads\nfleetctl get workloads llm-serve -o yaml"},
+    Example{"get overrides", "fleetctl get overrides\nfleetctl get overrides --workload llm-serve -o yaml"},
     Example{"describe", "fleetctl describe cluster gpu-east-1\nfleetctl describe node gpu-east-1/aks-gpu-0"},
     Example{"describe cluster", "fleetctl describe cluster gpu-east-1\nfleetctl describe cluster gpu-east-1 -w"},
     Example{"describe node",
@@ -48,6 +49,7 @@ constexpr std::array kExamples = {
     Example{"describe rollout", "fleetctl describe rollout k8s-1-31"},
     Example{"describe workload", "fleetctl describe workload llm-serve"},
     Example{"describe placement", "fleetctl describe placement llm-serve"},
+    Example{"describe override", "fleetctl describe override llm-serve-per-region"},
     Example{"probe", "fleetctl probe node gpu-east-1/aks-gpu-0 --reason \"after a driver update\""},
     Example{"probe node", "fleetctl probe node gpu-east-1/aks-gpu-0 --reason \"after a driver update\""},
     Example{"admit", "fleetctl admit node gpu-east-1/aks-gpu-0 --reason \"known-good after vendor RMA\""},
@@ -82,6 +84,7 @@ constexpr std::array kExamples = {
     Example{"delete token", "fleetctl delete token 42"},
     Example{"delete strategy", "fleetctl delete strategy canary-then-all"},
     Example{"delete workload", "fleetctl delete workload llm-serve"},
+    Example{"delete override", "fleetctl delete override llm-serve-per-region"},
     Example{"rollout",
             "fleetctl rollout plan -f k8s-1-31.yaml\nfleetctl rollout create -f k8s-1-31.yaml\n"
             "fleetctl rollout start k8s-1-31\nfleetctl rollout status k8s-1-31 -w"},

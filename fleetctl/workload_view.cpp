@@ -6,6 +6,7 @@
 
 #include "fleetctl/age.hpp"
 #include "fleetctl/json_fields.hpp"
+#include "fleetctl/override_view.hpp"
 #include "fleetctl/table.hpp"
 
 namespace fleet::ctl {
@@ -260,6 +261,9 @@ std::string describe_placement(const json& p, std::chrono::system_clock::time_po
   hint_fields(member_or_null(p, "hints"), fields);
   std::string out = render_fields(fields);
   std::vector<TableRow> bindings;
+  // The OVERRIDES column (issue #15 item 2) only when some binding was patched by one.
+  const bool overridden = std::any_of(array_field(p, "bindings").begin(), array_field(p, "bindings").end(),
+                                      [](const json& b) { return !array_field(b, "overrides").empty(); });
   for (const auto& b : array_field(p, "bindings")) {
     std::vector<std::string> nodes;
     for (const auto& n : array_field(b, "nodes")) {
@@ -269,9 +273,12 @@ std::string describe_placement(const json& p, std::chrono::system_clock::time_po
     if (const std::string message = string_field(b, "message"); !message.empty()) state += ": " + message;
     bindings.push_back({string_field(b, "cluster"), scalar_text(member_or_null(b, "replicas")), state,
                         nodes.empty() ? "-" : joined(nodes, ", ")});
+    if (overridden) bindings.back().push_back(applied_overrides_text(member_or_null(b, "overrides")));
   }
+  TableRow header = {"CLUSTER", "REPLICAS", "STATE", "NODES"};
+  if (overridden) header.emplace_back("OVERRIDES");
   out += "\nBindings:\n";
-  out += bindings.empty() ? "  <none>\n" : render_table({"CLUSTER", "REPLICAS", "STATE", "NODES"}, bindings);
+  out += bindings.empty() ? "  <none>\n" : render_table(header, bindings);
   std::vector<TableRow> rejected;
   for (const auto& r : array_field(p, "rejected")) {
     rejected.push_back({string_field(r, "cluster"), string_field(r, "code"), string_field(r, "reason")});

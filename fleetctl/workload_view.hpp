@@ -21,7 +21,8 @@ std::string workloads_table(const std::vector<nlohmann::json>& workloads, bool w
 std::string describe_workload(const nlohmann::json& workload, std::chrono::system_clock::time_point now);
 
 // `fleetctl describe placement NAME`: GET /v1/workloads/{name}/placement as a summary, the bindings as a table
-// (CLUSTER REPLICAS STATE NODES) and every rejected cluster with its code and reason.
+// (CLUSTER REPLICAS STATE NODES, and OVERRIDES when an override patched any) and every rejected cluster with its
+// code and reason.
 std::string describe_placement(const nlohmann::json& placement, std::chrono::system_clock::time_point now);
 
 }  // namespace fleet::ctl

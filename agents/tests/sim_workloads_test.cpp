@@ -256,6 +256,28 @@ TEST_CASE("delete_workload releases the workload's allocation", "[agent][sim]") 
         protocol::CommandState::kSucceeded);
 }
 
+TEST_CASE("the objects of a workload's last apply are kept until it is deleted", "[agent][sim]") {
+  SimCluster sim = make_sim();
+  const std::string n0 = sim.inventory().nodes[0].name;
+  CHECK(sim.applied_objects("llama") == nullptr);
+  REQUIRE(started(start_command(sim, "a1", "apply_workload", apply_payload("llama", 1, 1, on({{n0, 1}})), 0)).state ==
+          protocol::CommandState::kSucceeded);
+  REQUIRE(sim.applied_objects("llama") != nullptr);
+  CHECK(*sim.applied_objects("llama") == std::vector<json>{kManifest});
+  // A new generation with other objects (an override's image, say) replaces them; a refused apply keeps them.
+  json eu = apply_payload("llama", 2, 1, on({{n0, 1}}));
+  eu["manifests"][0]["spec"] = {{"replicas", 1}};
+  REQUIRE(started(start_command(sim, "a2", "apply_workload", eu, 1)).state == protocol::CommandState::kSucceeded);
+  CHECK(sim.applied_objects("llama")->at(0)["spec"]["replicas"] == 1);
+  json too_big = apply_payload("llama", 3, 8, on({{n0, 2}}));
+  too_big["manifests"][0]["spec"] = {{"replicas", 2}};
+  CHECK(started(start_command(sim, "a3", "apply_workload", too_big, 2)).state == protocol::CommandState::kFailed);
+  CHECK(sim.applied_objects("llama")->at(0)["spec"]["replicas"] == 1);
+  REQUIRE(started(start_command(sim, "d1", "delete_workload", delete_payload("llama"), 3)).state ==
+          protocol::CommandState::kSucceeded);
+  CHECK(sim.applied_objects("llama") == nullptr);
+}
+
 TEST_CASE("a node upgrade keeps its allocations, new replicas wait until it is back", "[agent][sim]") {
   SimCluster sim = make_sim();
   const std::string n0 = sim.inventory().nodes[0].name;

@@ -377,7 +377,7 @@ TEST_CASE("apply: an unknown or missing kind is a usage error before anything is
   CHECK(unknown.exit_code == 2);
   CHECK(unknown.out.empty());
   CHECK(unknown.err ==
-        "error: document 2 has kind \"Deployment\": apply takes Cluster, Workload, AdmissionPolicy, "
+        "error: document 2 has kind \"Deployment\": apply takes Cluster, Workload, Override, AdmissionPolicy, "
         "RolloutStrategy, Rollout, or a version catalog entry (kind kubernetes or nodeImage)\n");
   auto nameless = f.apply("kind: RolloutStrategy\nstages: []\n");
   CHECK(nameless.exit_code == 2);

@@ -190,6 +190,7 @@ class Daemon {
     register_strategy_routes(api_);
     register_rollout_routes(api_, clock_);
     register_workload_routes(api_);
+    register_override_routes(api_);
     register_placement_routes(api_);
     register_command_routes(api_);
     register_command_poll_routes(

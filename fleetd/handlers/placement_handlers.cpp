@@ -30,7 +30,8 @@ http::Response get_placement(Call& call, pqxx::connection_base& conn) {
                     {"replicas", b.replicas},
                     {"state", b.state},
                     {"nodes", std::move(nodes)},
-                    {"generation", b.generation}};
+                    {"generation", b.generation},
+                    {"overrides", b.overrides}};  // issue #15 item 2: what its last apply was patched with
     if (auto it = view->messages.find(b.seq); it != view->messages.end()) binding["message"] = it->second;
     if (!b.command_id.empty()) binding["command"] = b.command_id;
     bindings.push_back(std::move(binding));

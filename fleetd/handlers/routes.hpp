@@ -40,6 +40,8 @@ void register_rollout_routes(ApiService& api, const Clock& clock);
 void register_placement_routes(ApiService& api);
 // Workloads: /v1/workloads (workload_handlers.cpp).
 void register_workload_routes(ApiService& api);
+// Per-cluster overrides of workloads' manifests: /v1/overrides (override_handlers.cpp).
+void register_override_routes(ApiService& api);
 
 // What the agent endpoints share: the per-replica memory that answers most agent requests without SQL
 // (fleetd/gateway/).

@@ -4,10 +4,15 @@
 // - A binding the decision keeps as it is (same replicas, same nodes, not Failed or being deleted) is left alone:
 //   re-evaluating an unchanged fleet sends nothing.
 // - A new or changed binding, or one chosen again after it failed or while it is being deleted, is applied
-//   (upsert: Pending, a new revision, an apply_workload command).
+//   (upsert: Pending, a new revision, an apply_workload command). So is one whose record of applied overrides
+//   differs from what the overrides give it now (issue #15 item 2): an override created, changed or deleted.
 // - A binding the decision no longer has is deleted on its cluster (Deleting, a delete_workload command), unless
 //   nothing runs there (Failed): then its row is dropped.
+#include <map>
+#include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "fleetd/store/placement_store.hpp"
 #include "placement/decision.hpp"
@@ -20,7 +25,10 @@ struct BindingChanges {
   std::vector<store::StoredBinding> drop;
 };
 
-BindingChanges binding_changes(const std::vector<store::StoredBinding>& current, const placement::Decision& decision);
+// `overrides`: by cluster, the record of the overrides a binding there gets now (fleetd/loops/binding_overrides.hpp);
+// a cluster it does not name gets none ([]).
+BindingChanges binding_changes(const std::vector<store::StoredBinding>& current, const placement::Decision& decision,
+                               const std::map<std::string, nlohmann::json>& overrides = {});
 
 // The workload is being deleted: every binding goes.
 BindingChanges deletion_changes(const std::vector<store::StoredBinding>& current);

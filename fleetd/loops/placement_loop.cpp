@@ -5,8 +5,10 @@
 #include "common/log.hpp"
 #include "fleetd/db/lock_keys.hpp"
 #include "fleetd/loops/binding_changes.hpp"
+#include "fleetd/loops/binding_overrides.hpp"
 #include "fleetd/loops/workload_manifests.hpp"
 #include "fleetd/store/command_store.hpp"
+#include "fleetd/store/override_store.hpp"
 #include "fleetd/store/placement_snapshot.hpp"
 #include "fleetd/store/placement_store.hpp"
 #include "placement/decision_json.hpp"
@@ -20,6 +22,7 @@ namespace {
 
 constexpr const char* kCreatedBy = "placement-loop";
 constexpr int kBookkeepingLimit = 5000;
+const std::vector<placement::VersionedOverride> kNoOverrides;
 
 class Receiver : public pqxx::notification_receiver {
  public:
@@ -134,14 +137,44 @@ void remove_deleted(pqxx::transaction_base& txn, const store::WorkloadRecord& w,
   }
 }
 
+// The fleet's clusters as the loop needs them beside the snapshot: ids for the binding rows, labels for the
+// overrides' cluster selectors.
+struct FleetIndex {
+  std::map<std::string, std::string> ids;
+  std::map<std::string, model::Labels> labels;
+};
+
+// The overrides of the round's workloads (issue #15 item 2), by workload name.
+std::map<std::string, std::vector<placement::VersionedOverride>> round_overrides(
+    pqxx::transaction_base& txn, const std::vector<store::WorkloadRecord>& records) {
+  std::vector<std::string> names;
+  names.reserve(records.size());
+  for (const store::WorkloadRecord& w : records) names.push_back(w.name);
+  std::map<std::string, std::vector<placement::VersionedOverride>> out;
+  for (store::StoredOverride& o : store::overrides_for_workloads(txn, names)) {
+    for (const std::string& workload : o.value.workloads) out[workload].push_back({o.value, o.generation});
+  }
+  return out;
+}
+
+// A binding is applied with its overrides; one whose overrides fail is recorded Failed, with why, and nothing is
+// sent: a cluster never runs half-patched manifests.
 void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w, const placement::Workload& workload,
-                    const std::map<std::string, std::string>& cluster_ids, const BindingChanges& changes,
+                    const FleetIndex& fleet, const BindingOverrides& overrides, const BindingChanges& changes,
                     Queued& queued) {
   for (const placement::ClusterBinding& b : changes.apply) {
-    const auto [seq, revision] = store::upsert_binding(txn, w.id, cluster_ids.at(b.cluster), b.replicas,
-                                                       placement::to_json(b.nodes), w.generation);
+    const auto applied = overrides.applied.find(b.cluster);
+    const nlohmann::json record =
+        applied == overrides.applied.end() ? nlohmann::json::array() : placement::to_json(applied->second.applied);
+    const auto [seq, revision] = store::upsert_binding(txn, w.id, fleet.ids.at(b.cluster), b.replicas,
+                                                       placement::to_json(b.nodes), w.generation, record);
+    if (const auto failed = overrides.failed.find(b.cluster); failed != overrides.failed.end()) {
+      store::set_binding_state(txn, seq, "Failed", override_failure_message(failed->second));
+      continue;
+    }
+    const nlohmann::json& manifests = applied == overrides.applied.end() ? w.manifests : applied->second.manifests;
     const std::string id = command_id(seq, revision, "apply");
-    const nlohmann::json payload = {{"manifests", render_manifests(w.manifests, workload, w.generation, b)},
+    const nlohmann::json payload = {{"manifests", render_manifests(manifests, workload, w.generation, b)},
                                     {"placement", placement_member(workload, w.generation, b)}};
     store::enqueue_command(txn, b.cluster, id, "apply_workload", payload, kCreatedBy);
     store::set_binding_command(txn, seq, id, "Pending");
@@ -188,8 +221,12 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
     int unreadable = 0;
     const std::vector<store::ClusterWithNodes> fleet = store::load_fleet(txn, unreadable, fleet_cache_);
     if (unreadable > 0) log::warn("placement: nodes with unreadable inventory left out", {{"nodes", unreadable}});
-    std::map<std::string, std::string> cluster_ids;
-    for (const store::ClusterWithNodes& c : fleet) cluster_ids.emplace(c.cluster.name, c.cluster.id);
+    FleetIndex index;
+    for (const store::ClusterWithNodes& c : fleet) {
+      index.ids.emplace(c.cluster.name, c.cluster.id);
+      index.labels.emplace(c.cluster.name, c.cluster.labels);
+    }
+    const auto overrides = round_overrides(txn, records);
     placement::Snapshot snapshot = store::build_snapshot(fleet, store::bound_by_node(store::bound_node_takes(txn)),
                                                          store::pools_being_upgraded(txn));
     // The hints (model fit, costs) read the snapshot the round starts with; only GPU workloads need it.
@@ -233,9 +270,12 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
       store::save_placement(txn, w.id, w.generation,
                             stored_decision(decision, workload, fits[k], current, hint_context),
                             placement::to_string(decision.state));
-      const BindingChanges changes = binding_changes(w.bindings, decision);
+      const auto own = overrides.find(w.name);
+      const BindingOverrides bound = binding_overrides(w.manifests, own == overrides.end() ? kNoOverrides : own->second,
+                                                       decision.bindings, index.labels);
+      const BindingChanges changes = binding_changes(w.bindings, decision, bound.records());
       remove_bindings(txn, w, changes, queued);
-      apply_bindings(txn, w, workload, cluster_ids, changes, queued);
+      apply_bindings(txn, w, workload, index, bound, changes, queued);
     }
     gpus = gpus_by_model(engine.current());
   }

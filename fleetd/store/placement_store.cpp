@@ -47,7 +47,7 @@ constexpr const char* kToPlace =
     "ORDER BY w.created_at, w.name LIMIT $2 FOR UPDATE OF w SKIP LOCKED";
 constexpr const char* kBindingColumns =
     "b.seq, c.name, c.id::text, b.replicas, b.nodes::text, b.state, COALESCE(b.command_id, ''), b.generation, "
-    "b.revision";
+    "b.revision, b.overrides::text";
 const std::string kBindingsOf = std::string("SELECT ") + kBindingColumns +
                                 ", b.workload_id::text FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id "
                                 "WHERE b.workload_id = ANY($1::uuid[]) ORDER BY c.name";
@@ -59,9 +59,12 @@ constexpr const char* kSetWorkloadState =
     "UPDATE workloads SET state = $2, resource_version = nextval('resource_version_seq'), updated_at = now() "
     "WHERE id = $1::uuid AND state IS DISTINCT FROM $2";
 constexpr const char* kUpsertBinding =
-    "INSERT INTO workload_bindings (workload_id, cluster_id, replicas, nodes, state, generation, updated_at) "
-    "VALUES ($1::uuid, $2::uuid, $3, $4::jsonb, 'Pending', $5, now()) ON CONFLICT (workload_id, cluster_id) DO UPDATE "
+    "INSERT INTO workload_bindings (workload_id, cluster_id, replicas, nodes, state, generation, overrides, "
+    "updated_at) "
+    "VALUES ($1::uuid, $2::uuid, $3, $4::jsonb, 'Pending', $5, $6::jsonb, now()) "
+    "ON CONFLICT (workload_id, cluster_id) DO UPDATE "
     "SET replicas = EXCLUDED.replicas, nodes = EXCLUDED.nodes, state = 'Pending', generation = EXCLUDED.generation, "
+    "overrides = EXCLUDED.overrides, "
     "revision = workload_bindings.revision + 1, message = '', updated_at = now() RETURNING seq, revision";
 constexpr const char* kSetBindingCommand =
     "UPDATE workload_bindings SET command_id = $2, state = $3, updated_at = now() WHERE seq = $1";
@@ -106,6 +109,8 @@ StoredBinding binding_from_row(const pqxx::row& r) {
   b.command_id = r[6].c_str();
   b.generation = r[7].as<std::int64_t>();
   b.revision = r[8].as<int>();
+  b.overrides = nlohmann::json::parse(r[9].c_str(), nullptr, false);
+  if (!b.overrides.is_array()) b.overrides = nlohmann::json::array();
   return b;
 }
 
@@ -254,7 +259,7 @@ std::vector<WorkloadRecord> workloads_to_place(pqxx::transaction_base& txn, bool
   }
   if (records.empty()) return records;
   for (const auto& r : txn.exec_params(kBindingsOf, ids + "}")) {
-    records[index.at(r[9].c_str())].bindings.push_back(binding_from_row(r));
+    records[index.at(r[10].c_str())].bindings.push_back(binding_from_row(r));
   }
   return records;
 }
@@ -267,8 +272,9 @@ void save_placement(pqxx::transaction_base& txn, const std::string& workload_id,
 
 std::pair<std::int64_t, int> upsert_binding(pqxx::transaction_base& txn, const std::string& workload_id,
                                             const std::string& cluster_id, int replicas, const nlohmann::json& nodes,
-                                            std::int64_t generation) {
-  const pqxx::row r = txn.exec_params1(kUpsertBinding, workload_id, cluster_id, replicas, nodes.dump(), generation);
+                                            std::int64_t generation, const nlohmann::json& overrides) {
+  const pqxx::row r =
+      txn.exec_params1(kUpsertBinding, workload_id, cluster_id, replicas, nodes.dump(), generation, overrides.dump());
   return {r[0].as<std::int64_t>(), r[1].as<int>()};
 }
 
@@ -293,7 +299,7 @@ void delete_workload_row(pqxx::transaction_base& txn, const std::string& workloa
 std::vector<FinishedBindingCommand> finished_binding_commands(pqxx::transaction_base& txn, int limit) {
   std::vector<FinishedBindingCommand> out;
   for (const auto& r : txn.exec_params(kFinishedCommands, limit)) {
-    out.push_back({binding_from_row(r), r[9].c_str(), r[10].c_str(), r[11].is_null() ? "" : r[11].c_str()});
+    out.push_back({binding_from_row(r), r[10].c_str(), r[11].c_str(), r[12].is_null() ? "" : r[12].c_str()});
   }
   return out;
 }
@@ -303,8 +309,8 @@ std::vector<AppliedBinding> applied_bindings(pqxx::transaction_base& txn, int li
   for (const auto& r : txn.exec_params(kApplied, limit)) {
     AppliedBinding a;
     a.binding = binding_from_row(r);
-    a.gpus_per_replica = r[9].as<int>();
-    const auto allocated = nlohmann::json::parse(r[10].c_str());
+    a.gpus_per_replica = r[10].as<int>();
+    const auto allocated = nlohmann::json::parse(r[11].c_str());
     for (const auto& [node, gpus] : allocated.items()) {
       a.allocated_gpus[node] = gpus.is_number_integer() ? gpus.get<int>() : 0;
     }
@@ -331,7 +337,7 @@ std::optional<PlacementView> load_placement(pqxx::transaction_base& txn, std::st
   if (!r[5].is_null()) view.decided_at = r[5].c_str();
   for (const auto& b : txn.exec_params(kBindingsWithMessages, std::string(r[0].c_str()))) {
     StoredBinding binding = binding_from_row(b);
-    if (!std::string_view(b[9].c_str()).empty()) view.messages[binding.seq] = b[9].c_str();
+    if (!std::string_view(b[10].c_str()).empty()) view.messages[binding.seq] = b[10].c_str();
     view.bindings.push_back(std::move(binding));
   }
   return view;

@@ -78,6 +78,9 @@ struct StoredBinding {
   std::string command_id;
   std::int64_t generation = 0;  // of the workload it was decided for
   int revision = 0;             // bumped by every upsert: names the binding's next command
+  // The overrides its last apply was patched with (placement::to_json(std::vector<AppliedOverride>),
+  // migrations/0015_overrides.sql): [{"override", "generation", "rules"}].
+  nlohmann::json overrides = nlohmann::json::array();
 };
 
 struct WorkloadRecord {
@@ -100,10 +103,12 @@ std::vector<WorkloadRecord> workloads_to_place(pqxx::transaction_base& txn, bool
 // The decision for a workload generation, and the workload's state (Placed, PartiallyPlaced, Unplaceable).
 void save_placement(pqxx::transaction_base& txn, const std::string& workload_id, std::int64_t generation,
                     const nlohmann::json& decision, std::string_view state);
-// Inserts or updates the binding of (workload, cluster): state Pending, revision + 1. Returns (seq, revision).
+// Inserts or updates the binding of (workload, cluster): state Pending, revision + 1, `overrides` its record of
+// the overrides applied. Returns (seq, revision).
 std::pair<std::int64_t, int> upsert_binding(pqxx::transaction_base& txn, const std::string& workload_id,
                                             const std::string& cluster_id, int replicas, const nlohmann::json& nodes,
-                                            std::int64_t generation);
+                                            std::int64_t generation,
+                                            const nlohmann::json& overrides = nlohmann::json::array());
 void set_binding_command(pqxx::transaction_base& txn, std::int64_t seq, std::string_view command_id,
                          std::string_view state);
 void set_binding_state(pqxx::transaction_base& txn, std::int64_t seq, std::string_view state, std::string_view message);
