@@ -31,7 +31,10 @@ std::string number_text(const json& v) {
 
 std::string value_text(const json& v) {
   std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() > kMaxValueText) text = text.substr(0, kMaxValueText) + "…";
+  if (text.size() > kMaxValueText) {
+    text.resize(kMaxValueText);  // in place: GCC 12 takes substr(0, n) + "…" for an out-of-bounds copy (-Warray-bounds)
+    text += "…";
+  }
   return text;
 }
 

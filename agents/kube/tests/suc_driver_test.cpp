@@ -39,8 +39,12 @@ json k3s_node(const std::string& name, bool control_plane) {
 // upgraded per round and then the Plan Complete. `hang` leaves it applying forever.
 class FakeController {
  public:
-  FakeController(KubeApiDouble& api, std::vector<std::string> nodes, bool hang = false)
-      : api_(api), nodes_(std::move(nodes)), hang_(hang), thread_([this] { loop(); }) {}
+  // `after_first_read`: the controller starts working only once the driver has read a Plan, so that a test of a Plan
+  // already in flight cannot see the controller finish it before the driver looks (it did under a loaded CTest).
+  FakeController(KubeApiDouble& api, std::vector<std::string> nodes, bool hang = false, bool after_first_read = false)
+      : api_(api), nodes_(std::move(nodes)), hang_(hang), after_first_read_(after_first_read), thread_([this] {
+          loop();
+        }) {}
   ~FakeController() {
     stop_ = true;
     thread_.join();
@@ -51,6 +55,7 @@ class FakeController {
     std::size_t done = 0;
     while (!stop_) {
       std::this_thread::sleep_for(3ms);
+      if (after_first_read_ && api_.count_requests("GET", kPlans) == 0) continue;
       for (const std::string& name : {std::string("fleet-control-plane"), std::string("fleet-pool-workers")}) {
         auto plan = api_.object(kPlans + name);
         if (!plan) continue;
@@ -79,6 +84,7 @@ class FakeController {
   KubeApiDouble& api_;
   std::vector<std::string> nodes_;
   bool hang_;
+  bool after_first_read_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -258,7 +264,7 @@ TEST_CASE("suc driver: a Plan already applied for the version is followed after 
                     {"applying", json::array({"worker-0"})},
                     {"conditions", json::array({{{"type", "Complete"}, {"status", "False"}}})}};
   f.api->put_object(kPlans + "fleet-pool-workers", plan);
-  FakeController controller(*f.api, {"worker-0", "worker-1"});
+  FakeController controller(*f.api, {"worker-0", "worker-1"}, false, true);
   auto driver = make_suc_driver(SucFixture::options());
   auto ctx = f.context();
   auto out = driver->upgrade_node_pool(ctx, workers("1.32.7"));
