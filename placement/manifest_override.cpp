@@ -29,7 +29,8 @@ std::string without_prefix(std::string message) {
 std::string quoted(const json& value) {
   std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
   if (text.size() > kMaxQuotedValue) {
-    text.resize(kMaxQuotedValue);  // in place: GCC 12 takes substr(0, n) + "…" for an out-of-bounds copy (-Warray-bounds)
+    text.resize(
+        kMaxQuotedValue);  // in place: GCC 12 takes substr(0, n) + "…" for an out-of-bounds copy (-Warray-bounds)
     text += "…";
   }
   return text;
