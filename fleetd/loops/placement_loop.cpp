@@ -144,6 +144,24 @@ struct FleetIndex {
   std::map<std::string, model::Labels> labels;
 };
 
+FleetIndex fleet_index(const std::vector<store::ClusterWithNodes>& fleet) {
+  FleetIndex index;
+  for (const store::ClusterWithNodes& c : fleet) {
+    index.ids.emplace(c.cluster.name, c.cluster.id);
+    index.labels.emplace(c.cluster.name, c.cluster.labels);
+  }
+  return index;
+}
+
+// A stored workload's spec; nullopt (logged) when it does not parse, which fleetd's own validation should prevent.
+std::optional<placement::Workload> stored_spec(const store::WorkloadRecord& w) {
+  auto spec = placement::workload_spec_from_json(w.spec);
+  if (spec) return std::move(*spec);
+  log::error("placement: a stored workload spec does not parse",
+             {{"workload", w.name}, {"error", spec.error().message}});
+  return std::nullopt;
+}
+
 // The overrides of the round's workloads (issue #15 item 2), by workload name.
 std::map<std::string, std::vector<placement::VersionedOverride>> round_overrides(
     pqxx::transaction_base& txn, const std::vector<store::WorkloadRecord>& records) {
@@ -221,11 +239,7 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
     int unreadable = 0;
     const std::vector<store::ClusterWithNodes> fleet = store::load_fleet(txn, unreadable, fleet_cache_);
     if (unreadable > 0) log::warn("placement: nodes with unreadable inventory left out", {{"nodes", unreadable}});
-    FleetIndex index;
-    for (const store::ClusterWithNodes& c : fleet) {
-      index.ids.emplace(c.cluster.name, c.cluster.id);
-      index.labels.emplace(c.cluster.name, c.cluster.labels);
-    }
+    const FleetIndex index = fleet_index(fleet);
     const auto overrides = round_overrides(txn, records);
     placement::Snapshot snapshot = store::build_snapshot(fleet, store::bound_by_node(store::bound_node_takes(txn)),
                                                          store::pools_being_upgraded(txn));
@@ -246,12 +260,8 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
         remove_deleted(txn, w, queued);
         continue;
       }
-      auto spec = placement::workload_spec_from_json(w.spec);
-      if (!spec) {
-        log::error("placement: a stored workload spec does not parse",
-                   {{"workload", w.name}, {"error", spec.error().message}});
-        continue;
-      }
+      std::optional<placement::Workload> spec = stored_spec(w);
+      if (!spec) continue;
       // A workload that names a model gets its GPUs and memory per GPU from the fleet's shapes first
       // (placement/model_placement.hpp); the engine filters on what that derives.
       std::optional<placement::ModelPlacement> fit;

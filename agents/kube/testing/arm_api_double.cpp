@@ -170,7 +170,7 @@ struct ArmApiDouble::State {
   }
 
   std::string begin(const std::string& pool, const std::string& kind, const std::string& target) {
-    const std::string id = "op-" + std::to_string(next_operation++);
+    std::string id = "op-" + std::to_string(next_operation++);
     Operation op;
     op.pool = pool;
     op.kind = kind;
