@@ -7,38 +7,13 @@
 #include <thread>
 #include <utility>
 
+#include "agents/kube/testing/query_string.hpp"
 #include "net/http_server.hpp"
 
 namespace fleet::agent::kube::testing {
 namespace {
 
 using nlohmann::json;
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> parse_form(std::string_view text) {
-  std::map<std::string, std::string> out;
-  while (!text.empty()) {
-    auto amp = text.find('&');
-    std::string_view part = text.substr(0, amp);
-    auto eq = part.find('=');
-    out[url_decode(part.substr(0, eq))] = eq == std::string_view::npos ? "" : url_decode(part.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    text.remove_prefix(amp + 1);
-  }
-  return out;
-}
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> out;
@@ -228,7 +203,7 @@ struct ArmApiDouble::State {
 
   http::Response token(const http::Request& req) {
     ++token_requests;
-    auto form = parse_form(req.body);
+    auto form = parse_query_string(req.body);
     const std::string* ct = req.header("content-type");
     if (!ct || ct->rfind("application/x-www-form-urlencoded", 0) != 0 || form["grant_type"] != "client_credentials" ||
         form["scope"].empty() ||

@@ -4,36 +4,11 @@
 #include <utility>
 
 #include "agents/kube/testing/kube_api_double_state.hpp"
+#include "agents/kube/testing/query_string.hpp"
 
 namespace fleet::agent::kube::testing {
 
 namespace {
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> parse_query(std::string_view query) {
-  std::map<std::string, std::string> out;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    auto eq = part.find('=');
-    out[url_decode(part.substr(0, eq))] = eq == std::string_view::npos ? "" : url_decode(part.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return out;
-}
 
 std::string media_type(const http::Request& req) {
   const std::string* ct = req.header("content-type");
@@ -146,7 +121,7 @@ void KubeApiDouble::State::handle(const http::Request& req, const http::Respond&
     respond(json_response(401, status(401, "Unauthorized", "Unauthorized")));
     return;
   }
-  handle_locked(req, path, parse_query(raw_query), respond);
+  handle_locked(req, path, parse_query_string(raw_query), respond);
 }
 
 void KubeApiDouble::State::list(const std::map<std::string, json>& items, const std::string& kind,
