@@ -15,7 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kClusters = 5;
+constexpr int kQueueClusters = 5;
 
 std::vector<std::string> cluster_names(FleetdProcess& fleetd) {
   std::vector<std::string> names;
@@ -57,11 +57,11 @@ TEST_CASE("kill -9 of fleetd with queued and leased commands loses none and fini
       FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--command-lease-seconds", "3"})};
   const auto sim_log = fleet_sim_log(dir.path());
   auto sim = start_fleet_sim(fleetd, dir.path(),
-                             {"--clusters", std::to_string(kClusters), "--seed", "5", "--time-scale", "50"});
+                             {"--clusters", std::to_string(kQueueClusters), "--seed", "5", "--time-scale", "50"});
   REQUIRE(eventually(
       [&] {
         auto items = fleetd.call_json("GET", "/v1/clusters?limit=100")["items"];
-        return items.size() == kClusters &&
+        return items.size() == kQueueClusters &&
                std::all_of(items.begin(), items.end(), [](const json& c) { return c["state"] == "ready"; });
       },
       std::chrono::seconds(60)));
@@ -106,8 +106,8 @@ TEST_CASE("kill -9 of fleetd with queued and leased commands loses none and fini
   for (const auto& [id, st] : before) by_state[st]++;
   INFO("states before the kill: " << json(by_state).dump());
   CHECK(by_state["queued"] >=
-        kClusters);  // most of the 15 sent while frozen (a poll answered just before the freeze may take some)
-  CHECK(by_state["running"] + by_state["leased"] >= kClusters);
+        kQueueClusters);  // most of the 15 sent while frozen (a poll answered just before the freeze may take some)
+  CHECK(by_state["running"] + by_state["leased"] >= kQueueClusters);
   fleetd.kill9();
   sim->signal(SIGCONT);
   // Long enough for the upgrades' 3 s leases to expire while fleetd is down: they come back as queued and are

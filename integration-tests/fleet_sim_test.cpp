@@ -16,8 +16,8 @@ namespace agent = fleet::agent;
 
 namespace {
 
-constexpr int kClusters = 50;
-constexpr std::uint64_t kSeed = 11;
+constexpr int kSimClusters = 50;
+constexpr std::uint64_t kSimSeed = 11;
 const char* const kMix = "h100:8x40%,a100:8x30%,l40s:4x30%";
 
 std::map<std::string, int> cluster_states(FleetdProcess& fleetd) {
@@ -27,13 +27,13 @@ std::map<std::string, int> cluster_states(FleetdProcess& fleetd) {
   return states;
 }
 
-// Polls until every one of the kClusters clusters is in `state`; returns how long that took.
+// Polls until every one of the kSimClusters clusters is in `state`; returns how long that took.
 std::chrono::milliseconds wait_for_all(FleetdProcess& fleetd, const std::string& state, std::chrono::seconds timeout) {
   const auto start = std::chrono::steady_clock::now();
   std::map<std::string, int> states;
   while (std::chrono::steady_clock::now() - start < timeout) {
     states = cluster_states(fleetd);
-    if (states[state] == kClusters) {
+    if (states[state] == kSimClusters) {
       return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -51,8 +51,8 @@ long long registrations(FleetdProcess& fleetd) {
 
 std::unique_ptr<ChildProcess> start_sim(FleetdProcess& fleetd, const std::filesystem::path& dir) {
   return start_fleet_sim(fleetd, dir,
-                         {"--clusters", std::to_string(kClusters), "--gpu-mix", kMix, "--seed", std::to_string(kSeed),
-                          "--time-scale", "100"});
+                         {"--clusters", std::to_string(kSimClusters), "--gpu-mix", kMix, "--seed",
+                          std::to_string(kSimSeed), "--time-scale", "100"});
 }
 
 }  // namespace
@@ -64,7 +64,7 @@ TEST_CASE("fleet-sim with 50 clusters registers and reports exact GPU totals and
       FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--unreachable-after", "3"})};
 
   // What the spec says the fleet has: the same generator fleet-sim runs, with the same seed.
-  auto spec = agent::generate_fleet_spec(kClusters, kMix, kSeed);
+  auto spec = agent::generate_fleet_spec(kSimClusters, kMix, kSimSeed);
   REQUIRE(spec);
   std::map<std::string, long long> expected;
   long long expected_total = 0;
@@ -86,7 +86,7 @@ TEST_CASE("fleet-sim with 50 clusters registers and reports exact GPU totals and
   std::map<std::string, long long> totals;
   for (const auto& [model, n] : gpus["totals"].items()) totals[model] = n.get<long long>();
   CHECK(totals == expected);
-  REQUIRE(registrations(fleetd) == kClusters);
+  REQUIRE(registrations(fleetd) == kSimClusters);
 
   // Every cluster reports its versions and nodes.
   auto one = fleetd.call_json("GET", "/v1/clusters/" + spec->clusters[0].name);
@@ -102,7 +102,7 @@ TEST_CASE("fleet-sim with 50 clusters registers and reports exact GPU totals and
   CHECK((perms & std::filesystem::perms::all) ==
         (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
   json state = json::parse(std::ifstream(state_path));
-  CHECK(state["agents"].size() == static_cast<std::size_t>(kClusters));
+  CHECK(state["agents"].size() == static_cast<std::size_t>(kSimClusters));
 
   // Stop fleet-sim: missed heartbeats turn every cluster unreachable.
   sim->signal(SIGTERM);
@@ -114,7 +114,7 @@ TEST_CASE("fleet-sim with 50 clusters registers and reports exact GPU totals and
   sim = start_sim(fleetd, dir.path());
   took = wait_for_all(fleetd, "ready", std::chrono::seconds(60));
   WARN("50 clusters ready again after " << took.count() << " ms");
-  CHECK(registrations(fleetd) == kClusters);
+  CHECK(registrations(fleetd) == kSimClusters);
   json state_again = json::parse(std::ifstream(state_path));
   CHECK(state_again == state);
   gpus = fleetd.call_json("GET", "/v1/gpus?limit=1");

@@ -20,8 +20,8 @@ namespace model = fleet::model;
 
 namespace {
 
-constexpr int kClusters = 50;
-constexpr std::uint64_t kSeed = 23;
+constexpr int kAdmissionClusters = 50;
+constexpr std::uint64_t kAdmissionSeed = 23;
 constexpr double kTimeScale = 100;  // a 15 s probe takes 0.15 s
 
 // Every GPU of the fleet, paged: (cluster, node) → admission.
@@ -58,7 +58,7 @@ TEST_CASE("fleet-sim: 50 clusters prove their GPU nodes, fleetd stores every ver
   const auto data_dir = dir.path() / "data";
   FleetdProcess fleetd{FleetdOptions(data_dir, {}, {"--heartbeat-interval", "1", "--unreachable-after", "5"})};
 
-  auto spec = agent::generate_fleet_spec(kClusters, "h100:8x50%,a100:8x30%,l40s:4x20%", kSeed);
+  auto spec = agent::generate_fleet_spec(kAdmissionClusters, "h100:8x50%,a100:8x30%,l40s:4x20%", kAdmissionSeed);
   REQUIRE(spec);
   spec->time_scale = kTimeScale;
   spec->faults.probe_failure = 0.05;
@@ -186,6 +186,6 @@ TEST_CASE("fleet-sim: 50 clusters prove their GPU nodes, fleetd stores every ver
        at = text.find("\"admission policy applied\"", at + 1)) {
     ++applied;
   }
-  CHECK(applied == static_cast<std::size_t>(kClusters));
+  CHECK(applied == static_cast<std::size_t>(kAdmissionClusters));
   CHECK_THAT(text, Catch::Contains("\"policy\":\"fleet-default\""));
 }

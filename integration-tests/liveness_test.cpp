@@ -18,7 +18,7 @@ using nlohmann::json;
 namespace agent = fleet::agent;
 namespace model = fleet::model;
 namespace protocol = fleet::protocol;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -53,9 +53,9 @@ std::string state(FleetdProcess& fleetd, const std::string& cluster) {
 
 // Seconds until the cluster leaves `from`, polled every 100 ms, at most `limit`; -1 if it never does.
 double seconds_until_not(FleetdProcess& fleetd, const std::string& cluster, const std::string& from, double limit) {
-  auto start = Clock::now();
-  while (std::chrono::duration<double>(Clock::now() - start).count() < limit) {
-    if (state(fleetd, cluster) != from) return std::chrono::duration<double>(Clock::now() - start).count();
+  auto start = SteadyClock::now();
+  while (std::chrono::duration<double>(SteadyClock::now() - start).count() < limit) {
+    if (state(fleetd, cluster) != from) return std::chrono::duration<double>(SteadyClock::now() - start).count();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return -1;

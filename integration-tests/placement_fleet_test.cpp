@@ -20,9 +20,9 @@ namespace agent = fleet::agent;
 
 namespace {
 
-constexpr int kClusters = 40;
+constexpr int kPlacementClusters = 40;
 constexpr int kWorkloads = 200;
-constexpr std::uint64_t kSeed = 1405;
+constexpr std::uint64_t kPlacementSeed = 1405;
 
 json make_workload(int i, std::mt19937_64& rng) {
   static const int kShapes[] = {1, 1, 1, 2, 2, 4, 4, 8};
@@ -51,7 +51,7 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
   TempDir dir;
   FleetdProcess fleetd{
       FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--unreachable-after", "10"})};
-  auto spec = agent::generate_fleet_spec(kClusters, "h100:8x50%,a100:8x30%,l40s:4x20%", kSeed);
+  auto spec = agent::generate_fleet_spec(kPlacementClusters, "h100:8x50%,a100:8x30%,l40s:4x20%", kPlacementSeed);
   REQUIRE(spec);
   spec->time_scale = 2000;
   const auto spec_path = dir.path() / "fleet.json";
@@ -66,7 +66,7 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
     for (const auto& c : list["items"]) {
       if (c["state"] == "ready") clusters.push_back(c["name"]);
     }
-    if (static_cast<int>(clusters.size()) == kClusters) break;
+    if (static_cast<int>(clusters.size()) == kPlacementClusters) break;
     REQUIRE(std::chrono::steady_clock::now() < deadline);
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
@@ -77,7 +77,7 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
   }
   REQUIRE(healthy_gpus > 0);
 
-  std::mt19937_64 rng(kSeed);
+  std::mt19937_64 rng(kPlacementSeed);
   for (int i = 0; i < kWorkloads; ++i) fleetd.call_json("POST", "/v1/workloads", make_workload(i, rng).dump(), 201);
 
   // Every workload decided, and every binding settled (Running, or Failed if an agent refused).
@@ -102,7 +102,7 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
   std::map<std::pair<std::string, std::string>, int> booked;
   std::map<std::string, int> states;
   int bound_gpus = 0;
-  std::mt19937_64 replay(kSeed);
+  std::mt19937_64 replay(kPlacementSeed);
   for (int i = 0; i < kWorkloads; ++i) {
     const json w = make_workload(i, replay);
     const json& p = placements.at(w["name"]);
@@ -137,7 +137,7 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
       ++nodes_checked;
     }
   }
-  CHECK(nodes_checked > kClusters * 3);
+  CHECK(nodes_checked > kPlacementClusters * 3);
 
   // Deleting a workload frees its GPUs on the agents.
   const std::string victim = placements.begin()->first;
@@ -162,7 +162,7 @@ TEST_CASE("placement sees an inventory change made after its last round: a cordo
   TempDir dir;
   FleetdProcess fleetd{
       FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--unreachable-after", "10"})};
-  auto spec = agent::generate_fleet_spec(2, "h100:8x100%", kSeed);
+  auto spec = agent::generate_fleet_spec(2, "h100:8x100%", kPlacementSeed);
   REQUIRE(spec);
   spec->time_scale = 2000;
   const auto spec_path = dir.path() / "fleet.json";

@@ -24,7 +24,7 @@ namespace agent = fleet::agent;
 
 namespace {
 
-constexpr int kClusters = 12;
+constexpr int kCrashRolloutClusters = 12;
 constexpr int kKills = 20;
 
 std::string read_file(const std::filesystem::path& p) {
@@ -52,11 +52,11 @@ TEST_CASE("rollout: kill -9 fleetd at 20 random points and once inside a transac
   TempDir dir;
   FleetdProcess fleetd{
       FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--unreachable-after", "30"})};
-  auto spec = agent::generate_fleet_spec(kClusters, "h100:8x50%", 5);
+  auto spec = agent::generate_fleet_spec(kCrashRolloutClusters, "h100:8x50%", 5);
   REQUIRE(spec);
   spec->time_scale = 400;  // a control-plane upgrade 1.5 s, a node about 0.8 s
   const auto sim = start_fleet_sim(fleetd, dir.path(), *spec);
-  const bool ready = wait_for_ready_clusters(fleetd, kClusters, "", std::chrono::seconds(60));
+  const bool ready = wait_for_ready_clusters(fleetd, kCrashRolloutClusters, "", std::chrono::seconds(60));
   INFO(fleetd.call_json("GET", "/v1/clusters").dump().substr(0, 2000));
   INFO(read_file(fleet_sim_log(dir.path())).substr(0, 3000));
   REQUIRE(ready);
@@ -111,7 +111,7 @@ TEST_CASE("rollout: kill -9 fleetd at 20 random points and once inside a transac
     approve_if_open(fleetd, run);
     // A cluster whose agent was cut off by a restart when its turn came is skipped (Unreachable), not failed:
     // :retry takes it up again with the same targets.
-    if (run["state"] == "Completed" && run["counts"]["succeeded"] != kClusters && retries < 3) {
+    if (run["state"] == "Completed" && run["counts"]["succeeded"] != kCrashRolloutClusters && retries < 3) {
       fleetd.call_json("POST", "/v1/rollouts/crash:retry", "");
       ++retries;
       continue;
@@ -121,7 +121,7 @@ TEST_CASE("rollout: kill -9 fleetd at 20 random points and once inside a transac
     REQUIRE(std::chrono::steady_clock::now() < done_by);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  CHECK(run["counts"]["succeeded"] == kClusters);
+  CHECK(run["counts"]["succeeded"] == kCrashRolloutClusters);
   const json clusters = fleetd.call_json("GET", "/v1/clusters");
   for (const auto& c : clusters["items"]) CHECK(c["kubernetesVersion"] == "1.32.7");
 
@@ -171,6 +171,6 @@ TEST_CASE("rollout: kill -9 fleetd at 20 random points and once inside a transac
     }
     if (e["to"] == "Succeeded") ++succeeded[cluster];
   }
-  CHECK(static_cast<int>(succeeded.size()) == kClusters);
+  CHECK(static_cast<int>(succeeded.size()) == kCrashRolloutClusters);
   for (const auto& [cluster, n] : succeeded) CHECK(n == 1);
 }

@@ -19,8 +19,8 @@ namespace agent = fleet::agent;
 
 namespace {
 
-constexpr int kClusters = 50;
-constexpr std::uint64_t kSeed = 41;
+constexpr int kRolloutClusters = 50;
+constexpr std::uint64_t kRolloutSeed = 41;
 
 const json kStrategy = json::parse(R"({"stages": [
   {"name": "canary", "updateGroups": ["canary"], "maxConcurrency": "1", "afterStageWait": "0s",
@@ -39,14 +39,14 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
   FleetdProcess fleetd{
       FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--unreachable-after", "10"})};
 
-  auto spec = agent::generate_fleet_spec(kClusters, "h100:8x40%,l40s:4x20%", kSeed);
+  auto spec = agent::generate_fleet_spec(kRolloutClusters, "h100:8x40%,l40s:4x20%", kRolloutSeed);
   REQUIRE(spec);
   spec->time_scale = 2000;  // a 600 s control-plane upgrade takes 0.3 s, a node about 0.16 s
   spec->faults.node_upgrade_failure = 0.02;
   spec->faults.probe_failure = 0.02;
   const auto sim = start_fleet_sim(fleetd, dir.path(), *spec);
   // Every cluster ready with its inventory (pools and versions) stored.
-  REQUIRE(wait_for_ready_clusters(fleetd, kClusters, "1.31.4"));
+  REQUIRE(wait_for_ready_clusters(fleetd, kRolloutClusters, "1.31.4"));
 
   const json body = {{"name", "k8s-1-32"},
                      {"target",
@@ -57,7 +57,7 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
                      {"strategy", kStrategy}};
   // The dry run: every cluster in a stage, each with a control-plane hop then its pools, nothing written.
   auto plan = fleetd.call_json("POST", "/v1/rollouts:plan", body.dump());
-  REQUIRE(plan["members"].size() == kClusters);
+  REQUIRE(plan["members"].size() == kRolloutClusters);
   CHECK(plan["unmatched"].empty());
   for (const auto& m : plan["members"]) {
     INFO(m.dump());
@@ -69,7 +69,7 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
 
   auto created = fleetd.call_json("POST", "/v1/rollouts", body.dump(), 201);
   CHECK(created["state"] == "Pending");
-  CHECK(created["counts"]["total"] == kClusters);
+  CHECK(created["counts"]["total"] == kRolloutClusters);
   // A second run over the same clusters is refused, naming the first.
   json second = body;
   second["name"] = "k8s-1-32-again";
@@ -78,7 +78,7 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
   CHECK(refused.body.find("k8s-1-32") != std::string::npos);
 
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // nothing happens before :start
-  CHECK(fleetd.call_json("GET", "/v1/rollouts/k8s-1-32")["counts"]["pending"] == kClusters);
+  CHECK(fleetd.call_json("GET", "/v1/rollouts/k8s-1-32")["counts"]["pending"] == kRolloutClusters);
   fleetd.call_json("POST", "/v1/rollouts/k8s-1-32:start", "");
 
   int approvals = 0, resumes = 0, retries = 0;
@@ -115,7 +115,7 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
   }
   WARN("rollout completed: " << approvals << " approval, " << resumes << " resumes, " << retries << " retries");
   CHECK(approvals == 1);
-  CHECK(run["counts"]["succeeded"] == kClusters);
+  CHECK(run["counts"]["succeeded"] == kRolloutClusters);
 
   // Every cluster reports the target version.
   auto clusters = fleetd.call_json("GET", "/v1/clusters?limit=1000");
@@ -156,7 +156,7 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
     if (e["to"] == "Succeeded") ++succeeded[cluster];
     if (e["to"] == "Failed") ++failures;
   }
-  CHECK(succeeded.size() == kClusters);
+  CHECK(succeeded.size() == kRolloutClusters);
   for (const auto& [cluster, n] : succeeded) CHECK(n == 1);
   WARN(failures << " member failures on the way");
   if (failures > 0) CHECK(retries + resumes > 0);
@@ -185,6 +185,6 @@ TEST_CASE("fleet-sim: a three-stage rollout over 50 clusters with an approval ga
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_step_seconds_count{kind=\"control_plane\"} "));
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_node_upgrade_seconds_count "));
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_members_finished_total{result=\"succeeded\"} " +
-                                           std::to_string(kClusters) + "\n"));
+                                           std::to_string(kRolloutClusters) + "\n"));
   CHECK_THAT(metrics.body, Catch::Contains("fleetd_rollout_executor_leader 1\n"));
 }

@@ -26,7 +26,7 @@ using WallClock = std::chrono::system_clock;
 
 namespace {
 
-constexpr int kClusters = 6;
+constexpr int kWindowClusters = 6;
 
 // A window of `length` opening at `opens` (on the minute), in UTC: its weekday and HH:MM.
 json utc_window(WallClock::time_point opens, std::chrono::minutes length) {
@@ -50,7 +50,7 @@ TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none
   TempDir dir;
   FleetdProcess fleetd{
       FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--unreachable-after", "30"})};
-  auto spec = agent::generate_fleet_spec(kClusters, "h100:8x50%", 13);
+  auto spec = agent::generate_fleet_spec(kWindowClusters, "h100:8x50%", 13);
   REQUIRE(spec);
   spec->time_scale = 2000;
   std::map<std::string, std::string> window_of;  // cluster → now | soon
@@ -61,7 +61,7 @@ TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none
   }
   const auto sim = start_fleet_sim(fleetd, dir.path(), *spec);
   // Every cluster ready with its inventory (pools and versions) stored.
-  REQUIRE(wait_for_ready_clusters(fleetd, kClusters, "1.31.4"));
+  REQUIRE(wait_for_ready_clusters(fleetd, kWindowClusters, "1.31.4"));
 
   // The windows, on whole minutes: "now" opened a minute ago for 20 minutes; "soon" opens on the next whole minute
   // at least 25 s away (time to create and start the run first), for 10 minutes.
@@ -83,7 +83,7 @@ TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none
 
   // The plan names each cluster's window and where it stands.
   auto plan = fleetd.call_json("POST", "/v1/rollouts:plan", body.dump());
-  REQUIRE(plan["members"].size() == kClusters);
+  REQUIRE(plan["members"].size() == kWindowClusters);
   for (const auto& m : plan["members"]) {
     INFO(m.dump());
     REQUIRE(m.contains("maintenanceWindow"));
@@ -115,7 +115,7 @@ TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none
     std::this_thread::sleep_for(milliseconds(200));
   }
   CHECK(seen_waiting);
-  CHECK(run["counts"]["succeeded"] == kClusters);
+  CHECK(run["counts"]["succeeded"] == kWindowClusters);
   for (const auto& c : fleetd.call_json("GET", "/v1/clusters?limit=1000")["items"]) {
     CHECK(c["kubernetesVersion"] == "1.32.7");
   }
@@ -140,7 +140,7 @@ TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none
     CHECK(*at >= (soon ? soon_opens : now_opens));
     CHECK(*at < (soon ? soon_closes : now_closes));
   }
-  CHECK(waited.size() == kClusters / 2);
-  CHECK(starts.size() == kClusters);
+  CHECK(waited.size() == kWindowClusters / 2);
+  CHECK(starts.size() == kWindowClusters);
   for (const auto& [cluster, n] : starts) CHECK(n == 1);
 }

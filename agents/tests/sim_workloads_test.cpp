@@ -18,7 +18,7 @@ using nlohmann::json;
 constexpr std::int64_t kGiB = std::int64_t{1} << 30;
 
 // Two GPU nodes of 8 H100s and one system node; GPU nodes sort first ("aks-gpu-…" < "aks-system-…").
-SimCluster make_sim(double probe_failure = 0) {
+SimCluster make_workload_sim(double probe_failure = 0) {
   ClusterSpec c;
   c.name = "aks-westeurope-1";
   c.pools.push_back(make_pool("system", 1, 8, 32));
@@ -56,7 +56,7 @@ std::int64_t allocated_gpus(const SimCluster& sim, const std::string& node) {
 }
 
 TEST_CASE("apply_workload accounts the placement on its nodes, and the inventory reports it", "[agent][sim]") {
-  SimCluster sim = make_sim();
+  SimCluster sim = make_workload_sim();
   const std::string n0 = sim.inventory().nodes[0].name;
   const std::string n1 = sim.inventory().nodes[1].name;
   const std::string sys = sim.inventory().nodes[2].name;
@@ -99,7 +99,7 @@ TEST_CASE("apply_workload accounts the placement on its nodes, and the inventory
 
 TEST_CASE("apply_workload is idempotent by workload: the same placement changes nothing, a new one replaces it",
           "[agent][sim]") {
-  SimCluster sim = make_sim();
+  SimCluster sim = make_workload_sim();
   const std::string n0 = sim.inventory().nodes[0].name;
   const std::string n1 = sim.inventory().nodes[1].name;
   REQUIRE(started(start_command(sim, "a1", "apply_workload", apply_payload("llama", 1, 4, on({{n0, 2}})), 0)).state ==
@@ -141,7 +141,7 @@ TEST_CASE("apply_workload is idempotent by workload: the same placement changes 
 }
 
 TEST_CASE("an over-commit fails naming the node and the numbers, and changes nothing", "[agent][sim]") {
-  SimCluster sim = make_sim();
+  SimCluster sim = make_workload_sim();
   const std::string n0 = sim.inventory().nodes[0].name;
   const std::string n1 = sim.inventory().nodes[1].name;
   const std::string sys = sim.inventory().nodes[2].name;
@@ -197,7 +197,7 @@ TEST_CASE("an over-commit fails naming the node and the numbers, and changes not
 }
 
 TEST_CASE("new GPU replicas need a schedulable, admitted node, what runs stays", "[agent][sim]") {
-  SimCluster sim = make_sim(1.0);  // every probe fails
+  SimCluster sim = make_workload_sim(1.0);  // every probe fails
   const std::string n0 = sim.inventory().nodes[0].name;
   const std::string n1 = sim.inventory().nodes[1].name;
   REQUIRE(started(start_command(sim, "a1", "apply_workload", apply_payload("llama", 1, 4, on({{n0, 2}})), 0)).state ==
@@ -232,7 +232,7 @@ TEST_CASE("new GPU replicas need a schedulable, admitted node, what runs stays",
 }
 
 TEST_CASE("delete_workload releases the workload's allocation", "[agent][sim]") {
-  SimCluster sim = make_sim();
+  SimCluster sim = make_workload_sim();
   const std::string n0 = sim.inventory().nodes[0].name;
   const model::ClusterInventory empty = sim.inventory();
   REQUIRE(started(start_command(sim, "a1", "apply_workload", apply_payload("llama", 1, 8, on({{n0, 1}})), 0)).state ==
@@ -257,7 +257,7 @@ TEST_CASE("delete_workload releases the workload's allocation", "[agent][sim]") 
 }
 
 TEST_CASE("the objects of a workload's last apply are kept until it is deleted", "[agent][sim]") {
-  SimCluster sim = make_sim();
+  SimCluster sim = make_workload_sim();
   const std::string n0 = sim.inventory().nodes[0].name;
   CHECK(sim.applied_objects("llama") == nullptr);
   REQUIRE(started(start_command(sim, "a1", "apply_workload", apply_payload("llama", 1, 1, on({{n0, 1}})), 0)).state ==
@@ -279,7 +279,7 @@ TEST_CASE("the objects of a workload's last apply are kept until it is deleted",
 }
 
 TEST_CASE("a node upgrade keeps its allocations, new replicas wait until it is back", "[agent][sim]") {
-  SimCluster sim = make_sim();
+  SimCluster sim = make_workload_sim();
   const std::string n0 = sim.inventory().nodes[0].name;
   REQUIRE(started(start_command(sim, "a1", "apply_workload", apply_payload("llama", 1, 2, on({{n0, 2}})), 0)).state ==
           protocol::CommandState::kSucceeded);

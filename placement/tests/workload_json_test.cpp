@@ -1,4 +1,5 @@
 #include "placement/workload_json.hpp"
+#include "placement/tests/placement_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -7,6 +8,7 @@
 
 using namespace fleet;
 using namespace fleet::placement;
+using fleet::placement::testing::kGiB;
 using nlohmann::json;
 
 namespace {
@@ -22,8 +24,6 @@ constexpr const char* kDesignExample = R"({
              "affinity": {"required": {"labelSelector": "env=prod"}},
              "tolerations": [], "spread": [{"topologyKey": "region", "maxSkew": 1}]}
 })";
-
-constexpr std::int64_t kGiB = std::int64_t{1} << 30;
 
 json minimal() {
   return {{"name", "w"}, {"manifests", {{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c"}}}}}}};

@@ -18,7 +18,7 @@ TimePoint at(const char* text) {
   return *parse_timestamp(text);
 }
 
-json image(const std::string& version, const std::string& released, json regions = json::array()) {
+json image_json(const std::string& version, const std::string& released, json regions = json::array()) {
   return {
       {"kind", "nodeImage"}, {"provider", "aks"}, {"version", version}, {"released", released}, {"regions", regions}};
 }
@@ -109,7 +109,7 @@ TEST_CASE("version catalog: an entry round-trips and reads both date forms", "[v
   CHECK(catalog_entry_from_json(out, "").value() == *e);
 
   auto img = catalog_entry_from_json(
-      image("AKSAzureLinux-V3gen2-202510.19.0", "2025-10-19T08:30:00.250Z", {"westeurope", "eastus"}), "");
+      image_json("AKSAzureLinux-V3gen2-202510.19.0", "2025-10-19T08:30:00.250Z", {"westeurope", "eastus"}), "");
   REQUIRE(img);
   CHECK(img->os_family == "AzureLinux");  // implied by the name
   CHECK(img->regions == std::vector<std::string>{"westeurope", "eastus"});
@@ -117,7 +117,7 @@ TEST_CASE("version catalog: an entry round-trips and reads both date forms", "[v
   CHECK(img->gpu_driver == DriverRange{});
   CHECK_FALSE(img->retired);
   CHECK(catalog_entry_from_json(to_json(*img), "").value() == *img);
-  json explicit_family = image("custom-rhel-9.4", "2025-01-01");
+  json explicit_family = image_json("custom-rhel-9.4", "2025-01-01");
   explicit_family["osFamily"] = "RHEL";
   explicit_family["retired"] = true;
   auto custom = catalog_entry_from_json(explicit_family, "");
@@ -138,10 +138,10 @@ TEST_CASE("version catalog: every refusal names its member", "[version_catalog]"
   CHECK(refusal(k, "version", "1.32").field == "entries[0].version");
   CHECK(refusal(k, "version", "1.32.7-rc.1").field == "entries[0].version");
   CHECK(refusal(k, "version", std::string(129, '1')).field == "entries[0].version");
-  CHECK(refusal(image("x", "2025-01-01"), "version", "has space").field == "entries[0].version");
+  CHECK(refusal(image_json("x", "2025-01-01"), "version", "has space").field == "entries[0].version");
   CHECK(refusal(k, "osFamily", "Ubuntu").field == "entries[0].osFamily");
-  CHECK(refusal(image("nodash", "2025-01-01"), "osFamily", discard).field == "entries[0].osFamily");
-  CHECK(refusal(image("AKSUbuntu-1", "2025-01-01"), "osFamily", "bad family").field == "entries[0].osFamily");
+  CHECK(refusal(image_json("nodash", "2025-01-01"), "osFamily", discard).field == "entries[0].osFamily");
+  CHECK(refusal(image_json("AKSUbuntu-1", "2025-01-01"), "osFamily", "bad family").field == "entries[0].osFamily");
   CHECK(refusal(k, "released", discard).type == "missing-field");
   CHECK(refusal(k, "released", "yesterday").field == "entries[0].released");
   CHECK(refusal(k, "released", "2025-02-30").field == "entries[0].released");
@@ -188,7 +188,7 @@ TEST_CASE("version catalog: every refusal names its member", "[version_catalog]"
   auto dup = catalog_from_json({{"entries", {kube("1.32.7"), kube("v1.32.7")}}});
   REQUIRE_FALSE(dup);
   CHECK(dup.error().field == "entries[1].version");
-  CHECK(catalog_from_json({{"entries", {kube("1.32.7"), image("AKSUbuntu-1", "2025-01-01")}}, {"notes", "n"}}));
+  CHECK(catalog_from_json({{"entries", {kube("1.32.7"), image_json("AKSUbuntu-1", "2025-01-01")}}, {"notes", "n"}}));
   json big = json::array();
   for (std::size_t i = 0; i <= kMaxCatalogEntries; ++i) big.push_back(json::object());
   CHECK(catalog_from_json({{"entries", big}}).error().field == "entries");
@@ -221,14 +221,15 @@ TEST_CASE("version catalog: driver versions compare as numbers and ranges are in
 }
 
 TEST_CASE("version catalog: the newest node image available in every region", "[version_catalog]") {
-  json entries = json::array({image("AKSUbuntu-2204gen2containerd-202509.15.0", "2025-09-15"),
-                              image("AKSUbuntu-2204gen2containerd-202510.01.0", "2025-10-01"),
-                              image("AKSUbuntu-2204gen2containerd-202510.19.0", "2025-10-19", {"eastus", "westeurope"}),
-                              image("AKSUbuntu-2204gen2containerd-202511.03.0", "2025-11-03", {"eastus"}),
-                              image("AKSUbuntu-2204gen2containerd-202512.01.0", "2025-12-01"),
-                              image("AKSAzureLinux-V3gen2-202511.20.0", "2025-11-20")});
+  json entries =
+      json::array({image_json("AKSUbuntu-2204gen2containerd-202509.15.0", "2025-09-15"),
+                   image_json("AKSUbuntu-2204gen2containerd-202510.01.0", "2025-10-01"),
+                   image_json("AKSUbuntu-2204gen2containerd-202510.19.0", "2025-10-19", {"eastus", "westeurope"}),
+                   image_json("AKSUbuntu-2204gen2containerd-202511.03.0", "2025-11-03", {"eastus"}),
+                   image_json("AKSUbuntu-2204gen2containerd-202512.01.0", "2025-12-01"),
+                   image_json("AKSAzureLinux-V3gen2-202511.20.0", "2025-11-20")});
   entries[4]["retired"] = true;
-  json arc = image("AKSUbuntu-2204gen2containerd-202512.02.0", "2025-12-02");
+  json arc = image_json("AKSUbuntu-2204gen2containerd-202512.02.0", "2025-12-02");
   arc["provider"] = "arc";
   entries.push_back(arc);
   auto catalog = catalog_from_json({{"entries", entries}});
@@ -248,7 +249,8 @@ TEST_CASE("version catalog: the newest node image available in every region", "[
   CHECK(catalog->newest_node_image("aks", "Windows", {}, now) == nullptr);
   CHECK(catalog->newest_node_image("arc", "Ubuntu", {}, now)->provider == "arc");
   // Same day: the version text breaks the tie.
-  auto tie = catalog_from_json({{"entries", {image("AKSUbuntu-a", "2025-01-01"), image("AKSUbuntu-b", "2025-01-01")}}});
+  auto tie = catalog_from_json(
+      {{"entries", {image_json("AKSUbuntu-a", "2025-01-01"), image_json("AKSUbuntu-b", "2025-01-01")}}});
   CHECK(tie->newest_node_image("aks", "Ubuntu", {}, now)->version == "AKSUbuntu-b");
 
   CHECK(catalog->node_image("aks", "AKSAzureLinux-V3gen2-202511.20.0") != nullptr);

@@ -16,10 +16,12 @@
 #include "agents/kube/testing/test_pki.hpp"
 #include "agents/kube/upgrade/aks_driver.hpp"
 #include "agents/testing/start_command.hpp"
+#include "common/testing/eventually.hpp"
 
 namespace fleet::agent::kube {
 
 using ::fleet::agent::testing::start_command;
+using ::fleet::testing::eventually;
 using nlohmann::json;
 using testing::ArmApiDouble;
 using testing::ArmApiDoubleOptions;
@@ -33,15 +35,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kImage = "AKSUbuntu-2204gen2containerd-202510.01.0";
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds within = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
 
 struct AksFixture {
   TestPki pki;

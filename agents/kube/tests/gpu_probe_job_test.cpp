@@ -89,14 +89,14 @@ bool has_taint(const json& node, const std::string& key, const std::string& valu
   return false;
 }
 
-struct Fixture {
+struct ProbeJobFixture {
   TestPki pki;
   std::unique_ptr<KubeApiDouble> api;
   std::atomic<double> now{kStart};
   std::vector<protocol::CommandEvent> events;
   std::vector<protocol::ProbeResult> results;
 
-  Fixture() {
+  ProbeJobFixture() {
     KubeApiDoubleOptions o;
     o.tls_cert_file = pki.server_cert_file;
     o.tls_key_file = pki.server_key_file;
@@ -178,7 +178,7 @@ struct Fixture {
 
 TEST_CASE("admission: a new GPU node without the taint gets it, and a Job pinned to it probes all its GPUs",
           "[kube][admission]") {
-  Fixture f;
+  ProbeJobFixture f;
   f.api->put_node(make_node("aks-gpu-0", 8));
   f.api->put_node(make_node("aks-cpu-0", 0));
   f.api->put_pod({{"metadata", {{"name", "web-0"}, {"namespace", "default"}}}, {"spec", {{"nodeName", "aks-gpu-0"}}}});
@@ -244,7 +244,7 @@ TEST_CASE("admission: a new GPU node without the taint gets it, and a Job pinned
 
 TEST_CASE("admission: a passing report admits (the taint goes, others stay) and the Job is deleted",
           "[kube][admission]") {
-  Fixture f;
+  ProbeJobFixture f;
   const json sku = {{"key", "sku"}, {"value", "gpu"}, {"effect", "NoSchedule"}};
   f.api->put_node(make_node("aks-gpu-0", 8, json::array({kUnverified, sku})));
   // The report comes in the termination message (it fits in 4 KiB): no log read.
@@ -282,7 +282,7 @@ TEST_CASE("admission: a passing report admits (the taint goes, others stay) and 
 
 TEST_CASE("admission: a routine re-probe of a node whose GPUs are at work is postponed, never a quarantine",
           "[kube][admission]") {
-  Fixture f;
+  ProbeJobFixture f;
   f.api->put_node(make_node("aks-gpu-0", 8, json::array({kUnverified})));
   int pods = 0;
   // The join probe passes; the re-probe a week later finds the GPUs taken by workloads (the kubelet refuses it).
@@ -319,7 +319,7 @@ TEST_CASE("admission: a routine re-probe of a node whose GPUs are at work is pos
 
 TEST_CASE("admission: a failing report quarantines naming the check, read from the log when it is large",
           "[kube][admission]") {
-  Fixture f;
+  ProbeJobFixture f;
   f.api->put_node(make_node("aks-gpu-0", 8, json::array({kUnverified})));
   const std::string report = report_text(gpuprobe::Verdict::kFail, 8, "gemm_bf16_correctness", 2);
   REQUIRE(report.size() > 4096);
@@ -351,7 +351,7 @@ TEST_CASE("admission: a failing report quarantines naming the check, read from t
 
 TEST_CASE("admission: stuck Pending, a pull error, a timeout and a garbage report each quarantine with their reason",
           "[kube][admission]") {
-  Fixture f;
+  ProbeJobFixture f;
   for (const std::string n : {"n-pending", "n-pull", "n-timeout", "n-garbage"}) {
     f.api->put_node(make_node(n, 4, json::array({kUnverified})));
   }
@@ -415,7 +415,7 @@ TEST_CASE("admission: stuck Pending, a pull error, a timeout and a garbage repor
 }
 
 TEST_CASE("admission: a node deleted mid-probe cleans up its Job and is forgotten", "[kube][admission]") {
-  Fixture f;
+  ProbeJobFixture f;
   f.api->put_node(make_node("aks-gpu-0", 8, json::array({kUnverified})));
   f.pods_do({{"aks-gpu-0", [](json& pod, std::string&) { testing::pod_running(pod); }}});
   auto b = f.backend();
@@ -432,7 +432,7 @@ TEST_CASE("admission: a node deleted mid-probe cleans up its Job and is forgotte
 
 TEST_CASE("admission: run_probe re-proves an admitted node, set_node_admission is the operator's word",
           "[kube][admission]") {
-  Fixture f;
+  ProbeJobFixture f;
   // Admitted by an earlier agent (recorded, no taint): carried on, not probed again. Its leftover Job goes.
   f.api->put_node(make_node("aks-gpu-0", 8, json::array(), {{"fleet.io/admission", "admitted"}}));
   f.api->put_node(make_node("aks-cpu-0", 0));
@@ -483,7 +483,7 @@ TEST_CASE("admission: run_probe re-proves an admitted node, set_node_admission i
 }
 
 TEST_CASE("admission: a DRA node's probe claims its devices through a template the Job owns", "[kube][admission]") {
-  Fixture f;
+  ProbeJobFixture f;
   f.api->put_node(make_node("dra-0", 0, json::array({kUnverified})));
   json devices = json::array();
   for (int i = 0; i < 2; ++i) {

@@ -11,11 +11,13 @@
 #include "agents/kube/testing/kube_api_double.hpp"
 #include "agents/kube/testing/test_pki.hpp"
 #include "agents/testing/start_command.hpp"
+#include "common/testing/eventually.hpp"
 
 namespace fleet::agent::kube {
 
 using ::fleet::agent::testing::command_of;
 using ::fleet::agent::testing::start_command;
+using ::fleet::testing::eventually;
 using nlohmann::json;
 using testing::KubeApiDouble;
 using testing::KubeApiDoubleOptions;
@@ -77,15 +79,6 @@ std::string base64(const std::string& in) {
   if (bits > 0) out += kChars[(buffer << (6 - bits)) & 63];
   while (out.size() % 4) out += '=';
   return out;
-}
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds within = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 struct Fixture {
