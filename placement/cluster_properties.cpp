@@ -1,4 +1,5 @@
 #include "placement/cluster_properties.hpp"
+#include "placement/units.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -6,8 +7,6 @@
 namespace fleet::placement {
 
 namespace {
-
-constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 std::optional<double> gpu_property(const ClusterAggregate& aggregate, const PropertyRequirement& requirement) {
   const std::string_view name = requirement.property;
@@ -18,12 +17,12 @@ std::optional<double> gpu_property(const ClusterAggregate& aggregate, const Prop
     if (name == "freeGpus") return model.free;
     if (name == "totalGpus") return model.total;
     if (name == "largestFreeGpuBlock") return model.largest_block;
-    return static_cast<double>(model.memory_bytes) / kGiB;
+    return static_cast<double>(model.memory_bytes) / kBytesPerGiB;
   }
   if (name == "freeGpus") return aggregate.free_gpus;
   if (name == "totalGpus") return aggregate.total_gpus;
   if (name == "largestFreeGpuBlock") return aggregate.largest_block;
-  return static_cast<double>(aggregate.max_gpu_memory_bytes) / kGiB;
+  return static_cast<double>(aggregate.max_gpu_memory_bytes) / kBytesPerGiB;
 }
 
 }  // namespace

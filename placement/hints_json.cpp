@@ -5,13 +5,12 @@
 #include <string>
 
 #include "placement/cluster_properties.hpp"
+#include "placement/units.hpp"
 
 namespace fleet::placement {
 namespace {
 
 using nlohmann::json;
-
-constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 json rounded(double value, double scale) {
   const double r = std::round(value * scale) / scale;
@@ -20,7 +19,7 @@ json rounded(double value, double scale) {
 }
 
 json gib(std::int64_t bytes) {
-  return rounded(static_cast<double>(bytes) / kGiB, 100);
+  return rounded(static_cast<double>(bytes) / kBytesPerGiB, 100);
 }
 
 json money(double value) {

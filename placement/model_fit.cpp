@@ -1,4 +1,5 @@
 #include "placement/model_fit.hpp"
+#include "placement/units.hpp"
 
 #include <algorithm>
 #include <array>
@@ -11,7 +12,6 @@
 namespace fleet::placement {
 namespace {
 
-constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr std::int64_t kMiB = 1024 * 1024;
 // Far above any estimate that passes the workload's bounds check; keeps the double → int64 conversion defined.
 constexpr double kMaxBytes = 1e18;
@@ -171,7 +171,7 @@ std::string shape_label(const GpuShape& shape) {
   std::string name = shape.model;
   constexpr std::string_view kVendor = "NVIDIA ";
   if (name.starts_with(kVendor) && name.size() > kVendor.size()) name.erase(0, kVendor.size());
-  const double gib = static_cast<double>(shape.memory_bytes) / kGiB;
+  const double gib = static_cast<double>(shape.memory_bytes) / kBytesPerGiB;
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.0f", gib);
   return name + " (" + buffer + " GiB)";
@@ -222,7 +222,7 @@ std::optional<std::int64_t> parse_parameter_count(std::string_view text) {
 
 std::string gib_text(std::int64_t bytes) {
   char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "%.2f", static_cast<double>(bytes) / kGiB);
+  std::snprintf(buffer, sizeof buffer, "%.2f", static_cast<double>(bytes) / kBytesPerGiB);
   std::string text = buffer;
   while (text.back() == '0') text.pop_back();
   if (text.back() == '.') text.pop_back();

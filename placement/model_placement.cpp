@@ -5,11 +5,10 @@
 #include <utility>
 
 #include "placement/cluster_properties.hpp"
+#include "placement/units.hpp"
 
 namespace fleet::placement {
 namespace {
-
-constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 bool allowed(const Workload& workload, const std::string& model) {
   const auto& models = workload.resources.gpu_models;
@@ -19,7 +18,7 @@ bool allowed(const Workload& workload, const std::string& model) {
 // The smallest count at which GPUs as large as the largest made would hold `total` (the parse check guarantees one).
 int count_for_largest_gpu(std::int64_t total) {
   for (const int n : kShapeCounts) {
-    if (static_cast<double>(min_gpu_memory_for(total, n)) <= kLargestGpuMemoryGiB * kGiB) return n;
+    if (static_cast<double>(min_gpu_memory_for(total, n)) <= kLargestGpuMemoryGiB * kBytesPerGiB) return n;
   }
   return kMaxGpusPerReplica;
 }

@@ -12,6 +12,7 @@
 #include "model/names.hpp"
 #include "placement/cluster_properties.hpp"
 #include "placement/model_json.hpp"
+#include "placement/units.hpp"
 #include "protocol/command_payloads.hpp"
 
 namespace fleet::placement {
@@ -19,7 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr std::int64_t kGiBBytes = std::int64_t{1} << 30;
 constexpr double kMaxPropertyValue = 1e15;
 constexpr std::string_view kEffects = "NoSchedule, PreferNoSchedule or NoExecute";
@@ -153,7 +153,7 @@ Status model_fits_somewhere(const ReplicaResources& r) {
   }
   const MemoryEstimate estimate = estimate_memory(*r.model);
   const int gpus = r.gpus > 0 ? r.gpus : kMaxGpusPerReplica;
-  const double per_gpu_gib = static_cast<double>(min_gpu_memory_for(estimate.total_bytes, gpus)) / kGiB;
+  const double per_gpu_gib = static_cast<double>(min_gpu_memory_for(estimate.total_bytes, gpus)) / kBytesPerGiB;
   if (per_gpu_gib > kLargestGpuMemoryGiB) {
     return model::invalid_field(
         "resources.model", "needs " + gib_text(estimate.total_bytes) + " of GPU memory per replica (weights " +
@@ -183,13 +183,13 @@ Result<ReplicaResources> resources_from_json(const json& root) {
   auto models = gpu_models_from_json(j, kPath);
   if (!models) return models.error();
   out.gpu_models = std::move(models).value();
-  auto gpu_memory = scaled_member(j, "minGpuMemoryGiB", kPath, kMaxGpuMemoryGiB, kGiB, false);
+  auto gpu_memory = scaled_member(j, "minGpuMemoryGiB", kPath, kMaxGpuMemoryGiB, kBytesPerGiB, false);
   if (!gpu_memory) return gpu_memory.error();
   out.min_gpu_memory_bytes = *gpu_memory;
   auto cpu = scaled_member(j, "cpu", kPath, kMaxCpuCores, 1000, true);
   if (!cpu) return cpu.error();
   out.cpu_millicores = *cpu;
-  auto memory = scaled_member(j, "memoryGiB", kPath, kMaxMemoryGiB, kGiB, false);
+  auto memory = scaled_member(j, "memoryGiB", kPath, kMaxMemoryGiB, kBytesPerGiB, false);
   if (!memory) return memory.error();
   out.memory_bytes = *memory;
   auto model_spec = model_from_json(j, kPath);
@@ -597,7 +597,7 @@ json millicores_json(std::int64_t millicores) {
 
 json gib_json(std::int64_t bytes) {
   if (bytes % kGiBBytes == 0) return bytes / kGiBBytes;
-  return static_cast<double>(bytes) / kGiB;
+  return static_cast<double>(bytes) / kBytesPerGiB;
 }
 
 }  // namespace

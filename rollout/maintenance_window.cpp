@@ -58,7 +58,7 @@ std::optional<minutes> parse_duration(std::string_view s) {
   return total;
 }
 
-std::string format_duration(minutes d) {
+std::string format_window_length(minutes d) {
   std::string out;
   if (d.count() >= 60) out += std::to_string(d.count() / 60) + "h";
   if (d.count() % 60 != 0 || out.empty()) out += std::to_string(d.count() % 60) + "m";
@@ -124,8 +124,10 @@ nlohmann::json to_json(const MaintenanceWindow& window) {
   const auto h = window.start.count() / 60;
   const auto m = window.start.count() % 60;
   const std::string start = (h < 10 ? "0" : "") + std::to_string(h) + (m < 10 ? ":0" : ":") + std::to_string(m);
-  return {
-      {"days", days}, {"start", start}, {"duration", format_duration(window.duration)}, {"timeZone", window.time_zone}};
+  return {{"days", days},
+          {"start", start},
+          {"duration", format_window_length(window.duration)},
+          {"timeZone", window.time_zone}};
 }
 
 WindowStatus window_status(const MaintenanceWindow& window, Instant now) {

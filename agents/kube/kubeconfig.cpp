@@ -8,7 +8,7 @@
 namespace fleet::agent::kube {
 namespace {
 
-Error bad(const std::string& source, const std::string& why) {
+Error kubeconfig_error(const std::string& source, const std::string& why) {
   return make_error(ErrorCode::kInvalid, source + ": " + why);
 }
 
@@ -48,43 +48,44 @@ std::string trim(std::string s) {
 }
 
 Result<KubeConnection> parse(const YAML::Node& root, std::string_view wanted, const std::filesystem::path& base_dir) {
-  if (!root.IsMap()) return bad("kubeconfig", "not a YAML mapping");
+  if (!root.IsMap()) return kubeconfig_error("kubeconfig", "not a YAML mapping");
   std::string context_name = wanted.empty() ? scalar(root, "current-context") : std::string(wanted);
-  if (context_name.empty()) return bad("kubeconfig", "no context given and no current-context set");
+  if (context_name.empty()) return kubeconfig_error("kubeconfig", "no context given and no current-context set");
   KubeConnection c;
   c.source = "kubeconfig context \"" + context_name + "\"";
   const YAML::Node context = find_named(root["contexts"], context_name, "context");
-  if (!context || !context.IsMap()) return bad("kubeconfig", "no context named \"" + context_name + "\"");
+  if (!context || !context.IsMap()) return kubeconfig_error("kubeconfig", "no context named \"" + context_name + "\"");
   const std::string cluster_name = scalar(context, "cluster");
   const std::string user_name = scalar(context, "user");
   if (std::string ns = scalar(context, "namespace"); !ns.empty()) c.default_namespace = ns;
 
   const YAML::Node cluster = find_named(root["clusters"], cluster_name, "cluster");
-  if (!cluster || !cluster.IsMap()) return bad(c.source, "no cluster named \"" + cluster_name + "\"");
+  if (!cluster || !cluster.IsMap()) return kubeconfig_error(c.source, "no cluster named \"" + cluster_name + "\"");
   c.server = scalar(cluster, "server");
-  if (c.server.empty()) return bad(c.source, "the cluster has no server");
-  if (c.server.rfind("https://", 0) != 0) return bad(c.source, "the server must be an https:// URL");
+  if (c.server.empty()) return kubeconfig_error(c.source, "the cluster has no server");
+  if (c.server.rfind("https://", 0) != 0) return kubeconfig_error(c.source, "the server must be an https:// URL");
   if (scalar(cluster, "insecure-skip-tls-verify") == "true") {
-    return bad(c.source, "insecure-skip-tls-verify is not supported: give the cluster's CA certificate");
+    return kubeconfig_error(c.source, "insecure-skip-tls-verify is not supported: give the cluster's CA certificate");
   }
   c.ca_file = resolve(base_dir, scalar(cluster, "certificate-authority"));
   if (std::string data = scalar(cluster, "certificate-authority-data"); !data.empty()) {
     auto pem = base64_decode(data);
-    if (!pem) return bad(c.source, "certificate-authority-data: " + pem.error().message);
+    if (!pem) return kubeconfig_error(c.source, "certificate-authority-data: " + pem.error().message);
     c.ca_pem = std::move(*pem);
   }
 
   // A context may name no user (anonymous access); that is unusual but valid.
   if (user_name.empty()) return c;
   const YAML::Node user = find_named(root["users"], user_name, "user");
-  if (!user || !user.IsMap()) return bad(c.source, "no user named \"" + user_name + "\"");
+  if (!user || !user.IsMap()) return kubeconfig_error(c.source, "no user named \"" + user_name + "\"");
   if (user["exec"] || user["auth-provider"]) {
-    return bad(c.source, "user \"" + user_name +
-                             "\" uses an exec plugin or auth provider, which this agent does not run; use a "
-                             "service account token (token or tokenFile) or a client certificate");
+    return kubeconfig_error(c.source,
+                            "user \"" + user_name +
+                                "\" uses an exec plugin or auth provider, which this agent does not run; use a "
+                                "service account token (token or tokenFile) or a client certificate");
   }
   if (!scalar(user, "username").empty() || !scalar(user, "password").empty()) {
-    return bad(c.source, "basic authentication (username/password) is not supported");
+    return kubeconfig_error(c.source, "basic authentication (username/password) is not supported");
   }
   c.token = scalar(user, "token");
   c.token_file = resolve(base_dir, scalar(user, "tokenFile"));
@@ -94,13 +95,14 @@ Result<KubeConnection> parse(const YAML::Node& root, std::string_view wanted, co
        {std::pair{"client-certificate-data", &c.client_cert_pem}, std::pair{"client-key-data", &c.client_key_pem}}) {
     if (std::string data = scalar(user, key); !data.empty()) {
       auto pem = base64_decode(data);
-      if (!pem) return bad(c.source, std::string(key) + ": " + pem.error().message);
+      if (!pem) return kubeconfig_error(c.source, std::string(key) + ": " + pem.error().message);
       *out = std::move(*pem);
     }
   }
   const bool cert = !c.client_cert_file.empty() || !c.client_cert_pem.empty();
   const bool key = !c.client_key_file.empty() || !c.client_key_pem.empty();
-  if (cert != key) return bad(c.source, "user \"" + user_name + "\" has a client certificate without its key");
+  if (cert != key)
+    return kubeconfig_error(c.source, "user \"" + user_name + "\" has a client certificate without its key");
   return c;
 }
 
@@ -143,7 +145,7 @@ Result<KubeConnection> parse_kubeconfig(std::string_view yaml, std::string_view 
   try {
     return parse(YAML::Load(std::string(yaml)), context, base_dir);
   } catch (const YAML::Exception& e) {
-    return bad("kubeconfig", std::string("invalid YAML: ") + e.what());
+    return kubeconfig_error("kubeconfig", std::string("invalid YAML: ") + e.what());
   }
 }
 

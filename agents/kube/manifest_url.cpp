@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "agents/kube/json_fields.hpp"
 #include "model/names.hpp"
 
 namespace fleet::agent::kube {
@@ -43,11 +44,6 @@ const KindInfo* find_kind(std::string_view kind) {
     if (k.kind == kind) return &k;
   }
   return nullptr;
-}
-
-std::string str(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 bool path_segment_ok(std::string_view s) {

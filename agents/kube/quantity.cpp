@@ -16,7 +16,7 @@ struct Parsed {
   int exp2 = 0;
 };
 
-Error bad(std::string_view text, std::string_view why) {
+Error quantity_error(std::string_view text, std::string_view why) {
   return make_error(ErrorCode::kInvalid, "invalid quantity \"" + std::string(text) + "\": " + std::string(why));
 }
 
@@ -44,11 +44,11 @@ Result<Parsed> parse(std::string_view text) {
       if (point) --q.exp10;
       continue;
     }
-    if (++significant > 18) return bad(text, "too many digits");
+    if (++significant > 18) return quantity_error(text, "too many digits");
     q.mantissa = q.mantissa * 10 + (c - '0');
     if (point) --q.exp10;
   }
-  if (!digits) return bad(text, "expected a number");
+  if (!digits) return quantity_error(text, "expected a number");
   std::string_view suffix = s.substr(i);
   struct Suffix {
     std::string_view text;
@@ -74,16 +74,16 @@ Result<Parsed> parse(std::string_view text) {
       neg = e[0] == '-';
       e.remove_prefix(1);
     }
-    if (e.empty() || e.size() > 3) return bad(text, "invalid exponent");
+    if (e.empty() || e.size() > 3) return quantity_error(text, "invalid exponent");
     int value = 0;
     for (char c : e) {
-      if (c < '0' || c > '9') return bad(text, "invalid exponent");
+      if (c < '0' || c > '9') return quantity_error(text, "invalid exponent");
       value = value * 10 + (c - '0');
     }
     q.exp10 += neg ? -value : value;
     return q;
   }
-  return bad(text, "unknown suffix \"" + std::string(suffix) + "\"");
+  return quantity_error(text, "unknown suffix \"" + std::string(suffix) + "\"");
 }
 
 // mantissa × 10^exp10 × 2^exp2, rounded toward +∞, when it fits an int64.
@@ -93,12 +93,12 @@ Result<std::int64_t> scaled(std::string_view text, const Parsed& q, int extra_ex
   int exp10 = q.exp10 + extra_exp10;
   for (int k = 0; k < q.exp2; ++k) {
     num *= 2;
-    if (num > kInt64Max * 1000000000000000000LL) return bad(text, "too large");
+    if (num > kInt64Max * 1000000000000000000LL) return quantity_error(text, "too large");
   }
   Int den = 1;
   for (; exp10 > 0; --exp10) {
     num *= 10;
-    if (num > kInt64Max * 1000000000000000000LL) return bad(text, "too large");
+    if (num > kInt64Max * 1000000000000000000LL) return quantity_error(text, "too large");
   }
   for (; exp10 < 0; ++exp10) {
     den *= 10;
@@ -110,7 +110,7 @@ Result<std::int64_t> scaled(std::string_view text, const Parsed& q, int extra_ex
   } else if (num % den != 0) {
     whole += 1;
   }
-  if (whole > kInt64Max || whole < -kInt64Max) return bad(text, "too large");
+  if (whole > kInt64Max || whole < -kInt64Max) return quantity_error(text, "too large");
   return static_cast<std::int64_t>(whole);
 }
 

@@ -58,7 +58,7 @@ json gpu_item(const std::string& cluster, const std::string& node_name, int inde
   return g;
 }
 
-json cluster_json(const std::string& name) {
+json ready_cluster_json(const std::string& name) {
   return {{"name", name},
           {"provider", "aks"},
           {"region", "westeurope"},
@@ -213,7 +213,7 @@ TEST_CASE("describe cluster: versions, agent, heartbeat, pools, GPU health and t
   std::vector<json> nodes = {node("gpu-0", "gpu", 8), node("gpu-1", "gpu", 8, false, "quarantined"),
                              node("sys-0", "system", 0)};
   Harness h([&](const SeenRequest& req) {
-    if (req.target == "/v1/clusters/aks-1") return json_response(200, cluster_json("aks-1").dump());
+    if (req.target == "/v1/clusters/aks-1") return json_response(200, ready_cluster_json("aks-1").dump());
     if (req.target == "/v1/clusters/aks-1/nodes") return json_response(200, json{{"items", nodes}}.dump());
     return json_response(404, problem("not-found", 404, "nope"));
   });
@@ -251,7 +251,7 @@ TEST_CASE("describe cluster: versions, agent, heartbeat, pools, GPU health and t
 
 TEST_CASE("describe cluster still describes when the nodes cannot be listed", "[fleetctl][inventory]") {
   Harness h([](const SeenRequest& req) {
-    if (req.target == "/v1/clusters/a") return json_response(200, cluster_json("a").dump());
+    if (req.target == "/v1/clusters/a") return json_response(200, ready_cluster_json("a").dump());
     return json_response(503, problem("unavailable", 503, "database down"));
   });
   auto r = h.run_with_server({"describe", "cluster", "a"});

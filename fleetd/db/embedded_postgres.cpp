@@ -25,7 +25,7 @@ namespace fleet {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;  // waits on another process: the OS clock (common/clock.hpp)
+using SteadyClock = std::chrono::steady_clock;  // waits on another process: the OS clock (common/clock.hpp)
 using pg::pg_failure;
 
 constexpr std::chrono::seconds kStartTimeout{60};
@@ -44,7 +44,7 @@ struct StartContext {
   uid_t server_uid = 0;
   gid_t server_gid = 0;
   std::vector<std::string> wrap;  // prefix for every PostgreSQL command
-  Clock::time_point deadline;
+  SteadyClock::time_point deadline;
 
   std::vector<std::string> with_user(const std::vector<std::string>& argv) const {
     std::vector<std::string> full = wrap;
@@ -62,7 +62,7 @@ struct StartContext {
 };
 
 // Connects with a deadline: a server that was just adopted may still be finishing crash recovery.
-Result<std::unique_ptr<pqxx::connection>> connect_until(const std::string& url, Clock::time_point deadline,
+Result<std::unique_ptr<pqxx::connection>> connect_until(const std::string& url, SteadyClock::time_point deadline,
                                                         pid_t pid_must_live) {
   std::string last;
   for (;;) {
@@ -71,7 +71,7 @@ Result<std::unique_ptr<pqxx::connection>> connect_until(const std::string& url, 
     } catch (const std::exception& e) {
       last = e.what();
     }
-    if (Clock::now() >= deadline || (pid_must_live > 0 && !pg::process_alive(pid_must_live))) break;
+    if (SteadyClock::now() >= deadline || (pid_must_live > 0 && !pg::process_alive(pid_must_live))) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   while (!last.empty() && last.back() == '\n') last.pop_back();
@@ -383,7 +383,7 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(const Embedded
   }
   if (auto s = fix_ownership(ctx); !s.ok()) return s.error();
 
-  ctx.deadline = Clock::now() + kStartTimeout;
+  ctx.deadline = SteadyClock::now() + kStartTimeout;
   auto adopted = adopt_running(ctx);
   if (!adopted.ok()) return adopted.error();
   self->adopted_ = *adopted;

@@ -11,9 +11,9 @@
 namespace fleet {
 namespace {
 
-class Receiver : public pqxx::notification_receiver {
+class CredentialReceiver : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& conn, HeartbeatCache& cache, std::atomic<std::uint64_t>& count)
+  CredentialReceiver(pqxx::connection_base& conn, HeartbeatCache& cache, std::atomic<std::uint64_t>& count)
       : pqxx::notification_receiver(conn, store::kAgentCredentialChannel), cache_(cache), count_(count) {}
   void operator()(const std::string& payload, int) override {
     ++count_;
@@ -57,7 +57,7 @@ void CredentialListener::listen_loop() {
   while (!stopping()) {
     try {
       pqxx::connection conn(database_url_);
-      Receiver receiver(conn, cache_, notifications_);  // issues LISTEN
+      CredentialReceiver receiver(conn, cache_, notifications_);  // issues LISTEN
       // Anything ended while no connection listened went unheard: forget every credential (after the LISTEN, so
       // that nothing ended from here on is missed either).
       cache_.forget_all_credentials();

@@ -15,7 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<std::string> split_path(std::string_view path) {
+std::vector<std::string> split_decoded_path(std::string_view path) {
   std::vector<std::string> out;
   std::size_t start = 1;
   while (start <= path.size()) {
@@ -43,7 +43,10 @@ http::Response arm_fault(int status, const std::string& code, const std::string&
   return reply(status, {{"error", {{"code", code}, {"message", message}}}});
 }
 
-struct Operation {
+}  // namespace
+
+// Outside the anonymous namespace because State (declared in the header) holds them.
+struct ArmDoubleOperation {
   std::string pool;    // "" → the managed cluster
   std::string kind;    // the provisioningState while it runs
   std::string target;  // version, channel or node image
@@ -56,8 +59,6 @@ struct Operation {
   bool done() const { return status != "InProgress"; }
 };
 
-}  // namespace
-
 struct ArmApiDouble::State {
   ArmApiDoubleOptions options;
   std::unique_ptr<http::Server> server;
@@ -66,7 +67,7 @@ struct ArmApiDouble::State {
   mutable std::mutex mutex;
   json cluster;  // properties without agentPoolProfiles (built from `pools` on every read)
   std::map<std::string, json> pools;
-  std::map<std::string, Operation> operations;
+  std::map<std::string, ArmDoubleOperation> operations;
   std::set<std::string> issued_tokens;
   int revoked = 0;  // keeps token names unique after a revocation
   int next_operation = 1;
@@ -106,7 +107,7 @@ struct ArmApiDouble::State {
   }
 
   // One poll of an operation: closer to its end; at the end the resource takes its new state.
-  void advance(Operation& op) {
+  void advance(ArmDoubleOperation& op) {
     if (op.done() || op.polls_left < 0) return;
     if (op.polls_left > 0) {
       --op.polls_left;
@@ -146,7 +147,7 @@ struct ArmApiDouble::State {
 
   std::string begin(const std::string& pool, const std::string& kind, const std::string& target) {
     std::string id = "op-" + std::to_string(next_operation++);
-    Operation op;
+    ArmDoubleOperation op;
     op.pool = pool;
     op.kind = kind;
     op.target = target;
@@ -238,7 +239,7 @@ struct ArmApiDouble::State {
   http::Response operation(const std::vector<std::string>& parts, const std::string& base) {
     auto it = operations.find(parts[7]);
     if (it == operations.end()) return arm_fault(404, "NotFound", "operation " + parts[7] + " not found");
-    Operation& op = it->second;
+    ArmDoubleOperation& op = it->second;
     advance(op);
     if (parts[6] == "operationresults") {
       if (!op.done()) return reply(202, nullptr, accepted_headers(it->first, base));
@@ -309,7 +310,7 @@ struct ArmApiDouble::State {
     requests.push_back(ArmRecordedRequest{req.method, path, query, header("authorization"), header("if-match"),
                                           header("content-type"), req.body});
     const std::string base = "https://" + server->bound_address();
-    const auto parts = split_path(path);
+    const auto parts = split_decoded_path(path);
     if (req.method == "POST" && parts.size() == 4 && parts[1] == "oauth2" && parts[3] == "token") {
       if (parts[0] != options.tenant_id) {
         return reply(400, {{"error", "invalid_tenant"}, {"error_description", "AADSTS90002: Tenant not found."}});
@@ -329,7 +330,7 @@ struct ArmApiDouble::State {
       return operation(parts, base);
     }
     if (path.rfind(cluster_path(), 0) != 0) return arm_fault(404, "ResourceNotFound", "The resource was not found.");
-    const auto rest = split_path(path.substr(cluster_path().size()));
+    const auto rest = split_decoded_path(path.substr(cluster_path().size()));
     if (rest.empty()) {
       if (req.method == "GET") {
         advance_on("");

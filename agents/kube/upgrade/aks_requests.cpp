@@ -12,7 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-bool iequals(std::string_view a, std::string_view b) {
+bool iequals_ascii(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
@@ -95,8 +95,9 @@ Result<AksClusterRef> parse_aks_cluster_id(std::string_view id) {
                       "aks-cluster-id");
   };
   if (id.empty() || id.front() != '/' || parts.size() != 8) return bad("is not a managed cluster's resource id");
-  if (!iequals(parts[0], "subscriptions") || !iequals(parts[2], "resourceGroups") || !iequals(parts[4], "providers") ||
-      !iequals(parts[5], "Microsoft.ContainerService") || !iequals(parts[6], "managedClusters")) {
+  if (!iequals_ascii(parts[0], "subscriptions") || !iequals_ascii(parts[2], "resourceGroups") ||
+      !iequals_ascii(parts[4], "providers") || !iequals_ascii(parts[5], "Microsoft.ContainerService") ||
+      !iequals_ascii(parts[6], "managedClusters")) {
     return bad("is not a managed cluster's resource id");
   }
   if (!valid_segment(parts[1]) || !valid_segment(parts[3]) || !valid_segment(parts[7])) {
@@ -138,15 +139,15 @@ ArmError parse_arm_error(const json& body) {
 
 bool is_busy_error(int status, const ArmError& error) {
   if (status != 409 && status != 400) return false;
-  if (iequals(error.code, "OperationNotAllowed") || iequals(error.code, "AnotherOperationInProgress") ||
-      iequals(error.code, "Conflict")) {
+  if (iequals_ascii(error.code, "OperationNotAllowed") || iequals_ascii(error.code, "AnotherOperationInProgress") ||
+      iequals_ascii(error.code, "Conflict")) {
     return true;
   }
   return status == 409 && error.code.empty();
 }
 
 bool is_stale_etag(int status, const ArmError& error) {
-  return status == 412 || iequals(error.code, "EtagMismatch") || iequals(error.code, "PreconditionFailed");
+  return status == 412 || iequals_ascii(error.code, "EtagMismatch") || iequals_ascii(error.code, "PreconditionFailed");
 }
 
 std::optional<std::string> auto_upgrade_channel(const json& managed_cluster) {
@@ -154,7 +155,7 @@ std::optional<std::string> auto_upgrade_channel(const json& managed_cluster) {
   auto profile = p.find("autoUpgradeProfile");
   if (profile == p.end() || !profile->is_object()) return std::nullopt;
   std::string channel = string_at(*profile, "upgradeChannel");
-  if (channel.empty() || iequals(channel, "none")) return std::nullopt;
+  if (channel.empty() || iequals_ascii(channel, "none")) return std::nullopt;
   return channel;
 }
 
@@ -194,13 +195,14 @@ ResourceView agent_pool_view(const json& agent_pool) {
 }
 
 bool provisioning_in_flight(std::string_view state) {
-  return !state.empty() && !iequals(state, "Succeeded") && !iequals(state, "Failed") && !iequals(state, "Canceled");
+  return !state.empty() && !iequals_ascii(state, "Succeeded") && !iequals_ascii(state, "Failed") &&
+         !iequals_ascii(state, "Canceled");
 }
 
 UpgradeDecision decide_upgrade(const ResourceView& view, std::string_view target) {
   if (provisioning_in_flight(view.provisioning_state)) {
     const bool upgrading =
-        iequals(view.provisioning_state, "Upgrading") || iequals(view.provisioning_state, "Updating");
+        iequals_ascii(view.provisioning_state, "Upgrading") || iequals_ascii(view.provisioning_state, "Updating");
     return upgrading && view.target == target ? UpgradeDecision::kFollow : UpgradeDecision::kWaitBusy;
   }
   // A failed or canceled attempt toward the target leaves current behind: send again.
@@ -210,7 +212,7 @@ UpgradeDecision decide_upgrade(const ResourceView& view, std::string_view target
 UpgradeDecision decide_node_image_upgrade(const json& agent_pool, std::string_view wanted_image) {
   const json& p = properties(agent_pool);
   const std::string state = string_at(p, "provisioningState");
-  if (iequals(state, "UpgradingNodeImageVersion")) return UpgradeDecision::kFollow;
+  if (iequals_ascii(state, "UpgradingNodeImageVersion")) return UpgradeDecision::kFollow;
   if (provisioning_in_flight(state)) return UpgradeDecision::kWaitBusy;
   if (!wanted_image.empty() && string_at(p, "nodeImageVersion") == wanted_image) return UpgradeDecision::kDone;
   return UpgradeDecision::kSend;

@@ -6,7 +6,7 @@
 namespace fleet::agent::kube {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
+bool same_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
@@ -46,9 +46,10 @@ LroStatus parse_lro_status(const nlohmann::json& body) {
   LroStatus out;
   if (!body.is_object()) return out;
   if (auto s = body.find("status"); s != body.end() && s->is_string()) out.raw_status = s->get<std::string>();
-  if (iequals(out.raw_status, "Succeeded")) out.state = LroState::kSucceeded;
-  if (iequals(out.raw_status, "Failed")) out.state = LroState::kFailed;
-  if (iequals(out.raw_status, "Canceled") || iequals(out.raw_status, "Cancelled")) out.state = LroState::kCanceled;
+  if (same_ignoring_case(out.raw_status, "Succeeded")) out.state = LroState::kSucceeded;
+  if (same_ignoring_case(out.raw_status, "Failed")) out.state = LroState::kFailed;
+  if (same_ignoring_case(out.raw_status, "Canceled") || same_ignoring_case(out.raw_status, "Cancelled"))
+    out.state = LroState::kCanceled;
   if (auto p = body.find("percentComplete"); p != body.end() && p->is_number()) {
     out.percent = std::clamp(static_cast<int>(p->get<double>()), 0, 100);
   }

@@ -12,14 +12,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
+std::string contents_of(const fs::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
 
-unsigned mode_of(const fs::path& p) {
+unsigned lstat_mode(const fs::path& p) {
   struct stat st {};
   REQUIRE(::lstat(p.c_str(), &st) == 0);
   return st.st_mode & 07777;
@@ -37,27 +37,27 @@ TEST_CASE("private files are 0600 from the start and never follow a planted link
 
   SECTION("a new file") {
     REQUIRE(fleet::write_private_file(dir / "admin-token", "secret\n").ok());
-    CHECK(slurp(dir / "admin-token") == "secret\n");
-    CHECK(mode_of(dir / "admin-token") == 0600);
+    CHECK(contents_of(dir / "admin-token") == "secret\n");
+    CHECK(lstat_mode(dir / "admin-token") == 0600);
     CHECK_FALSE(fs::exists(dir / "admin-token.tmp"));
   }
   SECTION("a link planted at the file is replaced, not written through") {
     fs::create_symlink(victim, dir / "admin-token");
     REQUIRE(fleet::write_private_file(dir / "admin-token", "secret\n").ok());
     CHECK_FALSE(fs::is_symlink(dir / "admin-token"));
-    CHECK(slurp(dir / "admin-token") == "secret\n");
-    CHECK(mode_of(dir / "admin-token") == 0600);
+    CHECK(contents_of(dir / "admin-token") == "secret\n");
+    CHECK(lstat_mode(dir / "admin-token") == 0600);
   }
   SECTION("a link planted at the temporary name is removed, not written through") {
     fs::create_symlink(victim, dir / "admin-token.tmp");
     REQUIRE(fleet::write_private_file(dir / "admin-token", "secret\n").ok());
-    CHECK(slurp(dir / "admin-token") == "secret\n");
+    CHECK(contents_of(dir / "admin-token") == "secret\n");
   }
   SECTION("an existing file readable by others is replaced by a private one") {
     std::ofstream(dir / "port") << "old";
     fs::permissions(dir / "port", fs::perms::all);
     REQUIRE(fleet::write_private_file(dir / "port", "127.0.0.1:8080\n").ok());
-    CHECK(mode_of(dir / "port") == 0600);
+    CHECK(lstat_mode(dir / "port") == 0600);
   }
   SECTION("an unwritable place is an error, not a crash") {
     auto st = fleet::write_private_file(dir / "no-such-dir" / "x", "y");
@@ -65,6 +65,6 @@ TEST_CASE("private files are 0600 from the start and never follow a planted link
     CHECK_THAT(st.error().message, Catch::Contains("cannot write"));
   }
   ::umask(old_umask);
-  CHECK(slurp(victim) == "keep me");
+  CHECK(contents_of(victim) == "keep me");
   fs::remove_all(dir);
 }
