@@ -47,7 +47,23 @@ int describe_workload_command(Session& session, const std::string& name) {
   if (!api) return session.fail(api.error());
   auto got = (*api)->call("GET", workload_path(name));
   if (!got) return session.fail(got.error());
-  session.out() << describe_workload(got->body, session.now());
+  // The placement section is read after the workload, and a failure there (an older fleetd without events, say)
+  // shows in the section instead of failing the describe.
+  nlohmann::json placement;
+  std::vector<nlohmann::json> events;
+  std::string unavailable;
+  if (auto p = (*api)->call("GET", workload_path(name) + "/placement"); p) {
+    placement = std::move(p->body);
+  } else {
+    unavailable = p.error().message;
+  }
+  if (auto e = (*api)->list(workload_path(name) + "/events", "", std::nullopt); e) {
+    events = std::move(*e);
+  } else if (unavailable.empty()) {
+    unavailable = e.error().message;
+  }
+  session.out() << describe_workload(got->body, session.now())
+                << workload_placement_section(placement, events, unavailable, session.now());
   return 0;
 }
 

@@ -242,6 +242,41 @@ std::string describe_workload(const json& w, std::chrono::system_clock::time_poi
   return render_fields(fields);
 }
 
+std::string workload_placement_section(const json& placement, const std::vector<json>& events,
+                                       const std::string& unavailable, std::chrono::system_clock::time_point now) {
+  std::vector<Field> fields;
+  if (!unavailable.empty()) {
+    fields.emplace_back("Placement", "<unavailable: " + unavailable + ">");
+  } else if (!placement.contains("decision")) {
+    fields.emplace_back("Placement", "not decided yet");
+  } else {
+    fields.emplace_back("Placement", string_field(placement, "decision") + ", " +
+                                         scalar_text(member_or_null(placement, "replicasBound")) + " of " +
+                                         scalar_text(member_or_null(placement, "replicasWanted")) +
+                                         " replicas bound (generation " +
+                                         scalar_text(member_or_null(placement, "decidedGeneration")) + ")");
+    std::vector<std::string> bindings;
+    for (const auto& b : array_field(placement, "bindings")) {
+      bindings.push_back(string_field(b, "cluster") + ": " + scalar_text(member_or_null(b, "replicas")) + " " +
+                         string_field(b, "state"));
+    }
+    add_list(fields, "  Bindings", bindings);
+  }
+  std::string out = "\n" + render_fields(fields);
+  const std::size_t first = events.size() > kDescribedEvents ? events.size() - kDescribedEvents : 0;
+  out += first == 0 ? "\nEvents:\n"
+                    : "\nEvents (the last " + std::to_string(kDescribedEvents) + " of " +
+                          std::to_string(events.size()) + "):\n";
+  std::vector<TableRow> rows;
+  for (std::size_t i = first; i < events.size(); ++i) {
+    const json& e = events[i];
+    rows.push_back({age_of(string_field(e, "at"), now), string_field(e, "type"), or_dash(string_field(e, "cluster")),
+                    string_field(e, "message")});
+  }
+  out += rows.empty() ? "  <none>\n" : render_table({"AGE", "TYPE", "CLUSTER", "MESSAGE"}, rows);
+  return out;
+}
+
 std::string describe_placement(const json& p, std::chrono::system_clock::time_point now) {
   std::vector<Field> fields;
   fields.emplace_back("Workload", string_field(p, "workload"));

@@ -20,6 +20,14 @@ std::string workloads_table(const std::vector<nlohmann::json>& workloads, bool w
 // manifests as kind/name, generation, resourceVersion and times.
 std::string describe_workload(const nlohmann::json& workload, std::chrono::system_clock::time_point now);
 
+// The section `describe workload` ends with (issue #15 item 5): the decision in one line with each binding's
+// state, then the last `kDescribedEvents` of the workload's events (GET /v1/workloads/{name}/events, oldest first)
+// as AGE TYPE CLUSTER MESSAGE, every decision and move with its reason. `placement` null: not read (`unavailable`
+// says why, e.g. an older fleetd); an empty `unavailable` and a null placement: not decided yet.
+inline constexpr std::size_t kDescribedEvents = 20;
+std::string workload_placement_section(const nlohmann::json& placement, const std::vector<nlohmann::json>& events,
+                                       const std::string& unavailable, std::chrono::system_clock::time_point now);
+
 // `fleetctl describe placement NAME`: GET /v1/workloads/{name}/placement as a summary, the bindings as a table
 // (CLUSTER REPLICAS STATE NODES, and OVERRIDES when an override patched any) and every rejected cluster with its
 // code and reason.

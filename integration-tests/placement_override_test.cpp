@@ -4,11 +4,14 @@
 // each cluster runs the image its rule gave it, the placement records which override and rules each binding got
 // (and fleetctl describe placement shows it), a failing patch fails only its cluster's binding with the reason and
 // sends nothing there, and deleting the override brings both back to the workload's own manifests.
+// The second case: a changed workload (a new image) reaches both clusters, and the workload's events (issue #15 item 5)
+// say what was decided, bound and reported, and why.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <thread>
 
 #include "agents/fleet_spec.hpp"
@@ -148,4 +151,79 @@ TEST_CASE("fleet-sim: an override gives two clusters different images, recorded 
     const json p = fleetd.call_json("GET", "/v1/workloads/web/placement");
     return binding_on(p, "eu-1")["overrides"] == json::array() && binding_on(p, "us-1")["overrides"] == json::array();
   });
+}
+
+// Issue #15 item 5, and a changed workload reaching its clusters: a new image (generation 2) is applied again on
+// every cluster that keeps the workload, and the workload's events say what was decided, bound and reported, and
+// why; fleetctl describe workload ends with them.
+TEST_CASE("fleet-sim: a changed workload reaches every cluster, and its events say what happened and why",
+          "[integration][placement][events][fleet-sim]") {
+  TempDir dir;
+  FleetdProcess fleetd{FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1"})};
+  auto spec = agent::generate_fleet_spec(2, "l40s:4x100%", 1503);
+  REQUIRE(spec);
+  spec->time_scale = 2000;
+  spec->clusters[0].name = "eu-1";
+  spec->clusters[1].name = "us-1";
+  const auto manifests = dir.path() / "manifests";
+  const auto sim = start_fleet_sim(fleetd, dir.path(), *spec, {"--manifests-dir", manifests.string()});
+  REQUIRE(wait_for_ready_clusters(fleetd, 2));
+
+  auto running = [&] {
+    const json p = fleetd.call_json("GET", "/v1/workloads/web/placement");
+    return binding_on(p, "eu-1")["state"] == "Running" && binding_on(p, "us-1")["state"] == "Running";
+  };
+  fleetd.call_json("POST", "/v1/workloads", workload().dump(), 201);
+  wait_for(fleetd, manifests, [&] {
+    return running() && image_of(held(manifests, "eu-1")) == "web:1" && image_of(held(manifests, "us-1")) == "web:1";
+  });
+  json events = fleetd.call_json("GET", "/v1/workloads/web/events")["items"];
+  INFO(events.dump(2));
+  REQUIRE(events.size() == 7);  // Decided; Bound, Applied and Running on each cluster
+  CHECK(events[0]["type"] == "Decided");
+  CHECK(events[0]["message"] == "generation 1: Placed: 4 of 4 replicas bound on eu-1 (2), us-1 (2)");
+  // The sim's node names are generated: "2 replicas on <node> ×2: new".
+  const auto ends_with = [](const json& text, const std::string& tail) {
+    const std::string s = text.get<std::string>();
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  CHECK(events[1]["type"] == "Bound");
+  CHECK(events[1]["cluster"] == "eu-1");
+  CHECK(events[1]["generation"] == 1);
+  CHECK(events[1]["message"].get<std::string>().rfind("2 replicas on ", 0) == 0);
+  CHECK(ends_with(events[1]["message"], " ×2: new"));
+  std::map<std::string, int> by_type;
+  for (const auto& e : events) ++by_type[e["type"].get<std::string>()];
+  CHECK(by_type == std::map<std::string, int>{{"Applied", 2}, {"Bound", 2}, {"Decided", 1}, {"Running", 2}});
+
+  // A new image: the same clusters and replicas, applied again on both.
+  json changed = workload();
+  changed["manifests"][0]["spec"]["template"]["spec"]["containers"][0]["image"] = "web:2";
+  CHECK(fleetd.call_json("PUT", "/v1/workloads/web", changed.dump())["generation"] == 2);
+  wait_for(fleetd, manifests, [&] {
+    return image_of(held(manifests, "eu-1")) == "web:2" && image_of(held(manifests, "us-1")) == "web:2" && running();
+  });
+  events = fleetd.call_json("GET", "/v1/workloads/web/events")["items"];
+  REQUIRE(events.size() == 14);
+  CHECK(events[7]["message"] == "generation 2: Placed: 4 of 4 replicas bound on eu-1 (2), us-1 (2)");
+  CHECK(ends_with(events[8]["message"], " ×2: the workload changed (generation 1 → 2)"));
+  CHECK(events[8]["generation"] == 2);
+
+  // Pages: continue from the first two to the end; a token of another list is refused.
+  const json first = fleetd.call_json("GET", "/v1/workloads/web/events?limit=2");
+  REQUIRE(first["items"].size() == 2);
+  const json rest =
+      fleetd.call_json("GET", "/v1/workloads/web/events?continue=" + first["continue"].get<std::string>());
+  CHECK(rest["items"].size() == 12);
+  CHECK(rest["items"][0]["seq"] == events[2]["seq"]);
+  CHECK(fleetd.call("GET", "/v1/workloads/web/events?continue=bm9wZQ").status == 400);
+  CHECK(fleetd.call("GET", "/v1/workloads/nope/events").status == 404);
+
+  const std::string config = (dir.path() / "data" / "fleetctl.json").string();
+  const auto described = run_command({fleetctl_binary(), "--config", config, "describe", "workload", "web"});
+  INFO(described.err);
+  REQUIRE(described.exit_code == 0);
+  CHECK(described.out.find("Placement:   Placed, 4 of 4 replicas bound (generation 2)") != std::string::npos);
+  CHECK(described.out.find("Bound     eu-1      2 replicas on ") != std::string::npos);
+  CHECK(described.out.find("×2: the workload changed (generation 1 → 2)") != std::string::npos);
 }

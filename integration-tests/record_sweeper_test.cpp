@@ -1,5 +1,6 @@
 // Issue #10: spent records are deleted (Idempotency-Key records past 24 h, bootstrap tokens a day after they were
-// used, revoked or expired), on the database's clock, with an audit row; live ones stay.
+// used, revoked or expired, and workload events after 14 days: issue #15 item 5), on the database's clock, with an
+// audit row; live ones stay.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <pqxx/pqxx>
@@ -27,8 +28,9 @@ void exec(const FleetdProcess& fleetd, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("spent idempotency records and bootstrap tokens are swept with an audit row, live ones stay",
-          "[integration][agents][security]") {
+TEST_CASE(
+    "spent idempotency records, bootstrap tokens and old workload events are swept with an audit row, live ones stay",
+    "[integration][agents][security]") {
   TempDir dir;
   FleetdProcess fleetd(FleetdOptions(dir.path() / "data", {}, {"--record-sweep-seconds", "1"}));
   fleetd.call_json("POST", "/v1/clusters", R"({"name": "sweep-1", "provider": "aks"})", 201);
@@ -44,6 +46,19 @@ TEST_CASE("spent idempotency records and bootstrap tokens are swept with an audi
   auto live = fleetd.call_json("POST", tokens, "", 201);
   auto used_today = fleetd.call_json("POST", tokens, "", 201);
   REQUIRE(fleetd.call("POST", "/v1/agents/register", "", {}, used_today["token"].get<std::string>()).status == 200);
+
+  // A workload's first decision writes an event; one written 15 days ago (planted) is swept, today's stays.
+  fleetd.call_json("POST", "/v1/workloads",
+                   R"({"name": "swept", "replicas": 1,
+                       "manifests": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}}]})",
+                   201);
+  for (int i = 0; i < 100 && count(fleetd, "SELECT count(*) FROM workload_events") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(count(fleetd, "SELECT count(*) FROM workload_events") == 1);
+  exec(fleetd,
+       "INSERT INTO workload_events (workload_id, at, generation, type, message) "
+       "SELECT id, now() - interval '15 days', 1, 'Decided', 'planted' FROM workloads WHERE name = 'swept'");
 
   // A day and an hour later, on the database's clock, for all but the live token, today's registration and a new key.
   exec(fleetd, "UPDATE idempotency_keys SET created_at = now() - interval '25 hours'");
@@ -65,18 +80,23 @@ TEST_CASE("spent idempotency records and bootstrap tokens are swept with an audi
                           used_today["id"].get<std::string>() + "')") == 2);
   CHECK(count(fleetd, "SELECT count(*) FROM idempotency_keys WHERE key = 'old-key'") == 0);
   CHECK(count(fleetd, "SELECT count(*) FROM idempotency_keys WHERE key = 'new-key'") == 1);
+  CHECK(count(fleetd, "SELECT count(*) FROM workload_events WHERE message = 'planted'") == 0);
+  CHECK(fleetd.call_json("GET", "/v1/workloads/swept/events")["items"].size() == 1);
 
   // The live token still registers; the audit log says what was deleted, by whom.
   CHECK(fleetd.call("POST", "/v1/agents/register", "", {}, live["token"].get<std::string>()).status == 200);
   const json audit = fleetd.call_json("GET", "/v1/audit?limit=100");
   long long keys = 0;
   long long bootstrap = 0;
+  long long events = 0;
   for (const auto& e : audit["items"]) {
     if (e["action"] != "records.sweep") continue;
     CHECK(e["actor"] == "fleetd");
     keys += e["detail"]["idempotencyKeys"].get<long long>();
     bootstrap += e["detail"]["bootstrapTokens"].get<long long>();
+    events += e["detail"]["workloadEvents"].get<long long>();
   }
   CHECK(keys == 1);
   CHECK(bootstrap == 3);
+  CHECK(events == 1);
 }

@@ -94,6 +94,12 @@ TEST_CASE("workloads: the DESIGN example as written, reads, replace, delete", "[
   // Replace: a stale If-Match is 412; the same spec changes nothing; a change bumps generation. What GET returned
   // may be sent back (the server's members are ignored).
   settle(fleetd, "batch-0");
+  // Its first decision is its first event (issue #15 item 5): no clusters, so Unplaceable.
+  const json events = fleetd.call_json("GET", "/v1/workloads/batch-0/events");
+  REQUIRE(events["items"].size() == 1);
+  CHECK(events["items"][0]["type"] == "Decided");
+  CHECK(events["items"][0]["message"].get<std::string>().rfind("generation 1: Unplaceable: ", 0) == 0);
+  CHECK(fleetd.call("GET", "/v1/workloads/nope/events").status == 404);
   auto stale = fleetd.call("PUT", "/v1/workloads/batch-0", small("batch-0", 2).dump(), {{"if-match", "\"1\""}});
   CHECK(stale.status == 412);
   CHECK(problem_of(stale)["type"] == "urn:fleetd:problem:precondition-failed");

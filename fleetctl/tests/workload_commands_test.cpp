@@ -215,8 +215,25 @@ TEST_CASE("get workloads: table, wide, json, one by name", "[fleetctl]") {
   CHECK(h.run_with_server({"get", "workload", "batch", "--limit", "2"}).exit_code == 2);
 }
 
-TEST_CASE("describe workload shows the spec, policy and manifests", "[fleetctl]") {
-  Harness h([](const SeenRequest&) { return json_response(200, stored("llama-70b-serve", "Placed", 2).dump()); });
+TEST_CASE("describe workload shows the spec, policy and manifests, then the placement and its events", "[fleetctl]") {
+  const json placement = json::parse(R"({"workload": "llama-70b-serve", "state": "Placed", "generation": 2,
+    "decidedGeneration": 2, "decision": "Placed", "replicasWanted": 6, "replicasBound": 6,
+    "bindings": [{"cluster": "aks-westeurope-1", "replicas": 6, "state": "Running", "generation": 2, "nodes": []}],
+    "rejected": []})");
+  const json events = json::parse(R"J({"items": [
+    {"seq": 7, "at": "2026-11-23T11:30:00.000Z", "generation": 2, "type": "Decided",
+     "message": "generation 2: Placed: 6 of 6 replicas bound on aks-westeurope-1 (6)"},
+    {"seq": 8, "at": "2026-11-23T11:30:00.000Z", "generation": 2, "type": "Bound", "cluster": "aks-westeurope-1",
+     "message": "6 replicas: the workload changed (generation 1 → 2)"},
+    {"seq": 9, "at": "2026-11-23T11:58:00.000Z", "generation": 2, "type": "Running", "cluster": "aks-westeurope-1",
+     "message": "every replica runs on its nodes"}]})J");
+  Harness h([&](const SeenRequest& request) {
+    if (request.target == "/v1/workloads/llama-70b-serve/placement") return json_response(200, placement.dump());
+    if (request.target.rfind("/v1/workloads/llama-70b-serve/events", 0) == 0) {
+      return json_response(200, events.dump());
+    }
+    return json_response(200, stored("llama-70b-serve", "Placed", 2).dump());
+  });
   auto r = h.run_with_server({"describe", "workload", "llama-70b-serve"});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out ==
@@ -242,8 +259,48 @@ TEST_CASE("describe workload shows the spec, policy and manifests", "[fleetctl]"
         "Generation:        2\n"
         "Resource Version:  41\n"
         "Created:           2026-11-23T11:00:00.000Z (1h ago)\n"
-        "Updated:           2026-11-23T11:30:00.000Z (30m ago)\n");
+        "Updated:           2026-11-23T11:30:00.000Z (30m ago)\n"
+        "\n"
+        "Placement:   Placed, 6 of 6 replicas bound (generation 2)\n"
+        "  Bindings:  aks-westeurope-1: 6 Running\n"
+        "\n"
+        "Events:\n"
+        "AGE   TYPE      CLUSTER            MESSAGE\n"
+        "30m   Decided   -                  generation 2: Placed: 6 of 6 replicas bound on aks-westeurope-1 (6)\n"
+        "30m   Bound     aks-westeurope-1   6 replicas: the workload changed (generation 1 → 2)\n"
+        "2m    Running   aks-westeurope-1   every replica runs on its nodes\n");
+  REQUIRE(h.seen().size() == 3);
   CHECK(h.seen()[0].target == "/v1/workloads/llama-70b-serve");
+  CHECK(h.seen()[1].target == "/v1/workloads/llama-70b-serve/placement");
+  CHECK(h.seen()[2].target == "/v1/workloads/llama-70b-serve/events?limit=500");
+}
+
+TEST_CASE("describe workload shows only the last 20 events, and a placement it cannot read as unavailable",
+          "[fleetctl]") {
+  json events = {{"items", json::array()}};
+  for (int i = 0; i < 25; ++i) {
+    events["items"].push_back({{"seq", i + 1},
+                               {"at", "2026-11-23T11:59:00.000Z"},
+                               {"generation", 1},
+                               {"type", "Decided"},
+                               {"message", "round " + std::to_string(i)}});
+  }
+  Harness h([&](const SeenRequest& request) {
+    if (request.target == "/v1/workloads/llama-70b-serve/placement") {
+      return json_response(503, problem("unavailable", 503, "the database is unavailable"));
+    }
+    if (request.target.rfind("/v1/workloads/llama-70b-serve/events", 0) == 0) {
+      return json_response(200, events.dump());
+    }
+    return json_response(200, stored("llama-70b-serve", "Placed", 2).dump());
+  });
+  auto r = h.run_with_server({"describe", "workload", "llama-70b-serve"});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("Placement:  <unavailable: the database is unavailable>\n"));
+  CHECK_THAT(r.out, Catch::Contains("Events (the last 20 of 25):\n"));
+  CHECK_THAT(r.out, Catch::Contains("round 5\n"));
+  CHECK_THAT(r.out, Catch::Contains("round 24\n"));
+  CHECK(r.out.find("round 4\n") == std::string::npos);
 }
 
 TEST_CASE("describe placement shows the bindings and why each other cluster was not chosen", "[fleetctl]") {

@@ -1,11 +1,16 @@
 // What the placement loop decided (issue #14 item 5): a workload's placement with each binding's state as the
-// agents report it and every rejected cluster's reason, and a cluster's GPU capacity by model and block size.
-// Read-only; viewers may read both.
+// agents report it and every rejected cluster's reason, its events (issue #15 item 5: every decision and move,
+// with its reason), and a cluster's GPU capacity by model and block size. Read-only; viewers may read all three.
 #include <pqxx/pqxx>
 
+#include "api/continue_token.hpp"
+#include "common/time_format.hpp"
 #include "fleetd/handlers/routes.hpp"
+#include "fleetd/http/request_params.hpp"
 #include "fleetd/store/placement_snapshot.hpp"
 #include "fleetd/store/placement_store.hpp"
+#include "fleetd/store/workload_event_store.hpp"
+#include "fleetd/store/workload_store.hpp"
 #include "placement/cluster_capacity.hpp"
 
 namespace fleet {
@@ -55,6 +60,38 @@ http::Response get_placement(Call& call, pqxx::connection_base& conn) {
   return json_response(200, out.dump());
 }
 
+http::Response list_workload_events(Call& call, pqxx::connection_base& conn) {
+  static const ListParamSpec kSpec{500, 5000, false, {}};
+  const std::string name = call.path["name"];
+  auto params = parse_list_params(call, kSpec);
+  if (!params) return problem(call, params.error());
+  auto after = continue_seq(*params);
+  if (!after) return problem(call, after.error());
+  pqxx::read_transaction txn(conn);
+  if (!store::get_workload(txn, name)) {
+    return problem(call, make_error(ErrorCode::kNotFound, "workload " + name + " does not exist", "", "not-found"));
+  }
+  const std::vector<store::StoredWorkloadEvent> rows =
+      store::list_workload_events(txn, name, *after, params->limit + 1);
+  txn.commit();
+  json items = json::array();
+  for (std::size_t i = 0; i < rows.size() && static_cast<int>(i) < params->limit; ++i) {
+    const store::StoredWorkloadEvent& e = rows[i];
+    json item = {{"seq", e.seq},
+                 {"at", format_rfc3339(e.at)},
+                 {"generation", e.generation},
+                 {"type", e.event.type},
+                 {"message", e.event.message}};
+    if (!e.event.cluster.empty()) item["cluster"] = e.event.cluster;
+    items.push_back(std::move(item));
+  }
+  json out = {{"items", std::move(items)}};
+  if (static_cast<int>(rows.size()) > params->limit) {
+    out["continue"] = api::encode_continue(std::to_string(rows[static_cast<std::size_t>(params->limit) - 1].seq));
+  }
+  return json_response(200, out.dump());
+}
+
 http::Response get_capacity(Call& call, pqxx::connection_base& conn) {
   const std::string name = call.path["name"];
   pqxx::read_transaction txn(conn);
@@ -74,6 +111,7 @@ http::Response get_capacity(Call& call, pqxx::connection_base& conn) {
 
 void register_placement_routes(ApiService& api) {
   api.add_db_route("GET", "/v1/workloads/{name}/placement", Role::kViewer, get_placement);
+  api.add_db_route("GET", "/v1/workloads/{name}/events", Role::kViewer, list_workload_events);
   api.add_db_route("GET", "/v1/clusters/{name}/capacity", Role::kViewer, get_capacity);
 }
 

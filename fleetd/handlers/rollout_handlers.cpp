@@ -163,16 +163,6 @@ http::Response get_rollout(Call& call, pqxx::connection_base& conn) {
   return resp;
 }
 
-Result<std::int64_t> continue_seq(const ListParams& params) {
-  if (!params.after) return std::int64_t{0};
-  std::int64_t seq = 0;
-  auto [p, ec] = std::from_chars(params.after->data(), params.after->data() + params.after->size(), seq);
-  if (ec != std::errc() || p != params.after->data() + params.after->size() || seq <= 0) {
-    return make_error(ErrorCode::kInvalid, "continue: not a token from this list", "continue", "invalid-query");
-  }
-  return seq;
-}
-
 http::Response list_rollouts(Call& call, pqxx::connection_base& conn) {
   static const ListParamSpec kSpec{50, 200, false, {}};
   auto params = parse_list_params(call, kSpec);

@@ -38,4 +38,8 @@ struct ListParams {
 // selector or an over-long filter value → invalid-query naming the parameter.
 Result<ListParams> parse_list_params(const Call& call, const ListParamSpec& spec);
 
+// The position a list written in `seq` order continues after: 0 without a continue token; invalid-query for a token
+// that carries no positive number (rollouts, rollout and workload events).
+Result<std::int64_t> continue_seq(const ListParams& params);
+
 }  // namespace fleet

@@ -21,15 +21,16 @@ void take_away(const store::StoredBinding& b, BindingChanges& changes) {
 }  // namespace
 
 BindingChanges binding_changes(const std::vector<store::StoredBinding>& current, const placement::Decision& decision,
-                               const std::map<std::string, nlohmann::json>& overrides) {
+                               std::int64_t generation, const std::map<std::string, nlohmann::json>& overrides) {
   BindingChanges changes;
   const nlohmann::json none = nlohmann::json::array();
   for (const placement::ClusterBinding& wanted : decision.bindings) {
     const auto it = std::find_if(current.begin(), current.end(),
                                  [&](const store::StoredBinding& b) { return b.cluster == wanted.cluster; });
     const auto record = overrides.find(wanted.cluster);
-    const bool same = it != current.end() && settled(*it) && it->replicas == wanted.replicas &&
-                      it->nodes == wanted.nodes && it->overrides == (record == overrides.end() ? none : record->second);
+    const bool same = it != current.end() && settled(*it) && it->generation == generation &&
+                      it->replicas == wanted.replicas && it->nodes == wanted.nodes &&
+                      it->overrides == (record == overrides.end() ? none : record->second);
     if (!same) changes.apply.push_back(wanted);
   }
   for (const store::StoredBinding& b : current) {

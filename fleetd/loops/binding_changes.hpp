@@ -5,9 +5,11 @@
 //   re-evaluating an unchanged fleet sends nothing.
 // - A new or changed binding, or one chosen again after it failed or while it is being deleted, is applied
 //   (upsert: Pending, a new revision, an apply_workload command). So is one whose record of applied overrides
-//   differs from what the overrides give it now (issue #15 item 2): an override created, changed or deleted.
+//   differs from what the overrides give it now (issue #15 item 2): an override created, changed or deleted. So is
+//   one applied for an older generation of the workload: a changed image or manifest reaches every cluster.
 // - A binding the decision no longer has is deleted on its cluster (Deleting, a delete_workload command), unless
 //   nothing runs there (Failed): then its row is dropped.
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,10 +27,10 @@ struct BindingChanges {
   std::vector<store::StoredBinding> drop;
 };
 
-// `overrides`: by cluster, the record of the overrides a binding there gets now (fleetd/loops/binding_overrides.hpp);
-// a cluster it does not name gets none ([]).
+// `generation`: the workload's, which the decision is for. `overrides`: by cluster, the record of the overrides a
+// binding there gets now (fleetd/loops/binding_overrides.hpp); a cluster it does not name gets none ([]).
 BindingChanges binding_changes(const std::vector<store::StoredBinding>& current, const placement::Decision& decision,
-                               const std::map<std::string, nlohmann::json>& overrides = {});
+                               std::int64_t generation, const std::map<std::string, nlohmann::json>& overrides = {});
 
 // The workload is being deleted: every binding goes.
 BindingChanges deletion_changes(const std::vector<store::StoredBinding>& current);

@@ -6,11 +6,13 @@
 #include "fleetd/db/lock_keys.hpp"
 #include "fleetd/loops/binding_changes.hpp"
 #include "fleetd/loops/binding_overrides.hpp"
+#include "fleetd/loops/placement_events.hpp"
 #include "fleetd/loops/workload_manifests.hpp"
 #include "fleetd/store/command_store.hpp"
 #include "fleetd/store/override_store.hpp"
 #include "fleetd/store/placement_snapshot.hpp"
 #include "fleetd/store/placement_store.hpp"
+#include "fleetd/store/workload_event_store.hpp"
 #include "placement/decision_json.hpp"
 #include "placement/engine.hpp"
 #include "placement/hints_json.hpp"
@@ -53,11 +55,21 @@ nlohmann::json identities(const nlohmann::json& manifests) {
   return out;
 }
 
+// What one round writes besides decisions and bindings: the commands it queued and the workloads' events.
+struct RoundOutput {
+  int commands = 0;
+  std::vector<store::PendingWorkloadEvent> events;
+  void event(const std::string& workload_id, std::int64_t generation, store::WorkloadEvent e) {
+    events.push_back({workload_id, generation, std::move(e)});
+  }
+};
+
 // Pending/Deleting bindings whose command finished, and Applied bindings the agents' inventory shows running.
-int follow_agents(pqxx::transaction_base& txn) {
-  int changed = 0;
+void follow_agents(pqxx::transaction_base& txn, RoundOutput& out) {
   for (const store::FinishedBindingCommand& f : store::finished_binding_commands(txn, kBookkeepingLimit)) {
     const bool ok = f.command_state == "succeeded";
+    out.event(f.workload_id, f.binding.generation,
+              binding_report_event(f.binding.cluster, f.binding.state, ok, f.message));
     if (f.binding.state == "Deleting") {
       // A failed delete leaves the row, Failed: nothing the loop can do will make that agent delete; people can see it.
       if (ok) {
@@ -68,7 +80,6 @@ int follow_agents(pqxx::transaction_base& txn) {
     } else {
       store::set_binding_state(txn, f.binding.seq, ok ? "Applied" : "Failed", ok ? "" : f.message);
     }
-    ++changed;
   }
   for (const store::AppliedBinding& a : store::applied_bindings(txn, kBookkeepingLimit)) {
     bool running = true;
@@ -78,25 +89,20 @@ int follow_agents(pqxx::transaction_base& txn) {
     }
     if (running) {
       store::set_binding_state(txn, a.binding.seq, "Running", "");
-      ++changed;
+      out.event(a.workload_id, a.binding.generation, binding_report_event(a.binding.cluster, "Applied", true, ""));
     }
   }
-  return changed;
 }
 
-struct Queued {
-  int commands = 0;
-};
-
 void remove_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w, const BindingChanges& changes,
-                     Queued& queued) {
+                     RoundOutput& out) {
   for (const store::StoredBinding& b : changes.drop) store::delete_binding(txn, b.seq);
   for (const store::StoredBinding& b : changes.remove) {
     const std::string id = command_id(b.seq, b.revision, "delete");
     const nlohmann::json payload = {{"manifests", identities(w.manifests)}, {"placement", {{"workload", w.name}}}};
     store::enqueue_command(txn, b.cluster, id, "delete_workload", payload, kCreatedBy);
     store::set_binding_command(txn, b.seq, id, "Deleting");
-    ++queued.commands;
+    ++out.commands;
   }
 }
 
@@ -129,9 +135,10 @@ nlohmann::json stored_decision(const placement::Decision& decision, const placem
   return stored;
 }
 
-void remove_deleted(pqxx::transaction_base& txn, const store::WorkloadRecord& w, Queued& queued) {
+void remove_deleted(pqxx::transaction_base& txn, const store::WorkloadRecord& w, RoundOutput& out) {
   const BindingChanges changes = deletion_changes(w.bindings);
-  remove_bindings(txn, w, changes, queued);
+  for (store::WorkloadEvent& e : deletion_events(changes)) out.event(w.id, w.generation, std::move(e));
+  remove_bindings(txn, w, changes, out);
   if (changes.remove.size() + changes.drop.size() == w.bindings.size() && changes.remove.empty()) {
     store::delete_workload_row(txn, w.id);
   }
@@ -179,7 +186,7 @@ std::map<std::string, std::vector<placement::VersionedOverride>> round_overrides
 // sent: a cluster never runs half-patched manifests.
 void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w, const placement::Workload& workload,
                     const FleetIndex& fleet, const BindingOverrides& overrides, const BindingChanges& changes,
-                    Queued& queued) {
+                    RoundOutput& out) {
   for (const placement::ClusterBinding& b : changes.apply) {
     const auto applied = overrides.applied.find(b.cluster);
     const nlohmann::json record =
@@ -187,7 +194,9 @@ void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w,
     const auto [seq, revision] = store::upsert_binding(txn, w.id, fleet.ids.at(b.cluster), b.replicas,
                                                        placement::to_json(b.nodes), w.generation, record);
     if (const auto failed = overrides.failed.find(b.cluster); failed != overrides.failed.end()) {
-      store::set_binding_state(txn, seq, "Failed", override_failure_message(failed->second));
+      const std::string message = override_failure_message(failed->second);
+      store::set_binding_state(txn, seq, "Failed", message);
+      out.event(w.id, w.generation, override_failure_event(b.cluster, message));
       continue;
     }
     const nlohmann::json& manifests = applied == overrides.applied.end() ? w.manifests : applied->second.manifests;
@@ -196,8 +205,24 @@ void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w,
                                     {"placement", placement_member(workload, w.generation, b)}};
     store::enqueue_command(txn, b.cluster, id, "apply_workload", payload, kCreatedBy);
     store::set_binding_command(txn, seq, id, "Pending");
-    ++queued.commands;
+    ++out.commands;
   }
+}
+
+// One workload's decision written: the placement, the events, and the bindings it changes.
+void write_decision(pqxx::transaction_base& txn, const store::WorkloadRecord& w, const placement::Workload& workload,
+                    const placement::Decision& decision, const nlohmann::json& stored,
+                    const std::vector<placement::VersionedOverride>& overrides, const FleetIndex& index,
+                    RoundOutput& out) {
+  store::save_placement(txn, w.id, w.generation, stored, placement::to_string(decision.state));
+  const BindingOverrides bound = binding_overrides(w.manifests, overrides, decision.bindings, index.labels);
+  const BindingChanges changes = binding_changes(w.bindings, decision, w.generation, bound.records());
+  const DecisionContext context{w.state, w.decided_generation, w.generation};
+  for (store::WorkloadEvent& e : decision_events(context, decision, w.bindings, changes)) {
+    out.event(w.id, w.generation, std::move(e));
+  }
+  remove_bindings(txn, w, changes, out);
+  apply_bindings(txn, w, workload, index, bound, changes, out);
 }
 
 }  // namespace
@@ -229,10 +254,10 @@ PlacementLoopStats PlacementLoop::stats() const {
 void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool safety) {
   const auto started = clock_.steady_now();
   pqxx::work txn(conn);
-  follow_agents(txn);
+  RoundOutput out;
+  follow_agents(txn, out);
   std::vector<store::WorkloadRecord> records = store::workloads_to_place(txn, retry_unplaced, options_.batch_limit);
   std::vector<double> decision_seconds;
-  Queued queued;
   std::map<std::string, PlacementLoopStats::Gpus> gpus;
   if (safety && ++safety_rounds_ % kFleetCacheSafetyRounds == 0) fleet_cache_.by_cluster_id.clear();
   if (!records.empty() || safety) {
@@ -257,7 +282,7 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
     for (std::size_t i = 0; i < records.size(); ++i) {
       store::WorkloadRecord& w = records[i];
       if (w.deleting) {
-        remove_deleted(txn, w, queued);
+        remove_deleted(txn, w, out);
         continue;
       }
       std::optional<placement::Workload> spec = stored_spec(w);
@@ -277,26 +302,21 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
       const std::vector<placement::ClusterBinding> current = engine_bindings(w.bindings);
       const placement::Decision decision = engine.place(workload, current);
       decision_seconds.push_back(std::chrono::duration<double>(clock_.steady_now() - t0).count());
-      store::save_placement(txn, w.id, w.generation,
-                            stored_decision(decision, workload, fits[k], current, hint_context),
-                            placement::to_string(decision.state));
       const auto own = overrides.find(w.name);
-      const BindingOverrides bound = binding_overrides(w.manifests, own == overrides.end() ? kNoOverrides : own->second,
-                                                       decision.bindings, index.labels);
-      const BindingChanges changes = binding_changes(w.bindings, decision, bound.records());
-      remove_bindings(txn, w, changes, queued);
-      apply_bindings(txn, w, workload, index, bound, changes, queued);
+      write_decision(txn, w, workload, decision, stored_decision(decision, workload, fits[k], current, hint_context),
+                     own == overrides.end() ? kNoOverrides : own->second, index, out);
     }
     gpus = gpus_by_model(engine.current());
   }
   std::map<std::string, std::int64_t> by_state;
   if (safety) by_state = store::workloads_by_state(txn);
+  store::append_workload_events(txn, clock_.wall_now(), out.events);
   txn.commit();
 
   std::lock_guard lock(mutex_);
   stats_.rounds++;
   stats_.decisions += decision_seconds.size();
-  stats_.commands += static_cast<std::uint64_t>(queued.commands);
+  stats_.commands += static_cast<std::uint64_t>(out.commands);
   for (const double s : decision_seconds) stats_.decision_seconds.observe(s);
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   stats_.round_seconds.observe(seconds);

@@ -13,23 +13,23 @@ namespace fleet {
 
 RecordSweeper::RecordSweeper(RecordSweeperOptions options, const Clock& clock) {
   // The ages are compared with now() in SQL, so `now` is unused: every replica agrees without their clocks.
-  loop_ = std::make_unique<ControlLoop>(
-      ControlLoop::Options{"record-sweeper", std::move(options.database_url), lock_keys::kRecordSweeper,
-                           options.period},
-      clock, [this](pqxx::transaction_base& txn, Clock::WallTime) {
-        const store::SweptRecords swept = store::sweep_spent_records(txn);
-        if (swept.idempotency_keys == 0 && swept.bootstrap_tokens == 0) return;
-        store::AuditEntry entry;
-        entry.actor = "fleetd";
-        entry.action = "records.sweep";
-        entry.object_kind = "records";
-        entry.outcome = "success";
-        entry.detail = {{"idempotencyKeys", swept.idempotency_keys}, {"bootstrapTokens", swept.bootstrap_tokens}};
-        store::write_audit(txn, entry);
-        deleted_ += swept.idempotency_keys + swept.bootstrap_tokens;
-        log::info("spent records deleted",
-                  {{"idempotencyKeys", swept.idempotency_keys}, {"bootstrapTokens", swept.bootstrap_tokens}});
-      });
+  loop_ = std::make_unique<ControlLoop>(ControlLoop::Options{"record-sweeper", std::move(options.database_url),
+                                                             lock_keys::kRecordSweeper, options.period},
+                                        clock, [this](pqxx::transaction_base& txn, Clock::WallTime) {
+                                          const store::SweptRecords swept = store::sweep_spent_records(txn);
+                                          if (swept.total() == 0) return;
+                                          store::AuditEntry entry;
+                                          entry.actor = "fleetd";
+                                          entry.action = "records.sweep";
+                                          entry.object_kind = "records";
+                                          entry.outcome = "success";
+                                          entry.detail = {{"idempotencyKeys", swept.idempotency_keys},
+                                                          {"bootstrapTokens", swept.bootstrap_tokens},
+                                                          {"workloadEvents", swept.workload_events}};
+                                          store::write_audit(txn, entry);
+                                          deleted_ += swept.total();
+                                          log::info("spent records deleted", entry.detail);
+                                        });
 }
 
 RecordSweeper::~RecordSweeper() {

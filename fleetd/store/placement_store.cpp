@@ -81,7 +81,7 @@ const std::string kApplied =
     std::string("SELECT ") + kBindingColumns + ", " + kGpusPerReplica +
     ", "
     "(SELECT COALESCE(jsonb_object_agg(n.name, COALESCE((n.data->'allocated'->>'gpus')::int, 0)), '{}'::jsonb)::text "
-    " FROM nodes n WHERE n.cluster_id = b.cluster_id) "
+    " FROM nodes n WHERE n.cluster_id = b.cluster_id), b.workload_id::text "
     "FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id JOIN workloads w ON w.id = b.workload_id "
     "LEFT JOIN workload_placements p ON p.workload_id = w.id WHERE b.state = 'Applied' ORDER BY b.seq LIMIT $1";
 constexpr const char* kByState = "SELECT state, count(*) FROM workloads GROUP BY state";
@@ -310,6 +310,7 @@ std::vector<AppliedBinding> applied_bindings(pqxx::transaction_base& txn, int li
     AppliedBinding a;
     a.binding = binding_from_row(r);
     a.gpus_per_replica = r[10].as<int>();
+    a.workload_id = r[12].c_str();
     const auto allocated = nlohmann::json::parse(r[11].c_str());
     for (const auto& [node, gpus] : allocated.items()) {
       a.allocated_gpus[node] = gpus.is_number_integer() ? gpus.get<int>() : 0;

@@ -128,6 +128,7 @@ std::vector<FinishedBindingCommand> finished_binding_commands(pqxx::transaction_
 
 struct AppliedBinding {
   StoredBinding binding;
+  std::string workload_id;
   int gpus_per_replica = 0;
   std::map<std::string, int> allocated_gpus;  // node -> GPUs the agent reports in use
 };

@@ -19,6 +19,11 @@ SweptRecords sweep_spent_records(pqxx::transaction_base& txn, std::size_t batch)
         WHERE LEAST(used_at, revoked_at, expires_at) < now() - interval '24 hours' LIMIT $1))",
                                            static_cast<long long>(batch))
                                .affected_rows();
+  swept.workload_events = txn.exec_params(R"(
+      DELETE FROM workload_events WHERE seq IN (
+        SELECT seq FROM workload_events WHERE at < now() - interval '14 days' LIMIT $1))",
+                                          static_cast<long long>(batch))
+                              .affected_rows();
   return swept;
 }
 

@@ -70,19 +70,19 @@ TEST_CASE("binding changes: a binding whose applied overrides differ is applied 
   const json v3 = json::parse(R"([{"override": "web-images", "generation": 3, "rules": [0]}])");
 
   // Records as stored match what the overrides give now: nothing is sent.
-  CHECK(binding_changes({stored("ap-1", json::array()), stored("eu-1", v2)}, d, {{"eu-1", v2}}).apply.empty());
+  CHECK(binding_changes({stored("ap-1", json::array()), stored("eu-1", v2)}, d, 0, {{"eu-1", v2}}).apply.empty());
   // The override changed (generation 3): only eu-1 is applied again.
   const BindingChanges changed =
-      binding_changes({stored("ap-1", json::array()), stored("eu-1", v2)}, d, {{"eu-1", v3}});
+      binding_changes({stored("ap-1", json::array()), stored("eu-1", v2)}, d, 0, {{"eu-1", v3}});
   REQUIRE(changed.apply.size() == 1);
   CHECK(changed.apply[0].cluster == "eu-1");
   // The override was deleted: eu-1 goes back to the plain manifests.
-  const BindingChanges deleted = binding_changes({stored("ap-1", json::array()), stored("eu-1", v2)}, d, {});
+  const BindingChanges deleted = binding_changes({stored("ap-1", json::array()), stored("eu-1", v2)}, d, 0, {});
   REQUIRE(deleted.apply.size() == 1);
   CHECK(deleted.apply[0].cluster == "eu-1");
   // A new override that matches ap-1.
   const BindingChanges added =
-      binding_changes({stored("ap-1", json::array()), stored("eu-1", v2)}, d, {{"ap-1", v2}, {"eu-1", v2}});
+      binding_changes({stored("ap-1", json::array()), stored("eu-1", v2)}, d, 0, {{"ap-1", v2}, {"eu-1", v2}});
   REQUIRE(added.apply.size() == 1);
   CHECK(added.apply[0].cluster == "ap-1");
 }

@@ -66,7 +66,7 @@ TEST_CASE("binding changes: unchanged bindings send nothing", "[placement][loop]
       stored("d", 3, {{"x", 3}}),               // gone: delete on the cluster
       stored("e", 1, {{"y", 1}}, "Failed"),     // gone, nothing runs: drop the row
       stored("f", 1, {{"z", 1}}, "Deleting")};  // already being deleted: nothing
-  const BindingChanges changes = binding_changes(current, d);
+  const BindingChanges changes = binding_changes(current, d, 0);
   REQUIRE(changes.apply.size() == 2);
   CHECK(changes.apply[0].cluster == "b");
   CHECK(changes.apply[1].cluster == "c");
@@ -78,6 +78,19 @@ TEST_CASE("binding changes: unchanged bindings send nothing", "[placement][loop]
   const BindingChanges gone = deletion_changes(current);
   CHECK(gone.remove.size() == 3);
   CHECK(gone.drop.size() == 2);
+}
+
+TEST_CASE("binding changes: a workload's new generation is applied everywhere, its re-evaluation nowhere",
+          "[placement][loop]") {
+  placement::Decision d;
+  d.bindings = {{"a", 2, {{"n1", 2}}}, {"b", 1, {{"m1", 1}}}};
+  std::vector<store::StoredBinding> current = {stored("a", 2, {{"n1", 2}}), stored("b", 1, {{"m1", 1}})};
+  for (store::StoredBinding& b : current) b.generation = 4;
+  CHECK(binding_changes(current, d, 4).apply.empty());            // the same generation decided again: nothing to send
+  const BindingChanges changed = binding_changes(current, d, 5);  // a new image, say: every cluster gets it
+  REQUIRE(changed.apply.size() == 2);
+  CHECK(changed.apply[0] == d.bindings[0]);
+  CHECK(changed.remove.empty());
 }
 
 TEST_CASE("manifests carry the decision to the cluster", "[placement][loop]") {
