@@ -1,5 +1,6 @@
 // kubectl habits on every `get` list (issue #16 item 5): -o name, -o jsonpath, --no-headers, --sort-by, get nodes
-// of every cluster, get tokens' STATUS and --watch, as golden output against a scripted fake of fleetd.
+// of every cluster, get tokens' STATUS, get --watch and describe --watch, as golden output against a scripted fake
+// of fleetd.
 #include <catch2/catch.hpp>
 
 #include "fleetctl/tests/test_support.hpp"
@@ -102,6 +103,43 @@ TEST_CASE("get -w prints the table once, then only changed rows, until interrupt
         "NAME     PROVIDER   REGION   STATE   VERSION   AGE\n"
         "east-1   aks        eastus   ready   1.31.4    1h\n"
         "east-1   aks        eastus   unreachable   1.31.4    1h\n");
+}
+
+TEST_CASE("describe -w prints the description again, whole, only when it changes", "[fleetctl][habits]") {
+  int polls = 0;
+  Harness h([&polls](const SeenRequest& req) {
+    ++polls;
+    CHECK(req.target == "/v1/workloads/web/placement");
+    nlohmann::json p = {{"workload", "web"},
+                        {"state", "Placed"},
+                        {"generation", 1},
+                        {"decidedGeneration", 1},
+                        {"decision", "Placed"},
+                        {"replicasWanted", 2},
+                        {"replicasBound", 2},
+                        {"bindings", {{{"cluster", "east-1"}, {"replicas", 2}, {"state", "Pending"}}}},
+                        {"rejected", nlohmann::json::array()}};
+    if (polls >= 3) p["bindings"][0]["state"] = "Running";
+    return json_response(200, p.dump());
+  });
+  int sleeps = 0;
+  h.env().sleep = [&sleeps](std::chrono::milliseconds) { ++sleeps; };
+  h.env().interrupted = [&sleeps] { return sleeps >= 3; };
+  auto r = h.run_with_server({"describe", "placement", "web", "-w"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(polls == 3);
+  const std::string head =
+      "Workload:        web\n"
+      "State:           Placed\n"
+      "Decision:        Placed\n"
+      "Replicas Bound:  2 of 2\n"
+      "Generation:      1 (decided 1)\n"
+      "\n"
+      "Bindings:\n"
+      "CLUSTER   REPLICAS   STATE     NODES\n";
+  const std::string tail = "\nNot chosen:\n  <none>\n";
+  CHECK(r.out ==
+        head + "east-1    2          Pending   -\n" + tail + head + "east-1    2          Running   -\n" + tail);
 }
 
 }  // namespace fleet::ctl
