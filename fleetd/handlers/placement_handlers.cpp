@@ -3,7 +3,6 @@
 // with its reason), and a cluster's GPU capacity by model and block size. Read-only; viewers may read all three.
 #include <pqxx/pqxx>
 
-#include "api/continue_token.hpp"
 #include "common/time_format.hpp"
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/request_params.hpp"
@@ -74,21 +73,15 @@ http::Response list_workload_events(Call& call, pqxx::connection_base& conn) {
   const std::vector<store::StoredWorkloadEvent> rows =
       store::list_workload_events(txn, name, *after, params->limit + 1);
   txn.commit();
-  json items = json::array();
-  for (std::size_t i = 0; i < rows.size() && static_cast<int>(i) < params->limit; ++i) {
-    const store::StoredWorkloadEvent& e = rows[i];
+  const json out = seq_page(rows, params->limit, [](const store::StoredWorkloadEvent& e) {
     json item = {{"seq", e.seq},
                  {"at", format_rfc3339(e.at)},
                  {"generation", e.generation},
                  {"type", e.event.type},
                  {"message", e.event.message}};
     if (!e.event.cluster.empty()) item["cluster"] = e.event.cluster;
-    items.push_back(std::move(item));
-  }
-  json out = {{"items", std::move(items)}};
-  if (static_cast<int>(rows.size()) > params->limit) {
-    out["continue"] = api::encode_continue(std::to_string(rows[static_cast<std::size_t>(params->limit) - 1].seq));
-  }
+    return item;
+  });
   return json_response(200, out.dump());
 }
 

@@ -189,22 +189,16 @@ http::Response list_events(Call& call, pqxx::connection_base& conn) {
   if (!store::rollout_exists(txn, name)) {
     return problem(call, rollout_not_found(name));
   }
-  auto rows = store::list_rollout_events(txn, name, *after, params->limit + 1);
-  json items = json::array();
-  for (std::size_t i = 0; i < rows.size() && static_cast<int>(i) < params->limit; ++i) {
-    const auto& e = rows[i];
-    items.push_back({{"seq", e.seq},
-                     {"at", format_rfc3339(e.event.at)},
-                     {"scope", e.event.scope},
-                     {"name", e.event.name},
-                     {"from", e.event.from},
-                     {"to", e.event.to},
-                     {"message", e.event.message}});
-  }
-  json out = {{"items", std::move(items)}};
-  if (static_cast<int>(rows.size()) > params->limit) {
-    out["continue"] = api::encode_continue(std::to_string(rows[static_cast<std::size_t>(params->limit) - 1].seq));
-  }
+  const auto rows = store::list_rollout_events(txn, name, *after, params->limit + 1);
+  const json out = seq_page(rows, params->limit, [](const store::EventRow& e) {
+    return json{{"seq", e.seq},
+                {"at", format_rfc3339(e.event.at)},
+                {"scope", e.event.scope},
+                {"name", e.event.name},
+                {"from", e.event.from},
+                {"to", e.event.to},
+                {"message", e.event.message}};
+  });
   return json_response(200, out.dump());
 }
 

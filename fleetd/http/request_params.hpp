@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "api/continue_token.hpp"
 #include "common/error.hpp"
 #include "fleetd/http/call.hpp"
 #include "model/label_selector.hpp"
@@ -41,5 +44,18 @@ Result<ListParams> parse_list_params(const Call& call, const ListParamSpec& spec
 // The position a list written in `seq` order continues after: 0 without a continue token; invalid-query for a token
 // that carries no positive number (rollouts, rollout and workload events).
 Result<std::int64_t> continue_seq(const ListParams& params);
+
+// The body of such a list from rows read with limit + 1: {"items": the first `limit` rows as `item` writes them,
+// "continue": a token naming the last of them, only when a row was left over}.
+template <class Row, class Item>
+nlohmann::json seq_page(const std::vector<Row>& rows, int limit, const Item& item) {
+  nlohmann::json items = nlohmann::json::array();
+  for (std::size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) items.push_back(item(rows[i]));
+  nlohmann::json out = {{"items", std::move(items)}};
+  if (static_cast<int>(rows.size()) > limit) {
+    out["continue"] = api::encode_continue(std::to_string(rows[static_cast<std::size_t>(limit) - 1].seq));
+  }
+  return out;
+}
 
 }  // namespace fleet
