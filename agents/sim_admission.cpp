@@ -32,11 +32,6 @@ void set_fleet_taints(model::NodeInfo& node, const std::vector<model::Taint>& ta
   node.taints.insert(node.taints.end(), taints.begin(), taints.end());
 }
 
-std::int64_t healthy_gpus(const model::NodeInfo& node) {
-  return std::count_if(node.gpus.begin(), node.gpus.end(),
-                       [](const model::GpuInfo& g) { return g.health == "healthy"; });
-}
-
 }  // namespace
 
 Clock::WallTime SimCluster::wall_time(double at) {
@@ -62,7 +57,7 @@ void SimCluster::observe_nodes(double at) {
     o.name = n.name;
     o.gpus = static_cast<int>(n.gpus.size());
     for (const model::GpuInfo& g : n.gpus) o.gpu_uuids.push_back(g.uuid);
-    o.gpus_healthy = healthy_gpus(n) == static_cast<std::int64_t>(n.gpus.size());
+    o.gpus_healthy = n.healthy_gpus() == static_cast<std::int64_t>(n.gpus.size());
     o.kubernetes_version = n.kubernetes_version;
     o.node_image_version = n.node_image_version;
     o.driver_version = n.gpus.empty() ? "" : n.gpus.front().driver_version;
@@ -92,14 +87,14 @@ void SimCluster::apply_admission(const admission::Decision& d, double at) {
         n.gpus[static_cast<std::size_t>(g.device.index)].health = "unhealthy";
       }
     }
-    n.allocatable.gpus = healthy_gpus(n);
+    n.allocatable.gpus = n.healthy_gpus();
   }
   for (const auto& tr : d.transitions) {
     model::NodeInfo& n = node(tr.node);
     n.admission = tr.to;
     if (tr.to == model::Admission::kAdmitted && !n.gpus.empty()) {
       for (model::GpuInfo& g : n.gpus) g.health = "healthy";
-      n.allocatable.gpus = healthy_gpus(n);
+      n.allocatable.gpus = n.healthy_gpus();
       emit(at, waiting_command(tr.node), "node_admitted", tr.node, tr.reason);
     } else if (tr.to == model::Admission::kQuarantined) {
       emit(at, waiting_command(tr.node), "node_quarantined", tr.node, tr.reason);

@@ -42,11 +42,6 @@ int replicas_on(const protocol::WorkloadPlacement& w, std::string_view node) {
   return it != w.nodes.end() && it->node == node ? it->replicas : 0;
 }
 
-std::int64_t healthy_gpu_count(const model::NodeInfo& node) {
-  return std::count_if(node.gpus.begin(), node.gpus.end(),
-                       [](const model::GpuInfo& g) { return g.health == "healthy"; });
-}
-
 std::string requested(std::int64_t want, std::int64_t free, const std::string& what) {
   return std::to_string(want) + " " + what + " requested, " + std::to_string(std::max<std::int64_t>(0, free)) + " free";
 }
@@ -65,8 +60,8 @@ std::string room_problem(const model::NodeInfo& node, const model::ResourceList&
   const std::int64_t other_gpus = node.allocated.gpus - had.gpus;
   const std::int64_t other_cpu = node.allocated.cpu_millicores - had.cpu_millicores;
   const std::int64_t other_memory = node.allocated.memory_bytes - had.memory_bytes;
-  if (more_gpus && other_gpus + want.gpus > healthy_gpu_count(node)) {
-    return requested(want.gpus, healthy_gpu_count(node) - other_gpus, "GPUs");
+  if (more_gpus && other_gpus + want.gpus > node.healthy_gpus()) {
+    return requested(want.gpus, node.healthy_gpus() - other_gpus, "GPUs");
   }
   if (more_cpu && other_cpu + want.cpu_millicores > node.allocatable.cpu_millicores) {
     return requested(want.cpu_millicores, node.allocatable.cpu_millicores - other_cpu, "CPU millicores");

@@ -112,6 +112,10 @@ bool NodeInfo::has_taint(std::string_view key) const {
   return std::any_of(taints.begin(), taints.end(), [&](const Taint& t) { return t.key == key; });
 }
 
+std::int64_t NodeInfo::healthy_gpus() const {
+  return std::count_if(gpus.begin(), gpus.end(), [](const GpuInfo& g) { return g.health == "healthy"; });
+}
+
 const NodeInfo* ClusterInventory::find_node(std::string_view name) const {
   auto it = std::lower_bound(nodes.begin(), nodes.end(), name,
                              [](const NodeInfo& n, std::string_view v) { return n.name < v; });

@@ -77,6 +77,8 @@ struct NodeInfo {
   bool operator==(const NodeInfo&) const = default;
 
   bool has_taint(std::string_view key) const;
+  // The GPUs whose health is "healthy": what a node can offer work.
+  std::int64_t healthy_gpus() const;
 };
 
 struct ClusterInventory {

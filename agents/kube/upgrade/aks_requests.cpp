@@ -5,18 +5,14 @@
 #include <cctype>
 #include <vector>
 
+#include <boost/algorithm/string/predicate.hpp>
+
 #include "net/url_encode.hpp"
 
 namespace fleet::agent::kube {
 namespace {
 
 using nlohmann::json;
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string string_at(const json& object, std::string_view key) {
   if (!object.is_object()) return {};
@@ -95,9 +91,10 @@ Result<AksClusterRef> parse_aks_cluster_id(std::string_view id) {
                       "aks-cluster-id");
   };
   if (id.empty() || id.front() != '/' || parts.size() != 8) return bad("is not a managed cluster's resource id");
-  if (!iequals_ascii(parts[0], "subscriptions") || !iequals_ascii(parts[2], "resourceGroups") ||
-      !iequals_ascii(parts[4], "providers") || !iequals_ascii(parts[5], "Microsoft.ContainerService") ||
-      !iequals_ascii(parts[6], "managedClusters")) {
+  if (!boost::algorithm::iequals(parts[0], "subscriptions") || !boost::algorithm::iequals(parts[2], "resourceGroups") ||
+      !boost::algorithm::iequals(parts[4], "providers") ||
+      !boost::algorithm::iequals(parts[5], "Microsoft.ContainerService") ||
+      !boost::algorithm::iequals(parts[6], "managedClusters")) {
     return bad("is not a managed cluster's resource id");
   }
   if (!valid_segment(parts[1]) || !valid_segment(parts[3]) || !valid_segment(parts[7])) {
@@ -139,15 +136,17 @@ ArmError parse_arm_error(const json& body) {
 
 bool is_busy_error(int status, const ArmError& error) {
   if (status != 409 && status != 400) return false;
-  if (iequals_ascii(error.code, "OperationNotAllowed") || iequals_ascii(error.code, "AnotherOperationInProgress") ||
-      iequals_ascii(error.code, "Conflict")) {
+  if (boost::algorithm::iequals(error.code, "OperationNotAllowed") ||
+      boost::algorithm::iequals(error.code, "AnotherOperationInProgress") ||
+      boost::algorithm::iequals(error.code, "Conflict")) {
     return true;
   }
   return status == 409 && error.code.empty();
 }
 
 bool is_stale_etag(int status, const ArmError& error) {
-  return status == 412 || iequals_ascii(error.code, "EtagMismatch") || iequals_ascii(error.code, "PreconditionFailed");
+  return status == 412 || boost::algorithm::iequals(error.code, "EtagMismatch") ||
+         boost::algorithm::iequals(error.code, "PreconditionFailed");
 }
 
 std::optional<std::string> auto_upgrade_channel(const json& managed_cluster) {
@@ -155,7 +154,7 @@ std::optional<std::string> auto_upgrade_channel(const json& managed_cluster) {
   auto profile = p.find("autoUpgradeProfile");
   if (profile == p.end() || !profile->is_object()) return std::nullopt;
   std::string channel = string_at(*profile, "upgradeChannel");
-  if (channel.empty() || iequals_ascii(channel, "none")) return std::nullopt;
+  if (channel.empty() || boost::algorithm::iequals(channel, "none")) return std::nullopt;
   return channel;
 }
 
@@ -195,14 +194,14 @@ ResourceView agent_pool_view(const json& agent_pool) {
 }
 
 bool provisioning_in_flight(std::string_view state) {
-  return !state.empty() && !iequals_ascii(state, "Succeeded") && !iequals_ascii(state, "Failed") &&
-         !iequals_ascii(state, "Canceled");
+  return !state.empty() && !boost::algorithm::iequals(state, "Succeeded") &&
+         !boost::algorithm::iequals(state, "Failed") && !boost::algorithm::iequals(state, "Canceled");
 }
 
 UpgradeDecision decide_upgrade(const ResourceView& view, std::string_view target) {
   if (provisioning_in_flight(view.provisioning_state)) {
-    const bool upgrading =
-        iequals_ascii(view.provisioning_state, "Upgrading") || iequals_ascii(view.provisioning_state, "Updating");
+    const bool upgrading = boost::algorithm::iequals(view.provisioning_state, "Upgrading") ||
+                           boost::algorithm::iequals(view.provisioning_state, "Updating");
     return upgrading && view.target == target ? UpgradeDecision::kFollow : UpgradeDecision::kWaitBusy;
   }
   // A failed or canceled attempt toward the target leaves current behind: send again.
@@ -212,7 +211,7 @@ UpgradeDecision decide_upgrade(const ResourceView& view, std::string_view target
 UpgradeDecision decide_node_image_upgrade(const json& agent_pool, std::string_view wanted_image) {
   const json& p = properties(agent_pool);
   const std::string state = string_at(p, "provisioningState");
-  if (iequals_ascii(state, "UpgradingNodeImageVersion")) return UpgradeDecision::kFollow;
+  if (boost::algorithm::iequals(state, "UpgradingNodeImageVersion")) return UpgradeDecision::kFollow;
   if (provisioning_in_flight(state)) return UpgradeDecision::kWaitBusy;
   if (!wanted_image.empty() && string_at(p, "nodeImageVersion") == wanted_image) return UpgradeDecision::kDone;
   return UpgradeDecision::kSend;

@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include <boost/algorithm/string/predicate.hpp>
+
 namespace fleet::agent::kube {
 namespace {
-
-bool same_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string header(const http::Headers& headers, const std::string& lower_name) {
   auto it = headers.find(lower_name);
@@ -46,9 +42,9 @@ LroStatus parse_lro_status(const nlohmann::json& body) {
   LroStatus out;
   if (!body.is_object()) return out;
   if (auto s = body.find("status"); s != body.end() && s->is_string()) out.raw_status = s->get<std::string>();
-  if (same_ignoring_case(out.raw_status, "Succeeded")) out.state = LroState::kSucceeded;
-  if (same_ignoring_case(out.raw_status, "Failed")) out.state = LroState::kFailed;
-  if (same_ignoring_case(out.raw_status, "Canceled") || same_ignoring_case(out.raw_status, "Cancelled"))
+  if (boost::algorithm::iequals(out.raw_status, "Succeeded")) out.state = LroState::kSucceeded;
+  if (boost::algorithm::iequals(out.raw_status, "Failed")) out.state = LroState::kFailed;
+  if (boost::algorithm::iequals(out.raw_status, "Canceled") || boost::algorithm::iequals(out.raw_status, "Cancelled"))
     out.state = LroState::kCanceled;
   if (auto p = body.find("percentComplete"); p != body.end() && p->is_number()) {
     out.percent = std::clamp(static_cast<int>(p->get<double>()), 0, 100);
