@@ -64,6 +64,18 @@ void wait_for(FleetdProcess& fleetd, const std::filesystem::path& manifests, con
   }
 }
 
+// The simulated fleet of both cases: eu-1 (region westeurope) and us-1 (eastus), each with L40S nodes.
+agent::FleetSpec two_clusters(std::uint64_t seed) {
+  auto spec = agent::generate_fleet_spec(2, "l40s:4x100%", seed);
+  REQUIRE(spec);
+  spec->time_scale = 2000;
+  spec->clusters[0].name = "eu-1";
+  spec->clusters[0].labels["region"] = "westeurope";
+  spec->clusters[1].name = "us-1";
+  spec->clusters[1].labels["region"] = "eastus";
+  return std::move(*spec);
+}
+
 json binding_on(const json& placement, const std::string& cluster) {
   for (const auto& b : placement["bindings"]) {
     if (b["cluster"] == cluster) return b;
@@ -77,15 +89,8 @@ TEST_CASE("fleet-sim: an override gives two clusters different images, recorded 
           "[integration][placement][overrides][fleet-sim]") {
   TempDir dir;
   FleetdProcess fleetd{FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1"})};
-  auto spec = agent::generate_fleet_spec(2, "l40s:4x100%", 1502);
-  REQUIRE(spec);
-  spec->time_scale = 2000;
-  spec->clusters[0].name = "eu-1";
-  spec->clusters[0].labels["region"] = "westeurope";
-  spec->clusters[1].name = "us-1";
-  spec->clusters[1].labels["region"] = "eastus";
   const auto manifests = dir.path() / "manifests";
-  const auto sim = start_fleet_sim(fleetd, dir.path(), *spec, {"--manifests-dir", manifests.string()});
+  const auto sim = start_fleet_sim(fleetd, dir.path(), two_clusters(1502), {"--manifests-dir", manifests.string()});
   REQUIRE(wait_for_ready_clusters(fleetd, 2));
 
   // Without an override both clusters hold the workload's own image, with the engine's replica count.
@@ -160,13 +165,8 @@ TEST_CASE("fleet-sim: a changed workload reaches every cluster, and its events s
           "[integration][placement][events][fleet-sim]") {
   TempDir dir;
   FleetdProcess fleetd{FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1"})};
-  auto spec = agent::generate_fleet_spec(2, "l40s:4x100%", 1503);
-  REQUIRE(spec);
-  spec->time_scale = 2000;
-  spec->clusters[0].name = "eu-1";
-  spec->clusters[1].name = "us-1";
   const auto manifests = dir.path() / "manifests";
-  const auto sim = start_fleet_sim(fleetd, dir.path(), *spec, {"--manifests-dir", manifests.string()});
+  const auto sim = start_fleet_sim(fleetd, dir.path(), two_clusters(1503), {"--manifests-dir", manifests.string()});
   REQUIRE(wait_for_ready_clusters(fleetd, 2));
 
   auto running = [&] {

@@ -60,18 +60,15 @@ http::Response get_placement(Call& call, pqxx::connection_base& conn) {
 }
 
 http::Response list_workload_events(Call& call, pqxx::connection_base& conn) {
-  static const ListParamSpec kSpec{500, 5000, false, {}};
   const std::string name = call.path["name"];
-  auto params = parse_list_params(call, kSpec);
+  auto params = parse_seq_list_params(call, kEventListSpec);
   if (!params) return problem(call, params.error());
-  auto after = continue_seq(*params);
-  if (!after) return problem(call, after.error());
   pqxx::read_transaction txn(conn);
-  if (!store::get_workload(txn, name)) {
+  if (!store::workload_exists(txn, name)) {
     return problem(call, make_error(ErrorCode::kNotFound, "workload " + name + " does not exist", "", "not-found"));
   }
   const std::vector<store::StoredWorkloadEvent> rows =
-      store::list_workload_events(txn, name, *after, params->limit + 1);
+      store::list_workload_events(txn, name, params->seq, params->limit + 1);
   txn.commit();
   const json out = seq_page(rows, params->limit, [](const store::StoredWorkloadEvent& e) {
     json item = {{"seq", e.seq},

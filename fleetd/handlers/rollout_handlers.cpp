@@ -28,8 +28,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kDefaultEventLimit = 500;
-constexpr int kMaxEventLimit = 5000;
 constexpr std::size_t kMaxReasonBytes = 1024;
 // How many conflicting clusters a refused creation names.
 constexpr std::size_t kConflictsNamed = 5;
@@ -165,12 +163,10 @@ http::Response get_rollout(Call& call, pqxx::connection_base& conn) {
 
 http::Response list_rollouts(Call& call, pqxx::connection_base& conn) {
   static const ListParamSpec kSpec{50, 200, false, {}};
-  auto params = parse_list_params(call, kSpec);
+  auto params = parse_seq_list_params(call, kSpec);
   if (!params) return problem(call, params.error());
-  auto before = continue_seq(*params);
-  if (!before) return problem(call, before.error());
   pqxx::read_transaction txn(conn);
-  auto page = store::list_rollouts(txn, *before, params->limit);
+  auto page = store::list_rollouts(txn, params->seq, params->limit);
   json items = json::array();
   for (const auto& r : page.items) items.push_back(rollout_view(r));
   json out = {{"items", std::move(items)}};
@@ -179,17 +175,14 @@ http::Response list_rollouts(Call& call, pqxx::connection_base& conn) {
 }
 
 http::Response list_events(Call& call, pqxx::connection_base& conn) {
-  static const ListParamSpec kSpec{kDefaultEventLimit, kMaxEventLimit, false, {}};
   const std::string name = call.path["name"];
-  auto params = parse_list_params(call, kSpec);
+  auto params = parse_seq_list_params(call, kEventListSpec);
   if (!params) return problem(call, params.error());
-  auto after = continue_seq(*params);
-  if (!after) return problem(call, after.error());
   pqxx::read_transaction txn(conn);
   if (!store::rollout_exists(txn, name)) {
     return problem(call, rollout_not_found(name));
   }
-  const auto rows = store::list_rollout_events(txn, name, *after, params->limit + 1);
+  const auto rows = store::list_rollout_events(txn, name, params->seq, params->limit + 1);
   const json out = seq_page(rows, params->limit, [](const store::EventRow& e) {
     return json{{"seq", e.seq},
                 {"at", format_rfc3339(e.event.at)},

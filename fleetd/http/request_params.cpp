@@ -79,14 +79,17 @@ Result<ListParams> parse_list_params(const Call& call, const ListParamSpec& spec
   return out;
 }
 
-Result<std::int64_t> continue_seq(const ListParams& params) {
-  if (!params.after) return std::int64_t{0};
-  std::int64_t seq = 0;
-  auto [p, ec] = std::from_chars(params.after->data(), params.after->data() + params.after->size(), seq);
-  if (ec != std::errc() || p != params.after->data() + params.after->size() || seq <= 0) {
+Result<SeqListParams> parse_seq_list_params(const Call& call, const ListParamSpec& spec) {
+  auto params = parse_list_params(call, spec);
+  if (!params) return params.error();
+  SeqListParams out{params->limit, 0};
+  if (!params->after) return out;
+  const std::string& token = *params->after;
+  auto [p, ec] = std::from_chars(token.data(), token.data() + token.size(), out.seq);
+  if (ec != std::errc() || p != token.data() + token.size() || out.seq <= 0) {
     return make_error(ErrorCode::kInvalid, "continue: not a token from this list", "continue", "invalid-query");
   }
-  return seq;
+  return out;
 }
 
 }  // namespace fleet

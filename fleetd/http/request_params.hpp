@@ -41,9 +41,16 @@ struct ListParams {
 // selector or an over-long filter value → invalid-query naming the parameter.
 Result<ListParams> parse_list_params(const Call& call, const ListParamSpec& spec);
 
-// The position a list written in `seq` order continues after: 0 without a continue token; invalid-query for a token
-// that carries no positive number (rollouts, rollout and workload events).
-Result<std::int64_t> continue_seq(const ListParams& params);
+// A list in `seq` order (rollouts, rollout and workload events): its limit, and the seq its continue token carries
+// (0 without one). parse_list_params' errors, and invalid-query for a token that carries no positive number.
+struct SeqListParams {
+  int limit = 0;
+  std::int64_t seq = 0;
+};
+Result<SeqListParams> parse_seq_list_params(const Call& call, const ListParamSpec& spec);
+
+// The event lists' limits (rollout and workload events).
+inline const ListParamSpec kEventListSpec{500, 5000, false, {}};
 
 // The body of such a list from rows read with limit + 1: {"items": the first `limit` rows as `item` writes them,
 // "continue": a token naming the last of them, only when a row was left over}.

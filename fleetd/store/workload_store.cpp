@@ -17,6 +17,7 @@ constexpr const char* kColumns =
 const std::string kSelect = std::string("SELECT ") + kColumns + " FROM workloads w ";
 const std::string kGet = kSelect + "WHERE w.name = $1";
 const std::string kLock = kGet + " FOR UPDATE";
+constexpr const char* kWorkloadExists = "SELECT 1 FROM workloads WHERE name = $1";
 // Fetches limit+1 rows: the extra one only says whether another page exists.
 const std::string kList = kSelect + "WHERE w.name > $1 ORDER BY w.name LIMIT $2";
 const std::string kInsert = std::string(
@@ -71,6 +72,10 @@ std::optional<StoredWorkload> insert_workload(pqxx::transaction_base& txn, const
 
 std::optional<StoredWorkload> get_workload(pqxx::transaction_base& txn, std::string_view name) {
   return first(txn.exec_params(kGet, std::string(name)));
+}
+
+bool workload_exists(pqxx::transaction_base& txn, std::string_view name) {
+  return !txn.exec_params(kWorkloadExists, std::string(name)).empty();
 }
 
 std::optional<StoredWorkload> lock_workload(pqxx::transaction_base& txn, std::string_view name) {

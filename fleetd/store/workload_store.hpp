@@ -31,6 +31,8 @@ struct StoredWorkload {
 // nullopt when the name is taken.
 std::optional<StoredWorkload> insert_workload(pqxx::transaction_base& txn, const placement::WorkloadDocument& doc);
 std::optional<StoredWorkload> get_workload(pqxx::transaction_base& txn, std::string_view name);
+// Without reading the spec and manifests (up to 256 KiB): for reads of what hangs off a workload.
+bool workload_exists(pqxx::transaction_base& txn, std::string_view name);
 // The row locked FOR UPDATE: replace and deletion decide on what they read.
 std::optional<StoredWorkload> lock_workload(pqxx::transaction_base& txn, std::string_view name);
 
