@@ -194,6 +194,7 @@ bool AgentRunner::send_heartbeat() {
   }
   for (auto& u : backend_.take_unguarded_nodes()) pending_unguarded_.push_back(std::move(u));
   while (pending_unguarded_.size() > options_.max_pending_probe_results) pending_unguarded_.pop_front();
+  for (auto& w : backend_.take_workload_statuses()) pending_workload_statuses_[w.workload] = std::move(w);
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (attempt > 0) {
       inventory = backend_.inventory();  // the first one was moved into the sender
@@ -206,6 +207,10 @@ bool AgentRunner::send_heartbeat() {
     const std::size_t unguarded = std::min(pending_unguarded_.size(), protocol::kMaxUnguardedPerHeartbeat);
     envelope.unguarded_nodes.assign(pending_unguarded_.begin(),
                                     pending_unguarded_.begin() + static_cast<std::ptrdiff_t>(unguarded));
+    for (const auto& [name, status] : pending_workload_statuses_) {
+      if (envelope.workload_statuses.size() == protocol::kMaxWorkloadStatusesPerHeartbeat) break;
+      envelope.workload_statuses.push_back(status);
+    }
     const auto t0 = Clock::now();
     auto reply = client_.heartbeat(identity_, to_json(envelope));
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
@@ -231,6 +236,8 @@ bool AgentRunner::send_heartbeat() {
     counters_.probe_results_sent.fetch_add(carried);
     pending_unguarded_.erase(pending_unguarded_.begin(),
                              pending_unguarded_.begin() + static_cast<std::ptrdiff_t>(unguarded));
+    for (const protocol::WorkloadStatus& sent : envelope.workload_statuses)
+      pending_workload_statuses_.erase(sent.workload);
     if (reply->heartbeat_interval_seconds && *reply->heartbeat_interval_seconds > 0) {
       options_.heartbeat_interval = std::chrono::seconds(*reply->heartbeat_interval_seconds);
     }

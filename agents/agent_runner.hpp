@@ -111,6 +111,8 @@ class AgentRunner {
   std::set<std::string> in_flight_;                                 // started here, not finished yet
   std::deque<protocol::ProbeResult> pending_probe_results_;         // until a heartbeat carrying them is answered
   std::deque<protocol::UnguardedNode> pending_unguarded_;           // the same
+  // The latest read-back state of each workload not yet sent, by name: a newer one replaces an unsent older one.
+  std::map<std::string, protocol::WorkloadStatus> pending_workload_statuses_;
   Clock::time_point next_policy_read_;
   std::string admission_policy_text_;  // the last policy applied, to apply a change once
   std::string run_id_;                 // this run's prefix of reported probe ids

@@ -17,6 +17,7 @@
 #include "protocol/command_status.hpp"
 #include "protocol/probe_result.hpp"
 #include "protocol/unguarded_node.hpp"
+#include "protocol/workload_status.hpp"
 
 namespace fleet::agent {
 
@@ -55,6 +56,10 @@ class ClusterBackend {
   // GPU nodes found schedulable before admission guarded them, since the last call (sent like probe results). The
   // sim starts every GPU node guarded, so only a real cluster has any.
   virtual std::vector<protocol::UnguardedNode> take_unguarded_nodes() { return {}; }
+  // Workloads whose read-back state changed since the last call (issue #15 item 4), the latest per workload; the
+  // agent sends them like probe results. Only the kubernetes backend reads its objects back; the sim's bindings
+  // run when its inventory shows their GPUs in use.
+  virtual std::vector<protocol::WorkloadStatus> take_workload_statuses() { return {}; }
   // The admission policy fleetd holds for this cluster (GET /v1/agents/{cluster}/admission-policy); it applies
   // from the backend's next admission decision on.
   virtual void set_admission_policy(const admission::AdmissionPolicy& policy) = 0;

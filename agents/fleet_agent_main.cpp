@@ -45,6 +45,7 @@ struct Flags {
   std::string kubeconfig;
   std::string kube_context;
   int drain_timeout_seconds = 600;
+  int workload_status_interval_seconds = 10;
   bool gpu_admission = true;
   std::string probe_namespace = "fleet-system";
   std::string probe_image;
@@ -169,6 +170,7 @@ Result<Backend> make_backend(const Flags& f, const std::string& cluster) {
   opts.kubeconfig = f.kubeconfig;
   opts.context = f.kube_context;
   opts.drain_timeout = std::chrono::seconds(f.drain_timeout_seconds);
+  opts.workload_status_interval = std::chrono::seconds(f.workload_status_interval_seconds);
   opts.gpu_admission = f.gpu_admission;
   opts.probe_namespace = f.probe_namespace;
   opts.probe_image = f.probe_image;
@@ -240,6 +242,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.001, 1e6));
   app.add_option("--kubeconfig", f.kubeconfig, "kubernetes backend: kubeconfig path (default: in-cluster)");
   app.add_option("--kube-context", f.kube_context, "kubernetes backend: kubeconfig context");
+  app.add_option("--workload-status-interval", f.workload_status_interval_seconds,
+                 "kubernetes backend: seconds between read-backs of the applied workloads' status")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   app.add_option("--drain-timeout", f.drain_timeout_seconds, "kubernetes backend: seconds a drain may take")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();

@@ -26,7 +26,7 @@ namespace {
 
 constexpr const char* kImagePath = "/0/spec/template/spec/containers/0/image";
 
-json workload() {
+json web_workload() {
   return json::parse(R"({"name": "web", "replicas": 2, "resources": {"cpu": 1, "memoryGiB": 1},
     "manifests": [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
                    "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:1"}]}}}}]})");
@@ -94,7 +94,7 @@ TEST_CASE("fleet-sim: an override gives two clusters different images, recorded 
   REQUIRE(wait_for_ready_clusters(fleetd, 2));
 
   // Without an override both clusters hold the workload's own image, with the engine's replica count.
-  fleetd.call_json("POST", "/v1/workloads", workload().dump(), 201);
+  fleetd.call_json("POST", "/v1/workloads", web_workload().dump(), 201);
   wait_for(fleetd, manifests, [&] {
     return image_of(held(manifests, "eu-1")) == "web:1" && image_of(held(manifests, "us-1")) == "web:1";
   });
@@ -173,7 +173,7 @@ TEST_CASE("fleet-sim: a changed workload reaches every cluster, and its events s
     const json p = fleetd.call_json("GET", "/v1/workloads/web/placement");
     return binding_on(p, "eu-1")["state"] == "Running" && binding_on(p, "us-1")["state"] == "Running";
   };
-  fleetd.call_json("POST", "/v1/workloads", workload().dump(), 201);
+  fleetd.call_json("POST", "/v1/workloads", web_workload().dump(), 201);
   wait_for(fleetd, manifests, [&] {
     return running() && image_of(held(manifests, "eu-1")) == "web:1" && image_of(held(manifests, "us-1")) == "web:1";
   });
@@ -197,7 +197,7 @@ TEST_CASE("fleet-sim: a changed workload reaches every cluster, and its events s
   CHECK(by_type == std::map<std::string, int>{{"Applied", 2}, {"Bound", 2}, {"Decided", 1}, {"Running", 2}});
 
   // A new image: the same clusters and replicas, applied again on both.
-  json changed = workload();
+  json changed = web_workload();
   changed["manifests"][0]["spec"]["template"]["spec"]["containers"][0]["image"] = "web:2";
   CHECK(fleetd.call_json("PUT", "/v1/workloads/web", changed.dump())["generation"] == 2);
   wait_for(fleetd, manifests, [&] {

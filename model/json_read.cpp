@@ -157,6 +157,10 @@ Result<std::optional<std::uint64_t>> optional_uint64(const json& object, std::st
   std::string field = model::member_path(path, key);
   if (it == object.end()) return std::optional<std::uint64_t>{};
   if (it->is_number_unsigned()) return std::optional<std::uint64_t>{it->get<std::uint64_t>()};
+  // A document built in code (not parsed from text) holds a positive integer as signed.
+  if (it->is_number_integer() && it->get<std::int64_t>() >= 0) {
+    return std::optional<std::uint64_t>{static_cast<std::uint64_t>(it->get<std::int64_t>())};
+  }
   if (it->is_number_integer()) return model::invalid_field(field, "must not be negative (is " + it->dump() + ")");
   return model::wrong_type(field, "a non-negative integer", *it);
 }

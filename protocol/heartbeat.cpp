@@ -24,6 +24,10 @@ json to_json(const HeartbeatEnvelope& e) {
     j["unguardedNodes"] = json::array();
     for (const UnguardedNode& n : e.unguarded_nodes) j["unguardedNodes"].push_back(to_json(n));
   }
+  if (!e.workload_statuses.empty()) {
+    j["workloadStatuses"] = json::array();
+    for (const WorkloadStatus& w : e.workload_statuses) j["workloadStatuses"].push_back(to_json(w));
+  }
   return j;
 }
 
@@ -87,6 +91,19 @@ Result<HeartbeatEnvelope> heartbeat_from_json(const json& j) {
       auto n = unguarded_node_from_json((**unguarded)[i], model::index_path("unguardedNodes", i));
       if (!n) return n.error();
       e.unguarded_nodes.push_back(std::move(n).value());
+    }
+  }
+  auto workloads = model::optional_array(j, "workloadStatuses", "");
+  if (!workloads) return workloads.error();
+  if (*workloads) {
+    if ((*workloads)->size() > kMaxWorkloadStatusesPerHeartbeat) {
+      return model::invalid_field("workloadStatuses",
+                                  "at most " + std::to_string(kMaxWorkloadStatusesPerHeartbeat) + " workloads");
+    }
+    for (std::size_t i = 0; i < (*workloads)->size(); ++i) {
+      auto w = workload_status_from_json((**workloads)[i], model::index_path("workloadStatuses", i));
+      if (!w) return w.error();
+      e.workload_statuses.push_back(std::move(w).value());
     }
   }
   return e;

@@ -16,6 +16,7 @@
 #include "protocol/inventory_delta.hpp"
 #include "protocol/probe_result.hpp"
 #include "protocol/unguarded_node.hpp"
+#include "protocol/workload_status.hpp"
 
 namespace fleet::protocol {
 
@@ -35,6 +36,9 @@ struct HeartbeatEnvelope {
   // GPU nodes found schedulable before admission guarded them (at most kMaxUnguardedPerHeartbeat), kept and sent
   // like probe results.
   std::vector<UnguardedNode> unguarded_nodes;
+  // Workloads whose read-back state changed (protocol/workload_status.hpp, at most
+  // kMaxWorkloadStatusesPerHeartbeat), the latest per workload; kept and sent like probe results.
+  std::vector<WorkloadStatus> workload_statuses;
   // Decoding only, never encoded: paths of members this fleetd does not read (heartbeat_unknown_fields.hpp), which
   // the answer names in a Warning header.
   std::vector<std::string> unknown_fields;
@@ -43,7 +47,8 @@ struct HeartbeatEnvelope {
 
 inline constexpr std::size_t kMaxAgentVersionLength = 64;
 
-// {"agentVersion", "sequence", "full", "inventory" | "delta", "probeResults"?, "unguardedNodes"?}; unknown members are
+// {"agentVersion", "sequence", "full", "inventory" | "delta", "probeResults"?, "unguardedNodes"?, "workloadStatuses"?};
+// unknown members are
 // ignored (newer agents) and listed in unknown_fields.
 nlohmann::json to_json(const HeartbeatEnvelope& envelope);
 Result<HeartbeatEnvelope> heartbeat_from_json(const nlohmann::json& j);

@@ -47,7 +47,8 @@ const Shape kEnvelope{{{"agentVersion"},
                        {"inventory", &kInventory},
                        {"delta", &kDelta},
                        {"probeResults"},
-                       {"unguardedNodes"}}};
+                       {"unguardedNodes"},
+                       {"workloadStatuses"}}};
 
 void search(const json& j, const Shape& shape, const std::string& path, std::size_t limit,
             std::vector<std::string>& out) {

@@ -24,6 +24,7 @@
 #include "agents/kube/upgrade/driver_choice.hpp"
 #include "agents/kube/upgrade/suc_driver.hpp"
 #include "agents/kube/upgrade/upgrade_driver.hpp"
+#include "agents/kube/workload_follower.hpp"
 #include "common/log.hpp"
 #include "model/names.hpp"
 #include "net/url_encode.hpp"
@@ -181,7 +182,8 @@ class KubernetesBackend final : public ClusterBackend {
         upgrade_driver_(std::move(upgrade_driver)),
         informer_([this] { return make_api(); },
                   InformerOptions{options_.list_page_size, options_.watch_timeout, options_.watch_retry,
-                                  NodeMappingOptions{options_.cluster_name, options_.gpu_uuid_seed}}) {
+                                  NodeMappingOptions{options_.cluster_name, options_.gpu_uuid_seed}}),
+        workloads_(WorkloadFollowerOptions{options_.workload_status_interval, options_.list_page_size}) {
     if (!options_.gpu_admission) return;
     AdmissionRunnerOptions a;
     a.job.namespace_ = options_.probe_namespace;
@@ -313,6 +315,9 @@ class KubernetesBackend final : public ClusterBackend {
   }
   std::vector<protocol::UnguardedNode> take_unguarded_nodes() override {
     return admission_ ? admission_->take_unguarded() : std::vector<protocol::UnguardedNode>{};
+  }
+  std::vector<protocol::WorkloadStatus> take_workload_statuses() override {
+    return workloads_.refresh(*api_, Clock::now());
   }
   void set_admission_policy(const admission::AdmissionPolicy& policy) override {
     if (admission_) admission_->set_policy(policy);
@@ -482,9 +487,11 @@ class KubernetesBackend final : public ClusterBackend {
         break;
       case Op::kApply:
         outcome = run_apply(ctx, p.manifests);
+        workloads_.touch();
         break;
       case Op::kDelete:
         outcome = run_delete(ctx, p.manifests);
+        workloads_.touch();
         break;
       case Op::kUpgradeControlPlane:
       case Op::kUpgradeNodePool:
@@ -545,6 +552,7 @@ class KubernetesBackend final : public ClusterBackend {
   Clock::time_point slices_read_at_{};
 
   std::unique_ptr<NodeAdmissionRunner> admission_;  // null with gpu_admission off
+  WorkloadFollower workloads_;                      // read back on the agent's thread; touched by the workers
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -65,6 +65,8 @@ struct KubernetesBackendOptions {
   std::chrono::milliseconds pod_poll_interval{1000};        // drain: how often to look whether evicted pods are gone
   std::chrono::milliseconds resource_slice_refresh{30000};  // ResourceSlices are listed at most this often
   std::size_t list_page_size = 500;
+  // Applied workloads are read back (workload_follower.hpp) at most this often, and after each apply or delete.
+  std::chrono::milliseconds workload_status_interval{10000};
   int workers = 4;                // commands run in parallel; more wait their turn
   int conflict_retries = 5;       // read-modify-write of a node's taints on 409 Conflict
   std::function<double()> clock;  // seconds for events, status times and admission's clock; empty → Unix time

@@ -19,6 +19,7 @@
 #include "fleetd/store/agent_store.hpp"
 #include "fleetd/store/inventory_store.hpp"
 #include "fleetd/store/probe_store.hpp"
+#include "fleetd/store/workload_status_store.hpp"
 #include "protocol/heartbeat.hpp"
 
 namespace fleet {
@@ -94,6 +95,11 @@ http::Response warn_unknown_fields(http::Response response, const protocol::Hear
   return response;
 }
 
+// What a heartbeat reports besides the inventory, stored before it in a transaction of its own.
+bool carries_reports(const protocol::HeartbeatEnvelope& e) {
+  return !e.probe_results.empty() || !e.unguarded_nodes.empty() || !e.workload_statuses.empty();
+}
+
 Result<protocol::HeartbeatEnvelope> parse_heartbeat(const Call& call) {
   auto body = api::parse_json_body(call.req, {"application/json"}, protocol::kMaxHeartbeatBytes);
   if (!body) return body.error();
@@ -120,8 +126,8 @@ class DatabaseHeartbeat {
       if (!read) return problem(call_, read.error());
       envelope_ = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(read).value());
     }
-    if (!envelope_->probe_results.empty() || !envelope_->unguarded_nodes.empty()) {
-      if (auto refused = store_admission_reports()) return std::move(*refused);
+    if (carries_reports(*envelope_)) {
+      if (auto refused = store_reports()) return std::move(*refused);
     }
     if (!envelope_->full) {
       if (auto answered = from_cache()) return std::move(*answered);
@@ -219,11 +225,12 @@ class DatabaseHeartbeat {
     return reply(applied_json(applied.stored.sequence, applied.changes));
   }
 
-  // Probe results (and unguarded nodes) first, in a transaction of their own: they do not depend on the inventory's
-  // base, so every 2xx answer (a resync included) means they are kept, and a resent heartbeat stores no probe
-  // twice (by probe id). An unguarded node is an audited event (actor the agent) and a metric. The credential is
-  // checked in the same transaction; a refusal is the answer.
-  std::optional<http::Response> store_admission_reports() {
+  // Probe results, unguarded nodes and workload statuses first, in a transaction of their own: they do not depend
+  // on the inventory's base, so every 2xx answer (a resync included) means they are kept, and a resent heartbeat
+  // stores no probe twice (by probe id) nor an older workload status over a newer one (by generation). An
+  // unguarded node is an audited event (actor the agent) and a metric. The credential is checked in the same
+  // transaction; a refusal is the answer.
+  std::optional<http::Response> store_reports() {
     pqxx::work txn(conn_);
     if (auto refused = refuse_cached_agent(call_, txn, cluster_, deps_.gateway.cache, deps_.api)) return refused;
     const std::vector<std::size_t> stored =
@@ -235,6 +242,7 @@ class DatabaseHeartbeat {
       e.actor = "agent:" + cluster_;
       store::write_audit(txn, e);
     }
+    store::save_workload_statuses(txn, cluster_, envelope_->workload_statuses, deps_.clock.wall_now());
     txn.commit();
     for (const protocol::UnguardedNode& u : envelope_->unguarded_nodes) {
       deps_.metrics.observe_unguarded_node(u.seconds.value_or(0), u.pods.value_or(0));
@@ -298,7 +306,7 @@ void heartbeat_front(const std::shared_ptr<Call>& call, const http::Respond& res
   auto parsed = parse_heartbeat(*call);
   if (!parsed) return respond(problem(*call, parsed.error()));
   auto envelope = std::make_shared<const protocol::HeartbeatEnvelope>(std::move(parsed).value());
-  if (envelope->full || !envelope->probe_results.empty() || !envelope->unguarded_nodes.empty()) {
+  if (envelope->full || carries_reports(*envelope)) {
     return to_database(envelope);
   }
   auto fast = deps->gateway.cache.apply_delta(cluster, *envelope);

@@ -7,9 +7,10 @@ namespace fleet {
 namespace {
 
 bool settled(const store::StoredBinding& b) {
-  return b.state != "Failed" && b.state != "Deleting";
+  return b.state != "Failed" && b.state != "Deleting" && b.state != "Superseded";
 }
 
+// The workload is being deleted: everything goes at once.
 void take_away(const store::StoredBinding& b, BindingChanges& changes) {
   if (b.state == "Failed") {
     changes.drop.push_back(b);
@@ -18,10 +19,27 @@ void take_away(const store::StoredBinding& b, BindingChanges& changes) {
   }
 }
 
+// The decision no longer has `b` (the rules in the header).
+void move_away(const store::StoredBinding& b, const placement::Decision& decision, const std::set<std::string>& gone,
+               BindingChanges& changes) {
+  if (b.state == "Failed") {
+    changes.drop.push_back(b);
+  } else if (b.state == "Deleting" || b.state == "Superseded") {
+    return;
+  } else if (gone.contains(b.cluster)) {
+    if (decision.state == placement::DecisionState::kPlaced) changes.remove.push_back(b);
+  } else if (!changes.apply.empty() && (b.state == "Applied" || b.state == "Running")) {
+    changes.supersede.push_back(b);
+  } else {
+    changes.remove.push_back(b);
+  }
+}
+
 }  // namespace
 
 BindingChanges binding_changes(const std::vector<store::StoredBinding>& current, const placement::Decision& decision,
-                               std::int64_t generation, const std::map<std::string, nlohmann::json>& overrides) {
+                               std::int64_t generation, const std::map<std::string, nlohmann::json>& overrides,
+                               const std::set<std::string>& gone) {
   BindingChanges changes;
   const nlohmann::json none = nlohmann::json::array();
   for (const placement::ClusterBinding& wanted : decision.bindings) {
@@ -36,7 +54,7 @@ BindingChanges binding_changes(const std::vector<store::StoredBinding>& current,
   for (const store::StoredBinding& b : current) {
     const bool kept = std::any_of(decision.bindings.begin(), decision.bindings.end(),
                                   [&](const placement::ClusterBinding& w) { return w.cluster == b.cluster; });
-    if (!kept) take_away(b, changes);
+    if (!kept) move_away(b, decision, gone, changes);
   }
   return changes;
 }

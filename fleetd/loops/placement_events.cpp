@@ -99,7 +99,7 @@ std::string why_not_chosen(const placement::RejectionList& rejected, const std::
 }
 
 bool changes_anything(const BindingChanges& changes) {
-  return !changes.apply.empty() || !changes.remove.empty() || !changes.drop.empty();
+  return !changes.apply.empty() || !changes.remove.empty() || !changes.drop.empty() || !changes.supersede.empty();
 }
 
 std::string decided_text(const DecisionContext& context, const placement::Decision& decision) {
@@ -135,7 +135,16 @@ std::vector<store::WorkloadEvent> decision_events(const DecisionContext& context
     events.push_back(
         {"Unbound", b.cluster, "dropped the failed binding: " + why_not_chosen(decision.rejected, b.cluster)});
   }
+  for (const store::StoredBinding& b : changes.supersede) {
+    events.push_back({"Unbound", b.cluster,
+                      "moving " + replicas_text(b.replicas) + " away: " + why_not_chosen(decision.rejected, b.cluster) +
+                          "; they keep running here until the new bindings run"});
+  }
   return events;
+}
+
+store::WorkloadEvent superseded_removal_event(const store::StoredBinding& b) {
+  return {"Unbound", b.cluster, "removing " + replicas_text(b.replicas) + ": the bindings that replace them run"};
 }
 
 std::vector<store::WorkloadEvent> deletion_events(const BindingChanges& changes) {
@@ -157,7 +166,6 @@ store::WorkloadEvent override_failure_event(const std::string& cluster, std::str
 store::WorkloadEvent binding_report_event(const std::string& cluster, std::string_view from, bool succeeded,
                                           std::string_view message) {
   const std::string detail = message.empty() ? "" : ": " + std::string(message);
-  if (from == "Applied") return {"Running", cluster, "every replica runs on its nodes"};
   if (from == "Deleting") {
     if (succeeded) return {"Removed", cluster, "the agent deleted the workload's objects"};
     return {"Failed", cluster, "delete_workload failed" + detail};

@@ -8,8 +8,10 @@
 //   events stay a history of changes and not a log of rounds.
 // - Bound: a binding applied, one per cluster, with what changed: new, resized, moved between nodes, chosen again
 //   after it failed, a new generation of the workload, other overrides.
-// - Unbound: a binding taken away, with the decision's reason for not choosing that cluster now.
-// - Applied, Running, Failed, Removed: what the agents reported on a binding (binding_report_event).
+// - Unbound: a binding taken away, with the decision's reason for not choosing that cluster now; for a move off a
+//   live cluster, when it is superseded (it keeps running) and again when it is deleted (its replacements run).
+// - Applied, Running, Failed, Removed: what the agents reported on a binding (binding_report_event and
+//   binding_progress.hpp).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +34,9 @@ std::vector<store::WorkloadEvent> decision_events(const DecisionContext& context
                                                   const std::vector<store::StoredBinding>& current,
                                                   const BindingChanges& changes);
 
+// A Superseded binding (binding_changes.hpp) deleted now that the bindings that replace it run.
+store::WorkloadEvent superseded_removal_event(const store::StoredBinding& binding);
+
 // The workload is being deleted: an Unbound for each binding the deletion takes away now.
 std::vector<store::WorkloadEvent> deletion_events(const BindingChanges& changes);
 
@@ -39,7 +44,8 @@ std::vector<store::WorkloadEvent> deletion_events(const BindingChanges& changes)
 store::WorkloadEvent override_failure_event(const std::string& cluster, std::string_view message);
 
 // An agent's report on a binding: its apply_workload or delete_workload command finished (`from` Pending or
-// Deleting; `succeeded`, and the command's message), or every replica of an Applied binding runs (`from` Applied).
+// Deleting; `succeeded`, and the command's message). What the agents report afterwards (running, no longer ready,
+// failed on the cluster) is binding_progress.hpp's.
 store::WorkloadEvent binding_report_event(const std::string& cluster, std::string_view from, bool succeeded,
                                           std::string_view message);
 

@@ -6,6 +6,7 @@
 #include "fleetd/db/lock_keys.hpp"
 #include "fleetd/loops/binding_changes.hpp"
 #include "fleetd/loops/binding_overrides.hpp"
+#include "fleetd/loops/binding_progress.hpp"
 #include "fleetd/loops/placement_events.hpp"
 #include "fleetd/loops/workload_manifests.hpp"
 #include "fleetd/store/command_store.hpp"
@@ -64,7 +65,18 @@ struct RoundOutput {
   }
 };
 
-// Pending/Deleting bindings whose command finished, and Applied bindings the agents' inventory shows running.
+// The binding's objects deleted on its cluster: Deleting, with a delete_workload command.
+void delete_on_cluster(pqxx::transaction_base& txn, const store::StoredBinding& b, const std::string& workload,
+                       const nlohmann::json& manifests, RoundOutput& out) {
+  const std::string id = command_id(b.seq, b.revision, "delete");
+  const nlohmann::json payload = {{"manifests", identities(manifests)}, {"placement", {{"workload", workload}}}};
+  store::enqueue_command(txn, b.cluster, id, "delete_workload", payload, kCreatedBy);
+  store::set_binding_command(txn, b.seq, id, "Deleting");
+  ++out.commands;
+}
+
+// Pending/Deleting bindings whose command finished, and Applied or Running bindings whose agent reports a change
+// (binding_progress.hpp).
 void follow_agents(pqxx::transaction_base& txn, RoundOutput& out) {
   for (const store::FinishedBindingCommand& f : store::finished_binding_commands(txn, kBookkeepingLimit)) {
     const bool ok = f.command_state == "succeeded";
@@ -81,28 +93,24 @@ void follow_agents(pqxx::transaction_base& txn, RoundOutput& out) {
       store::set_binding_state(txn, f.binding.seq, ok ? "Applied" : "Failed", ok ? "" : f.message);
     }
   }
+  for (const store::ReplacedBinding& r : store::replaced_bindings(txn, kBookkeepingLimit)) {
+    out.event(r.workload_id, r.binding.generation, superseded_removal_event(r.binding));
+    delete_on_cluster(txn, r.binding, r.workload, r.manifests, out);
+  }
   for (const store::AppliedBinding& a : store::applied_bindings(txn, kBookkeepingLimit)) {
-    bool running = true;
-    for (const placement::NodeShare& share : a.binding.nodes) {
-      const auto it = a.allocated_gpus.find(share.node);
-      if (it == a.allocated_gpus.end() || it->second < share.replicas * a.gpus_per_replica) running = false;
-    }
-    if (running) {
-      store::set_binding_state(txn, a.binding.seq, "Running", "");
-      out.event(a.workload_id, a.binding.generation, binding_report_event(a.binding.cluster, "Applied", true, ""));
-    }
+    std::optional<BindingProgress> progress = binding_progress(a);
+    if (!progress) continue;
+    store::set_binding_state(txn, a.binding.seq, progress->state, progress->message);
+    out.event(a.workload_id, a.binding.generation, std::move(progress->event));
   }
 }
 
 void remove_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w, const BindingChanges& changes,
                      RoundOutput& out) {
   for (const store::StoredBinding& b : changes.drop) store::delete_binding(txn, b.seq);
-  for (const store::StoredBinding& b : changes.remove) {
-    const std::string id = command_id(b.seq, b.revision, "delete");
-    const nlohmann::json payload = {{"manifests", identities(w.manifests)}, {"placement", {{"workload", w.name}}}};
-    store::enqueue_command(txn, b.cluster, id, "delete_workload", payload, kCreatedBy);
-    store::set_binding_command(txn, b.seq, id, "Deleting");
-    ++out.commands;
+  for (const store::StoredBinding& b : changes.remove) delete_on_cluster(txn, b, w.name, w.manifests, out);
+  for (const store::StoredBinding& b : changes.supersede) {
+    store::set_binding_state(txn, b.seq, "Superseded", "moving away: kept running until its replacement runs");
   }
 }
 
@@ -149,6 +157,7 @@ void remove_deleted(pqxx::transaction_base& txn, const store::WorkloadRecord& w,
 struct FleetIndex {
   std::map<std::string, std::string> ids;
   std::map<std::string, model::Labels> labels;
+  std::set<std::string> gone;  // unreachable past the liveness grace, or being deleted
 };
 
 FleetIndex fleet_index(const std::vector<store::ClusterWithNodes>& fleet) {
@@ -156,6 +165,7 @@ FleetIndex fleet_index(const std::vector<store::ClusterWithNodes>& fleet) {
   for (const store::ClusterWithNodes& c : fleet) {
     index.ids.emplace(c.cluster.name, c.cluster.id);
     index.labels.emplace(c.cluster.name, c.cluster.labels);
+    if (c.cluster.state == "unreachable" || c.cluster.state == "deleting") index.gone.insert(c.cluster.name);
   }
   return index;
 }
@@ -216,7 +226,7 @@ void write_decision(pqxx::transaction_base& txn, const store::WorkloadRecord& w,
                     RoundOutput& out) {
   store::save_placement(txn, w.id, w.generation, stored, placement::to_string(decision.state));
   const BindingOverrides bound = binding_overrides(w.manifests, overrides, decision.bindings, index.labels);
-  const BindingChanges changes = binding_changes(w.bindings, decision, w.generation, bound.records());
+  const BindingChanges changes = binding_changes(w.bindings, decision, w.generation, bound.records(), index.gone);
   const DecisionContext context{w.state, w.decided_generation, w.generation};
   for (store::WorkloadEvent& e : decision_events(context, decision, w.bindings, changes)) {
     out.event(w.id, w.generation, std::move(e));

@@ -9,7 +9,15 @@
 // round every few seconds. One replica runs it at a time (a session advisory lock, as the rollout executor).
 //
 // A binding's state follows the agents: Pending (command queued) → Applied (the agent applied the manifests) →
-// Running (the agent's inventory shows the GPUs in use on every bound node) | Failed (the agent could not).
+// Running (the cluster reports the workload's objects ready, or, from the sim, its inventory shows the GPUs in use
+// on every bound node: binding_progress.hpp) | Failed (the agent could not apply, or the cluster reports the
+// workload failed). A Running binding the cluster no longer reports ready goes back to Applied.
+//
+// Re-placement (issue #15 item 1): a workload bound to a cluster that is gone (unreachable past the liveness
+// monitor's --unreachable-after grace, or being deleted) is decided again in the next safety round; the engine
+// does not choose a gone cluster, so its replicas go elsewhere, and the old binding is deleted once they are all
+// placed. A move off a live cluster is make-before-break: the old binding is Superseded and keeps running until
+// every other binding of the workload runs (binding_changes.hpp).
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>

@@ -24,7 +24,7 @@ void set_label(nlohmann::json& metadata, const std::string& key, const std::stri
 }
 
 void pin_pod_spec(nlohmann::json& pod_spec, const placement::Workload& workload,
-                  const placement::ClusterBinding& binding) {
+                  const placement::ClusterBinding& binding, bool request_gpus = true) {
   if (!pod_spec.is_object()) pod_spec = nlohmann::json::object();
   if (!binding.nodes.empty()) {
     nlohmann::json hosts = nlohmann::json::array();
@@ -39,11 +39,32 @@ void pin_pod_spec(nlohmann::json& pod_spec, const placement::Workload& workload,
     for (const placement::Toleration& t : workload.policy.tolerations) tolerations.push_back(toleration_json(t));
   }
   const int gpus = workload.resources.gpus;
-  if (gpus > 0 && pod_spec.contains("containers") && pod_spec["containers"].is_array() &&
+  if (request_gpus && gpus > 0 && pod_spec.contains("containers") && pod_spec["containers"].is_array() &&
       !pod_spec["containers"].empty() && pod_spec["containers"][0].is_object()) {
     nlohmann::json& limits = pod_spec["containers"][0]["resources"]["limits"];
     if (!limits.is_object()) limits = nlohmann::json::object();
     if (!limits.contains("nvidia.com/gpu")) limits["nvidia.com/gpu"] = gpus;
+  }
+}
+
+void pin_template(nlohmann::json& pod_template, const placement::Workload& workload,
+                  const placement::ClusterBinding& binding, bool request_gpus = true) {
+  if (!pod_template.is_object()) pod_template = nlohmann::json::object();
+  set_label(pod_template["metadata"], kWorkloadLabel, workload.name);
+  pin_pod_spec(pod_template["spec"], workload, binding, request_gpus);
+}
+
+// A KubeRay cluster spec (RayCluster's spec, RayService's spec.rayClusterConfig): every group's pods on the bound
+// nodes; the workers take the GPUs, the head (Ray's scheduler and dashboard) asks for none.
+void pin_ray_cluster(nlohmann::json& cluster_spec, const placement::Workload& workload,
+                     const placement::ClusterBinding& binding) {
+  if (!cluster_spec.is_object()) return;
+  if (cluster_spec.contains("headGroupSpec") && cluster_spec["headGroupSpec"].is_object()) {
+    pin_template(cluster_spec["headGroupSpec"]["template"], workload, binding, false);
+  }
+  if (!cluster_spec.contains("workerGroupSpecs") || !cluster_spec["workerGroupSpecs"].is_array()) return;
+  for (nlohmann::json& group : cluster_spec["workerGroupSpecs"]) {
+    if (group.is_object()) pin_template(group["template"], workload, binding);
   }
 }
 
@@ -59,16 +80,22 @@ nlohmann::json render_manifests(const nlohmann::json& manifests, const placement
     set_label(object["metadata"], kGenerationLabel, std::to_string(generation));
     if (kind == "Pod") {
       pin_pod_spec(object["spec"], workload, binding);
-      continue;
+    } else if (kind == "RayCluster") {
+      pin_ray_cluster(object["spec"], workload, binding);
+    } else if (kind == "RayService" && object.contains("spec") && object["spec"].is_object()) {
+      pin_ray_cluster(object["spec"]["rayClusterConfig"], workload, binding);
+    } else if (kind == "Workspace" && object.contains("resource") && object["resource"].is_object() &&
+               !binding.nodes.empty()) {
+      // KAITO provisions or picks the GPU nodes itself; preferredNodes makes it use the bound ones.
+      nlohmann::json& preferred = object["resource"]["preferredNodes"];
+      preferred = nlohmann::json::array();
+      for (const placement::NodeShare& share : binding.nodes) preferred.push_back(share.node);
+    } else if (kTemplated.contains(kind)) {
+      nlohmann::json& spec = object["spec"];
+      if (!spec.is_object()) spec = nlohmann::json::object();
+      if (kScaled.contains(kind)) spec["replicas"] = binding.replicas;
+      pin_template(spec["template"], workload, binding);
     }
-    if (!kTemplated.contains(kind)) continue;
-    nlohmann::json& spec = object["spec"];
-    if (!spec.is_object()) spec = nlohmann::json::object();
-    if (kScaled.contains(kind)) spec["replicas"] = binding.replicas;
-    nlohmann::json& pod_template = spec["template"];
-    if (!pod_template.is_object()) pod_template = nlohmann::json::object();
-    set_label(pod_template["metadata"], kWorkloadLabel, workload.name);
-    pin_pod_spec(pod_template["spec"], workload, binding);
   }
   return out;
 }

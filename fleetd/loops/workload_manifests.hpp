@@ -5,8 +5,10 @@
 // - every pod template (those, Job, DaemonSet; a bare Pod's own spec) gets a required node affinity to the bound
 //   nodes (kubernetes.io/hostname), the workload's tolerations, a GPU request on its first container when it asks
 //   for none, and the label fleet.io/workload;
-// - every object gets the labels fleet.io/workload and fleet.io/generation, so delete_workload and people can find
-//   them.
+// - KubeRay's RayCluster and RayService: every group's pod template the same way (the head group without the GPU
+//   request); KAITO's Workspace: resource.preferredNodes lists the bound nodes;
+// - every object gets the labels fleet.io/workload and fleet.io/generation, so delete_workload, the agent's
+//   read-back (agents/kube/workload_follower.hpp) and people can find them.
 // Kubernetes cannot pin "2 replicas on n1, 1 on n3": the affinity limits the pods to the bound nodes, whose free
 // GPUs the engine counted; the per-node counts travel in the command's placement member for the agent's books.
 #include <cstdint>

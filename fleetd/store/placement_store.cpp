@@ -37,13 +37,17 @@ const std::string kBoundTakes =
 constexpr const char* kUpgradingPools =
     "SELECT c.name, a.payload->>'pool' FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id "
     "WHERE a.kind = 'upgrade_node_pool' AND a.state NOT IN ('succeeded', 'failed')";
-// New or changed since decided, being deleted, or (with $1) not fully placed. Row-locked so that two replicas'
+// New or changed since decided, being deleted, or (with $1) not fully placed or bound to a cluster that is gone
+// (unreachable past the liveness grace, or being deleted: issue #15 item 1). Row-locked so that two replicas'
 // loops (and a concurrent PUT) never decide the same generation twice; a locked row waits for the next round.
 constexpr const char* kToPlace =
     "SELECT w.id::text, w.name, w.generation, w.state, w.deletion_requested_at IS NOT NULL, p.generation, "
     "w.spec::text, w.manifests::text FROM workloads w LEFT JOIN workload_placements p ON p.workload_id = w.id "
     "WHERE p.workload_id IS NULL OR p.generation <> w.generation OR w.deletion_requested_at IS NOT NULL "
     "OR ($1 AND w.state IN ('Unplaceable', 'PartiallyPlaced')) "
+    "OR ($1 AND EXISTS (SELECT 1 FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id "
+    "WHERE b.workload_id = w.id AND b.state NOT IN ('Deleting', 'Superseded') AND c.state IN ('unreachable', "
+    "'deleting'))) "
     "ORDER BY w.created_at, w.name LIMIT $2 FOR UPDATE OF w SKIP LOCKED";
 constexpr const char* kBindingColumns =
     "b.seq, c.name, c.id::text, b.replicas, b.nodes::text, b.state, COALESCE(b.command_id, ''), b.generation, "
@@ -77,13 +81,25 @@ const std::string kFinishedCommands =
     ", b.workload_id::text, a.state, a.message FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id "
     "JOIN agent_commands a ON a.id = b.command_id "
     "WHERE b.state IN ('Pending', 'Deleting') AND a.state IN ('succeeded', 'failed') ORDER BY b.seq LIMIT $1";
+// Superseded bindings whose workload has a Running binding and none still on its way (Pending, Applied) or Failed.
+const std::string kSupersededReplaced =
+    std::string("SELECT ") + kBindingColumns +
+    ", b.workload_id::text, w.name, w.manifests::text FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id "
+    "JOIN workloads w ON w.id = b.workload_id WHERE b.state = 'Superseded' "
+    "AND EXISTS (SELECT 1 FROM workload_bindings o WHERE o.workload_id = b.workload_id AND o.state = 'Running') "
+    "AND NOT EXISTS (SELECT 1 FROM workload_bindings o WHERE o.workload_id = b.workload_id "
+    "AND o.state IN ('Pending', 'Applied', 'Failed')) ORDER BY b.seq LIMIT $1";
 const std::string kApplied =
     std::string("SELECT ") + kBindingColumns + ", " + kGpusPerReplica +
     ", "
     "(SELECT COALESCE(jsonb_object_agg(n.name, COALESCE((n.data->'allocated'->>'gpus')::int, 0)), '{}'::jsonb)::text "
-    " FROM nodes n WHERE n.cluster_id = b.cluster_id), b.workload_id::text "
+    " FROM nodes n WHERE n.cluster_id = b.cluster_id), b.workload_id::text, r.generation, r.state, r.message "
     "FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id JOIN workloads w ON w.id = b.workload_id "
-    "LEFT JOIN workload_placements p ON p.workload_id = w.id WHERE b.state = 'Applied' ORDER BY b.seq LIMIT $1";
+    "LEFT JOIN workload_placements p ON p.workload_id = w.id "
+    "LEFT JOIN workload_status_reports r ON r.cluster_id = b.cluster_id AND r.workload = w.name "
+    "AND r.generation >= b.generation "
+    "WHERE b.state = 'Applied' OR (b.state = 'Running' AND r.state IN ('Progressing', 'Failed')) "
+    "ORDER BY b.seq LIMIT $1";
 constexpr const char* kByState = "SELECT state, count(*) FROM workloads GROUP BY state";
 constexpr const char* kPlacementOf =
     "SELECT w.id::text, w.state, w.generation, p.generation, p.decision::text, "
@@ -304,6 +320,14 @@ std::vector<FinishedBindingCommand> finished_binding_commands(pqxx::transaction_
   return out;
 }
 
+std::vector<ReplacedBinding> replaced_bindings(pqxx::transaction_base& txn, int limit) {
+  std::vector<ReplacedBinding> out;
+  for (const auto& r : txn.exec_params(kSupersededReplaced, limit)) {
+    out.push_back({binding_from_row(r), r[10].c_str(), r[11].c_str(), nlohmann::json::parse(r[12].c_str())});
+  }
+  return out;
+}
+
 std::vector<AppliedBinding> applied_bindings(pqxx::transaction_base& txn, int limit) {
   std::vector<AppliedBinding> out;
   for (const auto& r : txn.exec_params(kApplied, limit)) {
@@ -315,6 +339,7 @@ std::vector<AppliedBinding> applied_bindings(pqxx::transaction_base& txn, int li
     for (const auto& [node, gpus] : allocated.items()) {
       a.allocated_gpus[node] = gpus.is_number_integer() ? gpus.get<int>() : 0;
     }
+    if (!r[13].is_null()) a.read_back = ReadBackStatus{r[13].as<std::int64_t>(), r[14].c_str(), r[15].c_str()};
     out.push_back(std::move(a));
   }
   return out;

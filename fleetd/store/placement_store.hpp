@@ -74,7 +74,7 @@ struct StoredBinding {
   std::string cluster_id;
   int replicas = 0;
   std::vector<placement::NodeShare> nodes;
-  std::string state;  // Pending | Applied | Running | Failed | Deleting
+  std::string state;  // Pending | Applied | Running | Failed | Deleting | Superseded
   std::string command_id;
   std::int64_t generation = 0;  // of the workload it was decided for
   int revision = 0;             // bumped by every upsert: names the binding's next command
@@ -96,7 +96,8 @@ struct WorkloadRecord {
 };
 
 // Workloads that need the engine: never decided or changed since (generation), being deleted, and when
-// `with_unplaced`, those not fully placed (capacity may have come). At most `limit`, oldest first; row-locked
+// `with_unplaced`, those not fully placed (capacity may have come) and those with a binding on a cluster that is
+// gone (unreachable, being deleted), whose replicas move elsewhere. At most `limit`, oldest first; row-locked
 // (SKIP LOCKED: a workload an API call is changing now is taken by the next round).
 std::vector<WorkloadRecord> workloads_to_place(pqxx::transaction_base& txn, bool with_unplaced, int limit);
 
@@ -117,7 +118,8 @@ void delete_binding(pqxx::transaction_base& txn, std::int64_t seq);
 void delete_workload_row(pqxx::transaction_base& txn, const std::string& workload_id);
 
 // Bindings whose command finished since the loop last looked (Pending or Deleting with a final command), with the
-// command's state and message; and Applied bindings with the nodes' reported allocation, for the Running check.
+// command's state and message; and Applied bindings (and Running ones the agent no longer reports Ready) with the
+// nodes' reported allocation and the agent's read-back state, for the Running check (binding_progress.hpp).
 struct FinishedBindingCommand {
   StoredBinding binding;
   std::string workload_id;
@@ -126,11 +128,28 @@ struct FinishedBindingCommand {
 };
 std::vector<FinishedBindingCommand> finished_binding_commands(pqxx::transaction_base& txn, int limit);
 
+// Superseded bindings (fleetd/loops/binding_changes.hpp) whose replacements run: to delete now.
+struct ReplacedBinding {
+  StoredBinding binding;
+  std::string workload_id;
+  std::string workload;
+  nlohmann::json manifests;  // the workload's, for the delete_workload command
+};
+std::vector<ReplacedBinding> replaced_bindings(pqxx::transaction_base& txn, int limit);
+
+// What the cluster's agent last read back about the workload (workload_status_store.hpp).
+struct ReadBackStatus {
+  std::int64_t generation = 0;
+  std::string state;  // Progressing | Ready | Failed
+  std::string message;
+};
+
 struct AppliedBinding {
   StoredBinding binding;
   std::string workload_id;
   int gpus_per_replica = 0;
   std::map<std::string, int> allocated_gpus;  // node -> GPUs the agent reports in use
+  std::optional<ReadBackStatus> read_back;    // of the binding's generation or a later one
 };
 std::vector<AppliedBinding> applied_bindings(pqxx::transaction_base& txn, int limit);
 

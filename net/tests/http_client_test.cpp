@@ -111,11 +111,11 @@ std::string lower_copy(std::string s) {
 }
 
 // One connection at a time (the client under test is synchronous), served on a background thread.
-class TestServer {
+class RawSocketServer {
  public:
   using Handler = std::function<Reply(const SeenRequest&)>;
 
-  explicit TestServer(Handler handler, const char* cert_pem = nullptr, const char* key_pem = nullptr)
+  explicit RawSocketServer(Handler handler, const char* cert_pem = nullptr, const char* key_pem = nullptr)
       : handler_(std::move(handler)) {
     ::signal(SIGPIPE, SIG_IGN);  // the server may write to a client that already gave up (the timeout test)
     if (cert_pem) tls_ = make_tls_context(cert_pem, key_pem);
@@ -133,7 +133,7 @@ class TestServer {
     thread_ = std::thread([this] { serve(); });
   }
 
-  ~TestServer() {
+  ~RawSocketServer() {
     stop_ = true;
     thread_.join();
     ::close(listen_fd_);
@@ -303,7 +303,7 @@ std::unique_ptr<Client> make_client(const std::string& url, std::chrono::millise
   return std::move(client.value());
 }
 
-std::string local_url(const TestServer& server, const std::string& scheme = "http",
+std::string local_url(const RawSocketServer& server, const std::string& scheme = "http",
                       const std::string& host = "127.0.0.1") {
   return scheme + "://" + host + ":" + std::to_string(server.port());
 }
@@ -327,7 +327,7 @@ class TempFile {
 }  // namespace
 
 TEST_CASE("client sends a request and returns status, lower-cased headers and body", "[http-client]") {
-  TestServer server([](const SeenRequest&) { return Reply{ok_reply(R"({"a":1})", "X-Request-Id: r1\r\n")}; });
+  RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply(R"({"a":1})", "X-Request-Id: r1\r\n")}; });
   auto client = make_client(local_url(server));
   auto res = client->request("POST", "/v1/clusters?x=1", {{"Authorization", "Bearer t"}}, R"({"name":"c"})");
   REQUIRE(res.ok());
@@ -347,7 +347,7 @@ TEST_CASE("client sends a request and returns status, lower-cased headers and bo
 }
 
 TEST_CASE("client returns HTTP error statuses as responses, not errors", "[http-client]") {
-  TestServer server([](const SeenRequest&) {
+  RawSocketServer server([](const SeenRequest&) {
     std::string body = R"({"type":"urn:fleetd:problem:not-found","status":404})";
     return Reply{"HTTP/1.1 404 Not Found\r\nContent-Type: application/problem+json\r\nContent-Length: " +
                  std::to_string(body.size()) + "\r\n\r\n" + body};
@@ -360,7 +360,7 @@ TEST_CASE("client returns HTTP error statuses as responses, not errors", "[http-
 }
 
 TEST_CASE("client reuses a kept-alive connection", "[http-client]") {
-  TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; });
+  RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; });
   auto client = make_client(local_url(server));
   for (int i = 0; i < 3; ++i) {
     auto res = client->request("GET", "/healthz");
@@ -373,7 +373,7 @@ TEST_CASE("client reuses a kept-alive connection", "[http-client]") {
 
 TEST_CASE("client reconnects silently once when the server closed the kept-alive connection", "[http-client]") {
   // The server answers as if keeping the connection, then closes it (what an idle timeout does).
-  TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}"), true}; });
+  RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply("{}"), true}; });
   auto client = make_client(local_url(server));
   REQUIRE(client->request("GET", "/a").ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the close reach the client's socket
@@ -387,7 +387,7 @@ TEST_CASE("client reconnects silently once when the server closed the kept-alive
 }
 
 TEST_CASE("client opens a new connection after Connection: close", "[http-client]") {
-  TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}", "Connection: close\r\n"), true}; });
+  RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply("{}", "Connection: close\r\n"), true}; });
   auto client = make_client(local_url(server));
   REQUIRE(client->request("GET", "/a").ok());
   REQUIRE(client->request("GET", "/b").ok());
@@ -395,7 +395,7 @@ TEST_CASE("client opens a new connection after Connection: close", "[http-client
 }
 
 TEST_CASE("client times out a request the server does not answer", "[http-client]") {
-  TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}"), false, std::chrono::seconds(3)}; });
+  RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply("{}"), false, std::chrono::seconds(3)}; });
   auto client = make_client(local_url(server), std::chrono::milliseconds(200));
   const auto start = std::chrono::steady_clock::now();
   auto res = client->request("GET", "/slow");
@@ -427,7 +427,7 @@ TEST_CASE("client reports connection refused with the server's URL", "[http-clie
 }
 
 TEST_CASE("client enforces the response size limit", "[http-client]") {
-  TestServer server([](const SeenRequest&) { return Reply{ok_reply(std::string(4096, 'x'))}; });
+  RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply(std::string(4096, 'x'))}; });
   ClientOptions options;
   options.base_url = local_url(server);
   options.max_response_bytes = 1024;
@@ -483,8 +483,8 @@ TEST_CASE("client verifies HTTPS servers against the CA file", "[http-client]") 
   TempFile other_ca(kOtherCaPem);
 
   SECTION("the right CA: verified, by IP address and by name") {
-    TestServer server([](const SeenRequest&) { return Reply{ok_reply(R"({"tls":true})")}; }, kServerCertPem,
-                      kServerKeyPem);
+    RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply(R"({"tls":true})")}; }, kServerCertPem,
+                           kServerKeyPem);
     for (const char* host : {"127.0.0.1", "localhost"}) {
       INFO(host);
       auto client = make_client(local_url(server, "https", host), std::chrono::seconds(5), ca.path());
@@ -496,7 +496,7 @@ TEST_CASE("client verifies HTTPS servers against the CA file", "[http-client]") 
     CHECK(server.connections() == 2);
   }
   SECTION("another CA: refused, and the message says why") {
-    TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kServerCertPem, kServerKeyPem);
+    RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kServerCertPem, kServerKeyPem);
     auto client = make_client(local_url(server, "https"), std::chrono::seconds(5), other_ca.path());
     auto res = client->request("GET", "/version");
     REQUIRE_FALSE(res.ok());
@@ -505,7 +505,8 @@ TEST_CASE("client verifies HTTPS servers against the CA file", "[http-client]") 
     CHECK(server.requests().empty());
   }
   SECTION("a certificate for another host name: refused as a mismatch") {
-    TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kWrongHostCertPem, kWrongHostKeyPem);
+    RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kWrongHostCertPem,
+                           kWrongHostKeyPem);
     auto client = make_client(local_url(server, "https", "localhost"), std::chrono::seconds(5), ca.path());
     auto res = client->request("GET", "/version");
     REQUIRE_FALSE(res.ok());
@@ -523,7 +524,7 @@ TEST_CASE("client verifies HTTPS servers against the CA file", "[http-client]") 
 }
 
 TEST_CASE("client trusts CA certificates given as PEM in memory", "[http-client]") {
-  TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kServerCertPem, kServerKeyPem);
+  RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kServerCertPem, kServerKeyPem);
   ClientOptions options;
   options.base_url = local_url(server, "https");
   options.ca_pem = kCaPem;
@@ -548,7 +549,7 @@ TEST_CASE("client presents a client certificate from PEM or from files", "[http-
   TempFile ca(kCaPem);
   TempFile cert(kServerCertPem);  // any certificate with its key will do as the client's
   TempFile key(kServerKeyPem);
-  TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kServerCertPem, kServerKeyPem);
+  RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply("{}")}; }, kServerCertPem, kServerKeyPem);
   server.require_client_certificate();
   ClientOptions options;
   options.base_url = local_url(server, "https");
@@ -591,7 +592,7 @@ TEST_CASE("client streams a response body to a callback", "[http-client]") {
   const std::string chunked =
       "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
       "6\r\nline1\n\r\n6\r\nline2\n\r\n0\r\n\r\n";
-  TestServer server([&](const SeenRequest& req) {
+  RawSocketServer server([&](const SeenRequest& req) {
     if (req.target == "/missing") {
       return Reply{"HTTP/1.1 410 Gone\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{\"code\":410}"};
     }
@@ -637,7 +638,9 @@ TEST_CASE("client streams a response body to a callback", "[http-client]") {
 }
 
 TEST_CASE("client cancel() ends a blocked call at once, and every later one", "[http-client]") {
-  TestServer server([](const SeenRequest&) { return Reply{ok_reply("{}"), false, std::chrono::milliseconds(3000)}; });
+  RawSocketServer server([](const SeenRequest&) {
+    return Reply{ok_reply("{}"), false, std::chrono::milliseconds(3000)};
+  });
   auto client = make_client(local_url(server), std::chrono::seconds(10));
   std::thread canceller([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -42,7 +42,9 @@ std::map<std::string, std::string> field_selector(const std::string& text) {
     if (comma == std::string::npos) comma = text.size();
     std::string term = text.substr(start, comma - start);
     auto eq = term.find('=');
-    if (eq != std::string::npos) {
+    if (eq == std::string::npos && !term.empty()) {
+      out[term] = kLabelExists;  // "key": the label exists, whatever its value
+    } else if (eq != std::string::npos) {
       std::string value = term.substr(eq + 1);
       if (!value.empty() && value.front() == '=') value.erase(0, 1);  // "=="
       out[term.substr(0, eq)] = value;
@@ -103,7 +105,7 @@ bool labels_match(const json& object, const std::map<std::string, std::string>& 
   for (const auto& [key, value] : selector) {
     const json* labels = at_path(object, "metadata.labels");
     if (!labels || !labels->is_object() || !labels->contains(key) || !(*labels)[key].is_string() ||
-        (*labels)[key].get<std::string>() != value) {
+        (value != kLabelExists && (*labels)[key].get<std::string>() != value)) {
       return false;
     }
   }
@@ -148,6 +150,26 @@ void KubeApiDouble::State::list(const std::map<std::string, json>& items, const 
     list["items"].push_back(it->second);
   }
   respond(json_response(200, list));
+}
+
+// GET of a collection across namespaces ("/apis/apps/v1/deployments", "/api/v1/configmaps"): every applied object
+// whose path is that group, version and plural in some namespace, as a <Kind>List.
+bool KubeApiDouble::State::list_collection(const std::string& path, const std::map<std::string, std::string>& q,
+                                           const http::Respond& respond) const {
+  const auto seg = split_path(path);
+  const std::size_t prefix = !seg.empty() && seg[0] == "api" ? 2 : 3;  // "api/v1" or "apis/<group>/<version>"
+  if (seg.size() != prefix + 1 || (seg[0] != "api" && seg[0] != "apis")) return false;
+  std::map<std::string, json> items;
+  std::string kind;
+  for (const auto& [object_path, object] : objects) {
+    const auto o = split_path(object_path);
+    if (o.size() != prefix + 4 || o[prefix] != "namespaces" || o[prefix + 2] != seg[prefix]) continue;
+    if (!std::equal(seg.begin(), seg.begin() + static_cast<std::ptrdiff_t>(prefix), o.begin())) continue;
+    items[o[prefix + 1] + "/" + o[prefix + 3]] = object;
+    kind = object.value("kind", "");
+  }
+  list(items, kind + "List", q, respond);
+  return true;
 }
 
 void KubeApiDouble::State::watch_nodes(const std::map<std::string, std::string>& q, const http::Respond& respond) {
@@ -373,6 +395,10 @@ void KubeApiDouble::State::handle_locked(const http::Request& req, const std::st
     return;
   }
   if (m == "PATCH" && media_type(req) == "application/apply-patch+yaml") {
+    if (auto refusal = refused_applies.find(path); refusal != refused_applies.end()) {
+      respond(json_response(refusal->second.value("code", 422), refusal->second));
+      return;
+    }
     apply(req, path, q, respond);
     return;
   }
@@ -385,9 +411,12 @@ void KubeApiDouble::State::handle_locked(const http::Request& req, const std::st
   }
   if (m == "GET") {
     auto it = objects.find(path);
-    if (it == objects.end()) return not_found();
-    respond(json_response(200, it->second));
-    return;
+    if (it != objects.end()) {
+      respond(json_response(200, it->second));
+      return;
+    }
+    if (list_collection(path, q, respond)) return;
+    return not_found();
   }
   not_found();
 }
@@ -530,6 +559,14 @@ void KubeApiDouble::put_resource_slice(json slice) {
   slice["apiVersion"] = "resource.k8s.io/" + state_->options.resource_slice_version;
   slice["metadata"]["resourceVersion"] = std::to_string(++state_->rv);
   state_->slices.push_back(std::move(slice));
+}
+
+void KubeApiDouble::refuse_apply(const std::string& path, int code, const std::string& reason,
+                                 const std::string& message, json causes) {
+  std::lock_guard lock(state_->mutex);
+  json details = nullptr;
+  if (!causes.is_null()) details = {{"causes", std::move(causes)}};
+  state_->refused_applies[path] = status(code, reason, message, std::move(details));
 }
 
 std::optional<json> KubeApiDouble::object(const std::string& path) const {

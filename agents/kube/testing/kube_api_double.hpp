@@ -89,9 +89,16 @@ class KubeApiDouble {
                       const std::function<void(nlohmann::json&)>& change);
   std::vector<std::string> deleted_jobs() const;  // "ns/name", in the order they were deleted
 
-  // What server-side apply stored at an object path ("/apis/apps/v1/namespaces/default/deployments/x").
+  // What server-side apply stored at an object path ("/apis/apps/v1/namespaces/default/deployments/x"). A GET of
+  // a collection across namespaces ("/apis/apps/v1/deployments", labelSelector equalities or "key" for "has the
+  // label") lists the stored objects of that group, version and plural. put_object stands in for a controller
+  // writing status.
   std::optional<nlohmann::json> object(const std::string& path) const;
   void put_object(const std::string& path, nlohmann::json object);
+  // Every apply of `path` from now on gets this Status (code 422 reason Invalid, say, with its causes
+  // [{"reason", "message", "field"}]), as an API server's validation or an admission webhook refuses an object.
+  void refuse_apply(const std::string& path, int code, const std::string& reason, const std::string& message,
+                    nlohmann::json causes = nullptr);
 
   // Faults.
   // The next `count` PATCHes of `node` that carry a resourceVersion get 409, and the node changes meanwhile (an

@@ -23,6 +23,9 @@ namespace fleet::agent::kube::testing {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// A selector term without "=" ("fleet.io/workload") asks only that the label exist; "*" is no label value.
+inline constexpr const char* kLabelExists = "*";
+
 std::vector<std::string> split_path(std::string_view path);
 // "spec.nodeName=n1,spec.driver=gpu.nvidia.com" (a field or label selector of equalities) → {key: value}.
 std::map<std::string, std::string> field_selector(const std::string& text);
@@ -63,7 +66,8 @@ struct KubeApiDouble::State {
   std::map<std::string, int> eviction_attempts;
   std::vector<PdbBlock> pdbs;
   std::vector<json> slices;
-  std::map<std::string, json> objects;  // applied, by path
+  std::map<std::string, json> objects;          // applied, by path
+  std::map<std::string, json> refused_applies;  // path → the Status every apply of it gets
   std::vector<Event> history;
   std::vector<Watcher> watchers;
   std::map<std::string, int> conflicts;
@@ -131,6 +135,8 @@ struct KubeApiDouble::State {
   void evict(const http::Request& req, const std::string& key, const http::Respond& respond);
   void apply(const http::Request& req, const std::string& path, const std::map<std::string, std::string>& q,
              const http::Respond& respond);
+  bool list_collection(const std::string& path, const std::map<std::string, std::string>& q,
+                       const http::Respond& respond) const;
   void timer_loop();
 
   // batch/v1 Jobs and what the probe Jobs need around them (kube_api_double_jobs.cpp).

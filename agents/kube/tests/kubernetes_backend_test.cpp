@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "agents/kube/kubernetes_backend.hpp"
+#include "agents/kube/manifest_url.hpp"
 #include "agents/kube/testing/kube_api_double.hpp"
 #include "agents/kube/testing/test_pki.hpp"
 #include "agents/testing/start_command.hpp"
@@ -498,6 +499,151 @@ TEST_CASE("kubernetes backend: server-side apply and delete of workload manifest
   s = f.run(*b, "x2", "delete_workload", {{"manifests", json::array({deployment})}});
   CHECK(s.state == protocol::CommandState::kSucceeded);  // already gone is fine
   CHECK(s.details["Deployment serving/llama"] == "absent");
+}
+
+namespace {
+
+// An object as fleetd renders it for a binding (fleetd/loops/workload_manifests.hpp): its workload's labels.
+json rendered(const std::string& api_version, const std::string& kind, const std::string& workload, json spec) {
+  return {{"apiVersion", api_version},
+          {"kind", kind},
+          {"metadata",
+           {{"name", workload},
+            {"namespace", "serving"},
+            {"labels", {{"fleet.io/workload", workload}, {"fleet.io/generation", "1"}}}}},
+          {"spec", std::move(spec)}};
+}
+
+// What each kind's controller writes once its pods run (the real status shapes: apps/v1, batch/v1, KAITO's
+// Workspace, KubeRay's RayCluster and RayService).
+json ready_status(const std::string& kind) {
+  const auto condition = [](const std::string& type) {
+    return json{{"type", type}, {"status", "True"}, {"reason", type}, {"lastTransitionTime", "2026-12-06T10:00:00Z"}};
+  };
+  if (kind == "Deployment") {
+    return {{"observedGeneration", 1},
+            {"replicas", 2},
+            {"updatedReplicas", 2},
+            {"readyReplicas", 2},
+            {"availableReplicas", 2},
+            {"conditions",
+             json::array({{{"type", "Available"}, {"status", "True"}, {"reason", "MinimumReplicasAvailable"}},
+                          {{"type", "Progressing"}, {"status", "True"}, {"reason", "NewReplicaSetAvailable"}}})}};
+  }
+  if (kind == "StatefulSet") {
+    return {{"observedGeneration", 1},     {"replicas", 2},        {"readyReplicas", 2},
+            {"currentReplicas", 2},        {"updatedReplicas", 2}, {"currentRevision", "llm-7d9f"},
+            {"updateRevision", "llm-7d9f"}};
+  }
+  if (kind == "Job") return {{"active", 1}, {"ready", 1}, {"startTime", "2026-12-06T10:00:00Z"}};
+  if (kind == "Workspace") {
+    return {{"workerNodes", json::array({"n0"})},
+            {"conditions",
+             json::array({condition("ResourceReady"), condition("InferenceReady"), condition("WorkspaceSucceeded")})}};
+  }
+  if (kind == "RayCluster") {
+    return {{"state", "ready"},
+            {"readyWorkerReplicas", 2},
+            {"desiredWorkerReplicas", 2},
+            {"conditions", json::array({condition("RayClusterProvisioned"), condition("HeadPodReady")})}};
+  }
+  return {{"serviceStatus", "Running"}, {"conditions", json::array({condition("Ready")})}};  // RayService
+}
+
+std::map<std::string, protocol::WorkloadStatus> by_workload(const std::vector<protocol::WorkloadStatus>& statuses) {
+  std::map<std::string, protocol::WorkloadStatus> out;
+  for (const auto& s : statuses) out[s.workload] = s;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("kubernetes backend: applied workloads are read back for each followed kind", "[kube]") {
+  Fixture f;
+  KubernetesBackendOptions o = f.options();
+  o.workload_status_interval = 0ms;
+  auto b = f.backend(o);
+  const json pod_template = {
+      {"spec", {{"containers", json::array({{{"name", "main"}, {"image", "vllm/vllm-openai"}}})}}}};
+  const std::vector<json> manifests = {
+      rendered("apps/v1", "Deployment", "vllm", {{"replicas", 2}, {"template", pod_template}}),
+      rendered("apps/v1", "StatefulSet", "llm", {{"replicas", 2}, {"template", pod_template}}),
+      rendered("batch/v1", "Job", "train", {{"template", pod_template}}),
+      rendered("kaito.sh/v1beta1", "Workspace", "phi", json::object()),
+      rendered("ray.io/v1", "RayCluster", "ray", json::object()),
+      rendered("ray.io/v1", "RayService", "serve", json::object())};
+  auto s = f.run(*b, "a1", "apply_workload", {{"manifests", manifests}});
+  REQUIRE(s.state == protocol::CommandState::kSucceeded);
+
+  auto read = by_workload(b->take_workload_statuses());
+  REQUIRE(read.size() == 6);
+  for (const auto& [name, status] : read) {
+    INFO(name << ": " << status.message);
+    CHECK(status.state == protocol::WorkloadReadiness::kProgressing);
+    CHECK(status.generation == 1);
+  }
+  CHECK(b->take_workload_statuses().empty());  // nothing changed
+
+  // The controllers write status: every workload is ready.
+  for (const json& m : manifests) {
+    const std::string kind = m["kind"];
+    auto ref = object_ref(m, "default");
+    REQUIRE(ref.ok());
+    json stored = *f.api->object(ref->path);
+    stored["status"] = ready_status(kind);
+    f.api->put_object(ref->path, stored);
+  }
+  read = by_workload(b->take_workload_statuses());
+  REQUIRE(read.size() == 6);
+  for (const auto& [name, status] : read) {
+    INFO(name << ": " << status.message);
+    CHECK(status.state == protocol::WorkloadReadiness::kReady);
+  }
+  CHECK(f.api->count_requests("GET", "/apis/apps/v1/deployments", "labelSelector=fleet.io%2Fworkload") >= 1);
+
+  // The Job runs out of retries.
+  json job = *f.api->object("/apis/batch/v1/namespaces/serving/jobs/train");
+  job["status"] = {{"failed", 7},
+                   {"conditions", json::array({{{"type", "Failed"},
+                                                {"status", "True"},
+                                                {"reason", "BackoffLimitExceeded"},
+                                                {"message", "Job has reached the specified backoff limit"}}})}};
+  f.api->put_object("/apis/batch/v1/namespaces/serving/jobs/train", job);
+  auto changed = b->take_workload_statuses();
+  REQUIRE(changed.size() == 1);
+  CHECK(changed[0].workload == "train");
+  CHECK(changed[0].state == protocol::WorkloadReadiness::kFailed);
+  CHECK_THAT(changed[0].message, Catch::Contains("Job serving/train") && Catch::Contains("BackoffLimitExceeded"));
+
+  // Deleted on unbind: the objects go, and the workload is reported gone once.
+  s = f.run(*b, "x1", "delete_workload", {{"manifests", json::array({manifests[0]})}});
+  REQUIRE(s.state == protocol::CommandState::kSucceeded);
+  CHECK_FALSE(f.api->object("/apis/apps/v1/namespaces/serving/deployments/vllm").has_value());
+  changed = b->take_workload_statuses();
+  REQUIRE(changed.size() == 1);
+  CHECK(changed[0] == protocol::WorkloadStatus{"vllm", 1, protocol::WorkloadReadiness::kProgressing,
+                                               "no objects of the workload found on the cluster"});
+  CHECK(b->take_workload_statuses().empty());
+}
+
+TEST_CASE("kubernetes backend: a manifest the API server refuses fails apply_workload with its message", "[kube]") {
+  Fixture f;
+  auto b = f.backend();
+  const std::string path = "/apis/apps/v1/namespaces/serving/deployments/vllm";
+  f.api->refuse_apply(path, 422, "Invalid",
+                      "Deployment.apps \"vllm\" is invalid: spec.template.spec.containers[0].image: Required value",
+                      json::array({{{"reason", "FieldValueRequired"},
+                                    {"message", "Required value"},
+                                    {"field", "spec.template.spec.containers[0].image"}}}));
+  const json config = json::parse(R"({"apiVersion": "v1", "kind": "ConfigMap",
+      "metadata": {"name": "vllm-config", "namespace": "serving"}, "data": {"model": "phi-3"}})");
+  const json deployment = rendered("apps/v1", "Deployment", "vllm", {{"replicas", 1}});
+  auto s = f.run(*b, "a1", "apply_workload", {{"manifests", json::array({config, deployment})}});
+  CHECK(s.state == protocol::CommandState::kFailed);
+  CHECK_THAT(s.message,
+             Catch::Contains("422") && Catch::Contains("spec.template.spec.containers[0].image: Required value"));
+  CHECK(s.details["ConfigMap serving/vllm-config"] == "applied");  // in order: the objects before it were applied
+  CHECK_FALSE(f.api->object(path).has_value());
 }
 
 TEST_CASE("kubernetes backend: unsupported kinds, bad payloads and unknown nodes are refused at start", "[kube]") {

@@ -66,13 +66,28 @@ TEST_CASE("events: a move says what was bound, what was removed, and why", "[pla
   const std::vector<store::StoredBinding> current = {event_binding("a", 2, {{"n1", 2}}),
                                                      event_binding("c", 1, {{"k1", 1}}),
                                                      event_binding("d", 1, {{"x", 1}}, "Failed")};
-  const auto events = decision_events({"Placed", 1, 1}, d, current, binding_changes(current, d, 1));
+  const auto events = decision_events({"Placed", 1, 1}, d, current, binding_changes(current, d, 1, {}, {"a"}));
   REQUIRE(events.size() == 5);
   CHECK(events[0].type == "Decided");
   CHECK(events[1] == store::WorkloadEvent{"Bound", "b", "2 replicas on m1 ×2: new"});
   CHECK(events[2] == store::WorkloadEvent{"Bound", "c", "1 replica on k2 ×1: moved between nodes (was k1 ×1)"});
   CHECK(events[3] == store::WorkloadEvent{"Unbound", "a", "removing 2 replicas: ClusterState: cluster is unreachable"});
   CHECK(events[4] == store::WorkloadEvent{"Unbound", "d", "dropped the failed binding: no longer chosen"});
+}
+
+TEST_CASE("events: a move off a live cluster says the replicas keep running until the new ones run",
+          "[placement][events]") {
+  placement::Decision d = placed_on({{"b", 2, {{"m1", 2}}}}, 2);
+  d.rejected.push_back({"a", placement::RejectionCode::kAffinity, "required affinity zone=b not met"});
+  const std::vector<store::StoredBinding> current = {event_binding("a", 2, {{"n1", 2}})};
+  const auto events = decision_events({"Placed", 1, 2}, d, current, binding_changes(current, d, 2));
+  REQUIRE(events.size() == 3);
+  CHECK(events[1] == store::WorkloadEvent{"Bound", "b", "2 replicas on m1 ×2: new"});
+  CHECK(events[2] == store::WorkloadEvent{"Unbound", "a",
+                                          "moving 2 replicas away: Affinity: required affinity zone=b not met; they "
+                                          "keep running here until the new bindings run"});
+  CHECK(superseded_removal_event(current[0]) ==
+        store::WorkloadEvent{"Unbound", "a", "removing 2 replicas: the bindings that replace them run"});
 }
 
 TEST_CASE("events: each reason a binding is applied again", "[placement][events]") {
@@ -116,8 +131,6 @@ TEST_CASE("events: deletion, override failures and the agents' reports", "[place
         store::WorkloadEvent{"Applied", "a", "the agent applied the manifests; waiting for the replicas to run"});
   CHECK(binding_report_event("a", "Pending", false, "admission webhook denied the request") ==
         store::WorkloadEvent{"Failed", "a", "apply_workload failed: admission webhook denied the request"});
-  CHECK(binding_report_event("a", "Applied", true, "") ==
-        store::WorkloadEvent{"Running", "a", "every replica runs on its nodes"});
   CHECK(binding_report_event("a", "Deleting", true, "") ==
         store::WorkloadEvent{"Removed", "a", "the agent deleted the workload's objects"});
   CHECK(binding_report_event("a", "Deleting", false, "") ==

@@ -1,0 +1,192 @@
+// Re-placement when a cluster is gone (issue #15 item 1, the part built so far): real PostgreSQL, fleetd and two
+// fleet-sim processes, each running half of a four-cluster GPU fleet (--shard). Workloads are placed and run; then
+// the process whose clusters run more of them is killed, so its clusters stop heartbeating. Past fleetd's
+// --unreachable-after grace they are unreachable, and the placement loop moves every replica they held to the live
+// clusters, where the sim agents run them (Running comes from the agents' inventory). The old bindings are being
+// deleted (their delete_workload waits for agents that are not coming back in this test), and each move is in the
+// workload's events with its reason.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "agents/fleet_spec.hpp"
+#include "integration-tests/fleet_sim_process.hpp"
+#include "integration-tests/fleetd_process.hpp"
+
+namespace failover_itest {
+
+using namespace fleet::itest;
+using nlohmann::json;
+
+constexpr int kFailoverWorkloads = 12;
+
+json gpu_workload(int i) {
+  const std::string name = "svc-" + std::to_string(i);
+  return {{"name", name},
+          {"replicas", 1},
+          {"resources", {{"gpus", 1}, {"cpu", 2}, {"memoryGiB", 8}}},
+          {"policy", {{"type", "PickN"}, {"numberOfClusters", 1}}},
+          {"manifests",
+           {{{"apiVersion", "apps/v1"},
+             {"kind", "Deployment"},
+             {"metadata", {{"name", name}}},
+             {"spec", {{"template", {{"spec", {{"containers", {{{"name", "main"}, {"image", "serve:1"}}}}}}}}}}}}}};
+}
+
+// The workload's bindings by cluster: state.
+std::map<std::string, std::string> bindings_of(FleetdProcess& fleetd, const std::string& workload) {
+  std::map<std::string, std::string> out;
+  const json placement = fleetd.call_json("GET", "/v1/workloads/" + workload + "/placement");
+  for (const json& b : placement.value("bindings", json::array())) {
+    out[b["cluster"].get<std::string>()] = b["state"].get<std::string>();
+  }
+  return out;
+}
+
+// Every workload runs on a cluster of `live` (and only there, but for bindings being deleted elsewhere).
+bool all_run_on(FleetdProcess& fleetd, const std::set<std::string>& live) {
+  for (int i = 0; i < kFailoverWorkloads; ++i) {
+    int running = 0;
+    for (const auto& [cluster, state] : bindings_of(fleetd, "svc-" + std::to_string(i))) {
+      if (live.contains(cluster) && state == "Running") ++running;
+      if (!live.contains(cluster) && state != "Deleting") return false;
+    }
+    if (running != 1) return false;
+  }
+  return true;
+}
+
+TEST_CASE("fleet-sim: workloads on clusters that stop heartbeating move to live clusters and run there",
+          "[integration][placement][fleet-sim][failover]") {
+  TempDir dir;
+  FleetdProcess fleetd{
+      FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1", "--unreachable-after", "4"})};
+  auto spec = fleet::agent::generate_fleet_spec(4, "h100:8x100%", 7);
+  REQUIRE(spec);
+  spec->time_scale = 2000;
+  std::filesystem::create_directories(dir.path() / "shard-0");
+  std::filesystem::create_directories(dir.path() / "shard-1");
+  // --shard I/2 runs the spec's clusters I and I + 2.
+  std::unique_ptr<ChildProcess> shards[2] = {
+      start_fleet_sim(fleetd, dir.path() / "shard-0", *spec, {"--shard", "0/2"}),
+      start_fleet_sim(fleetd, dir.path() / "shard-1", *spec, {"--shard", "1/2"})};
+  REQUIRE(wait_for_ready_clusters(fleetd, 4));
+  const std::set<std::string> halves[2] = {{spec->clusters[0].name, spec->clusters[2].name},
+                                           {spec->clusters[1].name, spec->clusters[3].name}};
+
+  for (int i = 0; i < kFailoverWorkloads; ++i) fleetd.call_json("POST", "/v1/workloads", gpu_workload(i).dump(), 201);
+  std::set<std::string> everywhere = halves[0];
+  everywhere.insert(halves[1].begin(), halves[1].end());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (!all_run_on(fleetd, everywhere)) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  // The process whose clusters run more of the workloads is the one that dies (the engine packs, so it may be all).
+  std::vector<std::string> on_half[2];
+  for (int i = 0; i < kFailoverWorkloads; ++i) {
+    const std::string name = "svc-" + std::to_string(i);
+    for (const auto& [cluster, state] : bindings_of(fleetd, name))
+      on_half[halves[0].contains(cluster) ? 0 : 1].push_back(name);
+  }
+  const int doomed = on_half[0].size() >= on_half[1].size() ? 0 : 1;
+  const std::set<std::string>& lost = halves[doomed];
+  const std::set<std::string>& live = halves[1 - doomed];
+  const std::vector<std::string>& moved = on_half[doomed];
+  REQUIRE_FALSE(moved.empty());
+
+  shards[doomed]->signal(SIGKILL);
+  REQUIRE(shards[doomed]->wait(std::chrono::seconds(10)) >= 0);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (!all_run_on(fleetd, live)) {
+    INFO(fleetd.call_json("GET", "/v1/workloads/" + moved.front() + "/placement").dump());
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  for (const std::string& name : moved) {
+    INFO(name);
+    bool unbound = false;
+    bool running = false;
+    for (const json& e : fleetd.list_all("/v1/workloads/" + name + "/events")) {
+      const std::string cluster = e.value("cluster", "");
+      const std::string message = e.value("message", "");
+      if (e["type"] == "Unbound" && lost.contains(cluster) && message.find("ClusterState") != std::string::npos) {
+        unbound = true;
+      }
+      if (e["type"] == "Running" && live.contains(cluster)) running = true;
+    }
+    CHECK(unbound);
+    CHECK(running);
+  }
+  // Workloads already on live clusters stayed where they were: nothing about them changed.
+  CHECK(on_half[1 - doomed].size() + moved.size() == static_cast<std::size_t>(kFailoverWorkloads));
+  for (int i = 0; i < kFailoverWorkloads; ++i) {
+    const std::string name = "svc-" + std::to_string(i);
+    if (std::find(moved.begin(), moved.end(), name) != moved.end()) continue;
+    int unbound = 0;
+    for (const json& e : fleetd.list_all("/v1/workloads/" + name + "/events")) unbound += e["type"] == "Unbound";
+    CHECK(unbound == 0);
+  }
+}
+
+json pinned_workload(const std::string& slot) {
+  json w = gpu_workload(0);
+  w["name"] = "pinned";
+  w["manifests"][0]["metadata"]["name"] = "pinned";
+  w["policy"]["affinity"] = {{"required", {{"labelSelector", "slot=" + slot}}}};
+  return w;
+}
+
+TEST_CASE("fleet-sim: a move off a live cluster is make before break: the old binding goes once the new one runs",
+          "[integration][placement][fleet-sim][failover]") {
+  TempDir dir;
+  FleetdProcess fleetd{FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1"})};
+  auto spec = fleet::agent::generate_fleet_spec(2, "h100:8x100%", 11);
+  REQUIRE(spec);
+  spec->time_scale = 2000;
+  spec->clusters[0].labels["slot"] = "a";
+  spec->clusters[1].labels["slot"] = "b";
+  const std::string a = spec->clusters[0].name;
+  const std::string b = spec->clusters[1].name;
+  const auto sim = start_fleet_sim(fleetd, dir.path(), *spec);
+  REQUIRE(wait_for_ready_clusters(fleetd, 2));
+
+  fleetd.call_json("POST", "/v1/workloads", pinned_workload("a").dump(), 201);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (bindings_of(fleetd, "pinned") != std::map<std::string, std::string>{{a, "Running"}}) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // The affinity now names the other cluster.
+  REQUIRE(fleetd.call("PUT", "/v1/workloads/pinned", pinned_workload("b").dump()).status == 200);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (bindings_of(fleetd, "pinned") != std::map<std::string, std::string>{{b, "Running"}}) {
+    INFO(fleetd.call_json("GET", "/v1/workloads/pinned/placement").dump());
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // In the events, in order: the move (a kept running), b running, then a removed, and only then deleted there.
+  std::vector<std::string> seen;
+  for (const json& e : fleetd.list_all("/v1/workloads/pinned/events")) {
+    const std::string type = e["type"];
+    const std::string cluster = e.value("cluster", "");
+    const std::string message = e.value("message", "");
+    if (type == "Unbound" && cluster == a && message.find("keep running here") != std::string::npos) {
+      seen.push_back("superseded a");
+    } else if (type == "Running" && cluster == b) {
+      seen.push_back("running b");
+    } else if (type == "Unbound" && cluster == a && message.find("replace them run") != std::string::npos) {
+      seen.push_back("removing a");
+    } else if (type == "Removed" && cluster == a) {
+      seen.push_back("removed a");
+    }
+  }
+  CHECK(seen == std::vector<std::string>{"superseded a", "running b", "removing a", "removed a"});
+}
+
+}  // namespace failover_itest
