@@ -15,15 +15,6 @@ using namespace fleet::itest;
 
 namespace {
 
-// The value of one series in fleetd's /metrics text; -1 when absent.
-double metric(FleetdProcess& fleetd, const std::string& series) {
-  std::istringstream text(fleetd.call("GET", "/metrics").body);
-  for (std::string line; std::getline(text, line);) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
-
 // The status of one request sent from `source` (any 127.x.y.z is this machine's loopback), or -1.
 int status_from(const std::string& source, const std::string& base_url, const std::string& path,
                 const std::string& token, const std::string& method = "GET", const std::string& body = "") {
@@ -58,7 +49,7 @@ TEST_CASE("every 401 is counted by reason, and a repeated unknown token is answe
           "[integration][auth][security]") {
   TempDir dir;
   FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
-  REQUIRE(metric(fleetd, R"(fleetd_auth_failures_total{reason="unknown"})") == 0);
+  REQUIRE(metric_value(fleetd, R"(fleetd_auth_failures_total{reason="unknown"})") == 0);
 
   const std::string unknown = "not-a-token-fleetd-ever-made";
   for (int i = 0; i < 50; ++i) {
@@ -69,10 +60,10 @@ TEST_CASE("every 401 is counted by reason, and a repeated unknown token is answe
   CHECK(fleetd.call("GET", "/v1/clusters", "", {}, std::string()).status == 401);  // none
   CHECK(fleetd.call("GET", "/v1/clusters", "", {{"authorization", "Basic Zm9v"}}, std::string()).status == 401);
 
-  CHECK(metric(fleetd, R"(fleetd_auth_failures_total{reason="unknown"})") == 50);
-  CHECK(metric(fleetd, "fleetd_auth_unknown_cached_total") == 49);  // the first one asked the database
-  CHECK(metric(fleetd, R"(fleetd_auth_failures_total{reason="missing"})") == 1);
-  CHECK(metric(fleetd, R"(fleetd_auth_failures_total{reason="malformed"})") == 1);
+  CHECK(metric_value(fleetd, R"(fleetd_auth_failures_total{reason="unknown"})") == 50);
+  CHECK(metric_value(fleetd, "fleetd_auth_unknown_cached_total") == 49);  // the first one asked the database
+  CHECK(metric_value(fleetd, R"(fleetd_auth_failures_total{reason="missing"})") == 1);
+  CHECK(metric_value(fleetd, R"(fleetd_auth_failures_total{reason="malformed"})") == 1);
 
   // A token made after an unknown one was tried is a different token: it works at once.
   const std::string made =
@@ -134,8 +125,8 @@ TEST_CASE("an address that keeps presenting unknown tokens gets 429, while anoth
     REQUIRE(fleetd.call("GET", "/v1/clusters", "", {}, "flood-" + std::to_string(i)).status == 429);
   }
   // Those cost no lookup: the unknown-token count stopped at five.
-  CHECK(metric(fleetd, R"(fleetd_auth_failures_total{reason="unknown"})") == 5);
-  CHECK(metric(fleetd, "fleetd_auth_throttled_total") == 51);
+  CHECK(metric_value(fleetd, R"(fleetd_auth_failures_total{reason="unknown"})") == 5);
+  CHECK(metric_value(fleetd, "fleetd_auth_throttled_total") == 51);
   // From the same address a token this replica already accepted still works; one it has not seen waits too.
   CHECK(fleetd.call("GET", "/v1/clusters").status == 200);
   CHECK(fleetd.call("GET", "/v1/clusters", "", {}, viewer).status == 429);
@@ -168,8 +159,8 @@ TEST_CASE("an address that keeps presenting unknown agent credentials gets 429 o
   CHECK(fleetd.call("GET", poll, "", {}, std::string("invented-6")).status == 429);
   CHECK(fleetd.call("POST", report, R"({"state": "done"})", {}, std::string("invented-7")).status == 429);
   CHECK(fleetd.call("POST", "/v1/agents/register", "", {}, std::string("invented-bootstrap")).status == 429);
-  CHECK(metric(fleetd, R"(fleetd_auth_failures_total{reason="unknown"})") == 5);
-  CHECK(metric(fleetd, "fleetd_auth_throttled_total") == 4);
+  CHECK(metric_value(fleetd, R"(fleetd_auth_failures_total{reason="unknown"})") == 5);
+  CHECK(metric_value(fleetd, "fleetd_auth_throttled_total") == 4);
   // The agent this replica knows keeps working from the same address.
   CHECK(fleetd.call("GET", poll, "", {}, cred).status == 200);
   fleet::protocol::HeartbeatEnvelope full;

@@ -49,16 +49,6 @@ long long scalar(const FleetdProcess& fleetd, const std::string& sql) {
   return txn.exec(sql)[0][0].as<long long>();
 }
 
-// The value of a metric line without labels, or -1.
-double metric(FleetdProcess& fleetd, const std::string& name) {
-  auto r = fleetd.call("GET", "/metrics", "", {}, std::string(""));
-  std::istringstream in(r.body);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
-  }
-  return -1;
-}
-
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -78,7 +68,7 @@ TEST_CASE("a serialization failure or deadlock is retried and the request succee
   CHECK(scalar(fleetd, "SELECT count(*) FROM audit_log WHERE action = 'cluster.create' AND object_name = 'retry-1'") ==
         1);  // the failed attempt rolled back with its audit row
   CHECK(scalar(fleetd, "SELECT last_value FROM itest_fault_count") == 2);  // two runs of the insert
-  CHECK(metric(fleetd, "fleetd_db_retries_total") == 1);
+  CHECK(metric_value(fleetd, "fleetd_db_retries_total", std::string("")) == 1);
 
   plant_fault(fleetd, "clusters", "UPDATE", "40P01", 2);  // deadlock_detected, twice
   auto patched = fleetd.call("PATCH", "/v1/clusters/retry-1", R"({"region": "westeurope"})",
@@ -86,7 +76,7 @@ TEST_CASE("a serialization failure or deadlock is retried and the request succee
   INFO(patched.body);
   REQUIRE(patched.status == 200);
   CHECK(json::parse(patched.body)["region"] == "westeurope");
-  CHECK(metric(fleetd, "fleetd_db_retries_total") == 3);
+  CHECK(metric_value(fleetd, "fleetd_db_retries_total", std::string("")) == 3);
 }
 
 TEST_CASE("conflicts that outlast the retries are a 503 with Retry-After and write nothing", "[integration][errors]") {

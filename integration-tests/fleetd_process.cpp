@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -198,6 +199,14 @@ void FleetdProcess::restart() {
     options_.listen = options_.listen.substr(0, colon) + base_url_.substr(port_at);
   }
   start();
+}
+
+double metric_value(FleetdProcess& fleetd, const std::string& series, std::optional<std::string> token) {
+  std::istringstream text(fleetd.call("GET", "/metrics", "", {}, std::move(token)).body);
+  for (std::string line; std::getline(text, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
 }
 
 std::string register_agent(FleetdProcess& fleetd, const std::string& cluster) {

@@ -82,6 +82,12 @@ class FleetdProcess {
 std::string fleetd_binary();
 std::string fleetctl_binary();
 
+// The value of one series in fleetd's /metrics text, named as printed ("fleetd_x_total",
+// "fleetd_y_total{reason=\"unknown\"}"), or -1 when absent. `token`
+// as in FleetdProcess::call ("" sends none: /metrics needs none, and a test whose database is failing on purpose
+// cannot check a token).
+double metric_value(FleetdProcess& fleetd, const std::string& series, std::optional<std::string> token = std::nullopt);
+
 // Creates an AKS cluster, mints a bootstrap token and registers its agent: the agent's credential.
 std::string register_agent(FleetdProcess& fleetd, const std::string& cluster);
 

@@ -10,13 +10,16 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
 #include "agents/fleet_spec.hpp"
 #include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
+#include "integration-tests/workload_moves.hpp"
 
 namespace failover_itest {
 
@@ -142,51 +145,71 @@ json pinned_workload(const std::string& slot) {
   return w;
 }
 
-TEST_CASE("fleet-sim: a move off a live cluster is make before break: the old binding goes once the new one runs",
-          "[integration][placement][fleet-sim][failover]") {
+// A two-cluster fleet (slot=a, slot=b) with the pinned workload running on a.
+struct PinnedOnA {
   TempDir dir;
   FleetdProcess fleetd{FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1"})};
-  auto spec = fleet::agent::generate_fleet_spec(2, "h100:8x100%", 11);
-  REQUIRE(spec);
-  spec->time_scale = 2000;
-  spec->clusters[0].labels["slot"] = "a";
-  spec->clusters[1].labels["slot"] = "b";
-  const std::string a = spec->clusters[0].name;
-  const std::string b = spec->clusters[1].name;
-  const auto sim = start_fleet_sim(fleetd, dir.path(), *spec);
-  REQUIRE(wait_for_ready_clusters(fleetd, 2));
+  fleet::agent::FleetSpec spec;
+  std::string a, b;
+  std::unique_ptr<ChildProcess> sim;
 
-  fleetd.call_json("POST", "/v1/workloads", pinned_workload("a").dump(), 201);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (bindings_of(fleetd, "pinned") != std::map<std::string, std::string>{{a, "Running"}}) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  explicit PinnedOnA(std::uint64_t seed) : spec(slot_fleet(seed)), a(spec.clusters[0].name), b(spec.clusters[1].name) {
+    sim = start_fleet_sim(fleetd, dir.path(), spec);
+    REQUIRE(wait_for_ready_clusters(fleetd, 2));
+    fleetd.call_json("POST", "/v1/workloads", pinned_workload("a").dump(), 201);
+    wait_for([&] { return bindings_of(fleetd, "pinned") == std::map<std::string, std::string>{{a, "Running"}}; });
   }
-  // The affinity now names the other cluster.
-  REQUIRE(fleetd.call("PUT", "/v1/workloads/pinned", pinned_workload("b").dump()).status == 200);
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (bindings_of(fleetd, "pinned") != std::map<std::string, std::string>{{b, "Running"}}) {
-    INFO(fleetd.call_json("GET", "/v1/workloads/pinned/placement").dump());
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  // In the events, in order: the move (a kept running), b running, then a removed, and only then deleted there.
-  std::vector<std::string> seen;
-  for (const json& e : fleetd.list_all("/v1/workloads/pinned/events")) {
-    const std::string type = e["type"];
-    const std::string cluster = e.value("cluster", "");
-    const std::string message = e.value("message", "");
-    if (type == "Unbound" && cluster == a && message.find("keep running here") != std::string::npos) {
-      seen.push_back("superseded a");
-    } else if (type == "Running" && cluster == b) {
-      seen.push_back("running b");
-    } else if (type == "Unbound" && cluster == a && message.find("replace them run") != std::string::npos) {
-      seen.push_back("removing a");
-    } else if (type == "Removed" && cluster == a) {
-      seen.push_back("removed a");
+
+  void wait_for(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done()) {
+      INFO(fleetd.call_json("GET", "/v1/workloads/pinned/placement").dump());
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
-  CHECK(seen == std::vector<std::string>{"superseded a", "running b", "removing a", "removed a"});
+};
+
+TEST_CASE("fleet-sim: a move off a live cluster is make before break: the old binding goes once the new one runs",
+          "[integration][placement][fleet-sim][failover]") {
+  PinnedOnA f(11);
+  // The affinity now names the other cluster.
+  REQUIRE(f.fleetd.call("PUT", "/v1/workloads/pinned", pinned_workload("b").dump()).status == 200);
+  f.wait_for([&] { return bindings_of(f.fleetd, "pinned") == std::map<std::string, std::string>{{f.b, "Running"}}; });
+  // In the events, in order: the move (a kept running), b running, then a removed, and only then deleted there.
+  CHECK(workload_move(f.fleetd, "pinned", f.a, f.b).steps ==
+        std::vector<std::string>{"superseded", "running", "removing", "removed"});
+}
+
+// The nodes a workload's binding on `cluster` uses.
+std::set<std::string> bound_nodes(FleetdProcess& fleetd, const std::string& workload, const std::string& cluster) {
+  std::set<std::string> out;
+  const json placement = fleetd.call_json("GET", "/v1/workloads/" + workload + "/placement");
+  for (const json& b : placement.value("bindings", json::array())) {
+    if (b["cluster"] != cluster) continue;
+    for (const json& n : b["nodes"]) out.insert(n["node"].get<std::string>());
+  }
+  return out;
+}
+
+TEST_CASE("fleet-sim: replicas on a node its operator quarantines move to admitted nodes",
+          "[integration][placement][fleet-sim][failover]") {
+  PinnedOnA f(13);
+  const std::set<std::string> before = bound_nodes(f.fleetd, "pinned", f.a);
+  REQUIRE(before.size() == 1);
+  const std::string node = *before.begin();
+  f.fleetd.call_json("POST", "/v1/clusters/" + f.a + "/nodes/" + node + ":quarantine",
+                     R"({"reason": "ECC errors on GPU 3"})", 202);
+  f.wait_for([&] {
+    const std::set<std::string> now = bound_nodes(f.fleetd, "pinned", f.a);
+    return !now.empty() && !now.contains(node) && bindings_of(f.fleetd, "pinned")[f.a] == "Running";
+  });
+  bool moved = false;
+  for (const json& e : f.fleetd.list_all("/v1/workloads/pinned/events")) {
+    moved |=
+        e["type"] == "Bound" && e.value("message", "").find("moved between nodes (was " + node) != std::string::npos;
+  }
+  CHECK(moved);
 }
 
 }  // namespace failover_itest

@@ -10,6 +10,7 @@
 
 #include "model/cluster.hpp"
 #include "model/label_selector.hpp"
+#include "placement/disruption_budget.hpp"
 #include "placement/dotted_version.hpp"
 #include "placement/model_fit.hpp"
 
@@ -115,6 +116,7 @@ struct Workload {
   std::optional<DottedVersion> min_driver_version;
   std::optional<DottedVersion> min_cuda_version;
   Policy policy;
+  std::optional<DisruptionBudget> disruption_budget;  // none: a drain never waits for this workload
   bool operator==(const Workload&) const = default;
 };
 

@@ -510,11 +510,14 @@ Result<Workload> spec_from_json(const json& j, bool with_manifests) {
   if (!j.is_object()) return model::wrong_type("(root)", "an object", j);
   // "manifests" is read by the caller; the stored spec has none.
   const Status known =
-      with_manifests
-          ? model::reject_unknown_fields(
-                j, {"name", "manifests", "replicas", "resources", "minDriverVersion", "minCudaVersion", "policy"}, "")
-          : model::reject_unknown_fields(
-                j, {"name", "replicas", "resources", "minDriverVersion", "minCudaVersion", "policy"}, "");
+      with_manifests ? model::reject_unknown_fields(j,
+                                                    {"name", "manifests", "replicas", "resources", "minDriverVersion",
+                                                     "minCudaVersion", "policy", "disruptionBudget"},
+                                                    "")
+                     : model::reject_unknown_fields(j,
+                                                    {"name", "replicas", "resources", "minDriverVersion",
+                                                     "minCudaVersion", "policy", "disruptionBudget"},
+                                                    "");
   if (!known) return known.error();
   Workload out;
   auto name = model::required_string(j, "name", "");
@@ -538,6 +541,9 @@ Result<Workload> spec_from_json(const json& j, bool with_manifests) {
   auto policy = policy_from_json(j);
   if (!policy) return policy.error();
   out.policy = std::move(policy).value();
+  auto budget = disruption_budget_from_json(j);
+  if (!budget) return budget.error();
+  out.disruption_budget = *budget;
   return out;
 }
 
@@ -626,6 +632,7 @@ json to_json(const Workload& w) {
   if (w.min_driver_version) out["minDriverVersion"] = to_string(*w.min_driver_version);
   if (w.min_cuda_version) out["minCudaVersion"] = to_string(*w.min_cuda_version);
   out["policy"] = policy_to_json(w.policy);
+  if (w.disruption_budget) out["disruptionBudget"] = to_json(*w.disruption_budget);
   return out;
 }
 

@@ -21,7 +21,8 @@
 //       "affinity": { "required": term, "preferred": [{"weight": -100..100 (not 0), term members…}] },
 //       "tolerations": [{"key", "operator": "Equal" | "Exists", "value", "effect"}],
 //       "spread": [{"topologyKey", "maxSkew": 1..1000 (1),
-//                   "whenUnsatisfiable": "DoNotSchedule" | "ScheduleAnyway"}] } }
+//                   "whenUnsatisfiable": "DoNotSchedule" | "ScheduleAnyway"}] },
+//     "disruptionBudget": {"maxUnavailable" | "minAvailable": replicas | "N%"} } optional (disruption_budget.hpp)
 //   term := { "labelSelector": Kubernetes selector text,
 //             "properties": [{"name", "gpuModel"?, "operator": "Gt"|"Ge"|"Eq"|"Ne"|"Lt"|"Le", "value": number}] }
 //

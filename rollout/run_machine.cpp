@@ -14,6 +14,8 @@ namespace {
 
 // How often an open HealthCheck gate looks again: heartbeats do not wake the executor, a timer does.
 constexpr Seconds kHealthRecheck{5};
+// How often a held drain looks again: the placement's moves do not wake the executor either.
+constexpr Seconds kDrainHoldRecheck{5};
 
 // Skip reasons the run machine gives (the planner's are in plan.hpp).
 constexpr const char* kSkipClusterDeleted = "ClusterDeleted";
@@ -57,6 +59,8 @@ class Machine {
 
   void observe_member(std::size_t i, const Observations& obs);
   void issue(std::size_t i);
+  // A node-pool step whose drain a disruption budget holds: no command yet (true).
+  bool held(std::size_t i);
   bool check_failure_policies();
   void run_stage(std::size_t s, const Observations& obs);
   void start_members(std::size_t s, const Observations& obs);
@@ -79,6 +83,7 @@ class Machine {
   RunState& st_;
   TimePoint now_;
   const Strategy& strategy_;
+  const Observations* obs_ = nullptr;  // during advance()
   std::vector<GateRef> gate_refs_;
   Decision d_;
 };
@@ -130,7 +135,32 @@ void Machine::set_gate(std::size_t i, GatePhase to, std::string message) {
   d_.run_changed = true;
 }
 
+std::string step_text(const MemberState& m) {
+  return "step " + std::to_string(m.step + 1) + "/" + std::to_string(m.steps.size()) + ": " + describe(m.steps[m.step]);
+}
+
+bool Machine::held(std::size_t i) {
+  const MemberState& m = st_.members[i];
+  const Step& step = m.steps[m.step];
+  if (step.kind != StepKind::kNodePool || obs_ == nullptr) return false;
+  const auto hold = obs_->drain_holds.find(m.cluster + "/" + step.pool);
+  if (hold == obs_->drain_holds.end()) return false;
+  if (st_.phase == RunPhase::kAborted) {  // nothing of this step ran: it never will
+    st_.members[i].skip_reason = kSkipAborted;
+    set_member(i, MemberPhase::kSkipped, "the run was aborted while " + step_text(m) + " waited to drain its pool");
+    return true;
+  }
+  d_.held_drains.push_back({m.cluster, m.cluster_id, step.pool, hold->second});
+  wake(now_ + kDrainHoldRecheck);
+  std::string message = step_text(m) + ": waiting to drain pool " + step.pool + ": " + hold->second;
+  if (m.phase != MemberPhase::kUpgrading || m.message != message) {
+    set_member(i, MemberPhase::kUpgrading, std::move(message));
+  }
+  return true;
+}
+
 void Machine::issue(std::size_t i) {
+  if (held(i)) return;
   const MemberState& m = st_.members[i];
   const Step& step = m.steps[m.step];
   CommandToIssue c;
@@ -150,10 +180,6 @@ void Machine::issue(std::size_t i) {
     c.payload = std::move(p);
   }
   d_.commands.push_back(std::move(c));
-}
-
-std::string step_text(const MemberState& m) {
-  return "step " + std::to_string(m.step + 1) + "/" + std::to_string(m.steps.size()) + ": " + describe(m.steps[m.step]);
 }
 
 void Machine::observe_member(std::size_t i, const Observations& obs) {
@@ -468,6 +494,7 @@ void Machine::run_stage(std::size_t s, const Observations& obs) {
 }
 
 void Machine::advance(const Observations& obs) {
+  obs_ = &obs;
   for (std::size_t i = 0; i < st_.members.size(); ++i) {
     if (in_flight(st_.members[i].phase)) observe_member(i, obs);
   }

@@ -27,7 +27,11 @@
 //  - gates: Approval waits for :approve; Wait passes `duration` after it opened; ScheduledStart passes at
 //    notBefore; HealthCheck passes after `soak` of unbroken health of its scope, fails at `timeout` (pausing the
 //    run); a paused run opens no gate and starts no member, but gates already open keep their clocks;
-//  - the run is Completed when every stage is final and no member failed, Failed when some did.
+//  - the run is Completed when every stage is final and no member failed, Failed when some did;
+//  - disruption budgets (issue #15 item 1): a node-pool step whose drain would take more of a workload's replicas
+//    down than its budget allows is not issued; the member stays Upgrading with the reason, the decision lists the
+//    held drain (the placement loop moves those replicas elsewhere, make before break), and a timer looks again
+//    every few seconds. It holds its concurrency slot: the member has begun.
 #include <map>
 #include <optional>
 #include <string>
@@ -59,6 +63,9 @@ struct ClusterObservation {
 struct Observations {
   std::map<std::string, CommandObservation, std::less<>> commands;  // by command id
   std::map<std::string, ClusterObservation, std::less<>> clusters;  // by cluster name
+  // "<cluster>/<pool>" → why draining that pool now would break a workload's disruption budget (issue #15 item 1,
+  // placement/disruption_budget.hpp); the pool's step waits while it is here.
+  std::map<std::string, std::string, std::less<>> drain_holds;
 };
 
 struct Event {
@@ -78,6 +85,15 @@ struct CommandToIssue {
   protocol::CommandPayload payload;
 };
 
+// A node-pool step that waits for its drain: the placement moves the pool's replicas elsewhere meanwhile.
+struct HeldDrain {
+  std::string cluster;
+  std::string cluster_id;
+  std::string pool;
+  std::string reason;
+  bool operator==(const HeldDrain&) const = default;
+};
+
 // A member step whose command the decision saw finish (for metrics: what kind, how many nodes, how long).
 struct FinishedStep {
   StepKind kind = StepKind::kControlPlane;
@@ -93,6 +109,7 @@ struct Decision {
   bool run_changed = false;                  // run-level status (phase, stages, gates, counters) changed
   std::optional<TimePoint> wake_at;          // the earliest time a timer must advance the run again
   std::vector<FinishedStep> finished_steps;
+  std::vector<HeldDrain> held_drains;  // every node-pool step waiting for its drain now (not only new ones)
 };
 
 // Advances the run as far as the observations allow at `now`.

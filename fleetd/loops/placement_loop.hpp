@@ -16,8 +16,11 @@
 // Re-placement (issue #15 item 1): a workload bound to a cluster that is gone (unreachable past the liveness
 // monitor's --unreachable-after grace, or being deleted) is decided again in the next safety round; the engine
 // does not choose a gone cluster, so its replicas go elsewhere, and the old binding is deleted once they are all
-// placed. A move off a live cluster is make-before-break: the old binding is Superseded and keeps running until
-// every other binding of the workload runs (binding_changes.hpp).
+// placed. A workload bound to nodes of a pool being drained (an upgrade_node_pool in flight, or a drain a rollout
+// holds for a disruption budget: fleetd/store/drain_hold_store.hpp) is decided again too, and those nodes are not
+// capacity; so is one bound to a node that was quarantined or left the inventory. A move off a live cluster is
+// make-before-break: the old binding is Superseded and keeps running until every other binding of the workload runs
+// (binding_changes.hpp).
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>

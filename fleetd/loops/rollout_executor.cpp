@@ -5,6 +5,7 @@
 
 #include "common/log.hpp"
 #include "fleetd/db/lock_keys.hpp"
+#include "fleetd/store/drain_hold_store.hpp"
 #include "fleetd/store/rollout_store.hpp"
 #include "rollout/run_machine.hpp"
 
@@ -82,9 +83,11 @@ RolloutExecutor::Outcome RolloutExecutor::advance_run(pqxx::transaction_base& tx
     out.state = std::move(stored->state);
   }
   rollout::RunState& st = *out.state;
+  std::vector<rollout::HeldDrain> held;
   for (int pass = 0; pass < kMaxPasses; ++pass) {
     const auto obs = store::observe(txn, st);
     rollout::Decision d = rollout::advance(st, obs, now);
+    held = d.held_drains;  // each look lists every held drain: the last one is the run's
     out.wake_at = d.wake_at;
     const bool changed = d.run_changed || !d.events.empty() || !d.commands.empty() || !d.changed_members.empty();
     out.finished_steps.insert(out.finished_steps.end(), d.finished_steps.begin(), d.finished_steps.end());
@@ -101,6 +104,8 @@ RolloutExecutor::Outcome RolloutExecutor::advance_run(pqxx::transaction_base& tx
     // starting); only a run-level change is worth a second look at the same instant.
     if (!d.run_changed) break;
   }
+  // The placement loop counts held pools as draining, and moves their replicas (issue #15 item 1).
+  store::save_held_drains(txn, name, held);
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "fleetd/store/drain_hold_store.hpp"
 #include "placement/decision_json.hpp"
 
 namespace fleet::store {
@@ -37,8 +38,10 @@ const std::string kBoundTakes =
 constexpr const char* kUpgradingPools =
     "SELECT c.name, a.payload->>'pool' FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id "
     "WHERE a.kind = 'upgrade_node_pool' AND a.state NOT IN ('succeeded', 'failed')";
-// New or changed since decided, being deleted, or (with $1) not fully placed or bound to a cluster that is gone
-// (unreachable past the liveness grace, or being deleted: issue #15 item 1). Row-locked so that two replicas'
+// New or changed since decided, being deleted, or (with $1) not fully placed, bound to a cluster that is gone
+// (unreachable past the liveness grace, or being deleted), or bound to nodes of a pool being drained or whose drain
+// a disruption budget holds, or to a node of a ready cluster that its GPU probe quarantined or that left the
+// inventory (issue #15 item 1). Row-locked so that two replicas'
 // loops (and a concurrent PUT) never decide the same generation twice; a locked row waits for the next round.
 constexpr const char* kToPlace =
     "SELECT w.id::text, w.name, w.generation, w.state, w.deletion_requested_at IS NOT NULL, p.generation, "
@@ -48,6 +51,14 @@ constexpr const char* kToPlace =
     "OR ($1 AND EXISTS (SELECT 1 FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id "
     "WHERE b.workload_id = w.id AND b.state NOT IN ('Deleting', 'Superseded') AND c.state IN ('unreachable', "
     "'deleting'))) "
+    "OR ($1 AND EXISTS (SELECT 1 FROM workload_bindings b CROSS JOIN jsonb_array_elements(b.nodes) s "
+    "JOIN clusters bc ON bc.id = b.cluster_id "
+    "LEFT JOIN nodes n ON n.cluster_id = b.cluster_id AND n.name = s->>'node' "
+    "WHERE b.workload_id = w.id AND b.state NOT IN ('Deleting', 'Superseded', 'Failed') AND ("
+    "(bc.state = 'ready' AND (n.name IS NULL OR n.data->>'admission' = 'quarantined')) OR "
+    "EXISTS (SELECT 1 FROM rollout_drain_holds h WHERE h.cluster_id = b.cluster_id AND h.pool = n.data->>'pool') OR "
+    "EXISTS (SELECT 1 FROM agent_commands a WHERE a.cluster_id = b.cluster_id AND a.kind = 'upgrade_node_pool' "
+    "AND a.state NOT IN ('succeeded', 'failed') AND a.payload->>'pool' = n.data->>'pool')))) "
     "ORDER BY w.created_at, w.name LIMIT $2 FOR UPDATE OF w SKIP LOCKED";
 constexpr const char* kBindingColumns =
     "b.seq, c.name, c.id::text, b.replicas, b.nodes::text, b.state, COALESCE(b.command_id, ''), b.generation, "
@@ -248,7 +259,7 @@ std::vector<NodeTake> bound_node_takes(pqxx::transaction_base& txn, std::string_
 }
 
 std::set<std::pair<std::string, std::string>> pools_being_upgraded(pqxx::transaction_base& txn) {
-  std::set<std::pair<std::string, std::string>> pools;
+  std::set<std::pair<std::string, std::string>> pools = held_drain_pools(txn);
   for (const auto& r : txn.exec(kUpgradingPools)) {
     if (!r[1].is_null()) pools.emplace(r[0].c_str(), r[1].c_str());
   }

@@ -9,6 +9,7 @@
 #include "common/time_format.hpp"
 #include "fleetd/db/lock_keys.hpp"
 #include "fleetd/store/command_store.hpp"
+#include "fleetd/store/drain_hold_store.hpp"
 #include "protocol/command_payloads.hpp"
 #include "rollout/strategy_json.hpp"
 
@@ -384,6 +385,27 @@ rollout::StepHistory step_history(pqxx::transaction_base& txn) {
   return h;
 }
 
+// The node pools the run has still to drain (a node-pool step not yet done of a member not final) whose drain
+// would break a workload's disruption budget now (issue #15 item 1).
+void observe_drain_holds(pqxx::transaction_base& txn, const rollout::RunState& state, rollout::Observations& obs) {
+  std::set<std::pair<std::string, std::string>> pools;
+  std::set<std::string> clusters;
+  for (const rollout::MemberState& m : state.members) {
+    if (rollout::is_final(m.phase)) continue;
+    for (std::size_t k = m.step; k < m.steps.size(); ++k) {
+      if (m.steps[k].kind != rollout::StepKind::kNodePool) continue;
+      pools.emplace(m.cluster, m.steps[k].pool);
+      clusters.insert(m.cluster);
+    }
+  }
+  if (pools.empty()) return;
+  const std::vector<placement::BudgetedWorkload> workloads = budgeted_workloads(txn, clusters);
+  if (workloads.empty()) return;
+  for (const auto& [cluster, pool] : pools) {
+    if (auto why = placement::drain_hold(workloads, cluster, pool)) obs.drain_holds[cluster + "/" + pool] = *why;
+  }
+}
+
 rollout::Observations observe(pqxx::transaction_base& txn, const rollout::RunState& state) {
   rollout::Observations obs;
   nlohmann::json ids = nlohmann::json::array();
@@ -430,6 +452,7 @@ rollout::Observations observe(pqxx::transaction_base& txn, const rollout::RunSta
     c.admitted_gpu_nodes = r[4].as<int>();
     obs.clusters.emplace(r[0].as<std::string>(), std::move(c));
   }
+  observe_drain_holds(txn, state, obs);
   return obs;
 }
 

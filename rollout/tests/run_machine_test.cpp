@@ -1214,6 +1214,49 @@ std::vector<ClusterFacts> window_fleet(int n = 4) {
   return fleet;
 }
 
+TEST_CASE("run: a drain a disruption budget holds waits with the reason and goes on once released", "[rollout][run]") {
+  Harness h(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 2, "c"));
+  const std::string why =
+      "workload llm has 2 replicas on pool system; draining it would leave 0 of 2 available, "
+      "below its disruption budget (minAvailable 2)";
+  h.obs.drain_holds["c0/system"] = why;
+  h.ok(start());
+  // Each runs its control plane step; c0's pool step then waits for its drain, c1's goes on.
+  h.drive_until([&] { return h.member("c1").phase == MemberPhase::kSucceeded; });
+  CHECK(h.member("c0").phase == MemberPhase::kUpgrading);
+  CHECK(h.member("c0").message ==
+        "step 2/2: pool system → 1.32.7, " + kImageJan + " (3 nodes): waiting to drain pool system: " + why);
+  const auto issued_c0 =
+      std::count_if(h.issued.begin(), h.issued.end(), [&](const std::string& id) { return h.cluster_of[id] == "c0"; });
+  CHECK(issued_c0 == 1);  // the control plane only
+  Decision d = h.tick();
+  CHECK(d.events.empty());  // held again, said once
+  REQUIRE(d.held_drains.size() == 1);
+  CHECK(d.held_drains[0] == HeldDrain{"c0", "id-c0", "system", why});
+  REQUIRE(d.wake_at.has_value());
+  CHECK(*d.wake_at == h.now + 5s);
+
+  // The placement moved the replicas: the step is issued, and the run completes.
+  h.obs.drain_holds.clear();
+  d = h.tick();
+  CHECK(d.held_drains.empty());
+  REQUIRE(d.commands.size() == 1);
+  CHECK(d.commands[0].cluster == "c0");
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+}
+
+TEST_CASE("run: an aborted run skips a member whose drain is held", "[rollout][run]") {
+  Harness h(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 1, "c"));
+  h.obs.drain_holds["c0/system"] = "workload llm: below its disruption budget";
+  h.ok(start());
+  h.drive_until([&] { return !h.tick().held_drains.empty(); });
+  h.ok(simple(ActionKind::kAbort));
+  h.tick();
+  CHECK(h.member("c0").phase == MemberPhase::kSkipped);
+  CHECK_THAT(h.member("c0").message, Catch::Contains("aborted while step 2/2"));
+}
+
 TEST_CASE("window: members outside their window wait, the others run, and start when it opens", "[rollout][window]") {
   Harness h(window_spec(), window_fleet());
   CHECK(h.member("w0").window == std::optional<std::size_t>(0));
