@@ -21,18 +21,10 @@ using namespace fleet::itest;
 using nlohmann::json;
 
 json budgeted_workload(bool pinned) {
-  json policy = {{"type", "PickN"}, {"numberOfClusters", 1}};
-  if (pinned) policy["affinity"] = {{"required", {{"labelSelector", "slot=a"}}}};
-  return {{"name", "llm"},
-          {"replicas", 2},
-          {"resources", {{"gpus", 1}, {"cpu", 2}, {"memoryGiB", 8}}},
-          {"policy", policy},
-          {"disruptionBudget", {{"minAvailable", 2}}},
-          {"manifests",
-           {{{"apiVersion", "apps/v1"},
-             {"kind", "Deployment"},
-             {"metadata", {{"name", "llm"}}},
-             {"spec", {{"template", {{"spec", {{"containers", {{{"name", "main"}, {"image", "vllm:1"}}}}}}}}}}}}}};
+  json w = one_gpu_workload("llm", 2);
+  if (pinned) w["policy"]["affinity"] = {{"required", {{"labelSelector", "slot=a"}}}};
+  w["disruptionBudget"] = {{"minAvailable", 2}};
+  return w;
 }
 
 std::map<std::string, std::string> llm_bindings(FleetdProcess& fleetd) {

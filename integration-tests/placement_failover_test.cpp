@@ -29,16 +29,7 @@ using nlohmann::json;
 constexpr int kFailoverWorkloads = 12;
 
 json gpu_workload(int i) {
-  const std::string name = "svc-" + std::to_string(i);
-  return {{"name", name},
-          {"replicas", 1},
-          {"resources", {{"gpus", 1}, {"cpu", 2}, {"memoryGiB", 8}}},
-          {"policy", {{"type", "PickN"}, {"numberOfClusters", 1}}},
-          {"manifests",
-           {{{"apiVersion", "apps/v1"},
-             {"kind", "Deployment"},
-             {"metadata", {{"name", name}}},
-             {"spec", {{"template", {{"spec", {{"containers", {{{"name", "main"}, {"image", "serve:1"}}}}}}}}}}}}}};
+  return one_gpu_workload("svc-" + std::to_string(i), 1);
 }
 
 // The workload's bindings by cluster: state.

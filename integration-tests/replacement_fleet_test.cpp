@@ -16,6 +16,7 @@
 #include "agents/fleet_spec.hpp"
 #include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
+#include "integration-tests/workload_moves.hpp"
 
 namespace replacement_itest {
 
@@ -26,16 +27,7 @@ constexpr int kReplacementClusters = 24;
 constexpr int kReplacementWorkloads = 200;
 
 json fleet_workload(int i) {
-  const std::string name = "wl-" + std::to_string(i);
-  json w = {{"name", name},
-            {"replicas", 1 + i % 2},
-            {"resources", {{"gpus", 1}, {"cpu", 1}, {"memoryGiB", 4}}},
-            {"policy", {{"type", "PickN"}, {"numberOfClusters", 1}}},
-            {"manifests",
-             {{{"apiVersion", "apps/v1"},
-               {"kind", "Deployment"},
-               {"metadata", {{"name", name}}},
-               {"spec", {{"template", {{"spec", {{"containers", {{{"name", "main"}, {"image", "serve:1"}}}}}}}}}}}}}};
+  json w = one_gpu_workload("wl-" + std::to_string(i), 1 + i % 2);
   if (i % 4 == 1) w["disruptionBudget"] = {{"maxUnavailable", 1}};  // 2 replicas: one may go
   if (i % 4 == 2) w["disruptionBudget"] = {{"minAvailable", 1}};    // 1 replica: it may not go
   if (i % 4 == 3) w["disruptionBudget"] = {{"minAvailable", "100%"}};

@@ -6,6 +6,19 @@
 
 namespace fleet::itest {
 
+nlohmann::json one_gpu_workload(const std::string& name, int replicas) {
+  const nlohmann::json container = {{"name", "main"}, {"image", "serve:1"}};
+  return {{"name", name},
+          {"replicas", replicas},
+          {"resources", {{"gpus", 1}, {"cpu", 1}, {"memoryGiB", 4}}},
+          {"policy", {{"type", "PickN"}, {"numberOfClusters", 1}}},
+          {"manifests",
+           {{{"apiVersion", "apps/v1"},
+             {"kind", "Deployment"},
+             {"metadata", {{"name", name}}},
+             {"spec", {{"template", {{"spec", {{"containers", {container}}}}}}}}}}}};
+}
+
 agent::FleetSpec slot_fleet(std::uint64_t seed) {
   auto spec = agent::generate_fleet_spec(2, "h100:8x100%", seed);
   if (!spec) throw std::runtime_error("slot_fleet: " + spec.error().message);

@@ -12,6 +12,9 @@
 
 namespace fleet::itest {
 
+// A workload of `replicas` one-GPU replicas placed PickN 1, whose manifest is one Deployment of that name.
+nlohmann::json one_gpu_workload(const std::string& name, int replicas);
+
 // Two clusters with H100 nodes, labelled slot=a and slot=b, on a fast simulated clock.
 agent::FleetSpec slot_fleet(std::uint64_t seed);
 
