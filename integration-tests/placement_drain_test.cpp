@@ -7,6 +7,7 @@
 // upgrade command was created only once the replicas ran on b (the pool was never drained under the budget).
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "agents/fleet_spec.hpp"
@@ -57,7 +58,8 @@ TEST_CASE("fleet-sim: a rollout holds a drain that would break a workload's disr
   const fleet::agent::FleetSpec spec = slot_fleet(21);
   const std::string a = spec.clusters[0].name;
   const std::string b = spec.clusters[1].name;
-  const auto sim = start_fleet_sim(fleetd, dir.path(), spec);
+  const auto manifests = dir.path() / "manifests";
+  const auto sim = start_fleet_sim(fleetd, dir.path(), spec, {"--manifests-dir", manifests.string()});
   REQUIRE(wait_for_ready_clusters(fleetd, 2, "1.31.4"));
 
   // Both replicas on a (pinned there first, then free to go anywhere: the binding stays where it runs).
@@ -85,6 +87,19 @@ TEST_CASE("fleet-sim: a rollout holds a drain that would break a workload's disr
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   CHECK(llm_bindings(fleetd) == std::map<std::string, std::string>{{b, "Running"}});
+  // What b runs is pinned to its GPU product, as its nodes' GPU Feature Discovery label names it.
+  std::ifstream applied(manifests / b / "llm.json");
+  const json objects = json::parse(applied, nullptr, false);
+  REQUIRE(objects.is_array());
+  const std::string product =
+      objects[0]["spec"]["template"]["spec"]["nodeSelector"].value("nvidia.com/gpu.product", std::string());
+  const json nodes = fleetd.call_json("GET", "/v1/clusters/" + b + "/nodes");
+  bool labelled = false;
+  for (const json& n : nodes["items"]) {
+    labelled |= !product.empty() && n["labels"].value("nvidia.com/gpu.product", "") == product;
+  }
+  INFO(objects.dump());
+  CHECK(labelled);
 
   // The rollout said why it waited.
   bool held = false;

@@ -116,7 +116,10 @@ TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none
   }
   CHECK(seen_waiting);
   CHECK(run["counts"]["succeeded"] == kWindowClusters);
-  for (const auto& c : fleetd.call_json("GET", "/v1/clusters?limit=1000")["items"]) {
+  // A named list: a range-for over a member of call_json's temporary would read a destroyed object.
+  const json clusters = fleetd.call_json("GET", "/v1/clusters?limit=1000");
+  REQUIRE(clusters["items"].size() == kWindowClusters);
+  for (const auto& c : clusters["items"]) {
     CHECK(c["kubernetesVersion"] == "1.32.7");
   }
 

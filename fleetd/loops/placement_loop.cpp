@@ -158,6 +158,18 @@ struct FleetIndex {
   std::map<std::string, std::string> ids;
   std::map<std::string, model::Labels> labels;
   std::set<std::string> gone;  // unreachable past the liveness grace, or being deleted
+  std::map<std::pair<std::string, std::string>, std::string> gpu_products;  // (cluster, node) → its GFD product label
+
+  // The bound nodes' common nvidia.com/gpu.product, "" when one has none or they differ.
+  std::string gpu_product_of(const placement::ClusterBinding& b) const {
+    std::string product;
+    for (const placement::NodeShare& share : b.nodes) {
+      const auto it = gpu_products.find({b.cluster, share.node});
+      if (it == gpu_products.end() || (!product.empty() && it->second != product)) return "";
+      product = it->second;
+    }
+    return product;
+  }
 };
 
 FleetIndex fleet_index(const std::vector<store::ClusterWithNodes>& fleet) {
@@ -166,6 +178,11 @@ FleetIndex fleet_index(const std::vector<store::ClusterWithNodes>& fleet) {
     index.ids.emplace(c.cluster.name, c.cluster.id);
     index.labels.emplace(c.cluster.name, c.cluster.labels);
     if (c.cluster.state == "unreachable" || c.cluster.state == "deleting") index.gone.insert(c.cluster.name);
+    for (const model::NodeInfo& n : *c.nodes) {
+      if (const auto label = n.labels.find(kGpuProductLabel); label != n.labels.end()) {
+        index.gpu_products.emplace(std::pair{c.cluster.name, n.name}, label->second);
+      }
+    }
   }
   return index;
 }
@@ -211,8 +228,9 @@ void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w,
     }
     const nlohmann::json& manifests = applied == overrides.applied.end() ? w.manifests : applied->second.manifests;
     const std::string id = command_id(seq, revision, "apply");
-    const nlohmann::json payload = {{"manifests", render_manifests(manifests, workload, w.generation, b)},
-                                    {"placement", placement_member(workload, w.generation, b)}};
+    const nlohmann::json payload = {
+        {"manifests", render_manifests(manifests, workload, w.generation, b, fleet.gpu_product_of(b))},
+        {"placement", placement_member(workload, w.generation, b)}};
     store::enqueue_command(txn, b.cluster, id, "apply_workload", payload, kCreatedBy);
     store::set_binding_command(txn, seq, id, "Pending");
     ++out.commands;

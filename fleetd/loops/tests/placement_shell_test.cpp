@@ -164,7 +164,7 @@ TEST_CASE("manifests carry the decision to the cluster", "[placement][loop]") {
      "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}},
     {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "llama"}, "spec": {}}])");
   const placement::ClusterBinding b{"a", 3, {{"n1", 2}, {"n2", 1}}};
-  const nlohmann::json out = render_manifests(manifests, w, 7, b);
+  const nlohmann::json out = render_manifests(manifests, w, 7, b, "NVIDIA-H100-80GB-HBM3");
   const nlohmann::json& deployment = out.at(0);
   CHECK(deployment.at("spec").at("replicas") == 3);
   CHECK(deployment.at("metadata").at("labels") ==
@@ -176,6 +176,8 @@ TEST_CASE("manifests carry the decision to the cluster", "[placement][loop]") {
   CHECK(pod.at("tolerations") ==
         nlohmann::json::parse(R"([{"key": "gpu", "operator": "Equal", "value": "reserved", "effect": "NoSchedule"}])"));
   CHECK(pod.at("containers").at(0).at("resources").at("limits").at("nvidia.com/gpu") == 4);
+  CHECK(pod.at("nodeSelector") == nlohmann::json{{"nvidia.com/gpu.product", "NVIDIA-H100-80GB-HBM3"}});
+  CHECK_FALSE(render_manifests(manifests, w, 7, b).at(0).at("spec").at("template").at("spec").contains("nodeSelector"));
   CHECK_FALSE(out.at(1).at("spec").contains("replicas"));  // a Service is not scaled
   CHECK(placement_member(w, 7, b) ==
         nlohmann::json::parse(R"({"workload": "llama", "generation": 7, "gpusPerReplica": 4,
@@ -197,7 +199,7 @@ TEST_CASE("placement shell: KubeRay and KAITO objects are pinned to the bound no
      "resource": {"instanceType": "Standard_NC24ads_A100_v4", "labelSelector": {"matchLabels": {"apps": "phi"}}},
      "inference": {"preset": {"name": "phi-3.5-mini-instruct"}}}])");
   const placement::ClusterBinding b{"a", 2, {{"n1", 2}}};
-  const nlohmann::json out = render_manifests(manifests, w, 3, b);
+  const nlohmann::json out = render_manifests(manifests, w, 3, b, "NVIDIA-H100-80GB-HBM3");
   const nlohmann::json hosts = nlohmann::json::parse(R"({"nodeSelectorTerms": [{"matchExpressions":
       [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1"]}]}]})");
   const nlohmann::json& ray = out.at(0).at("spec").at("rayClusterConfig");
@@ -206,6 +208,8 @@ TEST_CASE("placement shell: KubeRay and KAITO objects are pinned to the bound no
   CHECK(head.at("spec").at("affinity").at("nodeAffinity").at("requiredDuringSchedulingIgnoredDuringExecution") ==
         hosts);
   CHECK_FALSE(head.at("spec").at("containers").at(0).contains("resources"));  // the head asks for no GPU
+  CHECK_FALSE(head.at("spec").contains("nodeSelector"));
+  CHECK(worker.at("spec").at("nodeSelector").at("nvidia.com/gpu.product") == "NVIDIA-H100-80GB-HBM3");
   CHECK(worker.at("spec").at("affinity").at("nodeAffinity").at("requiredDuringSchedulingIgnoredDuringExecution") ==
         hosts);
   CHECK(worker.at("spec").at("containers").at(0).at("resources").at("limits").at("nvidia.com/gpu") == 2);
