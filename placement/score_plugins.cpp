@@ -60,6 +60,10 @@ std::optional<double> TaintPreferenceScore::score(const CycleState& state, const
       untolerated_preferences(state.workload->policy.tolerations, state.ledger->clusters()[candidate.cluster].taints));
 }
 
+std::optional<double> UpgradePendingScore::score(const CycleState& state, const Candidate& candidate) const {
+  return state.ledger->clusters()[candidate.cluster].upgrade_pending ? 0.0 : 1.0;
+}
+
 std::optional<double> CurrentBindingScore::score(const CycleState& state, const Candidate& candidate) const {
   return state.current.contains(state.ledger->clusters()[candidate.cluster].name) ? 1.0 : 0.0;
 }
@@ -71,6 +75,7 @@ std::vector<std::unique_ptr<ScorePlugin>> default_score_plugins() {
   plugins.push_back(std::make_unique<PreferredAffinityScore>());
   plugins.push_back(std::make_unique<CostScore>());
   plugins.push_back(std::make_unique<TaintPreferenceScore>());
+  plugins.push_back(std::make_unique<UpgradePendingScore>());
   plugins.push_back(std::make_unique<CurrentBindingScore>());
   return plugins;
 }

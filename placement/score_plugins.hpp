@@ -77,6 +77,16 @@ class TaintPreferenceScore final : public ScoreEach<TaintPreferenceScore> {
   std::optional<double> score(const CycleState& state, const Candidate& candidate) const override;
 };
 
+// Clusters an active rollout has yet to drain score lowest: replicas placed or moved now (ahead of another
+// cluster's drain, say) would only move again when that rollout reaches them. Below CurrentBinding, so what runs
+// there stays until its own pool is drained.
+class UpgradePendingScore final : public ScoreEach<UpgradePendingScore> {
+ public:
+  std::string_view name() const override { return "UpgradePending"; }
+  double weight() const override { return 6; }
+  std::optional<double> score(const CycleState& state, const Candidate& candidate) const override;
+};
+
 // Keeps a workload where it runs: re-evaluating an unchanged fleet moves nothing.
 class CurrentBindingScore final : public ScoreEach<CurrentBindingScore> {
  public:

@@ -43,6 +43,9 @@ struct ClusterSnapshot {
   model::Labels labels;
   std::vector<model::Taint> taints;
   std::vector<NodeSnapshot> nodes;
+  // An active rollout has yet to drain node pools here (issue #15 item 1): work placed now would likely move again
+  // soon, so the UpgradePending score keeps new and moving replicas elsewhere when there is a choice.
+  bool upgrade_pending = false;
 };
 
 // Order does not matter: the engine sorts clusters and nodes by name, so a shuffled snapshot decides the same.

@@ -10,6 +10,7 @@
 #include "fleetd/loops/placement_events.hpp"
 #include "fleetd/loops/workload_manifests.hpp"
 #include "fleetd/store/command_store.hpp"
+#include "fleetd/store/drain_hold_store.hpp"
 #include "fleetd/store/override_store.hpp"
 #include "fleetd/store/placement_snapshot.hpp"
 #include "fleetd/store/placement_store.hpp"
@@ -294,8 +295,9 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
     if (unreadable > 0) log::warn("placement: nodes with unreadable inventory left out", {{"nodes", unreadable}});
     const FleetIndex index = fleet_index(fleet);
     const auto overrides = round_overrides(txn, records);
-    placement::Snapshot snapshot = store::build_snapshot(fleet, store::bound_by_node(store::bound_node_takes(txn)),
-                                                         store::pools_being_upgraded(txn));
+    placement::Snapshot snapshot =
+        store::build_snapshot(fleet, store::bound_by_node(store::bound_node_takes(txn)),
+                              store::pools_being_upgraded(txn), store::clusters_pending_drain(txn));
     // The hints (model fit, costs) read the snapshot the round starts with; only GPU workloads need it.
     std::optional<placement::HintContext> hints;
     placement::PlacementEngine engine(snapshot);

@@ -24,6 +24,10 @@ constexpr const char* kAddHold =
     "INSERT INTO rollout_drain_holds (rollout, cluster_id, pool, reason) VALUES ($1, $2::uuid, $3, $4) "
     "ON CONFLICT (rollout, cluster_id, pool) DO UPDATE SET reason = EXCLUDED.reason "
     "WHERE rollout_drain_holds.reason <> EXCLUDED.reason";
+constexpr const char* kPendingDrain =
+    "SELECT DISTINCT m.cluster FROM rollout_members m JOIN rollouts r ON r.name = m.rollout "
+    "WHERE r.state IN ('Running', 'Paused') AND m.state IN ('Pending', 'WaitingForWindow', 'Upgrading', 'Probing') "
+    "AND m.data->'steps' @> '[{\"kind\": \"NodePool\"}]'::jsonb";
 constexpr const char* kHeldPools =
     "SELECT c.name, h.pool FROM rollout_drain_holds h JOIN clusters c ON c.id = h.cluster_id";
 
@@ -57,6 +61,12 @@ void save_held_drains(pqxx::transaction_base& txn, const std::string& rollout,
   for (const rollout::HeldDrain& h : held) keys.push_back({{"clusterId", h.cluster_id}, {"pool", h.pool}});
   txn.exec_params(kForgetHolds, rollout, keys.dump());
   for (const rollout::HeldDrain& h : held) txn.exec_params(kAddHold, rollout, h.cluster_id, h.pool, h.reason);
+}
+
+std::set<std::string> clusters_pending_drain(pqxx::transaction_base& txn) {
+  std::set<std::string> out;
+  for (const auto& r : txn.exec(kPendingDrain)) out.insert(r[0].c_str());
+  return out;
 }
 
 std::set<std::pair<std::string, std::string>> held_drain_pools(pqxx::transaction_base& txn) {

@@ -23,6 +23,10 @@ std::vector<placement::BudgetedWorkload> budgeted_workloads(pqxx::transaction_ba
 void save_held_drains(pqxx::transaction_base& txn, const std::string& rollout,
                       const std::vector<rollout::HeldDrain>& held);
 
+// The clusters whose node pools an active (Running or Paused) rollout has yet to upgrade: members not final whose
+// steps drain a pool, for the placement snapshot's upgrade_pending.
+std::set<std::string> clusters_pending_drain(pqxx::transaction_base& txn);
+
 // Every held (cluster name, pool), for the placement snapshot.
 std::set<std::pair<std::string, std::string>> held_drain_pools(pqxx::transaction_base& txn);
 

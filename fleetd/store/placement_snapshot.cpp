@@ -69,7 +69,7 @@ placement::NodeSnapshot node_snapshot(const model::NodeInfo& node, const BoundUs
 }
 
 placement::Snapshot build_snapshot(const std::vector<ClusterWithNodes>& clusters, const BoundByNode& bound,
-                                   const PoolSet& upgrading_pools) {
+                                   const PoolSet& upgrading_pools, const std::set<std::string>& upgrade_pending) {
   placement::Snapshot snapshot;
   snapshot.clusters.reserve(clusters.size());
   const BoundUsage none;
@@ -81,6 +81,7 @@ placement::Snapshot build_snapshot(const std::vector<ClusterWithNodes>& clusters
     c.state = stored.cluster.state;
     c.labels = stored.cluster.labels;
     c.taints = stored.cluster.taints;
+    c.upgrade_pending = upgrade_pending.contains(c.name);
     c.nodes.reserve(stored.nodes->size());
     for (const model::NodeInfo& node : *stored.nodes) {
       const auto it = bound.find({c.name, node.name});

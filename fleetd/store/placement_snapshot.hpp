@@ -32,7 +32,8 @@ BoundByNode bound_by_node(const std::vector<NodeTake>& takes);
 
 placement::NodeSnapshot node_snapshot(const model::NodeInfo& node, const BoundUsage& bound, bool draining);
 
+// `upgrade_pending`: the clusters an active rollout has yet to drain (drain_hold_store.hpp).
 placement::Snapshot build_snapshot(const std::vector<ClusterWithNodes>& clusters, const BoundByNode& bound,
-                                   const PoolSet& upgrading_pools);
+                                   const PoolSet& upgrading_pools, const std::set<std::string>& upgrade_pending = {});
 
 }  // namespace fleet::store

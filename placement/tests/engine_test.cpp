@@ -61,6 +61,15 @@ TEST_CASE("score plugins decide between feasible clusters", "[placement][scores]
     PlacementEngine engine(snapshot);
     CHECK(engine.place(workload("w", 8, 1, PolicyType::kPickN, 1)).bindings.at(0).cluster == "b");
   }
+  SECTION("a cluster a rollout has yet to drain scores below packing and fragmentation, not below a binding") {
+    Snapshot snapshot{{gpu_cluster("a-empty", 2), cluster("b-busy", {gpu_node("x", 8, 7), gpu_node("y")})}};
+    snapshot.clusters[1].upgrade_pending = true;
+    PlacementEngine engine(snapshot);
+    CHECK(engine.place(workload("w", 1, 1, PolicyType::kPickN, 1)).bindings.at(0).cluster == "a-empty");
+    // What already runs there stays until its own pool is drained.
+    const Decision kept = engine.place(workload("w", 1, 1, PolicyType::kPickN, 1), {{"b-busy", 1, {{"x", 1}}}});
+    CHECK(kept.bindings.at(0).cluster == "b-busy");
+  }
   SECTION("current bindings are kept on re-evaluation, on the same nodes") {
     PlacementEngine engine(Snapshot{{gpu_cluster("a", 2), gpu_cluster("b", 2)}});
     Workload w = workload("w", 2, 2, PolicyType::kPickN, 1);
