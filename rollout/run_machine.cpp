@@ -16,6 +16,8 @@ namespace {
 constexpr Seconds kHealthRecheck{5};
 // How often a held drain looks again: the placement's moves do not wake the executor either.
 constexpr Seconds kDrainHoldRecheck{5};
+// A held member's message says this; the message changes again when the step is issued.
+constexpr std::string_view kWaitingToDrain = ": waiting to drain pool ";
 
 // Skip reasons the run machine gives (the planner's are in plan.hpp).
 constexpr const char* kSkipClusterDeleted = "ClusterDeleted";
@@ -152,7 +154,7 @@ bool Machine::held(std::size_t i) {
   }
   d_.held_drains.push_back({m.cluster, m.cluster_id, step.pool, hold->second});
   wake(now_ + kDrainHoldRecheck);
-  std::string message = step_text(m) + ": waiting to drain pool " + step.pool + ": " + hold->second;
+  std::string message = step_text(m) + std::string(kWaitingToDrain) + step.pool + ": " + hold->second;
   if (m.phase != MemberPhase::kUpgrading || m.message != message) {
     set_member(i, MemberPhase::kUpgrading, std::move(message));
   }
@@ -163,6 +165,9 @@ void Machine::issue(std::size_t i) {
   if (held(i)) return;
   const MemberState& m = st_.members[i];
   const Step& step = m.steps[m.step];
+  if (m.phase == MemberPhase::kUpgrading && m.message.find(kWaitingToDrain) != std::string::npos) {
+    set_member(i, MemberPhase::kUpgrading, step_text(m) + " (its drain no longer breaks a disruption budget)");
+  }
   CommandToIssue c;
   c.id = command_id(st_.seq, i, m.step, m.attempt);
   c.cluster = m.cluster;

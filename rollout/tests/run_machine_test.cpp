@@ -1242,6 +1242,8 @@ TEST_CASE("run: a drain a disruption budget holds waits with the reason and goes
   CHECK(d.held_drains.empty());
   REQUIRE(d.commands.size() == 1);
   CHECK(d.commands[0].cluster == "c0");
+  CHECK(h.member("c0").message ==
+        "step 2/2: pool system → 1.32.7, " + kImageJan + " (3 nodes) (its drain no longer breaks a disruption budget)");
   h.drive();
   CHECK(h.st.phase == RunPhase::kCompleted);
 }
