@@ -13,7 +13,9 @@
 
 #include "common/error.hpp"
 #include "model/cluster.hpp"
+#include "model/field_path.hpp"
 #include "model/label_selector.hpp"
+#include "model/names.hpp"
 
 namespace fleet::model {
 
@@ -60,6 +62,26 @@ Result<std::optional<std::string>> optional_token(const nlohmann::json& object, 
                                                   std::string_view path, std::size_t max_size);
 // What is wrong with `value` as such a token, or "" when it is fine.
 std::string token_problem(std::string_view value, std::size_t max_size);
+
+// The optional array member `key` (under `path`), each item read by `read(item, "<field>[i]")` into `out`; more than
+// `max` items is "<field>: at most <max> <noun>". Absent: nothing. `read` returns a Result<T>.
+template <class T, class Read>
+Status optional_list(const nlohmann::json& object, std::string_view key, std::string_view path, std::size_t max,
+                     std::string_view noun, Read read, std::vector<T>& out) {
+  auto list = optional_array(object, key, path);
+  if (!list) return list.error();
+  if (!*list) return Ok{};
+  const std::string field = member_path(path, key);
+  if ((*list)->size() > max) {
+    return invalid_field(field, "at most " + std::to_string(max) + " " + std::string(noun));
+  }
+  for (std::size_t i = 0; i < (*list)->size(); ++i) {
+    auto item = read((**list)[i], index_path(field, i));
+    if (!item) return item.error();
+    out.push_back(std::move(item).value());
+  }
+  return Ok{};
+}
 
 // A label selector's text from the member at `field` ("strategy.stages[0].labelSelector"): its errors name that
 // member, not the parser's own "labelSelector".

@@ -463,23 +463,6 @@ Result<SpreadConstraint> spread_from_json(const json& j, const std::string& path
   return out;
 }
 
-// An array member of objects, each read by `read`, at most `max`.
-template <class T, class Read>
-Status list_from_json(const json& j, std::string_view key, std::string_view path, std::size_t max, Read read,
-                      std::vector<T>& out) {
-  auto list = model::optional_array(j, key, path);
-  if (!list) return list.error();
-  if (!*list) return Ok{};
-  const std::string field = at(path, key);
-  if ((*list)->size() > max) return model::invalid_field(field, "at most " + std::to_string(max) + " entries");
-  for (std::size_t i = 0; i < (*list)->size(); ++i) {
-    auto item = read((**list)[i], model::index_path(field, i));
-    if (!item) return item.error();
-    out.push_back(std::move(item).value());
-  }
-  return Ok{};
-}
-
 Result<Policy> policy_from_json(const json& root) {
   constexpr std::string_view kPath = "policy";
   Policy out;
@@ -497,10 +480,13 @@ Result<Policy> policy_from_json(const json& root) {
   if (auto s = selection_from_json(j, kPath, out); !s) return s.error();
   if (auto s = division_from_json(j, kPath, out); !s) return s.error();
   if (auto s = affinity_from_json(j, kPath, out); !s) return s.error();
-  if (auto s = list_from_json(j, "tolerations", kPath, kMaxTolerations, toleration_from_json, out.tolerations); !s) {
+  if (auto s = model::optional_list(j, "tolerations", kPath, kMaxTolerations, "entries", toleration_from_json,
+                                    out.tolerations);
+      !s) {
     return s.error();
   }
-  if (auto s = list_from_json(j, "spread", kPath, kMaxSpreadConstraints, spread_from_json, out.spread); !s) {
+  if (auto s = model::optional_list(j, "spread", kPath, kMaxSpreadConstraints, "entries", spread_from_json, out.spread);
+      !s) {
     return s.error();
   }
   return out;

@@ -68,43 +68,20 @@ Result<HeartbeatEnvelope> heartbeat_from_json(const json& j) {
     if (!d) return d.error();
     e.delta = std::move(d).value();
   }
-  auto probes = model::optional_array(j, "probeResults", "");
-  if (!probes) return probes.error();
-  if (*probes) {
-    if ((*probes)->size() > kMaxProbeResultsPerHeartbeat) {
-      return model::invalid_field("probeResults",
-                                  "at most " + std::to_string(kMaxProbeResultsPerHeartbeat) + " results");
-    }
-    for (std::size_t i = 0; i < (*probes)->size(); ++i) {
-      auto r = probe_result_from_json((**probes)[i], model::index_path("probeResults", i));
-      if (!r) return r.error();
-      e.probe_results.push_back(std::move(r).value());
-    }
+  if (auto s = model::optional_list(j, "probeResults", "", kMaxProbeResultsPerHeartbeat, "results",
+                                    probe_result_from_json, e.probe_results);
+      !s) {
+    return s.error();
   }
-  auto unguarded = model::optional_array(j, "unguardedNodes", "");
-  if (!unguarded) return unguarded.error();
-  if (*unguarded) {
-    if ((*unguarded)->size() > kMaxUnguardedPerHeartbeat) {
-      return model::invalid_field("unguardedNodes", "at most " + std::to_string(kMaxUnguardedPerHeartbeat) + " nodes");
-    }
-    for (std::size_t i = 0; i < (*unguarded)->size(); ++i) {
-      auto n = unguarded_node_from_json((**unguarded)[i], model::index_path("unguardedNodes", i));
-      if (!n) return n.error();
-      e.unguarded_nodes.push_back(std::move(n).value());
-    }
+  if (auto s = model::optional_list(j, "unguardedNodes", "", kMaxUnguardedPerHeartbeat, "nodes",
+                                    unguarded_node_from_json, e.unguarded_nodes);
+      !s) {
+    return s.error();
   }
-  auto workloads = model::optional_array(j, "workloadStatuses", "");
-  if (!workloads) return workloads.error();
-  if (*workloads) {
-    if ((*workloads)->size() > kMaxWorkloadStatusesPerHeartbeat) {
-      return model::invalid_field("workloadStatuses",
-                                  "at most " + std::to_string(kMaxWorkloadStatusesPerHeartbeat) + " workloads");
-    }
-    for (std::size_t i = 0; i < (*workloads)->size(); ++i) {
-      auto w = workload_status_from_json((**workloads)[i], model::index_path("workloadStatuses", i));
-      if (!w) return w.error();
-      e.workload_statuses.push_back(std::move(w).value());
-    }
+  if (auto s = model::optional_list(j, "workloadStatuses", "", kMaxWorkloadStatusesPerHeartbeat, "workloads",
+                                    workload_status_from_json, e.workload_statuses);
+      !s) {
+    return s.error();
   }
   return e;
 }

@@ -8,22 +8,11 @@ namespace {
 
 using nlohmann::json;
 
-// "message", else "reason", else `fallback`: what the API said, as it said it.
-std::string said(const json& j, std::string_view fallback) {
-  std::string m = str(j, "message");
-  if (m.empty()) m = str(j, "reason");
-  return m.empty() ? std::string(fallback) : m;
-}
-
 // The condition of `type` whose status is "True" (or, for PodScheduled, "False"), or null.
 const json& condition(const json& object, std::string_view type, std::string_view status) {
   static const json kNull;
-  const json& conds = member(member(object, "status"), "conditions");
-  if (!conds.is_array()) return kNull;
-  for (const json& c : conds) {
-    if (str(c, "type") == type && str(c, "status") == status) return c;
-  }
-  return kNull;
+  const json& c = find_condition(object, type);
+  return str(c, "status") == status ? c : kNull;
 }
 
 const json& probe_container_status(const json& pod) {

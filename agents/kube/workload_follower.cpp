@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <initializer_list>
 #include <optional>
 #include <utility>
 
+#include "agents/kube/json_fields.hpp"
 #include "agents/kube/workload_readiness.hpp"
 #include "common/utf8.hpp"
 #include "model/names.hpp"
@@ -17,16 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-// The string at object[a][b]…, or "" when any step is missing or of another type.
-std::string string_at(const json& object, std::initializer_list<const char*> keys) {
-  const json* at = &object;
-  for (const char* key : keys) {
-    if (!at->is_object() || !at->contains(key)) return {};
-    at = &(*at)[key];
-  }
-  return at->is_string() ? at->get<std::string>() : std::string();
-}
-
 std::optional<std::int64_t> positive_integer(const std::string& text) {
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -35,21 +25,10 @@ std::optional<std::int64_t> positive_integer(const std::string& text) {
 }
 
 std::string display_of(const json& object) {
-  const std::string name = string_at(object, {"metadata", "name"});
-  const std::string ns = string_at(object, {"metadata", "namespace"});
-  return string_at(object, {"kind"}) + " " + (ns.empty() ? name : ns + "/" + name);
-}
-
-protocol::WorkloadReadiness to_protocol(Readiness r) {
-  switch (r) {
-    case Readiness::kReady:
-      return protocol::WorkloadReadiness::kReady;
-    case Readiness::kFailed:
-      return protocol::WorkloadReadiness::kFailed;
-    case Readiness::kProgressing:
-      break;
-  }
-  return protocol::WorkloadReadiness::kProgressing;
+  const json& metadata = member(object, "metadata");
+  const std::string name = str(metadata, "name");
+  const std::string ns = str(metadata, "namespace");
+  return str(object, "kind") + " " + (ns.empty() ? name : ns + "/" + name);
 }
 
 struct Gathered {
@@ -63,8 +42,9 @@ WorkloadStatuses workload_statuses(const std::vector<json>& objects) {
   std::map<std::string, Gathered> by_workload;
   for (const json& object : objects) {
     if (!object.is_object()) continue;
-    const std::string name = string_at(object, {"metadata", "labels", kFleetWorkloadLabel});
-    const auto generation = positive_integer(string_at(object, {"metadata", "labels", kFleetGenerationLabel}));
+    const json& labels = member(member(object, "metadata"), "labels");
+    const std::string name = str(labels, kFleetWorkloadLabel);
+    const auto generation = positive_integer(str(labels, kFleetGenerationLabel));
     if (!generation || !model::dns1123_subdomain_problem(name).empty()) continue;
     Gathered& g = by_workload[name];
     g.generation = g.generation == 0 ? *generation : std::min(g.generation, *generation);
@@ -73,7 +53,7 @@ WorkloadStatuses workload_statuses(const std::vector<json>& objects) {
   WorkloadStatuses out;
   for (auto& [name, g] : by_workload) {
     const ObjectReadiness r = workload_readiness(g.objects);
-    out[name] = protocol::WorkloadStatus{name, g.generation, to_protocol(r.state),
+    out[name] = protocol::WorkloadStatus{name, g.generation, r.state,
                                          truncate_utf8(r.message, protocol::kMaxWorkloadStatusMessageBytes)};
   }
   return out;

@@ -65,26 +65,8 @@ std::int64_t count_or(const json& j, const char* key, std::int64_t fallback) {
   return std::clamp<std::int64_t>(integer(j, key).value_or(fallback), 0, std::numeric_limits<std::int32_t>::max());
 }
 
-// The condition of `type` in status.conditions, or null.
-const json& condition(const json& object, std::string_view type) {
-  static const json kNull;
-  const json& conds = member(member(object, "status"), "conditions");
-  if (!conds.is_array()) return kNull;
-  for (const json& c : conds) {
-    if (str(c, "type") == type) return c;
-  }
-  return kNull;
-}
-
 bool is_true(const json& c) {
   return str(c, "status") == "True";
-}
-
-// "message", else "reason", else `fallback`: what the controller said, as it said it.
-std::string said(const json& c, std::string_view fallback) {
-  std::string m = str(c, "message");
-  if (m.empty()) m = str(c, "reason");
-  return m.empty() ? std::string(fallback) : m;
 }
 
 // "reason: message", or whichever of the two there is, else `fallback`.
@@ -111,7 +93,7 @@ std::optional<ObjectReadiness> generation_behind(const json& object) {
 // server is a Deployment: its pods turn available when their readiness probe passes (the model is loaded and the
 // server answers), so availableReplicas is the server's readiness.
 ObjectReadiness deployment(const json& d) {
-  if (const json& p = condition(d, "Progressing"); str(p, "reason") == "ProgressDeadlineExceeded") {
+  if (const json& p = find_condition(d, "Progressing"); str(p, "reason") == "ProgressDeadlineExceeded") {
     return failed(said(p, "the rollout exceeded its progress deadline"));
   }
   const json& spec = member(d, "spec");
@@ -131,7 +113,7 @@ ObjectReadiness deployment(const json& d) {
     return ready();
   }
   // Pods the ReplicaSet could not create (a quota, an admission webhook): say so, the rollout waits on it.
-  if (const json& rf = condition(d, "ReplicaFailure"); is_true(rf)) waiting += "; " + said(rf, "ReplicaFailure");
+  if (const json& rf = find_condition(d, "ReplicaFailure"); is_true(rf)) waiting += "; " + said(rf, "ReplicaFailure");
   return progressing(std::move(waiting));
 }
 
@@ -161,9 +143,10 @@ ObjectReadiness stateful_set(const json& s) {
 // Failed while the last pods terminate) ends it.
 ObjectReadiness job(const json& j) {
   for (const char* type : {"Failed", "FailureTarget"}) {
-    if (const json& c = condition(j, type); is_true(c)) return failed(reason_and_message(c, "the Job failed"));
+    if (const json& c = find_condition(j, type); is_true(c)) return failed(reason_and_message(c, "the Job failed"));
   }
-  if (is_true(condition(j, "Complete")) || is_true(condition(j, "SuccessCriteriaMet"))) return ready("completed");
+  if (is_true(find_condition(j, "Complete")) || is_true(find_condition(j, "SuccessCriteriaMet")))
+    return ready("completed");
   const json& spec = member(j, "spec");
   const json& status = member(j, "status");
   if (const json& suspend = member(spec, "suspend"); suspend.is_boolean() && suspend.get<bool>()) {
@@ -186,8 +169,8 @@ ObjectReadiness job(const json& j) {
 
 // WorkspaceSucceeded; WorkspaceReady, its name in the first KAITO releases (v1alpha1).
 const json& workspace_summary(const json& w) {
-  const json& succeeded = condition(w, "WorkspaceSucceeded");
-  return succeeded.is_object() ? succeeded : condition(w, "WorkspaceReady");
+  const json& succeeded = find_condition(w, "WorkspaceSucceeded");
+  return succeeded.is_object() ? succeeded : find_condition(w, "WorkspaceReady");
 }
 
 // KAITO's controller writes False for "not yet" (workspacePending, WorkspaceInferenceStatusPending, …) and, with
@@ -198,7 +181,7 @@ ObjectReadiness workspace(const json& w) {
   const json& status = member(w, "status");
   const json& succeeded = workspace_summary(w);
   if (str(status, "state") == "Failed") {
-    return failed(said(succeeded, said(condition(w, "JobStarted"), "the workspace failed")));
+    return failed(said(succeeded, said(find_condition(w, "JobStarted"), "the workspace failed")));
   }
   if (is_true(succeeded)) {
     // A Workspace has no status.observedGeneration; its conditions carry one.
@@ -215,7 +198,7 @@ ObjectReadiness workspace(const json& w) {
       {"JobStarted", "tuning job not started"},
   }};
   for (const auto& [type, what] : kSteps) {
-    if (const json& c = condition(w, type); str(c, "status") == "False") {
+    if (const json& c = find_condition(w, type); str(c, "status") == "False") {
       return progressing(std::string(what) + ": " + said(c, std::string(type) + "=False"));
     }
   }
@@ -232,12 +215,12 @@ ObjectReadiness ray_cluster(const json& r) {
     const std::string reason = str(status, "reason");
     return failed(reason.empty() ? "the RayCluster failed" : reason);
   }
-  if (state == "suspended" || is_true(condition(r, "RayClusterSuspended")) ||
-      is_true(condition(r, "RayClusterSuspending"))) {
+  if (state == "suspended" || is_true(find_condition(r, "RayClusterSuspended")) ||
+      is_true(find_condition(r, "RayClusterSuspending"))) {
     return progressing("the RayCluster is suspended");
   }
-  const json& provisioned = condition(r, "RayClusterProvisioned");
-  const json& head = condition(r, "HeadPodReady");
+  const json& provisioned = find_condition(r, "RayClusterProvisioned");
+  const json& head = find_condition(r, "HeadPodReady");
   std::string waiting;
   if (provisioned.is_object() || head.is_object()) {
     if (is_true(provisioned) && is_true(head)) return ready();
@@ -247,14 +230,14 @@ ObjectReadiness ray_cluster(const json& r) {
     if (state == "ready") return ready();
     waiting = state.empty() ? "waiting for the KubeRay operator" : "state " + state;
   }
-  if (const json& rf = condition(r, "ReplicaFailure"); is_true(rf)) waiting += "; " + said(rf, "ReplicaFailure");
+  if (const json& rf = find_condition(r, "ReplicaFailure"); is_true(rf)) waiting += "; " + said(rf, "ReplicaFailure");
   return progressing(std::move(waiting));
 }
 
 // KubeRay 1.3+: the Ready condition (InitializingTimeout is terminal: KubeRay deletes the clusters and never
 // retries); an older operator: serviceStatus "Running".
 ObjectReadiness ray_service(const json& r) {
-  if (const json& c = condition(r, "Ready"); c.is_object()) {
+  if (const json& c = find_condition(r, "Ready"); c.is_object()) {
     if (is_true(c)) return ready();
     if (str(c, "reason") == "InitializingTimeout") return failed(reason_and_message(c, "InitializingTimeout"));
     return progressing(reason_and_message(c, "not ready"));
@@ -304,18 +287,6 @@ ObjectReadiness prefixed(Readiness state, const std::string& display, const std:
 
 }  // namespace readiness_impl
 }  // namespace
-
-std::string_view to_string(Readiness r) {
-  switch (r) {
-    case Readiness::kProgressing:
-      return "Progressing";
-    case Readiness::kReady:
-      return "Ready";
-    case Readiness::kFailed:
-      return "Failed";
-  }
-  return "Progressing";
-}
 
 std::span<const FollowedKind> followed_kinds() {
   return readiness_impl::kFollowed;

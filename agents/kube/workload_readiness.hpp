@@ -32,10 +32,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/workload_status.hpp"
+
 namespace fleet::agent::kube {
 
-enum class Readiness { kProgressing, kReady, kFailed };
-std::string_view to_string(Readiness r);  // "Progressing" | "Ready" | "Failed"
+// The protocol's readiness (protocol/workload_status.hpp): what an object reads as is what the agent reports.
+using Readiness = protocol::WorkloadReadiness;
+using protocol::to_string;  // "Progressing" | "Ready" | "Failed"
 
 struct ObjectReadiness {
   Readiness state = Readiness::kProgressing;

@@ -1,5 +1,7 @@
 #include "fleetd/loops/placement_loop.hpp"
 
+#include <algorithm>
+
 #include <pqxx/pqxx>
 
 #include "common/log.hpp"
@@ -159,15 +161,22 @@ struct FleetIndex {
   std::map<std::string, std::string> ids;
   std::map<std::string, model::Labels> labels;
   std::set<std::string> gone;  // unreachable past the liveness grace, or being deleted
-  std::map<std::pair<std::string, std::string>, std::string> gpu_products;  // (cluster, node) → its GFD product label
+  // The round's clusters by name, for the few nodes an applied binding names (the fleet outlives the index).
+  std::map<std::string, const store::ClusterWithNodes*> clusters;
 
   // The bound nodes' common nvidia.com/gpu.product, "" when one has none or they differ.
   std::string gpu_product_of(const placement::ClusterBinding& b) const {
+    const auto cluster = clusters.find(b.cluster);
+    if (cluster == clusters.end()) return "";
+    const std::vector<model::NodeInfo>& nodes = *cluster->second->nodes;
     std::string product;
     for (const placement::NodeShare& share : b.nodes) {
-      const auto it = gpu_products.find({b.cluster, share.node});
-      if (it == gpu_products.end() || (!product.empty() && it->second != product)) return "";
-      product = it->second;
+      const auto node =
+          std::find_if(nodes.begin(), nodes.end(), [&](const model::NodeInfo& n) { return n.name == share.node; });
+      if (node == nodes.end()) return "";
+      const auto label = node->labels.find(kGpuProductLabel);
+      if (label == node->labels.end() || (!product.empty() && label->second != product)) return "";
+      product = label->second;
     }
     return product;
   }
@@ -179,11 +188,7 @@ FleetIndex fleet_index(const std::vector<store::ClusterWithNodes>& fleet) {
     index.ids.emplace(c.cluster.name, c.cluster.id);
     index.labels.emplace(c.cluster.name, c.cluster.labels);
     if (c.cluster.state == "unreachable" || c.cluster.state == "deleting") index.gone.insert(c.cluster.name);
-    for (const model::NodeInfo& n : *c.nodes) {
-      if (const auto label = n.labels.find(kGpuProductLabel); label != n.labels.end()) {
-        index.gpu_products.emplace(std::pair{c.cluster.name, n.name}, label->second);
-      }
-    }
+    index.clusters.emplace(c.cluster.name, &c);
   }
   return index;
 }
