@@ -9,7 +9,8 @@
 // 2 s on one core); and a loop of PlacementEngine::place in input order, each call timed, for p50/p90/p99/max and
 // decisions per second. Prints medians over the runs as a Markdown table. Outside the timed parts every decision
 // is checked against the input snapshot (bench/placement_check.hpp): any over-commit or invalid binding prints
-// FAIL and exits 1.
+// FAIL and exits 1. A digest of every decision (bindings with their nodes, every rejection's cluster, code and
+// reason text) is printed too: a change to the engine that should not change what it decides must leave it equal.
 // Usage: placement_bench [--clusters N] [--nodes N] [--gpus-per-node N] [--workloads N] [--seed S] [--runs R]
 #include <sys/resource.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -295,7 +297,44 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : (v[(v.size() - 1) / 2] + v[v.size() / 2]) / 2;
 }
 
+// FNV-1a over what a decision says, field by field (a separator after each text, so "ab","c" differs from "a","bc").
+class Digest {
+ public:
+  void add(std::string_view text) {
+    for (const char c : text) mix(static_cast<unsigned char>(c));
+    mix(0x1f);
+  }
+  void add(long long number) { add(std::string_view(std::to_string(number))); }
+  void add(const Decision& d) {
+    add(static_cast<long long>(d.state));
+    add(d.replicas_wanted);
+    add(d.replicas_bound);
+    for (const ClusterBinding& b : d.bindings) {
+      add(b.cluster);
+      add(b.replicas);
+      for (const NodeShare& share : b.nodes) {
+        add(share.node);
+        add(share.replicas);
+      }
+    }
+    for (const Rejection& r : d.rejected) {
+      add(r.cluster);
+      add(static_cast<long long>(r.code));
+      add(r.reason);
+    }
+  }
+  std::uint64_t value() const { return hash_; }
+
+ private:
+  void mix(unsigned char byte) {
+    hash_ ^= byte;
+    hash_ *= 0x100000001b3ULL;
+  }
+  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+};
+
 struct Outcome {
+  std::uint64_t digest = 0;     // Digest of every decision in input order
   std::array<int, 3> states{};  // Placed, PartiallyPlaced, Unplaceable
   std::int64_t gpus_bound = 0;
   std::int64_t rejections = 0;
@@ -321,8 +360,10 @@ class Tally {
     ++outcome_.states[static_cast<std::size_t>(d.state)];
     outcome_.rejections += static_cast<std::int64_t>(d.rejected.size());
     checker_.add(w, d);
+    digest_.add(d);
   }
   Outcome finish() {
+    outcome_.digest = digest_.value();
     outcome_.gpus_bound = checker_.gpus_bound();
     outcome_.violations = checker_.violation_count();
     outcome_.first_violations = checker_.first_violations();
@@ -331,6 +372,7 @@ class Tally {
 
  private:
   DecisionChecker checker_;
+  Digest digest_;
   Outcome outcome_;
 };
 
@@ -466,6 +508,12 @@ void print_tables(const Options& o, const Snapshot& snapshot, const Workloads& w
   std::printf("| place loop: Placed / PartiallyPlaced / Unplaceable; GPUs bound | %s; %lld | |\n",
               states(last.loop).c_str(), static_cast<long long>(last.loop.gpus_bound));
   std::printf("| rejections returned by place_batch | %lld | |\n", static_cast<long long>(last.batch.rejections));
+  const bool same = std::all_of(runs.begin(), runs.end(), [&](const Run& r) {
+    return r.batch.digest == last.batch.digest && r.loop.digest == last.loop.digest;
+  });
+  std::printf("| digest of every decision: place_batch / place loop | %016llx / %016llx%s | |\n",
+              static_cast<unsigned long long>(last.batch.digest), static_cast<unsigned long long>(last.loop.digest),
+              same ? "" : " (**differs between runs**)");
   std::printf("| peak RSS MiB | %ld | |\n", peak_rss_mib());
   std::printf("| no node over-committed, every binding valid (all runs, batch and loop) | %s | |\n\n",
               ok ? "OK" : "FAIL");

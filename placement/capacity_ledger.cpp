@@ -54,6 +54,17 @@ CapacityLedger::CapacityLedger(Snapshot snapshot) : snapshot_(std::move(snapshot
     }
   }
   node_begin_.push_back(free_.size());
+  word_begin_.reserve(snapshot_.clusters.size() + 1);
+  std::size_t words = 0;
+  for (const ClusterSnapshot& cluster : snapshot_.clusters) {
+    word_begin_.push_back(words);
+    words += (cluster.nodes.size() + 63) / 64;
+  }
+  word_begin_.push_back(words);
+  with_free_gpus_.assign(words * model::kMaxGpusPerNode, 0);
+  for (std::size_t c = 0; c < snapshot_.clusters.size(); ++c) {
+    for (std::size_t n = 0; n < snapshot_.clusters[c].nodes.size(); ++n) set_free_gpus_bits(c, n, free(c, n).gpus);
+  }
   model_begin_.reserve(snapshot_.clusters.size() + 1);
   for (std::size_t i = 0; i < snapshot_.clusters.size(); ++i) build_score_inputs(i);
   model_begin_.push_back(score_inputs_.size());
@@ -121,12 +132,22 @@ void CapacityLedger::build_score_inputs(std::size_t cluster) {
   }
 }
 
+void CapacityLedger::set_free_gpus_bits(std::size_t cluster, std::size_t node, int free_gpus) {
+  const std::size_t word = word_begin_[cluster] + node / 64;
+  const std::uint64_t bit = std::uint64_t{1} << (node % 64);
+  for (std::size_t k = 1; k <= model::kMaxGpusPerNode; ++k) {
+    std::uint64_t& bits = with_free_gpus_[(k - 1) * word_begin_.back() + word];
+    bits = static_cast<std::size_t>(std::max(free_gpus, 0)) >= k ? bits | bit : bits & ~bit;
+  }
+}
+
 void CapacityLedger::changed(std::size_t cluster, std::size_t node) {
   const std::size_t at = node_begin_[cluster] + node;
   const int before = free_[at].gpus;
   free_[at] = free_on(snapshot_.clusters[cluster].nodes[node]);
   aggregates_[cluster].reset();
   const int after = free_[at].gpus;
+  if (before != after) set_free_gpus_bits(cluster, node, after);
   if (!takes_gpu_work_[at] || before == after) return;
   for (std::size_t m = model_begin_[cluster]; m < model_begin_[cluster + 1]; ++m) {
     ModelScoreInputs& inputs = score_inputs_[m];

@@ -55,6 +55,10 @@ struct ClusterAggregate {
   int node_count = 0;
 };
 
+// A set of one cluster's nodes: bit i of word i / 64 is the cluster's node i, in the ledger's (name) order. A few
+// words where a list of indexes took a few hundred bytes, and two sets intersect a word at a time.
+using NodeSet = std::span<const std::uint64_t>;
+
 // Can this node take GPU work at all (before any workload's own requirements)?
 bool node_takes_gpu_work(const NodeSnapshot& node);
 
@@ -73,6 +77,17 @@ class CapacityLedger {
   // The cluster's nodes' free capacity, in node order: one flat array for the fleet (cluster after cluster), so
   // that node fit walking the candidates of a decision walks memory forward.
   const NodeFree* free_row(std::size_t cluster) const { return free_.data() + node_begin_[cluster]; }
+  // The words of the cluster's NodeSets: they start at word_begin(cluster) in a fleet-wide array of
+  // word_begin(clusters().size()) words.
+  std::size_t word_begin(std::size_t cluster) const { return word_begin_[cluster]; }
+  // The cluster's nodes with at least `gpus` free GPUs (1 <= gpus <= model::kMaxGpusPerNode), kept by take and
+  // give: node fit and node assignment visit only the nodes that can hold a replica, where a busy fleet's
+  // eligible nodes are mostly ones that cannot.
+  NodeSet nodes_with_free_gpus(std::size_t cluster, int gpus) const {
+    const std::size_t words = word_begin_[cluster + 1] - word_begin_[cluster];
+    return {with_free_gpus_.data() + static_cast<std::size_t>(gpus - 1) * word_begin_.back() + word_begin_[cluster],
+            words};
+  }
   // The node's CapacityLedger::model_id; kNoModel for a node without GPUs.
   static constexpr std::uint32_t kNoModel = 0xffffffff;
   std::uint32_t node_model_id(std::size_t cluster, std::size_t node) const {
@@ -101,6 +116,7 @@ class CapacityLedger {
 
  private:
   void changed(std::size_t cluster, std::size_t node);
+  void set_free_gpus_bits(std::size_t cluster, std::size_t node, int free_gpus);
   void build_score_inputs(std::size_t cluster);
 
   Snapshot snapshot_;
@@ -111,7 +127,11 @@ class CapacityLedger {
   std::vector<NodeFree> free_;              // [node_begin_[cluster] + node], kept by take and give
   std::vector<std::uint32_t> node_models_;  // [node_begin_[cluster] + node]
   std::vector<bool> takes_gpu_work_;        // [node_begin_[cluster] + node]: node_takes_gpu_work
-  std::vector<std::size_t> model_begin_;    // [cluster]: its first entry in score_inputs_
+  std::vector<std::size_t> word_begin_;     // [cluster]: its NodeSets' first word; one more entry at the end
+  // Fleet-wide NodeSets, one per GPU count k = 1 .. kMaxGpusPerNode (k - 1 times word_begin_.back() words in):
+  // the nodes with at least k free GPUs.
+  std::vector<std::uint64_t> with_free_gpus_;
+  std::vector<std::size_t> model_begin_;  // [cluster]: its first entry in score_inputs_
   std::vector<ModelScoreInputs> score_inputs_;
   mutable std::vector<std::optional<ClusterAggregate>> aggregates_;
   mutable std::map<std::string, std::vector<std::optional<std::optional<double>>>, std::less<>> label_numbers_;

@@ -17,15 +17,7 @@ std::uint32_t ReasonTable::intern(RejectionCode code, std::string_view text) {
 }
 
 ClusterVerdicts::ClusterVerdicts(const CapacityLedger& ledger) : ledger_(&ledger) {
-  const std::vector<ClusterSnapshot>& clusters = ledger.clusters();
-  word_begin_.reserve(clusters.size() + 1);
-  std::size_t words = 0;
-  for (const ClusterSnapshot& cluster : clusters) {
-    word_begin_.push_back(words);
-    words += (cluster.nodes.size() + 63) / 64;
-  }
-  word_begin_.push_back(words);
-  for (auto& base : base_funnels_) base.resize(clusters.size());
+  for (auto& base : base_funnels_) base.resize(ledger.clusters().size());
 }
 
 const ClusterVerdicts::FilterTable& ClusterVerdicts::filters(
@@ -54,19 +46,19 @@ ClusterVerdicts::FunnelTable& ClusterVerdicts::funnel(const Workload& workload) 
   auto [it, added] = funnel_tables_.try_emplace(node_requirements_key(workload));
   if (added) {
     it->second.reason.assign(ledger_->clusters().size(), kUnknown);
-    it->second.nodes.assign(word_begin_.back(), 0);
+    it->second.nodes.assign(ledger_->word_begin(ledger_->clusters().size()), 0);
   }
   return it->second;
 }
 
 std::uint32_t ClusterVerdicts::run_funnel(const CycleState& state, FunnelTable& table, std::size_t cluster) {
-  std::optional<NodeFunnelResult>& base = base_funnels_[state.needs_gpus ? 1 : 0][cluster];
+  std::optional<BaseFunnelResult>& base = base_funnels_[state.needs_gpus ? 1 : 0][cluster];
   if (!base) base = funnel_.run_base(state, cluster);
   std::uint32_t& reason = table.reason[cluster];
   if (const auto* refused = std::get_if<FilterOutcome>(&*base)) return reason = intern(*refused);
-  const NodeFunnelResult result = funnel_.run(state, cluster, std::get<std::vector<std::uint32_t>>(*base));
+  const NodeFunnelResult result = funnel_.run(state, cluster, std::get<NodeGroups>(*base));
   if (const auto* refused = std::get_if<FilterOutcome>(&result)) return reason = intern(*refused);
-  std::uint64_t* words = table.nodes.data() + word_begin_[cluster];
+  std::uint64_t* words = table.nodes.data() + ledger_->word_begin(cluster);
   for (const std::uint32_t node : std::get<std::vector<std::uint32_t>>(result)) {
     words[node / 64] |= std::uint64_t{1} << (node % 64);
   }
@@ -81,16 +73,16 @@ void DecisionReasons::start(RejectionList& list) {
   }
 }
 
-std::uint32_t DecisionReasons::text(const ReasonTable& reasons, std::uint32_t id) {
+std::uint32_t DecisionReasons::in_list(const ReasonTable& reasons, std::uint32_t id) {
   if (id >= seen_.size()) {
     seen_.resize(reasons.size(), 0);
-    text_.resize(reasons.size(), 0);
+    in_list_.resize(reasons.size(), 0);
   }
   if (seen_[id] != decision_) {
     seen_[id] = decision_;
-    text_[id] = list_->text(reasons.text(id));
+    in_list_[id] = list_->reason(reasons.code(id), reasons.text(id));
   }
-  return text_[id];
+  return in_list_[id];
 }
 
 }  // namespace fleet::placement

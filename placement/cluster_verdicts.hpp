@@ -65,7 +65,8 @@ class ClusterVerdicts {
     return reason != kUnknown ? reason : run_funnel(state, table, cluster);
   }
   NodeSet funnel_nodes(const FunnelTable& table, std::size_t cluster) const {
-    return {table.nodes.data() + word_begin_[cluster], word_begin_[cluster + 1] - word_begin_[cluster]};
+    const std::size_t begin = ledger_->word_begin(cluster);
+    return {table.nodes.data() + begin, ledger_->word_begin(cluster + 1) - begin};
   }
 
   ReasonTable& reasons() { return reasons_; }
@@ -76,11 +77,10 @@ class ClusterVerdicts {
   std::uint32_t intern(const FilterOutcome& outcome) { return reasons_.intern(outcome.code, outcome.reason); }
 
   const CapacityLedger* ledger_;
-  std::vector<std::size_t> word_begin_;  // [cluster]: its node set's first word; one more entry at the end
   ReasonTable reasons_;
   NodeFunnel funnel_;
   // The funnel's base stages per cluster, for CPU-only [0] and GPU [1] workloads (NodeFunnel::run_base).
-  std::array<std::vector<std::optional<NodeFunnelResult>>, 2> base_funnels_;
+  std::array<std::vector<std::optional<BaseFunnelResult>>, 2> base_funnels_;
   std::unordered_map<std::string, FilterTable> filter_tables_;
   std::unordered_map<std::string, FunnelTable> funnel_tables_;
 };
@@ -90,14 +90,14 @@ class ClusterVerdicts {
 class DecisionReasons {
  public:
   void start(RejectionList& list);
-  // The reason's text id in the decision's list (RejectionList::text).
-  std::uint32_t text(const ReasonTable& reasons, std::uint32_t id);
+  // The reason's id in the decision's list (RejectionList::reason).
+  std::uint32_t in_list(const ReasonTable& reasons, std::uint32_t id);
 
  private:
   RejectionList* list_ = nullptr;
   std::uint32_t decision_ = 0;
-  std::vector<std::uint32_t> text_;  // [reason id]: its text id in the list, valid when seen_ is decision_
-  std::vector<std::uint32_t> seen_;  // [reason id]
+  std::vector<std::uint32_t> in_list_;  // [reason id]: its id in the list, valid when seen_ is decision_
+  std::vector<std::uint32_t> seen_;     // [reason id]
 };
 
 }  // namespace fleet::placement

@@ -112,21 +112,21 @@ struct PlacementEngine::State {
         if (f > cached.position[c] || (refused = cluster_filters[f]->filter(state, c))) break;
       }
       if (refused) {
-        pending[c] = {rejected.text(refused->reason), refused->code};
+        pending[c] = rejected.reason(refused->code, refused->reason);
         continue;
       }
       std::uint32_t reason = cached.reason[c];
       if (reason == ClusterVerdicts::kPass) reason = verdicts.funnel_verdict(state, funnel, c);
       if (reason != ClusterVerdicts::kPass) {
-        pending[c] = {reasons.text(verdicts.reasons(), reason), verdicts.reasons().code(reason)};
+        pending[c] = reasons.in_list(verdicts.reasons(), reason);
         continue;
       }
       const NodeFit fit = fit_replicas(state, c, verdicts.funnel_nodes(funnel, c), workload.replicas);
       if (fit.replicas == 0 || (duplicated && fit.replicas < workload.replicas)) {
-        pending[c] = {rejected.text(insufficient_capacity_reason(state, fit, workload.replicas)),
-                      RejectionCode::kInsufficientCapacity};
+        pending[c] = rejected.reason(RejectionCode::kInsufficientCapacity,
+                                     insufficient_capacity_reason(state, fit, workload.replicas));
       } else {
-        pending[c] = {kCandidate, RejectionCode::kNotSelected};
+        pending[c] = kCandidate;
         candidates.push_back({c, fit.replicas, 0});
       }
     }
@@ -136,10 +136,10 @@ struct PlacementEngine::State {
   // the selection's for the candidates not chosen.
   void write_rejections(const Selection& selection, RejectionList& rejected) {
     for (const Unchosen& unchosen : selection.rejected) by_cluster[unchosen.cluster] = &unchosen;
-    const std::uint32_t tail = rejected.text(selection.not_selected_tail);
+    const std::uint32_t tail = rejected.reason(RejectionCode::kNotSelected, selection.not_selected_tail);
     for (std::size_t c = 0; c < pending.size(); ++c) {
-      if (pending[c].text != kCandidate) {
-        rejected.add_interned(c, pending[c].code, pending[c].text);
+      if (pending[c] != kCandidate) {
+        rejected.add_reason(c, pending[c]);
         continue;
       }
       const Unchosen* unchosen = by_cluster[c];
@@ -177,14 +177,10 @@ struct PlacementEngine::State {
   std::vector<std::optional<double>> raw_scores;
   Selection selection;
   std::vector<const Unchosen*> by_cluster;  // all null between decisions
-  // Per cluster, a rejection the decision will write (write_rejections): a text id in the decision's list and the
-  // code, or kCandidate.
-  struct Pending {
-    std::uint32_t text = 0;
-    RejectionCode code = RejectionCode::kNotSelected;
-  };
+  // Per cluster, the rejection the decision will write (write_rejections): a reason id in the decision's list
+  // (RejectionList::reason), or kCandidate.
   static constexpr std::uint32_t kCandidate = 0xffffffff;
-  std::vector<Pending> pending;
+  std::vector<std::uint32_t> pending;
 
   // Whether `selector` matches each cluster, worked out once per selector for the engine's life.
   const std::vector<bool>& labels_match(const model::LabelSelector& selector) {
@@ -291,9 +287,9 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
     const std::string reason = "the chosen clusters hold only " + std::to_string(divided_total) + " of the " +
                                std::to_string(workload.replicas) +
                                " replicas (Divided places all replicas or none): " + state.replica_shape + " each";
-    const std::uint32_t text = decision.rejected.text(reason);
+    const std::uint32_t text = decision.rejected.reason(RejectionCode::kInsufficientCapacity, reason);
     for (const Candidate& chosen : selection.chosen) {
-      s.pending[chosen.cluster] = {text, RejectionCode::kInsufficientCapacity};
+      s.pending[chosen.cluster] = text;
     }
     selection.chosen.clear();
     shares.clear();
@@ -301,15 +297,15 @@ Decision PlacementEngine::place(const Workload& workload, const std::vector<Clus
   for (std::size_t i = 0; i < selection.chosen.size(); ++i) {
     const Candidate& chosen = selection.chosen[i];
     if (shares[i] == 0) {
-      s.pending[chosen.cluster] = {
-          decision.rejected.text("chosen, but the division gave it no replica (all went to better-ranked clusters)"),
-          RejectionCode::kNotSelected};
+      s.pending[chosen.cluster] =
+          decision.rejected.reason(RejectionCode::kNotSelected,
+                                   "chosen, but the division gave it no replica (all went to better-ranked clusters)");
       continue;
     }
     ClusterBinding binding{s.ledger.clusters()[chosen.cluster].name, shares[i], {}};
     if (state.pins_nodes) {
-      const std::vector<std::uint32_t> eligible = node_list(s.verdicts.funnel_nodes(funnel, chosen.cluster));
-      binding.nodes = assign_nodes(state, s.ledger, chosen.cluster, eligible, shares[i]);
+      binding.nodes =
+          assign_nodes(state, s.ledger, chosen.cluster, s.verdicts.funnel_nodes(funnel, chosen.cluster), shares[i]);
       binding.replicas = std::accumulate(binding.nodes.begin(), binding.nodes.end(), 0,
                                          [](int sum, const NodeShare& share) { return sum + share.replicas; });
     }

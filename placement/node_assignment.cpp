@@ -4,6 +4,7 @@
 #include <limits>
 #include <tuple>
 
+#include "model/inventory.hpp"
 #include "placement/fragmentation.hpp"
 #include "placement/node_fit.hpp"
 
@@ -21,31 +22,44 @@ bool currently_on(const CycleState& state, const ClusterSnapshot& cluster, const
 }  // namespace
 
 std::vector<NodeShare> assign_nodes(const CycleState& state, CapacityLedger& ledger, std::size_t cluster,
-                                    const std::vector<std::uint32_t>& eligible, int replicas) {
+                                    NodeSet eligible, int replicas) {
   const ReplicaResources& resources = state.workload->resources;
   const ClusterSnapshot& snapshot = ledger.clusters()[cluster];
-  std::vector<int> counts(eligible.size(), 0);
+  // Taking replicas only shrinks what is free, so the nodes that can hold one are found once: for GPU work the
+  // eligible nodes with enough free GPUs (the ledger's set), not every eligible node.
+  std::vector<std::uint32_t> nodes;
+  if (resources.gpus > 0 && resources.gpus <= static_cast<int>(model::kMaxGpusPerNode)) {
+    const NodeSet with_gpus = ledger.nodes_with_free_gpus(cluster, resources.gpus);
+    std::vector<std::uint64_t> both(eligible.size());
+    for (std::size_t w = 0; w < eligible.size(); ++w) both[w] = eligible[w] & with_gpus[w];
+    nodes = node_list(both);
+  } else {
+    nodes = node_list(eligible);
+  }
+  std::vector<int> current(nodes.size());  // 0 where the workload is already, 1 elsewhere (ranked first: 0)
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    current[i] = currently_on(state, snapshot, snapshot.nodes[nodes[i]]) ? 0 : 1;
+  std::vector<int> counts(nodes.size(), 0);
   for (int r = 0; r < replicas; ++r) {
-    std::size_t best = eligible.size();
+    std::size_t best = nodes.size();
     std::tuple<int, double, int> best_key{1, std::numeric_limits<double>::infinity(), 0};
-    for (std::size_t i = 0; i < eligible.size(); ++i) {
-      const NodeFree free = ledger.free(cluster, eligible[i]);
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const NodeFree free = ledger.free(cluster, nodes[i]);
       if (replicas_on_node(resources, free) < 1) continue;
       const double delta = resources.gpus > 0 ? fragmentation_delta(free.gpus, resources.gpus) : 0.0;
-      const int current = currently_on(state, snapshot, snapshot.nodes[eligible[i]]) ? 0 : 1;
-      const std::tuple<int, double, int> key{current, delta, resources.gpus > 0 ? free.gpus : 0};
-      if (best == eligible.size() || key < best_key) {
+      const std::tuple<int, double, int> key{current[i], delta, resources.gpus > 0 ? free.gpus : 0};
+      if (best == nodes.size() || key < best_key) {
         best = i;
         best_key = key;
       }
     }
-    if (best == eligible.size()) break;
-    ledger.take(cluster, eligible[best], resources, 1);
+    if (best == nodes.size()) break;
+    ledger.take(cluster, nodes[best], resources, 1);
     ++counts[best];
   }
   std::vector<NodeShare> shares;
-  for (std::size_t i = 0; i < eligible.size(); ++i) {
-    if (counts[i] > 0) shares.push_back({snapshot.nodes[eligible[i]].name, counts[i]});
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (counts[i] > 0) shares.push_back({snapshot.nodes[nodes[i]].name, counts[i]});
   }
   return shares;
 }

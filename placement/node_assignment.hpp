@@ -11,8 +11,9 @@
 
 namespace fleet::placement {
 
-// At most `replicas`; fewer only when the nodes have less room than node fit counted (never, for a fresh count).
+// At most `replicas`, on `eligible` nodes only; fewer only when the nodes have less room than node fit counted
+// (never, for a fresh count).
 std::vector<NodeShare> assign_nodes(const CycleState& state, CapacityLedger& ledger, std::size_t cluster,
-                                    const std::vector<std::uint32_t>& eligible, int replicas);
+                                    NodeSet eligible, int replicas);
 
 }  // namespace fleet::placement

@@ -172,7 +172,31 @@ NodeFunnel::NodeFunnel() {
 
 NodeFunnel::~NodeFunnel() = default;
 
-NodeFunnelResult NodeFunnel::run_base(const CycleState& state, std::size_t cluster) const {
+bool node_facts_equal(const NodeSnapshot& a, const NodeSnapshot& b) {
+  // The versions' parts, not DottedVersion's ==: that holds "535" equal to "535.0" and an unknown version (no
+  // parts) equal to "0", which a minimum of 0 tells apart.
+  return a.gpu_model == b.gpu_model && a.gpu_memory_bytes == b.gpu_memory_bytes &&
+         a.driver_version.parts == b.driver_version.parts && a.cuda_version.parts == b.cuda_version.parts &&
+         a.taints == b.taints;
+}
+
+namespace {
+
+// Why none of `nodes` passes `filter`: its explanation of them.
+FilterOutcome refusal(const CycleState& state, const NodeFilter& filter, const std::vector<NodeSnapshot>& all,
+                      const std::vector<const std::vector<std::uint32_t>*>& groups) {
+  std::vector<const NodeSnapshot*> removed;
+  for (const auto* group : groups) {
+    for (const std::uint32_t i : *group) removed.push_back(&all[i]);
+  }
+  // In node order, as the explanations were written for (the first node's taint names the cause).
+  std::sort(removed.begin(), removed.end());
+  return FilterOutcome{filter.code(), filter.explain(state, removed)};
+}
+
+}  // namespace
+
+BaseFunnelResult NodeFunnel::run_base(const CycleState& state, std::size_t cluster) const {
   const std::vector<NodeSnapshot>& nodes = state.ledger->clusters()[cluster].nodes;
   std::vector<std::uint32_t> survivors;
   for (std::uint32_t i = 0; i < nodes.size(); ++i) {
@@ -182,19 +206,8 @@ NodeFunnelResult NodeFunnel::run_base(const CycleState& state, std::size_t clust
     if (state.needs_gpus) return FilterOutcome{RejectionCode::kNoGpus, "no GPU nodes"};
     return FilterOutcome{RejectionCode::kNodesUnavailable, "no nodes"};
   }
-  return run_stages(state, cluster, base_filters_, std::move(survivors));
-}
-
-NodeFunnelResult NodeFunnel::run(const CycleState& state, std::size_t cluster,
-                                 const std::vector<std::uint32_t>& base) const {
-  return run_stages(state, cluster, state.needs_gpus ? gpu_filters_ : cpu_filters_, base);
-}
-
-NodeFunnelResult NodeFunnel::run_stages(const CycleState& state, std::size_t cluster, const Filters& filters,
-                                        std::vector<std::uint32_t> survivors) const {
-  const std::vector<NodeSnapshot>& nodes = state.ledger->clusters()[cluster].nodes;
   std::vector<std::uint32_t> kept;
-  for (const auto& filter : filters) {
+  for (const auto& filter : base_filters_) {
     kept.clear();
     for (const std::uint32_t i : survivors) {
       if (filter->admits(state, cluster, i)) kept.push_back(i);
@@ -208,7 +221,37 @@ NodeFunnelResult NodeFunnel::run_stages(const CycleState& state, std::size_t clu
     }
     survivors.swap(kept);
   }
-  return survivors;
+  NodeGroups result;
+  for (const std::uint32_t i : survivors) {
+    const auto alike = std::find_if(result.groups.begin(), result.groups.end(), [&](const auto& group) {
+      return node_facts_equal(nodes[group.front()], nodes[i]);
+    });
+    if (alike != result.groups.end()) {
+      alike->push_back(i);
+    } else {
+      result.groups.push_back({i});
+    }
+  }
+  return result;
+}
+
+NodeFunnelResult NodeFunnel::run(const CycleState& state, std::size_t cluster, const NodeGroups& base) const {
+  const std::vector<NodeSnapshot>& nodes = state.ledger->clusters()[cluster].nodes;
+  std::vector<const std::vector<std::uint32_t>*> survivors;
+  survivors.reserve(base.groups.size());
+  for (const auto& group : base.groups) survivors.push_back(&group);
+  std::vector<const std::vector<std::uint32_t>*> kept;
+  for (const auto& filter : state.needs_gpus ? gpu_filters_ : cpu_filters_) {
+    kept.clear();
+    for (const auto* group : survivors) {
+      if (filter->admits(state, cluster, group->front())) kept.push_back(group);
+    }
+    if (kept.empty()) return refusal(state, *filter, nodes, survivors);
+    survivors.swap(kept);
+  }
+  std::vector<std::uint32_t> eligible;
+  for (const auto* group : survivors) eligible.insert(eligible.end(), group->begin(), group->end());
+  return eligible;
 }
 
 std::string node_requirements_key(const Workload& workload) {

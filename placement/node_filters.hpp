@@ -17,6 +17,9 @@
 
 namespace fleet::placement {
 
+// A filter of the workload's stages (NodeFunnel::run) is asked about one node of each NodeGroups group and its
+// answer taken for the whole group, so it may read only what node_facts_equal compares: a node's GPU model, GPU
+// memory, driver and CUDA versions, and taints. The base stages ask every node.
 class NodeFilter {
  public:
   virtual ~NodeFilter() = default;
@@ -31,6 +34,16 @@ class NodeFilter {
 // The funnel's answer for one cluster: the eligible nodes (indexes into the cluster's sorted nodes), or why none.
 using NodeFunnelResult = std::variant<std::vector<std::uint32_t>, FilterOutcome>;
 
+// Whether two nodes are alike for the workload's stages: same GPU model, GPU memory, driver, CUDA and taints.
+bool node_facts_equal(const NodeSnapshot& a, const NodeSnapshot& b);
+
+// The base stages' survivors of one cluster in groups of alike nodes (node_facts_equal), each group in node order:
+// a cluster's nodes come in a few pools, so the workload's stages ask a few nodes, not a hundred.
+struct NodeGroups {
+  std::vector<std::vector<std::uint32_t>> groups;
+};
+using BaseFunnelResult = std::variant<NodeGroups, FilterOutcome>;
+
 // The funnel runs in two parts. The base stages (nodes with GPUs, available, admitted) depend on nothing of the
 // workload but whether it needs GPUs: the engine runs them once per cluster and kind for its life. The workload's
 // own stages (model, memory, driver, CUDA, taints) run over the base's survivors once per requirement signature.
@@ -38,13 +51,11 @@ class NodeFunnel {
  public:
   NodeFunnel();
   ~NodeFunnel();
-  NodeFunnelResult run_base(const CycleState& state, std::size_t cluster) const;
-  NodeFunnelResult run(const CycleState& state, std::size_t cluster, const std::vector<std::uint32_t>& base) const;
+  BaseFunnelResult run_base(const CycleState& state, std::size_t cluster) const;
+  NodeFunnelResult run(const CycleState& state, std::size_t cluster, const NodeGroups& base) const;
 
  private:
   using Filters = std::vector<std::unique_ptr<NodeFilter>>;
-  NodeFunnelResult run_stages(const CycleState& state, std::size_t cluster, const Filters& filters,
-                              std::vector<std::uint32_t> survivors) const;
 
   Filters base_filters_;  // available, admitted: for both kinds
   Filters gpu_filters_;   // for replicas that need GPUs

@@ -4,6 +4,8 @@
 #include <bit>
 #include <limits>
 
+#include "model/inventory.hpp"
+
 namespace fleet::placement {
 
 std::vector<std::uint32_t> node_list(NodeSet nodes) {
@@ -16,6 +18,37 @@ std::vector<std::uint32_t> node_list(NodeSet nodes) {
   return list;
 }
 
+namespace {
+
+// The most free GPUs on one of `nodes` (0 when none has any).
+int largest_free_block(const CapacityLedger& ledger, std::size_t cluster, NodeSet nodes) {
+  const auto any_of = [&](int gpus) {
+    const NodeSet with = ledger.nodes_with_free_gpus(cluster, gpus);
+    for (std::size_t w = 0; w < nodes.size(); ++w) {
+      if ((nodes[w] & with[w]) != 0) return true;
+    }
+    return false;
+  };
+  constexpr int kMax = static_cast<int>(model::kMaxGpusPerNode);
+  if (any_of(kMax)) {  // only a hand-made snapshot has more on a node: look at those nodes
+    int largest = kMax;
+    const NodeFree* row = ledger.free_row(cluster);
+    const NodeSet with = ledger.nodes_with_free_gpus(cluster, kMax);
+    for (std::size_t w = 0; w < nodes.size(); ++w) {
+      for (std::uint64_t bits = nodes[w] & with[w]; bits != 0; bits &= bits - 1) {
+        largest = std::max(largest, row[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))].gpus);
+      }
+    }
+    return largest;
+  }
+  for (int gpus = kMax - 1; gpus > 0; --gpus) {
+    if (any_of(gpus)) return gpus;
+  }
+  return 0;
+}
+
+}  // namespace
+
 NodeFit fit_replicas(const CycleState& state, std::size_t cluster, NodeSet nodes, int limit) {
   NodeFit fit;
   if (!state.pins_nodes) {
@@ -23,19 +56,24 @@ NodeFit fit_replicas(const CycleState& state, std::size_t cluster, NodeSet nodes
     return fit;
   }
   const ReplicaResources& resources = state.workload->resources;
-  const NodeFree* row = state.ledger->free_row(cluster);
+  const CapacityLedger& ledger = *state.ledger;
+  const NodeFree* row = ledger.free_row(cluster);
+  const bool by_gpus = resources.gpus > 0 && resources.gpus <= static_cast<int>(model::kMaxGpusPerNode);
+  // A GPU workload visits only the eligible nodes with enough free GPUs (the ledger keeps them as a set): most
+  // eligible nodes of a busy fleet hold no replica, and this runs for every candidate cluster of every decision.
+  const NodeSet with_gpus = by_gpus ? ledger.nodes_with_free_gpus(cluster, resources.gpus) : NodeSet{};
   for (std::size_t w = 0; w < nodes.size(); ++w) {
-    for (std::uint64_t bits = nodes[w]; bits != 0; bits &= bits - 1) {
+    for (std::uint64_t bits = by_gpus ? nodes[w] & with_gpus[w] : nodes[w]; bits != 0; bits &= bits - 1) {
       const NodeFree& free = row[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))];
-      fit.largest_block = std::max(fit.largest_block, free.gpus);
-      // Most nodes of a busy fleet hold no replica: skip them before any division (this loop runs for every
-      // eligible node of every candidate cluster of every decision).
+      if (!by_gpus) fit.largest_block = std::max(fit.largest_block, free.gpus);
       if (free.gpus < resources.gpus) continue;
       if (resources.gpus > 0) fit.gpu_replicas += free.gpus / resources.gpus;
       fit.replicas += std::min(replicas_on_node(resources, free), limit - fit.replicas);
       if (fit.replicas >= limit) return fit;
     }
   }
+  // Short of the limit: the reason names the largest free block (placement/node_fit.hpp's caveat).
+  if (by_gpus) fit.largest_block = largest_free_block(ledger, cluster, nodes);
   return fit;
 }
 

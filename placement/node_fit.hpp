@@ -18,10 +18,6 @@ struct NodeFit {
   int gpu_replicas = 0;   // that the free GPU blocks alone would hold (same caveat): tells GPUs from CPU/memory
 };
 
-// The eligible nodes of one cluster: bit i of word i / 64 is the cluster's node i (placement/cluster_verdicts.hpp
-// keeps one per workload signature and cluster: a few words where a list of indexes took a few hundred bytes).
-using NodeSet = std::span<const std::uint64_t>;
-
 // The node indexes of a NodeSet, ascending.
 std::vector<std::uint32_t> node_list(NodeSet nodes);
 
@@ -35,7 +31,8 @@ inline int replicas_on_node(const ReplicaResources& resources, const NodeFree& f
   return static_cast<int>(count);
 }
 
-// Counts over the eligible nodes and stops at `limit`.
+// Counts over the eligible nodes (a NodeSet: placement/cluster_verdicts.hpp keeps one per workload signature and
+// cluster) and stops at `limit`.
 NodeFit fit_replicas(const CycleState& state, std::size_t cluster, NodeSet nodes, int limit);
 
 // "3 of 4 replicas fit: needs 8 GPUs (NVIDIA H100 80GB HBM3) on one node, largest free block is 4".

@@ -5,76 +5,88 @@
 
 namespace fleet::placement {
 
-std::uint32_t RejectionList::intern(std::string_view text) {
-  if (const auto it = text_index_.find(text); it != text_index_.end()) return it->second;
-  const auto index = static_cast<std::uint32_t>(texts_.size());
-  texts_.emplace_back(text);
-  text_index_.emplace(std::string(text), index);
+std::uint32_t RejectionList::intern(RejectionCode code, std::string_view text) {
+  std::string key = std::to_string(static_cast<int>(code));
+  key += '\x1f';
+  key += text;
+  if (const auto it = reason_index_.find(key); it != reason_index_.end()) return it->second;
+  const auto index = static_cast<std::uint32_t>(reasons_.size());
+  reasons_.push_back({code, std::string(text)});
+  reason_index_.emplace(std::move(key), index);
   return index;
 }
 
 std::string_view RejectionList::cluster_name(const Entry& entry) const {
-  if (entry.foreign_name) return texts_[entry.cluster];
+  if ((entry.cluster & kForeign) != 0) return reasons_[entry.cluster & ~kForeign].text;
   return (*names_)[entry.cluster];
+}
+
+RejectionList::NotSelected RejectionList::not_selected(const Entry& entry) const {
+  if ((entry.detail & kSideTable) != 0) return not_selected_[entry.detail & ~(kNotSelected | kSideTable)];
+  const std::uint32_t packed = entry.detail & ~kNotSelected;
+  return {static_cast<std::int32_t>(packed >> kScoreBits), static_cast<std::int32_t>(packed & ((1U << kScoreBits) - 1)),
+          tail_};
 }
 
 Rejection RejectionList::operator[](std::size_t i) const {
   const Entry& entry = entries_[i];
   Rejection out;
   out.cluster = std::string(cluster_name(entry));
-  out.code = entry.code;
-  const std::string& text = texts_[entry.text];
-  if (entry.fit < 0) {
-    out.reason = text;
+  if ((entry.detail & kNotSelected) == 0) {
+    out.code = reasons_[entry.detail].code;
+    out.reason = reasons_[entry.detail].text;
     return out;
   }
+  const NotSelected numbers = not_selected(entry);
+  const std::string& text = reasons_[numbers.tail].text;
+  out.code = RejectionCode::kNotSelected;
   std::string& reason = out.reason;
   reason.reserve(32 + text.size());
   reason += "fits ";
-  reason += std::to_string(entry.fit);
-  reason += entry.fit == 1 ? " replica, score " : " replicas, score ";
-  reason += std::to_string(entry.score);
+  reason += std::to_string(numbers.fit);
+  reason += numbers.fit == 1 ? " replica, score " : " replicas, score ";
+  reason += std::to_string(numbers.score);
   reason += "; ";
   reason += text;
   return out;
 }
 
 void RejectionList::push_back(const Rejection& rejection) {
-  Entry entry;
-  entry.cluster = intern(rejection.cluster);
-  entry.foreign_name = true;
-  entry.text = intern(rejection.reason);
-  entry.code = rejection.code;
-  entries_.push_back(entry);
+  // The name is kept as a reason's text (its code unused).
+  entries_.push_back(
+      {intern(RejectionCode::kNoSuchCluster, rejection.cluster) | kForeign, intern(rejection.code, rejection.reason)});
 }
 
 void RejectionList::add(std::size_t cluster, RejectionCode code, std::string_view reason) {
-  add_interned(cluster, code, intern(reason));
+  add_reason(cluster, intern(code, reason));
 }
 
-void RejectionList::add_interned(std::size_t cluster, RejectionCode code, std::uint32_t text) {
-  Entry entry;
-  entry.cluster = static_cast<std::uint32_t>(cluster);
-  entry.text = text;
-  entry.code = code;
-  entries_.push_back(entry);
+void RejectionList::add_reason(std::size_t cluster, std::uint32_t reason) {
+  entries_.push_back({static_cast<std::uint32_t>(cluster), reason});
 }
 
 void RejectionList::add_not_selected(std::size_t cluster, int fit, long long score, std::uint32_t tail) {
-  Entry entry;
-  entry.cluster = static_cast<std::uint32_t>(cluster);
-  entry.text = tail;
-  entry.code = RejectionCode::kNotSelected;
-  entry.fit = std::max(fit, 0);
-  entry.score = static_cast<std::int32_t>(
+  fit = std::max(fit, 0);
+  const auto clamped = static_cast<std::int32_t>(
       std::clamp<long long>(score, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()));
-  entries_.push_back(entry);
+  if (!has_tail_) {
+    tail_ = tail;
+    has_tail_ = true;
+  }
+  std::uint32_t detail = 0;
+  if (tail == tail_ && fit < (1 << kFitBits) && clamped >= 0 && clamped < (1 << kScoreBits)) {
+    detail = kNotSelected | (static_cast<std::uint32_t>(fit) << kScoreBits) | static_cast<std::uint32_t>(clamped);
+  } else {
+    detail = kNotSelected | kSideTable | static_cast<std::uint32_t>(not_selected_.size());
+    not_selected_.push_back({fit, clamped, tail});
+  }
+  entries_.push_back({static_cast<std::uint32_t>(cluster), detail});
 }
 
 void RejectionList::sort_by_cluster() {
   // The names table is sorted, so two of its clusters compare by index; a foreign name compares as text.
   const auto before = [this](const Entry& a, const Entry& b) {
-    if (!a.foreign_name && !b.foreign_name) return a.cluster < b.cluster;
+    if (((a.cluster | b.cluster) & kForeign) == 0) return a.cluster < b.cluster;
     return cluster_name(a) < cluster_name(b);
   };
   // The engine adds the filters' rejections in cluster order and then the selection's: usually two sorted runs,

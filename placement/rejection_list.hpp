@@ -1,10 +1,11 @@
 #pragma once
 // Every cluster a decision did not choose, with its code and reason, stored compactly. A batch of 10,000 workloads
 // over 1,000 clusters rejects about 10 million times; as one Rejection each (two strings, the reason on the heap)
-// that was 2.6 GiB and a third of the batch's time (issue #14). Here an entry is 20 bytes: the cluster by its index
-// in the engine's name table (shared by every decision of an engine), the reason by its index in the decision's
-// own table of distinct texts (a decision's rejections repeat a handful of sentences), and for NotSelected the two
-// numbers that differ per cluster ("fits 3 replicas, score 57; " + the decision's shared tail).
+// that was 2.6 GiB and a third of the batch's time (issue #14). Here an entry is 8 bytes: the cluster by its index
+// in the engine's name table (shared by every decision of an engine), and either its reason by its index in the
+// decision's own table of distinct reasons (code and text: a decision's rejections repeat a handful of sentences)
+// or, for NotSelected (most of them), the two numbers that differ per cluster ("fits 3 replicas, score 57; " + the
+// decision's shared tail) packed into the same 32 bits. Numbers too large to pack go to a side table.
 //
 // Reading yields Rejection values, built on access: iteration, operator[], and equality compare what a person
 // would read, so two lists with the same rejections are equal however they are stored.
@@ -67,11 +68,11 @@ class RejectionList {
   void push_back(const Rejection& rejection);
   // The engine's cluster `cluster` (an index into the names table).
   void add(std::size_t cluster, RejectionCode code, std::string_view reason);
-  // A text of this list, for add_not_selected and add_interned: interned once, used by many entries.
-  std::uint32_t text(std::string_view text) { return intern(text); }
-  // The engine's cluster `cluster` with a reason already interned (`text` from text()).
-  void add_interned(std::size_t cluster, RejectionCode code, std::uint32_t text);
-  // NotSelected for cluster `cluster`: "fits <fit> replica(s), score <score>; <tail>" (`tail` from text()).
+  // A reason of this list, for add_reason and add_not_selected (as its tail): interned once, used by many entries.
+  std::uint32_t reason(RejectionCode code, std::string_view text) { return intern(code, text); }
+  // The engine's cluster `cluster` with a reason from reason().
+  void add_reason(std::size_t cluster, std::uint32_t reason);
+  // NotSelected for cluster `cluster`: "fits <fit> replica(s), score <score>; <tail>" (`tail`: a reason()'s text).
   void add_not_selected(std::size_t cluster, int fit, long long score, std::uint32_t tail);
 
   // Sorted by cluster name; stable, as the engine's tie-break needs.
@@ -81,12 +82,22 @@ class RejectionList {
 
  private:
   struct Entry {
-    std::uint32_t cluster = 0;  // index into names_, or into texts_ when foreign_name
-    std::uint32_t text = 0;     // index into texts_
-    std::int32_t fit = -1;      // NotSelected: replicas that fit; -1: `text` is the whole reason
-    std::int32_t score = 0;     // NotSelected: the rounded score
+    std::uint32_t cluster = 0;  // an index into names_, or with kForeign set into reasons_ (its text)
+    std::uint32_t detail = 0;   // a reason id; or with kNotSelected set: fit and score, packed or in not_selected_
+  };
+  static constexpr std::uint32_t kForeign = 0x80000000U;
+  static constexpr std::uint32_t kNotSelected = 0x80000000U;
+  static constexpr std::uint32_t kSideTable = 0x40000000U;  // with kNotSelected: the rest indexes not_selected_
+  static constexpr int kScoreBits = 20;                     // packed: fit in bits 20-29, score in bits 0-19
+  static constexpr int kFitBits = 10;
+  struct NotSelected {
+    std::int32_t fit = 0;
+    std::int32_t score = 0;
+    std::uint32_t tail = 0;  // a reason id
+  };
+  struct Reason {
     RejectionCode code = RejectionCode::kNotSelected;
-    bool foreign_name = false;
+    std::string text;
   };
 
   struct TextHash {
@@ -94,13 +105,18 @@ class RejectionList {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
-  std::uint32_t intern(std::string_view text);
+  std::uint32_t intern(RejectionCode code, std::string_view text);
   std::string_view cluster_name(const Entry& entry) const;
+  NotSelected not_selected(const Entry& entry) const;
 
   ClusterNames names_;
   std::vector<Entry> entries_;
-  std::vector<std::string> texts_;
-  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> text_index_;
+  std::vector<Reason> reasons_;
+  // By code's number, a separator, and the text.
+  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> reason_index_;
+  std::uint32_t tail_ = 0;  // the tail of the packed NotSelected entries: the first one's
+  bool has_tail_ = false;
+  std::vector<NotSelected> not_selected_;
 };
 
 }  // namespace fleet::placement

@@ -185,4 +185,73 @@ TEST_CASE("the node funnel names the most specific cause", "[placement][filters]
   }
 }
 
+TEST_CASE("the node funnel asks one node of each group of alike nodes, and tells unlike ones apart",
+          "[placement][filters]") {
+  // Three H100 nodes that differ only in their driver, an L4 and a tainted H100: five groups, three of them alike
+  // but for the version.
+  NodeSnapshot old_a = gpu_node("a");
+  old_a.driver_version = *parse_dotted_version("535.104.05");
+  NodeSnapshot old_b = gpu_node("b");
+  old_b.driver_version = *parse_dotted_version("535.104.12");
+  NodeSnapshot modern = gpu_node("m");
+  NodeSnapshot twin = gpu_node("n");  // alike to m: the same group
+  NodeSnapshot l4 = gpu_node("l", 8, 0, kL4);
+  NodeSnapshot tainted = gpu_node("t");
+  tainted.taints = {{"dedicated", "infra", "NoSchedule"}};
+  Workload w = workload("w", 8, 4);
+  w.min_driver_version = parse_dotted_version("550");
+  Snapshot snapshot{{cluster("c", {old_a, old_b, modern, twin, l4, tainted})}};
+
+  SECTION("only the nodes that pass take replicas: m, n and the L4 (any model will do), not the old drivers or t") {
+    PlacementEngine engine(snapshot);
+    const Decision d = engine.place(w);
+    const Rejection r = *rejection_for(d, "c");
+    CHECK(r.code == RejectionCode::kInsufficientCapacity);
+    CHECK(r.reason == "3 of 4 replicas fit: needs 8 GPUs on one node, the free GPU blocks hold 3");
+  }
+  SECTION("a refusal explains every node of the groups it removed") {
+    w.min_driver_version = parse_dotted_version("560");
+    const Rejection r = refused(cluster("c", {old_a, old_b, modern, l4}), w);
+    CHECK(r.code == RejectionCode::kDriverVersion);
+    CHECK(r.reason == "driver 550.90.7 < required 560");
+  }
+  SECTION("an unknown driver and driver 0 are not alike: a minimum of 0 takes only the one that reported") {
+    NodeSnapshot unknown = gpu_node("u");
+    unknown.driver_version = {};
+    NodeSnapshot zero = gpu_node("z");
+    zero.driver_version = *parse_dotted_version("0");
+    w.min_driver_version = parse_dotted_version("0");
+    w.replicas = 1;
+    PlacementEngine engine(Snapshot{{cluster("c", {unknown, zero})}});
+    const Decision d = engine.place(w);
+    REQUIRE(d.bindings.size() == 1);
+    REQUIRE(d.bindings[0].nodes.size() == 1);
+    CHECK(d.bindings[0].nodes[0].node == "z");
+  }
+}
+
+TEST_CASE("node fit and assignment visit only nodes with enough free GPUs, kept up to date by each decision",
+          "[placement][filters]") {
+  // Free: a 4, big 20 (a hand-made node with more GPUs than an inventory may report still counts whole), d 7.
+  Snapshot snapshot{{cluster("c", {gpu_node("a", 8, 4), gpu_node("big", 20, 0), gpu_node("d", 8, 1)})}};
+  PlacementEngine engine(snapshot);
+  const Decision three = engine.place(workload("eight", 8, 3));  // Duplicated: only "big" holds 8s, two of them
+  CHECK(rejection_for(three, "c")->reason ==
+        "2 of 3 replicas fit: needs 8 GPUs on one node, the free GPU blocks hold 2");
+
+  const Workload sixteen = workload("sixteen", 16, 1);
+  const Decision taken = engine.place(sixteen);
+  REQUIRE(taken.bindings.size() == 1);
+  CHECK(taken.bindings[0].nodes == std::vector<NodeShare>{{"big", 1}});
+  // "big" is down to 4: no node has 8 free now, and the largest block is d's 7.
+  const Workload eight = workload("eight", 8, 1);
+  CHECK(rejection_for(engine.place(eight), "c")->reason ==
+        "no replica fits: needs 8 GPUs on one node, largest free block is 7");
+  // Giving the 16 back makes room again: the sets follow give as well as take.
+  engine.release(sixteen, taken.bindings);
+  const Decision again = engine.place(eight);
+  REQUIRE(again.bindings.size() == 1);
+  CHECK(again.bindings[0].nodes == std::vector<NodeShare>{{"big", 1}});
+}
+
 }  // namespace fleet::placement
