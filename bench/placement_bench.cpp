@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -297,14 +298,19 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : (v[(v.size() - 1) / 2] + v[v.size() / 2]) / 2;
 }
 
-// FNV-1a over what a decision says, field by field (a separator after each text, so "ab","c" differs from "a","bc").
+// A hash of what a decision says, field by field (each text hashed whole, then mixed in FNV-1a style: the order of
+// fields counts). std::hash of a string is the same for a given standard library, so compare digests from builds
+// on one machine.
 class Digest {
  public:
   void add(std::string_view text) {
-    for (const char c : text) mix(static_cast<unsigned char>(c));
-    mix(0x1f);
+    hash_ ^= std::hash<std::string_view>{}(text);
+    hash_ *= 0x100000001b3ULL;
   }
-  void add(long long number) { add(std::string_view(std::to_string(number))); }
+  void add(long long number) {
+    hash_ ^= static_cast<std::uint64_t>(number);
+    hash_ *= 0x100000001b3ULL;
+  }
   void add(const Decision& d) {
     add(static_cast<long long>(d.state));
     add(d.replicas_wanted);
@@ -326,10 +332,6 @@ class Digest {
   std::uint64_t value() const { return hash_; }
 
  private:
-  void mix(unsigned char byte) {
-    hash_ ^= byte;
-    hash_ *= 0x100000001b3ULL;
-  }
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
 };
 

@@ -4,18 +4,6 @@
 
 namespace fleet::placement {
 
-std::uint32_t ReasonTable::intern(RejectionCode code, std::string_view text) {
-  std::string key = std::to_string(static_cast<int>(code));
-  key += '\x1f';
-  key += text;
-  const auto [it, added] = index_.try_emplace(std::move(key), static_cast<std::uint32_t>(texts_.size()));
-  if (added) {
-    codes_.push_back(code);
-    texts_.emplace_back(text);
-  }
-  return it->second;
-}
-
 ClusterVerdicts::ClusterVerdicts(const CapacityLedger& ledger) : ledger_(&ledger) {
   for (auto& base : base_funnels_) base.resize(ledger.clusters().size());
 }
@@ -56,11 +44,10 @@ std::uint32_t ClusterVerdicts::run_funnel(const CycleState& state, FunnelTable& 
   if (!base) base = funnel_.run_base(state, cluster);
   std::uint32_t& reason = table.reason[cluster];
   if (const auto* refused = std::get_if<FilterOutcome>(&*base)) return reason = intern(*refused);
-  const NodeFunnelResult result = funnel_.run(state, cluster, std::get<NodeGroups>(*base));
-  if (const auto* refused = std::get_if<FilterOutcome>(&result)) return reason = intern(*refused);
-  std::uint64_t* words = table.nodes.data() + ledger_->word_begin(cluster);
-  for (const std::uint32_t node : std::get<std::vector<std::uint32_t>>(result)) {
-    words[node / 64] |= std::uint64_t{1} << (node % 64);
+  const std::size_t begin = ledger_->word_begin(cluster);
+  const std::span<std::uint64_t> words(table.nodes.data() + begin, ledger_->word_begin(cluster + 1) - begin);
+  if (const std::optional<FilterOutcome> refused = funnel_.run(state, cluster, std::get<NodeGroups>(*base), words)) {
+    return reason = intern(*refused);
   }
   return reason = kPass;
 }

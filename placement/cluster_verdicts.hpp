@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "placement/cluster_filters.hpp"
+#include "placement/interned_reasons.hpp"
 #include "placement/node_filters.hpp"
 #include "placement/node_fit.hpp"
 #include "placement/rejection_list.hpp"
@@ -27,18 +28,7 @@
 namespace fleet::placement {
 
 // Every refusal the cached verdicts give, interned for the engine's life.
-class ReasonTable {
- public:
-  std::uint32_t intern(RejectionCode code, std::string_view text);
-  RejectionCode code(std::uint32_t id) const { return codes_[id]; }
-  const std::string& text(std::uint32_t id) const { return texts_[id]; }
-  std::size_t size() const { return texts_.size(); }
-
- private:
-  std::vector<RejectionCode> codes_;
-  std::vector<std::string> texts_;
-  std::unordered_map<std::string, std::uint32_t> index_;  // code's number, a separator, the text
-};
+using ReasonTable = InternedReasons;
 
 class ClusterVerdicts {
  public:

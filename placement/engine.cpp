@@ -59,19 +59,26 @@ CycleState pre_filter(const Workload& workload, const CapacityLedger& ledger,
 
 // Min-max rescaling per plugin, weighted sum; a plugin without an opinion on a candidate gives it 0.
 // `raw`: a buffer kept between decisions.
+// The lowest and highest of the scores given (+inf, -inf when none is).
+std::pair<double, double> score_range(const std::vector<std::optional<double>>& raw) {
+  // Values, not references into the loop's own variables (as std::min returns): they stay in registers.
+  double low = std::numeric_limits<double>::infinity();
+  double high = -std::numeric_limits<double>::infinity();
+  for (const std::optional<double>& value : raw) {
+    if (!value) continue;
+    const double x = *value;
+    low = x < low ? x : low;
+    high = x > high ? x : high;
+  }
+  return {low, high};
+}
+
 void score_candidates(const CycleState& state, const std::vector<std::unique_ptr<ScorePlugin>>& plugins,
                       std::vector<Candidate>& candidates, std::vector<std::optional<double>>& raw) {
   raw.resize(candidates.size());
   for (const auto& plugin : plugins) {
-    double low = std::numeric_limits<double>::infinity();
-    double high = -std::numeric_limits<double>::infinity();
     plugin->score_all(state, candidates, raw);
-    for (std::size_t i = 0; i < candidates.size(); ++i) {
-      if (raw[i]) {
-        low = std::min(low, *raw[i]);
-        high = std::max(high, *raw[i]);
-      }
-    }
+    const auto [low, high] = score_range(raw);
     if (!(high > low)) continue;
     for (std::size_t i = 0; i < candidates.size(); ++i) {
       if (raw[i]) candidates[i].score += plugin->weight() * 100 * (*raw[i] - low) / (high - low);
@@ -101,6 +108,7 @@ struct PlacementEngine::State {
       if (!cluster_filters[f]->cacheable(state)) uncached.push_back(f);
     }
     reasons.start(rejected);
+    capacity_reasons.clear();
     const bool duplicated = workload.policy.division == ReplicaDivision::kDuplicated;
     const std::size_t cluster_count = ledger.clusters().size();
     pending.resize(cluster_count);
@@ -123,13 +131,27 @@ struct PlacementEngine::State {
       }
       const NodeFit fit = fit_replicas(state, c, verdicts.funnel_nodes(funnel, c), workload.replicas);
       if (fit.replicas == 0 || (duplicated && fit.replicas < workload.replicas)) {
-        pending[c] = rejected.reason(RejectionCode::kInsufficientCapacity,
-                                     insufficient_capacity_reason(state, fit, workload.replicas));
+        pending[c] = capacity_reason(state, fit, rejected);
       } else {
         pending[c] = kCandidate;
         candidates.push_back({c, fit.replicas, 0});
       }
     }
+  }
+
+  // The insufficient-capacity reason for what node fit found: a decision refuses dozens of clusters with a few
+  // distinct sentences, each written and interned once.
+  std::uint32_t capacity_reason(const CycleState& state, const NodeFit& fit, RejectionList& rejected) {
+    for (const CapacityReason& known : capacity_reasons) {
+      if (known.replicas == fit.replicas && known.largest_block == fit.largest_block &&
+          known.gpu_replicas == fit.gpu_replicas) {
+        return known.reason;
+      }
+    }
+    const std::uint32_t reason = rejected.reason(RejectionCode::kInsufficientCapacity,
+                                                 insufficient_capacity_reason(state, fit, state.workload->replicas));
+    capacity_reasons.push_back({fit.replicas, fit.largest_block, fit.gpu_replicas, reason});
+    return reason;
   }
 
   // The decision's rejections in cluster order, so that its list needs no sort: the filters' (`pending`), then
@@ -181,6 +203,14 @@ struct PlacementEngine::State {
   // (RejectionList::reason), or kCandidate.
   static constexpr std::uint32_t kCandidate = 0xffffffff;
   std::vector<std::uint32_t> pending;
+  // This decision's insufficient-capacity reasons by what node fit found (capacity_reason).
+  struct CapacityReason {
+    int replicas = 0;
+    int largest_block = 0;
+    int gpu_replicas = 0;
+    std::uint32_t reason = 0;
+  };
+  std::vector<CapacityReason> capacity_reasons;
 
   // Whether `selector` matches each cluster, worked out once per selector for the engine's life.
   const std::vector<bool>& labels_match(const model::LabelSelector& selector) {

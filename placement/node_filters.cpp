@@ -235,23 +235,25 @@ BaseFunnelResult NodeFunnel::run_base(const CycleState& state, std::size_t clust
   return result;
 }
 
-NodeFunnelResult NodeFunnel::run(const CycleState& state, std::size_t cluster, const NodeGroups& base) const {
+std::optional<FilterOutcome> NodeFunnel::run(const CycleState& state, std::size_t cluster, const NodeGroups& base,
+                                             std::span<std::uint64_t> eligible) const {
   const std::vector<NodeSnapshot>& nodes = state.ledger->clusters()[cluster].nodes;
   std::vector<const std::vector<std::uint32_t>*> survivors;
   survivors.reserve(base.groups.size());
   for (const auto& group : base.groups) survivors.push_back(&group);
-  std::vector<const std::vector<std::uint32_t>*> kept;
   for (const auto& filter : state.needs_gpus ? gpu_filters_ : cpu_filters_) {
-    kept.clear();
+    // Kept groups move to the front, in order; when none is kept nothing moved, and the refusal explains them all.
+    std::size_t kept = 0;
     for (const auto* group : survivors) {
-      if (filter->admits(state, cluster, group->front())) kept.push_back(group);
+      if (filter->admits(state, cluster, group->front())) survivors[kept++] = group;
     }
-    if (kept.empty()) return refusal(state, *filter, nodes, survivors);
-    survivors.swap(kept);
+    if (kept == 0) return refusal(state, *filter, nodes, survivors);
+    survivors.resize(kept);
   }
-  std::vector<std::uint32_t> eligible;
-  for (const auto* group : survivors) eligible.insert(eligible.end(), group->begin(), group->end());
-  return eligible;
+  for (const auto* group : survivors) {
+    for (const std::uint32_t node : *group) eligible[node / 64] |= std::uint64_t{1} << (node % 64);
+  }
+  return std::nullopt;
 }
 
 std::string node_requirements_key(const Workload& workload) {

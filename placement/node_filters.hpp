@@ -9,6 +9,8 @@
 // fit's business (placement/node_fit.hpp).
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -31,9 +33,6 @@ class NodeFilter {
   virtual std::string explain(const CycleState& state, const std::vector<const NodeSnapshot*>& removed) const = 0;
 };
 
-// The funnel's answer for one cluster: the eligible nodes (indexes into the cluster's sorted nodes), or why none.
-using NodeFunnelResult = std::variant<std::vector<std::uint32_t>, FilterOutcome>;
-
 // Whether two nodes are alike for the workload's stages: same GPU model, GPU memory, driver, CUDA and taints.
 bool node_facts_equal(const NodeSnapshot& a, const NodeSnapshot& b);
 
@@ -52,7 +51,10 @@ class NodeFunnel {
   NodeFunnel();
   ~NodeFunnel();
   BaseFunnelResult run_base(const CycleState& state, std::size_t cluster) const;
-  NodeFunnelResult run(const CycleState& state, std::size_t cluster, const NodeGroups& base) const;
+  // The workload's stages over the base's survivors: why none is eligible, or nothing and the eligible nodes' bits
+  // set in `eligible` (the cluster's words of a NodeSet, cleared by the caller).
+  std::optional<FilterOutcome> run(const CycleState& state, std::size_t cluster, const NodeGroups& base,
+                                   std::span<std::uint64_t> eligible) const;
 
  private:
   using Filters = std::vector<std::unique_ptr<NodeFilter>>;

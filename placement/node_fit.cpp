@@ -47,6 +47,16 @@ int largest_free_block(const CapacityLedger& ledger, std::size_t cluster, NodeSe
   return 0;
 }
 
+// Whether one node holds `count` more replicas, by multiplication: replicas_on_node divides up to three times, and
+// this is asked of the first fitting node of nearly every candidate cluster of every decision. Counts above 1024
+// (where a product might overflow) say no, and the caller divides.
+bool holds_replicas(const ReplicaResources& r, const NodeFree& free, int count) {
+  constexpr std::int64_t kLargestChecked = 1024;
+  const auto n = static_cast<std::int64_t>(count);
+  return n <= kLargestChecked && r.gpus * n <= free.gpus && r.cpu_millicores * n <= free.cpu_millicores &&
+         r.memory_bytes * n <= free.memory_bytes;
+}
+
 }  // namespace
 
 NodeFit fit_replicas(const CycleState& state, std::size_t cluster, NodeSet nodes, int limit) {
@@ -67,6 +77,12 @@ NodeFit fit_replicas(const CycleState& state, std::size_t cluster, NodeSet nodes
       const NodeFree& free = row[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))];
       if (!by_gpus) fit.largest_block = std::max(fit.largest_block, free.gpus);
       if (free.gpus < resources.gpus) continue;
+      // Usually the first node that fits holds every replica still wanted: then fit is done, and gpu_replicas
+      // is not exact anyway (placement/node_fit.hpp), so it is not counted.
+      if (holds_replicas(resources, free, limit - fit.replicas)) {
+        fit.replicas = limit;
+        return fit;
+      }
       if (resources.gpus > 0) fit.gpu_replicas += free.gpus / resources.gpus;
       fit.replicas += std::min(replicas_on_node(resources, free), limit - fit.replicas);
       if (fit.replicas >= limit) return fit;

@@ -5,19 +5,8 @@
 
 namespace fleet::placement {
 
-std::uint32_t RejectionList::intern(RejectionCode code, std::string_view text) {
-  std::string key = std::to_string(static_cast<int>(code));
-  key += '\x1f';
-  key += text;
-  if (const auto it = reason_index_.find(key); it != reason_index_.end()) return it->second;
-  const auto index = static_cast<std::uint32_t>(reasons_.size());
-  reasons_.push_back({code, std::string(text)});
-  reason_index_.emplace(std::move(key), index);
-  return index;
-}
-
 std::string_view RejectionList::cluster_name(const Entry& entry) const {
-  if ((entry.cluster & kForeign) != 0) return reasons_[entry.cluster & ~kForeign].text;
+  if ((entry.cluster & kForeign) != 0) return reasons_.text(entry.cluster & ~kForeign);
   return (*names_)[entry.cluster];
 }
 
@@ -28,17 +17,50 @@ RejectionList::NotSelected RejectionList::not_selected(const Entry& entry) const
           tail_};
 }
 
+RejectionList::Entry RejectionList::entry(std::size_t i) const {
+  if (!in_order_) return entries_[i];
+  // The last gap at or before entry i: a decision has a few (its chosen clusters).
+  const auto after =
+      std::upper_bound(gaps_.begin(), gaps_.end(), i, [](std::size_t at, const Gap& gap) { return at < gap.from; });
+  const std::uint32_t skipped = after == gaps_.begin() ? 0 : std::prev(after)->skipped;
+  return {static_cast<std::uint32_t>(i) + skipped, details_[i]};
+}
+
+void RejectionList::append(std::uint32_t cluster, std::uint32_t detail) {
+  if (in_order_) {
+    if ((cluster & kForeign) == 0 && cluster >= next_cluster_) {
+      if (cluster > next_cluster_) {
+        skipped_ += cluster - next_cluster_;
+        gaps_.push_back({static_cast<std::uint32_t>(details_.size()), skipped_});
+      }
+      details_.push_back(detail);
+      next_cluster_ = cluster + 1;
+      return;
+    }
+    leave_order();
+  }
+  entries_.push_back({cluster, detail});
+}
+
+void RejectionList::leave_order() {
+  entries_.reserve(details_.size() + 1);
+  for (std::size_t i = 0; i < details_.size(); ++i) entries_.push_back(entry(i));
+  in_order_ = false;
+  details_ = {};
+  gaps_ = {};
+}
+
 Rejection RejectionList::operator[](std::size_t i) const {
-  const Entry& entry = entries_[i];
+  const Entry entry = this->entry(i);
   Rejection out;
   out.cluster = std::string(cluster_name(entry));
   if ((entry.detail & kNotSelected) == 0) {
-    out.code = reasons_[entry.detail].code;
-    out.reason = reasons_[entry.detail].text;
+    out.code = reasons_.code(entry.detail);
+    out.reason = reasons_.text(entry.detail);
     return out;
   }
   const NotSelected numbers = not_selected(entry);
-  const std::string& text = reasons_[numbers.tail].text;
+  const std::string& text = reasons_.text(numbers.tail);
   out.code = RejectionCode::kNotSelected;
   std::string& reason = out.reason;
   reason.reserve(32 + text.size());
@@ -53,8 +75,7 @@ Rejection RejectionList::operator[](std::size_t i) const {
 
 void RejectionList::push_back(const Rejection& rejection) {
   // The name is kept as a reason's text (its code unused).
-  entries_.push_back(
-      {intern(RejectionCode::kNoSuchCluster, rejection.cluster) | kForeign, intern(rejection.code, rejection.reason)});
+  append(intern(RejectionCode::kNoSuchCluster, rejection.cluster) | kForeign, intern(rejection.code, rejection.reason));
 }
 
 void RejectionList::add(std::size_t cluster, RejectionCode code, std::string_view reason) {
@@ -62,7 +83,7 @@ void RejectionList::add(std::size_t cluster, RejectionCode code, std::string_vie
 }
 
 void RejectionList::add_reason(std::size_t cluster, std::uint32_t reason) {
-  entries_.push_back({static_cast<std::uint32_t>(cluster), reason});
+  append(static_cast<std::uint32_t>(cluster), reason);
 }
 
 void RejectionList::add_not_selected(std::size_t cluster, int fit, long long score, std::uint32_t tail) {
@@ -80,10 +101,11 @@ void RejectionList::add_not_selected(std::size_t cluster, int fit, long long sco
     detail = kNotSelected | kSideTable | static_cast<std::uint32_t>(not_selected_.size());
     not_selected_.push_back({fit, clamped, tail});
   }
-  entries_.push_back({static_cast<std::uint32_t>(cluster), detail});
+  append(static_cast<std::uint32_t>(cluster), detail);
 }
 
 void RejectionList::sort_by_cluster() {
+  if (in_order_) return;  // by index into the names table, which is sorted
   // The names table is sorted, so two of its clusters compare by index; a foreign name compares as text.
   const auto before = [this](const Entry& a, const Entry& b) {
     if (((a.cluster | b.cluster) & kForeign) == 0) return a.cluster < b.cluster;

@@ -1,11 +1,14 @@
 #pragma once
 // Every cluster a decision did not choose, with its code and reason, stored compactly. A batch of 10,000 workloads
 // over 1,000 clusters rejects about 10 million times; as one Rejection each (two strings, the reason on the heap)
-// that was 2.6 GiB and a third of the batch's time (issue #14). Here an entry is 8 bytes: the cluster by its index
-// in the engine's name table (shared by every decision of an engine), and either its reason by its index in the
-// decision's own table of distinct reasons (code and text: a decision's rejections repeat a handful of sentences)
-// or, for NotSelected (most of them), the two numbers that differ per cluster ("fits 3 replicas, score 57; " + the
-// decision's shared tail) packed into the same 32 bits. Numbers too large to pack go to a side table.
+// that was 2.6 GiB and a third of the batch's time (issue #14). Here an entry is 4 bytes: either its reason by its
+// index in the decision's own table of distinct reasons (code and text: a decision's rejections repeat a handful
+// of sentences) or, for NotSelected (most of them), the two numbers that differ per cluster ("fits 3 replicas,
+// score 57; " + the decision's shared tail) packed into the same 32 bits; numbers too large to pack go to a side
+// table. The cluster is not stored: the engine adds its clusters in rising index order of its name table (shared
+// by every decision of an engine), skipping only the few it chose, so entry i's cluster is i plus the clusters
+// skipped before it. A list built otherwise (a name outside the table, clusters out of order) keeps 8 bytes an
+// entry, the cluster beside the detail.
 //
 // Reading yields Rejection values, built on access: iteration, operator[], and equality compare what a person
 // would read, so two lists with the same rejections are equal however they are stored.
@@ -15,9 +18,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "placement/interned_reasons.hpp"
 #include "placement/rejection.hpp"
 
 namespace fleet::placement {
@@ -30,9 +33,9 @@ class RejectionList {
   // `cluster_names`: what add()'s cluster indexes refer to (the engine's clusters, sorted by name).
   explicit RejectionList(ClusterNames cluster_names) : names_(std::move(cluster_names)) {}
 
-  void reserve(std::size_t n) { entries_.reserve(n); }
-  std::size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
+  void reserve(std::size_t n) { in_order_ ? details_.reserve(n) : entries_.reserve(n); }
+  std::size_t size() const { return in_order_ ? details_.size() : entries_.size(); }
+  bool empty() const { return size() == 0; }
   Rejection operator[](std::size_t i) const;
 
   class const_iterator {
@@ -62,7 +65,7 @@ class RejectionList {
     std::size_t i_ = 0;
   };
   const_iterator begin() const { return {this, 0}; }
-  const_iterator end() const { return {this, entries_.size()}; }
+  const_iterator end() const { return {this, size()}; }
 
   // A cluster named by its text (a decision read back from JSON, a PickFixed name that is no cluster).
   void push_back(const Rejection& rejection);
@@ -95,25 +98,27 @@ class RejectionList {
     std::int32_t score = 0;
     std::uint32_t tail = 0;  // a reason id
   };
-  struct Reason {
-    RejectionCode code = RejectionCode::kNotSelected;
-    std::string text;
+  // From entry `from` on, `skipped` clusters of the names table have no entry before it (in order only).
+  struct Gap {
+    std::uint32_t from = 0;
+    std::uint32_t skipped = 0;
   };
-
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-
-  std::uint32_t intern(RejectionCode code, std::string_view text);
+  std::uint32_t intern(RejectionCode code, std::string_view text) { return reasons_.intern(code, text); }
+  void append(std::uint32_t cluster, std::uint32_t detail);
+  void leave_order();
+  Entry entry(std::size_t i) const;
   std::string_view cluster_name(const Entry& entry) const;
   NotSelected not_selected(const Entry& entry) const;
 
   ClusterNames names_;
+  // In order: the details, and the gaps in the clusters. Otherwise: entries_.
+  bool in_order_ = true;
+  std::vector<std::uint32_t> details_;
+  std::vector<Gap> gaps_;
+  std::uint32_t skipped_ = 0;       // in order: the clusters skipped so far
+  std::uint32_t next_cluster_ = 0;  // in order: the cluster the next entry has if none is skipped
   std::vector<Entry> entries_;
-  std::vector<Reason> reasons_;
-  // By code's number, a separator, and the text.
-  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> reason_index_;
+  InternedReasons reasons_;
   std::uint32_t tail_ = 0;  // the tail of the packed NotSelected entries: the first one's
   bool has_tail_ = false;
   std::vector<NotSelected> not_selected_;

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "placement/interned_reasons.hpp"
 #include "placement/rejection_list.hpp"
 
 using namespace fleet::placement;
@@ -83,4 +84,60 @@ TEST_CASE("rejection list: NotSelected numbers too large to pack, and a second t
   list.add(1, RejectionCode::kAffinity, "same words");
   CHECK(list[5].code == RejectionCode::kTaint);
   CHECK(list[6].code == RejectionCode::kAffinity);
+}
+
+TEST_CASE("interned reasons: one id per code and text, the same before and after the list grows an index",
+          "[placement][rejection]") {
+  InternedReasons reasons;
+  std::vector<std::uint32_t> ids;
+  // Twenty texts, each under two codes: past the first eight the reasons are found by the index.
+  for (int i = 0; i < 20; ++i) {
+    const std::string text = "reason " + std::to_string(i);
+    ids.push_back(reasons.intern(RejectionCode::kTaint, text));
+    ids.push_back(reasons.intern(RejectionCode::kAffinity, text));
+  }
+  REQUIRE(reasons.size() == 40);
+  for (int i = 0; i < 20; ++i) {
+    const std::string text = "reason " + std::to_string(i);
+    CHECK(reasons.intern(RejectionCode::kTaint, text) == ids[static_cast<std::size_t>(2 * i)]);
+    CHECK(reasons.intern(RejectionCode::kAffinity, text) == ids[static_cast<std::size_t>(2 * i + 1)]);
+    CHECK(reasons.code(ids[static_cast<std::size_t>(2 * i + 1)]) == RejectionCode::kAffinity);
+    CHECK(reasons.text(ids[static_cast<std::size_t>(2 * i)]) == text);
+  }
+  // A third code for an early text joins its chain.
+  const std::uint32_t third = reasons.intern(RejectionCode::kSpread, "reason 0");
+  CHECK(third == 40);
+  CHECK(reasons.intern(RejectionCode::kSpread, "reason 0") == third);
+  CHECK(reasons.intern(RejectionCode::kTaint, "reason 0") == ids[0]);
+}
+
+TEST_CASE("rejection list: clusters added in order with some skipped read back by name, also after a late add",
+          "[placement][rejection]") {
+  RejectionList list(names({"a", "b", "c", "d", "e", "f", "g", "h"}));
+  const std::uint32_t tail = list.reason(RejectionCode::kNotSelected, "PickN 2 took others");
+  // As the engine writes them: every cluster but the chosen "c", "f" and "g", in order.
+  list.add(0, RejectionCode::kTaint, "taint");
+  list.add_not_selected(1, 1, 10, tail);
+  list.add_not_selected(3, 2, 20, tail);
+  list.add(4, RejectionCode::kTaint, "taint");
+  list.add_not_selected(7, 3, 30, tail);
+  const auto read = [](const RejectionList& l) {
+    std::vector<std::string> out;
+    for (const Rejection& r : l) out.push_back(r.cluster + ":" + r.reason);
+    return out;
+  };
+  const std::vector<std::string> expected{"a:taint", "b:fits 1 replica, score 10; PickN 2 took others",
+                                          "d:fits 2 replicas, score 20; PickN 2 took others", "e:taint",
+                                          "h:fits 3 replicas, score 30; PickN 2 took others"};
+  CHECK(read(list) == expected);
+  CHECK(list[4].cluster == "h");
+  list.sort_by_cluster();
+  CHECK(read(list) == expected);
+  // A cluster that comes after its turn (and a name outside the table) still lands in name order.
+  list.add(2, RejectionCode::kAffinity, "affinity");
+  list.push_back({"ca", RejectionCode::kNoSuchCluster, "no such cluster"});
+  list.sort_by_cluster();
+  std::vector<std::string> names_read;
+  for (const Rejection& r : list) names_read.push_back(r.cluster);
+  CHECK(names_read == std::vector<std::string>{"a", "b", "c", "ca", "d", "e", "h"});
 }
