@@ -57,11 +57,9 @@ CycleState pre_filter(const Workload& workload, const CapacityLedger& ledger,
   return state;
 }
 
-// Min-max rescaling per plugin, weighted sum; a plugin without an opinion on a candidate gives it 0.
-// `raw`: a buffer kept between decisions.
-// The lowest and highest of the scores given (+inf, -inf when none is).
-std::pair<double, double> score_range(const std::vector<std::optional<double>>& raw) {
-  // Values, not references into the loop's own variables (as std::min returns): they stay in registers.
+// The lowest and highest of the scores given (+inf, -inf when none is). Not inlined: inside place() the compiler
+// kept `low` on the stack, and the loop (run for every candidate and plugin) waited on that store each step.
+[[gnu::noinline]] std::pair<double, double> score_range(const std::vector<std::optional<double>>& raw) {
   double low = std::numeric_limits<double>::infinity();
   double high = -std::numeric_limits<double>::infinity();
   for (const std::optional<double>& value : raw) {
@@ -73,15 +71,19 @@ std::pair<double, double> score_range(const std::vector<std::optional<double>>& 
   return {low, high};
 }
 
+// Min-max rescaling per plugin, weighted sum; a plugin without an opinion on a candidate gives it 0.
+// `raw`: a buffer kept between decisions.
 void score_candidates(const CycleState& state, const std::vector<std::unique_ptr<ScorePlugin>>& plugins,
                       std::vector<Candidate>& candidates, std::vector<std::optional<double>>& raw) {
   raw.resize(candidates.size());
   for (const auto& plugin : plugins) {
+    if (!plugin->has_opinion(state)) continue;
     plugin->score_all(state, candidates, raw);
     const auto [low, high] = score_range(raw);
     if (!(high > low)) continue;
+    const double weight = plugin->weight() * 100;  // once: a virtual call the loop could not hoist
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-      if (raw[i]) candidates[i].score += plugin->weight() * 100 * (*raw[i] - low) / (high - low);
+      if (raw[i]) candidates[i].score += weight * (*raw[i] - low) / (high - low);
     }
   }
 }

@@ -21,6 +21,9 @@ class ScorePlugin {
   // score() for every candidate, into out[i] (sized by the caller).
   virtual void score_all(const CycleState& state, const std::vector<Candidate>& candidates,
                          std::vector<std::optional<double>>& out) const = 0;
+  // False when the workload alone says every candidate would score the same (no preferred terms, nothing bound
+  // yet): after rescaling such a plugin adds nothing, so the engine does not ask it.
+  virtual bool has_opinion(const CycleState& /*state*/) const { return true; }
 };
 
 // score_all with Plugin::score called directly: one virtual call a plugin and decision instead of one a candidate
@@ -58,6 +61,7 @@ class PreferredAffinityScore final : public ScoreEach<PreferredAffinityScore> {
   std::string_view name() const override { return "PreferredAffinity"; }
   double weight() const override { return 3; }
   std::optional<double> score(const CycleState& state, const Candidate& candidate) const override;
+  bool has_opinion(const CycleState& state) const override { return !state.workload->policy.preferred.empty(); }
 };
 
 // Cheaper GPU-hours first (label fleet.io/cost-per-gpu-hour); a cluster without the label scores as the most
@@ -93,6 +97,7 @@ class CurrentBindingScore final : public ScoreEach<CurrentBindingScore> {
   std::string_view name() const override { return "CurrentBinding"; }
   double weight() const override { return 20; }
   std::optional<double> score(const CycleState& state, const Candidate& candidate) const override;
+  bool has_opinion(const CycleState& state) const override { return !state.current.empty(); }
 };
 
 std::vector<std::unique_ptr<ScorePlugin>> default_score_plugins();
