@@ -220,27 +220,41 @@ std::map<std::string, std::vector<placement::VersionedOverride>> round_overrides
 void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w, const placement::Workload& workload,
                     const FleetIndex& fleet, const BindingOverrides& overrides, const BindingChanges& changes,
                     RoundOutput& out) {
+  // Three statements for the whole decision (bindings, commands, command ids), not five per binding: a PickN 100
+  // spent most of its round in those round trips.
+  std::vector<store::BindingWrite> writes;
+  writes.reserve(changes.apply.size());
   for (const placement::ClusterBinding& b : changes.apply) {
     const auto applied = overrides.applied.find(b.cluster);
-    const nlohmann::json record =
-        applied == overrides.applied.end() ? nlohmann::json::array() : placement::to_json(applied->second.applied);
-    const auto [seq, revision] = store::upsert_binding(txn, w.id, fleet.ids.at(b.cluster), b.replicas,
-                                                       placement::to_json(b.nodes), w.generation, record);
+    writes.push_back(
+        {fleet.ids.at(b.cluster), b.replicas, placement::to_json(b.nodes),
+         applied == overrides.applied.end() ? nlohmann::json::array() : placement::to_json(applied->second.applied)});
+  }
+  const std::vector<std::pair<std::int64_t, int>> written = store::upsert_bindings(txn, w.id, w.generation, writes);
+  std::vector<store::NewCommand> commands;
+  std::vector<std::pair<std::int64_t, std::string>> command_ids;
+  for (std::size_t i = 0; i < changes.apply.size(); ++i) {
+    const placement::ClusterBinding& b = changes.apply[i];
+    const auto [seq, revision] = written[i];
     if (const auto failed = overrides.failed.find(b.cluster); failed != overrides.failed.end()) {
       const std::string message = override_failure_message(failed->second);
       store::set_binding_state(txn, seq, "Failed", message);
       out.event(w.id, w.generation, override_failure_event(b.cluster, message));
       continue;
     }
+    const auto applied = overrides.applied.find(b.cluster);
     const nlohmann::json& manifests = applied == overrides.applied.end() ? w.manifests : applied->second.manifests;
-    const std::string id = command_id(seq, revision, "apply");
-    const nlohmann::json payload = {
-        {"manifests", render_manifests(manifests, workload, w.generation, b, fleet.gpu_product_of(b))},
-        {"placement", placement_member(workload, w.generation, b)}};
-    store::enqueue_command(txn, b.cluster, id, "apply_workload", payload, kCreatedBy);
-    store::set_binding_command(txn, seq, id, "Pending");
-    ++out.commands;
+    std::string id = command_id(seq, revision, "apply");
+    commands.push_back({b.cluster,
+                        id,
+                        "apply_workload",
+                        {{"manifests", render_manifests(manifests, workload, w.generation, b, fleet.gpu_product_of(b))},
+                         {"placement", placement_member(workload, w.generation, b)}}});
+    command_ids.emplace_back(seq, std::move(id));
   }
+  store::enqueue_commands(txn, commands, kCreatedBy);
+  store::set_binding_commands(txn, command_ids, "Pending");
+  out.commands += static_cast<int>(commands.size());
 }
 
 // One workload's decision written: the placement, the events, and the bindings it changes.
@@ -290,7 +304,10 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
   pqxx::work txn(conn);
   RoundOutput out;
   follow_agents(txn, out);
-  std::vector<store::WorkloadRecord> records = store::workloads_to_place(txn, retry_unplaced, options_.batch_limit);
+  // The moves (gone clusters, drains, quarantined nodes) are looked for in safety rounds: that query reads every
+  // binding's nodes, too much for every round an agent's inventory wakes.
+  std::vector<store::WorkloadRecord> records =
+      store::workloads_to_place(txn, retry_unplaced, safety, options_.batch_limit);
   std::vector<double> decision_seconds;
   std::map<std::string, PlacementLoopStats::Gpus> gpus;
   if (safety && ++safety_rounds_ % kFleetCacheSafetyRounds == 0) fleet_cache_.by_cluster_id.clear();

@@ -28,6 +28,17 @@ const std::string kExisting = std::string("SELECT ") + kColumns +
                               ", (c.name = $2 AND a.kind = $3 AND a.payload = $4::jsonb) "
                               "FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE a.id = $1";
 constexpr const char* kNotify = "SELECT pg_notify($1, $2)";
+// enqueue_commands: $1 a JSON array of {cluster, id, kind, payload}. The inserts and the notifications of the
+// clusters that got one are one statement (a notification is sent at commit, once per cluster and channel).
+constexpr const char* kInsertMany =
+    "WITH input AS (SELECT x->>'cluster' AS cluster, x->>'id' AS id, x->>'kind' AS kind, x->'payload' AS payload "
+    "FROM jsonb_array_elements($1::jsonb) x), "
+    "locked AS (SELECT c.id, c.name FROM clusters c WHERE c.name IN (SELECT cluster FROM input) FOR KEY SHARE), "
+    "ins AS (INSERT INTO agent_commands (id, cluster_id, kind, payload, created_by) "
+    "SELECT i.id, l.id, i.kind, i.payload, $2 FROM input i JOIN locked l ON l.name = i.cluster "
+    "ON CONFLICT (id) DO NOTHING RETURNING cluster_id) "
+    "SELECT (SELECT count(*) FROM ins), "
+    "(SELECT count(pg_notify($3, l.name)) FROM locked l WHERE l.id IN (SELECT cluster_id FROM ins))";
 const std::string kGet =
     std::string("SELECT ") + kColumns + " FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE a.id = $1";
 // SKIP LOCKED: two polls of one cluster (an agent retrying on a fresh connection) never lease one command twice
@@ -127,6 +138,18 @@ EnqueueResult enqueue_command(pqxx::transaction_base& txn, std::string_view clus
   out.command = row_to_command(existing[0]);
   out.outcome = existing[0][15].as<bool>() ? EnqueueResult::Outcome::kExisting : EnqueueResult::Outcome::kConflict;
   return out;
+}
+
+int enqueue_commands(pqxx::transaction_base& txn, const std::vector<NewCommand>& commands,
+                     std::string_view created_by) {
+  if (commands.empty()) return 0;
+  nlohmann::json input = nlohmann::json::array();
+  for (const NewCommand& c : commands) {
+    input.push_back({{"cluster", c.cluster}, {"id", c.id}, {"kind", c.kind}, {"payload", c.payload}});
+  }
+  const pqxx::row r =
+      txn.exec_params1(kInsertMany, input.dump(), std::string(created_by), std::string(kCommandChannel));
+  return r[0].as<int>();
 }
 
 std::vector<Command> claim_commands(pqxx::transaction_base& txn, std::string_view cluster, int limit,

@@ -51,6 +51,18 @@ struct EnqueueResult {
 EnqueueResult enqueue_command(pqxx::transaction_base& txn, std::string_view cluster, std::string_view id,
                               std::string_view kind, const nlohmann::json& payload, std::string_view created_by);
 
+// Many commands in one statement (the placement loop writes one per binding of a decision, a hundred for a PickN
+// 100): each cluster's row is key-share locked and its agent notified as by enqueue_command. A command whose id
+// exists is left as it is, and one for a cluster that does not exist is not written. Returns how many were
+// inserted.
+struct NewCommand {
+  std::string cluster;
+  std::string id;
+  std::string kind;
+  nlohmann::json payload;
+};
+int enqueue_commands(pqxx::transaction_base& txn, const std::vector<NewCommand>& commands, std::string_view created_by);
+
 // Leases up to `limit` of the cluster's queued commands (and those whose lease passed, while they have attempts
 // left) to its agent, oldest first: state leased, attempts + 1, lease_until = now + lease.
 std::vector<Command> claim_commands(pqxx::transaction_base& txn, std::string_view cluster, int limit,

@@ -24,9 +24,9 @@ constexpr const char* kLoadClustersWithGeneration =
 constexpr const char* kLoadNodesOf =
     "SELECT n.cluster_id::text, n.data::text FROM nodes n WHERE n.cluster_id = ANY($1::uuid[]) "
     "ORDER BY n.cluster_id, n.name";
-// GPUs per replica: what the decision derived for a workload that names a model (its hints), else the spec's.
-constexpr const char* kGpusPerReplica =
-    "COALESCE((p.decision->'hints'->>'gpusPerReplica')::int, (w.spec->'resources'->>'gpus')::int, 0)";
+// GPUs per replica: what the decision derived for a workload that names a model (its hints, kept beside it by
+// migrations/0020), else the spec's.
+constexpr const char* kGpusPerReplica = "COALESCE(p.gpus_per_replica, (w.spec->'resources'->>'gpus')::int, 0)";
 const std::string kBoundTakes =
     "SELECT c.name, b.nodes::text, " + std::string(kGpusPerReplica) +
     ", "
@@ -38,20 +38,21 @@ const std::string kBoundTakes =
 constexpr const char* kUpgradingPools =
     "SELECT c.name, a.payload->>'pool' FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id "
     "WHERE a.kind = 'upgrade_node_pool' AND a.state NOT IN ('succeeded', 'failed')";
-// New or changed since decided, being deleted, or (with $1) not fully placed, bound to a cluster that is gone
-// (unreachable past the liveness grace, or being deleted), or bound to nodes of a pool being drained or whose drain
-// a disruption budget holds, or to a node of a ready cluster that its GPU probe quarantined or that left the
-// inventory (issue #15 item 1). Row-locked so that two replicas'
-// loops (and a concurrent PUT) never decide the same generation twice; a locked row waits for the next round.
+// New or changed since decided, being deleted, (with $1) not fully placed, or (with $3) bound to a cluster that is
+// gone (unreachable past the liveness grace, or being deleted), or bound to nodes of a pool being drained or whose
+// drain a disruption budget holds, or to a node of a ready cluster that its GPU probe quarantined or that left the
+// inventory (issue #15 item 1). The $3 checks look at every binding's nodes, so only safety rounds make them.
+// Row-locked so that two replicas' loops (and a concurrent PUT) never decide the same generation twice; a locked row
+// waits for the next round.
 constexpr const char* kToPlace =
     "SELECT w.id::text, w.name, w.generation, w.state, w.deletion_requested_at IS NOT NULL, p.generation, "
     "w.spec::text, w.manifests::text FROM workloads w LEFT JOIN workload_placements p ON p.workload_id = w.id "
     "WHERE p.workload_id IS NULL OR p.generation <> w.generation OR w.deletion_requested_at IS NOT NULL "
     "OR ($1 AND w.state IN ('Unplaceable', 'PartiallyPlaced')) "
-    "OR ($1 AND EXISTS (SELECT 1 FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id "
+    "OR ($3 AND EXISTS (SELECT 1 FROM workload_bindings b JOIN clusters c ON c.id = b.cluster_id "
     "WHERE b.workload_id = w.id AND b.state NOT IN ('Deleting', 'Superseded') AND c.state IN ('unreachable', "
     "'deleting'))) "
-    "OR ($1 AND EXISTS (SELECT 1 FROM workload_bindings b CROSS JOIN jsonb_array_elements(b.nodes) s "
+    "OR ($3 AND EXISTS (SELECT 1 FROM workload_bindings b CROSS JOIN jsonb_array_elements(b.nodes) s "
     "JOIN clusters bc ON bc.id = b.cluster_id "
     "LEFT JOIN nodes n ON n.cluster_id = b.cluster_id AND n.name = s->>'node' "
     "WHERE b.workload_id = w.id AND b.state NOT IN ('Deleting', 'Superseded', 'Failed') AND ("
@@ -73,14 +74,21 @@ constexpr const char* kSavePlacement =
 constexpr const char* kSetWorkloadState =
     "UPDATE workloads SET state = $2, resource_version = nextval('resource_version_seq'), updated_at = now() "
     "WHERE id = $1::uuid AND state IS DISTINCT FROM $2";
-constexpr const char* kUpsertBinding =
+// upsert_bindings: $3 a JSON array of {clusterId, replicas, nodes, overrides}; a binding that exists is reset to
+// Pending with its revision + 1.
+constexpr const char* kUpsertBindings =
     "INSERT INTO workload_bindings (workload_id, cluster_id, replicas, nodes, state, generation, overrides, "
     "updated_at) "
-    "VALUES ($1::uuid, $2::uuid, $3, $4::jsonb, 'Pending', $5, $6::jsonb, now()) "
+    "SELECT $1::uuid, (x->>'clusterId')::uuid, (x->>'replicas')::int, x->'nodes', 'Pending', $2, x->'overrides', now() "
+    "FROM jsonb_array_elements($3::jsonb) x "
     "ON CONFLICT (workload_id, cluster_id) DO UPDATE "
     "SET replicas = EXCLUDED.replicas, nodes = EXCLUDED.nodes, state = 'Pending', generation = EXCLUDED.generation, "
     "overrides = EXCLUDED.overrides, "
-    "revision = workload_bindings.revision + 1, message = '', updated_at = now() RETURNING seq, revision";
+    "revision = workload_bindings.revision + 1, message = '', updated_at = now() RETURNING cluster_id::text, seq, "
+    "revision";
+constexpr const char* kSetBindingCommands =
+    "UPDATE workload_bindings b SET command_id = x->>1, state = $2, updated_at = now() "
+    "FROM jsonb_array_elements($1::jsonb) x WHERE b.seq = (x->>0)::bigint";
 constexpr const char* kSetBindingCommand =
     "UPDATE workload_bindings SET command_id = $2, state = $3, updated_at = now() WHERE seq = $1";
 constexpr const char* kSetBindingState =
@@ -266,11 +274,12 @@ std::set<std::pair<std::string, std::string>> pools_being_upgraded(pqxx::transac
   return pools;
 }
 
-std::vector<WorkloadRecord> workloads_to_place(pqxx::transaction_base& txn, bool with_unplaced, int limit) {
+std::vector<WorkloadRecord> workloads_to_place(pqxx::transaction_base& txn, bool with_unplaced, bool with_moves,
+                                               int limit) {
   std::vector<WorkloadRecord> records;
   std::map<std::string, std::size_t> index;
   std::string ids = "{";
-  for (const auto& r : txn.exec_params(kToPlace, with_unplaced, limit)) {
+  for (const auto& r : txn.exec_params(kToPlace, with_unplaced, limit, with_moves)) {
     WorkloadRecord w;
     w.id = r[0].c_str();
     w.name = r[1].c_str();
@@ -297,12 +306,32 @@ void save_placement(pqxx::transaction_base& txn, const std::string& workload_id,
   txn.exec_params(kSetWorkloadState, workload_id, std::string(state));
 }
 
-std::pair<std::int64_t, int> upsert_binding(pqxx::transaction_base& txn, const std::string& workload_id,
-                                            const std::string& cluster_id, int replicas, const nlohmann::json& nodes,
-                                            std::int64_t generation, const nlohmann::json& overrides) {
-  const pqxx::row r =
-      txn.exec_params1(kUpsertBinding, workload_id, cluster_id, replicas, nodes.dump(), generation, overrides.dump());
-  return {r[0].as<std::int64_t>(), r[1].as<int>()};
+std::vector<std::pair<std::int64_t, int>> upsert_bindings(pqxx::transaction_base& txn, const std::string& workload_id,
+                                                          std::int64_t generation,
+                                                          const std::vector<BindingWrite>& bindings) {
+  std::vector<std::pair<std::int64_t, int>> out(bindings.size(), {0, 0});
+  if (bindings.empty()) return out;
+  nlohmann::json input = nlohmann::json::array();
+  std::map<std::string, std::size_t> at;  // cluster id -> its index (one binding per cluster and workload)
+  for (std::size_t i = 0; i < bindings.size(); ++i) {
+    const BindingWrite& b = bindings[i];
+    input.push_back(
+        {{"clusterId", b.cluster_id}, {"replicas", b.replicas}, {"nodes", b.nodes}, {"overrides", b.overrides}});
+    at.emplace(b.cluster_id, i);
+  }
+  for (const auto& r : txn.exec_params(kUpsertBindings, workload_id, generation, input.dump())) {
+    if (const auto it = at.find(r[0].c_str()); it != at.end())
+      out[it->second] = {r[1].as<std::int64_t>(), r[2].as<int>()};
+  }
+  return out;
+}
+
+void set_binding_commands(pqxx::transaction_base& txn,
+                          const std::vector<std::pair<std::int64_t, std::string>>& commands, std::string_view state) {
+  if (commands.empty()) return;
+  nlohmann::json input = nlohmann::json::array();
+  for (const auto& [seq, id] : commands) input.push_back({seq, id});
+  txn.exec_params(kSetBindingCommands, input.dump(), std::string(state));
 }
 
 void set_binding_command(pqxx::transaction_base& txn, std::int64_t seq, std::string_view command_id,

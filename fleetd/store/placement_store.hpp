@@ -95,23 +95,34 @@ struct WorkloadRecord {
   std::vector<StoredBinding> bindings;  // by cluster name
 };
 
-// Workloads that need the engine: never decided or changed since (generation), being deleted, and when
-// `with_unplaced`, those not fully placed (capacity may have come) and those with a binding on a cluster that is
-// gone (unreachable, being deleted), whose replicas move elsewhere. At most `limit`, oldest first; row-locked
-// (SKIP LOCKED: a workload an API call is changing now is taken by the next round).
-std::vector<WorkloadRecord> workloads_to_place(pqxx::transaction_base& txn, bool with_unplaced, int limit);
+// Workloads that need the engine: never decided or changed since (generation), being deleted; when
+// `with_unplaced`, those not fully placed (capacity may have come); when `with_moves`, those with a binding whose
+// replicas must move: on a cluster that is gone (unreachable, being deleted), on a pool being drained or held for a
+// drain, on a quarantined node or one that left the inventory. At most `limit`, oldest first; row-locked (SKIP
+// LOCKED: a workload an API call is changing now is taken by the next round).
+std::vector<WorkloadRecord> workloads_to_place(pqxx::transaction_base& txn, bool with_unplaced, bool with_moves,
+                                               int limit);
 
 // The decision for a workload generation, and the workload's state (Placed, PartiallyPlaced, Unplaceable).
 void save_placement(pqxx::transaction_base& txn, const std::string& workload_id, std::int64_t generation,
                     const nlohmann::json& decision, std::string_view state);
-// Inserts or updates the binding of (workload, cluster): state Pending, revision + 1, `overrides` its record of
-// the overrides applied. Returns (seq, revision).
-std::pair<std::int64_t, int> upsert_binding(pqxx::transaction_base& txn, const std::string& workload_id,
-                                            const std::string& cluster_id, int replicas, const nlohmann::json& nodes,
-                                            std::int64_t generation,
-                                            const nlohmann::json& overrides = nlohmann::json::array());
+// Inserts or updates the bindings of one decision, in one statement (a PickN 100 writes a hundred): each
+// (workload, cluster) Pending, revision + 1, `overrides` its record of the overrides applied. Returns (seq,
+// revision) per binding, in the input's order.
+struct BindingWrite {
+  std::string cluster_id;
+  int replicas = 0;
+  nlohmann::json nodes;
+  nlohmann::json overrides = nlohmann::json::array();
+};
+std::vector<std::pair<std::int64_t, int>> upsert_bindings(pqxx::transaction_base& txn, const std::string& workload_id,
+                                                          std::int64_t generation,
+                                                          const std::vector<BindingWrite>& bindings);
 void set_binding_command(pqxx::transaction_base& txn, std::int64_t seq, std::string_view command_id,
                          std::string_view state);
+// set_binding_command for many bindings, in one statement: (seq, command id) pairs, all to `state`.
+void set_binding_commands(pqxx::transaction_base& txn,
+                          const std::vector<std::pair<std::int64_t, std::string>>& commands, std::string_view state);
 void set_binding_state(pqxx::transaction_base& txn, std::int64_t seq, std::string_view state, std::string_view message);
 void delete_binding(pqxx::transaction_base& txn, std::int64_t seq);
 // A workload whose deletion was asked and whose bindings are all gone.
