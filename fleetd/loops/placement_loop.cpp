@@ -299,15 +299,13 @@ PlacementLoopStats PlacementLoop::stats() const {
   return stats_;
 }
 
-void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool safety) {
+void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool moves, bool safety) {
   const auto started = clock_.steady_now();
   pqxx::work txn(conn);
   RoundOutput out;
   follow_agents(txn, out);
-  // The moves (gone clusters, drains, quarantined nodes) are looked for in safety rounds: that query reads every
-  // binding's nodes, too much for every round an agent's inventory wakes.
   std::vector<store::WorkloadRecord> records =
-      store::workloads_to_place(txn, retry_unplaced, safety, options_.batch_limit);
+      store::workloads_to_place(txn, retry_unplaced, moves, options_.batch_limit);
   std::vector<double> decision_seconds;
   std::map<std::string, PlacementLoopStats::Gpus> gpus;
   if (safety && ++safety_rounds_ % kFleetCacheSafetyRounds == 0) fleet_cache_.by_cluster_id.clear();
@@ -377,6 +375,18 @@ void PlacementLoop::round(pqxx::connection_base& conn, bool retry_unplaced, bool
   if (safety) stats_.workloads_by_state = std::move(by_state);
 }
 
+void PlacementLoop::hold_agent_events(pqxx::connection_base& conn, std::chrono::steady_clock::time_point due,
+                                      std::set<std::string>& events) {
+  using namespace std::chrono;
+  if (steady_clock::now() >= due) return;
+  // Hold the agents' events until the spacing has passed, and take what else arrives meanwhile.
+  conn.await_notification(0, static_cast<long>(duration_cast<microseconds>(due - steady_clock::now()).count()));
+  conn.get_notifs();
+  std::lock_guard lock(mutex_);
+  events.merge(notified_);
+  notified_.clear();
+}
+
 void PlacementLoop::run() {
   using namespace std::chrono;
   auto backoff = milliseconds(250);
@@ -409,6 +419,7 @@ void PlacementLoop::run() {
       backoff = milliseconds(250);
       auto next_safety = steady_clock::now();
       auto last_round_end = steady_clock::now() - options_.agent_event_spacing;
+      auto next_moves = steady_clock::now();
       for (;;) {
         std::set<std::string> events;
         {
@@ -418,20 +429,17 @@ void PlacementLoop::run() {
         }
         const bool safety = steady_clock::now() >= next_safety;
         if (!safety && !events.empty() && !events.contains("workload")) {
-          const auto due = last_round_end + options_.agent_event_spacing;
-          if (steady_clock::now() < due) {
-            // Hold the agents' events until the spacing has passed, and take what else arrives meanwhile.
-            conn.await_notification(0,
-                                    static_cast<long>(duration_cast<microseconds>(due - steady_clock::now()).count()));
-            conn.get_notifs();
-            std::lock_guard lock(mutex_);
-            events.merge(notified_);
-            notified_.clear();
-          }
+          hold_agent_events(conn, last_round_end + options_.agent_event_spacing, events);
         }
         if (safety) next_safety = steady_clock::now() + options_.safety_period;
         if (safety || !events.empty()) {
-          round(conn, safety || events.contains("inventory"), safety);
+          const bool inventory = events.contains("inventory");
+          // Moves: in every safety round, and after an inventory change (a quarantined node, a drain held or
+          // begun, a cluster gone) at most once per moves_spacing. That query reads every binding's nodes, too
+          // much for each of the rounds a fleet's heartbeats wake.
+          const bool moves = safety || (inventory && steady_clock::now() >= next_moves);
+          if (moves) next_moves = steady_clock::now() + options_.moves_spacing;
+          round(conn, safety || inventory, moves, safety);
           last_round_end = steady_clock::now();
         }
         {

@@ -66,6 +66,9 @@ class PlacementLoop {
     // so that the reports of a burst (100 agents applying one workload) are followed in a few rounds instead of
     // one round each, which took a core from the agents' own requests. A workload change is never held back.
     std::chrono::milliseconds agent_event_spacing{50};
+    // The look for replicas that must move (gone clusters, drains, quarantined or vanished nodes) reads every
+    // binding's nodes: a round an inventory woke makes it at most this often, a safety round always.
+    std::chrono::milliseconds moves_spacing{1000};
   };
   PlacementLoop(Options options, const Clock& clock);
   ~PlacementLoop();
@@ -80,7 +83,10 @@ class PlacementLoop {
  private:
   void run();
   // One round in one transaction. `retry_unplaced`: also re-decide workloads not fully placed.
-  void round(pqxx::connection_base& conn, bool retry_unplaced, bool safety);
+  void round(pqxx::connection_base& conn, bool retry_unplaced, bool moves, bool safety);
+  // Waits until `due` (the agent-event spacing) for more notifications, and adds them to `events`.
+  void hold_agent_events(pqxx::connection_base& conn, std::chrono::steady_clock::time_point due,
+                         std::set<std::string>& events);
 
   Options options_;
   const Clock& clock_;

@@ -41,7 +41,7 @@ constexpr const char* kUpgradingPools =
 // New or changed since decided, being deleted, (with $1) not fully placed, or (with $3) bound to a cluster that is
 // gone (unreachable past the liveness grace, or being deleted), or bound to nodes of a pool being drained or whose
 // drain a disruption budget holds, or to a node of a ready cluster that its GPU probe quarantined or that left the
-// inventory (issue #15 item 1). The $3 checks look at every binding's nodes, so only safety rounds make them.
+// inventory (issue #15 item 1). The $3 checks read every binding's nodes, so not every round makes them.
 // Row-locked so that two replicas' loops (and a concurrent PUT) never decide the same generation twice; a locked row
 // waits for the next round.
 constexpr const char* kToPlace =
