@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/inventory.hpp"
 #include "placement/fragmentation.hpp"
 #include "placement/snapshot.hpp"
 #include "placement/workload.hpp"
@@ -80,9 +81,11 @@ class CapacityLedger {
   // The words of the cluster's NodeSets: they start at word_begin(cluster) in a fleet-wide array of
   // word_begin(clusters().size()) words.
   std::size_t word_begin(std::size_t cluster) const { return word_begin_[cluster]; }
-  // The cluster's nodes with at least `gpus` free GPUs (1 <= gpus <= model::kMaxGpusPerNode), kept by take and
-  // give: node fit and node assignment visit only the nodes that can hold a replica, where a busy fleet's
-  // eligible nodes are mostly ones that cannot.
+  // Whether nodes_with_free_gpus has a set for `gpus`: 1 .. model::kMaxGpusPerNode.
+  static bool has_free_gpus_set(int gpus) { return gpus >= 1 && gpus <= static_cast<int>(model::kMaxGpusPerNode); }
+  // The cluster's nodes with at least `gpus` free GPUs (has_free_gpus_set(gpus)), kept by take and give: node fit
+  // and node assignment visit only the nodes that can hold a replica, where a busy fleet's eligible nodes are
+  // mostly ones that cannot.
   NodeSet nodes_with_free_gpus(std::size_t cluster, int gpus) const {
     const std::size_t words = word_begin_[cluster + 1] - word_begin_[cluster];
     return {with_free_gpus_.data() + static_cast<std::size_t>(gpus - 1) * word_begin_.back() + word_begin_[cluster],

@@ -4,7 +4,6 @@
 #include <limits>
 #include <tuple>
 
-#include "model/inventory.hpp"
 #include "placement/fragmentation.hpp"
 #include "placement/node_fit.hpp"
 
@@ -28,7 +27,7 @@ std::vector<NodeShare> assign_nodes(const CycleState& state, CapacityLedger& led
   // Taking replicas only shrinks what is free, so the nodes that can hold one are found once: for GPU work the
   // eligible nodes with enough free GPUs (the ledger's set), not every eligible node.
   std::vector<std::uint32_t> nodes;
-  if (resources.gpus > 0 && resources.gpus <= static_cast<int>(model::kMaxGpusPerNode)) {
+  if (CapacityLedger::has_free_gpus_set(resources.gpus)) {
     const NodeSet with_gpus = ledger.nodes_with_free_gpus(cluster, resources.gpus);
     std::vector<std::uint64_t> both(eligible.size());
     for (std::size_t w = 0; w < eligible.size(); ++w) both[w] = eligible[w] & with_gpus[w];

@@ -68,7 +68,7 @@ NodeFit fit_replicas(const CycleState& state, std::size_t cluster, NodeSet nodes
   const ReplicaResources& resources = state.workload->resources;
   const CapacityLedger& ledger = *state.ledger;
   const NodeFree* row = ledger.free_row(cluster);
-  const bool by_gpus = resources.gpus > 0 && resources.gpus <= static_cast<int>(model::kMaxGpusPerNode);
+  const bool by_gpus = CapacityLedger::has_free_gpus_set(resources.gpus);
   // A GPU workload visits only the eligible nodes with enough free GPUs (the ledger keeps them as a set): most
   // eligible nodes of a busy fleet hold no replica, and this runs for every candidate cluster of every decision.
   const NodeSet with_gpus = by_gpus ? ledger.nodes_with_free_gpus(cluster, resources.gpus) : NodeSet{};

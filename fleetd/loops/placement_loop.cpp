@@ -223,12 +223,14 @@ void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w,
   // Three statements for the whole decision (bindings, commands, command ids), not five per binding: a PickN 100
   // spent most of its round in those round trips.
   std::vector<store::BindingWrite> writes;
+  std::vector<const nlohmann::json*> manifests;  // per binding: with its cluster's overrides applied, if any
   writes.reserve(changes.apply.size());
   for (const placement::ClusterBinding& b : changes.apply) {
     const auto applied = overrides.applied.find(b.cluster);
-    writes.push_back(
-        {fleet.ids.at(b.cluster), b.replicas, placement::to_json(b.nodes),
-         applied == overrides.applied.end() ? nlohmann::json::array() : placement::to_json(applied->second.applied)});
+    const bool overridden = applied != overrides.applied.end();
+    writes.push_back({fleet.ids.at(b.cluster), b.replicas, placement::to_json(b.nodes),
+                      overridden ? placement::to_json(applied->second.applied) : nlohmann::json::array()});
+    manifests.push_back(overridden ? &applied->second.manifests : &w.manifests);
   }
   const std::vector<std::pair<std::int64_t, int>> written = store::upsert_bindings(txn, w.id, w.generation, writes);
   std::vector<store::NewCommand> commands;
@@ -242,14 +244,13 @@ void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w,
       out.event(w.id, w.generation, override_failure_event(b.cluster, message));
       continue;
     }
-    const auto applied = overrides.applied.find(b.cluster);
-    const nlohmann::json& manifests = applied == overrides.applied.end() ? w.manifests : applied->second.manifests;
     std::string id = command_id(seq, revision, "apply");
-    commands.push_back({b.cluster,
-                        id,
-                        "apply_workload",
-                        {{"manifests", render_manifests(manifests, workload, w.generation, b, fleet.gpu_product_of(b))},
-                         {"placement", placement_member(workload, w.generation, b)}}});
+    commands.push_back(
+        {b.cluster,
+         id,
+         "apply_workload",
+         {{"manifests", render_manifests(*manifests[i], workload, w.generation, b, fleet.gpu_product_of(b))},
+          {"placement", placement_member(workload, w.generation, b)}}});
     command_ids.emplace_back(seq, std::move(id));
   }
   store::enqueue_commands(txn, commands, kCreatedBy);
