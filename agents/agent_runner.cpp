@@ -88,6 +88,10 @@ void AgentRunner::run() {
       continue;
     }
     backoff_.reset();
+    // The heartbeat moved the backend forward too (the sim's inventory and probe results advance its clock): what
+    // happened meanwhile is collected now, or the wait below would not know of it and the agent would sleep on a
+    // finished step until its next heartbeat (5 s late at 1,000 clusters, issue #12 benchmark (b)).
+    collect_progress();
     auto wait = next_wakeup(Clock::now());
     if (options_.long_poll && wait >= milliseconds(100)) {
       if (!poll_commands(wait)) sleep_for(backoff_.next());
@@ -111,7 +115,9 @@ milliseconds AgentRunner::next_wakeup(Clock::time_point now) const {
     // node took 0.2 s of wall time whatever the scale, and a staged run over 100 clusters seconds.
     if (auto due = hints_.next_due()) wait = std::min(wait, std::max(*due, milliseconds(5)));
   }
-  if (!pending_reports_.empty()) wait = std::min(wait, milliseconds(0));
+  for (const auto& [id, pending] : pending_reports_) {
+    wait = std::min(wait, std::chrono::ceil<milliseconds>(pending.due - now));
+  }
   return std::max(wait, milliseconds(0));
 }
 
@@ -131,7 +137,12 @@ void AgentRunner::collect_progress() {
 }
 
 void AgentRunner::queue_report(const protocol::CommandStatus& status) {
-  pending_reports_[status.id] = protocol::report_for(status);
+  const auto now = Clock::now();
+  const Clock::time_point last = last_reports_.try_emplace(status.id, now).first->second;
+  auto due = report_due(status, last, now, options_.progress_report_interval);
+  // A report already waiting keeps its place (a lease renewal may have made it due now).
+  if (auto it = pending_reports_.find(status.id); it != pending_reports_.end()) due = std::min(due, it->second.due);
+  pending_reports_[status.id] = PendingReport{protocol::report_for(status), due};
   if (protocol::is_final(status.state)) {
     in_flight_.erase(status.id);
   } else {
@@ -143,14 +154,22 @@ void AgentRunner::queue_report(const protocol::CommandStatus& status) {
 void AgentRunner::renew_leases(Clock::time_point now) {
   next_lease_renewal_ = now + lease_renewal_every_;
   for (const auto& id : in_flight_) {
-    if (pending_reports_.count(id)) continue;
-    if (auto status = backend_.status(id)) pending_reports_[id] = protocol::report_for(*status);
+    if (auto waiting = pending_reports_.find(id); waiting != pending_reports_.end()) {
+      waiting->second.due = std::min(waiting->second.due, now);  // paced progress goes now: it renews the lease
+      continue;
+    }
+    if (auto status = backend_.status(id)) pending_reports_[id] = PendingReport{protocol::report_for(*status), now};
   }
 }
 
 bool AgentRunner::flush_reports() {
+  const auto now = Clock::now();
   for (auto it = pending_reports_.begin(); it != pending_reports_.end();) {
-    auto sent = client_.report(identity_, it->second);
+    if (it->second.due > now) {
+      ++it;
+      continue;
+    }
+    auto sent = client_.report(identity_, it->second.report);
     if (!sent) {
       const Error& e = sent.error();
       if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kInternal) {
@@ -167,6 +186,11 @@ bool AgentRunner::flush_reports() {
                 {{"cluster", identity_.cluster}, {"command", it->first}, {"error", e.message}});
     } else {
       counters_.reports_sent.fetch_add(1);
+    }
+    if (protocol::is_final(it->second.report.state)) {
+      last_reports_.erase(it->first);
+    } else {
+      last_reports_[it->first] = now;
     }
     it = pending_reports_.erase(it);
   }
@@ -287,7 +311,7 @@ void AgentRunner::accept(const LeasedCommand& leased) {
     failed.kind = leased.kind;
     failed.state = protocol::CommandState::kFailed;
     failed.message = error.message;
-    pending_reports_[leased.id] = protocol::report_for(failed);
+    queue_report(failed);
   };
   // fleetd checked the payload when it was queued; a newer fleetd may still send what this agent cannot read.
   auto command = protocol::parse_command(leased.id, leased.kind, leased.payload);

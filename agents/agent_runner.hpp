@@ -18,6 +18,7 @@
 #include "agents/agent_client.hpp"
 #include "agents/backoff.hpp"
 #include "agents/cluster_backend.hpp"
+#include "agents/report_pacing.hpp"
 #include "protocol/heartbeat_sender.hpp"
 
 namespace fleet::agent {
@@ -37,6 +38,8 @@ struct AgentRunnerOptions {
   std::chrono::milliseconds admission_policy_interval{60000};
   // Probe results kept while fleetd is away; beyond this the oldest are dropped (and counted).
   std::size_t max_pending_probe_results = 10000;
+  // A running command's progress goes to fleetd at most this often, its outcome at once (report_pacing.hpp).
+  std::chrono::milliseconds progress_report_interval{5000};
 };
 
 // Optional knowledge from the backend that the loop uses when present (the sim has both).
@@ -106,11 +109,17 @@ class AgentRunner {
   Clock::time_point next_heartbeat_;
   Clock::time_point next_lease_renewal_;
   std::chrono::milliseconds lease_renewal_every_{20000};
-  bool poll_now_ = false;                                           // a heartbeat reply said commands are queued
-  std::map<std::string, protocol::CommandReport> pending_reports_;  // by command id; the newest state wins
-  std::set<std::string> in_flight_;                                 // started here, not finished yet
-  std::deque<protocol::ProbeResult> pending_probe_results_;         // until a heartbeat carrying them is answered
-  std::deque<protocol::UnguardedNode> pending_unguarded_;           // the same
+  struct PendingReport {
+    protocol::CommandReport report;
+    Clock::time_point due;  // report_pacing.hpp
+  };
+  bool poll_now_ = false;                                 // a heartbeat reply said commands are queued
+  std::map<std::string, PendingReport> pending_reports_;  // by command id; the newest state wins
+  std::set<std::string> in_flight_;                       // started here, not finished yet
+  // When fleetd last heard of each command (or when it was received), until fleetd has its outcome.
+  std::map<std::string, Clock::time_point> last_reports_;
+  std::deque<protocol::ProbeResult> pending_probe_results_;  // until a heartbeat carrying them is answered
+  std::deque<protocol::UnguardedNode> pending_unguarded_;    // the same
   // The latest read-back state of each workload not yet sent, by name: a newer one replaces an unsent older one.
   std::map<std::string, protocol::WorkloadStatus> pending_workload_statuses_;
   Clock::time_point next_policy_read_;

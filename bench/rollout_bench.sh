@@ -19,10 +19,14 @@
 # over the stages (computed from the frozen plan's members, steps, node counts and concurrencies, by the run
 # machine's own scheduling: a member starts when a slot frees) divided by the timeScale.
 # Usage: bench/rollout_bench.sh [--quick] [--parts abc] [--runs N] [--b-scale S] [--c-scale S] [--out FILE.md]
+#                               [--pg-stats N]
 #   --quick: 3 runs for (a), (b) and (c) at a doubled timeScale (about half the time).
+#   ROLLOUT_BENCH_DUMP=PREFIX in the environment writes (b)'s events and its commands' times to PREFIX.*.
+#   --pg-stats N: load pg_stat_statements into the embedded PostgreSQL (ALTER SYSTEM and a restart of fleetd before
+#     the fleet starts) and print the N statements that took the most time during (b).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-parts=abc runs=5 b_scale=150 c_scale="" out="" quick=""
+parts=abc runs=5 b_scale=150 c_scale="" out="" quick="" pg_stats=0
 while (($#)); do
   case $1 in
     --quick) quick=1; shift ;;
@@ -31,6 +35,7 @@ while (($#)); do
     --b-scale) b_scale=$2; shift 2 ;;
     --c-scale) c_scale=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --pg-stats) pg_stats=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -58,7 +63,7 @@ trap cleanup EXIT
 
 # The API client and the arithmetic, in Python: `drive COMMAND ARGS…` with ADDR and TOKEN in the environment.
 drive() {
-  ADDR=$addr TOKEN=$token FLEETD_PID=$fleetd_pid PG_PID=$pg_pid HZ=$hz python3 - "$@" <<'PY'
+  EVENTS_OUT=${ROLLOUT_BENCH_DUMP:+$ROLLOUT_BENCH_DUMP.events.json} ADDR=$addr TOKEN=$token FLEETD_PID=$fleetd_pid PG_PID=$pg_pid HZ=$hz python3 - "$@" <<'PY'
 import json, math, os, statistics, sys, time
 import requests
 
@@ -145,6 +150,8 @@ def flights(name):
         cont = page.get("continue", "")
         if not cont:
             break
+    if os.environ.get("EVENTS_OUT"):
+        json.dump(events, open(os.environ["EVENTS_OUT"], "w"))
     start, probing, flight, probe, stage_from, stages = {}, {}, [], [], {}, []
     for e in events:
         if e["scope"] == "stage" and e["to"] == "Running":
@@ -162,6 +169,32 @@ def flights(name):
             if e["name"] in probing:
                 probe.append(ts(e["at"]) - probing[e["name"]])
     return flight, probe, stages
+
+def histograms():
+    """fleetd's /metrics histograms: {(name, labels): {le: cumulative count}}."""
+    r = s.get(base + "/metrics", timeout=30)
+    out = {}
+    for line in r.text.splitlines():
+        if "_bucket{" not in line:
+            continue
+        name, rest = line.split("{", 1)
+        labels, value = rest.rsplit("} ", 1)
+        le = labels.rsplit('le="', 1)[1].rstrip('"')
+        key = (name[:-len("_bucket")], labels.rsplit(',le="', 1)[0] if ',le="' in labels else "")
+        out.setdefault(key, {})[float("inf") if le == "+Inf" else float(le)] = float(value)
+    return out
+
+def explain_histograms(before, after):
+    """Where fleetd's time went during the run: quantiles (bucket upper bounds) of the histograms that moved."""
+    for key in sorted(after):
+        b = before.get(key, {})
+        d = sorted((le, n - b.get(le, 0)) for le, n in after[key].items())
+        total = d[-1][1] if d else 0
+        if total < 100:
+            continue
+        q = lambda p: next(le for le, n in d if n >= p * total)
+        print(f"  {key[0]}{{{key[1]}}}: n {int(total)}, p50 <= {q(.5):g} s, p90 <= {q(.9):g} s, p99 <= {q(.99):g} s",
+              file=sys.stderr)
 
 if cmd == "spec":
     # spec OUT N TIMESCALE GROUPS("name:count,…"): one shape for every cluster (see the header), 1 in 4 Arc.
@@ -227,8 +260,10 @@ elif cmd == "part-b":
             "nodeImageSelection": "Latest", "allowUnsupported": True}, "strategy": {"stages": stages}}
     fleetd_pid = int(os.environ["FLEETD_PID"])
     f0, p0 = cpu([fleetd_pid]), cpu(pg_pids())
+    m0 = histograms()
     ro, wall, srv = run_to_completion(body, poll=0.5)
     f1, p1 = cpu([fleetd_pid]), cpu(pg_pids())
+    explain_histograms(m0, histograms())
     plan = call("POST", "/v1/rollouts/bench-b:plan", {})
     flight, probe, stage_secs = flights("bench-b")
     # The lower bound: the sim's durations per member, the run machine's scheduling (a member starts when a slot
@@ -340,6 +375,11 @@ fi
 if [[ $parts == *b* || $parts == *c* ]]; then
   echo "(b/c) 1,000 clusters, timeScale $b_scale …" >&2
   bench_start_fleetd --heartbeat-interval 5 --unreachable-after 120
+  if ((pg_stats > 0)); then
+    psql_fleet -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+    bench_restart_fleetd
+    psql_fleet -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+  fi
   drive spec "$work/fleet-b.json" 1000 "$b_scale" "b100:100,b300:300,b600:600"
   t0=$(now)
   start_sim "$work/fleet-b.json" 5
@@ -348,6 +388,7 @@ if [[ $parts == *b* || $parts == *c* ]]; then
 fi
 
 if [[ $parts == *b* ]]; then
+  ((pg_stats > 0)) && psql_fleet -c "SELECT pg_stat_statements_reset()" >/dev/null
   s0=$(cpu_seconds $sim_pid)
   res=$(drive part-b "$b_scale")
   s1=$(cpu_seconds $sim_pid)
@@ -367,6 +408,37 @@ print("flight=\"%.1f / %.1f\" stage_secs=\"%s\"" % (r["flight_median"], r["fligh
       "$(awk -v m="${member%% *}" -v s="$b_scale" 'BEGIN {printf "%.1f", m / s}') s a member"
   row "(b) CPU seconds during the run: fleetd / PostgreSQL / fleet-sim (nice 19)" "$fcpu / $pcpu / $scpu" \
       "$(awk -v f="$fcpu" -v p="$pcpu" -v s="$srv" 'BEGIN {printf "%.2f / %.2f cores", f / s, p / s}')"
+  # Where a member's time goes, from the commands' own times (ids "ro.<run>.<member>.<step>.<attempt>"): each
+  # step queued → finished (the sim's work plus delivery and reports), and the gap from a step finishing to the
+  # next step being queued (the executor's turn).
+  row "(b) per step, queued → finished, median / p90 s: control plane; CPU pool; GPU pool (ideal $(awk -v s="$b_scale" 'BEGIN {printf "%.1f; %.1f; %.1f", 600 / s, 900 / s, 630 / s}'))" \
+      "$(psql_fleet -F' ' -c "
+        SELECT string_agg(format('%s / %s', round(p50::numeric, 2), round(p90::numeric, 2)), '; ' ORDER BY kind, pool <> 'system')
+        FROM (SELECT kind, coalesce(payload->>'pool', '') AS pool,
+                     percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at)) AS p50,
+                     percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at)) AS p90
+              FROM agent_commands WHERE id LIKE 'ro.%' AND finished_at IS NOT NULL GROUP BY 1, 2) s")" ""
+  row "(b) step finished → the member's next step queued, median / p90 / max s" \
+      "$(psql_fleet -c "
+        WITH c AS (SELECT split_part(id, '.', 3) AS m, split_part(id, '.', 4)::int AS step, created_at,
+                          lag(finished_at) OVER (PARTITION BY split_part(id, '.', 3)
+                                                 ORDER BY split_part(id, '.', 4)::int) AS prev
+                   FROM agent_commands WHERE id LIKE 'ro.%')
+        SELECT format('%s / %s / %s', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY g)::numeric, 3),
+                      round(percentile_cont(0.9) WITHIN GROUP (ORDER BY g)::numeric, 3), round(max(g)::numeric, 3))
+        FROM (SELECT extract(epoch FROM created_at - prev) AS g FROM c WHERE prev IS NOT NULL) s")" ""
+  if [[ -n ${ROLLOUT_BENCH_DUMP:-} ]]; then  # for a closer look: the run's events (above) and its commands' times
+    psql_fleet -c "COPY (SELECT id, extract(epoch FROM created_at), extract(epoch FROM finished_at),
+                                progress->>'startedAt', progress->>'finishedAt'
+                         FROM agent_commands WHERE id LIKE 'ro.%' ORDER BY seq) TO STDOUT" >"$ROLLOUT_BENCH_DUMP.commands.tsv"
+  fi
+  if ((pg_stats > 0)); then
+    echo "(b) the $pg_stats statements that took PostgreSQL the most time during the run:" >&2
+    psql_fleet -F $'\t' -c "
+      SELECT round(total_exec_time::numeric / 1000, 2) AS s, calls, round(mean_exec_time::numeric, 3) AS ms,
+             left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $pg_stats" >&2
+  fi
 fi
 
 if [[ $parts == *c* ]]; then

@@ -85,7 +85,7 @@ http::Response plan_new(Call& call, pqxx::connection_base& conn, const Clock& cl
 http::Response plan_existing(Call& call, pqxx::connection_base& conn) {
   const std::string name = call.path["name"];
   pqxx::read_transaction txn(conn);
-  auto run = store::load_rollout(txn, name, false);
+  auto run = store::load_rollout(txn, name, false, store::PlanRead::kWhole);
   if (!run) return problem(call, rollout_not_found(name));
   return json_response(200, run->meta.plan.dump());
 }

@@ -1,7 +1,7 @@
 #include "fleetd/handlers/rollout_view.hpp"
 
-#include <map>
 #include <string>
+#include <vector>
 
 #include "common/time_format.hpp"
 #include "rollout/strategy_json.hpp"
@@ -35,9 +35,7 @@ json gates_view(const rollout::RunState& st) {
   return gates;
 }
 
-json member_view(const rollout::MemberState& m, const rollout::StageSpec& spec,
-                 const std::map<std::string, std::int64_t>& estimates) {
-  const auto estimate = estimates.find(m.cluster);
+json member_view(const rollout::MemberState& m, const rollout::StageSpec& spec, std::int64_t estimate_seconds) {
   json mj = {{"cluster", m.cluster},
              {"group", spec.groups[m.group].name},
              {"state", rollout::to_string(m.phase)},
@@ -48,14 +46,15 @@ json member_view(const rollout::MemberState& m, const rollout::StageSpec& spec,
              {"currentStep", m.step < m.steps.size() ? rollout::describe(m.steps[m.step]) : ""},
              {"attempt", m.attempt},
              {"message", m.message},
-             {"estimateSeconds", estimate == estimates.end() ? 0 : estimate->second}};
+             {"estimateSeconds", estimate_seconds}};
   if (!m.skip_reason.empty()) mj["skipReason"] = m.skip_reason;
   put_time(mj, "startedAt", m.started_at);
   put_time(mj, "finishedAt", m.finished_at);
   return mj;
 }
 
-json stages_view(const rollout::RunState& st, const std::map<std::string, std::int64_t>& estimates) {
+// `estimates`: each member's from the plan, beside st.members.
+json stages_view(const rollout::RunState& st, const std::vector<std::int64_t>& estimates) {
   const rollout::Strategy& strategy = st.spec.strategy;
   json stages = json::array();
   for (std::size_t s = 0; s < strategy.stages.size(); ++s) {
@@ -71,7 +70,7 @@ json stages_view(const rollout::RunState& st, const std::map<std::string, std::i
       const auto& m = st.members[i];
       if (m.stage != s) continue;
       ++stage_members;
-      members.push_back(member_view(m, spec, estimates));
+      members.push_back(member_view(m, spec, i < estimates.size() ? estimates[i] : 0));
     }
     json sj = {{"name", spec.name},
                {"state", rollout::to_string(ss.phase)},
@@ -89,13 +88,6 @@ json stages_view(const rollout::RunState& st, const std::map<std::string, std::i
 json rollout_view(const store::StoredRollout& run) {
   const rollout::RunState& st = run.state;
   const rollout::Strategy& strategy = st.spec.strategy;
-  // Estimates per member come from the plan the run was created from.
-  std::map<std::string, std::int64_t> estimates;
-  if (run.meta.plan.contains("members")) {
-    for (const auto& m : run.meta.plan["members"]) {
-      estimates[m.value("cluster", "")] = m.value("estimateSeconds", std::int64_t{0});
-    }
-  }
   const rollout::MemberCounts c = rollout::count_members(st);
   json out = {{"name", st.name},
               {"state", rollout::to_string(st.phase)},
@@ -107,7 +99,7 @@ json rollout_view(const store::StoredRollout& run) {
               {"createdAt", run.meta.created_at},
               {"updatedAt", run.meta.updated_at},
               {"resourceVersion", std::to_string(run.meta.resource_version)},
-              {"estimateSeconds", run.meta.plan.value("estimateSeconds", std::int64_t{0})},
+              {"estimateSeconds", run.meta.estimate_seconds},
               {"counts",
                {{"total", st.members.size()},
                 {"pending", c.pending},
@@ -122,7 +114,8 @@ json rollout_view(const store::StoredRollout& run) {
   put_time(out, "finishedAt", st.finished_at);
 
   out["gates"] = gates_view(st);
-  out["stages"] = stages_view(st, estimates);
+  // Estimates come from the plan the run was created from.
+  out["stages"] = stages_view(st, run.meta.member_estimates);
   return out;
 }
 

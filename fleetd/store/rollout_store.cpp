@@ -20,12 +20,16 @@ namespace {
 
 const std::string kStrategyColumns =
     "name, spec::text, created_by, resource_version, " FLEET_RFC3339("created_at") ", " FLEET_RFC3339("updated_at");
-const std::string kRolloutColumns =
-    "name, seq, spec::text, plan::text, status::text, created_by, resource_version, " FLEET_RFC3339(
-        "created_at") ", " FLEET_RFC3339("updated_at");
+// A run's columns; the plan (every member's steps) last and only when asked for (PlanRead).
+const std::string kRolloutColumns = "name, seq, spec::text, status::text, created_by, resource_version, " FLEET_RFC3339(
+    "created_at") ", " FLEET_RFC3339("updated_at") ", estimate_seconds";
+std::string rollout_columns(PlanRead plan) {
+  return plan == PlanRead::kWhole ? kRolloutColumns + ", plan::text" : kRolloutColumns;
+}
 #undef FLEET_RFC3339
 
-constexpr const char* kMembersOfRun = "SELECT data::text FROM rollout_members WHERE rollout = $1 ORDER BY idx";
+constexpr const char* kMembersOfRun =
+    "SELECT data::text, estimate_seconds FROM rollout_members WHERE rollout = $1 ORDER BY idx";
 constexpr const char* kInsertEvents =
     "INSERT INTO rollout_events (rollout, at, scope, name, from_state, to_state, message) "
     "SELECT $1, x.at::timestamptz, x.scope, x.name, x.\"from\", x.\"to\", x.message "
@@ -38,9 +42,10 @@ constexpr const char* kInsertRollout =
     "INSERT INTO rollouts (name, seq, spec, plan, state, status, created_by) "
     "VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6::jsonb, $7) ON CONFLICT (name) DO NOTHING RETURNING 1";
 constexpr const char* kInsertMembers =
-    "INSERT INTO rollout_members (rollout, idx, cluster, cluster_id, state, data) "
-    "SELECT $1, x.idx, x.cluster, x.cluster_id::uuid, x.state, x.data FROM jsonb_to_recordset($2::jsonb) AS "
-    "x(idx int, cluster text, cluster_id text, state text, data jsonb)";
+    "INSERT INTO rollout_members (rollout, idx, cluster, cluster_id, state, data, estimate_seconds) "
+    "SELECT $1, x.idx, x.cluster, x.cluster_id::uuid, x.state, x.data, x.estimate_seconds FROM "
+    "jsonb_to_recordset($2::jsonb) AS x(idx int, cluster text, cluster_id text, state text, data jsonb, "
+    "estimate_seconds bigint)";
 constexpr const char* kRolloutNameBySeq = "SELECT name FROM rollouts WHERE seq = $1";
 constexpr const char* kUpdateRunStatus =
     "UPDATE rollouts SET state = $2, status = $3::jsonb, resource_version = nextval('resource_version_seq'), "
@@ -111,21 +116,24 @@ StoredRollout rollout_from_row(pqxx::transaction_base& txn, const pqxx::row& r) 
   if (!spec) throw std::runtime_error("stored rollout spec does not read back: " + spec.error().message);
   out.state = rollout::run_skeleton(r[0].as<std::string>(), r[1].as<std::int64_t>(), std::move(spec).value());
   rollout::RunState& st = out.state;
-  if (auto s = rollout::run_status_from_json(nlohmann::json::parse(r[4].as<std::string>()), st); !s) {
+  if (auto s = rollout::run_status_from_json(nlohmann::json::parse(r[3].as<std::string>()), st); !s) {
     throw std::runtime_error(s.error().message);
   }
   out.meta.seq = st.seq;
-  out.meta.plan = nlohmann::json::parse(r[3].as<std::string>());
-  out.meta.created_by = r[5].as<std::string>();
-  out.meta.resource_version = r[6].as<std::int64_t>();
-  out.meta.created_at = r[7].as<std::string>();
-  out.meta.updated_at = r[8].as<std::string>();
+  out.meta.created_by = r[4].as<std::string>();
+  out.meta.resource_version = r[5].as<std::int64_t>();
+  out.meta.created_at = r[6].as<std::string>();
+  out.meta.updated_at = r[7].as<std::string>();
+  out.meta.estimate_seconds = r[8].as<std::int64_t>();
+  if (r.size() > 9) out.meta.plan = nlohmann::json::parse(r[9].as<std::string>());
   auto rows = txn.exec_params(kMembersOfRun, st.name);
   st.members.reserve(rows.size());
+  out.meta.member_estimates.reserve(rows.size());
   for (const auto& row : rows) {
     auto m = rollout::member_from_json(nlohmann::json::parse(row[0].as<std::string>()));
     if (!m) throw std::runtime_error(m.error().message);
     st.members.push_back(std::move(m).value());
+    out.meta.member_estimates.push_back(row[1].as<std::int64_t>());
   }
   return out;
 }
@@ -190,22 +198,30 @@ bool insert_rollout(pqxx::transaction_base& txn, const rollout::RunState& state,
                               std::string(rollout::to_string(state.phase)), rollout::run_status_to_json(state).dump(),
                               created_by);
   if (rows.empty()) return false;
+  // Each member's estimate from its plan entry, by cluster (a run's clusters are distinct).
+  std::map<std::string, std::int64_t, std::less<>> estimates;
+  if (const auto it = plan.find("members"); it != plan.end() && it->is_array()) {
+    for (const auto& pm : *it) estimates[pm.value("cluster", "")] = pm.value("estimateSeconds", std::int64_t{0});
+  }
   nlohmann::json members = nlohmann::json::array();
   for (std::size_t i = 0; i < state.members.size(); ++i) {
     const auto& m = state.members[i];
+    const auto estimate = estimates.find(m.cluster);
     members.push_back({{"idx", i},
                        {"cluster", m.cluster},
                        {"cluster_id", m.cluster_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.cluster_id)},
                        {"state", std::string(rollout::to_string(m.phase))},
-                       {"data", rollout::member_to_json(m)}});
+                       {"data", rollout::member_to_json(m)},
+                       {"estimate_seconds", estimate == estimates.end() ? 0 : estimate->second}});
   }
   txn.exec_params(kInsertMembers, state.name, members.dump());
   return true;
 }
 
-std::optional<StoredRollout> load_rollout(pqxx::transaction_base& txn, std::string_view name, bool for_update) {
+std::optional<StoredRollout> load_rollout(pqxx::transaction_base& txn, std::string_view name, bool for_update,
+                                          PlanRead plan) {
   auto rows = txn.exec_params(
-      "SELECT " + kRolloutColumns + " FROM rollouts WHERE name = $1" + (for_update ? " FOR UPDATE" : ""),
+      "SELECT " + rollout_columns(plan) + " FROM rollouts WHERE name = $1" + (for_update ? " FOR UPDATE" : ""),
       std::string(name));
   if (rows.empty()) return std::nullopt;
   return rollout_from_row(txn, rows[0]);
@@ -258,9 +274,9 @@ bool delete_rollout(pqxx::transaction_base& txn, std::string_view name) {
 
 RolloutPage list_rollouts(pqxx::transaction_base& txn, std::int64_t before_seq, int limit) {
   RolloutPage page;
-  auto rows = txn.exec_params(
-      "SELECT " + kRolloutColumns + " FROM rollouts WHERE ($1 = 0 OR seq < $1) ORDER BY seq DESC LIMIT $2", before_seq,
-      limit + 1);
+  auto rows = txn.exec_params("SELECT " + rollout_columns(PlanRead::kEstimates) +
+                                  " FROM rollouts WHERE ($1 = 0 OR seq < $1) ORDER BY seq DESC LIMIT $2",
+                              before_seq, limit + 1);
   for (std::size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
     page.items.push_back(rollout_from_row(txn, rows[i]));
   }

@@ -42,12 +42,18 @@ std::vector<StrategyRecord> list_strategies(pqxx::transaction_base& txn);
 bool delete_strategy(pqxx::transaction_base& txn, std::string_view name);
 std::int64_t count_strategies(pqxx::transaction_base& txn);
 
+// Whether a read brings back the stored plan (every member's steps: GET …:plan) or only its estimates, kept beside
+// it (migrations/0021), which is what a run's view shows.
+enum class PlanRead { kWhole, kEstimates };
+
 struct RolloutMeta {
   std::int64_t seq = 0;
   std::string created_by;
   std::int64_t resource_version = 0;
   std::string created_at, updated_at;
-  nlohmann::json plan;
+  std::int64_t estimate_seconds = 0;           // the plan's, for the whole run
+  std::vector<std::int64_t> member_estimates;  // the plan's, beside RunState::members
+  nlohmann::json plan;                         // null unless read with PlanRead::kWhole
 };
 struct StoredRollout {
   rollout::RunState state;
@@ -59,7 +65,8 @@ std::optional<std::int64_t> next_rollout_seq(pqxx::transaction_base& txn);
 bool insert_rollout(pqxx::transaction_base& txn, const rollout::RunState& state, const nlohmann::json& plan,
                     const std::string& created_by);
 // `for_update` locks the run's row: actions and the executor serialize on it.
-std::optional<StoredRollout> load_rollout(pqxx::transaction_base& txn, std::string_view name, bool for_update);
+std::optional<StoredRollout> load_rollout(pqxx::transaction_base& txn, std::string_view name, bool for_update,
+                                          PlanRead plan = PlanRead::kEstimates);
 std::optional<std::string> rollout_name_by_seq(pqxx::transaction_base& txn, std::int64_t seq);
 // Writes what the decision changed: the run's status (when run_changed), the changed members, the events, and
 // the commands (enqueued by id, so a re-issued one is a no-op; a command whose cluster is gone is not queued).
