@@ -406,3 +406,71 @@ TEST_CASE("kill -9 with commands queued and leased: none lost, each finishes onc
     REQUIRE(fleetd.call_json("GET", "/v1/commands/" + id)["state"] == "succeeded");
   }
 }
+
+TEST_CASE("polls woken together are claimed together: each gets its own cluster's commands once, within its limit",
+          "[integration][commands]") {
+  TempDir dir;
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
+  constexpr int kAgents = 12;
+  std::vector<std::unique_ptr<Agent>> agents;
+  for (int i = 0; i < kAgents; ++i) {
+    const std::string name = "wake-" + std::to_string(i);
+    agents.push_back(std::make_unique<Agent>(fleetd.base_url(), name, register_agent(fleetd, name)));
+  }
+  // The last agent polls its own cluster with the first one's credential: the batch's lookup does not confirm it,
+  // and its claim alone refuses it.
+  agents.back()->credential = agents.front()->credential;
+  // Every poll parked first (nothing queued), then three commands for each cluster, queued back to back so that
+  // the polls wake while each other's claims wait for a worker. Even polls ask for at most two.
+  std::vector<std::future<fleet::http::ClientResponse>> held;
+  for (int i = 0; i < kAgents; ++i) {
+    const std::string query = std::string("wait=20s") + (i % 2 == 0 ? "&limit=2" : "");
+    held.push_back(std::async(std::launch::async, [&agents, i, query] {
+      return agents[i]->request("GET", "/v1/agents/" + agents[i]->cluster + "/commands?" + query);
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  for (int k = 0; k < 3; ++k) {
+    for (int i = 0; i < kAgents; ++i) {
+      const std::string name = "wake-" + std::to_string(i);
+      enqueue(fleetd, name, {{"id", name + "-" + std::to_string(k)}, {"kind", "cordon_cluster"}});
+    }
+  }
+  std::map<std::string, int> deliveries;
+  for (int i = 0; i < kAgents; ++i) {
+    auto r = held[i].get();
+    INFO(agents[i]->cluster << ": " << r.body);
+    if (i == kAgents - 1) {
+      REQUIRE(r.status == 403);
+      continue;
+    }
+    REQUIRE(r.status == 200);
+    auto got = json::parse(r.body)["commands"];
+    REQUIRE(!got.empty());
+    CHECK(got.size() <= (i % 2 == 0 ? 2U : 10U));
+    for (const auto& c : got) {
+      const std::string id = c["id"];
+      CHECK(id.rfind(agents[i]->cluster + "-", 0) == 0);  // its own cluster's, no other
+      CHECK(c["attempt"] == 1);
+      deliveries[id]++;
+    }
+  }
+  // What the woken polls left is delivered to the next ones, in order; nothing twice.
+  for (int i = 0; i + 1 < kAgents; ++i) {
+    for (;;) {
+      auto got = agents[i]->poll("wait=0")["commands"];
+      if (got.empty()) break;
+      for (const auto& c : got) deliveries[c["id"].get<std::string>()]++;
+    }
+  }
+  CHECK(deliveries.size() == static_cast<std::size_t>(3 * (kAgents - 1)));
+  for (const auto& [id, n] : deliveries) {
+    INFO(id);
+    CHECK(n == 1);
+  }
+  // The refused agent's commands were not leased to anyone.
+  for (int k = 0; k < 3; ++k) {
+    const std::string id = "wake-" + std::to_string(kAgents - 1) + "-" + std::to_string(k);
+    CHECK(fleetd.call_json("GET", "/v1/commands/" + id)["state"] == "queued");
+  }
+}

@@ -4,7 +4,10 @@
 // says (issue #10): a credential replaced or revoked during the wait, or a cluster deleted and created again under
 // the same name, leases nothing.
 #include <charconv>
+#include <deque>
+#include <mutex>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "api/json_body.hpp"
 #include "fleetd/gateway/command_notifier.hpp"
@@ -15,6 +18,8 @@
 #include "fleetd/http/audit.hpp"
 #include "fleetd/http/database_job.hpp"
 #include "fleetd/http/request_params.hpp"
+#include "fleetd/http/responses.hpp"
+#include "fleetd/store/agent_store.hpp"
 #include "fleetd/store/command_store.hpp"
 #include "protocol/command_report.hpp"
 
@@ -48,6 +53,22 @@ Result<std::chrono::milliseconds> parse_wait(const std::string& text) {
   return wait;
 }
 
+struct Poll;
+
+// Polls woken together are claimed together. A decision that queues a step for each of 300 clusters wakes 300
+// polls at once; a database job each (a credential check, a claim and a commit) queued them behind one another on
+// the pool's few workers, up to 0.6 s for the last (issue #12, 1,000 clusters upgrading). The queue drains in
+// batches of up to kClaimBatch polls, one job and one transaction each: one credential lookup and one claim
+// statement for the batch. At most kClaimJobs batch jobs are out at once (as many as the pool has workers by
+// default); a poll woken meanwhile goes with the next job to start.
+constexpr std::size_t kClaimBatch = 64;
+constexpr int kClaimJobs = 4;
+struct ClaimQueue {
+  std::mutex mutex;
+  std::deque<std::shared_ptr<Poll>> waiting;
+  int jobs = 0;  // batch jobs queued or running
+};
+
 struct Poll {
   std::shared_ptr<Call> call;
   http::Respond respond;
@@ -58,6 +79,7 @@ struct Poll {
   CommandNotifier* notifier = nullptr;
   HeartbeatCache* credentials = nullptr;  // agent credentials checked lately (shared with the heartbeat route)
   ApiService* api = nullptr;              // the per-source budget of failed authentications
+  std::shared_ptr<ClaimQueue> claims;     // shared with the route and the batch jobs
   CommandQueueOptions options;
 };
 
@@ -96,8 +118,27 @@ void park(const std::shared_ptr<Poll>& poll, CommandNotifier::Generation seen) {
   poll->respond(std::move(resp));
 }
 
-// Runs the claim on a database worker; answers when it leased something or the wait is over, else parks.
-void claim(const std::shared_ptr<Poll>& poll) {
+// After the claim committed: answers when it leased something or the wait is over, else parks.
+void claimed(const std::shared_ptr<Poll>& poll, const std::vector<store::Command>& commands,
+             CommandNotifier::Generation seen, HeartbeatCache::CredentialEpoch read_at) {
+  // The credential passed the check: the next poll (or heartbeat) is let through from memory, and is not counted
+  // against a noisy source's budget (remember_credential drops it if the credential ended meanwhile).
+  if (auto hash = agent_credential_hash(*poll->call))
+    poll->credentials->remember_credential(*hash, poll->cluster, read_at);
+  // Fewer than asked for: the claim took everything claimable, so the cluster's queue is empty as of `seen` too,
+  // and the agent's next poll parks without a claim of its own (one database job less per command: issue #12,
+  // 1,000 clusters upgrading).
+  if (static_cast<int>(commands.size()) < poll->limit) poll->notifier->mark_empty(poll->cluster, seen);
+  if (!commands.empty() || poll->notifier->now() >= poll->deadline) {
+    poll->respond(delivery(commands, poll->options.lease));
+    return;
+  }
+  park(poll, seen);
+}
+
+// One poll's claim in a job of its own, with the full credential check: what a batch leaves to it (a credential
+// the batch's lookup did not confirm for its cluster, answered here with the right refusal).
+void claim_alone(const std::shared_ptr<Poll>& poll) {
   run_on_database(*poll->pool, poll->call, poll->respond, [poll](pqxx::connection_base& conn) {
     // Read before the claim: a notification after this point re-runs the claim (see CommandNotifier).
     auto seen = poll->notifier->generation(poll->cluster);
@@ -111,25 +152,125 @@ void claim(const std::shared_ptr<Poll>& poll) {
     auto commands =
         store::claim_commands(txn, poll->cluster, poll->limit, poll->options.lease, poll->options.max_attempts);
     txn.commit();
-    // The credential passed the check: the next poll (or heartbeat) is let through from memory, and is not counted
-    // against a noisy source's budget (remember_credential drops it if the credential ended meanwhile).
-    if (auto hash = agent_credential_hash(*poll->call)) {
-      poll->credentials->remember_credential(*hash, poll->cluster, read_at);
-    }
-    // Fewer than asked for: the claim took everything claimable, so the cluster's queue is empty as of `seen` too,
-    // and the agent's next poll parks without a claim of its own (one database job less per command: issue #12,
-    // 1,000 clusters upgrading).
-    if (static_cast<int>(commands.size()) < poll->limit) poll->notifier->mark_empty(poll->cluster, seen);
-    if (!commands.empty() || poll->notifier->now() >= poll->deadline) {
-      poll->respond(delivery(commands, poll->options.lease));
-      return;
-    }
-    park(poll, seen);
+    claimed(poll, commands, seen, read_at);
   });
 }
 
+// One batch: the credentials looked up together, the confirmed ones' clusters claimed in one statement. Nothing is
+// answered before the commit (the pool may run this again after a serialization failure).
+void claim_batch(pqxx::connection_base& conn, const std::vector<std::shared_ptr<Poll>>& batch) {
+  std::vector<CommandNotifier::Generation> seen;  // read before the claim, as in claim_alone
+  std::vector<std::string> hashes;
+  for (const auto& poll : batch) {
+    seen.push_back(poll->notifier->generation(poll->cluster));
+    hashes.push_back(agent_credential_hash(*poll->call).value_or(""));
+  }
+  const HeartbeatCache::CredentialEpoch read_at = batch.front()->credentials->credential_epoch();
+  pqxx::work txn(conn);
+  const auto owners = store::find_agent_clusters(txn, hashes);
+  std::vector<bool> confirmed(batch.size());
+  std::vector<std::pair<std::string, int>> clusters;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto owner = owners.find(hashes[i]);
+    confirmed[i] = !hashes[i].empty() && owner != owners.end() && owner->second == batch[i]->cluster;
+    if (confirmed[i]) clusters.emplace_back(batch[i]->cluster, batch[i]->limit);
+  }
+  const CommandQueueOptions& options = batch.front()->options;
+  auto leased = store::claim_commands(txn, clusters, options.lease, options.max_attempts);
+  txn.commit();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!confirmed[i]) {
+      claim_alone(batch[i]);
+      continue;
+    }
+    static const std::vector<store::Command> kNone;
+    const auto it = leased.find(batch[i]->cluster);
+    claimed(batch[i], it == leased.end() ? kNone : it->second, seen[i], read_at);
+  }
+}
+
+// The next batch from the queue: one poll per cluster (a second poll of a cluster waits for the next batch).
+std::vector<std::shared_ptr<Poll>> take_batch(ClaimQueue& queue) {
+  std::vector<std::shared_ptr<Poll>> batch;
+  std::lock_guard lock(queue.mutex);
+  std::set<std::string, std::less<>> clusters;
+  for (auto it = queue.waiting.begin(); it != queue.waiting.end() && batch.size() < kClaimBatch;) {
+    if (!clusters.insert((*it)->cluster).second) {
+      ++it;
+      continue;
+    }
+    batch.push_back(std::move(*it));
+    it = queue.waiting.erase(it);
+  }
+  return batch;
+}
+
+void submit_claim_job(const std::shared_ptr<ClaimQueue>& queue, DbPool& pool);
+
+// After a batch job: another for the polls that queued meanwhile, or one job fewer in flight.
+void claim_job_done(const std::shared_ptr<ClaimQueue>& queue, DbPool& pool) {
+  {
+    std::lock_guard lock(queue->mutex);
+    if (queue->waiting.empty()) {
+      --queue->jobs;
+      return;
+    }
+  }
+  submit_claim_job(queue, pool);
+}
+
+// A batch job takes its polls when it starts running, not when it is queued: the polls woken while it waited for a
+// worker go with it.
+void submit_claim_job(const std::shared_ptr<ClaimQueue>& queue, DbPool& pool) {
+  struct Taken {
+    bool done = false;  // the pool may run the job again after a serialization failure: the same batch then
+    std::vector<std::shared_ptr<Poll>> polls;
+  };
+  auto taken = std::make_shared<Taken>();
+  auto take = [queue, taken]() -> const std::vector<std::shared_ptr<Poll>>& {
+    if (!taken->done) {
+      taken->polls = take_batch(*queue);
+      taken->done = true;
+    }
+    return taken->polls;
+  };
+  DbJob job;
+  job.run = [queue, &pool, take](pqxx::connection_base& conn) {
+    const auto& batch = take();
+    if (!batch.empty()) claim_batch(conn, batch);
+    claim_job_done(queue, pool);
+  };
+  job.fail = [queue, &pool, take](const DbFailure& failure) {
+    for (const auto& poll : take()) poll->respond(failure_response(*poll->call, failure));
+    claim_job_done(queue, pool);
+  };
+  job.request_id = "command-claims";
+  if (pool.submit(std::move(job))) return;
+  // The pool's queue is full: the polls waiting are answered 503 (the agents retry).
+  std::deque<std::shared_ptr<Poll>> refused;
+  {
+    std::lock_guard lock(queue->mutex);
+    refused.swap(queue->waiting);
+    --queue->jobs;
+  }
+  const DbFailure overloaded{DbFailure::Kind::kOverloaded,
+                             "fleetd is overloaded: too many requests are waiting for the database"};
+  for (const auto& poll : refused) poll->respond(failure_response(*poll->call, overloaded));
+}
+
+// Queues the poll's claim: the next batch job to start takes it; a new job when fewer than kClaimJobs are out.
+void claim(const std::shared_ptr<Poll>& poll) {
+  {
+    std::lock_guard lock(poll->claims->mutex);
+    poll->claims->waiting.push_back(poll);
+    if (poll->claims->jobs >= kClaimJobs) return;
+    ++poll->claims->jobs;
+  }
+  submit_claim_job(poll->claims, *poll->pool);
+}
+
 void poll_commands(std::shared_ptr<Call> call, http::Respond respond, ApiService& api, AgentGateway gateway,
-                   const CommandQueueOptions& options) {
+                   std::shared_ptr<ClaimQueue> claims, const CommandQueueOptions& options) {
   CommandNotifier& notifier = gateway.notifier;
   auto wait = kDefaultWait;
   int limit = kDefaultPollLimit;
@@ -159,6 +300,7 @@ void poll_commands(std::shared_ptr<Call> call, http::Respond respond, ApiService
   poll->notifier = &notifier;
   poll->credentials = &gateway.cache;
   poll->api = &api;
+  poll->claims = std::move(claims);
   poll->options = options;
   // The common case at scale: an agent whose credential this replica checked lately polls a cluster with nothing
   // queued since its last empty claim. It parks (or answers empty) without a database round trip.
@@ -230,9 +372,10 @@ void register_command_poll_routes(ApiService& api, AgentGateway gateway, Command
   // Every agent holds a poll open all the time: its answers are logged at debug unless refused. A command's
   // report is not routine (it says what a cluster did) and stays at info.
   api.set_routine("/v1/agents/{cluster}/commands");
+  auto claims = std::make_shared<ClaimQueue>();  // lives as long as the route
   api.add_async_route("GET", "/v1/agents/{cluster}/commands",
-                      [&api, gateway, options](std::shared_ptr<Call> call, http::Respond respond) {
-                        poll_commands(std::move(call), std::move(respond), api, gateway, options);
+                      [&api, gateway, options, claims](std::shared_ptr<Call> call, http::Respond respond) {
+                        poll_commands(std::move(call), std::move(respond), api, gateway, claims, options);
                       });
   api.add_db_route("POST", "/v1/agents/{cluster}/commands/{id}", std::nullopt,
                    [&api, gateway, options](Call& call, pqxx::connection_base& conn) mutable {

@@ -1,5 +1,6 @@
 #include "fleetd/store/agent_store.hpp"
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "fleetd/auth/credentials.hpp"
@@ -29,6 +30,10 @@ constexpr const char* kUpsertAgent =
     "agent_version = EXCLUDED.agent_version, registered_at = now(), revoked_at = NULL";
 constexpr const char* kFindAgent =
     "SELECT c.name FROM agents a JOIN clusters c ON c.id = a.cluster_id WHERE a.credential_hash = decode($1, 'hex') "
+    "FOR KEY SHARE OF a";
+constexpr const char* kFindAgents =
+    "SELECT encode(a.credential_hash, 'hex'), c.name FROM agents a JOIN clusters c ON c.id = a.cluster_id "
+    "WHERE a.credential_hash IN (SELECT decode(h, 'hex') FROM jsonb_array_elements_text($1::jsonb) h) "
     "FOR KEY SHARE OF a";
 constexpr const char* kFindCredential =
     "SELECT encode(a.credential_hash, 'hex') FROM agents a JOIN clusters c ON c.id = a.cluster_id "
@@ -76,6 +81,15 @@ std::optional<std::string> find_agent_cluster(pqxx::transaction_base& txn, std::
   auto res = txn.exec_params(kFindAgent, std::string(credential_hash));
   if (res.empty()) return std::nullopt;
   return std::string(res[0][0].c_str());
+}
+
+std::map<std::string, std::string, std::less<>> find_agent_clusters(pqxx::transaction_base& txn,
+                                                                    const std::vector<std::string>& credential_hashes) {
+  std::map<std::string, std::string, std::less<>> out;
+  for (const auto& r : txn.exec_params(kFindAgents, nlohmann::json(credential_hashes).dump())) {
+    out.emplace(r[0].c_str(), r[1].c_str());
+  }
+  return out;
 }
 
 std::optional<std::string> find_agent_credential(pqxx::transaction_base& txn, std::string_view cluster) {

@@ -3,9 +3,11 @@
 // SHA-256 hashes only, and their revocation. Whatever ends an agent credential notifies its hash on
 // kAgentCredentialChannel when it commits (a trigger, migrations/0012), so every replica forgets it at once.
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pqxx {
 class transaction_base;
@@ -47,6 +49,10 @@ std::optional<Registration> register_agent(pqxx::transaction_base& txn, std::str
 // re-registration, a revocation or the cluster's deletion waits for it, so whatever the transaction writes next
 // is written under a credential that is still valid when it commits.
 std::optional<std::string> find_agent_cluster(pqxx::transaction_base& txn, std::string_view credential_hash);
+// The same for many credentials at once (hex hashes): hash → cluster for those that name an agent, each agent row
+// key-share locked to the commit.
+std::map<std::string, std::string, std::less<>> find_agent_clusters(pqxx::transaction_base& txn,
+                                                                    const std::vector<std::string>& credential_hashes);
 
 // The hash (hex) of `cluster`'s current agent credential; nullopt when it has none (no agent, or revoked).
 std::optional<std::string> find_agent_credential(pqxx::transaction_base& txn, std::string_view cluster);

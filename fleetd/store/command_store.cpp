@@ -54,6 +54,24 @@ const std::string kClaim = std::string(
                                "resource_version = nextval('resource_version_seq') "
                                "FROM picked, clusters c WHERE a.id = picked.id AND c.id = a.cluster_id RETURNING ") +
                            kColumns;
+// kClaim for many clusters, each with its own limit: the candidates ranked per cluster, then locked. The lock
+// re-checks the state on the row as it is then (a concurrent claim may have leased it), and skips rows another
+// transaction holds, as kClaim does.
+const std::string kClaimMany =
+    std::string(
+        "WITH want AS (SELECT x.cluster, x.lim FROM jsonb_to_recordset($1::jsonb) AS x(cluster text, lim int)), "
+        "ranked AS (SELECT a.id, w.lim, row_number() OVER (PARTITION BY a.cluster_id ORDER BY a.seq) AS n "
+        "FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id JOIN want w ON w.cluster = c.name "
+        "WHERE a.state = 'queued' OR (a.state IN ('leased', 'running') AND a.lease_until < now() AND a.attempts < "
+        "$3)), "
+        "picked AS (SELECT a.id FROM agent_commands a JOIN ranked r ON r.id = a.id WHERE r.n <= r.lim AND "
+        "(a.state = 'queued' OR (a.state IN ('leased', 'running') AND a.lease_until < now() AND a.attempts < $3)) "
+        "FOR UPDATE OF a SKIP LOCKED) "
+        "UPDATE agent_commands a SET state = 'leased', attempts = a.attempts + 1, "
+        "lease_until = now() + make_interval(secs => $2), updated_at = now(), "
+        "resource_version = nextval('resource_version_seq') "
+        "FROM picked, clusters c WHERE a.id = picked.id AND c.id = a.cluster_id RETURNING ") +
+    kColumns;
 constexpr const char* kLockForReport =
     "SELECT a.state FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE a.id = $1 AND c.name = $2 "
     "FOR UPDATE OF a";
@@ -161,6 +179,22 @@ std::vector<Command> claim_commands(pqxx::transaction_base& txn, std::string_vie
   }
   // UPDATE … RETURNING has no order: hand them out in creation order.
   std::sort(out.begin(), out.end(), [](const Command& a, const Command& b) { return a.seq < b.seq; });
+  return out;
+}
+
+std::map<std::string, std::vector<Command>, std::less<>> claim_commands(
+    pqxx::transaction_base& txn, const std::vector<std::pair<std::string, int>>& clusters, std::chrono::seconds lease,
+    int max_attempts) {
+  nlohmann::json want = nlohmann::json::array();
+  for (const auto& [cluster, limit] : clusters) want.push_back({{"cluster", cluster}, {"lim", limit}});
+  std::map<std::string, std::vector<Command>, std::less<>> out;
+  for (const auto& r : txn.exec_params(kClaimMany, want.dump(), static_cast<double>(lease.count()), max_attempts)) {
+    Command c = row_to_command(r);
+    out[c.cluster].push_back(std::move(c));
+  }
+  for (auto& [cluster, commands] : out) {
+    std::sort(commands.begin(), commands.end(), [](const Command& a, const Command& b) { return a.seq < b.seq; });
+  }
   return out;
 }
 

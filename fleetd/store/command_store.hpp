@@ -5,9 +5,11 @@
 // the cluster name, so a long-polling agent (on any replica) wakes when the transaction commits.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -67,6 +69,11 @@ int enqueue_commands(pqxx::transaction_base& txn, const std::vector<NewCommand>&
 // left) to its agent, oldest first: state leased, attempts + 1, lease_until = now + lease.
 std::vector<Command> claim_commands(pqxx::transaction_base& txn, std::string_view cluster, int limit,
                                     std::chrono::seconds lease, int max_attempts);
+// claim_commands for many clusters in one statement, each (cluster, limit) at most once: what each was leased, by
+// cluster (clusters with nothing claimable are absent).
+std::map<std::string, std::vector<Command>, std::less<>> claim_commands(
+    pqxx::transaction_base& txn, const std::vector<std::pair<std::string, int>>& clusters, std::chrono::seconds lease,
+    int max_attempts);
 
 std::optional<Command> get_command(pqxx::transaction_base& txn, std::string_view id);
 
