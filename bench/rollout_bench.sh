@@ -48,7 +48,8 @@ ulimit -n "$(ulimit -Hn)"
 hz=$(getconf CLK_TCK)
 
 sim_pid=""
-cleanup() {
+# Stops fleet-sim and fleetd; the part's logs stay in /tmp/rollout-bench-last (the work directory goes).
+stop_all() {
   if [[ -n $sim_pid ]]; then
     kill -TERM $sim_pid 2>/dev/null || true
     wait $sim_pid 2>/dev/null || true
@@ -59,7 +60,7 @@ cleanup() {
   fi
   bench_stop_fleetd
 }
-trap cleanup EXIT
+trap stop_all EXIT
 
 # The API client and the arithmetic, in Python: `drive COMMAND ARGS…` with ADDR and TOKEN in the environment.
 drive() {
@@ -341,12 +342,6 @@ start_sim() {  # start_sim SPEC HEARTBEAT: one fleet-sim, niced like agent_scale
     --state-file "$work/sim-state.json" --stats-interval 0 --log-level warn >"$work/sim.out" 2>"$work/sim.log" &
   sim_pid=$!
 }
-stop_all() {
-  if [[ -n $sim_pid ]]; then kill -TERM $sim_pid 2>/dev/null || true; wait $sim_pid 2>/dev/null || true; fi
-  sim_pid=""
-  bench_stop_fleetd
-}
-
 table="| staged upgrades, fleetd + fleet-sim on this machine | value | goal / baseline |"$'\n'"| --- | ---: | --- |"
 row() { table+=$'\n'"| $1 | $2 | $3 |"; echo "| $1 | $2 | $3 |" >&2; }
 
