@@ -122,21 +122,60 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
   CHECK(states["Placed"] > kWorkloads / 2);
   CHECK(bound_gpus > 0);
 
-  // The agents' word: allocated GPUs per node equal the bookings and fit the node's healthy GPUs.
-  int nodes_checked = 0;
-  for (const auto& name : clusters) {
-    const json nodes = fleetd.call_json("GET", "/v1/clusters/" + name + "/nodes");
-    for (const auto& n : nodes["items"]) {
-      int healthy = 0;
-      for (const auto& g : n["gpus"]) healthy += g["health"] == "healthy";
-      const int allocated = n["allocated"]["gpus"];
-      INFO(name << "/" << n["name"].get<std::string>());
-      CHECK(allocated <= healthy);
-      const auto it = booked.find({name, n["name"]});
-      CHECK(allocated == (it == booked.end() ? 0 : it->second));
-      ++nodes_checked;
+  // The agents' word: allocated GPUs per node fit the node's healthy GPUs, in every read, and equal the bookings.
+  // The placements and the nodes are read one request at a time, while a partly placed workload may still gain a
+  // binding and the agents report in their own time: on a disagreement both are read again, until they agree (or
+  // the deadline).
+  auto read_placements = [&] {
+    std::map<std::string, json> now;
+    for (int i = 0; i < kWorkloads; ++i) {
+      const std::string name = "wl-" + std::to_string(i);
+      now[name] = fleetd.call_json("GET", "/v1/workloads/" + name + "/placement");
     }
+    return now;
+  };
+  auto bookings = [&](const std::map<std::string, json>& at) {
+    std::map<std::pair<std::string, std::string>, int> out;
+    std::mt19937_64 again(kPlacementSeed);
+    for (int i = 0; i < kWorkloads; ++i) {
+      const json w = make_workload(i, again);
+      const int gpus = w["resources"]["gpus"];
+      for (const auto& b : at.at(w["name"])["bindings"]) {
+        for (const auto& n : b["nodes"]) out[{b["cluster"], n["node"]}] += gpus * n["replicas"].get<int>();
+      }
+    }
+    return out;
+  };
+  int nodes_checked = 0;
+  std::vector<std::string> mismatches;
+  const auto agree_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    nodes_checked = 0;
+    mismatches.clear();
+    for (const auto& name : clusters) {
+      const json nodes = fleetd.call_json("GET", "/v1/clusters/" + name + "/nodes");
+      for (const auto& n : nodes["items"]) {
+        int healthy = 0;
+        for (const auto& g : n["gpus"]) healthy += g["health"] == "healthy";
+        const int allocated = n["allocated"]["gpus"];
+        INFO(name << "/" << n["name"].get<std::string>());
+        CHECK(allocated <= healthy);  // never double-booked, whatever the timing
+        const auto it = booked.find({name, n["name"]});
+        const int want = it == booked.end() ? 0 : it->second;
+        if (allocated != want) {
+          mismatches.push_back(name + "/" + n["name"].get<std::string>() + ": allocated " + std::to_string(allocated) +
+                               ", booked " + std::to_string(want));
+        }
+        ++nodes_checked;
+      }
+    }
+    if (mismatches.empty() || std::chrono::steady_clock::now() >= agree_deadline) break;
+    placements = read_placements();
+    booked = bookings(placements);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
+  INFO("nodes whose agents' allocation differs from fleetd's bookings: " << json(mismatches).dump());
+  CHECK(mismatches.empty());
   CHECK(nodes_checked > kPlacementClusters * 3);
 
   // Deleting a workload frees its GPUs on the agents.
