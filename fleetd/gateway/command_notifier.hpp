@@ -62,11 +62,12 @@ class CommandNotifier {
   void expire_due();
   Deadline now() const { return clock_.steady_now(); }
 
-  // Quiet clusters: a claim that found nothing for `cluster`, with `seen` read before it, records that. Until the
-  // cluster is notified again (a command queued or a lease returned), known_empty() says so, and a poll can park
-  // without asking the database: with thousands of agents polling, most polls then cost no SQL.
+  // Quiet clusters: a claim that left nothing claimable for `cluster` (it took fewer than its limit), with `seen`
+  // read before it, records that. Until the cluster is notified again (a command queued or a lease returned),
+  // known_empty() says so, and a poll can park without asking the database: with thousands of agents polling, most
+  // polls then cost no SQL.
   void mark_empty(const std::string& cluster, Generation seen);
-  // true, with the generation to park with, when nothing can be queued for `cluster` since its last empty claim.
+  // true, with the generation to park with, when nothing can be queued for `cluster` since a claim left it empty.
   bool known_empty(const std::string& cluster, Generation& seen) const;
 
   // What the LISTEN thread calls per notification; also usable in-process.
@@ -103,7 +104,7 @@ class CommandNotifier {
   Generation counter_ = 0;
   Generation all_ = 0;  // the generation of the last notify_all
   std::unordered_map<std::string, Generation> cluster_generation_;
-  std::unordered_map<std::string, Generation> empty_at_;  // generation of the cluster's last empty claim
+  std::unordered_map<std::string, Generation> empty_at_;  // generation when a claim last left it empty
   std::uint64_t next_id_ = 0;
   std::map<std::uint64_t, Waiter> waiters_;
   std::unordered_multimap<std::string, std::uint64_t> by_cluster_;

@@ -303,7 +303,7 @@ void poll_commands(std::shared_ptr<Call> call, http::Respond respond, ApiService
   poll->claims = std::move(claims);
   poll->options = options;
   // The common case at scale: an agent whose credential this replica checked lately polls a cluster with nothing
-  // queued since its last empty claim. It parks (or answers empty) without a database round trip.
+  // queued since a claim last left its queue empty. It parks (or answers empty) without a database round trip.
   const std::optional<std::string> hash = agent_credential_hash(*poll->call);
   auto owner = hash ? gateway.cache.credential_owner(*hash) : std::nullopt;
   if (!owner) {
