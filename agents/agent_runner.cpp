@@ -138,22 +138,18 @@ void AgentRunner::collect_progress() {
 
 void AgentRunner::queue_report(const protocol::CommandStatus& status) {
   const auto now = Clock::now();
-  const Clock::time_point last = last_reports_.try_emplace(status.id, now).first->second;
+  const Clock::time_point last = in_flight_.try_emplace(status.id, now).first->second;
   auto due = report_due(status, last, now, options_.progress_report_interval);
   // A report already waiting keeps its place (a lease renewal may have made it due now).
   if (auto it = pending_reports_.find(status.id); it != pending_reports_.end()) due = std::min(due, it->second.due);
   pending_reports_[status.id] = PendingReport{protocol::report_for(status), due};
-  if (protocol::is_final(status.state)) {
-    in_flight_.erase(status.id);
-  } else {
-    in_flight_.insert(status.id);
-  }
 }
 
 // A running command's lease must outlive the work: each renewal is a "running" report.
 void AgentRunner::renew_leases(Clock::time_point now) {
   next_lease_renewal_ = now + lease_renewal_every_;
-  for (const auto& id : in_flight_) {
+  for (const auto& entry : in_flight_) {
+    const std::string& id = entry.first;
     if (auto waiting = pending_reports_.find(id); waiting != pending_reports_.end()) {
       waiting->second.due = std::min(waiting->second.due, now);  // paced progress goes now: it renews the lease
       continue;
@@ -188,9 +184,9 @@ bool AgentRunner::flush_reports() {
       counters_.reports_sent.fetch_add(1);
     }
     if (protocol::is_final(it->second.report.state)) {
-      last_reports_.erase(it->first);
+      in_flight_.erase(it->first);
     } else {
-      last_reports_[it->first] = now;
+      in_flight_[it->first] = now;
     }
     it = pending_reports_.erase(it);
   }

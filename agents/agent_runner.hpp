@@ -12,7 +12,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 
 #include "agents/agent_client.hpp"
@@ -115,9 +114,9 @@ class AgentRunner {
   };
   bool poll_now_ = false;                                 // a heartbeat reply said commands are queued
   std::map<std::string, PendingReport> pending_reports_;  // by command id; the newest state wins
-  std::set<std::string> in_flight_;                       // started here, not finished yet
-  // When fleetd last heard of each command (or when it was received), until fleetd has its outcome.
-  std::map<std::string, Clock::time_point> last_reports_;
+  // Commands this agent received whose outcome fleetd does not have yet, each with when fleetd last heard of it
+  // (or when it was received): what lease renewals cover and progress is paced from.
+  std::map<std::string, Clock::time_point> in_flight_;
   std::deque<protocol::ProbeResult> pending_probe_results_;  // until a heartbeat carrying them is answered
   std::deque<protocol::UnguardedNode> pending_unguarded_;    // the same
   // The latest read-back state of each workload not yet sent, by name: a newer one replaces an unsent older one.
