@@ -10,13 +10,13 @@
 #include <set>
 
 #include "api/json_body.hpp"
+#include "fleetd/db/db_pool.hpp"
 #include "fleetd/gateway/command_notifier.hpp"
 #include "fleetd/gateway/heartbeat_cache.hpp"
 #include "fleetd/handlers/agent_auth.hpp"
 #include "fleetd/handlers/command_json.hpp"
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/audit.hpp"
-#include "fleetd/http/database_job.hpp"
 #include "fleetd/http/request_params.hpp"
 #include "fleetd/http/responses.hpp"
 #include "fleetd/store/agent_store.hpp"
@@ -136,30 +136,13 @@ void claimed(const std::shared_ptr<Poll>& poll, const std::vector<store::Command
   park(poll, seen);
 }
 
-// One poll's claim in a job of its own, with the full credential check: what a batch leaves to it (a credential
-// the batch's lookup did not confirm for its cluster, answered here with the right refusal).
-void claim_alone(const std::shared_ptr<Poll>& poll) {
-  run_on_database(*poll->pool, poll->call, poll->respond, [poll](pqxx::connection_base& conn) {
-    // Read before the claim: a notification after this point re-runs the claim (see CommandNotifier).
-    auto seen = poll->notifier->generation(poll->cluster);
-    const HeartbeatCache::CredentialEpoch read_at = poll->credentials->credential_epoch();
-    pqxx::work txn(conn);
-    // In the claim's transaction, with the agent row key-share locked until it commits.
-    if (auto refused = refuse_cached_agent(*poll->call, txn, poll->cluster, *poll->credentials, *poll->api)) {
-      poll->respond(std::move(*refused));
-      return;
-    }
-    auto commands =
-        store::claim_commands(txn, poll->cluster, poll->limit, poll->options.lease, poll->options.max_attempts);
-    txn.commit();
-    claimed(poll, commands, seen, read_at);
-  });
-}
-
-// One batch: the credentials looked up together, the confirmed ones' clusters claimed in one statement. Nothing is
-// answered before the commit (the pool may run this again after a serialization failure).
+// One batch: the credentials looked up together, the confirmed ones' clusters claimed in one statement. A
+// credential the lookup does not confirm for its poll's cluster gets the full check in the same transaction, which
+// says why (401 or 403) and updates the caches; should it pass after all (a race with a new credential), its
+// cluster is claimed with the rest. Nothing is answered before the commit (the pool may run this again after a
+// serialization failure).
 void claim_batch(pqxx::connection_base& conn, const std::vector<std::shared_ptr<Poll>>& batch) {
-  std::vector<CommandNotifier::Generation> seen;  // read before the claim, as in claim_alone
+  std::vector<CommandNotifier::Generation> seen;  // read before the claim: a later notification claims again
   std::vector<std::string> hashes;
   for (const auto& poll : batch) {
     seen.push_back(poll->notifier->generation(poll->cluster));
@@ -167,23 +150,27 @@ void claim_batch(pqxx::connection_base& conn, const std::vector<std::shared_ptr<
   }
   const HeartbeatCache::CredentialEpoch read_at = batch.front()->credentials->credential_epoch();
   pqxx::work txn(conn);
+  // The agent rows stay key-share locked until the commit.
   const auto owners = store::find_agent_clusters(txn, hashes);
-  std::vector<bool> confirmed(batch.size());
+  std::vector<std::optional<http::Response>> refused(batch.size());
   std::vector<std::pair<std::string, int>> clusters;
   for (std::size_t i = 0; i < batch.size(); ++i) {
+    const Poll& poll = *batch[i];
     const auto owner = owners.find(hashes[i]);
-    confirmed[i] = !hashes[i].empty() && owner != owners.end() && owner->second == batch[i]->cluster;
-    if (confirmed[i]) clusters.emplace_back(batch[i]->cluster, batch[i]->limit);
+    if (hashes[i].empty() || owner == owners.end() || owner->second != poll.cluster) {
+      refused[i] = refuse_cached_agent(*poll.call, txn, poll.cluster, *poll.credentials, *poll.api);
+    }
+    if (!refused[i]) clusters.emplace_back(poll.cluster, poll.limit);
   }
   const CommandQueueOptions& options = batch.front()->options;
   auto leased = store::claim_commands(txn, clusters, options.lease, options.max_attempts);
   txn.commit();
+  static const std::vector<store::Command> kNone;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!confirmed[i]) {
-      claim_alone(batch[i]);
+    if (refused[i]) {
+      batch[i]->respond(std::move(*refused[i]));
       continue;
     }
-    static const std::vector<store::Command> kNone;
     const auto it = leased.find(batch[i]->cluster);
     claimed(batch[i], it == leased.end() ? kNone : it->second, seen[i], read_at);
   }

@@ -41,37 +41,30 @@ constexpr const char* kInsertMany =
     "(SELECT count(pg_notify($3, l.name)) FROM locked l WHERE l.id IN (SELECT cluster_id FROM ins))";
 const std::string kGet =
     std::string("SELECT ") + kColumns + " FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE a.id = $1";
-// SKIP LOCKED: two polls of one cluster (an agent retrying on a fresh connection) never lease one command twice
-// and never wait for each other. A command whose lease passed is taken here too, so re-delivery does not depend
-// on the sweeper having run.
-const std::string kClaim = std::string(
-                               "WITH picked AS (SELECT a.id FROM agent_commands a JOIN clusters c ON c.id = "
-                               "a.cluster_id WHERE c.name = $1 AND (a.state = 'queued' OR (a.state IN ('leased', "
-                               "'running') AND a.lease_until < now() AND a.attempts < $4)) ORDER BY a.seq LIMIT $2 "
-                               "FOR UPDATE OF a SKIP LOCKED) "
-                               "UPDATE agent_commands a SET state = 'leased', attempts = a.attempts + 1, "
-                               "lease_until = now() + make_interval(secs => $3), updated_at = now(), "
-                               "resource_version = nextval('resource_version_seq') "
-                               "FROM picked, clusters c WHERE a.id = picked.id AND c.id = a.cluster_id RETURNING ") +
-                           kColumns;
-// kClaim for many clusters, each with its own limit: the candidates ranked per cluster, then locked. The lock
-// re-checks the state on the row as it is then (a concurrent claim may have leased it), and skips rows another
-// transaction holds, as kClaim does.
-const std::string kClaimMany =
+// A claim for many clusters, each with its own limit: the claimable commands ranked per cluster, oldest first, then
+// locked. The lock re-checks the state on the row as it is then (a concurrent claim may have leased it). SKIP
+// LOCKED: two polls of one cluster (an agent retrying on a fresh connection) never lease one command twice and
+// never wait for each other. A command whose lease passed is taken here too, so re-delivery does not depend on the
+// sweeper having run.
+// Claimable: queued, or leased with a lease that passed while attempts are left ($3: the most attempts).
+#define FLEET_CLAIMABLE \
+  "(a.state = 'queued' OR (a.state IN ('leased', 'running') AND a.lease_until < now() AND a.attempts < $3))"
+const std::string kClaim =
     std::string(
         "WITH want AS (SELECT x.cluster, x.lim FROM jsonb_to_recordset($1::jsonb) AS x(cluster text, lim int)), "
         "ranked AS (SELECT a.id, w.lim, row_number() OVER (PARTITION BY a.cluster_id ORDER BY a.seq) AS n "
         "FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id JOIN want w ON w.cluster = c.name "
-        "WHERE a.state = 'queued' OR (a.state IN ('leased', 'running') AND a.lease_until < now() AND a.attempts < "
-        "$3)), "
-        "picked AS (SELECT a.id FROM agent_commands a JOIN ranked r ON r.id = a.id WHERE r.n <= r.lim AND "
-        "(a.state = 'queued' OR (a.state IN ('leased', 'running') AND a.lease_until < now() AND a.attempts < $3)) "
-        "FOR UPDATE OF a SKIP LOCKED) "
+        "WHERE " FLEET_CLAIMABLE
+        "), "
+        "picked AS (SELECT a.id FROM agent_commands a JOIN ranked r ON r.id = a.id WHERE r.n <= r.lim "
+        "AND " FLEET_CLAIMABLE
+        " FOR UPDATE OF a SKIP LOCKED) "
         "UPDATE agent_commands a SET state = 'leased', attempts = a.attempts + 1, "
         "lease_until = now() + make_interval(secs => $2), updated_at = now(), "
         "resource_version = nextval('resource_version_seq') "
         "FROM picked, clusters c WHERE a.id = picked.id AND c.id = a.cluster_id RETURNING ") +
     kColumns;
+#undef FLEET_CLAIMABLE
 constexpr const char* kLockForReport =
     "SELECT a.state FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE a.id = $1 AND c.name = $2 "
     "FOR UPDATE OF a";
@@ -170,28 +163,17 @@ int enqueue_commands(pqxx::transaction_base& txn, const std::vector<NewCommand>&
   return r[0].as<int>();
 }
 
-std::vector<Command> claim_commands(pqxx::transaction_base& txn, std::string_view cluster, int limit,
-                                    std::chrono::seconds lease, int max_attempts) {
-  std::vector<Command> out;
-  for (const auto& r :
-       txn.exec_params(kClaim, std::string(cluster), limit, static_cast<double>(lease.count()), max_attempts)) {
-    out.push_back(row_to_command(r));
-  }
-  // UPDATE … RETURNING has no order: hand them out in creation order.
-  std::sort(out.begin(), out.end(), [](const Command& a, const Command& b) { return a.seq < b.seq; });
-  return out;
-}
-
 std::map<std::string, std::vector<Command>, std::less<>> claim_commands(
     pqxx::transaction_base& txn, const std::vector<std::pair<std::string, int>>& clusters, std::chrono::seconds lease,
     int max_attempts) {
   nlohmann::json want = nlohmann::json::array();
   for (const auto& [cluster, limit] : clusters) want.push_back({{"cluster", cluster}, {"lim", limit}});
   std::map<std::string, std::vector<Command>, std::less<>> out;
-  for (const auto& r : txn.exec_params(kClaimMany, want.dump(), static_cast<double>(lease.count()), max_attempts)) {
+  for (const auto& r : txn.exec_params(kClaim, want.dump(), static_cast<double>(lease.count()), max_attempts)) {
     Command c = row_to_command(r);
     out[c.cluster].push_back(std::move(c));
   }
+  // UPDATE … RETURNING has no order: hand them out in creation order.
   for (auto& [cluster, commands] : out) {
     std::sort(commands.begin(), commands.end(), [](const Command& a, const Command& b) { return a.seq < b.seq; });
   }

@@ -65,12 +65,10 @@ struct NewCommand {
 };
 int enqueue_commands(pqxx::transaction_base& txn, const std::vector<NewCommand>& commands, std::string_view created_by);
 
-// Leases up to `limit` of the cluster's queued commands (and those whose lease passed, while they have attempts
-// left) to its agent, oldest first: state leased, attempts + 1, lease_until = now + lease.
-std::vector<Command> claim_commands(pqxx::transaction_base& txn, std::string_view cluster, int limit,
-                                    std::chrono::seconds lease, int max_attempts);
-// claim_commands for many clusters in one statement, each (cluster, limit) at most once: what each was leased, by
-// cluster (clusters with nothing claimable are absent).
+// Leases up to `limit` of each cluster's queued commands (and those whose lease passed, while they have attempts
+// left) to its agent, oldest first: state leased, attempts + 1, lease_until = now + lease. One statement for many
+// clusters, each (cluster, limit) at most once; what each was leased, by cluster, in creation order (clusters with
+// nothing claimable are absent).
 std::map<std::string, std::vector<Command>, std::less<>> claim_commands(
     pqxx::transaction_base& txn, const std::vector<std::pair<std::string, int>>& clusters, std::chrono::seconds lease,
     int max_attempts);
