@@ -98,23 +98,32 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
 
-  // What the bindings put on each node, and the workloads' states.
-  std::map<std::pair<std::string, std::string>, int> booked;
-  std::map<std::string, int> states;
+  // What the bindings put on each node (GPUs per replica from the workload, replayed from the seed).
+  auto bookings = [&](const std::map<std::string, json>& at) {
+    std::map<std::pair<std::string, std::string>, int> out;
+    std::mt19937_64 again(kPlacementSeed);
+    for (int i = 0; i < kWorkloads; ++i) {
+      const json w = make_workload(i, again);
+      const int gpus = w["resources"]["gpus"];
+      for (const auto& b : at.at(w["name"])["bindings"]) {
+        for (const auto& n : b["nodes"]) out[{b["cluster"], n["node"]}] += gpus * n["replicas"].get<int>();
+      }
+    }
+    return out;
+  };
+  std::map<std::pair<std::string, std::string>, int> booked = bookings(placements);
   int bound_gpus = 0;
+  for (const auto& [node, gpus] : booked) bound_gpus += gpus;
+  // The workloads' states.
+  std::map<std::string, int> states;
   std::mt19937_64 replay(kPlacementSeed);
   for (int i = 0; i < kWorkloads; ++i) {
     const json w = make_workload(i, replay);
     const json& p = placements.at(w["name"]);
     states[p["state"]]++;
-    const int gpus = w["resources"]["gpus"];
     for (const auto& b : p["bindings"]) {
       INFO(w["name"] << " on " << b["cluster"] << ": " << b.value("message", ""));
       CHECK(b["state"] == "Running");
-      for (const auto& n : b["nodes"]) {
-        booked[{b["cluster"], n["node"]}] += gpus * n["replicas"].get<int>();
-        bound_gpus += gpus * n["replicas"].get<int>();
-      }
     }
     if (p["state"] != "Placed") CHECK_FALSE(p["rejected"].empty());  // and each with its reason
   }
@@ -133,18 +142,6 @@ TEST_CASE("fleet-sim: 200 workloads placed, and the agents' inventory shows ever
       now[name] = fleetd.call_json("GET", "/v1/workloads/" + name + "/placement");
     }
     return now;
-  };
-  auto bookings = [&](const std::map<std::string, json>& at) {
-    std::map<std::pair<std::string, std::string>, int> out;
-    std::mt19937_64 again(kPlacementSeed);
-    for (int i = 0; i < kWorkloads; ++i) {
-      const json w = make_workload(i, again);
-      const int gpus = w["resources"]["gpus"];
-      for (const auto& b : at.at(w["name"])["bindings"]) {
-        for (const auto& n : b["nodes"]) out[{b["cluster"], n["node"]}] += gpus * n["replicas"].get<int>();
-      }
-    }
-    return out;
   };
   int nodes_checked = 0;
   std::vector<std::string> mismatches;
