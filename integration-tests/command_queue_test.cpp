@@ -5,6 +5,7 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "integration-tests/fleetd_process.hpp"
@@ -473,4 +474,134 @@ TEST_CASE("polls woken together are claimed together: each gets its own cluster'
     const std::string id = "wake-" + std::to_string(kAgents - 1) + "-" + std::to_string(k);
     CHECK(fleetd.call_json("GET", "/v1/commands/" + id)["state"] == "queued");
   }
+}
+
+TEST_CASE("reports sent together are written together: each answered for its own command, each outcome audited once",
+          "[integration][commands]") {
+  TempDir dir;
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data"));
+  constexpr int kAgents = 10;
+  std::vector<std::unique_ptr<Agent>> agents;
+  for (int i = 0; i < kAgents; ++i) {
+    const std::string name = "rep-" + std::to_string(i);
+    agents.push_back(std::make_unique<Agent>(fleetd.base_url(), name, register_agent(fleetd, name)));
+    for (int k = 0; k < 3; ++k) {
+      enqueue(fleetd, name, {{"id", name + "-" + std::to_string(k)}, {"kind", "cordon_cluster"}});
+    }
+    REQUIRE(agents.back()->poll("wait=0")["commands"].size() == 3);
+  }
+  // The last agent reports with the first one's credential: the batch's lookup does not confirm it.
+  const std::string own_credential = agents.back()->credential;
+  agents.back()->credential = agents.front()->credential;
+  struct Sent {
+    int agent;
+    std::string id;
+    json body;
+  };
+  std::vector<Sent> sent;
+  for (int i = 0; i < kAgents; ++i) {
+    const std::string name = agents[i]->cluster;
+    sent.push_back({i, name + "-0", {{"state", "succeeded"}, {"message", "done " + name}}});
+    sent.push_back({i, name + "-1", {{"state", "running"}, {"progress", {{"percent", 40 + i}}}}});
+    sent.push_back({i, name + "-2", {{"state", "failed"}, {"message", "broke " + name}}});
+  }
+  sent.push_back({0, "rep-1-1", {{"state", "succeeded"}}});  // another cluster's command: not found
+  // The same outcome four times in all: one writes it, and each of the others (in a later batch: one id a batch, so
+  // some wait for the first's lock) is answered as a duplicate with the state the first wrote.
+  for (int k = 0; k < 3; ++k) sent.push_back({0, "rep-0-0", {{"state", "succeeded"}}});
+  // All at once, so that they queue behind one another and go in batches; a client each (a client is one
+  // connection, used by one thread at a time).
+  std::vector<std::unique_ptr<Agent>> senders;
+  for (const auto& s : sent) {
+    senders.push_back(
+        std::make_unique<Agent>(fleetd.base_url(), agents[s.agent]->cluster, agents[s.agent]->credential));
+  }
+  std::vector<std::future<fleet::http::ClientResponse>> answers;
+  for (std::size_t n = 0; n < sent.size(); ++n) {
+    answers.push_back(std::async(std::launch::async, [sender = senders[n].get(), &s = sent[n]] {
+      return sender->request("POST", "/v1/agents/" + sender->cluster + "/commands/" + s.id, s.body.dump());
+    }));
+  }
+  int duplicates_of_rep_0_0 = 0;
+  for (std::size_t n = 0; n < sent.size(); ++n) {
+    auto r = answers[n].get();
+    const Sent& s = sent[n];
+    INFO(s.id << " by " << agents[s.agent]->cluster << ": " << r.body);
+    if (s.agent == kAgents - 1) {
+      CHECK(r.status == 403);
+      continue;
+    }
+    if (s.id == "rep-1-1" && s.agent == 0) {
+      CHECK(r.status == 404);
+      continue;
+    }
+    REQUIRE(r.status == 200);
+    const json out = json::parse(r.body);
+    CHECK(out["id"] == s.id);
+    CHECK(out["state"] == s.body["state"]);
+    if (s.id == "rep-0-0") {
+      duplicates_of_rep_0_0 += out["duplicate"] == true ? 1 : 0;
+    } else {
+      CHECK(out["duplicate"] == false);
+    }
+  }
+  CHECK(duplicates_of_rep_0_0 == 3);
+  // What is stored is what each agent said about its own commands; the refused agent's are untouched.
+  for (int i = 0; i < kAgents; ++i) {
+    const std::string name = agents[i]->cluster;
+    const json c0 = fleetd.call_json("GET", "/v1/commands/" + name + "-0");
+    const json c1 = fleetd.call_json("GET", "/v1/commands/" + name + "-1");
+    const json c2 = fleetd.call_json("GET", "/v1/commands/" + name + "-2");
+    INFO(name);
+    if (i == kAgents - 1) {
+      CHECK(c0["state"] == "leased");
+      CHECK(c1["state"] == "leased");
+      CHECK(c2["state"] == "leased");
+      continue;
+    }
+    CHECK(c0["state"] == "succeeded");
+    CHECK(c0["message"] == "done " + name);
+    CHECK(c1["state"] == "running");
+    CHECK(c1["progress"]["percent"] == 40 + i);
+    CHECK(c2["state"] == "failed");
+    CHECK(c2["message"] == "broke " + name);
+  }
+  // One audit entry per outcome written, by the agent of the command's cluster; none for progress or duplicates.
+  std::map<std::string, int> audited;
+  const auto audit = fleetd.call_json("GET", "/v1/audit?limit=1000");
+  for (const auto& e : audit["items"]) {
+    const std::string action = e["action"];
+    if (action != "command.succeeded" && action != "command.failed") continue;
+    const std::string id = e["objectName"];
+    audited[id]++;
+    CHECK(e["actor"] == "agent:" + id.substr(0, id.rfind('-')));
+    CHECK(e["detail"]["cluster"] == id.substr(0, id.rfind('-')));
+    CHECK(e["detail"]["kind"] == "cordon_cluster");
+  }
+  CHECK(audited.size() == static_cast<std::size_t>(2 * (kAgents - 1)));
+  for (const auto& [id, n] : audited) {
+    INFO(id);
+    CHECK(n == 1);
+  }
+  // The refused agent, with its own credential again, is let through.
+  agents.back()->credential = own_credential;
+  CHECK(agents.back()->report("rep-9-0", {{"state", "succeeded"}})["duplicate"] == false);
+
+  // A report that waits for another transaction's lock on its command is answered with what that one wrote (here a
+  // write straight to the database stands in for a report in another batch), not with its statement's older view.
+  enqueue(fleetd, "rep-1", {{"id", "rep-1-late"}, {"kind", "cordon_cluster"}});
+  REQUIRE(agents[1]->poll("wait=0")["commands"].size() == 1);
+  pqxx::connection conn(fleetd.database_url());
+  pqxx::work other(conn);
+  other.exec("UPDATE agent_commands SET state = 'succeeded', finished_at = now() WHERE id = 'rep-1-late'");
+  auto waiting = std::async(std::launch::async, [agent = agents[1].get()] {
+    return agent->request("POST", "/v1/agents/rep-1/commands/rep-1-late", R"({"state":"failed"})");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  other.commit();
+  const auto late = waiting.get();
+  INFO(late.body);
+  REQUIRE(late.status == 200);
+  CHECK(json::parse(late.body)["duplicate"] == true);
+  CHECK(json::parse(late.body)["state"] == "succeeded");
 }

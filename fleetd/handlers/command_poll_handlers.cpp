@@ -1,13 +1,11 @@
 // The agents' side of the command queue (DESIGN §5 step 3): a long poll held in memory by CommandNotifier (never on
 // a database worker) that leases a cluster's queued commands, and the agent's reports of progress and results.
+// Claims and reports go to the database in batches (batched_db_jobs.hpp), one transaction for many agents.
 // Every claim checks the credential in its own transaction, however long the poll waited and whatever the cache
 // says (issue #10): a credential replaced or revoked during the wait, or a cluster deleted and created again under
 // the same name, leases nothing.
 #include <charconv>
-#include <deque>
-#include <mutex>
 #include <pqxx/pqxx>
-#include <set>
 
 #include "api/json_body.hpp"
 #include "fleetd/db/db_pool.hpp"
@@ -17,6 +15,7 @@
 #include "fleetd/handlers/command_json.hpp"
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/audit.hpp"
+#include "fleetd/http/batched_db_jobs.hpp"
 #include "fleetd/http/request_params.hpp"
 #include "fleetd/http/responses.hpp"
 #include "fleetd/store/agent_store.hpp"
@@ -54,20 +53,10 @@ Result<std::chrono::milliseconds> parse_wait(const std::string& text) {
 }
 
 struct Poll;
-
-// Polls woken together are claimed together. A decision that queues a step for each of 300 clusters wakes 300
-// polls at once; a database job each (a credential check, a claim and a commit) queued them behind one another on
-// the pool's few workers, up to 0.6 s for the last (issue #12, 1,000 clusters upgrading). The queue drains in
-// batches of up to kClaimBatch polls, one job and one transaction each: one credential lookup and one claim
-// statement for the batch. At most kClaimJobs batch jobs are out at once (as many as the pool has workers by
-// default); a poll woken meanwhile goes with the next job to start.
-constexpr std::size_t kClaimBatch = 64;
-constexpr int kClaimJobs = 4;
-struct ClaimQueue {
-  std::mutex mutex;
-  std::deque<std::shared_ptr<Poll>> waiting;
-  int jobs = 0;  // batch jobs queued or running
-};
+using PollPtr = std::shared_ptr<Poll>;
+// Polls woken together are claimed together (batched_db_jobs.hpp): one credential lookup and one claim statement
+// for a batch, one poll per cluster in it.
+using ClaimJobs = BatchedDbJobs<PollPtr>;
 
 struct Poll {
   std::shared_ptr<Call> call;
@@ -75,11 +64,10 @@ struct Poll {
   std::string cluster;
   int limit = kDefaultPollLimit;
   CommandNotifier::Deadline deadline;
-  DbPool* pool = nullptr;
   CommandNotifier* notifier = nullptr;
   HeartbeatCache* credentials = nullptr;  // agent credentials checked lately (shared with the heartbeat route)
   ApiService* api = nullptr;              // the per-source budget of failed authentications
-  std::shared_ptr<ClaimQueue> claims;     // shared with the route and the batch jobs
+  std::shared_ptr<ClaimJobs> claims;      // the route's
   CommandQueueOptions options;
 };
 
@@ -176,88 +164,12 @@ void claim_batch(pqxx::connection_base& conn, const std::vector<std::shared_ptr<
   }
 }
 
-// The next batch from the queue: one poll per cluster (a second poll of a cluster waits for the next batch).
-std::vector<std::shared_ptr<Poll>> take_batch(ClaimQueue& queue) {
-  std::vector<std::shared_ptr<Poll>> batch;
-  std::lock_guard lock(queue.mutex);
-  std::set<std::string, std::less<>> clusters;
-  for (auto it = queue.waiting.begin(); it != queue.waiting.end() && batch.size() < kClaimBatch;) {
-    if (!clusters.insert((*it)->cluster).second) {
-      ++it;
-      continue;
-    }
-    batch.push_back(std::move(*it));
-    it = queue.waiting.erase(it);
-  }
-  return batch;
-}
-
-void submit_claim_job(const std::shared_ptr<ClaimQueue>& queue, DbPool& pool);
-
-// After a batch job: another for the polls that queued meanwhile, or one job fewer in flight.
-void claim_job_done(const std::shared_ptr<ClaimQueue>& queue, DbPool& pool) {
-  {
-    std::lock_guard lock(queue->mutex);
-    if (queue->waiting.empty()) {
-      --queue->jobs;
-      return;
-    }
-  }
-  submit_claim_job(queue, pool);
-}
-
-// A batch job takes its polls when it starts running, not when it is queued: the polls woken while it waited for a
-// worker go with it.
-void submit_claim_job(const std::shared_ptr<ClaimQueue>& queue, DbPool& pool) {
-  struct Taken {
-    bool done = false;  // the pool may run the job again after a serialization failure: the same batch then
-    std::vector<std::shared_ptr<Poll>> polls;
-  };
-  auto taken = std::make_shared<Taken>();
-  auto take = [queue, taken]() -> const std::vector<std::shared_ptr<Poll>>& {
-    if (!taken->done) {
-      taken->polls = take_batch(*queue);
-      taken->done = true;
-    }
-    return taken->polls;
-  };
-  DbJob job;
-  job.run = [queue, &pool, take](pqxx::connection_base& conn) {
-    const auto& batch = take();
-    if (!batch.empty()) claim_batch(conn, batch);
-    claim_job_done(queue, pool);
-  };
-  job.fail = [queue, &pool, take](const DbFailure& failure) {
-    for (const auto& poll : take()) poll->respond(failure_response(*poll->call, failure));
-    claim_job_done(queue, pool);
-  };
-  job.request_id = "command-claims";
-  if (pool.submit(std::move(job))) return;
-  // The pool's queue is full: the polls waiting are answered 503 (the agents retry).
-  std::deque<std::shared_ptr<Poll>> refused;
-  {
-    std::lock_guard lock(queue->mutex);
-    refused.swap(queue->waiting);
-    --queue->jobs;
-  }
-  const DbFailure overloaded{DbFailure::Kind::kOverloaded,
-                             "fleetd is overloaded: too many requests are waiting for the database"};
-  for (const auto& poll : refused) poll->respond(failure_response(*poll->call, overloaded));
-}
-
-// Queues the poll's claim: the next batch job to start takes it; a new job when fewer than kClaimJobs are out.
 void claim(const std::shared_ptr<Poll>& poll) {
-  {
-    std::lock_guard lock(poll->claims->mutex);
-    poll->claims->waiting.push_back(poll);
-    if (poll->claims->jobs >= kClaimJobs) return;
-    ++poll->claims->jobs;
-  }
-  submit_claim_job(poll->claims, *poll->pool);
+  poll->claims->add(poll);
 }
 
 void poll_commands(std::shared_ptr<Call> call, http::Respond respond, ApiService& api, AgentGateway gateway,
-                   std::shared_ptr<ClaimQueue> claims, const CommandQueueOptions& options) {
+                   std::shared_ptr<ClaimJobs> claims, const CommandQueueOptions& options) {
   CommandNotifier& notifier = gateway.notifier;
   auto wait = kDefaultWait;
   int limit = kDefaultPollLimit;
@@ -283,7 +195,6 @@ void poll_commands(std::shared_ptr<Call> call, http::Respond respond, ApiService
   poll->respond = std::move(respond);
   poll->limit = limit;
   poll->deadline = notifier.now() + wait;
-  poll->pool = &api.pool();
   poll->notifier = &notifier;
   poll->credentials = &gateway.cache;
   poll->api = &api;
@@ -310,42 +221,102 @@ void poll_commands(std::shared_ptr<Call> call, http::Respond respond, ApiService
   claim(poll);
 }
 
-http::Response report(Call& call, pqxx::connection_base& conn, const CommandQueueOptions& options,
-                      AgentGateway& gateway, ApiService& api) {
-  const std::string cluster = call.path["cluster"];
-  const std::string id = call.path["id"];
-  const std::optional<std::string> hash = agent_credential_hash(call);
-  if (!hash || gateway.cache.credential_owner(*hash) != cluster) {
-    if (auto refused = refuse_without_lookup(call, gateway.cache, api)) return std::move(*refused);
-  }
-  pqxx::work txn(conn);
-  auto refused = refuse_agent(call, txn, cluster);
-  remember_if_unknown(call, refused, gateway.cache, api);
-  if (refused) return std::move(*refused);
-  auto body = api::parse_json_body(call.req, {"application/json"});
-  if (!body) return problem(call, body.error());
-  auto parsed = protocol::report_from_json(*body);
-  if (!parsed) return problem(call, parsed.error());
-  store::Report r;
-  r.state = std::string(protocol::to_string(parsed->state));
-  r.message = std::move(parsed->message);
-  r.progress = std::move(parsed->progress);
+// An agent's report of a command's progress or outcome, parsed, waiting for its batch.
+struct PendingReport {
+  std::shared_ptr<Call> call;
+  http::Respond respond;
+  std::string cluster;
+  std::string id;
+  store::Report report;
+  HeartbeatCache* credentials = nullptr;
+  ApiService* api = nullptr;
+  CommandQueueOptions options;
+};
+using ReportPtr = std::shared_ptr<PendingReport>;
+// Reports arriving together are written together: 300 members finishing a step at once report at once (issue #12).
+using ReportJobs = BatchedDbJobs<ReportPtr>;
 
-  auto result = store::report_command(txn, cluster, id, r, options.lease);
+// The answer to one report of a batch, and the audit entry of an outcome (progress reports are frequent and change
+// nothing an operator acts on; the outcome is audited).
+http::Response report_answer(const PendingReport& p, const store::ReportResult& result,
+                             std::vector<store::AuditEntry>& audits) {
   // Another cluster's command is "not found" too: its existence is not this agent's business.
-  if (!result.command) return problem(call, command_not_found(id));
-  if (!result.duplicate && store::is_final_state(r.state)) {
-    // Progress reports are frequent and change nothing an operator acts on; the outcome is audited.
+  if (!result.command) return problem(*p.call, command_not_found(p.id));
+  if (!result.duplicate && store::is_final_state(p.report.state)) {
     auto e =
-        audit_entry(call, "command." + r.state, "command", id, "success",
-                    {{"cluster", cluster}, {"kind", result.command->kind}, {"attempts", result.command->attempts}});
-    e.actor = "agent:" + cluster;
-    store::write_audit(txn, e);
+        audit_entry(*p.call, "command." + p.report.state, "command", p.id, "success",
+                    {{"cluster", p.cluster}, {"kind", result.command->kind}, {"attempts", result.command->attempts}});
+    e.actor = "agent:" + p.cluster;
+    audits.push_back(std::move(e));
   }
-  txn.commit();
   auto out = command_json(*result.command);
   out["duplicate"] = result.duplicate;
   return json_response(200, out.dump());
+}
+
+// One batch of reports, in one transaction of three statements: the credentials looked up together (a credential
+// the lookup does not confirm gets the full check, as a claim's does), the reports applied together, the outcomes
+// audited together. Nothing is answered before the commit.
+void report_batch(pqxx::connection_base& conn, const std::vector<ReportPtr>& batch) {
+  std::vector<std::string> hashes;
+  hashes.reserve(batch.size());
+  for (const auto& p : batch) hashes.push_back(agent_credential_hash(*p->call).value_or(""));
+  const HeartbeatCache::CredentialEpoch read_at = batch.front()->credentials->credential_epoch();
+  pqxx::work txn(conn);
+  const auto owners = store::find_agent_clusters(txn, hashes);  // key-share locked until the commit
+  std::vector<std::optional<http::Response>> answers(batch.size());
+  std::vector<std::size_t> accepted;
+  std::vector<store::ReportOf> reports;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const PendingReport& p = *batch[i];
+    const auto owner = owners.find(hashes[i]);
+    if (hashes[i].empty() || owner == owners.end() || owner->second != p.cluster) {
+      answers[i] = refuse_cached_agent(*p.call, txn, p.cluster, *p.credentials, *p.api);
+    }
+    if (answers[i]) continue;
+    accepted.push_back(i);
+    reports.push_back({p.cluster, p.id, p.report});
+  }
+  const auto results = store::report_commands(txn, reports, batch.front()->options.lease);
+  std::vector<store::AuditEntry> audits;
+  for (std::size_t k = 0; k < accepted.size(); ++k) {
+    answers[accepted[k]] = report_answer(*batch[accepted[k]], results[k], audits);
+  }
+  store::write_audits(txn, audits);
+  txn.commit();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const PendingReport& p = *batch[i];
+    if (answers[i]->status < 400) {
+      if (auto hash = agent_credential_hash(*p.call)) p.credentials->remember_credential(*hash, p.cluster, read_at);
+    }
+    p.respond(std::move(*answers[i]));
+  }
+}
+
+void report(std::shared_ptr<Call> call, http::Respond respond, ApiService& api, AgentGateway gateway,
+            const std::shared_ptr<ReportJobs>& reports, const CommandQueueOptions& options) {
+  auto p = std::make_shared<PendingReport>();
+  p->cluster = call->path["cluster"];
+  p->id = call->path["id"];
+  const std::optional<std::string> hash = agent_credential_hash(*call);
+  if (!hash || gateway.cache.credential_owner(*hash) != p->cluster) {
+    if (auto refused = refuse_without_lookup(*call, gateway.cache, api)) return respond(std::move(*refused));
+  }
+  // What needs no database is checked before the report waits for one. An unauthenticated caller learns only that
+  // its body is malformed, which it knew.
+  auto body = api::parse_json_body(call->req, {"application/json"});
+  if (!body) return respond(problem(*call, body.error()));
+  auto parsed = protocol::report_from_json(*body);
+  if (!parsed) return respond(problem(*call, parsed.error()));
+  p->report.state = std::string(protocol::to_string(parsed->state));
+  p->report.message = std::move(parsed->message);
+  p->report.progress = std::move(parsed->progress);
+  p->call = std::move(call);
+  p->respond = std::move(respond);
+  p->credentials = &gateway.cache;
+  p->api = &api;
+  p->options = options;
+  reports->add(std::move(p));
 }
 
 }  // namespace
@@ -359,15 +330,24 @@ void register_command_poll_routes(ApiService& api, AgentGateway gateway, Command
   // Every agent holds a poll open all the time: its answers are logged at debug unless refused. A command's
   // report is not routine (it says what a cluster did) and stays at info.
   api.set_routine("/v1/agents/{cluster}/commands");
-  auto claims = std::make_shared<ClaimQueue>();  // lives as long as the route
+  // The batch queues live as long as the routes. At most as many batch jobs out as the pool has workers (by
+  // default): the first version, one job at a time, made delivery slower.
+  const ClaimJobs::Options claim_options{64, 4, "command-claims"};
+  auto claims = ClaimJobs::create(
+      api.pool(), claim_options, [](const PollPtr& p) { return p->cluster; }, claim_batch,
+      [](const PollPtr& p, const DbFailure& failure) { p->respond(failure_response(*p->call, failure)); });
+  const ReportJobs::Options report_options{64, 4, "command-reports"};
+  auto reports = ReportJobs::create(
+      api.pool(), report_options, [](const ReportPtr& p) { return p->id; }, report_batch,
+      [](const ReportPtr& p, const DbFailure& failure) { p->respond(failure_response(*p->call, failure)); });
   api.add_async_route("GET", "/v1/agents/{cluster}/commands",
                       [&api, gateway, options, claims](std::shared_ptr<Call> call, http::Respond respond) {
                         poll_commands(std::move(call), std::move(respond), api, gateway, claims, options);
                       });
-  api.add_db_route("POST", "/v1/agents/{cluster}/commands/{id}", std::nullopt,
-                   [&api, gateway, options](Call& call, pqxx::connection_base& conn) mutable {
-                     return report(call, conn, options, gateway, api);
-                   });
+  api.add_async_route("POST", "/v1/agents/{cluster}/commands/{id}",
+                      [&api, gateway, options, reports](std::shared_ptr<Call> call, http::Respond respond) {
+                        report(std::move(call), std::move(respond), api, gateway, reports, options);
+                      });
 }
 
 }  // namespace fleet

@@ -250,7 +250,8 @@ void apply_bindings(pqxx::transaction_base& txn, const store::WorkloadRecord& w,
          id,
          "apply_workload",
          {{"manifests", render_manifests(*manifests[i], workload, w.generation, b, fleet.gpu_product_of(b))},
-          {"placement", placement_member(workload, w.generation, b)}}});
+          {"placement", placement_member(workload, w.generation, b)}},
+         ""});  // any cluster of the name: the binding is to whatever cluster holds it now
     command_ids.emplace_back(seq, std::move(id));
   }
   store::enqueue_commands(txn, commands, kCreatedBy);

@@ -27,6 +27,8 @@ struct AuditEntry {
 };
 
 void write_audit(pqxx::transaction_base& txn, const AuditEntry& entry);
+// Many entries in one statement, in their order.
+void write_audits(pqxx::transaction_base& txn, const std::vector<AuditEntry>& entries);
 // Newest first; entries with id < before_id when before_id > 0.
 std::vector<AuditEntry> list_audit(pqxx::transaction_base& txn, std::int64_t before_id, int limit);
 

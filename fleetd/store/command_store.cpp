@@ -28,14 +28,16 @@ const std::string kExisting = std::string("SELECT ") + kColumns +
                               ", (c.name = $2 AND a.kind = $3 AND a.payload = $4::jsonb) "
                               "FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE a.id = $1";
 constexpr const char* kNotify = "SELECT pg_notify($1, $2)";
-// enqueue_commands: $1 a JSON array of {cluster, id, kind, payload}. The inserts and the notifications of the
-// clusters that got one are one statement (a notification is sent at commit, once per cluster and channel).
+// enqueue_commands: $1 a JSON array of {cluster, clusterId (or ""), id, kind, payload}. The inserts and the
+// notifications of the clusters that got one are one statement (a notification is sent at commit, once per cluster and
+// channel).
 constexpr const char* kInsertMany =
-    "WITH input AS (SELECT x->>'cluster' AS cluster, x->>'id' AS id, x->>'kind' AS kind, x->'payload' AS payload "
-    "FROM jsonb_array_elements($1::jsonb) x), "
+    "WITH input AS (SELECT x->>'cluster' AS cluster, NULLIF(x->>'clusterId', '')::uuid AS cluster_id, "
+    "x->>'id' AS id, x->>'kind' AS kind, x->'payload' AS payload FROM jsonb_array_elements($1::jsonb) x), "
     "locked AS (SELECT c.id, c.name FROM clusters c WHERE c.name IN (SELECT cluster FROM input) FOR KEY SHARE), "
     "ins AS (INSERT INTO agent_commands (id, cluster_id, kind, payload, created_by) "
     "SELECT i.id, l.id, i.kind, i.payload, $2 FROM input i JOIN locked l ON l.name = i.cluster "
+    "AND (i.cluster_id IS NULL OR l.id = i.cluster_id) "
     "ON CONFLICT (id) DO NOTHING RETURNING cluster_id) "
     "SELECT (SELECT count(*) FROM ins), "
     "(SELECT count(pg_notify($3, l.name)) FROM locked l WHERE l.id IN (SELECT cluster_id FROM ins))";
@@ -65,18 +67,32 @@ const std::string kClaim =
         "FROM picked, clusters c WHERE a.id = picked.id AND c.id = a.cluster_id RETURNING ") +
     kColumns;
 #undef FLEET_CLAIMABLE
-constexpr const char* kLockForReport =
-    "SELECT a.state FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id WHERE a.id = $1 AND c.name = $2 "
-    "FOR UPDATE OF a";
-const std::string kReport = std::string(
-                                "UPDATE agent_commands a SET state = $2, "
-                                "lease_until = CASE WHEN $2 = 'running' THEN now() + make_interval(secs => $3) END, "
-                                "finished_at = CASE WHEN $2 = 'running' THEN NULL ELSE now() END, "
-                                "message = CASE WHEN $4 THEN $5 ELSE a.message END, "
-                                "progress = CASE WHEN $6 THEN $7::jsonb ELSE a.progress END, "
-                                "updated_at = now(), resource_version = nextval('resource_version_seq') "
-                                "FROM clusters c WHERE a.id = $1 AND c.id = a.cluster_id RETURNING ") +
-                            kColumns;
+// report_commands: $1 a JSON array of {n, id, cluster, state, hasMessage, message, hasProgress, progress}, each id
+// at most once; $2 the lease in seconds. The commands are locked in id order (two batches reporting the same commands
+// never deadlock); a command already final is left as it is and returned as locked: the lock, not the statement's
+// snapshot, sees a report of the same command that committed while this one waited for it. Each row ends with the
+// input's n and the state before the report.
+const std::string kReportMany =
+    std::string(
+        "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(n int, id text, cluster text, state text, "
+        "\"hasMessage\" boolean, message text, \"hasProgress\" boolean, progress jsonb)), "
+        "locked AS (SELECT a.*, a.state AS previous FROM agent_commands a JOIN clusters c ON c.id = a.cluster_id "
+        "JOIN input i ON i.id = a.id AND i.cluster = c.name ORDER BY a.id FOR UPDATE OF a), "
+        "updated AS (UPDATE agent_commands a SET state = i.state, "
+        "lease_until = CASE WHEN i.state = 'running' THEN now() + make_interval(secs => $2) END, "
+        "finished_at = CASE WHEN i.state = 'running' THEN NULL ELSE now() END, "
+        "message = CASE WHEN i.\"hasMessage\" THEN i.message ELSE a.message END, "
+        "progress = CASE WHEN i.\"hasProgress\" THEN i.progress ELSE a.progress END, "
+        "updated_at = now(), resource_version = nextval('resource_version_seq') "
+        "FROM input i JOIN locked l ON l.id = i.id "
+        "WHERE a.id = i.id AND l.previous NOT IN ('succeeded', 'failed') RETURNING a.*) "
+        "SELECT ") +
+    kColumns +
+    ", i.n, l.previous FROM updated a JOIN clusters c ON c.id = a.cluster_id JOIN locked l ON l.id = a.id "
+    "JOIN input i ON i.id = a.id UNION ALL SELECT " +
+    kColumns +
+    ", i.n, a.previous FROM locked a JOIN clusters c ON c.id = a.cluster_id JOIN input i ON i.id = a.id "
+    "WHERE a.previous IN ('succeeded', 'failed')";
 constexpr const char* kClusterExists = "SELECT 1 FROM clusters WHERE name = $1";
 // Fetches limit+1 rows: the extra one only says whether another page exists.
 const std::string kList = std::string("SELECT ") + kColumns +
@@ -156,7 +172,8 @@ int enqueue_commands(pqxx::transaction_base& txn, const std::vector<NewCommand>&
   if (commands.empty()) return 0;
   nlohmann::json input = nlohmann::json::array();
   for (const NewCommand& c : commands) {
-    input.push_back({{"cluster", c.cluster}, {"id", c.id}, {"kind", c.kind}, {"payload", c.payload}});
+    input.push_back(
+        {{"cluster", c.cluster}, {"clusterId", c.cluster_id}, {"id", c.id}, {"kind", c.kind}, {"payload", c.payload}});
   }
   const pqxx::row r =
       txn.exec_params1(kInsertMany, input.dump(), std::string(created_by), std::string(kCommandChannel));
@@ -186,21 +203,30 @@ std::optional<Command> get_command(pqxx::transaction_base& txn, std::string_view
   return row_to_command(res[0]);
 }
 
-ReportResult report_command(pqxx::transaction_base& txn, std::string_view cluster, std::string_view id,
-                            const Report& report, std::chrono::seconds lease) {
-  ReportResult out;
-  auto locked = txn.exec_params(kLockForReport, std::string(id), std::string(cluster));
-  if (locked.empty()) return out;
-  out.previous_state = locked[0][0].c_str();
-  if (is_final_state(out.previous_state)) {
-    out.duplicate = true;
-    out.command = get_command(txn, id);
-    return out;
+std::vector<ReportResult> report_commands(pqxx::transaction_base& txn, const std::vector<ReportOf>& reports,
+                                          std::chrono::seconds lease) {
+  std::vector<ReportResult> out(reports.size());
+  if (reports.empty()) return out;
+  nlohmann::json input = nlohmann::json::array();
+  for (std::size_t n = 0; n < reports.size(); ++n) {
+    const Report& r = reports[n].report;
+    input.push_back({{"n", n},
+                     {"id", reports[n].id},
+                     {"cluster", reports[n].cluster},
+                     {"state", r.state},
+                     {"hasMessage", r.message.has_value()},
+                     {"message", r.message.value_or("")},
+                     {"hasProgress", r.progress.has_value()},
+                     {"progress", r.progress.value_or(nullptr)}});
   }
-  auto res = txn.exec_params(kReport, std::string(id), report.state, static_cast<double>(lease.count()),
-                             report.message.has_value(), report.message.value_or(""), report.progress.has_value(),
-                             report.progress ? report.progress->dump() : std::string("null"));
-  out.command = row_to_command(res[0]);
+  for (const auto& row : txn.exec_params(kReportMany, input.dump(), static_cast<double>(lease.count()))) {
+    const auto n = row[15].as<std::size_t>();
+    if (n >= out.size()) continue;
+    ReportResult& result = out[n];
+    result.previous_state = row[16].c_str();
+    result.duplicate = is_final_state(result.previous_state);
+    result.command = row_to_command(row);
+  }
   return out;
 }
 

@@ -55,13 +55,14 @@ EnqueueResult enqueue_command(pqxx::transaction_base& txn, std::string_view clus
 
 // Many commands in one statement (the placement loop writes one per binding of a decision, a hundred for a PickN
 // 100): each cluster's row is key-share locked and its agent notified as by enqueue_command. A command whose id
-// exists is left as it is, and one for a cluster that does not exist is not written. Returns how many were
-// inserted.
+// exists is left as it is, and one for a cluster that does not exist (or, with cluster_id, is no longer that
+// cluster) is not written. Returns how many were inserted.
 struct NewCommand {
   std::string cluster;
   std::string id;
   std::string kind;
   nlohmann::json payload;
+  std::string cluster_id;  // when set: the cluster's id, so that a cluster re-created under the name is not sent it
 };
 int enqueue_commands(pqxx::transaction_base& txn, const std::vector<NewCommand>& commands, std::string_view created_by);
 
@@ -85,10 +86,16 @@ struct ReportResult {
   bool duplicate = false;          // it was already final: nothing written
   std::string previous_state;
 };
-// Applies an agent's report to a command of `cluster` (row-locked). running → running with a fresh lease;
-// succeeded/failed → final. A command already final is returned unchanged with duplicate = true.
-ReportResult report_command(pqxx::transaction_base& txn, std::string_view cluster, std::string_view id,
-                            const Report& report, std::chrono::seconds lease);
+// Applies agents' reports, each to a command of its cluster, in one statement (the commands row-locked in id
+// order): running → running with a fresh lease; succeeded/failed → final. A command already final is returned
+// unchanged with duplicate = true. The results are in the order of `reports`; each command id at most once.
+struct ReportOf {
+  std::string cluster;
+  std::string id;
+  Report report;
+};
+std::vector<ReportResult> report_commands(pqxx::transaction_base& txn, const std::vector<ReportOf>& reports,
+                                          std::chrono::seconds lease);
 
 struct CommandListQuery {
   std::string cluster;
