@@ -88,7 +88,12 @@ std::string member_step(const nlohmann::json& m) {
   const std::string state = string_field(m, "state");
   const auto step = int_field(m, "step");
   const auto steps = int_field(m, "steps");
-  if (state == "Pending" || state == "WaitingForWindow" || state == "Skipped" || steps <= 0) return "-";
+  if (steps <= 0) return "-";
+  // A member stopped between steps (its window closed) waits with some steps done: say how many.
+  if ((state == "Pending" || state == "WaitingForWindow") && step > 1) {
+    return std::to_string(step - 1) + "/" + std::to_string(steps) + " done";
+  }
+  if (state == "Pending" || state == "WaitingForWindow" || state == "Skipped") return "-";
   if (state == "Succeeded") return std::to_string(steps) + "/" + std::to_string(steps);
   std::string text = std::to_string(step) + "/" + std::to_string(steps);
   const std::string current = string_field(m, "currentStep");

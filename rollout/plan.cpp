@@ -88,7 +88,7 @@ class Planner {
                           std::vector<KubernetesVersion>& hops);
   // The image a pool gets, or "" for unchanged; a skip when the selection cannot give one the run needs.
   Skip pool_image(const ClusterFacts& c, const PoolFacts& pool, std::string& image);
-  Seconds estimate(const ClusterFacts& c, const std::vector<Step>& steps) const;
+  std::vector<Seconds> step_estimates(const ClusterFacts& c, const std::vector<Step>& steps) const;
   // Where the member's maintenance window stands at `t`; nullopt when it has none.
   std::optional<WindowStatus> window_at(const MemberPlan& m, TimePoint t) const {
     const std::vector<WindowRule>& rules = spec_.strategy.maintenance_windows;
@@ -279,20 +279,21 @@ Skip Planner::member_steps(const ClusterFacts& c, MemberPlan& m) {
   return {};
 }
 
-Seconds Planner::estimate(const ClusterFacts& c, const std::vector<Step>& steps) const {
+std::vector<Seconds> Planner::step_estimates(const ClusterFacts& c, const std::vector<Step>& steps) const {
   const StepDurations& d = in_.history.of(c.provider);
-  Seconds total{0};
+  std::vector<Seconds> out;
+  out.reserve(steps.size());
   for (const auto& s : steps) {
     if (s.kind == StepKind::kControlPlane) {
-      total += d.control_plane;
+      out.push_back(d.control_plane);
       continue;
     }
     const int batch = std::max(1, spec_.node_upgrade.max_surge.resolve(s.nodes, true) +
                                       spec_.node_upgrade.max_unavailable.resolve(s.nodes, false));
     const int rounds = (s.nodes + batch - 1) / batch;
-    total += d.per_node * rounds;
+    out.push_back(d.per_node * rounds);
   }
-  return total;
+  return out;
 }
 
 Seconds gate_waits(const std::vector<Gate>& gates, TimePoint at, int& approvals) {
@@ -333,21 +334,51 @@ void Planner::stage_estimates(Plan& plan) {
     for (std::size_t g = 0; g < stage.groups.size(); ++g) {
       group_open[g] += gate_waits(stage.groups[g].before_gates, at, plan.approvals);
     }
-    std::vector<std::vector<bool>> started(stage.groups.size());
-    for (std::size_t g = 0; g < stage.groups.size(); ++g) started[g].assign(runnable[g].size(), false);
+    // Where each member stands: its next step, and whether that step is running. A member whose window closes
+    // while a step runs finishes the step, then waits for its window without a slot, as one not yet started does.
+    struct Sim {
+      std::size_t next = 0;
+      bool running = false;
+      bool done = false;
+    };
+    std::vector<std::vector<Sim>> sim(stage.groups.size());
+    for (std::size_t g = 0; g < stage.groups.size(); ++g) sim[g].resize(runnable[g].size());
     std::vector<int> running(stage.groups.size(), 0);
-    std::multimap<TimePoint, std::size_t> finishing;  // end time → group
+    std::multimap<TimePoint, std::pair<std::size_t, std::size_t>> finishing;  // a step's end → (group, position)
     std::vector<TimePoint> group_done(stage.groups.size(), at);
+    auto begin_step = [&](std::size_t g, std::size_t k, TimePoint t) {
+      const MemberPlan& m = plan.members[runnable[g][k]];
+      finishing.emplace(t + m.step_estimates.at(sim[g][k].next), std::make_pair(g, k));
+    };
     TimePoint clock = at;
     for (;;) {
+      // The steps that ended by now: the member's next step, or its end, or a wait for its window.
+      while (!finishing.empty() && finishing.begin()->first <= clock) {
+        const auto [t, where] = *finishing.begin();
+        finishing.erase(finishing.begin());
+        const auto [g, k] = where;
+        Sim& x = sim[g][k];
+        const MemberPlan& m = plan.members[runnable[g][k]];
+        if (++x.next >= m.steps.size()) {
+          x.done = true;
+          x.running = false;
+          --running[g];
+          group_done[g] = std::max(group_done[g], t);
+        } else if (const std::optional<WindowStatus> w = window_at(m, t); w && !w->open) {
+          x.running = false;
+          --running[g];
+        } else {
+          begin_step(g, k, t);
+        }
+      }
       // As the run machine does: a member whose window is closed when its turn comes waits without a slot, and the
-      // next one in the group takes it; it starts once its window is open and a slot is free.
+      // next one in the group takes it; it starts (or goes on) once its window is open and a slot is free.
       std::vector<std::vector<std::size_t>> ready(stage.groups.size());  // positions in runnable[g], in order
       std::optional<TimePoint> wake;
       for (std::size_t g = 0; g < stage.groups.size(); ++g) {
         if (group_open[g] > clock) continue;
         for (std::size_t k = 0; k < runnable[g].size(); ++k) {
-          if (started[g][k]) continue;
+          if (sim[g][k].running || sim[g][k].done) continue;
           const std::optional<WindowStatus> w = window_at(plan.members[runnable[g][k]], clock);
           if (!w || w->open) {
             ready[g].push_back(k);
@@ -358,34 +389,25 @@ void Planner::stage_estimates(Plan& plan) {
       }
       std::vector<std::size_t> pending(stage.groups.size(), 0);
       for (std::size_t g = 0; g < stage.groups.size(); ++g) pending[g] = ready[g].size();
-      auto starts = select_starts(pending, running, limits, stage_limit);
-      if (!starts.empty()) {
-        std::vector<std::string> batch;
-        std::vector<std::size_t> taken(stage.groups.size(), 0);
-        for (const auto& slot : starts) {
-          const std::size_t k = ready[slot.group][taken[slot.group]++];
-          const std::size_t idx = runnable[slot.group][k];
-          started[slot.group][k] = true;
-          ++running[slot.group];
-          batch.push_back(plan.members[idx].cluster);
-          const TimePoint end = clock + plan.members[idx].estimate;
-          finishing.emplace(end, slot.group);
-          group_done[slot.group] = std::max(group_done[slot.group], end);
-        }
-        sp.batches.push_back(std::move(batch));
+      std::vector<std::string> batch;
+      std::vector<std::size_t> taken(stage.groups.size(), 0);
+      for (const auto& slot : select_starts(pending, running, limits, stage_limit)) {
+        const std::size_t k = ready[slot.group][taken[slot.group]++];
+        Sim& x = sim[slot.group][k];
+        if (x.next == 0) batch.push_back(plan.members[runnable[slot.group][k]].cluster);  // resumed: not a start
+        x.running = true;
+        ++running[slot.group];
+        begin_step(slot.group, k, clock);
       }
-      // The next moment something changes: a member finishing, a group opening, or a waiting member's window.
+      if (!batch.empty()) sp.batches.push_back(std::move(batch));
+      // The next moment something changes: a step ending, a group opening, or a waiting member's window.
       if (!finishing.empty() && (!wake || finishing.begin()->first < *wake)) wake = finishing.begin()->first;
       for (std::size_t g = 0; g < stage.groups.size(); ++g) {
-        const bool left = std::find(started[g].begin(), started[g].end(), false) != started[g].end();
+        const bool left = std::any_of(sim[g].begin(), sim[g].end(), [](const Sim& x) { return !x.done && !x.running; });
         if (group_open[g] > clock && left && (!wake || group_open[g] < *wake)) wake = group_open[g];
       }
-      if (!wake || *wake <= clock) break;  // every window opens within a week, so this is the end of the stage
-      clock = *wake;
-      while (!finishing.empty() && finishing.begin()->first <= clock) {
-        --running[finishing.begin()->second];
-        finishing.erase(finishing.begin());
-      }
+      if (!wake) break;  // every window opens within a week, so this is the end of the stage
+      clock = std::max(clock, *wake);
     }
     TimePoint end = at;
     for (std::size_t g = 0; g < stage.groups.size(); ++g) {
@@ -465,7 +487,8 @@ Result<Plan> Planner::run() {
           m.skip = skip.reason;
           m.message = skip.message;
         } else {
-          m.estimate = estimate(c, m.steps);
+          m.step_estimates = step_estimates(c, m.steps);
+          for (const Seconds step : m.step_estimates) m.estimate += step;
           m.message = std::to_string(m.steps.size()) + (m.steps.size() == 1 ? " step" : " steps");
         }
         gp.members.push_back(plan.members.size());
@@ -480,8 +503,8 @@ Result<Plan> Planner::run() {
   stage_estimates(plan);
   if (std::any_of(plan.members.begin(), plan.members.end(), [](const MemberPlan& m) { return m.window.has_value(); })) {
     plan.warnings.push_back(
-        "estimates count the waits for maintenance windows, and let a member whose window closes while it runs "
-        "finish (as the run does)");
+        "estimates count the waits for maintenance windows: a member whose window closes while a step runs "
+        "finishes that step and waits for the window before the next (as the run does)");
   }
   if (!in_.history.defaults.measured) {
     bool any_measured = false;

@@ -70,7 +70,8 @@ struct MemberPlan {
   SkipReason skip = SkipReason::kNone;
   std::string message;  // the skip's words, or a summary of the path
   Seconds estimate{0};
-  std::optional<std::size_t> window;  // the strategy's maintenanceWindows rule for the cluster; nullopt: none
+  std::vector<Seconds> step_estimates;  // each step's share of `estimate`, in order
+  std::optional<std::size_t> window;    // the strategy's maintenanceWindows rule for the cluster; nullopt: none
 };
 
 struct GroupPlan {

@@ -226,6 +226,17 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
                "the run was aborted after step " + std::to_string(m.step) + " of " + std::to_string(m.steps.size()));
     return;
   }
+  // Its window closed while the step ran: the step in hand was let finish, and the next waits for the window to
+  // open again (issue #13 item 2). Like a member whose turn comes while its window is closed, it holds no slot
+  // meanwhile and, once the window is open, starts at its next turn, before the members later in order.
+  if (const auto w = window_of(m); w && !w->open) {
+    wake(w->changes_at);
+    set_member(i, MemberPhase::kWaitingForWindow,
+               "step " + std::to_string(m.step) + "/" + std::to_string(m.steps.size()) +
+                   " done after its maintenance window closed (" + window_text(m) + "); step " +
+                   std::to_string(m.step + 1) + " waits for it to open at " + format_rfc3339(w->changes_at));
+    return;
+  }
   set_member(i, MemberPhase::kUpgrading, step_text(m));
   issue(i);
 }
@@ -434,9 +445,12 @@ void Machine::start_members(std::size_t s, const Observations& obs) {
     if (m.stage != s || m.phase != MemberPhase::kWaitingForWindow || closed.count(i) != 0) continue;
     const auto w = window_of(m);
     if (!w || w->open) {
+      const std::string next =
+          m.step > 0 ? " (step " + std::to_string(m.step + 1) + "/" + std::to_string(m.steps.size()) + " next)" : "";
       set_member(i, MemberPhase::kPending,
-                 w ? "its maintenance window is open until " + format_rfc3339(w->changes_at) + "; waiting for its turn"
-                   : "waiting for its turn");
+                 (w ? "its maintenance window is open until " + format_rfc3339(w->changes_at) + "; waiting for its turn"
+                    : "waiting for its turn") +
+                     next);
     } else {
       wake(w->changes_at);
     }

@@ -16,9 +16,10 @@
 //    slot, so members later in order whose windows are open start meanwhile (a closed window never blocks its
 //    group). When its window opens it starts at its next turn (being earlier in order, before those after it);
 //    if no slot is free then, it goes back to Pending. The window is checked before the cluster's reachability.
-//    A member already Upgrading or Probing when its window closes is left to finish all its steps (its command is
-//    in flight; stopping between steps or between nodes is not done yet). :skip and :abort treat a
-//    WaitingForWindow member as a Pending one;
+//    A member Upgrading or Probing when its window closes finishes the step in hand (its command is in flight)
+//    and stops before the next: WaitingForWindow again, with an event, no slot held; it goes on from its next
+//    step as above once the window opens (stopping between nodes inside a step is not done yet). :skip and
+//    :abort treat a WaitingForWindow member as a Pending one;
 //  - failures count per group, stage and run; a count beyond the effective policy's maxFailures (minus what a
 //    :resume acknowledged) pauses the run (Pause) or is recorded and passed (Continue);
 //  - when a group's members are final its after-gates open; when every group is final the stage soaks for

@@ -468,6 +468,25 @@ TEST_CASE("rollout status: a member waiting for its maintenance window", "[fleet
   CHECK(h.run_with_server({"rollout", "status", "k8s-1-32", "-o", "json"}).exit_code == 0);
 }
 
+TEST_CASE("rollout status: a member stopped between steps when its window closed shows the steps done",
+          "[fleetctl][rollout][window]") {
+  json stopped = run_member("arc-2", "wave1", "WaitingForWindow", 2, "pool gpu → 1.32.7 (4 nodes)");
+  stopped["message"] =
+      "step 1/3 done after its maintenance window closed (maintenanceWindows[0]: Sat,Sun 02:00 for 4h "
+      "Europe/Berlin); step 2 waits for it to open at 2026-11-28T01:00:00.000Z";
+  json run_counts = counts(1, 1, 0, 0);
+  run_counts["waitingForWindow"] = 1;
+  const json run =
+      sample_run("Running", "stage waves running", run_counts, "Running",
+                 run_member("arc-1", "wave1", "Upgrading", 2, "pool gpu → 1.32.7 (4 nodes)", 900), stopped);
+  Harness h(ScriptedRun{{answer(run)}});
+  auto r = h.run_with_server({"rollout", "status", "k8s-1-32"});
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("  arc-2     WaitingForWindow   1/3 done                          step 1/3 done "
+                                    "after its maintenance window closed"));
+}
+
 TEST_CASE("rollout status --watch without a TTY prints only the lines that changed", "[fleetctl][rollout]") {
   Harness h(ScriptedRun{{answer(running_run()), answer(probing_run()), answer(completed_run())}});
   std::vector<std::chrono::milliseconds> slept;

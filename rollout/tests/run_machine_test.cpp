@@ -202,6 +202,8 @@ struct Harness {
       CHECK(in_flight(m->phase));
       REQUIRE(m->step < m->steps.size());
       CHECK(c.id == command_id(st.seq, i, m->step, m->attempt));
+      // No step begins outside the member's maintenance window, the first or a later one.
+      if (m->window) CHECK(window_status(strategy.maintenance_windows[*m->window].window, now).open);
       const Step& step = m->steps[m->step];
       if (step.kind == StepKind::kControlPlane) {
         REQUIRE(std::holds_alternative<protocol::UpgradeControlPlane>(c.payload));
@@ -1357,25 +1359,82 @@ TEST_CASE("window: a waiting member whose window opens while the slots are taken
   CHECK(h.member_events("w0").at(1) == "WaitingForWindow>Pending");
 }
 
-TEST_CASE("window: a window closing mid-member leaves it Upgrading to finish", "[rollout][window]") {
+TEST_CASE("window: a window closing mid-member lets the step in hand finish and stops before the next",
+          "[rollout][window]") {
   RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}));
   spec.strategy.maintenance_windows.push_back(
       window_rule("", R"({"days": ["Thu"], "start": "00:00", "duration": "10m", "timeZone": "UTC"})"));
-  Harness h(spec, fleet_of("wave1", 1, "c"));
-  h.holding = {"c0"};
+  Harness h(spec, fleet_of("wave1", 2, "c"));
+  h.holding = {"c0", "c1"};
   h.ok(start());
   h.tick();
   CHECK(h.member("c0").phase == MemberPhase::kUpgrading);
-  // The window closes at 00:10 with the control plane step in flight: nothing changes, no event.
+  const std::size_t sent = h.issued.size();
+  // The window closes at 00:10 with the control plane steps in flight: nothing changes, no event.
   const Decision closed = h.advance_at(at("2026-01-15T00:30:00Z"));
   CHECK(closed.events.empty());
   CHECK(h.member("c0").phase == MemberPhase::kUpgrading);
-  // Its steps go on to the end (stopping between steps or nodes is not done yet).
+  // c0's step ends: the step in hand was let finish, the next one is not sent, and the member waits for its window.
+  h.holding = {"c1"};
+  h.finish();
+  const Decision stopped = h.tick();
+  CHECK(stopped.commands.empty());
+  CHECK(h.issued.size() == sent);
+  CHECK(h.member("c0").phase == MemberPhase::kWaitingForWindow);
+  CHECK(h.member("c0").step == 1);
+  CHECK_THAT(h.member("c0").message, Catch::Contains("step 1/2 done after its maintenance window closed"));
+  CHECK_THAT(h.member("c0").message, Catch::Contains("step 2 waits for it to open at 2026-01-22T00:00:00.000Z"));
+  REQUIRE(stopped.wake_at);
+  CHECK(*stopped.wake_at <= at("2026-01-22T00:00:00Z"));
+  CHECK(count_members(h.st).waiting_for_window == 1);
+  // It holds no slot meanwhile; the run is still running, not failed.
+  CHECK(h.st.phase == RunPhase::kRunning);
+  // Next week's window: it goes on from its next step, with the same targets; c1 (its step ended in the closed
+  // window too) likewise.
   h.holding.clear();
   h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
   CHECK(h.member("c0").phase == MemberPhase::kSucceeded);
-  CHECK(h.issued.size() == 2);
-  CHECK(h.now < at("2026-01-22T00:00:00Z"));  // it did not wait for next week's window
+  CHECK(h.member("c1").phase == MemberPhase::kSucceeded);
+  CHECK(h.issued.size() == 4);  // two steps each, none twice
+  CHECK(h.now >= at("2026-01-22T00:00:00Z"));
+  CHECK(h.member_events("c0") == std::vector<std::string>{"Pending>Upgrading", "Upgrading>WaitingForWindow",
+                                                          "WaitingForWindow>Upgrading", "Upgrading>Succeeded"});
+  // From the events: every step began inside the window (Harness::check asserts it of every command too).
+  for (const auto& e : h.events) {
+    if (e.scope != "member" || e.to != "Upgrading") continue;
+    INFO(e.name << " began a step at " << format_rfc3339(e.at));
+    CHECK(window_status(h.spec.strategy.maintenance_windows[0].window, e.at).open);
+  }
+}
+
+TEST_CASE("window: a member stopped between steps whose window opens while the slots are taken waits its turn",
+          "[rollout][window]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false}));
+  spec.strategy.maintenance_windows.push_back(
+      window_rule("env=prod", R"({"days": ["Thu"], "start": "00:00", "duration": "10m", "timeZone": "UTC"})"));
+  std::vector<ClusterFacts> fleet = fleet_of("wave1", 2, "c");
+  fleet[0].labels["env"] = "prod";  // c0 has the window, c1 none
+  Harness h(spec, fleet);
+  h.holding = {"c0"};
+  h.ok(start());
+  h.tick();
+  REQUIRE(h.member("c0").phase == MemberPhase::kUpgrading);
+  h.advance_at(at("2026-01-15T00:30:00Z"));
+  h.holding.clear();
+  h.finish();
+  h.tick();
+  // c0 stopped after its control plane; its slot went to c1.
+  CHECK(h.member("c0").phase == MemberPhase::kWaitingForWindow);
+  CHECK(h.member("c1").phase == MemberPhase::kUpgrading);
+  h.holding = {"c1"};
+  h.advance_at(at("2026-01-22T00:00:00Z"));
+  CHECK(h.member("c0").phase == MemberPhase::kPending);
+  CHECK_THAT(h.member("c0").message, Catch::Contains("(step 2/2 next)"));
+  h.holding.clear();
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(h.max_in_flight[0] == 1);
 }
 
 TEST_CASE("window: skip, abort and the stored form of a waiting member", "[rollout][window]") {
@@ -1455,6 +1514,32 @@ TEST_CASE("window: the plan's batches and estimate wait for a closed window, as 
   const std::vector<std::vector<std::string>> in_order = {{"w0"}, {"w1"}, {"w2"}, {"w3"}};
   CHECK(free.stages[0].batches == in_order);
   CHECK(free.stages[0].estimate == 4 * member);
+}
+
+TEST_CASE("window: the plan's estimate stops a member between steps where its window closes, as the run does",
+          "[rollout][window]") {
+  // Thursday 00:00-00:05 UTC, the plan made at its opening: the control plane (600 s by default) ends after it.
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}));
+  spec.strategy.maintenance_windows.push_back(
+      window_rule("", R"({"days": ["Thu"], "start": "00:00", "duration": "5m", "timeZone": "UTC"})"));
+  const Plan plan = plan_of(spec, fleet_of("wave1", 1, "c"), catalog());
+  const MemberPlan& m = member_of(plan, "c0");
+  REQUIRE(m.steps.size() == 2);
+  REQUIRE(m.step_estimates.size() == 2);
+  CHECK(m.step_estimates[0] + m.step_estimates[1] == m.estimate);
+  REQUIRE(m.step_estimates[0] > std::chrono::minutes(5));
+  // The node pool waits for next Thursday's window.
+  CHECK(plan.stages[0].estimate == std::chrono::hours(7 * 24) + m.step_estimates[1]);
+  CHECK(plan.stages[0].batches == std::vector<std::vector<std::string>>{{"c0"}});  // a resumption is not a start
+  bool warned = false;
+  for (const auto& w : plan.warnings) warned |= w.find("waits for the window before the next") != std::string::npos;
+  CHECK(warned);
+
+  // A window the first step ends inside: the next begins at once, and may run past the window's end.
+  spec.strategy.maintenance_windows[0] =
+      window_rule("", R"({"days": ["Thu"], "start": "00:00", "duration": "15m", "timeZone": "UTC"})");
+  const Plan wide = plan_of(spec, fleet_of("wave1", 1, "c"), catalog());
+  CHECK(wide.stages[0].estimate == member_of(wide, "c0").estimate);
 }
 
 TEST_CASE("window: the plan says which window applies to each cluster", "[rollout][window]") {
