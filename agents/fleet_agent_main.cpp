@@ -185,6 +185,10 @@ Result<Backend> make_backend(const Flags& f, const std::string& cluster) {
   auto kube = make_kubernetes_backend(opts);
   if (!kube) return kube.error();
   Backend out;
+  const ClusterBackend* raw = kube->get();
+  // A step a worker finished is collected within progress_check, not at the end of a long poll (up to the
+  // heartbeat interval later).
+  out.hints.next_due = [raw] { return kubernetes_progress_due(*raw); };
   out.backend = std::move(*kube);
   return out;
 #else

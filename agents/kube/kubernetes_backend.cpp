@@ -303,6 +303,15 @@ class KubernetesBackend final : public ClusterBackend {
     return std::exchange(events_, {});
   }
 
+  std::optional<std::chrono::milliseconds> progress_due() const {
+    std::lock_guard lock(mutex_);
+    if (!events_.empty()) return std::chrono::milliseconds(0);
+    for (const auto& [id, entry] : commands_) {
+      if (entry.status.state == protocol::CommandState::kRunning) return options_.progress_check;
+    }
+    return std::nullopt;
+  }
+
   std::optional<protocol::CommandStatus> status(std::string_view command_id) const override {
     std::lock_guard lock(mutex_);
     auto it = commands_.find(command_id);
@@ -646,6 +655,11 @@ void KubernetesBackend::collect_admission_locked() {
 std::optional<KubernetesAdmissionStats> kubernetes_admission_stats(const ClusterBackend& backend) {
   const auto* k = dynamic_cast<const kube::KubernetesBackend*>(&backend);
   return k ? k->admission_stats() : std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> kubernetes_progress_due(const ClusterBackend& backend) {
+  const auto* k = dynamic_cast<const kube::KubernetesBackend*>(&backend);
+  return k ? k->progress_due() : std::nullopt;
 }
 
 namespace {

@@ -67,7 +67,10 @@ struct KubernetesBackendOptions {
   std::size_t list_page_size = 500;
   // Applied workloads are read back (workload_follower.hpp) at most this often, and after each apply or delete.
   std::chrono::milliseconds workload_status_interval{10000};
-  int workers = 4;                // commands run in parallel; more wait their turn
+  int workers = 4;  // commands run in parallel; more wait their turn
+  // While a command runs on a worker: how soon the agent looks for its progress (kubernetes_progress_due). The
+  // agent's long poll cannot be woken by a worker, so without this a finished step waited for the poll's end.
+  std::chrono::milliseconds progress_check{1000};
   int conflict_retries = 5;       // read-modify-write of a node's taints on 409 Conflict
   std::function<double()> clock;  // seconds for events, status times and admission's clock; empty → Unix time
 
@@ -100,6 +103,9 @@ struct KubernetesAdmissionStats {
   int probe_jobs_deleted = 0;
 };
 std::optional<KubernetesAdmissionStats> kubernetes_admission_stats(const ClusterBackend& backend);
+// For the agent's BackendHints::next_due: 0 when events wait for poll(), options.progress_check while a command
+// runs on a worker, nullopt when nothing runs (or for another backend).
+std::optional<std::chrono::milliseconds> kubernetes_progress_due(const ClusterBackend& backend);
 
 // Resolves the connection (kubeconfig or in-cluster) and checks that its files load; does not contact the API
 // server (inventory() does, and reports what is wrong).

@@ -399,6 +399,33 @@ TEST_CASE("kubernetes backend: drain waits out a PodDisruptionBudget that blocks
   CHECK(f.api->count_requests("GET", "/api/v1/pods", "fieldSelector=spec.nodeName%3Dn0") >= 2);
 }
 
+TEST_CASE("kubernetes backend: while a command runs the agent is told to look again soon, not while idle", "[kube]") {
+  Fixture f;
+  f.api->put_node(make_node("n0", "gpu", 8));
+  f.api->put_pod(make_pod("web-1", "n0", "ReplicaSet", {{"app", "web"}}));
+  f.api->add_pdb(PdbBlock{"web-pdb", "default", {{"app", "web"}}});  // refuses every eviction
+  KubernetesBackendOptions o = f.options();
+  o.progress_check = std::chrono::milliseconds(700);
+  auto b = f.backend(o);
+  REQUIRE(b->inventory().ok());
+  CHECK_FALSE(kubernetes_progress_due(*b).has_value());
+  auto started = start_command(*b, "d1", "drain_node", {{"node", "n0"}, {"timeoutSeconds", 2}});
+  REQUIRE(started.ok());
+  // Running, its events collected: look again within progress_check.
+  CHECK(eventually([&] {
+    b->poll();
+    return kubernetes_progress_due(*b) == std::optional<std::chrono::milliseconds>(700);
+  }));
+  // Finished (the drain timed out), its outcome's events not yet collected: look now.
+  REQUIRE(eventually([&] {
+    const auto s = b->status("d1");
+    return s && s->state != protocol::CommandState::kRunning;
+  }));
+  CHECK(kubernetes_progress_due(*b) == std::optional<std::chrono::milliseconds>(0));
+  b->poll();
+  CHECK_FALSE(kubernetes_progress_due(*b).has_value());
+}
+
 TEST_CASE("kubernetes backend: a drain blocked past its timeout fails naming the pod and the budget", "[kube]") {
   Fixture f;
   f.api->put_node(make_node("n0", "gpu", 8));
