@@ -201,10 +201,7 @@ TEST_CASE(
   REQUIRE(pg);
   const std::string url = (*pg)->connection_url();
   TempDir dir;
-  auto made = run_command({fleetd_binary(), "token", "create", "--role", "admin", "--database-url", url});
-  INFO(made.err);
-  REQUIRE(made.exit_code == 0);
-  const std::string token = made.out.substr(0, made.out.find('\n'));
+  const std::string token = create_admin_token(url);
   // b writes every heartbeat's time (within 250 ms), so a liveness write under a stale credential would show.
   FleetdProcess a(FleetdOptions(dir.path() / "a", url, {}, token));
   FleetdProcess b(

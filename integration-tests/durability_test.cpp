@@ -87,10 +87,7 @@ TEST_CASE("two fleetd on one database: consistent reads, exactly one If-Match wi
   std::string url = (*pg)->connection_url();
   TempDir dir;
   // Bootstrap an admin token offline, before either fleetd runs (this also applies the migrations).
-  auto made = run_command({fleetd_binary(), "token", "create", "--role", "admin", "--database-url", url});
-  INFO(made.err);
-  REQUIRE(made.exit_code == 0);
-  std::string token = made.out.substr(0, made.out.find('\n'));
+  const std::string token = create_admin_token(url);
 
   // Two processes starting together on one database: the migration lock keeps them apart.
   FleetdOptions a(dir.path() / "a", url, {}, token);

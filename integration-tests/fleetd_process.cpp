@@ -49,6 +49,12 @@ void record_exchange(const std::string& method, const std::string& path, const h
 
 }  // namespace
 
+std::string create_admin_token(const std::string& database_url) {
+  auto made = run_command({fleetd_binary(), "token", "create", "--role", "admin", "--database-url", database_url});
+  if (made.exit_code != 0) throw std::runtime_error("fleetd token create failed: " + made.err);
+  return made.out.substr(0, made.out.find('\n'));
+}
+
 std::string fleetd_binary() {
   return FLEETD_BINARY;
 }

@@ -80,6 +80,9 @@ class FleetdProcess {
 };
 
 std::string fleetd_binary();
+// An admin token made offline with `fleetd token create` against `database_url` (which also migrates the database),
+// for replicas on an external database; throws with fleetd's stderr when that fails.
+std::string create_admin_token(const std::string& database_url);
 std::string fleetctl_binary();
 
 // The value of one series in fleetd's /metrics text, named as printed ("fleetd_x_total",

@@ -132,10 +132,7 @@ TEST_CASE("two fleetd on one database run the liveness loop without conflicts", 
   REQUIRE(pg);
   std::string url = (*pg)->connection_url();
   TempDir dir;
-  auto made = run_command({fleetd_binary(), "token", "create", "--role", "admin", "--database-url", url});
-  INFO(made.err);
-  REQUIRE(made.exit_code == 0);
-  std::string token = made.out.substr(0, made.out.find('\n'));
+  const std::string token = create_admin_token(url);
   std::vector<std::string> flags = {"--heartbeat-interval",    "1", "--unreachable-after", "2",
                                     "--command-lease-seconds", "1"};
   FleetdProcess fa(FleetdOptions(dir.path() / "a", url, flags, token));

@@ -149,6 +149,34 @@ Skip Planner::pool_image(const ClusterFacts& c, const PoolFacts& pool, std::stri
     case NodeImageSelection::kLatest:
       chosen = catalog_.newest_node_image(c.provider, family, {c.region}, in_.now, line);
       break;
+    case NodeImageSelection::kPrevious: {
+      // Rollback: the image the pool ran before the earlier run changed it, older than the one it runs now.
+      const auto pin = in_.previous_images.find(c.name + "/" + pool.name);
+      if (pin == in_.previous_images.end() || pin->second.from == pool.node_image_version) return {};
+      // Changed again since (by hand or another run): going back past that change is not this rollback's call.
+      if (pin->second.to != pool.node_image_version) {
+        return {SkipReason::kChangedSince, "pool " + pool.name + " runs " + pool.node_image_version + ", not the " +
+                                               pin->second.to + " that run " + spec_.target.rollback_of +
+                                               " put there; pin an image with nodeImageSelection Custom"};
+      }
+      const CatalogEntry* previous = catalog_.node_image(c.provider, pin->second.from);
+      const std::string what =
+          "node image " + pin->second.from + " (pool " + pool.name + "'s before " + spec_.target.rollback_of + ")";
+      if (previous == nullptr) return {SkipReason::kNoNodeImage, what + " is not in the catalog for " + c.provider};
+      if (previous->retired) return {SkipReason::kTargetUnsupported, what + " is retired: no rollback to it"};
+      if (!previous->supported_at(in_.now) && !spec_.target.allow_unsupported) {
+        return {SkipReason::kTargetUnsupported, what + " is not supported now (set target.allowUnsupported)"};
+      }
+      if (!line.empty() && image_line(previous->version) != line) {
+        return {SkipReason::kNoNodeImage, what + " is another OS SKU than the pool runs now"};
+      }
+      if (auto why = driver_outside(c, previous->gpu_driver, &pool)) {
+        return {SkipReason::kDriverIncompatible,
+                *why + ", outside " + what + "'s qualified range " + to_string(previous->gpu_driver)};
+      }
+      image = previous->version;
+      return {};
+    }
     case NodeImageSelection::kConsistent: {
       auto it = consistent_regions_.find({c.provider, line});
       chosen = catalog_.newest_node_image(
@@ -234,6 +262,7 @@ Skip Planner::member_steps(const ClusterFacts& c, MemberPlan& m) {
     s.kind = StepKind::kNodePool;
     s.pool = pool.name;
     s.kubernetes_version = version;
+    if (!image.empty()) s.from_node_image = pool.node_image_version;
     s.node_image = std::move(image);
     s.nodes = pool.nodes;
     s.gpu_nodes = pool.gpu_nodes;
@@ -272,9 +301,11 @@ Skip Planner::member_steps(const ClusterFacts& c, MemberPlan& m) {
     }
   }
   if (m.steps.empty()) {
-    return {SkipReason::kAlreadyAtTarget, touches_control_plane
-                                              ? "already at " + m.to_version + " with current node images"
-                                              : "every pool already runs the selected node image"};
+    return {SkipReason::kAlreadyAtTarget,
+            touches_control_plane ? "already at " + m.to_version + " with current node images"
+            : spec_.target.node_image_selection == NodeImageSelection::kPrevious
+                ? "nothing to roll back: no pool runs an image that run " + spec_.target.rollback_of + " put there"
+                : "every pool already runs the selected node image"};
   }
   return {};
 }
@@ -501,6 +532,11 @@ Result<Plan> Planner::run() {
   }
   for (std::size_t i : membership->unmatched) plan.unmatched.push_back(in_.clusters[i].name);
   stage_estimates(plan);
+  if (spec_.target.node_image_selection == NodeImageSelection::kPrevious) {
+    plan.warnings.push_back("a rollback of run " + spec_.target.rollback_of +
+                            "'s node images: each pool goes back to the image it ran before that run; control planes "
+                            "and pools keep their Kubernetes versions (a minor version is never downgraded)");
+  }
   if (std::any_of(plan.members.begin(), plan.members.end(), [](const MemberPlan& m) { return m.window.has_value(); })) {
     plan.warnings.push_back(
         "estimates count the waits for maintenance windows: a member whose window closes while a step runs "
@@ -548,6 +584,8 @@ std::string_view to_string(SkipReason r) {
       return "NoNodeImage";
     case SkipReason::kSkew:
       return "VersionSkew";
+    case SkipReason::kChangedSince:
+      return "ChangedSince";
     case SkipReason::kNotInStrategy:
       return "NotInStrategy";
   }

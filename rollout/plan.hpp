@@ -55,6 +55,7 @@ enum class SkipReason {
   kDowngrade,
   kNoNodeImage,
   kSkew,           // ControlPlaneOnly would leave a pool beyond the kubelet skew
+  kChangedSince,   // a rollback: the pool runs another image than the rolled-back run put there
   kNotInStrategy,  // only in the plan's `unmatched`
 };
 std::string_view to_string(SkipReason r);  // "AlreadyAtTarget", …
@@ -98,12 +99,22 @@ struct Plan {
   TimePoint made_at{};  // the input's `now`: where each member's maintenance window stood is told as of then
 };
 
+// One pool's change by an earlier run: the image it ran before (`from`) and the one the run put there (`to`).
+struct RollbackPin {
+  std::string from;
+  std::string to;
+  bool operator==(const RollbackPin&) const = default;
+};
+
 struct PlanInput {
   const RunSpec* spec = nullptr;
   std::vector<ClusterFacts> clusters;  // every cluster the strategy may select (fleetd passes the whole registry)
   const VersionCatalog* catalog = nullptr;
   StepHistory history;
   TimePoint now{};
+  // nodeImageSelection Previous: "cluster/pool" → the images before and after target.rollback_of changed the pool
+  // (fleetd reads them from that run's steps; rollback_pins in rollback.hpp).
+  std::map<std::string, RollbackPin> previous_images;
 };
 
 // Errors (kInvalid): a cluster selected by two stages (naming both), a Custom image not in the catalog.

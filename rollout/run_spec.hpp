@@ -11,7 +11,9 @@
 namespace fleet::rollout {
 
 enum class TargetType { kFull, kControlPlaneOnly, kNodeImageOnly };
-enum class NodeImageSelection { kLatest, kConsistent, kCustom };
+// Previous: node-image rollback (issue #13 item 5): each pool back on the image it ran before run `rollback_of`
+// changed it (PlanInput::previous_images); NodeImageOnly only, a Kubernetes version is never downgraded.
+enum class NodeImageSelection { kLatest, kConsistent, kCustom, kPrevious };
 
 struct Target {
   TargetType type = TargetType::kFull;
@@ -20,6 +22,7 @@ struct Target {
   // Full and NodeImageOnly: which image each pool gets. ControlPlaneOnly: ignored.
   NodeImageSelection node_image_selection = NodeImageSelection::kLatest;
   std::string custom_node_image;  // Custom: the pinned image version (must be in the catalog)
+  std::string rollback_of;        // Previous: the run whose node-image changes are rolled back
   // A target past its end of support (or not yet released) skips every cluster unless this is set.
   bool allow_unsupported = false;
   bool operator==(const Target&) const = default;

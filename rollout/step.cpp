@@ -28,6 +28,7 @@ json to_json(const Step& step) {
   if (step.kind == StepKind::kNodePool) out["pool"] = step.pool;
   if (step.kubernetes_version) out["kubernetesVersion"] = model::to_string(*step.kubernetes_version);
   if (!step.node_image.empty()) out["nodeImage"] = step.node_image;
+  if (!step.from_node_image.empty()) out["fromNodeImage"] = step.from_node_image;
   return out;
 }
 
@@ -47,10 +48,11 @@ Result<Step> step_from_json(const json& j) {
     return model::invalid_field("kind", "must be ControlPlane or NodePool (is \"" + *kind + "\")");
   }
   // A control-plane hop has no pool and no image: refuse them rather than drop them.
-  auto known = out.kind == StepKind::kControlPlane
-                   ? model::reject_unknown_fields(j, {"kind", "kubernetesVersion", "nodes", "gpuNodes"}, "")
-                   : model::reject_unknown_fields(
-                         j, {"kind", "pool", "kubernetesVersion", "nodeImage", "nodes", "gpuNodes"}, "");
+  auto known =
+      out.kind == StepKind::kControlPlane
+          ? model::reject_unknown_fields(j, {"kind", "kubernetesVersion", "nodes", "gpuNodes"}, "")
+          : model::reject_unknown_fields(
+                j, {"kind", "pool", "kubernetesVersion", "nodeImage", "fromNodeImage", "nodes", "gpuNodes"}, "");
   if (!known) return known.error();
 
   if (out.kind == StepKind::kNodePool) {
@@ -69,6 +71,9 @@ Result<Step> step_from_json(const json& j) {
   auto image = model::optional_token(j, "nodeImage", "", model::kMaxVersionLength);
   if (!image) return image.error();
   out.node_image = image->value_or("");
+  auto from_image = model::optional_token(j, "fromNodeImage", "", model::kMaxVersionLength);
+  if (!from_image) return from_image.error();
+  out.from_node_image = from_image->value_or("");
   if (out.kind == StepKind::kControlPlane && !out.kubernetes_version) return model::missing_field("kubernetesVersion");
   if (out.kind == StepKind::kNodePool && !out.kubernetes_version && out.node_image.empty()) {
     return make_error(ErrorCode::kInvalid, "a node pool step needs kubernetesVersion, nodeImage or both", "",

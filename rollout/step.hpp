@@ -20,6 +20,7 @@ struct Step {
   std::string node_image;                                      // node pool steps; empty: unchanged
   int nodes = 0;
   int gpu_nodes = 0;
+  std::string from_node_image;  // with node_image: the image the pool ran when the run was planned (rollback's)
   bool operator==(const Step&) const = default;
 };
 

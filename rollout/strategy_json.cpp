@@ -116,11 +116,11 @@ Result<TargetType> target_type_from(const std::string& text, const std::string& 
 }
 
 Result<NodeImageSelection> selection_from(const std::string& text, const std::string& field) {
-  for (NodeImageSelection s :
-       {NodeImageSelection::kLatest, NodeImageSelection::kConsistent, NodeImageSelection::kCustom}) {
+  for (NodeImageSelection s : {NodeImageSelection::kLatest, NodeImageSelection::kConsistent,
+                               NodeImageSelection::kCustom, NodeImageSelection::kPrevious}) {
     if (text == to_string(s)) return s;
   }
-  return model::invalid_field(field, "must be Latest, Consistent or Custom (is \"" + text + "\")");
+  return model::invalid_field(field, "must be Latest, Consistent, Custom or Previous (is \"" + text + "\")");
 }
 
 Result<std::optional<FailurePolicy>> optional_failure_policy(const json& o, std::string_view key,
@@ -465,7 +465,8 @@ Result<Target> target_from_json(const json& o, std::string_view parent) {
   if (!*obj) return model::missing_field(path);
   const json& j = **obj;
   if (auto s = model::reject_unknown_fields(
-          j, {"type", "kubernetesVersion", "nodeImageSelection", "nodeImageVersion", "allowUnsupported"}, path);
+          j, {"type", "kubernetesVersion", "nodeImageSelection", "nodeImageVersion", "rollbackOf", "allowUnsupported"},
+          path);
       !s) {
     return s.error();
   }
@@ -507,6 +508,23 @@ Result<Target> target_from_json(const json& o, std::string_view parent) {
     return model::missing_field(at(path, "nodeImageVersion"));
   }
   out.custom_node_image = image->value_or("");
+  auto rollback = model::optional_string(j, "rollbackOf", path);
+  if (!rollback) return rollback.error();
+  if (*rollback) {
+    if (auto v = model::validate_dns1123_label(**rollback, at(path, "rollbackOf")); !v) return v.error();
+  }
+  if (*rollback && out.node_image_selection != NodeImageSelection::kPrevious) {
+    return model::invalid_field(at(path, "rollbackOf"), "is only for nodeImageSelection Previous");
+  }
+  if (out.node_image_selection == NodeImageSelection::kPrevious) {
+    if (!*rollback) return model::missing_field(at(path, "rollbackOf"));
+    if (out.type != TargetType::kNodeImageOnly) {
+      return model::invalid_field(at(path, "nodeImageSelection"),
+                                  "Previous rolls node images back only: use type NodeImageOnly (a Kubernetes version "
+                                  "is never downgraded)");
+    }
+  }
+  out.rollback_of = rollback->value_or("");
   auto allow = model::optional_bool(j, "allowUnsupported", path);
   if (!allow) return allow.error();
   out.allow_unsupported = allow->value_or(false);
@@ -605,6 +623,8 @@ std::string_view to_string(NodeImageSelection s) {
       return "Consistent";
     case NodeImageSelection::kCustom:
       return "Custom";
+    case NodeImageSelection::kPrevious:
+      return "Previous";
   }
   return "Unknown";
 }
@@ -800,6 +820,7 @@ json to_json(const Target& target) {
               {"allowUnsupported", target.allow_unsupported}};
   if (target.kubernetes_version) out["kubernetesVersion"] = model::to_string(*target.kubernetes_version);
   if (!target.custom_node_image.empty()) out["nodeImageVersion"] = target.custom_node_image;
+  if (!target.rollback_of.empty()) out["rollbackOf"] = target.rollback_of;
   return out;
 }
 

@@ -25,7 +25,8 @@
 //
 // RunSpec:
 //   {"name", "target": {"type": "Full"|"ControlPlaneOnly"|"NodeImageOnly", "kubernetesVersion"?,
-//    "nodeImageSelection"?: "Latest"|"Consistent"|"Custom", "nodeImageVersion"? (Custom only), "allowUnsupported"?},
+//    "nodeImageSelection"?: "Latest"|"Consistent"|"Custom"|"Previous", "nodeImageVersion"? (Custom only),
+//    "rollbackOf"? (Previous only, and NodeImageOnly: rollback.hpp), "allowUnsupported"?},
 //    "strategy"?: Strategy, "strategyRef"?: name  (exactly one of the two),
 //    "nodeUpgrade"?: {"maxSurge"?: NodeBudget, "maxUnavailable"?: NodeBudget, "maxFailedNodes"?: 0..1000}}
 #include <string>

@@ -75,6 +75,11 @@ void add_agent_flags(CLI::App& app, ServeConfig& cfg, Flags& flags) {
                      "seconds between sweeps of spent records (Idempotency-Key records past 24 h, bootstrap tokens a "
                      "day after use, revocation or expiry)")
           ->capture_default_str();
+  flags["auto-upgrade-seconds"] =
+      app.add_option("--auto-upgrade-seconds", cfg.auto_upgrade_seconds,
+                     "seconds between looks for releases that auto-upgrade profiles act on (a new catalog entry "
+                     "starts its run within this)")
+          ->capture_default_str();
   flags["command-lease-seconds"] =
       app.add_option("--command-lease-seconds", cfg.command_lease_seconds,
                      "a leased agent command returns to the queue after this many seconds without a report")

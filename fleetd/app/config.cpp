@@ -65,6 +65,7 @@ std::map<std::string, Setter> setters(ServeConfig& c) {
       {"unreachable-after", uns(c.unreachable_after_seconds, 0, 86400)},
       {"command-lease-seconds", uns(c.command_lease_seconds, 1, 86400)},
       {"record-sweep-seconds", uns(c.record_sweep_seconds, 1, 86400)},
+      {"auto-upgrade-seconds", uns(c.auto_upgrade_seconds, 1, 3600)},
       {"command-max-attempts", uns(c.command_max_attempts, 1, 1000)},
       {"tls", str(c.tls)},
       {"tls-cert", str(c.tls_cert)},

@@ -36,6 +36,7 @@ struct ServeConfig {
   unsigned heartbeat_interval_seconds = 10;  // told to agents; the liveness loop checks every half interval
   unsigned unreachable_after_seconds = 0;    // 0 → 3 × the heartbeat interval
   unsigned record_sweep_seconds = 300;       // how often spent records are deleted (loops/record_sweeper.hpp)
+  unsigned auto_upgrade_seconds = 5;         // how often auto-upgrade profiles look (loops/auto_upgrade_loop.hpp)
   unsigned command_lease_seconds = 60;       // a leased command returns to the queue after this much silence
   unsigned command_max_attempts = 5;         // deliveries before an expired lease fails the command
   // TLS (fleetd/tls_setup.hpp): "" → off on a loopback listen address, auto on any other.

@@ -25,6 +25,7 @@
 #include "fleetd/handlers/routes.hpp"
 #include "fleetd/http/api_service.hpp"
 #include "fleetd/http/metrics.hpp"
+#include "fleetd/loops/auto_upgrade_loop.hpp"
 #include "fleetd/loops/fleet_gauges.hpp"
 #include "fleetd/loops/lease_sweeper.hpp"
 #include "fleetd/loops/liveness_monitor.hpp"
@@ -82,6 +83,7 @@ class Daemon {
                    std::chrono::milliseconds(250)}),
         lease_sweeper_({database_url, static_cast<int>(cfg.command_max_attempts)}, clock_),
         record_sweeper_({database_url, std::chrono::seconds(cfg.record_sweep_seconds)}, clock_),
+        auto_upgrade_({database_url, std::chrono::seconds(cfg.auto_upgrade_seconds)}, clock_),
         liveness_({database_url, std::chrono::seconds(cfg.heartbeat_interval_seconds), unreachable_after(cfg)}, clock_),
         fleet_gauges_(database_url, std::chrono::seconds(15), clock_),
         rollouts_({database_url}, clock_),
@@ -135,6 +137,7 @@ class Daemon {
     register_gauges();
     lease_sweeper_.start();
     record_sweeper_.start();
+    auto_upgrade_.start();
     liveness_.start();
     fleet_gauges_.start();
     rollouts_.start();
@@ -163,6 +166,7 @@ class Daemon {
     placement_.stop();
     lease_sweeper_.stop();
     record_sweeper_.stop();
+    auto_upgrade_.stop();
     recorder_.stop();  // before the pool: its last batch goes through it
     notifier_.stop();
     credential_listener_.stop();
@@ -189,6 +193,7 @@ class Daemon {
     register_version_routes(api_);
     register_strategy_routes(api_);
     register_rollout_routes(api_, clock_);
+    register_auto_upgrade_routes(api_, clock_);
     register_workload_routes(api_);
     register_override_routes(api_);
     register_placement_routes(api_);
@@ -288,6 +293,7 @@ class Daemon {
                                                {"fleet-gauges", fleet_gauges_.loop_stats()},
                                                {"command-leases", lease_sweeper_.loop_stats()},
                                                {"record-sweeper", record_sweeper_.loop_stats()},
+                                               {"auto-upgrade", auto_upgrade_.loop_stats()},
                                                {"rollouts", rollouts_.loop_stats()},
                                                {"placement", placement_.loop_stats()}};
                                          },
@@ -347,6 +353,7 @@ class Daemon {
   // The command queue's leases and agent liveness: loops that run on one replica at a time.
   LeaseSweeper lease_sweeper_;
   RecordSweeper record_sweeper_;  // spent idempotency records and bootstrap tokens
+  AutoUpgradeLoop auto_upgrade_;  // runs for the releases auto-upgrade profiles select (one replica a round)
   LivenessMonitor liveness_;
   FleetGauges fleet_gauges_;  // fleetd_gpu_nodes{admission}, fleetd_clusters{state,provider}, fleetd_commands_open
   RolloutExecutor rollouts_;  // carries update runs forward (one replica at a time)

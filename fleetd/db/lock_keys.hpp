@@ -16,5 +16,6 @@ inline constexpr std::int64_t kRolloutCreate =
 inline constexpr std::int64_t kPlacementLoop =
     0x666c656574000007;  // loops/placement_loop: one placement loop (session lock)
 inline constexpr std::int64_t kRecordSweeper = 0x666c656574000008;  // loops/record_sweeper: one replica a round
+inline constexpr std::int64_t kAutoUpgrade = 0x666c656574000009;    // loops/auto_upgrade_loop: one replica a round
 
 }  // namespace fleet::lock_keys

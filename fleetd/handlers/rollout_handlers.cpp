@@ -15,8 +15,8 @@
 #include "fleetd/http/request_params.hpp"
 #include "fleetd/store/audit_store.hpp"
 #include "fleetd/store/idempotency_store.hpp"
+#include "fleetd/store/rollout_creation.hpp"
 #include "fleetd/store/rollout_store.hpp"
-#include "fleetd/store/version_store.hpp"
 #include "model/json_read.hpp"
 #include "model/names.hpp"
 #include "rollout/plan.hpp"
@@ -29,8 +29,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kMaxReasonBytes = 1024;
-// How many conflicting clusters a refused creation names.
-constexpr std::size_t kConflictsNamed = 5;
 
 Error rollout_not_found(const std::string& name) {
   return make_error(ErrorCode::kNotFound, "rollout \"" + name + "\" not found", "", "not-found");
@@ -46,29 +44,8 @@ Result<rollout::RunSpec> resolve_spec(pqxx::transaction_base& txn, const json& b
   if (!body.is_object()) return model::wrong_type("(root)", "an object", body);
   auto spec = rollout::run_spec_from_json(body);
   if (!spec) return spec.error();
-  if (!spec->strategy_ref.empty()) {
-    auto stored = store::get_strategy(txn, spec->strategy_ref);
-    if (!stored) {
-      return make_error(ErrorCode::kInvalid, "strategyRef: no strategy named \"" + spec->strategy_ref + "\"",
-                        "strategyRef", "invalid-field");
-    }
-    auto strategy = rollout::strategy_from_json(stored->spec, "strategy");
-    if (!strategy)
-      return make_error(ErrorCode::kInternal, "stored strategy does not read back: " + strategy.error().message);
-    spec->strategy = std::move(strategy).value();
-  }
+  if (auto resolved = store::resolve_strategy_ref(txn, *spec); !resolved) return resolved.error();
   return spec;
-}
-
-Result<rollout::Plan> plan_for(pqxx::transaction_base& txn, const rollout::RunSpec& spec, const Clock& clock) {
-  rollout::PlanInput in;
-  in.spec = &spec;
-  in.clusters = store::cluster_facts(txn);
-  const rollout::VersionCatalog catalog = store::load_catalog(txn);
-  in.catalog = &catalog;
-  in.history = store::step_history(txn);
-  in.now = clock.wall_now();
-  return rollout::make_plan(in);
 }
 
 http::Response plan_new(Call& call, pqxx::connection_base& conn, const Clock& clock) {
@@ -77,7 +54,7 @@ http::Response plan_new(Call& call, pqxx::connection_base& conn, const Clock& cl
   pqxx::read_transaction txn(conn);
   auto spec = resolve_spec(txn, *body);
   if (!spec) return problem(call, spec.error());
-  auto plan = plan_for(txn, *spec, clock);
+  auto plan = store::plan_run(txn, *spec, clock.wall_now());
   if (!plan) return problem(call, plan.error());
   return json_response(200, rollout::to_json(*plan, *spec).dump());
 }
@@ -110,45 +87,12 @@ http::Response create_rollout(Call& call, pqxx::connection_base& conn, const Clo
   auto fail = [&](const Error& err) { return finish(problem(call, err), err.type); };
   auto spec = resolve_spec(txn, *body);
   if (!spec) return fail(spec.error());
-  // One creation at a time: two runs created at once must not both take a cluster.
-  store::lock_rollout_creation(txn);
-  auto plan = plan_for(txn, *spec, clock);
-  if (!plan) return fail(plan.error());
-  std::vector<std::string> clusters;
-  for (const auto& m : plan->members) {
-    if (m.skip == rollout::SkipReason::kNone) clusters.push_back(m.cluster);
-  }
-  if (auto busy = store::clusters_in_active_runs(txn, clusters); !busy.empty()) {
-    std::string text;
-    for (std::size_t i = 0; i < busy.size() && i < kConflictsNamed; ++i) {
-      text += (i ? ", " : "") + busy[i].first + " (in rollout " + busy[i].second + ")";
-    }
-    if (busy.size() > kConflictsNamed) text += " and " + std::to_string(busy.size() - kConflictsNamed) + " more";
-    return fail(make_error(ErrorCode::kConflict,
-                           "only one run may act on a cluster at a time: " + text + "; finish, abort or wait for it",
-                           "", "cluster-in-another-rollout"));
-  }
-  if (store::count_active_rollouts(txn) >= store::kMaxActiveRollouts) {
-    return fail(make_error(ErrorCode::kConflict,
-                           "at most " + std::to_string(store::kMaxActiveRollouts) + " runs may be active at once", "",
-                           "limit-reached"));
-  }
-  const auto seq = store::next_rollout_seq(txn);
-  rollout::RunState state = rollout::initial_run_state(spec->name, *seq, *spec, *plan);
-  const json plan_json = rollout::to_json(*plan, *spec);
-  if (!store::insert_rollout(txn, state, plan_json, call.principal.actor())) {
-    return fail(make_error(ErrorCode::kConflict, "a rollout named \"" + spec->name + "\" already exists", "name",
-                           "already-exists"));
-  }
-  rollout::Decision created;
-  created.events.push_back({clock.wall_now(), "run", state.name, "", "Pending",
-                            "created by " + call.principal.actor() + ": " + std::to_string(clusters.size()) + " of " +
-                                std::to_string(plan->members.size()) + " members to upgrade"});
-  store::save_decision(txn, state, created);
-  auto stored = store::load_rollout(txn, spec->name, false);
-  auto resp = json_response(201, rollout_view(*stored).dump());
+  auto created = store::create_run(txn, *spec, call.principal.actor(), clock.wall_now());
+  if (!created) return fail(created.error());
+  auto resp = json_response(201, rollout_view(created->run).dump());
   resp.headers["location"] = "/v1/rollouts/" + spec->name;
-  return finish(std::move(resp), "success", {{"members", clusters.size()}, {"target", rollout::to_json(spec->target)}});
+  return finish(std::move(resp), "success",
+                {{"members", created->to_upgrade}, {"target", rollout::to_json(spec->target)}});
 }
 
 http::Response get_rollout(Call& call, pqxx::connection_base& conn) {

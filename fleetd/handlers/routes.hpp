@@ -36,6 +36,8 @@ void register_version_routes(ApiService& api);
 void register_strategy_routes(ApiService& api);
 // Update runs: /v1/rollouts, plans, actions and events (rollout_handlers.cpp). `clock` is the run machine's now.
 void register_rollout_routes(ApiService& api, const Clock& clock);
+// Auto-upgrade profiles: /v1/auto-upgrade-profiles (auto_upgrade_handlers.cpp). `clock`: what a channel selects now.
+void register_auto_upgrade_routes(ApiService& api, const Clock& clock);
 // A workload's placement and a cluster's GPU capacity (placement_handlers.cpp).
 void register_placement_routes(ApiService& api);
 // Workloads: /v1/workloads (workload_handlers.cpp).

@@ -554,7 +554,7 @@ TEST_CASE("strategy json: run spec target rules", "[rollout][strategy]") {
   CHECK(with_target(R"({"type": "ControlPlaneOnly", "kubernetesVersion": "1.31.4", "nodeImageSelection": "Latest"})"));
   check_error(with_target(R"({"type": "ControlPlaneOnly", "kubernetesVersion": "1.31.4",
                               "nodeImageSelection": "Newest"})"),
-              "target.nodeImageSelection", "invalid-field", "Latest, Consistent or Custom");
+              "target.nodeImageSelection", "invalid-field", "Latest, Consistent, Custom or Previous");
 
   check_error(run_spec_from_json(json::parse(R"({"name": "r", "strategyRef": "s"})")), "target", "missing-field");
   check_error(with_target(R"("Full")"), "target");
@@ -588,7 +588,24 @@ TEST_CASE("strategy json: run spec target rules", "[rollout][strategy]") {
   CHECK(to_string(NodeImageSelection::kLatest) == "Latest");
   CHECK(to_string(NodeImageSelection::kConsistent) == "Consistent");
   CHECK(to_string(NodeImageSelection::kCustom) == "Custom");
-  for (const auto* spec : {&*cp, &*nio, &*custom}) {
+  CHECK(to_string(NodeImageSelection::kPrevious) == "Previous");
+  // Rollback (issue #13 item 5): Previous needs rollbackOf and a NodeImageOnly target; rollbackOf needs Previous.
+  auto rollback =
+      with_target(R"({"type": "NodeImageOnly", "nodeImageSelection": "Previous", "rollbackOf": "k8s-1-32"})");
+  REQUIRE(rollback);
+  CHECK(rollback->target.node_image_selection == NodeImageSelection::kPrevious);
+  CHECK(rollback->target.rollback_of == "k8s-1-32");
+  CHECK(to_json(rollback->target)["rollbackOf"] == "k8s-1-32");
+  check_error(with_target(R"({"type": "NodeImageOnly", "nodeImageSelection": "Previous"})"), "target.rollbackOf",
+              "missing-field");
+  check_error(with_target(R"({"type": "Full", "kubernetesVersion": "1.32.7", "nodeImageSelection": "Previous",
+                              "rollbackOf": "k8s-1-32"})"),
+              "target.nodeImageSelection", "invalid-field", "never downgraded");
+  check_error(with_target(R"({"type": "NodeImageOnly", "rollbackOf": "k8s-1-32"})"), "target.rollbackOf",
+              "invalid-field", "only for nodeImageSelection Previous");
+  check_error(with_target(R"({"type": "NodeImageOnly", "nodeImageSelection": "Previous", "rollbackOf": "Not A Name"})"),
+              "target.rollbackOf");
+  for (const auto* spec : {&*cp, &*nio, &*custom, &*rollback}) {
     json t = to_json(spec->target);
     auto back = with_target(t.dump());
     REQUIRE(back);
@@ -706,11 +723,16 @@ TEST_CASE("strategy json: a rich strategy round-trips", "[rollout][strategy]") {
 }
 
 TEST_CASE("strategy json: steps as JSON and in words", "[rollout][strategy][step]") {
-  Step cp{StepKind::kControlPlane, "", model::parse_kubernetes_version("1.31.11"), "", 0, 0};
-  Step pool{
-      StepKind::kNodePool, "gpu", model::parse_kubernetes_version("1.32.7"), "AKSUbuntu-2204gen2-202510.01.0", 4, 4};
-  Step image_only{StepKind::kNodePool, "system", std::nullopt, "AzureLinux-3-202510.01.0", 1, 0};
-  Step version_only{StepKind::kNodePool, "cpu", model::parse_kubernetes_version("1.32.7"), "", 3, 0};
+  Step cp{StepKind::kControlPlane, "", model::parse_kubernetes_version("1.31.11"), "", 0, 0, ""};
+  Step pool{StepKind::kNodePool,
+            "gpu",
+            model::parse_kubernetes_version("1.32.7"),
+            "AKSUbuntu-2204gen2-202510.01.0",
+            4,
+            4,
+            ""};
+  Step image_only{StepKind::kNodePool, "system", std::nullopt, "AzureLinux-3-202510.01.0", 1, 0, ""};
+  Step version_only{StepKind::kNodePool, "cpu", model::parse_kubernetes_version("1.32.7"), "", 3, 0, ""};
   CHECK(describe(cp) == "control plane → 1.31.11");
   CHECK(describe(pool) == "pool gpu → 1.32.7, AKSUbuntu-2204gen2-202510.01.0 (4 nodes, 4 GPU)");
   CHECK(describe(image_only) == "pool system → AzureLinux-3-202510.01.0 (1 node)");
