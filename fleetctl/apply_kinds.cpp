@@ -16,7 +16,7 @@ using nlohmann::json;
 constexpr std::string_view kCatalogInstead =
     "catalog entries are added and retired, not edited: retire it and add the change under a new version";
 
-constexpr std::array<KindRule, 8> kRules = {{
+constexpr std::array<KindRule, 9> kRules = {{
     {"Cluster", "cluster", "/v1/clusters", UpdateRule::kPatchMutable, false, ""},
     {"Workload", "workload", "/v1/workloads", UpdateRule::kReplaceAlways, false, ""},
     {"Override", "override", "/v1/overrides", UpdateRule::kReplaceAlways, false, ""},
@@ -25,14 +25,15 @@ constexpr std::array<KindRule, 8> kRules = {{
      "strategies cannot be changed: delete it and apply again, or apply it under a new name"},
     {"Rollout", "rollout", "/v1/rollouts", UpdateRule::kCreateOnly, false,
      "a rollout freezes its spec when it is created: apply the change as a new rollout under a new name"},
+    {"AutoUpgradeProfile", "auto-upgrade-profile", "/v1/auto-upgrade-profiles", UpdateRule::kReplaceIfDifferent, false,
+     ""},
     {"kubernetes", "version", "/v1/versions", UpdateRule::kCreateOnly, true, kCatalogInstead},
     {"nodeImage", "version", "/v1/versions", UpdateRule::kCreateOnly, true, kCatalogInstead},
 }};
 
 constexpr std::string_view kAccepted =
-    "apply takes Cluster, Workload, Override, AdmissionPolicy, RolloutStrategy, Rollout, or a version catalog entry "
-    "(kind "
-    "kubernetes or nodeImage)";
+    "apply takes Cluster, Workload, Override, AdmissionPolicy, RolloutStrategy, Rollout, AutoUpgradeProfile, or a "
+    "version catalog entry (kind kubernetes or nodeImage)";
 
 // The members `PATCH /v1/clusters/{name}` takes (api/openapi.yaml ClusterPatch); name and provider are fixed.
 constexpr std::array<std::string_view, 4> kClusterMutable = {"labels", "taints", "region", "updateGroup"};

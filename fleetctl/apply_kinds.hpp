@@ -17,7 +17,7 @@ namespace fleet::ctl {
 enum class UpdateRule {
   kPatchMutable,        // cluster: PATCH the mutable members that differ; the others must already be equal
   kReplaceAlways,       // workload, override: PUT; the server's generation says whether anything changed
-  kReplaceIfDifferent,  // admission policy: PUT unless the stored policy already matches
+  kReplaceIfDifferent,  // admission policy, auto-upgrade profile: PUT unless the stored one already matches
   kCreateOnly,          // strategy, rollout, catalog entry: the API has no update; differing is an error
 };
 

@@ -39,6 +39,9 @@ constexpr std::array kExamples = {
             "fleetctl get versions --include-retired"},
     Example{"get rollouts", "fleetctl get rollouts\nfleetctl get rollouts k8s-1-31 -o yaml"},
     Example{"get strategies", "fleetctl get strategies\nfleetctl get strategies canary-then-all -o yaml"},
+    Example{"get auto-upgrade-profiles",
+            "fleetctl get auto-upgrade-profiles\nfleetctl get auto-upgrade-profiles stable-prod -o yaml\n"
+            "fleetctl apply -f stable-prod.yaml   # kind: AutoUpgradeProfile"},
     Example{"get workloads", "fleetctl get workloads\nfleetctl get workloads llm-serve -o yaml"},
     Example{"get overrides", "fleetctl get overrides\nfleetctl get overrides --workload llm-serve -o yaml"},
     Example{"describe", "fleetctl describe cluster gpu-east-1\nfleetctl describe node gpu-east-1/aks-gpu-0"},
@@ -83,6 +86,7 @@ constexpr std::array kExamples = {
     Example{"delete cluster", "fleetctl delete cluster edge-7"},
     Example{"delete token", "fleetctl delete token 42"},
     Example{"delete strategy", "fleetctl delete strategy canary-then-all"},
+    Example{"delete auto-upgrade-profile", "fleetctl delete auto-upgrade-profile stable-prod"},
     Example{"delete workload", "fleetctl delete workload llm-serve"},
     Example{"delete override", "fleetctl delete override llm-serve-per-region"},
     Example{"rollout",

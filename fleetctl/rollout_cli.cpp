@@ -125,6 +125,19 @@ void add_rollout_commands(const RolloutCliParents& parents,
   auto* delete_strategy_cmd = parents.del->add_subcommand("strategy", "Delete a rollout strategy")->alias("strategies");
   add_name(delete_strategy_cmd, o, "Strategy name");
   command(delete_strategy_cmd, [flags](Session& s) { return delete_strategy(s, flags->options.name); });
+
+  auto* get_profiles_cmd =
+      parents.get->add_subcommand("auto-upgrade-profiles", "List auto-upgrade profiles, or show one")
+          ->alias("auto-upgrade-profile");
+  get_profiles_cmd->add_option("name", o.name, "Profile name");
+  add_list_flags(get_profiles_cmd, o.list);
+  command(get_profiles_cmd, [flags](Session& s) { return get_auto_upgrade_profiles(s, flags->options); });
+
+  auto* delete_profile_cmd =
+      parents.del->add_subcommand("auto-upgrade-profile", "Delete an auto-upgrade profile (its runs stay)")
+          ->alias("auto-upgrade-profiles");
+  add_name(delete_profile_cmd, o, "Profile name");
+  command(delete_profile_cmd, [flags](Session& s) { return delete_auto_upgrade_profile(s, flags->options.name); });
 }
 
 }  // namespace fleet::ctl

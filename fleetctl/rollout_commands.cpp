@@ -248,6 +248,32 @@ int get_strategies(Session& session, const RolloutOptions& options) {
   return print_list(session, std::move(*listed), options.list, "strategy", table);
 }
 
+int get_auto_upgrade_profiles(Session& session, const RolloutOptions& options) {
+  auto api = session.api();
+  if (!api) return session.fail(api.error());
+  auto table = [&](const std::vector<nlohmann::json>& rows) {
+    return auto_upgrade_profiles_table(rows, session.now());
+  };
+  if (!options.name.empty()) {
+    auto got = (*api)->call("GET", "/v1/auto-upgrade-profiles/" + http::url_encode(options.name));
+    if (!got) return session.fail(got.error());
+    return print_object(session, got->body, options.list, "auto-upgrade-profile", table);
+  }
+  auto listed = (*api)->list("/v1/auto-upgrade-profiles", "", std::nullopt);
+  if (!listed) return session.fail(listed.error());
+  return print_list(session, std::move(*listed), options.list, "auto-upgrade-profile", table);
+}
+
+int delete_auto_upgrade_profile(Session& session, const std::string& name) {
+  if (name.empty()) return session.fail(usage("an auto-upgrade profile name is required"));
+  auto api = session.api();
+  if (!api) return session.fail(api.error());
+  auto deleted = (*api)->call("DELETE", "/v1/auto-upgrade-profiles/" + http::url_encode(name));
+  if (!deleted) return session.fail(deleted.error());
+  session.out() << "auto-upgrade-profile \"" << name << "\" deleted (the runs it created stay)\n";
+  return 0;
+}
+
 int create_strategy(Session& session, const RolloutOptions& options) {
   if (options.file.empty()) return session.fail(usage("-f FILE is required: the strategy, JSON or YAML"));
   auto body = read_document_file(session, options.file);

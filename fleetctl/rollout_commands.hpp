@@ -1,6 +1,7 @@
 #pragma once
 // Staged upgrades from the command line (issue #12): `rollout plan|create|start|pause|resume|abort|skip|approve|
-// retry|events|status`, `get rollouts`, `get strategies`, `create strategy`, `delete strategy`. Each command
+// retry|events|status`, `get rollouts`, `get strategies`, `create strategy`, `delete strategy`, and auto-upgrade
+// profiles (`get auto-upgrade-profiles`, `delete auto-upgrade-profile`; issue #13). Each command
 // returns the process exit code.
 #include <cstddef>
 #include <optional>
@@ -46,6 +47,10 @@ int rollout_status(Session& session, const RolloutOptions& options);
 // `get rollouts [NAME]`, `get strategies [NAME]`.
 int get_rollouts(Session& session, const RolloutOptions& options);
 int get_strategies(Session& session, const RolloutOptions& options);
+// `get auto-upgrade-profiles [NAME]`, `delete auto-upgrade-profile NAME` (profiles are created and changed with
+// `apply -f`).
+int get_auto_upgrade_profiles(Session& session, const RolloutOptions& options);
+int delete_auto_upgrade_profile(Session& session, const std::string& name);
 // `create strategy -f FILE` (POST /v1/strategies), `delete strategy NAME`.
 int create_strategy(Session& session, const RolloutOptions& options);
 int delete_strategy(Session& session, const std::string& name);

@@ -214,6 +214,33 @@ std::string strategies_table(const std::vector<nlohmann::json>& strategies, std:
   return render_table({"NAME", "STAGES", "AGE"}, rows);
 }
 
+std::string auto_upgrade_profiles_table(const std::vector<nlohmann::json>& profiles,
+                                        std::chrono::system_clock::time_point now) {
+  std::vector<TableRow> rows;
+  bool any_error = false;
+  for (const auto& p : profiles) any_error |= !string_field(member_or_null(p, "status"), "lastError").empty();
+  for (const auto& p : profiles) {
+    const nlohmann::json& status = member_or_null(p, "status");
+    std::string channel = or_dash(string_field(p, "channel"));
+    const std::string minor = string_field(p, "targetKubernetesVersion");
+    if (!minor.empty()) channel += " " + minor;
+    const nlohmann::json& enabled = member_or_null(p, "enabled");
+    const bool start = member_or_null(p, "startRuns") == true;
+    TableRow row = {or_dash(string_field(p, "name")),
+                    channel,
+                    or_dash(string_field(p, "strategyRef")),
+                    enabled == false ? "no" : (start ? "yes, starts runs" : "yes"),
+                    or_dash(string_field(member_or_null(status, "selectedRelease"), "key")),
+                    or_dash(string_field(status, "lastRollout")),
+                    age_of(string_field(p, "createdAt"), now)};
+    if (any_error) row.push_back(string_field(status, "lastError").empty() ? "-" : "yes");
+    rows.push_back(std::move(row));
+  }
+  TableRow header = {"NAME", "CHANNEL", "STRATEGY", "ENABLED", "SELECTED", "LAST-RUN", "AGE"};
+  if (any_error) header.push_back("ERROR");
+  return render_table(header, rows);
+}
+
 std::string events_table(const std::vector<nlohmann::json>& events) {
   std::vector<TableRow> rows;
   rows.reserve(events.size());

@@ -25,6 +25,10 @@ std::string rollouts_table(const std::vector<nlohmann::json>& rollouts, bool wid
 
 // NAME STAGES AGE, STAGES being the stage names in order.
 std::string strategies_table(const std::vector<nlohmann::json>& strategies, std::chrono::system_clock::time_point now);
+// NAME CHANNEL STRATEGY ENABLED SELECTED LAST-RUN AGE, and ERROR when a profile's due run could not be created
+// (one word: see the profile for the message).
+std::string auto_upgrade_profiles_table(const std::vector<nlohmann::json>& profiles,
+                                        std::chrono::system_clock::time_point now);
 
 // AT SCOPE NAME FROM TO MESSAGE.
 std::string events_table(const std::vector<nlohmann::json>& events);

@@ -88,6 +88,13 @@ json canonical(const std::string& collection, json body) {
   } else if (collection == "/v1/clusters") {
     body["state"] = "registering";
     if (!body.contains("updateGroup")) body["updateGroup"] = "";
+  } else if (collection == "/v1/auto-upgrade-profiles") {
+    const json defaults = {
+        {"provider", "aks"}, {"nodeImageSelection", "Latest"}, {"enabled", true}, {"startRuns", false}};
+    for (const auto& [key, value] : defaults.items()) {
+      if (!body.contains(key)) body[key] = value;
+    }
+    body["status"] = {{"selectedRelease", {{"key", "1.32.7"}}}, {"lastRelease", "1.32.7"}};
   } else if (collection == "/v1/workloads") {
     body["generation"] = 1;
     body["state"] = "Pending";
@@ -314,6 +321,31 @@ mode: quick
         json{{"name", "strict"}, {"clusterSelector", "env=prod"}, {"mode", "quick"}});
 }
 
+TEST_CASE("apply: an auto-upgrade profile is created, left alone when it matches, replaced when it does not",
+          "[fleetctl][apply]") {
+  Fixture f;
+  const std::string profile = "kind: AutoUpgradeProfile\nname: stable-prod\nchannel: Stable\nstrategyRef: waves\n";
+  auto created = f.apply(profile);
+  INFO(created.err);
+  REQUIRE(created.exit_code == 0);
+  CHECK(created.out == "auto-upgrade-profile/stable-prod created\n");
+  CHECK(f.fleetd.objects.at("/v1/auto-upgrade-profiles/stable-prod")["enabled"] == true);
+
+  auto before = f.h.seen().size();
+  auto again = f.apply(profile);  // fleetd's defaults and status do not count as differences
+  CHECK(again.out == "auto-upgrade-profile/stable-prod unchanged\n");
+  CHECK(f.requests(before) == std::vector<std::string>{"GET /v1/auto-upgrade-profiles/stable-prod"});
+
+  before = f.h.seen().size();
+  auto changed = f.apply(profile + "startRuns: true\n");
+  CHECK(changed.out == "auto-upgrade-profile/stable-prod configured\n");
+  CHECK(f.requests(before) == std::vector<std::string>{"GET /v1/auto-upgrade-profiles/stable-prod",
+                                                       "PUT /v1/auto-upgrade-profiles/stable-prod"});
+  CHECK(json::parse(f.h.seen()[before + 1].body) ==
+        json{{"name", "stable-prod"}, {"channel", "Stable"}, {"strategyRef", "waves"}, {"startRuns", true}});
+  CHECK(f.fleetd.objects.at("/v1/auto-upgrade-profiles/stable-prod")["startRuns"] == true);
+}
+
 TEST_CASE("apply refuses to change a strategy, a rollout, a catalog entry or a cluster's provider",
           "[fleetctl][apply]") {
   Fixture f;
@@ -378,7 +410,7 @@ TEST_CASE("apply: an unknown or missing kind is a usage error before anything is
   CHECK(unknown.out.empty());
   CHECK(unknown.err ==
         "error: document 2 has kind \"Deployment\": apply takes Cluster, Workload, Override, AdmissionPolicy, "
-        "RolloutStrategy, Rollout, or a version catalog entry (kind kubernetes or nodeImage)\n");
+        "RolloutStrategy, Rollout, AutoUpgradeProfile, or a version catalog entry (kind kubernetes or nodeImage)\n");
   auto nameless = f.apply("kind: RolloutStrategy\nstages: []\n");
   CHECK(nameless.exit_code == 2);
   CHECK(nameless.err == "error: document 1 (RolloutStrategy) has no \"name\"\n");

@@ -603,6 +603,59 @@ TEST_CASE("get rollouts and get strategies", "[fleetctl][rollout]") {
         "standard   canary,waves   7d\n");
 }
 
+TEST_CASE("get and delete auto-upgrade profiles", "[fleetctl][rollout]") {
+  const json stable = {
+      {"name", "stable-prod"},
+      {"channel", "Stable"},
+      {"provider", "aks"},
+      {"strategyRef", "standard"},
+      {"nodeImageSelection", "Latest"},
+      {"enabled", true},
+      {"startRuns", true},
+      {"createdAt", "2026-11-16T12:00:00.000Z"},
+      {"status",
+       {{"selectedRelease", {{"key", "1.32.7"}}}, {"lastRelease", "1.32.7"}, {"lastRollout", "stable-prod-1-32-7"}}}};
+  const json pinned = {
+      {"name", "pinned"},
+      {"channel", "TargetKubernetesVersion"},
+      {"targetKubernetesVersion", "1.33"},
+      {"provider", "aks"},
+      {"strategyRef", "standard"},
+      {"enabled", false},
+      {"startRuns", false},
+      {"createdAt", "2026-11-22T12:00:00.000Z"},
+      {"status",
+       {{"selectedRelease", nullptr},
+        {"lastError", "release 1.33.5: run pinned-1-33-5 not created: only one run may act on a cluster"}}}};
+  Harness h([&](const SeenRequest& req) {
+    if (req.target == "/v1/auto-upgrade-profiles?limit=500")
+      return json_response(200, json{{"items", {stable, pinned}}}.dump());
+    if (req.target == "/v1/auto-upgrade-profiles/pinned" && req.method == "GET")
+      return json_response(200, pinned.dump());
+    if (req.target == "/v1/auto-upgrade-profiles/pinned" && req.method == "DELETE")
+      return http::ClientResponse{204, {}, ""};
+    return json_response(404, problem("not-found", 404, "auto-upgrade profile \"gone\" not found"));
+  });
+  auto r = h.run_with_server({"get", "auto-upgrade-profiles"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(
+      r.out ==
+      "NAME          CHANNEL                        STRATEGY   ENABLED            SELECTED   LAST-RUN             AGE  "
+      " ERROR\n"
+      "stable-prod   Stable                         standard   yes, starts runs   1.32.7     stable-prod-1-32-7   7d   "
+      " -\n"
+      "pinned        TargetKubernetesVersion 1.33   standard   no                 -          -                    1d   "
+      " yes\n");
+  auto one = h.run_with_server({"get", "auto-upgrade-profile", "pinned", "-o", "json"});
+  CHECK(json::parse(one.out) == pinned);
+  auto deleted = h.run_with_server({"delete", "auto-upgrade-profile", "pinned"});
+  CHECK(deleted.exit_code == 0);
+  CHECK(deleted.out == "auto-upgrade-profile \"pinned\" deleted (the runs it created stay)\n");
+  auto missing = h.run_with_server({"delete", "auto-upgrade-profile", "gone"});
+  CHECK(missing.exit_code != 0);
+  CHECK_THAT(missing.err, Catch::Contains("not found"));
+}
+
 TEST_CASE("estimate_text and progress_bar", "[fleetctl][rollout]") {
   CHECK(estimate_text(45) == "45s");
   CHECK(estimate_text(750) == "12m30s");

@@ -170,7 +170,7 @@ TEST_CASE("apply -f - reads stdin, what is not a workload is a usage error", "[f
   CHECK(not_workload.exit_code == 2);
   CHECK(not_workload.err ==
         "error: document 1 has no \"kind\": apply takes Cluster, Workload, Override, AdmissionPolicy, "
-        "RolloutStrategy, Rollout, or a version catalog entry (kind kubernetes or nodeImage)\n");
+        "RolloutStrategy, Rollout, AutoUpgradeProfile, or a version catalog entry (kind kubernetes or nodeImage)\n");
   auto not_object = h.run({"apply", "-f", "-", "--server", "http://fleet.test:8080"}, "- a\n- b\n");
   CHECK(not_object.exit_code == 2);
   CHECK(not_object.err == "error: stdin does not hold an object\n");

@@ -50,6 +50,14 @@ json profile_json(const store::AutoUpgradeProfileRecord& r, const rollout::Versi
   return j;
 }
 
+// The profile with its ETag (its resourceVersion), which PUT takes as If-Match.
+http::Response profile_response(int status, const store::AutoUpgradeProfileRecord& r,
+                                const rollout::VersionCatalog& catalog, rollout::TimePoint now) {
+  auto resp = json_response(status, profile_json(r, catalog, now).dump());
+  resp.headers["etag"] = "\"" + std::to_string(r.resource_version) + "\"";
+  return resp;
+}
+
 Error profile_not_found(const std::string& name) {
   return make_error(ErrorCode::kNotFound, "auto-upgrade profile \"" + name + "\" not found", "", "not-found");
 }
@@ -105,7 +113,7 @@ http::Response create_profile(Call& call, pqxx::connection_base& conn, const Clo
   } else {
     record_baseline(txn, *profile, now);
     auto stored = store::get_auto_upgrade_profile(txn, profile->name);
-    resp = json_response(201, profile_json(*stored, store::load_catalog(txn), now).dump());
+    resp = profile_response(201, *stored, store::load_catalog(txn), now);
     resp.headers["location"] = "/v1/auto-upgrade-profiles/" + profile->name;
   }
   store::write_audit(txn,
@@ -118,6 +126,8 @@ http::Response create_profile(Call& call, pqxx::connection_base& conn, const Clo
 http::Response replace_profile(Call& call, pqxx::connection_base& conn, const Clock& clock) {
   const std::string action = "auto-upgrade-profile.replace";
   const std::string name = call.path["name"];
+  auto if_match = parse_if_match(call);
+  if (!if_match) return refuse_audited(call, conn, profile_entry(call, action, name, ""), if_match.error());
   auto body = api::parse_json_body(call.req, {"application/json"});
   if (!body) return refuse_audited(call, conn, profile_entry(call, action, name, ""), body.error());
   auto profile = rollout::auto_upgrade_profile_from_json(*body);
@@ -129,10 +139,18 @@ http::Response replace_profile(Call& call, pqxx::connection_base& conn, const Cl
   const auto now = clock.wall_now();
   http::Response resp;
   std::string outcome = "success";
+  const auto version = store::lock_auto_upgrade_profile(txn, name);
   auto before = store::get_auto_upgrade_profile(txn, name);
   if (!before) {
     resp = problem(call, profile_not_found(name));
     outcome = "not-found";
+  } else if (*if_match && **if_match != *version) {
+    auto err = make_error(
+        ErrorCode::kPreconditionFailed,
+        "If-Match " + std::to_string(**if_match) + " is stale: the profile is at version " + std::to_string(*version),
+        "If-Match", "precondition-failed");
+    resp = problem(call, err);
+    outcome = err.type;
   } else if (auto s = check_strategy(txn, *profile); !s) {
     resp = problem(call, s.error());
     outcome = s.error().type;
@@ -146,7 +164,7 @@ http::Response replace_profile(Call& call, pqxx::connection_base& conn, const Cl
       record_baseline(txn, *profile, now);
     }
     auto stored = store::get_auto_upgrade_profile(txn, name);
-    resp = json_response(200, profile_json(*stored, store::load_catalog(txn), now).dump());
+    resp = profile_response(200, *stored, store::load_catalog(txn), now);
   }
   store::write_audit(txn, profile_entry(call, action, name, outcome, {{"profile", rollout::to_json(*profile)}}));
   txn.commit();
@@ -158,7 +176,7 @@ http::Response get_profile(Call& call, pqxx::connection_base& conn, const Clock&
   pqxx::read_transaction txn(conn);
   auto stored = store::get_auto_upgrade_profile(txn, name);
   if (!stored) return problem(call, profile_not_found(name));
-  return json_response(200, profile_json(*stored, store::load_catalog(txn), clock.wall_now()).dump());
+  return profile_response(200, *stored, store::load_catalog(txn), clock.wall_now());
 }
 
 http::Response list_profiles(Call& call, pqxx::connection_base& conn, const Clock& clock) {

@@ -62,6 +62,13 @@ std::optional<AutoUpgradeProfileRecord> replace_auto_upgrade_profile(pqxx::trans
   return read_one(txn, profile.name);
 }
 
+std::optional<std::int64_t> lock_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name) {
+  auto rows = txn.exec_params("SELECT resource_version FROM auto_upgrade_profiles WHERE name = $1 FOR UPDATE",
+                              std::string(name));
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0].as<std::int64_t>();
+}
+
 std::optional<AutoUpgradeProfileRecord> get_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name) {
   return read_one(txn, name);
 }

@@ -33,6 +33,8 @@ std::optional<AutoUpgradeProfileRecord> insert_auto_upgrade_profile(pqxx::transa
 // Replaces the spec (and clears the last error); nullopt when there is no such profile.
 std::optional<AutoUpgradeProfileRecord> replace_auto_upgrade_profile(pqxx::transaction_base& txn,
                                                                      const rollout::AutoUpgradeProfile& profile);
+// Locks the profile's row for a change; its resourceVersion, or nullopt when there is no such profile.
+std::optional<std::int64_t> lock_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name);
 std::optional<AutoUpgradeProfileRecord> get_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name);
 std::vector<AutoUpgradeProfileRecord> list_auto_upgrade_profiles(pqxx::transaction_base& txn);
 bool delete_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name);
