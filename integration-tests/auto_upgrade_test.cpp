@@ -124,6 +124,11 @@ TEST_CASE("auto-upgrade: a new catalog version creates exactly one run per match
         4);
 
   CHECK(fa.call_json("GET", "/v1/auto-upgrade-profiles")["items"].size() == 4);
+  // Per replica since its start: a has run since its restart, before the last two runs were created.
+  CHECK(metric_value(fa, "fleetd_auto_upgrade_runs_created_total") >= 0);
+  CHECK(metric_value(fa, "fleetd_auto_upgrade_runs_created_total") +
+            metric_value(fb, "fleetd_auto_upgrade_runs_created_total") >=
+        3);
   // Deleting a profile keeps its runs.
   CHECK(fa.call("DELETE", "/v1/auto-upgrade-profiles/off").status == 204);
   CHECK(fa.call("GET", "/v1/auto-upgrade-profiles/off").status == 404);

@@ -267,6 +267,9 @@ class Daemon {
             [this] { return rollouts_.stats().rounds; });
     counter("fleetd_rollout_executor_errors_total", "Executor rounds that failed and were retried.",
             [this] { return rollouts_.stats().errors; });
+    counter("fleetd_auto_upgrade_runs_created_total",
+            "Update runs this replica created for auto-upgrade profiles (one per profile and release).",
+            [this] { return auto_upgrade_.runs_created(); });
     metrics_.add_gauge("fleetd_rollout_executor_leader", "1 when this replica executes update runs.",
                        [this] { return rollouts_.stats().leader ? 1.0 : 0.0; });
     metrics_.add_histogram_family(
