@@ -590,7 +590,9 @@ TEST_CASE("reports sent together are written together: each answered for its own
   // A report that waits for another transaction's lock on its command is answered with what that one wrote (here a
   // write straight to the database stands in for a report in another batch), not with its statement's older view.
   enqueue(fleetd, "rep-1", {{"id", "rep-1-late"}, {"kind", "cordon_cluster"}});
-  REQUIRE(agents[1]->poll("wait=0")["commands"].size() == 1);
+  // Not wait=0: rep-1's queue was left empty by its last claim, and until the enqueue's NOTIFY reaches this replica
+  // (milliseconds) a poll that will not wait is answered from that. A waiting poll is woken by it.
+  REQUIRE(agents[1]->poll("wait=10s")["commands"].size() == 1);
   pqxx::connection conn(fleetd.database_url());
   pqxx::work other(conn);
   other.exec("UPDATE agent_commands SET state = 'succeeded', finished_at = now() WHERE id = 'rep-1-late'");
