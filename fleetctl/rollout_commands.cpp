@@ -76,6 +76,33 @@ int post_action(Session& session, const RolloutOptions& options, const std::stri
   return print_rollout_result(session, options, *response, what);
 }
 
+// `get KIND [NAME]` of a collection fleetd lists whole: one object, or every one.
+int get_one_or_all(Session& session, const RolloutOptions& options, const std::string& collection, const char* kind,
+                   const TableRenderer& table) {
+  auto api = session.api();
+  if (!api) return session.fail(api.error());
+  if (!options.name.empty()) {
+    auto got = (*api)->call("GET", collection + "/" + http::url_encode(options.name));
+    if (!got) return session.fail(got.error());
+    return print_object(session, got->body, options.list, kind, table);
+  }
+  auto listed = (*api)->list(collection, "", std::nullopt);
+  if (!listed) return session.fail(listed.error());
+  return print_list(session, std::move(*listed), options.list, kind, table);
+}
+
+// `delete KIND NAME`: "KIND "NAME" deleted" and what stays, if anything.
+int delete_one(Session& session, const std::string& name, const std::string& collection, const std::string& kind,
+               const std::string& noun, const std::string& stays) {
+  if (name.empty()) return session.fail(usage(noun + " name is required"));
+  auto api = session.api();
+  if (!api) return session.fail(api.error());
+  auto deleted = (*api)->call("DELETE", collection + "/" + http::url_encode(name));
+  if (!deleted) return session.fail(deleted.error());
+  session.out() << kind << " \"" << name << "\" deleted" << stays << "\n";
+  return 0;
+}
+
 int watch_status(Session& session, ApiClient& api, const std::string& name) {
   WatchWriter writer(session.out(), session.stdout_is_tty());
   int errors_in_a_row = 0;
@@ -235,43 +262,18 @@ int get_rollouts(Session& session, const RolloutOptions& options) {
 }
 
 int get_strategies(Session& session, const RolloutOptions& options) {
-  auto api = session.api();
-  if (!api) return session.fail(api.error());
-  auto table = [&](const std::vector<nlohmann::json>& rows) { return strategies_table(rows, session.now()); };
-  if (!options.name.empty()) {
-    auto got = (*api)->call("GET", "/v1/strategies/" + http::url_encode(options.name));
-    if (!got) return session.fail(got.error());
-    return print_object(session, got->body, options.list, "strategy", table);
-  }
-  auto listed = (*api)->list("/v1/strategies", "", std::nullopt);
-  if (!listed) return session.fail(listed.error());
-  return print_list(session, std::move(*listed), options.list, "strategy", table);
+  return get_one_or_all(session, options, "/v1/strategies", "strategy",
+                        [&](const auto& rows) { return strategies_table(rows, session.now()); });
 }
 
 int get_auto_upgrade_profiles(Session& session, const RolloutOptions& options) {
-  auto api = session.api();
-  if (!api) return session.fail(api.error());
-  auto table = [&](const std::vector<nlohmann::json>& rows) {
-    return auto_upgrade_profiles_table(rows, session.now());
-  };
-  if (!options.name.empty()) {
-    auto got = (*api)->call("GET", "/v1/auto-upgrade-profiles/" + http::url_encode(options.name));
-    if (!got) return session.fail(got.error());
-    return print_object(session, got->body, options.list, "auto-upgrade-profile", table);
-  }
-  auto listed = (*api)->list("/v1/auto-upgrade-profiles", "", std::nullopt);
-  if (!listed) return session.fail(listed.error());
-  return print_list(session, std::move(*listed), options.list, "auto-upgrade-profile", table);
+  return get_one_or_all(session, options, "/v1/auto-upgrade-profiles", "auto-upgrade-profile",
+                        [&](const auto& rows) { return auto_upgrade_profiles_table(rows, session.now()); });
 }
 
 int delete_auto_upgrade_profile(Session& session, const std::string& name) {
-  if (name.empty()) return session.fail(usage("an auto-upgrade profile name is required"));
-  auto api = session.api();
-  if (!api) return session.fail(api.error());
-  auto deleted = (*api)->call("DELETE", "/v1/auto-upgrade-profiles/" + http::url_encode(name));
-  if (!deleted) return session.fail(deleted.error());
-  session.out() << "auto-upgrade-profile \"" << name << "\" deleted (the runs it created stay)\n";
-  return 0;
+  return delete_one(session, name, "/v1/auto-upgrade-profiles", "auto-upgrade-profile", "an auto-upgrade profile",
+                    " (the runs it created stay)");
 }
 
 int create_strategy(Session& session, const RolloutOptions& options) {
@@ -296,13 +298,7 @@ int create_strategy(Session& session, const RolloutOptions& options) {
 }
 
 int delete_strategy(Session& session, const std::string& name) {
-  if (name.empty()) return session.fail(usage("a strategy name is required"));
-  auto api = session.api();
-  if (!api) return session.fail(api.error());
-  auto deleted = (*api)->call("DELETE", "/v1/strategies/" + http::url_encode(name));
-  if (!deleted) return session.fail(deleted.error());
-  session.out() << "strategy \"" << name << "\" deleted\n";
-  return 0;
+  return delete_one(session, name, "/v1/strategies", "strategy", "a strategy", "");
 }
 
 }  // namespace fleet::ctl

@@ -12,6 +12,7 @@
 #include "fleetd/store/audit_store.hpp"
 #include "fleetd/store/auto_upgrade_store.hpp"
 #include "fleetd/store/idempotency_store.hpp"
+#include "fleetd/store/rollout_creation.hpp"
 #include "fleetd/store/rollout_store.hpp"
 #include "fleetd/store/version_store.hpp"
 #include "model/json_read.hpp"
@@ -71,13 +72,13 @@ store::AuditEntry profile_entry(const Call& call, std::string action, std::strin
 // The strategy must exist when the profile is written (it is read again, and frozen, when each run is created).
 Status check_strategy(pqxx::transaction_base& txn, const rollout::AutoUpgradeProfile& p) {
   if (store::get_strategy(txn, p.strategy_ref)) return Ok{};
-  return make_error(ErrorCode::kInvalid, "strategyRef: no strategy named \"" + p.strategy_ref + "\"", "strategyRef",
-                    "invalid-field");
+  return store::unknown_strategy_ref(p.strategy_ref);
 }
 
 // The release the channel selects now becomes acted on without a run.
-void record_baseline(pqxx::transaction_base& txn, const rollout::AutoUpgradeProfile& p, rollout::TimePoint now) {
-  if (auto release = rollout::channel_release(p, store::load_catalog(txn), now)) {
+void record_baseline(pqxx::transaction_base& txn, const rollout::AutoUpgradeProfile& p,
+                     const rollout::VersionCatalog& catalog, rollout::TimePoint now) {
+  if (auto release = rollout::channel_release(p, catalog, now)) {
     store::record_auto_upgrade_release(txn, p.name, release->key, "");
   }
 }
@@ -111,9 +112,9 @@ http::Response create_profile(Call& call, pqxx::connection_base& conn, const Clo
     refuse(make_error(ErrorCode::kConflict, "an auto-upgrade profile named \"" + profile->name + "\" already exists",
                       "name", "already-exists"));
   } else {
-    record_baseline(txn, *profile, now);
-    auto stored = store::get_auto_upgrade_profile(txn, profile->name);
-    resp = profile_response(201, *stored, store::load_catalog(txn), now);
+    const rollout::VersionCatalog catalog = store::load_catalog(txn);
+    record_baseline(txn, *profile, catalog, now);
+    resp = profile_response(201, *store::get_auto_upgrade_profile(txn, profile->name), catalog, now);
     resp.headers["location"] = "/v1/auto-upgrade-profiles/" + profile->name;
   }
   store::write_audit(txn,
@@ -139,32 +140,31 @@ http::Response replace_profile(Call& call, pqxx::connection_base& conn, const Cl
   const auto now = clock.wall_now();
   http::Response resp;
   std::string outcome = "success";
-  const auto version = store::lock_auto_upgrade_profile(txn, name);
-  auto before = store::get_auto_upgrade_profile(txn, name);
+  auto before = store::get_auto_upgrade_profile(txn, name, true);
   if (!before) {
     resp = problem(call, profile_not_found(name));
     outcome = "not-found";
-  } else if (*if_match && **if_match != *version) {
-    auto err = make_error(
-        ErrorCode::kPreconditionFailed,
-        "If-Match " + std::to_string(**if_match) + " is stale: the profile is at version " + std::to_string(*version),
-        "If-Match", "precondition-failed");
+  } else if (*if_match && **if_match != before->resource_version) {
+    auto err = make_error(ErrorCode::kPreconditionFailed,
+                          "If-Match " + std::to_string(**if_match) + " is stale: the profile is at version " +
+                              std::to_string(before->resource_version),
+                          "If-Match", "precondition-failed");
     resp = problem(call, err);
     outcome = err.type;
   } else if (auto s = check_strategy(txn, *profile); !s) {
     resp = problem(call, s.error());
     outcome = s.error().type;
   } else {
-    store::replace_auto_upgrade_profile(txn, *profile);
+    const rollout::VersionCatalog catalog = store::load_catalog(txn);
     // Another channel (or pinned minor, or provider) starts from its own baseline; enabling a profile again does
-    // not: it catches up with the release its channel selects now, once.
+    // not: it catches up with the release its channel selects now, once. Recorded first, so that the replaced
+    // profile as read back shows it.
     const auto& old = before->profile;
     if (old.channel != profile->channel || old.provider != profile->provider ||
         old.target_minor != profile->target_minor) {
-      record_baseline(txn, *profile, now);
+      record_baseline(txn, *profile, catalog, now);
     }
-    auto stored = store::get_auto_upgrade_profile(txn, name);
-    resp = profile_response(200, *stored, store::load_catalog(txn), now);
+    resp = profile_response(200, *store::replace_auto_upgrade_profile(txn, *profile), catalog, now);
   }
   store::write_audit(txn, profile_entry(call, action, name, outcome, {{"profile", rollout::to_json(*profile)}}));
   txn.commit();

@@ -17,11 +17,15 @@ const std::string kProfileFrom =
     "WHERE x.profile = p.name ORDER BY x.created_at DESC, x.release_key DESC LIMIT 1) r ON true";
 
 // fleetd wrote the spec, so a spec that does not read back is corruption: an exception, the request a 500.
+rollout::AutoUpgradeProfile profile_from_spec(const pqxx::field& spec_text) {
+  auto spec = rollout::auto_upgrade_profile_from_json(nlohmann::json::parse(spec_text.as<std::string>()));
+  if (!spec) throw std::runtime_error("stored auto-upgrade profile does not read back: " + spec.error().message);
+  return std::move(spec).value();
+}
+
 AutoUpgradeProfileRecord profile_from_row(const pqxx::row& r) {
   AutoUpgradeProfileRecord out;
-  auto spec = rollout::auto_upgrade_profile_from_json(nlohmann::json::parse(r[0].as<std::string>()));
-  if (!spec) throw std::runtime_error("stored auto-upgrade profile does not read back: " + spec.error().message);
-  out.profile = std::move(spec).value();
+  out.profile = profile_from_spec(r[0]);
   out.created_by = r[1].as<std::string>();
   out.resource_version = r[2].as<std::int64_t>();
   out.created_at = r[3].as<std::string>();
@@ -41,15 +45,13 @@ std::optional<AutoUpgradeProfileRecord> read_one(pqxx::transaction_base& txn, st
 
 }  // namespace
 
-std::optional<AutoUpgradeProfileRecord> insert_auto_upgrade_profile(pqxx::transaction_base& txn,
-                                                                    const rollout::AutoUpgradeProfile& profile,
-                                                                    std::string_view created_by) {
-  auto rows = txn.exec_params(
-      "INSERT INTO auto_upgrade_profiles (name, spec, created_by) VALUES ($1, $2::jsonb, $3) "
-      "ON CONFLICT (name) DO NOTHING RETURNING name",
-      profile.name, rollout::to_json(profile).dump(), std::string(created_by));
-  if (rows.empty()) return std::nullopt;
-  return read_one(txn, profile.name);
+bool insert_auto_upgrade_profile(pqxx::transaction_base& txn, const rollout::AutoUpgradeProfile& profile,
+                                 std::string_view created_by) {
+  return !txn.exec_params(
+                 "INSERT INTO auto_upgrade_profiles (name, spec, created_by) VALUES ($1, $2::jsonb, $3) "
+                 "ON CONFLICT (name) DO NOTHING RETURNING name",
+                 profile.name, rollout::to_json(profile).dump(), std::string(created_by))
+              .empty();
 }
 
 std::optional<AutoUpgradeProfileRecord> replace_auto_upgrade_profile(pqxx::transaction_base& txn,
@@ -62,14 +64,12 @@ std::optional<AutoUpgradeProfileRecord> replace_auto_upgrade_profile(pqxx::trans
   return read_one(txn, profile.name);
 }
 
-std::optional<std::int64_t> lock_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name) {
-  auto rows = txn.exec_params("SELECT resource_version FROM auto_upgrade_profiles WHERE name = $1 FOR UPDATE",
-                              std::string(name));
-  if (rows.empty()) return std::nullopt;
-  return rows[0][0].as<std::int64_t>();
-}
-
-std::optional<AutoUpgradeProfileRecord> get_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name) {
+std::optional<AutoUpgradeProfileRecord> get_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name,
+                                                                 bool for_update) {
+  // The lock is the profile's row alone (the newest release beside it is on the nullable side of the join).
+  if (for_update) {
+    txn.exec_params("SELECT 1 FROM auto_upgrade_profiles WHERE name = $1 FOR UPDATE", std::string(name));
+  }
   return read_one(txn, name);
 }
 
@@ -93,10 +93,8 @@ std::vector<rollout::ProfileRecord> auto_upgrade_profiles_with_releases(pqxx::tr
   std::vector<rollout::ProfileRecord> out;
   std::map<std::string, std::size_t> index;
   for (const auto& r : txn.exec("SELECT name, spec::text FROM auto_upgrade_profiles ORDER BY name")) {
-    auto spec = rollout::auto_upgrade_profile_from_json(nlohmann::json::parse(r[1].as<std::string>()));
-    if (!spec) throw std::runtime_error("stored auto-upgrade profile does not read back: " + spec.error().message);
     index[r[0].as<std::string>()] = out.size();
-    out.push_back({std::move(spec).value(), {}});
+    out.push_back({profile_from_spec(r[1]), {}});
   }
   if (out.empty()) return out;
   for (const auto& r : txn.exec("SELECT profile, release_key FROM auto_upgrade_releases")) {

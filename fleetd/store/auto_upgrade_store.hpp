@@ -26,16 +26,15 @@ struct AutoUpgradeProfileRecord {
   std::string last_release, last_rollout;  // the newest release acted on, and its run (empty: the baseline's)
 };
 
-// nullopt when the name is taken.
-std::optional<AutoUpgradeProfileRecord> insert_auto_upgrade_profile(pqxx::transaction_base& txn,
-                                                                    const rollout::AutoUpgradeProfile& profile,
-                                                                    std::string_view created_by);
+// False when the name is taken.
+bool insert_auto_upgrade_profile(pqxx::transaction_base& txn, const rollout::AutoUpgradeProfile& profile,
+                                 std::string_view created_by);
 // Replaces the spec (and clears the last error); nullopt when there is no such profile.
 std::optional<AutoUpgradeProfileRecord> replace_auto_upgrade_profile(pqxx::transaction_base& txn,
                                                                      const rollout::AutoUpgradeProfile& profile);
-// Locks the profile's row for a change; its resourceVersion, or nullopt when there is no such profile.
-std::optional<std::int64_t> lock_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name);
-std::optional<AutoUpgradeProfileRecord> get_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name);
+// `for_update` locks the profile's row first, for a change that depends on what it reads.
+std::optional<AutoUpgradeProfileRecord> get_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name,
+                                                                 bool for_update = false);
 std::vector<AutoUpgradeProfileRecord> list_auto_upgrade_profiles(pqxx::transaction_base& txn);
 bool delete_auto_upgrade_profile(pqxx::transaction_base& txn, std::string_view name);
 std::int64_t count_auto_upgrade_profiles(pqxx::transaction_base& txn);

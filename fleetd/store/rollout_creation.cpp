@@ -1,5 +1,6 @@
 #include "fleetd/store/rollout_creation.hpp"
 
+#include <optional>
 #include <pqxx/pqxx>
 
 #include "fleetd/store/version_store.hpp"
@@ -12,15 +13,45 @@ namespace {
 // How many conflicting clusters a refused creation names.
 constexpr std::size_t kConflictsNamed = 5;
 
+// A rollback's earlier run, as its pins' source (RunState::phase tells whether it is final); nullopt when the spec
+// is not a rollback; 422 when the run it names does not exist.
+Result<std::optional<StoredRollout>> rollback_source(pqxx::transaction_base& txn, const rollout::RunSpec& spec) {
+  if (spec.target.node_image_selection != rollout::NodeImageSelection::kPrevious) {
+    return std::optional<StoredRollout>();
+  }
+  auto earlier = load_rollout(txn, spec.target.rollback_of, false);
+  if (!earlier) {
+    return make_error(ErrorCode::kInvalid, "target.rollbackOf: no rollout named \"" + spec.target.rollback_of + "\"",
+                      "target.rollbackOf", "invalid-field");
+  }
+  return std::optional<StoredRollout>(std::move(earlier));
+}
+
+Result<rollout::Plan> plan_with(pqxx::transaction_base& txn, const rollout::RunSpec& spec, rollout::TimePoint now,
+                                const std::optional<StoredRollout>& earlier) {
+  rollout::PlanInput in;
+  in.spec = &spec;
+  in.clusters = cluster_facts(txn);
+  const rollout::VersionCatalog catalog = load_catalog(txn);
+  in.catalog = &catalog;
+  in.history = step_history(txn);
+  in.now = now;
+  // A rollback: each pool back on the image it ran before the named run changed it (rollout/rollback.hpp).
+  if (earlier) in.previous_images = rollout::rollback_pins(earlier->state);
+  return rollout::make_plan(in);
+}
+
 }  // namespace
+
+Error unknown_strategy_ref(std::string_view name) {
+  return make_error(ErrorCode::kInvalid, "strategyRef: no strategy named \"" + std::string(name) + "\"", "strategyRef",
+                    "invalid-field");
+}
 
 Status resolve_strategy_ref(pqxx::transaction_base& txn, rollout::RunSpec& spec) {
   if (spec.strategy_ref.empty()) return Ok{};
   auto stored = get_strategy(txn, spec.strategy_ref);
-  if (!stored) {
-    return make_error(ErrorCode::kInvalid, "strategyRef: no strategy named \"" + spec.strategy_ref + "\"",
-                      "strategyRef", "invalid-field");
-  }
+  if (!stored) return unknown_strategy_ref(spec.strategy_ref);
   auto strategy = rollout::strategy_from_json(stored->spec, "strategy");
   if (!strategy)
     return make_error(ErrorCode::kInternal, "stored strategy does not read back: " + strategy.error().message);
@@ -29,40 +60,25 @@ Status resolve_strategy_ref(pqxx::transaction_base& txn, rollout::RunSpec& spec)
 }
 
 Result<rollout::Plan> plan_run(pqxx::transaction_base& txn, const rollout::RunSpec& spec, rollout::TimePoint now) {
-  rollout::PlanInput in;
-  in.spec = &spec;
-  in.clusters = cluster_facts(txn);
-  const rollout::VersionCatalog catalog = load_catalog(txn);
-  in.catalog = &catalog;
-  in.history = step_history(txn);
-  in.now = now;
-  if (spec.target.node_image_selection == rollout::NodeImageSelection::kPrevious) {
-    // A rollback: each pool back on the image it ran before the named run changed it (rollout/rollback.hpp).
-    auto earlier = load_rollout(txn, spec.target.rollback_of, false);
-    if (!earlier) {
-      return make_error(ErrorCode::kInvalid, "target.rollbackOf: no rollout named \"" + spec.target.rollback_of + "\"",
-                        "target.rollbackOf", "invalid-field");
-    }
-    in.previous_images = rollout::rollback_pins(earlier->state);
-  }
-  return rollout::make_plan(in);
+  auto earlier = rollback_source(txn, spec);
+  if (!earlier) return earlier.error();
+  return plan_with(txn, spec, now, *earlier);
 }
 
 Result<CreatedRun> create_run(pqxx::transaction_base& txn, const rollout::RunSpec& spec, std::string_view actor,
                               rollout::TimePoint now) {
   lock_rollout_creation(txn);
-  if (spec.target.node_image_selection == rollout::NodeImageSelection::kPrevious) {
-    // Until the earlier run is final its changes are not all known (and it may still make more).
-    auto earlier = load_rollout(txn, spec.target.rollback_of, false);
-    if (earlier && !rollout::is_final(earlier->state.phase)) {
-      return make_error(ErrorCode::kConflict,
-                        "rollout \"" + spec.target.rollback_of + "\" is " +
-                            std::string(rollout::to_string(earlier->state.phase)) +
-                            ": abort it or wait for it to finish before rolling it back",
-                        "target.rollbackOf", "invalid-state");
-    }
+  auto earlier = rollback_source(txn, spec);
+  if (!earlier) return earlier.error();
+  // Until the earlier run is final its changes are not all known (and it may still make more).
+  if (*earlier && !rollout::is_final((*earlier)->state.phase)) {
+    return make_error(ErrorCode::kConflict,
+                      "rollout \"" + spec.target.rollback_of + "\" is " +
+                          std::string(rollout::to_string((*earlier)->state.phase)) +
+                          ": abort it or wait for it to finish before rolling it back",
+                      "target.rollbackOf", "invalid-state");
   }
-  auto plan = plan_run(txn, spec, now);
+  auto plan = plan_with(txn, spec, now, *earlier);
   if (!plan) return plan.error();
   std::vector<std::string> clusters;
   for (const auto& m : plan->members) {

@@ -18,6 +18,8 @@ class transaction_base;
 
 namespace fleet::store {
 
+// 422 invalid-field: `strategyRef` names no stored strategy (runs and auto-upgrade profiles refuse it alike).
+Error unknown_strategy_ref(std::string_view name);
 // A spec with a strategyRef gets the stored strategy copied in (422 invalid-field when there is none).
 Status resolve_strategy_ref(pqxx::transaction_base& txn, rollout::RunSpec& spec);
 
