@@ -39,19 +39,22 @@ void set_taint(model::NodeInfo& node, std::string_view key) {
 
 }  // namespace
 
+std::string sim_node_name(const ClusterSpec& spec, std::uint64_t cluster_seed, std::string_view pool, int index) {
+  const std::string prefix = spec.provider == "arc" ? "moc" : "aks";
+  const auto hash = static_cast<unsigned>(SeededKey(cluster_seed).mix("pool").mix(pool).value() % 100000000);
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, "-%08u-vmss%06d", hash, index);
+  return prefix + "-" + std::string(pool) + suffix;
+}
+
 model::ClusterInventory initial_inventory(const ClusterSpec& spec, std::uint64_t cluster_seed) {
   model::ClusterInventory inv;
   inv.kubernetes_version = spec.kubernetes_version;
   inv.node_image_version = spec.node_image_version;
-  // AKS-looking node names (Arc's AKS nodes are "moc-…"): a per-pool hash like the VM scale set suffix.
-  std::string prefix = spec.provider == "arc" ? "moc" : "aks";
   for (const PoolSpec& pool : spec.pools) {
-    unsigned hash = static_cast<unsigned>(SeededKey(cluster_seed).mix("pool").mix(pool.name).value() % 100000000);
     for (int i = 0; i < pool.count; ++i) {
       model::NodeInfo n;
-      char suffix[32];
-      std::snprintf(suffix, sizeof suffix, "-%08u-vmss%06d", hash, i);
-      n.name = prefix + "-" + pool.name + suffix;
+      n.name = sim_node_name(spec, cluster_seed, pool.name, i);
       n.pool = pool.name;
       n.kubernetes_version = spec.kubernetes_version;
       n.node_image_version = spec.node_image_version;
@@ -137,7 +140,8 @@ std::vector<protocol::CommandEvent> SimCluster::take_events() {
 const SimCluster::Running* SimCluster::busy_upgrade() const {
   for (const auto& [id, r] : running_) {
     const auto kind = r.command.kind();
-    if (kind == protocol::CommandKind::kUpgradeControlPlane || kind == protocol::CommandKind::kUpgradeNodePool) {
+    if (kind == protocol::CommandKind::kUpgradeControlPlane || kind == protocol::CommandKind::kUpgradeNodePool ||
+        kind == protocol::CommandKind::kBlueGreenNodePool) {
       return &r;
     }
   }
@@ -255,8 +259,8 @@ Status SimCluster::validate(const Unsupported& p, Running&) const {
   return make_error(
       ErrorCode::kInvalid,
       "kind: the sim does not run " + std::string(protocol::to_string(protocol::kind_of(p))) +
-          "; it runs upgrade_control_plane, upgrade_node_pool, run_probe, apply_workload, delete_workload, "
-          "set_node_admission and cordon_cluster",
+          "; it runs upgrade_control_plane, upgrade_node_pool, blue_green_node_pool, run_probe, apply_workload, "
+          "delete_workload, set_node_admission and cordon_cluster",
       "kind", "unsupported-command");
 }
 
@@ -344,6 +348,9 @@ Result<StartResult> SimCluster::start(const protocol::Command& command, double n
       run.status.message = "node " + p.node + (p.admit ? " admitted" : " quarantined") + " by an operator: " + p.reason;
       break;
     }
+    case CommandKind::kBlueGreenNodePool:
+      start_blue_green(std::get<protocol::BlueGreenNodePool>(command.payload), run, now);
+      break;
     case CommandKind::kCordonNode:
     case CommandKind::kDrainNode:
     case CommandKind::kTaintNode:
@@ -418,6 +425,7 @@ void SimCluster::step(Running& run) {
   }
   if (!task) return;
   const double at = task->due;
+  if (run.command.kind() == protocol::CommandKind::kBlueGreenNodePool) return blue_green_step(run, *task, at);
   model::NodeInfo& n = node(task->node);
   const FaultRates& f = options_.faults;
   if (task->step == Step::kDraining) {
@@ -478,6 +486,9 @@ void SimCluster::settle_admitting(double at) {
 }
 
 void SimCluster::complete_task(Running& run, NodeTask& task, const std::string& outcome, double at) {
+  if (run.command.kind() == protocol::CommandKind::kBlueGreenNodePool) {
+    return blue_green_task_done(run, task, outcome, at);
+  }
   task.step = Step::kDone;
   run.status.nodes_done++;
   const bool ok = outcome == "upgraded" || outcome == "admitted";
@@ -508,12 +519,7 @@ void SimCluster::complete_task(Running& run, NodeTask& task, const std::string& 
                            std::to_string(total) + " nodes";
       if (failed > 0) run.status.message += " (" + std::to_string(failed) + " failed, within maxFailedNodes)";
     }
-    // The cluster's node image is the one every node runs, once they all do.
-    if (!run.node_image_version.empty() &&
-        std::all_of(inventory_.nodes.begin(), inventory_.nodes.end(),
-                    [&](const model::NodeInfo& x) { return x.node_image_version == run.node_image_version; })) {
-      inventory_.node_image_version = run.node_image_version;
-    }
+    adopt_node_image();
   } else {
     run.status.state = failed > 0 ? protocol::CommandState::kFailed : protocol::CommandState::kSucceeded;
     run.status.message =
@@ -521,6 +527,15 @@ void SimCluster::complete_task(Running& run, NodeTask& task, const std::string& 
     if (failed > 0) run.status.message += "; " + std::to_string(failed) + " quarantined";
   }
   finish(run, at);
+}
+
+void SimCluster::adopt_node_image() {
+  if (inventory_.nodes.empty()) return;
+  const std::string& image = inventory_.nodes.front().node_image_version;
+  if (std::all_of(inventory_.nodes.begin(), inventory_.nodes.end(),
+                  [&](const model::NodeInfo& x) { return x.node_image_version == image; })) {
+    inventory_.node_image_version = image;
+  }
 }
 
 void SimCluster::finish(Running& run, double at) {

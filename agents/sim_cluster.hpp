@@ -97,6 +97,11 @@ class SimCluster {
     int concurrency = 1;
     int max_failed_nodes = 0;
     std::vector<NodeTask> tasks;  // node pool upgrades and probes, in node name order
+    // blue_green_node_pool (sim_blue_green.cpp): the old pool's nodes paired with the new pool's, by position in
+    // node name order; Replace's tasks are the new nodes' (provisioned, then admitted) and then the old nodes'
+    // (drained once every new node is up); Restore's are the new nodes' (drained, then deleted).
+    std::vector<std::pair<std::string, std::string>> pairs;
+    bool moved = false;  // Replace: the workloads moved to the new pool
   };
 
   // What the cluster's state says of a command whose payload parsed: a version step it cannot take, a pool or node
@@ -123,7 +128,17 @@ class SimCluster {
   void emit(double at, const std::string& command_id, std::string type, std::string node, std::string message);
   double draw(std::string_view command_id, std::string_view node, std::string_view step) const;
   void restore_schedulable(model::NodeInfo& node, const std::string& command_id, double at);
+  void adopt_node_image();  // the cluster's node image is the one every node runs, once they all run one
   model::NodeInfo& node(const std::string& name);
+
+  // sim_blue_green.cpp: blue_green_node_pool, a pool replaced by a parallel one (issue #13 item 4).
+  Status validate(const protocol::BlueGreenNodePool& p, Running& run) const;
+  void start_blue_green(const protocol::BlueGreenNodePool& p, Running& run, double at);
+  void blue_green_step(Running& run, NodeTask& task, double at);
+  void blue_green_task_done(Running& run, NodeTask& task, const std::string& outcome, double at);
+  void provision_node(Running& run, NodeTask& task, double at);
+  void move_workloads(const std::vector<std::pair<std::string, std::string>>& pairs, bool forward);
+  void delete_nodes(const std::vector<std::string>& names, const std::string& command_id, double at);
 
   // sim_workloads.cpp: workload placements accounted per node (NodeInfo::allocated).
   void apply_workload(const protocol::ApplyWorkload& p, Running& run);
@@ -163,6 +178,10 @@ class SimCluster {
   std::map<std::string, protocol::WorkloadPlacement, std::less<>> workloads_;  // applied placements, by workload
   std::map<std::string, std::vector<nlohmann::json>, std::less<>> objects_;    // their objects, by workload
 };
+
+// A simulated node's name: AKS-looking, "aks-<pool>-<8 digits>-vmss<6 digits>" ("moc-…" on Arc), the 8 digits a
+// per-pool hash like a VM scale set's suffix.
+std::string sim_node_name(const ClusterSpec& spec, std::uint64_t cluster_seed, std::string_view pool, int index);
 
 // The inventory a spec cluster starts with (what SimCluster's constructor builds).
 model::ClusterInventory initial_inventory(const ClusterSpec& spec, std::uint64_t cluster_seed);

@@ -101,6 +101,8 @@ constexpr std::array kExamples = {
     Example{"rollout resume", "fleetctl rollout resume k8s-1-31"},
     Example{"rollout abort", "fleetctl rollout abort k8s-1-31 --reason \"regression in 1.31.2\""},
     Example{"rollout retry", "fleetctl rollout retry k8s-1-31"},
+    Example{"rollout rollback",
+            "fleetctl rollout rollback k8s-1-31 --cluster aks-westeurope-1 --reason \"p99 regressed\""},
     Example{"rollout skip",
             "fleetctl rollout skip k8s-1-31 --member edge-7 --reason \"stopped for the winter\"\n"
             "fleetctl rollout skip k8s-1-31 --wait prod"},

@@ -64,6 +64,14 @@ void add_rollout_commands(const RolloutCliParents& parents,
   add_output(retry, o, documents);
   command(retry, [flags](Session& s) { return rollout_action(s, RolloutAction::kRetry, flags->options); });
 
+  auto* rollback = rollout->add_subcommand(
+      "rollback", "Put blue-green pools in their soak back: workloads to the old pool, the new pool deleted");
+  add_name(rollback, o);
+  rollback->add_option("--cluster", o.cluster, "Only this member (default: every pool in its soak)");
+  rollback->add_option("--reason", o.reason, "Why (audited)");
+  add_output(rollback, o, documents);
+  command(rollback, [flags](Session& s) { return rollout_rollback(s, flags->options); });
+
   auto* skip = rollout->add_subcommand("skip", "Skip one member, group, stage, gate or wait of a run");
   add_name(skip, o);
   skip->add_option("--member", o.member, "A cluster");

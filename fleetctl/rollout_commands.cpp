@@ -183,6 +183,15 @@ int rollout_action(Session& session, RolloutAction action, const RolloutOptions&
   return session.fail(usage("unknown action"));
 }
 
+int rollout_rollback(Session& session, const RolloutOptions& options) {
+  if (auto s = require_name(options); !s) return session.fail(s.error());
+  nlohmann::json body = nlohmann::json::object();
+  if (!options.cluster.empty()) body["cluster"] = options.cluster;
+  if (!options.reason.empty()) body["reason"] = options.reason;
+  return post_action(session, options, "rollback", body,
+                     options.cluster.empty() ? "rolled back" : "rolled back on " + options.cluster);
+}
+
 int rollout_skip(Session& session, const RolloutOptions& options) {
   if (auto s = require_name(options); !s) return session.fail(s.error());
   std::vector<std::pair<const char*, const std::string*>> given;

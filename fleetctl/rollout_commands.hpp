@@ -21,6 +21,7 @@ struct RolloutOptions {
   std::string idempotency_key;  // create: sent as Idempotency-Key; empty → a random one
   // skip: exactly one target. approve: `gate` is the gate to approve.
   std::string member, group, stage, gate, wait;
+  std::string cluster;  // rollback: only this member's blue-green pool (empty: every one in its soak)
   std::optional<std::size_t> limit;
   bool watch = false;
   ListOptions list;  // get rollouts|strategies: -o, --no-headers, --sort-by
@@ -34,6 +35,8 @@ int rollout_create(Session& session, const RolloutOptions& options);
 enum class RolloutAction { kStart, kPause, kResume, kAbort, kRetry };
 // POST /v1/rollouts/{name}:start|:pause|:resume|:abort (with the reason, if any) or :retry (no body).
 int rollout_action(Session& session, RolloutAction action, const RolloutOptions& options);
+// POST /v1/rollouts/{name}:rollback {"cluster"?, "reason"?}: blue-green pools in their soak put back (issue #13).
+int rollout_rollback(Session& session, const RolloutOptions& options);
 // POST /v1/rollouts/{name}:skip with exactly one of member, group (STAGE/GROUP), stage, gate or wait.
 int rollout_skip(Session& session, const RolloutOptions& options);
 // POST /v1/rollouts/{name}:approve {"gate"}.

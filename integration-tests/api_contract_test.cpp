@@ -42,6 +42,9 @@ TEST_CASE("strategies, an update run's actions and placement reads answer as doc
   // Actions in a state that forbids them are 409 invalid-state; the ones that fit change the run.
   CHECK(fleetd.call("POST", "/v1/rollouts/k8s-1-32:resume", "").status == 409);
   CHECK(fleetd.call("POST", "/v1/rollouts/k8s-1-32:retry", "").status == 409);
+  CHECK(fleetd.call("POST", "/v1/rollouts/k8s-1-32:rollback", json{{"reason", "no soak"}}.dump()).status == 409);
+  CHECK(fleetd.call("POST", "/v1/rollouts/k8s-1-32:rollback", json{{"cluster", "nope"}}.dump()).status == 404);
+  CHECK(fleetd.call("POST", "/v1/rollouts/k8s-1-32:rollback", json{{"pool", "gpu"}}.dump()).status == 422);
   CHECK(fleetd.call("POST", "/v1/rollouts/k8s-1-32:approve", json{{"gate", "go"}}.dump()).status == 409);
   CHECK(fleetd.call("POST", "/v1/rollouts/k8s-1-32:skip", json{{"gate", "nope"}}.dump()).status == 404);
   CHECK(fleetd.call_json("POST", "/v1/rollouts/k8s-1-32:start", "")["state"] != "Pending");

@@ -24,6 +24,8 @@ std::string_view to_string(CommandKind kind) {
       return "taint_node";
     case CommandKind::kSetNodeAdmission:
       return "set_node_admission";
+    case CommandKind::kBlueGreenNodePool:
+      return "blue_green_node_pool";
   }
   return "unknown";
 }

@@ -19,13 +19,14 @@ enum class CommandKind {
   kDrainNode,            // drain_node
   kTaintNode,            // taint_node
   kSetNodeAdmission,     // set_node_admission
+  kBlueGreenNodePool,    // blue_green_node_pool
 };
 
-inline constexpr std::array<CommandKind, 10> kCommandKinds = {
-    CommandKind::kUpgradeControlPlane, CommandKind::kUpgradeNodePool, CommandKind::kRunProbe,
-    CommandKind::kApplyWorkload,       CommandKind::kDeleteWorkload,  CommandKind::kCordonCluster,
-    CommandKind::kCordonNode,          CommandKind::kDrainNode,       CommandKind::kTaintNode,
-    CommandKind::kSetNodeAdmission};
+inline constexpr std::array<CommandKind, 11> kCommandKinds = {
+    CommandKind::kUpgradeControlPlane, CommandKind::kUpgradeNodePool,  CommandKind::kRunProbe,
+    CommandKind::kApplyWorkload,       CommandKind::kDeleteWorkload,   CommandKind::kCordonCluster,
+    CommandKind::kCordonNode,          CommandKind::kDrainNode,        CommandKind::kTaintNode,
+    CommandKind::kSetNodeAdmission,    CommandKind::kBlueGreenNodePool};
 
 std::string_view to_string(CommandKind kind);
 std::optional<CommandKind> parse_command_kind(std::string_view name);

@@ -399,6 +399,52 @@ Result<CommandPayload> set_node_admission(const json& p) {
   return CommandPayload{std::move(out)};
 }
 
+Result<CommandPayload> blue_green_node_pool(const json& p) {
+  if (auto s =
+          model::reject_unknown_fields(p, {"pool", "newPool", "phase", "kubernetesVersion", "nodeImageVersion"}, kPath);
+      !s) {
+    return s.error();
+  }
+  BlueGreenNodePool out;
+  for (auto [key, target] : {std::pair<const char*, std::string*>{"pool", &out.pool}, {"newPool", &out.new_pool}}) {
+    auto name = model::required_string(p, key, kPath);
+    if (!name) return name.error();
+    if (auto s = model::validate_dns1123_label(*name, field(key)); !s) return s.error();
+    *target = *name;
+  }
+  if (out.new_pool == out.pool) return model::invalid_field(field("newPool"), "must differ from pool");
+  auto phase = model::required_string(p, "phase", kPath);
+  if (!phase) return phase.error();
+  if (*phase == "Replace") {
+    out.phase = BlueGreenPhase::kReplace;
+  } else if (*phase == "Retire") {
+    out.phase = BlueGreenPhase::kRetire;
+  } else if (*phase == "Restore") {
+    out.phase = BlueGreenPhase::kRestore;
+  } else {
+    return model::invalid_field(field("phase"), "must be \"Replace\", \"Retire\" or \"Restore\"");
+  }
+  if (out.phase != BlueGreenPhase::kReplace) {
+    for (const char* key : {"kubernetesVersion", "nodeImageVersion"}) {
+      if (p.contains(key)) return model::invalid_field(field(key), "is for phase Replace only");
+    }
+    return CommandPayload{std::move(out)};
+  }
+  if (p.contains("kubernetesVersion")) {
+    auto v = version_member(p, "kubernetesVersion", true);
+    if (!v) return v.error();
+    out.kubernetes_version = *v;
+  }
+  auto image = model::optional_token(p, "nodeImageVersion", kPath, model::kMaxVersionLength);
+  if (!image) return image.error();
+  if (*image) out.node_image_version = **image;
+  if (!out.kubernetes_version && out.node_image_version.empty()) {
+    return make_error(ErrorCode::kInvalid, "payload: Replace needs kubernetesVersion, nodeImageVersion or both",
+                      std::string(kPath), "missing-field");
+  }
+  return CommandPayload{std::move(out)};
+}
+
 json budget_json(const NodeBudget& b) {
   return b.percent ? json(std::to_string(b.value) + "%") : json(b.value);
 }
@@ -410,6 +456,18 @@ json taint_removal_json(const model::Taint& t) {
 }
 
 }  // namespace
+
+std::string_view to_string(BlueGreenPhase phase) {
+  switch (phase) {
+    case BlueGreenPhase::kReplace:
+      return "Replace";
+    case BlueGreenPhase::kRetire:
+      return "Retire";
+    case BlueGreenPhase::kRestore:
+      return "Restore";
+  }
+  return "";
+}
 
 int NodeBudget::resolve(int pool_size, bool round_up) const {
   if (!percent) return value;
@@ -449,6 +507,8 @@ Result<CommandPayload> parse_command_payload(CommandKind kind, const json& paylo
       return taint_node(p);
     case CommandKind::kSetNodeAdmission:
       return set_node_admission(p);
+    case CommandKind::kBlueGreenNodePool:
+      return blue_green_node_pool(p);
   }
   return make_error(ErrorCode::kInvalid, "kind: unknown command kind", "kind", "invalid-field");
 }
@@ -502,6 +562,13 @@ json to_json(const CommandPayload& payload) {
     }
     json operator()(const SetNodeAdmission& c) const {
       return {{"node", c.node}, {"admission", c.admit ? "admitted" : "quarantined"}, {"reason", c.reason}};
+    }
+    json operator()(const BlueGreenNodePool& c) const {
+      json j = {{"pool", c.pool}, {"newPool", c.new_pool}, {"phase", to_string(c.phase)}};
+      if (c.phase != BlueGreenPhase::kReplace) return j;
+      if (c.kubernetes_version) j["kubernetesVersion"] = model::to_string(*c.kubernetes_version);
+      if (!c.node_image_version.empty()) j["nodeImageVersion"] = c.node_image_version;
+      return j;
     }
   };
   return std::visit(ToJson{}, payload);

@@ -136,9 +136,34 @@ struct SetNodeAdmission {
 };
 inline constexpr std::size_t kMaxAdmissionReasonLength = 1024;
 
+// A blue-green node pool (issue #13 item 4): a node pool replaced by a parallel one instead of reimaged in place, in
+// three phases, each one command:
+//   Replace  create `new_pool` beside `pool`, as many nodes of the same shape, at the target versions; wait until
+//            every new node is ready (and a GPU node admitted by its probe); then cordon and drain `pool`, so that
+//            its workloads move to `new_pool`. `pool` is kept, cordoned and empty, for the soak. The new pool takes
+//            the old one's workloads only whole: when a new node fails (or its probe does), `new_pool` is deleted
+//            again and `pool` is left as it was.
+//   Retire   after the soak: delete `pool` (cordoned and empty by Replace).
+//   Restore  a rollback within the soak: uncordon `pool`, cordon and drain `new_pool` (its workloads move back),
+//            then delete `new_pool`.
+//   {"pool": DNS label, "newPool": DNS label (not `pool`), "phase": "Replace"|"Retire"|"Restore",
+//    Replace: "kubernetesVersion"?, "nodeImageVersion"? (at least one; refused in the other phases)}
+enum class BlueGreenPhase { kReplace, kRetire, kRestore };
+std::string_view to_string(BlueGreenPhase phase);
+
+struct BlueGreenNodePool {
+  std::string pool;
+  std::string new_pool;
+  BlueGreenPhase phase = BlueGreenPhase::kReplace;
+  std::optional<model::KubernetesVersion> kubernetes_version;
+  std::string node_image_version;
+  bool operator==(const BlueGreenNodePool&) const = default;
+};
+
 // In the order of CommandKind.
-using CommandPayload = std::variant<UpgradeControlPlane, UpgradeNodePool, RunProbe, ApplyWorkload, DeleteWorkload,
-                                    CordonCluster, CordonNode, DrainNode, TaintNode, SetNodeAdmission>;
+using CommandPayload =
+    std::variant<UpgradeControlPlane, UpgradeNodePool, RunProbe, ApplyWorkload, DeleteWorkload, CordonCluster,
+                 CordonNode, DrainNode, TaintNode, SetNodeAdmission, BlueGreenNodePool>;
 
 CommandKind kind_of(const CommandPayload& payload);
 

@@ -257,15 +257,29 @@ Skip Planner::member_steps(const ClusterFacts& c, MemberPlan& m) {
     }
     kubelet[pool.name] = v;
   }
-  auto pool_step = [](const PoolFacts& pool, std::optional<KubernetesVersion> version, std::string image) {
+  // Blue-green pools (issue #13 item 4) change name at each step: a later step of the same pool names the pool the
+  // earlier one created, and each new name is one the cluster has not got (nor an earlier step made).
+  std::map<std::string, std::string> pool_names;  // the pool's name in the spec's facts → its name now
+  std::set<std::string> taken;
+  for (const auto& pool : c.pools) {
+    pool_names[pool.name] = pool.name;
+    taken.insert(pool.name);
+  }
+  const auto& blue_green = spec_.node_upgrade.blue_green;
+  auto pool_step = [&](const PoolFacts& pool, std::optional<KubernetesVersion> version, std::string image) {
     Step s;
     s.kind = StepKind::kNodePool;
-    s.pool = pool.name;
+    s.pool = pool_names[pool.name];
     s.kubernetes_version = version;
     if (!image.empty()) s.from_node_image = pool.node_image_version;
     s.node_image = std::move(image);
     s.nodes = pool.nodes;
     s.gpu_nodes = pool.gpu_nodes;
+    if (blue_green && blue_green->applies_to(pool.name) && pool.nodes > 0) {
+      s.replacement = replacement_pool_name(s.pool, [&](const std::string& n) { return taken.count(n) > 0; });
+      taken.insert(s.replacement);
+      pool_names[pool.name] = s.replacement;
+    }
     return s;
   };
 
@@ -317,6 +331,10 @@ std::vector<Seconds> Planner::step_estimates(const ClusterFacts& c, const std::v
   for (const auto& s : steps) {
     if (s.kind == StepKind::kControlPlane) {
       out.push_back(d.control_plane);
+      continue;
+    }
+    if (!s.replacement.empty()) {  // the new pool's nodes come up together; then the old pool soaks
+      out.push_back(d.per_node + spec_.node_upgrade.blue_green->soak);
       continue;
     }
     const int batch = std::max(1, spec_.node_upgrade.max_surge.resolve(s.nodes, true) +

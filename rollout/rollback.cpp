@@ -11,8 +11,15 @@ std::map<std::string, RollbackPin> rollback_pins(const RunState& earlier) {
     for (std::size_t k = 0; k < ran; ++k) {
       const Step& s = m.steps[k];
       if (s.kind != StepKind::kNodePool || s.node_image.empty() || s.from_node_image.empty()) continue;
-      auto [pin, first] = pins.try_emplace(m.cluster + "/" + s.pool, RollbackPin{s.from_node_image, s.node_image});
-      if (!first) pin->second.to = s.node_image;  // `from` stays the image from before the run
+      // A blue-green step that did not finish changed nothing: a failed Replace deletes its new pool again.
+      if (k == m.step && !s.replacement.empty()) continue;
+      RollbackPin pin{s.from_node_image, s.node_image};
+      if (auto earlier_pin = pins.find(m.cluster + "/" + s.pool); earlier_pin != pins.end()) {
+        pin.from = earlier_pin->second.from;  // `from` stays the image from before the run
+        if (!s.replacement.empty()) pins.erase(earlier_pin);
+      }
+      // A blue-green step's pool goes on under its new name.
+      pins[m.cluster + "/" + (s.replacement.empty() ? s.pool : s.replacement)] = pin;
     }
   }
   return pins;

@@ -24,12 +24,14 @@ constexpr const char* kSkipClusterDeleted = "ClusterDeleted";
 constexpr const char* kSkipUnreachable = "Unreachable";
 constexpr const char* kSkipOperator = "Operator";
 constexpr const char* kSkipAborted = "Aborted";
+constexpr const char* kSkipRolledBack = "RolledBack";  // a blue-green pool put back by :rollback
 
 bool retryable_skip(const MemberState& m) {
   const std::string& r = m.skip_reason;
-  return m.step < m.steps.size() && (r == kSkipClusterDeleted || r == kSkipUnreachable || r == kSkipOperator ||
-                                     r == kSkipAborted || r == to_string(SkipReason::kUnreachable) ||
-                                     r == to_string(SkipReason::kStopped) || r == to_string(SkipReason::kNoAgent));
+  return m.step < m.steps.size() &&
+         (r == kSkipClusterDeleted || r == kSkipUnreachable || r == kSkipOperator || r == kSkipAborted ||
+          r == kSkipRolledBack || r == to_string(SkipReason::kUnreachable) || r == to_string(SkipReason::kStopped) ||
+          r == to_string(SkipReason::kNoAgent));
 }
 
 class Machine {
@@ -61,6 +63,12 @@ class Machine {
 
   void observe_member(std::size_t i, const Observations& obs);
   void issue(std::size_t i);
+  // Blue-green steps (issue #13 item 4): a member in its soak waits for soak_until, then its Retire is issued
+  // (true while it soaks or just left the soak); a finished command moves the step to its next stage (true), or
+  // lets the step end as any other (false: Retire done, or not a blue-green step).
+  bool soaking(std::size_t i);
+  bool blue_green_done(std::size_t i);
+  Status rollback(const Action& a, const std::string& note);
   // A node-pool step whose drain a disruption budget holds: no command yet (true).
   bool held(std::size_t i);
   bool check_failure_policies();
@@ -144,7 +152,9 @@ std::string step_text(const MemberState& m) {
 bool Machine::held(std::size_t i) {
   const MemberState& m = st_.members[i];
   const Step& step = m.steps[m.step];
-  if (step.kind != StepKind::kNodePool || obs_ == nullptr) return false;
+  // Only a step's drain of its own pool waits for a budget: a blue-green Retire drains nothing (its pool is empty)
+  // and a rollback's Restore must not wait (it puts the workloads back where they ran).
+  if (step.kind != StepKind::kNodePool || obs_ == nullptr || m.swap != SwapStage::kReplace) return false;
   const auto hold = obs_->drain_holds.find(m.cluster + "/" + step.pool);
   if (hold == obs_->drain_holds.end()) return false;
   if (st_.phase == RunPhase::kAborted) {  // nothing of this step ran: it never will
@@ -169,11 +179,30 @@ void Machine::issue(std::size_t i) {
     set_member(i, MemberPhase::kUpgrading, step_text(m) + " (its drain no longer breaks a disruption budget)");
   }
   CommandToIssue c;
-  c.id = command_id(st_.seq, i, m.step, m.attempt);
+  c.id = member_command_id(st_, i);
   c.cluster = m.cluster;
   c.cluster_id = m.cluster_id;
   if (step.kind == StepKind::kControlPlane) {
     c.payload = protocol::UpgradeControlPlane{*step.kubernetes_version};
+  } else if (!step.replacement.empty()) {
+    protocol::BlueGreenNodePool p;
+    p.pool = step.pool;
+    p.new_pool = step.replacement;
+    switch (m.swap) {
+      case SwapStage::kReplace:
+      case SwapStage::kSoak:  // not issued: observe_member waits out the soak without a command
+        p.phase = protocol::BlueGreenPhase::kReplace;
+        p.kubernetes_version = step.kubernetes_version;
+        p.node_image_version = step.node_image;
+        break;
+      case SwapStage::kRetire:
+        p.phase = protocol::BlueGreenPhase::kRetire;
+        break;
+      case SwapStage::kRestore:
+        p.phase = protocol::BlueGreenPhase::kRestore;
+        break;
+    }
+    c.payload = std::move(p);
   } else {
     protocol::UpgradeNodePool p;
     p.pool = step.pool;
@@ -187,10 +216,29 @@ void Machine::issue(std::size_t i) {
   d_.commands.push_back(std::move(c));
 }
 
+bool Machine::soaking(std::size_t i) {
+  MemberState& m = st_.members[i];
+  if (m.swap != SwapStage::kSoak) return false;
+  const Step& step = m.steps[m.step];
+  if (now_ < m.soak_until.value_or(now_)) {
+    wake(*m.soak_until);
+    return true;
+  }
+  // The soak is over (an aborted run lets it end too: the step in hand finishes): the old pool goes.
+  m.swap = SwapStage::kRetire;
+  m.soak_until.reset();
+  set_member(i, MemberPhase::kUpgrading,
+             step_text(m) + ": soak over; deleting the old pool " + step.pool + " (" + step.replacement +
+                 " carries its workloads)");
+  issue(i);
+  return true;
+}
+
 void Machine::observe_member(std::size_t i, const Observations& obs) {
+  if (soaking(i)) return;
   MemberState& m = st_.members[i];
   auto cluster = obs.clusters.find(m.cluster);
-  const auto cmd = obs.commands.find(command_id(st_.seq, i, m.step, m.attempt));
+  const auto cmd = obs.commands.find(member_command_id(st_, i));
   if (cmd == obs.commands.end()) {
     if (cluster == obs.clusters.end() || !cluster->second.exists || cluster->second.id != m.cluster_id) {
       m.skip_reason = kSkipClusterDeleted;
@@ -201,7 +249,8 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
     return;
   }
   const CommandObservation& c = cmd->second;
-  if (c.final) {
+  // A blue-green step's Retire and Restore are not the step's work on its nodes: only its Replace counts.
+  if (c.final && m.swap == SwapStage::kReplace) {
     const Step& done = m.steps[m.step];
     d_.finished_steps.push_back({done.kind, done.nodes, c.succeeded, c.seconds});
   }
@@ -211,9 +260,13 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
     return;
   }
   if (!c.succeeded) {
-    set_member(i, MemberPhase::kFailed, step_text(m) + " failed: " + c.message);
+    const std::string what = m.swap == SwapStage::kRetire    ? " (deleting the old pool)"
+                             : m.swap == SwapStage::kRestore ? " (its rollback)"
+                                                             : "";
+    set_member(i, MemberPhase::kFailed, step_text(m) + what + " failed: " + c.message);
     return;
   }
+  if (blue_green_done(i)) return;
   ++m.step;
   d_.changed_members.push_back(i);
   if (m.step >= m.steps.size()) {
@@ -239,6 +292,36 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
   }
   set_member(i, MemberPhase::kUpgrading, step_text(m));
   issue(i);
+}
+
+bool Machine::blue_green_done(std::size_t i) {
+  MemberState& m = st_.members[i];
+  const Step& step = m.steps[m.step];
+  if (step.replacement.empty()) return false;
+  switch (m.swap) {
+    case SwapStage::kReplace: {
+      const Seconds soak = st_.spec.node_upgrade.blue_green ? st_.spec.node_upgrade.blue_green->soak : Seconds{0};
+      m.swap = SwapStage::kSoak;
+      m.soak_until = now_ + soak;
+      set_member(i, MemberPhase::kUpgrading,
+                 step_text(m) + ": workloads moved to " + step.replacement + "; the old pool " + step.pool +
+                     " is kept until " + format_rfc3339(*m.soak_until) + " (:rollback moves them back until then)");
+      soaking(i);
+      return true;
+    }
+    case SwapStage::kRestore:
+      m.skip_reason = kSkipRolledBack;
+      set_member(i, MemberPhase::kSkipped,
+                 step_text(m) + " rolled back: the workloads are back on " + step.pool + " and " + step.replacement +
+                     " is deleted");
+      return true;
+    case SwapStage::kSoak:
+    case SwapStage::kRetire:
+      m.swap = SwapStage::kReplace;  // the step is done: the next starts at its first command
+      m.soak_until.reset();
+      return false;
+  }
+  return false;
 }
 
 int Machine::failures(std::size_t s, std::optional<std::size_t> group) const {
@@ -541,6 +624,42 @@ void Machine::advance(const Observations& obs) {
   }
 }
 
+Status Machine::rollback(const Action& a, const std::string& note) {
+  std::vector<std::size_t> soaking_members;
+  for (std::size_t i = 0; i < st_.members.size(); ++i) {
+    const MemberState& m = st_.members[i];
+    if (!a.target.empty() && m.cluster != a.target) continue;
+    if (m.swap == SwapStage::kSoak && in_flight(m.phase)) soaking_members.push_back(i);
+  }
+  if (!a.target.empty() && st_.member(a.target) == nullptr) {
+    return make_error(ErrorCode::kNotFound, "cluster " + a.target + " is not a member of the run", "cluster");
+  }
+  if (soaking_members.empty()) {
+    return make_error(ErrorCode::kConflict,
+                      (a.target.empty() ? "no member of the run" : "cluster " + a.target) +
+                          " has a blue-green pool in its soak; a pool is rolled back only after its workloads moved "
+                          "and before its old pool is deleted",
+                      a.target.empty() ? "" : "cluster", "invalid-state");
+  }
+  for (std::size_t i : soaking_members) {
+    MemberState& m = st_.members[i];
+    const Step& step = m.steps[m.step];
+    m.swap = SwapStage::kRestore;
+    m.soak_until.reset();
+    set_member(i, MemberPhase::kUpgrading,
+               step_text(m) + ": rolled back" + note + "; moving the workloads back to " + step.pool +
+                   " and deleting " + step.replacement);
+    issue(i);
+  }
+  // A rollback says the new pools are not good: no member starts until an operator resumes (or aborts) the run.
+  if (st_.phase == RunPhase::kRunning) {
+    set_run(RunPhase::kPaused, "rolled back" + note + " (" + std::to_string(soaking_members.size()) + " pool" +
+                                   (soaking_members.size() == 1 ? "" : "s") +
+                                   "); resume to go on with the other members, or abort");
+  }
+  return Ok{};
+}
+
 Error refused(const RunState& st, std::string_view what) {
   return make_error(ErrorCode::kConflict,
                     "cannot " + std::string(what) + " a run that is " + std::string(to_string(st.phase)), "",
@@ -617,6 +736,8 @@ Status Machine::act(const Action& a) {
     }
     case ActionKind::kSkip:
       break;
+    case ActionKind::kRollback:
+      return rollback(a, by + why);
     case ActionKind::kRetry: {
       if (st_.phase == RunPhase::kPending || st_.phase == RunPhase::kAborted) return refused(st_, "retry");
       int retried = 0;
@@ -625,6 +746,8 @@ Status Machine::act(const Action& a) {
         if (m.phase != MemberPhase::kFailed && !(m.phase == MemberPhase::kSkipped && retryable_skip(m))) continue;
         ++m.attempt;
         m.skip_reason.clear();
+        m.swap = SwapStage::kReplace;  // a blue-green step starts again from its Replace (new ids by attempt)
+        m.soak_until.reset();
         m.finished_at.reset();
         set_member(i, MemberPhase::kPending, "retry, attempt " + std::to_string(m.attempt) + by);
         ++retried;
@@ -805,6 +928,8 @@ std::string_view to_string(ActionKind k) {
       return "approve";
     case ActionKind::kRetry:
       return "retry";
+    case ActionKind::kRollback:
+      return "rollback";
   }
   return "";
 }

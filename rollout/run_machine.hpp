@@ -29,6 +29,12 @@
 //    notBefore; HealthCheck passes after `soak` of unbroken health of its scope, fails at `timeout` (pausing the
 //    run); a paused run opens no gate and starts no member, but gates already open keep their clocks;
 //  - the run is Completed when every stage is final and no member failed, Failed when some did;
+//  - blue-green pools (issue #13 item 4): a step with a replacement pool runs as Replace (new pool up and admitted,
+//    workloads moved), a soak of the spec's blueGreen.soak with no command (the member stays Upgrading and holds
+//    its slot: its upgrade is not over while it can be rolled back), then Retire (the old pool deleted); :rollback
+//    within the soak runs Restore instead and the member ends Skipped (RolledBack). The soak and its Retire are the
+//    step in hand: an aborted run, or a maintenance window that closes meanwhile, lets them finish (the old pool is
+//    cordoned and empty; deleting it disturbs nothing);
 //  - disruption budgets (issue #15 item 1): a node-pool step whose drain would take more of a workload's replicas
 //    down than its budget allows is not issued; the member stays Upgrading with the reason, the decision lists the
 //    held drain (the placement loop moves those replicas elsewhere, make before break), and a timer looks again
@@ -119,7 +125,11 @@ Decision advance(RunState& state, const Observations& observations, TimePoint no
 // Operators' actions. Each either changes the state (and says so in the decision's events) or is refused:
 // kConflict for an action the run's phase forbids (naming the phase), kNotFound for a gate/member/group/stage
 // the run does not have.
-enum class ActionKind { kStart, kPause, kResume, kAbort, kSkip, kApprove, kRetry };
+// kRollback (issue #13 item 4): every member whose blue-green pool is in its soak (or the one cluster `target`
+// names) has its workloads moved back and the new pool deleted (blue_green_node_pool Restore); it ends Skipped,
+// reason RolledBack (:retry runs it again). A Running run is paused: no member starts until an operator resumes
+// or aborts it. kConflict when no such member is soaking.
+enum class ActionKind { kStart, kPause, kResume, kAbort, kSkip, kApprove, kRetry, kRollback };
 enum class SkipTarget { kMember, kGroup, kStage, kGate, kWait };
 struct Action {
   ActionKind kind = ActionKind::kStart;

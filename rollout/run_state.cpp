@@ -130,6 +130,35 @@ std::string command_id(std::int64_t run_seq, std::size_t member_index, std::size
          std::to_string(attempt);
 }
 
+std::string member_command_id(const RunState& state, std::size_t member_index) {
+  const MemberState& m = state.members[member_index];
+  std::string id = command_id(state.seq, member_index, m.step, m.attempt);
+  if (m.swap == SwapStage::kRetire) id += ".retire";
+  if (m.swap == SwapStage::kRestore) id += ".restore";
+  return id;
+}
+
+std::string_view to_string(SwapStage s) {
+  switch (s) {
+    case SwapStage::kReplace:
+      return "Replace";
+    case SwapStage::kSoak:
+      return "Soak";
+    case SwapStage::kRetire:
+      return "Retire";
+    case SwapStage::kRestore:
+      return "Restore";
+  }
+  return "";
+}
+
+std::optional<SwapStage> parse_swap_stage(std::string_view s) {
+  for (SwapStage stage : {SwapStage::kReplace, SwapStage::kSoak, SwapStage::kRetire, SwapStage::kRestore}) {
+    if (to_string(stage) == s) return stage;
+  }
+  return std::nullopt;
+}
+
 nlohmann::json run_status_to_json(const RunState& st) {
   using nlohmann::json;
   json stages = json::array();
@@ -234,7 +263,10 @@ nlohmann::json member_to_json(const MemberState& m) {
                         {"message", m.message},
                         {"startedAt", time_or_null(m.started_at)},
                         {"finishedAt", time_or_null(m.finished_at)}};
-  if (m.window) out["window"] = *m.window;  // absent in rows written before maintenance windows: none
+  if (m.window) out["window"] = *m.window;              // absent in rows written before maintenance windows: none
+  if (m.swap != SwapStage::kReplace || m.soak_until) {  // absent: a step not blue-green, or at its first command
+    out["blueGreen"] = {{"stage", to_string(m.swap)}, {"soakUntil", time_or_null(m.soak_until)}};
+  }
   return out;
 }
 
@@ -265,6 +297,13 @@ Result<MemberState> member_from_json(const nlohmann::json& j) {
     m.started_at = *started;
     m.finished_at = *finished;
     if (auto w = j.find("window"); w != j.end() && !w->is_null()) m.window = w->get<std::size_t>();
+    if (auto bg = j.find("blueGreen"); bg != j.end() && !bg->is_null()) {
+      auto stage = parse_swap_stage(bg->at("stage").get<std::string>());
+      auto soak = read_time(*bg, "soakUntil");
+      if (!stage || !soak) return make_error(ErrorCode::kInternal, "stored rollout member has a bad blueGreen");
+      m.swap = *stage;
+      m.soak_until = *soak;
+    }
   } catch (const nlohmann::json::exception& e) {
     return make_error(ErrorCode::kInternal, std::string("stored rollout member is malformed: ") + e.what());
   }

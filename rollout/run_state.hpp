@@ -78,6 +78,14 @@ struct StageState {
   bool operator==(const StageState&) const = default;
 };
 
+// Where a blue-green step (Step::replacement, issue #13 item 4) stands; each stage but kSoak is one
+// blue_green_node_pool command. kReplace: the new pool is made and the workloads moved (the step's first command).
+// kSoak: no command; the old pool is kept, cordoned and empty, until soak_until. kRetire: the old pool is deleted.
+// kRestore: a :rollback moves the workloads back and deletes the new pool. Other steps stay kReplace.
+enum class SwapStage { kReplace, kSoak, kRetire, kRestore };
+std::string_view to_string(SwapStage s);
+std::optional<SwapStage> parse_swap_stage(std::string_view s);
+
 struct MemberState {
   std::string cluster;
   std::string cluster_id;
@@ -96,6 +104,8 @@ struct MemberState {
   std::string message;
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> finished_at;
+  SwapStage swap = SwapStage::kReplace;  // the current step's, when it is blue-green
+  std::optional<TimePoint> soak_until;   // kSoak: when the old pool is deleted
   bool operator==(const MemberState&) const = default;
 };
 
@@ -129,6 +139,9 @@ RunState initial_run_state(std::string name, std::int64_t seq, RunSpec spec, con
 // The command id of a member's step: "ro.<seq>.<member index>.<step>.<attempt>" (fits validate_command_id), so a
 // restarted executor issues the same ids and the queue's idempotency by id does the rest.
 std::string command_id(std::int64_t run_seq, std::size_t member_index, std::size_t step, int attempt);
+// The command a member's current step waits for: command_id(), with ".retire" or ".restore" after it for those
+// stages of a blue-green step (kSoak waits for none; its id is the Replace's, already finished).
+std::string member_command_id(const RunState& state, std::size_t member_index);
 
 // The run-level parts (phase, message, stages, gates, counters, times) as one JSON document, and a member as
 // another: the two halves fleetd stores (rollouts.status, rollout_members.state). run_status_from_json reads into

@@ -1,5 +1,6 @@
 #include "rollout/step.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "model/field_path.hpp"
@@ -29,6 +30,7 @@ json to_json(const Step& step) {
   if (step.kubernetes_version) out["kubernetesVersion"] = model::to_string(*step.kubernetes_version);
   if (!step.node_image.empty()) out["nodeImage"] = step.node_image;
   if (!step.from_node_image.empty()) out["fromNodeImage"] = step.from_node_image;
+  if (!step.replacement.empty()) out["replacementPool"] = step.replacement;
   return out;
 }
 
@@ -48,11 +50,12 @@ Result<Step> step_from_json(const json& j) {
     return model::invalid_field("kind", "must be ControlPlane or NodePool (is \"" + *kind + "\")");
   }
   // A control-plane hop has no pool and no image: refuse them rather than drop them.
-  auto known =
-      out.kind == StepKind::kControlPlane
-          ? model::reject_unknown_fields(j, {"kind", "kubernetesVersion", "nodes", "gpuNodes"}, "")
-          : model::reject_unknown_fields(
-                j, {"kind", "pool", "kubernetesVersion", "nodeImage", "fromNodeImage", "nodes", "gpuNodes"}, "");
+  auto known = out.kind == StepKind::kControlPlane
+                   ? model::reject_unknown_fields(j, {"kind", "kubernetesVersion", "nodes", "gpuNodes"}, "")
+                   : model::reject_unknown_fields(j,
+                                                  {"kind", "pool", "kubernetesVersion", "nodeImage", "fromNodeImage",
+                                                   "replacementPool", "nodes", "gpuNodes"},
+                                                  "");
   if (!known) return known.error();
 
   if (out.kind == StepKind::kNodePool) {
@@ -60,6 +63,13 @@ Result<Step> step_from_json(const json& j) {
     if (!pool) return pool.error();
     if (auto s = model::validate_dns1123_label(*pool, "pool"); !s) return s.error();
     out.pool = *pool;
+    auto replacement = model::optional_string(j, "replacementPool", "");
+    if (!replacement) return replacement.error();
+    if (*replacement) {
+      if (auto s = model::validate_dns1123_label(**replacement, "replacementPool"); !s) return s.error();
+      if (**replacement == out.pool) return model::invalid_field("replacementPool", "must differ from pool");
+      out.replacement = **replacement;
+    }
   }
   auto version = model::optional_string(j, "kubernetesVersion", "");
   if (!version) return version.error();
@@ -99,8 +109,32 @@ std::string describe(const Step& step) {
   if (step.kind == StepKind::kControlPlane) return "control plane → " + target;
   std::string out =
       "pool " + step.pool + " → " + target + " (" + std::to_string(step.nodes) + (step.nodes == 1 ? " node" : " nodes");
+  if (!step.replacement.empty()) {
+    out = "pool " + step.pool + " → " + step.replacement + " at " + target + " (" + std::to_string(step.nodes) +
+          (step.nodes == 1 ? " node" : " nodes");
+  }
   if (step.gpu_nodes > 0) out += ", " + std::to_string(step.gpu_nodes) + " GPU";
-  return out + ")";
+  return out + (step.replacement.empty() ? ")" : ", blue-green)");
+}
+
+int pool_number(const std::string& pool) {
+  std::size_t digits = pool.size();
+  while (digits > 0 && pool[digits - 1] >= '0' && pool[digits - 1] <= '9') --digits;
+  if (digits == pool.size() || pool.size() - digits > 6) return 1;
+  return std::stoi(pool.substr(digits));
+}
+
+std::string numbered_pool_name(const std::string& pool, int number) {
+  constexpr std::size_t kAksPoolNameLength = 12;
+  std::size_t digits = pool.size();
+  while (digits > 0 && pool[digits - 1] >= '0' && pool[digits - 1] <= '9') --digits;
+  if (pool.size() - digits > 6) digits = pool.size();  // not a counter: part of the name
+  std::string stem = pool.substr(0, digits);
+  const std::string suffix = std::to_string(number);
+  const std::size_t limit = std::max(kAksPoolNameLength, pool.size());
+  if (stem.size() + suffix.size() > limit) stem.resize(limit - suffix.size());
+  if (stem.empty()) stem = "p";  // a pool named only by digits ("1" → "p2"): a DNS label starts with a letter here
+  return stem + suffix;
 }
 
 }  // namespace fleet::rollout

@@ -21,11 +21,33 @@ struct Step {
   int nodes = 0;
   int gpu_nodes = 0;
   std::string from_node_image;  // with node_image: the image the pool ran when the run was planned (rollback's)
+  // Non-empty: a blue-green step (issue #13 item 4): `pool` is replaced by a new pool of this name at the targets
+  // (blue_green_node_pool), not reimaged in place. The planner picks a name the cluster has no pool by.
+  std::string replacement;
   bool operator==(const Step&) const = default;
 };
 
 nlohmann::json to_json(const Step& step);
 Result<Step> step_from_json(const nlohmann::json& j);
-std::string describe(const Step& step);  // "control plane → 1.31.11", "pool gpu → 1.32.7, AKSUbuntu-… (4 nodes)"
+// "control plane → 1.31.11", "pool gpu → 1.32.7, AKSUbuntu-… (4 nodes)", "pool gpu → gpu2 at 1.32.7 (4 nodes,
+// blue-green)".
+std::string describe(const Step& step);
+
+// The name of a blue-green step's new pool: the pool's name with its trailing number bumped ("gpu" → "gpu2",
+// "gpu2" → "gpu3", "pool-9" → "pool-10"), bumped again while `taken` says the cluster has a pool by that name.
+// At most 12 characters where the pool's name allows (AKS's limit for Linux pools): the stem is shortened to fit.
+template <typename Taken>
+std::string replacement_pool_name(const std::string& pool, Taken taken);
+
+std::string numbered_pool_name(const std::string& pool, int number);
+int pool_number(const std::string& pool);  // the trailing number, 1 when there is none
+
+template <typename Taken>
+std::string replacement_pool_name(const std::string& pool, Taken taken) {
+  for (int n = pool_number(pool) + 1;; ++n) {
+    std::string name = numbered_pool_name(pool, n);
+    if (!taken(name)) return name;
+  }
+}
 
 }  // namespace fleet::rollout

@@ -1,5 +1,6 @@
 #include "rollout/strategy_json.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -531,6 +532,37 @@ Result<Target> target_from_json(const json& o, std::string_view parent) {
   return out;
 }
 
+Result<std::optional<BlueGreenSettings>> blue_green_from_json(const json& o, const std::string& parent) {
+  auto obj = model::optional_object(o, "blueGreen", parent);
+  if (!obj) return obj.error();
+  if (!*obj) return std::optional<BlueGreenSettings>();
+  const json& j = **obj;
+  const std::string path = at(parent, "blueGreen");
+  if (auto s = model::reject_unknown_fields(j, {"pools", "soak"}, path); !s) return s.error();
+  BlueGreenSettings out;
+  if (auto it = j.find("pools"); it != j.end() && !it->is_null()) {
+    const std::string pools = at(path, "pools");
+    if (!it->is_array()) return model::wrong_type(pools, "an array of pool names", *it);
+    if (it->size() > kMaxBlueGreenPools) {
+      return model::invalid_field(pools, "at most " + std::to_string(kMaxBlueGreenPools) + " pools");
+    }
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const std::string f = model::index_path(pools, i);
+      const json& name = (*it)[i];
+      if (!name.is_string()) return model::wrong_type(f, "a pool name", name);
+      if (auto s = model::validate_dns1123_label(name.get<std::string>(), f); !s) return s.error();
+      if (std::find(out.pools.begin(), out.pools.end(), name.get<std::string>()) != out.pools.end()) {
+        return model::invalid_field(f, "pool " + name.get<std::string>() + " is listed twice");
+      }
+      out.pools.push_back(name.get<std::string>());
+    }
+  }
+  auto soak = optional_duration(j, "soak", path);
+  if (!soak) return soak.error();
+  out.soak = soak->value_or(out.soak);
+  return std::optional<BlueGreenSettings>(std::move(out));
+}
+
 Result<NodeUpgradeSettings> node_upgrade_from_json(const json& o, std::string_view parent) {
   NodeUpgradeSettings out;
   auto obj = model::optional_object(o, "nodeUpgrade", parent);
@@ -538,7 +570,8 @@ Result<NodeUpgradeSettings> node_upgrade_from_json(const json& o, std::string_vi
   if (!*obj) return out;
   const json& j = **obj;
   const std::string path = at(parent, "nodeUpgrade");
-  if (auto s = model::reject_unknown_fields(j, {"maxSurge", "maxUnavailable", "maxFailedNodes"}, path); !s) {
+  if (auto s = model::reject_unknown_fields(j, {"maxSurge", "maxUnavailable", "maxFailedNodes", "blueGreen"}, path);
+      !s) {
     return s.error();
   }
   auto surge = node_budget_member(j, "maxSurge", path, out.max_surge);
@@ -554,6 +587,9 @@ Result<NodeUpgradeSettings> node_upgrade_from_json(const json& o, std::string_vi
   auto failed = model::optional_integer(j, "maxFailedNodes", path, 0, kMaxFailedNodes);
   if (!failed) return failed.error();
   out.max_failed_nodes = static_cast<int>(failed->value_or(0));
+  auto blue_green = blue_green_from_json(j, path);
+  if (!blue_green) return blue_green.error();
+  out.blue_green = std::move(*blue_green);
   return out;
 }
 
@@ -811,6 +847,9 @@ json to_json(const RunSpec& spec) {
   out["nodeUpgrade"] = json{{"maxSurge", node_budget_json(spec.node_upgrade.max_surge)},
                             {"maxUnavailable", node_budget_json(spec.node_upgrade.max_unavailable)},
                             {"maxFailedNodes", spec.node_upgrade.max_failed_nodes}};
+  if (const auto& bg = spec.node_upgrade.blue_green) {
+    out["nodeUpgrade"]["blueGreen"] = json{{"pools", bg->pools}, {"soak", format_duration(bg->soak)}};
+  }
   return out;
 }
 

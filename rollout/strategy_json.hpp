@@ -28,7 +28,9 @@
 //    "nodeImageSelection"?: "Latest"|"Consistent"|"Custom"|"Previous", "nodeImageVersion"? (Custom only),
 //    "rollbackOf"? (Previous only, and NodeImageOnly: rollback.hpp), "allowUnsupported"?},
 //    "strategy"?: Strategy, "strategyRef"?: name  (exactly one of the two),
-//    "nodeUpgrade"?: {"maxSurge"?: NodeBudget, "maxUnavailable"?: NodeBudget, "maxFailedNodes"?: 0..1000}}
+//    "nodeUpgrade"?: {"maxSurge"?: NodeBudget, "maxUnavailable"?: NodeBudget, "maxFailedNodes"?: 0..1000,
+//                     "blueGreen"?: {"pools"?: [pool name, …] (at most 64, unique; absent or empty: every pool),
+//                                    "soak"?: Duration (default "1h")}}}
 #include <string>
 
 #include <nlohmann/json.hpp>

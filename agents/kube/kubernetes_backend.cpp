@@ -156,6 +156,13 @@ struct Planner {
     out.reason = c.reason;
     return out;
   }
+  // Blue-green pools need a driver that creates and deletes node pools (AKS agentPools PUT/DELETE); none does yet,
+  // so the command is refused at start, naming what is missing, and the run's member fails cleanly with nothing
+  // changed on the cluster.
+  Result<Parsed> operator()(const protocol::BlueGreenNodePool&) const {
+    return unsupported(protocol::CommandKind::kBlueGreenNodePool,
+                       "no upgrade driver creates or deletes node pools yet; blue-green pools run on fleet-sim only");
+  }
   static Error admission_off(protocol::CommandKind kind) {
     return unsupported(kind, "GPU node admission is off in this agent (gpu_admission), so no gpu-probe Job runs");
   }

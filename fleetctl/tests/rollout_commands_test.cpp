@@ -290,7 +290,8 @@ TEST_CASE("rollout create: the spec with an Idempotency-Key, a conflict names th
   CHECK_THAT(no_file.err, Catch::StartsWith("--filename is required"));
 }
 
-TEST_CASE("rollout start|pause|resume|abort|retry post the action with the reason, if any", "[fleetctl][rollout]") {
+TEST_CASE("rollout start|pause|resume|abort|retry|rollback post the action with the reason, if any",
+          "[fleetctl][rollout]") {
   Harness h([](const SeenRequest& req) {
     if (req.method == "POST" && req.target.rfind("/v1/rollouts/k8s-1-32:", 0) == 0) {
       json run = running_run();
@@ -319,6 +320,12 @@ TEST_CASE("rollout start|pause|resume|abort|retry post the action with the reaso
   CHECK(retry.out == "rollout/k8s-1-32 retrying failed and skipped members (Running)\n");
   CHECK(h.seen().back().target == "/v1/rollouts/k8s-1-32:retry");
   CHECK(h.seen().back().body.empty());
+  auto rollback = h.run_with_server({"rollout", "rollback", "k8s-1-32", "--cluster", "aks-1", "--reason", "p99"});
+  CHECK(rollback.out == "rollout/k8s-1-32 rolled back on aks-1 (Running)\n");
+  CHECK(h.seen().back().target == "/v1/rollouts/k8s-1-32:rollback");
+  CHECK(json::parse(h.seen().back().body) == json{{"cluster", "aks-1"}, {"reason", "p99"}});
+  CHECK(h.run_with_server({"rollout", "rollback", "k8s-1-32"}).out == "rollout/k8s-1-32 rolled back (Running)\n");
+  CHECK(json::parse(h.seen().back().body) == json::object());
   auto as_yaml = h.run_with_server({"rollout", "start", "k8s-1-32", "-o", "yaml"});
   CHECK_THAT(as_yaml.out, Catch::Contains("name: k8s-1-32\n"));
 

@@ -183,6 +183,8 @@ Result<rollout::Action> parse_action(const Call& call, rollout::ActionKind kind)
     known = model::reject_unknown_fields(body, {"member", "group", "stage", "gate", "wait", "reason"}, "");
   } else if (kind == rollout::ActionKind::kApprove) {
     known = model::reject_unknown_fields(body, {"gate", "reason"}, "");
+  } else if (kind == rollout::ActionKind::kRollback) {
+    known = model::reject_unknown_fields(body, {"cluster", "reason"}, "");
   } else {
     known = model::reject_unknown_fields(body, {"reason"}, "");
   }
@@ -197,6 +199,11 @@ Result<rollout::Action> parse_action(const Call& call, rollout::ActionKind kind)
     auto gate = model::required_string(body, "gate", "");
     if (!gate) return gate.error();
     a.target = *gate;
+  }
+  if (kind == rollout::ActionKind::kRollback) {  // absent: every member whose blue-green pool is in its soak
+    auto cluster = model::optional_string(body, "cluster", "");
+    if (!cluster) return cluster.error();
+    a.target = cluster->value_or("");
   }
   if (kind == rollout::ActionKind::kSkip) {
     const std::pair<const char*, rollout::SkipTarget> targets[] = {{"member", rollout::SkipTarget::kMember},
@@ -266,9 +273,9 @@ void register_rollout_routes(ApiService& api, const Clock& clock) {
   api.add_db_route("GET", "/v1/rollouts/{name}/events", Role::kViewer, list_events);
   api.add_db_route("POST", "/v1/rollouts/{name}:plan", Role::kViewer, plan_existing);
   const std::pair<const char*, ActionKind> actions[] = {
-      {":start", ActionKind::kStart}, {":pause", ActionKind::kPause}, {":resume", ActionKind::kResume},
-      {":abort", ActionKind::kAbort}, {":skip", ActionKind::kSkip},   {":approve", ActionKind::kApprove},
-      {":retry", ActionKind::kRetry}};
+      {":start", ActionKind::kStart}, {":pause", ActionKind::kPause},      {":resume", ActionKind::kResume},
+      {":abort", ActionKind::kAbort}, {":skip", ActionKind::kSkip},        {":approve", ActionKind::kApprove},
+      {":retry", ActionKind::kRetry}, {":rollback", ActionKind::kRollback}};
   for (const auto& [verb, kind] : actions) {
     const ActionKind k = kind;
     api.add_db_route("POST", std::string("/v1/rollouts/{name}") + verb, Role::kOperator,

@@ -48,6 +48,12 @@ json member_view(const rollout::MemberState& m, const rollout::StageSpec& spec, 
              {"message", m.message},
              {"estimateSeconds", estimate_seconds}};
   if (!m.skip_reason.empty()) mj["skipReason"] = m.skip_reason;
+  // A blue-green step past its Replace (issue #13 item 4): Soak (until soakUntil, :rollback allowed), Retire or
+  // Restore.
+  if (m.step < m.steps.size() && !m.steps[m.step].replacement.empty() && m.swap != rollout::SwapStage::kReplace) {
+    mj["blueGreen"] = {{"stage", rollout::to_string(m.swap)}};
+    put_time(mj["blueGreen"], "soakUntil", m.soak_until);
+  }
   put_time(mj, "startedAt", m.started_at);
   put_time(mj, "finishedAt", m.finished_at);
   return mj;

@@ -433,7 +433,7 @@ rollout::Observations observe(pqxx::transaction_base& txn, const rollout::RunSta
     const auto& m = state.members[i];
     names.push_back(m.cluster);
     if (rollout::in_flight(m.phase) && m.step < m.steps.size()) {
-      ids.push_back(rollout::command_id(state.seq, i, m.step, m.attempt));
+      ids.push_back(rollout::member_command_id(state, i));
     }
   }
   if (!ids.empty()) {

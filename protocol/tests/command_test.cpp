@@ -25,7 +25,7 @@ TEST_CASE("command kinds: one list, by name both ways", "[protocol][command]") {
   CHECK_FALSE(parse_command_kind("reboot"));
   CHECK(command_kinds_text() ==
         "upgrade_control_plane, upgrade_node_pool, run_probe, apply_workload, delete_workload, cordon_cluster, "
-        "cordon_node, drain_node, taint_node, set_node_admission");
+        "cordon_node, drain_node, taint_node, set_node_admission, blue_green_node_pool");
   auto e = refused("reboot", json::object());
   CHECK(e.field == "kind");
   CHECK_THAT(e.message, Catch::Contains("must be one of upgrade_control_plane"));
@@ -64,6 +64,10 @@ TEST_CASE("payloads: every kind parses to its type and round-trips", "[protocol]
        {{"node", "n1"}, {"add", {"fleet.io/gpu-unverified=:NoSchedule"}}, {"remove", {"a", "b:NoExecute"}}}},
       {"set_node_admission", {{"node", "n1"}, {"admission", "quarantined"}, {"reason", "GPU 3 fell off the bus"}}},
       {"set_node_admission", {{"node", "n1"}, {"admission", "admitted"}, {"reason", "vendor replaced the board"}}},
+      {"blue_green_node_pool",
+       {{"pool", "gpu"}, {"newPool", "gpu2"}, {"phase", "Replace"}, {"kubernetesVersion", "1.32.7"}}},
+      {"blue_green_node_pool", {{"pool", "gpu"}, {"newPool", "gpu2"}, {"phase", "Retire"}}},
+      {"blue_green_node_pool", {{"pool", "gpu"}, {"newPool", "gpu2"}, {"phase", "Restore"}}},
   };
   for (const auto& [kind, payload] : cases) {
     CAPTURE(kind, payload.dump());
@@ -121,6 +125,18 @@ TEST_CASE("payloads: bad ones are refused naming the member", "[protocol][comman
         "payload.admission");
   CHECK(refused("set_node_admission", {{"node", "n0"}, {"admission", "admitted"}, {"reason", ""}}).field ==
         "payload.reason");
+  const json swap = {{"pool", "gpu"}, {"newPool", "gpu2"}, {"phase", "Replace"}, {"nodeImageVersion", "img-2"}};
+  auto swap_with = [&](json extra) {
+    json p = swap;
+    p.merge_patch(extra);
+    return p;
+  };
+  CHECK(refused("blue_green_node_pool", swap_with({{"newPool", "gpu"}})).field == "payload.newPool");
+  CHECK(refused("blue_green_node_pool", swap_with({{"newPool", nullptr}})).field == "payload.newPool");
+  CHECK(refused("blue_green_node_pool", swap_with({{"phase", "Swap"}})).field == "payload.phase");
+  CHECK(refused("blue_green_node_pool", swap_with({{"nodeImageVersion", nullptr}})).field == "payload");
+  CHECK(refused("blue_green_node_pool", swap_with({{"phase", "Retire"}})).field == "payload.nodeImageVersion");
+  CHECK(refused("blue_green_node_pool", swap_with({{"maxSurge", 1}})).type == "unknown-field");
   auto big = refused("apply_workload", {{"blob", std::string(70 * 1024, 'x')}});
   CHECK(big.field == "payload");
   CHECK_THAT(big.message, Catch::Contains("64 KiB"));

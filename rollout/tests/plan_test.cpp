@@ -172,6 +172,32 @@ TEST_CASE("plan: a pool three minors behind is brought along so the kubelet skew
   }
 }
 
+TEST_CASE("plan: blue-green pools get a new name the cluster has not got, and a later step follows it",
+          "[rollout][plan][blue-green]") {
+  const auto catalog = small_catalog();
+  ClusterFacts c = cluster("c1");
+  c.pools = {pool("gpu", "1.30.5"), pool("gpu2", "1.30.5"), pool("old", "1.27.3", 4), pool("system", "1.30.5")};
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}));
+  spec.node_upgrade.blue_green = BlueGreenSettings{{"gpu", "old"}, Seconds{1800}};
+  const Plan plan = plan_of(spec, {c}, catalog);
+  const MemberPlan& m = plan.members.at(0);
+  REQUIRE(m.skip == SkipReason::kNone);
+  std::vector<std::string> pools;
+  for (const auto& s : m.steps) {
+    if (s.kind == StepKind::kNodePool) pools.push_back(s.pool + ">" + (s.replacement.empty() ? "-" : s.replacement));
+  }
+  // "old" is brought along before the first hop (old → old2), then upgraded at the end under its new name
+  // (old2 → old3); gpu2 is taken, so gpu becomes gpu3; gpu2 and system are upgraded in place.
+  CHECK(pools == std::vector<std::string>{"old>old2", "gpu>gpu3", "gpu2>-", "old2>old3", "system>-"});
+
+  CHECK(replacement_pool_name("pool-9", [](const std::string&) { return false; }) == "pool-10");
+  CHECK(replacement_pool_name("gpunodepool1", [](const std::string&) { return false; }) == "gpunodepool2");
+  CHECK(replacement_pool_name("gpunodepool9", [](const std::string&) { return false; }) == "gpunodepoo10");
+  CHECK(replacement_pool_name("a-very-long-pool-name", [](const std::string&) { return false; }) ==
+        "a-very-long-pool-nam2");  // no longer than the name it replaces
+  CHECK(replacement_pool_name("7", [](const std::string&) { return false; }) == "p8");
+}
+
 TEST_CASE("plan: every skip reason", "[rollout][plan]") {
   const auto catalog = small_catalog();
   const auto spec = full_spec("1.32.7", stages_of({"wave1"}));

@@ -201,13 +201,24 @@ struct Harness {
       CHECK(c.cluster_id == m->cluster_id);
       CHECK(in_flight(m->phase));
       REQUIRE(m->step < m->steps.size());
-      CHECK(c.id == command_id(st.seq, i, m->step, m->attempt));
+      CHECK(c.id == member_command_id(st, i));
+      CHECK(c.id.rfind(command_id(st.seq, i, m->step, m->attempt), 0) == 0);
       // No step begins outside the member's maintenance window, the first or a later one.
       if (m->window) CHECK(window_status(strategy.maintenance_windows[*m->window].window, now).open);
       const Step& step = m->steps[m->step];
       if (step.kind == StepKind::kControlPlane) {
         REQUIRE(std::holds_alternative<protocol::UpgradeControlPlane>(c.payload));
         CHECK(std::get<protocol::UpgradeControlPlane>(c.payload).kubernetes_version == *step.kubernetes_version);
+      } else if (!step.replacement.empty()) {
+        REQUIRE(std::holds_alternative<protocol::BlueGreenNodePool>(c.payload));
+        const auto& p = std::get<protocol::BlueGreenNodePool>(c.payload);
+        CHECK(p.pool == step.pool);
+        CHECK(p.new_pool == step.replacement);
+        CHECK(m->swap != SwapStage::kSoak);  // the soak waits without a command
+        if (p.phase == protocol::BlueGreenPhase::kReplace) {
+          CHECK(p.kubernetes_version == step.kubernetes_version);
+          CHECK(p.node_image_version == step.node_image);
+        }
       } else {
         REQUIRE(std::holds_alternative<protocol::UpgradeNodePool>(c.payload));
         const auto& p = std::get<protocol::UpgradeNodePool>(c.payload);
@@ -1259,6 +1270,127 @@ TEST_CASE("run: an aborted run skips a member whose drain is held", "[rollout][r
   h.tick();
   CHECK(h.member("c0").phase == MemberPhase::kSkipped);
   CHECK_THAT(h.member("c0").message, Catch::Contains("aborted while step 2/2"));
+}
+
+RunSpec blue_green_spec(Seconds soak) {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}));
+  spec.node_upgrade.blue_green = BlueGreenSettings{{"system"}, soak};
+  return spec;
+}
+
+std::vector<protocol::BlueGreenPhase> phases_for(const Harness& h, const std::string& cluster,
+                                                 const std::vector<Decision>& decisions) {
+  std::vector<protocol::BlueGreenPhase> out;
+  for (const auto& d : decisions) {
+    for (const auto& c : d.commands) {
+      if (c.cluster == cluster && std::holds_alternative<protocol::BlueGreenNodePool>(c.payload)) {
+        out.push_back(std::get<protocol::BlueGreenNodePool>(c.payload).phase);
+      }
+    }
+  }
+  (void)h;
+  return out;
+}
+
+TEST_CASE("blue-green: Replace, a soak without a command, then Retire, the member holding its slot meanwhile",
+          "[rollout][run][blue-green]") {
+  RunSpec spec = blue_green_spec(Seconds{600});
+  spec.strategy.stages[0].groups[0].max_concurrency = Budget{1, false};
+  Harness h(spec, fleet_of("wave1", 2, "c"));
+  REQUIRE(h.member("c0").steps.size() == 2);
+  const Step& pool_step = h.member("c0").steps[1];
+  CHECK(pool_step.pool == "system");
+  CHECK(pool_step.replacement == "system2");
+  h.ok(start());
+  // c0's control plane, then its Replace.
+  h.drive_until([&] { return h.member("c0").swap == SwapStage::kSoak; });
+  const TimePoint soak_from = h.now;
+  CHECK(h.member("c0").phase == MemberPhase::kUpgrading);
+  CHECK(*h.member("c0").soak_until == soak_from + 600s);
+  CHECK_THAT(h.member("c0").message, Catch::Contains("workloads moved to system2; the old pool system is kept until"));
+  CHECK(h.member("c1").phase == MemberPhase::kPending);  // c0 holds the one slot through its soak
+  Decision d = h.tick();
+  CHECK(d.commands.empty());
+  REQUIRE(d.wake_at.has_value());
+  CHECK(*d.wake_at == soak_from + 600s);
+  // The soak runs out: Retire, with its own id.
+  h.now = soak_from + 599s;
+  d = h.tick();
+  REQUIRE(d.commands.size() == 1);
+  CHECK(d.commands[0].id == command_id(kSeq, h.index_of("c0"), 1, 1) + ".retire");
+  CHECK(std::get<protocol::BlueGreenNodePool>(d.commands[0].payload).phase == protocol::BlueGreenPhase::kRetire);
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(h.member("c0").phase == MemberPhase::kSucceeded);
+  CHECK(h.member("c0").swap == SwapStage::kReplace);
+  CHECK(h.member("c1").phase == MemberPhase::kSucceeded);
+}
+
+TEST_CASE("blue-green: :rollback within the soak restores the pool, pauses the run, and :retry runs it again",
+          "[rollout][run][blue-green]") {
+  Harness h(blue_green_spec(Seconds{3600}), fleet_of("wave1", 2, "c"));
+  h.refused(Action{ActionKind::kRollback, SkipTarget::kMember, "", "alice", ""}, ErrorCode::kConflict);
+  h.ok(start());
+  h.drive_until([&] { return h.member("c0").swap == SwapStage::kSoak && h.member("c1").swap == SwapStage::kSoak; });
+  h.refused(Action{ActionKind::kRollback, SkipTarget::kMember, "c9", "alice", ""}, ErrorCode::kNotFound);
+
+  // One cluster: its pool goes back, the other keeps soaking; the run pauses.
+  Decision d = h.ok(Action{ActionKind::kRollback, SkipTarget::kMember, "c0", "alice", "p99 latency doubled"});
+  REQUIRE(d.commands.size() == 1);
+  CHECK(d.commands[0].id == command_id(kSeq, h.index_of("c0"), 1, 1) + ".restore");
+  CHECK(std::get<protocol::BlueGreenNodePool>(d.commands[0].payload).phase == protocol::BlueGreenPhase::kRestore);
+  CHECK(h.st.phase == RunPhase::kPaused);
+  CHECK_THAT(h.st.message, Catch::Contains("rolled back by alice: p99 latency doubled (1 pool)"));
+  CHECK(h.member("c0").swap == SwapStage::kRestore);
+  CHECK(h.member("c1").swap == SwapStage::kSoak);
+  h.refused(Action{ActionKind::kRollback, SkipTarget::kMember, "c0", "alice", ""}, ErrorCode::kConflict);
+  for (const auto& c : d.commands) {
+    h.obs.commands.emplace(c.id, CommandObservation{});
+    h.cluster_of[c.id] = c.cluster;
+  }
+  h.finish();
+  h.tick();
+  CHECK(h.member("c0").phase == MemberPhase::kSkipped);
+  CHECK(h.member("c0").skip_reason == "RolledBack");
+  CHECK_THAT(h.member("c0").message, Catch::Contains("the workloads are back on system and system2 is deleted"));
+
+  // A paused run lets c1's soak run out and retire its pool (a step in hand finishes).
+  h.drive_until([&] { return h.member("c1").phase == MemberPhase::kSucceeded; });
+  CHECK(h.st.phase == RunPhase::kPaused);
+
+  // :retry runs the rolled-back member again from its Replace, with new ids.
+  h.ok(simple(ActionKind::kRetry));
+  CHECK(h.member("c0").attempt == 2);
+  CHECK(h.member("c0").swap == SwapStage::kReplace);
+  std::vector<Decision> decisions;
+  decisions.push_back(h.tick());
+  CHECK(phases_for(h, "c0", decisions) == std::vector{protocol::BlueGreenPhase::kReplace});
+  CHECK(decisions[0].commands[0].id == command_id(kSeq, h.index_of("c0"), 1, 2));
+}
+
+TEST_CASE("blue-green: a failed Replace or Restore fails the member naming the phase", "[rollout][run][blue-green]") {
+  Harness h(blue_green_spec(Seconds{60}), fleet_of("wave1", 1, "c"));
+  h.ok(start());
+  h.drive_until([&] { return h.member("c0").steps[1].replacement == "system2" && h.member("c0").step == 1; });
+  h.failing.insert("c0");
+  h.drive();
+  CHECK(h.member("c0").phase == MemberPhase::kFailed);
+  CHECK(h.member("c0").message == "step 2/2: pool system → system2 at 1.32.7, " + kImageJan +
+                                      " (3 nodes, blue-green) failed: node aks-1 failed its GPU probe");
+}
+
+TEST_CASE("blue-green: the stored form keeps the soak, and a restarted executor waits it out the same",
+          "[rollout][run][blue-green]") {
+  Harness h(blue_green_spec(Seconds{900}), fleet_of("wave1", 1, "c"));
+  h.ok(start());
+  h.drive_until([&] { return h.member("c0").swap == SwapStage::kSoak; });
+  const json stored = member_to_json(h.member("c0"));
+  CHECK(stored["blueGreen"]["stage"] == "Soak");
+  auto back = member_from_json(json::parse(stored.dump()));
+  REQUIRE(back);
+  CHECK(*back == h.member("c0"));
+  h.drive();  // advance_at compares every decision with one made from the stored rows
+  CHECK(h.st.phase == RunPhase::kCompleted);
 }
 
 TEST_CASE("window: members outside their window wait, the others run, and start when it opens", "[rollout][window]") {

@@ -658,6 +658,30 @@ TEST_CASE("strategy json: strategy or strategyRef, node upgrade settings", "[rol
   check_error(parse(R"(, "strategyRef": "x", "nodeUpgrade": {"surge": 1})"), "nodeUpgrade.surge", "unknown-field");
   check_error(parse(R"(, "strategyRef": "x", "nodeUpgrade": [])"), "nodeUpgrade");
 
+  // Blue-green pools (issue #13 item 4).
+  auto bg = parse(R"(, "strategyRef": "x", "nodeUpgrade": {"blueGreen": {"pools": ["gpu"], "soak": "20m"}})");
+  REQUIRE(bg);
+  REQUIRE(bg->node_upgrade.blue_green);
+  CHECK(bg->node_upgrade.blue_green->pools == std::vector<std::string>{"gpu"});
+  CHECK(bg->node_upgrade.blue_green->soak == Seconds{1200});
+  CHECK(bg->node_upgrade.blue_green->applies_to("gpu"));
+  CHECK_FALSE(bg->node_upgrade.blue_green->applies_to("system"));
+  auto every = parse(R"(, "strategyRef": "x", "nodeUpgrade": {"blueGreen": {}})");
+  REQUIRE(every);
+  CHECK(every->node_upgrade.blue_green->applies_to("system"));
+  CHECK(every->node_upgrade.blue_green->soak == Seconds{3600});
+  CHECK_FALSE(defaults->node_upgrade.blue_green);
+  check_error(parse(R"(, "strategyRef": "x", "nodeUpgrade": {"blueGreen": {"pools": ["gpu", "gpu"]}})"),
+              "nodeUpgrade.blueGreen.pools[1]", "invalid-field", "twice");
+  check_error(parse(R"(, "strategyRef": "x", "nodeUpgrade": {"blueGreen": {"pools": ["GPU"]}})"),
+              "nodeUpgrade.blueGreen.pools[0]");
+  check_error(parse(R"(, "strategyRef": "x", "nodeUpgrade": {"blueGreen": {"pools": "gpu"}})"),
+              "nodeUpgrade.blueGreen.pools");
+  check_error(parse(R"(, "strategyRef": "x", "nodeUpgrade": {"blueGreen": {"soak": "forever"}})"),
+              "nodeUpgrade.blueGreen.soak");
+  check_error(parse(R"(, "strategyRef": "x", "nodeUpgrade": {"blueGreen": {"surge": 1}})"),
+              "nodeUpgrade.blueGreen.surge", "unknown-field");
+
   // The frozen form keeps strategyRef beside the inline strategy fleetd resolved; only the frozen reader takes both.
   RunSpec resolved = *nodes;
   resolved.strategy = *strategy(R"({"stages": [{"name": "a", "updateGroups": ["g"]}]})");
@@ -716,23 +740,27 @@ TEST_CASE("strategy json: a rich strategy round-trips", "[rollout][strategy]") {
   spec.target.node_image_selection = NodeImageSelection::kCustom;
   spec.target.custom_node_image = "AzureLinux-3-202510.01.0";
   spec.strategy = st;
-  spec.node_upgrade = NodeUpgradeSettings{{0, false}, {10, true}, 3};
+  spec.node_upgrade = NodeUpgradeSettings{{0, false}, {10, true}, 3, BlueGreenSettings{{"gpu", "gpu2"}, Seconds{1800}}};
   auto back = run_spec_from_json(to_json(spec));
   REQUIRE(back);
   CHECK(*back == spec);
 }
 
 TEST_CASE("strategy json: steps as JSON and in words", "[rollout][strategy][step]") {
-  Step cp{StepKind::kControlPlane, "", model::parse_kubernetes_version("1.31.11"), "", 0, 0, ""};
+  Step cp{StepKind::kControlPlane, "", model::parse_kubernetes_version("1.31.11"), "", 0, 0, "", ""};
   Step pool{StepKind::kNodePool,
             "gpu",
             model::parse_kubernetes_version("1.32.7"),
             "AKSUbuntu-2204gen2-202510.01.0",
             4,
             4,
+            "",
             ""};
-  Step image_only{StepKind::kNodePool, "system", std::nullopt, "AzureLinux-3-202510.01.0", 1, 0, ""};
-  Step version_only{StepKind::kNodePool, "cpu", model::parse_kubernetes_version("1.32.7"), "", 3, 0, ""};
+  Step image_only{StepKind::kNodePool, "system", std::nullopt, "AzureLinux-3-202510.01.0", 1, 0, "", ""};
+  Step version_only{StepKind::kNodePool, "cpu", model::parse_kubernetes_version("1.32.7"), "", 3, 0, "", ""};
+  Step swap{StepKind::kNodePool, "gpu", model::parse_kubernetes_version("1.32.7"), "", 4, 4, "", "gpu2"};
+  CHECK(describe(swap) == "pool gpu → gpu2 at 1.32.7 (4 nodes, 4 GPU, blue-green)");
+  CHECK(to_json(swap)["replacementPool"] == "gpu2");
   CHECK(describe(cp) == "control plane → 1.31.11");
   CHECK(describe(pool) == "pool gpu → 1.32.7, AKSUbuntu-2204gen2-202510.01.0 (4 nodes, 4 GPU)");
   CHECK(describe(image_only) == "pool system → AzureLinux-3-202510.01.0 (1 node)");
@@ -743,7 +771,7 @@ TEST_CASE("strategy json: steps as JSON and in words", "[rollout][strategy][step
                              "nodeImage": "AKSUbuntu-2204gen2-202510.01.0", "nodes": 4, "gpuNodes": 4})"));
   CHECK(to_json(cp) == json::parse(R"({"kind": "ControlPlane", "kubernetesVersion": "1.31.11", "nodes": 0,
                                        "gpuNodes": 0})"));
-  for (const Step& s : {cp, pool, image_only, version_only}) {
+  for (const Step& s : {cp, pool, image_only, version_only, swap}) {
     auto back = step_from_json(to_json(s));
     INFO(to_json(s).dump());
     REQUIRE(back);
