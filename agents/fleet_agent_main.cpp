@@ -150,7 +150,7 @@ Result<Backend> make_sim_backend(const Flags& f, const std::string& cluster) {
     spec->clusters[0].name = cluster;
   }
   double scale = f.time_scale > 0 ? f.time_scale : spec->time_scale;
-  auto sim = std::make_unique<SimBackend>(SimCluster::from_fleet_spec(*spec, index), scaled_steady_clock(scale));
+  auto sim = std::make_unique<SimBackend>(SimCluster::from_fleet_spec(*spec, index), scaled_steady_clock(scale), scale);
   Backend out;
   SimBackend* raw = sim.get();
   out.hints.next_due = [raw, scale]() -> std::optional<std::chrono::milliseconds> {

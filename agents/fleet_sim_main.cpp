@@ -384,7 +384,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < spec->clusters.size(); ++i) {
     auto a = std::make_unique<SimAgent>();
     a->spec = spec->clusters[i];
-    a->backend = std::make_unique<SimBackend>(SimCluster::from_fleet_spec(*spec, i), clock);
+    a->backend = std::make_unique<SimBackend>(SimCluster::from_fleet_spec(*spec, i), clock, scale);
     if (!f.manifests_dir.empty()) a->backend->set_manifests_dir(f.manifests_dir);
     auto client =
         AgentClient::create({f.server, f.ca_file, FLEET_VERSION, std::chrono::milliseconds(15000), f.insecure_http});

@@ -10,8 +10,13 @@
 
 namespace fleet::agent {
 
-SimBackend::SimBackend(SimCluster cluster, std::function<double()> clock)
-    : cluster_(std::move(cluster)), clock_(std::move(clock)) {}
+SimBackend::SimBackend(SimCluster cluster, std::function<double()> clock, double time_scale)
+    : cluster_(std::move(cluster)), clock_(std::move(clock)) {
+  const auto since_zero = std::chrono::duration<double>(clock_() / time_scale);
+  cluster_.set_wall_clock(
+      std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(since_zero),
+      time_scale);
+}
 
 Result<model::ClusterInventory> SimBackend::inventory() {
   cluster_.advance(clock_());

@@ -15,8 +15,9 @@ namespace fleet::agent {
 
 class SimBackend final : public ClusterBackend {
  public:
-  // `clock` returns simulated seconds; it must not go backwards.
-  SimBackend(SimCluster cluster, std::function<double()> clock);
+  // `clock` returns simulated seconds at `time_scale` simulated seconds per real one; it must not go backwards.
+  // The cluster maps wall times (a command's notAfter) onto it from now on.
+  SimBackend(SimCluster cluster, std::function<double()> clock, double time_scale = 1);
 
   std::string_view name() const override { return "sim"; }
   Result<model::ClusterInventory> inventory() override;

@@ -201,6 +201,7 @@ Status SimCluster::validate(const protocol::UpgradeNodePool& p, Running& run) co
   const int size = static_cast<int>(nodes.size());
   run.concurrency = std::max(1, p.max_surge.resolve(size, true) + p.max_unavailable.resolve(size, false));
   run.max_failed_nodes = p.max_failed_nodes;
+  if (p.not_after) run.stop_at = sim_time_of(*p.not_after);
   if (const Running* r = busy_upgrade()) return conflict("the cluster is busy with command " + r->command.id);
   for (const model::NodeInfo* n : nodes) {
     bool needs = (!run.kubernetes_version.empty() && n->kubernetes_version != run.kubernetes_version) ||
@@ -317,6 +318,13 @@ Result<StartResult> SimCluster::start(const protocol::Command& command, double n
         run.status.message = "every node of pool " + run.pool + " is already at the target";
       } else {
         start_pool_nodes(run, now);
+        if (run.stop_at && now >= *run.stop_at) {  // delivered after its notAfter: not one node starts
+          run.status.state = protocol::CommandState::kSucceeded;
+          run.status.stopped = true;
+          run.status.message = "pool " + run.pool +
+                               ": notAfter had passed when the command arrived; no node started (" +
+                               std::to_string(run.tasks.size()) + " left)";
+        }
       }
       break;
     case CommandKind::kRunProbe:
@@ -376,6 +384,7 @@ Result<StartResult> SimCluster::start(const protocol::Command& command, double n
 void SimCluster::start_pool_nodes(Running& run, double at) {
   // A failure over the budget stops new nodes from starting; those in flight still finish and are restored.
   if (run.status.nodes_failed > run.max_failed_nodes) return;
+  if (run.stop_at && at >= *run.stop_at) return;  // the window's end: the nodes in hand finish, no other starts
   int in_flight = 0;
   for (const NodeTask& t : run.tasks) in_flight += t.step != Step::kPending && t.step != Step::kDone;
   for (NodeTask& t : run.tasks) {
@@ -503,7 +512,8 @@ void SimCluster::complete_task(Running& run, NodeTask& task, const std::string& 
     in_flight |= t.step != Step::kPending && t.step != Step::kDone;
     pending += t.step == Step::kPending;
   }
-  if (in_flight || (pending > 0 && run.status.nodes_failed <= run.max_failed_nodes)) return;
+  const bool past_stop = pool_upgrade && run.stop_at && at >= *run.stop_at;
+  if (in_flight || (pending > 0 && run.status.nodes_failed <= run.max_failed_nodes && !past_stop)) return;
 
   const int total = run.status.nodes_total;
   const int failed = run.status.nodes_failed;
@@ -513,6 +523,11 @@ void SimCluster::complete_task(Running& run, NodeTask& task, const std::string& 
       run.status.message = std::to_string(failed) + " of " + std::to_string(total) + " nodes of pool " + run.pool +
                            " failed (maxFailedNodes " + std::to_string(run.max_failed_nodes) + "); " +
                            std::to_string(pending) + " nodes not started";
+    } else if (pending > 0) {  // past its notAfter
+      run.status.state = protocol::CommandState::kSucceeded;
+      run.status.stopped = true;
+      run.status.message = "pool " + run.pool + " stopped at its notAfter after " + std::to_string(total - pending) +
+                           " of " + std::to_string(total) + " nodes; " + std::to_string(pending) + " left";
     } else {
       run.status.state = protocol::CommandState::kSucceeded;
       run.status.message = "pool " + run.pool + " upgraded: " + std::to_string(total - failed) + " of " +
@@ -527,6 +542,15 @@ void SimCluster::complete_task(Running& run, NodeTask& task, const std::string& 
     if (failed > 0) run.status.message += "; " + std::to_string(failed) + " quarantined";
   }
   finish(run, at);
+}
+
+void SimCluster::set_wall_clock(Clock::WallTime origin, double time_scale) {
+  wall_origin_ = origin;
+  time_scale_ = time_scale;
+}
+
+double SimCluster::sim_time_of(Clock::WallTime t) const {
+  return std::chrono::duration<double>(t - wall_origin_).count() * time_scale_;
 }
 
 void SimCluster::adopt_node_image() {

@@ -74,6 +74,11 @@ class SimCluster {
   const admission::AdmissionState& admission() const { return admission_; }
   // Simulated seconds as wall time (the admission machine's clock): 2026-01-01T00:00:00Z plus `at`.
   static Clock::WallTime wall_time(double at);
+  // How a wall time a command carries (upgrade_node_pool's notAfter) maps onto simulated seconds: `origin` is the
+  // wall time of simulated second 0 and `time_scale` simulated seconds pass per real one. By default wall_time()'s
+  // epoch at scale 1; SimBackend sets the real mapping of its scaled clock.
+  void set_wall_clock(Clock::WallTime origin, double time_scale);
+  double sim_time_of(Clock::WallTime t) const;
 
  private:
   // kAdmitting: waiting for the admission machine to admit or quarantine the node (no due time of its own).
@@ -96,7 +101,8 @@ class SimCluster {
     std::string pool;
     int concurrency = 1;
     int max_failed_nodes = 0;
-    std::vector<NodeTask> tasks;  // node pool upgrades and probes, in node name order
+    std::optional<double> stop_at;  // upgrade_node_pool's notAfter on the simulated clock: no node starts from then
+    std::vector<NodeTask> tasks;    // node pool upgrades and probes, in node name order
     // blue_green_node_pool (sim_blue_green.cpp): the old pool's nodes paired with the new pool's, by position in
     // node name order; Replace's tasks are the new nodes' (provisioned, then admitted) and then the old nodes'
     // (drained once every new node is up); Restore's are the new nodes' (drained, then deleted).
@@ -163,6 +169,8 @@ class SimCluster {
   ClusterSpec spec_;
   SimOptions options_;
   std::uint64_t seed_;
+  Clock::WallTime wall_origin_ = wall_time(0);
+  double time_scale_ = 1;
   model::ClusterInventory inventory_;
   bool cordoned_ = false;
   double now_ = 0;

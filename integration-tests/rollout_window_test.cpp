@@ -4,7 +4,8 @@
 // start on the minute, the smallest granularity a window has; the test therefore waits 25 to 85 s for the opening.
 // Checked: the plan names each cluster's window; the window=soon members wait (WaitingForWindow, with an event
 // saying when their window opens) while the others run; the run completes; from the events, no member started
-// outside its window.
+// outside its window. A second case closes a window while a pool is being upgraded (issue #13 item 2's "lets the
+// node in hand finish and stops before the next").
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
@@ -146,4 +147,86 @@ TEST_CASE("fleet-sim: members outside their maintenance window wait for it, none
   CHECK(waited.size() == kWindowClusters / 2);
   CHECK(starts.size() == kWindowClusters);
   for (const auto& [cluster, n] : starts) CHECK(n == 1);
+}
+
+// A window that closes while a node pool is being upgraded: the agent (fleet-sim on a real-time clock) starts no
+// node from the window's end, finishes the one in hand and reports the step stopped; the member waits for the next
+// window, with the pool partly upgraded. The run is started 16 s before the window closes, with a 2 s control
+// plane and 13-15 s nodes, so that the first pool step is in flight when it does (the test waits up to a minute
+// for that moment).
+TEST_CASE("fleet-sim: a window that closes mid-pool stops the upgrade between nodes, and the member waits",
+          "[integration][rollout][window][fleet-sim]") {
+  using namespace std::chrono;
+  TempDir dir;
+  FleetdProcess fleetd{FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1"})};
+  auto spec = agent::generate_fleet_spec(1, "h100:8x100%", 17);
+  REQUIRE(spec);
+  spec->time_scale = 1;
+  spec->durations = agent::Durations{2, 12, 1, 2};
+  const std::string cluster = spec->clusters[0].name;
+  const auto sim = start_fleet_sim(fleetd, dir.path(), *spec);
+  REQUIRE(wait_for_ready_clusters(fleetd, 1, "1.31.4"));
+
+  // The window closes on the next whole minute at least 20 s away.
+  const auto wall = WallClock::now();
+  const auto minute = floor<minutes>(wall);
+  const WallClock::time_point closes =
+      minute + minutes(1) - wall >= seconds(20) ? minute + minutes(1) : minute + minutes(2);
+  const json body = {{"name", "closing"},
+                     {"target", {{"type", "Full"}, {"kubernetesVersion", "1.32.7"}, {"allowUnsupported", true}}},
+                     {"strategy",
+                      {{"stages", {{{"name", "all"}, {"labelSelector", "env"}}}},
+                       {"maintenanceWindows", {{{"window", utc_window(closes - minutes(5), minutes(5))}}}}}}};
+  fleetd.call_json("POST", "/v1/rollouts", body.dump(), 201);
+  std::this_thread::sleep_until(closes - seconds(16));
+  fleetd.call_json("POST", "/v1/rollouts/closing:start", "");
+
+  json member;
+  const auto deadline = steady_clock::now() + seconds(90);
+  for (;;) {
+    member = fleetd.call_json("GET", "/v1/rollouts/closing")["stages"][0]["members"][0];
+    if (member["state"] == "WaitingForWindow") break;
+    INFO(member.dump());
+    REQUIRE((member["state"] == "Upgrading" || member["state"] == "Probing" || member["state"] == "Pending"));
+    REQUIRE(steady_clock::now() < deadline);
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  INFO(member.dump());
+  CHECK(member["step"] == 2);  // the first pool step, not done
+  CHECK_THAT(member["message"].get<std::string>(),
+             Catch::Contains("stopped between nodes at its maintenance window's end"));
+  // The agent's report: succeeded, stopped, with nodes left; the pool is part upgraded.
+  const json commands = fleetd.call_json("GET", "/v1/clusters/" + cluster + "/commands?limit=10");
+  json pool_command;
+  for (const auto& c : commands["items"]) {
+    if (c["kind"] == "upgrade_node_pool") pool_command = c;
+  }
+  REQUIRE(pool_command.is_object());
+  CHECK(pool_command["state"] == "succeeded");
+  CHECK(pool_command["payload"]["notAfter"] == fleet::format_rfc3339(closes));
+  CHECK(pool_command["progress"]["stopped"] == true);
+  const int total = pool_command["progress"]["nodesTotal"];
+  const int done = pool_command["progress"]["nodesDone"];
+  CHECK(done >= 1);
+  CHECK(done < total);
+  const auto finished = fleet::parse_timestamp(pool_command["finishedAt"].get<std::string>());
+  REQUIRE(finished);
+  CHECK(*finished >= closes);  // the node in hand finished after the window's end; none started after it
+  const std::string pool = pool_command["payload"]["pool"];
+  // The nodes as the next heartbeat reports them.
+  int upgraded = 0;
+  int in_pool = 0;
+  for (int i = 0; i < 25 && !(in_pool == total && upgraded == done); ++i) {
+    if (i > 0) std::this_thread::sleep_for(milliseconds(200));
+    const json nodes = fleetd.call_json("GET", "/v1/clusters/" + cluster + "/nodes");
+    upgraded = in_pool = 0;
+    for (const auto& n : nodes["items"]) {
+      if (n["pool"] != pool) continue;
+      ++in_pool;
+      upgraded += n["kubernetesVersion"] == "1.32.7" ? 1 : 0;
+    }
+  }
+  CHECK(in_pool == total);
+  CHECK(upgraded == done);
+  fleetd.call_json("POST", "/v1/rollouts/closing:abort", "");
 }

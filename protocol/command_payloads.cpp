@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "common/time_format.hpp"
 #include "model/field_path.hpp"
 #include "model/inventory.hpp"
 #include "model/json_read.hpp"
@@ -85,7 +86,7 @@ Result<CommandPayload> upgrade_control_plane(const json& p) {
 Result<CommandPayload> upgrade_node_pool(const json& p) {
   if (auto s = model::reject_unknown_fields(p,
                                             {"pool", "kubernetesVersion", "nodeImageVersion", "driverVersion",
-                                             "cudaVersion", "maxSurge", "maxUnavailable", "maxFailedNodes"},
+                                             "cudaVersion", "maxSurge", "maxUnavailable", "maxFailedNodes", "notAfter"},
                                             kPath);
       !s) {
     return s.error();
@@ -123,6 +124,13 @@ Result<CommandPayload> upgrade_node_pool(const json& p) {
   auto max_failed = model::optional_integer(p, "maxFailedNodes", kPath, 0, static_cast<std::int64_t>(model::kMaxNodes));
   if (!max_failed) return max_failed.error();
   out.max_failed_nodes = static_cast<int>(max_failed->value_or(0));
+  auto not_after = model::optional_string(p, "notAfter", kPath);
+  if (!not_after) return not_after.error();
+  if (*not_after) {
+    auto t = parse_timestamp(**not_after);
+    if (!t) return model::invalid_field(field("notAfter"), "must be an RFC 3339 time such as 2026-12-07T06:00:00Z");
+    out.not_after = *t;
+  }
   return CommandPayload{std::move(out)};
 }
 
@@ -527,6 +535,7 @@ json to_json(const CommandPayload& payload) {
       if (!c.node_image_version.empty()) j["nodeImageVersion"] = c.node_image_version;
       if (!c.driver_version.empty()) j["driverVersion"] = c.driver_version;
       if (!c.cuda_version.empty()) j["cudaVersion"] = c.cuda_version;
+      if (c.not_after) j["notAfter"] = format_rfc3339(*c.not_after);
       return j;
     }
     json operator()(const RunProbe& c) const { return c.nodes ? json{{"nodes", *c.nodes}} : json::object(); }

@@ -6,6 +6,7 @@
 //
 // Every payload is a JSON object; unknown members are refused (an older agent cannot honour a newer field).
 // Errors are kInvalid and name the member as "payload.<path>".
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -49,6 +50,9 @@ struct UpgradeNodePool {
   NodeBudget max_surge{1, false};
   NodeBudget max_unavailable{0, false};
   int max_failed_nodes = 0;  // nodes that may fail before the command fails
+  // A maintenance window's end (issue #13 item 2): no node starts at or after it; the nodes in hand finish and the
+  // command ends succeeded with CommandStatus::stopped when nodes are left. JSON "notAfter": RFC 3339.
+  std::optional<std::chrono::system_clock::time_point> not_after;
   bool operator==(const UpgradeNodePool&) const = default;
 };
 

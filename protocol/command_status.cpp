@@ -17,16 +17,18 @@ std::string_view to_string(CommandState state) {
 }
 
 json to_json(const CommandStatus& s) {
-  return {{"id", s.id},
-          {"kind", s.kind},
-          {"state", to_string(s.state)},
-          {"message", s.message},
-          {"startedAt", s.started_at},
-          {"finishedAt", s.finished_at ? json(*s.finished_at) : json(nullptr)},
-          {"nodesTotal", s.nodes_total},
-          {"nodesDone", s.nodes_done},
-          {"nodesFailed", s.nodes_failed},
-          {"details", s.details}};
+  json j = {{"id", s.id},
+            {"kind", s.kind},
+            {"state", to_string(s.state)},
+            {"message", s.message},
+            {"startedAt", s.started_at},
+            {"finishedAt", s.finished_at ? json(*s.finished_at) : json(nullptr)},
+            {"nodesTotal", s.nodes_total},
+            {"nodesDone", s.nodes_done},
+            {"nodesFailed", s.nodes_failed},
+            {"details", s.details}};
+  if (s.stopped) j["stopped"] = true;
+  return j;
 }
 
 json to_json(const CommandEvent& e) {

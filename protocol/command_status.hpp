@@ -27,6 +27,9 @@ struct CommandStatus {
   int nodes_done = 0;   // finished, either way
   int nodes_failed = 0;
   nlohmann::json details = nlohmann::json::object();  // per-node outcome, {"node": "admitted" | "quarantined" | …}
+  // upgrade_node_pool with notAfter (a maintenance window's end, issue #13 item 2): it reached notAfter with nodes
+  // left and stopped before the next one; the state is succeeded, and the nodes done are done. JSON "stopped": true.
+  bool stopped = false;
   bool operator==(const CommandStatus&) const = default;
 };
 nlohmann::json to_json(const CommandStatus& status);

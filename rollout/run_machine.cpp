@@ -68,6 +68,8 @@ class Machine {
   // lets the step end as any other (false: Retire done, or not a blue-green step).
   bool soaking(std::size_t i);
   bool blue_green_done(std::size_t i);
+  // A node-pool step the agent stopped at the window's end with nodes left: it waits for the window to open.
+  void stopped_at_window_end(std::size_t i, const std::string& agent_message);
   Status rollback(const Action& a, const std::string& note);
   // A node-pool step whose drain a disruption budget holds: no command yet (true).
   bool held(std::size_t i);
@@ -211,6 +213,9 @@ void Machine::issue(std::size_t i) {
     p.max_surge = st_.spec.node_upgrade.max_surge;
     p.max_unavailable = st_.spec.node_upgrade.max_unavailable;
     p.max_failed_nodes = st_.spec.node_upgrade.max_failed_nodes;
+    // Within a maintenance window the agent stops between nodes at its end (the window's occurrence fixes it, so
+    // a re-issue after a restart carries the same payload).
+    if (const auto w = window_of(m); w && w->open) p.not_after = w->changes_at;
     c.payload = std::move(p);
   }
   d_.commands.push_back(std::move(c));
@@ -249,8 +254,8 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
     return;
   }
   const CommandObservation& c = cmd->second;
-  // A blue-green step's Retire and Restore are not the step's work on its nodes: only its Replace counts.
-  if (c.final && m.swap == SwapStage::kReplace) {
+  // A blue-green step's Retire and Restore are not the step's work on its nodes, nor is a stopped step all of it.
+  if (c.final && m.swap == SwapStage::kReplace && !c.stopped) {
     const Step& done = m.steps[m.step];
     d_.finished_steps.push_back({done.kind, done.nodes, c.succeeded, c.seconds});
   }
@@ -267,7 +272,9 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
     return;
   }
   if (blue_green_done(i)) return;
+  if (c.stopped) return stopped_at_window_end(i, c.message);
   ++m.step;
+  m.stops = 0;
   d_.changed_members.push_back(i);
   if (m.step >= m.steps.size()) {
     set_member(i, MemberPhase::kSucceeded, "upgraded to " + m.to_version);
@@ -291,6 +298,22 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
     return;
   }
   set_member(i, MemberPhase::kUpgrading, step_text(m));
+  issue(i);
+}
+
+void Machine::stopped_at_window_end(std::size_t i, const std::string& agent_message) {
+  MemberState& m = st_.members[i];
+  ++m.stops;
+  const auto w = window_of(m);
+  if (w && !w->open) {
+    wake(w->changes_at);
+    set_member(i, MemberPhase::kWaitingForWindow,
+               step_text(m) + " stopped between nodes at its maintenance window's end (" + agent_message +
+                   "); the rest waits for it to open at " + format_rfc3339(w->changes_at));
+    return;
+  }
+  // The agent's clock reached the end before fleetd's did (or the window was changed): go on at once.
+  set_member(i, MemberPhase::kUpgrading, step_text(m) + " (stopped early by the agent; issued again)");
   issue(i);
 }
 
@@ -746,6 +769,7 @@ Status Machine::act(const Action& a) {
         if (m.phase != MemberPhase::kFailed && !(m.phase == MemberPhase::kSkipped && retryable_skip(m))) continue;
         ++m.attempt;
         m.skip_reason.clear();
+        m.stops = 0;
         m.swap = SwapStage::kReplace;  // a blue-green step starts again from its Replace (new ids by attempt)
         m.soak_until.reset();
         m.finished_at.reset();

@@ -18,8 +18,11 @@
 //    if no slot is free then, it goes back to Pending. The window is checked before the cluster's reachability.
 //    A member Upgrading or Probing when its window closes finishes the step in hand (its command is in flight)
 //    and stops before the next: WaitingForWindow again, with an event, no slot held; it goes on from its next
-//    step as above once the window opens (stopping between nodes inside a step is not done yet). :skip and
-//    :abort treat a WaitingForWindow member as a Pending one;
+//    step as above once the window opens. Inside a node-pool step it stops between nodes: the command carries the
+//    window's end as notAfter, the agent starts no node from then on, lets the nodes in hand finish and reports the
+//    step stopped; the member waits for the window the same way and the step is issued again when it opens, with
+//    a new id (MemberState::stops), for the nodes left. :skip and :abort treat a WaitingForWindow member as a
+//    Pending one;
 //  - failures count per group, stage and run; a count beyond the effective policy's maxFailures (minus what a
 //    :resume acknowledged) pauses the run (Pause) or is recorded and passed (Continue);
 //  - when a group's members are final its after-gates open; when every group is final the stage soaks for
@@ -56,7 +59,8 @@ struct CommandObservation {
   bool succeeded = false;
   bool probing = false;  // a node of the step is waiting for its GPU probe
   std::string message;
-  double seconds = 0;  // final: from queued to finished, on fleetd's clock (for the step-duration metrics)
+  double seconds = 0;    // final: from queued to finished, on fleetd's clock (for the step-duration metrics)
+  bool stopped = false;  // succeeded at its notAfter (the window's end) with nodes of the pool left
 };
 
 struct ClusterObservation {

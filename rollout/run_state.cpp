@@ -133,6 +133,7 @@ std::string command_id(std::int64_t run_seq, std::size_t member_index, std::size
 std::string member_command_id(const RunState& state, std::size_t member_index) {
   const MemberState& m = state.members[member_index];
   std::string id = command_id(state.seq, member_index, m.step, m.attempt);
+  if (m.stops > 0) id += ".w" + std::to_string(m.stops);
   if (m.swap == SwapStage::kRetire) id += ".retire";
   if (m.swap == SwapStage::kRestore) id += ".restore";
   return id;
@@ -264,6 +265,7 @@ nlohmann::json member_to_json(const MemberState& m) {
                         {"startedAt", time_or_null(m.started_at)},
                         {"finishedAt", time_or_null(m.finished_at)}};
   if (m.window) out["window"] = *m.window;              // absent in rows written before maintenance windows: none
+  if (m.stops > 0) out["stops"] = m.stops;              // absent: 0
   if (m.swap != SwapStage::kReplace || m.soak_until) {  // absent: a step not blue-green, or at its first command
     out["blueGreen"] = {{"stage", to_string(m.swap)}, {"soakUntil", time_or_null(m.soak_until)}};
   }
@@ -297,6 +299,7 @@ Result<MemberState> member_from_json(const nlohmann::json& j) {
     m.started_at = *started;
     m.finished_at = *finished;
     if (auto w = j.find("window"); w != j.end() && !w->is_null()) m.window = w->get<std::size_t>();
+    if (auto stops = j.find("stops"); stops != j.end() && !stops->is_null()) m.stops = stops->get<int>();
     if (auto bg = j.find("blueGreen"); bg != j.end() && !bg->is_null()) {
       auto stage = parse_swap_stage(bg->at("stage").get<std::string>());
       auto soak = read_time(*bg, "soakUntil");

@@ -104,6 +104,9 @@ struct MemberState {
   std::string message;
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> finished_at;
+  // Times the current node-pool step stopped at its window's end with nodes left (issue #13 item 2): part of its
+  // command id, so that the step issued again when the window opens is a new command.
+  int stops = 0;
   SwapStage swap = SwapStage::kReplace;  // the current step's, when it is blue-green
   std::optional<TimePoint> soak_until;   // kSoak: when the old pool is deleted
   bool operator==(const MemberState&) const = default;
@@ -139,8 +142,9 @@ RunState initial_run_state(std::string name, std::int64_t seq, RunSpec spec, con
 // The command id of a member's step: "ro.<seq>.<member index>.<step>.<attempt>" (fits validate_command_id), so a
 // restarted executor issues the same ids and the queue's idempotency by id does the rest.
 std::string command_id(std::int64_t run_seq, std::size_t member_index, std::size_t step, int attempt);
-// The command a member's current step waits for: command_id(), with ".retire" or ".restore" after it for those
-// stages of a blue-green step (kSoak waits for none; its id is the Replace's, already finished).
+// The command a member's current step waits for: command_id(), with ".w<stops>" after it when the step stopped at
+// a window's end before, and ".retire" or ".restore" for those stages of a blue-green step (kSoak waits for none;
+// its id is the Replace's, already finished).
 std::string member_command_id(const RunState& state, std::size_t member_index);
 
 // The run-level parts (phase, message, stages, gates, counters, times) as one JSON document, and a member as

@@ -1,5 +1,6 @@
 #include "agents/sim_cluster.hpp"
 #include "agents/testing/start_command.hpp"
+#include "common/time_format.hpp"
 
 #include <algorithm>
 #include <set>
@@ -585,6 +586,39 @@ TEST_CASE("status and events have a JSON form", "[agent]") {
   CHECK(e["commandId"] == "u");
   CHECK(e.contains("node"));
   CHECK_FALSE(to_json(events[0]).contains("node"));
+}
+
+TEST_CASE("a pool upgrade stops between nodes at its notAfter, and a second command does the nodes left",
+          "[agent][sim]") {
+  SimCluster sim = make_sim();  // 4 GPU nodes, one at a time
+  // notAfter one simulated second in: the first node is in hand then and finishes; no other starts.
+  auto r = sim.start(pool_upgrade("stop.1", {{"notAfter", format_rfc3339(SimCluster::wall_time(1))}}), 0);
+  REQUIRE(r.ok());
+  while (auto due = sim.next_due()) sim.advance(*due);
+  auto first = sim.status("stop.1");
+  REQUIRE(first);
+  CHECK(first->state == protocol::CommandState::kSucceeded);
+  CHECK(first->stopped);
+  CHECK(first->nodes_done == 1);
+  CHECK_THAT(first->message, Catch::Contains("stopped at its notAfter after 1 of 4 nodes; 3 left"));
+  CHECK(protocol::to_json(*first)["stopped"] == true);
+  check_node_invariants(sim);  // the node in hand was restored; the others were never touched
+
+  // The same step again (a new id, no notAfter): only the three left.
+  auto rest = run_to_end(sim, pool_upgrade("stop.2"), sim.now());
+  CHECK(rest.state == protocol::CommandState::kSucceeded);
+  CHECK_FALSE(rest.stopped);
+  CHECK(rest.nodes_total == 3);
+  check_node_invariants(sim);
+
+  // Delivered after its notAfter: nothing starts, and it says so.
+  SimCluster late = make_sim();
+  late.advance(100);
+  auto none = late.start(pool_upgrade("late.1", {{"notAfter", format_rfc3339(SimCluster::wall_time(50))}}), 100);
+  REQUIRE(none.ok());
+  CHECK(none->status.stopped);
+  CHECK(none->status.nodes_done == 0);
+  CHECK_THAT(none->status.message, Catch::Contains("no node started"));
 }
 
 }  // namespace

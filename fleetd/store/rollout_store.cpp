@@ -93,7 +93,8 @@ constexpr const char* kStepHistory =
     "GROUP BY c.provider, a.kind";
 constexpr const char* kCommandObservations =
     "SELECT id, state, message, fleet_command_probing(progress), "
-    "COALESCE(extract(epoch FROM finished_at - created_at), 0)::float8 "
+    "COALESCE(extract(epoch FROM finished_at - created_at), 0)::float8, "
+    "COALESCE(progress->>'stopped' = 'true', false) "
     "FROM agent_commands WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";
 
 StrategyRecord strategy_from_row(const pqxx::row& r) {
@@ -446,6 +447,7 @@ rollout::Observations observe(pqxx::transaction_base& txn, const rollout::RunSta
       c.message = r[2].as<std::string>();
       c.probing = r[3].as<bool>();
       c.seconds = r[4].as<double>();
+      c.stopped = r[5].as<bool>();
       obs.commands.emplace(r[0].as<std::string>(), std::move(c));
     }
   }

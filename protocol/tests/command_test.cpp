@@ -49,7 +49,8 @@ TEST_CASE("payloads: every kind parses to its type and round-trips", "[protocol]
         {"nodeImageVersion", "AKSUbuntu-2204gen2containerd-202511.01.0"},
         {"maxSurge", "25%"},
         {"maxUnavailable", 1},
-        {"maxFailedNodes", 2}}},
+        {"maxFailedNodes", 2},
+        {"notAfter", "2026-12-07T06:00:00Z"}}},
       {"run_probe", {{"nodes", {"n2", "n1", "n1"}}}},
       {"run_probe", json::object()},
       {"apply_workload",
@@ -106,6 +107,8 @@ TEST_CASE("payloads: bad ones are refused naming the member", "[protocol][comman
   CHECK(refused("upgrade_node_pool", with({{"maxSurge", "120%"}})).field == "payload.maxSurge");
   CHECK(refused("upgrade_node_pool", with({{"maxSurge", -1}})).field == "payload.maxSurge");
   CHECK(refused("upgrade_node_pool", with({{"maxFailedNodes", 1.5}})).field == "payload.maxFailedNodes");
+  CHECK(refused("upgrade_node_pool", with({{"notAfter", "tomorrow"}})).field == "payload.notAfter");
+  CHECK(refused("upgrade_node_pool", with({{"notAfter", 1700000000}})).field == "payload.notAfter");
   CHECK(refused("run_probe", {{"nodes", {1}}}).field == "payload.nodes[0]");
   CHECK(refused("run_probe", {{"node", "n1"}}).type == "unknown-field");
   CHECK(refused("apply_workload", json::object()).field == "payload.manifests");

@@ -228,6 +228,13 @@ struct Harness {
         CHECK(p.max_surge == st.spec.node_upgrade.max_surge);
         CHECK(p.max_unavailable == st.spec.node_upgrade.max_unavailable);
         CHECK(p.max_failed_nodes == st.spec.node_upgrade.max_failed_nodes);
+        // Inside a window the agent stops between nodes at its end; without one it never stops.
+        if (m->window) {
+          const WindowStatus w = window_status(strategy.maintenance_windows[*m->window].window, now);
+          CHECK(p.not_after == std::optional(w.changes_at));
+        } else {
+          CHECK_FALSE(p.not_after);
+        }
       }
     }
 
@@ -1538,6 +1545,42 @@ TEST_CASE("window: a window closing mid-member lets the step in hand finish and 
     INFO(e.name << " began a step at " << format_rfc3339(e.at));
     CHECK(window_status(h.spec.strategy.maintenance_windows[0].window, e.at).open);
   }
+}
+
+TEST_CASE("window: a node-pool step carries the window's end, and one the agent stopped there goes on next window",
+          "[rollout][window]") {
+  RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}));
+  spec.strategy.maintenance_windows.push_back(
+      window_rule("", R"({"days": ["Thu"], "start": "00:00", "duration": "10m", "timeZone": "UTC"})"));
+  Harness h(spec, fleet_of("wave1", 1, "c"));
+  h.now = at("2026-01-15T00:00:00Z");
+  h.ok(start());
+  h.drive_until([&] { return h.member("c0").step == 1; });  // the control plane is done; the pool step is sent
+  const std::string first = h.issued.back();
+  CHECK(first == command_id(kSeq, 0, 1, 1));
+  // The pool step's payload says where the window ends (Harness::check compares it with the window too).
+  // The agent reached it with nodes left: it stopped between nodes.
+  h.now = at("2026-01-15T00:10:30Z");
+  CommandObservation& obs = h.obs.commands.at(first);
+  obs.final = obs.succeeded = obs.stopped = true;
+  obs.message = "pool system stopped at its notAfter after 1 of 3 nodes; 2 left";
+  const Decision stopped = h.tick();
+  CHECK(stopped.commands.empty());
+  CHECK(h.member("c0").phase == MemberPhase::kWaitingForWindow);
+  CHECK(h.member("c0").step == 1);  // the step is not done
+  CHECK(h.member("c0").stops == 1);
+  CHECK_THAT(h.member("c0").message, Catch::Contains("stopped between nodes at its maintenance window's end (pool "
+                                                     "system stopped at its notAfter after 1 of 3 nodes; 2 left)"));
+  REQUIRE(stopped.wake_at);
+  CHECK(*stopped.wake_at == at("2026-01-22T00:00:00Z"));
+  // Next week's window: the same step again, under a new id, for the nodes left; then the run completes.
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(std::find(h.issued.begin(), h.issued.end(), first + ".w1") != h.issued.end());
+  CHECK(h.member("c0").stops == 0);
+  CHECK(h.member_events("c0") == std::vector<std::string>{"Pending>Upgrading", "Upgrading>Upgrading",
+                                                          "Upgrading>WaitingForWindow", "WaitingForWindow>Upgrading",
+                                                          "Upgrading>Succeeded"});
 }
 
 TEST_CASE("window: a member stopped between steps whose window opens while the slots are taken waits its turn",
