@@ -303,17 +303,24 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
 
 void Machine::stopped_at_window_end(std::size_t i, const std::string& agent_message) {
   MemberState& m = st_.members[i];
-  ++m.stops;
+  const std::string stopped =
+      step_text(m) + " stopped between nodes at its maintenance window's end (" + agent_message + ")";
   const auto w = window_of(m);
-  if (w && !w->open) {
+  if (w && w->open) {
+    // The agent's clock reached the window's end before fleetd's: wait for fleetd's to get there too, rather than
+    // send the step again only for the agent to stop it at once.
     wake(w->changes_at);
-    set_member(i, MemberPhase::kWaitingForWindow,
-               step_text(m) + " stopped between nodes at its maintenance window's end (" + agent_message +
-                   "); the rest waits for it to open at " + format_rfc3339(w->changes_at));
+    if (m.message != stopped) set_member(i, MemberPhase::kUpgrading, stopped);
     return;
   }
-  // The agent's clock reached the end before fleetd's did (or the window was changed): go on at once.
-  set_member(i, MemberPhase::kUpgrading, step_text(m) + " (stopped early by the agent; issued again)");
+  ++m.stops;  // the step's next command is a new one
+  if (w) {
+    wake(w->changes_at);
+    set_member(i, MemberPhase::kWaitingForWindow,
+               stopped + "; the rest waits for it to open at " + format_rfc3339(w->changes_at));
+    return;
+  }
+  set_member(i, MemberPhase::kUpgrading, stopped + "; the member has no window now: issued again");  // not reached
   issue(i);
 }
 

@@ -1559,11 +1559,20 @@ TEST_CASE("window: a node-pool step carries the window's end, and one the agent 
   const std::string first = h.issued.back();
   CHECK(first == command_id(kSeq, 0, 1, 1));
   // The pool step's payload says where the window ends (Harness::check compares it with the window too).
-  // The agent reached it with nodes left: it stopped between nodes.
-  h.now = at("2026-01-15T00:10:30Z");
+  // The agent reached it with nodes left: it stopped between nodes. Its clock was a little ahead of fleetd's: the
+  // member waits for fleetd's clock to reach the window's end too, sending nothing.
+  h.now = at("2026-01-15T00:09:57Z");
   CommandObservation& obs = h.obs.commands.at(first);
   obs.final = obs.succeeded = obs.stopped = true;
   obs.message = "pool system stopped at its notAfter after 1 of 3 nodes; 2 left";
+  const Decision early = h.tick();
+  CHECK(early.commands.empty());
+  CHECK(h.member("c0").phase == MemberPhase::kUpgrading);
+  CHECK(h.member("c0").stops == 0);
+  REQUIRE(early.wake_at);
+  CHECK(*early.wake_at == at("2026-01-15T00:10:00Z"));
+  CHECK(h.tick().events.empty());  // said once
+  h.now = at("2026-01-15T00:10:30Z");
   const Decision stopped = h.tick();
   CHECK(stopped.commands.empty());
   CHECK(h.member("c0").phase == MemberPhase::kWaitingForWindow);
@@ -1579,8 +1588,8 @@ TEST_CASE("window: a node-pool step carries the window's end, and one the agent 
   CHECK(std::find(h.issued.begin(), h.issued.end(), first + ".w1") != h.issued.end());
   CHECK(h.member("c0").stops == 0);
   CHECK(h.member_events("c0") == std::vector<std::string>{"Pending>Upgrading", "Upgrading>Upgrading",
-                                                          "Upgrading>WaitingForWindow", "WaitingForWindow>Upgrading",
-                                                          "Upgrading>Succeeded"});
+                                                          "Upgrading>Upgrading", "Upgrading>WaitingForWindow",
+                                                          "WaitingForWindow>Upgrading", "Upgrading>Succeeded"});
 }
 
 TEST_CASE("window: a member stopped between steps whose window opens while the slots are taken waits its turn",
