@@ -67,6 +67,7 @@ TEST_CASE("auto-upgrade: a new catalog version creates exactly one run per match
                R"({"name": "all-at-once", "stages": [{"name": "all", "labelSelector": "env"}]})", 201);
   json rapid = profile("rapid", "Rapid");
   rapid["startRuns"] = true;
+  rapid["nodeUpgrade"] = {{"maxSurge", "50%"}, {"blueGreen", {{"pools", {"gpu"}}, {"soak", "20m"}}}};
   json pinned = profile("pinned", "TargetKubernetesVersion");
   pinned["targetKubernetesVersion"] = "1.89";
   json off = profile("off", "Rapid");
@@ -97,6 +98,8 @@ TEST_CASE("auto-upgrade: a new catalog version creates exactly one run per match
   const json started = fa.call_json("GET", "/v1/rollouts/rapid-1-90-2");
   CHECK(started["state"] != "Pending");  // the profile starts its runs
   CHECK(started["target"]["kubernetesVersion"] == "1.90.2");
+  CHECK(started["nodeUpgrade"]["maxSurge"] == "50%");  // the profile's node upgrade settings, blue-green pools too
+  CHECK(started["nodeUpgrade"]["blueGreen"] == json{{"pools", {"gpu"}}, {"soak", "20m"}});
 
   // A new patch of N-1: the pinned minor's profile and Stable each get one run; replica b restarts meanwhile.
   fa.call_json("POST", "/v1/versions", kube_version("1.89.5", "2026-01-02").dump(), 201);

@@ -9,6 +9,7 @@
 
 #include "model/json_read.hpp"
 #include "model/names.hpp"
+#include "rollout/strategy_json.hpp"
 
 namespace fleet::rollout {
 namespace {
@@ -133,7 +134,7 @@ Result<AutoUpgradeProfile> auto_upgrade_profile_from_json(const json& j) {
   if (!j.is_object()) return model::wrong_type("(root)", "an object", j);
   if (auto s = model::reject_unknown_fields(j,
                                             {"name", "channel", "provider", "targetKubernetesVersion", "strategyRef",
-                                             "nodeImageSelection", "enabled", "startRuns"},
+                                             "nodeImageSelection", "enabled", "startRuns", "nodeUpgrade"},
                                             "");
       !s) {
     return s.error();
@@ -200,6 +201,9 @@ Result<AutoUpgradeProfile> auto_upgrade_profile_from_json(const json& j) {
   auto start = model::optional_bool(j, "startRuns", "");
   if (!start) return start.error();
   p.start_runs = start->value_or(false);
+  auto nodes = node_upgrade_from_json(j, "");
+  if (!nodes) return nodes.error();
+  p.node_upgrade = std::move(*nodes);
   return p;
 }
 
@@ -210,7 +214,8 @@ json to_json(const AutoUpgradeProfile& p) {
               {"strategyRef", p.strategy_ref},
               {"nodeImageSelection", to_string(p.node_image_selection)},
               {"enabled", p.enabled},
-              {"startRuns", p.start_runs}};
+              {"startRuns", p.start_runs},
+              {"nodeUpgrade", to_json(p.node_upgrade)}};
   if (p.target_minor) out["targetKubernetesVersion"] = "1." + std::to_string(*p.target_minor);
   return out;
 }
@@ -240,6 +245,7 @@ std::vector<DueRun> due_runs(const std::vector<ProfileRecord>& profiles, const V
     due.spec.name = auto_run_name(r.profile.name, release->key);
     due.spec.target = release->target;
     due.spec.strategy_ref = r.profile.strategy_ref;
+    due.spec.node_upgrade = r.profile.node_upgrade;
     due.start = r.profile.start_runs;
     out.push_back(std::move(due));
   }

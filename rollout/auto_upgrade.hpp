@@ -45,13 +45,15 @@ struct AutoUpgradeProfile {
   std::string strategy_ref;         // a stored strategy, frozen into each run when it is created
   NodeImageSelection node_image_selection = NodeImageSelection::kLatest;  // Latest | Consistent
   bool enabled = true;
-  bool start_runs = false;  // start each run it creates; otherwise it waits Pending for an operator's :start
+  bool start_runs = false;           // start each run it creates; otherwise it waits Pending for an operator's :start
+  NodeUpgradeSettings node_upgrade;  // each run's nodeUpgrade (surge budgets, blue-green pools)
   bool operator==(const AutoUpgradeProfile&) const = default;
 };
 
 // {"name", "channel": "Stable"|"Rapid"|"NodeImage"|"TargetKubernetesVersion", "provider"? ("aks"),
 //  "targetKubernetesVersion"? ("1.33"; TargetKubernetesVersion only, and required there), "strategyRef",
-//  "nodeImageSelection"? ("Latest"|"Consistent"), "enabled"? (true), "startRuns"? (false)}. Errors are kInvalid
+//  "nodeImageSelection"? ("Latest"|"Consistent"), "enabled"? (true), "startRuns"? (false), "nodeUpgrade"? (a run
+//  spec's: strategy_json.hpp)}. Errors are kInvalid
 // and name the member; unknown members are refused.
 Result<AutoUpgradeProfile> auto_upgrade_profile_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const AutoUpgradeProfile& p);

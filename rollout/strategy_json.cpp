@@ -563,36 +563,6 @@ Result<std::optional<BlueGreenSettings>> blue_green_from_json(const json& o, con
   return std::optional<BlueGreenSettings>(std::move(out));
 }
 
-Result<NodeUpgradeSettings> node_upgrade_from_json(const json& o, std::string_view parent) {
-  NodeUpgradeSettings out;
-  auto obj = model::optional_object(o, "nodeUpgrade", parent);
-  if (!obj) return obj.error();
-  if (!*obj) return out;
-  const json& j = **obj;
-  const std::string path = at(parent, "nodeUpgrade");
-  if (auto s = model::reject_unknown_fields(j, {"maxSurge", "maxUnavailable", "maxFailedNodes", "blueGreen"}, path);
-      !s) {
-    return s.error();
-  }
-  auto surge = node_budget_member(j, "maxSurge", path, out.max_surge);
-  if (!surge) return surge.error();
-  auto unavailable = node_budget_member(j, "maxUnavailable", path, out.max_unavailable);
-  if (!unavailable) return unavailable.error();
-  if (surge->value == 0 && unavailable->value == 0) {
-    // upgrade_node_pool refuses it too (protocol/command_payloads.cpp): a pool could never make progress.
-    return model::invalid_field(at(path, "maxUnavailable"), "maxSurge and maxUnavailable must not both be 0");
-  }
-  out.max_surge = *surge;
-  out.max_unavailable = *unavailable;
-  auto failed = model::optional_integer(j, "maxFailedNodes", path, 0, kMaxFailedNodes);
-  if (!failed) return failed.error();
-  out.max_failed_nodes = static_cast<int>(failed->value_or(0));
-  auto blue_green = blue_green_from_json(j, path);
-  if (!blue_green) return blue_green.error();
-  out.blue_green = std::move(*blue_green);
-  return out;
-}
-
 Result<RunSpec> read_run_spec(const json& j, bool frozen) {
   if (!j.is_object()) {
     return make_error(ErrorCode::kInvalid, "the body must be a JSON object, got " + model::json_type_name(j), "",
@@ -638,6 +608,36 @@ Result<RunSpec> read_run_spec(const json& j, bool frozen) {
 }
 
 }  // namespace
+
+Result<NodeUpgradeSettings> node_upgrade_from_json(const json& o, std::string_view parent) {
+  NodeUpgradeSettings out;
+  auto obj = model::optional_object(o, "nodeUpgrade", parent);
+  if (!obj) return obj.error();
+  if (!*obj) return out;
+  const json& j = **obj;
+  const std::string path = at(parent, "nodeUpgrade");
+  if (auto s = model::reject_unknown_fields(j, {"maxSurge", "maxUnavailable", "maxFailedNodes", "blueGreen"}, path);
+      !s) {
+    return s.error();
+  }
+  auto surge = node_budget_member(j, "maxSurge", path, out.max_surge);
+  if (!surge) return surge.error();
+  auto unavailable = node_budget_member(j, "maxUnavailable", path, out.max_unavailable);
+  if (!unavailable) return unavailable.error();
+  if (surge->value == 0 && unavailable->value == 0) {
+    // upgrade_node_pool refuses it too (protocol/command_payloads.cpp): a pool could never make progress.
+    return model::invalid_field(at(path, "maxUnavailable"), "maxSurge and maxUnavailable must not both be 0");
+  }
+  out.max_surge = *surge;
+  out.max_unavailable = *unavailable;
+  auto failed = model::optional_integer(j, "maxFailedNodes", path, 0, kMaxFailedNodes);
+  if (!failed) return failed.error();
+  out.max_failed_nodes = static_cast<int>(failed->value_or(0));
+  auto blue_green = blue_green_from_json(j, path);
+  if (!blue_green) return blue_green.error();
+  out.blue_green = std::move(*blue_green);
+  return out;
+}
 
 std::string_view to_string(TargetType t) {
   switch (t) {
@@ -844,11 +844,16 @@ Result<RunSpec> frozen_run_spec_from_json(const json& j) {
 json to_json(const RunSpec& spec) {
   json out = {{"name", spec.name}, {"target", to_json(spec.target)}, {"strategy", to_json(spec.strategy)}};
   if (!spec.strategy_ref.empty()) out["strategyRef"] = spec.strategy_ref;
-  out["nodeUpgrade"] = json{{"maxSurge", node_budget_json(spec.node_upgrade.max_surge)},
-                            {"maxUnavailable", node_budget_json(spec.node_upgrade.max_unavailable)},
-                            {"maxFailedNodes", spec.node_upgrade.max_failed_nodes}};
-  if (const auto& bg = spec.node_upgrade.blue_green) {
-    out["nodeUpgrade"]["blueGreen"] = json{{"pools", bg->pools}, {"soak", format_duration(bg->soak)}};
+  out["nodeUpgrade"] = to_json(spec.node_upgrade);
+  return out;
+}
+
+json to_json(const NodeUpgradeSettings& settings) {
+  json out = {{"maxSurge", node_budget_json(settings.max_surge)},
+              {"maxUnavailable", node_budget_json(settings.max_unavailable)},
+              {"maxFailedNodes", settings.max_failed_nodes}};
+  if (const auto& bg = settings.blue_green) {
+    out["blueGreen"] = json{{"pools", bg->pools}, {"soak", format_duration(bg->soak)}};
   }
   return out;
 }

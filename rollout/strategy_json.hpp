@@ -58,4 +58,9 @@ nlohmann::json to_json(const RunSpec& spec);
 Result<RunSpec> frozen_run_spec_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const Target& target);
 
+// The member "nodeUpgrade" of `parent_object` (a run spec, an auto-upgrade profile): defaults when absent. Errors
+// name "<parent_path>.nodeUpgrade.<member>" ("nodeUpgrade.<member>" when parent_path is empty).
+Result<NodeUpgradeSettings> node_upgrade_from_json(const nlohmann::json& parent_object, std::string_view parent_path);
+nlohmann::json to_json(const NodeUpgradeSettings& settings);
+
 }  // namespace fleet::rollout

@@ -95,6 +95,7 @@ TEST_CASE("auto-upgrade: a run is due once per profile and release, named after 
   VersionCatalog catalog = small_catalog();
   AutoUpgradeProfile rapid = profile("rapid", UpgradeChannel::kRapid);
   rapid.start_runs = true;
+  rapid.node_upgrade.blue_green = BlueGreenSettings{{"gpu"}, Seconds{900}};
   AutoUpgradeProfile off = profile("off", UpgradeChannel::kRapid);
   off.enabled = false;
   std::vector<ProfileRecord> records = {{rapid, {"1.33.3"}}, {off, {}}};
@@ -109,6 +110,7 @@ TEST_CASE("auto-upgrade: a run is due once per profile and release, named after 
   CHECK(due[0].spec.name == "rapid-1-33-5");
   CHECK(due[0].spec.strategy_ref == "waves");
   CHECK(due[0].spec.target.kubernetes_version == model::parse_kubernetes_version("1.33.5"));
+  CHECK(due[0].spec.node_upgrade == rapid.node_upgrade);  // its pools roll as the profile says
   CHECK(due[0].start);
 
   // Acted on: not due again (another replica's look, or one after a restart).
@@ -123,10 +125,19 @@ TEST_CASE("auto-upgrade: a run is due once per profile and release, named after 
 }
 
 TEST_CASE("auto-upgrade: a profile's JSON, and what it refuses", "[rollout][auto-upgrade]") {
-  const json full = {{"name", "pinned"},       {"channel", "TargetKubernetesVersion"},
-                     {"provider", "arc"},      {"targetKubernetesVersion", "1.33"},
-                     {"strategyRef", "waves"}, {"nodeImageSelection", "Consistent"},
-                     {"enabled", false},       {"startRuns", true}};
+  const json full = {{"name", "pinned"},
+                     {"channel", "TargetKubernetesVersion"},
+                     {"provider", "arc"},
+                     {"targetKubernetesVersion", "1.33"},
+                     {"strategyRef", "waves"},
+                     {"nodeImageSelection", "Consistent"},
+                     {"enabled", false},
+                     {"startRuns", true},
+                     {"nodeUpgrade",
+                      {{"maxSurge", "25%"},
+                       {"maxUnavailable", 0},
+                       {"maxFailedNodes", 1},
+                       {"blueGreen", {{"pools", {"gpu"}}, {"soak", "30m"}}}}}};
   auto p = auto_upgrade_profile_from_json(full);
   REQUIRE(p);
   CHECK(p->target_minor == 33);
@@ -134,6 +145,8 @@ TEST_CASE("auto-upgrade: a profile's JSON, and what it refuses", "[rollout][auto
   CHECK(p->node_image_selection == NodeImageSelection::kConsistent);
   CHECK_FALSE(p->enabled);
   CHECK(p->start_runs);
+  CHECK(p->node_upgrade.max_surge == protocol::NodeBudget{25, true});
+  CHECK(p->node_upgrade.blue_green->soak == Seconds{1800});
   CHECK(to_json(*p) == full);
 
   auto minimal = auto_upgrade_profile_from_json({{"name", "s"}, {"channel", "Stable"}, {"strategyRef", "w"}});
@@ -142,6 +155,7 @@ TEST_CASE("auto-upgrade: a profile's JSON, and what it refuses", "[rollout][auto
   CHECK(minimal->enabled);
   CHECK_FALSE(minimal->start_runs);
   CHECK(minimal->node_image_selection == NodeImageSelection::kLatest);
+  CHECK(minimal->node_upgrade == NodeUpgradeSettings{});
 
   auto error_of = [](json j) {
     auto r = auto_upgrade_profile_from_json(j);
@@ -163,6 +177,8 @@ TEST_CASE("auto-upgrade: a profile's JSON, and what it refuses", "[rollout][auto
   CHECK_THAT(error_of(with("name", std::string(41, 'a'))), Catch::Contains("at most 40"));
   CHECK_THAT(error_of(with("name", "Bad_Name")), Catch::StartsWith("name"));
   CHECK_THAT(error_of(with("schedule", "daily")), Catch::Contains("schedule"));
+  CHECK_THAT(error_of(with("nodeUpgrade", {{"blueGreen", {{"soak", "ever"}}}})),
+             Catch::StartsWith("nodeUpgrade.blueGreen.soak"));
   json no_strategy = base;
   no_strategy.erase("strategyRef");
   CHECK_THAT(error_of(no_strategy), Catch::Contains("strategyRef"));
