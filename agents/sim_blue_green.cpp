@@ -18,18 +18,11 @@
 #include <map>
 
 #include "agents/sim_cluster.hpp"
+#include "agents/sim_errors.hpp"
 #include "model/names.hpp"
 
 namespace fleet::agent {
 namespace {
-
-Error command_conflict(std::string message, std::string field) {
-  return make_error(ErrorCode::kConflict, std::move(message), std::move(field), "command-conflict");
-}
-
-Error no_pool(const std::string& field, const std::string& pool) {
-  return make_error(ErrorCode::kNotFound, field + ": no pool \"" + pool + "\" in this cluster", field, "not-found");
-}
 
 const protocol::BlueGreenNodePool& payload_of(const protocol::Command& command) {
   return std::get<protocol::BlueGreenNodePool>(command.payload);
@@ -50,8 +43,7 @@ Status SimCluster::validate(const protocol::BlueGreenNodePool& p, Running& run) 
     if (n.pool == p.new_pool) new_nodes.push_back(&n);
   }
   if (old_nodes.empty()) return no_pool("payload.pool", p.pool);
-  if (const Running* r = busy_upgrade())
-    return command_conflict("the cluster is busy with command " + r->command.id, "");
+  if (const Running* r = busy_upgrade()) return cluster_busy(r->command.id);
   switch (p.phase) {
     case protocol::BlueGreenPhase::kReplace: {
       if (!new_nodes.empty()) {
@@ -61,17 +53,9 @@ Status SimCluster::validate(const protocol::BlueGreenNodePool& p, Running& run) 
       }
       if (p.kubernetes_version) run.kubernetes_version = model::to_string(*p.kubernetes_version);
       run.node_image_version = p.node_image_version;
-      auto cp = model::parse_kubernetes_version(inventory_.kubernetes_version);
-      if (p.kubernetes_version && cp && *p.kubernetes_version > *cp) {
-        return command_conflict("payload.kubernetesVersion: " + run.kubernetes_version +
-                                    " is newer than the control plane (" + inventory_.kubernetes_version +
-                                    "); upgrade the control plane first",
-                                "payload.kubernetesVersion");
-      }
+      if (auto s = node_version_allowed(p.kubernetes_version); !s) return s;
       for (std::size_t i = 0; i < old_nodes.size(); ++i) {
-        if (node_in_flight(old_nodes[i]->name)) {
-          return command_conflict("node " + old_nodes[i]->name + " is busy with another command", "");
-        }
+        if (node_in_flight(old_nodes[i]->name)) return node_busy(old_nodes[i]->name);
         run.pairs.emplace_back(old_nodes[i]->name, sim_node_name(spec_, seed_, p.new_pool, static_cast<int>(i)));
       }
       for (const auto& pair : run.pairs) run.tasks.push_back(NodeTask{pair.second});
@@ -98,9 +82,7 @@ Status SimCluster::validate(const protocol::BlueGreenNodePool& p, Running& run) 
     case protocol::BlueGreenPhase::kRestore: {
       if (new_nodes.empty()) return no_pool("payload.newPool", p.new_pool);
       for (std::size_t i = 0; i < new_nodes.size(); ++i) {
-        if (node_in_flight(new_nodes[i]->name)) {
-          return command_conflict("node " + new_nodes[i]->name + " is busy with another command", "");
-        }
+        if (node_in_flight(new_nodes[i]->name)) return node_busy(new_nodes[i]->name);
         // Nodes beyond the old pool's count (none after a Replace) have no partner: their pods stay accounted
         // nowhere once the node is deleted, as pods of a deleted node are.
         if (i < old_nodes.size()) run.pairs.emplace_back(old_nodes[i]->name, new_nodes[i]->name);
@@ -188,9 +170,9 @@ void SimCluster::provision_node(Running& run, NodeTask& task, double at) {
   }
   n.allocatable.gpus = static_cast<std::int64_t>(n.gpus.size());
   // A new GPU node takes no GPU work until its probe passes (DESIGN §5 node admission).
-  n.admission = n.gpus.empty() ? model::Admission::kAdmitted : model::Admission::kPendingProbe;
-  if (!n.gpus.empty()) n.taints.push_back(model::Taint{std::string(model::kTaintGpuUnverified), "", "NoSchedule"});
   const bool gpu = !n.gpus.empty();
+  n.admission = gpu ? model::Admission::kPendingProbe : model::Admission::kAdmitted;
+  if (gpu) n.taints.push_back(model::Taint{std::string(model::kTaintGpuUnverified), "", "NoSchedule"});
   inventory_.nodes.push_back(std::move(n));
   model::canonicalize(inventory_);
   emit(at, id, "node_created", task.node,

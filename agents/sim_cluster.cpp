@@ -1,4 +1,5 @@
 #include "agents/sim_cluster.hpp"
+#include "agents/sim_errors.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,10 +15,6 @@
 
 namespace fleet::agent {
 namespace {
-
-Error conflict(std::string message, std::string field = {}) {
-  return make_error(ErrorCode::kConflict, std::move(message), std::move(field), "command-conflict");
-}
 
 std::string label_safe(std::string_view text) {
   std::string out;
@@ -171,8 +168,20 @@ Status SimCluster::validate(const protocol::UpgradeControlPlane& p, Running& run
                                                                    " and moves one minor version at a time");
     }
   }
-  if (const Running* r = busy_upgrade()) return conflict("the cluster is busy with command " + r->command.id);
+  if (const Running* r = busy_upgrade()) return cluster_busy(r->command.id);
   run.kubernetes_version = target;
+  return Ok{};
+}
+
+Status SimCluster::node_version_allowed(const std::optional<model::KubernetesVersion>& version) const {
+  // Nodes may never be newer than the control plane: the control plane goes first.
+  auto cp = model::parse_kubernetes_version(inventory_.kubernetes_version);
+  if (version && cp && *version > *cp) {
+    return command_conflict("payload.kubernetesVersion: " + model::to_string(*version) +
+                                " is newer than the control plane (" + inventory_.kubernetes_version +
+                                "); upgrade the control plane first",
+                            "payload.kubernetesVersion");
+  }
   return Ok{};
 }
 
@@ -184,25 +193,18 @@ Status SimCluster::validate(const protocol::UpgradeNodePool& p, Running& run) co
   }
   bool known = std::any_of(spec_.pools.begin(), spec_.pools.end(), [&](const PoolSpec& s) { return s.name == p.pool; });
   if (!known && nodes.empty()) {
-    return make_error(ErrorCode::kNotFound, "payload.pool: no pool \"" + run.pool + "\" in this cluster",
-                      "payload.pool", "not-found");
+    return no_pool("payload.pool", run.pool);
   }
   if (p.kubernetes_version) run.kubernetes_version = model::to_string(*p.kubernetes_version);
   run.node_image_version = p.node_image_version;
   run.driver_version = p.driver_version;
   run.cuda_version = p.cuda_version;
-  // Nodes may never be newer than the control plane: the control plane goes first.
-  auto cp = model::parse_kubernetes_version(inventory_.kubernetes_version);
-  if (p.kubernetes_version && cp && *p.kubernetes_version > *cp) {
-    return conflict("payload.kubernetesVersion: " + run.kubernetes_version + " is newer than the control plane (" +
-                        inventory_.kubernetes_version + "); upgrade the control plane first",
-                    "payload.kubernetesVersion");
-  }
+  if (auto s = node_version_allowed(p.kubernetes_version); !s) return s;
   const int size = static_cast<int>(nodes.size());
   run.concurrency = std::max(1, p.max_surge.resolve(size, true) + p.max_unavailable.resolve(size, false));
   run.max_failed_nodes = p.max_failed_nodes;
   if (p.not_after) run.stop_at = sim_time_of(*p.not_after);
-  if (const Running* r = busy_upgrade()) return conflict("the cluster is busy with command " + r->command.id);
+  if (const Running* r = busy_upgrade()) return cluster_busy(r->command.id);
   for (const model::NodeInfo* n : nodes) {
     bool needs = (!run.kubernetes_version.empty() && n->kubernetes_version != run.kubernetes_version) ||
                  (!run.node_image_version.empty() && n->node_image_version != run.node_image_version);
@@ -213,7 +215,7 @@ Status SimCluster::validate(const protocol::UpgradeNodePool& p, Running& run) co
       }
     }
     if (!needs) continue;
-    if (node_in_flight(n->name)) return conflict("node " + n->name + " is busy with another command");
+    if (node_in_flight(n->name)) return node_busy(n->name);
     run.tasks.push_back(NodeTask{n->name});
   }
   return Ok{};
@@ -236,7 +238,7 @@ Status SimCluster::validate(const protocol::RunProbe& p, Running& run) const {
     }
   }
   for (const std::string& n : names) {
-    if (node_in_flight(n)) return conflict("node " + n + " is busy with another command");
+    if (node_in_flight(n)) return node_busy(n);
     run.tasks.push_back(NodeTask{n});
   }
   return Ok{};
@@ -251,7 +253,7 @@ Status SimCluster::validate(const protocol::SetNodeAdmission& p, Running&) const
   if (!n)
     return make_error(ErrorCode::kNotFound, "payload.node: no node \"" + p.node + "\"", "payload.node", "not-found");
   if (n->gpus.empty()) return model::invalid_field("payload.node", "node " + n->name + " has no GPUs: it is admitted");
-  if (node_in_flight(n->name)) return conflict("node " + n->name + " is busy with another command");
+  if (node_in_flight(n->name)) return node_busy(n->name);
   return Ok{};
 }
 
@@ -287,7 +289,7 @@ Result<StartResult> SimCluster::start(const protocol::Command& command, double n
   now = now_;
   if (auto it = bodies_.find(command.id); it != bodies_.end()) {
     if (!(it->second == command)) {
-      return conflict("command id " + command.id + " was already used with another kind or payload", "id");
+      return command_conflict("command id " + command.id + " was already used with another kind or payload", "id");
     }
     return StartResult{false, *status(command.id)};
   }

@@ -121,6 +121,8 @@ class SimCluster {
   Status validate(const protocol::DeleteWorkload& p, Running& run) const;
   template <typename Unsupported>
   Status validate(const Unsupported& p, Running& run) const;
+  // kConflict when `version` (a pool's target) is newer than the control plane.
+  Status node_version_allowed(const std::optional<model::KubernetesVersion>& version) const;
   const Running* busy_upgrade() const;
   bool node_in_flight(std::string_view node) const;
   void cordon_cluster(bool cordon, const std::string& command_id, Running& run, double now);

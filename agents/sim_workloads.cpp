@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "agents/sim_cluster.hpp"
+#include "agents/sim_errors.hpp"
 #include "model/field_path.hpp"
 
 namespace fleet::agent {
@@ -94,10 +95,9 @@ Status SimCluster::validate(const protocol::ApplyWorkload& p, Running&) const {
     return make_error(ErrorCode::kNotFound, field + ": no node \"" + w.nodes[i].node + "\"", field, "not-found");
   }
   if (auto it = workloads_.find(w.workload); it != workloads_.end() && w.generation < it->second.generation) {
-    return make_error(ErrorCode::kConflict,
-                      generation_of(w) + " is older than the applied generation " +
-                          std::to_string(it->second.generation) + "; a stale apply is not run",
-                      "payload.placement.generation", "command-conflict");
+    return command_conflict(generation_of(w) + " is older than the applied generation " +
+                                std::to_string(it->second.generation) + "; a stale apply is not run",
+                            "payload.placement.generation");
   }
   return Ok{};
 }

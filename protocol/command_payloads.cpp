@@ -83,6 +83,19 @@ Result<CommandPayload> upgrade_control_plane(const json& p) {
   return CommandPayload{UpgradeControlPlane{*v}};
 }
 
+// A pool's targets, both optional here (the caller says which it needs): "kubernetesVersion" and "nodeImageVersion".
+Status read_pool_targets(const json& p, std::optional<model::KubernetesVersion>& version, std::string& image) {
+  if (p.contains("kubernetesVersion")) {
+    auto v = version_member(p, "kubernetesVersion", true);
+    if (!v) return v.error();
+    version = *v;
+  }
+  auto text = model::optional_token(p, "nodeImageVersion", kPath, model::kMaxVersionLength);
+  if (!text) return text.error();
+  if (*text) image = **text;
+  return Ok{};
+}
+
 Result<CommandPayload> upgrade_node_pool(const json& p) {
   if (auto s = model::reject_unknown_fields(p,
                                             {"pool", "kubernetesVersion", "nodeImageVersion", "driverVersion",
@@ -96,13 +109,8 @@ Result<CommandPayload> upgrade_node_pool(const json& p) {
   if (!pool) return pool.error();
   if (auto s = model::validate_dns1123_label(*pool, field("pool")); !s) return s.error();
   out.pool = *pool;
-  if (p.contains("kubernetesVersion")) {
-    auto v = version_member(p, "kubernetesVersion", true);
-    if (!v) return v.error();
-    out.kubernetes_version = *v;
-  }
-  for (auto [key, target] : {std::pair<const char*, std::string*>{"nodeImageVersion", &out.node_image_version},
-                             {"driverVersion", &out.driver_version},
+  if (auto s = read_pool_targets(p, out.kubernetes_version, out.node_image_version); !s) return s.error();
+  for (auto [key, target] : {std::pair<const char*, std::string*>{"driverVersion", &out.driver_version},
                              {"cudaVersion", &out.cuda_version}}) {
     auto v = model::optional_token(p, key, kPath, model::kMaxVersionLength);
     if (!v) return v.error();
@@ -438,14 +446,7 @@ Result<CommandPayload> blue_green_node_pool(const json& p) {
     }
     return CommandPayload{std::move(out)};
   }
-  if (p.contains("kubernetesVersion")) {
-    auto v = version_member(p, "kubernetesVersion", true);
-    if (!v) return v.error();
-    out.kubernetes_version = *v;
-  }
-  auto image = model::optional_token(p, "nodeImageVersion", kPath, model::kMaxVersionLength);
-  if (!image) return image.error();
-  if (*image) out.node_image_version = **image;
+  if (auto s = read_pool_targets(p, out.kubernetes_version, out.node_image_version); !s) return s.error();
   if (!out.kubernetes_version && out.node_image_version.empty()) {
     return make_error(ErrorCode::kInvalid, "payload: Replace needs kubernetesVersion, nodeImageVersion or both",
                       std::string(kPath), "missing-field");

@@ -276,7 +276,7 @@ Skip Planner::member_steps(const ClusterFacts& c, MemberPlan& m) {
     s.nodes = pool.nodes;
     s.gpu_nodes = pool.gpu_nodes;
     if (blue_green && blue_green->applies_to(pool.name) && pool.nodes > 0) {
-      s.replacement = replacement_pool_name(s.pool, [&](const std::string& n) { return taken.count(n) > 0; });
+      s.replacement = replacement_pool_name(s.pool, taken);
       taken.insert(s.replacement);
       pool_names[pool.name] = s.replacement;
     }

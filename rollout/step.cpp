@@ -107,34 +107,33 @@ std::string describe(const Step& step) {
   if (!step.node_image.empty()) target += (target.empty() ? "" : ", ") + step.node_image;
   if (target.empty()) target = "unchanged";
   if (step.kind == StepKind::kControlPlane) return "control plane → " + target;
-  std::string out =
-      "pool " + step.pool + " → " + target + " (" + std::to_string(step.nodes) + (step.nodes == 1 ? " node" : " nodes");
-  if (!step.replacement.empty()) {
-    out = "pool " + step.pool + " → " + step.replacement + " at " + target + " (" + std::to_string(step.nodes) +
-          (step.nodes == 1 ? " node" : " nodes");
-  }
+  const std::string into = step.replacement.empty() ? "" : step.replacement + " at ";
+  std::string out = "pool " + step.pool + " → " + into + target + " (" + std::to_string(step.nodes) +
+                    (step.nodes == 1 ? " node" : " nodes");
   if (step.gpu_nodes > 0) out += ", " + std::to_string(step.gpu_nodes) + " GPU";
   return out + (step.replacement.empty() ? ")" : ", blue-green)");
 }
 
-int pool_number(const std::string& pool) {
-  std::size_t digits = pool.size();
-  while (digits > 0 && pool[digits - 1] >= '0' && pool[digits - 1] <= '9') --digits;
-  if (digits == pool.size() || pool.size() - digits > 6) return 1;
-  return std::stoi(pool.substr(digits));
-}
-
-std::string numbered_pool_name(const std::string& pool, int number) {
+std::string replacement_pool_name(const std::string& pool, const std::set<std::string>& taken) {
   constexpr std::size_t kAksPoolNameLength = 12;
-  std::size_t digits = pool.size();
-  while (digits > 0 && pool[digits - 1] >= '0' && pool[digits - 1] <= '9') --digits;
-  if (pool.size() - digits > 6) digits = pool.size();  // not a counter: part of the name
-  std::string stem = pool.substr(0, digits);
-  const std::string suffix = std::to_string(number);
+  constexpr std::size_t kMaxCounterDigits = 6;  // longer runs of digits are part of the name, not a counter
+  std::size_t stem_length = pool.size();
+  while (stem_length > 0 && pool[stem_length - 1] >= '0' && pool[stem_length - 1] <= '9') --stem_length;
+  int number = 1;  // a name without a counter is the first of its line
+  if (pool.size() - stem_length > kMaxCounterDigits) {
+    stem_length = pool.size();
+  } else if (stem_length < pool.size()) {
+    number = std::stoi(pool.substr(stem_length));
+  }
   const std::size_t limit = std::max(kAksPoolNameLength, pool.size());
-  if (stem.size() + suffix.size() > limit) stem.resize(limit - suffix.size());
-  if (stem.empty()) stem = "p";  // a pool named only by digits ("1" → "p2"): a DNS label starts with a letter here
-  return stem + suffix;
+  for (++number;; ++number) {
+    std::string stem = pool.substr(0, stem_length);
+    const std::string suffix = std::to_string(number);
+    if (stem.size() + suffix.size() > limit) stem.resize(limit - suffix.size());
+    if (stem.empty()) stem = "p";  // a pool named only by digits ("1" → "p2"): a DNS label starts with a letter here
+    std::string name = stem + suffix;
+    if (taken.count(name) == 0) return name;
+  }
 }
 
 }  // namespace fleet::rollout

@@ -2,6 +2,7 @@
 // One step of a member's upgrade, frozen into the run at creation (so `:retry` reruns exactly the same targets):
 // a control-plane hop or a node pool's upgrade. Each becomes one agent command.
 #include <optional>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -34,20 +35,8 @@ Result<Step> step_from_json(const nlohmann::json& j);
 std::string describe(const Step& step);
 
 // The name of a blue-green step's new pool: the pool's name with its trailing number bumped ("gpu" → "gpu2",
-// "gpu2" → "gpu3", "pool-9" → "pool-10"), bumped again while `taken` says the cluster has a pool by that name.
-// At most 12 characters where the pool's name allows (AKS's limit for Linux pools): the stem is shortened to fit.
-template <typename Taken>
-std::string replacement_pool_name(const std::string& pool, Taken taken);
-
-std::string numbered_pool_name(const std::string& pool, int number);
-int pool_number(const std::string& pool);  // the trailing number, 1 when there is none
-
-template <typename Taken>
-std::string replacement_pool_name(const std::string& pool, Taken taken) {
-  for (int n = pool_number(pool) + 1;; ++n) {
-    std::string name = numbered_pool_name(pool, n);
-    if (!taken(name)) return name;
-  }
-}
+// "gpu2" → "gpu3", "pool-9" → "pool-10"), bumped again past the names in `taken` (the cluster's pools). At most 12
+// characters where the pool's name allows (AKS's limit for Linux pools): the stem is shortened to fit.
+std::string replacement_pool_name(const std::string& pool, const std::set<std::string>& taken);
 
 }  // namespace fleet::rollout

@@ -190,12 +190,12 @@ TEST_CASE("plan: blue-green pools get a new name the cluster has not got, and a 
   // (old2 → old3); gpu2 is taken, so gpu becomes gpu3; gpu2 and system are upgraded in place.
   CHECK(pools == std::vector<std::string>{"old>old2", "gpu>gpu3", "gpu2>-", "old2>old3", "system>-"});
 
-  CHECK(replacement_pool_name("pool-9", [](const std::string&) { return false; }) == "pool-10");
-  CHECK(replacement_pool_name("gpunodepool1", [](const std::string&) { return false; }) == "gpunodepool2");
-  CHECK(replacement_pool_name("gpunodepool9", [](const std::string&) { return false; }) == "gpunodepoo10");
-  CHECK(replacement_pool_name("a-very-long-pool-name", [](const std::string&) { return false; }) ==
+  CHECK(replacement_pool_name("pool-9", {}) == "pool-10");
+  CHECK(replacement_pool_name("gpunodepool1", {}) == "gpunodepool2");
+  CHECK(replacement_pool_name("gpunodepool9", {}) == "gpunodepoo10");
+  CHECK(replacement_pool_name("a-very-long-pool-name", {}) ==
         "a-very-long-pool-nam2");  // no longer than the name it replaces
-  CHECK(replacement_pool_name("7", [](const std::string&) { return false; }) == "p8");
+  CHECK(replacement_pool_name("7", {}) == "p8");
 }
 
 TEST_CASE("plan: every skip reason", "[rollout][plan]") {
