@@ -49,7 +49,8 @@ enum class Op {
   kRunProbe,
   kSetNodeAdmission,
   kUpgradeControlPlane,
-  kUpgradeNodePool
+  kUpgradeNodePool,
+  kBlueGreenNodePool
 };
 
 struct Parsed {
@@ -64,7 +65,8 @@ struct Parsed {
   std::string reason;
   std::optional<protocol::UpgradeControlPlane> control_plane;  // carried out by the upgrade driver
   std::optional<protocol::UpgradeNodePool> pool_upgrade;
-  std::string pool;  // upgrade_node_pool: two upgrades of one pool conflict, of two pools do not
+  std::optional<protocol::BlueGreenNodePool> blue_green;
+  std::string pool;  // upgrade_node_pool, blue_green_node_pool: two of one pool conflict, of two pools do not
 };
 
 Error invalid(const std::string& field, const std::string& message) {
@@ -94,6 +96,7 @@ struct Planner {
   const std::string& default_namespace;
   bool has_driver = false;
   std::string no_driver_why;  // why upgrades are refused without a driver
+  std::string no_pools_why;   // why blue-green pools are refused: empty when the driver creates and deletes pools
 
   Result<Parsed> operator()(const protocol::UpgradeControlPlane& c) const {
     if (!has_driver) return unsupported(protocol::CommandKind::kUpgradeControlPlane, no_driver_why);
@@ -156,12 +159,16 @@ struct Planner {
     out.reason = c.reason;
     return out;
   }
-  // Blue-green pools need a driver that creates and deletes node pools (AKS agentPools PUT/DELETE); none does yet,
-  // so the command is refused at start, naming what is missing, and the run's member fails cleanly with nothing
-  // changed on the cluster.
-  Result<Parsed> operator()(const protocol::BlueGreenNodePool&) const {
-    return unsupported(protocol::CommandKind::kBlueGreenNodePool,
-                       "no upgrade driver creates or deletes node pools yet; blue-green pools run on fleet-sim only");
+  // Blue-green pools need a driver that creates and deletes node pools (aks: agentPools PUT and DELETE); with
+  // another the command is refused at start, naming what is missing, and the run's member fails cleanly with
+  // nothing changed on the cluster.
+  Result<Parsed> operator()(const protocol::BlueGreenNodePool& c) const {
+    if (!no_pools_why.empty()) return unsupported(protocol::CommandKind::kBlueGreenNodePool, no_pools_why);
+    Parsed out;
+    out.op = Op::kBlueGreenNodePool;
+    out.blue_green = c;
+    out.pool = c.pool;
+    return out;
   }
   static Error admission_off(protocol::CommandKind kind) {
     return unsupported(kind, "GPU node admission is off in this agent (gpu_admission), so no gpu-probe Job runs");
@@ -258,10 +265,18 @@ class KubernetesBackend final : public ClusterBackend {
       }
       return StartResult{false, it->second.status};
     }
-    Planner planner{options_, connection_.default_namespace, upgrade_driver_ != nullptr, {}};
+    Planner planner{options_, connection_.default_namespace, upgrade_driver_ != nullptr, {}, {}};
     const bool upgrade = command.kind() == protocol::CommandKind::kUpgradeControlPlane ||
-                         command.kind() == protocol::CommandKind::kUpgradeNodePool;
+                         command.kind() == protocol::CommandKind::kUpgradeNodePool ||
+                         command.kind() == protocol::CommandKind::kBlueGreenNodePool;
     if (upgrade && !upgrade_driver_) planner.no_driver_why = no_driver_why();
+    if (!upgrade_driver_) {
+      planner.no_pools_why = planner.no_driver_why;
+    } else if (!upgrade_driver_->replaces_node_pools()) {
+      planner.no_pools_why = "the " + upgrade_driver_->name() +
+                             " upgrade driver cannot create or delete node pools; blue-green pools run on AKS (the "
+                             "aks driver) and fleet-sim";
+    }
     auto parsed = std::visit(planner, command.payload);
     if (!parsed) return parsed.error();
     if (!parsed->node.empty() && informer_.synced() && !informer_.has_node(parsed->node)) {
@@ -511,6 +526,7 @@ class KubernetesBackend final : public ClusterBackend {
         break;
       case Op::kUpgradeControlPlane:
       case Op::kUpgradeNodePool:
+      case Op::kBlueGreenNodePool:
         outcome = run_upgrade(ctx, p);
         break;
       case Op::kRunProbe:
@@ -523,21 +539,53 @@ class KubernetesBackend final : public ClusterBackend {
   // Through the driver, with the same event and status plumbing as every other command; per-node progress
   // comes from the node cache, so following an upgrade costs the API server nothing.
   Outcome run_upgrade(CommandContext& ctx, const Parsed& p) {
-    UpgradeContext u{ctx.emit,
-                     ctx.update,
-                     ctx.sleep,
-                     [] { return std::chrono::steady_clock::now(); },
-                     [this](const std::string& pool) {
-                       std::vector<PoolNode> out;
-                       for (const model::NodeInfo& n : informer_.nodes()) {
-                         if (n.pool == pool)
-                           out.push_back(PoolNode{n.name, n.kubernetes_version, n.node_image_version});
-                       }
-                       return out;
-                     },
-                     &ctx.api};
+    // A blue-green pool's cordons and drains go through the same bodies as cordon_node and drain_node, with the
+    // command's own status counting nodes: theirs (one node each) only add details.
+    CommandContext node_ctx = ctx;
+    node_ctx.update = [&ctx](const std::function<void(protocol::CommandStatus&)>& change) {
+      ctx.update([&](protocol::CommandStatus& st) {
+        protocol::CommandStatus copy = st;
+        change(copy);
+        st.details = std::move(copy.details);
+      });
+    };
+    UpgradeContext u{
+        ctx.emit,
+        ctx.update,
+        ctx.sleep,
+        [] { return std::chrono::steady_clock::now(); },
+        [this](const std::string& pool) { return pool_nodes(pool); },
+        &ctx.api,
+        [&node_ctx](const std::string& node, bool cordon) { return run_cordon_node(node_ctx, node, cordon); },
+        [&node_ctx, this](const std::string& node) {
+          DrainRequest d;
+          d.node = node;
+          d.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_timeout);
+          return run_drain_node(node_ctx, d);
+        }};
     if (p.control_plane) return upgrade_driver_->upgrade_control_plane(u, *p.control_plane);
+    if (p.blue_green) return upgrade_driver_->blue_green_node_pool(u, *p.blue_green);
     return upgrade_driver_->upgrade_node_pool(u, *p.pool_upgrade);
+  }
+
+  // A pool's nodes from the node cache, with the admission machine's word on each. A GPU node the machine has not
+  // seen yet (it sees the cache on the agent's next inventory) is pending: a new GPU node is never taken for
+  // admitted before its probe.
+  std::vector<PoolNode> pool_nodes(const std::string& pool) const {
+    const auto states = admission_ ? admission_->admissions() : std::map<std::string, model::Admission, std::less<>>();
+    std::vector<PoolNode> out;
+    for (const model::NodeInfo& n : informer_.nodes()) {
+      if (n.pool != pool) continue;
+      PoolNode node{n.name, n.kubernetes_version, n.node_image_version, n.capacity.gpus > 0 || !n.gpus.empty(),
+                    model::Admission::kAdmitted};
+      if (auto it = states.find(n.name); it != states.end()) {
+        node.admission = it->second;
+      } else if (admission_ && node.gpu) {
+        node.admission = model::Admission::kPendingProbe;
+      }
+      out.push_back(std::move(node));
+    }
+    return out;
   }
 
   // Why upgrades are refused, with what the node cache tells about the cluster (an AKS node label).

@@ -81,6 +81,8 @@ struct ArmApiDouble::State {
   bool location_only = false;
   int token_requests = 0;
   std::vector<ArmRecordedRequest> requests;
+  std::function<void(const std::string&, const json&)> pool_created;
+  std::function<void(const std::string&)> pool_deleted;
 
   std::string cluster_path() const {
     return "/subscriptions/" + options.subscription + "/resourceGroups/" + options.resource_group +
@@ -124,8 +126,17 @@ struct ArmApiDouble::State {
     }
     op.status = "Succeeded";
     op.percent = 100;
+    if (op.kind == "Deleting") {
+      pools.erase(op.pool);
+      if (pool_deleted) pool_deleted(op.pool);
+      return;
+    }
     p["provisioningState"] = "Succeeded";
-    if (op.kind == "UpgradingNodeImageVersion") {
+    if (op.kind == "Creating") {
+      p["currentOrchestratorVersion"] = op.target;
+      p["nodeImageVersion"] = options.latest_node_image;
+      if (pool_created) pool_created(op.pool, r);
+    } else if (op.kind == "UpgradingNodeImageVersion") {
       p["nodeImageVersion"] = op.target;
     } else if (op.kind == "Updating") {
       p["autoUpgradeProfile"]["upgradeChannel"] = op.target;
@@ -282,9 +293,41 @@ struct ArmApiDouble::State {
     return reply(200, cluster_view());
   }
 
+  // A pool that does not exist is created from the body (blue-green's new pool): what AKS needs of a create.
+  http::Response create_pool(const http::Request& req, const std::string& name, const std::string& base) {
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body["properties"].is_object() ||
+        !body["properties"]["orchestratorVersion"].is_string() || !body["properties"]["vmSize"].is_string() ||
+        !body["properties"]["count"].is_number_integer() || !body["properties"]["mode"].is_string()) {
+      return arm_fault(400, "InvalidParameter", "The request body is not an agent pool to create.");
+    }
+    for (const char* read_only : {"provisioningState", "currentOrchestratorVersion", "powerState"}) {
+      if (body["properties"].contains(read_only)) {
+        return arm_fault(400, "InvalidParameter", std::string("properties.") + read_only + " is read-only.");
+      }
+    }
+    if (auto refused = refuse_write(req, json::object())) return *refused;
+    json pool = body;
+    pool["id"] = cluster_path() + "/agentPools/" + name;
+    pool["name"] = name;
+    pool["type"] = "Microsoft.ContainerService/managedClusters/agentPools";
+    pool["properties"]["powerState"] = {{"code", "Running"}};
+    pools[name] = pool;
+    const std::string version = body["properties"]["orchestratorVersion"];
+    return accepted(begin(name, "Creating", version), 201, pools[name], base);
+  }
+
+  http::Response delete_pool(const http::Request& req, const std::string& name, const std::string& base) {
+    auto it = pools.find(name);
+    if (it == pools.end()) return reply(204, nullptr);
+    if (auto refused = refuse_write(req, it->second)) return *refused;
+    const std::string id = begin(name, "Deleting", "");
+    return reply(202, nullptr, accepted_headers(id, base));
+  }
+
   http::Response put_pool(const http::Request& req, const std::string& name, const std::string& base) {
     auto it = pools.find(name);
-    if (it == pools.end()) return arm_fault(404, "NotFound", "agent pool " + name + " not found");
+    if (it == pools.end()) return create_pool(req, name, base);
     json body = json::parse(req.body, nullptr, false);
     if (!body.is_object() || !body["properties"].is_object() ||
         !body["properties"]["orchestratorVersion"].is_string()) {
@@ -339,13 +382,13 @@ struct ArmApiDouble::State {
       if (req.method == "PUT") return put_cluster(req, base);
     }
     if (rest.size() >= 2 && rest[0] == "agentPools") {
+      if (rest.size() == 2 && req.method == "PUT") return put_pool(req, rest[1], base);
+      if (rest.size() == 2 && req.method == "DELETE") return delete_pool(req, rest[1], base);
+      if (rest.size() == 2 && req.method == "GET") advance_on(rest[1]);  // a delete that ends here removes it
       auto it = pools.find(rest[1]);
       if (it == pools.end()) return arm_fault(404, "NotFound", "agent pool " + rest[1] + " not found");
-      if (rest.size() == 2 && req.method == "GET") {
-        advance_on(rest[1]);
+      if (rest.size() == 2 && req.method == "GET")
         return reply(200, it->second, {{"etag", it->second.value("eTag", "")}});
-      }
-      if (rest.size() == 2 && req.method == "PUT") return put_pool(req, rest[1], base);
       if (rest.size() == 3 && rest[2] == "upgradeNodeImageVersion" && req.method == "POST") {
         if (auto refused = refuse_write(req, it->second)) return *refused;
         const std::string id = begin(rest[1], "UpgradingNodeImageVersion", options.latest_node_image);
@@ -503,6 +546,16 @@ void ArmApiDouble::start_operation(const std::string& pool, const std::string& t
   json& p = state_->resource(pool)["properties"];
   p[pool.empty() ? "kubernetesVersion" : "orchestratorVersion"] = target;
   state_->begin(pool, "Upgrading", target);
+}
+
+void ArmApiDouble::on_pool_created(std::function<void(const std::string&, const nlohmann::json&)> hook) {
+  std::lock_guard lock(state_->mutex);
+  state_->pool_created = std::move(hook);
+}
+
+void ArmApiDouble::on_pool_deleted(std::function<void(const std::string&)> hook) {
+  std::lock_guard lock(state_->mutex);
+  state_->pool_deleted = std::move(hook);
 }
 
 std::vector<ArmRecordedRequest> ArmApiDouble::requests() const {

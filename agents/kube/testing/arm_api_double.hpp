@@ -5,6 +5,8 @@
 //   POST /{tenant}/oauth2/v2.0/token                       client credentials with a JWT-bearer assertion
 //   GET|PUT  …/managedClusters/{name}?api-version=…         ManagedCluster (eTag, provisioningState, versions)
 //   GET|PUT  …/managedClusters/{name}/agentPools/{pool}      AgentPool (orchestratorVersion, upgradeSettings)
+//   PUT      …/agentPools/{new}                              201 Created: a new pool (blue-green), Creating
+//   DELETE   …/agentPools/{pool}                             202 Accepted (Deleting, then 404), 204 when absent
 //   POST     …/agentPools/{pool}/upgradeNodeImageVersion     202 Accepted
 //   GET      …/locations/{loc}/operations/{id}               Azure-AsyncOperation status {"status", "error"?}
 //   GET      …/locations/{loc}/operationresults/{id}         Location polling: 202 until done
@@ -15,6 +17,7 @@
 // fail, are canceled or never end, Location-only answers, 412 on a stale If-Match. Every request is recorded. What it
 // does not model: ARM's validation of whole bodies beyond the members the driver changes, RBAC, throttling, real
 // upgrade rules (version skew), per-node state.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,6 +86,11 @@ class ArmApiDouble {
   void release_hung_operations(int polls);
   // An operation another client started (the portal, an earlier agent): the resource shows it in flight.
   void start_operation(const std::string& pool, const std::string& target);  // pool "" → the control plane
+
+  // When a pool's create or delete ends, under the double's lock (a hook must not call the double): a test adds or
+  // removes the pool's nodes in a kube API double, as AKS's node provisioning would.
+  void on_pool_created(std::function<void(const std::string& name, const nlohmann::json& pool)> hook);
+  void on_pool_deleted(std::function<void(const std::string& name)> hook);
 
   std::vector<ArmRecordedRequest> requests() const;
   // Requests with this method whose path contains `path_part`.

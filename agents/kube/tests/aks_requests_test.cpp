@@ -248,4 +248,63 @@ TEST_CASE("upgrade driver choice: flag, configuration and what the nodes show", 
         std::string::npos);
 }
 
+TEST_CASE("aks requests: a blue-green pool is the old pool's resource at the target, without what ARM computes",
+          "[aks]") {
+  json old = pool("Succeeded", "1.31.4", "1.31.4");
+  old["id"] = kId + "/agentPools/gpu";
+  old["eTag"] = "\"3\"";
+  old["properties"]["vmSize"] = "Standard_ND96isr_H100_v5";
+  old["properties"]["mode"] = "User";
+  old["properties"]["nodeLabels"] = {{"team", "ml"}};
+  old["properties"]["nodeTaints"] = json::array({"sku=gpu:NoSchedule"});
+  old["properties"]["availabilityZones"] = json::array({"1", "2"});
+  old["properties"]["powerState"] = {{"code", "Running"}};
+  old["properties"]["creationData"] = {{"sourceResourceId", "/subscriptions/x/snapshots/s"}};
+  const json body = new_agent_pool_body(old, "1.32.7");
+  const json& p = body["properties"];
+  CHECK(p["orchestratorVersion"] == "1.32.7");
+  CHECK(p["vmSize"] == "Standard_ND96isr_H100_v5");
+  CHECK(p["count"] == 4);
+  CHECK(p["mode"] == "User");
+  CHECK(p["nodeLabels"] == json{{"team", "ml"}});
+  CHECK(p["nodeTaints"] == json::array({"sku=gpu:NoSchedule"}));
+  CHECK(p["availabilityZones"] == json::array({"1", "2"}));
+  for (const char* gone : {"provisioningState", "currentOrchestratorVersion", "nodeImageVersion", "powerState",
+                           "upgradeSettings", "creationData"}) {
+    INFO(gone);
+    CHECK_FALSE(p.contains(gone));
+  }
+  for (const char* gone : {"id", "name", "eTag"}) {
+    INFO(gone);
+    CHECK_FALSE(body.contains(gone));
+  }
+}
+
+TEST_CASE("aks requests: creating a blue-green pool sends, follows, is done, or refuses a pool that is not ours",
+          "[aks]") {
+  CHECK(*decide_pool_creation(nullptr, "1.32.7") == UpgradeDecision::kSend);
+  CHECK(*decide_pool_creation(pool("Creating", "1.32.7", ""), "1.32.7") == UpgradeDecision::kFollow);
+  CHECK(*decide_pool_creation(pool("Succeeded", "1.32.7", "1.32.7"), "1.32.7") == UpgradeDecision::kDone);
+  CHECK(*decide_pool_creation(pool("Failed", "1.32.7", "1.32.7"), "1.32.7") == UpgradeDecision::kSend);
+  CHECK(*decide_pool_creation(pool("Canceled", "1.32.7", ""), "1.32.7") == UpgradeDecision::kSend);
+  CHECK(*decide_pool_creation(pool("Scaling", "1.32.7", "1.32.7"), "1.32.7") == UpgradeDecision::kWaitBusy);
+  for (const json& taken : {pool("Succeeded", "1.31.4", "1.31.4"), pool("Creating", "1.31.4", "")}) {
+    auto d = decide_pool_creation(taken, "1.32.7");
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.error().type == "pool-exists");
+    CHECK(d.error().field == "payload.newPool");
+    CHECK(d.error().message ==
+          "AKS already has a pool named gpu at 1.31.4 (" + taken["properties"]["provisioningState"].get<std::string>() +
+              "); blue-green creates the new pool at 1.32.7, so it will not take over one that exists");
+  }
+}
+
+TEST_CASE("aks requests: deleting a pool is done when it is gone and follows a delete in flight", "[aks]") {
+  CHECK(decide_pool_deletion(nullptr) == UpgradeDecision::kDone);
+  CHECK(decide_pool_deletion(pool("Deleting", "1.31.4", "1.31.4")) == UpgradeDecision::kFollow);
+  CHECK(decide_pool_deletion(pool("Upgrading", "1.32.7", "1.31.4")) == UpgradeDecision::kWaitBusy);
+  CHECK(decide_pool_deletion(pool("Succeeded", "1.31.4", "1.31.4")) == UpgradeDecision::kSend);
+  CHECK(decide_pool_deletion(pool("Failed", "1.31.4", "1.31.4")) == UpgradeDecision::kSend);
+}
+
 }  // namespace fleet::agent::kube

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "agents/kube/upgrade/arm_lro.hpp"
@@ -58,6 +59,9 @@ struct Step {
   std::map<std::string, std::string> images_before;  // … or (node image) once its image changed
   std::map<std::string, bool> nodes_reported;
   std::string last_state;
+  bool absent_ok = false;     // a 404 is the resource's state (null), not an error: pools created or deleted
+  bool gone_is_done = false;  // a deletion: the resource answering 404 is its end
+  std::string accepted_text;  // the upgrade_started event; empty → "AKS accepted the upgrade of …"
 };
 
 Error timed_out(const Step& s) {
@@ -152,6 +156,10 @@ Status follow_resource(Step& s, const std::string& path) {
   while (true) {
     if (auto w = wait(s, s.poll_interval); !w) return w;
     auto r = get_resource(s, path);
+    if (!r && s.gone_is_done && r.error().code == ErrorCode::kNotFound) {
+      report_state(s, "Deleted");
+      return Ok{};
+    }
     if (!r) return r.error();
     const std::string state = provisioning_state(r->body);
     report_state(s, state.empty() ? "Unknown" : state);
@@ -203,7 +211,7 @@ Status follow_lro(Step& s, const ArmResponse& accepted, const std::string& resou
   }
 }
 
-using Decide = std::function<UpgradeDecision(const json& resource)>;
+using Decide = std::function<Result<UpgradeDecision>(const json& resource)>;  // null: absent (Step::absent_ok)
 using Send = std::function<Result<ArmResponse>(const ArmResponse& current)>;
 
 enum class Converged { kAlreadyThere, kSent, kResumed };
@@ -261,7 +269,187 @@ class AksDriver final : public UpgradeDriver {
     return out;
   }
 
+  bool replaces_node_pools() const override { return true; }
+
+  UpgradeOutcome blue_green_node_pool(UpgradeContext& ctx, const protocol::BlueGreenNodePool& c) override {
+    if (!ctx.cordon || !ctx.drain || !ctx.pool_nodes) {
+      return make_error(ErrorCode::kInvalid,
+                        "blue-green pools need the cluster's nodes (cordon, drain and the node cache), and this "
+                        "agent has no connection for them",
+                        "kind", "unsupported-command");
+    }
+    auto arm = ArmClient::create(options_.arm, *options_.tokens);
+    if (!arm) return arm.error();
+    switch (c.phase) {
+      case protocol::BlueGreenPhase::kReplace:
+        return replace_pool(ctx, **arm, c);
+      case protocol::BlueGreenPhase::kRetire:
+        return retire_pool(ctx, **arm, c);
+      case protocol::BlueGreenPhase::kRestore:
+        break;
+    }
+    return restore_pool(ctx, **arm, c);
+  }
+
  private:
+  // Replace: the new pool is created from the old pool's resource at the target (new_agent_pool_body), its nodes
+  // come up and (GPU nodes) pass their probe, and only then does the old pool give up its workloads: every old
+  // node is cordoned first (so that a pod evicted from one cannot land on another old node), then each is
+  // drained. A replace that cannot finish puts things back (abandon_replace). Each part reads before it acts, so
+  // a replace sent again after an agent restart follows the create in flight and finds the nodes already moved.
+  UpgradeOutcome replace_pool(UpgradeContext& ctx, ArmClient& arm, const protocol::BlueGreenNodePool& c) {
+    const std::string old_path = agent_pool_path(options_.cluster, c.pool);
+    const std::string new_path = agent_pool_path(options_.cluster, c.new_pool);
+    Step s = step(ctx, arm, "pool " + c.pool, "a replacement");
+    auto old = get_resource(s, old_path);
+    if (!old) return old.error();
+    const std::string version =
+        c.kubernetes_version ? model::to_string(*c.kubernetes_version) : agent_pool_view(old->body).current;
+    s.what = "pool " + c.new_pool;
+    s.target = version;
+    if (auto a = settle_auto_upgrade(s); !a) return a.error();
+    s.absent_ok = true;
+    s.accepted_text = "AKS accepted the creation of pool " + c.new_pool + " at " + version + " beside " + c.pool;
+    ctx.emit("pool_creating", "",
+             "creating pool " + c.new_pool + " at " + version + " beside " + c.pool + " (" +
+                 std::to_string(old->body.value("/properties/count"_json_pointer, 0)) + " nodes)");
+    auto created = converge(
+        s, new_path, [&](const json& pool) { return decide_pool_creation(pool, version); }, "PUT",
+        [&](const ArmResponse&) { return s.arm.call("PUT", new_path, new_agent_pool_body(old->body, version)); });
+    if (!created && created.error().type == "pool-exists") return created.error();  // not ours: left alone
+    if (!created) return abandon_replace(ctx, arm, c, created.error());
+    s.absent_ok = false;
+    auto made = get_resource(s, new_path);
+    if (!made) return abandon_replace(ctx, arm, c, made.error());
+    const int count = made->body.value("/properties/count"_json_pointer, 0);
+    if (auto up = wait_for_nodes(s, c.new_pool, count); !up) return abandon_replace(ctx, arm, c, up.error());
+
+    const std::vector<PoolNode> old_nodes = ctx.pool_nodes(c.pool);
+    for (const PoolNode& n : old_nodes) {
+      if (auto k = ctx.cordon(n.name, true); !k) return abandon_replace(ctx, arm, c, k.error());
+    }
+    for (const PoolNode& n : old_nodes) {
+      ctx.update([&](protocol::CommandStatus& st) {
+        st.message = "AKS: pool " + c.new_pool + " is up; draining node " + n.name + " of pool " + c.pool;
+      });
+      if (auto d = ctx.drain(n.name); !d) return abandon_replace(ctx, arm, c, d.error());
+    }
+    ctx.emit("workloads_moved", "", "workloads moved from pool " + c.pool + " to " + c.new_pool);
+    std::string out = "AKS pool " + c.pool + " replaced by " + c.new_pool + " at " + version + " (" +
+                      std::to_string(count) + " nodes, node image " + node_image_of(made->body) + "); pool " + c.pool +
+                      " is cordoned and drained, kept until it is retired";
+    if (!c.node_image_version.empty() && node_image_of(made->body) != c.node_image_version) {
+      out += " (AKS gives a new pool its version's latest image; " + c.node_image_version + " was requested)";
+    }
+    return out;
+  }
+
+  // AKS ends a create once its nodes are Ready; the node cache shows them a watch event later. A GPU node takes
+  // work only once its probe has passed (the agent's admission machine probes every new GPU node), so the old
+  // pool keeps its workloads until every new node is admitted; a node quarantined by its probe fails the replace.
+  Status wait_for_nodes(Step& s, const std::string& pool, int count) {
+    std::set<std::string> created;
+    std::set<std::string> admitted;
+    while (true) {
+      const std::vector<PoolNode> nodes = s.ctx.pool_nodes(pool);
+      for (const PoolNode& n : nodes) {
+        if (created.insert(n.name).second) {
+          s.ctx.emit("node_created", n.name,
+                     "node of pool " + pool + " at v" + n.kubelet_version + " / " + n.node_image);
+        }
+        if (n.admission == model::Admission::kQuarantined) {
+          return make_error(ErrorCode::kInternal,
+                            "node " + n.name + " of the new pool " + pool + " failed its GPU probe (quarantined)", {},
+                            "probe-failed");
+        }
+        if (n.admission == model::Admission::kAdmitted && admitted.insert(n.name).second && n.gpu) {
+          s.ctx.emit("node_admitted", n.name, "its GPU probe passed");
+        }
+      }
+      const auto ready = static_cast<int>(std::count_if(
+          nodes.begin(), nodes.end(), [](const PoolNode& n) { return n.admission == model::Admission::kAdmitted; }));
+      s.last_state = std::to_string(ready) + " of " + std::to_string(count) + " nodes up and admitted";
+      s.ctx.update([&](protocol::CommandStatus& st) {
+        st.nodes_total = count;
+        st.nodes_done = std::min(ready, count);
+        st.message = "AKS: pool " + pool + ": " + s.last_state;
+      });
+      if (ready >= count && static_cast<int>(nodes.size()) >= count) return Ok{};
+      if (auto w = wait(s, s.poll_interval); !w) return w;
+    }
+  }
+
+  // A replace that cannot finish leaves the cluster as it found it: the old pool's nodes uncordoned, the new pool
+  // deleted (AKS drains it first; its pods go back to the old pool). Not when the agent is stopping: the next
+  // agent sends the replace again and carries on from where this one was.
+  Error abandon_replace(UpgradeContext& ctx, ArmClient& arm, const protocol::BlueGreenNodePool& c, Error why) {
+    if (why.type == "agent-stopping") return why;
+    std::string undo;
+    for (const PoolNode& n : ctx.pool_nodes(c.pool)) {
+      if (auto k = ctx.cordon(n.name, false); !k) undo += "; uncordoning " + n.name + " failed: " + k.error().message;
+    }
+    auto deleted = delete_pool(ctx, arm, c.new_pool);
+    if (!deleted) undo += "; deleting pool " + c.new_pool + " failed: " + deleted.error().message;
+    why.message += undo.empty() ? "; pool " + c.new_pool + " was deleted and pool " + c.pool + " is as it was"
+                                : undo + " (the cluster needs a look)";
+    return why;
+  }
+
+  // Retire: the old pool, cordoned and drained by Replace, is deleted; not while its replacement is missing
+  // (that would leave its workloads nowhere to go).
+  UpgradeOutcome retire_pool(UpgradeContext& ctx, ArmClient& arm, const protocol::BlueGreenNodePool& c) {
+    Step s = step(ctx, arm, "pool " + c.new_pool, "running");
+    auto replacement = get_resource(s, agent_pool_path(options_.cluster, c.new_pool));
+    if (!replacement && replacement.error().code == ErrorCode::kNotFound) {
+      return make_error(ErrorCode::kInvalid,
+                        "AKS has no pool " + c.new_pool + ", so retiring pool " + c.pool +
+                            " would leave its workloads nowhere to go; pool " + c.pool + " is kept",
+                        "payload.newPool", "no-replacement");
+    }
+    if (!replacement) return replacement.error();
+    auto deleted = delete_pool(ctx, arm, c.pool);
+    if (!deleted) return deleted.error();
+    return *deleted == Converged::kAlreadyThere ? "AKS pool " + c.pool + " was already deleted"
+                                                : "AKS pool " + c.pool + " deleted; " + c.new_pool + " replaces it";
+  }
+
+  // Restore (a rollback within the soak): the old pool's nodes are uncordoned first, so that the pods the drain
+  // evicts from the new pool have somewhere to go; then the new pool's nodes are cordoned and drained, and the
+  // new pool is deleted.
+  UpgradeOutcome restore_pool(UpgradeContext& ctx, ArmClient& arm, const protocol::BlueGreenNodePool& c) {
+    Step s = step(ctx, arm, "pool " + c.pool, "restored");
+    auto old = get_resource(s, agent_pool_path(options_.cluster, c.pool));
+    if (!old) return old.error();  // retired already: nothing to go back to
+    for (const PoolNode& n : ctx.pool_nodes(c.pool)) {
+      if (auto k = ctx.cordon(n.name, false); !k) return k.error();
+    }
+    const std::vector<PoolNode> new_nodes = ctx.pool_nodes(c.new_pool);
+    for (const PoolNode& n : new_nodes) {
+      if (auto k = ctx.cordon(n.name, true); !k) return k.error();
+    }
+    for (const PoolNode& n : new_nodes) {
+      if (auto d = ctx.drain(n.name); !d) return d.error();
+    }
+    ctx.emit("workloads_moved", "", "workloads moved back to pool " + c.pool);
+    auto deleted = delete_pool(ctx, arm, c.new_pool);
+    if (!deleted) return deleted.error();
+    return "AKS pool " + c.pool + " takes its workloads back; pool " + c.new_pool + " deleted";
+  }
+
+  Result<Converged> delete_pool(UpgradeContext& ctx, ArmClient& arm, const std::string& pool) {
+    const std::string path = agent_pool_path(options_.cluster, pool);
+    Step s = step(ctx, arm, "pool " + pool, "deleted");
+    s.absent_ok = true;
+    s.gone_is_done = true;
+    s.accepted_text = "AKS accepted the deletion of pool " + pool;
+    ctx.emit("pool_deleting", "", "deleting pool " + pool);
+    auto done = converge(
+        s, path, [](const json& p) { return decide_pool_deletion(p); }, "DELETE",
+        [&](const ArmResponse&) { return s.arm.call("DELETE", path); });
+    if (done) ctx.emit("pool_deleted", "", "pool " + pool + " deleted");
+    return done;
+  }
+
   Step step(UpgradeContext& ctx, ArmClient& arm, std::string what, std::string target) const {
     return Step{ctx,
                 arm,
@@ -273,6 +461,9 @@ class AksDriver final : public UpgradeDriver {
                 {},
                 {},
                 {},
+                {},
+                false,
+                false,
                 {}};
   }
 
@@ -361,8 +552,12 @@ class AksDriver final : public UpgradeDriver {
     std::string waited_on;
     while (true) {
       auto current = get_resource(s, path);
+      if (!current && s.absent_ok && current.error().code == ErrorCode::kNotFound)
+        current = ArmResponse{404, {}, nullptr};
       if (!current) return current.error();
-      const UpgradeDecision d = decide(current->body);
+      const auto decided = decide(current->body);
+      if (!decided) return decided.error();
+      const UpgradeDecision d = *decided;
       if (d == UpgradeDecision::kDone) return Converged::kAlreadyThere;
       if (d == UpgradeDecision::kWaitBusy) {
         const std::string state = provisioning_state(current->body);
@@ -388,7 +583,9 @@ class AksDriver final : public UpgradeDriver {
       }
       const ArmError e = parse_arm_error(sent->body);
       if (sent->status >= 200 && sent->status < 300) {
-        s.ctx.emit("upgrade_started", "", "AKS accepted the upgrade of " + s.what + " to " + s.target);
+        s.ctx.emit(
+            "upgrade_started", "",
+            s.accepted_text.empty() ? "AKS accepted the upgrade of " + s.what + " to " + s.target : s.accepted_text);
         if (auto f = follow_lro(s, *sent, path, options_.poll_floor, options_.poll_cap); !f) return f.error();
         return Converged::kSent;
       }

@@ -217,4 +217,44 @@ UpgradeDecision decide_node_image_upgrade(const json& agent_pool, std::string_vi
   return UpgradeDecision::kSend;
 }
 
+json new_agent_pool_body(const json& old_pool, std::string_view version) {
+  json out = writable(old_pool);
+  out.erase("id");
+  out.erase("name");
+  out.erase("type");
+  json& p = out["properties"];
+  p.erase("upgradeSettings");
+  p.erase("creationData");  // a snapshot the old pool was made from: the new pool takes its version's image
+  p.erase("nodeImageVersion");
+  p["orchestratorVersion"] = std::string(version);
+  return out;
+}
+
+Result<UpgradeDecision> decide_pool_creation(const json& new_pool, std::string_view version) {
+  if (new_pool.is_null()) return UpgradeDecision::kSend;
+  const ResourceView v = agent_pool_view(new_pool);
+  if (boost::algorithm::iequals(v.provisioning_state, "Creating")) {
+    if (v.target == version) return UpgradeDecision::kFollow;
+  } else if (provisioning_in_flight(v.provisioning_state)) {
+    return UpgradeDecision::kWaitBusy;
+  } else if (v.target == version) {
+    const bool settled = boost::algorithm::iequals(v.provisioning_state, "Succeeded") && v.current == version;
+    return settled ? UpgradeDecision::kDone : UpgradeDecision::kSend;
+  }
+  return make_error(ErrorCode::kInvalid,
+                    "AKS already has a pool named " + string_at(new_pool, "name") + " at " +
+                        (v.target.empty() ? "an unknown version" : v.target) + " (" + v.provisioning_state +
+                        "); blue-green creates the new pool at " + std::string(version) +
+                        ", so it will not take over one that exists",
+                    "payload.newPool", "pool-exists");
+}
+
+UpgradeDecision decide_pool_deletion(const json& pool) {
+  if (pool.is_null()) return UpgradeDecision::kDone;
+  const std::string state = string_at(properties(pool), "provisioningState");
+  if (boost::algorithm::iequals(state, "Deleting")) return UpgradeDecision::kFollow;
+  if (provisioning_in_flight(state)) return UpgradeDecision::kWaitBusy;
+  return UpgradeDecision::kSend;
+}
+
 }  // namespace fleet::agent::kube

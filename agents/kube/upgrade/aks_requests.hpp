@@ -76,6 +76,21 @@ ResourceView managed_cluster_view(const nlohmann::json& managed_cluster);
 ResourceView agent_pool_view(const nlohmann::json& agent_pool);
 bool provisioning_in_flight(std::string_view state);
 UpgradeDecision decide_upgrade(const ResourceView& view, std::string_view target);
+// Blue-green pools (issue #13 item 4). The new pool is the old pool's resource under a new name at `version`:
+// the same VM size, count (or autoscaler bounds), mode, zones, subnet, labels and taints, so the pods the drain
+// evicts from the old pool fit on the new one as they did. Its name, id and upgradeSettings' surge are not
+// copied (a create surges nothing). AKS gives a new pool the latest node image of its version; a create cannot
+// ask for another.
+nlohmann::json new_agent_pool_body(const nlohmann::json& old_pool, std::string_view version);
+// What the new pool's resource (null: it does not exist yet) says about creating it at `version`: kSend when it
+// does not exist, or a create failed or was canceled (a PUT again is how AKS retries one); kFollow while it is
+// Creating at `version` (an agent restart); kDone once it runs at `version`; kWaitBusy while another operation
+// runs on it. A pool of that name at another version is not ours to take: kInvalid, naming it.
+Result<UpgradeDecision> decide_pool_creation(const nlohmann::json& new_pool, std::string_view version);
+// Deleting a pool (null: already gone → kDone): kFollow while it is Deleting, kWaitBusy while another operation
+// runs on it, else kSend.
+UpgradeDecision decide_pool_deletion(const nlohmann::json& pool);
+
 // A node-image upgrade (POST upgradeNodeImageVersion takes AKS's latest image; no version can be asked for):
 // provisioningState UpgradingNodeImageVersion is one in flight to follow; a pool already on `wanted_image` (when
 // one is given) is done; another operation is waited for.

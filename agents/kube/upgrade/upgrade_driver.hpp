@@ -10,6 +10,8 @@
 //   upgrade_progress   each change of the operation's state as the provider reports it
 //   upgrade_conflict   the cluster's own auto-upgrade would fight the fleet (Azure/AKS #5811)
 //   node_upgraded      a node of the pool reports the target version (from the node cache)
+// and for blue-green pools the events fleet-sim writes for them: pool_creating, node_created, node_admitted,
+// node_cordoned, node_drained, workloads_moved, pool_deleting, pool_deleted.
 // The backend adds command_started / command_succeeded / command_failed around them.
 #include <chrono>
 #include <functional>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "model/inventory.hpp"
 #include "protocol/command_payloads.hpp"
 #include "protocol/command_status.hpp"
 
@@ -30,6 +33,8 @@ struct PoolNode {
   std::string name;
   std::string kubelet_version;  // "1.32.7", without the "v"
   std::string node_image;
+  bool gpu = false;
+  model::Admission admission = model::Admission::kAdmitted;  // the agent's admission machine's word
 };
 
 struct UpgradeContext {
@@ -42,6 +47,11 @@ struct UpgradeContext {
   // The worker's own connection to the member cluster's API server, for drivers that work through it
   // (system-upgrade-controller); null where there is none.
   KubeApi* kube = nullptr;
+  // The kube side of blue-green pools, through the backend's own command bodies (commands.hpp): cordon or
+  // uncordon a node; drain one (cordon, evict within PodDisruptionBudgets, wait for the pods to go). Empty: the
+  // backend cannot, and blue_green_node_pool fails before it changes anything.
+  std::function<Result<std::string>(const std::string& node, bool cordon)> cordon;
+  std::function<Result<std::string>(const std::string& node)> drain;
 };
 
 using UpgradeOutcome = Result<std::string>;  // the success message, or the Error that fails the command
@@ -53,6 +63,14 @@ class UpgradeDriver {
   virtual UpgradeOutcome upgrade_control_plane(UpgradeContext& ctx, const protocol::UpgradeControlPlane& c) = 0;
   // A Kubernetes version upgrade of the pool, or (version absent) a node-image upgrade.
   virtual UpgradeOutcome upgrade_node_pool(UpgradeContext& ctx, const protocol::UpgradeNodePool& c) = 0;
+  // Blue-green pools (issue #13 item 4; the phases are in protocol/command_payloads.hpp). Only a driver whose
+  // provider creates and deletes node pools can; the backend refuses the command at start for the others, so a
+  // run's member fails with nothing changed.
+  virtual bool replaces_node_pools() const { return false; }
+  virtual UpgradeOutcome blue_green_node_pool(UpgradeContext& /*ctx*/, const protocol::BlueGreenNodePool& /*c*/) {
+    return make_error(ErrorCode::kInvalid, "the " + name() + " upgrade driver cannot create or delete node pools",
+                      "kind", "unsupported-command");
+  }
 };
 
 }  // namespace fleet::agent::kube
