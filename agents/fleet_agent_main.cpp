@@ -51,6 +51,7 @@ struct Flags {
   std::string probe_image;
   std::string upgrade_driver = "auto";
   std::string aks_cluster_id;
+  std::string aksarc_cluster_id;
   std::string aks_arm_endpoint = "https://management.azure.com";
   bool aks_disable_auto_upgrade = false;
   std::string suc_namespace = "system-upgrade";
@@ -176,6 +177,7 @@ Result<Backend> make_backend(const Flags& f, const std::string& cluster) {
   opts.probe_image = f.probe_image;
   opts.upgrade_driver = f.upgrade_driver;
   opts.aks.cluster_id = f.aks_cluster_id;
+  opts.aks.arc_cluster_id = f.aksarc_cluster_id;
   opts.aks.arm_endpoint = f.aks_arm_endpoint;
   opts.aks.disable_auto_upgrade = f.aks_disable_auto_upgrade;
   opts.suc.namespace_ = f.suc_namespace;
@@ -262,14 +264,19 @@ int main(int argc, char** argv) {
                  "kubernetes backend: gpu-probe image (default ghcr.io/fleetd/gpu-probe:<version>)");
   app.add_option("--upgrade-driver", f.upgrade_driver,
                  "kubernetes backend: who carries out upgrade_control_plane / upgrade_node_pool: auto (aks when "
-                 "--aks-cluster-id is set), aks, system-upgrade-controller (k3s / RKE2), none")
-      ->check(CLI::IsMember({"auto", "aks", "system-upgrade-controller", "none"}))
+                 "--aks-cluster-id is set, aksarc when --aksarc-cluster-id is), aks, aksarc (AKS on Azure Local), "
+                 "system-upgrade-controller (k3s / RKE2), none")
+      ->check(CLI::IsMember({"auto", "aks", "aksarc", "system-upgrade-controller", "none"}))
       ->capture_default_str();
   app.add_option("--aks-cluster-id", f.aks_cluster_id,
                  "aks upgrade driver: the managed cluster's ARM resource id (az aks show --query id); the agent "
                  "authenticates with Azure workload identity (AZURE_CLIENT_ID, AZURE_TENANT_ID, "
                  "AZURE_FEDERATED_TOKEN_FILE)");
-  app.add_option("--aks-arm-endpoint", f.aks_arm_endpoint, "aks upgrade driver: Azure Resource Manager endpoint")
+  app.add_option("--aksarc-cluster-id", f.aksarc_cluster_id,
+                 "aksarc upgrade driver (AKS enabled by Azure Arc, AKS on Azure Local): the Arc connected cluster's "
+                 "ARM resource id (az connectedk8s show --query id); the same workload identity as aks");
+  app.add_option("--aks-arm-endpoint", f.aks_arm_endpoint,
+                 "aks and aksarc upgrade drivers: Azure Resource Manager endpoint")
       ->capture_default_str();
   app.add_flag("--aks-disable-auto-upgrade", f.aks_disable_auto_upgrade,
                "aks upgrade driver: set the cluster's own auto-upgrade channel to none instead of failing upgrades "

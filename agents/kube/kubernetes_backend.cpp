@@ -21,6 +21,7 @@
 #include "agents/kube/node_mapping.hpp"
 #include "agents/kube/resource_slices.hpp"
 #include "agents/kube/upgrade/aks_driver.hpp"
+#include "agents/kube/upgrade/aksarc_driver.hpp"
 #include "agents/kube/upgrade/driver_choice.hpp"
 #include "agents/kube/upgrade/suc_driver.hpp"
 #include "agents/kube/upgrade/upgrade_driver.hpp"
@@ -600,7 +601,7 @@ class KubernetesBackend final : public ClusterBackend {
               n.kubernetes_version.find("+rke2") != std::string::npos;
       }
     }
-    return choose_upgrade_driver(options_.upgrade_driver, false, seen_cluster(aks, k3s, read)).why;
+    return choose_upgrade_driver(options_.upgrade_driver, false, false, seen_cluster(aks, k3s, read)).why;
   }
 
   KubernetesBackendOptions options_;
@@ -719,11 +720,10 @@ std::optional<std::chrono::milliseconds> kubernetes_progress_due(const ClusterBa
 
 namespace {
 
-// The aks driver from the agent's options, the workload identity filled in from the webhook's variables.
-Result<std::unique_ptr<kube::UpgradeDriver>> make_aks_upgrade_driver(const AksUpgradeOptions& o) {
-  auto cluster = kube::parse_aks_cluster_id(o.cluster_id);
+// The aks or aksarc driver from the agent's options, the workload identity filled in from the webhook's variables.
+Result<std::unique_ptr<kube::UpgradeDriver>> make_arm_upgrade_driver(const AksUpgradeOptions& o, bool arc) {
+  auto cluster = arc ? kube::parse_connected_cluster_id(o.arc_cluster_id) : kube::parse_aks_cluster_id(o.cluster_id);
   if (!cluster) return cluster.error();
-  kube::WorkloadIdentity identity;
   const auto env = [&](const char* name) -> const char* {
     const std::string_view n(name);
     const std::string& given = n == "AZURE_AUTHORITY_HOST" ? o.authority
@@ -736,11 +736,22 @@ Result<std::unique_ptr<kube::UpgradeDriver>> make_aks_upgrade_driver(const AksUp
   if (!id) return id.error();
   if (o.poll_interval.count() <= 0 || o.poll_cap.count() <= 0 || o.busy_retry.count() <= 0 ||
       o.step_timeout.count() <= 0 || o.poll_floor.count() < 0) {
-    return make_error(ErrorCode::kInvalid, "aks upgrade driver: intervals and the step timeout must be positive");
+    return make_error(ErrorCode::kInvalid, std::string(arc ? "aksarc" : "aks") +
+                                               " upgrade driver: intervals and the step timeout must be positive");
   }
   kube::EntraTokenOptions t;
   t.identity = std::move(*id);
   t.ca_file = o.ca_file;
+  if (arc) {
+    kube::AksArcDriverOptions d;
+    d.connected_cluster = std::move(*cluster);
+    d.arm.endpoint = o.arm_endpoint;
+    d.arm.ca_file = o.ca_file;
+    d.tokens = kube::make_entra_token_source(std::move(t));
+    d.polling = kube::ArmPolling{o.poll_interval, o.poll_floor, o.poll_cap, o.busy_retry};
+    d.step_timeout = o.step_timeout;
+    return kube::make_aksarc_driver(std::move(d));
+  }
   kube::AksDriverOptions d;
   d.cluster = std::move(*cluster);
   d.arm.endpoint = o.arm_endpoint;
@@ -775,17 +786,18 @@ Result<std::unique_ptr<ClusterBackend>> make_kubernetes_backend(const Kubernetes
                                     : kube::in_cluster_connection([](const char* n) { return std::getenv(n); });
   if (!connection) return connection.error();
   const std::string& flag = options.upgrade_driver;
-  if (flag != "auto" && flag != "aks" && flag != "system-upgrade-controller" && flag != "none") {
+  if (flag != "auto" && flag != "aks" && flag != "aksarc" && flag != "system-upgrade-controller" && flag != "none") {
     return make_error(ErrorCode::kInvalid,
-                      "kubernetes backend: the upgrade driver must be auto, aks, system-upgrade-controller or none, "
-                      "not \"" +
+                      "kubernetes backend: the upgrade driver must be auto, aks, aksarc, system-upgrade-controller or "
+                      "none, not \"" +
                           flag + "\"");
   }
   std::unique_ptr<kube::UpgradeDriver> driver;
-  const auto kind =
-      kube::choose_upgrade_driver(flag, !options.aks.cluster_id.empty(), kube::SeenCluster::kUnknown).kind;
-  if (kind == kube::UpgradeDriverKind::kAks) {
-    auto made = make_aks_upgrade_driver(options.aks);
+  const auto kind = kube::choose_upgrade_driver(flag, !options.aks.cluster_id.empty(),
+                                                !options.aks.arc_cluster_id.empty(), kube::SeenCluster::kUnknown)
+                        .kind;
+  if (kind == kube::UpgradeDriverKind::kAks || kind == kube::UpgradeDriverKind::kAksArc) {
+    auto made = make_arm_upgrade_driver(options.aks, kind == kube::UpgradeDriverKind::kAksArc);
     if (!made) return made.error();
     driver = std::move(*made);
   }

@@ -20,10 +20,12 @@
 
 namespace fleet::agent {
 
-// The aks upgrade driver (agents/kube/upgrade/aks_driver.hpp): the managed cluster's ARM resource and the
-// workload identity that may change it.
+// The ARM upgrade drivers: aks (agents/kube/upgrade/aks_driver.hpp), the managed cluster's ARM resource, and
+// aksarc (aksarc_driver.hpp), an Arc connected cluster's provisioned cluster instance (AKS on Azure Local); the
+// workload identity that may change them, and how the changes are followed, are the same for both.
 struct AksUpgradeOptions {
   std::string cluster_id;  // /subscriptions/…/resourceGroups/…/providers/Microsoft.ContainerService/managedClusters/…
+  std::string arc_cluster_id;  // aksarc: /subscriptions/…/providers/Microsoft.Kubernetes/connectedClusters/…
   std::string arm_endpoint = "https://management.azure.com";
   // Workload identity; each empty one comes from the webhook's variable (AZURE_AUTHORITY_HOST, AZURE_TENANT_ID,
   // AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE); the authority defaults to https://login.microsoftonline.com.
@@ -84,8 +86,9 @@ struct KubernetesBackendOptions {
   std::chrono::seconds probe_pending_grace{120};       // an unschedulable or unpullable probe pod gets this long
   std::chrono::seconds probe_job_ttl{3600};            // ttlSecondsAfterFinished: the backstop for a missed delete
   // Provider upgrades (issue #13, docs/kubernetes-backend.md "Provider upgrades"): the driver that carries out
-  // upgrade_control_plane and upgrade_node_pool. auto: aks when aks.cluster_id is set, else none.
-  std::string upgrade_driver = "auto";  // auto | aks | system-upgrade-controller | none
+  // upgrade_control_plane and upgrade_node_pool. auto: aks when aks.cluster_id is set, aksarc when
+  // aks.arc_cluster_id is, else none.
+  std::string upgrade_driver = "auto";  // auto | aks | aksarc | system-upgrade-controller | none
   AksUpgradeOptions aks;
   SucUpgradeOptions suc;
 

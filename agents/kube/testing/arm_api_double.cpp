@@ -84,11 +84,26 @@ struct ArmApiDouble::State {
   std::function<void(const std::string&, const json&)> pool_created;
   std::function<void(const std::string&)> pool_deleted;
 
-  std::string cluster_path() const {
+  // The id the agent is configured with: the managed cluster, or (AKS Arc) the connected cluster.
+  std::string cluster_id() const {
     return "/subscriptions/" + options.subscription + "/resourceGroups/" + options.resource_group +
-           "/providers/Microsoft.ContainerService/managedClusters/" + options.cluster;
+           (options.aks_arc ? "/providers/Microsoft.Kubernetes/connectedClusters/"
+                            : "/providers/Microsoft.ContainerService/managedClusters/") +
+           options.cluster;
   }
-  std::string etag() { return "\"" + std::to_string(next_etag++) + "\""; }
+  // Where the cluster resource is: the managed cluster, or the connected cluster's provisioned cluster instance.
+  std::string cluster_path() const {
+    return cluster_id() +
+           (options.aks_arc ? "/providers/Microsoft.HybridContainerService/provisionedClusterInstances/default" : "");
+  }
+  // AKS Arc's resources carry no eTag (the driver then sends no If-Match).
+  void stamp(json& resource) {
+    if (!options.aks_arc) resource["eTag"] = "\"" + std::to_string(next_etag++) + "\"";
+  }
+  static http::Headers etag_header(const json& resource) {
+    if (!resource.contains("eTag")) return {};
+    return {{"etag", resource["eTag"].get<std::string>()}};
+  }
 
   json& resource(const std::string& pool) { return pool.empty() ? cluster : pools.at(pool); }
 
@@ -118,10 +133,14 @@ struct ArmApiDouble::State {
     }
     json& r = resource(op.pool);
     json& p = r["properties"];
-    r["eTag"] = etag();
+    stamp(r);
+    const bool whole_arc_cluster = options.aks_arc && op.pool.empty();
     if (op.end != OperationEnd::kSucceed) {
       op.status = op.end == OperationEnd::kFail ? "Failed" : "Canceled";
       p["provisioningState"] = op.status;
+      if (whole_arc_cluster) {
+        for (auto& [name, pool] : pools) pool["properties"]["provisioningState"] = op.status;
+      }
       return;
     }
     op.status = "Succeeded";
@@ -140,6 +159,13 @@ struct ArmApiDouble::State {
       p["nodeImageVersion"] = op.target;
     } else if (op.kind == "Updating") {
       p["autoUpgradeProfile"]["upgradeChannel"] = op.target;
+    } else if (whole_arc_cluster) {
+      // AKS Arc upgrades the control plane, then every pool: a pool's kubernetesVersion is the instance's.
+      p["status"]["currentState"] = "Succeeded";
+      for (auto& [name, pool] : pools) {
+        pool["properties"]["kubernetesVersion"] = op.target;
+        pool["properties"]["provisioningState"] = "Succeeded";
+      }
     } else if (op.pool.empty()) {
       p["currentKubernetesVersion"] = op.target;
     } else {
@@ -149,10 +175,10 @@ struct ArmApiDouble::State {
   }
 
   // A GET of the managed cluster shows every pool too (agentPoolProfiles), so it moves every operation; a GET of
-  // a pool moves that pool's.
+  // a pool moves that pool's, and (AKS Arc) the instance's, which upgrades every pool.
   void advance_on(const std::string& pool) {
     for (auto& [id, op] : operations) {
-      if (pool.empty() || op.pool == pool) advance(op);
+      if (pool.empty() || op.pool == pool || (options.aks_arc && op.pool.empty())) advance(op);
     }
   }
 
@@ -169,7 +195,10 @@ struct ArmApiDouble::State {
     operations[id] = op;
     json& r = resource(pool);
     r["properties"]["provisioningState"] = kind;
-    r["eTag"] = etag();
+    stamp(r);
+    if (options.aks_arc && pool.empty()) {
+      for (auto& [name, p] : pools) p["properties"]["provisioningState"] = kind;
+    }
     return id;
   }
 
@@ -272,7 +301,32 @@ struct ArmApiDouble::State {
     return reply(200, body, h);
   }
 
+  // AKS Arc: the provisioned cluster instance, whose kubernetesVersion is every pool's.
+  http::Response put_arc_cluster(const http::Request& req, const std::string& base) {
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body["extendedLocation"].is_object() || !body["properties"].is_object() ||
+        !body["properties"]["kubernetesVersion"].is_string()) {
+      return arm_fault(400, "InvalidParameter", "The request body is not a provisioned cluster instance.");
+    }
+    for (const json& profile : body["properties"].value("agentPoolProfiles", json::array())) {
+      if (profile.contains("kubernetesVersion") || profile.contains("status")) {
+        return arm_fault(400, "InvalidParameter",
+                         "agentPoolProfiles[].kubernetesVersion and status are read-only: a pool runs the "
+                         "provisioned cluster's version.");
+      }
+    }
+    if (auto refused = refuse_write(req, cluster)) return *refused;
+    const std::string version = body["properties"]["kubernetesVersion"];
+    json& cp = cluster["properties"];
+    if (version != cp.value("kubernetesVersion", "")) {
+      cp["kubernetesVersion"] = version;
+      return accepted(begin("", "Upgrading", version), 200, cluster_view(), base);
+    }
+    return reply(200, cluster_view());
+  }
+
   http::Response put_cluster(const http::Request& req, const std::string& base) {
+    if (options.aks_arc) return put_arc_cluster(req, base);
     json body = json::parse(req.body, nullptr, false);
     if (!body.is_object() || !body.contains("location") || !body["properties"].is_object() ||
         !body["properties"]["kubernetesVersion"].is_string()) {
@@ -377,7 +431,7 @@ struct ArmApiDouble::State {
     if (rest.empty()) {
       if (req.method == "GET") {
         advance_on("");
-        return reply(200, cluster_view(), {{"etag", cluster.value("eTag", "")}});
+        return reply(200, cluster_view(), etag_header(cluster));
       }
       if (req.method == "PUT") return put_cluster(req, base);
     }
@@ -387,8 +441,7 @@ struct ArmApiDouble::State {
       if (rest.size() == 2 && req.method == "GET") advance_on(rest[1]);  // a delete that ends here removes it
       auto it = pools.find(rest[1]);
       if (it == pools.end()) return arm_fault(404, "NotFound", "agent pool " + rest[1] + " not found");
-      if (rest.size() == 2 && req.method == "GET")
-        return reply(200, it->second, {{"etag", it->second.value("eTag", "")}});
+      if (rest.size() == 2 && req.method == "GET") return reply(200, it->second, etag_header(it->second));
       if (rest.size() == 3 && rest[2] == "upgradeNodeImageVersion" && req.method == "POST") {
         if (auto refused = refuse_write(req, it->second)) return *refused;
         const std::string id = begin(rest[1], "UpgradingNodeImageVersion", options.latest_node_image);
@@ -407,20 +460,36 @@ Result<std::unique_ptr<ArmApiDouble>> ArmApiDouble::start(ArmApiDoubleOptions op
   state->options = std::move(options);
   State* s = state.get();
   const ArmApiDoubleOptions& o = s->options;
-  s->cluster = {{"id", s->cluster_path()},
-                {"name", o.cluster},
-                {"type", "Microsoft.ContainerService/ManagedClusters"},
-                {"location", o.location},
-                {"eTag", s->etag()},
-                {"properties",
-                 {{"provisioningState", "Succeeded"},
-                  {"powerState", {{"code", "Running"}}},
-                  {"kubernetesVersion", o.kubernetes_version},
-                  {"currentKubernetesVersion", o.kubernetes_version},
-                  {"dnsPrefix", o.cluster},
-                  {"fqdn", o.cluster + "-dns.hcp." + o.location + ".azmk8s.io"},
-                  {"enableRBAC", true},
-                  {"autoUpgradeProfile", {{"upgradeChannel", "none"}, {"nodeOSUpgradeChannel", "NodeImage"}}}}}};
+  if (o.aks_arc) {
+    s->cluster = {{"id", s->cluster_path()},
+                  {"name", "default"},
+                  {"type", "microsoft.hybridcontainerservice/provisionedclusterinstances"},
+                  {"extendedLocation",
+                   {{"type", "CustomLocation"},
+                    {"name", "/subscriptions/" + o.subscription + "/resourceGroups/" + o.resource_group +
+                                 "/providers/Microsoft.ExtendedLocation/customLocations/azlocal-cl"}}},
+                  {"properties",
+                   {{"provisioningState", "Succeeded"},
+                    {"kubernetesVersion", o.kubernetes_version},
+                    {"controlPlane", {{"count", 1}, {"vmSize", "Standard_A4_v2"}}},
+                    {"networkProfile", {{"networkPolicy", "calico"}, {"podCidr", "10.244.0.0/16"}}},
+                    {"status", {{"currentState", "Succeeded"}}}}}};
+  } else {
+    s->cluster = {{"id", s->cluster_path()},
+                  {"name", o.cluster},
+                  {"type", "Microsoft.ContainerService/ManagedClusters"},
+                  {"location", o.location},
+                  {"eTag", "\"" + std::to_string(s->next_etag++) + "\""},
+                  {"properties",
+                   {{"provisioningState", "Succeeded"},
+                    {"powerState", {{"code", "Running"}}},
+                    {"kubernetesVersion", o.kubernetes_version},
+                    {"currentKubernetesVersion", o.kubernetes_version},
+                    {"dnsPrefix", o.cluster},
+                    {"fqdn", o.cluster + "-dns.hcp." + o.location + ".azmk8s.io"},
+                    {"enableRBAC", true},
+                    {"autoUpgradeProfile", {{"upgradeChannel", "none"}, {"nodeOSUpgradeChannel", "NodeImage"}}}}}};
+  }
   http::ServerOptions so;
   so.host = "127.0.0.1";
   so.port = 0;
@@ -453,7 +522,7 @@ std::string ArmApiDouble::url() const {
 }
 
 std::string ArmApiDouble::cluster_id() const {
-  return state_->cluster_path();
+  return state_->cluster_id();
 }
 
 const ArmApiDoubleOptions& ArmApiDouble::options() const {
@@ -463,22 +532,38 @@ const ArmApiDoubleOptions& ArmApiDouble::options() const {
 void ArmApiDouble::add_pool(const std::string& name, const std::string& version, int count,
                             const std::string& node_image) {
   std::lock_guard lock(state_->mutex);
-  state_->pools[name] = {{"id", state_->cluster_path() + "/agentPools/" + name},
-                         {"name", name},
-                         {"type", "Microsoft.ContainerService/managedClusters/agentPools"},
-                         {"eTag", state_->etag()},
-                         {"properties",
-                          {{"count", count},
-                           {"vmSize", "Standard_ND96isr_H100_v5"},
-                           {"osType", "Linux"},
-                           {"mode", name == "system" ? "System" : "User"},
-                           {"type", "VirtualMachineScaleSets"},
-                           {"provisioningState", "Succeeded"},
-                           {"powerState", {{"code", "Running"}}},
-                           {"orchestratorVersion", version},
-                           {"currentOrchestratorVersion", version},
-                           {"nodeImageVersion", node_image},
-                           {"upgradeSettings", {{"maxSurge", "10%"}}}}}};
+  json& pool = state_->pools[name];
+  if (state_->options.aks_arc) {
+    // AKS Arc's agentPool: its kubernetesVersion is the provisioned cluster's (read-only).
+    pool = {{"id", state_->cluster_path() + "/agentPools/" + name},
+            {"name", name},
+            {"type", "microsoft.hybridcontainerservice/provisionedclusterinstances/agentpools"},
+            {"properties",
+             {{"count", count},
+              {"vmSize", "Standard_NC16_A16"},
+              {"osType", "Linux"},
+              {"osSKU", "CBLMariner"},
+              {"kubernetesVersion", version},
+              {"provisioningState", "Succeeded"},
+              {"status", {{"currentState", "Succeeded"}, {"readyReplicas", json::array({{{"count", count}}})}}}}}};
+    return;
+  }
+  pool = {{"id", state_->cluster_path() + "/agentPools/" + name},
+          {"name", name},
+          {"type", "Microsoft.ContainerService/managedClusters/agentPools"},
+          {"properties",
+           {{"count", count},
+            {"vmSize", "Standard_ND96isr_H100_v5"},
+            {"osType", "Linux"},
+            {"mode", name == "system" ? "System" : "User"},
+            {"type", "VirtualMachineScaleSets"},
+            {"provisioningState", "Succeeded"},
+            {"powerState", {{"code", "Running"}}},
+            {"orchestratorVersion", version},
+            {"currentOrchestratorVersion", version},
+            {"nodeImageVersion", node_image},
+            {"upgradeSettings", {{"maxSurge", "10%"}}}}}};
+  state_->stamp(pool);
 }
 
 void ArmApiDouble::set_auto_upgrade_channel(const std::string& channel) {

@@ -42,6 +42,10 @@ struct ArmApiDoubleOptions {
   std::string location = "westeurope";
   std::string kubernetes_version = "1.31.4";
   std::string latest_node_image = "AKSUbuntu-2204gen2containerd-202511.03.0";
+  // AKS enabled by Azure Arc instead of AKS: the cluster is a connected cluster's provisioned cluster instance
+  // (Microsoft.HybridContainerService, extendedLocation, no eTag), whose kubernetesVersion every pool follows:
+  // an upgrade of the instance ends with every pool at its version. cluster_id() is then the connected cluster's.
+  bool aks_arc = false;
   int polls_to_finish = 2;        // polls answered InProgress before an operation ends
   std::string retry_after = "1";  // Retry-After on accepted requests and InProgress polls; "" → none
 };
@@ -65,8 +69,8 @@ class ArmApiDouble {
   ArmApiDouble(const ArmApiDouble&) = delete;
   ArmApiDouble& operator=(const ArmApiDouble&) = delete;
 
-  std::string url() const;  // "https://127.0.0.1:PORT": both the ARM endpoint and the authority
-  std::string cluster_id() const;
+  std::string url() const;         // "https://127.0.0.1:PORT": both the ARM endpoint and the authority
+  std::string cluster_id() const;  // the id the agent is configured with (see aks_arc)
   const ArmApiDoubleOptions& options() const;
 
   void add_pool(const std::string& name, const std::string& version, int count, const std::string& node_image);

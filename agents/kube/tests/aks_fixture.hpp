@@ -13,6 +13,7 @@
 #include "agents/kube/testing/kube_api_double.hpp"
 #include "agents/kube/testing/test_pki.hpp"
 #include "agents/kube/upgrade/aks_driver.hpp"
+#include "agents/kube/upgrade/aksarc_driver.hpp"
 #include "common/testing/eventually.hpp"
 
 namespace fleet::agent::kube::aks_testing {
@@ -40,10 +41,12 @@ struct AksFixture {
   std::atomic<bool> stopping{false};
   std::function<std::vector<PoolNode>(const std::string&)> pool_nodes;
 
-  AksFixture() {
+  // aks_arc: the double is an AKS Arc provisioned cluster instance instead of an AKS managed cluster.
+  explicit AksFixture(bool aks_arc = false) {
     ArmApiDoubleOptions o;
     o.tls_cert_file = pki.server_cert_file;
     o.tls_key_file = pki.server_key_file;
+    o.aks_arc = aks_arc;
     auto started = ArmApiDouble::start(o);
     REQUIRE(started.ok());
     arm = std::move(*started);
@@ -62,23 +65,45 @@ struct AksFixture {
     return id;
   }
 
+  ArmClientOptions arm_options() const {
+    ArmClientOptions o;
+    o.endpoint = arm->url();
+    o.ca_file = pki.ca_file;
+    o.timeout = 5s;
+    return o;
+  }
+
+  std::shared_ptr<TokenSource> tokens() const {
+    EntraTokenOptions t;
+    t.identity = identity();
+    t.ca_file = pki.ca_file;
+    t.timeout = 5s;
+    return make_entra_token_source(t);
+  }
+
   AksDriverOptions options() const {
     AksDriverOptions o;
     auto ref = parse_aks_cluster_id(arm->cluster_id());
     REQUIRE(ref.ok());
     o.cluster = *ref;
-    o.arm.endpoint = arm->url();
-    o.arm.ca_file = pki.ca_file;
-    o.arm.timeout = 5s;
-    EntraTokenOptions t;
-    t.identity = identity();
-    t.ca_file = pki.ca_file;
-    t.timeout = 5s;
-    o.tokens = make_entra_token_source(t);
+    o.arm = arm_options();
+    o.tokens = tokens();
     o.poll_interval = 5ms;
     o.poll_floor = 1ms;
     o.poll_cap = 10ms;
     o.busy_retry = 5ms;
+    o.step_timeout = 5s;
+    return o;
+  }
+
+  AksArcDriverOptions arc_options() const {
+    AksArcDriverOptions o;
+    auto ref = parse_connected_cluster_id(arm->cluster_id());
+    REQUIRE(ref.ok());
+    o.connected_cluster = *ref;
+    o.arm = arm_options();
+    o.tokens = tokens();
+    o.polling = ArmPolling{5ms, 1ms, 10ms, 5ms};
     o.step_timeout = 5s;
     return o;
   }
@@ -157,7 +182,7 @@ inline json aks_node(const std::string& name, const std::string& pool) {
 struct BackendFixture : AksFixture {
   std::unique_ptr<KubeApiDouble> kube;
 
-  BackendFixture() {
+  explicit BackendFixture(bool aks_arc = false) : AksFixture(aks_arc) {
     KubeApiDoubleOptions o;
     o.tls_cert_file = pki.server_cert_file;
     o.tls_key_file = pki.server_key_file;
@@ -182,7 +207,7 @@ struct BackendFixture : AksFixture {
     o.request_timeout = 5s;
     o.gpu_admission = false;
     if (!aks) return o;
-    o.aks.cluster_id = arm->cluster_id();
+    (arm->options().aks_arc ? o.aks.arc_cluster_id : o.aks.cluster_id) = arm->cluster_id();
     o.aks.arm_endpoint = arm->url();
     o.aks.authority = arm->url();
     o.aks.tenant_id = arm->options().tenant_id;

@@ -233,18 +233,21 @@ TEST_CASE("entra token: workload identity from the webhook's variables", "[aks]"
 }
 
 TEST_CASE("upgrade driver choice: flag, configuration and what the nodes show", "[aks]") {
-  CHECK(choose_upgrade_driver("aks", false, SeenCluster::kUnknown).kind == UpgradeDriverKind::kAks);
-  CHECK(choose_upgrade_driver("auto", true, SeenCluster::kUnknown).kind == UpgradeDriverKind::kAks);
-  CHECK(choose_upgrade_driver("none", true, SeenCluster::kAks).kind == UpgradeDriverKind::kNone);
-  CHECK(choose_upgrade_driver("system-upgrade-controller", false, SeenCluster::kOther).kind ==
+  CHECK(choose_upgrade_driver("aks", false, false, SeenCluster::kUnknown).kind == UpgradeDriverKind::kAks);
+  CHECK(choose_upgrade_driver("aksarc", false, false, SeenCluster::kUnknown).kind == UpgradeDriverKind::kAksArc);
+  CHECK(choose_upgrade_driver("auto", false, true, SeenCluster::kUnknown).kind == UpgradeDriverKind::kAksArc);
+  CHECK(choose_upgrade_driver("auto", true, true, SeenCluster::kUnknown).kind == UpgradeDriverKind::kAks);
+  CHECK(choose_upgrade_driver("auto", true, false, SeenCluster::kUnknown).kind == UpgradeDriverKind::kAks);
+  CHECK(choose_upgrade_driver("none", true, false, SeenCluster::kAks).kind == UpgradeDriverKind::kNone);
+  CHECK(choose_upgrade_driver("system-upgrade-controller", false, false, SeenCluster::kOther).kind ==
         UpgradeDriverKind::kSystemUpgradeController);
-  const DriverChoice looks = choose_upgrade_driver("auto", false, seen_cluster(true, false, true));
+  const DriverChoice looks = choose_upgrade_driver("auto", false, false, seen_cluster(true, false, true));
   CHECK(looks.kind == UpgradeDriverKind::kNone);
   CHECK(looks.why.find("looks like an AKS cluster") != std::string::npos);
-  const DriverChoice k3s = choose_upgrade_driver("auto", false, seen_cluster(false, true, true));
+  const DriverChoice k3s = choose_upgrade_driver("auto", false, false, seen_cluster(false, true, true));
   CHECK(k3s.kind == UpgradeDriverKind::kNone);
   CHECK(k3s.why.find("--upgrade-driver system-upgrade-controller") != std::string::npos);
-  CHECK(choose_upgrade_driver("auto", false, seen_cluster(true, true, false)).why.find("no upgrade driver") !=
+  CHECK(choose_upgrade_driver("auto", false, false, seen_cluster(true, true, false)).why.find("no upgrade driver") !=
         std::string::npos);
 }
 

@@ -74,7 +74,7 @@ std::string api_version_query() {
 
 }  // namespace
 
-Result<AksClusterRef> parse_aks_cluster_id(std::string_view id) {
+Result<AksClusterRef> parse_cluster_resource_id(std::string_view id, const ClusterIdShape& shape) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;
   while (start < id.size()) {
@@ -85,22 +85,27 @@ Result<AksClusterRef> parse_aks_cluster_id(std::string_view id) {
   }
   const auto bad = [&](const std::string& why) {
     return make_error(ErrorCode::kInvalid,
-                      "the AKS cluster id \"" + std::string(id) + "\" " + why +
-                          "; expected /subscriptions/SUB/resourceGroups/RG/providers/"
-                          "Microsoft.ContainerService/managedClusters/NAME (az aks show --query id)",
-                      "aks-cluster-id");
+                      "the " + std::string(shape.what) + " id \"" + std::string(id) + "\" " + why +
+                          "; expected /subscriptions/SUB/resourceGroups/RG/providers/" + std::string(shape.provider) +
+                          "/" + std::string(shape.type) + "/NAME (" + std::string(shape.cli) + ")",
+                      std::string(shape.field));
   };
-  if (id.empty() || id.front() != '/' || parts.size() != 8) return bad("is not a managed cluster's resource id");
+  const std::string kind = "is not " + std::string(shape.resource) + "'s resource id";
+  if (id.empty() || id.front() != '/' || parts.size() != 8) return bad(kind);
   if (!boost::algorithm::iequals(parts[0], "subscriptions") || !boost::algorithm::iequals(parts[2], "resourceGroups") ||
-      !boost::algorithm::iequals(parts[4], "providers") ||
-      !boost::algorithm::iequals(parts[5], "Microsoft.ContainerService") ||
-      !boost::algorithm::iequals(parts[6], "managedClusters")) {
-    return bad("is not a managed cluster's resource id");
+      !boost::algorithm::iequals(parts[4], "providers") || !boost::algorithm::iequals(parts[5], shape.provider) ||
+      !boost::algorithm::iequals(parts[6], shape.type)) {
+    return bad(kind);
   }
   if (!valid_segment(parts[1]) || !valid_segment(parts[3]) || !valid_segment(parts[7])) {
     return bad("has a name with characters ARM does not allow");
   }
   return AksClusterRef{std::string(parts[1]), std::string(parts[3]), std::string(parts[7])};
+}
+
+Result<AksClusterRef> parse_aks_cluster_id(std::string_view id) {
+  return parse_cluster_resource_id(id, ClusterIdShape{"AKS cluster", "a managed cluster", "Microsoft.ContainerService",
+                                                      "managedClusters", "az aks show --query id", "aks-cluster-id"});
 }
 
 std::string managed_cluster_path(const AksClusterRef& ref) {

@@ -24,6 +24,16 @@ struct AksClusterRef {
 };
 // The managed cluster's ARM resource id (as `az aks show --query id` prints it); kInvalid saying what is wrong.
 Result<AksClusterRef> parse_aks_cluster_id(std::string_view id);
+// Any cluster's resource id of that shape (/subscriptions/SUB/resourceGroups/RG/providers/PROVIDER/TYPE/NAME).
+struct ClusterIdShape {
+  std::string_view what;      // "AKS cluster": "the AKS cluster id … is not …"
+  std::string_view resource;  // "a managed cluster"
+  std::string_view provider;  // "Microsoft.ContainerService"
+  std::string_view type;      // "managedClusters"
+  std::string_view cli;       // how to print one: "az aks show --query id"
+  std::string_view field;     // the flag it came from: "aks-cluster-id"
+};
+Result<AksClusterRef> parse_cluster_resource_id(std::string_view id, const ClusterIdShape& shape);
 
 // Paths with ?api-version=kAksApiVersion, ready for the ARM endpoint.
 std::string managed_cluster_path(const AksClusterRef& ref);
