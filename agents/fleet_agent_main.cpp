@@ -53,7 +53,9 @@ struct Flags {
   std::string aks_cluster_id;
   std::string aksarc_cluster_id;
   std::string aks_arm_endpoint = "https://management.azure.com";
+  std::string aks_ca_file;
   bool aks_disable_auto_upgrade = false;
+  bool aks_ignore_planned_maintenance = false;
   std::string suc_namespace = "system-upgrade";
   std::string suc_upgrade_image = "rancher/k3s-upgrade";
   std::string suc_version_suffix = "+k3s1";
@@ -179,7 +181,9 @@ Result<Backend> make_backend(const Flags& f, const std::string& cluster) {
   opts.aks.cluster_id = f.aks_cluster_id;
   opts.aks.arc_cluster_id = f.aksarc_cluster_id;
   opts.aks.arm_endpoint = f.aks_arm_endpoint;
+  opts.aks.ca_file = f.aks_ca_file;
   opts.aks.disable_auto_upgrade = f.aks_disable_auto_upgrade;
+  opts.aks.honor_planned_maintenance = !f.aks_ignore_planned_maintenance;
   opts.suc.namespace_ = f.suc_namespace;
   opts.suc.upgrade_image = f.suc_upgrade_image;
   opts.suc.version_suffix = f.suc_version_suffix;
@@ -278,9 +282,16 @@ int main(int argc, char** argv) {
   app.add_option("--aks-arm-endpoint", f.aks_arm_endpoint,
                  "aks and aksarc upgrade drivers: Azure Resource Manager endpoint")
       ->capture_default_str();
+  app.add_option("--aks-ca-file", f.aks_ca_file,
+                 "aks and aksarc upgrade drivers: PEM CA for the ARM endpoint and the Entra authority, where they "
+                 "use a private one (Azure Stack, a disconnected Azure Local, a test double); default: the system's");
   app.add_flag("--aks-disable-auto-upgrade", f.aks_disable_auto_upgrade,
                "aks upgrade driver: set the cluster's own auto-upgrade channel to none instead of failing upgrades "
                "while it is on (the fleet is the one upgrade authority)");
+  app.add_flag("--aks-ignore-planned-maintenance", f.aks_ignore_planned_maintenance,
+               "aks upgrade driver: upgrade outside the cluster's AKS planned maintenance windows "
+               "(aksManagedAutoUpgradeSchedule, aksManagedNodeOSUpgradeSchedule) too; by default an upgrade waits "
+               "for its window");
   app.add_option("--suc-namespace", f.suc_namespace, "system-upgrade-controller driver: namespace of the Plans")
       ->capture_default_str();
   app.add_option("--suc-upgrade-image", f.suc_upgrade_image,

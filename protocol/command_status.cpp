@@ -1,5 +1,7 @@
 #include "protocol/command_status.hpp"
 
+#include "common/time_format.hpp"
+
 namespace fleet::protocol {
 
 using nlohmann::json;
@@ -28,6 +30,7 @@ json to_json(const CommandStatus& s) {
             {"nodesFailed", s.nodes_failed},
             {"details", s.details}};
   if (s.stopped) j["stopped"] = true;
+  if (s.not_before) j["notBefore"] = format_rfc3339(*s.not_before);
   return j;
 }
 

@@ -2,6 +2,7 @@
 // What an agent knows about a command it runs: its status (progress while running, the result once finished) and
 // the step events on the way, the same for every backend. The agent reports a status to fleetd as the report's
 // `progress` (protocol/command_report.hpp) and logs the events.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,10 @@ struct CommandStatus {
   // upgrade_node_pool with notAfter (a maintenance window's end, issue #13 item 2): it reached notAfter with nodes
   // left and stopped before the next one; the state is succeeded, and the nodes done are done. JSON "stopped": true.
   bool stopped = false;
+  // Stopped before it began because the cluster's own maintenance window (the provider's: AKS planned maintenance)
+  // is closed: when it opens, on the wall clock. With stopped = true and nothing done; JSON "notBefore" (RFC 3339).
+  // fleetd holds the member (WaitingForWindow) until then and sends the step again.
+  std::optional<std::chrono::system_clock::time_point> not_before;
   bool operator==(const CommandStatus&) const = default;
 };
 nlohmann::json to_json(const CommandStatus& status);

@@ -16,6 +16,10 @@ namespace {
 constexpr Seconds kHealthRecheck{5};
 // How often a held drain looks again: the placement's moves do not wake the executor either.
 constexpr Seconds kDrainHoldRecheck{5};
+// A step stopped with no window to wait for is sent again after this; one the provider's window stopped waits at
+// least kStoppedMinimumWait past fleetd's now, whatever the agent's clock said.
+constexpr Seconds kStoppedRetry{300};
+constexpr Seconds kStoppedMinimumWait{60};
 // A held member's message says this; the message changes again when the step is issued.
 constexpr std::string_view kWaitingToDrain = ": waiting to drain pool ";
 
@@ -70,6 +74,9 @@ class Machine {
   bool blue_green_done(std::size_t i);
   // A node-pool step the agent stopped at the window's end with nodes left: it waits for the window to open.
   void stopped_at_window_end(std::size_t i, const std::string& agent_message);
+  // A step the agent did not begin because the cluster's own (the provider's) maintenance window is closed: the
+  // member waits until the time the agent gave, then the step goes again as a new command.
+  void provider_window_closed(std::size_t i, const CommandObservation& c);
   Status rollback(const Action& a, const std::string& note);
   // A node-pool step whose drain a disruption budget holds: no command yet (true).
   bool held(std::size_t i);
@@ -83,7 +90,11 @@ class Machine {
   int failures(std::size_t s, std::optional<std::size_t> group) const;
   int members_of(std::size_t s, std::optional<std::size_t> group) const;
   // Where the member's maintenance window stands at now_; nullopt when it has none.
+  // The provider's window, closed until the time the agent gave, comes first; once that is past, the strategy's.
   std::optional<WindowStatus> window_of(const MemberState& m) const {
+    if (m.provider_closed_until && now_ < *m.provider_closed_until) {
+      return WindowStatus{false, *m.provider_closed_until};
+    }
     if (!m.window || *m.window >= strategy_.maintenance_windows.size()) return std::nullopt;
     return window_status(strategy_.maintenance_windows[*m.window].window, now_);
   }
@@ -271,10 +282,13 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
     set_member(i, MemberPhase::kFailed, step_text(m) + what + " failed: " + c.message);
     return;
   }
+  if (c.stopped && c.not_before) return provider_window_closed(i, c);
   if (blue_green_done(i)) return;
   if (c.stopped) return stopped_at_window_end(i, c.message);
   ++m.step;
   m.stops = 0;
+  m.provider_closed_until.reset();
+  m.provider_window.clear();
   d_.changed_members.push_back(i);
   if (m.step >= m.steps.size()) {
     set_member(i, MemberPhase::kSucceeded, "upgraded to " + m.to_version);
@@ -303,10 +317,23 @@ void Machine::observe_member(std::size_t i, const Observations& obs) {
 
 void Machine::stopped_at_window_end(std::size_t i, const std::string& agent_message) {
   MemberState& m = st_.members[i];
+  const auto w = window_of(m);
+  if (!w) {
+    // No window of fleetd's says when to go on, and the agent did not either: try again in a while rather than at
+    // once, so that an agent that keeps stopping the step cannot make the run spin.
+    ++m.stops;
+    const TimePoint retry = now_ + kStoppedRetry;
+    m.provider_closed_until = retry;
+    m.provider_window = "the agent stopped the step without saying until when: " + agent_message;
+    wake(retry);
+    set_member(i, MemberPhase::kWaitingForWindow,
+               step_text(m) + " stopped by the agent (" + agent_message +
+                   ") with no maintenance window to wait for; sent again at " + format_rfc3339(retry));
+    return;
+  }
   const std::string stopped =
       step_text(m) + " stopped between nodes at its maintenance window's end (" + agent_message + ")";
-  const auto w = window_of(m);
-  if (w && w->open) {
+  if (w->open) {
     // The agent's clock reached the window's end before fleetd's: wait for fleetd's to get there too, rather than
     // send the step again only for the agent to stop it at once.
     wake(w->changes_at);
@@ -314,14 +341,22 @@ void Machine::stopped_at_window_end(std::size_t i, const std::string& agent_mess
     return;
   }
   ++m.stops;  // the step's next command is a new one
-  if (w) {
-    wake(w->changes_at);
-    set_member(i, MemberPhase::kWaitingForWindow,
-               stopped + "; the rest waits for it to open at " + format_rfc3339(w->changes_at));
-    return;
-  }
-  set_member(i, MemberPhase::kUpgrading, stopped + "; the member has no window now: issued again");  // not reached
-  issue(i);
+  wake(w->changes_at);
+  set_member(i, MemberPhase::kWaitingForWindow,
+             stopped + "; the rest waits for it to open at " + format_rfc3339(w->changes_at));
+}
+
+void Machine::provider_window_closed(std::size_t i, const CommandObservation& c) {
+  MemberState& m = st_.members[i];
+  ++m.stops;  // the step's next command is a new one
+  // At least a minute on: an agent whose clock runs behind fleetd's must not make the step go back and forth.
+  const TimePoint until = std::max(*c.not_before, now_ + kStoppedMinimumWait);
+  m.provider_closed_until = until;
+  m.provider_window = c.message;
+  wake(until);
+  set_member(i, MemberPhase::kWaitingForWindow,
+             step_text(m) + " not begun: the cluster's own maintenance window is closed (" + c.message +
+                 "); it is sent again when it opens at " + format_rfc3339(until));
 }
 
 bool Machine::blue_green_done(std::size_t i) {
@@ -571,6 +606,8 @@ void Machine::start_members(std::size_t s, const Observations& obs) {
 }
 
 std::string Machine::window_text(const MemberState& m) const {
+  if (m.provider_closed_until && now_ < *m.provider_closed_until) return "the cluster's own: " + m.provider_window;
+  if (!m.window || *m.window >= strategy_.maintenance_windows.size()) return "none";
   const WindowRule& rule = strategy_.maintenance_windows[*m.window];
   const nlohmann::json w = to_json(rule.window);
   std::string days;

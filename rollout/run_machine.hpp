@@ -61,6 +61,8 @@ struct CommandObservation {
   std::string message;
   double seconds = 0;    // final: from queued to finished, on fleetd's clock (for the step-duration metrics)
   bool stopped = false;  // succeeded at its notAfter (the window's end) with nodes of the pool left
+  // With stopped: not begun, because the cluster's own (the provider's) maintenance window is closed until then.
+  std::optional<TimePoint> not_before;
 };
 
 struct ClusterObservation {

@@ -264,8 +264,11 @@ nlohmann::json member_to_json(const MemberState& m) {
                         {"message", m.message},
                         {"startedAt", time_or_null(m.started_at)},
                         {"finishedAt", time_or_null(m.finished_at)}};
-  if (m.window) out["window"] = *m.window;              // absent in rows written before maintenance windows: none
-  if (m.stops > 0) out["stops"] = m.stops;              // absent: 0
+  if (m.window) out["window"] = *m.window;  // absent in rows written before maintenance windows: none
+  if (m.stops > 0) out["stops"] = m.stops;  // absent: 0
+  if (m.provider_closed_until) {            // absent: the provider's window said nothing
+    out["providerWindow"] = {{"closedUntil", time_or_null(m.provider_closed_until)}, {"message", m.provider_window}};
+  }
   if (m.swap != SwapStage::kReplace || m.soak_until) {  // absent: a step not blue-green, or at its first command
     out["blueGreen"] = {{"stage", to_string(m.swap)}, {"soakUntil", time_or_null(m.soak_until)}};
   }
@@ -300,6 +303,12 @@ Result<MemberState> member_from_json(const nlohmann::json& j) {
     m.finished_at = *finished;
     if (auto w = j.find("window"); w != j.end() && !w->is_null()) m.window = w->get<std::size_t>();
     if (auto stops = j.find("stops"); stops != j.end() && !stops->is_null()) m.stops = stops->get<int>();
+    if (auto pw = j.find("providerWindow"); pw != j.end() && !pw->is_null()) {
+      auto until = read_time(*pw, "closedUntil");
+      if (!until) return make_error(ErrorCode::kInternal, "stored rollout member has a bad providerWindow");
+      m.provider_closed_until = *until;
+      m.provider_window = pw->at("message").get<std::string>();
+    }
     if (auto bg = j.find("blueGreen"); bg != j.end() && !bg->is_null()) {
       auto stage = parse_swap_stage(bg->at("stage").get<std::string>());
       auto soak = read_time(*bg, "soakUntil");

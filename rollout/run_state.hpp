@@ -107,6 +107,11 @@ struct MemberState {
   // Times the current node-pool step stopped at its window's end with nodes left (issue #13 item 2): part of its
   // command id, so that the step issued again when the window opens is a new command.
   int stops = 0;
+  // The cluster's own maintenance window (its provider's: AKS planned maintenance, read by the agent) was closed
+  // when the current step was sent: the agent began nothing and said when it opens. The member waits until then
+  // (WaitingForWindow) and the step goes again as a new command (stops); cleared when a step finishes.
+  std::optional<TimePoint> provider_closed_until;
+  std::string provider_window;           // the agent's words on it, for messages
   SwapStage swap = SwapStage::kReplace;  // the current step's, when it is blue-green
   std::optional<TimePoint> soak_until;   // kSoak: when the old pool is deleted
   bool operator==(const MemberState&) const = default;

@@ -563,7 +563,8 @@ class KubernetesBackend final : public ClusterBackend {
           d.node = node;
           d.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_timeout);
           return run_drain_node(node_ctx, d);
-        }};
+        },
+        [] { return std::chrono::system_clock::now(); }};
     if (p.control_plane) return upgrade_driver_->upgrade_control_plane(u, *p.control_plane);
     if (p.blue_green) return upgrade_driver_->blue_green_node_pool(u, *p.blue_green);
     return upgrade_driver_->upgrade_node_pool(u, *p.pool_upgrade);
@@ -758,6 +759,7 @@ Result<std::unique_ptr<kube::UpgradeDriver>> make_arm_upgrade_driver(const AksUp
   d.arm.ca_file = o.ca_file;
   d.tokens = kube::make_entra_token_source(std::move(t));
   d.disable_auto_upgrade = o.disable_auto_upgrade;
+  d.honor_planned_maintenance = o.honor_planned_maintenance;
   d.poll_interval = o.poll_interval;
   d.poll_floor = o.poll_floor;
   d.poll_cap = o.poll_cap;

@@ -33,8 +33,9 @@ struct AksUpgradeOptions {
   std::string tenant_id;
   std::string client_id;
   std::string federated_token_file;
-  std::string ca_file;                             // trust for ARM and the authority; empty → the system's store
-  bool disable_auto_upgrade = false;               // turn the cluster's own auto-upgrade channel off instead of failing
+  std::string ca_file;                    // trust for ARM and the authority; empty → the system's store
+  bool disable_auto_upgrade = false;      // turn the cluster's own auto-upgrade channel off instead of failing
+  bool honor_planned_maintenance = true;  // aks: hold an upgrade while the cluster's planned maintenance is closed
   std::chrono::milliseconds poll_interval{15000};  // when ARM sends no Retry-After
   std::chrono::milliseconds poll_floor{2000};      // Retry-After is kept within [poll_floor, poll_cap]
   std::chrono::milliseconds poll_cap{60000};

@@ -54,6 +54,11 @@ json member_view(const rollout::MemberState& m, const rollout::StageSpec& spec, 
     mj["blueGreen"] = {{"stage", rollout::to_string(m.swap)}};
     put_time(mj["blueGreen"], "soakUntil", m.soak_until);
   }
+  // The cluster's own maintenance window (its provider's, read by the agent) kept the current step from beginning.
+  if (m.provider_closed_until) {
+    mj["providerWindow"] = {{"message", m.provider_window}};
+    put_time(mj["providerWindow"], "closedUntil", m.provider_closed_until);
+  }
   put_time(mj, "startedAt", m.started_at);
   put_time(mj, "finishedAt", m.finished_at);
   return mj;

@@ -94,7 +94,7 @@ constexpr const char* kStepHistory =
 constexpr const char* kCommandObservations =
     "SELECT id, state, message, fleet_command_probing(progress), "
     "COALESCE(extract(epoch FROM finished_at - created_at), 0)::float8, "
-    "COALESCE(progress->>'stopped' = 'true', false) "
+    "COALESCE(progress->>'stopped' = 'true', false), COALESCE(left(progress->>'notBefore', 64), '') "
     "FROM agent_commands WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";
 
 StrategyRecord strategy_from_row(const pqxx::row& r) {
@@ -448,6 +448,7 @@ rollout::Observations observe(pqxx::transaction_base& txn, const rollout::RunSta
       c.probing = r[3].as<bool>();
       c.seconds = r[4].as<double>();
       c.stopped = r[5].as<bool>();
+      c.not_before = parse_timestamp(r[6].as<std::string>());  // an agent's word: unparseable reads as absent
       obs.commands.emplace(r[0].as<std::string>(), std::move(c));
     }
   }

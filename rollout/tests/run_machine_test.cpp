@@ -1592,6 +1592,87 @@ TEST_CASE("window: a node-pool step carries the window's end, and one the agent 
                                                           "WaitingForWindow>Upgrading", "Upgrading>Succeeded"});
 }
 
+TEST_CASE(
+    "window: a step the cluster's own window (the provider's) kept from beginning waits until the agent's "
+    "time, then goes again as a new command",
+    "[rollout][window]") {
+  Harness h(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 2, "c"));
+  h.now = at("2026-01-15T00:00:00Z");
+  h.ok(start());
+  h.tick();
+  const std::string first = member_command_id(h.st, h.index_of("c0"));
+  REQUIRE(std::find(h.issued.begin(), h.issued.end(), first) != h.issued.end());
+  // The agent read the cluster's AKS planned maintenance: closed until Saturday 02:00; it began nothing.
+  const TimePoint opens = at("2026-01-17T02:00:00Z");
+  CommandObservation& obs = h.obs.commands.at(first);
+  obs.final = obs.succeeded = obs.stopped = true;
+  obs.not_before = opens;
+  obs.message = "not begun: AKS planned maintenance aksManagedAutoUpgradeSchedule is closed";
+  const Decision waiting = h.tick();
+  CHECK(waiting.commands.empty());
+  MemberState& c0 = h.member("c0");
+  CHECK(c0.phase == MemberPhase::kWaitingForWindow);
+  CHECK(c0.step == 0);  // nothing of the step was done
+  CHECK(c0.stops == 1);
+  REQUIRE(c0.provider_closed_until);
+  CHECK(*c0.provider_closed_until == opens);
+  CHECK(c0.message ==
+        "step 1/2: control plane → 1.32.7 not begun: the cluster's own maintenance window is closed (not begun: AKS "
+        "planned maintenance aksManagedAutoUpgradeSchedule is closed); it is sent again when it opens at "
+        "2026-01-17T02:00:00.000Z");
+  REQUIRE(waiting.wake_at);
+  CHECK(*waiting.wake_at <= opens);
+  // Stored and read back as it is.
+  auto back = member_from_json(member_to_json(c0));
+  REQUIRE(back.ok());
+  CHECK(*back == c0);
+  CHECK(member_to_json(c0)["providerWindow"]["closedUntil"] == "2026-01-17T02:00:00.000Z");
+
+  // Until then nothing is sent for c0 (c1 goes on); at its opening the step goes again under a new id.
+  h.now = at("2026-01-17T01:59:00Z");
+  h.drive_until([&] { return h.member("c1").phase == MemberPhase::kSucceeded; });
+  CHECK(std::find(h.issued.begin(), h.issued.end(), first + ".w1") == h.issued.end());
+  CHECK(h.member("c0").phase == MemberPhase::kWaitingForWindow);
+  h.now = opens;
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+  CHECK(std::find(h.issued.begin(), h.issued.end(), first + ".w1") != h.issued.end());
+  CHECK_FALSE(h.member("c0").provider_closed_until);
+  CHECK(h.member("c0").stops == 0);
+}
+
+TEST_CASE("window: an agent clock behind fleetd's, or a stop with no time given, cannot make a step spin",
+          "[rollout][window]") {
+  Harness h(full_spec("1.32.7", stages_of({"wave1"})), fleet_of("wave1", 1, "c"));
+  h.now = at("2026-01-15T00:00:00Z");
+  h.ok(start());
+  h.tick();
+  const std::string first = h.issued.back();
+  CommandObservation& obs = h.obs.commands.at(first);
+  obs.final = obs.succeeded = obs.stopped = true;
+  const TimePoint decided = h.now + 1s;  // tick() decides a second on
+  SECTION("a time already past waits a minute") {
+    obs.not_before = decided - std::chrono::minutes(1);
+    h.tick();
+    REQUIRE(h.member("c0").provider_closed_until);
+    CHECK(*h.member("c0").provider_closed_until == decided + std::chrono::minutes(1));
+  }
+  SECTION("no time, and no window of fleetd's: five minutes") {
+    obs.message = "stopped";
+    h.tick();
+    REQUIRE(h.member("c0").provider_closed_until);
+    CHECK(*h.member("c0").provider_closed_until == decided + std::chrono::minutes(5));
+    CHECK_THAT(h.member("c0").message,
+               Catch::Contains("stopped by the agent (stopped) with no maintenance window to wait for; sent again at " +
+                               format_rfc3339(decided + std::chrono::minutes(5))));
+  }
+  CHECK(h.member("c0").phase == MemberPhase::kWaitingForWindow);
+  CHECK(h.tick().commands.empty());
+  h.now = at("2026-01-15T00:06:00Z");
+  h.drive();
+  CHECK(h.st.phase == RunPhase::kCompleted);
+}
+
 TEST_CASE("window: a member stopped between steps whose window opens while the slots are taken waits its turn",
           "[rollout][window]") {
   RunSpec spec = full_spec("1.32.7", stages_of({"wave1"}, Budget{1, false}));

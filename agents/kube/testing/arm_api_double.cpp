@@ -83,6 +83,7 @@ struct ArmApiDouble::State {
   std::vector<ArmRecordedRequest> requests;
   std::function<void(const std::string&, const json&)> pool_created;
   std::function<void(const std::string&)> pool_deleted;
+  std::map<std::string, json> maintenance;  // planned maintenance configurations by name
 
   // The id the agent is configured with: the managed cluster, or (AKS Arc) the connected cluster.
   std::string cluster_id() const {
@@ -435,6 +436,13 @@ struct ArmApiDouble::State {
       }
       if (req.method == "PUT") return put_cluster(req, base);
     }
+    if (rest.size() == 2 && rest[0] == "maintenanceConfigurations" && req.method == "GET") {
+      auto it = maintenance.find(rest[1]);
+      if (it == maintenance.end()) {
+        return arm_fault(404, "NotFound", "maintenance configuration " + rest[1] + " not found");
+      }
+      return reply(200, it->second);
+    }
     if (rest.size() >= 2 && rest[0] == "agentPools") {
       if (rest.size() == 2 && req.method == "PUT") return put_pool(req, rest[1], base);
       if (rest.size() == 2 && req.method == "DELETE") return delete_pool(req, rest[1], base);
@@ -641,6 +649,14 @@ void ArmApiDouble::on_pool_created(std::function<void(const std::string&, const 
 void ArmApiDouble::on_pool_deleted(std::function<void(const std::string&)> hook) {
   std::lock_guard lock(state_->mutex);
   state_->pool_deleted = std::move(hook);
+}
+
+void ArmApiDouble::set_maintenance_configuration(const std::string& name, const nlohmann::json& maintenance_window) {
+  std::lock_guard lock(state_->mutex);
+  state_->maintenance[name] = {{"id", state_->cluster_path() + "/maintenanceConfigurations/" + name},
+                               {"name", name},
+                               {"type", "Microsoft.ContainerService/managedClusters/maintenanceConfigurations"},
+                               {"properties", {{"maintenanceWindow", maintenance_window}}}};
 }
 
 std::vector<ArmRecordedRequest> ArmApiDouble::requests() const {

@@ -8,6 +8,7 @@
 //   PUT      …/agentPools/{new}                              201 Created: a new pool (blue-green), Creating
 //   DELETE   …/agentPools/{pool}                             202 Accepted (Deleting, then 404), 204 when absent
 //   POST     …/agentPools/{pool}/upgradeNodeImageVersion     202 Accepted
+//   GET      …/maintenanceConfigurations/{name}              MaintenanceConfiguration (planned maintenance), or 404
 //   GET      …/locations/{loc}/operations/{id}               Azure-AsyncOperation status {"status", "error"?}
 //   GET      …/locations/{loc}/operationresults/{id}         Location polling: 202 until done
 // An accepted request starts an operation on its resource (provisioningState Upgrading / Updating /
@@ -95,6 +96,10 @@ class ArmApiDouble {
   // removes the pool's nodes in a kube API double, as AKS's node provisioning would.
   void on_pool_created(std::function<void(const std::string& name, const nlohmann::json& pool)> hook);
   void on_pool_deleted(std::function<void(const std::string& name)> hook);
+
+  // AKS planned maintenance: GET …/maintenanceConfigurations/{name} answers this resource (its
+  // properties.maintenanceWindow as given), or 404 NotFound for a name never set.
+  void set_maintenance_configuration(const std::string& name, const nlohmann::json& maintenance_window);
 
   std::vector<ArmRecordedRequest> requests() const;
   // Requests with this method whose path contains `path_part`.

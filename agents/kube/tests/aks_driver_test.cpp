@@ -23,10 +23,11 @@ TEST_CASE("aks driver: a control-plane upgrade sends one PUT of kubernetesVersio
   CHECK(*out == "the AKS control plane upgraded to 1.32.7");
 
   const std::vector<std::string> calls = f.arm_calls();
-  REQUIRE(calls.size() >= 4);
-  CHECK(calls[0] == "GET /");  // the auto-upgrade channel
-  CHECK(calls[1] == "GET /");  // the resume decision
-  CHECK(calls[2] == "PUT /");
+  REQUIRE(calls.size() >= 5);
+  CHECK(calls[0] == "GET /");                                                         // the auto-upgrade channel
+  CHECK(calls[1] == "GET /");                                                         // the resume decision
+  CHECK(calls[2] == "GET /maintenanceConfigurations/aksManagedAutoUpgradeSchedule");  // none: no window
+  CHECK(calls[3] == "PUT /");
   CHECK(calls.back() == "GET /op-1");
   const auto writes = f.writes();
   REQUIRE(writes.size() == 1);

@@ -6,7 +6,9 @@
 #include <set>
 #include <utility>
 
+#include "agents/kube/upgrade/aks_maintenance.hpp"
 #include "agents/kube/upgrade/arm_operation.hpp"
+#include "common/time_format.hpp"
 #include "model/version.hpp"
 
 namespace fleet::agent::kube {
@@ -34,14 +36,16 @@ class AksDriver final : public UpgradeDriver {
     if (!arm) return arm.error();
     const std::string target = model::to_string(c.kubernetes_version);
     ArmStep s = step(ctx, **arm, "the control plane", target);
-    if (auto a = settle_auto_upgrade(s); !a) return a.error();
     const std::string path = managed_cluster_path(options_.cluster);
-    auto done = converge(
-        s, path, [&](const json& mc) { return decide_upgrade(managed_cluster_view(mc), target); }, "PUT",
-        [&](const ArmResponse& current) {
-          return s.arm.call("PUT", path, control_plane_put_body(current.body, target), etag_of(current));
-        });
+    const Decide decide = [&](const json& mc) { return decide_upgrade(managed_cluster_view(mc), target); };
+    if (auto a = settle_auto_upgrade(s); !a) return a.error();
+    std::string held;
+    s.before_send = [&] { return planned_maintenance_closed(s, kAksUpgradeSchedule, held); };
+    auto done = converge(s, path, decide, "PUT", [&](const ArmResponse& current) {
+      return s.arm.call("PUT", path, control_plane_put_body(current.body, target), etag_of(current));
+    });
     if (!done) return done.error();
+    if (*done == Converged::kHeld) return held;
     ctx.emit("control_plane_upgraded", "", "control plane at " + target);
     return outcome_text(*done, "the AKS control plane", target);
   }
@@ -55,14 +59,16 @@ class AksDriver final : public UpgradeDriver {
     ArmStep s = step(ctx, **arm, "pool " + c.pool, target);
     s.pool = c.pool;
     s.node_version = target;
+    const Decide decide = [&](const json& pool) { return decide_upgrade(agent_pool_view(pool), target); };
     if (auto a = settle_auto_upgrade(s); !a) return a.error();
+    std::string held;
+    s.before_send = [&] { return planned_maintenance_closed(s, kAksUpgradeSchedule, held); };
     const std::string surge = budget_text(c.max_surge);
-    auto done = converge(
-        s, path, [&](const json& pool) { return decide_upgrade(agent_pool_view(pool), target); }, "PUT",
-        [&](const ArmResponse& current) {
-          return s.arm.call("PUT", path, agent_pool_put_body(current.body, target, surge), etag_of(current));
-        });
+    auto done = converge(s, path, decide, "PUT", [&](const ArmResponse& current) {
+      return s.arm.call("PUT", path, agent_pool_put_body(current.body, target, surge), etag_of(current));
+    });
     if (!done) return done.error();
+    if (*done == Converged::kHeld) return held;
     report_nodes(s);
     std::string out = outcome_text(*done, "AKS pool " + c.pool, target);
     if (!c.node_image_version.empty()) {
@@ -116,6 +122,8 @@ class AksDriver final : public UpgradeDriver {
     s.target = version;
     if (auto a = settle_auto_upgrade(s); !a) return a.error();
     s.absent_ok = true;
+    std::string held;
+    s.before_send = [&] { return planned_maintenance_closed(s, kAksUpgradeSchedule, held); };
     s.accepted_text = "AKS accepted the creation of pool " + c.new_pool + " at " + version + " beside " + c.pool;
     ctx.emit("pool_creating", "",
              "creating pool " + c.new_pool + " at " + version + " beside " + c.pool + " (" +
@@ -125,7 +133,9 @@ class AksDriver final : public UpgradeDriver {
         [&](const ArmResponse&) { return s.arm.call("PUT", new_path, new_agent_pool_body(old->body, version)); });
     if (!created && created.error().type == "pool-exists") return created.error();  // not ours: left alone
     if (!created) return abandon_replace(ctx, arm, c, created.error());
+    if (*created == Converged::kHeld) return held;  // nothing was created
     s.absent_ok = false;
+    s.before_send = nullptr;
     auto made = get_resource(s, new_path);
     if (!made) return abandon_replace(ctx, arm, c, made.error());
     const int count = made->body.value("/properties/count"_json_pointer, 0);
@@ -270,6 +280,7 @@ class AksDriver final : public UpgradeDriver {
       case Converged::kResumed:
         return what + " upgraded to " + target + " (an operation already in flight was followed)";
       case Converged::kSent:
+      case Converged::kHeld:  // the callers return the hold's message first
         break;
     }
     return what + " upgraded to " + target;
@@ -283,12 +294,14 @@ class AksDriver final : public UpgradeDriver {
     if (ctx.pool_nodes) {
       for (const PoolNode& n : ctx.pool_nodes(c.pool)) s.images_before[n.name] = n.node_image;
     }
+    const Decide decide = [&](const json& pool) { return decide_node_image_upgrade(pool, wanted); };
     if (auto a = settle_auto_upgrade(s); !a) return a.error();
+    std::string held;
+    s.before_send = [&] { return planned_maintenance_closed(s, kAksNodeOsSchedule, held); };
     const std::string post = node_image_upgrade_path(options_.cluster, c.pool);
-    auto done = converge(
-        s, path, [&](const json& pool) { return decide_node_image_upgrade(pool, wanted); }, "POST",
-        [&](const ArmResponse&) { return s.arm.call("POST", post); });
+    auto done = converge(s, path, decide, "POST", [&](const ArmResponse&) { return s.arm.call("POST", post); });
     if (!done) return done.error();
+    if (*done == Converged::kHeld) return held;
     report_nodes(s);
     auto after = get_resource(s, path);
     if (!after) return after.error();
@@ -301,6 +314,39 @@ class AksDriver final : public UpgradeDriver {
       out += " (AKS's latest; " + wanted + " was requested)";
     }
     return out;
+  }
+
+  // AKS planned maintenance (aks_maintenance.hpp), asked by converge() just before it would send the upgrade: one
+  // already in flight or done is never held back (an agent restart follows it whatever the hour), and a cluster
+  // without the configuration has no window. Closed: true, the command's status stopped with notBefore (the
+  // window's opening) and `held` the message it ends with.
+  Result<bool> planned_maintenance_closed(ArmStep& s, const char* config, std::string& held) {
+    if (!options_.honor_planned_maintenance) return false;
+    auto configuration = get_resource(s, maintenance_configuration_path(options_.cluster, config));
+    if (!configuration && configuration.error().code == ErrorCode::kNotFound) return false;
+    if (!configuration) return configuration.error();
+    auto window = parse_aks_maintenance_window(configuration->body);
+    const auto now = s.ctx.wall_now ? s.ctx.wall_now() : std::chrono::system_clock::now();
+    auto status = window ? aks_window_status(*window, now) : Result<AksWindowStatus>(window.error());
+    if (!status) {
+      return make_error(ErrorCode::kInvalid,
+                        "AKS planned maintenance " + std::string(config) + ": " + status.error().message +
+                            "; nothing was sent (start the agent with --aks-ignore-planned-maintenance to upgrade "
+                            "regardless)",
+                        {}, status.error().type);
+    }
+    const std::string what = "AKS planned maintenance " + std::string(config) + " (" + window->text + ")";
+    if (status->open) {
+      s.ctx.emit("upgrade_progress", "", what + " is open until " + format_rfc3339(status->changes_at));
+      return false;
+    }
+    held = what + " is closed until " + format_rfc3339(status->changes_at) + "; nothing was sent";
+    s.ctx.emit("maintenance_window_closed", "", held);
+    s.ctx.update([&](protocol::CommandStatus& st) {
+      st.stopped = true;
+      st.not_before = status->changes_at;
+    });
+    return true;
   }
 
   // The cluster's own auto-upgrade would move it behind the fleet's back (Azure/AKS #5811): a conflict, reported

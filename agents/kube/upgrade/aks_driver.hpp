@@ -7,7 +7,8 @@
 // resource is read: an upgrade toward the same target already in flight (this agent restarted mid-operation)
 // is followed instead of requested again, and a 409 "another operation is in progress" waits and sends again.
 // The cluster's own auto-upgrade channel is a conflict: reported, and the command fails unless
-// disable_auto_upgrade turns the channel off first. Every step has a deadline.
+// disable_auto_upgrade turns the channel off first. Every step has a deadline. An upgrade that would be sent while the
+// cluster's planned maintenance window for it is closed is not: the command ends stopped, saying when it opens.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -24,6 +25,10 @@ struct AksDriverOptions {
   ArmClientOptions arm;
   std::shared_ptr<TokenSource> tokens;  // required (make_entra_token_source)
   bool disable_auto_upgrade = false;    // --aks-disable-auto-upgrade: set upgradeChannel none instead of failing
+  // AKS planned maintenance (aks_maintenance.hpp): an upgrade is not begun while the cluster's own window for it is
+  // closed; the command ends stopped with notBefore (its opening) and fleetd holds the member until then.
+  // --aks-ignore-planned-maintenance turns it off.
+  bool honor_planned_maintenance = true;
   // Polls wait Retry-After when ARM sends one, else poll_interval, always within [poll_floor, poll_cap].
   std::chrono::milliseconds poll_interval{15000};
   std::chrono::milliseconds poll_floor{2000};

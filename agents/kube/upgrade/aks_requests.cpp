@@ -125,6 +125,12 @@ std::string node_image_upgrade_path(const AksClusterRef& ref, std::string_view p
   return base + "/upgradeNodeImageVersion" + api_version_query();
 }
 
+std::string maintenance_configuration_path(const AksClusterRef& ref, std::string_view config) {
+  std::string base = managed_cluster_path(ref);
+  base.erase(base.find('?'));
+  return base + "/maintenanceConfigurations/" + encoded(config) + api_version_query();
+}
+
 ArmError parse_arm_error(const json& body) {
   if (!body.is_object()) return {};
   auto e = body.find("error");

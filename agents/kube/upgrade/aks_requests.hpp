@@ -39,6 +39,7 @@ Result<AksClusterRef> parse_cluster_resource_id(std::string_view id, const Clust
 std::string managed_cluster_path(const AksClusterRef& ref);
 std::string agent_pool_path(const AksClusterRef& ref, std::string_view pool);
 std::string node_image_upgrade_path(const AksClusterRef& ref, std::string_view pool);
+std::string maintenance_configuration_path(const AksClusterRef& ref, std::string_view config);
 
 // ARM's error body {"error": {"code", "message"}} (also nested "details"); empty strings when it is not one.
 struct ArmError {

@@ -38,6 +38,7 @@ class AksArcDriver final : public UpgradeDriver {
         return "the AKS Arc cluster upgraded to " + target +
                ", control plane and node pools (an operation already in flight was followed)";
       case Converged::kSent:
+      case Converged::kHeld:  // the callers return the hold's message first
         break;
     }
     return "the AKS Arc cluster upgraded to " + target + ", control plane and node pools";

@@ -123,7 +123,8 @@ ArmStep arm_step(UpgradeContext& ctx, ArmClient& arm, const ArmPolling& polling,
                  {},
                  false,
                  false,
-                 {}};
+                 {},
+                 nullptr};
 }
 
 std::string etag_of(const ArmResponse& r) {
@@ -206,6 +207,7 @@ Result<ArmResponse> get_resource(ArmStep& s, const std::string& path) {
 Result<Converged> converge(ArmStep& s, const std::string& path, const Decide& decide, const std::string& method,
                            const Send& send) {
   std::string waited_on;
+  bool asked = false;
   while (true) {
     auto current = get_resource(s, path);
     if (!current && s.absent_ok && current.error().code == ErrorCode::kNotFound)
@@ -231,6 +233,12 @@ Result<Converged> converge(ArmStep& s, const std::string& path, const Decide& de
           s.provider + ": an operation on " + s.what + " toward " + s.target + " is already in flight; following it");
       if (auto f = follow_resource(s, path); !f) return f.error();
       return Converged::kResumed;
+    }
+    if (s.before_send && !asked) {
+      asked = true;
+      auto hold = s.before_send();
+      if (!hold) return hold.error();
+      if (*hold) return Converged::kHeld;
     }
     auto sent = send(*current);
     if (!sent) {

@@ -46,6 +46,9 @@ struct ArmStep {
   bool absent_ok = false;     // a 404 is the resource's state (null), not an error: pools created or deleted
   bool gone_is_done = false;  // a deletion: the resource answering 404 is its end
   std::string accepted_text;  // the upgrade_started event; empty → "<provider> accepted the upgrade of …"
+  // Asked once, just before converge() would send its first request: an Error ends the step, true holds it with
+  // nothing sent (Converged::kHeld). The aks driver's planned maintenance check.
+  std::function<Result<bool>()> before_send;
 };
 ArmStep arm_step(UpgradeContext& ctx, ArmClient& arm, const ArmPolling& polling, std::string provider, std::string what,
                  std::string target, std::chrono::milliseconds step_timeout);
@@ -61,7 +64,7 @@ Result<ArmResponse> get_resource(ArmStep& s, const std::string& path);
 std::string etag_of(const ArmResponse& response);
 std::string provisioning_state(const nlohmann::json& resource);
 
-enum class Converged { kAlreadyThere, kSent, kResumed };
+enum class Converged { kAlreadyThere, kSent, kResumed, kHeld };
 using Decide = std::function<Result<UpgradeDecision>(const nlohmann::json& resource)>;  // null: absent (absent_ok)
 using Send = std::function<Result<ArmResponse>(const ArmResponse& current)>;
 // Read, decide, act, until the resource is where the step wants it. An accepted request or a followed operation

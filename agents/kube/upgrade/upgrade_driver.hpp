@@ -9,6 +9,8 @@
 //   upgrade_waiting    the provider is busy with another operation (409): waiting, then trying again
 //   upgrade_progress   each change of the operation's state as the provider reports it
 //   upgrade_conflict   the cluster's own auto-upgrade would fight the fleet (Azure/AKS #5811)
+//   maintenance_window_closed  the cluster's own maintenance window (AKS planned maintenance) is closed: nothing
+//                      is sent, and the command ends stopped with notBefore (protocol/command_status.hpp)
 //   node_upgraded      a node of the pool reports the target version (from the node cache)
 // and for blue-green pools the events fleet-sim writes for them: pool_creating, node_created, node_admitted,
 // node_cordoned, node_drained, workloads_moved, pool_deleting, pool_deleted.
@@ -52,6 +54,8 @@ struct UpgradeContext {
   // backend cannot, and blue_green_node_pool fails before it changes anything.
   std::function<Result<std::string>(const std::string& node, bool cordon)> cordon;
   std::function<Result<std::string>(const std::string& node)> drain;
+  // The wall clock, for windows that are calendar times (AKS planned maintenance); empty → system_clock::now().
+  std::function<std::chrono::system_clock::time_point()> wall_now;
 };
 
 using UpgradeOutcome = Result<std::string>;  // the success message, or the Error that fails the command
