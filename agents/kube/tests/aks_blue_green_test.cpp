@@ -305,6 +305,7 @@ TEST_CASE("aks blue-green: a replace sent again after an agent restart follows t
   REQUIRE(second.ok());
   CHECK(writes_of(f) == std::vector<std::string>{"PUT /gpu2"});
   CHECK(f.count_events("upgrade_resumed") == 1);
+  CHECK(f.count_events("pool_creating") == 1);  // the first agent's; the resume created nothing
   CHECK(f.arm->pool("gpu2").value()["properties"]["currentOrchestratorVersion"] == "1.32.7");
 }
 

@@ -259,6 +259,7 @@ TEST_CASE("aks driver: a closed planned-maintenance window holds the upgrade wit
     CHECK(f.writes().empty());
     CHECK(touched.empty());
     CHECK_FALSE(f.arm->pool("gpu2").has_value());
+    CHECK(f.count_events("pool_creating") == 0);
   }
 }
 

@@ -123,11 +123,18 @@ class AksDriver final : public UpgradeDriver {
     if (auto a = settle_auto_upgrade(s); !a) return a.error();
     s.absent_ok = true;
     std::string held;
-    s.before_send = [&] { return planned_maintenance_closed(s, kAksUpgradeSchedule, held); };
+    // pool_creating only once the create is about to go: not for a pool already there or being created (a
+    // resume), nor for a create the planned maintenance window holds back.
+    s.before_send = [&]() -> Result<bool> {
+      auto closed = planned_maintenance_closed(s, kAksUpgradeSchedule, held);
+      if (closed && !*closed) {
+        ctx.emit("pool_creating", "",
+                 "creating pool " + c.new_pool + " at " + version + " beside " + c.pool + " (" +
+                     std::to_string(old->body.value("/properties/count"_json_pointer, 0)) + " nodes)");
+      }
+      return closed;
+    };
     s.accepted_text = "AKS accepted the creation of pool " + c.new_pool + " at " + version + " beside " + c.pool;
-    ctx.emit("pool_creating", "",
-             "creating pool " + c.new_pool + " at " + version + " beside " + c.pool + " (" +
-                 std::to_string(old->body.value("/properties/count"_json_pointer, 0)) + " nodes)");
     auto created = converge(
         s, new_path, [&](const json& pool) { return decide_pool_creation(pool, version); }, "PUT",
         [&](const ArmResponse&) { return s.arm.call("PUT", new_path, new_agent_pool_body(old->body, version)); });
