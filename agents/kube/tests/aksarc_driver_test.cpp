@@ -2,8 +2,8 @@
 // Arc shape (testing/arm_api_double.hpp, aks_arc; not Azure): the pure parts (the connected cluster id, the paths,
 // the PUT body without what ARM computes, the decisions), then the driver: one PUT of the provisioned cluster
 // instance upgrades the control plane and every pool, a pool step reads the pool and sends nothing, what the API
-// cannot do is refused with nothing sent, a failed operation, a 409, an upgrade in flight after an agent restart, the
-// step timeout; then through the kubernetes backend.
+// cannot do is refused with nothing sent, a failed operation, Location polling, a 409, an upgrade in flight after an
+// agent restart, the step timeout; then through the kubernetes backend.
 #include <catch2/catch.hpp>
 
 #include "agents/kube/tests/aks_fixture.hpp"
@@ -214,6 +214,14 @@ TEST_CASE("aksarc driver: a failed operation, a 409, an upgrade in flight and th
           "AKS Arc: the operation on the cluster toward 1.32.7 ended Failed: KubernetesUpgradeFailed: control plane "
           "node moc-cp-0 did not become Ready");
     CHECK(f.arm->pool("gpu").value()["properties"]["kubernetesVersion"] == "1.31.4");
+  }
+  SECTION("Location polling when ARM names no status resource") {
+    f.arm->location_only(true);
+    auto driver = make_aksarc_driver(f.arc_options());
+    auto ctx = f.context();
+    REQUIRE(driver->upgrade_control_plane(ctx, cluster_to("1.32.7")).ok());
+    CHECK(f.arm->count("GET", "/operationresults/") >= 1);
+    CHECK(f.arm->pool("gpu").value()["properties"]["kubernetesVersion"] == "1.32.7");
   }
   SECTION("a 409 waits and sends again") {
     f.arm->busy_next_writes(2);
