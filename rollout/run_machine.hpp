@@ -21,8 +21,11 @@
 //    step as above once the window opens. Inside a node-pool step it stops between nodes: the command carries the
 //    window's end as notAfter, the agent starts no node from then on, lets the nodes in hand finish and reports the
 //    step stopped; the member waits for the window the same way and the step is issued again when it opens, with
-//    a new id (MemberState::stops), for the nodes left. :skip and :abort treat a WaitingForWindow member as a
-//    Pending one;
+//    a new id (MemberState::stops), for the nodes left. The cluster's own window (its provider's, e.g. AKS planned
+//    maintenance, which the agent reads) is a second one: a step the agent did not begin because it is closed comes
+//    back stopped with notBefore, and the member waits the same way until then (at least a minute on, whatever the
+//    agent's clock said; a stop with no time and no window of fleetd's waits five minutes, so that it cannot spin),
+//    then the step goes again as a new command. :skip and :abort treat a WaitingForWindow member as a Pending one;
 //  - failures count per group, stage and run; a count beyond the effective policy's maxFailures (minus what a
 //    :resume acknowledged) pauses the run (Pause) or is recorded and passed (Continue);
 //  - when a group's members are final its after-gates open; when every group is final the stage soaks for
