@@ -77,6 +77,9 @@ class Machine {
   // A step the agent did not begin because the cluster's own (the provider's) maintenance window is closed: the
   // member waits until the time the agent gave, then the step goes again as a new command.
   void provider_window_closed(std::size_t i, const CommandObservation& c);
+  // Both: the member waits (WaitingForWindow) until `until` as if its provider's window were closed till then
+  // (window_of), `said` kept for messages, and the step goes again as a new command.
+  void hold_for_provider(std::size_t i, TimePoint until, std::string said, const std::string& message);
   Status rollback(const Action& a, const std::string& note);
   // A node-pool step whose drain a disruption budget holds: no command yet (true).
   bool held(std::size_t i);
@@ -321,15 +324,10 @@ void Machine::stopped_at_window_end(std::size_t i, const std::string& agent_mess
   if (!w) {
     // No window of fleetd's says when to go on, and the agent did not either: try again in a while rather than at
     // once, so that an agent that keeps stopping the step cannot make the run spin.
-    ++m.stops;
     const TimePoint retry = now_ + kStoppedRetry;
-    m.provider_closed_until = retry;
-    m.provider_window = "the agent stopped the step without saying until when: " + agent_message;
-    wake(retry);
-    set_member(i, MemberPhase::kWaitingForWindow,
-               step_text(m) + " stopped by the agent (" + agent_message +
-                   ") with no maintenance window to wait for; sent again at " + format_rfc3339(retry));
-    return;
+    return hold_for_provider(i, retry, "the agent stopped the step without saying until when: " + agent_message,
+                             step_text(m) + " stopped by the agent (" + agent_message +
+                                 ") with no maintenance window to wait for; sent again at " + format_rfc3339(retry));
   }
   const std::string stopped =
       step_text(m) + " stopped between nodes at its maintenance window's end (" + agent_message + ")";
@@ -347,16 +345,20 @@ void Machine::stopped_at_window_end(std::size_t i, const std::string& agent_mess
 }
 
 void Machine::provider_window_closed(std::size_t i, const CommandObservation& c) {
-  MemberState& m = st_.members[i];
-  ++m.stops;  // the step's next command is a new one
   // At least a minute on: an agent whose clock runs behind fleetd's must not make the step go back and forth.
   const TimePoint until = std::max(*c.not_before, now_ + kStoppedMinimumWait);
+  hold_for_provider(i, until, c.message,
+                    step_text(st_.members[i]) + " not begun: the cluster's own maintenance window is closed (" +
+                        c.message + "); it is sent again when it opens at " + format_rfc3339(until));
+}
+
+void Machine::hold_for_provider(std::size_t i, TimePoint until, std::string said, const std::string& message) {
+  MemberState& m = st_.members[i];
+  ++m.stops;  // the step's next command is a new one
   m.provider_closed_until = until;
-  m.provider_window = c.message;
+  m.provider_window = std::move(said);
   wake(until);
-  set_member(i, MemberPhase::kWaitingForWindow,
-             step_text(m) + " not begun: the cluster's own maintenance window is closed (" + c.message +
-                 "); it is sent again when it opens at " + format_rfc3339(until));
+  set_member(i, MemberPhase::kWaitingForWindow, message);
 }
 
 bool Machine::blue_green_done(std::size_t i) {

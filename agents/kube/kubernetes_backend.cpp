@@ -271,12 +271,14 @@ class KubernetesBackend final : public ClusterBackend {
                          command.kind() == protocol::CommandKind::kUpgradeNodePool ||
                          command.kind() == protocol::CommandKind::kBlueGreenNodePool;
     if (upgrade && !upgrade_driver_) planner.no_driver_why = no_driver_why();
-    if (!upgrade_driver_) {
-      planner.no_pools_why = planner.no_driver_why;
-    } else if (!upgrade_driver_->replaces_node_pools()) {
-      planner.no_pools_why = "the " + upgrade_driver_->name() +
-                             " upgrade driver cannot create or delete node pools; blue-green pools run on AKS (the "
-                             "aks driver) and fleet-sim";
+    if (command.kind() == protocol::CommandKind::kBlueGreenNodePool) {
+      if (!upgrade_driver_) {
+        planner.no_pools_why = planner.no_driver_why;
+      } else if (!upgrade_driver_->replaces_node_pools()) {
+        planner.no_pools_why = "the " + upgrade_driver_->name() +
+                               " upgrade driver cannot create or delete node pools; blue-green pools run on AKS (the "
+                               "aks driver) and fleet-sim";
+      }
     }
     auto parsed = std::visit(planner, command.payload);
     if (!parsed) return parsed.error();
@@ -743,27 +745,21 @@ Result<std::unique_ptr<kube::UpgradeDriver>> make_arm_upgrade_driver(const AksUp
   kube::EntraTokenOptions t;
   t.identity = std::move(*id);
   t.ca_file = o.ca_file;
+  kube::ArmClientOptions arm;
+  arm.endpoint = o.arm_endpoint;
+  arm.ca_file = o.ca_file;
+  auto tokens = kube::make_entra_token_source(std::move(t));
+  const kube::ArmPolling polling{o.poll_interval, o.poll_floor, o.poll_cap, o.busy_retry};
   if (arc) {
-    kube::AksArcDriverOptions d;
-    d.connected_cluster = std::move(*cluster);
-    d.arm.endpoint = o.arm_endpoint;
-    d.arm.ca_file = o.ca_file;
-    d.tokens = kube::make_entra_token_source(std::move(t));
-    d.polling = kube::ArmPolling{o.poll_interval, o.poll_floor, o.poll_cap, o.busy_retry};
-    d.step_timeout = o.step_timeout;
-    return kube::make_aksarc_driver(std::move(d));
+    return kube::make_aksarc_driver({std::move(*cluster), std::move(arm), std::move(tokens), polling, o.step_timeout});
   }
   kube::AksDriverOptions d;
   d.cluster = std::move(*cluster);
-  d.arm.endpoint = o.arm_endpoint;
-  d.arm.ca_file = o.ca_file;
-  d.tokens = kube::make_entra_token_source(std::move(t));
+  d.arm = std::move(arm);
+  d.tokens = std::move(tokens);
   d.disable_auto_upgrade = o.disable_auto_upgrade;
   d.honor_planned_maintenance = o.honor_planned_maintenance;
-  d.poll_interval = o.poll_interval;
-  d.poll_floor = o.poll_floor;
-  d.poll_cap = o.poll_cap;
-  d.busy_retry = o.busy_retry;
+  d.polling = polling;
   d.step_timeout = o.step_timeout;
   return kube::make_aks_driver(std::move(d));
 }

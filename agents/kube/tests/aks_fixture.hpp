@@ -29,6 +29,8 @@ using testing::TestPki;
 using namespace std::chrono_literals;
 
 inline constexpr const char* kImage = "AKSUbuntu-2204gen2containerd-202510.01.0";
+// Poll intervals of milliseconds (Retry-After from the double is capped by poll_cap): every driver test runs fast.
+inline const ArmPolling kPolling{5ms, 1ms, 10ms, 5ms};
 
 struct AksFixture {
   TestPki pki;
@@ -88,10 +90,7 @@ struct AksFixture {
     o.cluster = *ref;
     o.arm = arm_options();
     o.tokens = tokens();
-    o.poll_interval = 5ms;
-    o.poll_floor = 1ms;
-    o.poll_cap = 10ms;
-    o.busy_retry = 5ms;
+    o.polling = kPolling;
     o.step_timeout = 5s;
     return o;
   }
@@ -103,7 +102,7 @@ struct AksFixture {
     o.connected_cluster = *ref;
     o.arm = arm_options();
     o.tokens = tokens();
-    o.polling = ArmPolling{5ms, 1ms, 10ms, 5ms};
+    o.polling = kPolling;
     o.step_timeout = 5s;
     return o;
   }

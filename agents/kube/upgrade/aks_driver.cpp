@@ -275,9 +275,7 @@ class AksDriver final : public UpgradeDriver {
   }
 
   ArmStep step(UpgradeContext& ctx, ArmClient& arm, std::string what, std::string target) const {
-    return arm_step(ctx, arm,
-                    ArmPolling{options_.poll_interval, options_.poll_floor, options_.poll_cap, options_.busy_retry},
-                    "AKS", std::move(what), std::move(target), options_.step_timeout);
+    return arm_step(ctx, arm, options_.polling, "AKS", std::move(what), std::move(target), options_.step_timeout);
   }
 
   static std::string outcome_text(Converged c, const std::string& what, const std::string& target) {

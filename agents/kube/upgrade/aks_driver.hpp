@@ -15,6 +15,7 @@
 
 #include "agents/kube/upgrade/aks_requests.hpp"
 #include "agents/kube/upgrade/arm_client.hpp"
+#include "agents/kube/upgrade/arm_operation.hpp"
 #include "agents/kube/upgrade/entra_token.hpp"
 #include "agents/kube/upgrade/upgrade_driver.hpp"
 
@@ -29,11 +30,9 @@ struct AksDriverOptions {
   // closed; the command ends stopped with notBefore (its opening) and fleetd holds the member until then.
   // --aks-ignore-planned-maintenance turns it off.
   bool honor_planned_maintenance = true;
-  // Polls wait Retry-After when ARM sends one, else poll_interval, always within [poll_floor, poll_cap].
-  std::chrono::milliseconds poll_interval{15000};
-  std::chrono::milliseconds poll_floor{2000};
-  std::chrono::milliseconds poll_cap{60000};
-  std::chrono::milliseconds busy_retry{30000};  // wait after a 409 or while another operation runs
+  // Polls wait Retry-After when ARM sends one, else poll_interval, always within [poll_floor, poll_cap];
+  // busy_retry after a 409 or while another operation runs.
+  ArmPolling polling;
   // One step (the control plane, one pool, one node image) may take this long before the command fails. AKS
   // upgrades a large pool node by node, so the default is generous.
   std::chrono::milliseconds step_timeout{std::chrono::hours(4)};

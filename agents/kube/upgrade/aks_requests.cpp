@@ -41,20 +41,7 @@ constexpr std::array<std::string_view, 10> kReadOnlyProperties = {"provisioningS
                                                                   "resourceUID"};
 
 json writable(const json& resource) {
-  json out = resource.is_object() ? resource : json::object();
-  out.erase("etag");
-  out.erase("eTag");
-  out.erase("systemData");
-  if (auto p = out.find("properties"); p != out.end() && p->is_object()) {
-    for (std::string_view key : kReadOnlyProperties) p->erase(std::string(key));
-    if (auto pools = p->find("agentPoolProfiles"); pools != p->end() && pools->is_array()) {
-      for (json& pool : *pools) {
-        if (!pool.is_object()) continue;
-        for (std::string_view key : kReadOnlyProperties) pool.erase(std::string(key));
-      }
-    }
-  }
-  return out;
+  return arm_writable(resource, kReadOnlyProperties, kReadOnlyProperties);
 }
 
 // ARM names: a resource group may hold letters, digits, '-', '_', '.', '(' and ')'; a subscription is a uuid.
@@ -73,6 +60,24 @@ std::string api_version_query() {
 }
 
 }  // namespace
+
+json arm_writable(const json& resource, std::span<const std::string_view> read_only_properties,
+                  std::span<const std::string_view> read_only_pool_members) {
+  json out = resource.is_object() ? resource : json::object();
+  out.erase("etag");
+  out.erase("eTag");
+  out.erase("systemData");
+  if (auto p = out.find("properties"); p != out.end() && p->is_object()) {
+    for (std::string_view key : read_only_properties) p->erase(std::string(key));
+    if (auto pools = p->find("agentPoolProfiles"); pools != p->end() && pools->is_array()) {
+      for (json& pool : *pools) {
+        if (!pool.is_object()) continue;
+        for (std::string_view key : read_only_pool_members) pool.erase(std::string(key));
+      }
+    }
+  }
+  return out;
+}
 
 Result<AksClusterRef> parse_cluster_resource_id(std::string_view id, const ClusterIdShape& shape) {
   std::vector<std::string_view> parts;

@@ -5,6 +5,7 @@
 // version kAksApiVersion: https://learn.microsoft.com/rest/api/aks/managed-clusters/create-or-update,
 // …/agent-pools/create-or-update and …/agent-pools/upgrade-node-image-version.
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,12 @@ bool is_stale_etag(int status, const ArmError& error);
 // The managed cluster's properties.autoUpgradeProfile.upgradeChannel ("rapid", "stable", "patch", "node-image")
 // when it is set and not "none": the cluster would upgrade itself and fight the fleet (Azure/AKS #5811).
 std::optional<std::string> auto_upgrade_channel(const nlohmann::json& managed_cluster);
+
+// An ARM resource as GET returned it, ready to be PUT back (a PUT replaces the whole resource): without its etag
+// and systemData, and without the members ARM computes, in properties and in each properties.agentPoolProfiles
+// entry. The aks and aksarc bodies below start from it.
+nlohmann::json arm_writable(const nlohmann::json& resource, std::span<const std::string_view> read_only_properties,
+                            std::span<const std::string_view> read_only_pool_members);
 
 // The bodies of the PUTs: the resource as GET returned it, with the change and without the read-only members
 // ARM fills in (a PUT replaces the whole resource, so everything else must be sent back as it was).

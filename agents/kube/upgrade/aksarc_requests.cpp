@@ -42,20 +42,9 @@ std::string arc_agent_pool_path(const AksClusterRef& c, std::string_view pool) {
 }
 
 json provisioned_cluster_put_body(const json& instance, std::string_view version) {
-  json out = instance.is_object() ? instance : json::object();
-  out.erase("systemData");
-  out.erase("etag");
-  out.erase("eTag");
+  json out = arm_writable(instance, kReadOnly, kReadOnly);  // the instance's kubernetesVersion is set again below
   json& p = out["properties"];
   if (!p.is_object()) p = json::object();
-  p.erase("provisioningState");
-  p.erase("status");
-  if (auto pools = p.find("agentPoolProfiles"); pools != p.end() && pools->is_array()) {
-    for (json& pool : *pools) {
-      if (!pool.is_object()) continue;
-      for (std::string_view key : kReadOnly) pool.erase(std::string(key));
-    }
-  }
   p["kubernetesVersion"] = std::string(version);
   return out;
 }
