@@ -4,7 +4,8 @@
 // workload to it and keeps the old pool cordoned and empty for the soak; :rollback within the soak moves the workload
 // back and deletes the new pool. A second run on cluster b with a one-second soak replaces its pool and then
 // deletes the old one. Checked from what the agents report (nodes, pools, allocated GPUs) and from the run's
-// events, which show every step.
+// events, which show every step. fleetd's placement follows each move: the workload's binding names the new pool's
+// nodes in the soak and the old pool's after the rollback.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <map>
@@ -40,6 +41,23 @@ std::map<std::string, PoolView> pools_of(FleetdProcess& fleetd, const std::strin
     p.allocated_gpus += n["allocated"]["gpus"].get<int>();
     p.cordoned += n.value("schedulable", true) ? 0 : 1;
     p.versions.insert(n["kubernetesVersion"].get<std::string>());
+  }
+  return out;
+}
+
+// The pools of the nodes that fleetd's placement binds `workload` to on `cluster`, with the replicas on each.
+std::map<std::string, int> bound_pools(FleetdProcess& fleetd, const std::string& workload, const std::string& cluster) {
+  std::map<std::string, std::string> pool_of;
+  const json nodes = fleetd.call_json("GET", "/v1/clusters/" + cluster + "/nodes");  // kept: the loop reads into it
+  for (const json& n : nodes["items"]) pool_of[n["name"].get<std::string>()] = n["pool"].get<std::string>();
+  std::map<std::string, int> out;
+  const json placement = fleetd.call_json("GET", "/v1/workloads/" + workload + "/placement");
+  for (const json& b : placement["bindings"]) {
+    if (b["cluster"] != cluster) continue;
+    for (const json& n : b["nodes"]) {
+      const auto it = pool_of.find(n["node"].get<std::string>());
+      out[it == pool_of.end() ? "(gone)" : it->second] += n["replicas"].get<int>();
+    }
   }
   return out;
 }
@@ -95,6 +113,7 @@ TEST_CASE("fleet-sim: a blue-green pool replaces the old one, and :rollback with
   workload["policy"]["affinity"] = {{"required", {{"labelSelector", "slot=a"}}}};
   fleetd.call_json("POST", "/v1/workloads", workload.dump(), 201);
   wait_until("llm on a's gpu pool", [&] { return pools_of(fleetd, a)["gpu"].allocated_gpus == 2; });
+  CHECK(bound_pools(fleetd, "llm", a) == std::map<std::string, int>{{"gpu", 2}});
   const std::map<std::string, PoolView> before = pools_of(fleetd, a);
   REQUIRE(before.count("gpu2") == 0);
   const int gpu_nodes = before.at("gpu").nodes;
@@ -130,6 +149,13 @@ TEST_CASE("fleet-sim: a blue-green pool replaces the old one, and :rollback with
     CHECK(soaking["gpu"].cordoned == gpu_nodes);
     CHECK(soaking["gpu"].allocated_gpus == 0);
   }
+  // fleetd's placement follows: its binding names the new pool's nodes, so the old pool's cordoned nodes are not
+  // counted as holding the workload and the new pool's are not counted as free.
+  wait_until("llm's binding on gpu2", [&] {
+    INFO(fleetd.call_json("GET", "/v1/workloads/llm/placement").dump());
+    return bound_pools(fleetd, "llm", a) == std::map<std::string, int>{{"gpu2", 2}};
+  });
+  CHECK(pools_of(fleetd, a)["gpu2"].allocated_gpus == 2);
   const json member = member_of(fleetd, "bg-a");
   CHECK(member["state"] == "Upgrading");
   CHECK(member["blueGreen"].contains("soakUntil"));
@@ -147,6 +173,11 @@ TEST_CASE("fleet-sim: a blue-green pool replaces the old one, and :rollback with
     CHECK(after["gpu"].nodes == gpu_nodes);
     CHECK(after["gpu"].versions == before.at("gpu").versions);
   }
+  wait_until("llm's binding back on gpu", [&] {
+    INFO(fleetd.call_json("GET", "/v1/workloads/llm/placement").dump());
+    return bound_pools(fleetd, "llm", a) == std::map<std::string, int>{{"gpu", 2}};
+  });
+  CHECK(pools_of(fleetd, a)["gpu"].allocated_gpus == 2);
   const auto events = member_events(fleetd, "bg-a");
   INFO(fleetd.call_json("GET", "/v1/rollouts/bg-a/events").dump());
   CHECK(any_contains(events, "control plane → 1.32.7"));

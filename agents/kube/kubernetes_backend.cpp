@@ -579,7 +579,7 @@ class KubernetesBackend final : public ClusterBackend {
     const auto states = admission_ ? admission_->admissions() : std::map<std::string, model::Admission, std::less<>>();
     std::vector<PoolNode> out;
     for (const model::NodeInfo& n : informer_.nodes()) {
-      if (n.pool != pool) continue;
+      if (pool != kEveryPool && n.pool != pool) continue;
       PoolNode node{n.name, n.kubernetes_version, n.node_image_version, n.capacity.gpus > 0 || !n.gpus.empty(),
                     model::Admission::kAdmitted};
       if (auto it = states.find(n.name); it != states.end()) {

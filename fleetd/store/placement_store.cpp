@@ -41,7 +41,10 @@ constexpr const char* kUpgradingPools =
 // New or changed since decided, being deleted, (with $1) not fully placed, or (with $3) bound to a cluster that is
 // gone (unreachable past the liveness grace, or being deleted), or bound to nodes of a pool being drained or whose
 // drain a disruption budget holds, or to a node of a ready cluster that its GPU probe quarantined or that left the
-// inventory (issue #15 item 1). The $3 checks read every binding's nodes, so not every round makes them.
+// inventory (issue #15 item 1), or to a cordoned node of a pool that a blue-green exchange empties (issue #13 item
+// 4: the old pool from its Replace on, through the soak, or the new pool a Restore drains). Only those cordons: an
+// operator's cordon alone moves nothing, as in Kubernetes, where a cordon does not evict. The $3 checks read every
+// binding's nodes, so not every round makes them.
 // Row-locked so that two replicas' loops (and a concurrent PUT) never decide the same generation twice; a locked row
 // waits for the next round.
 constexpr const char* kToPlace =
@@ -59,7 +62,10 @@ constexpr const char* kToPlace =
     "(bc.state = 'ready' AND (n.name IS NULL OR n.data->>'admission' = 'quarantined')) OR "
     "EXISTS (SELECT 1 FROM rollout_drain_holds h WHERE h.cluster_id = b.cluster_id AND h.pool = n.data->>'pool') OR "
     "EXISTS (SELECT 1 FROM agent_commands a WHERE a.cluster_id = b.cluster_id AND a.kind = 'upgrade_node_pool' "
-    "AND a.state NOT IN ('succeeded', 'failed') AND a.payload->>'pool' = n.data->>'pool')))) "
+    "AND a.state NOT IN ('succeeded', 'failed') AND a.payload->>'pool' = n.data->>'pool') OR "
+    "(bc.state = 'ready' AND NOT n.schedulable AND EXISTS (SELECT 1 FROM agent_commands g "
+    "WHERE g.cluster_id = b.cluster_id AND g.kind = 'blue_green_node_pool' AND g.state <> 'failed' "
+    "AND n.pool = CASE g.payload->>'phase' WHEN 'Restore' THEN g.payload->>'newPool' ELSE g.payload->>'pool' END))))) "
     "ORDER BY w.created_at, w.name LIMIT $2 FOR UPDATE OF w SKIP LOCKED";
 constexpr const char* kBindingColumns =
     "b.seq, c.name, c.id::text, b.replicas, b.nodes::text, b.state, COALESCE(b.command_id, ''), b.generation, "

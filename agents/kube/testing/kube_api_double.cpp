@@ -396,7 +396,12 @@ void KubeApiDouble::State::handle_locked(const http::Request& req, const std::st
   }
   if (m == "PATCH" && media_type(req) == "application/apply-patch+yaml") {
     if (auto refusal = refused_applies.find(path); refusal != refused_applies.end()) {
-      respond(json_response(refusal->second.value("code", 422), refusal->second));
+      const json refused = refusal->second;
+      if (auto left = refusals_left.find(path); left != refusals_left.end() && --left->second <= 0) {
+        refusals_left.erase(left);
+        refused_applies.erase(refusal);
+      }
+      respond(json_response(refused.value("code", 422), refused));
       return;
     }
     apply(req, path, q, respond);
@@ -562,11 +567,19 @@ void KubeApiDouble::put_resource_slice(json slice) {
 }
 
 void KubeApiDouble::refuse_apply(const std::string& path, int code, const std::string& reason,
-                                 const std::string& message, json causes) {
+                                 const std::string& message, json causes, int times) {
   std::lock_guard lock(state_->mutex);
   json details = nullptr;
   if (!causes.is_null()) details = {{"causes", std::move(causes)}};
   state_->refused_applies[path] = status(code, reason, message, std::move(details));
+  if (times == 0) {
+    state_->refused_applies.erase(path);
+    state_->refusals_left.erase(path);
+  } else if (times > 0) {
+    state_->refusals_left[path] = times;
+  } else {
+    state_->refusals_left.erase(path);
+  }
 }
 
 std::optional<json> KubeApiDouble::object(const std::string& path) const {

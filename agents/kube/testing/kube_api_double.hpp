@@ -96,9 +96,10 @@ class KubeApiDouble {
   std::optional<nlohmann::json> object(const std::string& path) const;
   void put_object(const std::string& path, nlohmann::json object);
   // Every apply of `path` from now on gets this Status (code 422 reason Invalid, say, with its causes
-  // [{"reason", "message", "field"}]), as an API server's validation or an admission webhook refuses an object.
+  // [{"reason", "message", "field"}]), as an API server's validation or an admission webhook refuses an object;
+  // with `times` ≥ 0 only the next `times` applies do (a 409 Conflict that passes).
   void refuse_apply(const std::string& path, int code, const std::string& reason, const std::string& message,
-                    nlohmann::json causes = nullptr);
+                    nlohmann::json causes = nullptr, int times = -1);
 
   // Faults.
   // The next `count` PATCHes of `node` that carry a resourceVersion get 409, and the node changes meanwhile (an

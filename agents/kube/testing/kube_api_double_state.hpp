@@ -67,7 +67,8 @@ struct KubeApiDouble::State {
   std::vector<PdbBlock> pdbs;
   std::vector<json> slices;
   std::map<std::string, json> objects;          // applied, by path
-  std::map<std::string, json> refused_applies;  // path → the Status every apply of it gets
+  std::map<std::string, json> refused_applies;  // path → the Status every apply of it gets …
+  std::map<std::string, int> refusals_left;     // … or the next n applies (absent: every one)
   std::vector<Event> history;
   std::vector<Watcher> watchers;
   std::map<std::string, int> conflicts;

@@ -249,12 +249,16 @@ TEST_CASE("aks blue-green: Retire deletes the old pool once, following the 202, 
   CHECK(writes_of(f) == std::vector<std::string>{"PUT /gpu2", "DELETE /gpu"});
   CHECK_FALSE(f.arm->pool("gpu").has_value());
   CHECK(f.arm->pool("gpu2").has_value());
+  CHECK(f.count_events("pool_deleting") == 1);
   CHECK(f.count_events("pool_deleted") == 1);
 
+  // Sent again (an agent restart after the deletion): nothing is sent, and nothing is said to be deleted.
   auto again = t.run(BlueGreenPhase::kRetire);
   REQUIRE(again.ok());
   CHECK(*again == "AKS pool gpu was already deleted");
   CHECK(writes_of(f).size() == 2);
+  CHECK(f.count_events("pool_deleting") == 1);
+  CHECK(f.count_events("pool_deleted") == 1);
 }
 
 TEST_CASE("aks blue-green: Restore uncordons the old pool first, drains the new one, then deletes it",

@@ -4,6 +4,8 @@
 // instance upgrades the control plane and every pool, a pool step reads the pool and sends nothing, what the API
 // cannot do is refused with nothing sent, a failed operation, Location polling, a 409, an upgrade in flight after an
 // agent restart, the step timeout; then through the kubernetes backend.
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 
 #include "agents/kube/tests/aks_fixture.hpp"
@@ -152,13 +154,47 @@ TEST_CASE("aksarc driver: one PUT of the instance upgrades the control plane and
   CHECK(f.writes().size() == 1);
 }
 
+TEST_CASE("aksarc driver: the cluster's upgrade reports every node as its kubelet reaches the target", "[aksarc]") {
+  AksFixture f(true);
+  std::atomic<int> reads{0};
+  std::vector<std::string> asked;
+  // Control plane and pools together: one more node at the target on each read of the node cache, and every one
+  // once the double has ended the instance's upgrade.
+  f.pool_nodes = [&](const std::string& pool) {
+    asked.push_back(pool);
+    const int upgraded = reads++;
+    const bool ended = f.arm->pool("system").value()["properties"]["kubernetesVersion"] == "1.32.7";
+    std::vector<PoolNode> nodes;
+    nodes.reserve(5);
+    for (int i = 0; i < 5; ++i) {
+      nodes.push_back(PoolNode{"moc-" + std::to_string(i), ended || i <= upgraded ? "1.32.7" : "1.31.4", kImage});
+    }
+    return nodes;
+  };
+  auto driver = make_aksarc_driver(f.arc_options());
+  auto ctx = f.context();
+  REQUIRE(driver->upgrade_control_plane(ctx, cluster_to("1.32.7")).ok());
+  REQUIRE_FALSE(asked.empty());
+  CHECK(std::all_of(asked.begin(), asked.end(), [](const std::string& p) { return p == kEveryPool; }));
+  CHECK(f.count_events("node_upgraded") == 5);
+  std::lock_guard lock(f.mutex);
+  CHECK(f.status.nodes_total == 5);
+  CHECK(f.status.nodes_done == 5);
+  CHECK(f.status.details.at("moc-0") == "upgraded");
+  const auto first = std::find_if(f.events.begin(), f.events.end(),
+                                  [](const protocol::CommandEvent& e) { return e.type == "node_upgraded"; });
+  REQUIRE(first != f.events.end());
+  CHECK(first->node == "moc-0");
+  CHECK(first->message == "node moc-0 reports v1.32.7");
+}
+
 TEST_CASE("aksarc driver: a pool step reads the pool, reports its nodes and sends nothing", "[aksarc]") {
   AksFixture f(true);
   f.pool_nodes = [](const std::string& pool) {
     std::vector<PoolNode> nodes;
     nodes.reserve(4);
     for (int i = 0; i < 4; ++i) nodes.push_back(PoolNode{"moc-" + pool + "-" + std::to_string(i), "1.32.7", kImage});
-    return nodes;
+    return pool == kEveryPool ? std::vector<PoolNode>() : nodes;  // the cluster's step reports none here
   };
   auto driver = make_aksarc_driver(f.arc_options());
   auto ctx = f.context();

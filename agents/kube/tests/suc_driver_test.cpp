@@ -1,7 +1,8 @@
 // The system-upgrade-controller upgrade driver: the Plans it builds (pure), and the driver against the Kubernetes
 // API test double (testing/kube_api_double.hpp), with a stand-in for the controller in the test: it reads the
 // applied Plan, "upgrades" the selected nodes (their kubelet version) and writes the Plan's status as
-// system-upgrade-controller does. Not a real controller: no Jobs, no cordon or drain.
+// system-upgrade-controller does. Not a real controller: no cordon or drain, and no Jobs of its own (a test that
+// needs a failed upgrade Job puts one in the double, in the controller's shape).
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <mutex>
@@ -212,6 +213,46 @@ TEST_CASE("suc plan: apply, follow a Plan in flight, or nothing to do", "[suc]")
   CHECK_FALSE(kubelet_at("1.31.4+k3s1", "1.32.7"));
 }
 
+TEST_CASE("suc plan: the controller's upgrade Job that failed for the Plan's version", "[suc]") {
+  CHECK(suc_jobs_path("fleet-pool-gpu", SucPlanOptions{}) ==
+        "/apis/batch/v1/namespaces/system-upgrade/jobs?labelSelector=upgrade.cattle.io%2Fplan%3Dfleet-pool-gpu");
+  const auto job = [](const std::string& name, const std::string& node, const std::string& version,
+                      const std::string& failed) {
+    json j = {{"metadata",
+               {{"name", name},
+                {"labels",
+                 {{"upgrade.cattle.io/plan", "fleet-pool-gpu"},
+                  {"upgrade.cattle.io/node", node},
+                  {"upgrade.cattle.io/version", version}}}}},
+              {"status", {{"active", 1}}}};
+    if (!failed.empty()) {
+      j["status"] = {{"failed", 3},
+                     {"conditions", json::array({{{"type", "Failed"},
+                                                  {"status", failed},
+                                                  {"reason", "BackoffLimitExceeded"},
+                                                  {"message", "Job has reached the specified backoff limit"}}})}};
+    }
+    return j;
+  };
+  json list = {
+      {"kind", "JobList"},
+      {"items", json::array({job("apply-fleet-pool-gpu-on-n3-with-aa", "n3", "v1.31.4-k3s1", "True"),  // a leftover
+                             job("apply-fleet-pool-gpu-on-n1-with-bb", "n1", "v1.32.7-k3s1", ""),      // running
+                             job("apply-fleet-pool-gpu-on-n2-with-bb", "n2", "v1.32.7-k3s1", "False"), 42,
+                             json{{"metadata", {{"labels", {{"upgrade.cattle.io/version", 7}}}}}}})}};
+  CHECK_FALSE(failed_upgrade_job(list, "v1.32.7-k3s1").has_value());
+  list["items"][2]["status"]["conditions"][0]["status"] = "True";
+  const auto failed = failed_upgrade_job(list, "v1.32.7+k3s1");  // the spec's spelling works as well
+  REQUIRE(failed.has_value());
+  CHECK(failed->job == "apply-fleet-pool-gpu-on-n2-with-bb");
+  CHECK(failed->node == "n2");
+  CHECK(failed->reason == "BackoffLimitExceeded");
+  CHECK(failed->message == "Job has reached the specified backoff limit");
+  CHECK(failed_upgrade_job(list, "v1.31.4-k3s1")->node == "n3");
+  CHECK_FALSE(failed_upgrade_job(json::array(), "v1.32.7-k3s1").has_value());
+  CHECK_FALSE(failed_upgrade_job(json{{"items", "x"}}, "v1.32.7-k3s1").has_value());
+}
+
 TEST_CASE("suc driver: a pool upgrade applies one Plan and follows it to Complete, node by node", "[suc]") {
   SucFixture f;
   FakeController controller(*f.api, {"worker-0", "worker-1"});
@@ -290,6 +331,66 @@ TEST_CASE("suc driver: a Plan that never completes fails at the step timeout", "
   image.pool = "workers";
   image.node_image_version = "x";
   CHECK(driver->upgrade_node_pool(ctx, image).error().type == "unsupported-command");
+}
+
+TEST_CASE("suc driver: a node whose upgrade Job failed fails the command at once, naming it", "[suc]") {
+  SucFixture f;
+  FakeController controller(*f.api, {"worker-0", "worker-1"}, true);  // stuck applying worker-0
+  // The controller's Job for worker-0 ran out of retries.
+  f.api->put_object("/apis/batch/v1/namespaces/system-upgrade/jobs/apply-fleet-pool-workers-on-worker-0-with-5c1e2f",
+                    {{"apiVersion", "batch/v1"},
+                     {"kind", "Job"},
+                     {"metadata",
+                      {{"name", "apply-fleet-pool-workers-on-worker-0-with-5c1e2f"},
+                       {"namespace", "system-upgrade"},
+                       {"labels",
+                        {{"upgrade.cattle.io/controller", "system-upgrade-controller"},
+                         {"upgrade.cattle.io/plan", "fleet-pool-workers"},
+                         {"upgrade.cattle.io/node", "worker-0"},
+                         {"upgrade.cattle.io/version", "v1.32.7-k3s1"}}}}},
+                     {"status",
+                      {{"failed", 3},
+                       {"conditions", json::array({{{"type", "Failed"},
+                                                    {"status", "True"},
+                                                    {"reason", "BackoffLimitExceeded"},
+                                                    {"message", "Job has reached the specified backoff limit"}}})}}}});
+  auto driver = make_suc_driver(SucFixture::options());  // a 5 s step timeout
+  auto ctx = f.context();
+  const auto started = std::chrono::steady_clock::now();
+  auto out = driver->upgrade_node_pool(ctx, workers("1.32.7"));
+  REQUIRE_FALSE(out.ok());
+  CHECK(std::chrono::steady_clock::now() - started < 3s);  // at the first look, not at the timeout
+  CHECK(out.error().type == "upgrade-failed");
+  CHECK(out.error().message ==
+        "system-upgrade-controller: the upgrade of node worker-0 to 1.32.7 failed (Job "
+        "apply-fleet-pool-workers-on-worker-0-with-5c1e2f: BackoffLimitExceeded: Job has reached the specified "
+        "backoff limit), so pool workers did not reach 1.32.7; the Plan stays (the controller tries the node again "
+        "once the Job is deleted, and a later command for the same version follows it instead of applying it "
+        "again), and the node stays cordoned as the controller left it");
+  CHECK(f.plan_applies() == 1);
+  CHECK(f.api->object(kPlans + "fleet-pool-workers").has_value());  // left for the controller
+  CHECK(f.api->count_requests("GET", "/apis/batch/v1/namespaces/system-upgrade/jobs") >= 1);
+  std::lock_guard lock(f.mutex);
+  CHECK(f.status.details.at("worker-0") == "failed");
+}
+
+TEST_CASE("suc driver: an apply answered 409 reads the Plan again and applies it again", "[suc]") {
+  SucFixture f;
+  f.api->refuse_apply(kPlans + "fleet-pool-workers", 409, "Conflict",
+                      "Operation cannot be fulfilled on plans.upgrade.cattle.io \"fleet-pool-workers\": the object "
+                      "has been modified; please apply your changes to the latest version and try again",
+                      nullptr, 2);
+  FakeController controller(*f.api, {"worker-0", "worker-1"});
+  auto driver = make_suc_driver(SucFixture::options());
+  auto ctx = f.context();
+  auto out = driver->upgrade_node_pool(ctx, workers("1.32.7"));
+  REQUIRE(out.ok());
+  CHECK(*out == "pool workers upgraded to 1.32.7 by system-upgrade-controller");
+  CHECK(f.plan_applies() == 3);
+  CHECK(f.api->count_requests("GET", kPlans + "fleet-pool-workers") >= 3);  // read before each apply
+  std::lock_guard lock(f.mutex);
+  CHECK(std::count(f.events.begin(), f.events.end(), "upgrade_waiting") == 2);
+  CHECK(std::count(f.events.begin(), f.events.end(), "upgrade_started") == 1);
 }
 
 TEST_CASE("suc backend: upgrade_node_pool through the kubernetes backend, and the k3s hint without a driver", "[suc]") {

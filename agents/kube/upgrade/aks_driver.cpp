@@ -266,11 +266,15 @@ class AksDriver final : public UpgradeDriver {
     s.absent_ok = true;
     s.gone_is_done = true;
     s.accepted_text = "AKS accepted the deletion of pool " + pool;
-    ctx.emit("pool_deleting", "", "deleting pool " + pool);
+    // Said only for a DELETE about to go, and for a deletion that happened: not for a pool already gone.
+    s.before_send = [&]() -> Result<bool> {
+      ctx.emit("pool_deleting", "", "deleting pool " + pool);
+      return false;
+    };
     auto done = converge(
         s, path, [](const json& p) { return decide_pool_deletion(p); }, "DELETE",
         [&](const ArmResponse&) { return s.arm.call("DELETE", path); });
-    if (done) ctx.emit("pool_deleted", "", "pool " + pool + " deleted");
+    if (done && *done != Converged::kAlreadyThere) ctx.emit("pool_deleted", "", "pool " + pool + " deleted");
     return done;
   }
 

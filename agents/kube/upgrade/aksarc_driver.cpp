@@ -20,6 +20,9 @@ class AksArcDriver final : public UpgradeDriver {
     if (!arm) return arm.error();
     const std::string target = model::to_string(c.kubernetes_version);
     ArmStep s = step(ctx, **arm, "the cluster", target);
+    // Every node, control plane and pools: the one PUT upgrades them all, and each kubelet says when it has.
+    s.pool = kEveryPool;
+    s.node_version = target;
     const std::string path = provisioned_cluster_path(options_.connected_cluster);
     ctx.emit("upgrade_progress", "",
              "AKS Arc upgrades the control plane and then every node pool to " + target +
@@ -30,6 +33,7 @@ class AksArcDriver final : public UpgradeDriver {
           return s.arm.call("PUT", path, provisioned_cluster_put_body(current.body, target), etag_of(current));
         });
     if (!done) return done.error();
+    report_nodes(s);
     ctx.emit("control_plane_upgraded", "", "control plane at " + target);
     switch (*done) {
       case Converged::kAlreadyThere:

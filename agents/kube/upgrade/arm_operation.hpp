@@ -38,7 +38,7 @@ struct ArmStep {
   std::string what;      // "the control plane", "pool gpu", "the node image of pool gpu"
   std::string target;    // for messages
   std::chrono::steady_clock::time_point deadline;
-  std::string pool;                                  // per-node progress; empty: none
+  std::string pool;                                  // per-node progress (kEveryPool: every node); empty: none
   std::string node_version;                          // a node of the pool is upgraded at this kubelet version …
   std::map<std::string, std::string> images_before;  // … or (node image) once its image changed
   std::map<std::string, bool> nodes_reported;

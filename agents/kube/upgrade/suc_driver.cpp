@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "agents/kube/kube_api.hpp"
@@ -24,6 +25,7 @@ struct SucStep {
   std::string pool;  // per-node progress; empty for the control plane
   std::map<std::string, bool> reported;
   std::string last_state;
+  bool jobs_unreadable = false;  // the controller's Jobs answered 401/403/404 once: not asked again
 };
 
 Error timed_out(const SucStep& s) {
@@ -88,6 +90,36 @@ void report(SucStep& s, const PlanView& plan) {
   s.ctx.update([&](protocol::CommandStatus& st) { st.message = s.what + " → " + s.version + ": " + state; });
 }
 
+// The node whose upgrade failed, as the command's Error, when the controller's Job for it ran out of retries. Jobs
+// that cannot be read (the agent has no RBAC for them, say) are said once and left: a node that never upgrades
+// still ends at the step timeout. A failed read is tried again on the next poll.
+std::optional<Error> failed_node(SucStep& s, const std::string& jobs_path, const std::string& latest_version) {
+  if (s.jobs_unreadable) return std::nullopt;
+  auto r = s.api.call("GET", jobs_path);
+  if (!r || r->status >= 500) return std::nullopt;
+  if (r->status < 200 || r->status >= 300) {
+    s.jobs_unreadable = true;
+    s.ctx.emit("upgrade_progress", "",
+               "system-upgrade-controller: its upgrade Jobs cannot be read (" +
+                   api_error("GET", jobs_path, *r).message +
+                   "), so a node whose upgrade fails shows only when the step times out");
+    return std::nullopt;
+  }
+  const auto failed = failed_upgrade_job(r->body, latest_version);
+  if (!failed) return std::nullopt;
+  const std::string node = failed->node.empty() ? "(unnamed)" : failed->node;
+  s.ctx.update([&](protocol::CommandStatus& st) { st.details[node] = "failed"; });
+  std::string why = failed->reason.empty() ? "Failed" : failed->reason;
+  if (!failed->message.empty()) why += ": " + failed->message.substr(0, 300);
+  return make_error(ErrorCode::kInternal,
+                    "system-upgrade-controller: the upgrade of node " + node + " to " + s.version + " failed (Job " +
+                        failed->job + ": " + why + "), so " + s.what + " did not reach " + s.version +
+                        "; the Plan stays (the controller tries the node again once the Job is deleted, and a later "
+                        "command for the same version follows it instead of applying it again), and the node stays "
+                        "cordoned as the controller left it",
+                    {}, "upgrade-failed");
+}
+
 class SucDriver final : public UpgradeDriver {
  public:
   explicit SucDriver(SucDriverOptions options) : options_(std::move(options)) {}
@@ -134,25 +166,40 @@ class SucDriver final : public UpgradeDriver {
               {},
               {}};
     const std::string wanted = plan["spec"]["version"];
-    auto current = get_plan(s);
-    if (!current) return current.error();
-    const UpgradeDecision d = decide_plan(*current, wanted);
-    if (d == UpgradeDecision::kDone) return s.what + " is already at " + version;
-    const bool resumed = d == UpgradeDecision::kFollow;
-    if (resumed) {
-      ctx.emit("upgrade_resumed", "", "Plan " + name + " for " + wanted + " is already applied; following it");
-    } else {
+    bool resumed = false;
+    // Read, then apply or follow. A 409 (two agents racing to create the Plan across a restart, or a write that
+    // lost to another) reads the Plan again after a wait and decides again, within the step's deadline.
+    while (true) {
+      auto current = get_plan(s);
+      if (!current) return current.error();
+      const UpgradeDecision d = decide_plan(*current, wanted);
+      if (d == UpgradeDecision::kDone) return s.what + " is already at " + version;
+      if (d == UpgradeDecision::kFollow) {
+        resumed = true;
+        ctx.emit("upgrade_resumed", "", "Plan " + name + " for " + wanted + " is already applied; following it");
+        break;
+      }
       const std::string target =
           http::with_query(s.plan_path, {{"fieldManager", options_.field_manager}, {"force", "true"}});
       auto r = s.api.call("PATCH", target, plan.dump(), kApplyPatch);
       if (!r) return r.error();
+      if (r->status == 409) {
+        s.last_state = "409 Conflict on apply";
+        ctx.emit("upgrade_waiting", "",
+                 "system-upgrade-controller: Plan " + name + " was not applied (" +
+                     api_error("PATCH", s.plan_path, *r).message + "); reading it again");
+        if (auto w = wait(s, options_.poll_interval); !w) return w.error();
+        continue;
+      }
       if (r->status < 200 || r->status >= 300) {
         Error e = api_error("PATCH", s.plan_path, *r);
         if (r->status == 404) e.message += " (is system-upgrade-controller installed, with its Plan CRD?)";
         return e;
       }
       ctx.emit("upgrade_started", "", "applied Plan " + name + " for " + wanted);
+      break;
     }
+    const std::string jobs_path = suc_jobs_path(name, options_.plan);
     while (true) {
       if (auto w = wait(s, options_.poll_interval); !w) return w.error();
       auto view = get_plan(s);
@@ -170,6 +217,9 @@ class SucDriver final : public UpgradeDriver {
       if (now == UpgradeDecision::kSend) {
         return make_error(ErrorCode::kConflict, "the Plan " + name + " was changed to " + view->spec_version +
                                                     " by someone else while it upgraded " + s.what);
+      }
+      if (auto failed = failed_node(s, jobs_path, view->latest_version.empty() ? wanted : view->latest_version)) {
+        return *failed;
       }
     }
     if (s.pool.empty()) ctx.emit("control_plane_upgraded", "", "control plane at " + version);

@@ -3,9 +3,10 @@
 // rancher/system-upgrade-controller: each step is one Plan (suc_plan.hpp) server-side applied through the member
 // cluster's API server, then followed through the Plan's status (Complete, latestVersion, applying) and the
 // nodes' kubelet versions in the node cache. Before applying, the Plan is read: one already asking for the same
-// version (this agent restarted mid-upgrade) is followed, not applied again. Every step has a deadline. The
-// controller cordons and drains; a Job that fails is retried by the controller, so a failing node shows in the
-// progress events until the step timeout ends the command, and the node stays as the controller left it.
+// version (this agent restarted mid-upgrade) is followed, not applied again; an apply answered 409 reads the Plan
+// again and decides again. Every step has a deadline. The controller cordons and drains; an upgrade Job of the Plan
+// that failed for good (its Failed condition) fails the command at once, naming the node, which stays as the
+// controller left it (cordoned); the Plan stays.
 #include <chrono>
 #include <memory>
 #include <string>

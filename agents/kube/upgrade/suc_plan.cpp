@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "net/url_encode.hpp"
+
 namespace fleet::agent::kube {
 namespace {
 
@@ -106,6 +108,42 @@ UpgradeDecision decide_plan(const PlanView& plan, std::string_view suc_version) 
     return UpgradeDecision::kDone;
   }
   return UpgradeDecision::kFollow;
+}
+
+std::string suc_jobs_path(std::string_view plan_name, const SucPlanOptions& options) {
+  return http::with_query("/apis/batch/v1/namespaces/" + options.namespace_ + "/jobs",
+                          {{"labelSelector", "upgrade.cattle.io/plan=" + std::string(plan_name)}});
+}
+
+std::optional<FailedUpgradeJob> failed_upgrade_job(const json& job_list, std::string_view latest_version) {
+  // What the API server sends is read defensively: a member that is missing or not a string reads as "".
+  const auto text = [](const json& object, std::string_view key) {
+    if (!object.is_object()) return std::string();
+    const auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const json* items = job_list.is_object() && job_list.contains("items") ? &job_list["items"] : nullptr;
+  if (!items || !items->is_array()) return std::nullopt;
+  std::optional<FailedUpgradeJob> first;
+  const json none = json::object();
+  for (const json& job : *items) {
+    const json& metadata = job.is_object() && job.contains("metadata") ? job["metadata"] : none;
+    const json& labels = metadata.is_object() && metadata.contains("labels") ? metadata["labels"] : none;
+    const std::string version = text(labels, "upgrade.cattle.io/version");
+    if (!version.empty() && normalized(version) != normalized(latest_version)) continue;
+    const json* status = job.is_object() && job.contains("status") ? &job["status"] : nullptr;
+    const json* conditions =
+        status && status->is_object() && status->contains("conditions") ? &(*status)["conditions"] : nullptr;
+    if (!conditions || !conditions->is_array()) continue;
+    for (const json& c : *conditions) {
+      if (text(c, "type") != "Failed" || text(c, "status") != "True") continue;
+      FailedUpgradeJob f{text(metadata, "name"), text(labels, "upgrade.cattle.io/node"), text(c, "reason"),
+                         text(c, "message")};
+      if (!first || f.job < first->job) first = std::move(f);
+      break;
+    }
+  }
+  return first;
 }
 
 bool kubelet_at(std::string_view kubelet_version, std::string_view kubernetes_version) {

@@ -52,6 +52,21 @@ PlanView read_plan(const nlohmann::json& plan);  // null or not an object → !e
 // Apply when there is no Plan or it asks for another version; done when the controller says Complete for our
 // version; else the Plan is ours in flight (an agent restart): follow it, do not apply again.
 UpgradeDecision decide_plan(const PlanView& plan, std::string_view suc_version);
+// The controller's upgrade Jobs for a Plan: /apis/batch/v1/namespaces/{ns}/jobs?labelSelector=upgrade.cattle.io/plan=…
+// (the controller labels each Job with its plan, node and version).
+std::string suc_jobs_path(std::string_view plan_name, const SucPlanOptions& options);
+
+// A node's upgrade that failed: the controller's Job for it ran out of retries (its Failed condition is True).
+struct FailedUpgradeJob {
+  std::string job;
+  std::string node;
+  std::string reason;  // the condition's: "BackoffLimitExceeded", "DeadlineExceeded"
+  std::string message;
+};
+// The first Job (by name) of a JobList that failed applying `latest_version`. A failed Job of another version is a
+// leftover the controller deletes, not this upgrade's; one without the version label (an older controller) counts.
+std::optional<FailedUpgradeJob> failed_upgrade_job(const nlohmann::json& job_list, std::string_view latest_version);
+
 // Does a kubelet report (without the "v") "1.32.7+k3s1" count as 1.32.7?
 bool kubelet_at(std::string_view kubelet_version, std::string_view kubernetes_version);
 

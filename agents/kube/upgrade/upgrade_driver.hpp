@@ -39,12 +39,17 @@ struct PoolNode {
   model::Admission admission = model::Admission::kAdmitted;  // the agent's admission machine's word
 };
 
+// pool_nodes(kEveryPool): every node, for a step that upgrades the whole cluster (aksarc's one PUT). Not a pool name:
+// those are DNS labels.
+inline constexpr const char* kEveryPool = "*";
+
 struct UpgradeContext {
   std::function<void(const std::string& type, const std::string& node, const std::string& message)> emit;
   std::function<void(const std::function<void(protocol::CommandStatus&)>&)> update;  // under the backend's lock
   std::function<bool(std::chrono::milliseconds)> sleep;                              // false: the backend is stopping
   std::function<std::chrono::steady_clock::time_point()> now;
-  // The pool's nodes from the backend's node cache (no network call); empty function → no per-node events.
+  // The pool's nodes from the backend's node cache (no network call), or with kEveryPool every node of the cluster;
+  // empty function → no per-node events.
   std::function<std::vector<PoolNode>(const std::string& pool)> pool_nodes;
   // The worker's own connection to the member cluster's API server, for drivers that work through it
   // (system-upgrade-controller); null where there is none.

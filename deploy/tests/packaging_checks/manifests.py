@@ -39,6 +39,8 @@ OPTIONAL_OBJECTS = {
 # YAML files under deploy/kubernetes that no kustomization applies, and why.
 NOT_APPLIED = {
     "gpu-probe-job.yaml": "documentation of the Job fleet-agent builds per probe (agents/kube/probe_job.cpp)",
+    "system-upgrade-controller-rbac.yaml": "applied by hand only where system-upgrade-controller runs: its namespace "
+                                           "must exist first",
 }
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
