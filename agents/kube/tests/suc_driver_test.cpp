@@ -5,6 +5,7 @@
 // needs a failed upgrade Job puts one in the double, in the controller's shape).
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "agents/kube/testing/test_pki.hpp"
 #include "agents/kube/upgrade/suc_driver.hpp"
 #include "agents/testing/start_command.hpp"
+#include "common/time_format.hpp"
 #include "model/version.hpp"
 
 namespace fleet::agent::kube {
@@ -86,6 +88,52 @@ class FakeController {
   std::vector<std::string> nodes_;
   bool hang_;
   bool after_first_read_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// A stand-in for the controller that honours the Plan's hostname selector, for the maintenance-window test: it
+// takes the first selected node not at the version (status.applying), upgrades it only while `release` is set,
+// and marks the Plan Complete once no selected node is left.
+class SelectingController {
+ public:
+  explicit SelectingController(KubeApiDouble& api) : api_(api), thread_([this] { loop(); }) {}
+  ~SelectingController() {
+    stop_ = true;
+    thread_.join();
+  }
+  std::atomic<bool> release{false};
+
+ private:
+  void loop() {
+    while (!stop_) {
+      std::this_thread::sleep_for(3ms);
+      auto plan = api_.object(kPlans + "fleet-pool-workers");
+      if (!plan) continue;
+      const PlanView view = read_plan(*plan);
+      const std::string version = view.spec_version;
+      std::vector<std::string> pending;
+      for (const std::string& n : view.hostnames.value_or(std::vector<std::string>{})) {
+        const std::string v = api_.node(n).value()["status"]["nodeInfo"]["kubeletVersion"];
+        if (v != version) pending.push_back(n);
+      }
+      if (!pending.empty() && release) {
+        api_.update_node(pending.front(), [&](json& n) { n["status"]["nodeInfo"]["kubeletVersion"] = version; });
+        pending.erase(pending.begin());
+      }
+      json status = {{"latestVersion", version},
+                     {"latestHash", "5c1e2f"},
+                     {"applying", pending.empty() ? json::array() : json::array({pending.front()})},
+                     {"conditions", json::array({{{"type", "Complete"},
+                                                  {"status", pending.empty() ? "True" : "False"},
+                                                  {"reason", pending.empty() ? "" : "Applying"}}})}};
+      if ((*plan)["status"] == status) continue;
+      (*plan)["status"] = std::move(status);
+      api_.put_object(kPlans + "fleet-pool-workers", *plan);
+    }
+  }
+
+  KubeApiDouble& api_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -207,6 +255,17 @@ TEST_CASE("suc plan: apply, follow a Plan in flight, or nothing to do", "[suc]")
   CHECK(decide_plan(v, "v1.32.7+k3s1") == UpgradeDecision::kFollow);
   plan["status"]["conditions"][0]["status"] = "True";
   CHECK(decide_plan(read_plan(plan), "v1.32.7+k3s1") == UpgradeDecision::kDone);
+  // A pool's Plan is decided with the nodes it selects too: one cut short at a window's end selects fewer.
+  const json pool = pool_plan("workers", {"w2", "w1"}, "1.32.7", 1, SucPlanOptions{});
+  CHECK(read_plan(pool).hostnames == std::vector<std::string>{"w1", "w2"});
+  CHECK(decide_plan(read_plan(pool), "v1.32.7+k3s1", std::vector<std::string>{"w2", "w1"}) == UpgradeDecision::kFollow);
+  CHECK(decide_plan(read_plan(pool), "v1.32.7+k3s1", std::vector<std::string>{"w1"}) == UpgradeDecision::kSend);
+  const json none = pool_plan("workers", {}, "1.32.7", 1, SucPlanOptions{});
+  CHECK(none["spec"]["nodeSelector"]["matchExpressions"][0] ==
+        json{{"key", "kubernetes.io/hostname"}, {"operator", "DoesNotExist"}});
+  CHECK(read_plan(none).hostnames == std::vector<std::string>{});
+  CHECK_FALSE(read_plan(control_plane_plan("1.32.7", SucPlanOptions{})).hostnames.has_value());
+  CHECK(same_suc_version("v1.32.7+k3s1", "v1.32.7-k3s1"));
   CHECK(kubelet_at("1.32.7+k3s1", "1.32.7"));
   CHECK(kubelet_at("1.32.7", "1.32.7"));
   CHECK_FALSE(kubelet_at("1.32.70", "1.32.7"));
@@ -391,6 +450,71 @@ TEST_CASE("suc driver: an apply answered 409 reads the Plan again and applies it
   std::lock_guard lock(f.mutex);
   CHECK(std::count(f.events.begin(), f.events.end(), "upgrade_waiting") == 2);
   CHECK(std::count(f.events.begin(), f.events.end(), "upgrade_started") == 1);
+}
+
+TEST_CASE("suc driver: at notAfter the node in hand finishes, no other starts, and the next window finishes the pool",
+          "[suc]") {
+  SucFixture f;
+  const auto not_after = std::chrono::system_clock::now() + std::chrono::hours(1);
+  std::atomic<bool> ended{false};  // the wall clock: before notAfter, then after it
+  auto ctx = f.context();
+  ctx.wall_now = [&] { return ended ? not_after + 1s : not_after - 1h; };
+  auto driver = make_suc_driver(SucFixture::options());
+  protocol::UpgradeNodePool step = workers("1.32.7");
+  step.not_after = not_after;
+
+  SECTION("the window ends while worker-0 is in hand") {
+    SelectingController controller(*f.api);
+    auto running = std::async(std::launch::async, [&] { return driver->upgrade_node_pool(ctx, step); });
+    const auto applying = [&](const std::string& node) {
+      auto plan = f.api->object(kPlans + "fleet-pool-workers");
+      return plan && read_plan(*plan).applying == std::vector<std::string>{node};
+    };
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!applying("worker-0")) {
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(2ms);
+    }
+    ended = true;
+    // The driver applies the Plan again, selecting only worker-0, before the controller lets worker-0 finish.
+    while (read_plan(f.api->object(kPlans + "fleet-pool-workers").value()).hostnames !=
+           std::vector<std::string>{"worker-0"}) {
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(2ms);
+    }
+    controller.release = true;
+    auto out = running.get();
+    REQUIRE(out.ok());
+    CHECK(*out == "pool workers stopped at the maintenance window's end (notAfter " + format_rfc3339(not_after) +
+                      "): the nodes in hand finished; 1 node left for the next window (worker-1)");
+    CHECK(f.plan_applies() == 2);
+    CHECK(f.api->node("worker-0").value()["status"]["nodeInfo"]["kubeletVersion"] == "v1.32.7+k3s1");
+    CHECK(f.api->node("worker-1").value()["status"]["nodeInfo"]["kubeletVersion"] == "v1.31.4+k3s1");
+    {
+      std::lock_guard lock(f.mutex);
+      CHECK(f.status.stopped);
+    }
+
+    // The next window: the same step again, without notAfter, applies the whole pool and finishes it.
+    ended = false;
+    step.not_after.reset();
+    auto next = driver->upgrade_node_pool(ctx, step);
+    REQUIRE(next.ok());
+    CHECK(*next == "pool workers upgraded to 1.32.7 by system-upgrade-controller");
+    CHECK(f.plan_applies() == 3);
+    CHECK(f.api->node("worker-1").value()["status"]["nodeInfo"]["kubeletVersion"] == "v1.32.7+k3s1");
+  }
+  SECTION("delivered after notAfter: nothing is applied") {
+    ended = true;
+    auto out = driver->upgrade_node_pool(ctx, step);
+    REQUIRE(out.ok());
+    CHECK(*out == "pool workers stopped at the maintenance window's end (notAfter " + format_rfc3339(not_after) +
+                      "): notAfter had passed when the command arrived; no node started; 2 nodes left for the next "
+                      "window (worker-0, worker-1)");
+    CHECK(f.plan_applies() == 0);
+    std::lock_guard lock(f.mutex);
+    CHECK(f.status.stopped);
+  }
 }
 
 TEST_CASE("suc backend: upgrade_node_pool through the kubernetes backend, and the k3s hint without a driver", "[suc]") {

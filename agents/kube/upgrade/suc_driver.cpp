@@ -1,11 +1,15 @@
 #include "agents/kube/upgrade/suc_driver.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "agents/kube/kube_api.hpp"
+#include "common/time_format.hpp"
 #include "model/version.hpp"
 #include "net/url_encode.hpp"
 
@@ -120,6 +124,41 @@ std::optional<Error> failed_node(SucStep& s, const std::string& jobs_path, const
                     {}, "upgrade-failed");
 }
 
+// What one step asks of the controller.
+struct SucRequest {
+  std::string what;     // "the control plane", "pool gpu"
+  std::string pool;     // empty for the control plane
+  std::string version;  // "1.32.7"
+  json plan;            // the Plan to apply
+  // A pool's: the nodes its Plan selects, and how many at a time (for the Plan cut short at notAfter).
+  std::optional<std::vector<std::string>> hostnames;
+  int concurrency = 1;
+  // A maintenance window's end (upgrade_node_pool's notAfter): no node starts at or after it.
+  std::optional<std::chrono::system_clock::time_point> not_after;
+};
+
+bool window_ended(const UpgradeContext& ctx, const SucRequest& r) {
+  if (!r.not_after) return false;
+  return (ctx.wall_now ? ctx.wall_now() : std::chrono::system_clock::now()) >= *r.not_after;
+}
+
+// The pool's nodes whose kubelets do not report the version yet.
+std::vector<std::string> nodes_left(const SucStep& s) {
+  std::vector<std::string> left;
+  if (s.pool.empty() || !s.ctx.pool_nodes) return left;
+  for (const PoolNode& n : s.ctx.pool_nodes(s.pool)) {
+    if (!kubelet_at(n.kubelet_version, s.version)) left.push_back(n.name);
+  }
+  return left;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < 8; ++i) out += (i == 0 ? "" : ", ") + names[i];
+  if (names.size() > 8) out += " and " + std::to_string(names.size() - 8) + " more";
+  return out;
+}
+
 class SucDriver final : public UpgradeDriver {
  public:
   explicit SucDriver(SucDriverOptions options) : options_(std::move(options)) {}
@@ -128,7 +167,8 @@ class SucDriver final : public UpgradeDriver {
 
   UpgradeOutcome upgrade_control_plane(UpgradeContext& ctx, const protocol::UpgradeControlPlane& c) override {
     const std::string version = model::to_string(c.kubernetes_version);
-    return run(ctx, "the control plane", "", version, control_plane_plan(version, options_.plan));
+    return run(ctx, SucRequest{"the control plane", "", version, control_plane_plan(version, options_.plan),
+                               std::nullopt, 1, std::nullopt});
   }
 
   UpgradeOutcome upgrade_node_pool(UpgradeContext& ctx, const protocol::UpgradeNodePool& c) override {
@@ -145,61 +185,104 @@ class SucDriver final : public UpgradeDriver {
     if (names.empty()) {
       return make_error(ErrorCode::kNotFound, "pool " + c.pool + " has no nodes in the cluster", "payload.pool");
     }
+    std::sort(names.begin(), names.end());
     // In place: no surge node exists, so at most maxUnavailable nodes (at least one) are down at once.
     const int concurrency = std::max(1, c.max_unavailable.resolve(static_cast<int>(names.size()), false));
     const std::string version = model::to_string(*c.kubernetes_version);
-    return run(ctx, "pool " + c.pool, c.pool, version, pool_plan(c.pool, names, version, concurrency, options_.plan));
+    json plan = pool_plan(c.pool, names, version, concurrency, options_.plan);
+    return run(ctx, SucRequest{"pool " + c.pool, c.pool, version, std::move(plan), names, concurrency, c.not_after});
   }
 
  private:
-  UpgradeOutcome run(UpgradeContext& ctx, std::string what, std::string pool, const std::string& version,
-                     const json& plan) {
+  // Server-side apply of a Plan: true when applied, false on a 409 (read again and decide again), else the error.
+  Result<bool> apply(SucStep& s, const json& plan) const {
+    const std::string target =
+        http::with_query(s.plan_path, {{"fieldManager", options_.field_manager}, {"force", "true"}});
+    auto r = s.api.call("PATCH", target, plan.dump(), kApplyPatch);
+    if (!r) return r.error();
+    if (r->status == 409) {
+      s.last_state = "409 Conflict on apply";
+      s.ctx.emit("upgrade_waiting", "",
+                 "system-upgrade-controller: Plan " + plan["metadata"]["name"].get<std::string>() +
+                     " was not applied (" + api_error("PATCH", s.plan_path, *r).message + "); reading it again");
+      return false;
+    }
+    if (r->status < 200 || r->status >= 300) {
+      Error e = api_error("PATCH", s.plan_path, *r);
+      if (r->status == 404) e.message += " (is system-upgrade-controller installed, with its Plan CRD?)";
+      return e;
+    }
+    return true;
+  }
+
+  // At notAfter: the Plan is applied again selecting only the nodes done and those in hand (status.applying), so
+  // the controller finishes those and starts no other. Its Jobs for the nodes in hand go on (it deletes none).
+  // `keep`: what the Plan selects once this returns true.
+  Result<bool> cut_short(SucStep& s, const SucRequest& r, const PlanView& view, std::vector<std::string>& keep) {
+    keep = view.applying;
+    if (s.ctx.pool_nodes) {
+      for (const PoolNode& n : s.ctx.pool_nodes(s.pool)) {
+        if (kubelet_at(n.kubelet_version, s.version)) keep.push_back(n.name);
+      }
+    }
+    std::sort(keep.begin(), keep.end());
+    keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
+    auto applied = apply(s, pool_plan(s.pool, keep, s.version, r.concurrency, options_.plan));
+    if (!applied || !*applied) return applied;
+    s.ctx.emit(
+        "upgrade_progress", "",
+        "system-upgrade-controller: " + s.what + ": the maintenance window ends (notAfter " +
+            format_rfc3339(*r.not_after) + "): " +
+            (view.applying.empty() ? "no node is in hand, so none starts"
+                                   : "the nodes in hand (" + joined(view.applying) + ") finish, no other starts"));
+    return true;
+  }
+
+  UpgradeOutcome run(UpgradeContext& ctx, const SucRequest& r) {
     if (!ctx.kube) return make_error(ErrorCode::kInternal, "the system-upgrade-controller driver needs the kube API");
-    const std::string name = plan["metadata"]["name"];
-    SucStep s{ctx,
-              *ctx.kube,
-              std::move(what),
-              version,
-              suc_plan_path(name, options_.plan),
-              ctx.now() + options_.step_timeout,
-              std::move(pool),
-              {},
-              {}};
-    const std::string wanted = plan["spec"]["version"];
+    const std::string name = r.plan["metadata"]["name"];
+    SucStep s{
+        ctx,    *ctx.kube, r.what, r.version, suc_plan_path(name, options_.plan), ctx.now() + options_.step_timeout,
+        r.pool, {},        {}};
+    const std::string wanted = r.plan["spec"]["version"];
+    std::optional<std::vector<std::string>> selected = r.hostnames;  // what the Plan in force selects
     bool resumed = false;
+    bool stopping = false;  // notAfter has passed: the step ends once the nodes in hand are done
     // Read, then apply or follow. A 409 (two agents racing to create the Plan across a restart, or a write that
     // lost to another) reads the Plan again after a wait and decides again, within the step's deadline.
     while (true) {
       auto current = get_plan(s);
       if (!current) return current.error();
-      const UpgradeDecision d = decide_plan(*current, wanted);
-      if (d == UpgradeDecision::kDone) return s.what + " is already at " + version;
+      const UpgradeDecision d = decide_plan(*current, wanted, selected);
+      if (d == UpgradeDecision::kDone) return s.what + " is already at " + r.version;
+      if (window_ended(ctx, r)) {
+        // Delivered after notAfter: nothing new starts. A Plan of ours for the version still upgrading (an agent
+        // restart) is followed until its nodes in hand are done.
+        stopping = true;
+        if (!current->exists || !same_suc_version(current->spec_version, wanted) || current->complete.value_or(false)) {
+          return stopped(s, r, "notAfter had passed when the command arrived; no node started");
+        }
+        selected = current->hostnames;
+        resumed = true;
+        ctx.emit("upgrade_resumed", "", "Plan " + name + " for " + wanted + " is still upgrading; following it");
+        break;
+      }
       if (d == UpgradeDecision::kFollow) {
         resumed = true;
         ctx.emit("upgrade_resumed", "", "Plan " + name + " for " + wanted + " is already applied; following it");
         break;
       }
-      const std::string target =
-          http::with_query(s.plan_path, {{"fieldManager", options_.field_manager}, {"force", "true"}});
-      auto r = s.api.call("PATCH", target, plan.dump(), kApplyPatch);
-      if (!r) return r.error();
-      if (r->status == 409) {
-        s.last_state = "409 Conflict on apply";
-        ctx.emit("upgrade_waiting", "",
-                 "system-upgrade-controller: Plan " + name + " was not applied (" +
-                     api_error("PATCH", s.plan_path, *r).message + "); reading it again");
+      auto applied = apply(s, r.plan);
+      if (!applied) return applied.error();
+      if (!*applied) {
         if (auto w = wait(s, options_.poll_interval); !w) return w.error();
         continue;
-      }
-      if (r->status < 200 || r->status >= 300) {
-        Error e = api_error("PATCH", s.plan_path, *r);
-        if (r->status == 404) e.message += " (is system-upgrade-controller installed, with its Plan CRD?)";
-        return e;
       }
       ctx.emit("upgrade_started", "", "applied Plan " + name + " for " + wanted);
       break;
     }
     const std::string jobs_path = suc_jobs_path(name, options_.plan);
+    bool cut = false;  // the Plan now selects only the nodes done and in hand
     while (true) {
       if (auto w = wait(s, options_.poll_interval); !w) return w.error();
       auto view = get_plan(s);
@@ -209,10 +292,21 @@ class SucDriver final : public UpgradeDriver {
       }
       if (!view->exists) {
         return make_error(ErrorCode::kConflict,
-                          "the Plan " + name + " was deleted before " + s.what + " reached " + version);
+                          "the Plan " + name + " was deleted before " + s.what + " reached " + r.version);
       }
       report(s, *view);
-      const UpgradeDecision now = decide_plan(*view, wanted);
+      if (r.hostnames && !cut && window_ended(ctx, r) && !view->complete.value_or(false)) {
+        stopping = true;
+        std::vector<std::string> keep;
+        auto done = cut_short(s, r, *view, keep);
+        if (!done) return done.error();
+        if (*done) {  // else a 409: the Plan is as it was, and the next poll tries again
+          cut = true;
+          selected = std::move(keep);
+        }
+        continue;
+      }
+      const UpgradeDecision now = decide_plan(*view, wanted, selected);
       if (now == UpgradeDecision::kDone) break;
       if (now == UpgradeDecision::kSend) {
         return make_error(ErrorCode::kConflict, "the Plan " + name + " was changed to " + view->spec_version +
@@ -222,9 +316,20 @@ class SucDriver final : public UpgradeDriver {
         return *failed;
       }
     }
-    if (s.pool.empty()) ctx.emit("control_plane_upgraded", "", "control plane at " + version);
-    return s.what + " upgraded to " + version + " by system-upgrade-controller" +
+    if (stopping && !nodes_left(s).empty()) return stopped(s, r, "");
+    if (s.pool.empty()) ctx.emit("control_plane_upgraded", "", "control plane at " + r.version);
+    return s.what + " upgraded to " + r.version + " by system-upgrade-controller" +
            (resumed ? " (a Plan already applied was followed)" : "");
+  }
+
+  // Succeeded with `stopped`: the window ended with nodes left; the run sends the step again in the next window.
+  static UpgradeOutcome stopped(SucStep& s, const SucRequest& r, const std::string& why) {
+    const std::vector<std::string> left = nodes_left(s);
+    s.ctx.update([&](protocol::CommandStatus& st) { st.stopped = true; });
+    const std::string end = "notAfter " + format_rfc3339(*r.not_after);
+    return s.what + " stopped at the maintenance window's end (" + end +
+           "): " + (why.empty() ? "the nodes in hand finished" : why) + "; " + std::to_string(left.size()) +
+           (left.size() == 1 ? " node" : " nodes") + " left for the next window (" + joined(left) + ")";
   }
 
   SucDriverOptions options_;

@@ -6,7 +6,9 @@
 // version (this agent restarted mid-upgrade) is followed, not applied again; an apply answered 409 reads the Plan
 // again and decides again. Every step has a deadline. The controller cordons and drains; an upgrade Job of the Plan
 // that failed for good (its Failed condition) fails the command at once, naming the node, which stays as the
-// controller left it (cordoned); the Plan stays.
+// controller left it (cordoned); the Plan stays. At a pool step's notAfter (a maintenance window's end) the Plan is
+// applied again selecting only the nodes done and in hand: those finish, no other starts, and the command ends
+// succeeded and `stopped`; the step sent again in the next window selects the whole pool again.
 #include <chrono>
 #include <memory>
 #include <string>

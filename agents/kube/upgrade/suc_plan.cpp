@@ -66,8 +66,12 @@ json pool_plan(std::string_view pool, const std::vector<std::string>& node_names
                int concurrency, const SucPlanOptions& options) {
   std::vector<std::string> names = node_names;
   std::sort(names.begin(), names.end());  // a stable Plan for the same pool: re-applying it changes nothing
+  // No names: a Plan that selects no node (`In` needs values; the controller itself requires the hostname label,
+  // so DoesNotExist matches nothing). What a maintenance window's end leaves when no node was in hand.
+  json hostname = names.empty() ? json{{"key", std::string(kHostnameLabel)}, {"operator", "DoesNotExist"}}
+                                : json{{"key", std::string(kHostnameLabel)}, {"operator", "In"}, {"values", names}};
   json selector = {{"matchExpressions",
-                    json::array({{{"key", "kubernetes.io/hostname"}, {"operator", "In"}, {"values", names}},
+                    json::array({std::move(hostname),
                                  {{"key", std::string(kControlPlaneRoleLabel)}, {"operator", "DoesNotExist"}}})}};
   json p =
       plan(suc_plan_name(pool), std::move(selector), suc_version(kubernetes_version, options), concurrency, options);
@@ -81,6 +85,19 @@ PlanView read_plan(const json& plan) {
   if (!plan.is_object()) return v;
   v.exists = true;
   v.spec_version = plan.value("/spec/version"_json_pointer, std::string());
+  const json expressions = plan.value("/spec/nodeSelector/matchExpressions"_json_pointer, json::array());
+  for (const json& e : expressions.is_array() ? expressions : json::array()) {
+    if (!e.is_object() || e.value("key", json()) != std::string(kHostnameLabel)) continue;
+    const json op = e.value("operator", json());
+    if (op == "DoesNotExist") v.hostnames.emplace();
+    if (op != "In") continue;
+    std::vector<std::string> names;
+    for (const json& n : e.value("values", json::array())) {
+      if (n.is_string()) names.push_back(n.get<std::string>());
+    }
+    std::sort(names.begin(), names.end());
+    v.hostnames = std::move(names);
+  }
   const json* status = plan.contains("status") && plan["status"].is_object() ? &plan["status"] : nullptr;
   if (!status) return v;
   v.latest_version = status->value("latestVersion", "");
@@ -102,8 +119,14 @@ PlanView read_plan(const json& plan) {
   return v;
 }
 
-UpgradeDecision decide_plan(const PlanView& plan, std::string_view suc_version) {
+UpgradeDecision decide_plan(const PlanView& plan, std::string_view suc_version,
+                            const std::optional<std::vector<std::string>>& hostnames) {
   if (!plan.exists || normalized(plan.spec_version) != normalized(suc_version)) return UpgradeDecision::kSend;
+  if (hostnames) {
+    std::vector<std::string> wanted = *hostnames;
+    std::sort(wanted.begin(), wanted.end());
+    if (plan.hostnames != wanted) return UpgradeDecision::kSend;
+  }
   if (plan.complete.value_or(false) && normalized(plan.latest_version) == normalized(suc_version)) {
     return UpgradeDecision::kDone;
   }
@@ -144,6 +167,10 @@ std::optional<FailedUpgradeJob> failed_upgrade_job(const json& job_list, std::st
     }
   }
   return first;
+}
+
+bool same_suc_version(std::string_view a, std::string_view b) {
+  return normalized(a) == normalized(b);
 }
 
 bool kubelet_at(std::string_view kubelet_version, std::string_view kubernetes_version) {

@@ -17,6 +17,7 @@
 namespace fleet::agent::kube {
 
 inline constexpr std::string_view kControlPlaneRoleLabel = "node-role.kubernetes.io/control-plane";
+inline constexpr std::string_view kHostnameLabel = "kubernetes.io/hostname";
 
 struct SucPlanOptions {
   std::string namespace_ = "system-upgrade";          // where the controller watches Plans
@@ -35,13 +36,16 @@ std::string suc_plan_path(std::string_view name, const SucPlanOptions& options);
 // drained: a control-plane node of k3s also runs the datastore, and the k3s docs upgrade servers without a drain).
 nlohmann::json control_plane_plan(std::string_view kubernetes_version, const SucPlanOptions& options);
 // A pool: its nodes by kubernetes.io/hostname (a pool is the fleet's grouping, not a label every distribution
-// sets), never a control-plane node, `concurrency` at a time, drained first.
+// sets), never a control-plane node, `concurrency` at a time, drained first. No names: a Plan that selects none.
 nlohmann::json pool_plan(std::string_view pool, const std::vector<std::string>& node_names,
                          std::string_view kubernetes_version, int concurrency, const SucPlanOptions& options);
 
 struct PlanView {
   bool exists = false;
   std::string spec_version;
+  // The kubernetes.io/hostname names the Plan selects, sorted (In; DoesNotExist: none); nullopt when it selects by
+  // something else (the control plane's role label).
+  std::optional<std::vector<std::string>> hostnames;
   std::string latest_version;
   std::string latest_hash;
   std::vector<std::string> applying;
@@ -49,9 +53,15 @@ struct PlanView {
   std::string message;           // the Complete condition's reason and message, for progress
 };
 PlanView read_plan(const nlohmann::json& plan);  // null or not an object → !exists
-// Apply when there is no Plan or it asks for another version; done when the controller says Complete for our
-// version; else the Plan is ours in flight (an agent restart): follow it, do not apply again.
-UpgradeDecision decide_plan(const PlanView& plan, std::string_view suc_version);
+// Apply when there is no Plan, it asks for another version or (with `hostnames`) it selects other nodes; done when
+// the controller says Complete for our version; else the Plan is ours in flight (an agent restart): follow it, do
+// not apply again. A pool's Plan cut short at a maintenance window's end selects fewer nodes than the pool's next
+// command asks for, so that command applies it again (the nodes done carry the controller's hash label and are
+// not upgraded twice).
+UpgradeDecision decide_plan(const PlanView& plan, std::string_view suc_version,
+                            const std::optional<std::vector<std::string>>& hostnames = std::nullopt);
+// "v1.32.7+k3s1" and "v1.32.7-k3s1" (the controller's latestVersion) name one version.
+bool same_suc_version(std::string_view a, std::string_view b);
 // The controller's upgrade Jobs for a Plan: /apis/batch/v1/namespaces/{ns}/jobs?labelSelector=upgrade.cattle.io/plan=…
 // (the controller labels each Job with its plan, node and version).
 std::string suc_jobs_path(std::string_view plan_name, const SucPlanOptions& options);
