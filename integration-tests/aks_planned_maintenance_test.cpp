@@ -8,63 +8,23 @@
 // in rollout/tests/run_machine_test.cpp without waiting days.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <fstream>
 #include <thread>
 
-#include "agents/kube/testing/arm_api_double.hpp"
-#include "agents/kube/testing/kube_api_double.hpp"
-#include "agents/kube/testing/test_pki.hpp"
 #include "common/time_format.hpp"
-#include "integration-tests/child_process.hpp"
+#include "integration-tests/aks_cluster_doubles.hpp"
 #include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
 
 using namespace fleet::itest;
-using fleet::agent::kube::testing::ArmApiDouble;
-using fleet::agent::kube::testing::ArmApiDoubleOptions;
-using fleet::agent::kube::testing::KubeApiDouble;
-using fleet::agent::kube::testing::KubeApiDoubleOptions;
-using fleet::agent::kube::testing::TestPki;
 using nlohmann::json;
-
-namespace aks_planned_maintenance_itest {
-
-json aks_node(const std::string& name) {
-  return {{"metadata",
-           {{"name", name},
-            {"labels",
-             {{"kubernetes.azure.com/agentpool", "system"},
-              {"kubernetes.azure.com/cluster", "MC_fleet-rg_aks-westeurope-1_westeurope"}}}}},
-          {"spec", json::object()},
-          {"status",
-           {{"capacity", {{"cpu", "8"}, {"memory", "32Gi"}}},
-            {"allocatable", {{"cpu", "7"}, {"memory", "30Gi"}}},
-            {"nodeInfo", {{"kubeletVersion", "v1.31.4"}, {"osImage", "Ubuntu 22.04.5 LTS"}}}}}};
-}
-
-}  // namespace aks_planned_maintenance_itest
 
 TEST_CASE("AKS planned maintenance: a closed window holds the member with nothing sent to ARM, and says until when",
           "[integration][rollout][window][kube]") {
   using namespace std::chrono;
   TempDir dir;
-  TestPki pki;
-  KubeApiDoubleOptions ko;
-  ko.tls_cert_file = pki.server_cert_file;
-  ko.tls_key_file = pki.server_key_file;
-  ko.watch_hold = milliseconds(200);
-  ko.git_version = "v1.31.4";
-  auto kube_started = KubeApiDouble::start(ko);
-  REQUIRE(kube_started.ok());
-  KubeApiDouble& kube = **kube_started;
-  kube.put_node(aks_planned_maintenance_itest::aks_node("aks-system-0"));
-  ArmApiDoubleOptions ao;
-  ao.tls_cert_file = pki.server_cert_file;
-  ao.tls_key_file = pki.server_key_file;
-  auto arm_started = ArmApiDouble::start(ao);
-  REQUIRE(arm_started.ok());
-  ArmApiDouble& arm = **arm_started;
-  arm.add_pool("system", "1.31.4", 1, "AKSUbuntu-2204gen2containerd-202510.01.0");
+  AksClusterDoubles doubles(dir.path(), "1.31.4");
+  doubles.add_pool("system", 1, "1.31.4");
+  auto& arm = *doubles.arm;
 
   // The cluster's upgrade window: weekly, on the day three days from now, at 02:00 UTC.
   static const char* const kDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
@@ -77,30 +37,11 @@ TEST_CASE("AKS planned maintenance: a closed window holds the member with nothin
        {"utcOffset", "+00:00"},
        {"startTime", "02:00"}});
 
-  const auto kubeconfig = dir.path() / "kubeconfig";
-  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\nclusters:\n- name: double\n  cluster:\n    server: "
-                            << kube.url() << "\n    certificate-authority: " << pki.ca_file
-                            << "\nusers:\n- name: agent\n  user:\n    token: test-token\ncontexts:\n- name: double\n"
-                               "  context:\n    cluster: double\n    user: agent\ncurrent-context: double\n";
-  const auto federated = dir.path() / "azure-identity-token";
-  std::ofstream(federated) << arm.options().federated_token << "\n";
-
   FleetdOptions options(dir.path() / "data", {}, {"--heartbeat-interval", "1"});
   FleetdProcess fleetd(options);
   fleetd.call_json("POST", "/v1/clusters",
                    R"({"name": "aks-westeurope-1", "provider": "aks", "labels": {"ring": "one"}})", 201);
-  const std::string token =
-      fleetd.call_json("POST", "/v1/clusters/aks-westeurope-1/bootstrap-tokens", "", 201)["token"].get<std::string>();
-  ChildProcess agent({FLEET_AGENT_BINARY, "--server", fleetd.base_url(), "--backend", "kubernetes", "--kubeconfig",
-                      kubeconfig.string(), "--gpu-admission", "false", "--state-file",
-                      (dir.path() / "state.json").string(), "--heartbeat-interval", "1", "--aks-cluster-id",
-                      arm.cluster_id(), "--aks-arm-endpoint", arm.url(), "--aks-ca-file", pki.ca_file},
-                     (dir.path() / "agent.log").string(),
-                     {{"FLEET_BOOTSTRAP_TOKEN", token},
-                      {"AZURE_AUTHORITY_HOST", arm.url()},
-                      {"AZURE_TENANT_ID", arm.options().tenant_id},
-                      {"AZURE_CLIENT_ID", arm.options().client_id},
-                      {"AZURE_FEDERATED_TOKEN_FILE", federated.string()}});
+  const auto agent = doubles.start_agent(fleetd, "aks-westeurope-1", dir.path());
   REQUIRE(wait_for_ready_clusters(fleetd, 1, "1.31.4"));
 
   const json body = {

@@ -83,6 +83,7 @@ struct ArmApiDouble::State {
   std::vector<ArmRecordedRequest> requests;
   std::function<void(const std::string&, const json&)> pool_created;
   std::function<void(const std::string&)> pool_deleted;
+  std::function<void(const std::string&, const json&)> upgraded;
   std::map<std::string, json> maintenance;  // planned maintenance configurations by name
 
   // The id the agent is configured with: the managed cluster, or (AKS Arc) the connected cluster.
@@ -173,6 +174,7 @@ struct ArmApiDouble::State {
       p["currentOrchestratorVersion"] = op.target;
       p["nodeImageVersion"] = options.latest_node_image;
     }
+    if (upgraded && op.kind != "Creating" && op.kind != "Updating") upgraded(op.pool, r);
   }
 
   // A GET of the managed cluster shows every pool too (agentPoolProfiles), so it moves every operation; a GET of
@@ -649,6 +651,11 @@ void ArmApiDouble::on_pool_created(std::function<void(const std::string&, const 
 void ArmApiDouble::on_pool_deleted(std::function<void(const std::string&)> hook) {
   std::lock_guard lock(state_->mutex);
   state_->pool_deleted = std::move(hook);
+}
+
+void ArmApiDouble::on_upgraded(std::function<void(const std::string&, const nlohmann::json&)> hook) {
+  std::lock_guard lock(state_->mutex);
+  state_->upgraded = std::move(hook);
 }
 
 void ArmApiDouble::set_maintenance_configuration(const std::string& name, const nlohmann::json& maintenance_window) {

@@ -96,6 +96,10 @@ class ArmApiDouble {
   // removes the pool's nodes in a kube API double, as AKS's node provisioning would.
   void on_pool_created(std::function<void(const std::string& name, const nlohmann::json& pool)> hook);
   void on_pool_deleted(std::function<void(const std::string& name)> hook);
+  // When an upgrade ends in success (pool "" for the control plane, or AKS Arc's whole cluster; a pool's version or
+  // node image), with the resource as it now is, under the double's lock: a test moves the kubelets in a kube API
+  // double, as the provider's node replacement would.
+  void on_upgraded(std::function<void(const std::string& pool, const nlohmann::json& resource)> hook);
 
   // AKS planned maintenance: GET …/maintenanceConfigurations/{name} answers this resource (its
   // properties.maintenanceWindow as given), or 404 NotFound for a name never set.

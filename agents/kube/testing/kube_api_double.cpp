@@ -503,6 +503,11 @@ void KubeApiDouble::update_node(const std::string& name, const std::function<voi
   state_->node_event("MODIFIED", node);
 }
 
+void KubeApiDouble::set_git_version(const std::string& git_version) {
+  std::lock_guard lock(state_->mutex);
+  state_->options.git_version = git_version;
+}
+
 void KubeApiDouble::delete_node(const std::string& name) {
   std::lock_guard lock(state_->mutex);
   auto it = state_->nodes.find(name);

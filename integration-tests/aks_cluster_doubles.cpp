@@ -1,0 +1,97 @@
+#include "integration-tests/aks_cluster_doubles.hpp"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+namespace fleet::itest {
+
+using agent::kube::testing::ArmApiDouble;
+using agent::kube::testing::ArmApiDoubleOptions;
+using agent::kube::testing::KubeApiDouble;
+using agent::kube::testing::KubeApiDoubleOptions;
+using nlohmann::json;
+
+json aks_node(const std::string& name, const std::string& pool, const std::string& version) {
+  return {{"metadata",
+           {{"name", name},
+            {"labels",
+             {{"kubernetes.azure.com/agentpool", pool},
+              {"kubernetes.azure.com/node-image-version", kAksNodeImage},
+              {"kubernetes.azure.com/cluster", "MC_fleet-rg_aks-westeurope-1_westeurope"}}}}},
+          {"spec", json::object()},
+          {"status",
+           {{"capacity", {{"cpu", "8"}, {"memory", "32Gi"}}},
+            {"allocatable", {{"cpu", "7"}, {"memory", "30Gi"}}},
+            {"nodeInfo", {{"kubeletVersion", "v" + version}, {"osImage", "Ubuntu 22.04.5 LTS"}}}}}};
+}
+
+AksClusterDoubles::AksClusterDoubles(const std::filesystem::path& dir, const std::string& version,
+                                     int polls_to_finish) {
+  KubeApiDoubleOptions ko;
+  ko.tls_cert_file = pki.server_cert_file;
+  ko.tls_key_file = pki.server_key_file;
+  ko.watch_hold = std::chrono::milliseconds(200);
+  ko.git_version = "v" + version;
+  auto kube_started = KubeApiDouble::start(ko);
+  REQUIRE(kube_started.ok());
+  kube = std::move(*kube_started);
+  ArmApiDoubleOptions ao;
+  ao.tls_cert_file = pki.server_cert_file;
+  ao.tls_key_file = pki.server_key_file;
+  ao.kubernetes_version = version;
+  ao.polls_to_finish = polls_to_finish;
+  auto arm_started = ArmApiDouble::start(ao);
+  REQUIRE(arm_started.ok());
+  arm = std::move(*arm_started);
+
+  kubeconfig = dir / "kubeconfig";
+  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\nclusters:\n- name: double\n  cluster:\n    server: "
+                            << kube->url() << "\n    certificate-authority: " << pki.ca_file
+                            << "\nusers:\n- name: agent\n  user:\n    token: test-token\ncontexts:\n- name: double\n"
+                               "  context:\n    cluster: double\n    user: agent\ncurrent-context: double\n";
+  federated_token = dir / "azure-identity-token";
+  std::ofstream(federated_token) << arm->options().federated_token << "\n";
+}
+
+void AksClusterDoubles::add_pool(const std::string& pool, int nodes, const std::string& version) {
+  arm->add_pool(pool, version, nodes, kAksNodeImage);
+  for (int i = 0; i < nodes; ++i) kube->put_node(aks_node("aks-" + pool + "-" + std::to_string(i), pool, version));
+}
+
+void AksClusterDoubles::follow_upgrades() {
+  KubeApiDouble* k = kube.get();
+  arm->on_upgraded([k](const std::string& pool, const json& resource) {
+    const json& p = resource["properties"];
+    if (pool.empty()) {
+      k->set_git_version("v" + p.value("kubernetesVersion", std::string()));
+      return;
+    }
+    const std::string version = p.value("currentOrchestratorVersion", std::string());
+    const std::string image = p.value("nodeImageVersion", std::string());
+    for (int i = 0; k->node("aks-" + pool + "-" + std::to_string(i)); ++i) {
+      k->update_node("aks-" + pool + "-" + std::to_string(i), [&](json& n) {
+        if (!version.empty()) n["status"]["nodeInfo"]["kubeletVersion"] = "v" + version;
+        if (!image.empty()) n["metadata"]["labels"]["kubernetes.azure.com/node-image-version"] = image;
+      });
+    }
+  });
+}
+
+std::unique_ptr<ChildProcess> AksClusterDoubles::start_agent(FleetdProcess& fleetd, const std::string& cluster,
+                                                             const std::filesystem::path& dir) const {
+  const std::string token =
+      fleetd.call_json("POST", "/v1/clusters/" + cluster + "/bootstrap-tokens", "", 201)["token"].get<std::string>();
+  return std::make_unique<ChildProcess>(
+      std::vector<std::string>{FLEET_AGENT_BINARY, "--server", fleetd.base_url(), "--backend", "kubernetes",
+                               "--kubeconfig", kubeconfig.string(), "--gpu-admission", "false", "--state-file",
+                               (dir / "state.json").string(), "--heartbeat-interval", "1", "--aks-cluster-id",
+                               arm->cluster_id(), "--aks-arm-endpoint", arm->url(), "--aks-ca-file", pki.ca_file},
+      (dir / "agent.log").string(),
+      std::map<std::string, std::string>{{"FLEET_BOOTSTRAP_TOKEN", token},
+                                         {"AZURE_AUTHORITY_HOST", arm->url()},
+                                         {"AZURE_TENANT_ID", arm->options().tenant_id},
+                                         {"AZURE_CLIENT_ID", arm->options().client_id},
+                                         {"AZURE_FEDERATED_TOKEN_FILE", federated_token.string()}});
+}
+
+}  // namespace fleet::itest
