@@ -25,8 +25,8 @@ json aks_node(const std::string& name, const std::string& pool, const std::strin
             {"nodeInfo", {{"kubeletVersion", "v" + version}, {"osImage", "Ubuntu 22.04.5 LTS"}}}}}};
 }
 
-AksClusterDoubles::AksClusterDoubles(const std::filesystem::path& dir, const std::string& version,
-                                     int polls_to_finish) {
+AksClusterDoubles::AksClusterDoubles(const std::filesystem::path& dir, const std::string& version, int polls_to_finish,
+                                     bool aks_arc) {
   KubeApiDoubleOptions ko;
   ko.tls_cert_file = pki.server_cert_file;
   ko.tls_key_file = pki.server_key_file;
@@ -40,6 +40,7 @@ AksClusterDoubles::AksClusterDoubles(const std::filesystem::path& dir, const std
   ao.tls_key_file = pki.server_key_file;
   ao.kubernetes_version = version;
   ao.polls_to_finish = polls_to_finish;
+  ao.aks_arc = aks_arc;
   auto arm_started = ArmApiDouble::start(ao);
   REQUIRE(arm_started.ok());
   arm = std::move(*arm_started);
@@ -55,15 +56,26 @@ AksClusterDoubles::AksClusterDoubles(const std::filesystem::path& dir, const std
 
 void AksClusterDoubles::add_pool(const std::string& pool, int nodes, const std::string& version) {
   arm->add_pool(pool, version, nodes, kAksNodeImage);
+  pools.push_back(pool);
   for (int i = 0; i < nodes; ++i) kube->put_node(aks_node("aks-" + pool + "-" + std::to_string(i), pool, version));
 }
 
 void AksClusterDoubles::follow_upgrades() {
   KubeApiDouble* k = kube.get();
-  arm->on_upgraded([k](const std::string& pool, const json& resource) {
+  const bool whole_cluster = arm->options().aks_arc;
+  arm->on_upgraded([k, whole_cluster, all = pools](const std::string& pool, const json& resource) {
     const json& p = resource["properties"];
     if (pool.empty()) {
-      k->set_git_version("v" + p.value("kubernetesVersion", std::string()));
+      const std::string version = p.value("kubernetesVersion", std::string());
+      k->set_git_version("v" + version);
+      if (!whole_cluster) return;
+      // AKS Arc: the instance's upgrade is every pool's too.
+      for (const std::string& name : all) {
+        for (int i = 0; k->node("aks-" + name + "-" + std::to_string(i)); ++i) {
+          k->update_node("aks-" + name + "-" + std::to_string(i),
+                         [&](json& n) { n["status"]["nodeInfo"]["kubeletVersion"] = "v" + version; });
+        }
+      }
       return;
     }
     const std::string version = p.value("currentOrchestratorVersion", std::string());
@@ -84,8 +96,9 @@ std::unique_ptr<ChildProcess> AksClusterDoubles::start_agent(FleetdProcess& flee
   return std::make_unique<ChildProcess>(
       std::vector<std::string>{FLEET_AGENT_BINARY, "--server", fleetd.base_url(), "--backend", "kubernetes",
                                "--kubeconfig", kubeconfig.string(), "--gpu-admission", "false", "--state-file",
-                               (dir / "state.json").string(), "--heartbeat-interval", "1", "--aks-cluster-id",
-                               arm->cluster_id(), "--aks-arm-endpoint", arm->url(), "--aks-ca-file", pki.ca_file},
+                               (dir / "state.json").string(), "--heartbeat-interval", "1",
+                               arm->options().aks_arc ? "--aksarc-cluster-id" : "--aks-cluster-id", arm->cluster_id(),
+                               "--aks-arm-endpoint", arm->url(), "--aks-ca-file", pki.ca_file},
       (dir / "agent.log").string(),
       std::map<std::string, std::string>{{"FLEET_BOOTSTRAP_TOKEN", token},
                                          {"AZURE_AUTHORITY_HOST", arm->url()},

@@ -4,6 +4,8 @@
 // server or Azure). A Full run to 1.32.7 sends the control plane's PUT, then each pool's, each followed through its
 // long-running operation; when ARM's operation ends, the double moves the pool's kubelets as AKS's node replacement
 // would, and fleetd's inventory shows the new version. Checked from what ARM received, in order, and from the run.
+// The same for an AKS Arc cluster (the aksarc driver): one PUT of the provisioned cluster instance upgrades the
+// control plane and every pool, and the pool steps only read their pools.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -21,84 +23,125 @@ namespace aks_rollout_itest {
 using namespace fleet::itest;
 using nlohmann::json;
 
+// One cluster "<name>" with ring=one, its agent started, ready at 1.31.4; then a Full run to 1.32.7 on it, followed
+// until it ends.
+json full_run(FleetdProcess& fleetd, const AksClusterDoubles& doubles, const std::filesystem::path& dir,
+              const std::string& cluster, const std::string& provider, std::unique_ptr<ChildProcess>& agent) {
+  using namespace std::chrono;
+  fleetd.call_json("POST", "/v1/clusters",
+                   json{{"name", cluster}, {"provider", provider}, {"labels", {{"ring", "one"}}}}.dump(), 201);
+  agent = doubles.start_agent(fleetd, cluster, dir);
+  REQUIRE(wait_for_ready_clusters(fleetd, 1, "1.31.4"));
+  const json body = {{"name", "full"},
+                     {"target", {{"type", "Full"}, {"kubernetesVersion", "1.32.7"}, {"allowUnsupported", true}}},
+                     {"strategy", {{"stages", {{{"name", "all"}, {"labelSelector", "ring=one"}}}}}}};
+  fleetd.call_json("POST", "/v1/rollouts", body.dump(), 201);
+  fleetd.call_json("POST", "/v1/rollouts/full:start", "");
+  const auto deadline = steady_clock::now() + seconds(120);
+  for (;;) {
+    const json run = fleetd.call_json("GET", "/v1/rollouts/full");
+    if (run["state"] == "Completed" || run["state"] == "Failed") return run;
+    INFO(run.dump());
+    REQUIRE(steady_clock::now() < deadline);
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+}
+
+// The writes ARM received for the cluster, in order: "PUT /" (the cluster resource), "PUT /agentPools/system", ….
+std::vector<std::string> arm_writes(const fleet::agent::kube::testing::ArmApiDouble& arm, const std::string& root) {
+  std::vector<std::string> out;
+  for (const auto& r : arm.requests()) {
+    if ((r.method != "PUT" && r.method != "POST") || r.path.rfind(root, 0) != 0) continue;  // not Entra's
+    const std::string tail = r.path.substr(root.size());
+    out.push_back(r.method + " " + (tail.empty() ? "/" : tail));
+  }
+  return out;
+}
+
+// fleetd's inventory of the cluster catches up: all `count` nodes' kubelets at `version`.
+void wait_for_nodes_at(FleetdProcess& fleetd, const std::string& cluster, const std::string& version, int count) {
+  using namespace std::chrono;
+  const auto deadline = steady_clock::now() + seconds(30);
+  for (;;) {
+    const json nodes = fleetd.call_json("GET", "/v1/clusters/" + cluster + "/nodes");
+    int at = 0;
+    for (const json& n : nodes["items"]) at += n["kubernetesVersion"] == version ? 1 : 0;
+    if (at == count) return;
+    INFO(nodes.dump());
+    REQUIRE(steady_clock::now() < deadline);
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+}
+
+bool any_event(FleetdProcess& fleetd, const std::string& text) {
+  for (const json& e : fleetd.list_all("/v1/rollouts/full/events")) {
+    if (e.value("message", "").find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
 TEST_CASE("aks driver end to end: a staged run upgrades an AKS cluster's control plane, then its pools, through ARM",
           "[integration][rollout][kube][aks]") {
-  using namespace std::chrono;
   TempDir dir;
   AksClusterDoubles doubles(dir.path(), "1.31.4", 1);
   doubles.add_pool("system", 2, "1.31.4");
   doubles.add_pool("user", 1, "1.31.4");
   doubles.follow_upgrades();
   auto& arm = *doubles.arm;
-
   FleetdProcess fleetd(FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1"}));
-  fleetd.call_json("POST", "/v1/clusters",
-                   R"({"name": "aks-westeurope-1", "provider": "aks", "labels": {"ring": "one"}})", 201);
-  const auto agent = doubles.start_agent(fleetd, "aks-westeurope-1", dir.path());
-  REQUIRE(wait_for_ready_clusters(fleetd, 1, "1.31.4"));
-
-  const json body = {{"name", "aks-full"},
-                     {"target", {{"type", "Full"}, {"kubernetesVersion", "1.32.7"}, {"allowUnsupported", true}}},
-                     {"strategy", {{"stages", {{{"name", "all"}, {"labelSelector", "ring=one"}}}}}}};
-  fleetd.call_json("POST", "/v1/rollouts", body.dump(), 201);
-  fleetd.call_json("POST", "/v1/rollouts/aks-full:start", "");
-
-  json run;
-  const auto deadline = steady_clock::now() + seconds(120);
-  for (;;) {
-    run = fleetd.call_json("GET", "/v1/rollouts/aks-full");
-    if (run["state"] == "Completed" || run["state"] == "Failed") break;
-    INFO(run.dump());
-    REQUIRE(steady_clock::now() < deadline);
-    std::this_thread::sleep_for(milliseconds(200));
-  }
+  std::unique_ptr<ChildProcess> agent;
+  const json run = full_run(fleetd, doubles, dir.path(), "aks-westeurope-1", "aks", agent);
   INFO(run.dump());
   REQUIRE(run["state"] == "Completed");
   CHECK(run["stages"][0]["members"][0]["state"] == "Succeeded");
 
   // What ARM received: the control plane first, then each pool once, each at the target.
-  std::vector<std::string> writes;
-  for (const auto& r : arm.requests()) {
-    if ((r.method != "PUT" && r.method != "POST") || r.path.rfind(arm.cluster_id(), 0) != 0) continue;  // not Entra
-    const std::string tail = r.path.substr(arm.cluster_id().size());
-    writes.push_back(r.method + " " + (tail.empty() ? "/" : tail));
-    const json sent = json::parse(r.body);
-    if (tail.empty()) {
-      CHECK(sent["properties"]["kubernetesVersion"] == "1.32.7");
-    } else {
-      CHECK(sent["properties"]["orchestratorVersion"] == "1.32.7");
-    }
-  }
+  const std::vector<std::string> writes = arm_writes(arm, arm.cluster_id());
   REQUIRE(writes.size() == 3);
   CHECK(writes[0] == "PUT /");
   CHECK(std::set<std::string>(writes.begin() + 1, writes.end()) ==
         std::set<std::string>{"PUT /agentPools/system", "PUT /agentPools/user"});
+  for (const auto& r : arm.requests()) {
+    if (r.method != "PUT") continue;
+    const json sent = json::parse(r.body);
+    CHECK(sent["properties"].value(r.path == arm.cluster_id() ? "kubernetesVersion" : "orchestratorVersion", "") ==
+          "1.32.7");
+  }
   CHECK(arm.managed_cluster()["properties"]["currentKubernetesVersion"] == "1.32.7");
   CHECK(arm.pool("system").value()["properties"]["currentOrchestratorVersion"] == "1.32.7");
   CHECK(arm.pool("user").value()["properties"]["currentOrchestratorVersion"] == "1.32.7");
+  wait_for_nodes_at(fleetd, "aks-westeurope-1", "1.32.7", 3);
+  CHECK(any_event(fleetd, "control plane → 1.32.7"));
+  CHECK(any_event(fleetd, "pool system → 1.32.7"));
+  CHECK(any_event(fleetd, "pool user → 1.32.7"));
+}
 
-  // The agent's inventory catches up: every node's kubelet at the target.
-  const auto caught_up = steady_clock::now() + seconds(30);
-  for (;;) {
-    const json nodes = fleetd.call_json("GET", "/v1/clusters/aks-westeurope-1/nodes");
-    int at_target = 0;
-    for (const json& n : nodes["items"]) at_target += n["kubernetesVersion"] == "1.32.7" ? 1 : 0;
-    if (at_target == 3) break;
-    INFO(nodes.dump());
-    REQUIRE(steady_clock::now() < caught_up);
-    std::this_thread::sleep_for(milliseconds(200));
-  }
+TEST_CASE("aksarc driver end to end: a staged run upgrades an AKS Arc cluster with one PUT of its instance",
+          "[integration][rollout][kube][aksarc]") {
+  TempDir dir;
+  AksClusterDoubles doubles(dir.path(), "1.31.4", 1, true);
+  doubles.add_pool("system", 1, "1.31.4");
+  doubles.add_pool("user", 2, "1.31.4");
+  doubles.follow_upgrades();
+  auto& arm = *doubles.arm;
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1"}));
+  std::unique_ptr<ChildProcess> agent;
+  const json run = full_run(fleetd, doubles, dir.path(), "arc-local-1", "arc", agent);
+  INFO(run.dump());
+  REQUIRE(run["state"] == "Completed");
+  CHECK(run["stages"][0]["members"][0]["state"] == "Succeeded");
 
-  // The run's events name each step as it went.
-  std::vector<std::string> said;
-  for (const json& e : fleetd.list_all("/v1/rollouts/aks-full/events")) said.push_back(e.value("message", ""));
-  const auto any = [&](const std::string& text) {
-    return std::any_of(said.begin(), said.end(),
-                       [&](const std::string& m) { return m.find(text) != std::string::npos; });
-  };
-  CHECK(any("control plane → 1.32.7"));
-  CHECK(any("pool system → 1.32.7"));
-  CHECK(any("pool user → 1.32.7"));
+  // One write in all: the provisioned cluster instance's PUT; its pools followed it, and their steps read them.
+  const std::string instance =
+      arm.cluster_id() + "/providers/Microsoft.HybridContainerService/provisionedClusterInstances/default";
+  CHECK(
+      arm_writes(arm, arm.cluster_id()) ==
+      std::vector<std::string>{"PUT /providers/Microsoft.HybridContainerService/provisionedClusterInstances/default"});
+  CHECK(arm.count("GET", instance + "/agentPools/system") >= 1);
+  CHECK(arm.count("GET", instance + "/agentPools/user") >= 1);
+  CHECK(arm.pool("user").value()["properties"]["kubernetesVersion"] == "1.32.7");
+  wait_for_nodes_at(fleetd, "arc-local-1", "1.32.7", 3);
+  CHECK(any_event(fleetd, "pool user → 1.32.7"));
 }
 
 }  // namespace aks_rollout_itest
