@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "common/time_format.hpp"
-#include "integration-tests/aks_cluster_doubles.hpp"
+#include "integration-tests/cluster_doubles.hpp"
 #include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
 

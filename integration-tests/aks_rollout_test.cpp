@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "integration-tests/aks_cluster_doubles.hpp"
+#include "integration-tests/cluster_doubles.hpp"
 #include "integration-tests/fleet_sim_process.hpp"
 #include "integration-tests/fleetd_process.hpp"
 

@@ -28,6 +28,16 @@ std::optional<KubernetesVersion> parse_kubernetes_version(std::string_view text)
   return KubernetesVersion{parts[0], parts[1], parts[2]};
 }
 
+std::optional<KubernetesVersion> parse_reported_kubernetes_version(std::string_view text) {
+  const std::size_t cut = text.find_first_of("+-");
+  if (cut == std::string_view::npos) return parse_kubernetes_version(text);
+  const std::string_view suffix = text.substr(cut);
+  const bool build = suffix.size() > 1 && suffix.front() == '+';
+  const bool cloud = suffix.rfind("-eks-", 0) == 0 || suffix.rfind("-gke.", 0) == 0;
+  if (!build && !cloud) return std::nullopt;
+  return parse_kubernetes_version(text.substr(0, cut));
+}
+
 std::string to_string(const KubernetesVersion& v) {
   return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.patch);
 }

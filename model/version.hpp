@@ -21,6 +21,11 @@ struct KubernetesVersion {
 
 // "1.31.4" or "v1.31.4": three non-negative integers. nullopt for anything else ("1.31", "1.31.4-rc.1").
 std::optional<KubernetesVersion> parse_kubernetes_version(std::string_view text);
+// A version as a cluster reports it (its API server's gitVersion, a kubelet's): also with the distribution's
+// suffix, which names a build of that release and is ignored here: semver build metadata ("v1.31.4+k3s1",
+// "+rke2r1") and the managed clouds' tags ("v1.31.4-eks-a737599", "v1.31.4-gke.1256000"). A pre-release
+// ("1.31.4-rc.1") is still nullopt: it comes before 1.31.4, so reading it as 1.31.4 would be wrong.
+std::optional<KubernetesVersion> parse_reported_kubernetes_version(std::string_view text);
 std::string to_string(const KubernetesVersion& version);  // "1.31.4", without the "v"
 
 }  // namespace fleet::model

@@ -34,7 +34,7 @@ const CatalogEntry* newest_patch(const VersionCatalog& catalog, const std::strin
 }
 
 std::optional<KubernetesVersion> version_or(const std::string& text, const std::optional<KubernetesVersion>& fallback) {
-  if (auto v = model::parse_kubernetes_version(text)) return v;
+  if (auto v = model::parse_reported_kubernetes_version(text)) return v;
   return fallback;
 }
 
@@ -211,7 +211,7 @@ Skip Planner::member_steps(const ClusterFacts& c, MemberPlan& m) {
   std::string state_message = skip_for_state(c, state_reason);
   if (state_reason != SkipReason::kNone) return {state_reason, state_message};
 
-  const auto current = model::parse_kubernetes_version(c.kubernetes_version);
+  const auto current = model::parse_reported_kubernetes_version(c.kubernetes_version);
   const bool touches_control_plane = spec_.target.type != TargetType::kNodeImageOnly;
   KubernetesVersion target{};
   if (touches_control_plane) {

@@ -19,3 +19,18 @@ TEST_CASE("kubernetes versions parse strictly and compare as numbers", "[model][
   CHECK_FALSE(cp.within_one_minor_of({1, 33, 0}));
   CHECK_FALSE(cp.within_one_minor_of({2, 0, 0}));
 }
+
+TEST_CASE("a version as a cluster reports it: the distribution's suffix names a build of the release",
+          "[model][version]") {
+  CHECK(parse_reported_kubernetes_version("v1.31.4+k3s1") == KubernetesVersion{1, 31, 4});
+  CHECK(parse_reported_kubernetes_version("1.32.7+rke2r1") == KubernetesVersion{1, 32, 7});
+  CHECK(parse_reported_kubernetes_version("v1.31.4-eks-a737599") == KubernetesVersion{1, 31, 4});
+  CHECK(parse_reported_kubernetes_version("v1.31.4-gke.1256000") == KubernetesVersion{1, 31, 4});
+  CHECK(parse_reported_kubernetes_version("1.31.4") == KubernetesVersion{1, 31, 4});
+  // A pre-release comes before its release: not read as it. Nor is a suffix without a release before it.
+  for (const char* bad : {"1.31.4-rc.1", "1.31.4-alpha.0", "1.31.4+", "1.31+k3s1", "+k3s1", "", "1.31.4-eks"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_reported_kubernetes_version(bad));
+  }
+  CHECK_FALSE(parse_kubernetes_version("v1.31.4+k3s1"));  // targets and catalog entries stay strict
+}

@@ -56,6 +56,29 @@ void check_path(const ClusterFacts& c, const std::vector<Step>& steps) {
   }
 }
 
+TEST_CASE("plan: a k3s cluster's versions carry its build suffix and plan as their release", "[rollout][plan]") {
+  const auto catalog = small_catalog();
+  const auto spec = full_spec("1.32.7", stages_of({"wave1"}), TargetType::kControlPlaneOnly);
+  ClusterFacts c = cluster("k3s-1");
+  c.kubernetes_version = "1.31.11+k3s1";  // as k3s's API server and kubelets report it
+  c.pools = {pool("workers", "1.31.11+k3s1", 3)};
+  const Plan plan = plan_of(spec, {c}, catalog);
+  REQUIRE(plan.members.size() == 1);
+  const MemberPlan& m = plan.members[0];
+  CHECK(m.skip == SkipReason::kNone);
+  CHECK(m.from_version == "1.31.11+k3s1");
+  REQUIRE(m.steps.size() == 1);
+  CHECK(m.steps[0].kind == StepKind::kControlPlane);
+  CHECK(kv(m.steps[0]) == "1.32.7");
+  // At the target's release already, whatever its build.
+  c.kubernetes_version = "1.32.7+k3s1";
+  c.pools = {pool("workers", "1.32.7+k3s1", 3)};
+  CHECK(plan_of(spec, {c}, catalog).members.at(0).skip == SkipReason::kAlreadyAtTarget);
+  // An EKS cluster (through Arc) the same way.
+  c.kubernetes_version = "1.32.7-eks-a737599";
+  CHECK(plan_of(spec, {c}, catalog).members.at(0).skip == SkipReason::kAlreadyAtTarget);
+}
+
 TEST_CASE("plan: 1.30 to 1.32 is two control-plane hops, then the pools", "[rollout][plan]") {
   const auto catalog = small_catalog();
   const auto spec = full_spec("1.32.7", stages_of({"wave1"}));

@@ -503,6 +503,14 @@ void KubeApiDouble::update_node(const std::string& name, const std::function<voi
   state_->node_event("MODIFIED", node);
 }
 
+std::vector<std::string> KubeApiDouble::node_names() const {
+  std::lock_guard lock(state_->mutex);
+  std::vector<std::string> out;
+  out.reserve(state_->nodes.size());
+  for (const auto& [name, node] : state_->nodes) out.push_back(name);
+  return out;
+}
+
 void KubeApiDouble::set_git_version(const std::string& git_version) {
   std::lock_guard lock(state_->mutex);
   state_->options.git_version = git_version;

@@ -65,6 +65,7 @@ class KubeApiDouble {
   void update_node(const std::string& name, const std::function<void(nlohmann::json&)>& change);
   void delete_node(const std::string& name);
   std::optional<nlohmann::json> node(const std::string& name) const;
+  std::vector<std::string> node_names() const;
   // What GET /version answers from now on ("v1.32.7"): the control plane after an upgrade.
   void set_git_version(const std::string& git_version);
 

@@ -12,6 +12,7 @@
 #include "agents/kube/kube_api.hpp"
 #include "agents/kube/kubernetes_backend.hpp"
 #include "agents/kube/testing/kube_api_double.hpp"
+#include "agents/kube/testing/suc_controller_double.hpp"
 #include "agents/kube/testing/test_pki.hpp"
 #include "agents/kube/upgrade/suc_driver.hpp"
 #include "agents/testing/start_command.hpp"
@@ -23,6 +24,7 @@ namespace fleet::agent::kube {
 using nlohmann::json;
 using testing::KubeApiDouble;
 using testing::KubeApiDoubleOptions;
+using testing::SucControllerDouble;
 using testing::TestPki;
 using namespace std::chrono_literals;
 
@@ -88,52 +90,6 @@ class FakeController {
   std::vector<std::string> nodes_;
   bool hang_;
   bool after_first_read_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-// A stand-in for the controller that honours the Plan's hostname selector, for the maintenance-window test: it
-// takes the first selected node not at the version (status.applying), upgrades it only while `release` is set,
-// and marks the Plan Complete once no selected node is left.
-class SelectingController {
- public:
-  explicit SelectingController(KubeApiDouble& api) : api_(api), thread_([this] { loop(); }) {}
-  ~SelectingController() {
-    stop_ = true;
-    thread_.join();
-  }
-  std::atomic<bool> release{false};
-
- private:
-  void loop() {
-    while (!stop_) {
-      std::this_thread::sleep_for(3ms);
-      auto plan = api_.object(kPlans + "fleet-pool-workers");
-      if (!plan) continue;
-      const PlanView view = read_plan(*plan);
-      const std::string version = view.spec_version;
-      std::vector<std::string> pending;
-      for (const std::string& n : view.hostnames.value_or(std::vector<std::string>{})) {
-        const std::string v = api_.node(n).value()["status"]["nodeInfo"]["kubeletVersion"];
-        if (v != version) pending.push_back(n);
-      }
-      if (!pending.empty() && release) {
-        api_.update_node(pending.front(), [&](json& n) { n["status"]["nodeInfo"]["kubeletVersion"] = version; });
-        pending.erase(pending.begin());
-      }
-      json status = {{"latestVersion", version},
-                     {"latestHash", "5c1e2f"},
-                     {"applying", pending.empty() ? json::array() : json::array({pending.front()})},
-                     {"conditions", json::array({{{"type", "Complete"},
-                                                  {"status", pending.empty() ? "True" : "False"},
-                                                  {"reason", pending.empty() ? "" : "Applying"}}})}};
-      if ((*plan)["status"] == status) continue;
-      (*plan)["status"] = std::move(status);
-      api_.put_object(kPlans + "fleet-pool-workers", *plan);
-    }
-  }
-
-  KubeApiDouble& api_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -464,7 +420,7 @@ TEST_CASE("suc driver: at notAfter the node in hand finishes, no other starts, a
   step.not_after = not_after;
 
   SECTION("the window ends while worker-0 is in hand") {
-    SelectingController controller(*f.api);
+    SucControllerDouble controller(*f.api, {kPlans + "fleet-pool-workers"}, true);  // worker-0 held in hand
     auto running = std::async(std::launch::async, [&] { return driver->upgrade_node_pool(ctx, step); });
     const auto applying = [&](const std::string& node) {
       auto plan = f.api->object(kPlans + "fleet-pool-workers");
@@ -482,7 +438,7 @@ TEST_CASE("suc driver: at notAfter the node in hand finishes, no other starts, a
       REQUIRE(std::chrono::steady_clock::now() < deadline);
       std::this_thread::sleep_for(2ms);
     }
-    controller.release = true;
+    controller.hold(false);
     auto out = running.get();
     REQUIRE(out.ok());
     CHECK(*out == "pool workers stopped at the maintenance window's end (notAfter " + format_rfc3339(not_after) +

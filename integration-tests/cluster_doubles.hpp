@@ -1,9 +1,11 @@
 #pragma once
-// An AKS (or AKS Arc) cluster as fleet-agent's kubernetes backend and its upgrade driver see it, made of TEST DOUBLES,
-// not an API server and not Azure: the Kubernetes API double (nodes labelled by agent pool) and the Azure Resource
-// Manager double (the managed cluster and its agent pools, and the Entra token endpoint), both over HTTPS with one test
-// PKI; a kubeconfig and a federated token file for the agent; and fleet-agent started against them.
+// Member clusters for fleet-agent's kubernetes backend made of TEST DOUBLES, not an API server and not Azure: the
+// Kubernetes API double over HTTPS with a test PKI and a kubeconfig for it (KubeClusterDouble), and for AKS (or AKS
+// Arc) also the Azure Resource Manager double (the managed cluster or provisioned cluster instance, its agent pools,
+// and the Entra token endpoint) with a federated token file (AksClusterDoubles); each starts fleet-agent against
+// them, registered to a cluster fleetd has.
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,11 +25,23 @@ inline constexpr const char* kAksNodeImage = "AKSUbuntu-2204gen2containerd-20251
 // A CPU node of an AKS agent pool, its kubelet at `version` ("1.31.4").
 nlohmann::json aks_node(const std::string& name, const std::string& pool, const std::string& version);
 
-struct AksClusterDoubles {
+struct KubeClusterDouble {
   agent::kube::testing::TestPki pki;
   std::unique_ptr<agent::kube::testing::KubeApiDouble> kube;
-  std::unique_ptr<agent::kube::testing::ArmApiDouble> arm;
   std::filesystem::path kubeconfig;
+
+  // The double started, answering /version with `git_version` ("v1.31.4+k3s1"); the kubeconfig under `dir`.
+  KubeClusterDouble(const std::filesystem::path& dir, const std::string& git_version);
+
+  // fleet-agent --backend kubernetes (no GPU admission) with `args` added, registered to `cluster` through a
+  // bootstrap token; its log and state under `dir`.
+  std::unique_ptr<ChildProcess> start_agent(FleetdProcess& fleetd, const std::string& cluster,
+                                            const std::filesystem::path& dir, const std::vector<std::string>& args,
+                                            std::map<std::string, std::string> env = {}) const;
+};
+
+struct AksClusterDoubles : KubeClusterDouble {
+  std::unique_ptr<agent::kube::testing::ArmApiDouble> arm;
   std::filesystem::path federated_token;
   std::vector<std::string> pools;  // as added
 
@@ -43,8 +57,7 @@ struct AksClusterDoubles {
   // and AKS Arc's every pool) report the new version, as the provider's node replacement would. After add_pool.
   void follow_upgrades();
 
-  // fleet-agent --backend kubernetes with the aks driver, registered to `cluster` (which fleetd has) through a
-  // bootstrap token; logs and state under `dir`.
+  // fleet-agent with the aks (or aksarc) driver, workload identity pointed at the ARM double.
   std::unique_ptr<ChildProcess> start_agent(FleetdProcess& fleetd, const std::string& cluster,
                                             const std::filesystem::path& dir) const;
 };

@@ -1,4 +1,4 @@
-#include "integration-tests/aks_cluster_doubles.hpp"
+#include "integration-tests/cluster_doubles.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -25,16 +25,48 @@ json aks_node(const std::string& name, const std::string& pool, const std::strin
             {"nodeInfo", {{"kubeletVersion", "v" + version}, {"osImage", "Ubuntu 22.04.5 LTS"}}}}}};
 }
 
-AksClusterDoubles::AksClusterDoubles(const std::filesystem::path& dir, const std::string& version, int polls_to_finish,
-                                     bool aks_arc) {
+KubeClusterDouble::KubeClusterDouble(const std::filesystem::path& dir, const std::string& git_version) {
   KubeApiDoubleOptions ko;
   ko.tls_cert_file = pki.server_cert_file;
   ko.tls_key_file = pki.server_key_file;
   ko.watch_hold = std::chrono::milliseconds(200);
-  ko.git_version = "v" + version;
-  auto kube_started = KubeApiDouble::start(ko);
-  REQUIRE(kube_started.ok());
-  kube = std::move(*kube_started);
+  ko.git_version = git_version;
+  auto started = KubeApiDouble::start(ko);
+  REQUIRE(started.ok());
+  kube = std::move(*started);
+  kubeconfig = dir / "kubeconfig";
+  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\nclusters:\n- name: double\n  cluster:\n    server: "
+                            << kube->url() << "\n    certificate-authority: " << pki.ca_file
+                            << "\nusers:\n- name: agent\n  user:\n    token: test-token\ncontexts:\n- name: double\n"
+                               "  context:\n    cluster: double\n    user: agent\ncurrent-context: double\n";
+}
+
+std::unique_ptr<ChildProcess> KubeClusterDouble::start_agent(FleetdProcess& fleetd, const std::string& cluster,
+                                                             const std::filesystem::path& dir,
+                                                             const std::vector<std::string>& args,
+                                                             std::map<std::string, std::string> env) const {
+  env["FLEET_BOOTSTRAP_TOKEN"] =
+      fleetd.call_json("POST", "/v1/clusters/" + cluster + "/bootstrap-tokens", "", 201)["token"].get<std::string>();
+  std::vector<std::string> argv{FLEET_AGENT_BINARY,
+                                "--server",
+                                fleetd.base_url(),
+                                "--backend",
+                                "kubernetes",
+                                "--kubeconfig",
+                                kubeconfig.string(),
+                                "--gpu-admission",
+                                "false",
+                                "--state-file",
+                                (dir / "state.json").string(),
+                                "--heartbeat-interval",
+                                "1"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<ChildProcess>(std::move(argv), (dir / "agent.log").string(), std::move(env));
+}
+
+AksClusterDoubles::AksClusterDoubles(const std::filesystem::path& dir, const std::string& version, int polls_to_finish,
+                                     bool aks_arc)
+    : KubeClusterDouble(dir, "v" + version) {
   ArmApiDoubleOptions ao;
   ao.tls_cert_file = pki.server_cert_file;
   ao.tls_key_file = pki.server_key_file;
@@ -44,12 +76,6 @@ AksClusterDoubles::AksClusterDoubles(const std::filesystem::path& dir, const std
   auto arm_started = ArmApiDouble::start(ao);
   REQUIRE(arm_started.ok());
   arm = std::move(*arm_started);
-
-  kubeconfig = dir / "kubeconfig";
-  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\nclusters:\n- name: double\n  cluster:\n    server: "
-                            << kube->url() << "\n    certificate-authority: " << pki.ca_file
-                            << "\nusers:\n- name: agent\n  user:\n    token: test-token\ncontexts:\n- name: double\n"
-                               "  context:\n    cluster: double\n    user: agent\ncurrent-context: double\n";
   federated_token = dir / "azure-identity-token";
   std::ofstream(federated_token) << arm->options().federated_token << "\n";
 }
@@ -91,20 +117,14 @@ void AksClusterDoubles::follow_upgrades() {
 
 std::unique_ptr<ChildProcess> AksClusterDoubles::start_agent(FleetdProcess& fleetd, const std::string& cluster,
                                                              const std::filesystem::path& dir) const {
-  const std::string token =
-      fleetd.call_json("POST", "/v1/clusters/" + cluster + "/bootstrap-tokens", "", 201)["token"].get<std::string>();
-  return std::make_unique<ChildProcess>(
-      std::vector<std::string>{FLEET_AGENT_BINARY, "--server", fleetd.base_url(), "--backend", "kubernetes",
-                               "--kubeconfig", kubeconfig.string(), "--gpu-admission", "false", "--state-file",
-                               (dir / "state.json").string(), "--heartbeat-interval", "1",
-                               arm->options().aks_arc ? "--aksarc-cluster-id" : "--aks-cluster-id", arm->cluster_id(),
-                               "--aks-arm-endpoint", arm->url(), "--aks-ca-file", pki.ca_file},
-      (dir / "agent.log").string(),
-      std::map<std::string, std::string>{{"FLEET_BOOTSTRAP_TOKEN", token},
-                                         {"AZURE_AUTHORITY_HOST", arm->url()},
-                                         {"AZURE_TENANT_ID", arm->options().tenant_id},
-                                         {"AZURE_CLIENT_ID", arm->options().client_id},
-                                         {"AZURE_FEDERATED_TOKEN_FILE", federated_token.string()}});
+  return KubeClusterDouble::start_agent(
+      fleetd, cluster, dir,
+      {arm->options().aks_arc ? "--aksarc-cluster-id" : "--aks-cluster-id", arm->cluster_id(), "--aks-arm-endpoint",
+       arm->url(), "--aks-ca-file", pki.ca_file},
+      {{"AZURE_AUTHORITY_HOST", arm->url()},
+       {"AZURE_TENANT_ID", arm->options().tenant_id},
+       {"AZURE_CLIENT_ID", arm->options().client_id},
+       {"AZURE_FEDERATED_TOKEN_FILE", federated_token.string()}});
 }
 
 }  // namespace fleet::itest
