@@ -4,6 +4,9 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -59,6 +62,7 @@ struct Flags {
   std::string suc_namespace = "system-upgrade";
   std::string suc_upgrade_image = "rancher/k3s-upgrade";
   std::string suc_version_suffix = "+k3s1";
+  double suc_poll_interval_seconds = 10;
   int heartbeat_interval_seconds = 10;
   std::string log_level = "info";
   std::string log_format = "auto";
@@ -187,6 +191,8 @@ Result<Backend> make_backend(const Flags& f, const std::string& cluster) {
   opts.suc.namespace_ = f.suc_namespace;
   opts.suc.upgrade_image = f.suc_upgrade_image;
   opts.suc.version_suffix = f.suc_version_suffix;
+  opts.suc.poll_interval =
+      std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(f.suc_poll_interval_seconds * 1000)));
   opts.cluster_name = cluster;  // seeds generated GPU uuids: two clusters with the same node names must differ
   auto kube = make_kubernetes_backend(opts);
   if (!kube) return kube.error();
@@ -299,6 +305,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--suc-version-suffix", f.suc_version_suffix,
                  "system-upgrade-controller driver: appended to the Kubernetes version (+rke2r1 for RKE2)")
+      ->capture_default_str();
+  app.add_option("--suc-poll-interval", f.suc_poll_interval_seconds,
+                 "system-upgrade-controller driver: seconds between reads of a Plan's status (and its Jobs)")
+      ->check(CLI::Range(0.1, 600.0))
       ->capture_default_str();
   app.add_option("--heartbeat-interval", f.heartbeat_interval_seconds,
                  "seconds between heartbeats until fleetd says otherwise")

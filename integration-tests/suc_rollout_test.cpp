@@ -49,7 +49,8 @@ TEST_CASE("system-upgrade-controller driver end to end: a staged run upgrades a 
   fleetd.call_json("POST", "/v1/clusters", R"({"name": "edge-k3s-1", "provider": "arc", "labels": {"ring": "one"}})",
                    201);
   const auto agent =
-      cluster.start_agent(fleetd, "edge-k3s-1", dir.path(), {"--upgrade-driver", "system-upgrade-controller"});
+      cluster.start_agent(fleetd, "edge-k3s-1", dir.path(),
+                          {"--upgrade-driver", "system-upgrade-controller", "--suc-poll-interval", "0.5"});
   REQUIRE(wait_for_ready_clusters(fleetd, 1, "1.31.4+k3s1"));  // the version as k3s spells it
 
   const json body = {{"name", "k3s-full"},
