@@ -387,6 +387,7 @@ TEST_CASE("suc driver: a node whose upgrade Job failed fails the command at once
   CHECK(f.api->count_requests("GET", "/apis/batch/v1/namespaces/system-upgrade/jobs") >= 1);
   std::lock_guard lock(f.mutex);
   CHECK(f.status.details.at("worker-0") == "failed");
+  CHECK(f.status.nodes_failed == 1);
 }
 
 TEST_CASE("suc driver: an apply answered 409 reads the Plan again and applies it again", "[suc]") {

@@ -112,7 +112,10 @@ std::optional<Error> failed_node(SucStep& s, const std::string& jobs_path, const
   const auto failed = failed_upgrade_job(r->body, latest_version);
   if (!failed) return std::nullopt;
   const std::string node = failed->node.empty() ? "(unnamed)" : failed->node;
-  s.ctx.update([&](protocol::CommandStatus& st) { st.details[node] = "failed"; });
+  s.ctx.update([&](protocol::CommandStatus& st) {
+    st.details[node] = "failed";
+    st.nodes_failed = std::max(st.nodes_failed, 1);
+  });
   std::string why = failed->reason.empty() ? "Failed" : failed->reason;
   if (!failed->message.empty()) why += ": " + failed->message.substr(0, 300);
   return make_error(ErrorCode::kInternal,
