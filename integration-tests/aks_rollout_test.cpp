@@ -5,10 +5,12 @@
 // long-running operation; when ARM's operation ends, the double moves the pool's kubelets as AKS's node replacement
 // would, and fleetd's inventory shows the new version. Checked from what ARM received, in order, and from the run.
 // The same for an AKS Arc cluster (the aksarc driver): one PUT of the provisioned cluster instance upgrades the
-// control plane and every pool, and the pool steps only read their pools.
+// control plane and every pool, and the pool steps only read their pools. And the plan of a pool whose kubelets
+// differ by a patch: the oldest counts, compared as versions.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -142,6 +144,35 @@ TEST_CASE("aksarc driver end to end: a staged run upgrades an AKS Arc cluster wi
   CHECK(arm.pool("user").value()["properties"]["kubernetesVersion"] == "1.32.7");
   wait_for_nodes_at(fleetd, "arc-local-1", "1.32.7", 3);
   CHECK(any_event(fleetd, "pool user → 1.32.7"));
+}
+
+}  // namespace aks_rollout_itest
+
+namespace aks_rollout_itest {
+
+TEST_CASE("rollout plan: a pool whose kubelets differ by a patch is planned from its oldest (1.31.9, not 1.31.10)",
+          "[integration][rollout][plan][kube]") {
+  TempDir dir;
+  KubeClusterDouble cluster(dir.path(), "v1.31.10");
+  cluster.kube->put_node(aks_node("aks-system-0", "system", "1.31.10"));
+  cluster.kube->put_node(aks_node("aks-user-0", "user", "1.31.10"));
+  cluster.kube->put_node(aks_node("aks-user-1", "user", "1.31.9"));  // "1.31.10" < "1.31.9" as text
+  FleetdProcess fleetd(FleetdOptions(dir.path() / "data", {}, {"--heartbeat-interval", "1"}));
+  fleetd.call_json("POST", "/v1/clusters", R"({"name": "aks-1", "provider": "aks", "labels": {"ring": "one"}})", 201);
+  const auto agent = cluster.start_agent(fleetd, "aks-1", dir.path(), {});
+  REQUIRE(wait_for_ready_clusters(fleetd, 1, "1.31.10"));
+
+  const json body = {{"name", "patch"},
+                     {"target", {{"type", "Full"}, {"kubernetesVersion", "1.31.10"}, {"allowUnsupported", true}}},
+                     {"strategy", {{"stages", {{{"name", "all"}, {"labelSelector", "ring=one"}}}}}}};
+  const json plan = fleetd.call_json("POST", "/v1/rollouts:plan", body.dump());
+  INFO(plan.dump());
+  std::map<std::string, std::string> version_of;  // pool → the step's kubernetesVersion ("" for an image only)
+  for (const json& s : plan["members"][0]["steps"]) {
+    if (s.contains("pool")) version_of[s["pool"].get<std::string>()] = s.value("kubernetesVersion", "");
+  }
+  CHECK(version_of["user"] == "1.31.10");  // aks-user-1 still runs 1.31.9
+  CHECK(version_of["system"].empty());     // at the version already: at most its node image
 }
 
 }  // namespace aks_rollout_itest

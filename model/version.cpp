@@ -38,6 +38,20 @@ std::optional<KubernetesVersion> parse_reported_kubernetes_version(std::string_v
   return parse_kubernetes_version(text.substr(0, cut));
 }
 
+std::string oldest_reported(const std::vector<std::string>& reported) {
+  const std::string* oldest = nullptr;
+  std::optional<KubernetesVersion> at;
+  for (const std::string& text : reported) {
+    const auto v = parse_reported_kubernetes_version(text);
+    if (v && (!at || *v < *at)) {
+      at = v;
+      oldest = &text;
+    }
+  }
+  if (oldest != nullptr) return *oldest;
+  return reported.empty() ? std::string() : reported.front();
+}
+
 std::string to_string(const KubernetesVersion& v) {
   return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.patch);
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fleet::model {
 
@@ -27,5 +28,9 @@ std::optional<KubernetesVersion> parse_kubernetes_version(std::string_view text)
 // ("1.31.4-rc.1") is still nullopt: it comes before 1.31.4, so reading it as 1.31.4 would be wrong.
 std::optional<KubernetesVersion> parse_reported_kubernetes_version(std::string_view text);
 std::string to_string(const KubernetesVersion& version);  // "1.31.4", without the "v"
+
+// Of the versions a pool's kubelets report, the oldest release, as reported ("1.31.9" before "1.31.10", which text
+// order gets wrong); one that does not parse counts only when none does (then the first). "" for none.
+std::string oldest_reported(const std::vector<std::string>& reported);
 
 }  // namespace fleet::model

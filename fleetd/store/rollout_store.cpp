@@ -10,6 +10,7 @@
 #include "fleetd/db/lock_keys.hpp"
 #include "fleetd/store/command_store.hpp"
 #include "fleetd/store/drain_hold_store.hpp"
+#include "model/version.hpp"
 #include "protocol/command_payloads.hpp"
 #include "rollout/strategy_json.hpp"
 
@@ -79,7 +80,8 @@ constexpr const char* kClusterRows =
     "SELECT id::text, name, provider, region, update_group, labels::text, state, "
     "kubernetes_version FROM clusters ORDER BY name";
 constexpr const char* kPoolFacts =
-    "SELECT n.cluster_id::text, n.pool, min(n.data->>'kubernetesVersion'), min(n.data->>'nodeImageVersion'), "
+    "SELECT n.cluster_id::text, n.pool, COALESCE(jsonb_agg(DISTINCT n.data->'kubernetesVersion') FILTER (WHERE "
+    "jsonb_typeof(n.data->'kubernetesVersion') = 'string'), '[]'::jsonb)::text, min(n.data->>'nodeImageVersion'), "
     "count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM gpus g WHERE g.cluster_id = n.cluster_id AND "
     "g.node_name = n.name)), COALESCE((SELECT jsonb_agg(DISTINCT g.driver_version ORDER BY g.driver_version) FROM "
     "gpus g JOIN nodes n2 ON n2.cluster_id = g.cluster_id AND n2.name = g.node_name WHERE n2.cluster_id = "
@@ -369,15 +371,17 @@ std::vector<rollout::ClusterFacts> cluster_facts(pqxx::transaction_base& txn) {
     by_id[c.id] = out.size();
     out.push_back(std::move(c));
   }
-  // Per pool: the oldest kubelet and image (text order is good enough to pick one when they differ: the planner
-  // only needs a version that is not newer than any node's), node counts, and the GPU drivers in use.
+  // Per pool: the oldest kubelet (compared as versions: "1.31.9" is older than "1.31.10", and a pool whose nodes
+  // differ by a patch must not look done) and image (text order is good enough for images of one line), node
+  // counts, and the GPU drivers in use.
   auto pools = txn.exec(kPoolFacts);
   for (const auto& r : pools) {
     auto it = by_id.find(r[0].as<std::string>());
     if (it == by_id.end()) continue;
     rollout::PoolFacts p;
     p.name = r[1].as<std::string>();
-    p.kubernetes_version = r[2].is_null() ? "" : r[2].as<std::string>();
+    p.kubernetes_version =
+        model::oldest_reported(nlohmann::json::parse(r[2].as<std::string>()).get<std::vector<std::string>>());
     p.node_image_version = r[3].is_null() ? "" : r[3].as<std::string>();
     p.nodes = r[4].as<int>();
     p.gpu_nodes = r[5].as<int>();

@@ -34,3 +34,11 @@ TEST_CASE("a version as a cluster reports it: the distribution's suffix names a 
   }
   CHECK_FALSE(parse_kubernetes_version("v1.31.4+k3s1"));  // targets and catalog entries stay strict
 }
+
+TEST_CASE("the oldest of a pool's reported versions is compared as versions, not as text", "[model][version]") {
+  CHECK(oldest_reported({"1.31.10", "1.31.9"}) == "1.31.9");
+  CHECK(oldest_reported({"1.32.7+k3s1", "1.31.10+k3s1"}) == "1.31.10+k3s1");
+  CHECK(oldest_reported({"garbage", "1.31.4"}) == "1.31.4");
+  CHECK(oldest_reported({"garbage"}) == "garbage");
+  CHECK(oldest_reported({}).empty());
+}
