@@ -9,11 +9,9 @@
 // differ by a patch: the oldest counts, compared as versions.
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "integration-tests/cluster_doubles.hpp"
@@ -29,24 +27,11 @@ using nlohmann::json;
 // until it ends.
 json full_run(FleetdProcess& fleetd, const AksClusterDoubles& doubles, const std::filesystem::path& dir,
               const std::string& cluster, const std::string& provider, std::unique_ptr<ChildProcess>& agent) {
-  using namespace std::chrono;
   fleetd.call_json("POST", "/v1/clusters",
                    json{{"name", cluster}, {"provider", provider}, {"labels", {{"ring", "one"}}}}.dump(), 201);
   agent = doubles.start_agent(fleetd, cluster, dir);
   REQUIRE(wait_for_ready_clusters(fleetd, 1, "1.31.4"));
-  const json body = {{"name", "full"},
-                     {"target", {{"type", "Full"}, {"kubernetesVersion", "1.32.7"}, {"allowUnsupported", true}}},
-                     {"strategy", {{"stages", {{{"name", "all"}, {"labelSelector", "ring=one"}}}}}}};
-  fleetd.call_json("POST", "/v1/rollouts", body.dump(), 201);
-  fleetd.call_json("POST", "/v1/rollouts/full:start", "");
-  const auto deadline = steady_clock::now() + seconds(120);
-  for (;;) {
-    const json run = fleetd.call_json("GET", "/v1/rollouts/full");
-    if (run["state"] == "Completed" || run["state"] == "Failed") return run;
-    INFO(run.dump());
-    REQUIRE(steady_clock::now() < deadline);
-    std::this_thread::sleep_for(milliseconds(200));
-  }
+  return full_run_to_end(fleetd, "full", "1.32.7");
 }
 
 // The writes ARM received for the cluster, in order: "PUT /" (the cluster resource), "PUT /agentPools/system", ….
@@ -58,21 +43,6 @@ std::vector<std::string> arm_writes(const fleet::agent::kube::testing::ArmApiDou
     out.push_back(r.method + " " + (tail.empty() ? "/" : tail));
   }
   return out;
-}
-
-// fleetd's inventory of the cluster catches up: all `count` nodes' kubelets at `version`.
-void wait_for_nodes_at(FleetdProcess& fleetd, const std::string& cluster, const std::string& version, int count) {
-  using namespace std::chrono;
-  const auto deadline = steady_clock::now() + seconds(30);
-  for (;;) {
-    const json nodes = fleetd.call_json("GET", "/v1/clusters/" + cluster + "/nodes");
-    int at = 0;
-    for (const json& n : nodes["items"]) at += n["kubernetesVersion"] == version ? 1 : 0;
-    if (at == count) return;
-    INFO(nodes.dump());
-    REQUIRE(steady_clock::now() < deadline);
-    std::this_thread::sleep_for(milliseconds(200));
-  }
 }
 
 bool any_event(FleetdProcess& fleetd, const std::string& text) {

@@ -1,7 +1,9 @@
 #include "integration-tests/cluster_doubles.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 namespace fleet::itest {
 
@@ -23,6 +25,37 @@ json aks_node(const std::string& name, const std::string& pool, const std::strin
            {{"capacity", {{"cpu", "8"}, {"memory", "32Gi"}}},
             {"allocatable", {{"cpu", "7"}, {"memory", "30Gi"}}},
             {"nodeInfo", {{"kubeletVersion", "v" + version}, {"osImage", "Ubuntu 22.04.5 LTS"}}}}}};
+}
+
+json full_run_to_end(FleetdProcess& fleetd, const std::string& name, const std::string& version) {
+  using namespace std::chrono;
+  const json body = {{"name", name},
+                     {"target", {{"type", "Full"}, {"kubernetesVersion", version}, {"allowUnsupported", true}}},
+                     {"strategy", {{"stages", {{{"name", "all"}, {"labelSelector", "ring=one"}}}}}}};
+  fleetd.call_json("POST", "/v1/rollouts", body.dump(), 201);
+  fleetd.call_json("POST", "/v1/rollouts/" + name + ":start", "");
+  const auto deadline = steady_clock::now() + seconds(120);
+  for (;;) {
+    json run = fleetd.call_json("GET", "/v1/rollouts/" + name);
+    if (run["state"] == "Completed" || run["state"] == "Failed" || run["state"] == "Aborted") return run;
+    INFO(run.dump());
+    REQUIRE(steady_clock::now() < deadline);
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+}
+
+void wait_for_nodes_at(FleetdProcess& fleetd, const std::string& cluster, const std::string& version, int count) {
+  using namespace std::chrono;
+  const auto deadline = steady_clock::now() + seconds(30);
+  for (;;) {
+    const json nodes = fleetd.call_json("GET", "/v1/clusters/" + cluster + "/nodes");
+    int at = 0;
+    for (const json& n : nodes["items"]) at += n["kubernetesVersion"] == version ? 1 : 0;
+    if (at == count) return;
+    INFO(nodes.dump());
+    REQUIRE(steady_clock::now() < deadline);
+    std::this_thread::sleep_for(milliseconds(200));
+  }
 }
 
 KubeClusterDouble::KubeClusterDouble(const std::filesystem::path& dir, const std::string& git_version) {

@@ -3,7 +3,7 @@
 // Kubernetes API double over HTTPS with a test PKI and a kubeconfig for it (KubeClusterDouble), and for AKS (or AKS
 // Arc) also the Azure Resource Manager double (the managed cluster or provisioned cluster instance, its agent pools,
 // and the Entra token endpoint) with a federated token file (AksClusterDoubles); each starts fleet-agent against
-// them, registered to a cluster fleetd has.
+// them, registered to a cluster fleetd has. And the staged run the drivers' end-to-end tests carry out on them.
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -24,6 +24,14 @@ inline constexpr const char* kAksNodeImage = "AKSUbuntu-2204gen2containerd-20251
 
 // A CPU node of an AKS agent pool, its kubelet at `version` ("1.31.4").
 nlohmann::json aks_node(const std::string& name, const std::string& pool, const std::string& version);
+
+// A Full run `name` to `version` over the clusters labelled ring=one, created, started and followed until it ends
+// (Completed, Failed or Aborted; at most 120 s): the run as GET /v1/rollouts/{name} last answered.
+nlohmann::json full_run_to_end(FleetdProcess& fleetd, const std::string& name, const std::string& version);
+
+// fleetd's inventory of `cluster` catches up: all `count` nodes' kubelets at `version` as the cluster spells it
+// ("1.32.7", "1.32.7+k3s1"); at most 30 s.
+void wait_for_nodes_at(FleetdProcess& fleetd, const std::string& cluster, const std::string& version, int count);
 
 struct KubeClusterDouble {
   agent::kube::testing::TestPki pki;

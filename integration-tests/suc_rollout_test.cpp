@@ -5,9 +5,7 @@
 // kubelets one at a time and writes the Plans' status. A Full run to 1.32.7 applies the control plane's Plan, then
 // each pool's, and completes; fleetd's inventory shows every node at the target.
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "agents/kube/testing/suc_controller_double.hpp"
@@ -36,7 +34,6 @@ json k3s_node(const std::string& name, const std::string& pool, bool server) {
 
 TEST_CASE("system-upgrade-controller driver end to end: a staged run upgrades a k3s cluster through Plans",
           "[integration][rollout][kube][suc]") {
-  using namespace std::chrono;
   TempDir dir;
   KubeClusterDouble cluster(dir.path(), "v1.31.4+k3s1");
   cluster.kube->put_node(k3s_node("server-0", "server", true));
@@ -53,20 +50,7 @@ TEST_CASE("system-upgrade-controller driver end to end: a staged run upgrades a 
                           {"--upgrade-driver", "system-upgrade-controller", "--suc-poll-interval", "0.5"});
   REQUIRE(wait_for_ready_clusters(fleetd, 1, "1.31.4+k3s1"));  // the version as k3s spells it
 
-  const json body = {{"name", "k3s-full"},
-                     {"target", {{"type", "Full"}, {"kubernetesVersion", "1.32.7"}, {"allowUnsupported", true}}},
-                     {"strategy", {{"stages", {{{"name", "all"}, {"labelSelector", "ring=one"}}}}}}};
-  fleetd.call_json("POST", "/v1/rollouts", body.dump(), 201);
-  fleetd.call_json("POST", "/v1/rollouts/k3s-full:start", "");
-  json run;
-  const auto deadline = steady_clock::now() + seconds(120);
-  for (;;) {
-    run = fleetd.call_json("GET", "/v1/rollouts/k3s-full");
-    if (run["state"] == "Completed" || run["state"] == "Failed") break;
-    INFO(run.dump());
-    REQUIRE(steady_clock::now() < deadline);
-    std::this_thread::sleep_for(milliseconds(200));
-  }
+  const json run = full_run_to_end(fleetd, "k3s-full", "1.32.7");
   INFO(run.dump());
   REQUIRE(run["state"] == "Completed");
   CHECK(run["stages"][0]["members"][0]["state"] == "Succeeded");
@@ -85,17 +69,7 @@ TEST_CASE("system-upgrade-controller driver end to end: a staged run upgrades a 
   CHECK(order.front() == "fleet-control-plane");
   CHECK(controller.upgraded() == 3);  // each node once
 
-  // fleetd's inventory catches up.
-  const auto caught_up = steady_clock::now() + seconds(30);
-  for (;;) {
-    const json nodes = fleetd.call_json("GET", "/v1/clusters/edge-k3s-1/nodes");
-    int at = 0;
-    for (const json& n : nodes["items"]) at += n["kubernetesVersion"].get<std::string>().rfind("1.32.7", 0) == 0;
-    if (at == 3) break;
-    INFO(nodes.dump());
-    REQUIRE(steady_clock::now() < caught_up);
-    std::this_thread::sleep_for(milliseconds(200));
-  }
+  wait_for_nodes_at(fleetd, "edge-k3s-1", "1.32.7+k3s1", 3);  // fleetd's inventory catches up
 }
 
 }  // namespace suc_rollout_itest

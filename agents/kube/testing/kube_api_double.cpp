@@ -582,17 +582,15 @@ void KubeApiDouble::put_resource_slice(json slice) {
 void KubeApiDouble::refuse_apply(const std::string& path, int code, const std::string& reason,
                                  const std::string& message, json causes, int times) {
   std::lock_guard lock(state_->mutex);
+  state_->refusals_left.erase(path);
+  if (times == 0) {
+    state_->refused_applies.erase(path);
+    return;
+  }
   json details = nullptr;
   if (!causes.is_null()) details = {{"causes", std::move(causes)}};
   state_->refused_applies[path] = status(code, reason, message, std::move(details));
-  if (times == 0) {
-    state_->refused_applies.erase(path);
-    state_->refusals_left.erase(path);
-  } else if (times > 0) {
-    state_->refusals_left[path] = times;
-  } else {
-    state_->refusals_left.erase(path);
-  }
+  if (times > 0) state_->refusals_left[path] = times;
 }
 
 std::optional<json> KubeApiDouble::object(const std::string& path) const {

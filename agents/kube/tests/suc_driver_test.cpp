@@ -1,8 +1,8 @@
 // The system-upgrade-controller upgrade driver: the Plans it builds (pure), and the driver against the Kubernetes
-// API test double (testing/kube_api_double.hpp), with a stand-in for the controller in the test: it reads the
-// applied Plan, "upgrades" the selected nodes (their kubelet version) and writes the Plan's status as
-// system-upgrade-controller does. Not a real controller: no cordon or drain, and no Jobs of its own (a test that
-// needs a failed upgrade Job puts one in the double, in the controller's shape).
+// API test double (testing/kube_api_double.hpp), with testing/suc_controller_double.hpp standing in for the
+// controller: it reads the applied Plan, "upgrades" the selected nodes (their kubelet version) and writes the Plan's
+// status as system-upgrade-controller does. Not a real controller: no cordon or drain, and no Jobs of its own (a
+// test that needs a failed upgrade Job puts one in the double, in the controller's shape).
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <future>
@@ -39,60 +39,6 @@ json k3s_node(const std::string& name, bool control_plane) {
           {"spec", json::object()},
           {"status", {{"nodeInfo", {{"kubeletVersion", "v1.31.4+k3s1"}}}}}};
 }
-
-// Stands in for system-upgrade-controller: once a Plan for `version` is there, it marks one selected node
-// upgraded per round and then the Plan Complete. `hang` leaves it applying forever.
-class FakeController {
- public:
-  // `after_first_read`: the controller starts working only once the driver has read a Plan, so that a test of a Plan
-  // already in flight cannot see the controller finish it before the driver looks (it did under a loaded CTest).
-  FakeController(KubeApiDouble& api, std::vector<std::string> nodes, bool hang = false, bool after_first_read = false)
-      : api_(api), nodes_(std::move(nodes)), hang_(hang), after_first_read_(after_first_read), thread_([this] {
-          loop();
-        }) {}
-  ~FakeController() {
-    stop_ = true;
-    thread_.join();
-  }
-
- private:
-  void loop() {
-    std::size_t done = 0;
-    while (!stop_) {
-      std::this_thread::sleep_for(3ms);
-      if (after_first_read_ && api_.count_requests("GET", kPlans) == 0) continue;
-      for (const std::string& name : {std::string("fleet-control-plane"), std::string("fleet-pool-workers")}) {
-        auto plan = api_.object(kPlans + name);
-        if (!plan) continue;
-        const std::string version = (*plan)["spec"].value("version", "");
-        json& status = (*plan)["status"];
-        if (!status.is_object()) status = json::object();  // a Plan just applied has none yet
-        if (status.value("latestVersion", "") == version && status.contains("conditions") &&
-            status["conditions"][0]["status"] == "True") {
-          continue;
-        }
-        status["latestVersion"] = version;
-        status["latestHash"] = "5c1e2f";
-        const bool finished = !hang_ && done >= nodes_.size();
-        status["applying"] = finished ? json::array() : json::array({nodes_[std::min(done, nodes_.size() - 1)]});
-        status["conditions"] = json::array(
-            {{{"type", "Complete"}, {"status", finished ? "True" : "False"}, {"reason", finished ? "" : "Applying"}}});
-        if (!hang_ && done < nodes_.size()) {
-          api_.update_node(nodes_[done], [&](json& n) { n["status"]["nodeInfo"]["kubeletVersion"] = version; });
-          ++done;
-        }
-        api_.put_object(kPlans + name, *plan);
-      }
-    }
-  }
-
-  KubeApiDouble& api_;
-  std::vector<std::string> nodes_;
-  bool hang_;
-  bool after_first_read_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
 
 struct SucFixture {
   TestPki pki;
@@ -270,7 +216,7 @@ TEST_CASE("suc plan: the controller's upgrade Job that failed for the Plan's ver
 
 TEST_CASE("suc driver: a pool upgrade applies one Plan and follows it to Complete, node by node", "[suc]") {
   SucFixture f;
-  FakeController controller(*f.api, {"worker-0", "worker-1"});
+  SucControllerDouble controller(*f.api, {kPlans + "fleet-pool-workers"});
   auto driver = make_suc_driver(SucFixture::options());
   auto ctx = f.context();
   auto out = driver->upgrade_node_pool(ctx, workers("1.32.7"));
@@ -296,7 +242,7 @@ TEST_CASE("suc driver: a pool upgrade applies one Plan and follows it to Complet
 
 TEST_CASE("suc driver: the control plane, and a second command for the same version sends nothing", "[suc]") {
   SucFixture f;
-  FakeController controller(*f.api, {"server-0"});
+  SucControllerDouble controller(*f.api, {kPlans + "fleet-control-plane"});
   auto driver = make_suc_driver(SucFixture::options());
   auto ctx = f.context();
   auto out =
@@ -320,10 +266,17 @@ TEST_CASE("suc driver: a Plan already applied for the version is followed after 
                     {"applying", json::array({"worker-0"})},
                     {"conditions", json::array({{{"type", "Complete"}, {"status", "False"}}})}};
   f.api->put_object(kPlans + "fleet-pool-workers", plan);
-  FakeController controller(*f.api, {"worker-0", "worker-1"}, false, true);
+  // The controller goes on only once the driver has read the Plan, so that it cannot finish the Plan before the
+  // driver looks (it did under a loaded CTest).
+  SucControllerDouble controller(*f.api, {kPlans + "fleet-pool-workers"}, true);
+  std::thread release([&] {
+    while (f.api->count_requests("GET", kPlans) == 0) std::this_thread::sleep_for(1ms);
+    controller.hold(false);
+  });
   auto driver = make_suc_driver(SucFixture::options());
   auto ctx = f.context();
   auto out = driver->upgrade_node_pool(ctx, workers("1.32.7"));
+  release.join();
   REQUIRE(out.ok());
   CHECK(*out == "pool workers upgraded to 1.32.7 by system-upgrade-controller (a Plan already applied was followed)");
   CHECK(f.plan_applies() == 0);
@@ -331,7 +284,7 @@ TEST_CASE("suc driver: a Plan already applied for the version is followed after 
 
 TEST_CASE("suc driver: a Plan that never completes fails at the step timeout", "[suc]") {
   SucFixture f;
-  FakeController controller(*f.api, {"worker-0", "worker-1"}, true);
+  SucControllerDouble controller(*f.api, {kPlans + "fleet-pool-workers"}, true);  // never finishes a node
   SucDriverOptions o = SucFixture::options();
   o.step_timeout = 150ms;
   auto driver = make_suc_driver(o);
@@ -350,7 +303,7 @@ TEST_CASE("suc driver: a Plan that never completes fails at the step timeout", "
 
 TEST_CASE("suc driver: a node whose upgrade Job failed fails the command at once, naming it", "[suc]") {
   SucFixture f;
-  FakeController controller(*f.api, {"worker-0", "worker-1"}, true);  // stuck applying worker-0
+  SucControllerDouble controller(*f.api, {kPlans + "fleet-pool-workers"}, true);  // stuck applying worker-0
   // The controller's Job for worker-0 ran out of retries.
   f.api->put_object("/apis/batch/v1/namespaces/system-upgrade/jobs/apply-fleet-pool-workers-on-worker-0-with-5c1e2f",
                     {{"apiVersion", "batch/v1"},
@@ -396,7 +349,7 @@ TEST_CASE("suc driver: an apply answered 409 reads the Plan again and applies it
                       "Operation cannot be fulfilled on plans.upgrade.cattle.io \"fleet-pool-workers\": the object "
                       "has been modified; please apply your changes to the latest version and try again",
                       nullptr, 2);
-  FakeController controller(*f.api, {"worker-0", "worker-1"});
+  SucControllerDouble controller(*f.api, {kPlans + "fleet-pool-workers"});
   auto driver = make_suc_driver(SucFixture::options());
   auto ctx = f.context();
   auto out = driver->upgrade_node_pool(ctx, workers("1.32.7"));
@@ -503,7 +456,7 @@ TEST_CASE("suc backend: upgrade_node_pool through the kubernetes backend, and th
   REQUIRE(made.ok());
   auto& b = **made;
   REQUIRE(b.inventory().ok());
-  FakeController controller(*f.api, {"worker-0", "worker-1"});
+  SucControllerDouble controller(*f.api, {kPlans + "fleet-pool-workers"});
   REQUIRE(::fleet::agent::testing::start_command(b, "np", "upgrade_node_pool",
                                                  {{"pool", "workers"}, {"kubernetesVersion", "1.32.7"}})
               .ok());

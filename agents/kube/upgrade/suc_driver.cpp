@@ -188,7 +188,6 @@ class SucDriver final : public UpgradeDriver {
     if (names.empty()) {
       return make_error(ErrorCode::kNotFound, "pool " + c.pool + " has no nodes in the cluster", "payload.pool");
     }
-    std::sort(names.begin(), names.end());
     // In place: no surge node exists, so at most maxUnavailable nodes (at least one) are down at once.
     const int concurrency = std::max(1, c.max_unavailable.resolve(static_cast<int>(names.size()), false));
     const std::string version = model::to_string(*c.kubernetes_version);
