@@ -82,12 +82,16 @@ Result<http::Client*> AgentClient::poll_client() {
   return poll_.get();
 }
 
-Result<json> AgentClient::call(http::Client& client, const std::string& method, const std::string& path,
-                               const std::string& credential, const std::string& body) {
+namespace {
+
+http::Headers agent_headers(const std::string& credential, const std::string& body) {
   http::Headers headers = {{"Accept", "application/json"}, {"Authorization", "Bearer " + credential}};
   if (!body.empty()) headers["Content-Type"] = "application/json";
-  auto response = client.request(method, path, headers, body);
-  const std::string what = method + " " + path;
+  return headers;
+}
+
+// fleetd's answer as a JSON object, or the error it stands for.
+Result<json> reply_json(const Result<http::ClientResponse>& response, const std::string& what) {
   if (!response) return response.error();
   if (response->status < 200 || response->status >= 300) {
     return error_from_status(response->status, response->body, what);
@@ -95,6 +99,38 @@ Result<json> AgentClient::call(http::Client& client, const std::string& method, 
   json out = json::parse(response->body, nullptr, false);
   if (!out.is_object()) return bad_reply(what, "not a JSON object");
   return out;
+}
+
+std::string poll_path(const AgentIdentity& who, std::chrono::milliseconds wait, int limit) {
+  return "/v1/agents/" + who.cluster + "/commands?wait=" + wait_param(wait) + "&limit=" + std::to_string(limit);
+}
+
+Result<CommandPoll> parse_poll(const Result<json>& reply, const std::string& path) {
+  if (!reply) return reply.error();
+  CommandPoll out;
+  out.lease_seconds = optional_int(*reply, "leaseSeconds");
+  auto list = reply->find("commands");
+  if (list == reply->end() || !list->is_array()) return bad_reply("GET " + path, "no commands array");
+  for (const auto& item : *list) {
+    if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("kind") ||
+        !item["kind"].is_string()) {
+      return bad_reply("GET " + path, "a command without id or kind");
+    }
+    LeasedCommand leased;
+    leased.id = item["id"].get<std::string>();
+    leased.kind = item["kind"].get<std::string>();
+    leased.payload = item.value("payload", json::object());
+    leased.attempt = item.value("attempt", 1);
+    out.commands.push_back(std::move(leased));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<json> AgentClient::call(http::Client& client, const std::string& method, const std::string& path,
+                               const std::string& credential, const std::string& body) {
+  return reply_json(client.request(method, path, agent_headers(credential, body), body), method + " " + path);
 }
 
 Result<RegisterReply> AgentClient::register_agent(const std::string& bootstrap_token) {
@@ -131,8 +167,7 @@ Result<json> AgentClient::admission_policy(const AgentIdentity& who) {
 
 Result<CommandPoll> AgentClient::poll_commands(const AgentIdentity& who, std::chrono::milliseconds wait, int limit) {
   wait = std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(kMaxPollWait));
-  const std::string path =
-      "/v1/agents/" + who.cluster + "/commands?wait=" + wait_param(wait) + "&limit=" + std::to_string(limit);
+  const std::string path = poll_path(who, wait, limit);
   // A wait of 0 is quick: it shares the heartbeat connection instead of opening the long-poll one.
   http::Client* client = quick_.get();
   if (wait.count() > 0) {
@@ -140,25 +175,30 @@ Result<CommandPoll> AgentClient::poll_commands(const AgentIdentity& who, std::ch
     if (!poll) return poll.error();
     client = *poll;
   }
-  auto reply = call(*client, "GET", path, who.credential, "");
-  if (!reply) return reply.error();
-  CommandPoll out;
-  out.lease_seconds = optional_int(*reply, "leaseSeconds");
-  auto list = reply->find("commands");
-  if (list == reply->end() || !list->is_array()) return bad_reply("GET " + path, "no commands array");
-  for (const auto& item : *list) {
-    if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("kind") ||
-        !item["kind"].is_string()) {
-      return bad_reply("GET " + path, "a command without id or kind");
-    }
-    LeasedCommand leased;
-    leased.id = item["id"].get<std::string>();
-    leased.kind = item["kind"].get<std::string>();
-    leased.payload = item.value("payload", json::object());
-    leased.attempt = item.value("attempt", 1);
-    out.commands.push_back(std::move(leased));
-  }
-  return out;
+  return parse_poll(call(*client, "GET", path, who.credential, ""), path);
+}
+
+Status AgentClient::start_poll(const AgentIdentity& who, std::chrono::milliseconds wait, int limit) {
+  wait = std::clamp(wait, std::chrono::milliseconds(1), std::chrono::milliseconds(kMaxPollWait));
+  auto poll = poll_client();
+  if (!poll) return poll.error();
+  held_poll_path_ = poll_path(who, wait, limit);
+  return (*poll)->send("GET", held_poll_path_, agent_headers(who.credential, ""));
+}
+
+std::optional<Result<CommandPoll>> AgentClient::await_poll(std::chrono::steady_clock::time_point until) {
+  if (!poll_) return Result<CommandPoll>(make_error(ErrorCode::kInvalid, "no command poll is held"));
+  auto answer = poll_->await_response(until);
+  if (!answer) return std::nullopt;
+  return parse_poll(reply_json(*answer, "GET " + held_poll_path_), held_poll_path_);
+}
+
+bool AgentClient::holding_poll() const {
+  return poll_ && poll_->awaiting();
+}
+
+void AgentClient::abandon_poll() {
+  if (poll_) poll_->abandon();
 }
 
 Status AgentClient::report(const AgentIdentity& who, const protocol::CommandReport& report) {

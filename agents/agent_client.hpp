@@ -69,6 +69,13 @@ class AgentClient {
   Result<nlohmann::json> admission_policy(const AgentIdentity& who);
   // wait 0 answers at once; a longer wait holds the request on fleetd until a command is queued.
   Result<CommandPoll> poll_commands(const AgentIdentity& who, std::chrono::milliseconds wait, int limit = 10);
+  // A long poll held while the agent does other work on its other connection (heartbeats, reports): start_poll()
+  // sends it, await_poll() waits for fleetd's answer until `until` and gives std::nullopt while fleetd still holds
+  // it. So an agent's own timers (a heartbeat due, a step of its cluster due) cost no request, and no new poll.
+  Status start_poll(const AgentIdentity& who, std::chrono::milliseconds wait, int limit = 10);
+  std::optional<Result<CommandPoll>> await_poll(std::chrono::steady_clock::time_point until);
+  bool holding_poll() const;
+  void abandon_poll();  // a poll under a credential that is no longer the agent's
   Status report(const AgentIdentity& who, const protocol::CommandReport& report);
 
  private:
@@ -80,6 +87,7 @@ class AgentClient {
   AgentClientOptions options_;
   std::unique_ptr<http::Client> quick_;  // heartbeats, reports, registration
   std::unique_ptr<http::Client> poll_;   // long polls: a longer timeout, its own connection; made on first use
+  std::string held_poll_path_;           // start_poll()'s, for messages
 };
 
 // fleetd's problem+json (or any non-2xx answer) as an Error with the matching code and the server's detail.

@@ -93,8 +93,8 @@ void AgentRunner::run() {
     // finished step until its next heartbeat (5 s late at 1,000 clusters, issue #12 benchmark (b)).
     collect_progress();
     auto wait = next_wakeup(Clock::now());
-    if (options_.long_poll && wait >= milliseconds(100)) {
-      if (!poll_commands(wait)) sleep_for(backoff_.next());
+    if (options_.long_poll) {
+      if (!hold_poll(wait)) sleep_for(backoff_.next());
     } else if (poll_now_) {
       poll_now_ = false;
       if (!poll_commands(milliseconds(0))) sleep_for(backoff_.next());
@@ -278,7 +278,23 @@ bool AgentRunner::send_heartbeat() {
 }
 
 bool AgentRunner::poll_commands(milliseconds wait) {
-  auto polled = client_.poll_commands(identity_, wait);
+  return take_commands(client_.poll_commands(identity_, wait));
+}
+
+// One long poll is held across the loop's rounds: sent once, then awaited until the loop's next wake-up each round.
+// The agent's own timers (a heartbeat due, a step of its cluster due) so cost no request. When each wake-up ended
+// the poll and sent a new one, 1,000 fleet-sim clusters sent fleetd 400 polls a second, twice their heartbeats,
+// in bursts whenever a staged run moved their nodes in step (issue #12 benchmark (b)).
+bool AgentRunner::hold_poll(milliseconds wait) {
+  if (!client_.holding_poll()) {
+    if (auto sent = client_.start_poll(identity_, options_.poll_wait); !sent) return take_commands(sent.error());
+  }
+  auto answer = client_.await_poll(Clock::now() + wait);
+  if (!answer) return true;  // fleetd holds it still
+  return take_commands(*answer);
+}
+
+bool AgentRunner::take_commands(const Result<CommandPoll>& polled) {
   if (!polled) {
     if (polled.error().code == ErrorCode::kUnauthenticated) {
       on_unauthenticated(polled.error());
@@ -359,6 +375,7 @@ void AgentRunner::on_unauthenticated(const Error& error) {
     return;
   }
   identity_ = *fresh;
+  client_.abandon_poll();  // held under the old credential: its answer would be one more 401
   sender_.request_full();
   log::info("registered again", {{"cluster", identity_.cluster}});
 }

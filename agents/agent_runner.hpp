@@ -86,6 +86,8 @@ class AgentRunner {
   bool send_heartbeat();
   bool flush_reports();
   bool poll_commands(std::chrono::milliseconds wait);
+  bool hold_poll(std::chrono::milliseconds wait);
+  bool take_commands(const Result<CommandPoll>& polled);
   void accept(const LeasedCommand& leased);
   void queue_report(const protocol::CommandStatus& status);
   void renew_leases(Clock::time_point now);

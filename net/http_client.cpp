@@ -127,6 +127,59 @@ class BeastClient final : public Client {
     return call(method, path_and_query, headers, body, &on_data, timeout);
   }
 
+  Status send(const std::string& method, const std::string& path_and_query, const Headers& headers,
+              const std::string& body) override {
+    if (auto s = check_request(method, path_and_query, headers); !s) return s;
+    abandon();
+    if (cancelled_) return cancelled_error();
+    auto sent = std::make_unique<Sent>();
+    sent->deadline = Clock::now() + options_.timeout;
+    sent->req = build_request(method, path_and_query, headers, body);
+    sent->reused = connected();
+    if (auto s = write_sent(*sent); !s) return s;
+    pending_ = std::move(sent);
+    return Ok{};
+  }
+
+  std::optional<Result<ClientResponse>> await_response(Clock::time_point until) override {
+    if (!pending_) return Result<ClientResponse>(make_error(ErrorCode::kInvalid, "no request is awaiting its answer"));
+    Sent& sent = *pending_;
+    const auto limit = std::min(until, sent.deadline + std::chrono::milliseconds(50));
+    while (!sent.read && !cancelled_ && Clock::now() < limit) {
+      ioc_.restart();
+      if (cancelled_) break;
+      ioc_.run_until(limit);
+    }
+    if (!sent.read) {
+      if (!cancelled_ && Clock::now() < sent.deadline) return std::nullopt;  // still out, within its time
+      lowest_layer().cancel();
+      ioc_.restart();
+      ioc_.run();
+      if (!sent.read || !*sent.read || *sent.read == asio::error::operation_aborted) sent.read = beast::error::timeout;
+    }
+    Attempt attempt = read_outcome(*sent.read, *sent.parser, sent.req);
+    if (!attempt.response && attempt.stale && sent.reused) {
+      // The server had closed the idle keep-alive connection: once more on a fresh one, as request() does.
+      close();
+      sent.reused = false;
+      if (auto s = write_sent(sent); !s) {
+        pending_.reset();
+        return Result<ClientResponse>(s.error());
+      }
+      return await_response(until);
+    }
+    pending_.reset();
+    return finish(std::move(attempt));
+  }
+
+  bool awaiting() const override { return pending_ != nullptr; }
+
+  void abandon() override {
+    if (!pending_) return;
+    close();  // completes the read's handler while `pending_` still holds what it writes to
+    pending_.reset();
+  }
+
   void cancel() override {
     cancelled_ = true;
     ioc_.stop();  // thread-safe: a run_until() in progress returns at once
@@ -139,8 +192,16 @@ class BeastClient final : public Client {
     bool stale = false;  // failed like a connection the peer had already closed, with no response byte read
   };
 
-  Result<ClientResponse> call(const std::string& method, const std::string& path_and_query, const Headers& headers,
-                              const std::string& body, const DataFn* on_data, std::chrono::milliseconds timeout) {
+  // A request sent and its answer awaited (send(), await_response()); on the heap, where its read's handler finds it.
+  struct Sent {
+    bhttp::request<bhttp::string_body> req;
+    std::unique_ptr<bhttp::response_parser<bhttp::string_body>> parser;
+    std::optional<beast::error_code> read;  // set by the read's handler
+    Clock::time_point deadline;
+    bool reused = false;  // on a kept-alive connection: a stale failure earns one more try on a fresh one
+  };
+
+  static Status check_request(const std::string& method, const std::string& path_and_query, const Headers& headers) {
     if (path_and_query.empty() || path_and_query[0] != '/' || has_crlf(path_and_query) ||
         path_and_query.find(' ') != std::string::npos) {
       return make_error(ErrorCode::kInvalid, "invalid request target \"" + path_and_query + "\"");
@@ -153,6 +214,13 @@ class BeastClient final : public Client {
         return make_error(ErrorCode::kInvalid, "invalid header \"" + name + "\"");
       }
     }
+    return Ok{};
+  }
+
+  Result<ClientResponse> call(const std::string& method, const std::string& path_and_query, const Headers& headers,
+                              const std::string& body, const DataFn* on_data, std::chrono::milliseconds timeout) {
+    if (auto s = check_request(method, path_and_query, headers); !s) return s.error();
+    abandon();
     if (cancelled_) return cancelled_error();
     const auto deadline = Clock::now() + timeout;
     auto req = build_request(method, path_and_query, headers, body);
@@ -329,12 +397,32 @@ class BeastClient final : public Client {
     return req;
   }
 
-  Attempt exchange(bhttp::request<bhttp::string_body>& req, Clock::time_point deadline, const DataFn* on_data) {
-    Attempt attempt;
-    auto& stream = lowest_layer();
-    stream.expires_at(deadline);
-    auto cancel = [&] { stream.cancel(); };
+  // Connects if need be, writes `sent`'s request and starts reading its answer; the connection closed on failure.
+  Status write_sent(Sent& sent) {
+    if (!connected()) {
+      if (auto s = connect(sent.deadline); !s) return s;
+    }
+    auto failed = write_request(sent.req, sent.deadline);
+    if (failed && failed->stale && sent.reused) {
+      close();
+      sent.reused = false;
+      if (auto s = connect(sent.deadline); !s) return s;
+      failed = write_request(sent.req, sent.deadline);
+    }
+    if (failed) {
+      close();
+      return *failed->error;
+    }
+    sent.parser = make_parser(sent.req);
+    sent.read.reset();
+    start_read(*sent.parser, [&sent](beast::error_code ec) { sent.read = ec; });
+    return Ok{};
+  }
 
+  // The request written, or the failure as an Attempt (stale: the peer had closed the kept-alive connection).
+  std::optional<Attempt> write_request(bhttp::request<bhttp::string_body>& req, Clock::time_point deadline) {
+    auto& stream = lowest_layer();
+    stream.expires_at(deadline);  // for the read that follows too
     auto ec = run_one(
         [&](auto done) {
           auto on_write = [done](beast::error_code e, std::size_t) { done(e); };
@@ -344,30 +432,47 @@ class BeastClient final : public Client {
             bhttp::async_write(*tcp_, req, on_write);
           }
         },
-        cancel, deadline);
-    if (ec) {
-      attempt.stale = is_stale_connection_error(ec);
-      attempt.error = transport_error("sending the request", ec);
-      return attempt;
-    }
+        [&] { stream.cancel(); }, deadline);
+    if (!ec) return std::nullopt;
+    Attempt attempt;
+    attempt.stale = is_stale_connection_error(ec);
+    attempt.error = transport_error("sending the request", ec);
+    return attempt;
+  }
 
-    if (on_data) return read_streamed(req, deadline, *on_data);
-
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(
+  std::unique_ptr<bhttp::response_parser<bhttp::string_body>> make_parser(
+      const bhttp::request<bhttp::string_body>& req) const {
+    auto parser = std::make_unique<bhttp::response_parser<bhttp::string_body>>();
+    parser->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(kMaxHeaderBytes, std::max<std::size_t>(options_.max_response_bytes, 1))));
-    parser.body_limit(options_.max_response_bytes);
-    if (req.method() == bhttp::verb::head) parser.skip(true);
-    ec = run_one(
-        [&](auto done) {
-          auto on_read = [done](beast::error_code e, std::size_t) { done(e); };
-          if (tls_) {
-            bhttp::async_read(*tls_, buffer_, parser, on_read);
-          } else {
-            bhttp::async_read(*tcp_, buffer_, parser, on_read);
-          }
-        },
-        cancel, deadline);
+    parser->body_limit(options_.max_response_bytes);
+    if (req.method() == bhttp::verb::head) parser->skip(true);
+    return parser;
+  }
+
+  template <class Done>
+  void start_read(bhttp::response_parser<bhttp::string_body>& parser, Done done) {
+    auto on_read = [done](beast::error_code e, std::size_t) { done(e); };
+    if (tls_) {
+      bhttp::async_read(*tls_, buffer_, parser, on_read);
+    } else {
+      bhttp::async_read(*tcp_, buffer_, parser, on_read);
+    }
+  }
+
+  Attempt exchange(bhttp::request<bhttp::string_body>& req, Clock::time_point deadline, const DataFn* on_data) {
+    if (auto failed = write_request(req, deadline)) return std::move(*failed);
+    if (on_data) return read_streamed(req, deadline, *on_data);
+    auto parser = make_parser(req);
+    auto& stream = lowest_layer();
+    auto ec = run_one([&](auto done) { start_read(*parser, done); }, [&] { stream.cancel(); }, deadline);
+    return read_outcome(ec, *parser, req);
+  }
+
+  // What a finished read (ec) made of the response.
+  Attempt read_outcome(const beast::error_code& ec, bhttp::response_parser<bhttp::string_body>& parser,
+                       const bhttp::request<bhttp::string_body>& req) {
+    Attempt attempt;
     if (ec) {
       if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
         attempt.error = make_error(ErrorCode::kTooLarge, "the response from " + target_.display + " exceeds " +
@@ -481,6 +586,7 @@ class BeastClient final : public Client {
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
   beast::flat_buffer buffer_;
   std::atomic<bool> cancelled_{false};
+  std::unique_ptr<Sent> pending_;  // send()'s request, until await_response() hands its answer over
 };
 
 // Each part from a file or from memory; a certificate without its key (or the reverse) is a mistake, not a choice.
@@ -528,6 +634,19 @@ Result<ClientResponse> Client::stream(const std::string& method, const std::stri
     response->body.clear();
   }
   return response;
+}
+
+Status Client::send(const std::string& method, const std::string& path_and_query, const Headers& headers,
+                    const std::string& body) {
+  sent_ = request(method, path_and_query, headers, body);
+  return Ok{};
+}
+
+std::optional<Result<ClientResponse>> Client::await_response(std::chrono::steady_clock::time_point /*until*/) {
+  if (!sent_) return Result<ClientResponse>(make_error(ErrorCode::kInvalid, "no request is awaiting its answer"));
+  auto answer = std::move(*sent_);
+  sent_.reset();
+  return answer;
 }
 
 Result<std::unique_ptr<Client>> Client::create(ClientOptions options) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -60,9 +61,26 @@ class Client {
                                         const std::function<bool(std::string_view)>& on_data,
                                         std::chrono::milliseconds timeout);
 
+  // A request whose answer the caller collects later, doing other work meanwhile (an agent's long poll, held by the
+  // server until it has something, while the agent heartbeats and reports on its other connection). send() writes
+  // the request (connecting first, and once more on a fresh connection if the kept-alive one was closed) and
+  // returns; await_response() waits for the answer until `until` and gives std::nullopt while it is still out.
+  // options.timeout bounds the whole exchange, from send() on. One request at a time: send(), request() and
+  // stream() give up a request still out (its connection is closed: its answer could not be told from the next
+  // one's), as does abandon(). The defaults, for test doubles, make the call in send() and hand its answer over at
+  // the first await_response().
+  virtual Status send(const std::string& method, const std::string& path_and_query, const Headers& headers = {},
+                      const std::string& body = {});
+  virtual std::optional<Result<ClientResponse>> await_response(std::chrono::steady_clock::time_point until);
+  virtual bool awaiting() const { return sent_.has_value(); }
+  virtual void abandon() { sent_.reset(); }
+
   // Thread-safe: makes the call in progress (on whatever thread) and every later one fail at once with
   // kUnavailable "cancelled", so that a thread blocked in a long stream() can be shut down. Not undone.
   virtual void cancel() {}
+
+ private:
+  std::optional<Result<ClientResponse>> sent_;  // the defaults' answer, made in send()
 };
 
 }  // namespace fleet::http

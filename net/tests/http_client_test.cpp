@@ -659,4 +659,79 @@ TEST_CASE("client cancel() ends a blocked call at once, and every later one", "[
   CHECK_THAT(later.error().message, Catch::Contains("cancelled"));
 }
 
+TEST_CASE("client send() leaves the answer to await_response(), which gives nothing until it has come",
+          "[http-client]") {
+  RawSocketServer server([](const SeenRequest& r) {
+    return Reply{ok_reply("{\"to\":\"" + r.target + "\"}"), false, std::chrono::milliseconds(400)};
+  });
+  auto client = make_client(local_url(server), std::chrono::seconds(5));
+  REQUIRE_FALSE(client->awaiting());
+  REQUIRE(client->send("GET", "/held").ok());
+  CHECK(client->awaiting());
+  // Not yet: each wait ends at its own time, and the request stays out.
+  const auto began = std::chrono::steady_clock::now();
+  CHECK_FALSE(client->await_response(began + std::chrono::milliseconds(50)).has_value());
+  CHECK_FALSE(client->await_response(std::chrono::steady_clock::now() + std::chrono::milliseconds(50)).has_value());
+  CHECK(client->awaiting());
+  auto answer = client->await_response(std::chrono::steady_clock::now() + std::chrono::seconds(3));
+  REQUIRE(answer.has_value());
+  REQUIRE(answer->ok());
+  CHECK((*answer)->body == R"({"to":"/held"})");
+  CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds(2));
+  CHECK_FALSE(client->awaiting());
+  // The connection is kept for the next call, sent or not.
+  REQUIRE(client->request("GET", "/next").ok());
+  CHECK(server.connections() == 1);
+  auto again = client->await_response(std::chrono::steady_clock::now());
+  REQUIRE(again.has_value());
+  REQUIRE_FALSE(again->ok());
+  CHECK(again->error().code == ErrorCode::kInvalid);
+}
+
+TEST_CASE("client send() times out at its own timeout, however often it is awaited", "[http-client]") {
+  RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply("{}"), false, std::chrono::seconds(3)}; });
+  auto client = make_client(local_url(server), std::chrono::milliseconds(300));
+  REQUIRE(client->send("GET", "/slow").ok());
+  const auto began = std::chrono::steady_clock::now();
+  std::optional<Result<ClientResponse>> answer;
+  while (!answer) answer = client->await_response(std::chrono::steady_clock::now() + std::chrono::milliseconds(40));
+  REQUIRE_FALSE(answer->ok());
+  CHECK_THAT(answer->error().message, Catch::Contains("timed out after 300 ms"));
+  CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds(2));
+  CHECK_FALSE(client->awaiting());
+}
+
+TEST_CASE("client send() on a kept-alive connection the server closed goes again on a fresh one", "[http-client]") {
+  RawSocketServer server([](const SeenRequest&) { return Reply{ok_reply("{}"), true}; });
+  auto client = make_client(local_url(server));
+  REQUIRE(client->request("GET", "/a").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the close reach the client's socket
+  REQUIRE(client->send("GET", "/b").ok());
+  auto answer = client->await_response(std::chrono::steady_clock::now() + std::chrono::seconds(3));
+  REQUIRE(answer.has_value());
+  REQUIRE(answer->ok());
+  CHECK(server.connections() == 2);
+  auto seen = server.requests();
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[1].target == "/b");
+}
+
+TEST_CASE("client abandon() and a new call give up a request still out", "[http-client]") {
+  RawSocketServer server([](const SeenRequest& r) {
+    return Reply{ok_reply("{\"to\":\"" + r.target + "\"}"), false,
+                 r.target == "/slow" ? std::chrono::milliseconds(300) : std::chrono::milliseconds(0)};
+  });
+  auto client = make_client(local_url(server), std::chrono::seconds(5));
+  REQUIRE(client->send("GET", "/slow").ok());
+  client->abandon();
+  CHECK_FALSE(client->awaiting());
+  REQUIRE(client->send("GET", "/slow").ok());
+  // The late answer to /slow must not be taken for /fast's: /fast goes on a new connection.
+  auto fast = client->request("GET", "/fast");
+  REQUIRE(fast.ok());
+  CHECK(fast->body == R"({"to":"/fast"})");
+  CHECK_FALSE(client->awaiting());
+  CHECK(server.connections() == 3);
+}
+
 }  // namespace fleet::http
