@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "fleetd/auth/credentials.hpp"
+#include "fleetd/store/prepared_statement.hpp"
 
 namespace fleet::store {
 namespace {
@@ -86,7 +87,8 @@ std::optional<std::string> find_agent_cluster(pqxx::transaction_base& txn, std::
 std::map<std::string, std::string, std::less<>> find_agent_clusters(pqxx::transaction_base& txn,
                                                                     const std::vector<std::string>& credential_hashes) {
   std::map<std::string, std::string, std::less<>> out;
-  for (const auto& r : txn.exec_params(kFindAgents, nlohmann::json(credential_hashes).dump())) {
+  for (const auto& r :
+       exec_prepared_statement(txn, "fleet_find_agents", kFindAgents, nlohmann::json(credential_hashes).dump())) {
     out.emplace(r[0].c_str(), r[1].c_str());
   }
   return out;

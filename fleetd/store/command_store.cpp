@@ -4,6 +4,8 @@
 #include <pqxx/pqxx>
 #include <set>
 
+#include "fleetd/store/prepared_statement.hpp"
+
 namespace fleet::store {
 namespace {
 
@@ -186,7 +188,8 @@ std::map<std::string, std::vector<Command>, std::less<>> claim_commands(
   nlohmann::json want = nlohmann::json::array();
   for (const auto& [cluster, limit] : clusters) want.push_back({{"cluster", cluster}, {"lim", limit}});
   std::map<std::string, std::vector<Command>, std::less<>> out;
-  for (const auto& r : txn.exec_params(kClaim, want.dump(), static_cast<double>(lease.count()), max_attempts)) {
+  for (const auto& r : exec_prepared_statement(txn, "fleet_claim_commands", kClaim, want.dump(),
+                                               static_cast<double>(lease.count()), max_attempts)) {
     Command c = row_to_command(r);
     out[c.cluster].push_back(std::move(c));
   }
@@ -219,7 +222,8 @@ std::vector<ReportResult> report_commands(pqxx::transaction_base& txn, const std
                      {"hasProgress", r.progress.has_value()},
                      {"progress", r.progress.value_or(nullptr)}});
   }
-  for (const auto& row : txn.exec_params(kReportMany, input.dump(), static_cast<double>(lease.count()))) {
+  for (const auto& row : exec_prepared_statement(txn, "fleet_report_commands", kReportMany, input.dump(),
+                                                 static_cast<double>(lease.count()))) {
     const auto n = row[15].as<std::size_t>();
     if (n >= out.size()) continue;
     ReportResult& result = out[n];

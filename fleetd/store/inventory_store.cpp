@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <pqxx/pqxx>
 
+#include "fleetd/store/prepared_statement.hpp"
+
 namespace fleet::store {
 namespace {
 
@@ -81,16 +83,17 @@ void write_nodes(pqxx::transaction_base& txn, const std::string& cluster,
                           {"health", g.health}});
     }
   }
-  txn.exec_params(kUpsertNodes, cluster, node_rows.dump());
-  txn.exec_params(kDeleteGpus, cluster, names.dump());
-  if (!gpu_rows.empty()) txn.exec_params(kInsertGpus, cluster, gpu_rows.dump());
+  exec_prepared_statement(txn, "fleet_upsert_nodes", kUpsertNodes, cluster, node_rows.dump());
+  exec_prepared_statement(txn, "fleet_delete_gpus", kDeleteGpus, cluster, names.dump());
+  if (!gpu_rows.empty()) exec_prepared_statement(txn, "fleet_insert_gpus", kInsertGpus, cluster, gpu_rows.dump());
 }
 
 }  // namespace
 
 std::optional<LoadedInventory> load_inventory(pqxx::transaction_base& txn, std::string_view cluster,
                                               std::string_view credential_hash) {
-  auto agent_row = txn.exec_params(kLockAgent, std::string(cluster), std::string(credential_hash));
+  auto agent_row =
+      exec_prepared_statement(txn, "fleet_lock_agent", kLockAgent, std::string(cluster), std::string(credential_hash));
   if (agent_row.empty()) return std::nullopt;
   LoadedInventory out;
   out.generation = agent_row[0][3].as<std::int64_t>();
@@ -134,8 +137,9 @@ bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view, 
   const std::string cluster(cluster_view);
   // The compare-and-set first: a lost race or an ended credential writes nothing else. The agent row stays locked
   // to the commit, so the credential cannot end between this check and the writes below.
-  auto agent = txn.exec_params(kUpdateAgent, cluster, static_cast<std::int64_t>(applied.stored.sequence),
-                               std::string(agent_version), generation, std::string(credential_hash));
+  auto agent = exec_prepared_statement(txn, "fleet_update_agent", kUpdateAgent, cluster,
+                                       static_cast<std::int64_t>(applied.stored.sequence), std::string(agent_version),
+                                       generation, std::string(credential_hash));
   if (agent.affected_rows() != 1) return false;
   const auto& inv = applied.stored.inventory;
   if (!applied.changes.removed.empty()) {
@@ -147,8 +151,8 @@ bool save_heartbeat(pqxx::transaction_base& txn, std::string_view cluster_view, 
     if (const auto* node = inv.find_node(change.name)) upserts.push_back(node);
   }
   write_nodes(txn, cluster, upserts);
-  txn.exec_params(kUpdateCluster, cluster, inv.kubernetes_version, inv.node_image_version,
-                  std::chrono::duration<double>(heard_at.time_since_epoch()).count());
+  exec_prepared_statement(txn, "fleet_update_cluster_heartbeat", kUpdateCluster, cluster, inv.kubernetes_version,
+                          inv.node_image_version, std::chrono::duration<double>(heard_at.time_since_epoch()).count());
   return true;
 }
 
