@@ -165,17 +165,10 @@ Result<json> AgentClient::admission_policy(const AgentIdentity& who) {
   return call(*quick_, "GET", "/v1/agents/" + who.cluster + "/admission-policy", who.credential, "");
 }
 
-Result<CommandPoll> AgentClient::poll_commands(const AgentIdentity& who, std::chrono::milliseconds wait, int limit) {
-  wait = std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(kMaxPollWait));
-  const std::string path = poll_path(who, wait, limit);
-  // A wait of 0 is quick: it shares the heartbeat connection instead of opening the long-poll one.
-  http::Client* client = quick_.get();
-  if (wait.count() > 0) {
-    auto poll = poll_client();
-    if (!poll) return poll.error();
-    client = *poll;
-  }
-  return parse_poll(call(*client, "GET", path, who.credential, ""), path);
+// Quick: it shares the heartbeat connection instead of opening the long-poll one.
+Result<CommandPoll> AgentClient::poll_commands(const AgentIdentity& who, int limit) {
+  const std::string path = poll_path(who, std::chrono::milliseconds(0), limit);
+  return parse_poll(call(*quick_, "GET", path, who.credential, ""), path);
 }
 
 Status AgentClient::start_poll(const AgentIdentity& who, std::chrono::milliseconds wait, int limit) {

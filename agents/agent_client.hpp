@@ -67,8 +67,8 @@ class AgentClient {
   // The admission policy fleetd holds for the cluster (admission/admission_policy_json.hpp's shape, plus
   // "policy": its name or null for the defaults).
   Result<nlohmann::json> admission_policy(const AgentIdentity& who);
-  // wait 0 answers at once; a longer wait holds the request on fleetd until a command is queued.
-  Result<CommandPoll> poll_commands(const AgentIdentity& who, std::chrono::milliseconds wait, int limit = 10);
+  // Answers at once (wait 0): for agents that poll on the heartbeat's commandsPending hint.
+  Result<CommandPoll> poll_commands(const AgentIdentity& who, int limit = 10);
   // A long poll held while the agent does other work on its other connection (heartbeats, reports): start_poll()
   // sends it, await_poll() waits for fleetd's answer until `until` and gives std::nullopt while fleetd still holds
   // it. So an agent's own timers (a heartbeat due, a step of its cluster due) cost no request, and no new poll.

@@ -97,7 +97,7 @@ void AgentRunner::run() {
       if (!hold_poll(wait)) sleep_for(backoff_.next());
     } else if (poll_now_) {
       poll_now_ = false;
-      if (!poll_commands(milliseconds(0))) sleep_for(backoff_.next());
+      if (!poll_commands()) sleep_for(backoff_.next());
     } else if (wait.count() > 0) {
       sleep_for(wait);
     }
@@ -277,8 +277,8 @@ bool AgentRunner::send_heartbeat() {
   return true;
 }
 
-bool AgentRunner::poll_commands(milliseconds wait) {
-  return take_commands(client_.poll_commands(identity_, wait));
+bool AgentRunner::poll_commands() {
+  return take_commands(client_.poll_commands(identity_));
 }
 
 // One long poll is held across the loop's rounds: sent once, then awaited until the loop's next wake-up each round.

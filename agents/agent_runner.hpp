@@ -85,7 +85,7 @@ class AgentRunner {
   void collect_progress();
   bool send_heartbeat();
   bool flush_reports();
-  bool poll_commands(std::chrono::milliseconds wait);
+  bool poll_commands();  // at once, on the heartbeat's hint
   bool hold_poll(std::chrono::milliseconds wait);
   bool take_commands(const Result<CommandPoll>& polled);
   void accept(const LeasedCommand& leased);
